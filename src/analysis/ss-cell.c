@@ -1,0 +1,97 @@
+/* Cells and their run-length masks. */
+#include "ss-cell.h"
+
+#include <string.h>
+
+void
+ss_rle_clear (SsRle *rle)
+{
+  g_clear_pointer (&rle->runs, g_free);
+  rle->n_runs = 0;
+  rle->width = rle->height = 0;
+}
+
+void
+ss_rle_copy (SsRle *dst, const SsRle *src)
+{
+  dst->width = src->width;
+  dst->height = src->height;
+  dst->n_runs = src->n_runs;
+  dst->runs = src->n_runs > 0 ? g_memdup2 (src->runs, sizeof (guint32) * src->n_runs) : NULL;
+}
+
+void
+ss_rle_encode (SsRle *rle, const guint8 *mask, int width, int height)
+{
+  gsize n = (gsize) width * height;
+  GArray *runs = g_array_new (FALSE, FALSE, sizeof (guint32));
+  gboolean on = FALSE;
+  guint32 run = 0;
+  for (gsize i = 0; i < n; i++)
+    {
+      gboolean v = mask[i] != 0;
+      if (v != on)
+        {
+          g_array_append_val (runs, run);
+          run = 0;
+          on = v;
+        }
+      run++;
+    }
+  g_array_append_val (runs, run);
+  rle->width = width;
+  rle->height = height;
+  rle->n_runs = (int) runs->len;
+  rle->runs = (guint32 *) g_array_free (runs, FALSE);
+}
+
+void
+ss_rle_decode (const SsRle *rle, guint8 *mask)
+{
+  gsize n = (gsize) rle->width * rle->height, at = 0;
+  for (int i = 0; i < rle->n_runs && at < n; i++)
+    {
+      gsize len = MIN ((gsize) rle->runs[i], n - at);
+      memset (mask + at, i % 2, len);
+      at += len;
+    }
+  if (at < n)
+    memset (mask + at, 0, n - at);
+}
+
+gsize
+ss_rle_area (const SsRle *rle)
+{
+  gsize area = 0;
+  for (int i = 1; i < rle->n_runs; i += 2)
+    area += rle->runs[i];
+  return area;
+}
+
+SsCell *
+ss_cell_new (void)
+{
+  SsCell *cell = g_new0 (SsCell, 1);
+  cell->predicted_class = SS_CLASS_NONE;
+  cell->current_class = SS_CLASS_NONE;
+  return cell;
+}
+
+SsCell *
+ss_cell_copy (const SsCell *cell)
+{
+  SsCell *copy = g_memdup2 (cell, sizeof *cell);
+  ss_rle_copy (&copy->mask, &cell->mask);
+  ss_rle_copy (&copy->nucleus_mask, &cell->nucleus_mask);
+  return copy;
+}
+
+void
+ss_cell_free (SsCell *cell)
+{
+  if (cell == NULL)
+    return;
+  ss_rle_clear (&cell->mask);
+  ss_rle_clear (&cell->nucleus_mask);
+  g_free (cell);
+}

@@ -1,0 +1,59 @@
+/* One white cell found in a field, as every layer above the engine speaks of it. */
+#pragma once
+
+#include <glib.h>
+
+#include "ss-classes.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  int x, y, width, height;  /* pixels of the full-resolution image */
+} SsBox;
+
+/* A binary mask over a box, run-length encoded: runs alternate background, foreground,
+ * background... over the box's pixels in row-major order, starting with background
+ * (possibly a run of 0). COCO's uncompressed RLE, but row-major. */
+typedef struct {
+  int      width, height;
+  guint32 *runs;
+  int      n_runs;
+} SsRle;
+
+typedef struct {
+  double area;               /* cell, pixels */
+  double perimeter;          /* cell outline, pixels */
+  double circularity;        /* 4 pi area / perimeter^2, 1 for a disc */
+  double nucleus_area;       /* pixels */
+  double nc_ratio;           /* nucleus area / cytoplasm area */
+} SsMorphometrics;
+
+typedef struct {
+  gint64          id;           /* store row id, 0 before it is stored */
+  SsBox           box;
+  SsRle           mask;         /* cell, over box */
+  SsRle           nucleus_mask; /* nucleus, over box */
+  int             predicted_class;  /* SsCellClass from the classifier */
+  int             current_class;    /* after corrections */
+  float           confidence;       /* probability of predicted_class */
+  float           probabilities[SS_N_CLASSES];
+  SsMorphometrics morphometrics;
+  gboolean        user_drawn;   /* origin: TRUE if a person added it */
+  gboolean        deleted;
+} SsCell;
+
+void     ss_rle_clear (SsRle *rle);
+void     ss_rle_copy (SsRle *dst, const SsRle *src);
+/* Encode width*height bytes (nonzero = foreground). */
+void     ss_rle_encode (SsRle *rle, const guint8 *mask, int width, int height);
+/* Decode into width*height bytes (0 or 1). */
+void     ss_rle_decode (const SsRle *rle, guint8 *mask);
+gsize    ss_rle_area (const SsRle *rle);
+
+SsCell  *ss_cell_new (void);
+SsCell  *ss_cell_copy (const SsCell *cell);
+void     ss_cell_free (SsCell *cell);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsCell, ss_cell_free)
+
+G_END_DECLS

@@ -1,0 +1,174 @@
+/* Image decoding and resampling. Decoding happens only here, through GdkPixbuf, after
+ * the header's size has been checked against the pixel limit. */
+#include "ss-image.h"
+
+#include <errno.h>
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+G_DEFINE_QUARK (ss-analysis-error-quark, ss_analysis_error)
+
+SsImage *
+ss_image_new (int width, int height)
+{
+  SsImage *image = g_new0 (SsImage, 1);
+  image->width = width;
+  image->height = height;
+  image->rgb = g_malloc0 ((gsize) width * height * 3);
+  return image;
+}
+
+void
+ss_image_free (SsImage *image)
+{
+  if (image == NULL)
+    return;
+  g_free (image->rgb);
+  g_free (image);
+}
+
+SsImage *
+ss_image_load (const char *path, gint64 max_pixels, GError **error)
+{
+  GStatBuf st;
+  int width = 0, height = 0;
+  g_autoptr (GError) local = NULL;
+
+  if (g_stat (path, &st) != 0)
+    {
+      g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_UNREADABLE,
+                   "%s: cannot open: %s", path, g_strerror (errno));
+      return NULL;
+    }
+  if (!S_ISREG (st.st_mode))
+    {
+      g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_UNREADABLE,
+                   "%s: not a regular file", path);
+      return NULL;
+    }
+  if (st.st_size == 0)
+    {
+      g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_UNREADABLE,
+                   "%s: the file is empty", path);
+      return NULL;
+    }
+  if (gdk_pixbuf_get_file_info (path, &width, &height) == NULL)
+    {
+      g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_UNREADABLE,
+                   "%s: not an image Smearscope can read (JPEG, PNG, TIFF or BMP)", path);
+      return NULL;
+    }
+  if (width <= 0 || height <= 0 || (gint64) width * height > max_pixels)
+    {
+      g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_TOO_LARGE,
+                   "%s: %d x %d pixels is over the limit of %" G_GINT64_FORMAT " pixels "
+                   "(raise it with --max-pixels)", path, width, height, max_pixels);
+      return NULL;
+    }
+  g_autoptr (GdkPixbuf) raw = gdk_pixbuf_new_from_file (path, &local);
+  if (raw == NULL)
+    {
+      g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_UNREADABLE,
+                   "%s: cannot decode: %s", path, local->message);
+      return NULL;
+    }
+  g_autoptr (GdkPixbuf) pixbuf = gdk_pixbuf_apply_embedded_orientation (raw);
+  width = gdk_pixbuf_get_width (pixbuf);
+  height = gdk_pixbuf_get_height (pixbuf);
+  if (gdk_pixbuf_get_bits_per_sample (pixbuf) != 8
+      || gdk_pixbuf_get_colorspace (pixbuf) != GDK_COLORSPACE_RGB)
+    {
+      g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_UNREADABLE,
+                   "%s: unsupported pixel format", path);
+      return NULL;
+    }
+  const int channels = gdk_pixbuf_get_n_channels (pixbuf);
+  const gboolean alpha = gdk_pixbuf_get_has_alpha (pixbuf);
+  const int rowstride = gdk_pixbuf_get_rowstride (pixbuf);
+  const guint8 *pixels = gdk_pixbuf_read_pixels (pixbuf);
+  SsImage *image = ss_image_new (width, height);
+  for (int y = 0; y < height; y++)
+    {
+      const guint8 *src = pixels + (gsize) y * rowstride;
+      guint8 *dst = image->rgb + (gsize) y * width * 3;
+      for (int x = 0; x < width; x++, src += channels, dst += 3)
+        {
+          if (alpha)
+            {
+              /* transparent parts read as a white (empty) slide */
+              int a = src[3];
+              for (int c = 0; c < 3; c++)
+                dst[c] = (guint8) ((src[c] * a + 255 * (255 - a) + 127) / 255);
+            }
+          else if (channels >= 3)
+            memcpy (dst, src, 3);
+          else
+            dst[0] = dst[1] = dst[2] = src[0];
+        }
+    }
+  return image;
+}
+
+gboolean
+ss_image_save_png (const SsImage *image, const char *path, GError **error)
+{
+  g_autoptr (GdkPixbuf) pixbuf =
+    gdk_pixbuf_new_from_data (image->rgb, GDK_COLORSPACE_RGB, FALSE, 8, image->width,
+                              image->height, image->width * 3, NULL, NULL);
+  return gdk_pixbuf_save (pixbuf, path, "png", error, NULL);
+}
+
+static inline const guint8 *
+pixel_at (const SsImage *image, int x, int y)
+{
+  x = CLAMP (x, 0, image->width - 1);
+  y = CLAMP (y, 0, image->height - 1);
+  return image->rgb + ((gsize) y * image->width + x) * 3;
+}
+
+/* Bilinear sample at pixel-centre coordinates; averaging boxes first when shrinking
+ * by more than 2x would be better still, but crops here shrink by at most ~3x. */
+static void
+sample (const SsImage *image, double x, double y, float out[3])
+{
+  int x0 = (int) floor (x), y0 = (int) floor (y);
+  float fx = (float) (x - x0), fy = (float) (y - y0);
+  const guint8 *p00 = pixel_at (image, x0, y0), *p10 = pixel_at (image, x0 + 1, y0);
+  const guint8 *p01 = pixel_at (image, x0, y0 + 1), *p11 = pixel_at (image, x0 + 1, y0 + 1);
+  for (int c = 0; c < 3; c++)
+    out[c] = ((1 - fx) * (1 - fy) * p00[c] + fx * (1 - fy) * p10[c] + (1 - fx) * fy * p01[c]
+              + fx * fy * p11[c]);
+}
+
+void
+ss_image_crop_to_tensor (const SsImage *image, double x, double y, double w, double h,
+                         int out_w, int out_h, float *chw)
+{
+  const gsize plane = (gsize) out_w * out_h;
+  const double sx = w / out_w, sy = h / out_h;
+  for (int oy = 0; oy < out_h; oy++)
+    for (int ox = 0; ox < out_w; ox++)
+      {
+        float v[3];
+        sample (image, x + (ox + 0.5) * sx - 0.5, y + (oy + 0.5) * sy - 0.5, v);
+        for (int c = 0; c < 3; c++)
+          chw[c * plane + (gsize) oy * out_w + ox] = v[c] * (1.0f / 255.0f);
+      }
+}
+
+void
+ss_image_crop_to_rgb (const SsImage *image, double x, double y, double w, double h, int out_w,
+                      int out_h, guint8 *rgb)
+{
+  const double sx = w / out_w, sy = h / out_h;
+  for (int oy = 0; oy < out_h; oy++)
+    for (int ox = 0; ox < out_w; ox++)
+      {
+        float v[3];
+        sample (image, x + (ox + 0.5) * sx - 0.5, y + (oy + 0.5) * sy - 0.5, v);
+        for (int c = 0; c < 3; c++)
+          rgb[((gsize) oy * out_w + ox) * 3 + c] = (guint8) CLAMP ((int) lrintf (v[c]), 0, 255);
+      }
+}

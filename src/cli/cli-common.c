@@ -1,0 +1,115 @@
+/* What every subcommand shares: common options, locating models and the case store,
+ * and error output. */
+#include "cli.h"
+
+#include "ss-config.h"
+#include "ss-engine.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static char *opt_db;
+static char *opt_models;
+static int   opt_threads;
+
+static const GOptionEntry common_entries[] = {
+  { "db", 0, 0, G_OPTION_ARG_FILENAME, &opt_db, "Case store (SQLite file)", "FILE" },
+  { "models", 0, 0, G_OPTION_ARG_FILENAME, &opt_models, "Folder of default models", "DIR" },
+  { "threads", 0, 0, G_OPTION_ARG_INT, &opt_threads, "Worker threads (default: all cores)", "N" },
+  { NULL }
+};
+
+void
+ss_cli_add_common_options (GOptionContext *context)
+{
+  GOptionGroup *group = g_option_group_new ("common", "Options of every subcommand:",
+                                            "Show the options every subcommand takes", NULL, NULL);
+  g_option_group_add_entries (group, common_entries);
+  g_option_context_add_group (context, group);
+}
+
+gboolean
+ss_cli_parse (GOptionContext *context, int *argc, char ***argv)
+{
+  g_autoptr (GError) error = NULL;
+  ss_cli_add_common_options (context);
+  if (!g_option_context_parse (context, argc, argv, &error))
+    {
+      ss_cli_error ("%s (try --help)", error->message);
+      return FALSE;
+    }
+  if (opt_threads < 0 || opt_threads > 64)
+    {
+      ss_cli_error ("--threads must be between 1 and 64");
+      return FALSE;
+    }
+  if (opt_threads > 0)
+    ss_engine_set_threads (opt_threads);
+  return TRUE;
+}
+
+const char *
+ss_cli_db_path (void)
+{
+  static char *default_path;
+  if (opt_db != NULL)
+    return opt_db;
+  if (g_getenv ("SMEARSCOPE_DB") != NULL)
+    return g_getenv ("SMEARSCOPE_DB");
+  if (default_path == NULL)
+    default_path = g_build_filename (g_get_user_data_dir (), "smearscope", "cases.db", NULL);
+  return default_path;
+}
+
+static gboolean
+running_from_build_tree (void)
+{
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  return exe != NULL && g_str_has_prefix (exe, SS_BUILD_ROOT "/");
+}
+
+char *
+ss_cli_models_dir (void)
+{
+  if (opt_models != NULL)
+    return g_strdup (opt_models);
+  if (g_getenv ("SMEARSCOPE_MODELS") != NULL)
+    return g_strdup (g_getenv ("SMEARSCOPE_MODELS"));
+  if (running_from_build_tree ())
+    return g_strdup (SS_SOURCE_MODELS_DIR);
+  return g_strdup (SS_INSTALLED_MODELS_DIR);
+}
+
+char *
+ss_cli_find_model (const char *name_or_path)
+{
+  if (strchr (name_or_path, '/') != NULL || g_file_test (name_or_path, G_FILE_TEST_EXISTS))
+    return g_strdup (name_or_path);
+  g_autofree char *dir = ss_cli_models_dir ();
+  g_autofree char *file = g_str_has_suffix (name_or_path, ".ssm")
+                            ? g_strdup (name_or_path) : g_strconcat (name_or_path, ".ssm", NULL);
+  return g_build_filename (dir, file, NULL);
+}
+
+void
+ss_cli_error (const char *format, ...)
+{
+  va_list args;
+  g_autofree char *message = NULL;
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  fprintf (stderr, "smearscope-cli: %s\n", message);
+}
+
+gboolean
+ss_cli_write_text (const char *path, const char *text, GError **error)
+{
+  if (g_strcmp0 (path, "-") == 0)
+    {
+      fputs (text, stdout);
+      fflush (stdout);
+      return TRUE;
+    }
+  return g_file_set_contents (path, text, -1, error);
+}

@@ -1,0 +1,39 @@
+/* smearscope-cli: one file per subcommand, each a thin layer over analysis, store and
+ * report. Everything the workstation can do, this can do too. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef int (*SsCliRun) (int argc, char **argv);
+
+typedef struct {
+  const char *name;
+  const char *summary;
+  SsCliRun    run;
+} SsCliCommand;
+
+/* Options every subcommand accepts (--db, --threads, --models); add them to a context. */
+void          ss_cli_add_common_options (GOptionContext *context);
+/* The case store named by --db or the default location (user data dir). */
+const char   *ss_cli_db_path (void);
+/* Where default models live: $SMEARSCOPE_MODELS, else data/models of the source tree
+ * when run from a build tree, else the installed data dir. */
+char         *ss_cli_models_dir (void);
+/* Resolve a model argument: a path as given, or a name ("mscnn-blast") looked up in the
+ * models dir with the .ssm extension. */
+char         *ss_cli_find_model (const char *name_or_path);
+/* Parse argv with context; on failure print the message and the usage hint. */
+gboolean      ss_cli_parse (GOptionContext *context, int *argc, char ***argv);
+/* Print "smearscope-cli: message" to stderr. */
+void          ss_cli_error (const char *format, ...) G_GNUC_PRINTF (1, 2);
+/* Write text to path ("-" is stdout) atomically. */
+gboolean      ss_cli_write_text (const char *path, const char *text, GError **error);
+
+int ss_cli_train (int argc, char **argv);
+int ss_cli_classify (int argc, char **argv);
+int ss_cli_evaluate (int argc, char **argv);
+int ss_cli_bench (int argc, char **argv);
+
+G_END_DECLS

@@ -1,0 +1,53 @@
+/* smearscope-cli: dispatch to a subcommand. */
+#include "cli.h"
+
+#include "ss-config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+static const SsCliCommand commands[] = {
+  { "version", "Print the version", NULL },
+};
+
+static void
+usage (FILE *out)
+{
+  fprintf (out, "Usage: smearscope-cli COMMAND [OPTION...]\n\n"
+                "Smearscope %s: white-cell review for blood smears. For research use. Verify "
+                "before clinical decisions.\n\nCommands:\n", SS_VERSION);
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    fprintf (out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+  fprintf (out, "\nRun 'smearscope-cli COMMAND --help' for a command's options.\n");
+}
+
+int
+main (int argc, char **argv)
+{
+  setlocale (LC_ALL, "");
+  setlocale (LC_NUMERIC, "C");  /* JSON and CSV figures always use a decimal point */
+  if (argc < 2 || strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)
+    {
+      usage (argc < 2 ? stderr : stdout);
+      return argc < 2 ? 2 : 0;
+    }
+  if (strcmp (argv[1], "--version") == 0)
+    {
+      printf ("smearscope-cli %s\n", SS_VERSION);
+      return 0;
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (strcmp (argv[1], commands[i].name) == 0)
+      {
+        if (commands[i].run == NULL)
+          {
+            printf ("smearscope-cli %s\n", SS_VERSION);
+            return 0;
+          }
+        return commands[i].run (argc - 1, argv + 1);
+      }
+  fprintf (stderr, "smearscope-cli: unknown command '%s'\n\n", argv[1]);
+  usage (stderr);
+  return 2;
+}

@@ -1,0 +1,140 @@
+/* What the engine's files share among themselves: the graph, the layer kernels and the
+ * thread pool. Nothing outside src/engine (but the tests) includes this. */
+#pragma once
+
+#include "ss-engine.h"
+
+#include <stdbool.h>
+
+/* ---- thread pool -------------------------------------------------------------------- */
+
+/* fn handles items [begin, end) on worker `thread`; items are split in contiguous,
+ * equal ranges so that the split depends only on n_items and the thread count. */
+typedef void (*SsParallelFn) (void *ctx, int begin, int end, int thread);
+void ss_parallel_for (int n_items, SsParallelFn fn, void *ctx);
+/* Run fn(ctx, t, t+1, t) once on each thread t (for per-thread reductions). */
+void ss_parallel_each_thread (SsParallelFn fn, void *ctx);
+void ss_blas_single_threaded (void);  /* our threads call sgemm; OpenBLAS's must not */
+void ss_blas_all_threads (void);      /* OpenBLAS's own threads (bench's sgemm yardstick) */
+
+/* ---- layer kernels (one file per kind; plain-loop twins in reference.c) ------------ */
+
+/* Convolution geometry of one image. */
+typedef struct {
+  int in_c, in_h, in_w;
+  int out_c, out_h, out_w;
+  int k, stride, pad;
+} SsConvShape;
+
+void ss_conv_shape_init (SsConvShape *s, int in_c, int in_h, int in_w, int out_c, int k,
+                         int stride, int pad);
+static inline int ss_conv_k (const SsConvShape *s) { return s->in_c * s->k * s->k; }
+
+/* col is (in_c*k*k, (y1-y0)*out_w): the input patches of output rows [y0, y1). */
+void ss_im2col (const SsConvShape *s, const float *in, int y0, int y1, float *col);
+/* Adds col (same layout) back into in_grad (in_c, in_h, in_w). */
+void ss_col2im_add (const SsConvShape *s, const float *col, int y0, int y1, float *in_grad);
+
+/* Epilogue read straight after the GEMM of a band of output rows:
+ * pre is (out_c, rows, out_w) with rows even; out gets relu?(max2x2(pre) + bias) at
+ * pooled rows [y0/2, y1/2) of an (out_c, out_h/2, out_w/2) map, argmax in arg (0..3). */
+void ss_pool2_bias_relu (const float *pre, int out_c, int y0, int y1, int out_h, int out_w,
+                         const float *bias, bool relu, float *out, uint8_t *arg);
+/* Backward of the above for one whole image: pre_grad (out_c, out_h, out_w) is written
+ * whole (zeros where no gradient goes). */
+void ss_pool2_backward (const float *out, const float *out_grad, const uint8_t *arg,
+                        int out_c, int out_h, int out_w, bool relu, float *pre_grad);
+
+/* ---- the graph ---------------------------------------------------------------------- */
+
+typedef enum {
+  SS_OP_INPUT = 0, /* normalises raw [0,1] input */
+  SS_OP_CONV,      /* conv + optional bias, then optional fused ReLU or 2x2 max-pool+ReLU */
+  SS_OP_BN,        /* batch norm, then optional residual add, then optional ReLU */
+  SS_OP_MAXPOOL,   /* 2x2 stride 2 max-pool */
+  SS_OP_GAP,       /* global average pool to (c, 1, 1) */
+  SS_OP_CONCAT,    /* flatten + concatenate: its inputs write straight into its buffer */
+  SS_OP_DENSE,     /* fully connected, with bias */
+} SsOpKind;
+
+#define SS_MAX_INPUTS 4
+
+typedef struct {
+  SsOpKind kind;
+  int      inputs[SS_MAX_INPUTS];
+  int      n_inputs;
+  int      c, h, w;  /* output shape of one image */
+  /* conv */
+  SsConvShape conv;
+  bool     bias, relu, pool;
+  int      band_rows;  /* output rows per work item (even when pooling) */
+  /* bn */
+  int      residual;  /* node whose output is added after the norm, or -1 */
+  /* parameters: offsets into the model's parameter blob (weights, then bias or beta) */
+  size_t   w_off, w_len, b_off, b_len;
+  size_t   buf_off;  /* bn running mean (c) then running var (c), in the buffer blob */
+  /* where this node's output lives: a node concatenated into another writes into
+   * that node's buffer at concat_off within each image */
+  int      concat_into;  /* -1 if none */
+  size_t   concat_off;
+} SsNode;
+
+#define SS_MAX_NODES 128
+
+struct SsModel {
+  SsModelSpec spec;
+  SsNode      nodes[SS_MAX_NODES];
+  int         n_nodes;
+  int         cam_node;  /* last convolutional stage, for Grad-CAM */
+  float      *params;    /* trained values */
+  size_t      n_params;
+  float      *buffers;   /* running statistics */
+  size_t      n_buffers;
+  char       *training_info;
+  /* run-time state, sized for `batch` images */
+  struct SsRun *run;
+};
+
+typedef struct SsRun SsRun;
+
+/* Graph building (mscnn.c, resnet.c) */
+int  ss_graph_add (SsModel *m, const SsNode *proto);
+int  ss_graph_input (SsModel *m);
+int  ss_graph_conv (SsModel *m, int in, int out_c, int k, int stride, bool bias, bool relu,
+                    bool pool);
+int  ss_graph_bn (SsModel *m, int in, int residual, bool relu);
+int  ss_graph_maxpool (SsModel *m, int in);
+int  ss_graph_gap (SsModel *m, int in);
+int  ss_graph_concat (SsModel *m, const int *ins, int n_ins);
+int  ss_graph_dense (SsModel *m, int in, int out);
+/* Lay out the parameter and buffer blobs once the graph is complete. */
+SsStatus ss_graph_finish (SsModel *m, SsError *error);
+void ss_graph_init_params (SsModel *m, uint64_t seed);
+
+SsStatus ss_build_mscnn (SsModel *m, SsError *error);
+SsStatus ss_build_resnet (SsModel *m, SsError *error);
+
+/* Execution (net.c). train selects batch statistics for BN. */
+SsStatus ss_run_ensure (SsModel *m, int batch, bool with_grads, SsError *error);
+void     ss_run_forward (SsModel *m, const float *x, int n, bool train);
+float   *ss_run_output (SsModel *m);           /* logits (n, n_classes) */
+float   *ss_run_node_out (SsModel *m, int node, size_t *image_stride);
+float   *ss_run_node_grad (SsModel *m, int node, size_t *image_stride);
+/* Backward from logits_grad (n, n_classes); parameter gradients (summed over the
+ * batch) land in ss_run_param_grad. */
+void     ss_run_backward (SsModel *m, const float *logits_grad, int n, bool param_grads);
+float   *ss_run_param_grad (SsModel *m);
+void     ss_run_free (SsRun *run);
+
+void ss_softmax_rows (const float *logits, int n, int k, float *probs);
+
+/* fp16 (IEEE binary16) conversion for model storage */
+uint16_t ss_f32_to_f16 (float f);
+float    ss_f16_to_f32 (uint16_t h);
+uint32_t ss_crc32 (uint32_t crc, const void *data, size_t n);
+
+/* loss.c, optim.c */
+float ss_softmax_cross_entropy (const float *logits, const int *labels, int n, int k,
+                                float *probs, float *dlogits, int *n_correct);
+void  ss_optim_step (const SsOptimConfig *config, float *params, const float *grad, float *m,
+                     float *v, size_t n, long step);

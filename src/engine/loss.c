@@ -1,0 +1,53 @@
+/* Softmax and softmax cross-entropy: probs (n, k) from logits (n, k). The loss is the
+ * batch mean, so its gradient is (p - onehot) / n. */
+#include "engine-private.h"
+
+#include <math.h>
+
+void
+ss_softmax_rows (const float *logits, int n, int k, float *probs)
+{
+  for (int b = 0; b < n; b++)
+    {
+      const float *z = logits + (size_t) b * k;
+      float *p = probs + (size_t) b * k;
+      float max = z[0];
+      for (int j = 1; j < k; j++)
+        if (z[j] > max)
+          max = z[j];
+      double sum = 0.0;
+      for (int j = 0; j < k; j++)
+        {
+          p[j] = expf (z[j] - max);
+          sum += p[j];
+        }
+      for (int j = 0; j < k; j++)
+        p[j] = (float) (p[j] / sum);
+    }
+}
+
+float
+ss_softmax_cross_entropy (const float *logits, const int *labels, int n, int k, float *probs,
+                          float *dlogits, int *n_correct)
+{
+  double loss = 0.0;
+  int correct = 0;
+  ss_softmax_rows (logits, n, k, probs);
+  for (int b = 0; b < n; b++)
+    {
+      const float *p = probs + (size_t) b * k;
+      int best = 0;
+      for (int j = 1; j < k; j++)
+        if (p[j] > p[best])
+          best = j;
+      correct += best == labels[b];
+      /* clamp: a probability that underflowed to 0 must not give an infinite loss */
+      loss -= log (p[labels[b]] > 1e-30f ? p[labels[b]] : 1e-30f);
+      if (dlogits != NULL)
+        for (int j = 0; j < k; j++)
+          dlogits[(size_t) b * k + j] = (p[j] - (j == labels[b] ? 1.0f : 0.0f)) / (float) n;
+    }
+  if (n_correct != NULL)
+    *n_correct = correct;
+  return (float) (loss / n);
+}

@@ -1,0 +1,325 @@
+/* Models as a whole: creation from a spec, inference, Grad-CAM and the trainer. */
+#include "engine-private.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SS_PREDICT_CHUNK 32  /* images per forward pass in ss_model_predict */
+
+static const struct { SsArch arch; const char *name; } arch_names[] = {
+  { SS_ARCH_MSCNN, "mscnn" },
+  { SS_ARCH_RESNET18, "resnet18" },
+  { SS_ARCH_RESNET50, "resnet50" },
+};
+
+SsArch
+ss_arch_from_name (const char *name)
+{
+  for (size_t i = 0; i < sizeof arch_names / sizeof arch_names[0]; i++)
+    if (strcmp (arch_names[i].name, name) == 0)
+      return arch_names[i].arch;
+  return 0;
+}
+
+const char *
+ss_arch_name (SsArch arch)
+{
+  for (size_t i = 0; i < sizeof arch_names / sizeof arch_names[0]; i++)
+    if (arch_names[i].arch == arch)
+      return arch_names[i].name;
+  return "unknown";
+}
+
+static SsStatus
+check_spec (const SsModelSpec *spec, SsError *error)
+{
+  if (ss_arch_name (spec->arch)[0] == 'u')
+    return ss_error_set (error, SS_ERR_ARG, "unknown architecture id %d", (int) spec->arch);
+  if (spec->in_c != 3)
+    return ss_error_set (error, SS_ERR_ARG, "input must have 3 channels, not %d", spec->in_c);
+  if (spec->in_h < 8 || spec->in_w < 8 || spec->in_h > 1024 || spec->in_w > 1024)
+    return ss_error_set (error, SS_ERR_ARG, "input size %dx%d is outside 8..1024", spec->in_w,
+                         spec->in_h);
+  if (spec->width < 1 || spec->width > 512)
+    return ss_error_set (error, SS_ERR_ARG, "width %d is outside 1..512", spec->width);
+  if (spec->n_classes < 2 || spec->n_classes > SS_MAX_CLASSES)
+    return ss_error_set (error, SS_ERR_ARG, "a model needs 2 to %d classes, not %d",
+                         SS_MAX_CLASSES, spec->n_classes);
+  for (int c = 0; c < spec->n_classes; c++)
+    if (spec->class_names[c][0] == '\0'
+        || memchr (spec->class_names[c], '\0', SS_NAME_LEN) == NULL)
+      return ss_error_set (error, SS_ERR_ARG, "class %d has no valid name", c);
+  for (int c = 0; c < 3; c++)
+    if (!(spec->std[c] > 0.0f) || !isfinite (spec->mean[c]))
+      return ss_error_set (error, SS_ERR_ARG, "normalisation of channel %d is invalid", c);
+  return SS_OK;
+}
+
+SsModel *
+ss_model_new (const SsModelSpec *spec, uint64_t seed, SsError *error)
+{
+  if (check_spec (spec, error) != SS_OK)
+    return NULL;
+  SsModel *m = calloc (1, sizeof *m);
+  if (m == NULL)
+    {
+      ss_error_set (error, SS_ERR_NOMEM, "out of memory");
+      return NULL;
+    }
+  m->spec = *spec;
+  SsStatus st = spec->arch == SS_ARCH_MSCNN ? ss_build_mscnn (m, error)
+                                            : ss_build_resnet (m, error);
+  if (st == SS_OK)
+    st = ss_graph_finish (m, error);
+  if (st != SS_OK)
+    {
+      ss_model_free (m);
+      return NULL;
+    }
+  ss_graph_init_params (m, seed);
+  return m;
+}
+
+void
+ss_model_free (SsModel *model)
+{
+  if (model == NULL)
+    return;
+  ss_run_free (model->run);
+  ss_aligned_free (model->params);
+  ss_aligned_free (model->buffers);
+  free (model->training_info);
+  free (model);
+}
+
+const SsModelSpec *
+ss_model_spec (const SsModel *model)
+{
+  return &model->spec;
+}
+
+size_t
+ss_model_n_params (const SsModel *model)
+{
+  return model->n_params;
+}
+
+double
+ss_model_flops (const SsModel *model)
+{
+  double flops = 0.0;
+  for (int i = 0; i < model->n_nodes; i++)
+    {
+      const SsNode *n = &model->nodes[i];
+      if (n->kind == SS_OP_CONV)
+        flops += 2.0 * n->w_len * n->conv.out_h * n->conv.out_w;
+      else if (n->kind == SS_OP_DENSE)
+        flops += 2.0 * n->w_len;
+    }
+  return flops;
+}
+
+void
+ss_model_set_training_info (SsModel *model, const char *info)
+{
+  free (model->training_info);
+  model->training_info = info != NULL ? strdup (info) : NULL;
+}
+
+const char *
+ss_model_training_info (const SsModel *model)
+{
+  return model->training_info != NULL ? model->training_info : "";
+}
+
+SsStatus
+ss_model_predict (SsModel *model, const float *x, int n, float *probs, SsError *error)
+{
+  const SsModelSpec *sp = &model->spec;
+  const size_t image = (size_t) sp->in_c * sp->in_h * sp->in_w;
+  int chunk = n < SS_PREDICT_CHUNK ? n : SS_PREDICT_CHUNK;
+  if (n <= 0)
+    return SS_OK;
+  SsStatus st = ss_run_ensure (model, chunk, false, error);
+  if (st != SS_OK)
+    return st;
+  for (int b = 0; b < n; b += chunk)
+    {
+      int nb = n - b < chunk ? n - b : chunk;
+      ss_run_forward (model, x + (size_t) b * image, nb, false);
+      ss_softmax_rows (ss_run_output (model), nb, sp->n_classes, probs + (size_t) b * sp->n_classes);
+    }
+  return SS_OK;
+}
+
+SsStatus
+ss_model_gradcam (SsModel *model, const float *x, int cls, float **map, int *map_h, int *map_w,
+                  float *prob, SsError *error)
+{
+  const int k = model->spec.n_classes;
+  if (cls < 0 || cls >= k)
+    return ss_error_set (error, SS_ERR_ARG, "class %d is not one of the model's %d", cls, k);
+  SsStatus st = ss_run_ensure (model, 1, true, error);
+  if (st != SS_OK)
+    return st;
+  ss_run_forward (model, x, 1, false);
+
+  float dlogits[SS_MAX_CLASSES] = { 0 }, p[SS_MAX_CLASSES];
+  ss_softmax_rows (ss_run_output (model), 1, k, p);
+  if (prob != NULL)
+    *prob = p[cls];
+  dlogits[cls] = 1.0f;  /* gradient of the class score before softmax, as Selvaraju et al. */
+  ss_run_backward (model, dlogits, 1, false);
+
+  const SsNode *node = &model->nodes[model->cam_node];
+  size_t stride;
+  const float *A = ss_run_node_out (model, model->cam_node, &stride);
+  const float *dA = ss_run_node_grad (model, model->cam_node, &stride);
+  const size_t hw = (size_t) node->h * node->w;
+  float *cam = calloc (hw, sizeof (float));
+  if (cam == NULL)
+    return ss_error_set (error, SS_ERR_NOMEM, "out of memory");
+  for (int c = 0; c < node->c; c++)
+    {
+      double alpha = 0.0;
+      for (size_t i = 0; i < hw; i++)
+        alpha += dA[c * hw + i];
+      alpha /= (double) hw;
+      for (size_t i = 0; i < hw; i++)
+        cam[i] += (float) alpha * A[c * hw + i];
+    }
+  float max = 0.0f;
+  for (size_t i = 0; i < hw; i++)
+    {
+      if (cam[i] < 0.0f)
+        cam[i] = 0.0f;
+      if (cam[i] > max)
+        max = cam[i];
+    }
+  if (max > 0.0f)
+    for (size_t i = 0; i < hw; i++)
+      cam[i] /= max;
+  *map = cam;
+  *map_h = node->h;
+  *map_w = node->w;
+  return SS_OK;
+}
+
+/* ---- trainer ------------------------------------------------------------------------ */
+
+struct SsTrainer {
+  SsModel      *model;
+  SsOptimConfig config;
+  int           max_batch;
+  long          step;
+  float        *m, *v;        /* optimiser moments, one per parameter */
+  float        *probs, *dlogits;
+};
+
+SsTrainer *
+ss_trainer_new (SsModel *model, const SsOptimConfig *config, int max_batch, SsError *error)
+{
+  SsTrainer *t = calloc (1, sizeof *t);
+  if (t == NULL)
+    goto nomem;
+  t->model = model;
+  t->config = *config;
+  t->max_batch = max_batch;
+  t->m = ss_aligned_alloc (sizeof (float) * model->n_params);
+  t->v = ss_aligned_alloc (sizeof (float) * model->n_params);
+  t->probs = calloc ((size_t) max_batch * model->spec.n_classes, sizeof (float));
+  t->dlogits = calloc ((size_t) max_batch * model->spec.n_classes, sizeof (float));
+  if (t->m == NULL || t->v == NULL || t->probs == NULL || t->dlogits == NULL)
+    goto nomem;
+  if (ss_run_ensure (model, max_batch, true, error) != SS_OK)
+    {
+      ss_trainer_free (t);
+      return NULL;
+    }
+  return t;
+
+nomem:
+  ss_trainer_free (t);
+  ss_error_set (error, SS_ERR_NOMEM, "out of memory for the trainer");
+  return NULL;
+}
+
+void
+ss_trainer_free (SsTrainer *trainer)
+{
+  if (trainer == NULL)
+    return;
+  ss_aligned_free (trainer->m);
+  ss_aligned_free (trainer->v);
+  free (trainer->probs);
+  free (trainer->dlogits);
+  free (trainer);
+}
+
+void
+ss_trainer_set_lr (SsTrainer *trainer, float lr)
+{
+  trainer->config.lr = lr;
+}
+
+float
+ss_trainer_step (SsTrainer *trainer, const float *x, const int *labels, int n, int *n_correct)
+{
+  SsModel *m = trainer->model;
+  const int k = m->spec.n_classes;
+  if (n > trainer->max_batch)
+    n = trainer->max_batch;
+  ss_run_forward (m, x, n, true);
+  float loss = ss_softmax_cross_entropy (ss_run_output (m), labels, n, k, trainer->probs,
+                                         trainer->dlogits, n_correct);
+  ss_run_backward (m, trainer->dlogits, n, true);
+  trainer->step++;
+  ss_optim_step (&trainer->config, m->params, ss_run_param_grad (m), trainer->m, trainer->v,
+                 m->n_params, trainer->step);
+  return loss;
+}
+
+/* Optimiser state file: "SSO1", step, n_params, then m and v as float32. */
+SsStatus
+ss_trainer_save_state (const SsTrainer *trainer, const char *path, SsError *error)
+{
+  char tmp[4096];
+  snprintf (tmp, sizeof tmp, "%s.tmp", path);
+  FILE *f = fopen (tmp, "wb");
+  if (f == NULL)
+    return ss_error_set (error, SS_ERR_IO, "cannot write %s", tmp);
+  uint64_t header[2] = { (uint64_t) trainer->step, trainer->model->n_params };
+  size_t n = trainer->model->n_params;
+  int ok = fwrite ("SSO1", 1, 4, f) == 4 && fwrite (header, sizeof header, 1, f) == 1
+           && fwrite (trainer->m, sizeof (float), n, f) == n
+           && fwrite (trainer->v, sizeof (float), n, f) == n;
+  ok = (fclose (f) == 0) && ok;
+  if (!ok || rename (tmp, path) != 0)
+    {
+      remove (tmp);
+      return ss_error_set (error, SS_ERR_IO, "cannot write optimiser state to %s", path);
+    }
+  return SS_OK;
+}
+
+SsStatus
+ss_trainer_load_state (SsTrainer *trainer, const char *path, SsError *error)
+{
+  FILE *f = fopen (path, "rb");
+  if (f == NULL)
+    return ss_error_set (error, SS_ERR_IO, "cannot open %s", path);
+  char magic[4];
+  uint64_t header[2];
+  size_t n = trainer->model->n_params;
+  int ok = fread (magic, 1, 4, f) == 4 && memcmp (magic, "SSO1", 4) == 0
+           && fread (header, sizeof header, 1, f) == 1 && header[1] == n
+           && fread (trainer->m, sizeof (float), n, f) == n
+           && fread (trainer->v, sizeof (float), n, f) == n;
+  fclose (f);
+  if (!ok)
+    return ss_error_set (error, SS_ERR_FORMAT, "%s is not optimiser state for this model", path);
+  trainer->step = (long) header[0];
+  return SS_OK;
+}

@@ -1,0 +1,756 @@
+/* Running a model's graph over a batch: forward, and backward for training and
+ * Grad-CAM. Every buffer is allocated once in ss_run_ensure for the largest batch seen;
+ * the loops below allocate nothing. Work is split over images (and, for convolutions,
+ * over bands of output rows), each worker with its own scratch and gradient blob. */
+#include "engine-private.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SS_BN_EPS      1e-5f  /* PyTorch's default */
+#define SS_BN_MOMENTUM 0.1f   /* PyTorch's default */
+
+struct SsRun {
+  int      batch;       /* capacity in images */
+  int      n_threads;
+  bool     with_grads;
+  bool     last_train;  /* was the last forward in training mode */
+  float   *out[SS_MAX_NODES];
+  float   *grad[SS_MAX_NODES];
+  size_t   stride[SS_MAX_NODES];  /* floats from one image to the next */
+  uint8_t *arg[SS_MAX_NODES];     /* max-pool winners */
+  float   *bn_mean[SS_MAX_NODES];
+  float   *bn_invstd[SS_MAX_NODES];
+  float   *col[64];       /* per thread: im2col of one band */
+  float   *pre[64];       /* per thread: GEMM output of one band / one image's pre-grad */
+  float   *pgrad[64];     /* per thread: parameter gradients */
+  float   *param_grad;    /* reduced over threads */
+  void    *owned[4 * SS_MAX_NODES + 3 * 64 + 1];
+  int      n_owned;
+};
+
+static void *
+run_alloc (SsRun *run, size_t floats)
+{
+  void *p = ss_aligned_alloc (floats * sizeof (float));
+  if (p != NULL)
+    run->owned[run->n_owned++] = p;
+  return p;
+}
+
+void
+ss_run_free (SsRun *run)
+{
+  if (run == NULL)
+    return;
+  for (int i = 0; i < run->n_owned; i++)
+    ss_aligned_free (run->owned[i]);
+  free (run);
+}
+
+static size_t
+node_numel (const SsNode *n)
+{
+  return (size_t) n->c * n->h * n->w;
+}
+
+SsStatus
+ss_run_ensure (SsModel *m, int batch, bool with_grads, SsError *error)
+{
+  int n_threads = ss_engine_get_threads ();
+  SsRun *old = m->run;
+  if (old != NULL && old->batch >= batch && old->n_threads == n_threads
+      && (old->with_grads || !with_grads))
+    return SS_OK;
+  if (old != NULL && old->batch > batch)
+    batch = old->batch;
+  if (old != NULL && old->with_grads)
+    with_grads = true;
+  ss_run_free (old);
+  m->run = NULL;
+
+  SsRun *run = calloc (1, sizeof *run);
+  if (run == NULL)
+    goto nomem;
+  run->batch = batch;
+  run->n_threads = n_threads;
+  run->with_grads = with_grads;
+
+  size_t col_max = 0, pre_max = 0;
+  for (int i = 0; i < m->n_nodes; i++)
+    {
+      const SsNode *n = &m->nodes[i];
+      if (n->concat_into >= 0)
+        continue;  /* lives in its concat's buffer, laid out below */
+      run->stride[i] = node_numel (n);
+      if (!(run->out[i] = run_alloc (run, run->stride[i] * batch)))
+        goto nomem;
+      if (with_grads && !(run->grad[i] = run_alloc (run, run->stride[i] * batch)))
+        goto nomem;
+    }
+  for (int i = 0; i < m->n_nodes; i++)
+    {
+      const SsNode *n = &m->nodes[i];
+      if (n->concat_into >= 0)
+        {
+          run->out[i] = run->out[n->concat_into] + n->concat_off;
+          run->grad[i] = with_grads ? run->grad[n->concat_into] + n->concat_off : NULL;
+          run->stride[i] = run->stride[n->concat_into];
+        }
+      if (n->kind == SS_OP_CONV || n->kind == SS_OP_MAXPOOL)
+        {
+          bool pooled = n->kind == SS_OP_MAXPOOL || n->pool;
+          if (pooled && !(run->arg[i] = run_alloc (run, (node_numel (n) * batch + 3) / 4)))
+            goto nomem;
+        }
+      if (n->kind == SS_OP_CONV)
+        {
+          const SsConvShape *s = &n->conv;
+          size_t band = (size_t) n->band_rows * s->out_w;
+          size_t k = (size_t) ss_conv_k (s);
+          if (k * band > col_max)
+            col_max = k * band;
+          size_t full = (size_t) s->out_c * s->out_h * s->out_w;
+          size_t pre = with_grads ? full : (size_t) s->out_c * band;
+          if (pre > pre_max)
+            pre_max = pre;
+        }
+      if (n->kind == SS_OP_MAXPOOL)
+        {
+          const SsNode *src = &m->nodes[n->inputs[0]];
+          if (with_grads && node_numel (src) > pre_max)
+            pre_max = node_numel (src);
+        }
+      if (n->kind == SS_OP_BN)
+        {
+          if (!(run->bn_mean[i] = run_alloc (run, n->c))
+              || !(run->bn_invstd[i] = run_alloc (run, n->c)))
+            goto nomem;
+        }
+    }
+  for (int t = 0; t < n_threads; t++)
+    {
+      if (!(run->col[t] = run_alloc (run, col_max)) || !(run->pre[t] = run_alloc (run, pre_max)))
+        goto nomem;
+      if (with_grads && !(run->pgrad[t] = run_alloc (run, m->n_params)))
+        goto nomem;
+    }
+  if (with_grads && !(run->param_grad = run_alloc (run, m->n_params)))
+    goto nomem;
+  m->run = run;
+  return SS_OK;
+
+nomem:
+  ss_run_free (run);
+  return ss_error_set (error, SS_ERR_NOMEM, "out of memory for a batch of %d images", batch);
+}
+
+float *
+ss_run_output (SsModel *m)
+{
+  return m->run->out[m->n_nodes - 1];
+}
+
+float *
+ss_run_node_out (SsModel *m, int node, size_t *image_stride)
+{
+  *image_stride = m->run->stride[node];
+  return m->run->out[node];
+}
+
+float *
+ss_run_node_grad (SsModel *m, int node, size_t *image_stride)
+{
+  *image_stride = m->run->stride[node];
+  return m->run->grad[node];
+}
+
+float *
+ss_run_param_grad (SsModel *m)
+{
+  return m->run->param_grad;
+}
+
+/* ---- forward ------------------------------------------------------------------------ */
+
+typedef struct {
+  SsModel     *m;
+  const SsNode *node;
+  int          id;
+  const float *x;
+  int          n;
+  bool         train;
+  const float *dlogits;
+  bool         param_grads;
+} Job;
+
+static void
+input_forward (void *ctx, int begin, int end, int thread)
+{
+  Job *job = ctx;
+  SsModel *m = job->m;
+  const SsModelSpec *sp = &m->spec;
+  const size_t plane = (size_t) sp->in_h * sp->in_w;
+  (void) thread;
+  for (int b = begin; b < end; b++)
+    for (int c = 0; c < sp->in_c; c++)
+      {
+        const float *src = job->x + ((size_t) b * sp->in_c + c) * plane;
+        float *dst = m->run->out[job->id] + (size_t) b * m->run->stride[job->id] + c * plane;
+        const float mean = sp->mean[c], scale = 1.0f / sp->std[c];
+        for (size_t i = 0; i < plane; i++)
+          dst[i] = (src[i] - mean) * scale;
+      }
+}
+
+/* One work item = one band of output rows of one image. */
+static void
+conv_forward (void *ctx, int begin, int end, int thread)
+{
+  Job *job = ctx;
+  SsModel *m = job->m;
+  SsRun *run = m->run;
+  const SsNode *n = job->node;
+  const SsConvShape *s = &n->conv;
+  const int in_id = n->inputs[0];
+  const int n_bands = (s->out_h + n->band_rows - 1) / n->band_rows;
+  const int K = ss_conv_k (s);
+  const size_t out_plane = (size_t) s->out_h * s->out_w;
+  const float *W = m->params + n->w_off;
+  const float *bias = n->bias ? m->params + n->b_off : NULL;
+  const bool direct = s->k == 1 && s->stride == 1 && s->pad == 0;
+
+  for (int item = begin; item < end; item++)
+    {
+      const int b = item / n_bands, band = item % n_bands;
+      const int y0 = band * n->band_rows;
+      const int y1 = y0 + n->band_rows < s->out_h ? y0 + n->band_rows : s->out_h;
+      const int N = (y1 - y0) * s->out_w;
+      const float *in = run->out[in_id] + (size_t) b * run->stride[in_id];
+      float *out = run->out[job->id] + (size_t) b * run->stride[job->id];
+      const float *B;
+      int ldb;
+
+      if (direct)
+        {
+          B = in + (size_t) y0 * s->out_w;
+          ldb = (int) out_plane;
+        }
+      else
+        {
+          ss_im2col (s, in, y0, y1, run->col[thread]);
+          B = run->col[thread];
+          ldb = N;
+        }
+      if (n->pool)
+        {
+          float *pre = run->pre[thread];
+          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, s->out_c, N, K, 1.0f, W, K,
+                       B, ldb, 0.0f, pre, N);
+          uint8_t *arg = run->arg[job->id] != NULL
+                           ? run->arg[job->id] + (size_t) b * node_numel (n) : NULL;
+          ss_pool2_bias_relu (pre, s->out_c, y0, y1, s->out_h, s->out_w, bias, n->relu, out, arg);
+        }
+      else
+        {
+          float *C = out + (size_t) y0 * s->out_w;
+          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, s->out_c, N, K, 1.0f, W, K,
+                       B, ldb, 0.0f, C, (int) out_plane);
+          if (bias != NULL || n->relu)
+            for (int c = 0; c < s->out_c; c++)
+              {
+                float *row = C + (size_t) c * out_plane;
+                const float bc = bias != NULL ? bias[c] : 0.0f;
+                if (n->relu)
+                  for (int i = 0; i < N; i++)
+                    row[i] = row[i] + bc > 0.0f ? row[i] + bc : 0.0f;
+                else
+                  for (int i = 0; i < N; i++)
+                    row[i] += bc;
+              }
+        }
+    }
+}
+
+/* Batch norm, parallel over channels. */
+static void
+bn_forward (void *ctx, int begin, int end, int thread)
+{
+  Job *job = ctx;
+  SsModel *m = job->m;
+  SsRun *run = m->run;
+  const SsNode *node = job->node;
+  const int id = job->id, in_id = node->inputs[0];
+  const size_t hw = (size_t) node->h * node->w;
+  const float *gamma = m->params + node->w_off;
+  const float *beta = m->params + node->b_off;
+  float *running_mean = m->buffers + node->buf_off;
+  float *running_var = running_mean + node->c;
+  (void) thread;
+
+  for (int c = begin; c < end; c++)
+    {
+      float mean, invstd;
+      if (job->train)
+        {
+          double sum = 0.0, sumsq = 0.0;
+          for (int b = 0; b < job->n; b++)
+            {
+              const float *x = run->out[in_id] + (size_t) b * run->stride[in_id] + c * hw;
+              for (size_t i = 0; i < hw; i++)
+                {
+                  sum += x[i];
+                  sumsq += (double) x[i] * x[i];
+                }
+            }
+          double count = (double) job->n * hw;
+          double mu = sum / count;
+          double var = sumsq / count - mu * mu;
+          if (var < 0.0)
+            var = 0.0;
+          mean = (float) mu;
+          invstd = (float) (1.0 / sqrt (var + SS_BN_EPS));
+          /* running variance is unbiased, as PyTorch keeps it */
+          double unbiased = count > 1.0 ? var * count / (count - 1.0) : var;
+          running_mean[c] = (1.0f - SS_BN_MOMENTUM) * running_mean[c] + SS_BN_MOMENTUM * mean;
+          running_var[c] = (1.0f - SS_BN_MOMENTUM) * running_var[c]
+                           + SS_BN_MOMENTUM * (float) unbiased;
+        }
+      else
+        {
+          mean = running_mean[c];
+          invstd = 1.0f / sqrtf (running_var[c] + SS_BN_EPS);
+        }
+      run->bn_mean[id][c] = mean;
+      run->bn_invstd[id][c] = invstd;
+      const float scale = gamma[c] * invstd, shift = beta[c] - mean * scale;
+      for (int b = 0; b < job->n; b++)
+        {
+          const float *x = run->out[in_id] + (size_t) b * run->stride[in_id] + c * hw;
+          float *y = run->out[id] + (size_t) b * run->stride[id] + c * hw;
+          const float *r = node->residual >= 0
+                             ? run->out[node->residual] + (size_t) b * run->stride[node->residual]
+                                 + c * hw
+                             : NULL;
+          for (size_t i = 0; i < hw; i++)
+            {
+              float v = x[i] * scale + shift;
+              if (r != NULL)
+                v += r[i];
+              if (node->relu && v < 0.0f)
+                v = 0.0f;
+              y[i] = v;
+            }
+        }
+    }
+}
+
+static void
+maxpool_forward (void *ctx, int begin, int end, int thread)
+{
+  Job *job = ctx;
+  SsRun *run = job->m->run;
+  const SsNode *n = job->node;
+  const SsNode *src = &job->m->nodes[n->inputs[0]];
+  (void) thread;
+  for (int b = begin; b < end; b++)
+    ss_pool2_bias_relu (run->out[n->inputs[0]] + (size_t) b * run->stride[n->inputs[0]], src->c,
+                        0, src->h, src->h, src->w, NULL, false,
+                        run->out[job->id] + (size_t) b * run->stride[job->id],
+                        run->arg[job->id] + (size_t) b * node_numel (n));
+}
+
+static void
+gap_forward (void *ctx, int begin, int end, int thread)
+{
+  Job *job = ctx;
+  SsRun *run = job->m->run;
+  const SsNode *src = &job->m->nodes[job->node->inputs[0]];
+  const size_t hw = (size_t) src->h * src->w;
+  (void) thread;
+  for (int b = begin; b < end; b++)
+    {
+      const float *x = run->out[job->node->inputs[0]] + (size_t) b * run->stride[job->node->inputs[0]];
+      float *y = run->out[job->id] + (size_t) b * run->stride[job->id];
+      for (int c = 0; c < src->c; c++)
+        {
+          float sum = 0.0f;
+          for (size_t i = 0; i < hw; i++)
+            sum += x[c * hw + i];
+          y[c] = sum / (float) hw;
+        }
+    }
+}
+
+/* One image at a time (a GEMV): a row's result must not depend on how many images a
+ * worker was given, or predictions would change with the thread count. */
+static void
+dense_forward (void *ctx, int begin, int end, int thread)
+{
+  Job *job = ctx;
+  SsModel *m = job->m;
+  SsRun *run = m->run;
+  const SsNode *n = job->node;
+  const int in_id = n->inputs[0];
+  const int n_in = (int) (n->w_len / n->b_len), n_out = n->c;
+  const float *W = m->params + n->w_off, *bias = m->params + n->b_off;
+  (void) thread;
+  for (int b = begin; b < end; b++)
+    {
+      float *y = run->out[job->id] + (size_t) b * run->stride[job->id];
+      memcpy (y, bias, sizeof (float) * n_out);
+      cblas_sgemv (CblasRowMajor, CblasNoTrans, n_out, n_in, 1.0f, W, n_in,
+                   run->out[in_id] + (size_t) b * run->stride[in_id], 1, 1.0f, y, 1);
+    }
+}
+
+void
+ss_run_forward (SsModel *m, const float *x, int n, bool train)
+{
+  SsRun *run = m->run;
+  run->last_train = train;
+  for (int i = 0; i < m->n_nodes; i++)
+    {
+      const SsNode *node = &m->nodes[i];
+      Job job = { .m = m, .node = node, .id = i, .x = x, .n = n, .train = train };
+      switch (node->kind)
+        {
+        case SS_OP_INPUT:
+          ss_parallel_for (n, input_forward, &job);
+          break;
+        case SS_OP_CONV:
+          {
+            int n_bands = (node->conv.out_h + node->band_rows - 1) / node->band_rows;
+            ss_parallel_for (n * n_bands, conv_forward, &job);
+            break;
+          }
+        case SS_OP_BN:
+          ss_parallel_for (node->c, bn_forward, &job);
+          break;
+        case SS_OP_MAXPOOL:
+          ss_parallel_for (n, maxpool_forward, &job);
+          break;
+        case SS_OP_GAP:
+          ss_parallel_for (n, gap_forward, &job);
+          break;
+        case SS_OP_CONCAT:
+          break;  /* its inputs already wrote into its buffer */
+        case SS_OP_DENSE:
+          ss_parallel_for (n, dense_forward, &job);
+          break;
+        }
+    }
+}
+
+/* ---- backward ----------------------------------------------------------------------- */
+
+static bool
+needs_input_grad (const SsModel *m, int id)
+{
+  return m->nodes[id].kind != SS_OP_INPUT;
+}
+
+static void
+conv_backward (void *ctx, int begin, int end, int thread)
+{
+  Job *job = ctx;
+  SsModel *m = job->m;
+  SsRun *run = m->run;
+  const SsNode *n = job->node;
+  const SsConvShape *s = &n->conv;
+  const int in_id = n->inputs[0];
+  const int K = ss_conv_k (s);
+  const int HW = s->out_h * s->out_w;
+  const float *W = m->params + n->w_off;
+  float *dW = run->pgrad[thread] + n->w_off;
+  float *db = run->pgrad[thread] + n->b_off;
+  const bool direct = s->k == 1 && s->stride == 1 && s->pad == 0;
+  const bool want_dx = needs_input_grad (m, in_id);
+
+  for (int b = begin; b < end; b++)
+    {
+      const float *out = run->out[job->id] + (size_t) b * run->stride[job->id];
+      const float *dout = run->grad[job->id] + (size_t) b * run->stride[job->id];
+      const float *in = run->out[in_id] + (size_t) b * run->stride[in_id];
+      float *din = run->grad[in_id] + (size_t) b * run->stride[in_id];
+      const float *dpre;
+
+      if (n->pool)
+        {
+          ss_pool2_backward (out, dout, run->arg[job->id] + (size_t) b * node_numel (n),
+                             s->out_c, s->out_h, s->out_w, n->relu, run->pre[thread]);
+          dpre = run->pre[thread];
+        }
+      else if (n->relu)
+        {
+          float *g = run->pre[thread];
+          for (int i = 0; i < s->out_c * HW; i++)
+            g[i] = out[i] > 0.0f ? dout[i] : 0.0f;
+          dpre = g;
+        }
+      else
+        dpre = dout;
+
+      if (job->param_grads && n->bias)
+        for (int c = 0; c < s->out_c; c++)
+          {
+            float sum = 0.0f;
+            for (int i = 0; i < HW; i++)
+              sum += dpre[(size_t) c * HW + i];
+            db[c] += sum;
+          }
+
+      if (direct)
+        {
+          if (job->param_grads)
+            cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, s->out_c, K, HW, 1.0f, dpre, HW,
+                         in, HW, 1.0f, dW, K);
+          if (want_dx)
+            cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, K, HW, s->out_c, 1.0f, W, K, dpre,
+                         HW, 1.0f, din, HW);
+          continue;
+        }
+      for (int y0 = 0; y0 < s->out_h; y0 += n->band_rows)
+        {
+          int y1 = y0 + n->band_rows < s->out_h ? y0 + n->band_rows : s->out_h;
+          int N = (y1 - y0) * s->out_w;
+          const float *dpre_band = dpre + (size_t) y0 * s->out_w;
+          if (job->param_grads)
+            {
+              ss_im2col (s, in, y0, y1, run->col[thread]);
+              cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, s->out_c, K, N, 1.0f, dpre_band,
+                           HW, run->col[thread], N, 1.0f, dW, K);
+            }
+          if (want_dx)
+            {
+              cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, K, N, s->out_c, 1.0f, W, K,
+                           dpre_band, HW, 0.0f, run->col[thread], N);
+              ss_col2im_add (s, run->col[thread], y0, y1, din);
+            }
+        }
+    }
+}
+
+static void
+bn_backward (void *ctx, int begin, int end, int thread)
+{
+  Job *job = ctx;
+  SsModel *m = job->m;
+  SsRun *run = m->run;
+  const SsNode *node = job->node;
+  const int id = job->id, in_id = node->inputs[0];
+  const size_t hw = (size_t) node->h * node->w;
+  const float *gamma = m->params + node->w_off;
+  float *dgamma = run->pgrad[thread] + node->w_off;
+  float *dbeta = run->pgrad[thread] + node->b_off;
+  const bool want_dx = needs_input_grad (m, in_id);
+
+  for (int c = begin; c < end; c++)
+    {
+      const float mean = run->bn_mean[id][c], invstd = run->bn_invstd[id][c];
+      double sum_dy = 0.0, sum_dy_xhat = 0.0;
+      /* pass 1: mask by ReLU, hand the residual its gradient, and reduce */
+      for (int b = 0; b < job->n; b++)
+        {
+          const float *x = run->out[in_id] + (size_t) b * run->stride[in_id] + c * hw;
+          const float *y = run->out[id] + (size_t) b * run->stride[id] + c * hw;
+          float *dy = run->grad[id] + (size_t) b * run->stride[id] + c * hw;
+          float *dr = node->residual >= 0
+                        ? run->grad[node->residual] + (size_t) b * run->stride[node->residual]
+                            + c * hw
+                        : NULL;
+          for (size_t i = 0; i < hw; i++)
+            {
+              if (node->relu && y[i] <= 0.0f)
+                dy[i] = 0.0f;
+              if (dr != NULL)
+                dr[i] += dy[i];
+              sum_dy += dy[i];
+              sum_dy_xhat += (double) dy[i] * (x[i] - mean) * invstd;
+            }
+        }
+      if (job->param_grads)
+        {
+          dgamma[c] += (float) sum_dy_xhat;
+          dbeta[c] += (float) sum_dy;
+        }
+      if (!want_dx)
+        continue;
+      /* pass 2: dx = gamma * invstd * (dy - mean(dy) - xhat * mean(dy * xhat)) in training;
+       * with fixed statistics only the first term remains */
+      const double count = (double) job->n * hw;
+      const float mean_dy = run->last_train ? (float) (sum_dy / count) : 0.0f;
+      const float mean_dy_xhat = run->last_train ? (float) (sum_dy_xhat / count) : 0.0f;
+      const float k = gamma[c] * invstd;
+      for (int b = 0; b < job->n; b++)
+        {
+          const float *x = run->out[in_id] + (size_t) b * run->stride[in_id] + c * hw;
+          const float *dy = run->grad[id] + (size_t) b * run->stride[id] + c * hw;
+          float *dx = run->grad[in_id] + (size_t) b * run->stride[in_id] + c * hw;
+          for (size_t i = 0; i < hw; i++)
+            {
+              float xhat = (x[i] - mean) * invstd;
+              dx[i] += k * (dy[i] - mean_dy - xhat * mean_dy_xhat);
+            }
+        }
+    }
+}
+
+static void
+maxpool_backward (void *ctx, int begin, int end, int thread)
+{
+  Job *job = ctx;
+  SsRun *run = job->m->run;
+  const SsNode *n = job->node;
+  const int in_id = n->inputs[0];
+  const SsNode *src = &job->m->nodes[in_id];
+  const size_t numel = node_numel (src);
+  for (int b = begin; b < end; b++)
+    {
+      float *g = run->pre[thread];
+      ss_pool2_backward (run->out[job->id] + (size_t) b * run->stride[job->id],
+                         run->grad[job->id] + (size_t) b * run->stride[job->id],
+                         run->arg[job->id] + (size_t) b * node_numel (n), src->c, src->h, src->w,
+                         false, g);
+      float *din = run->grad[in_id] + (size_t) b * run->stride[in_id];
+      for (size_t i = 0; i < numel; i++)
+        din[i] += g[i];
+    }
+}
+
+static void
+gap_backward (void *ctx, int begin, int end, int thread)
+{
+  Job *job = ctx;
+  SsRun *run = job->m->run;
+  const int in_id = job->node->inputs[0];
+  const SsNode *src = &job->m->nodes[in_id];
+  const size_t hw = (size_t) src->h * src->w;
+  (void) thread;
+  for (int b = begin; b < end; b++)
+    {
+      const float *dy = run->grad[job->id] + (size_t) b * run->stride[job->id];
+      float *dx = run->grad[in_id] + (size_t) b * run->stride[in_id];
+      for (int c = 0; c < src->c; c++)
+        {
+          float g = dy[c] / (float) hw;
+          for (size_t i = 0; i < hw; i++)
+            dx[c * hw + i] += g;
+        }
+    }
+}
+
+static void
+dense_backward (void *ctx, int begin, int end, int thread)
+{
+  Job *job = ctx;
+  SsModel *m = job->m;
+  SsRun *run = m->run;
+  const SsNode *n = job->node;
+  const int in_id = n->inputs[0];
+  const int n_in = (int) (n->w_len / n->b_len), n_out = n->c;
+  const int nb = end - begin;
+  const float *W = m->params + n->w_off;
+  const float *dy = run->grad[job->id] + (size_t) begin * run->stride[job->id];
+  const int ldy = (int) run->stride[job->id];
+  const float *x = run->out[in_id] + (size_t) begin * run->stride[in_id];
+  float *dx = run->grad[in_id] + (size_t) begin * run->stride[in_id];
+  const int ldx = (int) run->stride[in_id];
+
+  if (job->param_grads)
+    {
+      float *dW = run->pgrad[thread] + n->w_off;
+      float *db = run->pgrad[thread] + n->b_off;
+      /* dW (n_out, n_in) += dy^T (n_out, nb) x (nb, n_in) */
+      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, n_out, n_in, nb, 1.0f, dy, ldy, x, ldx, 1.0f,
+                   dW, n_in);
+      for (int b = 0; b < nb; b++)
+        for (int o = 0; o < n_out; o++)
+          db[o] += dy[(size_t) b * ldy + o];
+    }
+  if (needs_input_grad (m, in_id))
+    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, n_in, n_out, 1.0f, dy, ldy, W, n_in, 1.0f,
+                 dx, ldx);
+}
+
+static void
+zero_thread_grads (void *ctx, int begin, int end, int thread)
+{
+  Job *job = ctx;
+  (void) begin;
+  (void) end;
+  memset (job->m->run->pgrad[thread], 0, sizeof (float) * job->m->n_params);
+}
+
+static void
+zero_node_grads (void *ctx, int begin, int end, int thread)
+{
+  Job *job = ctx;
+  SsModel *m = job->m;
+  (void) thread;
+  for (int i = begin; i < end; i++)
+    if (m->nodes[i].concat_into < 0)
+      memset (m->run->grad[i], 0, sizeof (float) * m->run->stride[i] * job->n);
+}
+
+static void
+reduce_grads (void *ctx, int begin, int end, int thread)
+{
+  Job *job = ctx;
+  SsRun *run = job->m->run;
+  (void) thread;
+  for (int i = begin; i < end; i++)
+    {
+      float sum = 0.0f;
+      for (int t = 0; t < run->n_threads; t++)
+        sum += run->pgrad[t][i];
+      run->param_grad[i] = sum;
+    }
+}
+
+void
+ss_run_backward (SsModel *m, const float *logits_grad, int n, bool param_grads)
+{
+  SsRun *run = m->run;
+  Job job = { .m = m, .n = n, .param_grads = param_grads };
+
+  ss_parallel_for (m->n_nodes, zero_node_grads, &job);
+  if (param_grads)
+    ss_parallel_each_thread (zero_thread_grads, &job);
+  const int last = m->n_nodes - 1;
+  for (int b = 0; b < n; b++)
+    memcpy (run->grad[last] + (size_t) b * run->stride[last],
+            logits_grad + (size_t) b * m->spec.n_classes, sizeof (float) * m->spec.n_classes);
+
+  for (int i = last; i >= 0; i--)
+    {
+      const SsNode *node = &m->nodes[i];
+      job.node = node;
+      job.id = i;
+      switch (node->kind)
+        {
+        case SS_OP_CONV:
+          ss_parallel_for (n, conv_backward, &job);
+          break;
+        case SS_OP_BN:
+          ss_parallel_for (node->c, bn_backward, &job);
+          break;
+        case SS_OP_MAXPOOL:
+          ss_parallel_for (n, maxpool_backward, &job);
+          break;
+        case SS_OP_GAP:
+          ss_parallel_for (n, gap_backward, &job);
+          break;
+        case SS_OP_DENSE:
+          ss_parallel_for (n, dense_backward, &job);
+          break;
+        case SS_OP_INPUT:
+        case SS_OP_CONCAT:
+          break;
+        }
+    }
+  if (param_grads)
+    ss_parallel_for ((int) m->n_params, reduce_grads, &job);
+}

@@ -1,0 +1,72 @@
+/* Plain-loop twins of the engine's fast paths. Only the tests link this file: each fast
+ * kernel is compared with its twin on random shapes. */
+#include "reference.h"
+
+#include <float.h>
+
+/* in (C, H, W), weight (OC, C, k, k), bias (OC) or NULL; out (OC, OH, OW) */
+void
+ss_ref_conv_forward (const SsConvShape *s, const float *in, const float *weight,
+                     const float *bias, float *out)
+{
+  for (int oc = 0; oc < s->out_c; oc++)
+    for (int oy = 0; oy < s->out_h; oy++)
+      for (int ox = 0; ox < s->out_w; ox++)
+        {
+          double acc = bias != NULL ? bias[oc] : 0.0;
+          for (int ci = 0; ci < s->in_c; ci++)
+            for (int ky = 0; ky < s->k; ky++)
+              for (int kx = 0; kx < s->k; kx++)
+                {
+                  int iy = oy * s->stride - s->pad + ky, ix = ox * s->stride - s->pad + kx;
+                  if (iy < 0 || iy >= s->in_h || ix < 0 || ix >= s->in_w)
+                    continue;
+                  acc += (double) in[((size_t) ci * s->in_h + iy) * s->in_w + ix]
+                         * weight[(((size_t) oc * s->in_c + ci) * s->k + ky) * s->k + kx];
+                }
+          out[((size_t) oc * s->out_h + oy) * s->out_w + ox] = (float) acc;
+        }
+}
+
+void
+ss_ref_relu (float *x, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (x[i] < 0.0f)
+      x[i] = 0.0f;
+}
+
+/* in (C, H, W) -> out (C, H/2, W/2) */
+void
+ss_ref_maxpool2 (const float *in, int c, int h, int w, float *out)
+{
+  for (int ch = 0; ch < c; ch++)
+    for (int y = 0; y < h / 2; y++)
+      for (int x = 0; x < w / 2; x++)
+        {
+          float m = -FLT_MAX;
+          for (int dy = 0; dy < 2; dy++)
+            for (int dx = 0; dx < 2; dx++)
+              {
+                float v = in[((size_t) ch * h + 2 * y + dy) * w + 2 * x + dx];
+                if (v > m)
+                  m = v;
+              }
+          out[((size_t) ch * (h / 2) + y) * (w / 2) + x] = m;
+        }
+}
+
+/* x (n, in) weight (out, in) bias (out) -> y (n, out) */
+void
+ss_ref_dense (const float *x, const float *weight, const float *bias, int n, int in, int out,
+              float *y)
+{
+  for (int b = 0; b < n; b++)
+    for (int o = 0; o < out; o++)
+      {
+        double acc = bias[o];
+        for (int i = 0; i < in; i++)
+          acc += (double) x[(size_t) b * in + i] * weight[(size_t) o * in + i];
+        y[(size_t) b * out + o] = (float) acc;
+      }
+}

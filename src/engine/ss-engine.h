@@ -1,0 +1,149 @@
+/* Smearscope's numeric engine: float32 NCHW tensors in, float32 tensors out.
+ * C11, libc and OpenBLAS only; knows nothing of files of images, GLib or cells. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+  SS_OK = 0,
+  SS_ERR_NOMEM,
+  SS_ERR_IO,
+  SS_ERR_FORMAT,      /* not a model file, or a damaged one */
+  SS_ERR_CHECKSUM,    /* the bytes do not match the recorded checksum */
+  SS_ERR_VERSION,     /* written by a newer Smearscope */
+  SS_ERR_ARG,         /* a caller passed something impossible */
+  SS_ERR_INTERRUPTED, /* stopped on request (Ctrl-C) */
+} SsStatus;
+
+/* Every fallible engine call fills one of these: a status and a sentence for a person. */
+typedef struct {
+  SsStatus status;
+  char     message[512];
+} SsError;
+
+SsStatus    ss_error_set (SsError *error, SsStatus status, const char *format, ...)
+  __attribute__ ((format (printf, 3, 4)));
+const char *ss_status_name (SsStatus status);
+
+/* ---- threads ---------------------------------------------------------------------- */
+
+/* Number of worker threads the engine uses (default: online cores, at most 64).
+ * Results are deterministic for a given seed and thread count. */
+void ss_engine_set_threads (int n_threads);
+int  ss_engine_get_threads (void);
+
+/* ---- tensors ---------------------------------------------------------------------- */
+
+typedef struct {
+  int    n, c, h, w;
+  float *data;  /* 64-byte aligned when owned */
+  int    owned;
+} SsTensor;
+
+SsStatus ss_tensor_init (SsTensor *t, int n, int c, int h, int w);  /* zeroed, owned */
+void     ss_tensor_clear (SsTensor *t);
+size_t   ss_tensor_numel (const SsTensor *t);
+void    *ss_aligned_alloc (size_t bytes);  /* 64-byte aligned, zeroed; free with ss_aligned_free */
+void     ss_aligned_free (void *p);
+
+/* ---- seeded random numbers (splitmix64 + xoshiro128+ style, portable) ------------- */
+
+typedef struct { uint64_t s[2]; } SsRng;
+void     ss_rng_seed (SsRng *rng, uint64_t seed);
+uint64_t ss_rng_next (SsRng *rng);
+float    ss_rng_uniform (SsRng *rng);  /* [0, 1) */
+float    ss_rng_normal (SsRng *rng);   /* mean 0, sd 1 */
+uint32_t ss_rng_below (SsRng *rng, uint32_t bound);
+
+/* ---- models ----------------------------------------------------------------------- */
+
+#define SS_MAX_CLASSES 32
+#define SS_NAME_LEN    48
+
+typedef enum {
+  SS_ARCH_MSCNN = 1,  /* Akbar et al.: 3 conv+ReLU+pool stages, concat of all three, dense */
+  SS_ARCH_RESNET18,   /* basic blocks [2,2,2,2] */
+  SS_ARCH_RESNET50,   /* bottleneck blocks [3,4,6,3] */
+} SsArch;
+
+typedef struct {
+  SsArch arch;
+  int    in_c, in_h, in_w;  /* e.g. 3 x 128 x 128 */
+  int    width;             /* msCNN: first conv's filters (32); ResNet: stem width (64) */
+  int    n_classes;
+  char   class_names[SS_MAX_CLASSES][SS_NAME_LEN];
+  float  mean[3], std[3];   /* per-channel normalisation of [0,1] input */
+} SsModelSpec;
+
+typedef struct SsModel SsModel;
+
+SsArch      ss_arch_from_name (const char *name);  /* 0 if unknown */
+const char *ss_arch_name (SsArch arch);
+
+/* A new model with freshly initialised weights (He init from the seed). */
+SsModel *ss_model_new (const SsModelSpec *spec, uint64_t seed, SsError *error);
+void     ss_model_free (SsModel *model);
+const SsModelSpec *ss_model_spec (const SsModel *model);
+size_t   ss_model_n_params (const SsModel *model);
+/* Forward FLOP per image (2 x multiply-accumulates of conv and dense layers). */
+double   ss_model_flops (const SsModel *model);
+
+/* Free-text description of the training kept in the model file (data, command, seed,
+ * metrics as JSON or plain text). The model keeps a copy. */
+void        ss_model_set_training_info (SsModel *model, const char *info);
+const char *ss_model_training_info (const SsModel *model);
+
+/* Inference. x is (n, in_c, in_h, in_w) of raw [0,1] values; the model applies its own
+ * normalisation. probs is (n, n_classes). Not thread-safe on one model. */
+SsStatus ss_model_predict (SsModel *model, const float *x, int n, float *probs, SsError *error);
+
+/* Grad-CAM of class cls for one image: map is (map_h, map_w) of the last convolutional
+ * stage, non-negative, scaled so its maximum is 1 (all zero if nothing supports the
+ * class). The caller frees *map with free(). */
+SsStatus ss_model_gradcam (SsModel *model, const float *x, int cls, float **map,
+                           int *map_h, int *map_w, float *prob, SsError *error);
+
+/* Model file ("SSM1"): see modelfile.c for the layout. Save is atomic (temp + rename).
+ * Weights are stored as float32 or, halving the file, as float16. */
+typedef enum { SS_STORE_F32 = 0, SS_STORE_F16 = 1 } SsStorage;
+SsStatus ss_model_save (const SsModel *model, const char *path, SsStorage storage,
+                        SsError *error);
+SsModel *ss_model_load (const char *path, SsError *error);
+SsModel *ss_model_load_from_memory (const void *bytes, size_t n_bytes, SsError *error);
+
+/* ---- training --------------------------------------------------------------------- */
+
+typedef enum { SS_OPTIM_ADAM = 0, SS_OPTIM_SGD } SsOptimKind;
+
+typedef struct {
+  SsOptimKind kind;
+  float       lr;
+  float       beta1, beta2, eps;  /* Adam; PyTorch's defaults 0.9, 0.999, 1e-8 */
+  float       momentum;           /* SGD */
+  float       weight_decay;
+} SsOptimConfig;
+
+void ss_optim_config_default (SsOptimConfig *config, SsOptimKind kind, float lr);
+
+typedef struct SsTrainer SsTrainer;
+
+SsTrainer *ss_trainer_new (SsModel *model, const SsOptimConfig *config, int max_batch,
+                           SsError *error);
+void       ss_trainer_free (SsTrainer *trainer);
+/* One step: forward, softmax cross-entropy, backward, optimiser update.
+ * Returns the mean loss; *n_correct gets the number of right top-1 calls. */
+float      ss_trainer_step (SsTrainer *trainer, const float *x, const int *labels, int n,
+                            int *n_correct);
+void       ss_trainer_set_lr (SsTrainer *trainer, float lr);
+/* Optimiser state, for checkpoints that resume. */
+SsStatus   ss_trainer_save_state (const SsTrainer *trainer, const char *path, SsError *error);
+SsStatus   ss_trainer_load_state (SsTrainer *trainer, const char *path, SsError *error);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,109 @@
+/* Gradient check: every model kind's backward pass (conv with fused bias/ReLU/pool,
+ * batch norm in training mode with residual adds, max-pool, global average pool,
+ * concat, dense, softmax cross-entropy) against central finite differences of the loss,
+ * on tiny instances of the real architectures. */
+#include "engine-test-util.h"
+
+static float
+batch_loss (SsModel *m, const float *x, const int *labels, int n)
+{
+  float probs[64];
+  ss_run_forward (m, x, n, true);
+  return ss_softmax_cross_entropy (ss_run_output (m), labels, n, m->spec.n_classes, probs, NULL,
+                                   NULL);
+}
+
+static void
+grad_check (SsArch arch, int size, int width, int threads)
+{
+  const int n = 8, k = 3;
+  SsModelSpec spec = tiny_spec (arch, size, width, k);
+  SsError error;
+  SsRng rng;
+  ss_engine_set_threads (threads);
+  ss_rng_seed (&rng, 99 + arch);
+  SsModel *m = ss_model_new (&spec, 5, &error);
+  CHECK (m != NULL, "%s: %s", ss_arch_name (arch), error.message);
+  if (m == NULL)
+    return;
+  /* batch-norm gammas start at 0 in residual branches; make them nonzero so that the
+   * whole graph carries gradient */
+  for (int i = 0; i < m->n_nodes; i++)
+    if (m->nodes[i].kind == SS_OP_BN)
+      for (size_t j = 0; j < m->nodes[i].w_len; j++)
+        m->params[m->nodes[i].w_off + j] = 0.5f + ss_rng_uniform (&rng);
+  size_t image = (size_t) 3 * size * size;
+  float *x = malloc (sizeof (float) * image * n);
+  for (size_t i = 0; i < image * n; i++)
+    x[i] = ss_rng_uniform (&rng);
+  int labels[64]; for (int i = 0; i < n; i++) labels[i] = i % k;
+  float probs[192], dlogits[192];
+
+  ss_run_ensure (m, n, true, &error);
+  ss_run_forward (m, x, n, true);
+  ss_softmax_cross_entropy (ss_run_output (m), labels, n, k, probs, dlogits, NULL);
+  ss_run_backward (m, dlogits, n, true);
+  float *analytic = malloc (sizeof (float) * m->n_params);
+  memcpy (analytic, ss_run_param_grad (m), sizeof (float) * m->n_params);
+
+  /* Per node: the derivative of the loss along that node's own gradient must equal the
+   * gradient's squared norm. A whole layer moves at once, so a ReLU or max-pool kink
+   * crossed by the step changes the difference little, unlike single-weight checks. */
+  int bad = 0, loose = 0, checked = 0;
+  for (int node = 0; node < m->n_nodes; node++)
+    {
+      const SsNode *nd = &m->nodes[node];
+      size_t len = nd->w_len + nd->b_len;
+      if (len == 0)
+        continue;
+      const float *g = analytic + nd->w_off;
+      double norm2 = 0.0;
+      for (size_t j = 0; j < len; j++)
+        norm2 += (double) g[j] * g[j];
+      if (norm2 < 1e-12)
+        continue;
+      float *saved = malloc (sizeof (float) * len);
+      memcpy (saved, m->params + nd->w_off, sizeof (float) * len);
+      /* step so that the loss moves by about 3e-4: big against float rounding, small
+       * against curvature */
+      const double eps = 1e-3 / sqrt (norm2) / sqrt (norm2) * 0.3;
+      for (size_t j = 0; j < len; j++)
+        m->params[nd->w_off + j] = saved[j] + (float) (eps * g[j]);
+      float lp = batch_loss (m, x, labels, n);
+      for (size_t j = 0; j < len; j++)
+        m->params[nd->w_off + j] = saved[j] - (float) (eps * g[j]);
+      float lm = batch_loss (m, x, labels, n);
+      memcpy (m->params + nd->w_off, saved, sizeof (float) * len);
+      free (saved);
+      double numeric = (lp - lm) / (2.0 * eps);
+      double rel = fabs (numeric - norm2) / norm2;
+      checked++;
+      loose += rel > 0.05;
+      if (rel > 0.15)
+        {
+          bad++;
+          fprintf (stderr, "  %s node %d (kind %d): |g|^2 %g, along g %g (rel err %.3f)\n",
+                   ss_arch_name (arch), node, nd->kind, norm2, numeric, rel);
+        }
+    }
+  /* batch norm over 8 images is strongly curved, so a few layers' central differences
+   * drift a little past 5%; a wrong backward pass is off by far more than 15% */
+  CHECK (bad == 0 && loose <= checked / 20 + 1,
+         "%s (%d threads): %d of %d layers past 15%%, %d past 5%%", ss_arch_name (arch), threads,
+         bad, checked, loose);
+  printf ("%s (%d threads): %d of %d layers' gradients within 5%%, all within 15%%: %s\n",
+          ss_arch_name (arch), threads, checked - loose, checked, bad == 0 ? "yes" : "no");
+  free (analytic);
+  free (x);
+  ss_model_free (m);
+}
+
+int
+main (void)
+{
+  grad_check (SS_ARCH_MSCNN, 16, 2, 1);
+  grad_check (SS_ARCH_MSCNN, 16, 2, 2);
+  grad_check (SS_ARCH_RESNET18, 64, 4, 2);
+  grad_check (SS_ARCH_RESNET50, 64, 4, 2);
+  return test_summary ("test-engine-grad");
+}

@@ -1,0 +1,175 @@
+/* The fast convolution (im2col + sgemm + fused bias/ReLU/pool epilogue, in bands) against
+ * the plain-loop reference, on random shapes, strides, kernels and band sizes; the dense
+ * layer likewise; and the thread count must not change a forward pass. */
+#include "engine-test-util.h"
+#include "reference.h"
+
+/* A model whose graph is input -> 1x1 conv to c channels -> conv under test -> gap ->
+ * dense: node 2 is the conv under test, node 1's output its input. */
+static SsModel *
+conv_model (int c, int h, int w, int out_c, int k, int stride, bool bias, bool relu, bool pool,
+            int band_rows, SsRng *rng)
+{
+  SsModel *m = calloc (1, sizeof *m);
+  m->spec = tiny_spec (SS_ARCH_MSCNN, h, 2, 2);
+  m->spec.in_w = w;
+  int x = ss_graph_input (m);
+  int adapter = ss_graph_conv (m, x, c, 1, 1, true, false, false);
+  int conv = ss_graph_conv (m, adapter, out_c, k, stride, bias, relu, pool);
+  if (conv < 0)
+    {
+      free (m);
+      return NULL;
+    }
+  if (band_rows > 0)
+    m->nodes[conv].band_rows = band_rows;
+  int g = ss_graph_gap (m, conv);
+  ss_graph_dense (m, g, 2);
+  SsError error;
+  if (ss_graph_finish (m, &error) != SS_OK)
+    abort ();
+  fill_random (m->params, m->n_params, rng, 0.5f);
+  return m;
+}
+
+static void
+check_conv_case (SsRng *rng, int n, int c, int h, int w, int out_c, int k, int stride, bool bias,
+                 bool relu, bool pool, int band_rows)
+{
+  SsModel *m = conv_model (c, h, w, out_c, k, stride, bias, relu, pool, band_rows, rng);
+  if (m == NULL)
+    return;  /* odd output size with pooling: not a valid case */
+  const SsNode *node = &m->nodes[2];
+  const SsConvShape *s = &node->conv;
+  size_t image = (size_t) 3 * h * w;
+  float *raw = malloc (sizeof (float) * image * n);
+  fill_random (raw, image * n, rng, 1.0f);
+  SsError error;
+  if (ss_run_ensure (m, n, false, &error) != SS_OK)
+    abort ();
+  ss_run_forward (m, raw, n, false);
+  size_t stride_out, stride_in;
+  const float *fast = ss_run_node_out (m, 2, &stride_out);
+  const float *x = ss_run_node_out (m, 1, &stride_in);
+
+  size_t full = (size_t) s->out_c * s->out_h * s->out_w;
+  float *ref = malloc (sizeof (float) * full);
+  float *pooled = malloc (sizeof (float) * full);
+  double max_err = 0.0;
+  for (int b = 0; b < n; b++)
+    {
+      ss_ref_conv_forward (s, x + b * stride_in, m->params + node->w_off,
+                           bias ? m->params + node->b_off : NULL, ref);
+      const float *want = ref;
+      size_t count = full;
+      if (pool)
+        {
+          ss_ref_maxpool2 (ref, s->out_c, s->out_h, s->out_w, pooled);
+          want = pooled;
+          count = full / 4;
+        }
+      float *tmp = malloc (sizeof (float) * count);
+      memcpy (tmp, want, sizeof (float) * count);
+      if (relu)
+        ss_ref_relu (tmp, count);
+      for (size_t i = 0; i < count; i++)
+        {
+          double e = fabs ((double) tmp[i] - fast[b * stride_out + i]) / (1.0 + fabs (tmp[i]));
+          if (e > max_err)
+            max_err = e;
+        }
+      free (tmp);
+    }
+  CHECK (max_err < 1e-4, "conv n%d c%d %dx%d oc%d k%d s%d bias%d relu%d pool%d band%d: max err %g",
+         n, c, h, w, out_c, k, stride, bias, relu, pool, node->band_rows, max_err);
+  free (raw);
+  free (ref);
+  free (pooled);
+  ss_model_free (m);
+}
+
+static void
+check_dense (SsRng *rng)
+{
+  SsModelSpec spec = tiny_spec (SS_ARCH_MSCNN, 16, 2, 3);
+  SsError error;
+  SsModel *m = ss_model_new (&spec, 7, &error);
+  CHECK (m != NULL, "tiny msCNN: %s", error.message);
+  const int n = 5;
+  float *x = malloc (sizeof (float) * 3 * 16 * 16 * n);
+  fill_random (x, 3 * 16 * 16 * n, rng, 1.0f);
+  ss_run_ensure (m, n, false, &error);
+  ss_run_forward (m, x, n, false);
+  int dense = m->n_nodes - 1, concat = dense - 1;
+  size_t sf, sl;
+  const float *features = ss_run_node_out (m, concat, &sf);
+  const float *logits = ss_run_node_out (m, dense, &sl);
+  int in = m->nodes[concat].c;
+  float *want = malloc (sizeof (float) * n * 3);
+  ss_ref_dense (features, m->params + m->nodes[dense].w_off, m->params + m->nodes[dense].b_off,
+                n, in, 3, want);
+  for (int i = 0; i < n * 3; i++)
+    CHECK (fabsf (want[i] - logits[(i / 3) * sl + i % 3]) < 1e-4f, "dense %d: %g vs %g", i,
+           want[i], logits[(i / 3) * sl + i % 3]);
+  free (want);
+  free (x);
+  ss_model_free (m);
+}
+
+/* Predictions must not depend on how many threads computed them. */
+static void
+check_thread_invariance (SsRng *rng)
+{
+  SsModelSpec spec = tiny_spec (SS_ARCH_RESNET18, 32, 4, 4);
+  SsError error;
+  SsModel *m = ss_model_new (&spec, 3, &error);
+  const int n = 6;
+  float *x = malloc (sizeof (float) * 3 * 32 * 32 * n);
+  float p1[6 * 4], p2[6 * 4];
+  fill_random (x, 3 * 32 * 32 * n, rng, 1.0f);
+  ss_engine_set_threads (1);
+  ss_model_predict (m, x, n, p1, &error);
+  ss_engine_set_threads (2);
+  ss_model_predict (m, x, n, p2, &error);
+  CHECK (memcmp (p1, p2, sizeof p1) == 0, "1 and 2 threads give different predictions");
+  ss_engine_set_threads (0);
+  free (x);
+  ss_model_free (m);
+}
+
+int
+main (void)
+{
+  SsRng rng;
+  ss_rng_seed (&rng, 12345);
+  /* fixed corner cases first: the msCNN's own layers, and 1x1, 7x7, stride 2 */
+  check_conv_case (&rng, 2, 3, 128, 128, 32, 3, 1, true, true, true, 0);
+  check_conv_case (&rng, 1, 32, 64, 64, 64, 3, 1, true, true, true, 0);
+  check_conv_case (&rng, 3, 8, 9, 11, 5, 3, 1, true, true, false, 0);
+  check_conv_case (&rng, 2, 8, 16, 16, 12, 1, 1, false, false, false, 3);
+  check_conv_case (&rng, 2, 8, 16, 16, 12, 1, 2, false, false, false, 0);
+  check_conv_case (&rng, 2, 3, 32, 32, 8, 7, 2, false, false, false, 5);
+  check_conv_case (&rng, 2, 4, 15, 15, 6, 3, 2, true, false, false, 2);
+  for (int i = 0; i < 60; i++)
+    {
+      static const int ks[3] = { 1, 3, 7 };
+      int k = ks[ss_rng_below (&rng, 3)];
+      int stride = 1 + (int) ss_rng_below (&rng, 2);
+      int h = k + (int) ss_rng_below (&rng, 24), w = k + (int) ss_rng_below (&rng, 24);
+      bool pool = stride == 1 && ss_rng_below (&rng, 2);
+      if (pool)
+        {
+          h += h % 2;
+          w += w % 2;
+        }
+      int band = (int) ss_rng_below (&rng, 6);
+      if (pool && band % 2 == 1)
+        band++;
+      check_conv_case (&rng, 1 + (int) ss_rng_below (&rng, 3), 1 + (int) ss_rng_below (&rng, 6),
+                       h, w, 1 + (int) ss_rng_below (&rng, 9), k, stride, ss_rng_below (&rng, 2),
+                       ss_rng_below (&rng, 2), pool, band);
+    }
+  check_dense (&rng);
+  check_thread_invariance (&rng);
+  return test_summary ("test-engine-kernels");
+}

@@ -1,0 +1,144 @@
+/* The model file: a round trip keeps every weight and field (float32 exactly, float16
+ * within its precision); a truncated, bit-flipped, foreign or newer file is refused with
+ * a message naming the fault, at every cut point and many flipped bytes. */
+#include "engine-test-util.h"
+
+#include <unistd.h>
+
+static unsigned char *
+read_all (const char *path, size_t *n)
+{
+  FILE *f = fopen (path, "rb");
+  fseek (f, 0, SEEK_END);
+  *n = (size_t) ftell (f);
+  fseek (f, 0, SEEK_SET);
+  unsigned char *buf = malloc (*n);
+  if (fread (buf, 1, *n, f) != *n)
+    abort ();
+  fclose (f);
+  return buf;
+}
+
+int
+main (void)
+{
+  char dir[] = "/tmp/ss-modelfile-XXXXXX";
+  if (mkdtemp (dir) == NULL)
+    return 1;
+  char path[256], path16[256];
+  snprintf (path, sizeof path, "%s/m.ssm", dir);
+  snprintf (path16, sizeof path16, "%s/m16.ssm", dir);
+
+  SsError error;
+  SsModelSpec spec = tiny_spec (SS_ARCH_RESNET18, 32, 2, 3);
+  snprintf (spec.class_names[0], SS_NAME_LEN, "lymphoblast");
+  SsModel *m = ss_model_new (&spec, 42, &error);
+  ss_model_set_training_info (m, "{\"data\": \"test\", \"seed\": 42}");
+  /* give the running statistics distinct values so that they are checked too */
+  for (size_t i = 0; i < m->n_buffers; i++)
+    m->buffers[i] = 0.25f + (float) i;
+  CHECK (ss_model_save (m, path, SS_STORE_F32, &error) == SS_OK, "save: %s", error.message);
+  CHECK (ss_model_save (m, path16, SS_STORE_F16, &error) == SS_OK, "save f16: %s", error.message);
+
+  SsModel *back = ss_model_load (path, &error);
+  CHECK (back != NULL, "load: %s", error.message);
+  if (back != NULL)
+    {
+      CHECK (memcmp (back->params, m->params, sizeof (float) * m->n_params) == 0,
+             "float32 weights changed in the round trip");
+      CHECK (memcmp (back->buffers, m->buffers, sizeof (float) * m->n_buffers) == 0,
+             "running statistics changed in the round trip");
+      CHECK (strcmp (back->spec.class_names[0], "lymphoblast") == 0, "class name lost");
+      CHECK (strcmp (ss_model_training_info (back), ss_model_training_info (m)) == 0,
+             "training description lost");
+      CHECK (back->spec.width == 2 && back->spec.in_h == 32 && back->spec.arch == SS_ARCH_RESNET18,
+             "spec changed");
+      ss_model_free (back);
+    }
+  SsModel *half = ss_model_load (path16, &error);
+  CHECK (half != NULL, "load f16: %s", error.message);
+  if (half != NULL)
+    {
+      double worst = 0.0;
+      for (size_t i = 0; i < m->n_params; i++)
+        {
+          double e = fabs ((double) half->params[i] - m->params[i]) / (fabs (m->params[i]) + 1e-4);
+          if (e > worst)
+            worst = e;
+        }
+      CHECK (worst < 1e-3, "float16 round trip relative error %g", worst);
+      ss_model_free (half);
+    }
+
+  size_t n;
+  unsigned char *good = read_all (path, &n);
+  /* every cut point in the header, then a stride through the weights */
+  int refused = 0, tried = 0;
+  for (size_t cut = 0; cut < n; cut += cut < 512 ? 1 : 97)
+    {
+      SsModel *t = ss_model_load_from_memory (good, cut, &error);
+      tried++;
+      if (t == NULL && error.message[0] != '\0')
+        refused++;
+      else
+        ss_model_free (t);
+    }
+  CHECK (refused == tried, "truncations: %d of %d refused", refused, tried);
+  CHECK (ss_model_load_from_memory (good, n - 1, &error) == NULL
+           && strstr (error.message, "truncated") != NULL,
+         "a file one byte short should say 'truncated', said: %s", error.message);
+
+  /* flip one bit at many places: the checksum (or the header checks) must catch each */
+  SsRng rng;
+  ss_rng_seed (&rng, 1);
+  refused = tried = 0;
+  unsigned char *bad = malloc (n);
+  for (int i = 0; i < 400; i++)
+    {
+      memcpy (bad, good, n);
+      size_t at = i < 100 ? (size_t) i : ss_rng_below (&rng, (uint32_t) n);
+      bad[at] ^= (unsigned char) (1u << ss_rng_below (&rng, 8));
+      SsModel *t = ss_model_load_from_memory (bad, n, &error);
+      tried++;
+      if (t == NULL)
+        refused++;
+      else
+        ss_model_free (t);
+    }
+  CHECK (refused == tried, "bit flips: %d of %d refused", refused, tried);
+  memcpy (bad, good, n);
+  bad[n / 2] ^= 0x10;
+  CHECK (ss_model_load_from_memory (bad, n, &error) == NULL && error.status == SS_ERR_CHECKSUM
+           && strstr (error.message, "damaged") != NULL,
+         "a flipped weight should be reported as damage, said: %s", error.message);
+
+  /* foreign files and a newer version */
+  const char *png = "\x89PNG\r\n\x1a\n rest of a picture";
+  CHECK (ss_model_load_from_memory (png, strlen (png), &error) == NULL
+           && strstr (error.message, "not a Smearscope model") != NULL,
+         "a PNG should be 'not a Smearscope model', said: %s", error.message);
+  CHECK (ss_model_load_from_memory ("", 0, &error) == NULL, "an empty file was accepted");
+  memcpy (bad, good, n);
+  bad[4] = 2;
+  CHECK (ss_model_load_from_memory (bad, n, &error) == NULL && error.status == SS_ERR_VERSION
+           && strstr (error.message, "version 2") != NULL,
+         "a newer version should be named, said: %s", error.message);
+  CHECK (ss_model_load ("/nonexistent/model.ssm", &error) == NULL
+           && strstr (error.message, "/nonexistent/model.ssm") != NULL,
+         "a missing file should be named, said: %s", error.message);
+
+  /* fp16 conversion corner cases */
+  CHECK (ss_f16_to_f32 (ss_f32_to_f16 (1.0f)) == 1.0f, "fp16 1.0");
+  CHECK (ss_f16_to_f32 (ss_f32_to_f16 (-2.5f)) == -2.5f, "fp16 -2.5");
+  CHECK (ss_f16_to_f32 (ss_f32_to_f16 (1e-7f)) > 0.0f, "fp16 subnormal");
+  CHECK (isinf (ss_f16_to_f32 (ss_f32_to_f16 (1e6f))), "fp16 overflow to inf");
+  CHECK (ss_f16_to_f32 (ss_f32_to_f16 (65504.0f)) == 65504.0f, "fp16 max");
+
+  free (bad);
+  free (good);
+  ss_model_free (m);
+  unlink (path);
+  unlink (path16);
+  rmdir (dir);
+  return test_summary ("test-modelfile");
+}
