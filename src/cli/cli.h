@@ -31,9 +31,25 @@ void          ss_cli_error (const char *format, ...) G_GNUC_PRINTF (1, 2);
 /* Write text to path ("-" is stdout) atomically. */
 gboolean      ss_cli_write_text (const char *path, const char *text, GError **error);
 
+/* engine and classifiers (cli-train.c, cli-classify.c, cli-evaluate.c, cli-bench.c) */
 int ss_cli_train (int argc, char **argv);
 int ss_cli_classify (int argc, char **argv);
-int ss_cli_evaluate (int argc, char **argv);
-int ss_cli_bench (int argc, char **argv);
+int ss_cli_explain (int argc, char **argv);
+int ss_cli_evaluate (int argc, char **argv);  /* --task classify here; detect, segment below */
+int ss_cli_bench (int argc, char **argv);     /* --analyze and --store are passed on below */
+
+/* field analysis (cli-analyze.c) */
+int ss_cli_analyze (int argc, char **argv);
+int ss_cli_evaluate_detect (int argc, char **argv);
+int ss_cli_evaluate_segment (int argc, char **argv);
+int ss_cli_bench_analyze (int argc, char **argv);
+
+/* case store (cli-store.c) */
+int ss_cli_case (int argc, char **argv);
+int ss_cli_relabel (int argc, char **argv);
+int ss_cli_counts (int argc, char **argv);
+int ss_cli_signoff (int argc, char **argv);
+int ss_cli_db (int argc, char **argv);
+int ss_cli_bench_store (int argc, char **argv);
 
 G_END_DECLS

@@ -1,0 +1,122 @@
+/* Classifiers: an engine model plus the mapping of its classes to cell classes. */
+#include "ss-classifier.h"
+
+struct _SsClassifier {
+  SsModel *model;
+  int      cell_class[SS_MAX_CLASSES];
+  float   *batch;  /* (chunk, 3, h, w) */
+  int      chunk;
+};
+
+#define SS_CLASSIFIER_CHUNK 32
+
+SsClassifier *
+ss_classifier_load (const char *path, GError **error)
+{
+  SsError engine_error;
+  SsModel *model = ss_model_load (path, &engine_error);
+  if (model == NULL)
+    {
+      g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_MODEL, "%s", engine_error.message);
+      return NULL;
+    }
+  SsClassifier *c = g_new0 (SsClassifier, 1);
+  const SsModelSpec *spec = ss_model_spec (model);
+  c->model = model;
+  c->chunk = SS_CLASSIFIER_CHUNK;
+  c->batch = g_new (float, (gsize) c->chunk * 3 * spec->in_h * spec->in_w);
+  const char *names[SS_N_CLASSES];
+  for (int i = 0; i < SS_N_CLASSES; i++)
+    names[i] = ss_class_name (i);
+  for (int i = 0; i < spec->n_classes; i++)
+    c->cell_class[i] = ss_label_map (spec->class_names[i], names, SS_N_CLASSES);
+  return c;
+}
+
+void
+ss_classifier_free (SsClassifier *classifier)
+{
+  if (classifier == NULL)
+    return;
+  ss_model_free (classifier->model);
+  g_free (classifier->batch);
+  g_free (classifier);
+}
+
+SsModel *
+ss_classifier_model (SsClassifier *classifier)
+{
+  return classifier->model;
+}
+
+int
+ss_classifier_n_classes (SsClassifier *classifier)
+{
+  return ss_model_spec (classifier->model)->n_classes;
+}
+
+const char *
+ss_classifier_class_name (SsClassifier *classifier, int i)
+{
+  return ss_model_spec (classifier->model)->class_names[i];
+}
+
+int
+ss_classifier_cell_class (SsClassifier *classifier, int i)
+{
+  return classifier->cell_class[i];
+}
+
+static gboolean
+run_chunk (SsClassifier *c, int n, float *probs, GError **error)
+{
+  SsError engine_error;
+  if (ss_model_predict (c->model, c->batch, n, probs, &engine_error) != SS_OK)
+    {
+      g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_MODEL, "%s", engine_error.message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+ss_classifier_run_boxes (SsClassifier *c, const SsImage *image, const SsBox *boxes, int n,
+                         double margin, float *probs, GError **error)
+{
+  const SsModelSpec *spec = ss_model_spec (c->model);
+  const gsize plane = (gsize) 3 * spec->in_h * spec->in_w;
+  for (int b = 0; b < n; b += c->chunk)
+    {
+      int nb = MIN (c->chunk, n - b);
+      for (int i = 0; i < nb; i++)
+        {
+          const SsBox *box = &boxes[b + i];
+          double mx = margin * box->width, my = margin * box->height;
+          ss_image_crop_to_tensor (image, box->x - mx, box->y - my, box->width + 2 * mx,
+                                   box->height + 2 * my, spec->in_w, spec->in_h,
+                                   c->batch + i * plane);
+        }
+      if (!run_chunk (c, nb, probs + (gsize) b * spec->n_classes, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+ss_classifier_run_images (SsClassifier *c, SsImage *const *images, int n, float *probs,
+                          GError **error)
+{
+  const SsModelSpec *spec = ss_model_spec (c->model);
+  const gsize plane = (gsize) 3 * spec->in_h * spec->in_w;
+  for (int b = 0; b < n; b += c->chunk)
+    {
+      int nb = MIN (c->chunk, n - b);
+      for (int i = 0; i < nb; i++)
+        ss_image_crop_to_tensor (images[b + i], 0, 0, images[b + i]->width,
+                                 images[b + i]->height, spec->in_w, spec->in_h,
+                                 c->batch + i * plane);
+      if (!run_chunk (c, nb, probs + (gsize) b * spec->n_classes, error))
+        return FALSE;
+    }
+  return TRUE;
+}

@@ -1,0 +1,34 @@
+/* A trained model put to work on images: crops are resampled to the model's input,
+ * classified in batches, and the model's classes mapped onto the cell classes. */
+#pragma once
+
+#include <glib.h>
+
+#include "ss-cell.h"
+#include "ss-engine.h"
+#include "ss-image.h"
+
+G_BEGIN_DECLS
+
+typedef struct _SsClassifier SsClassifier;
+
+SsClassifier *ss_classifier_load (const char *path, GError **error);
+void          ss_classifier_free (SsClassifier *classifier);
+SsModel      *ss_classifier_model (SsClassifier *classifier);
+int           ss_classifier_n_classes (SsClassifier *classifier);
+const char   *ss_classifier_class_name (SsClassifier *classifier, int i);
+/* For each model class, the SsCellClass it stands for (SS_CLASS_NONE if none). */
+int           ss_classifier_cell_class (SsClassifier *classifier, int i);
+
+/* Classify n regions of image (boxes, each widened by `margin` of its size on every
+ * side): probs gets n rows of the model's classes. */
+gboolean ss_classifier_run_boxes (SsClassifier *classifier, const SsImage *image,
+                                  const SsBox *boxes, int n, double margin, float *probs,
+                                  GError **error);
+/* Classify whole images. */
+gboolean ss_classifier_run_images (SsClassifier *classifier, SsImage *const *images, int n,
+                                   float *probs, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsClassifier, ss_classifier_free)
+
+G_END_DECLS
