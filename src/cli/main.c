@@ -2,12 +2,15 @@
 #include "cli.h"
 
 #include "ss-config.h"
+#include "ss-engine.h"
 
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
 static const SsCliCommand commands[] = {
+  { "train", "Train a classifier on a folder of class folders", ss_cli_train },
+  { "bench", "Time the engine (and compare with the PyTorch peer)", ss_cli_bench },
   { "version", "Print the version", NULL },
 };
 
@@ -25,6 +28,7 @@ usage (FILE *out)
 int
 main (int argc, char **argv)
 {
+  ss_engine_select_blas (argv);
   setlocale (LC_ALL, "");
   setlocale (LC_NUMERIC, "C");  /* JSON and CSV figures always use a decimal point */
   if (argc < 2 || strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)

@@ -135,6 +135,20 @@ ss_model_training_info (const SsModel *model)
 }
 
 SsStatus
+ss_model_copy_backbone (SsModel *to, const SsModel *from)
+{
+  const SsNode *head_to = &to->nodes[to->n_nodes - 1];
+  const SsNode *head_from = &from->nodes[from->n_nodes - 1];
+  if (to->n_nodes != from->n_nodes || head_to->w_off != head_from->w_off
+      || to->n_buffers != from->n_buffers)
+    return SS_ERR_ARG;
+  /* the head is last in the blob: everything before its weights is the backbone */
+  memcpy (to->params, from->params, sizeof (float) * head_to->w_off);
+  memcpy (to->buffers, from->buffers, sizeof (float) * to->n_buffers);
+  return SS_OK;
+}
+
+SsStatus
 ss_model_predict (SsModel *model, const float *x, int n, float *probs, SsError *error)
 {
   const SsModelSpec *sp = &model->spec;

@@ -36,23 +36,30 @@ ss_ref_relu (float *x, size_t n)
       x[i] = 0.0f;
 }
 
-/* in (C, H, W) -> out (C, H/2, W/2) */
+/* in (C, H, W) -> out (C, H/2, W/2); arg (or NULL) gets the winner 0..3 in reading
+ * order, the first of equal values */
 void
-ss_ref_maxpool2 (const float *in, int c, int h, int w, float *out)
+ss_ref_maxpool2 (const float *in, int c, int h, int w, float *out, uint8_t *arg)
 {
   for (int ch = 0; ch < c; ch++)
     for (int y = 0; y < h / 2; y++)
       for (int x = 0; x < w / 2; x++)
         {
           float m = -FLT_MAX;
+          int best = 0;
           for (int dy = 0; dy < 2; dy++)
             for (int dx = 0; dx < 2; dx++)
               {
                 float v = in[((size_t) ch * h + 2 * y + dy) * w + 2 * x + dx];
                 if (v > m)
-                  m = v;
+                  {
+                    m = v;
+                    best = 2 * dy + dx;
+                  }
               }
           out[((size_t) ch * (h / 2) + y) * (w / 2) + x] = m;
+          if (arg != NULL)
+            arg[((size_t) ch * (h / 2) + y) * (w / 2) + x] = (uint8_t) best;
         }
 }
 

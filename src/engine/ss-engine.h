@@ -37,6 +37,13 @@ const char *ss_status_name (SsStatus status);
 void ss_engine_set_threads (int n_threads);
 int  ss_engine_get_threads (void);
 
+/* Call first thing in main(): if OpenBLAS did not recognise this CPU and fell back to
+ * slow kernels while OPENBLAS_CORETYPE is unset, re-executes the program with the
+ * matching OPENBLAS_CORETYPE (see blas.c). Never changes a value that is set. */
+void        ss_engine_select_blas (char **argv);
+/* "openblas" (its own choice or the environment's) or "smearscope" (set by the above). */
+const char *ss_engine_blas_selected_by (void);
+
 /* ---- tensors ---------------------------------------------------------------------- */
 
 typedef struct {
@@ -97,6 +104,10 @@ double   ss_model_flops (const SsModel *model);
  * metrics as JSON or plain text). The model keeps a copy. */
 void        ss_model_set_training_info (SsModel *model, const char *info);
 const char *ss_model_training_info (const SsModel *model);
+
+/* Copy every parameter and buffer of `from` into `to` except the final dense layer's,
+ * where both have the same graph up to it (fine-tuning with a new classifier head). */
+SsStatus ss_model_copy_backbone (SsModel *to, const SsModel *from);
 
 /* Inference. x is (n, in_c, in_h, in_w) of raw [0,1] values; the model applies its own
  * normalisation. probs is (n, n_classes). Not thread-safe on one model. */

@@ -1,0 +1,314 @@
+/* Loading class-folder data sets into memory, and serving (augmented) samples. */
+#include "ss-dataset.h"
+
+#include "ss-classes.h"
+#include "ss-image.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+GHashTable *
+ss_label_map_parse (const char *spec, GError **error)
+{
+  g_autoptr (GHashTable) map = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  if (spec == NULL || *spec == '\0')
+    return g_steal_pointer (&map);
+  g_auto (GStrv) pairs = g_strsplit (spec, ",", -1);
+  for (int i = 0; pairs[i] != NULL; i++)
+    {
+      const char *eq = strchr (pairs[i], '=');
+      if (eq == NULL || eq == pairs[i] || eq[1] == '\0')
+        {
+          g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_DATA,
+                       "--map: '%s' is not FROM=TO", pairs[i]);
+          return NULL;
+        }
+      g_hash_table_insert (map, g_strndup (pairs[i], eq - pairs[i]), g_strdup (eq + 1));
+    }
+  return g_steal_pointer (&map);
+}
+
+static gboolean
+is_image_name (const char *name)
+{
+  static const char *const exts[] = { ".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp" };
+  g_autofree char *lower = g_ascii_strdown (name, -1);
+  for (gsize i = 0; i < G_N_ELEMENTS (exts); i++)
+    if (g_str_has_suffix (lower, exts[i]))
+      return TRUE;
+  return FALSE;
+}
+
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+/* folder (or labels.csv label) -> list of image paths, sorted for repeatability */
+static GHashTable *
+collect_items (const char *dir, GError **error)
+{
+  g_autoptr (GHashTable) items =
+    g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_ptr_array_unref);
+  g_autofree char *csv = g_build_filename (dir, "labels.csv", NULL);
+  g_autofree char *images_dir = g_build_filename (dir, "images", NULL);
+
+  if (g_file_test (csv, G_FILE_TEST_IS_REGULAR) && g_file_test (images_dir, G_FILE_TEST_IS_DIR))
+    {
+      /* wbc-seg layout: labels.csv with id,class; images/ID.png */
+      g_autofree char *text = NULL;
+      if (!g_file_get_contents (csv, &text, NULL, error))
+        return NULL;
+      g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+      for (int i = 1; lines[i] != NULL; i++)
+        {
+          g_strstrip (lines[i]);
+          g_auto (GStrv) f = g_strsplit (lines[i], ",", 2);
+          if (f[0] == NULL || f[1] == NULL)
+            continue;
+          g_autofree char *name = g_strconcat (f[0], ".png", NULL);
+          char *path = g_build_filename (images_dir, name, NULL);
+          GPtrArray *list = g_hash_table_lookup (items, f[1]);
+          if (list == NULL)
+            {
+              list = g_ptr_array_new_with_free_func (g_free);
+              g_hash_table_insert (items, g_strdup (f[1]), list);
+            }
+          g_ptr_array_add (list, path);
+        }
+      return g_steal_pointer (&items);
+    }
+
+  g_autoptr (GDir) top = g_dir_open (dir, 0, error);
+  if (top == NULL)
+    return NULL;
+  const char *sub;
+  while ((sub = g_dir_read_name (top)) != NULL)
+    {
+      g_autofree char *subdir = g_build_filename (dir, sub, NULL);
+      if (!g_file_test (subdir, G_FILE_TEST_IS_DIR))
+        continue;
+      g_autoptr (GDir) d = g_dir_open (subdir, 0, NULL);
+      if (d == NULL)
+        continue;
+      GPtrArray *list = g_ptr_array_new_with_free_func (g_free);
+      const char *name;
+      while ((name = g_dir_read_name (d)) != NULL)
+        if (is_image_name (name))
+          g_ptr_array_add (list, g_build_filename (subdir, name, NULL));
+      g_ptr_array_sort (list, compare_strings);
+      g_hash_table_insert (items, g_strdup (sub), list);
+    }
+  return g_steal_pointer (&items);
+}
+
+void
+ss_dataset_free (SsDataset *dataset)
+{
+  if (dataset == NULL)
+    return;
+  for (int i = 0; i < dataset->n; i++)
+    {
+      g_free (dataset->paths[i]);
+      g_free (dataset->source_labels[i]);
+    }
+  for (int c = 0; c < dataset->n_classes; c++)
+    g_free (dataset->class_names[c]);
+  g_free (dataset->paths);
+  g_free (dataset->source_labels);
+  g_free (dataset->labels);
+  g_free (dataset->pixels);
+  g_free (dataset->description);
+  g_free (dataset);
+}
+
+SsDataset *
+ss_dataset_load (const char *dir, GHashTable *map, const char *const *classes, int n_classes,
+                 int width, int height, GError **error)
+{
+  g_autoptr (GHashTable) items = collect_items (dir, error);
+  if (items == NULL)
+    return NULL;
+  g_autoptr (GPtrArray) folders = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer key;
+  g_hash_table_iter_init (&iter, items);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ptr_array_add (folders, key);
+  g_ptr_array_sort (folders, compare_strings);
+  if (folders->len == 0)
+    {
+      g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_DATA,
+                   "%s holds no class folders (expected DIR/CLASS/IMAGE files)", dir);
+      return NULL;
+    }
+
+  g_autoptr (SsDataset) ds = g_new0 (SsDataset, 1);
+  ds->width = width;
+  ds->height = height;
+
+  /* decide the class list and each folder's target */
+  g_autofree int *target = g_new (int, folders->len);
+  if (classes == NULL)
+    {
+      g_autoptr (GPtrArray) names = g_ptr_array_new ();
+      for (guint f = 0; f < folders->len; f++)
+        {
+          const char *folder = folders->pdata[f];
+          const char *mapped = map != NULL && g_hash_table_lookup (map, folder)
+                                 ? g_hash_table_lookup (map, folder) : folder;
+          gboolean seen = FALSE;
+          for (guint k = 0; k < names->len; k++)
+            seen |= strcmp (names->pdata[k], mapped) == 0;
+          if (!seen)
+            g_ptr_array_add (names, (gpointer) mapped);
+        }
+      g_ptr_array_sort (names, compare_strings);
+      if (names->len < 2 || names->len > SS_MAX_CLASSES)
+        {
+          g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_DATA,
+                       "%s: %u classes after mapping; a classifier needs 2 to %d", dir,
+                       names->len, SS_MAX_CLASSES);
+          return NULL;
+        }
+      ds->n_classes = (int) names->len;
+      for (guint k = 0; k < names->len; k++)
+        ds->class_names[k] = g_strdup (names->pdata[k]);
+    }
+  else
+    {
+      ds->n_classes = n_classes;
+      for (int k = 0; k < n_classes; k++)
+        ds->class_names[k] = g_strdup (classes[k]);
+    }
+  for (guint f = 0; f < folders->len; f++)
+    {
+      const char *folder = folders->pdata[f];
+      const char *mapped = map != NULL ? g_hash_table_lookup (map, folder) : NULL;
+      target[f] = ss_label_map (mapped != NULL ? mapped : folder,
+                                (const char *const *) ds->class_names, ds->n_classes);
+      if (target[f] < 0 && classes == NULL)
+        {
+          g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_DATA,
+                       "folder '%s' maps to none of the classes", folder);
+          return NULL;
+        }
+      if (target[f] < 0)
+        fprintf (stderr, "note: skipping folder '%s' of %s: it maps to none of the model's "
+                 "classes (use --map %s=CLASS)\n", folder, dir, folder);
+    }
+
+  int total = 0;
+  for (guint f = 0; f < folders->len; f++)
+    if (target[f] >= 0)
+      total += ((GPtrArray *) g_hash_table_lookup (items, folders->pdata[f]))->len;
+  if (total == 0)
+    {
+      g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_DATA, "%s: no images to use", dir);
+      return NULL;
+    }
+  const gsize image_bytes = (gsize) width * height * 3;
+  ds->pixels = g_malloc ((gsize) total * image_bytes);
+  ds->labels = g_new (int, total);
+  ds->paths = g_new0 (char *, total);
+  ds->source_labels = g_new0 (char *, total);
+  int per_class[SS_MAX_CLASSES] = { 0 };
+  for (guint f = 0; f < folders->len; f++)
+    {
+      if (target[f] < 0)
+        continue;
+      GPtrArray *list = g_hash_table_lookup (items, folders->pdata[f]);
+      for (guint i = 0; i < list->len; i++)
+        {
+          g_autoptr (GError) local = NULL;
+          g_autoptr (SsImage) image = ss_image_load (list->pdata[i], SS_DEFAULT_MAX_PIXELS, &local);
+          if (image == NULL)
+            {
+              fprintf (stderr, "note: skipping %s\n", local->message);
+              continue;
+            }
+          ss_image_crop_to_rgb (image, 0, 0, image->width, image->height, width, height,
+                                ds->pixels + (gsize) ds->n * image_bytes);
+          ds->labels[ds->n] = target[f];
+          ds->paths[ds->n] = g_strdup (list->pdata[i]);
+          ds->source_labels[ds->n] = g_strdup (folders->pdata[f]);
+          per_class[target[f]]++;
+          ds->n++;
+        }
+    }
+  GString *desc = g_string_new (dir);
+  g_string_append_printf (desc, " (%d images:", ds->n);
+  for (int c = 0; c < ds->n_classes; c++)
+    g_string_append_printf (desc, "%s %s %d", c ? "," : "", ds->class_names[c], per_class[c]);
+  g_string_append (desc, ")");
+  ds->description = g_string_free (desc, FALSE);
+  return g_steal_pointer (&ds);
+}
+
+void
+ss_dataset_channel_stats (const SsDataset *ds, float mean[3], float std[3])
+{
+  double sum[3] = { 0 }, sumsq[3] = { 0 };
+  const gsize pixels = (gsize) ds->n * ds->width * ds->height;
+  for (gsize i = 0; i < pixels; i++)
+    for (int c = 0; c < 3; c++)
+      {
+        double v = ds->pixels[i * 3 + c] / 255.0;
+        sum[c] += v;
+        sumsq[c] += v * v;
+      }
+  for (int c = 0; c < 3; c++)
+    {
+      double m = sum[c] / (double) pixels;
+      double var = sumsq[c] / (double) pixels - m * m;
+      mean[c] = (float) m;
+      std[c] = (float) (var > 1e-6 ? sqrt (var) : 1.0);
+    }
+}
+
+void
+ss_dataset_get (const SsDataset *ds, int i, SsRng *rng, float *chw)
+{
+  const int w = ds->width, h = ds->height;
+  const gsize plane = (gsize) w * h;
+  const guint8 *src = ds->pixels + (gsize) i * plane * 3;
+  gboolean flip_x = FALSE, flip_y = FALSE;
+  int rot = 0;
+  float gain[3] = { 1, 1, 1 }, offset[3] = { 0, 0, 0 };
+  if (rng != NULL)
+    {
+      flip_x = ss_rng_below (rng, 2);
+      flip_y = ss_rng_below (rng, 2);
+      rot = w == h ? (int) ss_rng_below (rng, 4) : 0;
+      /* small stain and exposure differences between slides and cameras */
+      float brightness = 1.0f + 0.1f * (2.0f * ss_rng_uniform (rng) - 1.0f);
+      for (int c = 0; c < 3; c++)
+        {
+          gain[c] = brightness * (1.0f + 0.05f * (2.0f * ss_rng_uniform (rng) - 1.0f));
+          offset[c] = 0.03f * (2.0f * ss_rng_uniform (rng) - 1.0f);
+        }
+    }
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      {
+        int sx = x, sy = y;
+        for (int r = 0; r < rot; r++)
+          {
+            int t = sx;
+            sx = w - 1 - sy;
+            sy = t;
+          }
+        if (flip_x)
+          sx = w - 1 - sx;
+        if (flip_y)
+          sy = h - 1 - sy;
+        const guint8 *p = src + ((gsize) sy * w + sx) * 3;
+        for (int c = 0; c < 3; c++)
+          {
+            float v = p[c] * (1.0f / 255.0f) * gain[c] + offset[c];
+            chw[c * plane + (gsize) y * w + x] = v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
+          }
+      }
+}

@@ -1,0 +1,45 @@
+/* Labelled image sets for training and evaluation: a folder of class folders (or a
+ * wbc-seg style folder with labels.csv), each folder name mapped to a target class
+ * through --map and the label table, the images kept in memory at the model's input
+ * size as RGB8. */
+#pragma once
+
+#include <glib.h>
+
+#include "ss-engine.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  int      n;            /* images */
+  int      width, height;
+  guint8  *pixels;       /* n * height * width * 3 */
+  int     *labels;       /* index into class_names */
+  char   **paths;        /* n file paths */
+  char   **source_labels; /* n folder names as found */
+  int      n_classes;
+  char    *class_names[SS_MAX_CLASSES];
+  char    *description;  /* "DIR (N images: class a: n, ...)" */
+} SsDataset;
+
+/* Parse "from=to,from=to" into a hash table (NULL on a malformed spec). */
+GHashTable *ss_label_map_parse (const char *spec, GError **error);
+
+/* Load DIR. If classes is NULL, the classes are the mapped folder names, sorted; every
+ * folder must map to one. If classes is given (a model's), folders are mapped through
+ * `map`, then the label table, and those that map to none are skipped with a note on
+ * stderr. Images are resampled whole to width x height. */
+SsDataset *ss_dataset_load (const char *dir, GHashTable *map, const char *const *classes,
+                            int n_classes, int width, int height, GError **error);
+void       ss_dataset_free (SsDataset *dataset);
+
+/* Per-channel mean and standard deviation of all pixels, in [0,1] units. */
+void ss_dataset_channel_stats (const SsDataset *dataset, float mean[3], float std[3]);
+
+/* Image i as planar float CHW in [0,1]; with rng, augmented: random horizontal and
+ * vertical flips, 90-degree rotations (square inputs) and small colour jitter. */
+void ss_dataset_get (const SsDataset *dataset, int i, SsRng *rng, float *chw);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsDataset, ss_dataset_free)
+
+G_END_DECLS

@@ -1,0 +1,260 @@
+/* The training loop. Each epoch draws its shuffle and augmentation from an RNG seeded
+ * by (seed, epoch), so a run resumed from a checkpoint continues exactly as an
+ * uninterrupted one would, given the same thread count. */
+#include "ss-training.h"
+
+#include "ss-image.h"
+
+#include <glib/gstdio.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+ss_train_config_init (SsTrainConfig *config)
+{
+  memset (config, 0, sizeof *config);
+  config->arch = SS_ARCH_MSCNN;
+  config->width = 32;
+  config->input_size = 128;
+  config->epochs = 20;
+  config->batch = 32;
+  config->lr = 2e-4f;  /* the msCNN paper's Adam learning rate */
+  config->optim = SS_OPTIM_ADAM;
+  config->seed = 1;
+  config->augment = TRUE;
+}
+
+float *
+ss_predict_dataset (SsModel *model, const SsDataset *data, GError **error)
+{
+  const SsModelSpec *spec = ss_model_spec (model);
+  const int chunk = 32;
+  const gsize image = (gsize) 3 * data->width * data->height;
+  g_autofree float *x = g_new (float, chunk * image);
+  float *probs = g_new (float, (gsize) data->n * spec->n_classes);
+  for (int b = 0; b < data->n; b += chunk)
+    {
+      int nb = MIN (chunk, data->n - b);
+      for (int i = 0; i < nb; i++)
+        ss_dataset_get (data, b + i, NULL, x + i * image);
+      SsError engine_error;
+      if (ss_model_predict (model, x, nb, probs + (gsize) b * spec->n_classes, &engine_error)
+          != SS_OK)
+        {
+          g_free (probs);
+          g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_MODEL, "%s",
+                       engine_error.message);
+          return NULL;
+        }
+    }
+  return probs;
+}
+
+static double
+accuracy_of (SsModel *model, const SsDataset *data)
+{
+  g_autofree float *probs = ss_predict_dataset (model, data, NULL);
+  const int k = ss_model_spec (model)->n_classes;
+  int right = 0;
+  if (probs == NULL)
+    return -1.0;
+  for (int i = 0; i < data->n; i++)
+    {
+      int best = 0;
+      for (int c = 1; c < k; c++)
+        if (probs[i * k + c] > probs[i * k + best])
+          best = c;
+      right += best == data->labels[i];
+    }
+  return (double) right / data->n;
+}
+
+static gboolean
+engine_fail (GError **error, const SsError *e)
+{
+  g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_MODEL, "%s", e->message);
+  return FALSE;
+}
+
+gboolean
+ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *val,
+          SsTrainProgressFn progress, gpointer user_data, GCancellable *cancellable,
+          GError **error)
+{
+  SsError e;
+  SsModelSpec spec;
+  memset (&spec, 0, sizeof spec);
+  spec.arch = config->arch;
+  spec.in_c = 3;
+  spec.in_h = spec.in_w = config->input_size;
+  spec.width = config->width;
+  spec.n_classes = train->n_classes;
+  for (int c = 0; c < train->n_classes; c++)
+    g_strlcpy (spec.class_names[c], train->class_names[c], SS_NAME_LEN);
+  ss_dataset_channel_stats (train, spec.mean, spec.std);
+
+  g_autofree char *ckpt = g_strconcat (config->out, ".ckpt", NULL);
+  g_autofree char *ckpt_opt = g_strconcat (config->out, ".ckpt.opt", NULL);
+  SsModel *model = NULL;
+  int first_epoch = 0;
+
+  if (config->resume && g_file_test (ckpt, G_FILE_TEST_EXISTS))
+    {
+      model = ss_model_load (ckpt, &e);
+      if (model == NULL)
+        return engine_fail (error, &e);
+      /* the checkpoint records how many epochs it holds */
+      const char *done = strstr (ss_model_training_info (model), "\"epochs_done\": ");
+      first_epoch = done != NULL ? atoi (done + strlen ("\"epochs_done\": ")) : 0;
+    }
+  else if (config->init_from != NULL)
+    {
+      model = ss_model_load (config->init_from, &e);
+      if (model == NULL)
+        return engine_fail (error, &e);
+      const SsModelSpec *from = ss_model_spec (model);
+      if (from->arch != spec.arch || from->width != spec.width || from->in_h != spec.in_h)
+        {
+          ss_model_free (model);
+          g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_MODEL,
+                       "%s is a %s of width %d at %d px; it cannot start a %s of width %d at %d px",
+                       config->init_from, ss_arch_name (from->arch), from->width, from->in_h,
+                       ss_arch_name (spec.arch), spec.width, spec.in_h);
+          return FALSE;
+        }
+      /* fine-tuning: keep every layer but the classifier head, which is new */
+      SsModel *fresh = ss_model_new (&spec, config->seed, &e);
+      if (fresh == NULL)
+        {
+          ss_model_free (model);
+          return engine_fail (error, &e);
+        }
+      ss_model_copy_backbone (fresh, model);
+      ss_model_free (model);
+      model = fresh;
+    }
+  else
+    {
+      model = ss_model_new (&spec, config->seed, &e);
+      if (model == NULL)
+        return engine_fail (error, &e);
+    }
+
+  SsOptimConfig optim;
+  ss_optim_config_default (&optim, config->optim, config->lr);
+  optim.weight_decay = config->weight_decay;
+  SsTrainer *trainer = ss_trainer_new (model, &optim, config->batch, &e);
+  if (trainer == NULL)
+    {
+      ss_model_free (model);
+      return engine_fail (error, &e);
+    }
+  if (first_epoch > 0 && ss_trainer_load_state (trainer, ckpt_opt, &e) != SS_OK)
+    {
+      ss_trainer_free (trainer);
+      ss_model_free (model);
+      return engine_fail (error, &e);
+    }
+
+  const gsize image = (gsize) 3 * train->width * train->height;
+  g_autofree float *x = g_new (float, (gsize) config->batch * image);
+  g_autofree int *labels = g_new (int, config->batch);
+  g_autofree int *order = g_new (int, train->n);
+  const int batches = (train->n + config->batch - 1) / config->batch;
+  gboolean ok = TRUE;
+  gint64 start = g_get_monotonic_time ();
+  long images_done = 0;
+
+  for (int epoch = first_epoch; epoch < config->epochs && ok; epoch++)
+    {
+      SsRng rng;
+      ss_rng_seed (&rng, config->seed * 1000003u + (guint64) epoch);
+      for (int i = 0; i < train->n; i++)
+        order[i] = i;
+      for (int i = train->n - 1; i > 0; i--)
+        {
+          int j = (int) ss_rng_below (&rng, (uint32_t) i + 1);
+          int t = order[i];
+          order[i] = order[j];
+          order[j] = t;
+        }
+      if (config->cosine)
+        ss_trainer_set_lr (trainer, config->lr * 0.5f
+                                      * (1.0f + cosf ((float) G_PI * epoch / config->epochs)));
+      double loss_sum = 0.0;
+      long right = 0, seen = 0;
+      for (int b = 0; b < batches; b++)
+        {
+          if (g_cancellable_set_error_if_cancelled (cancellable, error))
+            {
+              ok = FALSE;
+              break;
+            }
+          int nb = MIN (config->batch, train->n - b * config->batch);
+          for (int i = 0; i < nb; i++)
+            {
+              int idx = order[b * config->batch + i];
+              ss_dataset_get (train, idx, config->augment ? &rng : NULL, x + i * image);
+              labels[i] = train->labels[idx];
+            }
+          int correct = 0;
+          float loss = ss_trainer_step (trainer, x, labels, nb, &correct);
+          loss_sum += loss * nb;
+          right += correct;
+          seen += nb;
+          images_done += nb;
+          if (progress != NULL)
+            {
+              double elapsed = (g_get_monotonic_time () - start) / 1e6;
+              long remaining = (long) (config->epochs - epoch) * train->n - seen;
+              SsTrainProgress p = {
+                .epoch = epoch + 1, .epochs = config->epochs, .batch_index = b + 1,
+                .batches = batches, .loss = loss_sum / seen, .accuracy = (double) right / seen,
+                .images_per_s = images_done / elapsed,
+                .seconds_left = remaining / (images_done / elapsed), .val_accuracy = -1.0,
+              };
+              progress (&p, user_data);
+            }
+        }
+      if (!ok)
+        break;
+
+      double val_accuracy = val != NULL ? accuracy_of (model, val) : -1.0;
+      g_autofree char *info = g_strdup_printf (
+        "{\"epochs_done\": %d, \"train_loss\": %.5f, \"train_accuracy\": %.5f, "
+        "\"val_accuracy\": %.5f, \"training\": %s}",
+        epoch + 1, loss_sum / seen, (double) right / seen, val_accuracy,
+        config->info != NULL ? config->info : "null");
+      ss_model_set_training_info (model, info);
+      SsStorage storage = config->half ? SS_STORE_F16 : SS_STORE_F32;
+      if (ss_model_save (model, ckpt, SS_STORE_F32, &e) != SS_OK
+          || ss_trainer_save_state (trainer, ckpt_opt, &e) != SS_OK
+          || ss_model_save (model, config->out, storage, &e) != SS_OK)
+        {
+          ok = engine_fail (error, &e);
+          break;
+        }
+      if (progress != NULL)
+        {
+          double elapsed = (g_get_monotonic_time () - start) / 1e6;
+          SsTrainProgress p = {
+            .epoch = epoch + 1, .epochs = config->epochs, .batch_index = batches,
+            .batches = batches, .loss = loss_sum / seen, .accuracy = (double) right / seen,
+            .images_per_s = images_done / elapsed,
+            .seconds_left = (double) (config->epochs - epoch - 1) * train->n / (images_done / elapsed),
+            .val_accuracy = val_accuracy, .epoch_done = TRUE,
+          };
+          progress (&p, user_data);
+        }
+    }
+  ss_trainer_free (trainer);
+  ss_model_free (model);
+  if (ok)
+    {
+      /* a finished run needs no checkpoint */
+      g_remove (ckpt);
+      g_remove (ckpt_opt);
+    }
+  return ok;
+}

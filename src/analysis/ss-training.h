@@ -1,0 +1,53 @@
+/* Training a classifier on a data set: seeded shuffles and augmentation, a checkpoint at
+ * every epoch that a later run resumes, progress for the caller, a clean stop. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "ss-dataset.h"
+#include "ss-engine.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  SsArch      arch;
+  int         width;        /* msCNN first-conv filters, ResNet stem width */
+  int         input_size;   /* square input, e.g. 128 */
+  int         epochs;
+  int         batch;
+  float       lr;
+  float       weight_decay;
+  gboolean    cosine;       /* cosine decay of lr to 0 over the epochs; else constant */
+  SsOptimKind optim;
+  guint64     seed;
+  gboolean    augment;
+  gboolean    half;         /* store weights as float16 */
+  const char *init_from;    /* start from these weights (same architecture), or NULL */
+  const char *out;          /* model path; OUT.ckpt and OUT.ckpt.opt hold the checkpoint */
+  gboolean    resume;
+  const char *info;         /* training description recorded in the model (JSON) */
+} SsTrainConfig;
+
+typedef struct {
+  int    epoch, epochs;
+  int    batch_index, batches;
+  double loss, accuracy;    /* running means over the epoch so far */
+  double images_per_s;
+  double seconds_left;
+  double val_accuracy;      /* after an epoch with a validation set, else -1 */
+  gboolean epoch_done;
+} SsTrainProgress;
+
+typedef void (*SsTrainProgressFn) (const SsTrainProgress *progress, gpointer user_data);
+
+void     ss_train_config_init (SsTrainConfig *config);
+/* Trains and writes config->out after every epoch (atomically), so a stop keeps the
+ * last complete epoch. Returns FALSE with G_IO_ERROR_CANCELLED if cancelled. */
+gboolean ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *val,
+                   SsTrainProgressFn progress, gpointer user_data, GCancellable *cancellable,
+                   GError **error);
+
+/* Probabilities of every image of a data set (n x n_classes), no augmentation. */
+float   *ss_predict_dataset (SsModel *model, const SsDataset *data, GError **error);
+
+G_END_DECLS

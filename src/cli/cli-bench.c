@@ -1,0 +1,343 @@
+/* smearscope-cli bench: the engine's msCNN figures under the names the PyTorch peer
+ * (../shared/bench/peer_mscnn.py) prints, the machine's own sgemm rate measured in the
+ * same run, and with --compare the peer itself, run in the same sitting. Figures are
+ * printed, never asserted: machines here are shared and noisy. */
+#include "cli.h"
+
+#include "ss-config.h"
+#include "ss-engine.h"
+
+#include <cblas.h>
+#include <json-glib/json-glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+extern char *openblas_get_corename (void);
+extern char *openblas_get_config (void);
+
+static double
+now_s (void)
+{
+  return g_get_monotonic_time () / 1e6;
+}
+
+static int
+compare_doubles (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return x < y ? -1 : x > y;
+}
+
+static double
+median (double *v, int n)
+{
+  qsort (v, n, sizeof *v, compare_doubles);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* cblas_sgemm 2048^3 with all of OpenBLAS's threads: best of 5 after a warm-up. */
+static double
+sgemm_gflops (void)
+{
+  const int n = 2048;
+  float *a = malloc (sizeof (float) * n * n), *b = malloc (sizeof (float) * n * n);
+  float *c = malloc (sizeof (float) * n * n);
+  SsRng rng;
+  ss_rng_seed (&rng, 3);
+  for (int i = 0; i < n * n; i++)
+    {
+      a[i] = ss_rng_uniform (&rng) - 0.5f;
+      b[i] = ss_rng_uniform (&rng) - 0.5f;
+    }
+  openblas_set_num_threads (ss_engine_get_threads ());
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+  double best = 1e30;
+  for (int r = 0; r < 5; r++)
+    {
+      double t = now_s ();
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c,
+                   n);
+      t = now_s () - t;
+      if (t < best)
+        best = t;
+    }
+  openblas_set_num_threads (1);  /* the engine's own threads call sgemm */
+  free (a);
+  free (b);
+  free (c);
+  return 2.0 * n * n * (double) n / best / 1e9;
+}
+
+typedef struct {
+  double latency_b1_ms, infer_img_per_s, train_img_per_s, max_rss_mib;
+  double flops_forward, flops_train, sgemm;
+} MscnnFigures;
+
+static void
+bench_mscnn (int iters, int iters_b1, int warmup, MscnnFigures *f)
+{
+  SsModelSpec spec;
+  memset (&spec, 0, sizeof spec);
+  spec.arch = SS_ARCH_MSCNN;
+  spec.in_c = 3;
+  spec.in_h = spec.in_w = 128;
+  spec.width = 32;
+  spec.n_classes = 2;
+  strcpy (spec.class_names[0], "lymphoblast");
+  strcpy (spec.class_names[1], "normal");
+  for (int c = 0; c < 3; c++)
+    {
+      spec.mean[c] = 0.5f;
+      spec.std[c] = 0.25f;
+    }
+  SsError error;
+  SsModel *model = ss_model_new (&spec, 0, &error);
+  const int batch = 32;
+  const size_t image = 3 * 128 * 128;
+  float *x = malloc (sizeof (float) * image * batch);
+  float probs[2 * 32];
+  int labels[32];
+  SsRng rng;
+  ss_rng_seed (&rng, 0);
+  for (size_t i = 0; i < image * batch; i++)
+    x[i] = ss_rng_uniform (&rng);
+  for (int i = 0; i < batch; i++)
+    labels[i] = (int) ss_rng_below (&rng, 2);
+
+  double *t = malloc (sizeof (double) * (iters_b1 > iters ? iters_b1 : iters));
+  for (int i = 0; i < 3 * warmup; i++)
+    ss_model_predict (model, x, 1, probs, &error);
+  for (int i = 0; i < iters_b1; i++)
+    {
+      double t0 = now_s ();
+      ss_model_predict (model, x, 1, probs, &error);
+      t[i] = now_s () - t0;
+    }
+  f->latency_b1_ms = 1e3 * median (t, iters_b1);
+
+  for (int i = 0; i < warmup; i++)
+    ss_model_predict (model, x, batch, probs, &error);
+  for (int i = 0; i < iters; i++)
+    {
+      double t0 = now_s ();
+      ss_model_predict (model, x, batch, probs, &error);
+      t[i] = now_s () - t0;
+    }
+  f->infer_img_per_s = batch / median (t, iters);
+
+  SsOptimConfig optim;
+  ss_optim_config_default (&optim, SS_OPTIM_ADAM, 2e-4f);
+  SsTrainer *trainer = ss_trainer_new (model, &optim, batch, &error);
+  for (int i = 0; i < warmup; i++)
+    ss_trainer_step (trainer, x, labels, batch, NULL);
+  for (int i = 0; i < iters; i++)
+    {
+      double t0 = now_s ();
+      ss_trainer_step (trainer, x, labels, batch, NULL);
+      t[i] = now_s () - t0;
+    }
+  f->train_img_per_s = batch / median (t, iters);
+  f->flops_forward = ss_model_flops (model);
+  /* forward + weight gradients + input gradients of every layer but the first conv */
+  f->flops_train = 3.0 * f->flops_forward - 2.0 * 128 * 128 * 32 * 27;
+
+  struct rusage ru;
+  getrusage (RUSAGE_SELF, &ru);
+  f->max_rss_mib = ru.ru_maxrss / 1024.0;
+  ss_trainer_free (trainer);
+  ss_model_free (model);
+  free (x);
+  free (t);
+}
+
+static void
+add_number (JsonBuilder *b, const char *name, double value)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_double_value (b, value);
+}
+
+/* Run the peer in the same sitting; its last output line is its JSON. */
+static JsonObject *
+run_peer (JsonParser *parser)
+{
+  g_autofree char *script = g_build_filename (SS_SHARED_DIR, "bench", "peer_mscnn.py", NULL);
+  g_autofree char *threads = g_strdup_printf ("%d", ss_engine_get_threads ());
+  const char *peer_argv[] = { "/usr/bin/python3", script, "--threads", threads, NULL };
+  g_autofree char *out = NULL, *err = NULL;
+  int status = 0;
+  g_autoptr (GError) error = NULL;
+  if (!g_file_test (script, G_FILE_TEST_EXISTS))
+    {
+      ss_cli_error ("the peer %s is absent: cannot compare", script);
+      return NULL;
+    }
+  if (!g_spawn_sync (NULL, (char **) peer_argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                     &status, &error)
+      || !g_spawn_check_wait_status (status, &error))
+    {
+      ss_cli_error ("the PyTorch peer did not run (%s); it needs Debian's python3-torch: "
+                    "apt-get install python3-torch", error->message);
+      return NULL;
+    }
+  g_strstrip (out);
+  const char *last = strrchr (out, '\n');
+  last = last != NULL ? last + 1 : out;
+  if (!json_parser_load_from_data (parser, last, -1, &error)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      ss_cli_error ("cannot read the peer's output: %s", out);
+      return NULL;
+    }
+  return json_node_get_object (json_parser_get_root (parser));
+}
+
+/* Until the analysis and store layers land their benchmarks (issues 5 and 6). */
+__attribute__ ((weak)) int
+ss_cli_bench_analyze (int argc, char **argv)
+{
+  ss_cli_error ("bench --analyze is not in this build yet (issue 5)");
+  return 2;
+}
+
+__attribute__ ((weak)) int
+ss_cli_bench_store (int argc, char **argv)
+{
+  ss_cli_error ("bench --store is not in this build yet (issue 6)");
+  return 2;
+}
+
+int
+ss_cli_bench (int argc, char **argv)
+{
+  for (int i = 1; i < argc; i++)
+    {
+      if (strcmp (argv[i], "--analyze") == 0 || g_str_has_prefix (argv[i], "--analyze="))
+        return ss_cli_bench_analyze (argc, argv);
+      if (strcmp (argv[i], "--store") == 0)
+        return ss_cli_bench_store (argc, argv);
+    }
+  gboolean json = FALSE, compare = FALSE;
+  int iters = 10, iters_b1 = 50, warmup = 3;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
+    { "compare", 0, 0, G_OPTION_ARG_NONE, &compare, "Also run the PyTorch peer and print ratios", NULL },
+    { "iters", 0, 0, G_OPTION_ARG_INT, &iters, "Timed batch-32 passes and training steps (10)", "N" },
+    { "iters-b1", 0, 0, G_OPTION_ARG_INT, &iters_b1, "Timed batch-1 forwards (50, at least 30)", "N" },
+    { "warmup", 0, 0, G_OPTION_ARG_INT, &warmup, "Untimed iterations first (3)", "N" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context =
+    g_option_context_new ("- time the msCNN (or --analyze IMAGE, --store)");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!ss_cli_parse (context, &argc, &argv))
+    return 2;
+  if (iters < 1 || iters_b1 < 30 || warmup < 0)
+    {
+      ss_cli_error ("--iters must be >= 1, --iters-b1 >= 30");
+      return 2;
+    }
+
+  MscnnFigures f = { 0 };
+  f.sgemm = sgemm_gflops ();
+  bench_mscnn (iters, iters_b1, warmup, &f);
+  double rate_b1 = f.flops_forward / (f.latency_b1_ms / 1e3) / 1e9;
+  double rate_b32 = f.flops_forward * f.infer_img_per_s / 1e9;
+  double rate_train = f.flops_train * f.train_img_per_s / 1e9;
+
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "engine");
+  json_builder_add_string_value (b, "smearscope " SS_VERSION);
+  json_builder_set_member_name (b, "arch");
+  json_builder_add_string_value (b, "mscnn");
+  json_builder_set_member_name (b, "threads");
+  json_builder_add_int_value (b, ss_engine_get_threads ());
+  add_number (b, "latency_b1_ms", f.latency_b1_ms);
+  add_number (b, "infer_img_per_s", f.infer_img_per_s);
+  add_number (b, "train_img_per_s", f.train_img_per_s);
+  add_number (b, "max_rss_mib", f.max_rss_mib);
+  add_number (b, "flop_forward", f.flops_forward);
+  add_number (b, "flop_train", f.flops_train);
+  add_number (b, "gflops_b1", rate_b1);
+  add_number (b, "gflops_infer", rate_b32);
+  add_number (b, "gflops_train", rate_train);
+  add_number (b, "sgemm_gflops", f.sgemm);
+  add_number (b, "sgemm_fraction_b1", rate_b1 / f.sgemm);
+  add_number (b, "sgemm_fraction_infer", rate_b32 / f.sgemm);
+  add_number (b, "sgemm_fraction_train", rate_train / f.sgemm);
+  json_builder_set_member_name (b, "openblas_corename");
+  json_builder_add_string_value (b, openblas_get_corename ());
+  json_builder_set_member_name (b, "openblas_coretype_chosen_by");
+  json_builder_add_string_value (b, ss_engine_blas_selected_by ());
+  json_builder_set_member_name (b, "openblas_config");
+  json_builder_add_string_value (b, openblas_get_config ());
+  json_builder_set_member_name (b, "env");
+  json_builder_begin_object (b);
+  for (char **e = g_get_environ (), **p = e; p != NULL && *p != NULL; p++)
+    if (g_str_has_prefix (*p, "OPENBLAS_") || g_str_has_prefix (*p, "GOTO_")
+        || g_str_has_prefix (*p, "OMP_NUM_THREADS") || g_str_has_prefix (*p, "SMEARSCOPE_"))
+      {
+        char *eq = strchr (*p, '=');
+        *eq = '\0';
+        json_builder_set_member_name (b, *p);
+        json_builder_add_string_value (b, eq + 1);
+      }
+  json_builder_end_object (b);
+
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *peer = NULL;
+  if (compare)
+    {
+      peer = run_peer (parser);
+      if (peer == NULL)
+        return 1;
+      json_builder_set_member_name (b, "peer");
+      json_builder_add_value (b, json_node_copy (json_parser_get_root (parser)));
+      json_builder_set_member_name (b, "speedup");
+      json_builder_begin_object (b);
+      add_number (b, "latency_b1", json_object_get_double_member (peer, "latency_b1_ms")
+                                     / f.latency_b1_ms);
+      add_number (b, "infer", f.infer_img_per_s
+                                / json_object_get_double_member (peer, "infer_img_per_s"));
+      add_number (b, "train", f.train_img_per_s
+                                / json_object_get_double_member (peer, "train_img_per_s"));
+      add_number (b, "rss_ratio", f.max_rss_mib
+                                    / json_object_get_double_member (peer, "max_rss_mib"));
+      json_builder_end_object (b);
+    }
+  json_builder_end_object (b);
+
+  if (json)
+    {
+      g_autoptr (JsonNode) root = json_builder_get_root (b);
+      g_autofree char *text = json_to_string (root, TRUE);
+      printf ("%s\n", text);
+      return 0;
+    }
+  printf ("msCNN, 3x128x128, %d threads, OpenBLAS %s kernels (chosen by %s)\n",
+          ss_engine_get_threads (), openblas_get_corename (), ss_engine_blas_selected_by ());
+  printf ("  batch-1 latency    %8.2f ms      %6.1f GFLOP/s = %.3f of sgemm\n", f.latency_b1_ms,
+          rate_b1, rate_b1 / f.sgemm);
+  printf ("  batch-32 inference %8.1f img/s  %6.1f GFLOP/s = %.3f of sgemm\n", f.infer_img_per_s,
+          rate_b32, rate_b32 / f.sgemm);
+  printf ("  batch-32 training  %8.1f img/s  %6.1f GFLOP/s = %.3f of sgemm\n", f.train_img_per_s,
+          rate_train, rate_train / f.sgemm);
+  printf ("  max RSS            %8.1f MiB\n", f.max_rss_mib);
+  printf ("  sgemm 2048^3       %8.1f GFLOP/s\n", f.sgemm);
+  if (peer != NULL)
+    {
+      double pl = json_object_get_double_member (peer, "latency_b1_ms");
+      double pi = json_object_get_double_member (peer, "infer_img_per_s");
+      double pt = json_object_get_double_member (peer, "train_img_per_s");
+      double pr = json_object_get_double_member (peer, "max_rss_mib");
+      printf ("PyTorch peer, same run:\n");
+      printf ("  batch-1 latency    %8.2f ms      Smearscope %.2fx faster\n", pl, pl / f.latency_b1_ms);
+      printf ("  batch-32 inference %8.1f img/s  Smearscope %.2fx faster\n", pi, f.infer_img_per_s / pi);
+      printf ("  batch-32 training  %8.1f img/s  Smearscope %.2fx faster\n", pt, f.train_img_per_s / pt);
+      printf ("  max RSS            %8.1f MiB    Smearscope uses %.2fx\n", pr, f.max_rss_mib / pr);
+    }
+  return 0;
+}

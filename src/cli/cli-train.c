@@ -1,0 +1,213 @@
+/* smearscope-cli train: fit a classifier on a folder of class folders. */
+#include "cli.h"
+
+#include "ss-config.h"
+#include "ss-training.h"
+
+#include <json-glib/json-glib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t interrupted;
+
+static void
+on_sigint (int signum)
+{
+  (void) signum;
+  interrupted = 1;
+}
+
+typedef struct {
+  GCancellable *cancellable;
+  gboolean      tty;
+} ProgressState;
+
+static void
+show_progress (const SsTrainProgress *p, gpointer user_data)
+{
+  ProgressState *state = user_data;
+  if (interrupted && !g_cancellable_is_cancelled (state->cancellable))
+    {
+      fprintf (stderr, "\nstopping: the model of the last complete epoch is kept\n");
+      g_cancellable_cancel (state->cancellable);
+    }
+  int left = (int) p->seconds_left;
+  if (p->epoch_done)
+    {
+      fprintf (stderr, "%sepoch %d/%d  loss %.4f  accuracy %.4f", state->tty ? "\r" : "",
+               p->epoch, p->epochs, p->loss, p->accuracy);
+      if (p->val_accuracy >= 0)
+        fprintf (stderr, "  val accuracy %.4f", p->val_accuracy);
+      fprintf (stderr, "  %.0f img/s  %d:%02d left\n", p->images_per_s, left / 60, left % 60);
+    }
+  else if (state->tty)
+    fprintf (stderr, "\repoch %d/%d  batch %d/%d  loss %.4f  accuracy %.4f  %.0f img/s  %d:%02d left ",
+             p->epoch, p->epochs, p->batch_index, p->batches, p->loss, p->accuracy,
+             p->images_per_s, left / 60, left % 60);
+}
+
+int
+ss_cli_train (int argc, char **argv)
+{
+  g_autofree char *arch = NULL, *data = NULL, *out = NULL, *val = NULL, *map_spec = NULL;
+  g_autofree char *classes = NULL, *optim = NULL, *init = NULL;
+  int epochs = 20, batch = 32, width = 0, input = 128;
+  double lr = 2e-4, weight_decay = 0.0;
+  gint64 seed = 1;
+  gboolean no_augment = FALSE, cosine = FALSE, half = FALSE, resume = FALSE;
+  const GOptionEntry entries[] = {
+    { "arch", 0, 0, G_OPTION_ARG_STRING, &arch, "mscnn, resnet18 or resnet50", "ARCH" },
+    { "data", 0, 0, G_OPTION_ARG_FILENAME, &data, "Training images, one folder per class", "DIR" },
+    { "val", 0, 0, G_OPTION_ARG_FILENAME, &val, "Validation images (reported, never trained on)", "DIR" },
+    { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Model file to write", "MODEL" },
+    { "map", 0, 0, G_OPTION_ARG_STRING, &map_spec, "Rename or merge folder classes", "FROM=TO,..." },
+    { "classes", 0, 0, G_OPTION_ARG_STRING, &classes, "Class order (first = positive class)", "A,B,..." },
+    { "epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "Epochs (20)", "N" },
+    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, "Learning rate (0.0002)", "X" },
+    { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "Batch size (32)", "N" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed (1)", "N" },
+    { "width", 0, 0, G_OPTION_ARG_INT, &width, "msCNN first-conv filters (32) or ResNet stem width (64)", "N" },
+    { "input", 0, 0, G_OPTION_ARG_INT, &input, "Input size in pixels (128)", "N" },
+    { "optim", 0, 0, G_OPTION_ARG_STRING, &optim, "adam (default) or sgd", "NAME" },
+    { "weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &weight_decay, "L2 weight decay (0)", "X" },
+    { "cosine", 0, 0, G_OPTION_ARG_NONE, &cosine, "Cosine learning-rate decay", NULL },
+    { "no-augment", 0, 0, G_OPTION_ARG_NONE, &no_augment, "No flips, rotations or colour jitter", NULL },
+    { "half", 0, 0, G_OPTION_ARG_NONE, &half, "Store weights as float16 (half the size)", NULL },
+    { "init", 0, 0, G_OPTION_ARG_FILENAME, &init, "Start from this model's weights (fine-tune)", "MODEL" },
+    { "resume", 0, 0, G_OPTION_ARG_NONE, &resume, "Continue from MODEL.ckpt if present", NULL },
+    { NULL }
+  };
+  g_autofree char *command = g_strjoinv (" ", argv);
+  g_autoptr (GOptionContext) context = g_option_context_new ("- train a classifier");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!ss_cli_parse (context, &argc, &argv))
+    return 2;
+  if (data == NULL || out == NULL)
+    {
+      ss_cli_error ("train needs --data DIR and --out MODEL");
+      return 2;
+    }
+  SsTrainConfig config;
+  ss_train_config_init (&config);
+  config.arch = ss_arch_from_name (arch != NULL ? arch : "mscnn");
+  if (config.arch == 0)
+    {
+      ss_cli_error ("unknown --arch '%s' (mscnn, resnet18, resnet50)", arch);
+      return 2;
+    }
+  if (epochs < 1 || batch < 1 || batch > 1024 || lr <= 0 || input < 16 || input > 1024)
+    {
+      ss_cli_error ("--epochs, --batch, --lr and --input must be positive and sensible");
+      return 2;
+    }
+  config.width = width > 0 ? width : (config.arch == SS_ARCH_MSCNN ? 32 : 64);
+  config.input_size = input;
+  config.epochs = epochs;
+  config.batch = batch;
+  config.lr = (float) lr;
+  config.weight_decay = (float) weight_decay;
+  config.cosine = cosine;
+  config.seed = (guint64) seed;
+  config.augment = !no_augment;
+  config.half = half;
+  config.init_from = init;
+  config.resume = resume;
+  config.out = out;
+  if (optim != NULL && strcmp (optim, "sgd") == 0)
+    config.optim = SS_OPTIM_SGD;
+  else if (optim != NULL && strcmp (optim, "adam") != 0)
+    {
+      ss_cli_error ("unknown --optim '%s' (adam, sgd)", optim);
+      return 2;
+    }
+
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GHashTable) map = ss_label_map_parse (map_spec, &error);
+  if (map == NULL)
+    {
+      ss_cli_error ("%s", error->message);
+      return 2;
+    }
+  g_auto (GStrv) class_list = classes != NULL ? g_strsplit (classes, ",", -1) : NULL;
+  int n_classes = class_list != NULL ? (int) g_strv_length (class_list) : 0;
+  if (class_list != NULL && (n_classes < 2 || n_classes > SS_MAX_CLASSES))
+    {
+      ss_cli_error ("--classes needs 2 to %d names", SS_MAX_CLASSES);
+      return 2;
+    }
+  fprintf (stderr, "loading %s\n", data);
+  g_autoptr (SsDataset) train = ss_dataset_load (data, map, (const char *const *) class_list,
+                                                 n_classes, input, input, &error);
+  if (train == NULL)
+    {
+      ss_cli_error ("%s", error->message);
+      return 1;
+    }
+  g_autoptr (SsDataset) valset = NULL;
+  if (val != NULL)
+    {
+      valset = ss_dataset_load (val, map, (const char *const *) train->class_names,
+                                train->n_classes, input, input, &error);
+      if (valset == NULL)
+        {
+          ss_cli_error ("%s", error->message);
+          return 1;
+        }
+    }
+  fprintf (stderr, "train: %s\n", train->description);
+  if (valset != NULL)
+    fprintf (stderr, "val: %s\n", valset->description);
+
+  /* the recipe, recorded in the model so that it can be reproduced */
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "command");
+  json_builder_add_string_value (b, command);
+  json_builder_set_member_name (b, "data");
+  json_builder_add_string_value (b, train->description);
+  json_builder_set_member_name (b, "val");
+  json_builder_add_string_value (b, valset != NULL ? valset->description : "");
+  json_builder_set_member_name (b, "map");
+  json_builder_add_string_value (b, map_spec != NULL ? map_spec : "");
+  json_builder_set_member_name (b, "seed");
+  json_builder_add_int_value (b, seed);
+  json_builder_set_member_name (b, "threads");
+  json_builder_add_int_value (b, ss_engine_get_threads ());
+  json_builder_set_member_name (b, "epochs");
+  json_builder_add_int_value (b, epochs);
+  json_builder_set_member_name (b, "batch");
+  json_builder_add_int_value (b, batch);
+  json_builder_set_member_name (b, "lr");
+  json_builder_add_double_value (b, lr);
+  json_builder_set_member_name (b, "augment");
+  json_builder_add_boolean_value (b, !no_augment);
+  json_builder_set_member_name (b, "smearscope");
+  json_builder_add_string_value (b, SS_VERSION);
+  json_builder_end_object (b);
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  g_autofree char *info = json_to_string (root, FALSE);
+  config.info = info;
+
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  ProgressState state = { cancellable, isatty (STDERR_FILENO) };
+  struct sigaction sa = { .sa_handler = on_sigint };
+  sigemptyset (&sa.sa_mask);
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGTERM, &sa, NULL);
+  gint64 t0 = g_get_monotonic_time ();
+  if (!ss_train (&config, train, valset, show_progress, &state, cancellable, &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          fprintf (stderr, "stopped; %s holds the last complete epoch (continue with --resume)\n",
+                   out);
+          return 130;
+        }
+      ss_cli_error ("%s", error->message);
+      return 1;
+    }
+  fprintf (stderr, "wrote %s in %.1f s\n", out, (g_get_monotonic_time () - t0) / 1e6);
+  return 0;
+}
