@@ -1,0 +1,210 @@
+/* smearscope-cli evaluate --task classify: a model's figures on a labelled folder, with
+ * the folder names mapped onto the model's classes through --map and the label table.
+ * --task detect and --task segment belong to the field analysis (cli-analyze.c). */
+#include "cli.h"
+
+#include "ss-classify-metrics.h"
+#include "ss-dataset.h"
+#include "ss-training.h"
+
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static void
+add_figure (JsonBuilder *b, const char *name, double v)
+{
+  json_builder_set_member_name (b, name);
+  if (isnan (v))
+    json_builder_add_null_value (b);
+  else
+    json_builder_add_double_value (b, v);
+}
+
+static int
+evaluate_classify (int argc, char **argv)
+{
+  g_autofree char *task = NULL, *model_name = NULL, *data = NULL, *map_spec = NULL;
+  g_autofree char *json_path = NULL, *plots = NULL;
+  const GOptionEntry entries[] = {
+    { "task", 0, 0, G_OPTION_ARG_STRING, &task, "classify, detect or segment", "TASK" },
+    { "model", 0, 0, G_OPTION_ARG_FILENAME, &model_name, "Model file or default model name", "MODEL" },
+    { "data", 0, 0, G_OPTION_ARG_FILENAME, &data, "Labelled images, one folder per class", "DIR" },
+    { "map", 0, 0, G_OPTION_ARG_STRING, &map_spec, "Override the label table", "FROM=TO,..." },
+    { "json", 0, 0, G_OPTION_ARG_FILENAME, &json_path, "Write the figures as JSON ('-': stdout)", "FILE" },
+    { "plots", 0, 0, G_OPTION_ARG_FILENAME, &plots, "Write roc.png and confusion.png here", "DIR" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new ("- measure a model or the analysis");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!ss_cli_parse (context, &argc, &argv))
+    return 2;
+  if (model_name == NULL || data == NULL)
+    {
+      ss_cli_error ("evaluate --task classify needs --model MODEL and --data DIR");
+      return 2;
+    }
+  g_autofree char *model_path = ss_cli_find_model (model_name);
+  SsError e;
+  SsModel *model = ss_model_load (model_path, &e);
+  if (model == NULL)
+    {
+      ss_cli_error ("%s", e.message);
+      return 1;
+    }
+  const SsModelSpec *spec = ss_model_spec (model);
+  const char *names[SS_MAX_CLASSES];
+  for (int c = 0; c < spec->n_classes; c++)
+    names[c] = spec->class_names[c];
+
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GHashTable) map = ss_label_map_parse (map_spec, &error);
+  g_autoptr (SsDataset) ds = map == NULL ? NULL
+                                         : ss_dataset_load (data, map, names, spec->n_classes,
+                                                            spec->in_w, spec->in_h, &error);
+  if (ds == NULL)
+    {
+      ss_cli_error ("%s", error->message);
+      ss_model_free (model);
+      return 1;
+    }
+  g_autofree float *probs = ss_predict_dataset (model, ds, &error);
+  if (probs == NULL)
+    {
+      ss_cli_error ("%s", error->message);
+      ss_model_free (model);
+      return 1;
+    }
+  const int k = spec->n_classes;
+  SsClassifyScore s;
+  ss_classify_score (probs, ds->labels, ds->n, k, &s);
+  /* two classes: the figures of the positive (first) class; more: macro averages */
+  const gboolean binary = k == 2;
+
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "model");
+  json_builder_add_string_value (b, model_path);
+  json_builder_set_member_name (b, "data");
+  json_builder_add_string_value (b, ds->description);
+  json_builder_set_member_name (b, "n");
+  json_builder_add_int_value (b, ds->n);
+  add_figure (b, "accuracy", s.accuracy);
+  add_figure (b, "sensitivity", binary ? s.sensitivity[0] : s.macro_sensitivity);
+  add_figure (b, "specificity", binary ? s.specificity[0] : s.macro_specificity);
+  add_figure (b, "ppv", binary ? s.ppv[0] : s.macro_ppv);
+  add_figure (b, "npv", binary ? s.npv[0] : s.macro_npv);
+  add_figure (b, "f1", binary ? s.f1[0] : s.macro_f1);
+  add_figure (b, "auc", binary ? s.auc[0] : s.macro_auc);
+  json_builder_set_member_name (b, "averaging");
+  json_builder_add_string_value (b, binary ? "positive class (the model's first)" : "macro");
+  json_builder_set_member_name (b, "classes");
+  json_builder_begin_array (b);
+  for (int c = 0; c < k; c++)
+    json_builder_add_string_value (b, names[c]);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "confusion");
+  json_builder_begin_array (b);
+  for (int t = 0; t < k; t++)
+    {
+      json_builder_begin_array (b);
+      for (int p = 0; p < k; p++)
+        json_builder_add_int_value (b, s.confusion[t][p]);
+      json_builder_end_array (b);
+    }
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "per_class");
+  json_builder_begin_object (b);
+  for (int c = 0; c < k; c++)
+    {
+      json_builder_set_member_name (b, names[c]);
+      json_builder_begin_object (b);
+      add_figure (b, "sensitivity", s.sensitivity[c]);
+      add_figure (b, "specificity", s.specificity[c]);
+      add_figure (b, "ppv", s.ppv[c]);
+      add_figure (b, "npv", s.npv[c]);
+      add_figure (b, "f1", s.f1[c]);
+      add_figure (b, "auc", s.auc[c]);
+      json_builder_end_object (b);
+    }
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  g_autofree char *text = json_to_string (root, TRUE);
+
+  printf ("%s\n", ds->description);
+  printf ("accuracy %.4f  sensitivity %.4f  specificity %.4f  ppv %.4f  npv %.4f  f1 %.4f  "
+          "auc %.4f  (%s)\n", s.accuracy, binary ? s.sensitivity[0] : s.macro_sensitivity,
+          binary ? s.specificity[0] : s.macro_specificity, binary ? s.ppv[0] : s.macro_ppv,
+          binary ? s.npv[0] : s.macro_npv, binary ? s.f1[0] : s.macro_f1,
+          binary ? s.auc[0] : s.macro_auc, binary ? names[0] : "macro");
+  printf ("confusion (rows truth, columns predicted):\n%14s", "");
+  for (int p = 0; p < k; p++)
+    printf (" %11.11s", names[p]);
+  printf ("\n");
+  for (int t = 0; t < k; t++)
+    {
+      printf ("%14.14s", names[t]);
+      for (int p = 0; p < k; p++)
+        printf (" %11d", s.confusion[t][p]);
+      printf ("\n");
+    }
+  int status = 0;
+  if (json_path != NULL && !ss_cli_write_text (json_path, text, &error))
+    {
+      ss_cli_error ("%s", error->message);
+      status = 1;
+    }
+  if (plots != NULL)
+    {
+      g_autofree char *roc = g_build_filename (plots, "roc.png", NULL);
+      g_autofree char *conf = g_build_filename (plots, "confusion.png", NULL);
+      g_autofree char *title = g_strdup_printf ("%s on %s", g_path_get_basename (model_path), data);
+      g_mkdir_with_parents (plots, 0755);
+      if (!ss_plot_roc (probs, ds->labels, ds->n, k, names, title, roc, &error)
+          || !ss_plot_confusion (&s, names, title, conf, &error))
+        {
+          ss_cli_error ("%s", error->message);
+          status = 1;
+        }
+    }
+  ss_model_free (model);
+  return status;
+}
+
+/* Until the field analysis lands its evaluations (issue 5). */
+__attribute__ ((weak)) int
+ss_cli_evaluate_detect (int argc, char **argv)
+{
+  ss_cli_error ("evaluate --task detect is not in this build yet (issue 5)");
+  return 2;
+}
+
+__attribute__ ((weak)) int
+ss_cli_evaluate_segment (int argc, char **argv)
+{
+  ss_cli_error ("evaluate --task segment is not in this build yet (issue 5)");
+  return 2;
+}
+
+int
+ss_cli_evaluate (int argc, char **argv)
+{
+  const char *task = "classify";
+  for (int i = 1; i < argc; i++)
+    {
+      if (strcmp (argv[i], "--task") == 0 && i + 1 < argc)
+        task = argv[i + 1];
+      else if (g_str_has_prefix (argv[i], "--task="))
+        task = argv[i] + strlen ("--task=");
+    }
+  if (strcmp (task, "classify") == 0)
+    return evaluate_classify (argc, argv);
+  if (strcmp (task, "detect") == 0)
+    return ss_cli_evaluate_detect (argc, argv);
+  if (strcmp (task, "segment") == 0)
+    return ss_cli_evaluate_segment (argc, argv);
+  ss_cli_error ("unknown --task '%s' (classify, detect, segment)", task);
+  return 2;
+}
