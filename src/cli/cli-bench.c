@@ -73,20 +73,21 @@ sgemm_gflops (void)
 typedef struct {
   double latency_b1_ms, infer_img_per_s, train_img_per_s, max_rss_mib;
   double flops_forward, flops_train, sgemm;
-} MscnnFigures;
+} BenchFigures;
 
+/* The peer's two networks: msCNN (2 classes) and ResNet-18 (width 64, 8 classes). */
 static void
-bench_mscnn (int iters, int iters_b1, int warmup, MscnnFigures *f)
+bench_model (SsArch arch, int iters, int iters_b1, int warmup, BenchFigures *f)
 {
   SsModelSpec spec;
   memset (&spec, 0, sizeof spec);
-  spec.arch = SS_ARCH_MSCNN;
+  spec.arch = arch;
   spec.in_c = 3;
   spec.in_h = spec.in_w = 128;
-  spec.width = 32;
-  spec.n_classes = 2;
-  strcpy (spec.class_names[0], "lymphoblast");
-  strcpy (spec.class_names[1], "normal");
+  spec.width = arch == SS_ARCH_MSCNN ? 32 : 64;
+  spec.n_classes = arch == SS_ARCH_MSCNN ? 2 : 8;
+  for (int c = 0; c < spec.n_classes; c++)
+    snprintf (spec.class_names[c], SS_NAME_LEN, "class%d", c);
   for (int c = 0; c < 3; c++)
     {
       spec.mean[c] = 0.5f;
@@ -97,7 +98,7 @@ bench_mscnn (int iters, int iters_b1, int warmup, MscnnFigures *f)
   const int batch = 32;
   const size_t image = 3 * 128 * 128;
   float *x = malloc (sizeof (float) * image * batch);
-  float probs[2 * 32];
+  float probs[8 * 32];
   int labels[32];
   SsRng rng;
   ss_rng_seed (&rng, 0);
@@ -141,7 +142,7 @@ bench_mscnn (int iters, int iters_b1, int warmup, MscnnFigures *f)
   f->train_img_per_s = batch / median (t, iters);
   f->flops_forward = ss_model_flops (model);
   /* forward + weight gradients + input gradients of every layer but the first conv */
-  f->flops_train = 3.0 * f->flops_forward - 2.0 * 128 * 128 * 32 * 27;
+  f->flops_train = 3.0 * f->flops_forward - ss_model_first_conv_flops (model);
 
   struct rusage ru;
   getrusage (RUSAGE_SELF, &ru);
@@ -161,11 +162,12 @@ add_number (JsonBuilder *b, const char *name, double value)
 
 /* Run the peer in the same sitting; its last output line is its JSON. */
 static JsonObject *
-run_peer (JsonParser *parser)
+run_peer (JsonParser *parser, SsArch arch)
 {
   g_autofree char *script = g_build_filename (SS_SHARED_DIR, "bench", "peer_mscnn.py", NULL);
   g_autofree char *threads = g_strdup_printf ("%d", ss_engine_get_threads ());
-  const char *peer_argv[] = { "/usr/bin/python3", script, "--threads", threads, NULL };
+  const char *peer_argv[] = { "/usr/bin/python3", script, "--threads", threads, "--arch",
+                              ss_arch_name (arch), NULL };
   g_autofree char *out = NULL, *err = NULL;
   int status = 0;
   g_autoptr (GError) error = NULL;
@@ -194,14 +196,7 @@ run_peer (JsonParser *parser)
   return json_node_get_object (json_parser_get_root (parser));
 }
 
-/* Until the analysis and store layers land their benchmarks (issues 5 and 6). */
-__attribute__ ((weak)) int
-ss_cli_bench_analyze (int argc, char **argv)
-{
-  ss_cli_error ("bench --analyze is not in this build yet (issue 5)");
-  return 2;
-}
-
+/* Until the store lands its benchmark (issue 6). */
 __attribute__ ((weak)) int
 ss_cli_bench_store (int argc, char **argv)
 {
@@ -220,9 +215,11 @@ ss_cli_bench (int argc, char **argv)
         return ss_cli_bench_store (argc, argv);
     }
   gboolean json = FALSE, compare = FALSE;
+  g_autofree char *arch_name = NULL;
   int iters = 10, iters_b1 = 50, warmup = 3;
   const GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
+    { "arch", 0, 0, G_OPTION_ARG_STRING, &arch_name, "mscnn (default) or resnet18, as the peer", "ARCH" },
     { "compare", 0, 0, G_OPTION_ARG_NONE, &compare, "Also run the PyTorch peer and print ratios", NULL },
     { "iters", 0, 0, G_OPTION_ARG_INT, &iters, "Timed batch-32 passes and training steps (10)", "N" },
     { "iters-b1", 0, 0, G_OPTION_ARG_INT, &iters_b1, "Timed batch-1 forwards (50, at least 30)", "N" },
@@ -240,9 +237,15 @@ ss_cli_bench (int argc, char **argv)
       return 2;
     }
 
-  MscnnFigures f = { 0 };
+  SsArch arch = ss_arch_from_name (arch_name != NULL ? arch_name : "mscnn");
+  if (arch != SS_ARCH_MSCNN && arch != SS_ARCH_RESNET18)
+    {
+      ss_cli_error ("--arch must be mscnn or resnet18 (the peer's two networks)");
+      return 2;
+    }
+  BenchFigures f = { 0 };
   f.sgemm = sgemm_gflops ();
-  bench_mscnn (iters, iters_b1, warmup, &f);
+  bench_model (arch, iters, iters_b1, warmup, &f);
   double rate_b1 = f.flops_forward / (f.latency_b1_ms / 1e3) / 1e9;
   double rate_b32 = f.flops_forward * f.infer_img_per_s / 1e9;
   double rate_train = f.flops_train * f.train_img_per_s / 1e9;
@@ -252,7 +255,7 @@ ss_cli_bench (int argc, char **argv)
   json_builder_set_member_name (b, "engine");
   json_builder_add_string_value (b, "smearscope " SS_VERSION);
   json_builder_set_member_name (b, "arch");
-  json_builder_add_string_value (b, "mscnn");
+  json_builder_add_string_value (b, ss_arch_name (arch));
   json_builder_set_member_name (b, "threads");
   json_builder_add_int_value (b, ss_engine_get_threads ());
   add_number (b, "latency_b1_ms", f.latency_b1_ms);
@@ -291,7 +294,7 @@ ss_cli_bench (int argc, char **argv)
   JsonObject *peer = NULL;
   if (compare)
     {
-      peer = run_peer (parser);
+      peer = run_peer (parser, arch);
       if (peer == NULL)
         return 1;
       json_builder_set_member_name (b, "peer");
@@ -317,8 +320,8 @@ ss_cli_bench (int argc, char **argv)
       printf ("%s\n", text);
       return 0;
     }
-  printf ("msCNN, 3x128x128, %d threads, OpenBLAS %s kernels (chosen by %s)\n",
-          ss_engine_get_threads (), openblas_get_corename (), ss_engine_blas_selected_by ());
+  printf ("%s, 3x128x128, %d threads, OpenBLAS %s kernels (chosen by %s)\n",
+          ss_arch_name (arch), ss_engine_get_threads (), openblas_get_corename (), ss_engine_blas_selected_by ());
   printf ("  batch-1 latency    %8.2f ms      %6.1f GFLOP/s = %.3f of sgemm\n", f.latency_b1_ms,
           rate_b1, rate_b1 / f.sgemm);
   printf ("  batch-32 inference %8.1f img/s  %6.1f GFLOP/s = %.3f of sgemm\n", f.infer_img_per_s,

@@ -173,21 +173,6 @@ evaluate_classify (int argc, char **argv)
   return status;
 }
 
-/* Until the field analysis lands its evaluations (issue 5). */
-__attribute__ ((weak)) int
-ss_cli_evaluate_detect (int argc, char **argv)
-{
-  ss_cli_error ("evaluate --task detect is not in this build yet (issue 5)");
-  return 2;
-}
-
-__attribute__ ((weak)) int
-ss_cli_evaluate_segment (int argc, char **argv)
-{
-  ss_cli_error ("evaluate --task segment is not in this build yet (issue 5)");
-  return 2;
-}
-
 int
 ss_cli_evaluate (int argc, char **argv)
 {

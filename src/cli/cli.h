@@ -37,6 +37,7 @@ int ss_cli_classify (int argc, char **argv);
 int ss_cli_explain (int argc, char **argv);
 int ss_cli_evaluate (int argc, char **argv);  /* --task classify here; detect, segment below */
 int ss_cli_bench (int argc, char **argv);     /* --analyze and --store are passed on below */
+int ss_cli_cells (int argc, char **argv);     /* cli-dataset.c */
 
 /* field analysis (cli-analyze.c) */
 int ss_cli_analyze (int argc, char **argv);

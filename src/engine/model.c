@@ -121,6 +121,15 @@ ss_model_flops (const SsModel *model)
   return flops;
 }
 
+double
+ss_model_first_conv_flops (const SsModel *model)
+{
+  for (int i = 0; i < model->n_nodes; i++)
+    if (model->nodes[i].kind == SS_OP_CONV)
+      return 2.0 * model->nodes[i].w_len * model->nodes[i].conv.out_h * model->nodes[i].conv.out_w;
+  return 0.0;
+}
+
 void
 ss_model_set_training_info (SsModel *model, const char *info)
 {

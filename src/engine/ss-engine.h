@@ -99,6 +99,8 @@ const SsModelSpec *ss_model_spec (const SsModel *model);
 size_t   ss_model_n_params (const SsModel *model);
 /* Forward FLOP per image (2 x multiply-accumulates of conv and dense layers). */
 double   ss_model_flops (const SsModel *model);
+/* The first convolution's forward FLOP: a training step needs no input gradient there. */
+double   ss_model_first_conv_flops (const SsModel *model);
 
 /* Free-text description of the training kept in the model file (data, command, seed,
  * metrics as JSON or plain text). The model keeps a copy. */

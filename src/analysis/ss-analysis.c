@@ -1,0 +1,284 @@
+/* The field-analysis pipeline and its batch task. */
+#include "ss-analysis.h"
+
+#include "ss-metrics.h"
+#include "ss-morphometrics.h"
+
+#include <string.h>
+
+void
+ss_analysis_settings_init (SsAnalysisSettings *settings)
+{
+  ss_detect_settings_init (&settings->detect);
+  settings->nms_iou = 0.3;            /* the counting paper: NMS 0.2-0.3 */
+  settings->min_confidence = 0.7;     /* the counting paper: 0.7-0.85 */
+  settings->blast_threshold = SS_BLAST_THRESHOLD_DEFAULT;
+  settings->classifier_margin = 0.1;
+  settings->max_pixels = SS_DEFAULT_MAX_PIXELS;
+}
+
+static double
+now_ms (void)
+{
+  return g_get_monotonic_time () / 1000.0;
+}
+
+void
+ss_analysis_result_free (SsAnalysisResult *result)
+{
+  if (result == NULL)
+    return;
+  g_free (result->path);
+  g_clear_pointer (&result->cells, g_ptr_array_unref);
+  g_clear_pointer (&result->set_aside, g_ptr_array_unref);
+  g_clear_error (&result->error);
+  g_free (result);
+}
+
+gboolean
+ss_analysis_classify (SsClassifier *classifier, const SsImage *image, GPtrArray *cells,
+                      double margin, GError **error)
+{
+  const int n = (int) cells->len, n_classes = ss_classifier_n_classes (classifier);
+  if (n == 0)
+    return TRUE;
+  g_autofree SsBox *boxes = g_new (SsBox, n);
+  g_autofree float *probs = g_new (float, (gsize) n * n_classes);
+  for (int i = 0; i < n; i++)
+    boxes[i] = ((SsCell *) cells->pdata[i])->box;
+  if (!ss_classifier_run_boxes (classifier, image, boxes, n, margin, probs, error))
+    return FALSE;
+  for (int i = 0; i < n; i++)
+    {
+      SsCell *cell = cells->pdata[i];
+      memset (cell->probabilities, 0, sizeof cell->probabilities);
+      for (int k = 0; k < n_classes; k++)
+        {
+          int cls = ss_classifier_cell_class (classifier, k);
+          /* a model class with no cell class (unknown name) counts as "other" */
+          cell->probabilities[cls == SS_CLASS_NONE ? SS_CLASS_OTHER : cls] +=
+            probs[(gsize) i * n_classes + k];
+        }
+      int best = 0;
+      for (int c = 1; c < SS_N_CLASSES; c++)
+        if (cell->probabilities[c] > cell->probabilities[best])
+          best = c;
+      cell->predicted_class = cell->current_class = best;
+      cell->confidence = cell->probabilities[best];
+    }
+  return TRUE;
+}
+
+static int
+compare_confidence (gconstpointer a, gconstpointer b)
+{
+  const SsCell *ca = *(SsCell *const *) a, *cb = *(SsCell *const *) b;
+  return (ca->confidence < cb->confidence) - (ca->confidence > cb->confidence);
+}
+
+GPtrArray *
+ss_analysis_nms (GPtrArray *cells, double iou)
+{
+  GPtrArray *kept = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_cell_free);
+  g_ptr_array_set_free_func (cells, NULL);
+  g_ptr_array_sort (cells, compare_confidence);
+  for (guint i = 0; i < cells->len; i++)
+    {
+      SsCell *cell = cells->pdata[i];
+      gboolean suppressed = FALSE;
+      for (guint k = 0; k < kept->len && !suppressed; k++)
+        suppressed = ss_box_iou (&cell->box, &((SsCell *) kept->pdata[k])->box) > iou;
+      if (suppressed)
+        ss_cell_free (cell);
+      else
+        g_ptr_array_add (kept, cell);
+    }
+  g_ptr_array_set_size (cells, 0);
+  g_ptr_array_set_free_func (cells, (GDestroyNotify) ss_cell_free);
+  return kept;
+}
+
+SsAnalysisResult *
+ss_analysis_run (const SsImage *image, const SsAnalysisSettings *settings,
+                 SsClassifier *classifier, GError **error)
+{
+  g_return_val_if_fail (image != NULL && settings != NULL, NULL);
+  SsAnalysisResult *result = g_new0 (SsAnalysisResult, 1);
+  SsDetectTimings detect_timings;
+  SsAnalysisTimings *t = &result->timings;
+  result->width = image->width;
+  result->height = image->height;
+
+  double start = now_ms ();
+  g_autoptr (GPtrArray) proposals = ss_detect_cells (image, &settings->detect, &detect_timings);
+  t->preprocess_ms = detect_timings.preprocess_ms;
+  t->propose_ms = detect_timings.propose_ms;
+  t->refine_ms = detect_timings.refine_ms;
+
+  double mark = now_ms ();
+  if (classifier != NULL
+      && !ss_analysis_classify (classifier, image, proposals, settings->classifier_margin, error))
+    {
+      ss_analysis_result_free (result);
+      return NULL;
+    }
+  t->classify_ms = now_ms () - mark;
+
+  mark = now_ms ();
+  g_autoptr (GPtrArray) kept = ss_analysis_nms (proposals, settings->nms_iou);
+  result->cells = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_cell_free);
+  result->set_aside = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_cell_free);
+  g_ptr_array_set_free_func (kept, NULL);
+  for (guint i = 0; i < kept->len; i++)
+    {
+      SsCell *cell = kept->pdata[i];
+      g_ptr_array_add (cell->confidence >= settings->min_confidence ? result->cells
+                                                                     : result->set_aside, cell);
+    }
+  t->select_ms = now_ms () - mark;
+
+  mark = now_ms ();
+  for (guint i = 0; i < result->cells->len; i++)
+    {
+      SsCell *cell = result->cells->pdata[i];
+      ss_morphometrics_compute (&cell->mask, &cell->nucleus_mask, &cell->morphometrics);
+    }
+  t->morphometrics_ms = now_ms () - mark;
+
+  mark = now_ms ();
+  int counts[SS_N_CLASSES] = { 0 };
+  for (guint i = 0; i < result->cells->len; i++)
+    {
+      const SsCell *cell = result->cells->pdata[i];
+      if (cell->current_class >= 0 && cell->current_class < SS_N_CLASSES)
+        counts[cell->current_class]++;
+    }
+  ss_counts_compute (counts, settings->blast_threshold, &result->counts);
+  t->counts_ms = now_ms () - mark;
+  t->total_ms = now_ms () - start;
+  return result;
+}
+
+SsAnalysisResult *
+ss_analysis_run_file (const char *path, const SsAnalysisSettings *settings,
+                      SsClassifier *classifier, GError **error)
+{
+  double start = now_ms ();
+  g_autoptr (SsImage) image = ss_image_load (path, settings->max_pixels, error);
+  if (image == NULL)
+    return NULL;
+  double loaded = now_ms ();
+  SsAnalysisResult *result = ss_analysis_run (image, settings, classifier, error);
+  if (result == NULL)
+    return NULL;
+  result->path = g_strdup (path);
+  result->timings.load_ms = loaded - start;
+  result->timings.total_ms += loaded - start;
+  return result;
+}
+
+/* The batch task. */
+
+typedef struct {
+  char              **paths;
+  SsAnalysisSettings  settings;
+  SsClassifier       *classifier;
+  SsAnalysisProgress  progress;
+  gpointer            progress_data;
+  GMainContext       *context;
+} Batch;
+
+typedef struct {
+  SsAnalysisProgress progress;
+  gpointer           progress_data;
+  guint              done, total;
+  char              *path;
+} ProgressReport;
+
+static void
+batch_free (Batch *batch)
+{
+  g_strfreev (batch->paths);
+  g_clear_pointer (&batch->context, g_main_context_unref);
+  g_free (batch);
+}
+
+static gboolean
+report_progress (gpointer data)
+{
+  ProgressReport *report = data;
+  report->progress (report->done, report->total, report->path, report->progress_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+progress_report_free (gpointer data)
+{
+  ProgressReport *report = data;
+  g_free (report->path);
+  g_free (report);
+}
+
+static void
+batch_run (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  Batch *batch = data;
+  const guint total = g_strv_length (batch->paths);
+  GPtrArray *results = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_analysis_result_free);
+  for (guint i = 0; i < total; i++)
+    {
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          g_ptr_array_unref (results);
+          g_task_return_new_error (task, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_CANCELLED,
+                                   "the analysis was cancelled after %u of %u images", i, total);
+          return;
+        }
+      GError *error = NULL;
+      SsAnalysisResult *result = ss_analysis_run_file (batch->paths[i], &batch->settings,
+                                                       batch->classifier, &error);
+      if (result == NULL)
+        {
+          result = g_new0 (SsAnalysisResult, 1);
+          result->path = g_strdup (batch->paths[i]);
+          result->error = error;
+        }
+      g_ptr_array_add (results, result);
+      if (batch->progress != NULL)
+        {
+          ProgressReport *report = g_new0 (ProgressReport, 1);
+          *report = (ProgressReport) { batch->progress, batch->progress_data, i + 1, total,
+                                       g_strdup (batch->paths[i]) };
+          g_main_context_invoke_full (batch->context, G_PRIORITY_DEFAULT, report_progress,
+                                      report, progress_report_free);
+        }
+    }
+  g_task_return_pointer (task, results, (GDestroyNotify) g_ptr_array_unref);
+}
+
+void
+ss_analysis_batch_async (const char *const *paths, const SsAnalysisSettings *settings,
+                         SsClassifier *classifier, GCancellable *cancellable,
+                         SsAnalysisProgress progress, gpointer progress_data,
+                         GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail (paths != NULL && settings != NULL);
+  Batch *batch = g_new0 (Batch, 1);
+  batch->paths = g_strdupv ((char **) paths);
+  batch->settings = *settings;
+  batch->classifier = classifier;
+  batch->progress = progress;
+  batch->progress_data = progress_data;
+  batch->context = g_main_context_ref_thread_default ();
+  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, ss_analysis_batch_async);
+  g_task_set_task_data (task, batch, (GDestroyNotify) batch_free);
+  g_task_run_in_thread (task, batch_run);
+}
+
+GPtrArray *
+ss_analysis_batch_finish (GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}

@@ -1,0 +1,81 @@
+/* The analysis of a smear field, start to end: proposals from the stain, the optional
+ * cell-type classifier, non-maximum suppression and the minimum confidence,
+ * morphometrics, and the differential count. One image at a time (any thread), or a
+ * batch off the main thread with progress and cancellation for the workstation. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "ss-cell.h"
+#include "ss-classifier.h"
+#include "ss-counts.h"
+#include "ss-detect.h"
+#include "ss-image.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  SsDetectSettings detect;
+  double           nms_iou;           /* boxes overlapping more than this: keep the surer */
+  double           min_confidence;    /* cells below are set aside, not counted */
+  double           blast_threshold;   /* percent */
+  double           classifier_margin; /* crop widening, fraction of the box per side */
+  gint64           max_pixels;        /* decoding limit */
+} SsAnalysisSettings;
+
+typedef struct {
+  double load_ms;           /* decode (files only) */
+  double preprocess_ms;
+  double propose_ms;
+  double refine_ms;
+  double classify_ms;
+  double select_ms;         /* NMS and minimum confidence */
+  double morphometrics_ms;
+  double counts_ms;
+  double total_ms;
+} SsAnalysisTimings;
+
+typedef struct {
+  char             *path;          /* NULL for an image given in memory */
+  int               width, height;
+  GPtrArray        *cells;         /* SsCell: kept and counted (or not_a_cell) */
+  GPtrArray        *set_aside;     /* SsCell: survived NMS, under min_confidence */
+  SsCounts          counts;
+  SsAnalysisTimings timings;
+  GError           *error;         /* batches: why this image has no result */
+} SsAnalysisResult;
+
+typedef void (*SsAnalysisProgress) (guint done, guint total, const char *path, gpointer user_data);
+
+void              ss_analysis_settings_init (SsAnalysisSettings *settings);
+
+/* classifier may be NULL: then the proposal score from the stain is the confidence and
+ * every cell is "other" until a classifier is given. */
+SsAnalysisResult *ss_analysis_run (const SsImage *image, const SsAnalysisSettings *settings,
+                                   SsClassifier *classifier, GError **error);
+SsAnalysisResult *ss_analysis_run_file (const char *path, const SsAnalysisSettings *settings,
+                                        SsClassifier *classifier, GError **error);
+void              ss_analysis_result_free (SsAnalysisResult *result);
+
+/* The classifier step alone: sets class, confidence and probabilities of each cell. */
+gboolean          ss_analysis_classify (SsClassifier *classifier, const SsImage *image,
+                                        GPtrArray *cells, double margin, GError **error);
+/* Greedy non-maximum suppression by confidence; returns the kept cells in confidence
+ * order and frees the rest. Takes ownership of cells' elements. */
+GPtrArray        *ss_analysis_nms (GPtrArray *cells, double iou);
+
+/* A batch in a worker thread. The classifier (may be NULL) must outlive the task; it is
+ * used from the worker only. progress runs in the caller's thread-default main context
+ * after each image. The result is a GPtrArray of SsAnalysisResult, one per path in
+ * order (failed images carry their error); cancelling stops between images and the
+ * task returns SS_ANALYSIS_ERROR_CANCELLED. */
+void              ss_analysis_batch_async (const char *const *paths,
+                                           const SsAnalysisSettings *settings,
+                                           SsClassifier *classifier, GCancellable *cancellable,
+                                           SsAnalysisProgress progress, gpointer progress_data,
+                                           GAsyncReadyCallback callback, gpointer user_data);
+GPtrArray        *ss_analysis_batch_finish (GAsyncResult *result, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsAnalysisResult, ss_analysis_result_free)
+
+G_END_DECLS

@@ -1,0 +1,920 @@
+/* smearscope-cli analyze, evaluate --task detect|segment and bench --analyze: the field
+ * analysis of src/analysis on files, with JSON, CSV and overlay output, and its
+ * measurement against BCCD and wbc-seg. */
+#include "cli.h"
+
+#include "ss-analysis.h"
+#include "ss-metrics.h"
+#include "ss-morphometrics.h"
+#include "ss-overlay.h"
+#include "ss-voc.h"
+
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Options shared by the three commands: the analysis settings. */
+static char    *opt_model;
+static double   opt_nms = -1, opt_min_confidence = -1, opt_scale = -1, opt_diameter = -1;
+static gint64   opt_max_pixels = -1;
+static gboolean opt_no_classifier;
+
+static const GOptionEntry analysis_entries[] = {
+  { "model", 0, 0, G_OPTION_ARG_FILENAME, &opt_model,
+    "Cell-type classifier (path or name; default: celltype if installed)", "MODEL" },
+  { "no-classifier", 0, 0, G_OPTION_ARG_NONE, &opt_no_classifier,
+    "Use the stain proposals alone, even if a classifier is installed", NULL },
+  { "nms", 0, 0, G_OPTION_ARG_DOUBLE, &opt_nms, "Non-maximum suppression IoU (0.3)", "X" },
+  { "min-confidence", 0, 0, G_OPTION_ARG_DOUBLE, &opt_min_confidence,
+    "Minimum confidence of a counted cell (0.7)", "X" },
+  { "max-pixels", 0, 0, G_OPTION_ARG_INT64, &opt_max_pixels,
+    "Refuse images larger than this (100000000)", "N" },
+  { "scale", 0, 0, G_OPTION_ARG_DOUBLE, &opt_scale, "Working scale of the proposals (0.25)", "X" },
+  { "cell-diameter", 0, 0, G_OPTION_ARG_DOUBLE, &opt_diameter,
+    "Typical white cell across, in pixels (200)", "PX" },
+  { NULL }
+};
+
+static void
+add_analysis_options (GOptionContext *context)
+{
+  GOptionGroup *group = g_option_group_new ("analysis", "Analysis settings:",
+                                            "Show the analysis settings", NULL, NULL);
+  g_option_group_add_entries (group, analysis_entries);
+  g_option_context_add_group (context, group);
+}
+
+/* Settings from the options; FALSE (with a message) if one is out of range. */
+static gboolean
+settings_from_options (SsAnalysisSettings *settings)
+{
+  ss_analysis_settings_init (settings);
+  if (opt_nms >= 0)
+    settings->nms_iou = opt_nms;
+  if (opt_min_confidence >= 0)
+    settings->min_confidence = opt_min_confidence;
+  if (opt_max_pixels > 0)
+    settings->max_pixels = opt_max_pixels;
+  if (opt_scale > 0)
+    settings->detect.scale = opt_scale;
+  if (opt_diameter > 0)
+    settings->detect.cell_diameter = opt_diameter;
+  if (settings->nms_iou <= 0 || settings->nms_iou > 1 || settings->min_confidence > 1
+      || settings->detect.scale > 1 || settings->detect.scale < 0.05)
+    {
+      ss_cli_error ("--nms must be in (0, 1], --min-confidence in [0, 1] and --scale in [0.05, 1]");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The classifier named by --model, or the default one if it is installed. *ok is FALSE
+ * only when a model was asked for and cannot be used. */
+static SsClassifier *
+load_classifier (gboolean *ok)
+{
+  *ok = TRUE;
+  if (opt_no_classifier)
+    return NULL;
+  g_autofree char *path = ss_cli_find_model (opt_model != NULL ? opt_model : "celltype");
+  if (opt_model == NULL && !g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_printerr ("smearscope-cli: no cell-type classifier installed (%s); cells are found "
+                  "and outlined but left as \"other\"\n", path);
+      return NULL;
+    }
+  g_autoptr (GError) error = NULL;
+  SsClassifier *classifier = ss_classifier_load (path, &error);
+  if (classifier == NULL)
+    {
+      ss_cli_error ("cannot use the classifier: %s", error->message);
+      *ok = FALSE;
+    }
+  return classifier;
+}
+
+/* JSON */
+
+static void
+add_rle (JsonBuilder *b, const char *name, const SsRle *rle)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "width");
+  json_builder_add_int_value (b, rle->width);
+  json_builder_set_member_name (b, "height");
+  json_builder_add_int_value (b, rle->height);
+  json_builder_set_member_name (b, "order");
+  json_builder_add_string_value (b, "row-major");
+  json_builder_set_member_name (b, "counts");
+  json_builder_begin_array (b);
+  for (int i = 0; i < rle->n_runs; i++)
+    json_builder_add_int_value (b, rle->runs[i]);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+}
+
+static void
+add_double (JsonBuilder *b, const char *name, double value, double precision)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_double_value (b, round (value * precision) / precision);
+}
+
+static void
+add_cell (JsonBuilder *b, const SsCell *cell)
+{
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "box");
+  json_builder_begin_array (b);
+  json_builder_add_int_value (b, cell->box.x);
+  json_builder_add_int_value (b, cell->box.y);
+  json_builder_add_int_value (b, cell->box.width);
+  json_builder_add_int_value (b, cell->box.height);
+  json_builder_end_array (b);
+  add_rle (b, "mask", &cell->mask);
+  add_rle (b, "nucleus_mask", &cell->nucleus_mask);
+  json_builder_set_member_name (b, "class");
+  json_builder_add_string_value (b, ss_class_name (cell->current_class));
+  add_double (b, "confidence", cell->confidence, 1e4);
+  json_builder_set_member_name (b, "probabilities");
+  json_builder_begin_object (b);
+  for (int c = 0; c < SS_N_CLASSES; c++)
+    add_double (b, ss_class_name (c), cell->probabilities[c], 1e4);
+  json_builder_end_object (b);
+  const SsMorphometrics *m = &cell->morphometrics;
+  json_builder_set_member_name (b, "morphometrics");
+  json_builder_begin_object (b);
+  add_double (b, "area", m->area, 1);
+  add_double (b, "perimeter", m->perimeter, 10);
+  add_double (b, "circularity", m->circularity, 1e3);
+  add_double (b, "nucleus_area", m->nucleus_area, 1);
+  add_double (b, "nc_ratio", m->nc_ratio, 1e3);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+}
+
+static void
+add_timings (JsonBuilder *b, const SsAnalysisTimings *t)
+{
+  json_builder_set_member_name (b, "timings_ms");
+  json_builder_begin_object (b);
+  add_double (b, "load", t->load_ms, 100);
+  add_double (b, "preprocess", t->preprocess_ms, 100);
+  add_double (b, "propose", t->propose_ms, 100);
+  add_double (b, "refine", t->refine_ms, 100);
+  add_double (b, "classify", t->classify_ms, 100);
+  add_double (b, "select", t->select_ms, 100);
+  add_double (b, "morphometrics", t->morphometrics_ms, 100);
+  add_double (b, "counts", t->counts_ms, 100);
+  add_double (b, "total", t->total_ms, 100);
+  json_builder_end_object (b);
+}
+
+static void
+add_result (JsonBuilder *b, const SsAnalysisResult *r)
+{
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "path");
+  json_builder_add_string_value (b, r->path);
+  json_builder_set_member_name (b, "width");
+  json_builder_add_int_value (b, r->width);
+  json_builder_set_member_name (b, "height");
+  json_builder_add_int_value (b, r->height);
+  json_builder_set_member_name (b, "cells");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < r->cells->len; i++)
+    add_cell (b, r->cells->pdata[i]);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "counts");
+  json_builder_begin_object (b);
+  for (int c = 0; c < SS_N_CLASSES; c++)
+    {
+      json_builder_set_member_name (b, ss_class_name (c));
+      json_builder_add_int_value (b, r->counts.counts[c]);
+    }
+  json_builder_end_object (b);
+  json_builder_set_member_name (b, "total_counted");
+  json_builder_add_int_value (b, r->counts.total_counted);
+  add_double (b, "blast_pct", r->counts.blast_pct, 100);
+  json_builder_set_member_name (b, "blast_ci95");
+  json_builder_begin_array (b);
+  json_builder_add_double_value (b, round (r->counts.ci95_low * 100) / 100);
+  json_builder_add_double_value (b, round (r->counts.ci95_high * 100) / 100);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "flag");
+  json_builder_add_boolean_value (b, r->counts.flag);
+  add_double (b, "blast_threshold", r->counts.threshold, 100);
+  json_builder_set_member_name (b, "decided");
+  json_builder_add_boolean_value (b, r->counts.decided);
+  json_builder_set_member_name (b, "cells_needed");
+  json_builder_add_int_value (b, r->counts.cells_needed);
+  json_builder_set_member_name (b, "set_aside");
+  json_builder_add_int_value (b, r->set_aside->len);
+  add_timings (b, &r->timings);
+  json_builder_end_object (b);
+}
+
+static char *
+builder_to_text (JsonBuilder *b)
+{
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  json_generator_set_pretty (gen, TRUE);
+  json_generator_set_root (gen, root);
+  g_autofree char *text = json_generator_to_data (gen, NULL);
+  return g_strconcat (text, "\n", NULL);
+}
+
+static void
+csv_header (GString *csv)
+{
+  g_string_append (csv, "image");
+  for (int c = 0; c < SS_N_CLASSES; c++)
+    g_string_append_printf (csv, ",%s", ss_class_name (c));
+  g_string_append (csv, ",total_counted,blast_pct,blast_ci95_low,blast_ci95_high,flag\n");
+}
+
+static void
+csv_row (GString *csv, const SsAnalysisResult *r)
+{
+  /* quote the path: file names may hold commas */
+  g_autoptr (GString) quoted = g_string_new (r->path);
+  g_string_replace (quoted, "\"", "\"\"", 0);
+  g_string_append_printf (csv, "\"%s\"", quoted->str);
+  for (int c = 0; c < SS_N_CLASSES; c++)
+    g_string_append_printf (csv, ",%d", r->counts.counts[c]);
+  g_string_append_printf (csv, ",%d,%.2f,%.2f,%.2f,%s\n", r->counts.total_counted,
+                          r->counts.blast_pct, r->counts.ci95_low, r->counts.ci95_high,
+                          r->counts.flag ? "true" : "false");
+}
+
+int
+ss_cli_analyze (int argc, char **argv)
+{
+  char *json_path = NULL, *csv_path = NULL, *overlay_dir = NULL;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_FILENAME, &json_path, "Write cells and counts as JSON (- for stdout)", "FILE" },
+    { "csv", 0, 0, G_OPTION_ARG_FILENAME, &csv_path, "Write one row of counts per image", "FILE" },
+    { "overlay", 0, 0, G_OPTION_ARG_FILENAME, &overlay_dir, "Write overlay PNGs into this folder", "DIR" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new ("IMAGE... - find, outline, classify and count white cells");
+  g_option_context_add_main_entries (context, entries, NULL);
+  add_analysis_options (context);
+  if (!ss_cli_parse (context, &argc, &argv))
+    return 2;
+  if (argc < 2)
+    {
+      ss_cli_error ("give at least one image (try --help)");
+      return 2;
+    }
+  SsAnalysisSettings settings;
+  if (!settings_from_options (&settings))
+    return 2;
+  gboolean ok;
+  g_autoptr (SsClassifier) classifier = load_classifier (&ok);
+  if (!ok)
+    return 1;
+  if (overlay_dir != NULL && g_mkdir_with_parents (overlay_dir, 0755) != 0)
+    {
+      ss_cli_error ("cannot create the overlay folder %s", overlay_dir);
+      return 1;
+    }
+
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (GString) csv = g_string_new (NULL);
+  int failed = 0;
+  csv_header (csv);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "images");
+  json_builder_begin_array (b);
+  g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
+  for (int i = 1; i < argc; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (SsImage) image = ss_image_load (argv[i], settings.max_pixels, &error);
+      g_autoptr (SsAnalysisResult) result = NULL;
+      if (image != NULL)
+        result = ss_analysis_run (image, &settings, classifier, &error);
+      if (result == NULL)
+        {
+          ss_cli_error ("%s", error->message);
+          g_ptr_array_add (errors, g_strdup (error->message));
+          failed++;
+          continue;
+        }
+      result->path = g_strdup (argv[i]);
+      add_result (b, result);
+      csv_row (csv, result);
+      g_printerr ("%s: %u white cells (%d counted), blast %.1f%%%s\n", argv[i],
+                  result->cells->len, result->counts.total_counted, result->counts.blast_pct,
+                  result->counts.flag ? ", FLAGGED" : "");
+      if (overlay_dir != NULL)
+        {
+          g_autofree char *base = g_path_get_basename (argv[i]);
+          char *dot = strrchr (base, '.');
+          if (dot != NULL)
+            *dot = '\0';
+          g_autofree char *file = g_strconcat (base, "-overlay.png", NULL);
+          g_autofree char *out = g_build_filename (overlay_dir, file, NULL);
+          if (!ss_overlay_write_png (image, result->cells, result->set_aside, out, &error))
+            {
+              ss_cli_error ("%s", error->message);
+              failed++;
+            }
+        }
+    }
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "errors");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < errors->len; i++)
+    json_builder_add_string_value (b, errors->pdata[i]);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "settings");
+  json_builder_begin_object (b);
+  add_double (b, "nms", settings.nms_iou, 1e4);
+  add_double (b, "min_confidence", settings.min_confidence, 1e4);
+  add_double (b, "scale", settings.detect.scale, 1e4);
+  add_double (b, "cell_diameter", settings.detect.cell_diameter, 1e2);
+  json_builder_set_member_name (b, "classifier");
+  json_builder_add_boolean_value (b, classifier != NULL);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+
+  g_autoptr (GError) error = NULL;
+  g_autofree char *json_text = builder_to_text (b);
+  const char *json_out = json_path != NULL ? json_path
+                           : (csv_path == NULL && overlay_dir == NULL ? "-" : NULL);
+  if (json_out != NULL && !ss_cli_write_text (json_out, json_text, &error))
+    {
+      ss_cli_error ("%s", error->message);
+      return 1;
+    }
+  if (csv_path != NULL && !ss_cli_write_text (csv_path, csv->str, &error))
+    {
+      ss_cli_error ("%s", error->message);
+      return 1;
+    }
+  if (failed > 0)
+    ss_cli_error ("%d of %d images could not be analysed", failed, argc - 1);
+  return failed > 0 ? 1 : 0;
+}
+
+/* evaluate --task detect */
+
+static char **
+read_split (const char *data, const char *split, GError **error)
+{
+  g_autofree char *path = g_file_test (split, G_FILE_TEST_EXISTS) && strchr (split, '/') != NULL
+                            ? g_strdup (split) : g_build_filename (data, split, NULL);
+  g_autofree char *text = NULL;
+  if (!g_file_get_contents (path, &text, NULL, error))
+    return NULL;
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  GPtrArray *ids = g_ptr_array_new ();
+  for (char **l = lines; *l != NULL; l++)
+    {
+      char *id = g_strstrip (*l);
+      if (*id != '\0')
+        g_ptr_array_add (ids, g_strdup (id));
+    }
+  g_ptr_array_add (ids, NULL);
+  return (char **) g_ptr_array_free (ids, FALSE);
+}
+
+static char *
+find_image (const char *data, const char *id)
+{
+  static const char *const ext[] = { ".jpg", ".jpeg", ".png", ".tif", ".bmp", ".JPG", ".PNG" };
+  for (gsize e = 0; e < G_N_ELEMENTS (ext); e++)
+    {
+      g_autofree char *file = g_strconcat (id, ext[e], NULL);
+      char *path = g_build_filename (data, "images", file, NULL);
+      if (g_file_test (path, G_FILE_TEST_EXISTS))
+        return path;
+      g_free (path);
+    }
+  return NULL;
+}
+
+static void
+add_score (JsonBuilder *b, const SsDetectionScore *s)
+{
+  add_double (b, "ap50", s->ap50, 1e4);
+  add_double (b, "precision", s->precision, 1e4);
+  add_double (b, "recall", s->recall, 1e4);
+  add_double (b, "f1", s->f1, 1e4);
+  add_double (b, "count_mae", s->count_mae, 1e4);
+  json_builder_set_member_name (b, "images");
+  json_builder_add_int_value (b, s->n_images);
+  json_builder_set_member_name (b, "true_cells");
+  json_builder_add_int_value (b, s->n_truth);
+  json_builder_set_member_name (b, "detected_cells");
+  json_builder_add_int_value (b, s->n_detections);
+  json_builder_set_member_name (b, "true_positives");
+  json_builder_add_int_value (b, s->true_positives);
+}
+
+int
+ss_cli_evaluate_detect (int argc, char **argv)
+{
+  char *data = NULL, *split = NULL, *json_path = NULL, *task = NULL, *label = NULL;
+  gboolean verbose = FALSE;
+  const GOptionEntry entries[] = {
+    { "task", 0, 0, G_OPTION_ARG_STRING, &task, "detect", "TASK" },
+    { "data", 0, 0, G_OPTION_ARG_FILENAME, &data, "Pascal VOC folder (images/, annotations/)", "DIR" },
+    { "split", 0, 0, G_OPTION_ARG_FILENAME, &split, "Image ids to use: a file in DIR or a path (val.txt)", "FILE" },
+    { "label", 0, 0, G_OPTION_ARG_STRING, &label, "The object name of white cells (WBC)", "NAME" },
+    { "json", 0, 0, G_OPTION_ARG_FILENAME, &json_path, "Write the figures as JSON (- for stdout)", "FILE" },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "One line per image", NULL },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new ("- WBC detection and counting against Pascal VOC boxes");
+  g_option_context_add_main_entries (context, entries, NULL);
+  add_analysis_options (context);
+  if (!ss_cli_parse (context, &argc, &argv))
+    return 2;
+  if (data == NULL)
+    {
+      ss_cli_error ("--data DIR is required (a folder with images/ and annotations/)");
+      return 2;
+    }
+  SsAnalysisSettings settings;
+  if (!settings_from_options (&settings))
+    return 2;
+  gboolean ok;
+  g_autoptr (SsClassifier) classifier = load_classifier (&ok);
+  if (!ok)
+    return 1;
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) ids = read_split (data, split != NULL ? split : "val.txt", &error);
+  if (ids == NULL)
+    {
+      ss_cli_error ("cannot read the split: %s", error->message);
+      return 1;
+    }
+  g_autoptr (SsDetectionEval) eval = ss_detection_eval_new (0.5);
+  int failed = 0;
+  double total_ms = 0;
+  for (char **id = ids; *id != NULL; id++)
+    {
+      g_autofree char *image_path = find_image (data, *id);
+      g_autofree char *xml_file = g_strconcat (*id, ".xml", NULL);
+      g_autofree char *xml_path = g_build_filename (data, "annotations", xml_file, NULL);
+      g_autoptr (SsVocAnnotation) voc = ss_voc_load (xml_path, &error);
+      g_autoptr (SsAnalysisResult) result = NULL;
+      if (voc != NULL && image_path == NULL)
+        g_set_error (&error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_DATA, "%s: no image", *id);
+      else if (voc != NULL)
+        result = ss_analysis_run_file (image_path, &settings, classifier, &error);
+      if (result == NULL)
+        {
+          ss_cli_error ("%s", error->message);
+          g_clear_error (&error);
+          failed++;
+          continue;
+        }
+      total_ms += result->timings.total_ms;
+      g_autofree SsBox *truth = NULL;
+      int n_truth = ss_voc_boxes (voc, label != NULL ? label : "WBC", &truth);
+      /* every cell that survived NMS is ranked for the AP; only the counted ones
+       * (confidence >= min_confidence, a white-cell class) for the rest */
+      int n = 0, n_all = (int) (result->cells->len + result->set_aside->len);
+      g_autofree SsBox *boxes = g_new (SsBox, MAX (n_all, 1));
+      g_autofree float *confidence = g_new (float, MAX (n_all, 1));
+      GPtrArray *lists[2] = { result->cells, result->set_aside };
+      for (int l = 0; l < 2; l++)
+        for (guint i = 0; i < lists[l]->len; i++)
+          {
+            const SsCell *cell = lists[l]->pdata[i];
+            if (!ss_class_is_counted (cell->current_class))
+              continue;
+            boxes[n] = cell->box;
+            confidence[n] = cell->confidence;
+            n++;
+          }
+      ss_detection_eval_add (eval, truth, n_truth, boxes, confidence, n, settings.min_confidence);
+      if (verbose)
+        {
+          int counted = 0;
+          double best = 0;
+          for (int k = 0; k < n; k++)
+            {
+              counted += confidence[k] >= settings.min_confidence;
+              for (int t = 0; t < n_truth; t++)
+                best = MAX (best, ss_box_iou (&boxes[k], &truth[t]));
+            }
+          printf ("%s truth %d found %d best_iou %.2f%s\n", *id, n_truth, counted, best,
+                  counted != n_truth || (n_truth > 0 && best < 0.5) ? "  <--" : "");
+          for (int l = 0; l < 2; l++)
+            for (guint i = 0; i < lists[l]->len; i++)
+              {
+                const SsCell *cell = lists[l]->pdata[i];
+                double iou = 0;
+                SsBox matched = { 0 };
+                for (int t = 0; t < n_truth; t++)
+                  if (ss_box_iou (&cell->box, &truth[t]) > iou)
+                    iou = ss_box_iou (&cell->box, &truth[t]), matched = truth[t];
+                printf ("  cell confidence %.3f nucleus_area %zu cell_area %zu box %d %d %d %d "
+                        "truth %d %d %d %d iou %.2f\n",
+                        cell->confidence, ss_rle_area (&cell->nucleus_mask),
+                        ss_rle_area (&cell->mask), cell->box.x, cell->box.y, cell->box.width,
+                        cell->box.height, matched.x, matched.y, matched.width, matched.height, iou);
+              }
+        }
+    }
+  SsDetectionScore score;
+  ss_detection_eval_score (eval, &score);
+  printf ("detect: %d images (%d unreadable), %d true cells, %d found, %d matched at IoU 0.5\n"
+          "ap50 %.4f  precision %.4f  recall %.4f  f1 %.4f  count_mae %.4f  (%.1f ms/image)\n",
+          score.n_images, failed, score.n_truth, score.n_detections, score.true_positives,
+          score.ap50, score.precision, score.recall, score.f1, score.count_mae,
+          score.n_images > 0 ? total_ms / score.n_images : 0);
+  if (json_path != NULL)
+    {
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+      json_builder_begin_object (b);
+      add_score (b, &score);
+      json_builder_set_member_name (b, "unreadable");
+      json_builder_add_int_value (b, failed);
+      json_builder_end_object (b);
+      g_autofree char *text = builder_to_text (b);
+      if (!ss_cli_write_text (json_path, text, &error))
+        {
+          ss_cli_error ("%s", error->message);
+          return 1;
+        }
+    }
+  return failed > 0 ? 1 : 0;
+}
+
+/* evaluate --task segment */
+
+typedef struct {
+  double dice_cell, dice_nucleus, iou_cell, iou_nucleus;
+  int    n, missed;
+} SegmentScore;
+
+/* Does id (a decimal file stem) belong to the --ids selection? */
+static gboolean
+id_selected (const char *stem, const char *ids)
+{
+  if (ids == NULL || strcmp (ids, "all") == 0)
+    return TRUE;
+  long number = strtol (stem, NULL, 10);
+  if (strcmp (ids, "odd") == 0)
+    return number % 2 == 1;
+  if (strcmp (ids, "even") == 0)
+    return number % 2 == 0;
+  g_auto (GStrv) list = g_strsplit (ids, ",", -1);
+  for (char **l = list; *l != NULL; l++)
+    if (strtol (*l, NULL, 10) == number)
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+evaluate_segment_folder (const char *folder, const char *ids, const SsAnalysisSettings *settings,
+                         gboolean verbose, SegmentScore *score, GError **error)
+{
+  g_autofree char *images_dir = g_build_filename (folder, "images", NULL);
+  g_autoptr (GDir) dir = g_dir_open (images_dir, 0, error);
+  if (dir == NULL)
+    return FALSE;
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  for (const char *name; (name = g_dir_read_name (dir)) != NULL;)
+    if (g_str_has_suffix (name, ".png") || g_str_has_suffix (name, ".bmp")
+        || g_str_has_suffix (name, ".jpg"))
+      g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, (GCompareFunc) g_strcmp0);
+  memset (score, 0, sizeof *score);
+  for (guint i = 0; i < names->len; i++)
+    {
+      const char *name = ((char **) names->pdata)[i];
+      g_autofree char *stem = g_strndup (name, strrchr (name, '.') - name);
+      if (!id_selected (stem, ids))
+        continue;
+      g_autofree char *image_path = g_build_filename (images_dir, name, NULL);
+      g_autofree char *mask_file = g_strconcat (stem, ".png", NULL);
+      g_autofree char *mask_path = g_build_filename (folder, "masks", mask_file, NULL);
+      g_autoptr (SsImage) image = ss_image_load (image_path, settings->max_pixels, error);
+      if (image == NULL)
+        return FALSE;
+      g_autoptr (SsImage) truth = ss_image_load (mask_path, settings->max_pixels, error);
+      if (truth == NULL)
+        return FALSE;
+      if (truth->width != image->width || truth->height != image->height)
+        {
+          g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_DATA,
+                       "%s: the mask is not the size of the image", mask_path);
+          return FALSE;
+        }
+      const gsize n = (gsize) image->width * image->height;
+      g_autofree guint8 *true_cell = g_new (guint8, n);
+      g_autofree guint8 *true_nucleus = g_new (guint8, n);
+      g_autofree guint8 *cell_mask = g_new0 (guint8, n);
+      g_autofree guint8 *nucleus = g_new0 (guint8, n);
+      /* grey levels: < 64 background, 64-191 cytoplasm, >= 192 nucleus (wbc-seg README) */
+      for (gsize p = 0; p < n; p++)
+        {
+          true_cell[p] = truth->rgb[p * 3] >= 64;
+          true_nucleus[p] = truth->rgb[p * 3] >= 192;
+        }
+      g_autoptr (SsCell) cell = ss_detect_centre_cell (image, &settings->detect);
+      if (cell != NULL)
+        {
+          ss_rle_decode (&cell->mask, cell_mask);
+          ss_rle_decode (&cell->nucleus_mask, nucleus);
+        }
+      else
+        score->missed++;
+      double dc = ss_mask_dice (cell_mask, true_cell, n), dn = ss_mask_dice (nucleus, true_nucleus, n);
+      score->dice_cell += dc;
+      score->dice_nucleus += dn;
+      score->iou_cell += ss_mask_iou (cell_mask, true_cell, n);
+      score->iou_nucleus += ss_mask_iou (nucleus, true_nucleus, n);
+      score->n++;
+      if (verbose)
+        printf ("%s/%s dice_cell %.3f dice_nucleus %.3f\n", folder, stem, dc, dn);
+    }
+  if (score->n > 0)
+    {
+      score->dice_cell /= score->n;
+      score->dice_nucleus /= score->n;
+      score->iou_cell /= score->n;
+      score->iou_nucleus /= score->n;
+    }
+  return TRUE;
+}
+
+static void
+add_segment_score (JsonBuilder *b, const SegmentScore *s)
+{
+  add_double (b, "dice_cell", s->dice_cell, 1e4);
+  add_double (b, "dice_nucleus", s->dice_nucleus, 1e4);
+  add_double (b, "iou_cell", s->iou_cell, 1e4);
+  add_double (b, "iou_nucleus", s->iou_nucleus, 1e4);
+  json_builder_set_member_name (b, "images");
+  json_builder_add_int_value (b, s->n);
+  json_builder_set_member_name (b, "no_cell_found");
+  json_builder_add_int_value (b, s->missed);
+}
+
+int
+ss_cli_evaluate_segment (int argc, char **argv)
+{
+  char *data = NULL, *ids = NULL, *json_path = NULL, *task = NULL;
+  gboolean verbose = FALSE;
+  const GOptionEntry entries[] = {
+    { "task", 0, 0, G_OPTION_ARG_STRING, &task, "segment", "TASK" },
+    { "data", 0, 0, G_OPTION_ARG_FILENAME, &data, "wbc-seg folder (dataset*/ or images/ + masks/)", "DIR" },
+    { "ids", 0, 0, G_OPTION_ARG_STRING, &ids, "Which ids: all (default), odd, even or a list 1,5,9", "IDS" },
+    { "json", 0, 0, G_OPTION_ARG_FILENAME, &json_path, "Write the figures as JSON (- for stdout)", "FILE" },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "One line per image", NULL },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new ("- cell and nucleus segmentation against wbc-seg masks");
+  g_option_context_add_main_entries (context, entries, NULL);
+  add_analysis_options (context);
+  if (!ss_cli_parse (context, &argc, &argv))
+    return 2;
+  if (data == NULL)
+    {
+      ss_cli_error ("--data DIR is required (wbc-seg layout)");
+      return 2;
+    }
+  SsAnalysisSettings settings;
+  if (!settings_from_options (&settings))
+    return 2;
+  /* DIR itself, or each datasetN folder in it */
+  g_autoptr (GPtrArray) folders = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *direct = g_build_filename (data, "images", NULL);
+  if (g_file_test (direct, G_FILE_TEST_IS_DIR))
+    g_ptr_array_add (folders, g_strdup (data));
+  else
+    {
+      g_autoptr (GDir) dir = g_dir_open (data, 0, NULL);
+      for (const char *name; dir != NULL && (name = g_dir_read_name (dir)) != NULL;)
+        {
+          g_autofree char *sub = g_build_filename (data, name, "images", NULL);
+          if (g_file_test (sub, G_FILE_TEST_IS_DIR))
+            g_ptr_array_add (folders, g_build_filename (data, name, NULL));
+        }
+      g_ptr_array_sort (folders, (GCompareFunc) g_strcmp0);
+    }
+  if (folders->len == 0)
+    {
+      ss_cli_error ("%s has no images/ folder and no dataset folders with one", data);
+      return 1;
+    }
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  SegmentScore all = { 0 };
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "datasets");
+  json_builder_begin_object (b);
+  for (guint i = 0; i < folders->len; i++)
+    {
+      const char *folder = folders->pdata[i];
+      g_autoptr (GError) error = NULL;
+      SegmentScore s;
+      if (!evaluate_segment_folder (folder, ids, &settings, verbose, &s, &error))
+        {
+          ss_cli_error ("%s", error->message);
+          return 1;
+        }
+      g_autofree char *name = g_path_get_basename (folder);
+      printf ("segment %s (%s ids): %d images  dice_cell %.4f  dice_nucleus %.4f  iou_cell %.4f  "
+              "iou_nucleus %.4f  (no cell found: %d)\n", name, ids != NULL ? ids : "all", s.n,
+              s.dice_cell, s.dice_nucleus, s.iou_cell, s.iou_nucleus, s.missed);
+      json_builder_set_member_name (b, name);
+      json_builder_begin_object (b);
+      add_segment_score (b, &s);
+      json_builder_end_object (b);
+      all.dice_cell += s.dice_cell * s.n;
+      all.dice_nucleus += s.dice_nucleus * s.n;
+      all.iou_cell += s.iou_cell * s.n;
+      all.iou_nucleus += s.iou_nucleus * s.n;
+      all.n += s.n;
+      all.missed += s.missed;
+    }
+  json_builder_end_object (b);
+  if (all.n > 0)
+    {
+      all.dice_cell /= all.n;
+      all.dice_nucleus /= all.n;
+      all.iou_cell /= all.n;
+      all.iou_nucleus /= all.n;
+    }
+  add_segment_score (b, &all);
+  json_builder_set_member_name (b, "ids");
+  json_builder_add_string_value (b, ids != NULL ? ids : "all");
+  json_builder_end_object (b);
+  if (json_path != NULL)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *text = builder_to_text (b);
+      if (!ss_cli_write_text (json_path, text, &error))
+        {
+          ss_cli_error ("%s", error->message);
+          return 1;
+        }
+    }
+  return 0;
+}
+
+/* bench --analyze */
+
+static int
+compare_doubles (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return x < y ? -1 : x > y;
+}
+
+static double
+median (double *v, int n)
+{
+  qsort (v, n, sizeof *v, compare_doubles);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* Tile the given fields, in turn, into one width x height image. */
+static SsImage *
+tile_fields (SsImage **fields, int n, int width, int height)
+{
+  SsImage *out = ss_image_new (width, height);
+  int k = 0;
+  for (int y0 = 0; y0 < height; y0 += fields[0]->height)
+    for (int x0 = 0; x0 < width; x0 += fields[0]->width, k++)
+      {
+        const SsImage *f = fields[k % n];
+        for (int y = 0; y < f->height && y0 + y < height; y++)
+          {
+            int cols = MIN (f->width, width - x0);
+            memcpy (out->rgb + ((gsize) (y0 + y) * width + x0) * 3,
+                    f->rgb + (gsize) y * f->width * 3, (gsize) cols * 3);
+          }
+      }
+  return out;
+}
+
+int
+ss_cli_bench_analyze (int argc, char **argv)
+{
+  char **images = NULL, *tile = NULL;
+  int iterations = 10;
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "analyze", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &images, "Image to analyse (repeat to tile several)", "IMAGE" },
+    { "tile", 0, 0, G_OPTION_ARG_STRING, &tile, "Tile the images into one WxH field, e.g. 2592x1944", "WxH" },
+    { "iterations", 0, 0, G_OPTION_ARG_INT, &iterations, "Timed runs (10)", "N" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new ("--analyze IMAGE - time the field analysis per stage");
+  g_option_context_add_main_entries (context, entries, NULL);
+  add_analysis_options (context);
+  if (!ss_cli_parse (context, &argc, &argv))
+    return 2;
+  if (images == NULL || images[0] == NULL || iterations < 1)
+    {
+      ss_cli_error ("--analyze IMAGE is required, --iterations at least 1");
+      return 2;
+    }
+  SsAnalysisSettings settings;
+  if (!settings_from_options (&settings))
+    return 2;
+  gboolean ok;
+  g_autoptr (SsClassifier) classifier = load_classifier (&ok);
+  if (!ok)
+    return 1;
+  const int n_images = (int) g_strv_length (images);
+  g_autoptr (GPtrArray) fields = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_image_free);
+  double load_ms = 0;
+  for (int i = 0; i < n_images; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      double t = g_get_monotonic_time () / 1000.0;
+      SsImage *field = ss_image_load (images[i], settings.max_pixels, &error);
+      load_ms = g_get_monotonic_time () / 1000.0 - t;
+      if (field == NULL)
+        {
+          ss_cli_error ("%s", error->message);
+          return 1;
+        }
+      g_ptr_array_add (fields, field);
+    }
+  g_autoptr (SsImage) tiled = NULL;
+  const SsImage *image = fields->pdata[0];
+  if (tile != NULL)
+    {
+      int tw = 0, th = 0;
+      if (sscanf (tile, "%dx%d", &tw, &th) != 2 || tw < 1 || th < 1 || (gint64) tw * th > settings.max_pixels)
+        {
+          ss_cli_error ("--tile takes WIDTHxHEIGHT within the pixel limit, e.g. 2592x1944");
+          return 2;
+        }
+      tiled = tile_fields ((SsImage **) fields->pdata, n_images, tw, th);
+      image = tiled;
+    }
+  enum { PRE, PROP, REF, CLS, SEL, MOR, CNT, TOT, N_STAGES };
+  static const char *const names[N_STAGES] = { "preprocess", "propose", "refine", "classify",
+                                               "select", "morphometrics", "counts", "total" };
+  g_autofree double *times = g_new (double, (gsize) N_STAGES * iterations);
+  guint n_cells = 0;
+  for (int it = -1; it < iterations; it++)  /* -1: warm-up, not timed */
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (SsAnalysisResult) r = ss_analysis_run (image, &settings, classifier, &error);
+      if (r == NULL)
+        {
+          ss_cli_error ("%s", error->message);
+          return 1;
+        }
+      n_cells = r->cells->len;
+      if (it < 0)
+        continue;
+      const SsAnalysisTimings *t = &r->timings;
+      const double v[N_STAGES] = { t->preprocess_ms, t->propose_ms, t->refine_ms, t->classify_ms,
+                                   t->select_ms, t->morphometrics_ms, t->counts_ms, t->total_ms };
+      for (int s = 0; s < N_STAGES; s++)
+        times[(gsize) s * iterations + it] = v[s];
+    }
+  double med[N_STAGES];
+  for (int s = 0; s < N_STAGES; s++)
+    med[s] = median (times + (gsize) s * iterations, iterations);
+  if (json)
+    {
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "width");
+      json_builder_add_int_value (b, image->width);
+      json_builder_set_member_name (b, "height");
+      json_builder_add_int_value (b, image->height);
+      json_builder_set_member_name (b, "cells");
+      json_builder_add_int_value (b, n_cells);
+      json_builder_set_member_name (b, "iterations");
+      json_builder_add_int_value (b, iterations);
+      add_double (b, "decode_ms", load_ms, 100);
+      json_builder_set_member_name (b, "median_ms");
+      json_builder_begin_object (b);
+      for (int s = 0; s < N_STAGES; s++)
+        add_double (b, names[s], med[s], 100);
+      json_builder_end_object (b);
+      json_builder_end_object (b);
+      g_autofree char *text = builder_to_text (b);
+      fputs (text, stdout);
+    }
+  else
+    {
+      printf ("analyze %dx%d (%u cells, classifier %s), median of %d runs after 1 warm-up:\n",
+              image->width, image->height, n_cells, classifier != NULL ? "on" : "off", iterations);
+      printf ("  %-14s %8.2f ms (once, not in total)\n", "decode", load_ms);
+      for (int s = 0; s < N_STAGES; s++)
+        printf ("  %-14s %8.2f ms\n", names[s], med[s]);
+    }
+  return 0;
+}

@@ -1,0 +1,310 @@
+/* The field analysis on images whose truth is known: purple discs drawn on a pink
+ * field, touching pairs the watershed must split, RLE masks, VOC files, the AP, and
+ * files that are not images. */
+#include "ss-analysis.h"
+#include "ss-metrics.h"
+#include "ss-morphology.h"
+#include "ss-morphometrics.h"
+#include "ss-voc.h"
+
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+/* A field of plasma with a few pink red cells, and white cells drawn as a lavender
+ * cytoplasm disc (x, y, radius) around a purple nucleus of 0.6 its radius. */
+static SsImage *
+draw_field (int width, int height, const double (*cells)[3], int n)
+{
+  static const double red_cells[3][3] = { { 40, 420, 35 }, { 600, 440, 35 }, { 600, 30, 30 } };
+  SsImage *image = ss_image_new (width, height);
+  for (int y = 0; y < height; y++)
+    for (int x = 0; x < width; x++)
+      {
+        guint8 *p = image->rgb + ((gsize) y * width + x) * 3;
+        p[0] = 235, p[1] = 228, p[2] = 218;
+        for (int k = 0; k < 3; k++)
+          if (hypot (x - red_cells[k][0], y - red_cells[k][1]) <= red_cells[k][2])
+            p[0] = 215, p[1] = 160, p[2] = 170;
+        for (int k = 0; k < n; k++)
+          {
+            double d = hypot (x - cells[k][0], y - cells[k][1]);
+            if (d <= cells[k][2])
+              p[0] = 205, p[1] = 185, p[2] = 220;
+          }
+        for (int k = 0; k < n; k++)
+          if (hypot (x - cells[k][0], y - cells[k][1]) <= 0.6 * cells[k][2])
+            p[0] = 110, p[1] = 50, p[2] = 170;
+      }
+  return image;
+}
+
+static void
+test_separate_discs (void)
+{
+  const double discs[3][3] = { { 150, 150, 80 }, { 420, 300, 95 }, { 520, 80, 14 } };
+  g_autoptr (SsImage) image = draw_field (640, 480, discs, 3);
+  SsAnalysisSettings settings;
+  ss_analysis_settings_init (&settings);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SsAnalysisResult) r = ss_analysis_run (image, &settings, NULL, &error);
+  g_assert_no_error (error);
+  /* the two large discs are cells; the small one (a platelet's size) is not */
+  g_assert_cmpuint (r->cells->len, ==, 2);
+  for (guint i = 0; i < r->cells->len; i++)
+    {
+      const SsCell *cell = r->cells->pdata[i];
+      int k = cell->box.x < 300 ? 0 : 1;
+      SsBox truth = { (int) (discs[k][0] - discs[k][2]), (int) (discs[k][1] - discs[k][2]),
+                      (int) (2 * discs[k][2] + 1), (int) (2 * discs[k][2] + 1) };
+      g_assert_cmpfloat (ss_box_iou (&cell->box, &truth), >, 0.8);
+      double area = G_PI * 0.36 * discs[k][2] * discs[k][2];
+      g_assert_cmpfloat (fabs (cell->morphometrics.nucleus_area - area) / area, <, 0.05);
+      g_assert_cmpfloat (cell->morphometrics.circularity, >, 0.85);
+      g_assert_cmpint (cell->current_class, ==, SS_CLASS_OTHER);
+    }
+  g_assert_cmpint (r->counts.total_counted, ==, 2);
+}
+
+static void
+test_touching_pair (void)
+{
+  /* two cells whose cytoplasm and nuclei touch: one blob the watershed must cut in two */
+  const double discs[2][3] = { { 250, 240, 100 }, { 368, 240, 100 } };
+  g_autoptr (SsImage) image = draw_field (640, 480, discs, 2);
+  SsAnalysisSettings settings;
+  ss_analysis_settings_init (&settings);
+  /* cells of 160 px: two nuclei spanning 238 px together are too large to be one
+   * cell's lobes, so the watershed's cut stands */
+  settings.detect.cell_diameter = 160;
+  g_autoptr (SsAnalysisResult) r = ss_analysis_run (image, &settings, NULL, NULL);
+  g_assert_nonnull (r);
+  g_assert_cmpuint (r->cells->len, ==, 2);
+  const SsCell *a = r->cells->pdata[0], *b = r->cells->pdata[1];
+  int left = MIN (a->box.x, b->box.x);
+  g_assert_cmpint (abs (left - 150), <=, 12);
+  g_assert_cmpfloat (ss_box_iou (&a->box, &b->box), <, 0.2);
+
+  settings.detect.split_touching = FALSE;
+  g_autoptr (SsAnalysisResult) joined = ss_analysis_run (image, &settings, NULL, NULL);
+  g_assert_cmpuint (joined->cells->len, ==, 1);
+}
+
+static void
+test_rle_round_trip (void)
+{
+  const int w = 37, h = 23;
+  guint8 mask[37 * 23], back[37 * 23];
+  for (int i = 0; i < w * h; i++)
+    mask[i] = (i * 7 + i / 5) % 3 == 0;
+  mask[0] = 1;  /* starts with foreground: a first run of 0 */
+  SsRle rle = { 0 };
+  ss_rle_encode (&rle, mask, w, h);
+  g_assert_cmpint (rle.runs[0], ==, 0);
+  ss_rle_decode (&rle, back);
+  g_assert_cmpmem (mask, sizeof mask, back, sizeof back);
+  gsize area = 0;
+  for (int i = 0; i < w * h; i++)
+    area += mask[i];
+  g_assert_cmpuint (ss_rle_area (&rle), ==, area);
+  ss_rle_clear (&rle);
+}
+
+static void
+test_perimeter_of_disc (void)
+{
+  const int n = 101;
+  g_autofree guint8 *disc = g_new0 (guint8, n * n);
+  for (int y = 0; y < n; y++)
+    for (int x = 0; x < n; x++)
+      disc[y * n + x] = (x - 50) * (x - 50) + (y - 50) * (y - 50) <= 40 * 40;
+  double p = ss_mask_perimeter (disc, n, n);
+  g_assert_cmpfloat (fabs (p - 2 * G_PI * 40) / (2 * G_PI * 40), <, 0.07);
+}
+
+static void
+test_voc (void)
+{
+  const char *xml =
+    "<annotation><filename>a.jpg</filename><size><width>640</width><height>480</height>"
+    "<depth>3</depth></size>"
+    "<object><name>WBC</name><difficult>0</difficult><bndbox><xmin>10</xmin><ymin>20</ymin>"
+    "<xmax>110</xmax><ymax>220</ymax></bndbox></object>"
+    "<object><name>RBC</name><bndbox><xmin>1</xmin><ymin>2</ymin><xmax>3</xmax><ymax>4</ymax>"
+    "</bndbox></object>"
+    "<object><name>WBC</name><bndbox><xmin>5</xmin><ymin>5</ymin><xmax>5</xmax><ymax>5</ymax>"
+    "</bndbox></object></annotation>";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SsVocAnnotation) voc = ss_voc_parse (xml, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (voc->filename, ==, "a.jpg");
+  g_assert_cmpint (voc->width, ==, 640);
+  g_assert_cmpuint (voc->objects->len, ==, 3);
+  g_autofree SsBox *boxes = NULL;
+  /* the zero-area box (as BCCD has) is skipped */
+  g_assert_cmpint (ss_voc_boxes (voc, "wbc", &boxes), ==, 1);
+  g_assert_cmpint (boxes[0].x, ==, 10);
+  g_assert_cmpint (boxes[0].height, ==, 200);
+
+  g_autoptr (SsVocAnnotation) broken = ss_voc_parse ("<annotation><object><name>WBC</name>"
+                                                     "<bndbox><xmin>x</xmin></bndbox></object>"
+                                                     "</annotation>", -1, &error);
+  g_assert_null (broken);
+  g_assert_nonnull (error);
+}
+
+static void
+test_average_precision (void)
+{
+  const SsBox truth[2] = { { 0, 0, 100, 100 }, { 200, 0, 100, 100 } };
+  /* perfect: both found, ranked above a false alarm */
+  {
+    const SsBox det[3] = { { 2, 0, 100, 100 }, { 200, 3, 100, 100 }, { 400, 400, 50, 50 } };
+    const float conf[3] = { 0.9f, 0.8f, 0.3f };
+    g_autoptr (SsDetectionEval) eval = ss_detection_eval_new (0.5);
+    ss_detection_eval_add (eval, truth, 2, det, conf, 3, 0.5);
+    SsDetectionScore s;
+    ss_detection_eval_score (eval, &s);
+    g_assert_cmpfloat (fabs (s.ap50 - 1.0), <, 1e-9);
+    g_assert_cmpfloat (fabs (s.precision - 1.0), <, 1e-9);
+    g_assert_cmpfloat (fabs (s.count_mae), <, 1e-9);
+  }
+  /* a false alarm ranked first: P/R points (0,0) (1/2,1/2) (2/3,1); all-point AP =
+   * 0.5 * 2/3 + 0.5 * 2/3 = 2/3 */
+  {
+    const SsBox det[3] = { { 400, 400, 50, 50 }, { 0, 0, 100, 100 }, { 200, 0, 100, 100 } };
+    const float conf[3] = { 0.9f, 0.8f, 0.7f };
+    g_autoptr (SsDetectionEval) eval = ss_detection_eval_new (0.5);
+    ss_detection_eval_add (eval, truth, 2, det, conf, 3, 0.5);
+    SsDetectionScore s;
+    ss_detection_eval_score (eval, &s);
+    g_assert_cmpfloat (fabs (s.ap50 - 2.0 / 3.0), <, 1e-9);
+    g_assert_cmpfloat (fabs (s.recall - 1.0), <, 1e-9);
+    g_assert_cmpfloat (fabs (s.count_mae - 1.0), <, 1e-9);
+  }
+  /* a duplicate of one cell counts once; the other cell is missed: AP 0.5 */
+  {
+    const SsBox det[2] = { { 0, 0, 100, 100 }, { 5, 5, 100, 100 } };
+    const float conf[2] = { 0.9f, 0.8f };
+    g_autoptr (SsDetectionEval) eval = ss_detection_eval_new (0.5);
+    ss_detection_eval_add (eval, truth, 2, det, conf, 2, 0.5);
+    SsDetectionScore s;
+    ss_detection_eval_score (eval, &s);
+    g_assert_cmpfloat (fabs (s.ap50 - 0.5), <, 1e-9);
+    g_assert_cmpfloat (fabs (s.precision - 0.5), <, 1e-9);
+  }
+  guint8 a[4] = { 1, 1, 0, 0 }, b[4] = { 1, 0, 1, 0 };
+  g_assert_cmpfloat (fabs (ss_mask_dice (a, b, 4) - 0.5), <, 1e-9);
+  g_assert_cmpfloat (fabs (ss_mask_iou (a, b, 4) - 1.0 / 3.0), <, 1e-9);
+}
+
+static void
+test_bad_files (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("ss-analysis-XXXXXX", NULL);
+  g_autofree char *empty = g_build_filename (dir, "empty.png", NULL);
+  g_autofree char *text = g_build_filename (dir, "notes.jpg", NULL);
+  g_autofree char *truncated = g_build_filename (dir, "truncated.png", NULL);
+  g_autofree char *good = g_build_filename (dir, "good.png", NULL);
+  const double discs[1][3] = { { 80, 60, 40 } };
+  g_autoptr (SsImage) image = draw_field (160, 120, discs, 1);
+  g_assert_true (ss_image_save_png (image, good, NULL));
+  g_autofree char *bytes = NULL;
+  gsize length = 0;
+  g_assert_true (g_file_get_contents (good, &bytes, &length, NULL));
+  g_assert_true (g_file_set_contents (truncated, bytes, length / 3, NULL));
+  g_assert_true (g_file_set_contents (empty, "", 0, NULL));
+  g_assert_true (g_file_set_contents (text, "not a picture", -1, NULL));
+
+  SsAnalysisSettings settings;
+  ss_analysis_settings_init (&settings);
+  const char *bad[] = { empty, text, truncated, "/nonexistent/field.png" };
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (SsAnalysisResult) r = ss_analysis_run_file (bad[i], &settings, NULL, &error);
+      g_assert_null (r);
+      g_assert_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_UNREADABLE);
+      g_assert_nonnull (strstr (error->message, bad[i]));
+    }
+  settings.max_pixels = 1000;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SsAnalysisResult) huge = ss_analysis_run_file (good, &settings, NULL, &error);
+  g_assert_null (huge);
+  g_assert_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_TOO_LARGE);
+  for (const char *const *p = (const char *const[]) { empty, text, truncated, good, NULL }; *p; p++)
+    g_unlink (*p);
+  g_rmdir (dir);
+}
+
+/* The batch task: a bad file among good ones keeps its error, the rest are analysed,
+ * and progress arrives in the caller's context. */
+typedef struct {
+  GMainLoop *loop;
+  GPtrArray *results;
+  guint      progress_calls;
+} BatchState;
+
+static void
+on_progress (guint done, guint total, const char *path, gpointer data)
+{
+  BatchState *state = data;
+  state->progress_calls++;
+  g_assert_cmpuint (done, <=, total);
+}
+
+static void
+on_batch_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  BatchState *state = data;
+  g_autoptr (GError) error = NULL;
+  state->results = ss_analysis_batch_finish (result, &error);
+  g_assert_no_error (error);
+  g_main_loop_quit (state->loop);
+}
+
+static void
+test_batch (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("ss-batch-XXXXXX", NULL);
+  g_autofree char *good = g_build_filename (dir, "good.png", NULL);
+  g_autofree char *bad = g_build_filename (dir, "bad.png", NULL);
+  const double discs[1][3] = { { 160, 120, 80 } };
+  g_autoptr (SsImage) image = draw_field (320, 240, discs, 1);
+  g_assert_true (ss_image_save_png (image, good, NULL));
+  g_assert_true (g_file_set_contents (bad, "garbage", -1, NULL));
+  const char *paths[] = { good, bad, good, NULL };
+  SsAnalysisSettings settings;
+  ss_analysis_settings_init (&settings);
+  BatchState state = { g_main_loop_new (NULL, FALSE), NULL, 0 };
+  ss_analysis_batch_async (paths, &settings, NULL, NULL, on_progress, &state, on_batch_done, &state);
+  g_main_loop_run (state.loop);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpuint (state.results->len, ==, 3);
+  const SsAnalysisResult *first = state.results->pdata[0], *second = state.results->pdata[1];
+  g_assert_null (first->error);
+  g_assert_cmpuint (first->cells->len, ==, 1);
+  g_assert_nonnull (second->error);
+  g_assert_cmpuint (state.progress_calls, ==, 3);
+  g_ptr_array_unref (state.results);
+  g_main_loop_unref (state.loop);
+  g_unlink (good);
+  g_unlink (bad);
+  g_rmdir (dir);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/analysis/separate-discs", test_separate_discs);
+  g_test_add_func ("/analysis/touching-pair", test_touching_pair);
+  g_test_add_func ("/analysis/rle-round-trip", test_rle_round_trip);
+  g_test_add_func ("/analysis/perimeter", test_perimeter_of_disc);
+  g_test_add_func ("/analysis/voc", test_voc);
+  g_test_add_func ("/analysis/average-precision", test_average_precision);
+  g_test_add_func ("/analysis/bad-files", test_bad_files);
+  g_test_add_func ("/analysis/batch", test_batch);
+  return g_test_run ();
+}
