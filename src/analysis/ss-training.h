@@ -19,6 +19,7 @@ typedef struct {
   float       weight_decay;
   gboolean    cosine;       /* cosine decay of lr to 0 over the epochs; else constant */
   SsOptimKind optim;
+  float       dense_fan_in_ref; /* see SsOptimConfig; 0 = every layer at lr */
   guint64     seed;
   gboolean    augment;
   gboolean    half;         /* store weights as float16 */

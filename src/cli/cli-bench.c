@@ -196,14 +196,6 @@ run_peer (JsonParser *parser, SsArch arch)
   return json_node_get_object (json_parser_get_root (parser));
 }
 
-/* Until the store lands its benchmark (issue 6). */
-__attribute__ ((weak)) int
-ss_cli_bench_store (int argc, char **argv)
-{
-  ss_cli_error ("bench --store is not in this build yet (issue 6)");
-  return 2;
-}
-
 int
 ss_cli_bench (int argc, char **argv)
 {

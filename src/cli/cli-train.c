@@ -54,7 +54,7 @@ ss_cli_train (int argc, char **argv)
   g_autofree char *arch = NULL, *data = NULL, *out = NULL, *val = NULL, *map_spec = NULL;
   g_autofree char *classes = NULL, *optim = NULL, *init = NULL;
   int epochs = 20, batch = 32, width = 0, input = 128;
-  double lr = 2e-4, weight_decay = 0.0;
+  double lr = 2e-4, weight_decay = 0.0, dense_ref = 0.0;
   gint64 seed = 1;
   gboolean no_augment = FALSE, cosine = FALSE, half = FALSE, resume = FALSE;
   const GOptionEntry entries[] = {
@@ -72,6 +72,7 @@ ss_cli_train (int argc, char **argv)
     { "input", 0, 0, G_OPTION_ARG_INT, &input, "Input size in pixels (128)", "N" },
     { "optim", 0, 0, G_OPTION_ARG_STRING, &optim, "adam (default) or sgd", "NAME" },
     { "weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &weight_decay, "L2 weight decay (0)", "X" },
+    { "dense-lr-fan-in", 0, 0, G_OPTION_ARG_DOUBLE, &dense_ref, "Dense layers learn at lr * min(1, X / fan-in) (0: off)", "X" },
     { "cosine", 0, 0, G_OPTION_ARG_NONE, &cosine, "Cosine learning-rate decay", NULL },
     { "no-augment", 0, 0, G_OPTION_ARG_NONE, &no_augment, "No flips, rotations or colour jitter", NULL },
     { "half", 0, 0, G_OPTION_ARG_NONE, &half, "Store weights as float16 (half the size)", NULL },
@@ -108,6 +109,7 @@ ss_cli_train (int argc, char **argv)
   config.batch = batch;
   config.lr = (float) lr;
   config.weight_decay = (float) weight_decay;
+  config.dense_fan_in_ref = (float) dense_ref;
   config.cosine = cosine;
   config.seed = (guint64) seed;
   config.augment = !no_augment;
@@ -181,6 +183,8 @@ ss_cli_train (int argc, char **argv)
   json_builder_add_int_value (b, batch);
   json_builder_set_member_name (b, "lr");
   json_builder_add_double_value (b, lr);
+  json_builder_set_member_name (b, "dense_lr_fan_in");
+  json_builder_add_double_value (b, dense_ref);
   json_builder_set_member_name (b, "augment");
   json_builder_add_boolean_value (b, !no_augment);
   json_builder_set_member_name (b, "smearscope");

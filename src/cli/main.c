@@ -16,6 +16,11 @@ static const SsCliCommand commands[] = {
   { "evaluate", "Measure a model or the analysis on a labelled data set", ss_cli_evaluate },
   { "cells", "Crop the white cells of labelled fields into a labelled cell set", ss_cli_cells },
   { "bench", "Time the engine (and compare with the PyTorch peer)", ss_cli_bench },
+  { "case", "Create, list and show cases (new, list, show, edit, delete, history)", ss_cli_case },
+  { "relabel", "Correct a cell's class (or delete, restore, undo); every change is kept", ss_cli_relabel },
+  { "counts", "The differential count and blast % of a case, with its 95% interval", ss_cli_counts },
+  { "signoff", "Sign a case; its cells can no longer change", ss_cli_signoff },
+  { "db", "Check the case store (integrity, audit chain) or back it up", ss_cli_db },
   { "version", "Print the version", NULL },
 };
 

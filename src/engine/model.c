@@ -299,8 +299,28 @@ ss_trainer_step (SsTrainer *trainer, const float *x, const int *labels, int n, i
                                          trainer->dlogits, n_correct);
   ss_run_backward (m, trainer->dlogits, n, true);
   trainer->step++;
-  ss_optim_step (&trainer->config, m->params, ss_run_param_grad (m), trainer->m, trainer->v,
-                 m->n_params, trainer->step);
+  /* the blob in runs of equal learning rate: dense layers may learn slower (see
+   * SsOptimConfig.dense_fan_in_ref) */
+  const float *grad = ss_run_param_grad (m);
+  size_t done = 0;
+  for (int i = 0; i <= m->n_nodes; i++)
+    {
+      const SsNode *node = i < m->n_nodes ? &m->nodes[i] : NULL;
+      if (node != NULL && (node->kind != SS_OP_DENSE || trainer->config.dense_fan_in_ref <= 0.0f))
+        continue;
+      size_t until = node != NULL ? node->w_off : m->n_params;
+      if (until > done)
+        ss_optim_step (&trainer->config, 1.0f, m->params + done, grad + done, trainer->m + done,
+                       trainer->v + done, until - done, trainer->step);
+      if (node == NULL)
+        break;
+      float fan_in = (float) (node->w_len / node->b_len);
+      float scale = fminf (1.0f, trainer->config.dense_fan_in_ref / fan_in);
+      size_t len = node->w_len + node->b_len;
+      ss_optim_step (&trainer->config, scale, m->params + node->w_off, grad + node->w_off,
+                     trainer->m + node->w_off, trainer->v + node->w_off, len, trainer->step);
+      done = node->w_off + len;
+    }
   return loss;
 }
 

@@ -14,10 +14,12 @@ ss_optim_config_default (SsOptimConfig *config, SsOptimKind kind, float lr)
   config->eps = 1e-8f;
   config->momentum = 0.9f;
   config->weight_decay = 0.0f;
+  config->dense_fan_in_ref = 0.0f;
 }
 
 typedef struct {
   const SsOptimConfig *config;
+  float        lr;
   float       *params;
   const float *grad;
   float       *m, *v;
@@ -29,7 +31,7 @@ adam_range (void *ctx, int begin, int end, int thread)
 {
   OptimJob *job = ctx;
   const SsOptimConfig *c = job->config;
-  const float step = c->lr / job->bias1;
+  const float step = job->lr / job->bias1;
   const float inv_sqrt_bias2 = 1.0f / sqrtf (job->bias2);
   (void) thread;
   for (int i = begin; i < end; i++)
@@ -51,15 +53,17 @@ sgd_range (void *ctx, int begin, int end, int thread)
     {
       float g = job->grad[i] + c->weight_decay * job->params[i];
       job->m[i] = c->momentum * job->m[i] + g;
-      job->params[i] -= c->lr * job->m[i];
+      job->params[i] -= job->lr * job->m[i];
     }
 }
 
+/* One update of params[0, n) at learning rate config->lr * lr_scale. */
 void
-ss_optim_step (const SsOptimConfig *config, float *params, const float *grad, float *m,
-               float *v, size_t n, long step)
+ss_optim_step (const SsOptimConfig *config, float lr_scale, float *params, const float *grad,
+               float *m, float *v, size_t n, long step)
 {
   OptimJob job = { .config = config, .params = params, .grad = grad, .m = m, .v = v };
+  job.lr = config->lr * lr_scale;
   job.bias1 = 1.0f - powf (config->beta1, (float) step);
   job.bias2 = 1.0f - powf (config->beta2, (float) step);
   ss_parallel_for ((int) n, config->kind == SS_OPTIM_ADAM ? adam_range : sgd_range, &job);

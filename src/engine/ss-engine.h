@@ -139,6 +139,12 @@ typedef struct {
   float       beta1, beta2, eps;  /* Adam; PyTorch's defaults 0.9, 0.999, 1e-8 */
   float       momentum;           /* SGD */
   float       weight_decay;
+  /* Dense layers learn at lr * min(1, dense_fan_in_ref / fan_in) when this is > 0. With
+   * Adam every weight moves by about lr per step whatever its gradient's size, so a dense
+   * layer over 229,376 non-negative features (the msCNN's) moves its outputs by tens at
+   * once; scaling by 1/fan-in (as maximal-update parametrisation does) keeps that step
+   * the same size for any fan-in. 0 turns the scaling off. */
+  float       dense_fan_in_ref;
 } SsOptimConfig;
 
 void ss_optim_config_default (SsOptimConfig *config, SsOptimKind kind, float lr);

@@ -1,0 +1,807 @@
+/* smearscope-cli case | relabel | counts | signoff | db, and bench --store: the case
+ * store from the command line. The JSON keys are a contract with scripts
+ * (docs/case-store.md); add keys freely, never rename or remove one. */
+#include "cli.h"
+
+#include "ss-counts.h"
+#include "ss-store.h"
+
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Exit codes: 0 done, 1 the store refused or failed, 2 the command line was wrong. */
+#define EXIT_FAILED 1
+#define EXIT_USAGE  2
+
+static int
+fail (GError *error)
+{
+  ss_cli_error ("%s", error->message);
+  return EXIT_FAILED;
+}
+
+static SsStore *
+open_store (SsStoreOpenFlags flags, GError **error)
+{
+  return ss_store_open (ss_cli_db_path (), flags, error);
+}
+
+/* Stores are read read-only when nothing is to change, so that a store on a read-only
+ * share, or one being investigated after damage, is never written by a look at it. */
+#define OPEN_FOR_READING SS_STORE_OPEN_READ_ONLY
+
+static gboolean
+print_json (JsonBuilder *builder)
+{
+  g_autoptr (JsonNode) root = json_builder_get_root (builder);
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  json_generator_set_pretty (generator, TRUE);
+  json_generator_set_root (generator, root);
+  g_autofree char *text = json_generator_to_data (generator, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *line = g_strconcat (text, "\n", NULL);
+  if (!ss_cli_write_text ("-", line, &error))
+    {
+      ss_cli_error ("%s", error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+add_string_or_null (JsonBuilder *builder, const char *key, const char *value)
+{
+  json_builder_set_member_name (builder, key);
+  if (value != NULL)
+    json_builder_add_string_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
+static int
+parse_class (const char *text)
+{
+  if (text == NULL)
+    return SS_CLASS_NONE;
+  if (strlen (text) == 1 && g_ascii_isdigit (text[0]))
+    return ss_class_from_key (text[0]);
+  return ss_class_from_name (text);
+}
+
+static char *
+class_list (void)
+{
+  GString *names = g_string_new (NULL);
+  for (int c = 0; c < SS_N_CLASSES; c++)
+    g_string_append_printf (names, "%s%s (%c)", c > 0 ? ", " : "", ss_class_name (c),
+                            ss_class_key (c));
+  return g_string_free (names, FALSE);
+}
+
+/* Counts as JSON members of the object being built: counts, counted, blast_pct,
+ * blast_ci95, threshold, flag, decided, cells_needed. */
+static void
+add_counts_members (JsonBuilder *builder, const SsCounts *counts)
+{
+  json_builder_set_member_name (builder, "counts");
+  json_builder_begin_object (builder);
+  for (int c = 0; c < SS_N_CLASSES; c++)
+    {
+      json_builder_set_member_name (builder, ss_class_name (c));
+      json_builder_add_int_value (builder, counts->counts[c]);
+    }
+  json_builder_end_object (builder);
+  json_builder_set_member_name (builder, "counted");
+  json_builder_add_int_value (builder, counts->total_counted);
+  json_builder_set_member_name (builder, "blast_pct");
+  if (counts->total_counted > 0)
+    json_builder_add_double_value (builder, counts->blast_pct);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "blast_ci95");
+  json_builder_begin_array (builder);
+  json_builder_add_double_value (builder, counts->ci95_low);
+  json_builder_add_double_value (builder, counts->ci95_high);
+  json_builder_end_array (builder);
+  json_builder_set_member_name (builder, "threshold");
+  json_builder_add_double_value (builder, counts->threshold);
+  json_builder_set_member_name (builder, "flag");
+  json_builder_add_boolean_value (builder, counts->flag);
+  json_builder_set_member_name (builder, "decided");
+  json_builder_add_boolean_value (builder, counts->decided);
+  json_builder_set_member_name (builder, "cells_needed");
+  json_builder_add_int_value (builder, counts->cells_needed);
+}
+
+static void
+print_counts_text (const SsCounts *counts)
+{
+  for (int c = 0; c < SS_N_CLASSES; c++)
+    {
+      if (ss_class_is_counted (c) && counts->total_counted > 0)
+        printf ("  %-12s %7d  %5.1f%%\n", ss_class_name (c), counts->counts[c],
+                100.0 * counts->counts[c] / counts->total_counted);
+      else
+        printf ("  %-12s %7d\n", ss_class_name (c), counts->counts[c]);
+    }
+  printf ("  %-12s %7d\n", "counted WBCs", counts->total_counted);
+  if (counts->total_counted == 0)
+    {
+      printf ("Blast %%: no white cells counted yet\n");
+      return;
+    }
+  printf ("Blast %%: %.1f%% (95%% CI %.1f-%.1f%%), threshold %.0f%%: %s\n", counts->blast_pct,
+          counts->ci95_low, counts->ci95_high, counts->threshold,
+          counts->flag ? "ABOVE - blast flag raised" : "below - no flag");
+  if (!counts->decided)
+    {
+      if (counts->cells_needed > 0)
+        printf ("Not decided: the interval straddles the threshold; count about %d more cells\n",
+                counts->cells_needed);
+      else
+        printf ("Not decided: the proportion sits on the threshold\n");
+    }
+  printf ("For research use. Verify before clinical decisions.\n");
+}
+
+/* case ------------------------------------------------------------------------------- */
+
+static void
+add_case_members (JsonBuilder *builder, const SsCase *c)
+{
+  json_builder_set_member_name (builder, "accession");
+  json_builder_add_string_value (builder, c->accession);
+  json_builder_set_member_name (builder, "status");
+  json_builder_add_string_value (builder, ss_case_status_name (c->status));
+  add_string_or_null (builder, "patient", c->patient_ref);
+  add_string_or_null (builder, "specimen", c->specimen);
+  add_string_or_null (builder, "stain", c->stain);
+  add_string_or_null (builder, "notes", c->notes);
+  add_string_or_null (builder, "signed_by", c->signed_by);
+  add_string_or_null (builder, "signed_at", c->signed_at);
+  add_string_or_null (builder, "created_at", c->created_at);
+  add_string_or_null (builder, "updated_at", c->updated_at);
+  json_builder_set_member_name (builder, "n_images");
+  json_builder_add_int_value (builder, c->n_images);
+  json_builder_set_member_name (builder, "n_cells");
+  json_builder_add_int_value (builder, c->n_cells);
+}
+
+static int
+case_new (int argc, char **argv)
+{
+  g_autofree char *patient = NULL, *specimen = NULL, *stain = NULL, *notes = NULL;
+  const GOptionEntry entries[] = {
+    { "patient", 0, 0, G_OPTION_ARG_STRING, &patient, "Patient reference (the lab's, not a name)", "REF" },
+    { "specimen", 0, 0, G_OPTION_ARG_STRING, &specimen, "Specimen (peripheral blood, bone marrow...)", "TEXT" },
+    { "stain", 0, 0, G_OPTION_ARG_STRING, &stain, "Stain (Wright-Giemsa, May-Grunwald-Giemsa...)", "TEXT" },
+    { "notes", 0, 0, G_OPTION_ARG_STRING, &notes, "Free notes", "TEXT" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new ("ACCESSION - create a case");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!ss_cli_parse (context, &argc, &argv))
+    return EXIT_USAGE;
+  if (argc != 2)
+    {
+      ss_cli_error ("case new takes one ACCESSION number (try --help)");
+      return EXIT_USAGE;
+    }
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SsStore) store = open_store (SS_STORE_OPEN_CREATE, &error);
+  if (store == NULL)
+    return fail (error);
+  g_autoptr (SsCase) c = ss_store_create_case (store, argv[1], patient, specimen, stain, notes, &error);
+  if (c == NULL)
+    return fail (error);
+  printf ("Created case %s in %s\n", c->accession, ss_store_get_path (store));
+  return 0;
+}
+
+static int
+case_list (int argc, char **argv)
+{
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new ("- list the cases, newest first");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!ss_cli_parse (context, &argc, &argv))
+    return EXIT_USAGE;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SsStore) store = open_store (OPEN_FOR_READING, &error);
+  if (store == NULL)
+    return fail (error);
+  g_autoptr (GPtrArray) cases = ss_store_list_cases (store, &error);
+  if (cases == NULL)
+    return fail (error);
+  if (json)
+    {
+      g_autoptr (JsonBuilder) builder = json_builder_new ();
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "cases");
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < cases->len; i++)
+        {
+          json_builder_begin_object (builder);
+          add_case_members (builder, g_ptr_array_index (cases, i));
+          json_builder_end_object (builder);
+        }
+      json_builder_end_array (builder);
+      json_builder_end_object (builder);
+      return print_json (builder) ? 0 : EXIT_FAILED;
+    }
+  if (cases->len == 0)
+    printf ("No cases in %s\n", ss_store_get_path (store));
+  else
+    printf ("%-20s %-9s %7s %8s  %s\n", "ACCESSION", "STATUS", "IMAGES", "CELLS", "UPDATED");
+  for (guint i = 0; i < cases->len; i++)
+    {
+      SsCase *c = g_ptr_array_index (cases, i);
+      printf ("%-20s %-9s %7d %8" G_GINT64_FORMAT "  %s\n", c->accession,
+              ss_case_status_name (c->status), c->n_images, c->n_cells, c->updated_at);
+    }
+  return 0;
+}
+
+static int
+case_show (int argc, char **argv)
+{
+  gboolean json = FALSE, with_deleted = FALSE;
+  double threshold = SS_BLAST_THRESHOLD_DEFAULT;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON with every cell", NULL },
+    { "deleted", 0, 0, G_OPTION_ARG_NONE, &with_deleted, "Also list deleted cells (flagged)", NULL },
+    { "threshold", 0, 0, G_OPTION_ARG_DOUBLE, &threshold, "Blast flag threshold in percent (default 20)", "PCT" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new ("ACCESSION - show a case");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!ss_cli_parse (context, &argc, &argv))
+    return EXIT_USAGE;
+  if (argc != 2)
+    {
+      ss_cli_error ("case show takes one ACCESSION number (try --help)");
+      return EXIT_USAGE;
+    }
+  if (!(threshold >= 0 && threshold <= 100))
+    {
+      ss_cli_error ("--threshold must be a percentage between 0 and 100");
+      return EXIT_USAGE;
+    }
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SsStore) store = open_store (OPEN_FOR_READING, &error);
+  if (store == NULL)
+    return fail (error);
+  g_autoptr (SsCase) c = ss_store_get_case (store, argv[1], &error);
+  if (c == NULL)
+    return fail (error);
+  g_autoptr (GPtrArray) images = ss_store_list_images (store, argv[1], json, &error);
+  if (images == NULL)
+    return fail (error);
+  int class_counts[SS_N_CLASSES];
+  if (!ss_store_case_counts (store, argv[1], class_counts, &error))
+    return fail (error);
+  SsCounts counts;
+  ss_counts_compute (class_counts, threshold, &counts);
+
+  if (json)
+    {
+      g_autoptr (JsonBuilder) builder = json_builder_new ();
+      json_builder_begin_object (builder);
+      add_case_members (builder, c);
+      json_builder_set_member_name (builder, "images");
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < images->len; i++)
+        {
+          SsImageRecord *image = g_ptr_array_index (images, i);
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "id");
+          json_builder_add_int_value (builder, image->id);
+          json_builder_set_member_name (builder, "path");
+          json_builder_add_string_value (builder, image->path);
+          json_builder_set_member_name (builder, "sha256");
+          json_builder_add_string_value (builder, image->sha256);
+          json_builder_set_member_name (builder, "width");
+          json_builder_add_int_value (builder, image->width);
+          json_builder_set_member_name (builder, "height");
+          json_builder_add_int_value (builder, image->height);
+          add_string_or_null (builder, "analysed_at", image->analysed_at);
+          add_string_or_null (builder, "model", image->model_name);
+          add_string_or_null (builder, "model_version", image->model_version);
+          add_string_or_null (builder, "model_checksum", image->model_checksum);
+          json_builder_set_member_name (builder, "cells");
+          json_builder_begin_array (builder);
+          for (guint j = 0; j < image->cells->len; j++)
+            {
+              SsCell *cell = g_ptr_array_index (image->cells, j);
+              if (cell->deleted && !with_deleted)
+                continue;
+              json_builder_begin_object (builder);
+              json_builder_set_member_name (builder, "id");
+              json_builder_add_int_value (builder, cell->id);
+              json_builder_set_member_name (builder, "class");
+              json_builder_add_string_value (builder, ss_class_name (cell->current_class));
+              add_string_or_null (builder, "predicted_class", ss_class_name (cell->predicted_class));
+              json_builder_set_member_name (builder, "confidence");
+              json_builder_add_double_value (builder, round (cell->confidence * 1e4) / 1e4);
+              json_builder_set_member_name (builder, "box");
+              json_builder_begin_object (builder);
+              json_builder_set_member_name (builder, "x");
+              json_builder_add_int_value (builder, cell->box.x);
+              json_builder_set_member_name (builder, "y");
+              json_builder_add_int_value (builder, cell->box.y);
+              json_builder_set_member_name (builder, "width");
+              json_builder_add_int_value (builder, cell->box.width);
+              json_builder_set_member_name (builder, "height");
+              json_builder_add_int_value (builder, cell->box.height);
+              json_builder_end_object (builder);
+              json_builder_set_member_name (builder, "origin");
+              json_builder_add_string_value (builder, cell->user_drawn ? "user" : "model");
+              json_builder_set_member_name (builder, "deleted");
+              json_builder_add_boolean_value (builder, cell->deleted);
+              json_builder_end_object (builder);
+            }
+          json_builder_end_array (builder);
+          json_builder_end_object (builder);
+        }
+      json_builder_end_array (builder);
+      add_counts_members (builder, &counts);
+      json_builder_end_object (builder);
+      return print_json (builder) ? 0 : EXIT_FAILED;
+    }
+
+  printf ("Case %s (%s)\n", c->accession, ss_case_status_name (c->status));
+  if (c->patient_ref != NULL)
+    printf ("  Patient:  %s\n", c->patient_ref);
+  if (c->specimen != NULL)
+    printf ("  Specimen: %s\n", c->specimen);
+  if (c->stain != NULL)
+    printf ("  Stain:    %s\n", c->stain);
+  if (c->notes != NULL)
+    printf ("  Notes:    %s\n", c->notes);
+  printf ("  Created:  %s\n  Updated:  %s\n", c->created_at, c->updated_at);
+  if (c->signed_by != NULL)
+    printf ("  Signed:   by %s at %s\n", c->signed_by, c->signed_at);
+  printf ("Images: %u\n", images->len);
+  for (guint i = 0; i < images->len; i++)
+    {
+      SsImageRecord *image = g_ptr_array_index (images, i);
+      int image_counts[SS_N_CLASSES], n = 0;
+      if (!ss_store_image_counts (store, image->id, image_counts, &error))
+        return fail (error);
+      for (int k = 0; k < SS_N_CLASSES; k++)
+        n += image_counts[k];
+      printf ("  %" G_GINT64_FORMAT "  %s  %dx%d  %d cells  %s%s%s\n", image->id, image->path,
+              image->width, image->height, n, image->model_name != NULL ? image->model_name : "",
+              image->model_version != NULL ? " " : "",
+              image->model_version != NULL ? image->model_version : "");
+    }
+  printf ("Counts:\n");
+  print_counts_text (&counts);
+  return 0;
+}
+
+static int
+case_edit (int argc, char **argv)
+{
+  g_autofree char *patient = NULL, *specimen = NULL, *stain = NULL, *notes = NULL;
+  gboolean reviewed = FALSE;
+  const GOptionEntry entries[] = {
+    { "patient", 0, 0, G_OPTION_ARG_STRING, &patient, "Patient reference", "REF" },
+    { "specimen", 0, 0, G_OPTION_ARG_STRING, &specimen, "Specimen", "TEXT" },
+    { "stain", 0, 0, G_OPTION_ARG_STRING, &stain, "Stain", "TEXT" },
+    { "notes", 0, 0, G_OPTION_ARG_STRING, &notes, "Free notes", "TEXT" },
+    { "reviewed", 0, 0, G_OPTION_ARG_NONE, &reviewed, "Mark the case reviewed", NULL },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new ("ACCESSION - change an unsigned case");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!ss_cli_parse (context, &argc, &argv))
+    return EXIT_USAGE;
+  if (argc != 2)
+    {
+      ss_cli_error ("case edit takes one ACCESSION number (try --help)");
+      return EXIT_USAGE;
+    }
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SsStore) store = open_store (SS_STORE_OPEN_DEFAULT, &error);
+  if (store == NULL)
+    return fail (error);
+  if ((patient != NULL || specimen != NULL || stain != NULL || notes != NULL)
+      && !ss_store_update_case (store, argv[1], patient, specimen, stain, notes, &error))
+    return fail (error);
+  if (reviewed && !ss_store_mark_reviewed (store, argv[1], &error))
+    return fail (error);
+  printf ("Changed case %s\n", argv[1]);
+  return 0;
+}
+
+static int
+case_delete (int argc, char **argv)
+{
+  g_autoptr (GOptionContext) context = g_option_context_new ("ACCESSION - delete a case that has no images");
+  if (!ss_cli_parse (context, &argc, &argv))
+    return EXIT_USAGE;
+  if (argc != 2)
+    {
+      ss_cli_error ("case delete takes one ACCESSION number (try --help)");
+      return EXIT_USAGE;
+    }
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SsStore) store = open_store (SS_STORE_OPEN_DEFAULT, &error);
+  if (store == NULL)
+    return fail (error);
+  if (!ss_store_delete_case (store, argv[1], &error))
+    return fail (error);
+  printf ("Deleted case %s\n", argv[1]);
+  return 0;
+}
+
+static int
+case_history (int argc, char **argv)
+{
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new ("ACCESSION - the audit trail of a case");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!ss_cli_parse (context, &argc, &argv))
+    return EXIT_USAGE;
+  if (argc != 2)
+    {
+      ss_cli_error ("case history takes one ACCESSION number (try --help)");
+      return EXIT_USAGE;
+    }
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SsStore) store = open_store (OPEN_FOR_READING, &error);
+  if (store == NULL)
+    return fail (error);
+  g_autoptr (GPtrArray) corrections = ss_store_list_corrections (store, argv[1], &error);
+  if (corrections == NULL)
+    return fail (error);
+  if (json)
+    {
+      g_autoptr (JsonBuilder) builder = json_builder_new ();
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "accession");
+      json_builder_add_string_value (builder, argv[1]);
+      json_builder_set_member_name (builder, "corrections");
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < corrections->len; i++)
+        {
+          SsCorrection *k = g_ptr_array_index (corrections, i);
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "id");
+          json_builder_add_int_value (builder, k->id);
+          json_builder_set_member_name (builder, "cell");
+          json_builder_add_int_value (builder, k->cell_id);
+          json_builder_set_member_name (builder, "image");
+          json_builder_add_int_value (builder, k->image_id);
+          json_builder_set_member_name (builder, "kind");
+          json_builder_add_string_value (builder, ss_correction_kind_name (k->kind));
+          add_string_or_null (builder, "old_class", ss_class_name (k->old_class));
+          add_string_or_null (builder, "new_class", ss_class_name (k->new_class));
+          json_builder_set_member_name (builder, "user");
+          json_builder_add_string_value (builder, k->user);
+          json_builder_set_member_name (builder, "at");
+          json_builder_add_string_value (builder, k->at);
+          json_builder_set_member_name (builder, "undoes");
+          if (k->undoes > 0)
+            json_builder_add_int_value (builder, k->undoes);
+          else
+            json_builder_add_null_value (builder);
+          json_builder_set_member_name (builder, "hash");
+          json_builder_add_string_value (builder, k->hash);
+          json_builder_end_object (builder);
+        }
+      json_builder_end_array (builder);
+      json_builder_end_object (builder);
+      return print_json (builder) ? 0 : EXIT_FAILED;
+    }
+  if (corrections->len == 0)
+    printf ("No corrections in case %s\n", argv[1]);
+  for (guint i = 0; i < corrections->len; i++)
+    {
+      SsCorrection *k = g_ptr_array_index (corrections, i);
+      const char *old_name = ss_class_name (k->old_class);
+      printf ("%6" G_GINT64_FORMAT "  %s  %-10s cell %-8" G_GINT64_FORMAT " %-8s %s -> %s",
+              k->id, k->at, k->user, k->cell_id, ss_correction_kind_name (k->kind),
+              old_name != NULL ? old_name : "-", ss_class_name (k->new_class));
+      if (k->undoes > 0)
+        printf ("  (undoes %" G_GINT64_FORMAT ")", k->undoes);
+      printf ("\n");
+    }
+  return 0;
+}
+
+int
+ss_cli_case (int argc, char **argv)
+{
+  static const struct {
+    const char *name;
+    int (*run) (int argc, char **argv);
+    const char *summary;
+  } actions[] = {
+    { "new", case_new, "ACCESSION [--patient --specimen --stain --notes]: create a case" },
+    { "list", case_list, "[--json]: the cases, newest first" },
+    { "show", case_show, "ACCESSION [--json]: a case, its images, cells and counts" },
+    { "edit", case_edit, "ACCESSION [--patient ... --reviewed]: change an unsigned case" },
+    { "delete", case_delete, "ACCESSION: delete a case that has no images" },
+    { "history", case_history, "ACCESSION [--json]: who changed which cell, and when" },
+  };
+  if (argc >= 2)
+    for (guint i = 0; i < G_N_ELEMENTS (actions); i++)
+      if (strcmp (argv[1], actions[i].name) == 0)
+        return actions[i].run (argc - 1, argv + 1);
+  FILE *out = argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)
+                ? stdout : stderr;
+  if (out == stderr)
+    ss_cli_error (argc < 2 ? "case needs an action" : "unknown case action '%s'",
+                  argc < 2 ? "" : argv[1]);
+  fprintf (out, "Usage: smearscope-cli case ACTION [--db FILE] ...\n\nActions:\n");
+  for (guint i = 0; i < G_N_ELEMENTS (actions); i++)
+    fprintf (out, "  %-8s %s\n", actions[i].name, actions[i].summary);
+  return out == stdout ? 0 : EXIT_USAGE;
+}
+
+/* relabel ---------------------------------------------------------------------------- */
+
+int
+ss_cli_relabel (int argc, char **argv)
+{
+  g_autofree char *accession = NULL, *class_name = NULL, *user = NULL;
+  gint64 cell_id = 0, undo_id = 0;
+  gboolean delete = FALSE, restore = FALSE;
+  const GOptionEntry entries[] = {
+    { "case", 0, 0, G_OPTION_ARG_STRING, &accession, "Accession number of the case", "A" },
+    { "cell", 0, 0, G_OPTION_ARG_INT64, &cell_id, "Cell id (case show --json lists them)", "ID" },
+    { "class", 0, 0, G_OPTION_ARG_STRING, &class_name, "New class: a name or its key 1-8", "NAME" },
+    { "delete", 0, 0, G_OPTION_ARG_NONE, &delete, "Delete the cell instead (not a cell at all)", NULL },
+    { "restore", 0, 0, G_OPTION_ARG_NONE, &restore, "Restore a deleted cell", NULL },
+    { "undo", 0, 0, G_OPTION_ARG_INT64, &undo_id, "Reverse correction ID (case history lists them)", "ID" },
+    { "user", 0, 0, G_OPTION_ARG_STRING, &user, "Who makes the correction (default: your login name)", "NAME" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new ("- correct a cell; every correction is kept");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!ss_cli_parse (context, &argc, &argv))
+    return EXIT_USAGE;
+  int n_actions = (class_name != NULL) + delete + restore + (undo_id != 0);
+  if (accession == NULL || n_actions != 1 || (undo_id == 0) == (cell_id <= 0) || argc != 1)
+    {
+      ss_cli_error ("relabel needs --case A and one of: --cell ID --class NAME, --cell ID --delete, "
+                    "--cell ID --restore, or --undo ID without --cell (try --help)");
+      return EXIT_USAGE;
+    }
+  int new_class = parse_class (class_name);
+  if (class_name != NULL && new_class == SS_CLASS_NONE)
+    {
+      g_autofree char *names = class_list ();
+      ss_cli_error ("unknown class '%s'; the classes are %s", class_name, names);
+      return EXIT_USAGE;
+    }
+  const char *who = user != NULL ? user : g_get_user_name ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SsStore) store = open_store (SS_STORE_OPEN_DEFAULT, &error);
+  if (store == NULL)
+    return fail (error);
+  gint64 id;
+  if (undo_id != 0)
+    id = ss_store_undo (store, accession, undo_id, who, &error);
+  else if (delete)
+    id = ss_store_delete_cell (store, accession, cell_id, who, &error);
+  else if (restore)
+    id = ss_store_restore_cell (store, accession, cell_id, who, &error);
+  else
+    id = ss_store_relabel_cell (store, accession, cell_id, new_class, who, &error);
+  if (id < 0)
+    return fail (error);
+  if (id == 0)
+    printf ("Cell %" G_GINT64_FORMAT " already is as asked; nothing changed\n", cell_id);
+  else if (undo_id != 0)
+    printf ("Correction %" G_GINT64_FORMAT " undone by correction %" G_GINT64_FORMAT "\n", undo_id, id);
+  else
+    printf ("Cell %" G_GINT64_FORMAT " %s%s by %s (correction %" G_GINT64_FORMAT ")\n", cell_id,
+            delete ? "deleted" : restore ? "restored" : "relabelled ",
+            delete || restore ? "" : ss_class_name (new_class), who, id);
+  return 0;
+}
+
+/* counts ----------------------------------------------------------------------------- */
+
+int
+ss_cli_counts (int argc, char **argv)
+{
+  g_autofree char *accession = NULL;
+  gboolean json = FALSE;
+  gint64 image_id = 0;
+  double threshold = SS_BLAST_THRESHOLD_DEFAULT;
+  const GOptionEntry entries[] = {
+    { "case", 0, 0, G_OPTION_ARG_STRING, &accession, "Accession number of the case", "A" },
+    { "image", 0, 0, G_OPTION_ARG_INT64, &image_id, "Count one image of the case only", "ID" },
+    { "threshold", 0, 0, G_OPTION_ARG_DOUBLE, &threshold, "Blast flag threshold in percent (default 20)", "PCT" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new ("- the differential count and blast % of a case");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!ss_cli_parse (context, &argc, &argv))
+    return EXIT_USAGE;
+  if (accession == NULL || argc != 1)
+    {
+      ss_cli_error ("counts needs --case A (try --help)");
+      return EXIT_USAGE;
+    }
+  if (!(threshold >= 0 && threshold <= 100))
+    {
+      ss_cli_error ("--threshold must be a percentage between 0 and 100");
+      return EXIT_USAGE;
+    }
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SsStore) store = open_store (OPEN_FOR_READING, &error);
+  if (store == NULL)
+    return fail (error);
+  int class_counts[SS_N_CLASSES];
+  if (image_id != 0)
+    {
+      g_autoptr (GPtrArray) images = ss_store_list_images (store, accession, FALSE, &error);
+      gboolean found = FALSE;
+      if (images == NULL)
+        return fail (error);
+      for (guint i = 0; i < images->len; i++)
+        found |= ((SsImageRecord *) g_ptr_array_index (images, i))->id == image_id;
+      if (!found)
+        {
+          ss_cli_error ("there is no image %" G_GINT64_FORMAT " in case '%s'", image_id, accession);
+          return EXIT_FAILED;
+        }
+      if (!ss_store_image_counts (store, image_id, class_counts, &error))
+        return fail (error);
+    }
+  else if (!ss_store_case_counts (store, accession, class_counts, &error))
+    return fail (error);
+  SsCounts counts;
+  ss_counts_compute (class_counts, threshold, &counts);
+  if (json)
+    {
+      g_autoptr (JsonBuilder) builder = json_builder_new ();
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "accession");
+      json_builder_add_string_value (builder, accession);
+      if (image_id != 0)
+        {
+          json_builder_set_member_name (builder, "image");
+          json_builder_add_int_value (builder, image_id);
+        }
+      add_counts_members (builder, &counts);
+      json_builder_end_object (builder);
+      return print_json (builder) ? 0 : EXIT_FAILED;
+    }
+  printf ("Case %s%s\n", accession, image_id != 0 ? ", one image" : "");
+  print_counts_text (&counts);
+  return 0;
+}
+
+/* signoff ---------------------------------------------------------------------------- */
+
+int
+ss_cli_signoff (int argc, char **argv)
+{
+  g_autofree char *accession = NULL, *user = NULL;
+  const GOptionEntry entries[] = {
+    { "case", 0, 0, G_OPTION_ARG_STRING, &accession, "Accession number of the case", "A" },
+    { "user", 0, 0, G_OPTION_ARG_STRING, &user, "Who signs (required)", "NAME" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new ("- sign a case; its cells can no longer change");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!ss_cli_parse (context, &argc, &argv))
+    return EXIT_USAGE;
+  if (accession == NULL || user == NULL || argc != 1)
+    {
+      ss_cli_error ("signoff needs --case A and --user NAME (try --help)");
+      return EXIT_USAGE;
+    }
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SsStore) store = open_store (SS_STORE_OPEN_DEFAULT, &error);
+  if (store == NULL)
+    return fail (error);
+  if (!ss_store_sign_case (store, accession, user, &error))
+    return fail (error);
+  printf ("Case %s signed by %s\n", accession, user);
+  return 0;
+}
+
+/* db --------------------------------------------------------------------------------- */
+
+static int
+db_check (int argc, char **argv)
+{
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new ("- check the file, the audit chain and every cell");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!ss_cli_parse (context, &argc, &argv))
+    return EXIT_USAGE;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *head = NULL;
+  gint64 n_corrections = 0;
+  g_autoptr (SsStore) store = open_store (OPEN_FOR_READING, &error);
+  gboolean ok = store != NULL && ss_store_check (store, &head, &n_corrections, &error);
+  if (json)
+    {
+      g_autoptr (JsonBuilder) builder = json_builder_new ();
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "ok");
+      json_builder_add_boolean_value (builder, ok);
+      add_string_or_null (builder, "problem", ok ? NULL : error->message);
+      json_builder_set_member_name (builder, "corrections");
+      json_builder_add_int_value (builder, n_corrections);
+      add_string_or_null (builder, "chain_head", head);
+      json_builder_end_object (builder);
+      print_json (builder);
+    }
+  if (!ok)
+    {
+      ss_cli_error ("%s", error->message);
+      return EXIT_FAILED;  /* the contract: 1 for any problem, usage errors included above */
+    }
+  if (!json)
+    printf ("%s: OK (integrity, foreign keys, %" G_GINT64_FORMAT " corrections chained, every cell "
+            "agrees with its corrections)\nChain head: %s\n", ss_store_get_path (store),
+            n_corrections, head);
+  return 0;
+}
+
+static int
+db_backup (int argc, char **argv)
+{
+  g_autoptr (GOptionContext) context = g_option_context_new ("FILE - copy the live case store to FILE");
+  if (!ss_cli_parse (context, &argc, &argv))
+    return EXIT_USAGE;
+  if (argc != 2)
+    {
+      ss_cli_error ("db backup takes one FILE (try --help)");
+      return EXIT_USAGE;
+    }
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SsStore) store = open_store (OPEN_FOR_READING, &error);
+  if (store == NULL)
+    return fail (error);
+  if (!ss_store_backup (store, argv[1], &error))
+    return fail (error);
+  printf ("Backed up %s to %s\n", ss_store_get_path (store), argv[1]);
+  return 0;
+}
+
+int
+ss_cli_db (int argc, char **argv)
+{
+  if (argc >= 2 && strcmp (argv[1], "check") == 0)
+    {
+      int status = db_check (argc - 1, argv + 1);
+      return status == 0 ? 0 : EXIT_FAILED;
+    }
+  if (argc >= 2 && strcmp (argv[1], "backup") == 0)
+    return db_backup (argc - 1, argv + 1);
+  gboolean help = argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0);
+  if (!help)
+    ss_cli_error (argc < 2 ? "db needs an action: check or backup" : "unknown db action '%s'",
+                  argc < 2 ? "" : argv[1]);
+  fprintf (help ? stdout : stderr,
+           "Usage: smearscope-cli db ACTION [--db FILE]\n\nActions:\n"
+           "  check        integrity, foreign keys, the audit hash chain and every cell against\n"
+           "               its corrections; exit 0 when all is well, 1 naming the first bad row\n"
+           "  backup FILE  copy the live store with SQLite's online backup\n");
+  return help ? 0 : EXIT_USAGE;
+}

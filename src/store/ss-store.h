@@ -1,0 +1,203 @@
+/* The case store: cases, analysed images, cells, the audit trail of corrections, and
+ * the counts derived from them, in one SQLite file. The API speaks in cells and cases;
+ * no caller sees SQL, so another backend can stand behind the same functions. */
+#pragma once
+
+#include <glib-object.h>
+
+#include "ss-cell.h"
+#include "ss-counts.h"
+
+G_BEGIN_DECLS
+
+/* The schema this build writes; files with a higher user_version are refused. */
+#define SS_STORE_SCHEMA_VERSION 1
+
+#define SS_STORE_ERROR (ss_store_error_quark ())
+GQuark ss_store_error_quark (void);
+
+typedef enum {
+  SS_STORE_ERROR_FAILED,        /* anything SQLite reports that has no better name */
+  SS_STORE_ERROR_NO_STORE,      /* the file does not exist */
+  SS_STORE_ERROR_BUSY,          /* another program held the write lock too long */
+  SS_STORE_ERROR_READ_ONLY,     /* the file or its folder cannot be written */
+  SS_STORE_ERROR_CORRUPT,       /* damaged or truncated file */
+  SS_STORE_ERROR_NOT_A_STORE,   /* not SQLite, or another program's SQLite file */
+  SS_STORE_ERROR_NEWER_SCHEMA,  /* written by a newer Smearscope */
+  SS_STORE_ERROR_FULL,          /* the disk is full */
+  SS_STORE_ERROR_IO,            /* the operating system failed a read or write */
+  SS_STORE_ERROR_NOT_FOUND,     /* no such case, image, cell or correction */
+  SS_STORE_ERROR_EXISTS,        /* the accession number is taken */
+  SS_STORE_ERROR_INVALID,       /* a bad argument: class, empty name, foreign cell */
+  SS_STORE_ERROR_SIGNED,        /* the case is signed and can no longer change */
+  SS_STORE_ERROR_CHECK_FAILED,  /* ss_store_check found a problem; the message names it */
+} SsStoreError;
+
+typedef enum {
+  SS_STORE_OPEN_DEFAULT   = 0,       /* read-write; the file must exist */
+  SS_STORE_OPEN_CREATE    = 1 << 0,  /* create the file (mode 0600) and its folder */
+  SS_STORE_OPEN_READ_ONLY = 1 << 1,  /* never write, not even a migration */
+} SsStoreOpenFlags;
+
+typedef enum {
+  SS_CASE_OPEN,
+  SS_CASE_REVIEWED,
+  SS_CASE_SIGNED,
+} SsCaseStatus;
+
+const char *ss_case_status_name (SsCaseStatus status);  /* "open", "reviewed", "signed" */
+
+typedef struct {
+  gint64        id;
+  char         *accession;
+  char         *patient_ref;   /* may be NULL, like the three below */
+  char         *specimen;
+  char         *stain;
+  char         *notes;
+  SsCaseStatus  status;
+  char         *signed_by;     /* NULL until signed */
+  char         *signed_at;     /* ISO 8601 UTC, NULL until signed */
+  char         *created_at;
+  char         *updated_at;
+  int           n_images;
+  gint64        n_cells;       /* not deleted */
+} SsCase;
+
+void ss_case_free (SsCase *c);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsCase, ss_case_free)
+
+/* What the analysis knows of one image when it hands it to the store. */
+typedef struct {
+  const char *path;
+  const char *sha256;          /* hex, of the file's bytes (ss_store_file_sha256) */
+  int         width, height;
+  const char *model_name;      /* the model that found and classified the cells */
+  const char *model_version;
+  const char *model_checksum;
+} SsImageInfo;
+
+typedef struct {
+  gint64     id;
+  gint64     case_id;
+  char      *path;
+  char      *sha256;
+  int        width, height;
+  char      *analysed_at;
+  char      *model_name;       /* NULL if no model was recorded */
+  char      *model_version;
+  char      *model_checksum;
+  GPtrArray *cells;            /* SsCell*, NULL unless asked for */
+} SsImageRecord;
+
+void ss_image_record_free (SsImageRecord *image);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsImageRecord, ss_image_record_free)
+
+typedef enum {
+  SS_CORRECTION_RELABEL,
+  SS_CORRECTION_ADD,
+  SS_CORRECTION_DELETE,
+  SS_CORRECTION_RESTORE,
+} SsCorrectionKind;
+
+const char *ss_correction_kind_name (SsCorrectionKind kind);
+
+typedef struct {
+  gint64            id;
+  gint64            cell_id;
+  gint64            image_id;
+  SsCorrectionKind  kind;
+  int               old_class;  /* SS_CLASS_NONE for an added cell */
+  int               new_class;
+  char             *user;
+  char             *at;         /* ISO 8601 UTC with microseconds */
+  gint64            undoes;     /* the correction this one reverses, 0 if none */
+  char             *hash;       /* hex SHA-256 chaining this row to the one before */
+} SsCorrection;
+
+void ss_correction_free (SsCorrection *correction);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsCorrection, ss_correction_free)
+
+#define SS_TYPE_STORE (ss_store_get_type ())
+G_DECLARE_FINAL_TYPE (SsStore, ss_store, SS, STORE, GObject)
+
+/* An SsStore is used by one thread at a time; a worker thread opens its own (several
+ * connections to one file are safe, in one process or several).
+ *
+ * Open (and create or migrate) the store at path. A file that is not a case store, is
+ * damaged, read-only (unless READ_ONLY is asked) or from a newer version is refused
+ * with an error that says so. */
+SsStore    *ss_store_open (const char *path, SsStoreOpenFlags flags, GError **error);
+const char *ss_store_get_path (SsStore *self);
+/* How long a writer waits for another program's write to finish before giving up with
+ * SS_STORE_ERROR_BUSY (default 30 s). */
+void        ss_store_set_busy_timeout (SsStore *self, int milliseconds);
+
+/* Cases. Optional fields may be NULL. */
+SsCase     *ss_store_create_case (SsStore *self, const char *accession,
+                                  const char *patient_ref, const char *specimen,
+                                  const char *stain, const char *notes, GError **error);
+SsCase     *ss_store_get_case (SsStore *self, const char *accession, GError **error);
+GPtrArray  *ss_store_list_cases (SsStore *self, GError **error);  /* SsCase*, newest first */
+/* Change the descriptive fields of an open case; NULL leaves a field as it is. */
+gboolean    ss_store_update_case (SsStore *self, const char *accession,
+                                  const char *patient_ref, const char *specimen,
+                                  const char *stain, const char *notes, GError **error);
+/* Only a case without images can be deleted: once cells exist, their history stays. */
+gboolean    ss_store_delete_case (SsStore *self, const char *accession, GError **error);
+/* Mark an open case as reviewed by user (a correction does not do it by itself). */
+gboolean    ss_store_mark_reviewed (SsStore *self, const char *accession, GError **error);
+/* Sign the case: after this its cells can no longer change. */
+gboolean    ss_store_sign_case (SsStore *self, const char *accession, const char *user,
+                                GError **error);
+
+/* Store one analysed image and all its cells in one transaction: either all of it is
+ * stored or none. Sets each cell's id; returns the image id, or 0 on error. */
+gint64      ss_store_add_image (SsStore *self, const char *accession, const SsImageInfo *info,
+                                GPtrArray *cells, GError **error);
+/* The images of a case, oldest first, with their cells (deleted ones too, flagged)
+ * when with_cells. */
+GPtrArray  *ss_store_list_images (SsStore *self, const char *accession, gboolean with_cells,
+                                  GError **error);
+SsCell     *ss_store_get_cell (SsStore *self, gint64 cell_id, GError **error);
+
+/* Corrections: each changes one cell of the named case and appends one row to the
+ * audit trail in the same durable transaction. They return the correction id, 0 when
+ * there was nothing to change (relabel to the class the cell has), or -1 on error. */
+gint64      ss_store_relabel_cell (SsStore *self, const char *accession, gint64 cell_id,
+                                   int new_class, const char *user, GError **error);
+gint64      ss_store_delete_cell (SsStore *self, const char *accession, gint64 cell_id,
+                                  const char *user, GError **error);
+gint64      ss_store_restore_cell (SsStore *self, const char *accession, gint64 cell_id,
+                                   const char *user, GError **error);
+/* A cell a person drew: stored with origin "user" and its "add" correction; sets
+ * cell->id. cell->current_class is its class. */
+gint64      ss_store_add_cell (SsStore *self, const char *accession, gint64 image_id,
+                               SsCell *cell, const char *user, GError **error);
+/* Undo never erases: it appends the correction that reverses correction_id (relabel
+ * back, restore a deleted cell, delete a restored or added one). Refused when the cell
+ * has changed since, so that an undo cannot silently revert someone else's work. */
+gint64      ss_store_undo (SsStore *self, const char *accession, gint64 correction_id,
+                           const char *user, GError **error);
+/* The audit trail of a case, oldest first. */
+GPtrArray  *ss_store_list_corrections (SsStore *self, const char *accession, GError **error);
+
+/* Cells per current class, deleted cells left out. */
+gboolean    ss_store_case_counts (SsStore *self, const char *accession,
+                                  int counts[SS_N_CLASSES], GError **error);
+gboolean    ss_store_image_counts (SsStore *self, gint64 image_id, int counts[SS_N_CLASSES],
+                                   GError **error);
+
+/* The full check: SQLite integrity_check and foreign_key_check, the schema's triggers,
+ * the hash chain of corrections, and every cell's class and deleted flag against the
+ * replay of its corrections. FALSE with SS_STORE_ERROR_CHECK_FAILED naming the first
+ * bad row. head_hash (may be NULL) receives the last hash of the chain. */
+gboolean    ss_store_check (SsStore *self, char **head_hash, gint64 *n_corrections,
+                            GError **error);
+/* Copy the live store to path with SQLite's online backup (writers keep working);
+ * the copy appears under its name only once complete. */
+gboolean    ss_store_backup (SsStore *self, const char *path, GError **error);
+
+/* Hex SHA-256 of a file's bytes, as images record it. */
+char       *ss_store_file_sha256 (const char *path, GError **error);
+
+G_END_DECLS

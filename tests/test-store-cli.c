@@ -1,0 +1,283 @@
+/* The command line's contract with scripts (issue 6): --db on every subcommand,
+ * case new|list|show, relabel, counts, signoff, db check|backup, their JSON keys, and a
+ * clear message with a non-zero exit for every kind of bad input. */
+#include "store-test-util.h"
+
+#include <json-glib/json-glib.h>
+
+typedef struct {
+  int   status;
+  char *out;
+  char *err;
+} Run;
+
+static char *cli;
+static char *db;
+
+static void
+run_clear (Run *run)
+{
+  g_free (run->out);
+  g_free (run->err);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
+
+/* Run smearscope-cli ARGS... --db db (NULL-terminated). */
+static void
+run_cli (Run *run, ...)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  va_list args;
+  g_ptr_array_add (argv, cli);
+  va_start (args, run);
+  for (const char *arg; (arg = va_arg (args, const char *)) != NULL;)
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (args);
+  g_ptr_array_add (argv, "--db");
+  g_ptr_array_add (argv, db);
+  g_ptr_array_add (argv, NULL);
+  g_autoptr (GError) error = NULL;
+  int wait_status = 0;
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &run->out,
+                &run->err, &wait_status, &error);
+  g_assert_no_error (error);
+  run->status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : 128;
+  if (g_test_verbose ())
+    g_printerr ("[%d] %s%s", run->status, run->out, run->err);
+}
+
+static JsonObject *
+parse_object (JsonParser *parser, const char *text)
+{
+  g_autoptr (GError) error = NULL;
+  g_assert_true (json_parser_load_from_data (parser, text, -1, &error));
+  g_assert_no_error (error);
+  return json_node_get_object (json_parser_get_root (parser));
+}
+
+static void
+assert_fails (Run *run, const char *words)
+{
+  g_assert_cmpint (run->status, !=, 0);
+  if (strstr (run->err, words) == NULL)
+    g_error ("expected '%s' in: %s", words, run->err);
+}
+
+static void
+test_contract (void)
+{
+  g_autofree char *dir = store_test_dir ();
+  db = g_build_filename (dir, "sub", "cases.db", NULL);  /* its folder does not exist yet */
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "case", "new", "S-100", "--patient", "MRN-7", "--stain", "Wright", NULL);
+    g_assert_cmpint (run.status, ==, 0);
+    GStatBuf st;
+    g_assert_cmpint (g_stat (db, &st), ==, 0);
+    g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  }
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "case", "new", "S-100", NULL);
+    assert_fails (&run, "already a case 'S-100'");
+  }
+  /* The analysis engineer's `analyze --case` goes through the same API. */
+  GPtrArray *cells = store_test_cells (24);
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (SsStore) store = ss_store_open (db, SS_STORE_OPEN_DEFAULT, &error);
+    SsImageInfo info = store_test_image_info ();
+    g_assert_cmpint (ss_store_add_image (store, "S-100", &info, cells, &error), >, 0);
+    g_assert_no_error (error);
+  }
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "case", "list", "--json", NULL);
+    g_assert_cmpint (run.status, ==, 0);
+    JsonObject *root = parse_object (parser, run.out);
+    JsonArray *cases = json_object_get_array_member (root, "cases");
+    g_assert_cmpuint (json_array_get_length (cases), ==, 1);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (cases, 0), "accession"),
+                     ==, "S-100");
+  }
+  gint64 first_cell = ((SsCell *) g_ptr_array_index (cells, 1))->id;  /* a lymphocyte */
+  g_autofree char *cell_arg = g_strdup_printf ("%" G_GINT64_FORMAT, first_cell);
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "case", "show", "S-100", "--json", NULL);
+    g_assert_cmpint (run.status, ==, 0);
+    JsonObject *root = parse_object (parser, run.out);
+    g_assert_cmpstr (json_object_get_string_member (root, "accession"), ==, "S-100");
+    g_assert_cmpstr (json_object_get_string_member (root, "status"), ==, "open");
+    JsonArray *images = json_object_get_array_member (root, "images");
+    g_assert_cmpuint (json_array_get_length (images), ==, 1);
+    JsonObject *image = json_array_get_object_element (images, 0);
+    g_assert_true (json_object_has_member (image, "id"));
+    g_assert_cmpstr (json_object_get_string_member (image, "path"), ==, "fields/f1.png");
+    JsonArray *shown = json_object_get_array_member (image, "cells");
+    g_assert_cmpuint (json_array_get_length (shown), ==, 24);
+    JsonObject *cell = json_array_get_object_element (shown, 1);
+    g_assert_cmpint (json_object_get_int_member (cell, "id"), ==, first_cell);
+    g_assert_cmpstr (json_object_get_string_member (cell, "class"), ==, "lymphocyte");
+    g_assert_true (json_object_has_member (cell, "confidence"));
+    JsonObject *box = json_object_get_object_member (cell, "box");
+    g_assert_cmpint (json_object_get_int_member (box, "width"), ==, 24);
+    JsonObject *counts = json_object_get_object_member (root, "counts");
+    g_assert_cmpint (json_object_get_int_member (counts, "lymphoblast"), ==, 3);
+  }
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "relabel", "--case", "S-100", "--cell", cell_arg, "--class", "lymphoblast",
+             "--user", "ann", NULL);
+    g_assert_cmpint (run.status, ==, 0);
+  }
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "relabel", "--case", "S-100", "--cell", cell_arg, "--class", "3", "--user", "ann", NULL);
+    g_assert_cmpint (run.status, ==, 0);  /* a key stands for its class: 3 is neutrophil */
+  }
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "relabel", "--case", "S-100", "--cell", cell_arg, "--undo", "2", "--user", "ann", NULL);
+    g_assert_cmpint (run.status, !=, 0);  /* --undo is an action of its own */
+  }
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "relabel", "--case", "S-100", "--undo", "2", "--user", "ann", NULL);
+    g_assert_cmpint (run.status, ==, 0);
+  }
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "counts", "--case", "S-100", "--json", NULL);
+    g_assert_cmpint (run.status, ==, 0);
+    JsonObject *root = parse_object (parser, run.out);
+    JsonObject *counts = json_object_get_object_member (root, "counts");
+    g_assert_cmpint (json_object_get_int_member (counts, "lymphoblast"), ==, 4);
+    g_assert_cmpint (json_object_get_int_member (counts, "lymphocyte"), ==, 2);
+    g_assert_cmpint (json_object_get_int_member (counts, "not_a_cell"), ==, 3);
+    /* 4 blasts of 21 counted WBCs */
+    g_assert_cmpfloat_with_epsilon (json_object_get_double_member (root, "blast_pct"), 100.0 * 4 / 21, 1e-6);
+    JsonArray *ci = json_object_get_array_member (root, "blast_ci95");
+    g_assert_cmpuint (json_array_get_length (ci), ==, 2);
+    g_assert_cmpfloat (json_array_get_double_element (ci, 0), <, 19.05);
+    g_assert_cmpfloat (json_array_get_double_element (ci, 1), >, 19.05);
+    g_assert_false (json_object_get_boolean_member (root, "flag"));
+    g_assert_false (json_object_get_boolean_member (root, "decided"));
+  }
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "case", "history", "S-100", "--json", NULL);
+    g_assert_cmpint (run.status, ==, 0);
+    JsonObject *root = parse_object (parser, run.out);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (root, "corrections")), ==, 3);
+  }
+
+  /* Bad input: a message and a non-zero exit, nothing stored. */
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "relabel", "--case", "S-100", "--cell", cell_arg, "--class", "blastoid", "--user", "x", NULL);
+    assert_fails (&run, "unknown class 'blastoid'");
+  }
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "relabel", "--case", "S-999", "--cell", cell_arg, "--class", "1", "--user", "x", NULL);
+    assert_fails (&run, "no case 'S-999'");
+  }
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "relabel", "--case", "S-100", "--cell", "99999", "--class", "1", "--user", "x", NULL);
+    assert_fails (&run, "no cell 99999");
+  }
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "counts", NULL);
+    assert_fails (&run, "--case");
+  }
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "signoff", "--case", "S-100", "--user", "dr. hem", NULL);
+    g_assert_cmpint (run.status, ==, 0);
+  }
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "relabel", "--case", "S-100", "--cell", cell_arg, "--class", "1", "--user", "x", NULL);
+    assert_fails (&run, "signed by dr. hem");
+  }
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "case", "show", "S-100", NULL);
+    g_assert_cmpint (run.status, ==, 0);
+    g_assert_nonnull (strstr (run.out, "signed"));
+  }
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "db", "check", NULL);
+    g_assert_cmpint (run.status, ==, 0);
+  }
+  g_autofree char *backup = g_build_filename (dir, "backup.db", NULL);
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "db", "backup", backup, NULL);
+    g_assert_cmpint (run.status, ==, 0);
+    g_assert_true (g_file_test (backup, G_FILE_TEST_IS_REGULAR));
+  }
+  /* Tampering with the sqlite3 shell: db check exits 1 and names the row. */
+  if (store_test_sqlite3 (db, "DROP TRIGGER corrections_no_update; UPDATE corrections SET user = 'mallory' "
+                              "WHERE id = 2; CREATE TRIGGER corrections_no_update BEFORE UPDATE ON "
+                              "corrections BEGIN SELECT RAISE (ABORT, 'append-only'); END;"))
+    {
+      g_auto (Run) run = { 0 };
+      run_cli (&run, "db", "check", NULL);
+      g_assert_cmpint (run.status, ==, 1);
+      g_assert_nonnull (strstr (run.err, "corrections row 2 "));
+    }
+  /* The backup taken before is still good. */
+  g_free (db);
+  db = g_strdup (backup);
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "db", "check", NULL);
+    g_assert_cmpint (run.status, ==, 0);
+  }
+  /* Files that are no store. */
+  g_free (db);
+  db = g_build_filename (dir, "notes.txt", NULL);
+  g_file_set_contents (db, "not a database", -1, NULL);
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "case", "list", NULL);
+    assert_fails (&run, "not a SQLite database");
+  }
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "db", "check", NULL);
+    g_assert_cmpint (run.status, ==, 1);
+  }
+  g_free (db);
+  db = g_build_filename (dir, "missing.db", NULL);
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "counts", "--case", "A", NULL);
+    assert_fails (&run, "no case store");
+    g_assert_false (g_file_test (db, G_FILE_TEST_EXISTS));
+  }
+  g_ptr_array_unref (cells);
+  g_autofree char *sub = g_build_filename (dir, "sub", NULL);
+  store_test_remove_dir (sub);
+  store_test_remove_dir (dir);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  cli = g_strdup (g_getenv ("SMEARSCOPE_CLI"));
+  if (cli == NULL)
+    {
+      g_printerr ("set SMEARSCOPE_CLI to the smearscope-cli to test\n");
+      return 77;
+    }
+  g_test_add_func ("/store/cli-contract", test_contract);
+  return g_test_run ();
+}
