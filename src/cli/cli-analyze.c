@@ -4,6 +4,7 @@
 #include "cli.h"
 
 #include "ss-analysis.h"
+#include "ss-store.h"
 #include "ss-metrics.h"
 #include "ss-morphometrics.h"
 #include "ss-overlay.h"
@@ -73,7 +74,7 @@ settings_from_options (SsAnalysisSettings *settings)
 /* The classifier named by --model, or the default one if it is installed. *ok is FALSE
  * only when a model was asked for and cannot be used. */
 static SsClassifier *
-load_classifier (gboolean *ok)
+load_classifier (gboolean *ok, char **model_path)
 {
   *ok = TRUE;
   if (opt_no_classifier)
@@ -92,6 +93,8 @@ load_classifier (gboolean *ok)
       ss_cli_error ("cannot use the classifier: %s", error->message);
       *ok = FALSE;
     }
+  else if (model_path != NULL)
+    *model_path = g_strdup (path);
   return classifier;
 }
 
@@ -127,6 +130,11 @@ static void
 add_cell (JsonBuilder *b, const SsCell *cell)
 {
   json_builder_begin_object (b);
+  if (cell->id > 0)
+    {
+      json_builder_set_member_name (b, "id");
+      json_builder_add_int_value (b, cell->id);
+    }
   json_builder_set_member_name (b, "box");
   json_builder_begin_array (b);
   json_builder_add_int_value (b, cell->box.x);
@@ -254,8 +262,9 @@ csv_row (GString *csv, const SsAnalysisResult *r)
 int
 ss_cli_analyze (int argc, char **argv)
 {
-  char *json_path = NULL, *csv_path = NULL, *overlay_dir = NULL;
+  char *json_path = NULL, *csv_path = NULL, *overlay_dir = NULL, *accession = NULL;
   const GOptionEntry entries[] = {
+    { "case", 0, 0, G_OPTION_ARG_STRING, &accession, "Store the results in this case (see --db)", "ACCESSION" },
     { "json", 0, 0, G_OPTION_ARG_FILENAME, &json_path, "Write cells and counts as JSON (- for stdout)", "FILE" },
     { "csv", 0, 0, G_OPTION_ARG_FILENAME, &csv_path, "Write one row of counts per image", "FILE" },
     { "overlay", 0, 0, G_OPTION_ARG_FILENAME, &overlay_dir, "Write overlay PNGs into this folder", "DIR" },
@@ -275,9 +284,29 @@ ss_cli_analyze (int argc, char **argv)
   if (!settings_from_options (&settings))
     return 2;
   gboolean ok;
-  g_autoptr (SsClassifier) classifier = load_classifier (&ok);
+  g_autofree char *model_path = NULL;
+  g_autoptr (SsClassifier) classifier = load_classifier (&ok, &model_path);
   if (!ok)
     return 1;
+  g_autoptr (SsStore) store = NULL;
+  g_autofree char *model_sha256 = NULL;
+  if (accession != NULL)
+    {
+      g_autoptr (GError) error = NULL;
+      store = ss_store_open (ss_cli_db_path (), SS_STORE_OPEN_DEFAULT, &error);
+      g_autoptr (SsCase) found = store != NULL ? ss_store_get_case (store, accession, &error) : NULL;
+      if (found == NULL)
+        {
+          ss_cli_error ("%s (create the case first: smearscope-cli case new %s)", error->message,
+                        accession);
+          return 1;
+        }
+      if (model_path != NULL && (model_sha256 = ss_store_file_sha256 (model_path, &error)) == NULL)
+        {
+          ss_cli_error ("%s", error->message);
+          return 1;
+        }
+    }
   if (overlay_dir != NULL && g_mkdir_with_parents (overlay_dir, 0755) != 0)
     {
       ss_cli_error ("cannot create the overlay folder %s", overlay_dir);
@@ -307,6 +336,24 @@ ss_cli_analyze (int argc, char **argv)
           continue;
         }
       result->path = g_strdup (argv[i]);
+      if (store != NULL)
+        {
+          /* one transaction per image: an image is stored whole or not at all */
+          g_autofree char *sha256 = ss_store_file_sha256 (argv[i], &error);
+          g_autofree char *model_name = model_path != NULL ? g_path_get_basename (model_path) : NULL;
+          SsImageInfo info = {
+            .path = argv[i], .sha256 = sha256, .width = result->width, .height = result->height,
+            .model_name = model_name != NULL ? model_name : "none (stain proposals only)",
+            .model_version = "SSM1", .model_checksum = model_sha256,
+          };
+          if (sha256 == NULL || ss_store_add_image (store, accession, &info, result->cells, &error) == 0)
+            {
+              ss_cli_error ("%s: not stored: %s", argv[i], error->message);
+              g_ptr_array_add (errors, g_strdup (error->message));
+              failed++;
+              continue;
+            }
+        }
       add_result (b, result);
       csv_row (csv, result);
       g_printerr ("%s: %u white cells (%d counted), blast %.1f%%%s\n", argv[i],
@@ -446,7 +493,7 @@ ss_cli_evaluate_detect (int argc, char **argv)
   if (!settings_from_options (&settings))
     return 2;
   gboolean ok;
-  g_autoptr (SsClassifier) classifier = load_classifier (&ok);
+  g_autoptr (SsClassifier) classifier = load_classifier (&ok, NULL);
   if (!ok)
     return 1;
   g_autoptr (GError) error = NULL;
@@ -828,7 +875,7 @@ ss_cli_bench_analyze (int argc, char **argv)
   if (!settings_from_options (&settings))
     return 2;
   gboolean ok;
-  g_autoptr (SsClassifier) classifier = load_classifier (&ok);
+  g_autoptr (SsClassifier) classifier = load_classifier (&ok, NULL);
   if (!ok)
     return 1;
   const int n_images = (int) g_strv_length (images);
