@@ -1,6 +1,7 @@
 /* The field analysis on images whose truth is known: purple discs drawn on a pink
  * field, touching pairs the watershed must split, RLE masks, VOC files, the AP, and
- * files that are not images. */
+ * files that are not images; and a single-cell crop with a pale rim and a
+ * touching red cell. */
 #include "ss-analysis.h"
 #include "ss-metrics.h"
 #include "ss-morphology.h"
@@ -294,6 +295,60 @@ test_batch (void)
   g_rmdir (dir);
 }
 
+/* A wbc-seg-like crop: a two-lobed nucleus, cytoplasm that pales towards its rim (the
+ * part a colour model of the ring around the nucleus alone misses), on yellow plasma,
+ * with a red cell touching the white cell. */
+static void
+test_centre_cell (void)
+{
+  const int size = 120;
+  const double cx = 60, cy = 60, cell_radius = 38;
+  g_autoptr (SsImage) crop = ss_image_new (size, size);
+  g_autofree guint8 *true_cell = g_new0 (guint8, size * size);
+  g_autofree guint8 *true_nucleus = g_new0 (guint8, size * size);
+  g_autofree guint8 *red_cell = g_new0 (guint8, size * size);
+  for (int y = 0; y < size; y++)
+    for (int x = 0; x < size; x++)
+      {
+        gsize i = (gsize) y * size + x;
+        guint8 *p = crop->rgb + i * 3;
+        double d = hypot (x - cx, y - cy);
+        p[0] = 240, p[1] = 230, p[2] = 190;
+        if (hypot (x - 112, y - 60) <= 16)
+          {
+            p[0] = 215, p[1] = 150, p[2] = 150;
+            red_cell[i] = 1;
+          }
+        if (d <= cell_radius)
+          {
+            double pale = d / cell_radius;  /* 0 at the centre, 1 at the rim */
+            p[0] = (guint8) (200 + 30 * pale), p[1] = (guint8) (170 + 50 * pale);
+            p[2] = (guint8) (200 - 5 * pale);
+            true_cell[i] = 1;
+            red_cell[i] = 0;
+          }
+        if (hypot (x - 48, y - 56) <= 14 || hypot (x - 74, y - 64) <= 11)
+          {
+            p[0] = 110, p[1] = 50, p[2] = 160;
+            true_nucleus[i] = 1;
+          }
+      }
+  SsDetectSettings settings;
+  ss_detect_settings_init (&settings);
+  g_autoptr (SsCell) cell = ss_detect_centre_cell (crop, &settings);
+  g_assert_nonnull (cell);
+  g_autofree guint8 *cell_mask = g_new0 (guint8, size * size);
+  g_autofree guint8 *nucleus = g_new0 (guint8, size * size);
+  ss_rle_decode (&cell->mask, cell_mask);
+  ss_rle_decode (&cell->nucleus_mask, nucleus);
+  g_assert_cmpfloat (ss_mask_dice (cell_mask, true_cell, size * size), >, 0.95);
+  g_assert_cmpfloat (ss_mask_dice (nucleus, true_nucleus, size * size), >, 0.95);
+  int red_taken = 0;
+  for (int i = 0; i < size * size; i++)
+    red_taken += cell_mask[i] && red_cell[i];
+  g_assert_cmpint (red_taken, <, 40);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -306,5 +361,6 @@ main (int argc, char **argv)
   g_test_add_func ("/analysis/average-precision", test_average_precision);
   g_test_add_func ("/analysis/bad-files", test_bad_files);
   g_test_add_func ("/analysis/batch", test_batch);
+  g_test_add_func ("/analysis/centre-cell", test_centre_cell);
   return g_test_run ();
 }

@@ -569,50 +569,226 @@ ss_detect_cells (const SsImage *image, const SsDetectSettings *settings, SsDetec
   return cells;
 }
 
-SsCell *
-ss_detect_centre_cell (const SsImage *crop, const SsDetectSettings *settings)
+/* Convex hull of a mask, filled in place: white cells are round or oval, and a hull
+ * bridges the notches pale cytoplasm leaves in a colour mask. */
+static void
+mask_fill_convex_hull (guint8 *mask, int width, int height)
+{
+  /* the row ends are enough: every other pixel lies between them */
+  g_autofree int *px = g_new (int, 2 * height + 1);
+  g_autofree int *py = g_new (int, 2 * height + 1);
+  int np = 0;
+  for (int y = 0; y < height; y++)
+    {
+      int x0 = -1, x1 = -1;
+      for (int x = 0; x < width; x++)
+        if (mask[(gsize) y * width + x])
+          {
+            if (x0 < 0)
+              x0 = x;
+            x1 = x;
+          }
+      if (x0 < 0)
+        continue;
+      px[np] = x0, py[np++] = y;
+      if (x1 != x0)
+        px[np] = x1, py[np++] = y;
+    }
+  if (np < 3)
+    return;
+  /* monotone chain over points sorted by (y, x): they already are */
+  g_autofree int *hull = g_new (int, 2 * np + 1);
+  int k = 0;
+#define CROSS(o, a, b) ((long) (px[a] - px[o]) * (py[b] - py[o]) - (long) (py[a] - py[o]) * (px[b] - px[o]))
+  for (int i = 0; i < np; i++)
+    {
+      while (k >= 2 && CROSS (hull[k - 2], hull[k - 1], i) <= 0)
+        k--;
+      hull[k++] = i;
+    }
+  for (int i = np - 2, lower = k + 1; i >= 0; i--)
+    {
+      while (k >= lower && CROSS (hull[k - 2], hull[k - 1], i) <= 0)
+        k--;
+      hull[k++] = i;
+    }
+#undef CROSS
+  k--;
+  if (k < 3)
+    return;
+  /* fill: per row, intersect the horizontal line with every hull edge */
+  for (int y = 0; y < height; y++)
+    {
+      double lo = G_MAXDOUBLE, hi = -G_MAXDOUBLE;
+      for (int e = 0; e < k; e++)
+        {
+          int a = hull[e], b = hull[e + 1];
+          double ya = py[a], yb = py[b];
+          if ((y < ya && y < yb) || (y > ya && y > yb))
+            continue;
+          if (ya == yb)
+            {
+              lo = MIN (lo, MIN (px[a], px[b]));
+              hi = MAX (hi, MAX (px[a], px[b]));
+              continue;
+            }
+          double x = px[a] + (px[b] - px[a]) * (y - ya) / (yb - ya);
+          lo = MIN (lo, x), hi = MAX (hi, x);
+        }
+      for (int x = (int) ceil (lo - 1e-6); x <= (int) floor (hi + 1e-6); x++)
+        if (x >= 0 && x < width)
+          mask[(gsize) y * width + x] = 1;
+    }
+}
+
+/* The nucleus of a centred cell: the three-class Otsu top class, its component nearest
+ * the centre and the lobes lying within one nucleus radius of it (a neutrophil's lobes
+ * may be paler or apart; taking the central lobe alone also starves the cytoplasm
+ * search of reach). Returns its area. */
+static double
+centre_nucleus (const SsImage *crop, guint8 *nucleus)
 {
   const int w = crop->width, h = crop->height;
   const gsize n = (gsize) w * h;
   g_autofree float *score = g_new (float, n);
-  g_autofree guint8 *seed = g_new (guint8, n);
-  g_autofree guint8 *nucleus = g_new (guint8, n);
-  g_autofree guint8 *cell_mask = g_new (guint8, n);
   g_autofree int *labels = g_new (int, n);
   g_autofree int *areas = NULL;
-
+  g_autofree float *dist = g_new (float, n);
   for (gsize i = 0; i < n; i++)
-    score[i] = ss_stain_score (crop->rgb + i * 3);
-  float threshold = MAX (ss_otsu_threshold (score, n, -40, 160), (float) settings->min_stain);
+    score[i] = ss_nucleus_score (crop->rgb + i * 3);
+  float low, high;
+  ss_otsu_two_thresholds (score, n, 0, 510, &low, &high);
   for (gsize i = 0; i < n; i++)
-    seed[i] = score[i] > threshold;
-  ss_mask_open (seed, w, h, 1.0);
-  int count = ss_mask_label (seed, w, h, labels, &areas);
+    nucleus[i] = score[i] > high && ss_stain_score (crop->rgb + i * 3) > 0;
+  ss_mask_open (nucleus, w, h, 1.0);
+  ss_mask_fill_holes (nucleus, w, h);
+  int count = ss_mask_label (nucleus, w, h, labels, &areas);
   if (count == 0)
-    return NULL;
-  /* the nucleus: the largest stained component near the centre, with the lobes that lie
-   * close to it */
-  double best_score = -1;
-  int best = 0;
+    return 0;
   g_autofree double *near = g_new0 (double, count + 1);
-  for (int i = 0; i < (int) n; i++)
+  for (gsize i = 0; i < n; i++)
     if (labels[i] != 0)
       {
-        double dx = (i % w - w / 2.0) / w, dy = (i / w - h / 2.0) / h;
+        double dx = ((double) (i % w) - w / 2.0) / w, dy = ((double) (i / w) - h / 2.0) / h;
         near[labels[i]] += 1.0 / (1.0 + 8.0 * (dx * dx + dy * dy));
       }
-  for (int l = 1; l <= count; l++)
-    if (near[l] > best_score)
-      best_score = near[l], best = l;
+  int best = 1;
+  for (int l = 2; l <= count; l++)
+    if (near[l] > near[best])
+      best = l;
+  g_autofree guint8 *primary = g_new (guint8, n);
   for (gsize i = 0; i < n; i++)
-    seed[i] = labels[i] == best;
-  double area = areas[best];
-  /* a cell is about 1.7 nucleus diameters across */
-  double diameter = 1.7 * 2.0 * sqrt (area / G_PI);
-  ss_mask_dilate (seed, w, h, MAX (1.0, 0.08 * diameter), seed);
-  Roi roi = { 0, 0, w, h };
-  if (!segment_in_roi (crop, roi, seed, NULL, diameter, settings->min_stain, nucleus, cell_mask))
+    primary[i] = labels[i] == best;
+  ss_distance_transform (primary, w, h, TRUE, dist);
+  const double radius = sqrt (areas[best] / G_PI);
+  /* wbc-seg even ids: Dice nucleus 0.93 at 0.3 radius, 0.95 from 0.6 to 1.5 */
+  const double gap = 1.0 * radius;
+  const double min_lobe = 0.05 * areas[best];
+  g_autofree guint8 *take = g_new0 (guint8, count + 1);
+  take[best] = 1;
+  for (gsize i = 0; i < n; i++)
+    if (labels[i] != 0 && dist[i] <= gap && areas[labels[i]] >= min_lobe)
+      take[labels[i]] = 1;
+  double area = 0;
+  for (gsize i = 0; i < n; i++)
+    {
+      nucleus[i] = take[labels[i]] && labels[i] != 0;
+      area += nucleus[i];
+    }
+  return area;
+}
+
+/* The cell around a centred nucleus. Each pixel within two nucleus radii goes to the
+ * cheapest of three diagonal Gaussian colour models: the cytoplasm, fitted on the ring
+ * just outside the nucleus, and two for the background (plasma, red cells), fitted on the
+ * crop's border band. The cytoplasm gets a fixed prior bonus, because its pale rim is
+ * the least like the ring it was fitted on. Then: the component on the nucleus, holes
+ * filled, closing, necks to leaked neighbours cut, and the convex hull, since a white
+ * cell is round or oval and pale cytoplasm leaves notches. (Refitting the cytoplasm on
+ * the cell found, EM style, walked into red cells; a star-shaped radius filter about the
+ * nucleus failed on eccentric nuclei; both measured worse on even ids.) */
+static void
+centre_cytoplasm (const SsImage *crop, const guint8 *nucleus, double nucleus_area, guint8 *cell)
+{
+  const int w = crop->width, h = crop->height;
+  const gsize n = (gsize) w * h;
+  g_autofree float *dist = g_new (float, n);
+  g_autofree float *samples = g_new (float, n * 3);
+  ss_distance_transform (nucleus, w, h, TRUE, dist);
+  const double radius = sqrt (nucleus_area / G_PI);
+  /* tuned on wbc-seg even ids; Dice cell moved by < 0.01 over 0.15-0.4, 1.6-3, 1-3 */
+  const double ring_width = MAX (2.0, 0.25 * radius);
+  const double reach = 2.0 * radius;
+  const float cytoplasm_bonus = 2.0f;  /* log-likelihood units: a prior odds of e */
+  const int band = MAX (2, (int) (0.04 * MIN (w, h)));
+
+  gsize m = 0;
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      if ((x < band || y < band || x >= w - band || y >= h - band)
+          && dist[(gsize) y * w + x] > ring_width)
+        {
+          for (int c = 0; c < 3; c++)
+            samples[m * 3 + c] = crop->rgb[((gsize) y * w + x) * 3 + c];
+          m++;
+        }
+  ColourModel back[2], cyto;
+  colour_model_fit_two (back, samples, m);
+  m = 0;
+  for (gsize i = 0; i < n; i++)
+    if (dist[i] > 1.0 && dist[i] <= ring_width)  /* > 1: skip the blurred nucleus edge */
+      {
+        for (int c = 0; c < 3; c++)
+          samples[m * 3 + c] = crop->rgb[i * 3 + c];
+        m++;
+      }
+  colour_model_fit (&cyto, samples, m);
+
+  for (gsize i = 0; i < n; i++)
+    {
+      const guint8 *p = crop->rgb + i * 3;
+      if (nucleus[i] || dist[i] > reach)
+        {
+          cell[i] = nucleus[i];
+          continue;
+        }
+      float c = colour_model_cost (&cyto, p) - cytoplasm_bonus;
+      cell[i] = c < colour_model_cost (&back[0], p) && c < colour_model_cost (&back[1], p);
+    }
+  ss_mask_open (cell, w, h, MAX (1.0, 0.08 * radius));
+  keep_best_overlap (cell, nucleus, w, h);
+  for (gsize i = 0; i < n; i++)
+    cell[i] |= nucleus[i];
+  ss_mask_fill_holes (cell, w, h);
+  ss_mask_close (cell, w, h, MAX (1.0, 0.15 * radius));
+  ss_mask_fill_holes (cell, w, h);
+
+  /* a neighbour joined by a neck: what a wide opening cuts off, grown back by as much
+   * and kept only where it touches the nucleus's part */
+  const double neck = 0.2 * radius;
+  g_autofree guint8 *core = g_memdup2 (cell, n);
+  ss_mask_open (core, w, h, neck);
+  keep_best_overlap (core, nucleus, w, h);
+  ss_mask_dilate (core, w, h, neck, core);
+  for (gsize i = 0; i < n; i++)
+    cell[i] = (cell[i] && core[i]) || nucleus[i];
+  keep_best_overlap (cell, nucleus, w, h);
+  mask_fill_convex_hull (cell, w, h);
+}
+
+SsCell *
+ss_detect_centre_cell (const SsImage *crop, const SsDetectSettings *settings)
+{
+  g_return_val_if_fail (crop != NULL && settings != NULL, NULL);
+  const int w = crop->width, h = crop->height;
+  const gsize n = (gsize) w * h;
+  g_autofree guint8 *nucleus = g_new (guint8, n);
+  g_autofree guint8 *cell_mask = g_new (guint8, n);
+
+  double area = centre_nucleus (crop, nucleus);
+  if (area <= 0)
     return NULL;
+  centre_cytoplasm (crop, nucleus, area, cell_mask);
   SsCell *cell = ss_cell_new ();
   cell->box = (SsBox) { 0, 0, w, h };
   ss_rle_encode (&cell->mask, cell_mask, w, h);
