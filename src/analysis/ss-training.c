@@ -70,6 +70,39 @@ accuracy_of (SsModel *model, const SsDataset *data)
   return (double) right / data->n;
 }
 
+/* An epoch's worth of indices in which every class appears n/k times: each class's
+ * images shuffled and repeated (small classes) or cut short (large ones). The caller
+ * shuffles the whole afterwards. */
+static void
+balanced_order (const SsDataset *data, SsRng *rng, int *order)
+{
+  const int k = data->n_classes, per_class = data->n / k;
+  int filled = 0;
+  for (int c = 0; c < k; c++)
+    {
+      g_autoptr (GArray) members = g_array_new (FALSE, FALSE, sizeof (int));
+      for (int i = 0; i < data->n; i++)
+        if (data->labels[i] == c)
+          g_array_append_val (members, i);
+      if (members->len == 0)
+        continue;
+      int *m = (int *) members->data;
+      for (int i = (int) members->len - 1; i > 0; i--)
+        {
+          int j = (int) ss_rng_below (rng, (uint32_t) i + 1);
+          int t = m[i];
+          m[i] = m[j];
+          m[j] = t;
+        }
+      int quota = c == k - 1 ? data->n - filled : per_class;
+      for (int i = 0; i < quota && filled < data->n; i++)
+        order[filled++] = m[i % members->len];
+    }
+  /* classes without images leave the tail to whole-set draws */
+  while (filled < data->n)
+    order[filled++] = (int) ss_rng_below (rng, (uint32_t) data->n);
+}
+
 static gboolean
 engine_fail (GError **error, const SsError *e)
 {
@@ -171,8 +204,11 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
     {
       SsRng rng;
       ss_rng_seed (&rng, config->seed * 1000003u + (guint64) epoch);
-      for (int i = 0; i < train->n; i++)
-        order[i] = i;
+      if (config->balance)
+        balanced_order (train, &rng, order);
+      else
+        for (int i = 0; i < train->n; i++)
+          order[i] = i;
       for (int i = train->n - 1; i > 0; i--)
         {
           int j = (int) ss_rng_below (&rng, (uint32_t) i + 1);

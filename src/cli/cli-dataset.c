@@ -1,12 +1,18 @@
-/* smearscope-cli cells: turn a folder of labelled fields into a folder of labelled
- * white-cell crops. Every field is searched with the stain detector and each cell found
- * is written as DIR/OUT/CLASS/FIELD-N.png, under the field's own class folder. This is
- * how field-labelled sets (aria-all) become single-cell sets, like ALL-IDB2 for the
- * msCNN, and how a lab's own fields become training material. */
+/* smearscope-cli cells: turn labelled fields into a folder of labelled crops.
+ * - Fields in class folders (--data): every field is searched with the stain detector
+ *   and each cell found is written as OUT/CLASS/FIELD-N.png under the field's own class.
+ *   This is how field-labelled sets (aria-all) become single-cell sets, like ALL-IDB2
+ *   for the msCNN, and how a lab's own fields become training material.
+ * - Pascal VOC fields (--voc, with --split): each annotated object is written under its
+ *   own name (OUT/rbc, OUT/wbc, ...), and --background N adds N crops per field that
+ *   touch no annotated white cell, as OUT/background. */
 #include "cli.h"
 
 #include "ss-detect.h"
+#include "ss-engine.h"
 #include "ss-image.h"
+#include "ss-metrics.h"
+#include "ss-voc.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -22,14 +28,120 @@ is_image (const char *name)
          || g_str_has_suffix (lower, ".tiff") || g_str_has_suffix (lower, ".bmp");
 }
 
+/* A square of side `side` around (cx, cy), resampled to size (0: as found). */
+static gboolean
+write_crop (const SsImage *image, double cx, double cy, double side, int size,
+            const char *out_dir, const char *stem, int index, GError **error)
+{
+  int px = size > 0 ? size : (int) side;
+  g_autoptr (SsImage) crop = ss_image_new (px, px);
+  ss_image_crop_to_rgb (image, cx - side / 2, cy - side / 2, side, side, px, px, crop->rgb);
+  g_autofree char *file = g_strdup_printf ("%s-%d.png", stem, index);
+  g_autofree char *dest = g_build_filename (out_dir, file, NULL);
+  return ss_image_save_png (crop, dest, error);
+}
+
+static int
+voc_crops (const char *voc, const char *split, const char *out, double margin, int size,
+           int background, guint64 seed)
+{
+  g_autofree char *split_path = strchr (split, '/') != NULL ? g_strdup (split)
+                                                            : g_build_filename (voc, split, NULL);
+  g_autofree char *text = NULL;
+  g_autoptr (GError) error = NULL;
+  if (!g_file_get_contents (split_path, &text, NULL, &error))
+    {
+      ss_cli_error ("%s", error->message);
+      return 1;
+    }
+  g_auto (GStrv) ids = g_strsplit (text, "\n", -1);
+  SsRng rng;
+  ss_rng_seed (&rng, seed);
+  int fields = 0, crops = 0, failures = 0;
+  for (char **id = ids; *id != NULL; id++)
+    {
+      g_strstrip (*id);
+      if (**id == '\0')
+        continue;
+      g_autofree char *xml_name = g_strconcat (*id, ".xml", NULL);
+      g_autofree char *jpg_name = g_strconcat (*id, ".jpg", NULL);
+      g_autofree char *xml = g_build_filename (voc, "annotations", xml_name, NULL);
+      g_autofree char *jpg = g_build_filename (voc, "images", jpg_name, NULL);
+      g_autoptr (GError) local = NULL;
+      g_autoptr (SsVocAnnotation) ann = ss_voc_load (xml, &local);
+      g_autoptr (SsImage) image = ann != NULL ? ss_image_load (jpg, SS_DEFAULT_MAX_PIXELS, &local) : NULL;
+      if (image == NULL)
+        {
+          ss_cli_error ("%s", local->message);
+          failures++;
+          continue;
+        }
+      fields++;
+      double side_sum = 0;
+      int side_n = 0;
+      for (guint i = 0; i < ann->objects->len; i++)
+        {
+          const SsVocObject *o = &g_array_index (ann->objects, SsVocObject, i);
+          if (o->box.width <= 0 || o->box.height <= 0)
+            continue;
+          g_autofree char *cls = g_ascii_strdown (o->name, -1);
+          g_autofree char *dir = g_build_filename (out, cls, NULL);
+          g_mkdir_with_parents (dir, 0755);
+          double side = MAX (o->box.width, o->box.height) * (1 + 2 * margin);
+          side_sum += side;
+          side_n++;
+          if (!write_crop (image, o->box.x + o->box.width / 2.0, o->box.y + o->box.height / 2.0,
+                           side, size, dir, *id, (int) i, &local))
+            {
+              ss_cli_error ("%s", local->message);
+              return 1;
+            }
+          crops++;
+        }
+      /* plasma, red cells and debris: anywhere that no white cell overlaps */
+      g_autofree SsBox *wbc = NULL;
+      int n_wbc = ss_voc_boxes (ann, "WBC", &wbc);
+      double side = side_n > 0 ? side_sum / side_n : 100;
+      g_autofree char *bg_dir = g_build_filename (out, "background", NULL);
+      if (background > 0)
+        g_mkdir_with_parents (bg_dir, 0755);
+      for (int b = 0, tries = 0; b < background && tries < 50 * background; tries++)
+        {
+          SsBox box = { (int) (ss_rng_uniform (&rng) * MAX (1, image->width - side)),
+                        (int) (ss_rng_uniform (&rng) * MAX (1, image->height - side)),
+                        (int) side, (int) side };
+          gboolean clear = TRUE;
+          for (int w = 0; w < n_wbc; w++)
+            clear &= ss_box_iou (&box, &wbc[w]) < 0.02;
+          if (!clear)
+            continue;
+          if (!write_crop (image, box.x + side / 2, box.y + side / 2, side, size, bg_dir, *id,
+                           1000 + b, &local))
+            {
+              ss_cli_error ("%s", local->message);
+              return 1;
+            }
+          b++;
+          crops++;
+        }
+    }
+  printf ("%d fields, %d crops, %d unreadable\n", fields, crops, failures);
+  return failures > 0 ? 1 : 0;
+}
+
 int
 ss_cli_cells (int argc, char **argv)
 {
-  g_autofree char *data = NULL, *out = NULL;
+  g_autofree char *data = NULL, *out = NULL, *voc = NULL, *split = NULL;
   double diameter = 0, margin = 0.15, scale = 0;
-  int size = 0, max_cells = 8;
+  int size = 0, max_cells = 8, background = 0;
+  gint64 seed = 1;
   const GOptionEntry entries[] = {
     { "data", 0, 0, G_OPTION_ARG_FILENAME, &data, "Fields, one folder per class", "DIR" },
+    { "voc", 0, 0, G_OPTION_ARG_FILENAME, &voc, "Or Pascal VOC fields (images/, annotations/)", "DIR" },
+    { "split", 0, 0, G_OPTION_ARG_FILENAME, &split, "With --voc: the ids to use (train.txt)", "FILE" },
+    { "background", 0, 0, G_OPTION_ARG_INT, &background, "With --voc: crops per field clear of white cells", "N" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Where the background crops fall (1)", "N" },
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Where to write the crops", "DIR" },
     { "cell-diameter", 0, 0, G_OPTION_ARG_DOUBLE, &diameter, "Typical white cell across, pixels", "PX" },
     { "scale", 0, 0, G_OPTION_ARG_DOUBLE, &scale, "Detection scale (default from the diameter)", "X" },
@@ -42,11 +154,13 @@ ss_cli_cells (int argc, char **argv)
   g_option_context_add_main_entries (context, entries, NULL);
   if (!ss_cli_parse (context, &argc, &argv))
     return 2;
-  if (data == NULL || out == NULL)
+  if ((data == NULL && voc == NULL) || out == NULL || (voc != NULL && split == NULL))
     {
-      ss_cli_error ("cells needs --data DIR and --out DIR");
+      ss_cli_error ("cells needs --data DIR (or --voc DIR --split FILE) and --out DIR");
       return 2;
     }
+  if (voc != NULL)
+    return voc_crops (voc, split, out, margin, size, background, (guint64) seed);
   SsDetectSettings settings;
   ss_detect_settings_init (&settings);
   if (diameter > 0)
@@ -105,13 +219,9 @@ ss_cli_cells (int argc, char **argv)
               const SsCell *cell = cells->pdata[i];
               /* a square around the box, so that crops keep the cell's shape */
               double side = MAX (cell->box.width, cell->box.height) * (1 + 2 * margin);
-              double cx = cell->box.x + cell->box.width / 2.0, cy = cell->box.y + cell->box.height / 2.0;
-              int px = size > 0 ? size : (int) side;
-              g_autoptr (SsImage) crop = ss_image_new (px, px);
-              ss_image_crop_to_rgb (image, cx - side / 2, cy - side / 2, side, side, px, px, crop->rgb);
-              g_autofree char *file = g_strdup_printf ("%s-%u.png", stem, i);
-              g_autofree char *dest = g_build_filename (out_dir, file, NULL);
-              if (!ss_image_save_png (crop, dest, &local))
+              if (!write_crop (image, cell->box.x + cell->box.width / 2.0,
+                               cell->box.y + cell->box.height / 2.0, side, size, out_dir, stem,
+                               (int) i, &local))
                 {
                   ss_cli_error ("%s", local->message);
                   return 1;

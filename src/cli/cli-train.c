@@ -56,7 +56,7 @@ ss_cli_train (int argc, char **argv)
   int epochs = 20, batch = 32, width = 0, input = 128;
   double lr = 2e-4, weight_decay = 0.0, dense_ref = 0.0;
   gint64 seed = 1;
-  gboolean no_augment = FALSE, cosine = FALSE, half = FALSE, resume = FALSE;
+  gboolean no_augment = FALSE, cosine = FALSE, half = FALSE, resume = FALSE, balance = FALSE;
   const GOptionEntry entries[] = {
     { "arch", 0, 0, G_OPTION_ARG_STRING, &arch, "mscnn, resnet18 or resnet50", "ARCH" },
     { "data", 0, 0, G_OPTION_ARG_FILENAME, &data, "Training images, one folder per class", "DIR" },
@@ -74,6 +74,7 @@ ss_cli_train (int argc, char **argv)
     { "weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &weight_decay, "L2 weight decay (0)", "X" },
     { "dense-lr-fan-in", 0, 0, G_OPTION_ARG_DOUBLE, &dense_ref, "Dense layers learn at lr * min(1, X / fan-in) (0: off)", "X" },
     { "cosine", 0, 0, G_OPTION_ARG_NONE, &cosine, "Cosine learning-rate decay", NULL },
+    { "balance", 0, 0, G_OPTION_ARG_NONE, &balance, "Draw every class equally often", NULL },
     { "no-augment", 0, 0, G_OPTION_ARG_NONE, &no_augment, "No flips, rotations or colour jitter", NULL },
     { "half", 0, 0, G_OPTION_ARG_NONE, &half, "Store weights as float16 (half the size)", NULL },
     { "init", 0, 0, G_OPTION_ARG_FILENAME, &init, "Start from this model's weights (fine-tune)", "MODEL" },
@@ -113,6 +114,7 @@ ss_cli_train (int argc, char **argv)
   config.cosine = cosine;
   config.seed = (guint64) seed;
   config.augment = !no_augment;
+  config.balance = balance;
   config.half = half;
   config.init_from = init;
   config.resume = resume;
@@ -185,6 +187,14 @@ ss_cli_train (int argc, char **argv)
   json_builder_add_double_value (b, lr);
   json_builder_set_member_name (b, "dense_lr_fan_in");
   json_builder_add_double_value (b, dense_ref);
+  json_builder_set_member_name (b, "balance");
+  json_builder_add_boolean_value (b, balance);
+  json_builder_set_member_name (b, "arch");
+  json_builder_add_string_value (b, ss_arch_name (config.arch));
+  json_builder_set_member_name (b, "width");
+  json_builder_add_int_value (b, config.width);
+  json_builder_set_member_name (b, "input");
+  json_builder_add_int_value (b, input);
   json_builder_set_member_name (b, "augment");
   json_builder_add_boolean_value (b, !no_augment);
   json_builder_set_member_name (b, "smearscope");
