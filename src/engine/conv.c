@@ -21,14 +21,14 @@ ss_conv_shape_init (SsConvShape *s, int in_c, int in_h, int in_w, int out_c, int
   s->out_w = (in_w + 2 * pad - k) / stride + 1;
 }
 
-/* in is (in_c, in_h, in_w); col is (in_c*k*k, (y1-y0)*out_w). */
+/* in is (in_c, in_h, in_w); col is (in_c*k*k, (y1-y0)*out_w) with rows ld floats apart
+ * (ld > (y1-y0)*out_w when several images share one col matrix). */
 void
-ss_im2col (const SsConvShape *s, const float *in, int y0, int y1, float *col)
+ss_im2col (const SsConvShape *s, const float *in, int y0, int y1, float *col, size_t ld)
 {
   const int k = s->k, stride = s->stride, pad = s->pad;
   const int in_h = s->in_h, in_w = s->in_w, out_w = s->out_w;
-  const int rows = y1 - y0;
-  const size_t row_len = (size_t) rows * out_w;
+  const size_t row_len = ld;
 
   for (int ci = 0; ci < s->in_c; ci++)
     {
@@ -67,11 +67,12 @@ ss_im2col (const SsConvShape *s, const float *in, int y0, int y1, float *col)
 }
 
 void
-ss_col2im_add (const SsConvShape *s, const float *col, int y0, int y1, float *in_grad)
+ss_col2im_add (const SsConvShape *s, const float *col, size_t ld, int y0, int y1,
+               float *in_grad)
 {
   const int k = s->k, stride = s->stride, pad = s->pad;
   const int in_h = s->in_h, in_w = s->in_w, out_w = s->out_w;
-  const size_t row_len = (size_t) (y1 - y0) * out_w;
+  const size_t row_len = ld;
 
   for (int ci = 0; ci < s->in_c; ci++)
     {

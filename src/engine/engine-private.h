@@ -30,10 +30,12 @@ void ss_conv_shape_init (SsConvShape *s, int in_c, int in_h, int in_w, int out_c
                          int stride, int pad);
 static inline int ss_conv_k (const SsConvShape *s) { return s->in_c * s->k * s->k; }
 
-/* col is (in_c*k*k, (y1-y0)*out_w): the input patches of output rows [y0, y1). */
-void ss_im2col (const SsConvShape *s, const float *in, int y0, int y1, float *col);
+/* col is (in_c*k*k, (y1-y0)*out_w), rows ld floats apart: the input patches of output
+ * rows [y0, y1). */
+void ss_im2col (const SsConvShape *s, const float *in, int y0, int y1, float *col, size_t ld);
 /* Adds col (same layout) back into in_grad (in_c, in_h, in_w). */
-void ss_col2im_add (const SsConvShape *s, const float *col, int y0, int y1, float *in_grad);
+void ss_col2im_add (const SsConvShape *s, const float *col, size_t ld, int y0, int y1,
+                    float *in_grad);
 
 /* Epilogue read straight after the GEMM of a band of output rows:
  * pre is (out_c, rows, out_w) with rows even; out gets relu?(max2x2(pre) + bias) at
@@ -68,6 +70,7 @@ typedef struct {
   SsConvShape conv;
   bool     bias, relu, pool;
   int      band_rows;  /* output rows per work item (even when pooling) */
+  int      group;      /* images per work item: small maps share one GEMM (1 = alone) */
   /* bn */
   int      residual;  /* node whose output is added after the norm, or -1 */
   /* parameters: offsets into the model's parameter blob (weights, then bias or beta) */

@@ -26,6 +26,8 @@ band_rows_for (const SsConvShape *s, bool pool)
   return rows;
 }
 
+#define SS_GROUP_COLUMNS 1024
+
 int
 ss_graph_add (SsModel *m, const SsNode *proto)
 {
@@ -169,6 +171,15 @@ ss_graph_finish (SsModel *m, SsError *error)
       switch (n->kind)
         {
         case SS_OP_CONV:
+          {
+            /* maps of a few hundred pixels make thin GEMMs (ResNet's last stages: 4 x 4
+             * at 128 px); several images side by side in one col matrix give OpenBLAS
+             * enough columns */
+            const int hw = n->conv.out_h * n->conv.out_w;
+            n->group = 1;
+            if (!n->pool && n->band_rows >= n->conv.out_h && hw < SS_GROUP_COLUMNS / 2)
+              n->group = SS_GROUP_COLUMNS / hw;
+          }
           n->w_off = p;
           n->w_len = (size_t) n->conv.out_c * ss_conv_k (&n->conv);
           p += n->w_len;

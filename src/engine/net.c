@@ -108,11 +108,11 @@ ss_run_ensure (SsModel *m, int batch, bool with_grads, SsError *error)
       if (n->kind == SS_OP_CONV)
         {
           const SsConvShape *s = &n->conv;
-          size_t band = (size_t) n->band_rows * s->out_w;
+          size_t band = (size_t) n->band_rows * s->out_w * n->group;
           size_t k = (size_t) ss_conv_k (s);
           if (k * band > col_max)
             col_max = k * band;
-          size_t full = (size_t) s->out_c * s->out_h * s->out_w;
+          size_t full = (size_t) s->out_c * s->out_h * s->out_w * n->group;
           size_t pre = with_grads ? full : (size_t) s->out_c * band;
           if (pre > pre_max)
             pre_max = pre;
@@ -205,7 +205,50 @@ input_forward (void *ctx, int begin, int end, int thread)
       }
 }
 
-/* One work item = one band of output rows of one image. */
+/* Bias and ReLU over one channel's run of n outputs. */
+static inline void
+bias_relu_row (float *row, int n, float bias, bool relu)
+{
+  if (relu)
+    for (int i = 0; i < n; i++)
+      row[i] = row[i] + bias > 0.0f ? row[i] + bias : 0.0f;
+  else if (bias != 0.0f)
+    for (int i = 0; i < n; i++)
+      row[i] += bias;
+}
+
+/* Small maps: `count` whole images side by side in one col matrix and one GEMM, the
+ * result copied out to each image. */
+static void
+conv_forward_group (Job *job, int b0, int count, int thread)
+{
+  SsModel *m = job->m;
+  SsRun *run = m->run;
+  const SsNode *n = job->node;
+  const SsConvShape *s = &n->conv;
+  const int in_id = n->inputs[0];
+  const int K = ss_conv_k (s), HW = s->out_h * s->out_w, N = count * HW;
+  const float *bias = n->bias ? m->params + n->b_off : NULL;
+  float *col = run->col[thread], *pre = run->pre[thread];
+
+  for (int g = 0; g < count; g++)
+    ss_im2col (s, run->out[in_id] + (size_t) (b0 + g) * run->stride[in_id], 0, s->out_h,
+               col + (size_t) g * HW, N);
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, s->out_c, N, K, 1.0f,
+               m->params + n->w_off, K, col, N, 0.0f, pre, N);
+  for (int g = 0; g < count; g++)
+    {
+      float *out = run->out[job->id] + (size_t) (b0 + g) * run->stride[job->id];
+      for (int c = 0; c < s->out_c; c++)
+        {
+          float *row = out + (size_t) c * HW;
+          memcpy (row, pre + (size_t) c * N + (size_t) g * HW, sizeof (float) * HW);
+          bias_relu_row (row, HW, bias != NULL ? bias[c] : 0.0f, n->relu);
+        }
+    }
+}
+
+/* One work item = one band of output rows of one image, or a group of whole images. */
 static void
 conv_forward (void *ctx, int begin, int end, int thread)
 {
@@ -224,6 +267,12 @@ conv_forward (void *ctx, int begin, int end, int thread)
 
   for (int item = begin; item < end; item++)
     {
+      if (n->group > 1)
+        {
+          int b0 = item * n->group;
+          conv_forward_group (job, b0, job->n - b0 < n->group ? job->n - b0 : n->group, thread);
+          continue;
+        }
       const int b = item / n_bands, band = item % n_bands;
       const int y0 = band * n->band_rows;
       const int y1 = y0 + n->band_rows < s->out_h ? y0 + n->band_rows : s->out_h;
@@ -240,7 +289,7 @@ conv_forward (void *ctx, int begin, int end, int thread)
         }
       else
         {
-          ss_im2col (s, in, y0, y1, run->col[thread]);
+          ss_im2col (s, in, y0, y1, run->col[thread], (size_t) N);
           B = run->col[thread];
           ldb = N;
         }
@@ -260,16 +309,7 @@ conv_forward (void *ctx, int begin, int end, int thread)
                        B, ldb, 0.0f, C, (int) out_plane);
           if (bias != NULL || n->relu)
             for (int c = 0; c < s->out_c; c++)
-              {
-                float *row = C + (size_t) c * out_plane;
-                const float bc = bias != NULL ? bias[c] : 0.0f;
-                if (n->relu)
-                  for (int i = 0; i < N; i++)
-                    row[i] = row[i] + bc > 0.0f ? row[i] + bc : 0.0f;
-                else
-                  for (int i = 0; i < N; i++)
-                    row[i] += bc;
-              }
+              bias_relu_row (C + (size_t) c * out_plane, N, bias != NULL ? bias[c] : 0.0f, n->relu);
         }
     }
 }
@@ -423,7 +463,8 @@ ss_run_forward (SsModel *m, const float *x, int n, bool train)
         case SS_OP_CONV:
           {
             int n_bands = (node->conv.out_h + node->band_rows - 1) / node->band_rows;
-            ss_parallel_for (n * n_bands, conv_forward, &job);
+            int items = node->group > 1 ? (n + node->group - 1) / node->group : n * n_bands;
+            ss_parallel_for (items, conv_forward, &job);
             break;
           }
         case SS_OP_BN:
@@ -452,6 +493,87 @@ needs_input_grad (const SsModel *m, int id)
   return m->nodes[id].kind != SS_OP_INPUT;
 }
 
+/* The gradient before the epilogue of one image, (out_c, out_h, out_w): through the
+ * pool's winners, the ReLU's mask, or the output gradient itself. */
+static const float *
+conv_pre_grad (Job *job, int b, float *scratch)
+{
+  SsRun *run = job->m->run;
+  const SsNode *n = job->node;
+  const SsConvShape *s = &n->conv;
+  const int HW = s->out_h * s->out_w;
+  const float *out = run->out[job->id] + (size_t) b * run->stride[job->id];
+  const float *dout = run->grad[job->id] + (size_t) b * run->stride[job->id];
+  if (n->pool)
+    {
+      ss_pool2_backward (out, dout, run->arg[job->id] + (size_t) b * node_numel (n), s->out_c,
+                         s->out_h, s->out_w, n->relu, scratch);
+      return scratch;
+    }
+  if (n->relu)
+    {
+      for (int i = 0; i < s->out_c * HW; i++)
+        scratch[i] = out[i] > 0.0f ? dout[i] : 0.0f;
+      return scratch;
+    }
+  return dout;
+}
+
+/* Small maps: a group of whole images through one GEMM per gradient. */
+static void
+conv_backward_group (Job *job, int b0, int count, int thread)
+{
+  SsModel *m = job->m;
+  SsRun *run = m->run;
+  const SsNode *n = job->node;
+  const SsConvShape *s = &n->conv;
+  const int in_id = n->inputs[0];
+  const int K = ss_conv_k (s), HW = s->out_h * s->out_w, N = count * HW;
+  float *col = run->col[thread], *dpre = run->pre[thread];
+  float *dW = run->pgrad[thread] + n->w_off;
+  float *db = run->pgrad[thread] + n->b_off;
+
+  /* gather (out_c, count * HW): the ReLU mask, if any, applied on the way */
+  for (int g = 0; g < count; g++)
+    {
+      const size_t at = (size_t) (b0 + g);
+      const float *out = run->out[job->id] + at * run->stride[job->id];
+      const float *dout = run->grad[job->id] + at * run->stride[job->id];
+      for (int c = 0; c < s->out_c; c++)
+        {
+          float *dst = dpre + (size_t) c * N + (size_t) g * HW;
+          const float *o = out + (size_t) c * HW, *d = dout + (size_t) c * HW;
+          for (int i = 0; i < HW; i++)
+            dst[i] = !n->relu || o[i] > 0.0f ? d[i] : 0.0f;
+        }
+    }
+  if (job->param_grads)
+    {
+      if (n->bias)
+        for (int c = 0; c < s->out_c; c++)
+          {
+            float sum = 0.0f;
+            for (int i = 0; i < N; i++)
+              sum += dpre[(size_t) c * N + i];
+            db[c] += sum;
+          }
+      for (int g = 0; g < count; g++)
+        ss_im2col (s, run->out[in_id] + (size_t) (b0 + g) * run->stride[in_id], 0, s->out_h,
+                   col + (size_t) g * HW, N);
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, s->out_c, K, N, 1.0f, dpre, N, col, N,
+                   1.0f, dW, K);
+    }
+  if (needs_input_grad (m, in_id))
+    {
+      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, K, N, s->out_c, 1.0f,
+                   m->params + n->w_off, K, dpre, N, 0.0f, col, N);
+      for (int g = 0; g < count; g++)
+        ss_col2im_add (s, col + (size_t) g * HW, N, 0, s->out_h,
+                       run->grad[in_id] + (size_t) (b0 + g) * run->stride[in_id]);
+    }
+}
+
+/* One work item = one image, or one group of images for small maps. */
 static void
 conv_backward (void *ctx, int begin, int end, int thread)
 {
@@ -469,29 +591,18 @@ conv_backward (void *ctx, int begin, int end, int thread)
   const bool direct = s->k == 1 && s->stride == 1 && s->pad == 0;
   const bool want_dx = needs_input_grad (m, in_id);
 
-  for (int b = begin; b < end; b++)
+  for (int item = begin; item < end; item++)
     {
-      const float *out = run->out[job->id] + (size_t) b * run->stride[job->id];
-      const float *dout = run->grad[job->id] + (size_t) b * run->stride[job->id];
+      if (n->group > 1)
+        {
+          int b0 = item * n->group;
+          conv_backward_group (job, b0, job->n - b0 < n->group ? job->n - b0 : n->group, thread);
+          continue;
+        }
+      const int b = item;
       const float *in = run->out[in_id] + (size_t) b * run->stride[in_id];
       float *din = run->grad[in_id] + (size_t) b * run->stride[in_id];
-      const float *dpre;
-
-      if (n->pool)
-        {
-          ss_pool2_backward (out, dout, run->arg[job->id] + (size_t) b * node_numel (n),
-                             s->out_c, s->out_h, s->out_w, n->relu, run->pre[thread]);
-          dpre = run->pre[thread];
-        }
-      else if (n->relu)
-        {
-          float *g = run->pre[thread];
-          for (int i = 0; i < s->out_c * HW; i++)
-            g[i] = out[i] > 0.0f ? dout[i] : 0.0f;
-          dpre = g;
-        }
-      else
-        dpre = dout;
+      const float *dpre = conv_pre_grad (job, b, run->pre[thread]);
 
       if (job->param_grads && n->bias)
         for (int c = 0; c < s->out_c; c++)
@@ -519,7 +630,7 @@ conv_backward (void *ctx, int begin, int end, int thread)
           const float *dpre_band = dpre + (size_t) y0 * s->out_w;
           if (job->param_grads)
             {
-              ss_im2col (s, in, y0, y1, run->col[thread]);
+              ss_im2col (s, in, y0, y1, run->col[thread], (size_t) N);
               cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, s->out_c, K, N, 1.0f, dpre_band,
                            HW, run->col[thread], N, 1.0f, dW, K);
             }
@@ -527,7 +638,7 @@ conv_backward (void *ctx, int begin, int end, int thread)
             {
               cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, K, N, s->out_c, 1.0f, W, K,
                            dpre_band, HW, 0.0f, run->col[thread], N);
-              ss_col2im_add (s, run->col[thread], y0, y1, din);
+              ss_col2im_add (s, run->col[thread], (size_t) N, y0, y1, din);
             }
         }
     }
@@ -732,7 +843,8 @@ ss_run_backward (SsModel *m, const float *logits_grad, int n, bool param_grads)
       switch (node->kind)
         {
         case SS_OP_CONV:
-          ss_parallel_for (n, conv_backward, &job);
+          ss_parallel_for (node->group > 1 ? (n + node->group - 1) / node->group : n,
+                           conv_backward, &job);
           break;
         case SS_OP_BN:
           ss_parallel_for (node->c, bn_backward, &job);
