@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include "ss-classifier.h"
+#include "ss-gradcam.h"
 #include "ss-image.h"
 
 #include <json-glib/json-glib.h>
@@ -99,15 +100,6 @@ ss_cli_classify (int argc, char **argv)
   return failures > 0 ? 1 : 0;
 }
 
-/* Jet-like ramp from blue (0) through green to red (1). */
-static void
-heat_colour (float v, float rgb[3])
-{
-  rgb[0] = CLAMP (1.5f - fabsf (4.0f * v - 3.0f), 0.0f, 1.0f);
-  rgb[1] = CLAMP (1.5f - fabsf (4.0f * v - 2.0f), 0.0f, 1.0f);
-  rgb[2] = CLAMP (1.5f - fabsf (4.0f * v - 1.0f), 0.0f, 1.0f);
-}
-
 int
 ss_cli_explain (int argc, char **argv)
 {
@@ -139,21 +131,10 @@ ss_cli_explain (int argc, char **argv)
       ss_cli_error ("%s", error->message);
       return 1;
     }
-  SsModel *model = ss_classifier_model (classifier);
-  const SsModelSpec *spec = ss_model_spec (model);
-  g_autofree float *x = g_new (float, 3 * spec->in_h * spec->in_w);
-  ss_image_crop_to_tensor (image, 0, 0, image->width, image->height, spec->in_w, spec->in_h, x);
-  float probs[SS_MAX_CLASSES];
-  SsError e;
-  ss_model_predict (model, x, 1, probs, &e);
-  int best = 0;
-  for (int c = 1; c < spec->n_classes; c++)
-    if (probs[c] > probs[best])
-      best = c;
-  int cls = best;
+  const SsModelSpec *spec = ss_model_spec (ss_classifier_model (classifier));
+  int cls = -1;
   if (class_name != NULL)
     {
-      cls = -1;
       for (int c = 0; c < spec->n_classes; c++)
         if (strcmp (spec->class_names[c], class_name) == 0)
           cls = c;
@@ -163,34 +144,22 @@ ss_cli_explain (int argc, char **argv)
           return 2;
         }
     }
-  float *map = NULL, prob = 0;
-  int mh, mw;
-  if (ss_model_gradcam (model, x, cls, &map, &mh, &mw, &prob, &e) != SS_OK)
+  float probs[SS_MAX_CLASSES], prob = 0;
+  if (!ss_classifier_run_images (classifier, &image, 1, probs, &error))
     {
-      ss_cli_error ("%s", e.message);
+      ss_cli_error ("%s", error->message);
       return 1;
     }
-  /* upsample the map bilinearly over the image and blend */
-  g_autoptr (SsImage) blended = ss_image_new (image->width, image->height);
-  for (int y = 0; y < image->height; y++)
-    for (int xx = 0; xx < image->width; xx++)
-      {
-        double my = (y + 0.5) * mh / image->height - 0.5, mx = (xx + 0.5) * mw / image->width - 0.5;
-        int y0 = CLAMP ((int) floor (my), 0, mh - 1), x0 = CLAMP ((int) floor (mx), 0, mw - 1);
-        int y1 = MIN (y0 + 1, mh - 1), x1 = MIN (x0 + 1, mw - 1);
-        float fy = CLAMP ((float) (my - y0), 0.0f, 1.0f), fx = CLAMP ((float) (mx - x0), 0.0f, 1.0f);
-        float v = (1 - fy) * ((1 - fx) * map[y0 * mw + x0] + fx * map[y0 * mw + x1])
-                  + fy * ((1 - fx) * map[y1 * mw + x0] + fx * map[y1 * mw + x1]);
-        float rgb[3];
-        heat_colour (v, rgb);
-        const guint8 *src = image->rgb + ((gsize) y * image->width + xx) * 3;
-        guint8 *dst = blended->rgb + ((gsize) y * image->width + xx) * 3;
-        float a = (float) alpha * (0.3f + 0.7f * v);
-        for (int c = 0; c < 3; c++)
-          dst[c] = (guint8) CLAMP ((1 - a) * src[c] + a * 255.0f * rgb[c], 0.0f, 255.0f);
-      }
-  free (map);
-  if (!ss_image_save_png (blended, out, &error))
+  int best = 0;
+  for (int c = 1; c < spec->n_classes; c++)
+    if (probs[c] > probs[best])
+      best = c;
+  /* shown at least as large as the image itself */
+  int scale = MAX (1, MAX ((image->width + spec->in_w - 1) / spec->in_w,
+                           (image->height + spec->in_h - 1) / spec->in_h));
+  g_autoptr (SsImage) picture = ss_gradcam_picture (classifier, image, NULL, 0, cls, scale, alpha,
+                                                    &cls, &prob, &error);
+  if (picture == NULL || !ss_image_save_png (picture, out, &error))
     {
       ss_cli_error ("%s", error->message);
       return 1;

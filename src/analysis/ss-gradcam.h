@@ -1,0 +1,17 @@
+/* Grad-CAM pictures: which pixels drove a classifier's call, as a heat map blended over
+ * the image (or over one cell's crop). */
+#pragma once
+
+#include "ss-classifier.h"
+
+G_BEGIN_DECLS
+
+/* The Grad-CAM map of model class `cls` (-1: the model's own call) for the region box of
+ * image (NULL: the whole image) widened by margin on each side, upsampled and blended
+ * over that region at the model's input size times `scale`. *cls_out and *prob get the
+ * explained class and its probability. */
+SsImage *ss_gradcam_picture (SsClassifier *classifier, const SsImage *image, const SsBox *box,
+                             double margin, int cls, int scale, double alpha, int *cls_out,
+                             float *prob, GError **error);
+
+G_END_DECLS
