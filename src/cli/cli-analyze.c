@@ -4,6 +4,7 @@
 #include "cli.h"
 
 #include "ss-analysis.h"
+#include "ss-gradcam.h"
 #include "ss-store.h"
 #include "ss-metrics.h"
 #include "ss-morphometrics.h"
@@ -263,7 +264,9 @@ int
 ss_cli_analyze (int argc, char **argv)
 {
   char *json_path = NULL, *csv_path = NULL, *overlay_dir = NULL, *accession = NULL;
+  char *gradcam_dir = NULL;
   const GOptionEntry entries[] = {
+    { "gradcam", 0, 0, G_OPTION_ARG_FILENAME, &gradcam_dir, "Write each cell's Grad-CAM picture into this folder", "DIR" },
     { "case", 0, 0, G_OPTION_ARG_STRING, &accession, "Store the results in this case (see --db)", "ACCESSION" },
     { "json", 0, 0, G_OPTION_ARG_FILENAME, &json_path, "Write cells and counts as JSON (- for stdout)", "FILE" },
     { "csv", 0, 0, G_OPTION_ARG_FILENAME, &csv_path, "Write one row of counts per image", "FILE" },
@@ -306,6 +309,16 @@ ss_cli_analyze (int argc, char **argv)
           ss_cli_error ("%s", error->message);
           return 1;
         }
+    }
+  if (gradcam_dir != NULL && classifier == NULL)
+    {
+      ss_cli_error ("--gradcam needs a cell-type classifier (--model MODEL)");
+      return 2;
+    }
+  if (gradcam_dir != NULL && g_mkdir_with_parents (gradcam_dir, 0755) != 0)
+    {
+      ss_cli_error ("cannot create the Grad-CAM folder %s", gradcam_dir);
+      return 1;
     }
   if (overlay_dir != NULL && g_mkdir_with_parents (overlay_dir, 0755) != 0)
     {
@@ -359,6 +372,31 @@ ss_cli_analyze (int argc, char **argv)
       g_printerr ("%s: %u white cells (%d counted), blast %.1f%%%s\n", argv[i],
                   result->cells->len, result->counts.total_counted, result->counts.blast_pct,
                   result->counts.flag ? ", FLAGGED" : "");
+      if (gradcam_dir != NULL)
+        {
+          g_autofree char *base = g_path_get_basename (argv[i]);
+          char *dot = strrchr (base, '.');
+          if (dot != NULL)
+            *dot = '\0';
+          for (guint c = 0; c < result->cells->len; c++)
+            {
+              const SsCell *cell = result->cells->pdata[c];
+              int cls = -1;
+              float prob = 0;
+              g_autoptr (SsImage) picture =
+                ss_gradcam_picture (classifier, image, &cell->box, settings.classifier_margin, -1,
+                                    2, 0.45, &cls, &prob, &error);
+              g_autofree char *file = g_strdup_printf (
+                "%s-cell%u-%s.png", base, c, ss_classifier_class_name (classifier, cls));
+              g_autofree char *out = g_build_filename (gradcam_dir, file, NULL);
+              if (picture == NULL || !ss_image_save_png (picture, out, &error))
+                {
+                  ss_cli_error ("%s", error->message);
+                  g_clear_error (&error);
+                  failed++;
+                }
+            }
+        }
       if (overlay_dir != NULL)
         {
           g_autofree char *base = g_path_get_basename (argv[i]);
