@@ -120,3 +120,42 @@ ss_classifier_run_images (SsClassifier *c, SsImage *const *images, int n, float 
     }
   return TRUE;
 }
+
+gboolean
+ss_classifier_run_field (SsClassifier *c, const SsImage *image,
+                         const SsDetectSettings *detect, int max_cells, double margin,
+                         float *probs, int *n_cells, GError **error)
+{
+  const int k = ss_classifier_n_classes (c);
+  SsDetectSettings defaults;
+  if (detect == NULL)
+    {
+      ss_detect_settings_init (&defaults);
+      detect = &defaults;
+    }
+  g_autoptr (GPtrArray) cells = ss_detect_cells (image, detect, NULL);
+  const int n = MIN ((int) cells->len, max_cells);
+  if (n_cells != NULL)
+    *n_cells = n;
+  if (n == 0)
+    return ss_classifier_run_images (c, (SsImage *const *) &image, 1, probs, error);
+  /* squares around the boxes, as the cell sets were cropped (cli "cells") */
+  g_autofree SsBox *boxes = g_new (SsBox, n);
+  for (int i = 0; i < n; i++)
+    {
+      const SsBox *b = &((const SsCell *) cells->pdata[i])->box;
+      int side = MAX (b->width, b->height);
+      boxes[i] = (SsBox) { b->x + b->width / 2 - side / 2, b->y + b->height / 2 - side / 2, side, side };
+    }
+  g_autofree float *each = g_new (float, (gsize) n * k);
+  if (!ss_classifier_run_boxes (c, image, boxes, n, margin, each, error))
+    return FALSE;
+  for (int j = 0; j < k; j++)
+    {
+      double sum = 0;
+      for (int i = 0; i < n; i++)
+        sum += each[i * k + j];
+      probs[j] = (float) (sum / n);
+    }
+  return TRUE;
+}

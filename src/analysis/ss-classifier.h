@@ -5,6 +5,7 @@
 #include <glib.h>
 
 #include "ss-cell.h"
+#include "ss-detect.h"
 #include "ss-engine.h"
 #include "ss-image.h"
 
@@ -28,6 +29,15 @@ gboolean ss_classifier_run_boxes (SsClassifier *classifier, const SsImage *image
 /* Classify whole images. */
 gboolean ss_classifier_run_images (SsClassifier *classifier, SsImage *const *images, int n,
                                    float *probs, GError **error);
+
+/* A field labelled as a whole, classified through its cells: the stain detector finds
+ * the white cells (detect: its settings, or NULL for the defaults), the max_cells most
+ * certain are cropped as squares widened by margin and classified, and probs gets the
+ * mean of their probabilities (the whole field is classified if no cell is found).
+ * *n_cells (may be NULL) gets how many cells were used. */
+gboolean ss_classifier_run_field (SsClassifier *classifier, const SsImage *image,
+                                  const SsDetectSettings *detect, int max_cells,
+                                  double margin, float *probs, int *n_cells, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsClassifier, ss_classifier_free)
 

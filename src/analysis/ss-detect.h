@@ -24,6 +24,9 @@ typedef struct {
 } SsDetectTimings;
 
 void       ss_detect_settings_init (SsDetectSettings *settings);
+/* Rescale the defaults to another magnification: areas follow the square of the typical
+ * white-cell diameter, and the working scale keeps a cell the same size in pixels. */
+void       ss_detect_settings_for_diameter (SsDetectSettings *settings, double diameter);
 
 /* The nucleus stain of one pixel: blue minus green. Nuclei (haematoxylin/azure) are
  * blue-violet and absorb green; red cells and plasma are pink, grey or yellow. */
