@@ -164,13 +164,7 @@ ss_cli_cells (int argc, char **argv)
   SsDetectSettings settings;
   ss_detect_settings_init (&settings);
   if (diameter > 0)
-    {
-      /* keep the detector's proportions: areas scale with the square of the diameter */
-      double k = diameter / settings.cell_diameter;
-      settings.min_nucleus_area *= k * k;
-      settings.cell_diameter = diameter;
-      settings.scale = MIN (1.0, settings.scale / k);
-    }
+    ss_detect_settings_for_diameter (&settings, diameter);
   if (scale > 0)
     settings.scale = scale;
 

@@ -3,6 +3,7 @@
  * --task detect and --task segment belong to the field analysis (cli-analyze.c). */
 #include "cli.h"
 
+#include "ss-classifier.h"
 #include "ss-classify-metrics.h"
 #include "ss-dataset.h"
 #include "ss-training.h"
@@ -27,6 +28,8 @@ evaluate_classify (int argc, char **argv)
 {
   g_autofree char *task = NULL, *model_name = NULL, *data = NULL, *map_spec = NULL;
   g_autofree char *json_path = NULL, *plots = NULL;
+  double cell_diameter = 0, margin = 0.15;
+  int field_cells = 0;
   const GOptionEntry entries[] = {
     { "task", 0, 0, G_OPTION_ARG_STRING, &task, "classify, detect or segment", "TASK" },
     { "model", 0, 0, G_OPTION_ARG_FILENAME, &model_name, "Model file or default model name", "MODEL" },
@@ -34,6 +37,9 @@ evaluate_classify (int argc, char **argv)
     { "map", 0, 0, G_OPTION_ARG_STRING, &map_spec, "Override the label table", "FROM=TO,..." },
     { "json", 0, 0, G_OPTION_ARG_FILENAME, &json_path, "Write the figures as JSON ('-': stdout)", "FILE" },
     { "plots", 0, 0, G_OPTION_ARG_FILENAME, &plots, "Write roc.png and confusion.png here", "DIR" },
+    { "field-cells", 0, 0, G_OPTION_ARG_INT, &field_cells, "Images are fields: classify their N most certain white cells and average", "N" },
+    { "cell-diameter", 0, 0, G_OPTION_ARG_DOUBLE, &cell_diameter, "With --field-cells: typical white cell across, pixels", "PX" },
+    { "margin", 0, 0, G_OPTION_ARG_DOUBLE, &margin, "With --field-cells: crop margin per side (0.15)", "X" },
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("- measure a model or the analysis");
@@ -53,7 +59,8 @@ evaluate_classify (int argc, char **argv)
       ss_cli_error ("%s", e.message);
       return 1;
     }
-  const SsModelSpec *spec = ss_model_spec (model);
+  const SsModelSpec spec_copy = *ss_model_spec (model);
+  const SsModelSpec *spec = &spec_copy;
   const char *names[SS_MAX_CLASSES];
   for (int c = 0; c < spec->n_classes; c++)
     names[c] = spec->class_names[c];
@@ -69,8 +76,36 @@ evaluate_classify (int argc, char **argv)
       ss_model_free (model);
       return 1;
     }
-  g_autofree float *probs = ss_predict_dataset (model, ds, &error);
-  if (probs == NULL)
+  g_autofree float *probs = NULL;
+  if (field_cells > 0)
+    {
+      /* the model sees the cells of each field, as it was trained on cell crops */
+      ss_model_free (model);
+      model = NULL;
+      g_autoptr (SsClassifier) classifier = ss_classifier_load (model_path, &error);
+      if (classifier == NULL)
+        {
+          ss_cli_error ("%s", error->message);
+          return 1;
+        }
+      SsDetectSettings detect;
+      ss_detect_settings_init (&detect);
+      if (cell_diameter > 0)
+        ss_detect_settings_for_diameter (&detect, cell_diameter);
+      probs = g_new (float, (gsize) ds->n * spec_copy.n_classes);
+      for (int i = 0; i < ds->n; i++)
+        {
+          g_autoptr (SsImage) image = ss_image_load (ds->paths[i], SS_DEFAULT_MAX_PIXELS, &error);
+          if (image == NULL
+              || !ss_classifier_run_field (classifier, image, &detect, field_cells, margin,
+                                           probs + (gsize) i * spec_copy.n_classes, NULL, &error))
+            {
+              ss_cli_error ("%s", error->message);
+              return 1;
+            }
+        }
+    }
+  else if ((probs = ss_predict_dataset (model, ds, &error)) == NULL)
     {
       ss_cli_error ("%s", error->message);
       ss_model_free (model);
