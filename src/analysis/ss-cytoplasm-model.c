@@ -1,6 +1,7 @@
 /* The learned cytoplasm model of the single-cell-crop path: its forward pass, its
  * training on wbc-seg even ids, and the writer of its generated C table. */
 #include "ss-cytoplasm-model.h"
+#include "ss-metrics.h"
 
 #include "ss-detect-private.h"
 #include "ss-image.h"
@@ -90,18 +91,12 @@ static gboolean
 collect_samples (const char *image_path, const char *mask_path, GRand *rand, guint per_image,
                  GArray *samples, GArray *labels, GError **error)
 {
-  g_autoptr (SsImage) image = ss_image_load (image_path, SS_DEFAULT_MAX_PIXELS, error);
+  g_autofree guint8 *true_cell = NULL, *true_nucleus = NULL;
+  g_autoptr (SsImage) image = ss_segmentation_truth_load (image_path, mask_path,
+                                                          SS_DEFAULT_MAX_PIXELS, &true_cell,
+                                                          &true_nucleus, error);
   if (image == NULL)
     return FALSE;
-  g_autoptr (SsImage) truth = ss_image_load (mask_path, SS_DEFAULT_MAX_PIXELS, error);
-  if (truth == NULL)
-    return FALSE;
-  if (truth->width != image->width || truth->height != image->height)
-    {
-      g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_DATA,
-                   "%s: the mask is not the size of the image", mask_path);
-      return FALSE;
-    }
   const gsize n = (gsize) image->width * image->height;
   g_autofree guint8 *nucleus = g_new (guint8, n);
   g_autofree guint8 *classic = g_new (guint8, n);
@@ -122,7 +117,7 @@ collect_samples (const char *image_path, const char *mask_path, GRand *rand, gui
       index[pick] = index[t];
       index[t] = i;
       g_array_append_vals (samples, features + (gsize) i * SS_CENTRE_FEATURES, SS_CENTRE_FEATURES);
-      float label = truth->rgb[(gsize) i * 3] >= 64;  /* grey >= 64: cytoplasm or nucleus */
+      float label = true_cell[i];
       g_array_append_val (labels, label);
     }
   return TRUE;

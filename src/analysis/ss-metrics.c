@@ -159,3 +159,30 @@ ss_mask_iou (const guint8 *a, const guint8 *b, gsize n)
     }
   return uni > 0 ? (double) inter / uni : 1.0;
 }
+
+SsImage *
+ss_segmentation_truth_load (const char *image_path, const char *mask_path, gint64 max_pixels,
+                            guint8 **cell, guint8 **nucleus, GError **error)
+{
+  g_autoptr (SsImage) image = ss_image_load (image_path, max_pixels, error);
+  if (image == NULL)
+    return NULL;
+  g_autoptr (SsImage) truth = ss_image_load (mask_path, max_pixels, error);
+  if (truth == NULL)
+    return NULL;
+  if (truth->width != image->width || truth->height != image->height)
+    {
+      g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_DATA,
+                   "%s: the mask is not the size of the image", mask_path);
+      return NULL;
+    }
+  const gsize n = (gsize) image->width * image->height;
+  *cell = g_new (guint8, n);
+  *nucleus = g_new (guint8, n);
+  for (gsize p = 0; p < n; p++)
+    {
+      (*cell)[p] = truth->rgb[p * 3] >= 64;
+      (*nucleus)[p] = truth->rgb[p * 3] >= 192;
+    }
+  return g_steal_pointer (&image);
+}

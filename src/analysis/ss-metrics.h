@@ -4,6 +4,7 @@
 #pragma once
 
 #include "ss-cell.h"
+#include "ss-image.h"
 
 G_BEGIN_DECLS
 
@@ -31,6 +32,13 @@ void             ss_detection_eval_score (SsDetectionEval *eval, SsDetectionScor
 /* Dice 2|A∩B|/(|A|+|B|) and IoU |A∩B|/|A∪B| of two n-byte masks; 1 when both are empty. */
 double ss_mask_dice (const guint8 *a, const guint8 *b, gsize n);
 double ss_mask_iou (const guint8 *a, const guint8 *b, gsize n);
+
+/* An image and its wbc-seg style truth (grey mask: < 64 background, 64-191 cytoplasm,
+ * >= 192 nucleus): returns the image, and width*height bytes of cell (cytoplasm or
+ * nucleus) and nucleus truth, or NULL if either file is unreadable or their sizes differ. */
+SsImage *ss_segmentation_truth_load (const char *image_path, const char *mask_path,
+                                     gint64 max_pixels, guint8 **cell, guint8 **nucleus,
+                                     GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsDetectionEval, ss_detection_eval_free)
 

@@ -685,29 +685,15 @@ evaluate_segment_folder (const char *folder, const char *ids, const SsAnalysisSe
       g_autofree char *image_path = g_build_filename (images_dir, name, NULL);
       g_autofree char *mask_file = g_strconcat (stem, ".png", NULL);
       g_autofree char *mask_path = g_build_filename (folder, "masks", mask_file, NULL);
-      g_autoptr (SsImage) image = ss_image_load (image_path, settings->max_pixels, error);
+      g_autofree guint8 *true_cell = NULL, *true_nucleus = NULL;
+      g_autoptr (SsImage) image = ss_segmentation_truth_load (image_path, mask_path,
+                                                              settings->max_pixels, &true_cell,
+                                                              &true_nucleus, error);
       if (image == NULL)
         return FALSE;
-      g_autoptr (SsImage) truth = ss_image_load (mask_path, settings->max_pixels, error);
-      if (truth == NULL)
-        return FALSE;
-      if (truth->width != image->width || truth->height != image->height)
-        {
-          g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_DATA,
-                       "%s: the mask is not the size of the image", mask_path);
-          return FALSE;
-        }
       const gsize n = (gsize) image->width * image->height;
-      g_autofree guint8 *true_cell = g_new (guint8, n);
-      g_autofree guint8 *true_nucleus = g_new (guint8, n);
       g_autofree guint8 *cell_mask = g_new0 (guint8, n);
       g_autofree guint8 *nucleus = g_new0 (guint8, n);
-      /* grey levels: < 64 background, 64-191 cytoplasm, >= 192 nucleus (wbc-seg README) */
-      for (gsize p = 0; p < n; p++)
-        {
-          true_cell[p] = truth->rgb[p * 3] >= 64;
-          true_nucleus[p] = truth->rgb[p * 3] >= 192;
-        }
       g_autoptr (SsCell) cell = ss_detect_centre_cell (image, &settings->detect);
       if (cell != NULL)
         {
@@ -852,20 +838,6 @@ ss_cli_evaluate_segment (int argc, char **argv)
 
 /* bench --analyze */
 
-static int
-compare_doubles (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return x < y ? -1 : x > y;
-}
-
-static double
-median (double *v, int n)
-{
-  qsort (v, n, sizeof *v, compare_doubles);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 /* Tile the given fields, in turn, into one width x height image. */
 static SsImage *
 tile_fields (SsImage **fields, int n, int width, int height)
@@ -970,7 +942,7 @@ ss_cli_bench_analyze (int argc, char **argv)
     }
   double med[N_STAGES];
   for (int s = 0; s < N_STAGES; s++)
-    med[s] = median (times + (gsize) s * iterations, iterations);
+    med[s] = ss_cli_median (times + (gsize) s * iterations, iterations);
   if (json)
     {
       g_autoptr (JsonBuilder) b = json_builder_new ();

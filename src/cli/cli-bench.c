@@ -23,20 +23,6 @@ now_s (void)
   return g_get_monotonic_time () / 1e6;
 }
 
-static int
-compare_doubles (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return x < y ? -1 : x > y;
-}
-
-static double
-median (double *v, int n)
-{
-  qsort (v, n, sizeof *v, compare_doubles);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 /* cblas_sgemm 2048^3 with all of OpenBLAS's threads: best of 5 after a warm-up. */
 static double
 sgemm_gflops (void)
@@ -116,7 +102,7 @@ bench_model (SsArch arch, int iters, int iters_b1, int warmup, BenchFigures *f)
       ss_model_predict (model, x, 1, probs, &error);
       t[i] = now_s () - t0;
     }
-  f->latency_b1_ms = 1e3 * median (t, iters_b1);
+  f->latency_b1_ms = 1e3 * ss_cli_median (t, iters_b1);
 
   for (int i = 0; i < warmup; i++)
     ss_model_predict (model, x, batch, probs, &error);
@@ -126,7 +112,7 @@ bench_model (SsArch arch, int iters, int iters_b1, int warmup, BenchFigures *f)
       ss_model_predict (model, x, batch, probs, &error);
       t[i] = now_s () - t0;
     }
-  f->infer_img_per_s = batch / median (t, iters);
+  f->infer_img_per_s = batch / ss_cli_median (t, iters);
 
   SsOptimConfig optim;
   ss_optim_config_default (&optim, SS_OPTIM_ADAM, 2e-4f);
@@ -139,7 +125,7 @@ bench_model (SsArch arch, int iters, int iters_b1, int warmup, BenchFigures *f)
       ss_trainer_step (trainer, x, labels, batch, NULL);
       t[i] = now_s () - t0;
     }
-  f->train_img_per_s = batch / median (t, iters);
+  f->train_img_per_s = batch / ss_cli_median (t, iters);
   f->flops_forward = ss_model_flops (model);
   /* forward + weight gradients + input gradients of every layer but the first conv */
   f->flops_train = 3.0 * f->flops_forward - ss_model_first_conv_flops (model);

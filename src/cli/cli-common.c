@@ -6,6 +6,7 @@
 #include "ss-engine.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static char *opt_db;
@@ -112,4 +113,18 @@ ss_cli_write_text (const char *path, const char *text, GError **error)
       return TRUE;
     }
   return g_file_set_contents (path, text, -1, error);
+}
+
+static int
+compare_doubles (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return x < y ? -1 : x > y;
+}
+
+double
+ss_cli_median (double *v, int n)
+{
+  qsort (v, n, sizeof *v, compare_doubles);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }

@@ -28,6 +28,8 @@ char         *ss_cli_find_model (const char *name_or_path);
 gboolean      ss_cli_parse (GOptionContext *context, int *argc, char ***argv);
 /* Print "smearscope-cli: message" to stderr. */
 void          ss_cli_error (const char *format, ...) G_GNUC_PRINTF (1, 2);
+/* The median of v[0, n) (sorts v). */
+double        ss_cli_median (double *v, int n);
 /* Write text to path ("-" is stdout) atomically. */
 gboolean      ss_cli_write_text (const char *path, const char *text, GError **error);
 
