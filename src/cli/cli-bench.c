@@ -182,6 +182,64 @@ run_peer (JsonParser *parser, SsArch arch)
   return json_node_get_object (json_parser_get_root (parser));
 }
 
+/* A trained model on one cell and on a batch of 100 (the cell-type budget). */
+static int
+bench_classifier (const char *name, int iters, gboolean json)
+{
+  g_autofree char *path = ss_cli_find_model (name);
+  SsError e;
+  SsModel *model = ss_model_load (path, &e);
+  if (model == NULL)
+    {
+      ss_cli_error ("%s", e.message);
+      return 1;
+    }
+  const SsModelSpec *spec = ss_model_spec (model);
+  const int batch = 100;
+  const size_t image = (size_t) 3 * spec->in_h * spec->in_w;
+  float *x = malloc (sizeof (float) * image * batch);
+  float *probs = malloc (sizeof (float) * SS_MAX_CLASSES * batch);
+  SsRng rng;
+  ss_rng_seed (&rng, 0);
+  for (size_t i = 0; i < image * batch; i++)
+    x[i] = ss_rng_uniform (&rng);
+  int n1 = iters < 30 ? 30 : iters;
+  double *t = malloc (sizeof (double) * n1);
+  for (int i = 0; i < 5; i++)
+    ss_model_predict (model, x, 1, probs, &e);
+  for (int i = 0; i < n1; i++)
+    {
+      double t0 = now_s ();
+      ss_model_predict (model, x, 1, probs, &e);
+      t[i] = now_s () - t0;
+    }
+  double one_ms = 1e3 * ss_cli_median (t, n1);
+  ss_model_predict (model, x, batch, probs, &e);
+  for (int i = 0; i < iters; i++)
+    {
+      double t0 = now_s ();
+      ss_model_predict (model, x, batch, probs, &e);
+      t[i] = now_s () - t0;
+    }
+  double hundred_ms = 1e3 * ss_cli_median (t, iters);
+  if (json)
+    printf ("{\"model\": \"%s\", \"arch\": \"%s\", \"input\": %d, \"cell_ms\": %.3f, "
+            "\"batch100_ms\": %.2f, \"threads\": %d, \"openblas_corename\": \"%s\"}\n", path,
+            ss_arch_name (spec->arch), spec->in_w, one_ms, hundred_ms, ss_engine_get_threads (),
+            openblas_get_corename ());
+  else
+    printf ("%s (%s width %d, %dx%d input), %d threads, OpenBLAS %s:\n"
+            "  one cell           %8.2f ms (median of %d)\n"
+            "  batch of 100 cells %8.2f ms (median of %d)\n",
+            path, ss_arch_name (spec->arch), spec->width, spec->in_w, spec->in_h,
+            ss_engine_get_threads (), openblas_get_corename (), one_ms, n1, hundred_ms, iters);
+  free (x);
+  free (probs);
+  free (t);
+  ss_model_free (model);
+  return 0;
+}
+
 int
 ss_cli_bench (int argc, char **argv)
 {
@@ -193,11 +251,12 @@ ss_cli_bench (int argc, char **argv)
         return ss_cli_bench_store (argc, argv);
     }
   gboolean json = FALSE, compare = FALSE;
-  g_autofree char *arch_name = NULL;
+  g_autofree char *arch_name = NULL, *model_name = NULL;
   int iters = 10, iters_b1 = 50, warmup = 3;
   const GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
     { "arch", 0, 0, G_OPTION_ARG_STRING, &arch_name, "mscnn (default) or resnet18, as the peer", "ARCH" },
+    { "model", 0, 0, G_OPTION_ARG_FILENAME, &model_name, "Time a trained model: one cell and 100 cells", "MODEL" },
     { "compare", 0, 0, G_OPTION_ARG_NONE, &compare, "Also run the PyTorch peer and print ratios", NULL },
     { "iters", 0, 0, G_OPTION_ARG_INT, &iters, "Timed batch-32 passes and training steps (10)", "N" },
     { "iters-b1", 0, 0, G_OPTION_ARG_INT, &iters_b1, "Timed batch-1 forwards (50, at least 30)", "N" },
@@ -215,6 +274,8 @@ ss_cli_bench (int argc, char **argv)
       return 2;
     }
 
+  if (model_name != NULL)
+    return bench_classifier (model_name, iters, json);
   SsArch arch = ss_arch_from_name (arch_name != NULL ? arch_name : "mscnn");
   if (arch != SS_ARCH_MSCNN && arch != SS_ARCH_RESNET18)
     {
