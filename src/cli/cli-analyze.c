@@ -59,10 +59,11 @@ settings_from_options (SsAnalysisSettings *settings)
     settings->min_confidence = opt_min_confidence;
   if (opt_max_pixels > 0)
     settings->max_pixels = opt_max_pixels;
+  /* the diameter rescales every size of the detector; an explicit scale then wins */
+  if (opt_diameter > 0)
+    ss_detect_settings_for_diameter (&settings->detect, opt_diameter);
   if (opt_scale > 0)
     settings->detect.scale = opt_scale;
-  if (opt_diameter > 0)
-    settings->detect.cell_diameter = opt_diameter;
   if (settings->nms_iou <= 0 || settings->nms_iou > 1 || settings->min_confidence > 1
       || settings->detect.scale > 1 || settings->detect.scale < 0.05)
     {
