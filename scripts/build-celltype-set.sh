@@ -5,7 +5,8 @@
 #            to other, platelet to not_a_cell)
 #   wbc-seg  even ids -> train, odd ids -> val (the split the segmentation is tuned on)
 #   aria-all the 2 most certain white cells the stain detector finds in each field:
-#            early/pre/pro -> lymphoblast, benign (hematogones) -> lymphocyte
+#            early/pre/pro -> lymphoblast, benign (hematogones) -> lymphocyte; and 2
+#            crops per field clear of every proposal (its red cells) -> not_a_cell
 #   bccd     red cells (every 4th), platelets and 2 background crops per field, from
 #            train.txt / val.txt -> not_a_cell (BCCD's white cells have no type: unused)
 # Usage: scripts/build-celltype-set.sh OUT [BUILD]
@@ -42,11 +43,13 @@ for split in train val; do
   done
   # aria-all: cells of the fields, under the field's class, then renamed to cell classes
   tmp="$out/tmp-aria-$split"
-  "$cli" cells --data "$shared/aria-all/$split" --out "$tmp" --cell-diameter 30 --max-cells 2 --size 96
+  "$cli" cells --data "$shared/aria-all/$split" --out "$tmp" --cell-diameter 30 --max-cells 2 --size 96 \
+    --background 2
   for cls in early pre pro; do
     for f in "$tmp/$cls"/*; do mv "$f" "$out/$split/lymphoblast/aria-$cls-$(basename "$f")"; done
   done
   for f in "$tmp/benign"/*; do mv "$f" "$out/$split/lymphocyte/aria-benign-$(basename "$f")"; done
+  for f in "$tmp/background"/*; do mv "$f" "$out/$split/not_a_cell/aria-background-$(basename "$f")"; done
   rm -rf "$tmp"
   # bccd: annotated red cells and platelets, and background, as not_a_cell
   tmp="$out/tmp-bccd-$split"

@@ -41,6 +41,33 @@ write_crop (const SsImage *image, double cx, double cy, double side, int size,
   return ss_image_save_png (crop, dest, error);
 }
 
+/* n crops of side `side` that overlap none of the avoid boxes (IoU < 0.02): plasma,
+ * red cells, platelets and debris, as not_a_cell material. */
+static int
+background_crops (const SsImage *image, const SsBox *avoid, int n_avoid, double side, int n,
+                  int size, SsRng *rng, const char *dir, const char *stem, GError **error)
+{
+  int written = 0;
+  if (n > 0)
+    g_mkdir_with_parents (dir, 0755);
+  for (int tries = 0; written < n && tries < 50 * n; tries++)
+    {
+      SsBox box = { (int) (ss_rng_uniform (rng) * MAX (1, image->width - side)),
+                    (int) (ss_rng_uniform (rng) * MAX (1, image->height - side)),
+                    (int) side, (int) side };
+      gboolean clear = TRUE;
+      for (int w = 0; w < n_avoid; w++)
+        clear &= ss_box_iou (&box, &avoid[w]) < 0.02;
+      if (!clear)
+        continue;
+      if (!write_crop (image, box.x + side / 2, box.y + side / 2, side, size, dir, stem,
+                       1000 + written, error))
+        return -1;
+      written++;
+    }
+  return written;
+}
+
 static int
 voc_crops (const char *voc, const char *split, const char *out, double margin, int size,
            int background, guint64 seed)
@@ -101,29 +128,15 @@ voc_crops (const char *voc, const char *split, const char *out, double margin, i
       /* plasma, red cells and debris: anywhere that no white cell overlaps */
       g_autofree SsBox *wbc = NULL;
       int n_wbc = ss_voc_boxes (ann, "WBC", &wbc);
-      double side = side_n > 0 ? side_sum / side_n : 100;
       g_autofree char *bg_dir = g_build_filename (out, "background", NULL);
-      if (background > 0)
-        g_mkdir_with_parents (bg_dir, 0755);
-      for (int b = 0, tries = 0; b < background && tries < 50 * background; tries++)
+      int made = background_crops (image, wbc, n_wbc, side_n > 0 ? side_sum / side_n : 100,
+                                   background, size, &rng, bg_dir, *id, &local);
+      if (made < 0)
         {
-          SsBox box = { (int) (ss_rng_uniform (&rng) * MAX (1, image->width - side)),
-                        (int) (ss_rng_uniform (&rng) * MAX (1, image->height - side)),
-                        (int) side, (int) side };
-          gboolean clear = TRUE;
-          for (int w = 0; w < n_wbc; w++)
-            clear &= ss_box_iou (&box, &wbc[w]) < 0.02;
-          if (!clear)
-            continue;
-          if (!write_crop (image, box.x + side / 2, box.y + side / 2, side, size, bg_dir, *id,
-                           1000 + b, &local))
-            {
-              ss_cli_error ("%s", local->message);
-              return 1;
-            }
-          b++;
-          crops++;
+          ss_cli_error ("%s", local->message);
+          return 1;
         }
+      crops += made;
     }
   printf ("%d fields, %d crops, %d unreadable\n", fields, crops, failures);
   return failures > 0 ? 1 : 0;
@@ -140,7 +153,7 @@ ss_cli_cells (int argc, char **argv)
     { "data", 0, 0, G_OPTION_ARG_FILENAME, &data, "Fields, one folder per class", "DIR" },
     { "voc", 0, 0, G_OPTION_ARG_FILENAME, &voc, "Or Pascal VOC fields (images/, annotations/)", "DIR" },
     { "split", 0, 0, G_OPTION_ARG_FILENAME, &split, "With --voc: the ids to use (train.txt)", "FILE" },
-    { "background", 0, 0, G_OPTION_ARG_INT, &background, "With --voc: crops per field clear of white cells", "N" },
+    { "background", 0, 0, G_OPTION_ARG_INT, &background, "Crops per field clear of the white cells (OUT/background)", "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Where the background crops fall (1)", "N" },
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Where to write the crops", "DIR" },
     { "cell-diameter", 0, 0, G_OPTION_ARG_DOUBLE, &diameter, "Typical white cell across, pixels", "PX" },
@@ -169,6 +182,8 @@ ss_cli_cells (int argc, char **argv)
     settings.scale = scale;
 
   g_autoptr (GError) error = NULL;
+  SsRng rng;
+  ss_rng_seed (&rng, (guint64) seed);
   g_autoptr (GDir) top = g_dir_open (data, 0, &error);
   if (top == NULL)
     {
@@ -208,6 +223,24 @@ ss_cli_cells (int argc, char **argv)
           if (cells->len == 0)
             empty++;
           g_autofree char *stem = g_strndup (name, strrchr (name, '.') - name);
+          if (background > 0)
+            {
+              /* clear of every proposal, not only the kept ones: a white cell the
+               * detector ranked low must not become not_a_cell material */
+              g_autofree SsBox *avoid = g_new (SsBox, MAX (cells->len, 1));
+              for (guint i = 0; i < cells->len; i++)
+                avoid[i] = ((const SsCell *) cells->pdata[i])->box;
+              g_autofree char *bg_dir = g_build_filename (out, "background", NULL);
+              int made = background_crops (image, avoid, (int) cells->len,
+                                           settings.cell_diameter * (1 + 2 * margin), background,
+                                           size, &rng, bg_dir, stem, &local);
+              if (made < 0)
+                {
+                  ss_cli_error ("%s", local->message);
+                  return 1;
+                }
+              crops += made;
+            }
           for (guint i = 0; i < cells->len && (int) i < max_cells; i++)
             {
               const SsCell *cell = cells->pdata[i];
