@@ -8,7 +8,8 @@
 #            early/pre/pro -> lymphoblast, benign (hematogones) -> lymphocyte; and 2
 #            crops per field clear of every proposal (its red cells) -> not_a_cell
 #   bccd     red cells (every 4th), platelets and 2 background crops per field, from
-#            train.txt / val.txt -> not_a_cell (BCCD's white cells have no type: unused)
+#            train.txt / val.txt -> not_a_cell; its white cells have no type and go to
+#            wbc/, which training maps to "!not_a_cell" (any class but not_a_cell)
 # Usage: scripts/build-celltype-set.sh OUT [BUILD]
 set -eu
 out=$1
@@ -18,7 +19,7 @@ shared=$here/../shared/datasets
 cli="$here/$build/src/cli/smearscope-cli"
 rm -rf "$out"
 for split in train val; do
-  for cls in lymphoblast lymphocyte neutrophil monocyte eosinophil basophil other not_a_cell; do
+  for cls in lymphoblast lymphocyte neutrophil monocyte eosinophil basophil other not_a_cell wbc; do
     mkdir -p "$out/$split/$cls"
   done
   # pbc: link every image under the class the label table gives its folder
@@ -59,6 +60,7 @@ for split in train val; do
     i=$((i + 1))
     [ $((i % 4)) -eq 0 ] && mv "$f" "$out/$split/not_a_cell/bccd-rbc-$(basename "$f")"
   done
+  for f in "$tmp/wbc"/*; do mv "$f" "$out/$split/wbc/bccd-$(basename "$f")"; done
   for f in "$tmp/platelets"/* "$tmp/background"/*; do
     mv "$f" "$out/$split/not_a_cell/bccd-$(basename "$(dirname "$f")")-$(basename "$f")"
   done

@@ -14,7 +14,7 @@ batch_loss (SsModel *m, const float *x, const int *labels, int n)
 }
 
 static void
-grad_check (SsArch arch, int size, int width, int threads)
+grad_check (SsArch arch, int size, int width, int threads, bool partial)
 {
   const int n = 8, k = 3;
   SsModelSpec spec = tiny_spec (arch, size, width, k);
@@ -36,7 +36,9 @@ grad_check (SsArch arch, int size, int width, int threads)
   float *x = malloc (sizeof (float) * image * n);
   for (size_t i = 0; i < image * n; i++)
     x[i] = ss_rng_uniform (&rng);
-  int labels[64]; for (int i = 0; i < n; i++) labels[i] = i % k;
+  int labels[64];
+  for (int i = 0; i < n; i++)
+    labels[i] = partial && i % 2 ? -1 - i % k : i % k;  /* -1 - c: "not class c" */
   float probs[192], dlogits[192];
 
   ss_run_ensure (m, n, true, &error);
@@ -101,9 +103,10 @@ grad_check (SsArch arch, int size, int width, int threads)
 int
 main (void)
 {
-  grad_check (SS_ARCH_MSCNN, 16, 2, 1);
-  grad_check (SS_ARCH_MSCNN, 16, 2, 2);
-  grad_check (SS_ARCH_RESNET18, 64, 4, 2);
-  grad_check (SS_ARCH_RESNET50, 64, 4, 2);
+  grad_check (SS_ARCH_MSCNN, 16, 2, 1, false);
+  grad_check (SS_ARCH_MSCNN, 16, 2, 2, false);
+  grad_check (SS_ARCH_MSCNN, 16, 2, 2, true);
+  grad_check (SS_ARCH_RESNET18, 64, 4, 2, false);
+  grad_check (SS_ARCH_RESNET50, 64, 4, 2, false);
   return test_summary ("test-engine-grad");
 }

@@ -19,17 +19,23 @@ by_score_desc (const void *a, const void *b)
 }
 
 static Ranked *
-rank_class (const float *probs, const int *labels, int n, int k, int c, int *n_pos)
+rank_class (const float *probs, const int *labels, int n, int k, int c, int *n_pos,
+            int *n_ranked)
 {
   Ranked *r = g_new (Ranked, n);
   *n_pos = 0;
+  int m = 0;
   for (int i = 0; i < n; i++)
     {
-      r[i].score = probs[(gsize) i * k + c];
-      r[i].positive = labels[i] == c;
-      *n_pos += r[i].positive;
+      if (labels[i] < 0)
+        continue;  /* known only not to be some class: no place in a ROC curve */
+      r[m].score = probs[(gsize) i * k + c];
+      r[m].positive = labels[i] == c;
+      *n_pos += r[m].positive;
+      m++;
     }
-  qsort (r, n, sizeof *r, by_score_desc);
+  *n_ranked = m;
+  qsort (r, m, sizeof *r, by_score_desc);
   return r;
 }
 
@@ -39,7 +45,7 @@ static double
 auc_of (const float *probs, const int *labels, int n, int k, int c)
 {
   int n_pos;
-  g_autofree Ranked *r = rank_class (probs, labels, n, k, c, &n_pos);
+  g_autofree Ranked *r = rank_class (probs, labels, n, k, c, &n_pos, &n);
   int n_neg = n - n_pos;
   if (n_pos == 0 || n_neg == 0)
     return NAN;
@@ -72,10 +78,12 @@ ss_classify_score (const float *probs, const int *labels, int n, int k, SsClassi
 {
   memset (s, 0, sizeof *s);
   s->k = k;
-  s->n = n;
   int right = 0;
   for (int i = 0; i < n; i++)
     {
+      if (labels[i] < 0)
+        continue;  /* partial labels are for training only */
+      s->n++;
       int best = 0;
       for (int c = 1; c < k; c++)
         if (probs[(gsize) i * k + c] > probs[(gsize) i * k + best])
@@ -83,7 +91,8 @@ ss_classify_score (const float *probs, const int *labels, int n, int k, SsClassi
       s->confusion[labels[i]][best]++;
       right += best == labels[i];
     }
-  s->accuracy = ratio (right, n);
+  s->accuracy = ratio (right, s->n);
+  n = s->n;
   int counted = 0;
   for (int c = 0; c < k; c++)
     {
@@ -127,7 +136,7 @@ double *
 ss_roc_curve (const float *probs, const int *labels, int n, int k, int c, int *n_points)
 {
   int n_pos;
-  g_autofree Ranked *r = rank_class (probs, labels, n, k, c, &n_pos);
+  g_autofree Ranked *r = rank_class (probs, labels, n, k, c, &n_pos, &n);
   int n_neg = n - n_pos;
   double *pts = g_new (double, 2 * (n + 2));
   int m = 0, tp = 0, fp = 0;

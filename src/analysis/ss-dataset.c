@@ -187,6 +187,20 @@ ss_dataset_load (const char *dir, GHashTable *map, const char *const *classes, i
     {
       const char *folder = folders->pdata[f];
       const char *mapped = map != NULL ? g_hash_table_lookup (map, folder) : NULL;
+      /* "!CLASS": only known not to be CLASS (label -1 - CLASS, see ss_trainer_step) */
+      if (mapped != NULL && mapped[0] == '!' && classes != NULL)
+        {
+          int excluded = ss_label_map (mapped + 1, (const char *const *) ds->class_names,
+                                       ds->n_classes);
+          if (excluded < 0)
+            {
+              g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_DATA,
+                           "--map %s=%s: %s is not one of the classes", folder, mapped, mapped + 1);
+              return NULL;
+            }
+          target[f] = -2 - excluded;  /* stored shifted: -1 stays "no class" */
+          continue;
+        }
       target[f] = ss_label_map (mapped != NULL ? mapped : folder,
                                 (const char *const *) ds->class_names, ds->n_classes);
       if (target[f] < 0 && classes == NULL)
@@ -202,7 +216,7 @@ ss_dataset_load (const char *dir, GHashTable *map, const char *const *classes, i
 
   int total = 0;
   for (guint f = 0; f < folders->len; f++)
-    if (target[f] >= 0)
+    if (target[f] != -1)
       total += ((GPtrArray *) g_hash_table_lookup (items, folders->pdata[f]))->len;
   if (total == 0)
     {
@@ -215,9 +229,10 @@ ss_dataset_load (const char *dir, GHashTable *map, const char *const *classes, i
   ds->paths = g_new0 (char *, total);
   ds->source_labels = g_new0 (char *, total);
   int per_class[SS_MAX_CLASSES] = { 0 };
+  int partial = 0;
   for (guint f = 0; f < folders->len; f++)
     {
-      if (target[f] < 0)
+      if (target[f] == -1)
         continue;
       GPtrArray *list = g_hash_table_lookup (items, folders->pdata[f]);
       for (guint i = 0; i < list->len; i++)
@@ -231,10 +246,13 @@ ss_dataset_load (const char *dir, GHashTable *map, const char *const *classes, i
             }
           ss_image_crop_to_rgb (image, 0, 0, image->width, image->height, width, height,
                                 ds->pixels + (gsize) ds->n * image_bytes);
-          ds->labels[ds->n] = target[f];
+          ds->labels[ds->n] = target[f] >= 0 ? target[f] : target[f] + 1;
           ds->paths[ds->n] = g_strdup (list->pdata[i]);
           ds->source_labels[ds->n] = g_strdup (folders->pdata[f]);
-          per_class[target[f]]++;
+          if (target[f] >= 0)
+            per_class[target[f]]++;
+          else
+            partial++;
           ds->n++;
         }
     }
@@ -242,6 +260,8 @@ ss_dataset_load (const char *dir, GHashTable *map, const char *const *classes, i
   g_string_append_printf (desc, " (%d images:", ds->n);
   for (int c = 0; c < ds->n_classes; c++)
     g_string_append_printf (desc, "%s %s %d", c ? "," : "", ds->class_names[c], per_class[c]);
+  if (partial > 0)
+    g_string_append_printf (desc, ", %d only known not to be some class", partial);
   g_string_append (desc, ")");
   ds->description = g_string_free (desc, FALSE);
   return g_steal_pointer (&ds);

@@ -14,7 +14,7 @@ typedef struct {
   int      n;            /* images */
   int      width, height;
   guint8  *pixels;       /* n * height * width * 3 */
-  int     *labels;       /* index into class_names */
+  int     *labels;       /* index into class_names; -1 - c: "not class c" (--map X=!c) */
   char   **paths;        /* n file paths */
   char   **source_labels; /* n folder names as found */
   int      n_classes;

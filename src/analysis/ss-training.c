@@ -59,30 +59,39 @@ accuracy_of (SsModel *model, const SsDataset *data)
   int right = 0;
   if (probs == NULL)
     return -1.0;
+  int counted = 0;
   for (int i = 0; i < data->n; i++)
     {
       int best = 0;
       for (int c = 1; c < k; c++)
         if (probs[i * k + c] > probs[i * k + best])
           best = c;
-      right += best == data->labels[i];
+      if (data->labels[i] >= 0)
+        {
+          right += best == data->labels[i];
+          counted++;
+        }
     }
-  return (double) right / data->n;
+  return counted > 0 ? (double) right / counted : -1.0;
 }
 
 /* An epoch's worth of indices in which every class appears n/k times: each class's
- * images shuffled and repeated (small classes) or cut short (large ones). The caller
- * shuffles the whole afterwards. */
+ * images shuffled and repeated (small classes) or cut short (large ones); images known
+ * only not to be some class count as one more group. The caller shuffles the whole
+ * afterwards. */
 static void
 balanced_order (const SsDataset *data, SsRng *rng, int *order)
 {
-  const int k = data->n_classes, per_class = data->n / k;
+  gboolean partial = FALSE;
+  for (int i = 0; i < data->n && !partial; i++)
+    partial = data->labels[i] < 0;
+  const int k = data->n_classes + (partial ? 1 : 0), per_class = data->n / k;
   int filled = 0;
   for (int c = 0; c < k; c++)
     {
       g_autoptr (GArray) members = g_array_new (FALSE, FALSE, sizeof (int));
       for (int i = 0; i < data->n; i++)
-        if (data->labels[i] == c)
+        if (c < data->n_classes ? data->labels[i] == c : data->labels[i] < 0)
           g_array_append_val (members, i);
       if (members->len == 0)
         continue;

@@ -1,5 +1,9 @@
 /* Softmax and softmax cross-entropy: probs (n, k) from logits (n, k). The loss is the
- * batch mean, so its gradient is (p - onehot) / n. */
+ * batch mean, so its gradient is (p - onehot) / n.
+ *
+ * A label below zero, -1 - e, says only "not class e" (a white cell of unknown type is
+ * not not_a_cell): its loss is -log(1 - p_e), whose gradient is p_e for logit e and
+ * -p_j p_e / (1 - p_e) for every other j. */
 #include "engine-private.h"
 
 #include <math.h>
@@ -40,6 +44,17 @@ ss_softmax_cross_entropy (const float *logits, const int *labels, int n, int k, 
       for (int j = 1; j < k; j++)
         if (p[j] > p[best])
           best = j;
+      if (labels[b] < 0)
+        {
+          const int e = -1 - labels[b];
+          const float rest = 1.0f - p[e] > 1e-30f ? 1.0f - p[e] : 1e-30f;
+          correct += best != e;
+          loss -= log (rest);
+          if (dlogits != NULL)
+            for (int j = 0; j < k; j++)
+              dlogits[(size_t) b * k + j] = (j == e ? p[e] : -p[j] * p[e] / rest) / (float) n;
+          continue;
+        }
       correct += best == labels[b];
       /* clamp: a probability that underflowed to 0 must not give an infinite loss */
       loss -= log (p[labels[b]] > 1e-30f ? p[labels[b]] : 1e-30f);

@@ -154,7 +154,8 @@ typedef struct SsTrainer SsTrainer;
 SsTrainer *ss_trainer_new (SsModel *model, const SsOptimConfig *config, int max_batch,
                            SsError *error);
 void       ss_trainer_free (SsTrainer *trainer);
-/* One step: forward, softmax cross-entropy, backward, optimiser update.
+/* One step: forward, softmax cross-entropy, backward, optimiser update. A label -1 - e
+ * means "any class but e" (see loss.c).
  * Returns the mean loss; *n_correct gets the number of right top-1 calls. */
 float      ss_trainer_step (SsTrainer *trainer, const float *x, const int *labels, int n,
                             int *n_correct);
