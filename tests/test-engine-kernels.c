@@ -26,7 +26,7 @@ conv_model (int c, int h, int w, int out_c, int k, int stride, bool bias, bool r
   int g = ss_graph_gap (m, conv);
   ss_graph_dense (m, g, 2);
   SsError error;
-  if (ss_graph_finish (m, &error) != SS_OK)
+  if (ss_graph_finish (m, &error) != SS_OK || ss_graph_allocate (m, &error) != SS_OK)
     abort ();
   fill_random (m->params, m->n_params, rng, 0.5f);
   return m;

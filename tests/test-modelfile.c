@@ -76,6 +76,7 @@ main (void)
   int refused = 0, tried = 0;
   for (size_t cut = 0; cut < n; cut += cut < 512 ? 1 : 97)
     {
+      error.message[0] = '\0';
       SsModel *t = ss_model_load_from_memory (good, cut, &error);
       tried++;
       if (t == NULL && error.message[0] != '\0')
@@ -126,6 +127,32 @@ main (void)
   CHECK (ss_model_load ("/nonexistent/model.ssm", &error) == NULL
            && strstr (error.message, "/nonexistent/model.ssm") != NULL,
          "a missing file should be named, said: %s", error.message);
+
+  /* a field patched and the checksum recomputed, as a buggy or hostile writer would:
+   * the checks behind the checksum must catch each */
+  struct { size_t at; uint32_t value; const char *expect; } patches[] = {
+    { 16, 99, "unknown architecture" },          /* arch */
+    { 20, 4, "3 channels" },                     /* in_c */
+    { 32, 512, "parameters" },                   /* width: another parameter count */
+    { 36, 40, "inconsistent" },                  /* n_classes */
+    { 64, 7, "unknown weight storage" },         /* storage */
+    { 72, 12345, "add up" },                     /* n_params */
+  };
+  for (size_t i = 0; i < sizeof patches / sizeof patches[0]; i++)
+    {
+      memcpy (bad, good, n);
+      for (int byte = 0; byte < 4; byte++)
+        bad[patches[i].at + byte] = (unsigned char) (patches[i].value >> (8 * byte));
+      uint32_t crc = ss_crc32 (0, bad, n - 4);
+      for (int byte = 0; byte < 4; byte++)
+        bad[n - 4 + byte] = (unsigned char) (crc >> (8 * byte));
+      error.message[0] = '\0';
+      SsModel *t = ss_model_load_from_memory (bad, n, &error);
+      CHECK (t == NULL && strstr (error.message, patches[i].expect) != NULL,
+             "patched field at %zu should be refused with '%s', said: %s", patches[i].at,
+             patches[i].expect, error.message);
+      ss_model_free (t);
+    }
 
   /* fp16 conversion corner cases */
   CHECK (ss_f16_to_f32 (ss_f32_to_f16 (1.0f)) == 1.0f, "fp16 1.0");

@@ -29,7 +29,8 @@ rank_class (const float *probs, const int *labels, int n, int k, int c, int *n_p
     {
       if (labels[i] < 0)
         continue;  /* known only not to be some class: no place in a ROC curve */
-      r[m].score = probs[(gsize) i * k + c];
+      /* a diverged model's NaN ranks last, and must not stall the tie loops */
+      r[m].score = isfinite (probs[(gsize) i * k + c]) ? probs[(gsize) i * k + c] : -INFINITY;
       r[m].positive = labels[i] == c;
       *n_pos += r[m].positive;
       m++;
@@ -92,6 +93,7 @@ ss_classify_score (const float *probs, const int *labels, int n, int k, SsClassi
       right += best == labels[i];
     }
   s->accuracy = ratio (right, s->n);
+  const int n_all = n;  /* the arrays' length, for the AUC */
   n = s->n;
   int counted = 0;
   for (int c = 0; c < k; c++)
@@ -109,7 +111,7 @@ ss_classify_score (const float *probs, const int *labels, int n, int k, SsClassi
       s->ppv[c] = ratio (tp, tp + fp);
       s->npv[c] = ratio (tn, tn + fn);
       s->f1[c] = ratio (2 * tp, 2 * tp + fp + fn);
-      s->auc[c] = auc_of (probs, labels, n, k, c);
+      s->auc[c] = auc_of (probs, labels, n_all, k, c);
       if (tp + fn > 0)
         {
           counted++;

@@ -62,7 +62,7 @@ collect_items (const char *dir, GError **error)
       if (!g_file_get_contents (csv, &text, NULL, error))
         return NULL;
       g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-      for (int i = 1; lines[i] != NULL; i++)
+      for (int i = 1; lines[0] != NULL && lines[i] != NULL; i++)
         {
           g_strstrip (lines[i]);
           g_auto (GStrv) f = g_strsplit (lines[i], ",", 2);
@@ -88,7 +88,7 @@ collect_items (const char *dir, GError **error)
   while ((sub = g_dir_read_name (top)) != NULL)
     {
       g_autofree char *subdir = g_build_filename (dir, sub, NULL);
-      if (!g_file_test (subdir, G_FILE_TEST_IS_DIR))
+      if (sub[0] == '.' || !g_file_test (subdir, G_FILE_TEST_IS_DIR))
         continue;
       g_autoptr (GDir) d = g_dir_open (subdir, 0, NULL);
       if (d == NULL)
@@ -99,6 +99,12 @@ collect_items (const char *dir, GError **error)
         if (is_image_name (name))
           g_ptr_array_add (list, g_build_filename (subdir, name, NULL));
       g_ptr_array_sort (list, compare_strings);
+      if (list->len == 0)
+        {
+          fprintf (stderr, "note: %s has no images; it is not a class\n", subdir);
+          g_ptr_array_unref (list);
+          continue;
+        }
       g_hash_table_insert (items, g_strdup (sub), list);
     }
   return g_steal_pointer (&items);
@@ -159,6 +165,8 @@ ss_dataset_load (const char *dir, GHashTable *map, const char *const *classes, i
           const char *folder = folders->pdata[f];
           const char *mapped = map != NULL && g_hash_table_lookup (map, folder)
                                  ? g_hash_table_lookup (map, folder) : folder;
+          if (mapped[0] == '!')
+            continue;  /* partial labels name a class, they are not one */
           gboolean seen = FALSE;
           for (guint k = 0; k < names->len; k++)
             seen |= strcmp (names->pdata[k], mapped) == 0;
@@ -188,7 +196,7 @@ ss_dataset_load (const char *dir, GHashTable *map, const char *const *classes, i
       const char *folder = folders->pdata[f];
       const char *mapped = map != NULL ? g_hash_table_lookup (map, folder) : NULL;
       /* "!CLASS": only known not to be CLASS (label -1 - CLASS, see ss_trainer_step) */
-      if (mapped != NULL && mapped[0] == '!' && classes != NULL)
+      if (mapped != NULL && mapped[0] == '!')
         {
           int excluded = ss_label_map (mapped + 1, (const char *const *) ds->class_names,
                                        ds->n_classes);
@@ -255,6 +263,12 @@ ss_dataset_load (const char *dir, GHashTable *map, const char *const *classes, i
             partial++;
           ds->n++;
         }
+    }
+  if (ds->n == 0)
+    {
+      g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_DATA,
+                   "%s: none of its %d images could be read", dir, total);
+      return NULL;
     }
   GString *desc = g_string_new (dir);
   g_string_append_printf (desc, " (%d images:", ds->n);

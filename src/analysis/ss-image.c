@@ -60,11 +60,17 @@ ss_image_load (const char *path, gint64 max_pixels, GError **error)
                    "%s: not an image Smearscope can read (JPEG, PNG, TIFF or BMP)", path);
       return NULL;
     }
-  if (width <= 0 || height <= 0 || (gint64) width * height > max_pixels)
+  if (width <= 0 || height <= 0)
+    {
+      g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_UNREADABLE,
+                   "%s: the image says it is %d x %d pixels", path, width, height);
+      return NULL;
+    }
+  if ((gint64) width * height > max_pixels)
     {
       g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_TOO_LARGE,
-                   "%s: %d x %d pixels is over the limit of %" G_GINT64_FORMAT " pixels "
-                   "(raise it with --max-pixels)", path, width, height, max_pixels);
+                   "%s: %d x %d pixels is over the limit of %" G_GINT64_FORMAT " pixels",
+                   path, width, height, max_pixels);
       return NULL;
     }
   g_autoptr (GdkPixbuf) raw = gdk_pixbuf_new_from_file (path, &local);
@@ -114,6 +120,12 @@ ss_image_load (const char *path, gint64 max_pixels, GError **error)
 gboolean
 ss_image_save_png (const SsImage *image, const char *path, GError **error)
 {
+  if (image->width < 1 || image->height < 1)
+    {
+      g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_DATA,
+                   "%s: cannot write an empty image", path);
+      return FALSE;
+    }
   g_autoptr (GdkPixbuf) pixbuf =
     gdk_pixbuf_new_from_data (image->rgb, GDK_COLORSPACE_RGB, FALSE, 8, image->width,
                               image->height, image->width * 3, NULL, NULL);

@@ -146,6 +146,21 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
       model = ss_model_load (ckpt, &e);
       if (model == NULL)
         return engine_fail (error, &e);
+      const SsModelSpec *had = ss_model_spec (model);
+      gboolean same = had->arch == spec.arch && had->width == spec.width
+                      && had->in_h == spec.in_h && had->in_w == spec.in_w
+                      && had->n_classes == spec.n_classes;
+      for (int c = 0; same && c < spec.n_classes; c++)
+        same = strcmp (had->class_names[c], spec.class_names[c]) == 0;
+      if (!same)
+        {
+          g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_MODEL,
+                       "%s is a checkpoint of another run (%s width %d at %d px, %d classes); "
+                       "remove it or drop --resume", ckpt, ss_arch_name (had->arch), had->width,
+                       had->in_h, had->n_classes);
+          ss_model_free (model);
+          return FALSE;
+        }
       /* the checkpoint records how many epochs it holds */
       const char *done = strstr (ss_model_training_info (model), "\"epochs_done\": ");
       first_epoch = done != NULL ? atoi (done + strlen ("\"epochs_done\": ")) : 0;
@@ -165,14 +180,24 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
                        ss_arch_name (spec.arch), spec.width, spec.in_h);
           return FALSE;
         }
-      /* fine-tuning: keep every layer but the classifier head, which is new */
+      /* fine-tuning: keep every layer but the classifier head, which is new; the
+       * backbone learned on its own normalisation, so that is kept too */
+      memcpy (spec.mean, from->mean, sizeof spec.mean);
+      memcpy (spec.std, from->std, sizeof spec.std);
       SsModel *fresh = ss_model_new (&spec, config->seed, &e);
       if (fresh == NULL)
         {
           ss_model_free (model);
           return engine_fail (error, &e);
         }
-      ss_model_copy_backbone (fresh, model);
+      if (ss_model_copy_backbone (fresh, model) != SS_OK)
+        {
+          ss_model_free (fresh);
+          ss_model_free (model);
+          g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_MODEL,
+                       "%s has another graph than the model asked for", config->init_from);
+          return FALSE;
+        }
       ss_model_free (model);
       model = fresh;
     }
@@ -192,6 +217,18 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
     {
       ss_model_free (model);
       return engine_fail (error, &e);
+    }
+  if (first_epoch >= config->epochs)
+    {
+      /* the checkpoint already holds every epoch asked for: it is the model */
+      SsStatus st = ss_model_save (model, config->out, config->half ? SS_STORE_F16 : SS_STORE_F32, &e);
+      ss_trainer_free (trainer);
+      ss_model_free (model);
+      if (st != SS_OK)
+        return engine_fail (error, &e);
+      g_remove (ckpt);
+      g_remove (ckpt_opt);
+      return TRUE;
     }
   if (first_epoch > 0 && ss_trainer_load_state (trainer, ckpt_opt, &e) != SS_OK)
     {
@@ -238,6 +275,8 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
               break;
             }
           int nb = MIN (config->batch, train->n - b * config->batch);
+          if (nb < 2 && b > 0)
+            break;  /* batch norm needs two images for its statistics (PyTorch refuses one) */
           for (int i = 0; i < nb; i++)
             {
               int idx = order[b * config->batch + i];
@@ -246,6 +285,14 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
             }
           int correct = 0;
           float loss = ss_trainer_step (trainer, x, labels, nb, &correct);
+          if (!isfinite (loss))
+            {
+              g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_MODEL,
+                           "training diverged (loss %g) in epoch %d; the model of the last "
+                           "complete epoch is kept; try a lower --lr", loss, epoch + 1);
+              ok = FALSE;
+              break;
+            }
           loss_sum += loss * nb;
           right += correct;
           seen += nb;

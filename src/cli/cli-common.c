@@ -41,7 +41,7 @@ ss_cli_parse (GOptionContext *context, int *argc, char ***argv)
     }
   if (opt_threads < 0 || opt_threads > 64)
     {
-      ss_cli_error ("--threads must be between 1 and 64");
+      ss_cli_error ("--threads must be between 1 and 64 (0 or absent: all cores)");
       return FALSE;
     }
   if (opt_threads > 0)

@@ -90,6 +90,12 @@ voc_crops (const char *voc, const char *split, const char *out, double margin, i
       g_strstrip (*id);
       if (**id == '\0')
         continue;
+      if (strchr (*id, '/') != NULL || strstr (*id, "..") != NULL)
+        {
+          ss_cli_error ("%s: id '%s' is not a plain file name", split_path, *id);
+          failures++;
+          continue;
+        }
       g_autofree char *xml_name = g_strconcat (*id, ".xml", NULL);
       g_autofree char *jpg_name = g_strconcat (*id, ".jpg", NULL);
       g_autofree char *xml = g_build_filename (voc, "annotations", xml_name, NULL);
@@ -111,7 +117,9 @@ voc_crops (const char *voc, const char *split, const char *out, double margin, i
           const SsVocObject *o = &g_array_index (ann->objects, SsVocObject, i);
           if (o->box.width <= 0 || o->box.height <= 0)
             continue;
+          /* an object name becomes a folder name: keep it to letters, digits, - and _ */
           g_autofree char *cls = g_ascii_strdown (o->name, -1);
+          g_strcanon (cls, "abcdefghijklmnopqrstuvwxyz0123456789-_", '_');
           g_autofree char *dir = g_build_filename (out, cls, NULL);
           g_mkdir_with_parents (dir, 0755);
           double side = MAX (o->box.width, o->box.height) * (1 + 2 * margin);
@@ -167,6 +175,11 @@ ss_cli_cells (int argc, char **argv)
   g_option_context_add_main_entries (context, entries, NULL);
   if (!ss_cli_parse (context, &argc, &argv))
     return 2;
+  if (margin < 0 || margin > 2 || size < 0 || size > 4096 || max_cells < 1 || background < 0)
+    {
+      ss_cli_error ("--margin must be 0..2, --size 0..4096, --max-cells >= 1, --background >= 0");
+      return 2;
+    }
   if ((data == NULL && voc == NULL) || out == NULL || (voc != NULL && split == NULL))
     {
       ss_cli_error ("cells needs --data DIR (or --voc DIR --split FILE) and --out DIR");
@@ -259,5 +272,10 @@ ss_cli_cells (int argc, char **argv)
     }
   printf ("%d fields, %d crops, %d fields with no cell found, %d unreadable\n", fields, crops,
           empty, failures);
+  if (fields == 0)
+    {
+      ss_cli_error ("%s holds no class folders with images (DIR/CLASS/IMAGE)", data);
+      return 1;
+    }
   return failures > 0 ? 1 : 0;
 }

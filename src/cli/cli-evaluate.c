@@ -195,7 +195,8 @@ evaluate_classify (int argc, char **argv)
     {
       g_autofree char *roc = g_build_filename (plots, "roc.png", NULL);
       g_autofree char *conf = g_build_filename (plots, "confusion.png", NULL);
-      g_autofree char *title = g_strdup_printf ("%s on %s", g_path_get_basename (model_path), data);
+      g_autofree char *model_base = g_path_get_basename (model_path);
+      g_autofree char *title = g_strdup_printf ("%s on %s", model_base, data);
       g_mkdir_with_parents (plots, 0755);
       if (!ss_plot_roc (probs, ds->labels, ds->n, k, names, title, roc, &error)
           || !ss_plot_confusion (&s, names, title, conf, &error))

@@ -99,9 +99,24 @@ ss_cli_train (int argc, char **argv)
       ss_cli_error ("unknown --arch '%s' (mscnn, resnet18, resnet50)", arch);
       return 2;
     }
-  if (epochs < 1 || batch < 1 || batch > 1024 || lr <= 0 || input < 16 || input > 1024)
+  if (epochs < 1 || epochs > 10000)
     {
-      ss_cli_error ("--epochs, --batch, --lr and --input must be positive and sensible");
+      ss_cli_error ("--epochs must be 1..10000, not %d", epochs);
+      return 2;
+    }
+  if (batch < 2 || batch > 1024)
+    {
+      ss_cli_error ("--batch must be 2..1024, not %d", batch);
+      return 2;
+    }
+  if (!(lr > 0 && lr < 10))
+    {
+      ss_cli_error ("--lr must be above 0 and below 10, not %g", lr);
+      return 2;
+    }
+  if (input < 16 || input > 1024)
+    {
+      ss_cli_error ("--input must be 16..1024 pixels, not %d", input);
       return 2;
     }
   config.width = width > 0 ? width : (config.arch == SS_ARCH_MSCNN ? 32 : 64);

@@ -110,10 +110,15 @@ int  ss_graph_maxpool (SsModel *m, int in);
 int  ss_graph_gap (SsModel *m, int in);
 int  ss_graph_concat (SsModel *m, const int *ins, int n_ins);
 int  ss_graph_dense (SsModel *m, int in, int out);
-/* Lay out the parameter and buffer blobs once the graph is complete. */
+/* Lay out the parameter and buffer blobs once the graph is complete (no allocation:
+ * n_params and n_buffers are then known), then allocate them. */
 SsStatus ss_graph_finish (SsModel *m, SsError *error);
+SsStatus ss_graph_allocate (SsModel *m, SsError *error);
 void ss_graph_init_params (SsModel *m, uint64_t seed);
 
+/* How many parameters and buffers spec's graph has, without allocating them. */
+SsStatus ss_model_count_params (const SsModelSpec *spec, size_t *n_params, size_t *n_buffers,
+                                SsError *error);
 SsStatus ss_build_mscnn (SsModel *m, SsError *error);
 SsStatus ss_build_resnet (SsModel *m, SsError *error);
 

@@ -215,6 +215,13 @@ ss_graph_finish (SsModel *m, SsError *error)
                          m->spec.n_classes);
   m->n_params = p;
   m->n_buffers = b;
+  return SS_OK;
+}
+
+SsStatus
+ss_graph_allocate (SsModel *m, SsError *error)
+{
+  const size_t p = m->n_params, b = m->n_buffers;
   m->params = ss_aligned_alloc (sizeof (float) * (p > 0 ? p : 1));
   m->buffers = ss_aligned_alloc (sizeof (float) * (b > 0 ? b : 1));
   if (m->params == NULL || m->buffers == NULL)

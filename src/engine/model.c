@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define SS_PREDICT_CHUNK 32  /* images per forward pass in ss_model_predict */
 
@@ -57,8 +58,9 @@ check_spec (const SsModelSpec *spec, SsError *error)
   return SS_OK;
 }
 
-SsModel *
-ss_model_new (const SsModelSpec *spec, uint64_t seed, SsError *error)
+/* The graph of spec with its blobs laid out but not allocated. */
+static SsModel *
+model_layout (const SsModelSpec *spec, SsError *error)
 {
   if (check_spec (spec, error) != SS_OK)
     return NULL;
@@ -78,8 +80,35 @@ ss_model_new (const SsModelSpec *spec, uint64_t seed, SsError *error)
       ss_model_free (m);
       return NULL;
     }
+  return m;
+}
+
+SsModel *
+ss_model_new (const SsModelSpec *spec, uint64_t seed, SsError *error)
+{
+  SsModel *m = model_layout (spec, error);
+  if (m == NULL)
+    return NULL;
+  if (ss_graph_allocate (m, error) != SS_OK)
+    {
+      ss_model_free (m);
+      return NULL;
+    }
   ss_graph_init_params (m, seed);
   return m;
+}
+
+SsStatus
+ss_model_count_params (const SsModelSpec *spec, size_t *n_params, size_t *n_buffers,
+                       SsError *error)
+{
+  SsModel *m = model_layout (spec, error);
+  if (m == NULL)
+    return error != NULL ? error->status : SS_ERR_ARG;
+  *n_params = m->n_params;
+  *n_buffers = m->n_buffers;
+  ss_model_free (m);
+  return SS_OK;
 }
 
 void
@@ -294,6 +323,10 @@ ss_trainer_step (SsTrainer *trainer, const float *x, const int *labels, int n, i
   const int k = m->spec.n_classes;
   if (n > trainer->max_batch)
     n = trainer->max_batch;
+  /* the thread count may have changed since the trainer was made: per-thread buffers
+   * follow it (nothing is allocated when it has not) */
+  if (ss_run_ensure (m, trainer->max_batch, true, NULL) != SS_OK)
+    return NAN;
   ss_run_forward (m, x, n, true);
   float loss = ss_softmax_cross_entropy (ss_run_output (m), labels, n, k, trainer->probs,
                                          trainer->dlogits, n_correct);
@@ -337,7 +370,8 @@ ss_trainer_save_state (const SsTrainer *trainer, const char *path, SsError *erro
   size_t n = trainer->model->n_params;
   int ok = fwrite ("SSO1", 1, 4, f) == 4 && fwrite (header, sizeof header, 1, f) == 1
            && fwrite (trainer->m, sizeof (float), n, f) == n
-           && fwrite (trainer->v, sizeof (float), n, f) == n;
+           && fwrite (trainer->v, sizeof (float), n, f) == n && fflush (f) == 0
+           && fsync (fileno (f)) == 0;
   ok = (fclose (f) == 0) && ok;
   if (!ok || rename (tmp, path) != 0)
     {
@@ -356,13 +390,23 @@ ss_trainer_load_state (SsTrainer *trainer, const char *path, SsError *error)
   char magic[4];
   uint64_t header[2];
   size_t n = trainer->model->n_params;
-  int ok = fread (magic, 1, 4, f) == 4 && memcmp (magic, "SSO1", 4) == 0
-           && fread (header, sizeof header, 1, f) == 1 && header[1] == n
-           && fread (trainer->m, sizeof (float), n, f) == n
-           && fread (trainer->v, sizeof (float), n, f) == n;
+  /* read into fresh buffers: a short file must leave the trainer as it was */
+  float *m = ss_aligned_alloc (sizeof (float) * n), *v = ss_aligned_alloc (sizeof (float) * n);
+  int ok = m != NULL && v != NULL && fread (magic, 1, 4, f) == 4
+           && memcmp (magic, "SSO1", 4) == 0 && fread (header, sizeof header, 1, f) == 1
+           && header[1] == n && fread (m, sizeof (float), n, f) == n
+           && fread (v, sizeof (float), n, f) == n;
   fclose (f);
   if (!ok)
-    return ss_error_set (error, SS_ERR_FORMAT, "%s is not optimiser state for this model", path);
+    {
+      ss_aligned_free (m);
+      ss_aligned_free (v);
+      return ss_error_set (error, SS_ERR_FORMAT, "%s is not optimiser state for this model", path);
+    }
+  ss_aligned_free (trainer->m);
+  ss_aligned_free (trainer->v);
+  trainer->m = m;
+  trainer->v = v;
   trainer->step = (long) header[0];
   return SS_OK;
 }

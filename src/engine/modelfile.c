@@ -18,6 +18,8 @@
 #include "engine-private.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,22 +30,26 @@
 #define SS_MODEL_MAX_BYTES (1ull << 30)  /* refuse to read more than 1 GiB */
 #define SS_MODEL_MAX_INFO  (1u << 20)
 
+static uint32_t crc_table[256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+static void
+crc_table_init (void)
+{
+  for (uint32_t i = 0; i < 256; i++)
+    {
+      uint32_t c = i;
+      for (int k = 0; k < 8; k++)
+        c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
+      crc_table[i] = c;
+    }
+}
+
 uint32_t
 ss_crc32 (uint32_t crc, const void *data, size_t n)
 {
-  static uint32_t table[256];
-  static int ready;
-  if (!ready)
-    {
-      for (uint32_t i = 0; i < 256; i++)
-        {
-          uint32_t c = i;
-          for (int k = 0; k < 8; k++)
-            c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
-          table[i] = c;
-        }
-      ready = 1;
-    }
+  const uint32_t *table = crc_table;
+  pthread_once (&crc_once, crc_table_init);
   const uint8_t *p = data;
   crc = ~crc;
   for (size_t i = 0; i < n; i++)
@@ -189,8 +195,11 @@ ss_model_save (const SsModel *model, const char *path, SsStorage storage, SsErro
       return ss_error_set (error, SS_ERR_NOMEM, "out of memory writing %s", path);
     }
   sprintf (tmp, "%s.tmp", path);
+  errno = 0;
   FILE *f = fopen (tmp, "wb");
-  int ok = f != NULL && fwrite (buf, 1, total, f) == total;
+  /* on disk before the rename, so a crash never leaves an empty model in its place */
+  int ok = f != NULL && fwrite (buf, 1, total, f) == total && fflush (f) == 0
+           && fsync (fileno (f)) == 0;
   int saved_errno = errno;
   if (f != NULL && fclose (f) != 0)
     ok = 0;
@@ -298,17 +307,21 @@ ss_model_load_from_memory (const void *bytes, size_t n, SsError *error)
         }
       memcpy (spec.class_names[c], p, SS_NAME_LEN);
     }
-  SsModel *m = ss_model_new (&spec, 0, error);
-  if (m == NULL)
+  /* the architecture's own count first: a crafted header must not make us allocate
+   * gigabytes before it is found out */
+  size_t want_params, want_buffers;
+  if (ss_model_count_params (&spec, &want_params, &want_buffers, error) != SS_OK)
     return NULL;  /* the message names the bad field */
-  if (m->n_params != n_params || m->n_buffers != n_buffers)
+  if (want_params != n_params || want_buffers != n_buffers)
     {
       ss_error_set (error, SS_ERR_FORMAT, "model holds %llu parameters, its architecture (%s "
                     "width %d) has %zu", (unsigned long long) n_params, ss_arch_name (spec.arch),
-                    spec.width, m->n_params);
-      ss_model_free (m);
+                    spec.width, want_params);
       return NULL;
     }
+  SsModel *m = ss_model_new (&spec, 0, error);
+  if (m == NULL)
+    return NULL;
   char *info = malloc (info_len + 1);
   if (info == NULL)
     {

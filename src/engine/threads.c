@@ -27,6 +27,10 @@ typedef struct {
   bool            quit;
 } SsPool;
 
+/* One job at a time: a second caller (a worker thread of the application analysing
+ * while another classifies) waits for the first job to finish. */
+static pthread_mutex_t dispatch_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static SsPool pool = {
   .lock = PTHREAD_MUTEX_INITIALIZER,
   .work_ready = PTHREAD_COND_INITIALIZER,
@@ -122,22 +126,38 @@ ss_engine_set_threads (int n_threads)
     n_threads = default_threads ();
   if (n_threads > SS_MAX_THREADS)
     n_threads = SS_MAX_THREADS;
+  pthread_mutex_lock (&dispatch_lock);
   pthread_mutex_lock (&pool.lock);
   pool.n_threads = n_threads;
   pthread_mutex_unlock (&pool.lock);
+  pthread_mutex_unlock (&dispatch_lock);
 }
 
 int
 ss_engine_get_threads (void)
 {
   pthread_once (&pool_once, pool_init);
-  return pool.n_threads;
+  pthread_mutex_lock (&pool.lock);
+  int n = pool.n_threads;
+  pthread_mutex_unlock (&pool.lock);
+  return n;
 }
+
+static void
+dispatch_locked (int n_items, SsParallelFn fn, void *ctx, bool each_thread);
 
 static void
 dispatch (int n_items, SsParallelFn fn, void *ctx, bool each_thread)
 {
   pthread_once (&pool_once, pool_init);
+  pthread_mutex_lock (&dispatch_lock);
+  dispatch_locked (n_items, fn, ctx, each_thread);
+  pthread_mutex_unlock (&dispatch_lock);
+}
+
+static void
+dispatch_locked (int n_items, SsParallelFn fn, void *ctx, bool each_thread)
+{
   pthread_mutex_lock (&pool.lock);
   int n_threads = pool.n_threads;
   if (n_threads > 1)

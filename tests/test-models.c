@@ -1,0 +1,66 @@
+/* The shipped models still do their job: each is loaded from data/models/, its classes
+ * checked, and (when ../shared/datasets is there) its accuracy on a validation folder
+ * must not fall below a floor set a little under the figure measured when it was
+ * trained (docs/models.md). Usage: test-models MODEL DATA_DIR FLOOR [MAP] */
+#include "ss-dataset.h"
+#include "ss-training.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+int
+main (int argc, char **argv)
+{
+  if (argc < 4)
+    {
+      fprintf (stderr, "usage: test-models MODEL DATA_DIR FLOOR [MAP]\n");
+      return 2;
+    }
+  const char *model_path = argv[1], *data = argv[2];
+  double floor = atof (argv[3]);
+  SsError e;
+  SsModel *model = ss_model_load (model_path, &e);
+  if (model == NULL)
+    {
+      if (!g_file_test (model_path, G_FILE_TEST_EXISTS))
+        {
+          printf ("SKIP: %s is not shipped yet\n", model_path);
+          return 77;
+        }
+      fprintf (stderr, "FAIL: %s\n", e.message);
+      return 1;
+    }
+  if (!g_file_test (data, G_FILE_TEST_IS_DIR))
+    {
+      printf ("SKIP: %s is absent\n", data);
+      ss_model_free (model);
+      return 77;
+    }
+  const SsModelSpec *spec = ss_model_spec (model);
+  const char *names[SS_MAX_CLASSES];
+  for (int c = 0; c < spec->n_classes; c++)
+    names[c] = spec->class_names[c];
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GHashTable) map = ss_label_map_parse (argc > 4 ? argv[4] : NULL, &error);
+  g_autoptr (SsDataset) ds = ss_dataset_load (data, map, names, spec->n_classes, spec->in_w,
+                                              spec->in_h, &error);
+  if (ds == NULL)
+    {
+      fprintf (stderr, "FAIL: %s\n", error->message);
+      return 1;
+    }
+  g_autofree float *probs = ss_predict_dataset (model, ds, &error);
+  int right = 0;
+  for (int i = 0; i < ds->n; i++)
+    {
+      int best = 0;
+      for (int c = 1; c < spec->n_classes; c++)
+        if (probs[i * spec->n_classes + c] > probs[i * spec->n_classes + best])
+          best = c;
+      right += best == ds->labels[i];
+    }
+  double accuracy = (double) right / ds->n;
+  printf ("%s on %s: accuracy %.4f (floor %.4f)\n", model_path, ds->description, accuracy, floor);
+  ss_model_free (model);
+  return accuracy >= floor ? 0 : 1;
+}
