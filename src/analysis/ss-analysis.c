@@ -45,7 +45,7 @@ ss_analysis_classify (SsClassifier *classifier, const SsImage *image, GPtrArray 
   g_autofree SsBox *boxes = g_new (SsBox, n);
   g_autofree float *probs = g_new (float, (gsize) n * n_classes);
   for (int i = 0; i < n; i++)
-    boxes[i] = ((SsCell *) cells->pdata[i])->box;
+    boxes[i] = ss_box_square (&((SsCell *) cells->pdata[i])->box);
   if (!ss_classifier_run_boxes (classifier, image, boxes, n, margin, probs, error))
     return FALSE;
   for (int i = 0; i < n; i++)
@@ -132,8 +132,13 @@ ss_analysis_run (const SsImage *image, const SsAnalysisSettings *settings,
   for (guint i = 0; i < kept->len; i++)
     {
       SsCell *cell = kept->pdata[i];
-      g_ptr_array_add (cell->confidence >= settings->min_confidence ? result->cells
-                                                                     : result->set_aside, cell);
+      /* the minimum confidence asks "is this a white cell?" (or, for not_a_cell, "is it
+       * surely not?"): a white cell of uncertain type is still counted, and shown to the
+       * reviewer least certain first */
+      float sure = ss_class_is_counted (cell->current_class) ? ss_cell_detection_score (cell)
+                                                             : cell->confidence;
+      g_ptr_array_add (sure >= settings->min_confidence ? result->cells : result->set_aside,
+                       cell);
     }
   t->select_ms = now_ms () - mark;
 

@@ -68,6 +68,22 @@ ss_rle_area (const SsRle *rle)
   return area;
 }
 
+float
+ss_cell_detection_score (const SsCell *cell)
+{
+  float sum = 0.0f;
+  for (int c = 0; c < SS_N_CLASSES; c++)
+    sum += cell->probabilities[c];
+  return sum > 0.0f ? 1.0f - cell->probabilities[SS_CLASS_NOT_A_CELL] : cell->confidence;
+}
+
+SsBox
+ss_box_square (const SsBox *b)
+{
+  int side = MAX (b->width, b->height);
+  return (SsBox) { b->x + b->width / 2 - side / 2, b->y + b->height / 2 - side / 2, side, side };
+}
+
 SsCell *
 ss_cell_new (void)
 {

@@ -50,6 +50,14 @@ void     ss_rle_encode (SsRle *rle, const guint8 *mask, int width, int height);
 void     ss_rle_decode (const SsRle *rle, guint8 *mask);
 gsize    ss_rle_area (const SsRle *rle);
 
+/* How sure the analysis is that this is a white cell at all: 1 - P(not_a_cell) once a
+ * classifier has scored it, else the stain detector's own score. The class confidence
+ * (how sure of the type) is cell->confidence. */
+float    ss_cell_detection_score (const SsCell *cell);
+/* The square around a box's centre with the box's longer side: crops keep a cell's
+ * shape, as the classifiers were trained on them. */
+SsBox    ss_box_square (const SsBox *box);
+
 SsCell  *ss_cell_new (void);
 SsCell  *ss_cell_copy (const SsCell *cell);
 void     ss_cell_free (SsCell *cell);

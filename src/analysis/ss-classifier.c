@@ -142,11 +142,7 @@ ss_classifier_run_field (SsClassifier *c, const SsImage *image,
   /* squares around the boxes, as the cell sets were cropped (cli "cells") */
   g_autofree SsBox *boxes = g_new (SsBox, n);
   for (int i = 0; i < n; i++)
-    {
-      const SsBox *b = &((const SsCell *) cells->pdata[i])->box;
-      int side = MAX (b->width, b->height);
-      boxes[i] = (SsBox) { b->x + b->width / 2 - side / 2, b->y + b->height / 2 - side / 2, side, side };
-    }
+    boxes[i] = ss_box_square (&((const SsCell *) cells->pdata[i])->box);
   g_autofree float *each = g_new (float, (gsize) n * k);
   if (!ss_classifier_run_boxes (c, image, boxes, n, margin, each, error))
     return FALSE;

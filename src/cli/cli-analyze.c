@@ -566,8 +566,8 @@ ss_cli_evaluate_detect (int argc, char **argv)
       total_ms += result->timings.total_ms;
       g_autofree SsBox *truth = NULL;
       int n_truth = ss_voc_boxes (voc, label != NULL ? label : "WBC", &truth);
-      /* every cell that survived NMS is ranked for the AP; only the counted ones
-       * (confidence >= min_confidence, a white-cell class) for the rest */
+      /* every cell that survived NMS is ranked for the AP by how sure it is a white
+       * cell; only the counted ones (a white-cell class, sure enough) for the rest */
       int n = 0, n_all = (int) (result->cells->len + result->set_aside->len);
       g_autofree SsBox *boxes = g_new (SsBox, MAX (n_all, 1));
       g_autofree float *confidence = g_new (float, MAX (n_all, 1));
@@ -579,7 +579,7 @@ ss_cli_evaluate_detect (int argc, char **argv)
             if (!ss_class_is_counted (cell->current_class))
               continue;
             boxes[n] = cell->box;
-            confidence[n] = cell->confidence;
+            confidence[n] = ss_cell_detection_score (cell);
             n++;
           }
       ss_detection_eval_add (eval, truth, n_truth, boxes, confidence, n, settings.min_confidence);
