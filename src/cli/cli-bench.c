@@ -346,10 +346,14 @@ ss_cli_bench (int argc, char **argv)
   json_builder_add_string_value (b, openblas_get_config ());
   json_builder_set_member_name (b, "env");
   json_builder_begin_object (b);
+  /* the environment as the user gave it: a coretype Smearscope chose itself (blas.c) is
+   * reported apart */
+  const gboolean chose = g_strcmp0 (ss_engine_blas_selected_by (), "smearscope") == 0;
   g_auto (GStrv) environment = g_get_environ ();
   for (char **p = environment; p != NULL && *p != NULL; p++)
-    if (g_str_has_prefix (*p, "OPENBLAS_") || g_str_has_prefix (*p, "GOTO_")
-        || g_str_has_prefix (*p, "OMP_NUM_THREADS") || g_str_has_prefix (*p, "SMEARSCOPE_"))
+    if ((g_str_has_prefix (*p, "OPENBLAS_") || g_str_has_prefix (*p, "GOTO_")
+         || g_str_has_prefix (*p, "OMP_NUM_THREADS") || g_str_has_prefix (*p, "SMEARSCOPE_"))
+        && !(chose && g_str_has_prefix (*p, "OPENBLAS_CORETYPE=")))
       {
         char *eq = strchr (*p, '=');
         *eq = '\0';
