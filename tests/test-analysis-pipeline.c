@@ -10,6 +10,7 @@
 
 #include <glib/gstdio.h>
 #include <math.h>
+#include <gdk-pixbuf/gdk-pixbuf.h>
 #include <string.h>
 
 /* A field of plasma with a few pink red cells, and white cells drawn as a lavender
@@ -216,10 +217,21 @@ test_bad_files (void)
   g_assert_true (g_file_set_contents (truncated, bytes, length / 3, NULL));
   g_assert_true (g_file_set_contents (empty, "", 0, NULL));
   g_assert_true (g_file_set_contents (text, "not a picture", -1, NULL));
+  /* a JPEG cut short: GdkPixbuf would decode it, greying the rest */
+  g_autofree char *cut_jpeg = g_build_filename (dir, "cut.jpg", NULL);
+  {
+    g_autoptr (GdkPixbuf) pixbuf =
+      gdk_pixbuf_new_from_data (image->rgb, GDK_COLORSPACE_RGB, FALSE, 8, image->width,
+                                image->height, image->width * 3, NULL, NULL);
+    g_autofree char *jpeg = NULL;
+    gsize jpeg_length = 0;
+    g_assert_true (gdk_pixbuf_save_to_buffer (pixbuf, &jpeg, &jpeg_length, "jpeg", NULL, NULL));
+    g_assert_true (g_file_set_contents (cut_jpeg, jpeg, jpeg_length / 2, NULL));
+  }
 
   SsAnalysisSettings settings;
   ss_analysis_settings_init (&settings);
-  const char *bad[] = { empty, text, truncated, "/nonexistent/field.png" };
+  const char *bad[] = { empty, text, truncated, cut_jpeg, "/nonexistent/field.png" };
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_autoptr (GError) error = NULL;
@@ -233,7 +245,7 @@ test_bad_files (void)
   g_autoptr (SsAnalysisResult) huge = ss_analysis_run_file (good, &settings, NULL, &error);
   g_assert_null (huge);
   g_assert_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_TOO_LARGE);
-  for (const char *const *p = (const char *const[]) { empty, text, truncated, good, NULL }; *p; p++)
+  for (const char *const *p = (const char *const[]) { empty, text, truncated, cut_jpeg, good, NULL }; *p; p++)
     g_unlink (*p);
   g_rmdir (dir);
 }

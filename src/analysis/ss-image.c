@@ -6,6 +6,7 @@
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gstdio.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 G_DEFINE_QUARK (ss-analysis-error-quark, ss_analysis_error)
@@ -27,6 +28,32 @@ ss_image_free (SsImage *image)
     return;
   g_free (image->rgb);
   g_free (image);
+}
+
+/* GdkPixbuf decodes a cut-off JPEG without an error, greying the missing part: a JPEG
+ * must end with its end-of-image marker (FF D9), allowing some trailing padding. */
+static gboolean
+jpeg_truncated (const char *path)
+{
+  FILE *f = fopen (path, "rb");
+  if (f == NULL)
+    return FALSE;
+  guint8 head[2] = { 0 }, tail[4096];
+  gboolean truncated = FALSE;
+  if (fread (head, 1, 2, f) == 2 && head[0] == 0xff && head[1] == 0xd8)
+    {
+      long back = 0;
+      if (fseek (f, 0, SEEK_END) == 0)
+        back = MIN (ftell (f), (long) sizeof tail);
+      size_t got = 0;
+      if (back > 0 && fseek (f, -back, SEEK_END) == 0)
+        got = fread (tail, 1, (size_t) back, f);
+      truncated = TRUE;
+      for (size_t i = got; i >= 2 && truncated; i--)
+        truncated = !(tail[i - 2] == 0xff && tail[i - 1] == 0xd9);
+    }
+  fclose (f);
+  return truncated;
 }
 
 SsImage *
@@ -71,6 +98,12 @@ ss_image_load (const char *path, gint64 max_pixels, GError **error)
       g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_TOO_LARGE,
                    "%s: %d x %d pixels is over the limit of %" G_GINT64_FORMAT " pixels",
                    path, width, height, max_pixels);
+      return NULL;
+    }
+  if (jpeg_truncated (path))
+    {
+      g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_UNREADABLE,
+                   "%s: the JPEG file is truncated (no end-of-image marker)", path);
       return NULL;
     }
   g_autoptr (GdkPixbuf) raw = gdk_pixbuf_new_from_file (path, &local);
