@@ -53,10 +53,7 @@ main (int argc, char **argv)
   int right = 0;
   for (int i = 0; i < ds->n; i++)
     {
-      int best = 0;
-      for (int c = 1; c < spec->n_classes; c++)
-        if (probs[i * spec->n_classes + c] > probs[i * spec->n_classes + best])
-          best = c;
+      int best = ss_argmax (probs + (gsize) i * spec->n_classes, spec->n_classes);
       right += best == ds->labels[i];
     }
   double accuracy = (double) right / ds->n;

@@ -59,10 +59,7 @@ ss_analysis_classify (SsClassifier *classifier, const SsImage *image, GPtrArray 
           cell->probabilities[cls == SS_CLASS_NONE ? SS_CLASS_OTHER : cls] +=
             probs[(gsize) i * n_classes + k];
         }
-      int best = 0;
-      for (int c = 1; c < SS_N_CLASSES; c++)
-        if (cell->probabilities[c] > cell->probabilities[best])
-          best = c;
+      int best = ss_argmax (cell->probabilities, SS_N_CLASSES);
       cell->predicted_class = cell->current_class = best;
       cell->confidence = cell->probabilities[best];
     }

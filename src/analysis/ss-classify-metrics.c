@@ -85,10 +85,7 @@ ss_classify_score (const float *probs, const int *labels, int n, int k, SsClassi
       if (labels[i] < 0)
         continue;  /* partial labels are for training only */
       s->n++;
-      int best = 0;
-      for (int c = 1; c < k; c++)
-        if (probs[(gsize) i * k + c] > probs[(gsize) i * k + best])
-          best = c;
+      int best = ss_argmax (probs + (gsize) i * k, k);
       s->confusion[labels[i]][best]++;
       right += best == labels[i];
     }

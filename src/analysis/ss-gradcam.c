@@ -37,10 +37,7 @@ ss_gradcam_picture (SsClassifier *classifier, const SsImage *image, const SsBox 
       float probs[SS_MAX_CLASSES];
       if (ss_model_predict (model, input, 1, probs, &e) != SS_OK)
         goto engine_error;
-      cls = 0;
-      for (int c = 1; c < spec->n_classes; c++)
-        if (probs[c] > probs[cls])
-          cls = c;
+      cls = ss_argmax (probs, spec->n_classes);
     }
   float *map = NULL;
   int mh, mw;

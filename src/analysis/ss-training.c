@@ -62,10 +62,7 @@ accuracy_of (SsModel *model, const SsDataset *data)
   int counted = 0;
   for (int i = 0; i < data->n; i++)
     {
-      int best = 0;
-      for (int c = 1; c < k; c++)
-        if (probs[i * k + c] > probs[i * k + best])
-          best = c;
+      int best = ss_argmax (probs + (gsize) i * k, k);
       if (data->labels[i] >= 0)
         {
           right += best == data->labels[i];

@@ -59,10 +59,7 @@ ss_cli_classify (int argc, char **argv)
           failures++;
           continue;
         }
-      int best = 0;
-      for (int c = 1; c < k; c++)
-        if (probs[c] > probs[best])
-          best = c;
+      int best = ss_argmax (probs, k);
       if (json)
         {
           json_builder_begin_object (b);
@@ -150,10 +147,9 @@ ss_cli_explain (int argc, char **argv)
       ss_cli_error ("%s", error->message);
       return 1;
     }
-  int best = 0;
-  for (int c = 1; c < spec->n_classes; c++)
-    if (probs[c] > probs[best])
-      best = c;
+  int best = ss_argmax (probs, spec->n_classes);
+  if (cls < 0)
+    cls = best;  /* the model's own call: no second forward pass to find it */
   /* shown at least as large as the image itself */
   int scale = MAX (1, MAX ((image->width + spec->in_w - 1) / spec->in_w,
                            (image->height + spec->in_h - 1) / spec->in_h));

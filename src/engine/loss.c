@@ -40,10 +40,7 @@ ss_softmax_cross_entropy (const float *logits, const int *labels, int n, int k, 
   for (int b = 0; b < n; b++)
     {
       const float *p = probs + (size_t) b * k;
-      int best = 0;
-      for (int j = 1; j < k; j++)
-        if (p[j] > p[best])
-          best = j;
+      int best = ss_argmax (p, k);
       if (labels[b] < 0)
         {
           const int e = -1 - labels[b];

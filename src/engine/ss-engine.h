@@ -30,6 +30,10 @@ SsStatus    ss_error_set (SsError *error, SsStatus status, const char *format, .
   __attribute__ ((format (printf, 3, 4)));
 const char *ss_status_name (SsStatus status);
 
+/* Index of the largest of v[0, n); the first on ties (a model's call from its
+ * probabilities). */
+int ss_argmax (const float *v, int n);
+
 /* ---- threads ---------------------------------------------------------------------- */
 
 /* Number of worker threads the engine uses (default: online cores, at most 64).

@@ -37,6 +37,16 @@ ss_status_name (SsStatus status)
   return "unknown status";
 }
 
+int
+ss_argmax (const float *v, int n)
+{
+  int best = 0;
+  for (int i = 1; i < n; i++)
+    if (v[i] > v[best])
+      best = i;
+  return best;
+}
+
 void *
 ss_aligned_alloc (size_t bytes)
 {
