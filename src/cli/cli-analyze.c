@@ -294,6 +294,7 @@ ss_cli_analyze (int argc, char **argv)
     return 1;
   g_autoptr (SsStore) store = NULL;
   g_autofree char *model_sha256 = NULL;
+  char model_format[5] = "none";
   if (accession != NULL)
     {
       g_autoptr (GError) error = NULL;
@@ -309,6 +310,14 @@ ss_cli_analyze (int argc, char **argv)
         {
           ss_cli_error ("%s", error->message);
           return 1;
+        }
+      /* the file format the model was read from: SSM1 (one network) or SSE1 (ensemble) */
+      FILE *f = model_path != NULL ? fopen (model_path, "rb") : NULL;
+      if (f != NULL)
+        {
+          if (fread (model_format, 1, 4, f) != 4)
+            memcpy (model_format, "????", 4);
+          fclose (f);
         }
     }
   if (gradcam_dir != NULL && classifier == NULL)
@@ -358,7 +367,7 @@ ss_cli_analyze (int argc, char **argv)
           SsImageInfo info = {
             .path = argv[i], .sha256 = sha256, .width = result->width, .height = result->height,
             .model_name = model_name != NULL ? model_name : "none (stain proposals only)",
-            .model_version = "SSM1", .model_checksum = model_sha256,
+            .model_version = model_format, .model_checksum = model_sha256,
           };
           if (sha256 == NULL || ss_store_add_image (store, accession, &info, result->cells, &error) == 0)
             {

@@ -164,3 +164,106 @@ ss_cli_explain (int argc, char **argv)
           spec->class_names[cls], prob, spec->class_names[best], probs[best], out);
   return 0;
 }
+
+/* smearscope-cli ensemble: several trained networks (and/or test-time views) in one
+ * model file, whose probabilities are the mean of theirs. */
+int
+ss_cli_ensemble (int argc, char **argv)
+{
+  g_autofree char *out = NULL;
+  int views = 1;
+  gboolean half = FALSE;
+  const GOptionEntry entries[] = {
+    { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Model file to write", "MODEL" },
+    { "views", 0, 0, G_OPTION_ARG_INT, &views, "Test-time views: 1, 2 (mirror), 4 (quarter turns) or 8 (both)", "N" },
+    { "half", 0, 0, G_OPTION_ARG_NONE, &half, "Store weights as float16", NULL },
+    { NULL }
+  };
+  g_autofree char *command = g_strjoinv (" ", argv);
+  g_autoptr (GOptionContext) context =
+    g_option_context_new ("MODEL... - one model file that averages several models");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!ss_cli_parse (context, &argc, &argv))
+    return 2;
+  const int n = argc - 1;
+  if (out == NULL || n < 1 || n > SS_MAX_MEMBERS)
+    {
+      ss_cli_error ("ensemble needs --out MODEL and 1 to %d models", SS_MAX_MEMBERS);
+      return 2;
+    }
+  SsModel *members[SS_MAX_MEMBERS] = { NULL };
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "command");
+  json_builder_add_string_value (b, command);
+  json_builder_set_member_name (b, "views");
+  json_builder_add_int_value (b, views);
+  json_builder_set_member_name (b, "members");
+  json_builder_begin_array (b);
+  int status = 0;
+  for (int i = 0; i < n && status == 0; i++)
+    {
+      g_autofree char *path = ss_cli_find_model (argv[i + 1]);
+      SsError e;
+      members[i] = ss_model_load (path, &e);
+      if (members[i] == NULL)
+        {
+          ss_cli_error ("%s", e.message);
+          status = 1;
+          break;
+        }
+      if (ss_model_n_members (members[i]) > 0)
+        {
+          ss_cli_error ("%s is already an ensemble: list its members' files instead", path);
+          status = 1;
+          break;
+        }
+      const SsModelSpec *sp = ss_model_spec (members[i]);
+      g_autofree char *base = g_path_get_basename (path);
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "file");
+      json_builder_add_string_value (b, base);
+      json_builder_set_member_name (b, "arch");
+      json_builder_add_string_value (b, ss_arch_name (sp->arch));
+      json_builder_set_member_name (b, "width");
+      json_builder_add_int_value (b, sp->width);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  SsModel *model = NULL;
+  SsError e;
+  if (status == 0)
+    {
+      model = n == 1 ? members[0] : ss_ensemble_new (members, n, &e);
+      if (model == NULL || ss_model_set_views (model, views, &e) != SS_OK)
+        {
+          ss_cli_error ("%s", e.message);
+          status = 1;
+        }
+    }
+  if (model == NULL)
+    for (int i = 0; i < n; i++)
+      ss_model_free (members[i]);
+  if (status != 0)
+    {
+      ss_model_free (model);
+      return status;
+    }
+  if (n > 1)
+    {
+      g_autoptr (JsonNode) root = json_builder_get_root (b);
+      g_autofree char *info = json_to_string (root, FALSE);
+      ss_model_set_training_info (model, info);
+    }
+  if (ss_model_save (model, out, half ? SS_STORE_F16 : SS_STORE_F32, &e) != SS_OK)
+    {
+      ss_cli_error ("%s", e.message);
+      ss_model_free (model);
+      return 1;
+    }
+  fprintf (stderr, "wrote %s: %d member%s, %d view%s\n", out, n, n == 1 ? "" : "s", views,
+           views == 1 ? "" : "s");
+  ss_model_free (model);
+  return 0;
+}

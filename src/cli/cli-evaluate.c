@@ -29,7 +29,7 @@ evaluate_classify (int argc, char **argv)
   g_autofree char *task = NULL, *model_name = NULL, *data = NULL, *map_spec = NULL;
   g_autofree char *json_path = NULL, *plots = NULL;
   double cell_diameter = 0, margin = 0.15;
-  int field_cells = 0;
+  int field_cells = 0, views = 0;
   const GOptionEntry entries[] = {
     { "task", 0, 0, G_OPTION_ARG_STRING, &task, "classify, detect or segment", "TASK" },
     { "model", 0, 0, G_OPTION_ARG_FILENAME, &model_name, "Model file or default model name", "MODEL" },
@@ -40,6 +40,7 @@ evaluate_classify (int argc, char **argv)
     { "field-cells", 0, 0, G_OPTION_ARG_INT, &field_cells, "Images are fields: classify their N most certain white cells and average", "N" },
     { "cell-diameter", 0, 0, G_OPTION_ARG_DOUBLE, &cell_diameter, "With --field-cells: typical white cell across, pixels", "PX" },
     { "margin", 0, 0, G_OPTION_ARG_DOUBLE, &margin, "With --field-cells: crop margin per side (0.15)", "X" },
+    { "views", 0, 0, G_OPTION_ARG_INT, &views, "Test-time views instead of the model's own: 1, 2, 4 or 8", "N" },
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("- measure a model or the analysis");
@@ -54,9 +55,10 @@ evaluate_classify (int argc, char **argv)
   g_autofree char *model_path = ss_cli_find_model (model_name);
   SsError e;
   SsModel *model = ss_model_load (model_path, &e);
-  if (model == NULL)
+  if (model == NULL || (views != 0 && ss_model_set_views (model, views, &e) != SS_OK))
     {
       ss_cli_error ("%s", e.message);
+      ss_model_free (model);
       return 1;
     }
   const SsModelSpec spec_copy = *ss_model_spec (model);
@@ -164,6 +166,26 @@ evaluate_classify (int argc, char **argv)
       json_builder_end_object (b);
     }
   json_builder_end_object (b);
+  /* the images the model got wrong, to look at */
+  json_builder_set_member_name (b, "wrong");
+  json_builder_begin_array (b);
+  for (int i = 0; i < ds->n; i++)
+    {
+      const float *p = probs + (gsize) i * k;
+      const int call = ss_argmax (p, k), truth = ds->labels[i];
+      if (truth < 0 || call == truth)
+        continue;
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "file");
+      json_builder_add_string_value (b, ds->paths[i]);
+      json_builder_set_member_name (b, "truth");
+      json_builder_add_string_value (b, names[truth]);
+      json_builder_set_member_name (b, "call");
+      json_builder_add_string_value (b, names[call]);
+      add_figure (b, "confidence", p[call]);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
   json_builder_end_object (b);
   g_autoptr (JsonNode) root = json_builder_get_root (b);
   g_autofree char *text = json_to_string (root, TRUE);

@@ -37,6 +37,7 @@ gboolean      ss_cli_write_text (const char *path, const char *text, GError **er
 int ss_cli_train (int argc, char **argv);
 int ss_cli_classify (int argc, char **argv);
 int ss_cli_explain (int argc, char **argv);
+int ss_cli_ensemble (int argc, char **argv);  /* cli-classify.c */
 int ss_cli_evaluate (int argc, char **argv);  /* --task classify here; detect, segment below */
 int ss_cli_bench (int argc, char **argv);     /* --analyze and --store are passed on below */
 int ss_cli_cells (int argc, char **argv);     /* cli-dataset.c */

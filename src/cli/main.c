@@ -13,6 +13,7 @@ static const SsCliCommand commands[] = {
   { "train", "Train a classifier on a folder of class folders", ss_cli_train },
   { "classify", "Classify cell or field images with a model", ss_cli_classify },
   { "explain", "Grad-CAM: which pixels drove a model's call", ss_cli_explain },
+  { "ensemble", "Combine trained models (and test-time views) into one model file", ss_cli_ensemble },
   { "evaluate", "Measure a model or the analysis on a labelled data set", ss_cli_evaluate },
   { "cells", "Crop the white cells of labelled fields into a labelled cell set", ss_cli_cells },
   { "bench", "Time the engine (and compare with the PyTorch peer)", ss_cli_bench },

@@ -94,6 +94,9 @@ struct SsModel {
   float      *buffers;   /* running statistics */
   size_t      n_buffers;
   char       *training_info;
+  int         views;       /* test-time views (1, 2, 4, 8); 0 means 1 */
+  struct SsModel **members; /* an ensemble's networks (n_members > 0: no graph here) */
+  int         n_members;
   /* run-time state, sized for `batch` images */
   struct SsRun *run;
 };
@@ -121,6 +124,26 @@ SsStatus ss_model_count_params (const SsModelSpec *spec, size_t *n_params, size_
                                 SsError *error);
 SsStatus ss_build_mscnn (SsModel *m, SsError *error);
 SsStatus ss_build_resnet (SsModel *m, SsError *error);
+
+/* One network, no views (model.c); ensemble.c builds views and ensembles on them. */
+SsStatus ss_net_predict (SsModel *m, const float *x, int n, float *probs, SsError *error);
+SsStatus ss_net_gradcam (SsModel *m, const float *x, int cls, float **map, int *map_h,
+                         int *map_w, float *prob, SsError *error);
+SsStatus ss_ensemble_predict (SsModel *m, const float *x, int n, float *probs, SsError *error);
+SsStatus ss_ensemble_gradcam (SsModel *m, const float *x, int cls, float **map, int *map_h,
+                              int *map_w, float *prob, SsError *error);
+
+/* Model files (modelfile.c, ensemble.c). */
+SsStatus ss_net_to_bytes (const SsModel *m, SsStorage storage, uint8_t **bytes, size_t *n,
+                          SsError *error);
+SsModel *ss_net_from_bytes (const uint8_t *bytes, size_t n, SsError *error);
+SsStatus ss_ensemble_to_bytes (const SsModel *m, SsStorage storage, uint8_t **bytes, size_t *n,
+                               SsError *error);
+SsModel *ss_ensemble_from_bytes (const uint8_t *bytes, size_t n, SsError *error);
+void     ss_put_u32 (uint8_t *p, uint32_t v);
+void     ss_put_u64 (uint8_t *p, uint64_t v);
+uint32_t ss_get_u32 (const uint8_t *p);
+uint64_t ss_get_u64 (const uint8_t *p);
 
 /* Execution (net.c). train selects batch statistics for BN. */
 SsStatus ss_run_ensure (SsModel *m, int batch, bool with_grads, SsError *error);

@@ -27,6 +27,8 @@ ss_arch_from_name (const char *name)
 const char *
 ss_arch_name (SsArch arch)
 {
+  if (arch == SS_ARCH_ENSEMBLE)
+    return "ensemble";  /* not a name `train` accepts: ensembles are assembled */
   for (size_t i = 0; i < sizeof arch_names / sizeof arch_names[0]; i++)
     if (arch_names[i].arch == arch)
       return arch_names[i].name;
@@ -36,7 +38,7 @@ ss_arch_name (SsArch arch)
 static SsStatus
 check_spec (const SsModelSpec *spec, SsError *error)
 {
-  if (ss_arch_name (spec->arch)[0] == 'u')
+  if (ss_arch_name (spec->arch)[0] == 'u' || spec->arch == SS_ARCH_ENSEMBLE)
     return ss_error_set (error, SS_ERR_ARG, "unknown architecture id %d", (int) spec->arch);
   if (spec->in_c != 3)
     return ss_error_set (error, SS_ERR_ARG, "input must have 3 channels, not %d", spec->in_c);
@@ -116,6 +118,9 @@ ss_model_free (SsModel *model)
 {
   if (model == NULL)
     return;
+  for (int i = 0; i < model->n_members; i++)
+    ss_model_free (model->members[i]);
+  free (model->members);
   ss_run_free (model->run);
   ss_aligned_free (model->params);
   ss_aligned_free (model->buffers);
@@ -132,20 +137,26 @@ ss_model_spec (const SsModel *model)
 size_t
 ss_model_n_params (const SsModel *model)
 {
-  return model->n_params;
+  size_t n = model->n_params;
+  for (int i = 0; i < model->n_members; i++)
+    n += ss_model_n_params (model->members[i]);
+  return n;
 }
 
 double
 ss_model_flops (const SsModel *model)
 {
   double flops = 0.0;
+  for (int i = 0; i < model->n_members; i++)
+    flops += ss_model_flops (model->members[i]);
+  flops *= ss_model_views (model);  /* members' own views are 1 */
   for (int i = 0; i < model->n_nodes; i++)
     {
       const SsNode *n = &model->nodes[i];
       if (n->kind == SS_OP_CONV)
-        flops += 2.0 * n->w_len * n->conv.out_h * n->conv.out_w;
+        flops += 2.0 * n->w_len * n->conv.out_h * n->conv.out_w * ss_model_views (model);
       else if (n->kind == SS_OP_DENSE)
-        flops += 2.0 * n->w_len;
+        flops += 2.0 * n->w_len * ss_model_views (model);
     }
   return flops;
 }
@@ -175,6 +186,8 @@ ss_model_training_info (const SsModel *model)
 SsStatus
 ss_model_copy_backbone (SsModel *to, const SsModel *from)
 {
+  if (to->n_members > 0 || from->n_members > 0)
+    return SS_ERR_ARG;
   const SsNode *head_to = &to->nodes[to->n_nodes - 1];
   const SsNode *head_from = &from->nodes[from->n_nodes - 1];
   if (to->n_nodes != from->n_nodes || head_to->w_off != head_from->w_off
@@ -188,6 +201,23 @@ ss_model_copy_backbone (SsModel *to, const SsModel *from)
 
 SsStatus
 ss_model_predict (SsModel *model, const float *x, int n, float *probs, SsError *error)
+{
+  if (model->n_members > 0 || ss_model_views (model) > 1)
+    return ss_ensemble_predict (model, x, n, probs, error);
+  return ss_net_predict (model, x, n, probs, error);
+}
+
+SsStatus
+ss_model_gradcam (SsModel *model, const float *x, int cls, float **map, int *map_h, int *map_w,
+                  float *prob, SsError *error)
+{
+  if (model->n_members > 0)
+    return ss_ensemble_gradcam (model, x, cls, map, map_h, map_w, prob, error);
+  return ss_net_gradcam (model, x, cls, map, map_h, map_w, prob, error);
+}
+
+SsStatus
+ss_net_predict (SsModel *model, const float *x, int n, float *probs, SsError *error)
 {
   const SsModelSpec *sp = &model->spec;
   const size_t image = (size_t) sp->in_c * sp->in_h * sp->in_w;
@@ -207,8 +237,8 @@ ss_model_predict (SsModel *model, const float *x, int n, float *probs, SsError *
 }
 
 SsStatus
-ss_model_gradcam (SsModel *model, const float *x, int cls, float **map, int *map_h, int *map_w,
-                  float *prob, SsError *error)
+ss_net_gradcam (SsModel *model, const float *x, int cls, float **map, int *map_h, int *map_w,
+                float *prob, SsError *error)
 {
   const int k = model->spec.n_classes;
   if (cls < 0 || cls >= k)
@@ -273,6 +303,12 @@ struct SsTrainer {
 SsTrainer *
 ss_trainer_new (SsModel *model, const SsOptimConfig *config, int max_batch, SsError *error)
 {
+  if (model->n_members > 0)
+    {
+      ss_error_set (error, SS_ERR_ARG, "an ensemble is not trained as a whole: train its "
+                    "members and assemble them");
+      return NULL;
+    }
   SsTrainer *t = calloc (1, sizeof *t);
   if (t == NULL)
     goto nomem;

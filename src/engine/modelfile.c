@@ -128,15 +128,20 @@ typedef struct {
   size_t   len;
 } Buf;
 
-static void put_u32 (uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (uint8_t) (v >> (8 * i)); }
-static void put_u64 (uint8_t *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (uint8_t) (v >> (8 * i)); }
-static uint32_t get_u32 (const uint8_t *p) { uint32_t v = 0; for (int i = 0; i < 4; i++) v |= (uint32_t) p[i] << (8 * i); return v; }
-static uint64_t get_u64 (const uint8_t *p) { uint64_t v = 0; for (int i = 0; i < 8; i++) v |= (uint64_t) p[i] << (8 * i); return v; }
+void ss_put_u32 (uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (uint8_t) (v >> (8 * i)); }
+void ss_put_u64 (uint8_t *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (uint8_t) (v >> (8 * i)); }
+uint32_t ss_get_u32 (const uint8_t *p) { uint32_t v = 0; for (int i = 0; i < 4; i++) v |= (uint32_t) p[i] << (8 * i); return v; }
+uint64_t ss_get_u64 (const uint8_t *p) { uint64_t v = 0; for (int i = 0; i < 8; i++) v |= (uint64_t) p[i] << (8 * i); return v; }
+#define put_u32 ss_put_u32
+#define put_u64 ss_put_u64
+#define get_u32 ss_get_u32
+#define get_u64 ss_get_u64
 static void put_f32 (uint8_t *p, float f) { uint32_t v; memcpy (&v, &f, 4); put_u32 (p, v); }
 static float get_f32 (const uint8_t *p) { uint32_t v = get_u32 (p); float f; memcpy (&f, &v, 4); return f; }
 
 SsStatus
-ss_model_save (const SsModel *model, const char *path, SsStorage storage, SsError *error)
+ss_net_to_bytes (const SsModel *model, SsStorage storage, uint8_t **bytes, size_t *n_bytes,
+                 SsError *error)
 {
   const SsModelSpec *sp = &model->spec;
   const char *info = ss_model_training_info (model);
@@ -148,7 +153,7 @@ ss_model_save (const SsModel *model, const char *path, SsStorage storage, SsErro
     return ss_error_set (error, SS_ERR_ARG, "training description too long (%zu bytes)", info_len);
   uint8_t *buf = calloc (1, total);
   if (buf == NULL)
-    return ss_error_set (error, SS_ERR_NOMEM, "out of memory writing %s", path);
+    return ss_error_set (error, SS_ERR_NOMEM, "out of memory");
 
   memcpy (buf, SS_MODEL_MAGIC, 4);
   put_u32 (buf + 4, SS_MODEL_VERSION);
@@ -187,7 +192,21 @@ ss_model_save (const SsModel *model, const char *path, SsStorage storage, SsErro
   for (size_t i = 0; i < model->n_buffers; i++, p += 4)
     put_f32 (p, model->buffers[i]);
   put_u32 (p, ss_crc32 (0, buf, total - 4));
+  *bytes = buf;
+  *n_bytes = total;
+  return SS_OK;
+}
 
+SsStatus
+ss_model_save (const SsModel *model, const char *path, SsStorage storage, SsError *error)
+{
+  uint8_t *buf = NULL;
+  size_t total = 0;
+  SsStatus st = model->n_members > 0 || ss_model_views (model) > 1
+                  ? ss_ensemble_to_bytes (model, storage, &buf, &total, error)
+                  : ss_net_to_bytes (model, storage, &buf, &total, error);
+  if (st != SS_OK)
+    return st;
   char *tmp = malloc (strlen (path) + 8);
   if (tmp == NULL)
     {
@@ -221,11 +240,19 @@ SsModel *
 ss_model_load_from_memory (const void *bytes, size_t n, SsError *error)
 {
   const uint8_t *buf = bytes;
+  if (n >= 4 && memcmp (buf, "SSE1", 4) == 0)
+    return ss_ensemble_from_bytes (buf, n, error);
+  return ss_net_from_bytes (buf, n, error);
+}
+
+SsModel *
+ss_net_from_bytes (const uint8_t *buf, size_t n, SsError *error)
+{
   if (n < 4 || memcmp (buf, SS_MODEL_MAGIC, 4) != 0)
     {
-      if (n >= 4 && memcmp (buf, "SSM", 3) == 0)
+      if (n >= 4 && (memcmp (buf, "SSM", 3) == 0 || memcmp (buf, "SSE", 3) == 0))
         ss_error_set (error, SS_ERR_VERSION, "model file magic '%.4s' is from another format "
-                      "generation; this Smearscope reads 'SSM1'", (const char *) buf);
+                      "generation; this Smearscope reads 'SSM1' and 'SSE1'", (const char *) buf);
       else
         ss_error_set (error, SS_ERR_FORMAT, "not a Smearscope model (it does not start with "
                       "'SSM1')");

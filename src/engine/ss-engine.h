@@ -80,6 +80,7 @@ typedef enum {
   SS_ARCH_MSCNN = 1,  /* Akbar et al.: 3 conv+ReLU+pool stages, concat of all three, dense */
   SS_ARCH_RESNET18,   /* basic blocks [2,2,2,2] */
   SS_ARCH_RESNET50,   /* bottleneck blocks [3,4,6,3] */
+  SS_ARCH_ENSEMBLE,   /* several trained networks whose probabilities are averaged */
 } SsArch;
 
 typedef struct {
@@ -125,8 +126,30 @@ SsStatus ss_model_predict (SsModel *model, const float *x, int n, float *probs, 
 SsStatus ss_model_gradcam (SsModel *model, const float *x, int cls, float **map,
                            int *map_h, int *map_w, float *prob, SsError *error);
 
+/* Test-time views: the probabilities become the mean over the image as given and some of
+ * its mirror images and quarter turns (cells and smears have no up or left):
+ *   1 the image as given, 2 and its left-right mirror, 4 its four quarter turns,
+ *   8 the quarter turns of it and of its mirror.
+ * 4 and 8 need a square input. Costs `views` forward passes. Grad-CAM always explains
+ * the image as given. Saved with the model (see ss_model_save). */
+SsStatus ss_model_set_views (SsModel *model, int views, SsError *error);
+int      ss_model_views (const SsModel *model);
+
+/* An ensemble: the mean of its members' probabilities (each with its own normalisation).
+ * Members must share the class list (in order) and the input size, and be single
+ * networks. On success the ensemble owns them (free it, not them); on failure the caller
+ * still does. Its spec has arch SS_ARCH_ENSEMBLE, width 0 and member 0's normalisation.
+ * An ensemble predicts and explains (Grad-CAM: the mean of its members' maps at input
+ * resolution) but cannot be trained. */
+#define SS_MAX_MEMBERS 8
+SsModel       *ss_ensemble_new (SsModel **members, int n_members, SsError *error);
+int            ss_model_n_members (const SsModel *model);  /* 0 for a single network */
+const SsModel *ss_model_member (const SsModel *model, int i);
+
 /* Model file ("SSM1"): see modelfile.c for the layout. Save is atomic (temp + rename).
- * Weights are stored as float32 or, halving the file, as float16. */
+ * Weights are stored as float32 or, halving the file, as float16. An ensemble, or a
+ * network with more than one view, is saved as an "SSE1" file that holds its members'
+ * SSM1 images (ensemble.c); ss_model_load reads either. */
 typedef enum { SS_STORE_F32 = 0, SS_STORE_F16 = 1 } SsStorage;
 SsStatus ss_model_save (const SsModel *model, const char *path, SsStorage storage,
                         SsError *error);
