@@ -51,6 +51,23 @@ tiny_spec (SsArch arch, int size, int width, int n_classes)
   return spec;
 }
 
+/* The whole file at path, malloc'd; aborts if it cannot be read. */
+static inline unsigned char *
+read_all (const char *path, size_t *n)
+{
+  FILE *f = fopen (path, "rb");
+  if (f == NULL)
+    abort ();
+  fseek (f, 0, SEEK_END);
+  *n = (size_t) ftell (f);
+  fseek (f, 0, SEEK_SET);
+  unsigned char *buf = malloc (*n);
+  if (buf == NULL || fread (buf, 1, *n, f) != *n)
+    abort ();
+  fclose (f);
+  return buf;
+}
+
 static inline int
 test_summary (const char *name)
 {

@@ -5,19 +5,6 @@
 
 #include <unistd.h>
 
-static unsigned char *
-read_all (const char *path, size_t *n)
-{
-  FILE *f = fopen (path, "rb");
-  fseek (f, 0, SEEK_END);
-  *n = (size_t) ftell (f);
-  fseek (f, 0, SEEK_SET);
-  unsigned char *buf = malloc (*n);
-  if (fread (buf, 1, *n, f) != *n)
-    abort ();
-  fclose (f);
-  return buf;
-}
 
 int
 main (void)

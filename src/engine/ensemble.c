@@ -328,37 +328,9 @@ ss_ensemble_to_bytes (const SsModel *m, SsStorage storage, uint8_t **bytes, size
 SsModel *
 ss_ensemble_from_bytes (const uint8_t *buf, size_t n, SsError *error)
 {
-  if (n < SS_ENSEMBLE_HEADER + 4)
-    {
-      ss_error_set (error, SS_ERR_FORMAT, "ensemble file truncated: %zu bytes, too short for "
-                    "its %u-byte header", n, SS_ENSEMBLE_HEADER);
-      return NULL;
-    }
-  uint32_t version = ss_get_u32 (buf + 4);
-  if (version != SS_ENSEMBLE_VERSION)
-    {
-      ss_error_set (error, SS_ERR_VERSION, "ensemble format version %u; this Smearscope reads "
-                    "version %u%s", version, SS_ENSEMBLE_VERSION,
-                    version > SS_ENSEMBLE_VERSION ? " (update Smearscope)" : "");
-      return NULL;
-    }
-  uint64_t total = ss_get_u64 (buf + 8);
-  if (total != n)
-    {
-      ss_error_set (error, SS_ERR_FORMAT, total > n ? "ensemble file truncated: %zu of %llu "
-                                                      "bytes"
-                                                    : "ensemble file has %zu bytes, its header "
-                                                      "says %llu: trailing garbage",
-                    n, (unsigned long long) total);
-      return NULL;
-    }
-  uint32_t stored = ss_get_u32 (buf + n - 4), computed = ss_crc32 (0, buf, n - 4);
-  if (stored != computed)
-    {
-      ss_error_set (error, SS_ERR_CHECKSUM, "ensemble file damaged: CRC-32 is %08x, the file "
-                    "records %08x", computed, stored);
-      return NULL;
-    }
+  if (ss_check_envelope (buf, n, SS_ENSEMBLE_HEADER, SS_ENSEMBLE_VERSION, "ensemble", error)
+      != SS_OK)
+    return NULL;
   uint32_t n_nets = ss_get_u32 (buf + 16), views = ss_get_u32 (buf + 20);
   uint32_t info_len = ss_get_u32 (buf + 24);
   if (n_nets < 1 || n_nets > SS_MAX_MEMBERS || !views_valid ((int) views)

@@ -140,6 +140,31 @@ static void put_f32 (uint8_t *p, float f) { uint32_t v; memcpy (&v, &f, 4); put_
 static float get_f32 (const uint8_t *p) { uint32_t v = get_u32 (p); float f; memcpy (&f, &v, 4); return f; }
 
 SsStatus
+ss_check_envelope (const uint8_t *buf, size_t n, size_t header, uint32_t version,
+                   const char *what, SsError *error)
+{
+  if (n < header + 4)
+    return ss_error_set (error, SS_ERR_FORMAT, "%s file truncated: %zu bytes, too short for "
+                         "its %zu-byte header", what, n, header);
+  uint32_t found = get_u32 (buf + 4);
+  if (found != version)
+    return ss_error_set (error, SS_ERR_VERSION, "%s format version %u; this Smearscope reads "
+                         "version %u%s", what, found, version,
+                         found > version ? " (update Smearscope)" : "");
+  uint64_t total = get_u64 (buf + 8);
+  if (total != n)
+    return ss_error_set (error, SS_ERR_FORMAT, total > n ? "%s file truncated: %zu of %llu bytes"
+                                                         : "%s file has %zu bytes, its header "
+                                                           "says %llu: trailing garbage",
+                         what, n, (unsigned long long) total);
+  uint32_t stored = get_u32 (buf + n - 4), computed = ss_crc32 (0, buf, n - 4);
+  if (stored != computed)
+    return ss_error_set (error, SS_ERR_CHECKSUM, "%s file damaged: CRC-32 is %08x, the file "
+                         "records %08x", what, computed, stored);
+  return SS_OK;
+}
+
+SsStatus
 ss_net_to_bytes (const SsModel *model, SsStorage storage, uint8_t **bytes, size_t *n_bytes,
                  SsError *error)
 {
@@ -258,36 +283,8 @@ ss_net_from_bytes (const uint8_t *buf, size_t n, SsError *error)
                       "'SSM1')");
       return NULL;
     }
-  if (n < SS_MODEL_HEADER + 4)
-    {
-      ss_error_set (error, SS_ERR_FORMAT, "model file truncated: %zu bytes, too short for its "
-                    "%u-byte header", n, SS_MODEL_HEADER);
-      return NULL;
-    }
-  uint32_t version = get_u32 (buf + 4);
-  if (version != SS_MODEL_VERSION)
-    {
-      ss_error_set (error, SS_ERR_VERSION, "model format version %u; this Smearscope reads "
-                    "version %u%s", version, SS_MODEL_VERSION,
-                    version > SS_MODEL_VERSION ? " (update Smearscope)" : "");
-      return NULL;
-    }
-  uint64_t total = get_u64 (buf + 8);
-  if (total != n)
-    {
-      ss_error_set (error, SS_ERR_FORMAT, total > n ? "model file truncated: %zu of %llu bytes"
-                                                    : "model file has %zu bytes, its header says "
-                                                      "%llu: trailing garbage",
-                    n, (unsigned long long) total);
-      return NULL;
-    }
-  uint32_t stored = get_u32 (buf + n - 4), computed = ss_crc32 (0, buf, n - 4);
-  if (stored != computed)
-    {
-      ss_error_set (error, SS_ERR_CHECKSUM, "model file damaged: CRC-32 is %08x, the file "
-                    "records %08x", computed, stored);
-      return NULL;
-    }
+  if (ss_check_envelope (buf, n, SS_MODEL_HEADER, SS_MODEL_VERSION, "model", error) != SS_OK)
+    return NULL;
 
   SsModelSpec spec;
   memset (&spec, 0, sizeof spec);
