@@ -1,7 +1,10 @@
 /* The shipped models still do their job: each is loaded from data/models/, its classes
  * checked, and (when ../shared/datasets is there) its accuracy on a validation folder
  * must not fall below a floor set a little under the figure measured when it was
- * trained (docs/models.md). Usage: test-models MODEL DATA_DIR FLOOR [MAP] */
+ * trained (docs/models.md). Usage: test-models MODEL DATA_DIR FLOOR [MAP [CELL_DIAMETER]]
+ * With a cell diameter the images are single-cell pictures classified as the analysis
+ * would: the white cell is found and cropped (evaluate --field-cells 1). */
+#include "ss-classifier.h"
 #include "ss-dataset.h"
 #include "ss-training.h"
 
@@ -13,7 +16,7 @@ main (int argc, char **argv)
 {
   if (argc < 4)
     {
-      fprintf (stderr, "usage: test-models MODEL DATA_DIR FLOOR [MAP]\n");
+      fprintf (stderr, "usage: test-models MODEL DATA_DIR FLOOR [MAP [CELL_DIAMETER]]\n");
       return 2;
     }
   const char *model_path = argv[1], *data = argv[2];
@@ -41,7 +44,8 @@ main (int argc, char **argv)
   for (int c = 0; c < spec->n_classes; c++)
     names[c] = spec->class_names[c];
   g_autoptr (GError) error = NULL;
-  g_autoptr (GHashTable) map = ss_label_map_parse (argc > 4 ? argv[4] : NULL, &error);
+  g_autoptr (GHashTable) map = ss_label_map_parse (argc > 4 && argv[4][0] ? argv[4] : NULL,
+                                                   &error);
   g_autoptr (SsDataset) ds = ss_dataset_load (data, map, names, spec->n_classes, spec->in_w,
                                               spec->in_h, &error);
   if (ds == NULL)
@@ -49,7 +53,24 @@ main (int argc, char **argv)
       fprintf (stderr, "FAIL: %s\n", error->message);
       return 1;
     }
-  g_autofree float *probs = ss_predict_dataset (model, ds, &error);
+  g_autofree float *probs = NULL;
+  if (argc > 5)
+    {
+      g_autoptr (SsClassifier) classifier = ss_classifier_load (model_path, &error);
+      SsDetectSettings detect;
+      ss_detect_settings_init (&detect);
+      ss_detect_settings_for_diameter (&detect, atof (argv[5]));
+      if (classifier != NULL)
+        probs = ss_classifier_run_fields (classifier, ds->paths, ds->n, &detect, 1, 0.15, &error);
+    }
+  else
+    probs = ss_predict_dataset (model, ds, &error);
+  if (probs == NULL)
+    {
+      fprintf (stderr, "FAIL: %s\n", error->message);
+      ss_model_free (model);
+      return 1;
+    }
   int right = 0;
   for (int i = 0; i < ds->n; i++)
     {

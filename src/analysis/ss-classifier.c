@@ -155,3 +155,21 @@ ss_classifier_run_field (SsClassifier *c, const SsImage *image,
     }
   return TRUE;
 }
+
+float *
+ss_classifier_run_fields (SsClassifier *c, char *const *paths, int n,
+                          const SsDetectSettings *detect, int max_cells, double margin,
+                          GError **error)
+{
+  const int k = ss_classifier_n_classes (c);
+  g_autofree float *probs = g_new (float, (gsize) MAX (n, 1) * k);
+  for (int i = 0; i < n; i++)
+    {
+      g_autoptr (SsImage) image = ss_image_load (paths[i], SS_DEFAULT_MAX_PIXELS, error);
+      if (image == NULL
+          || !ss_classifier_run_field (c, image, detect, max_cells, margin,
+                                       probs + (gsize) i * k, NULL, error))
+        return NULL;
+    }
+  return g_steal_pointer (&probs);
+}

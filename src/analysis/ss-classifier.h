@@ -39,6 +39,12 @@ gboolean ss_classifier_run_field (SsClassifier *classifier, const SsImage *image
                                   const SsDetectSettings *detect, int max_cells,
                                   double margin, float *probs, int *n_cells, GError **error);
 
+/* ss_classifier_run_field over every image of a list (a data set's paths): n rows of
+ * probabilities (g_free them), or NULL with the first unreadable image named. */
+float *ss_classifier_run_fields (SsClassifier *classifier, char *const *paths, int n,
+                                 const SsDetectSettings *detect, int max_cells, double margin,
+                                 GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsClassifier, ss_classifier_free)
 
 G_END_DECLS

@@ -94,17 +94,12 @@ evaluate_classify (int argc, char **argv)
       ss_detect_settings_init (&detect);
       if (cell_diameter > 0)
         ss_detect_settings_for_diameter (&detect, cell_diameter);
-      probs = g_new (float, (gsize) ds->n * spec_copy.n_classes);
-      for (int i = 0; i < ds->n; i++)
+      probs = ss_classifier_run_fields (classifier, ds->paths, ds->n, &detect, field_cells,
+                                        margin, &error);
+      if (probs == NULL)
         {
-          g_autoptr (SsImage) image = ss_image_load (ds->paths[i], SS_DEFAULT_MAX_PIXELS, &error);
-          if (image == NULL
-              || !ss_classifier_run_field (classifier, image, &detect, field_cells, margin,
-                                           probs + (gsize) i * spec_copy.n_classes, NULL, &error))
-            {
-              ss_cli_error ("%s", error->message);
-              return 1;
-            }
+          ss_cli_error ("%s", error->message);
+          return 1;
         }
     }
   else if ((probs = ss_predict_dataset (model, ds, &error)) == NULL)
