@@ -1,9 +1,8 @@
 #!/bin/sh
 # Build the cell-type training and validation sets (issue 12) from the shared data sets,
 # as class folders of symlinks and crops, outside git. Every source keeps its own split:
-#   pbc      train/ and val/: the white cell of each image, found and cropped as the
-#            analysis does (the label table maps erythroblast and ig to other, platelet
-#            to not_a_cell)
+#   pbc      train/ and val/ folders as they are (the label table maps erythroblast and ig
+#            to other, platelet to not_a_cell)
 #   wbc-seg  even ids -> train, odd ids -> val (the split the segmentation is tuned on)
 #   aria-all the 2 most certain white cells the stain detector finds in each field:
 #            early/pre/pro -> lymphoblast, benign (hematogones) -> lymphocyte; and 2
@@ -23,22 +22,16 @@ for split in train val; do
   for cls in lymphoblast lymphocyte neutrophil monocyte eosinophil basophil other not_a_cell wbc; do
     mkdir -p "$out/$split/$cls"
   done
-  # pbc: the white cell the stain detector finds in each image (the most certain one),
-  # cropped as the analysis crops the cells of a field, under the class the label table
-  # gives its folder. PBC's cells are 60-200 px across in 360 px images: whole images at
-  # the model's 64 px would leave a lymphocyte 18 px wide.
-  tmp="$out/tmp-pbc-$split"
-  "$cli" cells --data "$shared/pbc/$split" --out "$tmp" --cell-diameter 100 --max-cells 1 --size 96
-  for folder in "$tmp"/*; do
+  # pbc: link every image under the class the label table gives its folder
+  for folder in "$shared/pbc/$split"/*; do
     name=$(basename "$folder")
     case $name in
       erythroblast|ig) cls=other ;;
       platelet) cls=not_a_cell ;;
       *) cls=$name ;;
     esac
-    for f in "$folder"/*; do mv "$f" "$out/$split/$cls/pbc-$name-$(basename "$f")"; done
+    for f in "$folder"/*; do ln -s "$f" "$out/$split/$cls/pbc-$name-$(basename "$f")"; done
   done
-  rm -rf "$tmp"
   # wbc-seg: labels.csv id,class; even ids train, odd ids val
   for ds in dataset1 dataset2; do
     tail -n +2 "$shared/wbc-seg/$ds/labels.csv" | while IFS=, read -r id cls; do

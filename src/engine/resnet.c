@@ -55,14 +55,23 @@ ss_build_resnet (SsModel *m, SsError *error)
   int x = ss_graph_input (m);
   x = conv_bn (m, x, w, 7, 2, -1, true);
   x = x < 0 ? -1 : ss_graph_maxpool (m, x);
+  int stage3 = -1;
   for (int stage = 0; stage < 4 && x >= 0; stage++)
-    for (int i = 0; i < blocks[stage] && x >= 0; i++)
-      {
-        int stride = (stage > 0 && i == 0) ? 2 : 1;
-        x = bottleneck ? bottleneck_block (m, x, w << stage, stride)
-                       : basic_block (m, x, w << stage, stride);
-      }
-  m->cam_node = x;
+    {
+      for (int i = 0; i < blocks[stage] && x >= 0; i++)
+        {
+          int stride = (stage > 0 && i == 0) ? 2 : 1;
+          x = bottleneck ? bottleneck_block (m, x, w << stage, stride)
+                         : basic_block (m, x, w << stage, stride);
+        }
+      if (stage == 2)
+        stage3 = x;
+    }
+  /* Grad-CAM reads the last stage (input / 32); below 128 px that map is under 4 x 4
+   * and cannot point at anything inside a cell, so small inputs use the stage before
+   * (input / 16), whose maps still feed the call through the last stage. */
+  const bool small = m->spec.in_h < 128 || m->spec.in_w < 128;
+  m->cam_node = small && stage3 >= 0 ? stage3 : x;
   int pooled = x < 0 ? -1 : ss_graph_gap (m, x);
   int logits = pooled < 0 ? -1 : ss_graph_dense (m, pooled, m->spec.n_classes);
   if (logits < 0)
