@@ -27,8 +27,10 @@ ss_cli_classify (int argc, char **argv)
 {
   gboolean json = FALSE;
   gint64 max_pixels = SS_DEFAULT_MAX_PIXELS;
+  int views = 0;
   const GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { "views", 0, 0, G_OPTION_ARG_INT, &views, "Test-time views instead of the model's own: 1, 2, 4 or 8", "N" },
     { "max-pixels", 0, 0, G_OPTION_ARG_INT64, &max_pixels, "Refuse larger images (100 MP)", "N" },
     { NULL }
   };
@@ -44,6 +46,12 @@ ss_cli_classify (int argc, char **argv)
   g_autoptr (SsClassifier) classifier = load_classifier (argv[1]);
   if (classifier == NULL)
     return 1;
+  SsError e;
+  if (views != 0 && ss_model_set_views (ss_classifier_model (classifier), views, &e) != SS_OK)
+    {
+      ss_cli_error ("%s", e.message);
+      return 1;
+    }
   const int k = ss_classifier_n_classes (classifier);
   int failures = 0;
   g_autoptr (JsonBuilder) b = json_builder_new ();
