@@ -327,15 +327,8 @@ ss_dataset_get (const SsDataset *ds, int i, SsRng *rng, float *chw)
   for (int y = 0; y < h; y++)
     for (int x = 0; x < w; x++)
       {
-        int sx = x, sy = y;
-        for (int r = 0; r < rot; r++)
-          {
-            int t = sx;
-            sx = w - 1 - sy;
-            sy = t;
-          }
-        if (flip_x)
-          sx = w - 1 - sx;
+        int sx, sy;
+        ss_view_source (rot | (flip_x ? 4 : 0), w, h, x, y, &sx, &sy);
         if (flip_y)
           sy = h - 1 - sy;
         const guint8 *p = src + ((gsize) sy * w + sx) * 3;

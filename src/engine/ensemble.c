@@ -130,25 +130,32 @@ ss_ensemble_new (SsModel **members, int n_members, SsError *error)
   return e;
 }
 
-/* View v of one (c, h, w) image: v & 3 quarter turns, then a left-right mirror if v & 4. */
+void
+ss_view_source (int view, int w, int h, int x, int y, int *sx, int *sy)
+{
+  int px = x, py = y;
+  for (int r = 0; r < (view & 3); r++)
+    {
+      int t = px;
+      px = w - 1 - py;
+      py = t;
+    }
+  if (view & 4)
+    px = w - 1 - px;
+  *sx = px;
+  *sy = py;
+}
+
+/* View v of one (c, h, w) image. */
 static void
 view_image (const float *src, float *dst, int c, int h, int w, int v)
 {
-  const int turns = v & 3;
-  const bool mirror = (v & 4) != 0;
   const size_t plane = (size_t) h * w;
   for (int y = 0; y < h; y++)
     for (int x = 0; x < w; x++)
       {
-        int sx = x, sy = y;
-        for (int r = 0; r < turns; r++)
-          {
-            int t = sx;
-            sx = w - 1 - sy;
-            sy = t;
-          }
-        if (mirror)
-          sx = w - 1 - sx;
+        int sx, sy;
+        ss_view_source (v, w, h, x, y, &sx, &sy);
         for (int ch = 0; ch < c; ch++)
           dst[ch * plane + (size_t) y * w + x] = src[ch * plane + (size_t) sy * w + sx];
       }

@@ -133,6 +133,9 @@ SsStatus ss_model_gradcam (SsModel *model, const float *x, int cls, float **map,
  * 4 and 8 need a square input. Costs `views` forward passes. Grad-CAM always explains
  * the image as given. Saved with the model (see ss_model_save). */
 SsStatus ss_model_set_views (SsModel *model, int views, SsError *error);
+/* Where pixel (x, y) of view `view` (bits 0-1: quarter turns, bit 2: then a left-right
+ * mirror) of a w x h image comes from. Quarter turns need w == h. */
+void     ss_view_source (int view, int w, int h, int x, int y, int *sx, int *sy);
 int      ss_model_views (const SsModel *model);
 
 /* An ensemble: the mean of its members' probabilities (each with its own normalisation).
