@@ -174,10 +174,9 @@ main (void)
   char dir[] = "/tmp/ss-ensemble-XXXXXX";
   if (mkdtemp (dir) == NULL)
     return 1;
-  char path[300], single[300], bad[300];
+  char path[300], single[300];
   snprintf (path, sizeof path, "%s/e.ssm", dir);
   snprintf (single, sizeof single, "%s/s.ssm", dir);
-  snprintf (bad, sizeof bad, "%s/bad.ssm", dir);
   ss_model_set_views (ens, 4, NULL);
   ss_model_set_training_info (ens, "{\"members\": 2}");
   float ens_probs[N * K], back_probs[N * K];
@@ -258,7 +257,6 @@ main (void)
 
   unlink (path);
   unlink (single);
-  unlink (bad);
   rmdir (dir);
   ss_model_free (ens);
   ss_model_free (net);

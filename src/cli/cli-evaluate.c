@@ -90,6 +90,8 @@ evaluate_classify (int argc, char **argv)
           ss_cli_error ("%s", error->message);
           return 1;
         }
+      if (views != 0)
+        ss_model_set_views (ss_classifier_model (classifier), views, NULL);  /* checked above */
       SsDetectSettings detect;
       ss_detect_settings_init (&detect);
       if (cell_diameter > 0)

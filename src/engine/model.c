@@ -149,16 +149,15 @@ ss_model_flops (const SsModel *model)
   double flops = 0.0;
   for (int i = 0; i < model->n_members; i++)
     flops += ss_model_flops (model->members[i]);
-  flops *= ss_model_views (model);  /* members' own views are 1 */
   for (int i = 0; i < model->n_nodes; i++)
     {
       const SsNode *n = &model->nodes[i];
       if (n->kind == SS_OP_CONV)
-        flops += 2.0 * n->w_len * n->conv.out_h * n->conv.out_w * ss_model_views (model);
+        flops += 2.0 * n->w_len * n->conv.out_h * n->conv.out_w;
       else if (n->kind == SS_OP_DENSE)
-        flops += 2.0 * n->w_len * ss_model_views (model);
+        flops += 2.0 * n->w_len;
     }
-  return flops;
+  return flops * ss_model_views (model);  /* an ensemble's members have one view each */
 }
 
 double
