@@ -21,33 +21,33 @@ main (int argc, char **argv)
     }
   const char *model_path = argv[1], *data = argv[2];
   double floor = atof (argv[3]);
-  SsError e;
-  SsModel *model = ss_model_load (model_path, &e);
-  if (model == NULL)
+  if (!g_file_test (model_path, G_FILE_TEST_EXISTS))
     {
-      if (!g_file_test (model_path, G_FILE_TEST_EXISTS))
-        {
-          printf ("SKIP: %s is not shipped yet\n", model_path);
-          return 77;
-        }
-      fprintf (stderr, "FAIL: %s\n", e.message);
+      printf ("SKIP: %s is not shipped yet\n", model_path);
+      return 77;
+    }
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SsClassifier) classifier = ss_classifier_load (model_path, &error);
+  if (classifier == NULL)
+    {
+      fprintf (stderr, "FAIL: %s\n", error->message);
       return 1;
     }
   if (!g_file_test (data, G_FILE_TEST_IS_DIR))
     {
       printf ("SKIP: %s is absent\n", data);
-      ss_model_free (model);
       return 77;
     }
+  SsModel *model = ss_classifier_model (classifier);
   const SsModelSpec *spec = ss_model_spec (model);
   const char *names[SS_MAX_CLASSES];
   for (int c = 0; c < spec->n_classes; c++)
     names[c] = spec->class_names[c];
-  g_autoptr (GError) error = NULL;
   g_autoptr (GHashTable) map = ss_label_map_parse (argc > 4 && argv[4][0] ? argv[4] : NULL,
                                                    &error);
-  g_autoptr (SsDataset) ds = ss_dataset_load (data, map, names, spec->n_classes, spec->in_w,
-                                              spec->in_h, &error);
+  g_autoptr (SsDataset) ds = map == NULL ? NULL
+                                         : ss_dataset_load (data, map, names, spec->n_classes,
+                                                            spec->in_w, spec->in_h, &error);
   if (ds == NULL)
     {
       fprintf (stderr, "FAIL: %s\n", error->message);
@@ -56,19 +56,16 @@ main (int argc, char **argv)
   g_autofree float *probs = NULL;
   if (argc > 5)
     {
-      g_autoptr (SsClassifier) classifier = ss_classifier_load (model_path, &error);
       SsDetectSettings detect;
       ss_detect_settings_init (&detect);
       ss_detect_settings_for_diameter (&detect, atof (argv[5]));
-      if (classifier != NULL)
-        probs = ss_classifier_run_fields (classifier, ds->paths, ds->n, &detect, 1, 0.15, &error);
+      probs = ss_classifier_run_fields (classifier, ds->paths, ds->n, &detect, 1, 0.15, &error);
     }
   else
     probs = ss_predict_dataset (model, ds, &error);
   if (probs == NULL)
     {
       fprintf (stderr, "FAIL: %s\n", error->message);
-      ss_model_free (model);
       return 1;
     }
   int right = 0;
@@ -79,6 +76,5 @@ main (int argc, char **argv)
     }
   double accuracy = (double) right / ds->n;
   printf ("%s on %s: accuracy %.4f (floor %.4f)\n", model_path, ds->description, accuracy, floor);
-  ss_model_free (model);
   return accuracy >= floor ? 0 : 1;
 }

@@ -53,21 +53,26 @@ evaluate_classify (int argc, char **argv)
       return 2;
     }
   g_autofree char *model_path = ss_cli_find_model (model_name);
-  SsError e;
-  SsModel *model = ss_model_load (model_path, &e);
-  if (model == NULL || (views != 0 && ss_model_set_views (model, views, &e) != SS_OK))
+  g_autoptr (GError) error = NULL;
+  /* loaded once, as a classifier: it serves whole images and the cells of fields alike */
+  g_autoptr (SsClassifier) classifier = ss_classifier_load (model_path, &error);
+  if (classifier == NULL)
     {
-      ss_cli_error ("%s", e.message);
-      ss_model_free (model);
+      ss_cli_error ("%s", error->message);
       return 1;
     }
-  const SsModelSpec spec_copy = *ss_model_spec (model);
-  const SsModelSpec *spec = &spec_copy;
+  SsModel *model = ss_classifier_model (classifier);
+  SsError e;
+  if (views != 0 && ss_model_set_views (model, views, &e) != SS_OK)
+    {
+      ss_cli_error ("%s", e.message);
+      return 1;
+    }
+  const SsModelSpec *spec = ss_model_spec (model);
   const char *names[SS_MAX_CLASSES];
   for (int c = 0; c < spec->n_classes; c++)
     names[c] = spec->class_names[c];
 
-  g_autoptr (GError) error = NULL;
   g_autoptr (GHashTable) map = ss_label_map_parse (map_spec, &error);
   g_autoptr (SsDataset) ds = map == NULL ? NULL
                                          : ss_dataset_load (data, map, names, spec->n_classes,
@@ -75,39 +80,24 @@ evaluate_classify (int argc, char **argv)
   if (ds == NULL)
     {
       ss_cli_error ("%s", error->message);
-      ss_model_free (model);
       return 1;
     }
   g_autofree float *probs = NULL;
   if (field_cells > 0)
     {
       /* the model sees the cells of each field, as it was trained on cell crops */
-      ss_model_free (model);
-      model = NULL;
-      g_autoptr (SsClassifier) classifier = ss_classifier_load (model_path, &error);
-      if (classifier == NULL)
-        {
-          ss_cli_error ("%s", error->message);
-          return 1;
-        }
-      if (views != 0)
-        ss_model_set_views (ss_classifier_model (classifier), views, NULL);  /* checked above */
       SsDetectSettings detect;
       ss_detect_settings_init (&detect);
       if (cell_diameter > 0)
         ss_detect_settings_for_diameter (&detect, cell_diameter);
       probs = ss_classifier_run_fields (classifier, ds->paths, ds->n, &detect, field_cells,
                                         margin, &error);
-      if (probs == NULL)
-        {
-          ss_cli_error ("%s", error->message);
-          return 1;
-        }
     }
-  else if ((probs = ss_predict_dataset (model, ds, &error)) == NULL)
+  else
+    probs = ss_predict_dataset (model, ds, &error);
+  if (probs == NULL)
     {
       ss_cli_error ("%s", error->message);
-      ss_model_free (model);
       return 1;
     }
   const int k = spec->n_classes;
@@ -224,7 +214,6 @@ evaluate_classify (int argc, char **argv)
           status = 1;
         }
     }
-  ss_model_free (model);
   return status;
 }
 

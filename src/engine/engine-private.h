@@ -144,6 +144,8 @@ SsModel *ss_ensemble_from_bytes (const uint8_t *bytes, size_t n, SsError *error)
  * size, ..., u32 CRC-32 at the end. `what` names the file in the messages. */
 SsStatus ss_check_envelope (const uint8_t *buf, size_t n, size_t header, uint32_t version,
                             const char *what, SsError *error);
+/* Replace m's training description with the len bytes at bytes (not NUL-terminated). */
+SsStatus ss_model_read_info (SsModel *m, const uint8_t *bytes, size_t len, SsError *error);
 void     ss_put_u32 (uint8_t *p, uint32_t v);
 void     ss_put_u64 (uint8_t *p, uint64_t v);
 uint32_t ss_get_u32 (const uint8_t *p);

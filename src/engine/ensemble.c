@@ -397,19 +397,10 @@ ss_ensemble_from_bytes (const uint8_t *buf, size_t n, SsError *error)
       ss_model_free (m);
       return NULL;
     }
-  if (info_len > 0)
+  if (info_len > 0 && ss_model_read_info (m, info, info_len, error) != SS_OK)
     {
-      char *text = malloc (info_len + 1);
-      if (text == NULL)
-        {
-          ss_model_free (m);
-          ss_error_set (error, SS_ERR_NOMEM, "out of memory");
-          return NULL;
-        }
-      memcpy (text, info, info_len);
-      text[info_len] = '\0';
-      free (m->training_info);
-      m->training_info = text;
+      ss_model_free (m);
+      return NULL;
     }
   return m;
 }

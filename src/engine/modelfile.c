@@ -165,6 +165,19 @@ ss_check_envelope (const uint8_t *buf, size_t n, size_t header, uint32_t version
 }
 
 SsStatus
+ss_model_read_info (SsModel *m, const uint8_t *bytes, size_t len, SsError *error)
+{
+  char *text = malloc (len + 1);
+  if (text == NULL)
+    return ss_error_set (error, SS_ERR_NOMEM, "out of memory");
+  memcpy (text, bytes, len);
+  text[len] = '\0';
+  free (m->training_info);
+  m->training_info = text;
+  return SS_OK;
+}
+
+SsStatus
 ss_net_to_bytes (const SsModel *model, SsStorage storage, uint8_t **bytes, size_t *n_bytes,
                  SsError *error)
 {
@@ -280,7 +293,7 @@ ss_net_from_bytes (const uint8_t *buf, size_t n, SsError *error)
                       "generation; this Smearscope reads 'SSM1' and 'SSE1'", (const char *) buf);
       else
         ss_error_set (error, SS_ERR_FORMAT, "not a Smearscope model (it does not start with "
-                      "'SSM1')");
+                      "'SSM1' or 'SSE1')");
       return NULL;
     }
   if (ss_check_envelope (buf, n, SS_MODEL_HEADER, SS_MODEL_VERSION, "model", error) != SS_OK)
@@ -346,16 +359,11 @@ ss_net_from_bytes (const uint8_t *buf, size_t n, SsError *error)
   SsModel *m = ss_model_new (&spec, 0, error);
   if (m == NULL)
     return NULL;
-  char *info = malloc (info_len + 1);
-  if (info == NULL)
+  if (ss_model_read_info (m, p, info_len, error) != SS_OK)
     {
       ss_model_free (m);
-      ss_error_set (error, SS_ERR_NOMEM, "out of memory");
       return NULL;
     }
-  memcpy (info, p, info_len);
-  info[info_len] = '\0';
-  m->training_info = info;
   p += info_len;
   for (size_t i = 0; i < n_params; i++)
     if (storage == SS_STORE_F16)
