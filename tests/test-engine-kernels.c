@@ -1,6 +1,7 @@
 /* The fast convolution (im2col + sgemm + fused bias/ReLU/pool epilogue, in bands) against
  * the plain-loop reference, on random shapes, strides, kernels and band sizes; the dense
- * layer likewise; and the thread count must not change a forward pass. */
+ * layer likewise; the thread count must not change a forward pass, nor must carrying
+ * batch norm in the convolution's epilogue. */
 #include "engine-test-util.h"
 #include "reference.h"
 
@@ -137,6 +138,53 @@ check_thread_invariance (SsRng *rng)
   ss_model_free (m);
 }
 
+/* Inference without gradients applies each norm in the epilogue of the convolution
+ * before it; with gradients (Grad-CAM) the two run apart. Both must give the same bits,
+ * with norms that do something (random gammas, betas and running statistics). */
+static void
+check_fused_norm (SsRng *rng, SsArch arch, int size)
+{
+  SsModelSpec spec = tiny_spec (arch, size, 8, 3);
+  SsError error;
+  SsModel *m = ss_model_new (&spec, 5, &error);
+  CHECK (m != NULL, "tiny ResNet: %s", error.message);
+  int fused = 0;
+  for (int i = 0; i < m->n_nodes; i++)
+    {
+      const SsNode *nd = &m->nodes[i];
+      fused += nd->fuse_bn;
+      if (nd->kind != SS_OP_BN)
+        continue;
+      fill_random (m->params + nd->w_off, nd->w_len, rng, 1.0f);
+      fill_random (m->params + nd->b_off, nd->b_len, rng, 0.5f);
+      float *running = m->buffers + nd->buf_off;
+      for (int c = 0; c < nd->c; c++)
+        {
+          running[c] = 0.3f * (2.0f * ss_rng_uniform (rng) - 1.0f);
+          running[nd->c + c] = 0.2f + 2.0f * ss_rng_uniform (rng);
+        }
+    }
+  CHECK (fused >= 10, "%s: only %d convolutions carry their norm", ss_arch_name (arch), fused);
+  const int n = 5, k = 3;
+  const size_t image = (size_t) 3 * size * size;
+  float *x = malloc (sizeof (float) * image * n);
+  float p_fused[5 * 3], p_apart[5 * 3];
+  fill_random (x, image * n, rng, 1.0f);
+  ss_model_predict (m, x, n, p_fused, &error);  /* a new model: a run without gradients */
+  ss_run_ensure (m, n, true, &error);  /* from now on every norm runs on its own */
+  ss_model_predict (m, x, n, p_apart, &error);
+  CHECK (memcmp (p_fused, p_apart, sizeof p_fused) == 0,
+         "%s: the fused norm changes predictions (%g vs %g)", ss_arch_name (arch), p_fused[0],
+         p_apart[0]);
+  double spread = 0.0;
+  for (int i = 0; i < n * k; i++)
+    spread += fabs (p_fused[i] - 1.0 / k);
+  CHECK (spread > 1e-3, "%s: the predictions are all uniform; the check proves nothing",
+         ss_arch_name (arch));
+  free (x);
+  ss_model_free (m);
+}
+
 /* The fused pool's winners, including ties (values drawn from a few levels), against
  * the reference; odd widths exercise the scalar tail after the vector loop. */
 static void
@@ -200,5 +248,7 @@ main (void)
   check_pool_argmax (&rng);
   check_dense (&rng);
   check_thread_invariance (&rng);
+  check_fused_norm (&rng, SS_ARCH_RESNET18, 64);
+  check_fused_norm (&rng, SS_ARCH_RESNET50, 32);
   return test_summary ("test-engine-kernels");
 }

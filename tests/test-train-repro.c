@@ -1,11 +1,13 @@
 /* Training is reproducible: the same data, seed and thread count give the same model
  * file byte for byte, and a run stopped after an epoch and resumed from its checkpoint
- * ends exactly where an uninterrupted run ends. */
+ * ends exactly where an uninterrupted run ends. The shift-and-zoom augmentation moves
+ * and scales what it is given by no more than it was asked to. */
 #include "ss-dataset.h"
 #include "ss-image.h"
 #include "ss-training.h"
 
 #include <glib/gstdio.h>
+#include <math.h>
 #include <string.h>
 
 static char *tmp_dir;
@@ -114,12 +116,83 @@ test_repro (void)
   g_assert_true (g_bytes_equal (bytes_a, bytes_r));
 }
 
+/* Centre of mass and area of the dark pixels of a CHW image (red channel < 0.5). */
+static void
+dark_blob (const float *chw, int w, int h, double *cx, double *cy, double *area)
+{
+  double sx = 0, sy = 0, n = 0;
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      if (chw[y * w + x] < 0.5f)
+        {
+          sx += x;
+          sy += y;
+          n++;
+        }
+  *cx = n > 0 ? sx / n : -1;
+  *cy = n > 0 ? sy / n : -1;
+  *area = n;
+}
+
+static void
+test_shift_zoom (void)
+{
+  /* one 32 x 32 image: a dark disc of radius 6 in the middle of a bright field */
+  const int side = 32;
+  SsDataset *ds = g_new0 (SsDataset, 1);
+  ds->n = 1;
+  ds->width = ds->height = side;
+  ds->pixels = g_new (guint8, side * side * 3);
+  ds->labels = g_new0 (int, 1);
+  ds->paths = g_new0 (char *, 1);
+  ds->source_labels = g_new0 (char *, 1);
+  for (int y = 0; y < side; y++)
+    for (int x = 0; x < side; x++)
+      {
+        double dx = x - 15.5, dy = y - 15.5;
+        memset (ds->pixels + (y * side + x) * 3, dx * dx + dy * dy < 36 ? 40 : 220, 3);
+      }
+  g_autofree float *chw = g_new (float, 3 * side * side);
+  double cx, cy, area0;
+  SsRng rng;
+  ss_rng_seed (&rng, 3);
+  ss_dataset_get (ds, 0, &rng, 0.0f, chw);
+  dark_blob (chw, side, side, &cx, &cy, &area0);
+  /* flips and quarter turns leave a centred disc where it was */
+  g_assert_cmpfloat (fabs (cx - 15.5), <, 0.01);
+  g_assert_cmpfloat (fabs (cy - 15.5), <, 0.01);
+
+  const float a = 0.1f;
+  double max_shift = 0, min_area = 1e9, max_area = 0;
+  for (int i = 0; i < 200; i++)
+    {
+      double area;
+      ss_dataset_get (ds, 0, &rng, a, chw);
+      dark_blob (chw, side, side, &cx, &cy, &area);
+      double shift = MAX (fabs (cx - 15.5), fabs (cy - 15.5));
+      /* the centre moves by at most a * side (a zoom about the centre does not move it);
+       * one pixel of slack for the bilinear edge of the disc */
+      g_assert_cmpfloat (shift, <=, a * side + 1.0);
+      max_shift = MAX (max_shift, shift);
+      min_area = MIN (min_area, area);
+      max_area = MAX (max_area, area);
+    }
+  /* and it does move and scale: the area goes with zoom squared, 0.81..1.21 of it */
+  g_assert_cmpfloat (max_shift, >, 0.5 * a * side);
+  g_assert_cmpfloat (min_area, <, 0.92 * area0);
+  g_assert_cmpfloat (max_area, >, 1.08 * area0);
+  g_assert_cmpfloat (min_area, >, 0.70 * area0);
+  g_assert_cmpfloat (max_area, <, 1.35 * area0);
+  ss_dataset_free (ds);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   tmp_dir = g_dir_make_tmp ("ss-train-XXXXXX", NULL);
   g_test_add_func ("/training/reproducible", test_repro);
+  g_test_add_func ("/training/shift-zoom", test_shift_zoom);
   int status = g_test_run ();
   g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmp_dir);
   if (system (cmd) != 0)

@@ -302,15 +302,32 @@ ss_dataset_channel_stats (const SsDataset *ds, float mean[3], float std[3])
     }
 }
 
+/* Bilinear sample of an RGB8 image at (fx, fy), coordinates clamped to the edges. */
+static void
+sample_bilinear (const guint8 *src, int w, int h, float fx, float fy, float out[3])
+{
+  fx = fx < 0.0f ? 0.0f : (fx > (float) (w - 1) ? (float) (w - 1) : fx);
+  fy = fy < 0.0f ? 0.0f : (fy > (float) (h - 1) ? (float) (h - 1) : fy);
+  int x0 = (int) fx, y0 = (int) fy;
+  int x1 = x0 + 1 < w ? x0 + 1 : x0, y1 = y0 + 1 < h ? y0 + 1 : y0;
+  float ax = fx - (float) x0, ay = fy - (float) y0;
+  const guint8 *p00 = src + ((gsize) y0 * w + x0) * 3, *p01 = src + ((gsize) y0 * w + x1) * 3;
+  const guint8 *p10 = src + ((gsize) y1 * w + x0) * 3, *p11 = src + ((gsize) y1 * w + x1) * 3;
+  for (int c = 0; c < 3; c++)
+    out[c] = (1.0f - ay) * ((1.0f - ax) * p00[c] + ax * p01[c])
+             + ay * ((1.0f - ax) * p10[c] + ax * p11[c]);
+}
+
 void
-ss_dataset_get (const SsDataset *ds, int i, SsRng *rng, float *chw)
+ss_dataset_get (const SsDataset *ds, int i, SsRng *rng, float shift_zoom, float *chw)
 {
   const int w = ds->width, h = ds->height;
   const gsize plane = (gsize) w * h;
   const guint8 *src = ds->pixels + (gsize) i * plane * 3;
-  gboolean flip_x = FALSE, flip_y = FALSE;
+  gboolean flip_x = FALSE, flip_y = FALSE, affine = FALSE;
   int rot = 0;
   float gain[3] = { 1, 1, 1 }, offset[3] = { 0, 0, 0 };
+  float inv_zoom = 1.0f, dx = 0.0f, dy = 0.0f;
   if (rng != NULL)
     {
       flip_x = ss_rng_below (rng, 2);
@@ -323,7 +340,16 @@ ss_dataset_get (const SsDataset *ds, int i, SsRng *rng, float *chw)
           gain[c] = brightness * (1.0f + 0.05f * (2.0f * ss_rng_uniform (rng) - 1.0f));
           offset[c] = 0.03f * (2.0f * ss_rng_uniform (rng) - 1.0f);
         }
+      if (shift_zoom > 0.0f)
+        {
+          /* where the cell sits in its crop and how large it is vary with the detector */
+          affine = TRUE;
+          inv_zoom = 1.0f / (1.0f + shift_zoom * (2.0f * ss_rng_uniform (rng) - 1.0f));
+          dx = shift_zoom * (float) w * (2.0f * ss_rng_uniform (rng) - 1.0f);
+          dy = shift_zoom * (float) h * (2.0f * ss_rng_uniform (rng) - 1.0f);
+        }
     }
+  const float cx = 0.5f * (float) (w - 1), cy = 0.5f * (float) (h - 1);
   for (int y = 0; y < h; y++)
     for (int x = 0; x < w; x++)
       {
@@ -331,10 +357,19 @@ ss_dataset_get (const SsDataset *ds, int i, SsRng *rng, float *chw)
         ss_view_source (rot | (flip_x ? 4 : 0), w, h, x, y, &sx, &sy);
         if (flip_y)
           sy = h - 1 - sy;
-        const guint8 *p = src + ((gsize) sy * w + sx) * 3;
+        float rgb[3];
+        if (affine)
+          sample_bilinear (src, w, h, cx + ((float) sx - cx) * inv_zoom + dx,
+                           cy + ((float) sy - cy) * inv_zoom + dy, rgb);
+        else
+          {
+            const guint8 *p = src + ((gsize) sy * w + sx) * 3;
+            for (int c = 0; c < 3; c++)
+              rgb[c] = p[c];
+          }
         for (int c = 0; c < 3; c++)
           {
-            float v = p[c] * (1.0f / 255.0f) * gain[c] + offset[c];
+            float v = rgb[c] * (1.0f / 255.0f) * gain[c] + offset[c];
             chw[c * plane + (gsize) y * w + x] = v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
           }
       }

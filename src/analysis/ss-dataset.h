@@ -37,8 +37,12 @@ void       ss_dataset_free (SsDataset *dataset);
 void ss_dataset_channel_stats (const SsDataset *dataset, float mean[3], float std[3]);
 
 /* Image i as planar float CHW in [0,1]; with rng, augmented: random horizontal and
- * vertical flips, 90-degree rotations (square inputs) and small colour jitter. */
-void ss_dataset_get (const SsDataset *dataset, int i, SsRng *rng, float *chw);
+ * vertical flips, 90-degree rotations (square inputs) and small colour jitter, and, if
+ * shift_zoom > 0, a random shift of up to shift_zoom of the side in x and y and a zoom
+ * by a factor in [1 - shift_zoom, 1 + shift_zoom] about the centre (bilinear, edges
+ * repeated). shift_zoom 0 draws nothing more from rng than before it existed. */
+void ss_dataset_get (const SsDataset *dataset, int i, SsRng *rng, float shift_zoom,
+                     float *chw);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsDataset, ss_dataset_free)
 

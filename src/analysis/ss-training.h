@@ -22,6 +22,7 @@ typedef struct {
   float       dense_fan_in_ref; /* see SsOptimConfig; 0 = every layer at lr */
   guint64     seed;
   gboolean    augment;
+  float       shift_zoom;   /* with augment: random shift and zoom (ss_dataset_get), 0 = off */
   gboolean    balance;      /* every class drawn equally often in each epoch */
   gboolean    half;         /* store weights as float16 */
   const char *init_from;    /* start from these weights (same architecture), or NULL */

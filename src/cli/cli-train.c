@@ -54,7 +54,7 @@ ss_cli_train (int argc, char **argv)
   g_autofree char *arch = NULL, *data = NULL, *out = NULL, *val = NULL, *map_spec = NULL;
   g_autofree char *classes = NULL, *optim = NULL, *init = NULL;
   int epochs = 20, batch = 32, width = 0, input = 128;
-  double lr = 2e-4, weight_decay = 0.0, dense_ref = 0.0;
+  double lr = 2e-4, weight_decay = 0.0, dense_ref = 0.0, shift_zoom = 0.0;
   gint64 seed = 1;
   gboolean no_augment = FALSE, cosine = FALSE, half = FALSE, resume = FALSE, balance = FALSE;
   const GOptionEntry entries[] = {
@@ -76,6 +76,7 @@ ss_cli_train (int argc, char **argv)
     { "cosine", 0, 0, G_OPTION_ARG_NONE, &cosine, "Cosine learning-rate decay", NULL },
     { "balance", 0, 0, G_OPTION_ARG_NONE, &balance, "Draw every class equally often", NULL },
     { "no-augment", 0, 0, G_OPTION_ARG_NONE, &no_augment, "No flips, rotations or colour jitter", NULL },
+    { "shift-zoom", 0, 0, G_OPTION_ARG_DOUBLE, &shift_zoom, "Also shift by up to X of the side and zoom by 1 +- X (0: off; e.g. 0.1)", "X" },
     { "half", 0, 0, G_OPTION_ARG_NONE, &half, "Store weights as float16 (half the size)", NULL },
     { "init", 0, 0, G_OPTION_ARG_FILENAME, &init, "Start from this model's weights (fine-tune)", "MODEL" },
     { "resume", 0, 0, G_OPTION_ARG_NONE, &resume, "Continue from MODEL.ckpt if present", NULL },
@@ -119,6 +120,12 @@ ss_cli_train (int argc, char **argv)
       ss_cli_error ("--input must be 16..1024 pixels, not %d", input);
       return 2;
     }
+  if (!(shift_zoom >= 0 && shift_zoom <= 0.5) || (shift_zoom > 0 && no_augment))
+    {
+      ss_cli_error ("--shift-zoom must be 0..0.5 and needs augmentation, not %g%s", shift_zoom,
+                    no_augment ? " with --no-augment" : "");
+      return 2;
+    }
   config.width = width > 0 ? width : (config.arch == SS_ARCH_MSCNN ? 32 : 64);
   config.input_size = input;
   config.epochs = epochs;
@@ -129,6 +136,7 @@ ss_cli_train (int argc, char **argv)
   config.cosine = cosine;
   config.seed = (guint64) seed;
   config.augment = !no_augment;
+  config.shift_zoom = (float) shift_zoom;
   config.balance = balance;
   config.half = half;
   config.init_from = init;
@@ -212,6 +220,12 @@ ss_cli_train (int argc, char **argv)
   json_builder_add_int_value (b, input);
   json_builder_set_member_name (b, "augment");
   json_builder_add_boolean_value (b, !no_augment);
+  if (shift_zoom > 0)
+    {
+      /* only when used: models trained before the option existed keep their bytes */
+      json_builder_set_member_name (b, "shift_zoom");
+      json_builder_add_double_value (b, shift_zoom);
+    }
   json_builder_set_member_name (b, "smearscope");
   json_builder_add_string_value (b, SS_VERSION);
   json_builder_end_object (b);

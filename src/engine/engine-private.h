@@ -71,6 +71,8 @@ typedef struct {
   bool     bias, relu, pool;
   int      band_rows;  /* output rows per work item (even when pooling) */
   int      group;      /* images per work item: small maps share one GEMM (1 = alone) */
+  bool     fuse_bn;    /* the next node is a BN whose only input this is, and nothing else
+                        * reads this output: inference applies the norm in the epilogue */
   /* bn */
   int      residual;  /* node whose output is added after the norm, or -1 */
   /* parameters: offsets into the model's parameter blob (weights, then bias or beta) */

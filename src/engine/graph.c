@@ -209,6 +209,27 @@ ss_graph_finish (SsModel *m, SsError *error)
           break;
         }
     }
+  /* a convolution read only by the batch norm right after it can carry that norm in
+   * its epilogue when nothing needs its own output (inference, net.c) */
+  for (int i = 0; i + 1 < m->n_nodes; i++)
+    {
+      SsNode *n = &m->nodes[i];
+      const SsNode *next = &m->nodes[i + 1];
+      n->fuse_bn = false;
+      if (n->kind != SS_OP_CONV || n->bias || n->relu || n->pool || n->concat_into >= 0
+          || next->kind != SS_OP_BN || next->inputs[0] != i || next->concat_into >= 0)
+        continue;
+      bool read_elsewhere = false;
+      for (int j = 0; j < m->n_nodes && !read_elsewhere; j++)
+        {
+          if (j == i + 1)
+            continue;
+          for (int k = 0; k < m->nodes[j].n_inputs; k++)
+            read_elsewhere |= m->nodes[j].inputs[k] == i;
+          read_elsewhere |= m->nodes[j].kind == SS_OP_BN && m->nodes[j].residual == i;
+        }
+      n->fuse_bn = !read_elsewhere;
+    }
   const SsNode *last = &m->nodes[m->n_nodes - 1];
   if (last->kind != SS_OP_DENSE || last->c != m->spec.n_classes)
     return ss_error_set (error, SS_ERR_ARG, "model graph does not end in a %d-way dense layer",

@@ -23,11 +23,13 @@ struct SsRun {
   uint8_t *arg[SS_MAX_NODES];     /* max-pool winners */
   float   *bn_mean[SS_MAX_NODES];
   float   *bn_invstd[SS_MAX_NODES];
+  float   *bn_scale[SS_MAX_NODES];   /* inference: the norm as y = x * scale + shift */
+  float   *bn_shift[SS_MAX_NODES];
   float   *col[64];       /* per thread: im2col of one band */
   float   *pre[64];       /* per thread: GEMM output of one band / one image's pre-grad */
   float   *pgrad[64];     /* per thread: parameter gradients */
   float   *param_grad;    /* reduced over threads */
-  void    *owned[4 * SS_MAX_NODES + 3 * 64 + 1];
+  void    *owned[6 * SS_MAX_NODES + 3 * 64 + 1];
   int      n_owned;
 };
 
@@ -126,7 +128,9 @@ ss_run_ensure (SsModel *m, int batch, bool with_grads, SsError *error)
       if (n->kind == SS_OP_BN)
         {
           if (!(run->bn_mean[i] = run_alloc (run, n->c))
-              || !(run->bn_invstd[i] = run_alloc (run, n->c)))
+              || !(run->bn_invstd[i] = run_alloc (run, n->c))
+              || !(run->bn_scale[i] = run_alloc (run, n->c))
+              || !(run->bn_shift[i] = run_alloc (run, n->c)))
             goto nomem;
         }
     }
@@ -184,6 +188,10 @@ typedef struct {
   bool         train;
   const float *dlogits;
   bool         param_grads;
+  /* a convolution carrying the batch norm after it (SsNode.fuse_bn): its output goes
+   * to that norm's buffer, normalised, plus the norm's residual, through its ReLU */
+  const SsNode *bn;
+  int          bn_id;
 } Job;
 
 static void
@@ -217,6 +225,47 @@ bias_relu_row (float *row, int n, float bias, bool relu)
       row[i] += bias;
 }
 
+/* The inference form of batch norm for channel c: y = x * scale + shift, from the
+ * running statistics. */
+static void
+bn_eval_coeffs (const SsModel *m, const SsNode *node, int c, float *scale, float *shift)
+{
+  const float *running_mean = m->buffers + node->buf_off;
+  const float *running_var = running_mean + node->c;
+  const float invstd = 1.0f / sqrtf (running_var[c] + SS_BN_EPS);
+  *scale = m->params[node->w_off + c] * invstd;
+  *shift = m->params[node->b_off + c] - running_mean[c] * *scale;
+}
+
+/* Norm, residual and ReLU over one channel's run of n values; in and out may be one.
+ * The only place the arithmetic is written, so fused and separate norms agree to the
+ * bit. */
+static inline void
+bn_row (const float *in, float *out, size_t n, float scale, float shift, const float *res,
+        bool relu)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      float v = in[i] * scale + shift;
+      if (res != NULL)
+        v += res[i];
+      if (relu && v < 0.0f)
+        v = 0.0f;
+      out[i] = v;
+    }
+}
+
+/* Channel c's residual input for image b at offset off within the channel, or NULL. */
+static const float *
+bn_residual (const Job *job, const SsNode *bn, int b, int c, size_t off)
+{
+  if (bn->residual < 0)
+    return NULL;
+  const SsRun *run = job->m->run;
+  return run->out[bn->residual] + (size_t) b * run->stride[bn->residual]
+         + (size_t) c * bn->h * bn->w + off;
+}
+
 /* Small maps: `count` whole images side by side in one col matrix and one GEMM, the
  * result copied out to each image. */
 static void
@@ -236,14 +285,22 @@ conv_forward_group (Job *job, int b0, int count, int thread)
                col + (size_t) g * HW, N);
   cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, s->out_c, N, K, 1.0f,
                m->params + n->w_off, K, col, N, 0.0f, pre, N);
+  const int out_id = job->bn != NULL ? job->bn_id : job->id;
   for (int g = 0; g < count; g++)
     {
-      float *out = run->out[job->id] + (size_t) (b0 + g) * run->stride[job->id];
+      float *out = run->out[out_id] + (size_t) (b0 + g) * run->stride[out_id];
       for (int c = 0; c < s->out_c; c++)
         {
           float *row = out + (size_t) c * HW;
-          memcpy (row, pre + (size_t) c * N + (size_t) g * HW, sizeof (float) * HW);
-          bias_relu_row (row, HW, bias != NULL ? bias[c] : 0.0f, n->relu);
+          const float *src = pre + (size_t) c * N + (size_t) g * HW;
+          if (job->bn != NULL)
+            bn_row (src, row, HW, run->bn_scale[job->bn_id][c], run->bn_shift[job->bn_id][c],
+                    bn_residual (job, job->bn, b0 + g, c, 0), job->bn->relu);
+          else
+            {
+              memcpy (row, src, sizeof (float) * HW);
+              bias_relu_row (row, HW, bias != NULL ? bias[c] : 0.0f, n->relu);
+            }
         }
     }
 }
@@ -278,7 +335,8 @@ conv_forward (void *ctx, int begin, int end, int thread)
       const int y1 = y0 + n->band_rows < s->out_h ? y0 + n->band_rows : s->out_h;
       const int N = (y1 - y0) * s->out_w;
       const float *in = run->out[in_id] + (size_t) b * run->stride[in_id];
-      float *out = run->out[job->id] + (size_t) b * run->stride[job->id];
+      const int out_id = job->bn != NULL ? job->bn_id : job->id;
+      float *out = run->out[out_id] + (size_t) b * run->stride[out_id];
       const float *B;
       int ldb;
 
@@ -307,7 +365,15 @@ conv_forward (void *ctx, int begin, int end, int thread)
           float *C = out + (size_t) y0 * s->out_w;
           cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, s->out_c, N, K, 1.0f, W, K,
                        B, ldb, 0.0f, C, (int) out_plane);
-          if (bias != NULL || n->relu)
+          if (job->bn != NULL)
+            for (int c = 0; c < s->out_c; c++)
+              {
+                float *row = C + (size_t) c * out_plane;
+                bn_row (row, row, (size_t) N, run->bn_scale[job->bn_id][c],
+                        run->bn_shift[job->bn_id][c],
+                        bn_residual (job, job->bn, b, c, (size_t) y0 * s->out_w), job->bn->relu);
+              }
+          else if (bias != NULL || n->relu)
             for (int c = 0; c < s->out_c; c++)
               bias_relu_row (C + (size_t) c * out_plane, N, bias != NULL ? bias[c] : 0.0f, n->relu);
         }
@@ -365,25 +431,13 @@ bn_forward (void *ctx, int begin, int end, int thread)
         }
       run->bn_mean[id][c] = mean;
       run->bn_invstd[id][c] = invstd;
-      const float scale = gamma[c] * invstd, shift = beta[c] - mean * scale;
+      float scale = gamma[c] * invstd, shift = beta[c] - mean * scale;
+      if (!job->train)
+        bn_eval_coeffs (m, node, c, &scale, &shift);
       for (int b = 0; b < job->n; b++)
-        {
-          const float *x = run->out[in_id] + (size_t) b * run->stride[in_id] + c * hw;
-          float *y = run->out[id] + (size_t) b * run->stride[id] + c * hw;
-          const float *r = node->residual >= 0
-                             ? run->out[node->residual] + (size_t) b * run->stride[node->residual]
-                                 + c * hw
-                             : NULL;
-          for (size_t i = 0; i < hw; i++)
-            {
-              float v = x[i] * scale + shift;
-              if (r != NULL)
-                v += r[i];
-              if (node->relu && v < 0.0f)
-                v = 0.0f;
-              y[i] = v;
-            }
-        }
+        bn_row (run->out[in_id] + (size_t) b * run->stride[in_id] + c * hw,
+                run->out[id] + (size_t) b * run->stride[id] + c * hw, hw, scale, shift,
+                bn_residual (job, node, b, c, 0), node->relu);
     }
 }
 
@@ -464,7 +518,19 @@ ss_run_forward (SsModel *m, const float *x, int n, bool train)
           {
             int n_bands = (node->conv.out_h + node->band_rows - 1) / node->band_rows;
             int items = node->group > 1 ? (n + node->group - 1) / node->group : n * n_bands;
+            /* inference without gradients: nothing reads the raw convolution, so the norm
+             * after it is applied while the GEMM's output is still in cache */
+            if (!train && !run->with_grads && node->fuse_bn)
+              {
+                job.bn = &m->nodes[i + 1];
+                job.bn_id = i + 1;
+                for (int c = 0; c < job.bn->c; c++)
+                  bn_eval_coeffs (m, job.bn, c, &run->bn_scale[i + 1][c],
+                                  &run->bn_shift[i + 1][c]);
+              }
             ss_parallel_for (items, conv_forward, &job);
+            if (job.bn != NULL)
+              i++;  /* the norm is done */
             break;
           }
         case SS_OP_BN:
