@@ -100,6 +100,51 @@ grad_check (SsArch arch, int size, int width, int threads, bool partial)
   ss_model_free (m);
 }
 
+/* The distillation loss's gradient against central differences in the logits, with
+ * hard labels of both kinds (a class, and "not class e"). */
+static void
+distill_grad_check (void)
+{
+  enum { N = 3, K = 4 };
+  SsRng rng;
+  ss_rng_seed (&rng, 99);
+  float z[N * K], soft[N * K], probs[N * K], g[N * K], gp[N * K];
+  const int labels[N] = { 2, -1 - 3, 0 };
+  fill_random (z, N * K, &rng, 2.0f);
+  for (int b = 0; b < N; b++)
+    {
+      float sum = 0.0f;
+      for (int j = 0; j < K; j++)
+        sum += soft[b * K + j] = 0.05f + ss_rng_uniform (&rng);
+      for (int j = 0; j < K; j++)
+        soft[b * K + j] /= sum;
+    }
+  const float alpha = 0.7f, temperature = 2.5f;
+  ss_distill_cross_entropy (z, labels, soft, alpha, temperature, N, K, probs, g, NULL);
+  double max_err = 0.0;
+  for (int i = 0; i < N * K; i++)
+    {
+      const float eps = 1e-2f, keep = z[i];
+      z[i] = keep + eps;
+      double up = ss_distill_cross_entropy (z, labels, soft, alpha, temperature, N, K, probs,
+                                            gp, NULL);
+      z[i] = keep - eps;
+      double down = ss_distill_cross_entropy (z, labels, soft, alpha, temperature, N, K, probs,
+                                              gp, NULL);
+      z[i] = keep;
+      double num = (up - down) / (2.0 * eps);
+      double e = fabs (num - g[i]) / (1e-3 + fabs (num));
+      if (e > max_err)
+        max_err = e;
+    }
+  CHECK (max_err < 2e-2, "distillation loss gradient: max relative error %g", max_err);
+  /* alpha 0 is the plain loss */
+  float plain[N * K];
+  float l0 = ss_distill_cross_entropy (z, labels, soft, 0.0f, temperature, N, K, probs, g, NULL);
+  float l1 = ss_softmax_cross_entropy (z, labels, N, K, probs, plain, NULL);
+  CHECK (l0 == l1 && memcmp (g, plain, sizeof g) == 0, "alpha 0 is not the plain loss");
+}
+
 int
 main (void)
 {
@@ -108,5 +153,6 @@ main (void)
   grad_check (SS_ARCH_MSCNN, 16, 2, 2, true);
   grad_check (SS_ARCH_RESNET18, 64, 4, 2, false);
   grad_check (SS_ARCH_RESNET50, 64, 4, 2, false);
+  distill_grad_check ();
   return test_summary ("test-engine-grad");
 }

@@ -1,6 +1,7 @@
 /* Training is reproducible: the same data, seed and thread count give the same model
  * file byte for byte, and a run stopped after an epoch and resumed from its checkpoint
- * ends exactly where an uninterrupted run ends. The shift-and-zoom augmentation moves
+ * ends exactly where an uninterrupted run ends; so does distillation from a teacher. The
+ * shift-and-zoom augmentation moves
  * and scales what it is given by no more than it was asked to. */
 #include "ss-dataset.h"
 #include "ss-image.h"
@@ -114,6 +115,33 @@ test_repro (void)
   g_assert_false (g_file_test (ckpt, G_FILE_TEST_EXISTS));
   g_autoptr (GBytes) bytes_r = read_file (r);
   g_assert_true (g_bytes_equal (bytes_a, bytes_r));
+
+  /* distillation from model a: softened targets that sum to 1, a reproducible student
+   * that differs from one trained without a teacher */
+  float *soft = ss_teacher_targets (a, data, NULL, ds, 2.0f, &error);
+  g_assert_no_error (error);
+  for (int i = 0; i < ds->n; i++)
+    g_assert_cmpfloat (fabs (soft[2 * i] + soft[2 * i + 1] - 1.0), <, 1e-5);
+  g_autofree char *d1 = g_build_filename (tmp_dir, "d1.ssm", NULL);
+  g_autofree char *d2 = g_build_filename (tmp_dir, "d2.ssm", NULL);
+  SsTrainConfig cd1 = tiny_config (d1), cd2 = tiny_config (d2);
+  cd1.soft_targets = cd2.soft_targets = soft;
+  cd1.distill_alpha = cd2.distill_alpha = 0.7f;
+  cd1.temperature = cd2.temperature = 2.0f;
+  g_assert_true (ss_train (&cd1, ds, NULL, NULL, NULL, NULL, &error));
+  g_assert_true (ss_train (&cd2, ds, NULL, NULL, NULL, NULL, &error));
+  g_autoptr (GBytes) bytes_d1 = read_file (d1);
+  g_autoptr (GBytes) bytes_d2 = read_file (d2);
+  g_assert_true (g_bytes_equal (bytes_d1, bytes_d2));
+  g_assert_false (g_bytes_equal (bytes_a, bytes_d1));
+  g_free (soft);
+
+  /* a teacher whose classes are in another order is refused */
+  const char *swapped[] = { "right", "left" };
+  g_autoptr (SsDataset) ds_swapped = ss_dataset_load (data, NULL, swapped, 2, 16, 16, &error);
+  g_assert_no_error (error);
+  g_assert_null (ss_teacher_targets (a, data, NULL, ds_swapped, 2.0f, &error));
+  g_assert_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_DATA);
 }
 
 /* Centre of mass and area of the dark pixels of a CHW image (red channel < 0.5). */

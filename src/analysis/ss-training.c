@@ -51,6 +51,55 @@ ss_predict_dataset (SsModel *model, const SsDataset *data, GError **error)
   return probs;
 }
 
+float *
+ss_teacher_targets (const char *teacher_path, const char *data_dir, GHashTable *map,
+                    const SsDataset *train, float temperature, GError **error)
+{
+  SsError e;
+  SsModel *teacher = ss_model_load (teacher_path, &e);
+  if (teacher == NULL)
+    {
+      g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_MODEL, "teacher: %s", e.message);
+      return NULL;
+    }
+  const SsModelSpec *spec = ss_model_spec (teacher);
+  gboolean same = spec->n_classes == train->n_classes;
+  for (int c = 0; same && c < spec->n_classes; c++)
+    same = strcmp (spec->class_names[c], train->class_names[c]) == 0;
+  if (!same)
+    {
+      g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_DATA,
+                   "teacher %s does not have the classes being trained, in their order",
+                   teacher_path);
+      ss_model_free (teacher);
+      return NULL;
+    }
+  g_autoptr (SsDataset) seen = ss_dataset_load (data_dir, map,
+                                                (const char *const *) train->class_names,
+                                                train->n_classes, spec->in_w, spec->in_h, error);
+  same = seen != NULL && seen->n == train->n;
+  for (int i = 0; same && i < train->n; i++)
+    same = strcmp (seen->paths[i], train->paths[i]) == 0;
+  if (seen != NULL && !same)
+    g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_DATA,
+                 "%s changed while it was read for the teacher", data_dir);
+  float *q = same ? ss_predict_dataset (teacher, seen, error) : NULL;
+  ss_model_free (teacher);
+  if (q == NULL)
+    return NULL;
+  const int k = train->n_classes;
+  for (int i = 0; i < train->n; i++)
+    {
+      float *row = q + (gsize) i * k;
+      double sum = 0.0;
+      for (int j = 0; j < k; j++)
+        sum += row[j] = powf (row[j], 1.0f / temperature);
+      for (int j = 0; j < k; j++)
+        row[j] = (float) (row[j] / sum);
+    }
+  return q;
+}
+
 static double
 accuracy_of (SsModel *model, const SsDataset *data)
 {
@@ -237,6 +286,9 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
   const gsize image = (gsize) 3 * train->width * train->height;
   g_autofree float *x = g_new (float, (gsize) config->batch * image);
   g_autofree int *labels = g_new (int, config->batch);
+  const int k = train->n_classes;
+  g_autofree float *soft = config->soft_targets != NULL ? g_new (float, (gsize) config->batch * k)
+                                                        : NULL;
   g_autofree int *order = g_new (int, train->n);
   const int batches = (train->n + config->batch - 1) / config->batch;
   gboolean ok = TRUE;
@@ -280,9 +332,13 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
               ss_dataset_get (train, idx, config->augment ? &rng : NULL, config->shift_zoom,
                               x + i * image);
               labels[i] = train->labels[idx];
+              if (soft != NULL)
+                memcpy (soft + (gsize) i * k, config->soft_targets + (gsize) idx * k,
+                        sizeof (float) * k);
             }
           int correct = 0;
-          float loss = ss_trainer_step (trainer, x, labels, nb, &correct);
+          float loss = ss_trainer_step_distill (trainer, x, labels, soft, config->distill_alpha,
+                                                config->temperature, nb, &correct);
           if (!isfinite (loss))
             {
               g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_MODEL,

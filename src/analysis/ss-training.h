@@ -29,6 +29,11 @@ typedef struct {
   const char *out;          /* model path; OUT.ckpt and OUT.ckpt.opt hold the checkpoint */
   gboolean    resume;
   const char *info;         /* training description recorded in the model (JSON) */
+  /* distillation: a teacher's softened probabilities of every training image (train->n
+   * rows of n_classes, see ss_trainer_step_distill), or NULL */
+  const float *soft_targets;
+  float       distill_alpha;
+  float       temperature;
 } SsTrainConfig;
 
 typedef struct {
@@ -52,5 +57,12 @@ gboolean ss_train (const SsTrainConfig *config, const SsDataset *train, const Ss
 
 /* Probabilities of every image of a data set (n x n_classes), no augmentation. */
 float   *ss_predict_dataset (SsModel *model, const SsDataset *data, GError **error);
+
+/* Distillation targets for train (loaded from data_dir with map): the teacher model's
+ * probabilities of every image (at the teacher's input size, with its own test-time
+ * views), softened by temperature: q = p^(1/T), renormalised. The teacher must have
+ * train's classes in train's order. */
+float   *ss_teacher_targets (const char *teacher_path, const char *data_dir, GHashTable *map,
+                             const SsDataset *train, float temperature, GError **error);
 
 G_END_DECLS

@@ -52,9 +52,10 @@ int
 ss_cli_train (int argc, char **argv)
 {
   g_autofree char *arch = NULL, *data = NULL, *out = NULL, *val = NULL, *map_spec = NULL;
-  g_autofree char *classes = NULL, *optim = NULL, *init = NULL;
+  g_autofree char *classes = NULL, *optim = NULL, *init = NULL, *teacher = NULL;
   int epochs = 20, batch = 32, width = 0, input = 128;
   double lr = 2e-4, weight_decay = 0.0, dense_ref = 0.0, shift_zoom = 0.0;
+  double alpha = 0.5, temperature = 2.0;
   gint64 seed = 1;
   gboolean no_augment = FALSE, cosine = FALSE, half = FALSE, resume = FALSE, balance = FALSE;
   const GOptionEntry entries[] = {
@@ -77,6 +78,9 @@ ss_cli_train (int argc, char **argv)
     { "balance", 0, 0, G_OPTION_ARG_NONE, &balance, "Draw every class equally often", NULL },
     { "no-augment", 0, 0, G_OPTION_ARG_NONE, &no_augment, "No flips, rotations or colour jitter", NULL },
     { "shift-zoom", 0, 0, G_OPTION_ARG_DOUBLE, &shift_zoom, "Also shift by up to X of the side and zoom by 1 +- X (0: off; e.g. 0.1)", "X" },
+    { "teacher", 0, 0, G_OPTION_ARG_FILENAME, &teacher, "Also learn this model's softened probabilities (distillation)", "MODEL" },
+    { "distill-alpha", 0, 0, G_OPTION_ARG_DOUBLE, &alpha, "Weight of the teacher's targets (0.5)", "X" },
+    { "temperature", 0, 0, G_OPTION_ARG_DOUBLE, &temperature, "Distillation temperature (2)", "T" },
     { "half", 0, 0, G_OPTION_ARG_NONE, &half, "Store weights as float16 (half the size)", NULL },
     { "init", 0, 0, G_OPTION_ARG_FILENAME, &init, "Start from this model's weights (fine-tune)", "MODEL" },
     { "resume", 0, 0, G_OPTION_ARG_NONE, &resume, "Continue from MODEL.ckpt if present", NULL },
@@ -124,6 +128,12 @@ ss_cli_train (int argc, char **argv)
     {
       ss_cli_error ("--shift-zoom must be 0..0.5 and needs augmentation, not %g%s", shift_zoom,
                     no_augment ? " with --no-augment" : "");
+      return 2;
+    }
+  if (teacher != NULL && !(alpha > 0 && alpha <= 1 && temperature >= 1 && temperature <= 20))
+    {
+      ss_cli_error ("--distill-alpha must be above 0 and at most 1 (not %g) and --temperature "
+                    "1..20 (not %g)", alpha, temperature);
       return 2;
     }
   config.width = width > 0 ? width : (config.arch == SS_ARCH_MSCNN ? 32 : 64);
@@ -183,6 +193,24 @@ ss_cli_train (int argc, char **argv)
           return 1;
         }
     }
+  g_autofree float *soft = NULL;
+  g_autofree char *teacher_sum = NULL;
+  if (teacher != NULL)
+    {
+      fprintf (stderr, "teacher %s: predicting the training images\n", teacher);
+      soft = ss_teacher_targets (teacher, data, map, train, (float) temperature, &error);
+      g_autofree char *bytes = NULL;
+      gsize len = 0;
+      if (soft == NULL || !g_file_get_contents (teacher, &bytes, &len, &error))
+        {
+          ss_cli_error ("%s", error->message);
+          return 1;
+        }
+      teacher_sum = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) bytes, len);
+      config.soft_targets = soft;
+      config.distill_alpha = (float) alpha;
+      config.temperature = (float) temperature;
+    }
   fprintf (stderr, "train: %s\n", train->description);
   if (valset != NULL)
     fprintf (stderr, "val: %s\n", valset->description);
@@ -220,6 +248,17 @@ ss_cli_train (int argc, char **argv)
   json_builder_add_int_value (b, input);
   json_builder_set_member_name (b, "augment");
   json_builder_add_boolean_value (b, !no_augment);
+  if (teacher != NULL)
+    {
+      json_builder_set_member_name (b, "teacher");
+      json_builder_add_string_value (b, teacher);
+      json_builder_set_member_name (b, "teacher_sha256");
+      json_builder_add_string_value (b, teacher_sum);
+      json_builder_set_member_name (b, "distill_alpha");
+      json_builder_add_double_value (b, alpha);
+      json_builder_set_member_name (b, "temperature");
+      json_builder_add_double_value (b, temperature);
+    }
   if (shift_zoom > 0)
     {
       /* only when used: models trained before the option existed keep their bytes */

@@ -63,3 +63,35 @@ ss_softmax_cross_entropy (const float *logits, const int *labels, int n, int k, 
     *n_correct = correct;
   return (float) (loss / n);
 }
+
+/* Distillation (Hinton et al. 2015): (1 - alpha) times the loss above plus alpha * T^2
+ * times the KL divergence of the student's softmax(z / T) from the teacher's soft
+ * targets q (rows of k, each summing to 1, already softened by T); 0 when the student
+ * matches the teacher. That term's gradient for logit j is
+ * alpha * T * (softmax(z / T)_j - q_j) / n. */
+float
+ss_distill_cross_entropy (const float *logits, const int *labels, const float *soft, float alpha,
+                          float temperature, int n, int k, float *probs, float *dlogits,
+                          int *n_correct)
+{
+  float hard = ss_softmax_cross_entropy (logits, labels, n, k, probs, dlogits, n_correct);
+  double soft_loss = 0.0;
+  float z[SS_MAX_CLASSES], pt[SS_MAX_CLASSES];
+  for (int b = 0; b < n; b++)
+    {
+      const float *q = soft + (size_t) b * k;
+      for (int j = 0; j < k; j++)
+        z[j] = logits[(size_t) b * k + j] / temperature;
+      ss_softmax_rows (z, 1, k, pt);
+      for (int j = 0; j < k; j++)
+        {
+          if (q[j] > 0.0f)
+            soft_loss += q[j] * (log (q[j]) - log (pt[j] > 1e-30f ? pt[j] : 1e-30f));
+          if (dlogits != NULL)
+            dlogits[(size_t) b * k + j] = (1.0f - alpha) * dlogits[(size_t) b * k + j]
+                                          + alpha * temperature * (pt[j] - q[j]) / (float) n;
+        }
+    }
+  return (1.0f - alpha) * hard
+         + alpha * temperature * temperature * (float) (soft_loss / n);
+}

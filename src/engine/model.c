@@ -354,6 +354,14 @@ ss_trainer_set_lr (SsTrainer *trainer, float lr)
 float
 ss_trainer_step (SsTrainer *trainer, const float *x, const int *labels, int n, int *n_correct)
 {
+  return ss_trainer_step_distill (trainer, x, labels, NULL, 0.0f, 1.0f, n, n_correct);
+}
+
+float
+ss_trainer_step_distill (SsTrainer *trainer, const float *x, const int *labels,
+                         const float *soft, float alpha, float temperature, int n,
+                         int *n_correct)
+{
   SsModel *m = trainer->model;
   const int k = m->spec.n_classes;
   if (n > trainer->max_batch)
@@ -363,8 +371,11 @@ ss_trainer_step (SsTrainer *trainer, const float *x, const int *labels, int n, i
   if (ss_run_ensure (m, trainer->max_batch, true, NULL) != SS_OK)
     return NAN;
   ss_run_forward (m, x, n, true);
-  float loss = ss_softmax_cross_entropy (ss_run_output (m), labels, n, k, trainer->probs,
-                                         trainer->dlogits, n_correct);
+  float loss = soft != NULL
+                 ? ss_distill_cross_entropy (ss_run_output (m), labels, soft, alpha, temperature,
+                                             n, k, trainer->probs, trainer->dlogits, n_correct)
+                 : ss_softmax_cross_entropy (ss_run_output (m), labels, n, k, trainer->probs,
+                                             trainer->dlogits, n_correct);
   ss_run_backward (m, trainer->dlogits, n, true);
   trainer->step++;
   /* the blob in runs of equal learning rate: dense layers may learn slower (see

@@ -189,6 +189,12 @@ void       ss_trainer_free (SsTrainer *trainer);
  * Returns the mean loss; *n_correct gets the number of right top-1 calls. */
 float      ss_trainer_step (SsTrainer *trainer, const float *x, const int *labels, int n,
                             int *n_correct);
+/* The same step learning also from a teacher: soft (n, k) holds the teacher's
+ * probabilities softened by temperature (q = p^(1/T), renormalised); the loss is
+ * (1 - alpha) * the step's loss + alpha * T^2 * KL(q || softmax(logits / T)). */
+float      ss_trainer_step_distill (SsTrainer *trainer, const float *x, const int *labels,
+                                    const float *soft, float alpha, float temperature, int n,
+                                    int *n_correct);
 void       ss_trainer_set_lr (SsTrainer *trainer, float lr);
 /* Optimiser state, for checkpoints that resume. */
 SsStatus   ss_trainer_save_state (const SsTrainer *trainer, const char *path, SsError *error);
