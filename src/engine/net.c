@@ -192,6 +192,7 @@ typedef struct {
    * to that norm's buffer, normalised, plus the norm's residual, through its ReLU */
   const SsNode *bn;
   int          bn_id;
+  int          group;  /* images per item of a grouped convolution (forward) */
 } Job;
 
 static void
@@ -326,8 +327,9 @@ conv_forward (void *ctx, int begin, int end, int thread)
     {
       if (n->group > 1)
         {
-          int b0 = item * n->group;
-          conv_forward_group (job, b0, job->n - b0 < n->group ? job->n - b0 : n->group, thread);
+          int b0 = item * job->group;
+          conv_forward_group (job, b0, job->n - b0 < job->group ? job->n - b0 : job->group,
+                              thread);
           continue;
         }
       const int b = item / n_bands, band = item % n_bands;
@@ -517,7 +519,17 @@ ss_run_forward (SsModel *m, const float *x, int n, bool train)
         case SS_OP_CONV:
           {
             int n_bands = (node->conv.out_h + node->band_rows - 1) / node->band_rows;
-            int items = node->group > 1 ? (n + node->group - 1) / node->group : n * n_bands;
+            /* inference splits a group of small maps so that every thread has images to
+             * work on (a batch of 32 at 4 x 4 would be one item); training keeps the
+             * grouping its recorded models were made with */
+            job.group = node->group;
+            if (!train && node->group > 1)
+              {
+                int per_thread = (n + run->n_threads - 1) / run->n_threads;
+                if (per_thread < job.group)
+                  job.group = per_thread;
+              }
+            int items = node->group > 1 ? (n + job.group - 1) / job.group : n * n_bands;
             /* inference without gradients: nothing reads the raw convolution, so the norm
              * after it is applied while the GEMM's output is still in cache */
             if (!train && !run->with_grads && node->fuse_bn)
