@@ -3,6 +3,7 @@
  * files that are not images; and a single-cell crop with a pale rim and a
  * touching red cell. */
 #include "ss-analysis.h"
+#include "ss-classifier.h"
 #include "ss-metrics.h"
 #include "ss-morphology.h"
 #include "ss-morphometrics.h"
@@ -307,6 +308,45 @@ test_batch (void)
   g_rmdir (dir);
 }
 
+/* A model whose classes split or miss the cell classes: its probabilities are summed
+ * into the cell classes through the label table (ig and erythroblast are "other",
+ * platelet is "not_a_cell", a name the table does not know counts as "other"). */
+static void
+test_cell_probs (void)
+{
+  SsModelSpec spec;
+  memset (&spec, 0, sizeof spec);
+  spec.arch = SS_ARCH_MSCNN;
+  spec.in_c = 3;
+  spec.in_h = spec.in_w = 16;
+  spec.width = 2;
+  const char *names[] = { "lymphocyte", "ig", "erythroblast", "platelet", "frobnicate" };
+  spec.n_classes = G_N_ELEMENTS (names);
+  for (int c = 0; c < spec.n_classes; c++)
+    g_strlcpy (spec.class_names[c], names[c], SS_NAME_LEN);
+  for (int c = 0; c < 3; c++)
+    spec.std[c] = 1;
+  SsError e;
+  SsModel *model = ss_model_new (&spec, 1, &e);
+  g_assert_nonnull (model);
+  g_autofree char *dir = g_dir_make_tmp ("ss-cellprobs-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "split.ssm", NULL);
+  g_assert_cmpint (ss_model_save (model, path, SS_STORE_F32, &e), ==, SS_OK);
+  ss_model_free (model);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SsClassifier) classifier = ss_classifier_load (path, &error);
+  g_assert_no_error (error);
+  const float probs[] = { 0.1f, 0.2f, 0.3f, 0.15f, 0.25f };
+  float cell[SS_N_CLASSES];
+  ss_classifier_cell_probs (classifier, probs, cell);
+  g_assert_cmpfloat_with_epsilon (cell[SS_CLASS_LYMPHOCYTE], 0.1f, 1e-6);
+  g_assert_cmpfloat_with_epsilon (cell[SS_CLASS_OTHER], 0.75f, 1e-6);
+  g_assert_cmpfloat_with_epsilon (cell[SS_CLASS_NOT_A_CELL], 0.15f, 1e-6);
+  g_assert_cmpfloat_with_epsilon (cell[SS_CLASS_NEUTROPHIL], 0.0f, 1e-6);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 /* A wbc-seg-like crop: a two-lobed nucleus, cytoplasm that pales towards its rim (the
  * part a colour model of the ring around the nucleus alone misses), on yellow plasma,
  * with a red cell touching the white cell. */
@@ -374,5 +414,6 @@ main (int argc, char **argv)
   g_test_add_func ("/analysis/bad-files", test_bad_files);
   g_test_add_func ("/analysis/batch", test_batch);
   g_test_add_func ("/analysis/centre-cell", test_centre_cell);
+  g_test_add_func ("/analysis/cell-probs", test_cell_probs);
   return g_test_run ();
 }

@@ -51,14 +51,7 @@ ss_analysis_classify (SsClassifier *classifier, const SsImage *image, GPtrArray 
   for (int i = 0; i < n; i++)
     {
       SsCell *cell = cells->pdata[i];
-      memset (cell->probabilities, 0, sizeof cell->probabilities);
-      for (int k = 0; k < n_classes; k++)
-        {
-          int cls = ss_classifier_cell_class (classifier, k);
-          /* a model class with no cell class (unknown name) counts as "other" */
-          cell->probabilities[cls == SS_CLASS_NONE ? SS_CLASS_OTHER : cls] +=
-            probs[(gsize) i * n_classes + k];
-        }
+      ss_classifier_cell_probs (classifier, probs + (gsize) i * n_classes, cell->probabilities);
       int best = ss_argmax (cell->probabilities, SS_N_CLASSES);
       cell->predicted_class = cell->current_class = best;
       cell->confidence = cell->probabilities[best];

@@ -1,6 +1,8 @@
 /* Classifiers: an engine model plus the mapping of its classes to cell classes. */
 #include "ss-classifier.h"
 
+#include <string.h>
+
 struct _SsClassifier {
   SsModel *model;
   int      cell_class[SS_MAX_CLASSES];
@@ -65,6 +67,17 @@ int
 ss_classifier_cell_class (SsClassifier *classifier, int i)
 {
   return classifier->cell_class[i];
+}
+
+void
+ss_classifier_cell_probs (SsClassifier *classifier, const float *probs, float *cell_probs)
+{
+  memset (cell_probs, 0, sizeof (float) * SS_N_CLASSES);
+  for (int k = 0; k < ss_classifier_n_classes (classifier); k++)
+    {
+      int cls = classifier->cell_class[k];
+      cell_probs[cls == SS_CLASS_NONE ? SS_CLASS_OTHER : cls] += probs[k];
+    }
 }
 
 static gboolean

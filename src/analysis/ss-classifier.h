@@ -20,6 +20,11 @@ int           ss_classifier_n_classes (SsClassifier *classifier);
 const char   *ss_classifier_class_name (SsClassifier *classifier, int i);
 /* For each model class, the SsCellClass it stands for (SS_CLASS_NONE if none). */
 int           ss_classifier_cell_class (SsClassifier *classifier, int i);
+/* One row of the model's probabilities (probs) summed into the SS_N_CLASSES cell classes
+ * (cell_probs): a model may split a cell class (PBC's ig and erythroblast are both
+ * "other"); a model class with no cell class counts as "other". */
+void          ss_classifier_cell_probs (SsClassifier *classifier, const float *probs,
+                                        float *cell_probs);
 
 /* Classify n regions of image (boxes, each widened by `margin` of its size on every
  * side): probs gets n rows of the model's classes. */

@@ -30,6 +30,7 @@ evaluate_classify (int argc, char **argv)
   g_autofree char *json_path = NULL, *plots = NULL;
   double cell_diameter = 0, margin = 0.15;
   int field_cells = 0, views = 0;
+  gboolean cell_classes = FALSE;
   const GOptionEntry entries[] = {
     { "task", 0, 0, G_OPTION_ARG_STRING, &task, "classify, detect or segment", "TASK" },
     { "model", 0, 0, G_OPTION_ARG_FILENAME, &model_name, "Model file or default model name", "MODEL" },
@@ -41,6 +42,7 @@ evaluate_classify (int argc, char **argv)
     { "cell-diameter", 0, 0, G_OPTION_ARG_DOUBLE, &cell_diameter, "With --field-cells: typical white cell across, pixels", "PX" },
     { "margin", 0, 0, G_OPTION_ARG_DOUBLE, &margin, "With --field-cells: crop margin per side (0.15)", "X" },
     { "views", 0, 0, G_OPTION_ARG_INT, &views, "Test-time views instead of the model's own: 1, 2, 4 or 8", "N" },
+    { "cell-classes", 0, 0, G_OPTION_ARG_NONE, &cell_classes, "Score in the 8 cell classes: the model's classes summed through the label table, as the analysis does", NULL },
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("- measure a model or the analysis");
@@ -100,9 +102,31 @@ evaluate_classify (int argc, char **argv)
       ss_cli_error ("%s", error->message);
       return 1;
     }
-  const int k = spec->n_classes;
+  int k = spec->n_classes;
+  const int *labels = ds->labels;
+  g_autofree int *cell_labels = NULL;
+  if (cell_classes)
+    {
+      /* the model's classes and the folders' labels, both in the cell classes */
+      float *merged = g_new (float, (gsize) ds->n * SS_N_CLASSES);
+      cell_labels = g_new (int, ds->n);
+      for (int i = 0; i < ds->n; i++)
+        {
+          ss_classifier_cell_probs (classifier, probs + (gsize) i * k,
+                                    merged + (gsize) i * SS_N_CLASSES);
+          int l = ds->labels[i], c = ss_classifier_cell_class (classifier, l >= 0 ? l : -1 - l);
+          c = c == SS_CLASS_NONE ? SS_CLASS_OTHER : c;
+          cell_labels[i] = l >= 0 ? c : -1 - c;
+        }
+      g_free (probs);
+      probs = merged;
+      labels = cell_labels;
+      k = SS_N_CLASSES;
+      for (int c = 0; c < k; c++)
+        names[c] = ss_class_name (c);
+    }
   SsClassifyScore s;
-  ss_classify_score (probs, ds->labels, ds->n, k, &s);
+  ss_classify_score (probs, labels, ds->n, k, &s);
   /* two classes: the figures of the positive (first) class; more: macro averages */
   const gboolean binary = k == 2;
 
@@ -159,7 +183,7 @@ evaluate_classify (int argc, char **argv)
   for (int i = 0; i < ds->n; i++)
     {
       const float *p = probs + (gsize) i * k;
-      const int call = ss_argmax (p, k), truth = ds->labels[i];
+      const int call = ss_argmax (p, k), truth = labels[i];
       if (truth < 0 || call == truth)
         continue;
       json_builder_begin_object (b);
@@ -207,7 +231,7 @@ evaluate_classify (int argc, char **argv)
       g_autofree char *model_base = g_path_get_basename (model_path);
       g_autofree char *title = g_strdup_printf ("%s on %s", model_base, data);
       g_mkdir_with_parents (plots, 0755);
-      if (!ss_plot_roc (probs, ds->labels, ds->n, k, names, title, roc, &error)
+      if (!ss_plot_roc (probs, labels, ds->n, k, names, title, roc, &error)
           || !ss_plot_confusion (&s, names, title, conf, &error))
         {
           ss_cli_error ("%s", error->message);
