@@ -519,15 +519,17 @@ ss_run_forward (SsModel *m, const float *x, int n, bool train)
         case SS_OP_CONV:
           {
             int n_bands = (node->conv.out_h + node->band_rows - 1) / node->band_rows;
-            /* inference splits a group of small maps so that every thread has images to
-             * work on (a batch of 32 at 4 x 4 would be one item); training keeps the
-             * grouping its recorded models were made with */
+            /* inference splits a group of small maps in two so that two threads have
+             * images to work on (a batch of 32 at 4 x 4 would be one item). Always in two,
+             * whatever the thread count: the GEMM's width changes its rounding with some
+             * OpenBLAS kernels (Haswell), and predictions must not depend on the threads.
+             * Training keeps the grouping its recorded models were made with. */
             job.group = node->group;
             if (!train && node->group > 1)
               {
-                int per_thread = (n + run->n_threads - 1) / run->n_threads;
-                if (per_thread < job.group)
-                  job.group = per_thread;
+                int half = (n + 1) / 2;
+                if (half < job.group)
+                  job.group = half;
               }
             int items = node->group > 1 ? (n + job.group - 1) / job.group : n * n_bands;
             /* inference without gradients: nothing reads the raw convolution, so the norm
