@@ -30,8 +30,12 @@ ss_classifier_load (const char *path, GError **error)
   const char *names[SS_N_CLASSES];
   for (int i = 0; i < SS_N_CLASSES; i++)
     names[i] = ss_class_name (i);
+  /* a model class the label table gives no cell class counts as "other" */
   for (int i = 0; i < spec->n_classes; i++)
-    c->cell_class[i] = ss_label_map (spec->class_names[i], names, SS_N_CLASSES);
+    {
+      int cls = ss_label_map (spec->class_names[i], names, SS_N_CLASSES);
+      c->cell_class[i] = cls == SS_CLASS_NONE ? SS_CLASS_OTHER : cls;
+    }
   return c;
 }
 
@@ -74,10 +78,7 @@ ss_classifier_cell_probs (SsClassifier *classifier, const float *probs, float *c
 {
   memset (cell_probs, 0, sizeof (float) * SS_N_CLASSES);
   for (int k = 0; k < ss_classifier_n_classes (classifier); k++)
-    {
-      int cls = classifier->cell_class[k];
-      cell_probs[cls == SS_CLASS_NONE ? SS_CLASS_OTHER : cls] += probs[k];
-    }
+    cell_probs[classifier->cell_class[k]] += probs[k];
 }
 
 static gboolean

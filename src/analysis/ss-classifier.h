@@ -18,11 +18,12 @@ void          ss_classifier_free (SsClassifier *classifier);
 SsModel      *ss_classifier_model (SsClassifier *classifier);
 int           ss_classifier_n_classes (SsClassifier *classifier);
 const char   *ss_classifier_class_name (SsClassifier *classifier, int i);
-/* For each model class, the SsCellClass it stands for (SS_CLASS_NONE if none). */
+/* For each model class, the SsCellClass it stands for through the label table
+ * (SS_CLASS_OTHER for a name the table does not know). */
 int           ss_classifier_cell_class (SsClassifier *classifier, int i);
 /* One row of the model's probabilities (probs) summed into the SS_N_CLASSES cell classes
  * (cell_probs): a model may split a cell class (PBC's ig and erythroblast are both
- * "other"); a model class with no cell class counts as "other". */
+ * "other"), each class counted where ss_classifier_cell_class puts it. */
 void          ss_classifier_cell_probs (SsClassifier *classifier, const float *probs,
                                         float *cell_probs);
 

@@ -115,7 +115,6 @@ evaluate_classify (int argc, char **argv)
           ss_classifier_cell_probs (classifier, probs + (gsize) i * k,
                                     merged + (gsize) i * SS_N_CLASSES);
           int l = ds->labels[i], c = ss_classifier_cell_class (classifier, l >= 0 ? l : -1 - l);
-          c = c == SS_CLASS_NONE ? SS_CLASS_OTHER : c;
           cell_labels[i] = l >= 0 ? c : -1 - c;
         }
       g_free (probs);
