@@ -9,8 +9,8 @@ batch_loss (SsModel *m, const float *x, const int *labels, int n)
 {
   float probs[64];
   ss_run_forward (m, x, n, true);
-  return ss_softmax_cross_entropy (ss_run_output (m), labels, n, m->spec.n_classes, probs, NULL,
-                                   NULL);
+  return ss_softmax_cross_entropy (ss_run_output (m), labels, n, m->spec.n_classes, 0.0f, probs,
+                                   NULL, NULL);
 }
 
 static void
@@ -43,7 +43,7 @@ grad_check (SsArch arch, int size, int width, int threads, bool partial)
 
   ss_run_ensure (m, n, true, &error);
   ss_run_forward (m, x, n, true);
-  ss_softmax_cross_entropy (ss_run_output (m), labels, n, k, probs, dlogits, NULL);
+  ss_softmax_cross_entropy (ss_run_output (m), labels, n, k, 0.0f, probs, dlogits, NULL);
   ss_run_backward (m, dlogits, n, true);
   float *analytic = malloc (sizeof (float) * m->n_params);
   memcpy (analytic, ss_run_param_grad (m), sizeof (float) * m->n_params);
@@ -101,9 +101,10 @@ grad_check (SsArch arch, int size, int width, int threads, bool partial)
 }
 
 /* The distillation loss's gradient against central differences in the logits, with
- * hard labels of both kinds (a class, and "not class e"). */
+ * hard labels of both kinds (a class, and "not class e"), with and without label
+ * smoothing. */
 static void
-distill_grad_check (void)
+distill_grad_check (float smoothing)
 {
   enum { N = 3, K = 4 };
   SsRng rng;
@@ -120,29 +121,44 @@ distill_grad_check (void)
         soft[b * K + j] /= sum;
     }
   const float alpha = 0.7f, temperature = 2.5f;
-  ss_distill_cross_entropy (z, labels, soft, alpha, temperature, N, K, probs, g, NULL);
+  ss_distill_cross_entropy (z, labels, soft, alpha, temperature, N, K, smoothing, probs, g, NULL);
   double max_err = 0.0;
   for (int i = 0; i < N * K; i++)
     {
       const float eps = 1e-2f, keep = z[i];
       z[i] = keep + eps;
-      double up = ss_distill_cross_entropy (z, labels, soft, alpha, temperature, N, K, probs,
-                                            gp, NULL);
+      double up = ss_distill_cross_entropy (z, labels, soft, alpha, temperature, N, K, smoothing,
+                                            probs, gp, NULL);
       z[i] = keep - eps;
-      double down = ss_distill_cross_entropy (z, labels, soft, alpha, temperature, N, K, probs,
-                                              gp, NULL);
+      double down = ss_distill_cross_entropy (z, labels, soft, alpha, temperature, N, K,
+                                              smoothing, probs, gp, NULL);
       z[i] = keep;
       double num = (up - down) / (2.0 * eps);
       double e = fabs (num - g[i]) / (1e-3 + fabs (num));
       if (e > max_err)
         max_err = e;
     }
-  CHECK (max_err < 2e-2, "distillation loss gradient: max relative error %g", max_err);
+  CHECK (max_err < 2e-2, "distillation loss gradient (smoothing %g): max relative error %g",
+         smoothing, max_err);
   /* alpha 0 is the plain loss */
   float plain[N * K];
-  float l0 = ss_distill_cross_entropy (z, labels, soft, 0.0f, temperature, N, K, probs, g, NULL);
-  float l1 = ss_softmax_cross_entropy (z, labels, N, K, probs, plain, NULL);
+  float l0 = ss_distill_cross_entropy (z, labels, soft, 0.0f, temperature, N, K, smoothing, probs,
+                                       g, NULL);
+  float l1 = ss_softmax_cross_entropy (z, labels, N, K, smoothing, probs, plain, NULL);
   CHECK (l0 == l1 && memcmp (g, plain, sizeof g) == 0, "alpha 0 is not the plain loss");
+  /* label smoothing s: the gradient of a class label's row is p - ((1 - s) onehot + s / k),
+   * so its entries sum to 0 and the label's entry is p_y - 1 + s - s / k */
+  if (smoothing > 0.0f)
+    {
+      float gs[N * K];
+      ss_softmax_cross_entropy (z, labels, N, K, smoothing, probs, gs, NULL);
+      double sum = 0.0;
+      for (int j = 0; j < K; j++)
+        sum += gs[j];
+      float want = (probs[2] - 1.0f + smoothing - smoothing / K) / N;
+      CHECK (fabs (sum) < 1e-6 && fabsf (gs[2] - want) < 1e-6f,
+             "smoothed gradient: row sum %g, label entry %g (want %g)", sum, gs[2], want);
+    }
 }
 
 int
@@ -153,6 +169,7 @@ main (void)
   grad_check (SS_ARCH_MSCNN, 16, 2, 2, true);
   grad_check (SS_ARCH_RESNET18, 64, 4, 2, false);
   grad_check (SS_ARCH_RESNET50, 64, 4, 2, false);
-  distill_grad_check ();
+  distill_grad_check (0.0f);
+  distill_grad_check (0.1f);
   return test_summary ("test-engine-grad");
 }

@@ -264,6 +264,7 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
       ss_model_free (model);
       return engine_fail (error, &e);
     }
+  ss_trainer_set_label_smoothing (trainer, config->label_smoothing);
   if (first_epoch >= config->epochs)
     {
       /* the checkpoint already holds every epoch asked for: it is the model */

@@ -23,6 +23,7 @@ typedef struct {
   guint64     seed;
   gboolean    augment;
   float       shift_zoom;   /* with augment: random shift and zoom (ss_dataset_get), 0 = off */
+  float       label_smoothing; /* 0 = off; see ss_trainer_set_label_smoothing */
   gboolean    balance;      /* every class drawn equally often in each epoch */
   gboolean    half;         /* store weights as float16 */
   const char *init_from;    /* start from these weights (same architecture), or NULL */

@@ -54,7 +54,7 @@ ss_cli_train (int argc, char **argv)
   g_autofree char *arch = NULL, *data = NULL, *out = NULL, *val = NULL, *map_spec = NULL;
   g_autofree char *classes = NULL, *optim = NULL, *init = NULL, *teacher = NULL;
   int epochs = 20, batch = 32, width = 0, input = 128;
-  double lr = 2e-4, weight_decay = 0.0, dense_ref = 0.0, shift_zoom = 0.0;
+  double lr = 2e-4, weight_decay = 0.0, dense_ref = 0.0, shift_zoom = 0.0, smoothing = 0.0;
   double alpha = 0.5, temperature = 2.0;
   gint64 seed = 1;
   gboolean no_augment = FALSE, cosine = FALSE, half = FALSE, resume = FALSE, balance = FALSE;
@@ -77,6 +77,7 @@ ss_cli_train (int argc, char **argv)
     { "cosine", 0, 0, G_OPTION_ARG_NONE, &cosine, "Cosine learning-rate decay", NULL },
     { "balance", 0, 0, G_OPTION_ARG_NONE, &balance, "Draw every class equally often", NULL },
     { "no-augment", 0, 0, G_OPTION_ARG_NONE, &no_augment, "No flips, rotations or colour jitter", NULL },
+    { "label-smoothing", 0, 0, G_OPTION_ARG_DOUBLE, &smoothing, "Target 1 - X on the label and X / classes on every class (0: off; e.g. 0.1)", "X" },
     { "shift-zoom", 0, 0, G_OPTION_ARG_DOUBLE, &shift_zoom, "Also shift by up to X of the side and zoom by 1 +- X (0: off; e.g. 0.1)", "X" },
     { "teacher", 0, 0, G_OPTION_ARG_FILENAME, &teacher, "Also learn this model's softened probabilities (distillation)", "MODEL" },
     { "distill-alpha", 0, 0, G_OPTION_ARG_DOUBLE, &alpha, "Weight of the teacher's targets (0.5)", "X" },
@@ -130,6 +131,11 @@ ss_cli_train (int argc, char **argv)
                     no_augment ? " with --no-augment" : "");
       return 2;
     }
+  if (!(smoothing >= 0 && smoothing < 1))
+    {
+      ss_cli_error ("--label-smoothing must be at least 0 and below 1, not %g", smoothing);
+      return 2;
+    }
   if (teacher != NULL && !(alpha > 0 && alpha <= 1 && temperature >= 1 && temperature <= 20))
     {
       ss_cli_error ("--distill-alpha must be above 0 and at most 1 (not %g) and --temperature "
@@ -147,6 +153,7 @@ ss_cli_train (int argc, char **argv)
   config.seed = (guint64) seed;
   config.augment = !no_augment;
   config.shift_zoom = (float) shift_zoom;
+  config.label_smoothing = (float) smoothing;
   config.balance = balance;
   config.half = half;
   config.init_from = init;
@@ -264,6 +271,11 @@ ss_cli_train (int argc, char **argv)
       /* only when used: models trained before the option existed keep their bytes */
       json_builder_set_member_name (b, "shift_zoom");
       json_builder_add_double_value (b, shift_zoom);
+    }
+  if (smoothing > 0)
+    {
+      json_builder_set_member_name (b, "label_smoothing");
+      json_builder_add_double_value (b, smoothing);
     }
   json_builder_set_member_name (b, "smearscope");
   json_builder_add_string_value (b, SS_VERSION);

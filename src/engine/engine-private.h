@@ -174,9 +174,9 @@ uint32_t ss_crc32 (uint32_t crc, const void *data, size_t n);
 
 /* loss.c, optim.c */
 float ss_softmax_cross_entropy (const float *logits, const int *labels, int n, int k,
-                                float *probs, float *dlogits, int *n_correct);
+                                float smoothing, float *probs, float *dlogits, int *n_correct);
 float ss_distill_cross_entropy (const float *logits, const int *labels, const float *soft,
-                                float alpha, float temperature, int n, int k, float *probs,
-                                float *dlogits, int *n_correct);
+                                float alpha, float temperature, int n, int k, float smoothing,
+                                float *probs, float *dlogits, int *n_correct);
 void  ss_optim_step (const SsOptimConfig *config, float lr_scale, float *params,
                      const float *grad, float *m, float *v, size_t n, long step);

@@ -1,5 +1,10 @@
 /* Softmax and softmax cross-entropy: probs (n, k) from logits (n, k). The loss is the
- * batch mean, so its gradient is (p - onehot) / n.
+ * batch mean, so its gradient is (p - t) / n for the target t.
+ *
+ * With label smoothing s (Szegedy et al. 2016) the target of a class label y is not
+ * one-hot but (1 - s) on y plus s / k on every class: the loss is
+ * -(1 - s) log p_y - (s / k) sum_j log p_j, which keeps the logits from running off to
+ * make a training image certain.
  *
  * A label below zero, -1 - e, says only "not class e" (a white cell of unknown type is
  * not not_a_cell): its loss is -log(1 - p_e), whose gradient is p_e for logit e and
@@ -31,8 +36,8 @@ ss_softmax_rows (const float *logits, int n, int k, float *probs)
 }
 
 float
-ss_softmax_cross_entropy (const float *logits, const int *labels, int n, int k, float *probs,
-                          float *dlogits, int *n_correct)
+ss_softmax_cross_entropy (const float *logits, const int *labels, int n, int k, float smoothing,
+                          float *probs, float *dlogits, int *n_correct)
 {
   double loss = 0.0;
   int correct = 0;
@@ -54,10 +59,15 @@ ss_softmax_cross_entropy (const float *logits, const int *labels, int n, int k, 
         }
       correct += best == labels[b];
       /* clamp: a probability that underflowed to 0 must not give an infinite loss */
-      loss -= log (p[labels[b]] > 1e-30f ? p[labels[b]] : 1e-30f);
-      if (dlogits != NULL)
-        for (int j = 0; j < k; j++)
-          dlogits[(size_t) b * k + j] = (p[j] - (j == labels[b] ? 1.0f : 0.0f)) / (float) n;
+      const float spread = smoothing / (float) k;
+      for (int j = 0; j < k; j++)
+        {
+          const float t = (j == labels[b] ? 1.0f - smoothing : 0.0f) + spread;
+          if (t > 0.0f)
+            loss -= t * log (p[j] > 1e-30f ? p[j] : 1e-30f);
+          if (dlogits != NULL)
+            dlogits[(size_t) b * k + j] = (p[j] - t) / (float) n;
+        }
     }
   if (n_correct != NULL)
     *n_correct = correct;
@@ -71,10 +81,11 @@ ss_softmax_cross_entropy (const float *logits, const int *labels, int n, int k, 
  * alpha * T * (softmax(z / T)_j - q_j) / n. */
 float
 ss_distill_cross_entropy (const float *logits, const int *labels, const float *soft, float alpha,
-                          float temperature, int n, int k, float *probs, float *dlogits,
-                          int *n_correct)
+                          float temperature, int n, int k, float smoothing, float *probs,
+                          float *dlogits, int *n_correct)
 {
-  float hard = ss_softmax_cross_entropy (logits, labels, n, k, probs, dlogits, n_correct);
+  float hard = ss_softmax_cross_entropy (logits, labels, n, k, smoothing, probs, dlogits,
+                                         n_correct);
   double soft_loss = 0.0;
   float z[SS_MAX_CLASSES], pt[SS_MAX_CLASSES];
   for (int b = 0; b < n; b++)

@@ -295,6 +295,7 @@ struct SsTrainer {
   SsOptimConfig config;
   int           max_batch;
   long          step;
+  float         smoothing;    /* label smoothing of the loss (0: none) */
   float        *m, *v;        /* optimiser moments, one per parameter */
   float        *probs, *dlogits;
 };
@@ -351,6 +352,12 @@ ss_trainer_set_lr (SsTrainer *trainer, float lr)
   trainer->config.lr = lr;
 }
 
+void
+ss_trainer_set_label_smoothing (SsTrainer *trainer, float smoothing)
+{
+  trainer->smoothing = smoothing;
+}
+
 float
 ss_trainer_step (SsTrainer *trainer, const float *x, const int *labels, int n, int *n_correct)
 {
@@ -373,9 +380,10 @@ ss_trainer_step_distill (SsTrainer *trainer, const float *x, const int *labels,
   ss_run_forward (m, x, n, true);
   float loss = soft != NULL
                  ? ss_distill_cross_entropy (ss_run_output (m), labels, soft, alpha, temperature,
-                                             n, k, trainer->probs, trainer->dlogits, n_correct)
-                 : ss_softmax_cross_entropy (ss_run_output (m), labels, n, k, trainer->probs,
-                                             trainer->dlogits, n_correct);
+                                             n, k, trainer->smoothing, trainer->probs,
+                                             trainer->dlogits, n_correct)
+                 : ss_softmax_cross_entropy (ss_run_output (m), labels, n, k, trainer->smoothing,
+                                             trainer->probs, trainer->dlogits, n_correct);
   ss_run_backward (m, trainer->dlogits, n, true);
   trainer->step++;
   /* the blob in runs of equal learning rate: dense layers may learn slower (see

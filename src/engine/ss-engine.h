@@ -196,6 +196,9 @@ float      ss_trainer_step_distill (SsTrainer *trainer, const float *x, const in
                                     const float *soft, float alpha, float temperature, int n,
                                     int *n_correct);
 void       ss_trainer_set_lr (SsTrainer *trainer, float lr);
+/* Label smoothing s in [0, 1): a class label's target is 1 - s on it plus s / k on
+ * every class (loss.c); labels "not class e" are not smoothed. 0 (the default) is off. */
+void       ss_trainer_set_label_smoothing (SsTrainer *trainer, float smoothing);
 /* Optimiser state, for checkpoints that resume. */
 SsStatus   ss_trainer_save_state (const SsTrainer *trainer, const char *path, SsError *error);
 SsStatus   ss_trainer_load_state (SsTrainer *trainer, const char *path, SsError *error);
