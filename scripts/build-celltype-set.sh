@@ -10,6 +10,7 @@
 #   bccd     red cells (every 4th), platelets and 2 background crops per field, from
 #            train.txt / val.txt -> not_a_cell; its white cells have no type and go to
 #            wbc/, which training maps to "!not_a_cell" (any class but not_a_cell)
+# OUT/val-by-source/{pbc,wbcseg,aria,bccd} holds the validation part again, per source.
 # Usage: scripts/build-celltype-set.sh OUT [BUILD]
 set -eu
 out=$1
@@ -65,6 +66,18 @@ for split in train val; do
     mv "$f" "$out/$split/not_a_cell/bccd-$(basename "$(dirname "$f")")-$(basename "$f")"
   done
   rm -rf "$tmp"
+done
+# the validation part once more, one folder per source, to report each source apart
+# (evaluate --data OUT/val-by-source/SOURCE --map 'wbc=!not_a_cell')
+for src in pbc wbcseg aria bccd; do
+  for d in "$out/val"/*; do
+    cls=$(basename "$d")
+    for f in "$d/$src"-*; do
+      [ -e "$f" ] || [ -L "$f" ] || continue
+      mkdir -p "$out/val-by-source/$src/$cls"
+      ln -s "$(cd "$d" && pwd)/$(basename "$f")" "$out/val-by-source/$src/$cls/$(basename "$f")"
+    done
+  done
 done
 for split in train val; do
   printf '%s:' "$split"

@@ -92,7 +92,14 @@ ss_classify_score (const float *probs, const int *labels, int n, int k, SsClassi
   s->accuracy = ratio (right, s->n);
   const int n_all = n;  /* the arrays' length, for the AUC */
   n = s->n;
-  int counted = 0;
+  /* Macro figures average the classes that have images. A class never called has no
+   * PPV (0 / 0); it counts as 0 there, as it should: the model missed all of it. The
+   * other figures can be undefined only when the set has no images outside the class
+   * (specificity, AUC) or every image was called it (NPV); such classes are left out of
+   * those averages, and a figure no class defines stays NaN ("n/a"). */
+  double *macro[] = { &s->macro_sensitivity, &s->macro_specificity, &s->macro_ppv,
+                      &s->macro_npv, &s->macro_f1, &s->macro_auc };
+  int defined[G_N_ELEMENTS (macro)] = { 0 };
   for (int c = 0; c < k; c++)
     {
       double tp = s->confusion[c][c], fn = 0, fp = 0;
@@ -109,26 +116,21 @@ ss_classify_score (const float *probs, const int *labels, int n, int k, SsClassi
       s->npv[c] = ratio (tn, tn + fn);
       s->f1[c] = ratio (2 * tp, 2 * tp + fp + fn);
       s->auc[c] = auc_of (probs, labels, n_all, k, c);
-      if (tp + fn > 0)
-        {
-          counted++;
-          s->macro_sensitivity += s->sensitivity[c];
-          s->macro_specificity += s->specificity[c];
-          s->macro_ppv += isnan (s->ppv[c]) ? 0 : s->ppv[c];
-          s->macro_npv += s->npv[c];
-          s->macro_f1 += s->f1[c];
-          s->macro_auc += isnan (s->auc[c]) ? 0 : s->auc[c];
-        }
+      if (tp + fn == 0)
+        continue;
+      const double v[G_N_ELEMENTS (macro)] = {
+        s->sensitivity[c], s->specificity[c], isnan (s->ppv[c]) ? 0.0 : s->ppv[c],
+        s->npv[c], s->f1[c], s->auc[c],
+      };
+      for (guint f = 0; f < G_N_ELEMENTS (macro); f++)
+        if (!isnan (v[f]))
+          {
+            *macro[f] += v[f];
+            defined[f]++;
+          }
     }
-  if (counted > 0)
-    {
-      s->macro_sensitivity /= counted;
-      s->macro_specificity /= counted;
-      s->macro_ppv /= counted;
-      s->macro_npv /= counted;
-      s->macro_f1 /= counted;
-      s->macro_auc /= counted;
-    }
+  for (guint f = 0; f < G_N_ELEMENTS (macro); f++)
+    *macro[f] = defined[f] > 0 ? *macro[f] / defined[f] : NAN;
 }
 
 double *

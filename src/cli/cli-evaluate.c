@@ -201,11 +201,23 @@ evaluate_classify (int argc, char **argv)
   g_autofree char *text = json_to_string (root, TRUE);
 
   printf ("%s\n", ds->description);
-  printf ("accuracy %.4f  sensitivity %.4f  specificity %.4f  ppv %.4f  npv %.4f  f1 %.4f  "
-          "auc %.4f  (%s)\n", s.accuracy, binary ? s.sensitivity[0] : s.macro_sensitivity,
-          binary ? s.specificity[0] : s.macro_specificity, binary ? s.ppv[0] : s.macro_ppv,
-          binary ? s.npv[0] : s.macro_npv, binary ? s.f1[0] : s.macro_f1,
-          binary ? s.auc[0] : s.macro_auc, binary ? names[0] : "macro");
+  const char *figure_names[] = { "accuracy", "sensitivity", "specificity", "ppv", "npv", "f1",
+                                 "auc" };
+  const double figures[] = {
+    s.accuracy, binary ? s.sensitivity[0] : s.macro_sensitivity,
+    binary ? s.specificity[0] : s.macro_specificity, binary ? s.ppv[0] : s.macro_ppv,
+    binary ? s.npv[0] : s.macro_npv, binary ? s.f1[0] : s.macro_f1,
+    binary ? s.auc[0] : s.macro_auc,
+  };
+  for (guint f = 0; f < G_N_ELEMENTS (figures); f++)
+    {
+      /* a figure the set cannot define (say, specificity with one class) is "n/a" */
+      if (isnan (figures[f]))
+        printf ("%s n/a  ", figure_names[f]);
+      else
+        printf ("%s %.4f  ", figure_names[f], figures[f]);
+    }
+  printf ("(%s)\n", binary ? names[0] : "macro");
   printf ("confusion (rows truth, columns predicted):\n%14s", "");
   for (int p = 0; p < k; p++)
     printf (" %11.11s", names[p]);
