@@ -58,11 +58,11 @@ ss_softmax_cross_entropy (const float *logits, const int *labels, int n, int k, 
           continue;
         }
       correct += best == labels[b];
-      /* clamp: a probability that underflowed to 0 must not give an infinite loss */
       const float spread = smoothing / (float) k;
       for (int j = 0; j < k; j++)
         {
           const float t = (j == labels[b] ? 1.0f - smoothing : 0.0f) + spread;
+          /* clamp: a probability that underflowed to 0 must not give an infinite loss */
           if (t > 0.0f)
             loss -= t * log (p[j] > 1e-30f ? p[j] : 1e-30f);
           if (dlogits != NULL)
