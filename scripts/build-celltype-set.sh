@@ -72,10 +72,11 @@ done
 for src in pbc wbcseg aria bccd; do
   for d in "$out/val"/*; do
     cls=$(basename "$d")
+    dir=$(cd "$d" && pwd)
     for f in "$d/$src"-*; do
       [ -e "$f" ] || [ -L "$f" ] || continue
       mkdir -p "$out/val-by-source/$src/$cls"
-      ln -s "$(cd "$d" && pwd)/$(basename "$f")" "$out/val-by-source/$src/$cls/$(basename "$f")"
+      ln -s "$dir/$(basename "$f")" "$out/val-by-source/$src/$cls/$(basename "$f")"
     done
   done
 done

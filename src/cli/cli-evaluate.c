@@ -128,6 +128,14 @@ evaluate_classify (int argc, char **argv)
   ss_classify_score (probs, labels, ds->n, k, &s);
   /* two classes: the figures of the positive (first) class; more: macro averages */
   const gboolean binary = k == 2;
+  const char *figure_names[] = { "accuracy", "sensitivity", "specificity", "ppv", "npv", "f1",
+                                 "auc" };
+  const double figures[G_N_ELEMENTS (figure_names)] = {
+    s.accuracy, binary ? s.sensitivity[0] : s.macro_sensitivity,
+    binary ? s.specificity[0] : s.macro_specificity, binary ? s.ppv[0] : s.macro_ppv,
+    binary ? s.npv[0] : s.macro_npv, binary ? s.f1[0] : s.macro_f1,
+    binary ? s.auc[0] : s.macro_auc,
+  };
 
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
@@ -137,13 +145,8 @@ evaluate_classify (int argc, char **argv)
   json_builder_add_string_value (b, ds->description);
   json_builder_set_member_name (b, "n");
   json_builder_add_int_value (b, ds->n);
-  add_figure (b, "accuracy", s.accuracy);
-  add_figure (b, "sensitivity", binary ? s.sensitivity[0] : s.macro_sensitivity);
-  add_figure (b, "specificity", binary ? s.specificity[0] : s.macro_specificity);
-  add_figure (b, "ppv", binary ? s.ppv[0] : s.macro_ppv);
-  add_figure (b, "npv", binary ? s.npv[0] : s.macro_npv);
-  add_figure (b, "f1", binary ? s.f1[0] : s.macro_f1);
-  add_figure (b, "auc", binary ? s.auc[0] : s.macro_auc);
+  for (guint f = 0; f < G_N_ELEMENTS (figures); f++)
+    add_figure (b, figure_names[f], figures[f]);
   json_builder_set_member_name (b, "averaging");
   json_builder_add_string_value (b, binary ? "positive class (the model's first)" : "macro");
   json_builder_set_member_name (b, "classes");
@@ -201,14 +204,6 @@ evaluate_classify (int argc, char **argv)
   g_autofree char *text = json_to_string (root, TRUE);
 
   printf ("%s\n", ds->description);
-  const char *figure_names[] = { "accuracy", "sensitivity", "specificity", "ppv", "npv", "f1",
-                                 "auc" };
-  const double figures[] = {
-    s.accuracy, binary ? s.sensitivity[0] : s.macro_sensitivity,
-    binary ? s.specificity[0] : s.macro_specificity, binary ? s.ppv[0] : s.macro_ppv,
-    binary ? s.npv[0] : s.macro_npv, binary ? s.f1[0] : s.macro_f1,
-    binary ? s.auc[0] : s.macro_auc,
-  };
   for (guint f = 0; f < G_N_ELEMENTS (figures); f++)
     {
       /* a figure the set cannot define (say, specificity with one class) is "n/a" */
