@@ -184,7 +184,7 @@ test_shift_zoom (void)
   double cx, cy, area0;
   SsRng rng;
   ss_rng_seed (&rng, 3);
-  ss_dataset_get (ds, 0, &rng, 0.0f, chw);
+  ss_dataset_get (ds, 0, &rng, NULL, chw);
   dark_blob (chw, side, side, &cx, &cy, &area0);
   /* flips and quarter turns leave a centred disc where it was */
   g_assert_cmpfloat (fabs (cx - 15.5), <, 0.01);
@@ -195,7 +195,7 @@ test_shift_zoom (void)
   for (int i = 0; i < 200; i++)
     {
       double area;
-      ss_dataset_get (ds, 0, &rng, a, chw);
+      ss_dataset_get (ds, 0, &rng, &(SsAugment) { .shift_zoom = a }, chw);
       dark_blob (chw, side, side, &cx, &cy, &area);
       double shift = MAX (fabs (cx - 15.5), fabs (cy - 15.5));
       /* the centre moves by at most a * side (a zoom about the centre does not move it);
@@ -214,6 +214,116 @@ test_shift_zoom (void)
   ss_dataset_free (ds);
 }
 
+/* a 32 x 32 bright field with a dark disc of radius r at (x0, y0) */
+static SsDataset *
+disc_dataset (double x0, double y0, double r, guint8 dark, guint8 bright)
+{
+  const int side = 32;
+  SsDataset *ds = g_new0 (SsDataset, 1);
+  ds->n = 1;
+  ds->width = ds->height = side;
+  ds->pixels = g_new (guint8, side * side * 3);
+  ds->labels = g_new0 (int, 1);
+  ds->paths = g_new0 (char *, 1);
+  ds->source_labels = g_new0 (char *, 1);
+  for (int y = 0; y < side; y++)
+    for (int x = 0; x < side; x++)
+      {
+        double dx = x - x0, dy = y - y0;
+        memset (ds->pixels + (y * side + x) * 3, dx * dx + dy * dy < r * r ? dark : bright, 3);
+      }
+  return ds;
+}
+
+/* dark_blob within the circle of radius 14 about the middle: a turn by other than a
+ * quarter brings mirrored image into the corners */
+static void
+dark_blob_inside (const float *chw, int side, double *cx, double *cy, double *area)
+{
+  double sx = 0, sy = 0, n = 0, c = 0.5 * (side - 1);
+  for (int y = 0; y < side; y++)
+    for (int x = 0; x < side; x++)
+      if (chw[y * side + x] < 0.5f && hypot (x - c, y - c) < 14.0)
+        {
+          sx += x;
+          sy += y;
+          n++;
+        }
+  *cx = n > 0 ? sx / n : -1;
+  *cy = n > 0 ? sy / n : -1;
+  *area = n;
+}
+
+static void
+test_rotate (void)
+{
+  /* a disc 7 pixels right of the middle: any turn keeps its distance and size, and the
+   * angles are not only the quarter turns */
+  const int side = 32;
+  SsDataset *ds = disc_dataset (22.5, 15.5, 4, 40, 220);
+  g_autofree float *chw = g_new (float, 3 * side * side);
+  double cx, cy, area0, area;
+  ss_dataset_get (ds, 0, NULL, NULL, chw);
+  dark_blob (chw, side, side, &cx, &cy, &area0);
+  SsRng rng;
+  ss_rng_seed (&rng, 7);
+  const SsAugment turn = { .rotate = TRUE };
+  double off_axis = 0;
+  for (int i = 0; i < 200; i++)
+    {
+      ss_dataset_get (ds, 0, &rng, &turn, chw);
+      dark_blob_inside (chw, side, &cx, &cy, &area);
+      double dx = cx - 15.5, dy = cy - 15.5;
+      g_assert_cmpfloat (fabs (hypot (dx, dy) - 7.0), <, 0.6);
+      g_assert_cmpfloat (fabs (area - area0), <, 0.2 * area0);
+      double deg = fmod (atan2 (dy, dx) * 180.0 / G_PI + 360.0, 90.0);
+      off_axis = MAX (off_axis, MIN (deg, 90.0 - deg));
+    }
+  g_assert_cmpfloat (off_axis, >, 30.0);
+  ss_dataset_free (ds);
+}
+
+static void
+test_stain (void)
+{
+  /* a dark nucleus on a bright background: stain jitter moves the dark part further than
+   * the plain colour jitter does, and the channels apart */
+  const int side = 32;
+  SsDataset *ds = disc_dataset (15.5, 15.5, 8, 60, 240);
+  g_autofree float *chw = g_new (float, 3 * side * side);
+  const gsize centre = 16 * side + 16, plane = side * side;
+  const SsAugment plain = { 0 }, stained = { .stain = 0.2f };
+  double lo[2] = { 1, 1 }, hi[2] = { 0, 0 }, spread = 0;
+  for (int k = 0; k < 2; k++)
+    {
+      SsRng rng;
+      ss_rng_seed (&rng, 11);
+      for (int i = 0; i < 300; i++)
+        {
+          ss_dataset_get (ds, 0, &rng, k == 0 ? &plain : &stained, chw);
+          for (int c = 0; c < 3; c++)
+            {
+              double v = chw[c * plane + centre];
+              g_assert_cmpfloat (v, >=, 0.0);
+              g_assert_cmpfloat (v, <=, 1.0);
+              lo[k] = MIN (lo[k], v);
+              hi[k] = MAX (hi[k], v);
+            }
+          if (k == 1)
+            spread = MAX (spread, fabs (chw[centre] - chw[2 * plane + centre]));
+        }
+    }
+  /* plain: 60/255 x (0.9 .. 1.1)(0.95 .. 1.05) +- 0.03, about 0.17 .. 0.30 */
+  g_assert_cmpfloat (lo[0], >, 0.16);
+  g_assert_cmpfloat (hi[0], <, 0.31);
+  /* stained: density x 0.72 .. 1.32 and light x 0.8 .. 1.2 reach well past that */
+  g_assert_cmpfloat (lo[1], <, 0.14);
+  g_assert_cmpfloat (hi[1], >, 0.36);
+  /* the same grey in every channel comes out tinted */
+  g_assert_cmpfloat (spread, >, 0.05);
+  ss_dataset_free (ds);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -221,6 +331,8 @@ main (int argc, char **argv)
   tmp_dir = g_dir_make_tmp ("ss-train-XXXXXX", NULL);
   g_test_add_func ("/training/reproducible", test_repro);
   g_test_add_func ("/training/shift-zoom", test_shift_zoom);
+  g_test_add_func ("/training/rotate", test_rotate);
+  g_test_add_func ("/training/stain", test_stain);
   int status = g_test_run ();
   g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmp_dir);
   if (system (cmd) != 0)

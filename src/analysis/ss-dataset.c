@@ -302,10 +302,31 @@ ss_dataset_channel_stats (const SsDataset *ds, float mean[3], float std[3])
     }
 }
 
-/* Bilinear sample of an RGB8 image at (fx, fy), coordinates clamped to the edges. */
-static void
-sample_bilinear (const guint8 *src, int w, int h, float fx, float fy, float out[3])
+/* Folds a coordinate back into [0, n - 1] as a mirror would. */
+static float
+mirror_coord (float f, int n)
 {
+  const float last = (float) (n - 1);
+  if (last <= 0.0f)
+    return 0.0f;
+  const float period = 2.0f * last;
+  f = fmodf (f, period);
+  if (f < 0.0f)
+    f += period;
+  return f > last ? period - f : f;
+}
+
+/* Bilinear sample at (fx, fy) of an RGB8 image seen through tone (one table of 256 values
+ * per channel); coordinates outside are clamped to the edge, or mirrored. */
+static void
+sample_bilinear (const guint8 *src, int w, int h, const float tone[3][256], float fx,
+                 float fy, gboolean mirror, float out[3])
+{
+  if (mirror)
+    {
+      fx = mirror_coord (fx, w);
+      fy = mirror_coord (fy, h);
+    }
   fx = fx < 0.0f ? 0.0f : (fx > (float) (w - 1) ? (float) (w - 1) : fx);
   fy = fy < 0.0f ? 0.0f : (fy > (float) (h - 1) ? (float) (h - 1) : fy);
   int x0 = (int) fx, y0 = (int) fy;
@@ -314,39 +335,76 @@ sample_bilinear (const guint8 *src, int w, int h, float fx, float fy, float out[
   const guint8 *p00 = src + ((gsize) y0 * w + x0) * 3, *p01 = src + ((gsize) y0 * w + x1) * 3;
   const guint8 *p10 = src + ((gsize) y1 * w + x0) * 3, *p11 = src + ((gsize) y1 * w + x1) * 3;
   for (int c = 0; c < 3; c++)
-    out[c] = (1.0f - ay) * ((1.0f - ax) * p00[c] + ax * p01[c])
-             + ay * ((1.0f - ax) * p10[c] + ax * p11[c]);
+    out[c] = (1.0f - ay) * ((1.0f - ax) * tone[c][p00[c]] + ax * tone[c][p01[c]])
+             + ay * ((1.0f - ax) * tone[c][p10[c]] + ax * tone[c][p11[c]]);
+}
+
+static float
+rng_signed (SsRng *rng)
+{
+  return 2.0f * ss_rng_uniform (rng) - 1.0f;
 }
 
 void
-ss_dataset_get (const SsDataset *ds, int i, SsRng *rng, float shift_zoom, float *chw)
+ss_dataset_get (const SsDataset *ds, int i, SsRng *rng, const SsAugment *augment, float *chw)
 {
+  static const SsAugment none = { 0 };
+  if (augment == NULL)
+    augment = &none;
   const int w = ds->width, h = ds->height;
   const gsize plane = (gsize) w * h;
   const guint8 *src = ds->pixels + (gsize) i * plane * 3;
-  gboolean flip_x = FALSE, flip_y = FALSE, affine = FALSE;
+  gboolean flip_x = FALSE, flip_y = FALSE, affine = FALSE, turn = FALSE;
   int rot = 0;
   float gain[3] = { 1, 1, 1 }, offset[3] = { 0, 0, 0 };
-  float inv_zoom = 1.0f, dx = 0.0f, dy = 0.0f;
+  float inv_zoom = 1.0f, dx = 0.0f, dy = 0.0f, cos_t = 1.0f, sin_t = 0.0f;
+  /* the value each 8-bit level stands for, per channel: itself unless stained */
+  float tone[3][256];
+  for (int c = 0; c < 3; c++)
+    for (int v = 0; v < 256; v++)
+      tone[c][v] = (float) v;
   if (rng != NULL)
     {
       flip_x = ss_rng_below (rng, 2);
       flip_y = ss_rng_below (rng, 2);
       rot = w == h ? (int) ss_rng_below (rng, 4) : 0;
       /* small stain and exposure differences between slides and cameras */
-      float brightness = 1.0f + 0.1f * (2.0f * ss_rng_uniform (rng) - 1.0f);
+      float brightness = 1.0f + 0.1f * rng_signed (rng);
       for (int c = 0; c < 3; c++)
         {
-          gain[c] = brightness * (1.0f + 0.05f * (2.0f * ss_rng_uniform (rng) - 1.0f));
-          offset[c] = 0.03f * (2.0f * ss_rng_uniform (rng) - 1.0f);
+          gain[c] = brightness * (1.0f + 0.05f * rng_signed (rng));
+          offset[c] = 0.03f * rng_signed (rng);
         }
-      if (shift_zoom > 0.0f)
+      if (augment->shift_zoom > 0.0f)
         {
           /* where the cell sits in its crop and how large it is vary with the detector */
+          const float a = augment->shift_zoom;
           affine = TRUE;
-          inv_zoom = 1.0f / (1.0f + shift_zoom * (2.0f * ss_rng_uniform (rng) - 1.0f));
-          dx = shift_zoom * (float) w * (2.0f * ss_rng_uniform (rng) - 1.0f);
-          dy = shift_zoom * (float) h * (2.0f * ss_rng_uniform (rng) - 1.0f);
+          inv_zoom = 1.0f / (1.0f + a * rng_signed (rng));
+          dx = a * (float) w * rng_signed (rng);
+          dy = a * (float) h * rng_signed (rng);
+        }
+      if (augment->stain > 0.0f)
+        {
+          /* a darker or paler stain scales each channel's optical density -ln v; another
+           * lamp or camera white balance scales each channel's light */
+          const float s = augment->stain;
+          float amount = 1.0f + s * rng_signed (rng);
+          for (int c = 0; c < 3; c++)
+            {
+              float density = amount * (1.0f + 0.5f * s * rng_signed (rng));
+              float light = 1.0f + s * rng_signed (rng);
+              for (int v = 0; v < 256; v++)
+                tone[c][v] = 255.0f * light * powf ((float) v / 255.0f, density);
+            }
+        }
+      if (augment->rotate && w == h)
+        {
+          /* a smear has no up: any angle, on top of the quarter turns */
+          float theta = (float) G_PI * 0.5f * ss_rng_uniform (rng);
+          affine = turn = TRUE;
+          cos_t = cosf (theta);
+          sin_t = sinf (theta);
         }
     }
   const float cx = 0.5f * (float) (w - 1), cy = 0.5f * (float) (h - 1);
@@ -359,13 +417,16 @@ ss_dataset_get (const SsDataset *ds, int i, SsRng *rng, float shift_zoom, float 
           sy = h - 1 - sy;
         float rgb[3];
         if (affine)
-          sample_bilinear (src, w, h, cx + ((float) sx - cx) * inv_zoom + dx,
-                           cy + ((float) sy - cy) * inv_zoom + dy, rgb);
+          {
+            float ux = ((float) sx - cx) * inv_zoom, uy = ((float) sy - cy) * inv_zoom;
+            sample_bilinear (src, w, h, tone, cx + cos_t * ux - sin_t * uy + dx,
+                             cy + sin_t * ux + cos_t * uy + dy, turn, rgb);
+          }
         else
           {
             const guint8 *p = src + ((gsize) sy * w + sx) * 3;
             for (int c = 0; c < 3; c++)
-              rgb[c] = p[c];
+              rgb[c] = tone[c][p[c]];
           }
         for (int c = 0; c < 3; c++)
           {

@@ -36,12 +36,24 @@ void       ss_dataset_free (SsDataset *dataset);
 /* Per-channel mean and standard deviation of all pixels, in [0,1] units. */
 void ss_dataset_channel_stats (const SsDataset *dataset, float mean[3], float std[3]);
 
+/* What ss_dataset_get adds to the flips, quarter turns and small colour jitter it always
+ * draws. Every field 0 / FALSE draws nothing more from the random stream than before the
+ * field existed, so models trained without it keep their bytes. */
+typedef struct {
+  float    shift_zoom; /* shift by up to this fraction of the side in x and y, zoom by a
+                        * factor in [1 - shift_zoom, 1 + shift_zoom] about the centre */
+  float    stain;      /* stain and light jitter of strength s (e.g. 0.2): each channel's
+                        * optical density scaled by (1 +- s)(1 +- s/2), the light's colour
+                        * by 1 +- s per channel (Beer-Lambert: v -> g * v^a) */
+  gboolean rotate;     /* turn by any angle, not only quarter turns (square images) */
+} SsAugment;
+
 /* Image i as planar float CHW in [0,1]; with rng, augmented: random horizontal and
- * vertical flips, 90-degree rotations (square inputs) and small colour jitter, and, if
- * shift_zoom > 0, a random shift of up to shift_zoom of the side in x and y and a zoom
- * by a factor in [1 - shift_zoom, 1 + shift_zoom] about the centre (bilinear, edges
- * repeated). shift_zoom 0 draws nothing more from rng than before it existed. */
-void ss_dataset_get (const SsDataset *dataset, int i, SsRng *rng, float shift_zoom,
+ * vertical flips, 90-degree rotations (square inputs) and small colour jitter, and what
+ * augment asks for (NULL: nothing more). Shifted, zoomed or turned images are sampled
+ * bilinearly; outside the image its edge repeats (shift and zoom) or it is mirrored
+ * (any turn). */
+void ss_dataset_get (const SsDataset *dataset, int i, SsRng *rng, const SsAugment *augment,
                      float *chw);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsDataset, ss_dataset_free)

@@ -37,7 +37,7 @@ ss_predict_dataset (SsModel *model, const SsDataset *data, GError **error)
     {
       int nb = MIN (chunk, data->n - b);
       for (int i = 0; i < nb; i++)
-        ss_dataset_get (data, b + i, NULL, 0.0f, x + i * image);
+        ss_dataset_get (data, b + i, NULL, NULL, x + i * image);
       SsError engine_error;
       if (ss_model_predict (model, x, nb, probs + (gsize) b * spec->n_classes, &engine_error)
           != SS_OK)
@@ -330,7 +330,7 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
           for (int i = 0; i < nb; i++)
             {
               int idx = order[b * config->batch + i];
-              ss_dataset_get (train, idx, config->augment ? &rng : NULL, config->shift_zoom,
+              ss_dataset_get (train, idx, config->augment ? &rng : NULL, &config->extra,
                               x + i * image);
               labels[i] = train->labels[idx];
               if (soft != NULL)

@@ -22,7 +22,7 @@ typedef struct {
   float       dense_fan_in_ref; /* see SsOptimConfig; 0 = every layer at lr */
   guint64     seed;
   gboolean    augment;
-  float       shift_zoom;   /* with augment: random shift and zoom (ss_dataset_get), 0 = off */
+  SsAugment   extra;        /* with augment: what ss_dataset_get adds (all 0: nothing) */
   float       label_smoothing; /* 0 = off; see ss_trainer_set_label_smoothing */
   gboolean    balance;      /* every class drawn equally often in each epoch */
   gboolean    half;         /* store weights as float16 */

@@ -55,9 +55,11 @@ ss_cli_train (int argc, char **argv)
   g_autofree char *classes = NULL, *optim = NULL, *init = NULL, *teacher = NULL;
   int epochs = 20, batch = 32, width = 0, input = 128;
   double lr = 2e-4, weight_decay = 0.0, dense_ref = 0.0, shift_zoom = 0.0, smoothing = 0.0;
+  double stain = 0.0;
   double alpha = 0.5, temperature = 2.0;
   gint64 seed = 1;
   gboolean no_augment = FALSE, cosine = FALSE, half = FALSE, resume = FALSE, balance = FALSE;
+  gboolean rotate = FALSE;
   const GOptionEntry entries[] = {
     { "arch", 0, 0, G_OPTION_ARG_STRING, &arch, "mscnn, resnet18 or resnet50", "ARCH" },
     { "data", 0, 0, G_OPTION_ARG_FILENAME, &data, "Training images, one folder per class", "DIR" },
@@ -79,6 +81,8 @@ ss_cli_train (int argc, char **argv)
     { "no-augment", 0, 0, G_OPTION_ARG_NONE, &no_augment, "No flips, rotations or colour jitter", NULL },
     { "label-smoothing", 0, 0, G_OPTION_ARG_DOUBLE, &smoothing, "Target 1 - X on the label and X / classes on every class (0: off; e.g. 0.1)", "X" },
     { "shift-zoom", 0, 0, G_OPTION_ARG_DOUBLE, &shift_zoom, "Also shift by up to X of the side and zoom by 1 +- X (0: off; e.g. 0.1)", "X" },
+    { "stain-jitter", 0, 0, G_OPTION_ARG_DOUBLE, &stain, "Also vary stain density and light colour by up to X per channel (0: off; e.g. 0.2)", "X" },
+    { "rotate", 0, 0, G_OPTION_ARG_NONE, &rotate, "Also turn by any angle, not only quarter turns (edges mirrored)", NULL },
     { "teacher", 0, 0, G_OPTION_ARG_FILENAME, &teacher, "Also learn this model's softened probabilities (distillation)", "MODEL" },
     { "distill-alpha", 0, 0, G_OPTION_ARG_DOUBLE, &alpha, "Weight of the teacher's targets (0.5)", "X" },
     { "temperature", 0, 0, G_OPTION_ARG_DOUBLE, &temperature, "Distillation temperature (2)", "T" },
@@ -131,6 +135,17 @@ ss_cli_train (int argc, char **argv)
                     no_augment ? " with --no-augment" : "");
       return 2;
     }
+  if (!(stain >= 0 && stain <= 0.5))
+    {
+      ss_cli_error ("--stain-jitter must be 0..0.5, not %g", stain);
+      return 2;
+    }
+  if ((stain > 0 || rotate) && no_augment)
+    {
+      ss_cli_error ("--%s adds to augmentation and cannot go with --no-augment",
+                    rotate ? "rotate" : "stain-jitter");
+      return 2;
+    }
   if (!(smoothing >= 0 && smoothing < 1))
     {
       ss_cli_error ("--label-smoothing must be at least 0 and below 1, not %g", smoothing);
@@ -152,7 +167,9 @@ ss_cli_train (int argc, char **argv)
   config.cosine = cosine;
   config.seed = (guint64) seed;
   config.augment = !no_augment;
-  config.shift_zoom = (float) shift_zoom;
+  config.extra.shift_zoom = (float) shift_zoom;
+  config.extra.stain = (float) stain;
+  config.extra.rotate = rotate;
   config.label_smoothing = (float) smoothing;
   config.balance = balance;
   config.half = half;
@@ -271,6 +288,16 @@ ss_cli_train (int argc, char **argv)
       /* only when used: models trained before the option existed keep their bytes */
       json_builder_set_member_name (b, "shift_zoom");
       json_builder_add_double_value (b, shift_zoom);
+    }
+  if (stain > 0)
+    {
+      json_builder_set_member_name (b, "stain_jitter");
+      json_builder_add_double_value (b, stain);
+    }
+  if (rotate)
+    {
+      json_builder_set_member_name (b, "rotate");
+      json_builder_add_boolean_value (b, TRUE);
     }
   if (smoothing > 0)
     {
