@@ -161,6 +161,70 @@ distill_grad_check (float smoothing)
     }
 }
 
+/* The mixup loss: the blend of the two labels' losses, its gradient against central
+ * differences (labels of both kinds on either side), lambda 1 the plain loss. */
+static void
+mixed_grad_check (float smoothing)
+{
+  enum { N = 3, K = 4 };
+  SsRng rng;
+  ss_rng_seed (&rng, 7);
+  float z[N * K], probs[N * K], g[N * K], gp[N * K], scratch[N * K], plain[N * K];
+  const int labels[N] = { 2, -1 - 3, 0 }, labels2[N] = { 1, 2, -1 - 0 };
+  fill_random (z, N * K, &rng, 2.0f);
+  const float lambda = 0.7f;
+  float l = ss_mixed_cross_entropy (z, labels, labels2, lambda, N, K, smoothing, probs, g,
+                                    scratch, NULL);
+  float la = ss_softmax_cross_entropy (z, labels, N, K, smoothing, probs, gp, NULL);
+  float lb = ss_softmax_cross_entropy (z, labels2, N, K, smoothing, probs, gp, NULL);
+  CHECK (fabsf (l - (lambda * la + (1.0f - lambda) * lb)) < 1e-6f,
+         "mixed loss %g is not 0.7 * %g + 0.3 * %g", l, la, lb);
+  double max_err = 0.0;
+  for (int i = 0; i < N * K; i++)
+    {
+      const float eps = 1e-2f, keep = z[i];
+      z[i] = keep + eps;
+      double up = ss_mixed_cross_entropy (z, labels, labels2, lambda, N, K, smoothing, probs, gp,
+                                          scratch, NULL);
+      z[i] = keep - eps;
+      double down = ss_mixed_cross_entropy (z, labels, labels2, lambda, N, K, smoothing, probs,
+                                            gp, scratch, NULL);
+      z[i] = keep;
+      double num = (up - down) / (2.0 * eps);
+      double e = fabs (num - g[i]) / (1e-3 + fabs (num));
+      if (e > max_err)
+        max_err = e;
+    }
+  CHECK (max_err < 2e-2, "mixed loss gradient (smoothing %g): max relative error %g", smoothing,
+         max_err);
+  float l1 = ss_mixed_cross_entropy (z, labels, labels2, 1.0f, N, K, smoothing, probs, g,
+                                     scratch, NULL);
+  float l2 = ss_softmax_cross_entropy (z, labels, N, K, smoothing, probs, plain, NULL);
+  CHECK (l1 == l2 && memcmp (g, plain, sizeof g) == 0, "lambda 1 is not the plain loss");
+}
+
+/* Beta(a, a) draws: in (0, 1), mean 1/2, variance 1 / (4 (2a + 1)) */
+static void
+beta_check (float a)
+{
+  SsRng rng;
+  ss_rng_seed (&rng, 5);
+  const int n = 40000;
+  double sum = 0.0, sq = 0.0;
+  int out = 0;
+  for (int i = 0; i < n; i++)
+    {
+      double v = ss_rng_beta (&rng, a);
+      out += !(v >= 0.0 && v <= 1.0);
+      sum += v;
+      sq += v * v;
+    }
+  double mean = sum / n, var = sq / n - mean * mean, want = 1.0 / (4.0 * (2.0 * a + 1.0));
+  CHECK (out == 0 && fabs (mean - 0.5) < 0.01 && fabs (var - want) < 0.01,
+         "Beta(%g, %g): %d outside [0, 1], mean %g, variance %g (want %g)", a, a, out, mean, var,
+         want);
+}
+
 int
 main (void)
 {
@@ -171,5 +235,9 @@ main (void)
   grad_check (SS_ARCH_RESNET50, 64, 4, 2, false);
   distill_grad_check (0.0f);
   distill_grad_check (0.1f);
+  mixed_grad_check (0.0f);
+  mixed_grad_check (0.1f);
+  beta_check (0.2f);
+  beta_check (1.0f);
   return test_summary ("test-engine-grad");
 }

@@ -170,6 +170,12 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
           SsTrainProgressFn progress, gpointer user_data, GCancellable *cancellable,
           GError **error)
 {
+  if (config->mixup > 0.0f && config->soft_targets != NULL)
+    {
+      g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_DATA,
+                   "mixup and distillation cannot be combined");
+      return FALSE;
+    }
   SsError e;
   SsModelSpec spec;
   memset (&spec, 0, sizeof spec);
@@ -287,6 +293,9 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
   const gsize image = (gsize) 3 * train->width * train->height;
   g_autofree float *x = g_new (float, (gsize) config->batch * image);
   g_autofree int *labels = g_new (int, config->batch);
+  g_autofree float *mixed = config->mixup > 0.0f ? g_new (float, (gsize) config->batch * image)
+                                                 : NULL;
+  g_autofree int *labels2 = g_new (int, config->batch);
   const int k = train->n_classes;
   g_autofree float *soft = config->soft_targets != NULL ? g_new (float, (gsize) config->batch * k)
                                                         : NULL;
@@ -338,8 +347,26 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
                         sizeof (float) * k);
             }
           int correct = 0;
-          float loss = ss_trainer_step_distill (trainer, x, labels, soft, config->distill_alpha,
-                                                config->temperature, nb, &correct);
+          float loss;
+          if (mixed != NULL)
+            {
+              /* mixup: each image blended with its mirror place in the (shuffled) batch,
+               * lambda >= 0.5 so that the first label stays the larger part */
+              float lambda = ss_rng_beta (&rng, config->mixup);
+              lambda = MAX (lambda, 1.0f - lambda);
+              for (int i = 0; i < nb; i++)
+                {
+                  const float *a = x + i * image, *o = x + (gsize) (nb - 1 - i) * image;
+                  float *d = mixed + i * image;
+                  for (gsize j = 0; j < image; j++)
+                    d[j] = lambda * a[j] + (1.0f - lambda) * o[j];
+                  labels2[i] = labels[nb - 1 - i];
+                }
+              loss = ss_trainer_step_mixed (trainer, mixed, labels, labels2, lambda, nb, &correct);
+            }
+          else
+            loss = ss_trainer_step_distill (trainer, x, labels, soft, config->distill_alpha,
+                                            config->temperature, nb, &correct);
           if (!isfinite (loss))
             {
               g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_MODEL,

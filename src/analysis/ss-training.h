@@ -24,6 +24,8 @@ typedef struct {
   gboolean    augment;
   SsAugment   extra;        /* with augment: what ss_dataset_get adds (all 0: nothing) */
   float       label_smoothing; /* 0 = off; see ss_trainer_set_label_smoothing */
+  float       mixup;        /* Beta(a, a) of mixup's blend, 0 < a <= 1; 0 = off; not with
+                             * soft_targets */
   gboolean    balance;      /* every class drawn equally often in each epoch */
   gboolean    half;         /* store weights as float16 */
   const char *init_from;    /* start from these weights (same architecture), or NULL */

@@ -55,7 +55,7 @@ ss_cli_train (int argc, char **argv)
   g_autofree char *classes = NULL, *optim = NULL, *init = NULL, *teacher = NULL;
   int epochs = 20, batch = 32, width = 0, input = 128;
   double lr = 2e-4, weight_decay = 0.0, dense_ref = 0.0, shift_zoom = 0.0, smoothing = 0.0;
-  double stain = 0.0;
+  double stain = 0.0, mixup = 0.0;
   double alpha = 0.5, temperature = 2.0;
   gint64 seed = 1;
   gboolean no_augment = FALSE, cosine = FALSE, half = FALSE, resume = FALSE, balance = FALSE;
@@ -83,6 +83,7 @@ ss_cli_train (int argc, char **argv)
     { "shift-zoom", 0, 0, G_OPTION_ARG_DOUBLE, &shift_zoom, "Also shift by up to X of the side and zoom by 1 +- X (0: off; e.g. 0.1)", "X" },
     { "stain-jitter", 0, 0, G_OPTION_ARG_DOUBLE, &stain, "Also vary stain density and light colour by up to X per channel (0: off; e.g. 0.2)", "X" },
     { "rotate", 0, 0, G_OPTION_ARG_NONE, &rotate, "Also turn by any angle, not only quarter turns (edges mirrored)", NULL },
+    { "mixup", 0, 0, G_OPTION_ARG_DOUBLE, &mixup, "Train on blends of two images with their labels blended alike, the share drawn from Beta(X, X) (0: off; e.g. 0.2)", "X" },
     { "teacher", 0, 0, G_OPTION_ARG_FILENAME, &teacher, "Also learn this model's softened probabilities (distillation)", "MODEL" },
     { "distill-alpha", 0, 0, G_OPTION_ARG_DOUBLE, &alpha, "Weight of the teacher's targets (0.5)", "X" },
     { "temperature", 0, 0, G_OPTION_ARG_DOUBLE, &temperature, "Distillation temperature (2)", "T" },
@@ -146,6 +147,11 @@ ss_cli_train (int argc, char **argv)
                     rotate ? "rotate" : "stain-jitter");
       return 2;
     }
+  if (!(mixup >= 0 && mixup <= 1) || (mixup > 0 && teacher != NULL))
+    {
+      ss_cli_error ("--mixup must be 0..1 (not %g) and cannot go with --teacher", mixup);
+      return 2;
+    }
   if (!(smoothing >= 0 && smoothing < 1))
     {
       ss_cli_error ("--label-smoothing must be at least 0 and below 1, not %g", smoothing);
@@ -170,6 +176,7 @@ ss_cli_train (int argc, char **argv)
   config.extra.shift_zoom = (float) shift_zoom;
   config.extra.stain = (float) stain;
   config.extra.rotate = rotate;
+  config.mixup = (float) mixup;
   config.label_smoothing = (float) smoothing;
   config.balance = balance;
   config.half = half;
@@ -293,6 +300,11 @@ ss_cli_train (int argc, char **argv)
     {
       json_builder_set_member_name (b, "stain_jitter");
       json_builder_add_double_value (b, stain);
+    }
+  if (mixup > 0)
+    {
+      json_builder_set_member_name (b, "mixup");
+      json_builder_add_double_value (b, mixup);
     }
   if (rotate)
     {

@@ -175,6 +175,11 @@ uint32_t ss_crc32 (uint32_t crc, const void *data, size_t n);
 /* loss.c, optim.c */
 float ss_softmax_cross_entropy (const float *logits, const int *labels, int n, int k,
                                 float smoothing, float *probs, float *dlogits, int *n_correct);
+/* lambda * the loss of labels + (1 - lambda) * that of labels2 (mixup); scratch holds
+ * n * k floats (needed, with dlogits) */
+float ss_mixed_cross_entropy (const float *logits, const int *labels, const int *labels2,
+                              float lambda, int n, int k, float smoothing, float *probs,
+                              float *dlogits, float *scratch, int *n_correct);
 float ss_distill_cross_entropy (const float *logits, const int *labels, const float *soft,
                                 float alpha, float temperature, int n, int k, float smoothing,
                                 float *probs, float *dlogits, int *n_correct);

@@ -6,6 +6,10 @@
  * -(1 - s) log p_y - (s / k) sum_j log p_j, which keeps the logits from running off to
  * make a training image certain.
  *
+ * Mixup (Zhang et al. 2018) trains on lambda * image_i + (1 - lambda) * image_j with the
+ * loss lambda * L(y_i) + (1 - lambda) * L(y_j); its gradient is the same blend of the
+ * two gradients.
+ *
  * A label below zero, -1 - e, says only "not class e" (a white cell of unknown type is
  * not not_a_cell): its loss is -log(1 - p_e), whose gradient is p_e for logit e and
  * -p_j p_e / (1 - p_e) for every other j. */
@@ -72,6 +76,21 @@ ss_softmax_cross_entropy (const float *logits, const int *labels, int n, int k, 
   if (n_correct != NULL)
     *n_correct = correct;
   return (float) (loss / n);
+}
+
+float
+ss_mixed_cross_entropy (const float *logits, const int *labels, const int *labels2, float lambda,
+                        int n, int k, float smoothing, float *probs, float *dlogits,
+                        float *scratch, int *n_correct)
+{
+  float first = ss_softmax_cross_entropy (logits, labels, n, k, smoothing, probs, dlogits,
+                                          n_correct);
+  float second = ss_softmax_cross_entropy (logits, labels2, n, k, smoothing, probs, scratch,
+                                           NULL);
+  if (dlogits != NULL)
+    for (size_t i = 0; i < (size_t) n * k; i++)
+      dlogits[i] = lambda * dlogits[i] + (1.0f - lambda) * scratch[i];
+  return lambda * first + (1.0f - lambda) * second;
 }
 
 /* Distillation (Hinton et al. 2015): (1 - alpha) times the loss above plus alpha * T^2

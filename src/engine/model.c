@@ -297,7 +297,7 @@ struct SsTrainer {
   long          step;
   float         smoothing;    /* label smoothing of the loss (0: none) */
   float        *m, *v;        /* optimiser moments, one per parameter */
-  float        *probs, *dlogits;
+  float        *probs, *dlogits, *dlogits2;
 };
 
 SsTrainer *
@@ -319,7 +319,9 @@ ss_trainer_new (SsModel *model, const SsOptimConfig *config, int max_batch, SsEr
   t->v = ss_aligned_alloc (sizeof (float) * model->n_params);
   t->probs = calloc ((size_t) max_batch * model->spec.n_classes, sizeof (float));
   t->dlogits = calloc ((size_t) max_batch * model->spec.n_classes, sizeof (float));
-  if (t->m == NULL || t->v == NULL || t->probs == NULL || t->dlogits == NULL)
+  t->dlogits2 = calloc ((size_t) max_batch * model->spec.n_classes, sizeof (float));
+  if (t->m == NULL || t->v == NULL || t->probs == NULL || t->dlogits == NULL
+      || t->dlogits2 == NULL)
     goto nomem;
   if (ss_run_ensure (model, max_batch, true, error) != SS_OK)
     {
@@ -343,6 +345,7 @@ ss_trainer_free (SsTrainer *trainer)
   ss_aligned_free (trainer->v);
   free (trainer->probs);
   free (trainer->dlogits);
+  free (trainer->dlogits2);
   free (trainer);
 }
 
@@ -358,16 +361,11 @@ ss_trainer_set_label_smoothing (SsTrainer *trainer, float smoothing)
   trainer->smoothing = smoothing;
 }
 
-float
-ss_trainer_step (SsTrainer *trainer, const float *x, const int *labels, int n, int *n_correct)
-{
-  return ss_trainer_step_distill (trainer, x, labels, NULL, 0.0f, 1.0f, n, n_correct);
-}
-
-float
-ss_trainer_step_distill (SsTrainer *trainer, const float *x, const int *labels,
-                         const float *soft, float alpha, float temperature, int n,
-                         int *n_correct)
+/* forward, the loss of one of the step kinds, backward and update */
+static float
+trainer_step (SsTrainer *trainer, const float *x, const int *labels, const int *labels2,
+              float lambda, const float *soft, float alpha, float temperature, int n,
+              int *n_correct)
 {
   SsModel *m = trainer->model;
   const int k = m->spec.n_classes;
@@ -378,12 +376,19 @@ ss_trainer_step_distill (SsTrainer *trainer, const float *x, const int *labels,
   if (ss_run_ensure (m, trainer->max_batch, true, NULL) != SS_OK)
     return NAN;
   ss_run_forward (m, x, n, true);
-  float loss = soft != NULL
-                 ? ss_distill_cross_entropy (ss_run_output (m), labels, soft, alpha, temperature,
-                                             n, k, trainer->smoothing, trainer->probs,
-                                             trainer->dlogits, n_correct)
-                 : ss_softmax_cross_entropy (ss_run_output (m), labels, n, k, trainer->smoothing,
-                                             trainer->probs, trainer->dlogits, n_correct);
+  const float *z = ss_run_output (m);
+  float loss;
+  if (soft != NULL)
+    loss = ss_distill_cross_entropy (z, labels, soft, alpha, temperature, n, k,
+                                     trainer->smoothing, trainer->probs, trainer->dlogits,
+                                     n_correct);
+  else if (labels2 != NULL)
+    loss = ss_mixed_cross_entropy (z, labels, labels2, lambda, n, k, trainer->smoothing,
+                                   trainer->probs, trainer->dlogits, trainer->dlogits2,
+                                   n_correct);
+  else
+    loss = ss_softmax_cross_entropy (z, labels, n, k, trainer->smoothing, trainer->probs,
+                                     trainer->dlogits, n_correct);
   ss_run_backward (m, trainer->dlogits, n, true);
   trainer->step++;
   /* the blob in runs of equal learning rate: dense layers may learn slower (see
@@ -409,6 +414,27 @@ ss_trainer_step_distill (SsTrainer *trainer, const float *x, const int *labels,
       done = node->w_off + len;
     }
   return loss;
+}
+
+float
+ss_trainer_step (SsTrainer *trainer, const float *x, const int *labels, int n, int *n_correct)
+{
+  return trainer_step (trainer, x, labels, NULL, 1.0f, NULL, 0.0f, 1.0f, n, n_correct);
+}
+
+float
+ss_trainer_step_distill (SsTrainer *trainer, const float *x, const int *labels,
+                         const float *soft, float alpha, float temperature, int n,
+                         int *n_correct)
+{
+  return trainer_step (trainer, x, labels, NULL, 1.0f, soft, alpha, temperature, n, n_correct);
+}
+
+float
+ss_trainer_step_mixed (SsTrainer *trainer, const float *x, const int *labels, const int *labels2,
+                       float lambda, int n, int *n_correct)
+{
+  return trainer_step (trainer, x, labels, labels2, lambda, NULL, 0.0f, 1.0f, n, n_correct);
 }
 
 /* Optimiser state file: "SSO1", step, n_params, then m and v as float32. */

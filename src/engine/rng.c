@@ -57,3 +57,19 @@ ss_rng_below (SsRng *rng, uint32_t bound)
   /* Lemire's multiply-shift; the tiny bias is irrelevant for shuffles of datasets */
   return (uint32_t) (((ss_rng_next (rng) >> 32) * (uint64_t) bound) >> 32);
 }
+
+float
+ss_rng_beta (SsRng *rng, float a)
+{
+  /* Johnk (1964): with u, v uniform, x = u^(1/a) and y = v^(1/a), x / (x + y) given
+   * x + y <= 1 is Beta(a, a); in logs, so that small a does not underflow */
+  for (;;)
+    {
+      float u = ((float) (ss_rng_next (rng) >> 40) + 1.0f) * (1.0f / 16777217.0f);
+      float v = ((float) (ss_rng_next (rng) >> 40) + 1.0f) * (1.0f / 16777217.0f);
+      float lx = logf (u) / a, ly = logf (v) / a;
+      float hi = lx > ly ? lx : ly, lo = lx > ly ? ly : lx;
+      if (hi + log1pf (expf (lo - hi)) <= 0.0f)
+        return 1.0f / (1.0f + expf (ly - lx));
+    }
+}

@@ -69,6 +69,7 @@ void     ss_rng_seed (SsRng *rng, uint64_t seed);
 uint64_t ss_rng_next (SsRng *rng);
 float    ss_rng_uniform (SsRng *rng);  /* [0, 1) */
 float    ss_rng_normal (SsRng *rng);   /* mean 0, sd 1 */
+float    ss_rng_beta (SsRng *rng, float a); /* symmetric Beta(a, a), 0 < a <= 1 */
 uint32_t ss_rng_below (SsRng *rng, uint32_t bound);
 
 /* ---- models ----------------------------------------------------------------------- */
@@ -195,6 +196,12 @@ float      ss_trainer_step (SsTrainer *trainer, const float *x, const int *label
 float      ss_trainer_step_distill (SsTrainer *trainer, const float *x, const int *labels,
                                     const float *soft, float alpha, float temperature, int n,
                                     int *n_correct);
+/* The same step on mixed images (mixup): x holds lambda * image_i + (1 - lambda) *
+ * image_j, mixed by the caller, labels image_i's labels and labels2 image_j's; the loss
+ * is lambda * the step's loss for labels + (1 - lambda) * that for labels2. *n_correct
+ * counts right calls of labels. */
+float      ss_trainer_step_mixed (SsTrainer *trainer, const float *x, const int *labels,
+                                  const int *labels2, float lambda, int n, int *n_correct);
 void       ss_trainer_set_lr (SsTrainer *trainer, float lr);
 /* Label smoothing s in [0, 1): a class label's target is 1 - s on it plus s / k on
  * every class (loss.c); labels "not class e" are not smoothed. 0 (the default) is off. */
