@@ -134,6 +134,25 @@ test_repro (void)
   g_autoptr (GBytes) bytes_d2 = read_file (d2);
   g_assert_true (g_bytes_equal (bytes_d1, bytes_d2));
   g_assert_false (g_bytes_equal (bytes_a, bytes_d1));
+
+  /* mixup and the new augmentations: reproducible, and not the plain model; mixup
+   * with a teacher is refused */
+  g_autofree char *m1 = g_build_filename (tmp_dir, "m1.ssm", NULL);
+  g_autofree char *m2 = g_build_filename (tmp_dir, "m2.ssm", NULL);
+  SsTrainConfig cm1 = tiny_config (m1), cm2 = tiny_config (m2);
+  cm1.mixup = cm2.mixup = 0.2f;
+  cm1.extra.rotate = cm2.extra.rotate = TRUE;
+  cm1.extra.stain = cm2.extra.stain = 0.2f;
+  g_assert_true (ss_train (&cm1, ds, NULL, NULL, NULL, NULL, &error));
+  g_assert_true (ss_train (&cm2, ds, NULL, NULL, NULL, NULL, &error));
+  g_autoptr (GBytes) bytes_m1 = read_file (m1);
+  g_autoptr (GBytes) bytes_m2 = read_file (m2);
+  g_assert_true (g_bytes_equal (bytes_m1, bytes_m2));
+  g_assert_false (g_bytes_equal (bytes_a, bytes_m1));
+  cm1.soft_targets = soft;
+  g_assert_false (ss_train (&cm1, ds, NULL, NULL, NULL, NULL, &error));
+  g_assert_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_DATA);
+  g_clear_error (&error);
   g_free (soft);
 
   /* a teacher whose classes are in another order is refused */
