@@ -293,9 +293,10 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
   const gsize image = (gsize) 3 * train->width * train->height;
   g_autofree float *x = g_new (float, (gsize) config->batch * image);
   g_autofree int *labels = g_new (int, config->batch);
+  /* mixup's blended images and second labels */
   g_autofree float *mixed = config->mixup > 0.0f ? g_new (float, (gsize) config->batch * image)
                                                  : NULL;
-  g_autofree int *labels2 = g_new (int, config->batch);
+  g_autofree int *labels2 = mixed != NULL ? g_new (int, config->batch) : NULL;
   const int k = train->n_classes;
   g_autofree float *soft = config->soft_targets != NULL ? g_new (float, (gsize) config->batch * k)
                                                         : NULL;
