@@ -48,6 +48,16 @@ show_progress (const SsTrainProgress *p, gpointer user_data)
              p->images_per_s, left / 60, left % 60);
 }
 
+/* name: value in the model's training record, when value is above 0 */
+static void
+add_double_if_set (JsonBuilder *b, const char *name, double value)
+{
+  if (value <= 0)
+    return;
+  json_builder_set_member_name (b, name);
+  json_builder_add_double_value (b, value);
+}
+
 int
 ss_cli_train (int argc, char **argv)
 {
@@ -290,32 +300,17 @@ ss_cli_train (int argc, char **argv)
       json_builder_set_member_name (b, "temperature");
       json_builder_add_double_value (b, temperature);
     }
-  if (shift_zoom > 0)
-    {
-      /* only when used: models trained before the option existed keep their bytes */
-      json_builder_set_member_name (b, "shift_zoom");
-      json_builder_add_double_value (b, shift_zoom);
-    }
-  if (stain > 0)
-    {
-      json_builder_set_member_name (b, "stain_jitter");
-      json_builder_add_double_value (b, stain);
-    }
-  if (mixup > 0)
-    {
-      json_builder_set_member_name (b, "mixup");
-      json_builder_add_double_value (b, mixup);
-    }
+  /* the options below are recorded only when used: models trained before an option
+   * existed keep their bytes */
+  add_double_if_set (b, "shift_zoom", shift_zoom);
+  add_double_if_set (b, "stain_jitter", stain);
+  add_double_if_set (b, "mixup", mixup);
   if (rotate)
     {
       json_builder_set_member_name (b, "rotate");
       json_builder_add_boolean_value (b, TRUE);
     }
-  if (smoothing > 0)
-    {
-      json_builder_set_member_name (b, "label_smoothing");
-      json_builder_add_double_value (b, smoothing);
-    }
+  add_double_if_set (b, "label_smoothing", smoothing);
   json_builder_set_member_name (b, "smearscope");
   json_builder_add_string_value (b, SS_VERSION);
   json_builder_end_object (b);

@@ -42,11 +42,18 @@ ss_rng_uniform (SsRng *rng)
   return (float) (ss_rng_next (rng) >> 40) * (1.0f / 16777216.0f);
 }
 
+/* uniform in (0, 1): never 0, so that its log stays finite */
+static float
+rng_open_unit (SsRng *rng)
+{
+  return ((float) (ss_rng_next (rng) >> 40) + 1.0f) * (1.0f / 16777217.0f);
+}
+
 float
 ss_rng_normal (SsRng *rng)
 {
-  /* Box-Muller; u1 kept away from 0 so the log stays finite */
-  float u1 = ((float) (ss_rng_next (rng) >> 40) + 1.0f) * (1.0f / 16777217.0f);
+  /* Box-Muller */
+  float u1 = rng_open_unit (rng);
   float u2 = ss_rng_uniform (rng);
   return sqrtf (-2.0f * logf (u1)) * cosf (6.28318530718f * u2);
 }
@@ -65,8 +72,8 @@ ss_rng_beta (SsRng *rng, float a)
    * x + y <= 1 is Beta(a, a); in logs, so that small a does not underflow */
   for (;;)
     {
-      float u = ((float) (ss_rng_next (rng) >> 40) + 1.0f) * (1.0f / 16777217.0f);
-      float v = ((float) (ss_rng_next (rng) >> 40) + 1.0f) * (1.0f / 16777217.0f);
+      float u = rng_open_unit (rng);
+      float v = rng_open_unit (rng);
       float lx = logf (u) / a, ly = logf (v) / a;
       float hi = lx > ly ? lx : ly, lo = lx > ly ? ly : lx;
       if (hi + log1pf (expf (lo - hi)) <= 0.0f)
