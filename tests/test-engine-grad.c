@@ -225,6 +225,82 @@ beta_check (float a)
          want);
 }
 
+
+/* The weights' moving average: after every step avg = d avg + (1 - d) w with d = min
+ * (decay, (1 + step) / (10 + step)), for parameters and batch-norm statistics alike;
+ * swapping twice changes nothing; the optimiser state carries the average, and a
+ * trainer without one refuses it. */
+static void
+ema_check (void)
+{
+  const int n = 4, k = 3;
+  SsModelSpec spec = tiny_spec (SS_ARCH_RESNET18, 32, 4, k);
+  SsError e;
+  SsModel *m = ss_model_new (&spec, 3, &e);
+  SsOptimConfig config;
+  ss_optim_config_default (&config, SS_OPTIM_ADAM, 1e-2f);
+  SsTrainer *t = ss_trainer_new (m, &config, n, &e);
+  CHECK (m != NULL && t != NULL, "tiny model or trainer");
+  const float decay = 0.6f;
+  CHECK (ss_trainer_set_ema (t, 1.0f, &e) != SS_OK, "a decay of 1 is accepted");
+  CHECK (ss_trainer_set_ema (t, decay, &e) == SS_OK, "set_ema: %s", e.message);
+  size_t np = m->n_params, nb = m->n_buffers;
+  CHECK (nb > 0, "the tiny ResNet has no batch-norm statistics");
+  float *avg = malloc (sizeof (float) * np), *avg_b = malloc (sizeof (float) * nb);
+  float *keep = malloc (sizeof (float) * np);
+  memcpy (avg, m->params, sizeof (float) * np);
+  memcpy (avg_b, m->buffers, sizeof (float) * nb);
+  SsRng rng;
+  ss_rng_seed (&rng, 9);
+  float x[4 * 3 * 32 * 32];
+  int labels[4] = { 0, 1, 2, 1 };
+  for (int step = 1; step <= 6; step++)
+    {
+      fill_random (x, sizeof x / sizeof x[0], &rng, 1.0f);
+      ss_trainer_step (t, x, labels, n, NULL);
+      float d = fminf (decay, (1.0f + step) / (10.0f + step));
+      for (size_t i = 0; i < np; i++)
+        avg[i] = d * avg[i] + (1.0f - d) * m->params[i];
+      for (size_t i = 0; i < nb; i++)
+        avg_b[i] = d * avg_b[i] + (1.0f - d) * m->buffers[i];
+    }
+  memcpy (keep, m->params, sizeof (float) * np);
+  ss_trainer_swap_ema (t);
+  double worst = 0.0, moved = 0.0;
+  for (size_t i = 0; i < np; i++)
+    {
+      worst = fmax (worst, fabs (m->params[i] - avg[i]));
+      moved = fmax (moved, fabs (m->params[i] - keep[i]));
+    }
+  for (size_t i = 0; i < nb; i++)
+    worst = fmax (worst, fabs (m->buffers[i] - avg_b[i]));
+  CHECK (worst < 1e-6, "the average is off by %g", worst);
+  CHECK (moved > 1e-4, "the average is the trained weights (differ by %g)", moved);
+  ss_trainer_swap_ema (t);
+  CHECK (memcmp (m->params, keep, sizeof (float) * np) == 0, "swapping back changed the weights");
+
+  /* the state file keeps the average; a trainer without one refuses it */
+  const char *path = "test-engine-grad-ema.opt";
+  CHECK (ss_trainer_save_state (t, path, &e) == SS_OK, "save state: %s", e.message);
+  SsTrainer *t2 = ss_trainer_new (m, &config, n, &e);
+  CHECK (ss_trainer_load_state (t2, path, &e) != SS_OK, "state with an average loaded without one");
+  CHECK (ss_trainer_set_ema (t2, decay, &e) == SS_OK
+         && ss_trainer_load_state (t2, path, &e) == SS_OK, "load state: %s", e.message);
+  ss_trainer_swap_ema (t2);
+  worst = 0.0;
+  for (size_t i = 0; i < np; i++)
+    worst = fmax (worst, fabs (m->params[i] - avg[i]));
+  CHECK (worst < 1e-6, "the loaded average is off by %g", worst);
+  ss_trainer_swap_ema (t2);
+  remove (path);
+  free (avg);
+  free (avg_b);
+  free (keep);
+  ss_trainer_free (t2);
+  ss_trainer_free (t);
+  ss_model_free (m);
+}
+
 int
 main (void)
 {
@@ -239,5 +315,6 @@ main (void)
   mixed_grad_check (0.1f);
   beta_check (0.2f);
   beta_check (1.0f);
+  ema_check ();
   return test_summary ("test-engine-grad");
 }

@@ -1,6 +1,7 @@
 /* Training is reproducible: the same data, seed and thread count give the same model
  * file byte for byte, and a run stopped after an epoch and resumed from its checkpoint
- * ends exactly where an uninterrupted run ends; so does distillation from a teacher. The
+ * ends exactly where an uninterrupted run ends, with or without a moving average of the
+ * weights; so does distillation from a teacher. The
  * shift-and-zoom augmentation moves and scales what it is given by no more than it was
  * asked to. */
 #include "ss-dataset.h"
@@ -154,6 +155,29 @@ test_repro (void)
   g_assert_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_DATA);
   g_clear_error (&error);
   g_free (soft);
+
+  /* the weights' average: not the plain model; stopped after epoch 2 and resumed, the
+   * same file as uninterrupted; a checkpoint with an average cannot resume without one */
+  g_autofree char *e1 = g_build_filename (tmp_dir, "e1.ssm", NULL);
+  g_autofree char *e2 = g_build_filename (tmp_dir, "e2.ssm", NULL);
+  SsTrainConfig ce1 = tiny_config (e1), ce2 = tiny_config (e2);
+  ce1.ema = ce2.ema = 0.9f;
+  g_assert_true (ss_train (&ce1, ds, NULL, NULL, NULL, NULL, &error));
+  g_autoptr (GBytes) bytes_e1 = read_file (e1);
+  g_assert_false (g_bytes_equal (bytes_a, bytes_e1));
+  g_cancellable_reset (cancellable);
+  g_assert_false (ss_train (&ce2, ds, NULL, stop_after_two, cancellable, cancellable, &error));
+  g_clear_error (&error);
+  ce2.resume = TRUE;
+  ce2.ema = 0.0f;
+  g_assert_false (ss_train (&ce2, ds, NULL, NULL, NULL, NULL, &error));
+  g_assert_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_MODEL);
+  g_clear_error (&error);
+  ce2.ema = 0.9f;
+  g_assert_true (ss_train (&ce2, ds, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_autoptr (GBytes) bytes_e2 = read_file (e2);
+  g_assert_true (g_bytes_equal (bytes_e1, bytes_e2));
 
   /* a teacher whose classes are in another order is refused */
   const char *swapped[] = { "right", "left" };

@@ -271,9 +271,18 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
       return engine_fail (error, &e);
     }
   ss_trainer_set_label_smoothing (trainer, config->label_smoothing);
+  if (ss_trainer_set_ema (trainer, config->ema, &e) != SS_OK
+      || (first_epoch > 0 && ss_trainer_load_state (trainer, ckpt_opt, &e) != SS_OK))
+    {
+      ss_trainer_free (trainer);
+      ss_model_free (model);
+      return engine_fail (error, &e);
+    }
   if (first_epoch >= config->epochs)
     {
-      /* the checkpoint already holds every epoch asked for: it is the model */
+      /* the checkpoint already holds every epoch asked for: it is the model (or its
+       * average) */
+      ss_trainer_swap_ema (trainer);
       SsStatus st = ss_model_save (model, config->out, config->half ? SS_STORE_F16 : SS_STORE_F32, &e);
       ss_trainer_free (trainer);
       ss_model_free (model);
@@ -282,12 +291,6 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
       g_remove (ckpt);
       g_remove (ckpt_opt);
       return TRUE;
-    }
-  if (first_epoch > 0 && ss_trainer_load_state (trainer, ckpt_opt, &e) != SS_OK)
-    {
-      ss_trainer_free (trainer);
-      ss_model_free (model);
-      return engine_fail (error, &e);
     }
 
   const gsize image = (gsize) 3 * train->width * train->height;
@@ -396,7 +399,11 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
       if (!ok)
         break;
 
+      /* validation and the model file see the weights' average when there is one; the
+       * checkpoint holds the weights being trained (and the average, in its state) */
+      ss_trainer_swap_ema (trainer);
       double val_accuracy = val != NULL ? accuracy_of (model, val) : -1.0;
+      ss_trainer_swap_ema (trainer);
       g_autofree char *info = g_strdup_printf (
         "{\"epochs_done\": %d, \"train_loss\": %.5f, \"train_accuracy\": %.5f, "
         "\"val_accuracy\": %.5f, \"training\": %s}",
@@ -405,8 +412,15 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
       ss_model_set_training_info (model, info);
       SsStorage storage = config->half ? SS_STORE_F16 : SS_STORE_F32;
       if (ss_model_save (model, ckpt, SS_STORE_F32, &e) != SS_OK
-          || ss_trainer_save_state (trainer, ckpt_opt, &e) != SS_OK
-          || ss_model_save (model, config->out, storage, &e) != SS_OK)
+          || ss_trainer_save_state (trainer, ckpt_opt, &e) != SS_OK)
+        {
+          ok = engine_fail (error, &e);
+          break;
+        }
+      ss_trainer_swap_ema (trainer);
+      SsStatus saved = ss_model_save (model, config->out, storage, &e);
+      ss_trainer_swap_ema (trainer);
+      if (saved != SS_OK)
         {
           ok = engine_fail (error, &e);
           break;

@@ -26,6 +26,9 @@ typedef struct {
   float       label_smoothing; /* 0 = off; see ss_trainer_set_label_smoothing */
   float       mixup;        /* Beta(a, a) of mixup's blend, 0 < a <= 1; 0 = off; not with
                              * soft_targets */
+  float       ema;          /* decay of the weights' moving average, 0 < d < 1; 0 = off.
+                             * With it, validation and the saved model use the average
+                             * (see ss_trainer_set_ema); the checkpoint keeps both */
   gboolean    balance;      /* every class drawn equally often in each epoch */
   gboolean    half;         /* store weights as float16 */
   const char *init_from;    /* start from these weights (same architecture), or NULL */

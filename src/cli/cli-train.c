@@ -65,7 +65,7 @@ ss_cli_train (int argc, char **argv)
   g_autofree char *classes = NULL, *optim = NULL, *init = NULL, *teacher = NULL;
   int epochs = 20, batch = 32, width = 0, input = 128;
   double lr = 2e-4, weight_decay = 0.0, dense_ref = 0.0, shift_zoom = 0.0, smoothing = 0.0;
-  double stain = 0.0, mixup = 0.0;
+  double stain = 0.0, mixup = 0.0, ema = 0.0;
   double alpha = 0.5, temperature = 2.0;
   gint64 seed = 1;
   gboolean no_augment = FALSE, cosine = FALSE, half = FALSE, resume = FALSE, balance = FALSE;
@@ -94,6 +94,7 @@ ss_cli_train (int argc, char **argv)
     { "stain-jitter", 0, 0, G_OPTION_ARG_DOUBLE, &stain, "Also vary stain density and light colour by up to X per channel (0: off; e.g. 0.2)", "X" },
     { "rotate", 0, 0, G_OPTION_ARG_NONE, &rotate, "Also turn by any angle, not only quarter turns (edges mirrored)", NULL },
     { "mixup", 0, 0, G_OPTION_ARG_DOUBLE, &mixup, "Train on blends of two images with their labels blended alike, the share drawn from Beta(X, X) (0: off; e.g. 0.2)", "X" },
+    { "ema", 0, 0, G_OPTION_ARG_DOUBLE, &ema, "Validate and save a moving average of the weights, each step moving it by 1 - D (0: off; e.g. 0.999)", "D" },
     { "teacher", 0, 0, G_OPTION_ARG_FILENAME, &teacher, "Also learn this model's softened probabilities (distillation)", "MODEL" },
     { "distill-alpha", 0, 0, G_OPTION_ARG_DOUBLE, &alpha, "Weight of the teacher's targets (0.5)", "X" },
     { "temperature", 0, 0, G_OPTION_ARG_DOUBLE, &temperature, "Distillation temperature (2)", "T" },
@@ -162,6 +163,11 @@ ss_cli_train (int argc, char **argv)
       ss_cli_error ("--mixup must be 0..1 (not %g) and cannot go with --teacher", mixup);
       return 2;
     }
+  if (!(ema >= 0 && ema < 1))
+    {
+      ss_cli_error ("--ema must be at least 0 and below 1, not %g", ema);
+      return 2;
+    }
   if (!(smoothing >= 0 && smoothing < 1))
     {
       ss_cli_error ("--label-smoothing must be at least 0 and below 1, not %g", smoothing);
@@ -188,6 +194,7 @@ ss_cli_train (int argc, char **argv)
   config.extra.rotate = rotate;
   config.mixup = (float) mixup;
   config.label_smoothing = (float) smoothing;
+  config.ema = (float) ema;
   config.balance = balance;
   config.half = half;
   config.init_from = init;
@@ -311,6 +318,7 @@ ss_cli_train (int argc, char **argv)
       json_builder_add_boolean_value (b, TRUE);
     }
   add_double_if_set (b, "label_smoothing", smoothing);
+  add_double_if_set (b, "ema", ema);
   json_builder_set_member_name (b, "smearscope");
   json_builder_add_string_value (b, SS_VERSION);
   json_builder_end_object (b);

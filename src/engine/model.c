@@ -298,6 +298,8 @@ struct SsTrainer {
   float         smoothing;    /* label smoothing of the loss (0: none) */
   float        *m, *v;        /* optimiser moments, one per parameter */
   float        *probs, *dlogits, *dlogits2;
+  float         ema_decay;    /* 0: no moving average */
+  float        *ema_params, *ema_buffers;
 };
 
 SsTrainer *
@@ -346,7 +348,67 @@ ss_trainer_free (SsTrainer *trainer)
   free (trainer->probs);
   free (trainer->dlogits);
   free (trainer->dlogits2);
+  ss_aligned_free (trainer->ema_params);
+  free (trainer->ema_buffers);
   free (trainer);
+}
+
+SsStatus
+ss_trainer_set_ema (SsTrainer *trainer, float decay, SsError *error)
+{
+  if (!(decay >= 0.0f && decay < 1.0f))
+    return ss_error_set (error, SS_ERR_ARG, "the average's decay must be in [0, 1), not %g",
+                         (double) decay);
+  SsModel *m = trainer->model;
+  ss_aligned_free (trainer->ema_params);
+  free (trainer->ema_buffers);
+  trainer->ema_params = NULL;
+  trainer->ema_buffers = NULL;
+  trainer->ema_decay = decay;
+  if (decay == 0.0f)
+    return SS_OK;
+  trainer->ema_params = ss_aligned_alloc (sizeof (float) * m->n_params);
+  trainer->ema_buffers = malloc (sizeof (float) * (m->n_buffers > 0 ? m->n_buffers : 1));
+  if (trainer->ema_params == NULL || trainer->ema_buffers == NULL)
+    {
+      ss_aligned_free (trainer->ema_params);
+      free (trainer->ema_buffers);
+      trainer->ema_params = NULL;
+      trainer->ema_buffers = NULL;
+      trainer->ema_decay = 0.0f;
+      return ss_error_set (error, SS_ERR_NOMEM, "out of memory for the weights' average");
+    }
+  memcpy (trainer->ema_params, m->params, sizeof (float) * m->n_params);
+  memcpy (trainer->ema_buffers, m->buffers, sizeof (float) * m->n_buffers);
+  return SS_OK;
+}
+
+static void
+ema_update (float *avg, const float *x, size_t n, float d)
+{
+  for (size_t i = 0; i < n; i++)
+    avg[i] = d * avg[i] + (1.0f - d) * x[i];
+}
+
+static void
+swap_floats (float *a, float *b, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      float t = a[i];
+      a[i] = b[i];
+      b[i] = t;
+    }
+}
+
+void
+ss_trainer_swap_ema (SsTrainer *trainer)
+{
+  if (trainer->ema_params == NULL)
+    return;
+  SsModel *m = trainer->model;
+  swap_floats (m->params, trainer->ema_params, m->n_params);
+  swap_floats (m->buffers, trainer->ema_buffers, m->n_buffers);
 }
 
 void
@@ -413,6 +475,12 @@ trainer_step (SsTrainer *trainer, const float *x, const int *labels, const int *
                      trainer->m + node->w_off, trainer->v + node->w_off, len, trainer->step);
       done = node->w_off + len;
     }
+  if (trainer->ema_params != NULL)
+    {
+      float d = fminf (trainer->ema_decay, (1.0f + trainer->step) / (10.0f + trainer->step));
+      ema_update (trainer->ema_params, m->params, m->n_params, d);
+      ema_update (trainer->ema_buffers, m->buffers, m->n_buffers, d);
+    }
   return loss;
 }
 
@@ -437,7 +505,9 @@ ss_trainer_step_mixed (SsTrainer *trainer, const float *x, const int *labels, co
   return trainer_step (trainer, x, labels, labels2, lambda, NULL, 0.0f, 1.0f, n, n_correct);
 }
 
-/* Optimiser state file: "SSO1", step, n_params, then m and v as float32. */
+/* Optimiser state file: "SSO1", step, n_params, then m and v as float32. With a moving
+ * average of the weights: "SSO2", step, n_params, n_buffers, m, v, then the averaged
+ * parameters and statistics. */
 SsStatus
 ss_trainer_save_state (const SsTrainer *trainer, const char *path, SsError *error)
 {
@@ -446,12 +516,17 @@ ss_trainer_save_state (const SsTrainer *trainer, const char *path, SsError *erro
   FILE *f = fopen (tmp, "wb");
   if (f == NULL)
     return ss_error_set (error, SS_ERR_IO, "cannot write %s", tmp);
-  uint64_t header[2] = { (uint64_t) trainer->step, trainer->model->n_params };
-  size_t n = trainer->model->n_params;
-  int ok = fwrite ("SSO1", 1, 4, f) == 4 && fwrite (header, sizeof header, 1, f) == 1
+  const SsModel *model = trainer->model;
+  const bool ema = trainer->ema_params != NULL;
+  uint64_t header[3] = { (uint64_t) trainer->step, model->n_params, model->n_buffers };
+  size_t n = model->n_params, nb = model->n_buffers;
+  int ok = fwrite (ema ? "SSO2" : "SSO1", 1, 4, f) == 4
+           && fwrite (header, sizeof (uint64_t), ema ? 3 : 2, f) == (ema ? 3u : 2u)
            && fwrite (trainer->m, sizeof (float), n, f) == n
-           && fwrite (trainer->v, sizeof (float), n, f) == n && fflush (f) == 0
-           && fsync (fileno (f)) == 0;
+           && fwrite (trainer->v, sizeof (float), n, f) == n
+           && (!ema || (fwrite (trainer->ema_params, sizeof (float), n, f) == n
+                        && fwrite (trainer->ema_buffers, sizeof (float), nb, f) == nb))
+           && fflush (f) == 0 && fsync (fileno (f)) == 0;
   ok = (fclose (f) == 0) && ok;
   if (!ok || rename (tmp, path) != 0)
     {
@@ -468,25 +543,52 @@ ss_trainer_load_state (SsTrainer *trainer, const char *path, SsError *error)
   if (f == NULL)
     return ss_error_set (error, SS_ERR_IO, "cannot open %s", path);
   char magic[4];
-  uint64_t header[2];
-  size_t n = trainer->model->n_params;
+  uint64_t header[3] = { 0, 0, 0 };
+  const SsModel *model = trainer->model;
+  const bool ema = trainer->ema_params != NULL;
+  size_t n = model->n_params, nb = model->n_buffers;
+  if (fread (magic, 1, 4, f) != 4
+      || (memcmp (magic, "SSO1", 4) != 0 && memcmp (magic, "SSO2", 4) != 0))
+    {
+      fclose (f);
+      return ss_error_set (error, SS_ERR_FORMAT, "%s is not optimiser state", path);
+    }
+  if ((memcmp (magic, "SSO2", 4) == 0) != ema)
+    {
+      fclose (f);
+      return ss_error_set (error, SS_ERR_ARG, "%s was saved %s a moving average of the weights; "
+                           "resume it as it was trained (--ema)", path, ema ? "without" : "with");
+    }
   /* read into fresh buffers: a short file must leave the trainer as it was */
   float *m = ss_aligned_alloc (sizeof (float) * n), *v = ss_aligned_alloc (sizeof (float) * n);
-  int ok = m != NULL && v != NULL && fread (magic, 1, 4, f) == 4
-           && memcmp (magic, "SSO1", 4) == 0 && fread (header, sizeof header, 1, f) == 1
-           && header[1] == n && fread (m, sizeof (float), n, f) == n
-           && fread (v, sizeof (float), n, f) == n;
+  float *ep = ema ? ss_aligned_alloc (sizeof (float) * n) : NULL;
+  float *eb = ema ? malloc (sizeof (float) * (nb > 0 ? nb : 1)) : NULL;
+  int ok = m != NULL && v != NULL && (!ema || (ep != NULL && eb != NULL))
+           && fread (header, sizeof (uint64_t), ema ? 3 : 2, f) == (ema ? 3u : 2u)
+           && header[1] == n && (!ema || header[2] == nb)
+           && fread (m, sizeof (float), n, f) == n && fread (v, sizeof (float), n, f) == n
+           && (!ema || (fread (ep, sizeof (float), n, f) == n
+                        && fread (eb, sizeof (float), nb, f) == nb));
   fclose (f);
   if (!ok)
     {
       ss_aligned_free (m);
       ss_aligned_free (v);
+      ss_aligned_free (ep);
+      free (eb);
       return ss_error_set (error, SS_ERR_FORMAT, "%s is not optimiser state for this model", path);
     }
   ss_aligned_free (trainer->m);
   ss_aligned_free (trainer->v);
   trainer->m = m;
   trainer->v = v;
+  if (ema)
+    {
+      ss_aligned_free (trainer->ema_params);
+      free (trainer->ema_buffers);
+      trainer->ema_params = ep;
+      trainer->ema_buffers = eb;
+    }
   trainer->step = (long) header[0];
   return SS_OK;
 }

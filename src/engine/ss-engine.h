@@ -206,7 +206,16 @@ void       ss_trainer_set_lr (SsTrainer *trainer, float lr);
 /* Label smoothing s in [0, 1): a class label's target is 1 - s on it plus s / k on
  * every class (loss.c); labels "not class e" are not smoothed. 0 (the default) is off. */
 void       ss_trainer_set_label_smoothing (SsTrainer *trainer, float smoothing);
-/* Optimiser state, for checkpoints that resume. */
+/* A moving average of the weights (Polyak averaging, as "EMA" in much training code):
+ * after every step each parameter's and batch-norm statistic's average moves to it by
+ * 1 - d, d = min (decay, (1 + step) / (10 + step)) so that the first steps do not
+ * weigh the random start. decay 0 turns it off (the default); otherwise 0 < decay < 1.
+ * Call before the first step (or before loading state that holds an average). */
+SsStatus   ss_trainer_set_ema (SsTrainer *trainer, float decay, SsError *error);
+/* Exchange the model's weights and statistics with the averaged ones (nothing without
+ * an average): swap, evaluate or save, swap back. */
+void       ss_trainer_swap_ema (SsTrainer *trainer);
+/* Optimiser state, for checkpoints that resume (and the average, when there is one). */
 SsStatus   ss_trainer_save_state (const SsTrainer *trainer, const char *path, SsError *error);
 SsStatus   ss_trainer_load_state (SsTrainer *trainer, const char *path, SsError *error);
 
