@@ -1,9 +1,8 @@
 /* Training is reproducible: the same data, seed and thread count give the same model
  * file byte for byte, and a run stopped after an epoch and resumed from its checkpoint
  * ends exactly where an uninterrupted run ends, with or without a moving average of the
- * weights; so does distillation from a teacher. The
- * shift-and-zoom augmentation moves and scales what it is given by no more than it was
- * asked to. */
+ * weights; so does distillation from a teacher. The shift-and-zoom augmentation moves
+ * and scales what it is given by no more than it was asked to. */
 #include "ss-dataset.h"
 #include "ss-image.h"
 #include "ss-training.h"
