@@ -225,7 +225,6 @@ beta_check (float a)
          want);
 }
 
-
 /* The weights' moving average: after every step avg = d avg + (1 - d) w with d = min
  * (decay, (1 + step) / (10 + step)), for parameters and batch-norm statistics alike;
  * swapping twice changes nothing; the optimiser state carries the average, and a
