@@ -50,6 +50,16 @@ read_file (const char *path)
   return g_bytes_new_take (data, len);
 }
 
+/* train with config c, which must succeed, and return the model file's bytes */
+static GBytes *
+trained (const SsTrainConfig *c, const SsDataset *ds)
+{
+  g_autoptr (GError) error = NULL;
+  g_assert_true (ss_train (c, ds, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  return read_file (c->out);
+}
+
 static SsTrainConfig
 tiny_config (const char *out)
 {
@@ -88,16 +98,13 @@ test_repro (void)
   g_autofree char *b = g_build_filename (tmp_dir, "b.ssm", NULL);
   g_autofree char *c = g_build_filename (tmp_dir, "c.ssm", NULL);
   SsTrainConfig ca = tiny_config (a), cb = tiny_config (b), cc = tiny_config (c);
-  g_assert_true (ss_train (&ca, ds, NULL, NULL, NULL, NULL, &error));
-  g_assert_true (ss_train (&cb, ds, NULL, NULL, NULL, NULL, &error));
-  g_autoptr (GBytes) bytes_a = read_file (a);
-  g_autoptr (GBytes) bytes_b = read_file (b);
+  g_autoptr (GBytes) bytes_a = trained (&ca, ds);
+  g_autoptr (GBytes) bytes_b = trained (&cb, ds);
   g_assert_true (g_bytes_equal (bytes_a, bytes_b));
 
   /* the same seed trained differently must differ, or the comparison proves nothing */
   cc.seed = 8;
-  g_assert_true (ss_train (&cc, ds, NULL, NULL, NULL, NULL, &error));
-  g_autoptr (GBytes) bytes_c = read_file (c);
+  g_autoptr (GBytes) bytes_c = trained (&cc, ds);
   g_assert_false (g_bytes_equal (bytes_a, bytes_c));
 
   /* stop after epoch 2, then resume from the checkpoint */
@@ -128,10 +135,8 @@ test_repro (void)
   cd1.soft_targets = cd2.soft_targets = soft;
   cd1.distill_alpha = cd2.distill_alpha = 0.7f;
   cd1.temperature = cd2.temperature = 2.0f;
-  g_assert_true (ss_train (&cd1, ds, NULL, NULL, NULL, NULL, &error));
-  g_assert_true (ss_train (&cd2, ds, NULL, NULL, NULL, NULL, &error));
-  g_autoptr (GBytes) bytes_d1 = read_file (d1);
-  g_autoptr (GBytes) bytes_d2 = read_file (d2);
+  g_autoptr (GBytes) bytes_d1 = trained (&cd1, ds);
+  g_autoptr (GBytes) bytes_d2 = trained (&cd2, ds);
   g_assert_true (g_bytes_equal (bytes_d1, bytes_d2));
   g_assert_false (g_bytes_equal (bytes_a, bytes_d1));
 
@@ -143,10 +148,8 @@ test_repro (void)
   cm1.mixup = cm2.mixup = 0.2f;
   cm1.extra.rotate = cm2.extra.rotate = TRUE;
   cm1.extra.stain = cm2.extra.stain = 0.2f;
-  g_assert_true (ss_train (&cm1, ds, NULL, NULL, NULL, NULL, &error));
-  g_assert_true (ss_train (&cm2, ds, NULL, NULL, NULL, NULL, &error));
-  g_autoptr (GBytes) bytes_m1 = read_file (m1);
-  g_autoptr (GBytes) bytes_m2 = read_file (m2);
+  g_autoptr (GBytes) bytes_m1 = trained (&cm1, ds);
+  g_autoptr (GBytes) bytes_m2 = trained (&cm2, ds);
   g_assert_true (g_bytes_equal (bytes_m1, bytes_m2));
   g_assert_false (g_bytes_equal (bytes_a, bytes_m1));
   cm1.soft_targets = soft;
@@ -161,8 +164,7 @@ test_repro (void)
   g_autofree char *e2 = g_build_filename (tmp_dir, "e2.ssm", NULL);
   SsTrainConfig ce1 = tiny_config (e1), ce2 = tiny_config (e2);
   ce1.ema = ce2.ema = 0.9f;
-  g_assert_true (ss_train (&ce1, ds, NULL, NULL, NULL, NULL, &error));
-  g_autoptr (GBytes) bytes_e1 = read_file (e1);
+  g_autoptr (GBytes) bytes_e1 = trained (&ce1, ds);
   g_assert_false (g_bytes_equal (bytes_a, bytes_e1));
   g_cancellable_reset (cancellable);
   g_assert_false (ss_train (&ce2, ds, NULL, stop_after_two, cancellable, cancellable, &error));

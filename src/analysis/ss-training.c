@@ -403,24 +403,17 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
        * checkpoint holds the weights being trained (and the average, in its state) */
       ss_trainer_swap_ema (trainer);
       double val_accuracy = val != NULL ? accuracy_of (model, val) : -1.0;
-      ss_trainer_swap_ema (trainer);
       g_autofree char *info = g_strdup_printf (
         "{\"epochs_done\": %d, \"train_loss\": %.5f, \"train_accuracy\": %.5f, "
         "\"val_accuracy\": %.5f, \"training\": %s}",
         epoch + 1, loss_sum / seen, (double) right / seen, val_accuracy,
         config->info != NULL ? config->info : "null");
       ss_model_set_training_info (model, info);
-      SsStorage storage = config->half ? SS_STORE_F16 : SS_STORE_F32;
-      if (ss_model_save (model, ckpt, SS_STORE_F32, &e) != SS_OK
+      SsStatus saved = ss_model_save (model, config->out,
+                                      config->half ? SS_STORE_F16 : SS_STORE_F32, &e);
+      ss_trainer_swap_ema (trainer);
+      if (saved != SS_OK || ss_model_save (model, ckpt, SS_STORE_F32, &e) != SS_OK
           || ss_trainer_save_state (trainer, ckpt_opt, &e) != SS_OK)
-        {
-          ok = engine_fail (error, &e);
-          break;
-        }
-      ss_trainer_swap_ema (trainer);
-      SsStatus saved = ss_model_save (model, config->out, storage, &e);
-      ss_trainer_swap_ema (trainer);
-      if (saved != SS_OK)
         {
           ok = engine_fail (error, &e);
           break;
