@@ -1,7 +1,7 @@
 /* The field analysis on images whose truth is known: purple discs drawn on a pink
  * field, touching pairs the watershed must split, RLE masks, VOC files, the AP, and
- * files that are not images; and a single-cell crop with a pale rim and a
- * touching red cell. */
+ * files that are not images; a single-cell crop with a pale rim and a touching red
+ * cell; and the resampling that brings images to a model's input. */
 #include "ss-analysis.h"
 #include "ss-classifier.h"
 #include "ss-metrics.h"
@@ -401,6 +401,76 @@ test_centre_cell (void)
   g_assert_cmpint (red_taken, <, 40);
 }
 
+/* Resampling to a model's input. Shrinking 3x exactly, one bilinear tap lands on each
+ * block's centre pixel and the area mean is the mean of the 3 x 3 block, both computed
+ * here from the pixels; a one-pixel checkerboard (granules at the finest scale) aliases
+ * to full black and white with one tap and stays near grey with the mean, also at a
+ * fractional scale; enlarging, the two are the same to the bit. */
+static void
+test_resample (void)
+{
+  const int w = 30, h = 24, ow = 10, oh = 8;
+  g_autoptr (SsImage) noise = ss_image_new (w, h);
+  guint32 state = 12345;
+  for (int i = 0; i < w * h * 3; i++)
+    {
+      state = state * 1664525u + 1013904223u;
+      noise->rgb[i] = (guint8) (state >> 24);
+    }
+  g_autofree float *one = g_new (float, 3 * ow * oh);
+  g_autofree float *mean = g_new (float, 3 * ow * oh);
+  ss_image_crop_to_tensor (noise, 0, 0, w, h, ow, oh, FALSE, one);
+  ss_image_crop_to_tensor (noise, 0, 0, w, h, ow, oh, TRUE, mean);
+  double worst_one = 0, worst_mean = 0;
+  for (int c = 0; c < 3; c++)
+    for (int oy = 0; oy < oh; oy++)
+      for (int ox = 0; ox < ow; ox++)
+        {
+          double sum = 0;
+          for (int dy = 0; dy < 3; dy++)
+            for (int dx = 0; dx < 3; dx++)
+              sum += noise->rgb[((3 * oy + dy) * w + 3 * ox + dx) * 3 + c];
+          double centre = noise->rgb[((3 * oy + 1) * w + 3 * ox + 1) * 3 + c];
+          gsize at = (gsize) c * ow * oh + (gsize) oy * ow + ox;
+          worst_one = MAX (worst_one, fabs (one[at] * 255.0 - centre));
+          worst_mean = MAX (worst_mean, fabs (mean[at] * 255.0 - sum / 9));
+        }
+  g_assert_cmpfloat (worst_one, <, 1e-3);
+  g_assert_cmpfloat (worst_mean, <, 1e-3);
+
+  /* a one-pixel checkerboard shrunk 3x and 2.7x: the spread around grey */
+  const int side = 81;
+  g_autoptr (SsImage) board = ss_image_new (side, side);
+  for (int y = 0; y < side; y++)
+    for (int x = 0; x < side; x++)
+      memset (board->rgb + ((gsize) y * side + x) * 3, (x + y) % 2 ? 255 : 0, 3);
+  const int outs[2] = { 27, 30 };
+  for (int k = 0; k < 2; k++)
+    {
+      const int o = outs[k];
+      g_autofree guint8 *a = g_new (guint8, o * o * 3);
+      g_autofree guint8 *b = g_new (guint8, o * o * 3);
+      ss_image_crop_to_rgb (board, 0, 0, side, side, o, o, FALSE, a);
+      ss_image_crop_to_rgb (board, 0, 0, side, side, o, o, TRUE, b);
+      int spread_one = 0, spread_mean = 0;
+      for (int i = 0; i < o * o * 3; i++)
+        {
+          spread_one = MAX (spread_one, abs (a[i] - 128));
+          spread_mean = MAX (spread_mean, abs (b[i] - 128));
+        }
+      if (k == 0)
+        g_assert_cmpint (spread_one, >=, 127);  /* the aliasing the mean removes */
+      g_assert_cmpint (spread_mean, <=, k == 0 ? 15 : 40);
+    }
+
+  /* enlarging: no footprint to average, the same bytes */
+  g_autofree guint8 *up_one = g_new (guint8, 75 * 60 * 3);
+  g_autofree guint8 *up_mean = g_new (guint8, 75 * 60 * 3);
+  ss_image_crop_to_rgb (noise, 0, 0, w, h, 75, 60, FALSE, up_one);
+  ss_image_crop_to_rgb (noise, 0, 0, w, h, 75, 60, TRUE, up_mean);
+  g_assert_cmpmem (up_one, 75 * 60 * 3, up_mean, 75 * 60 * 3);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -415,5 +485,6 @@ main (int argc, char **argv)
   g_test_add_func ("/analysis/batch", test_batch);
   g_test_add_func ("/analysis/centre-cell", test_centre_cell);
   g_test_add_func ("/analysis/cell-probs", test_cell_probs);
+  g_test_add_func ("/analysis/resample", test_resample);
   return g_test_run ();
 }

@@ -167,6 +167,13 @@ main (void)
   pair[1] = ens;
   CHECK (ss_ensemble_new (pair, 2, &e) == NULL && strstr (e.message, "itself an ensemble"),
          "an ensemble accepted as a member");
+  SsModelSpec area = s18;
+  area.resample = SS_RESAMPLE_AREA;
+  SsModel *c3 = ss_model_new (&area, 3, &e);
+  pair[1] = c3;
+  CHECK (ss_ensemble_new (pair, 2, &e) == NULL && strstr (e.message, "resamples"),
+         "members trained on differently resampled images accepted");
+  ss_model_free (c3);
   ss_model_free (c1);
   ss_model_free (c2);
 

@@ -1,6 +1,8 @@
 /* The model file: a round trip keeps every weight and field (float32 exactly, float16
  * within its precision); a truncated, bit-flipped, foreign or newer file is refused with
- * a message naming the fault, at every cut point and many flipped bytes. */
+ * a message naming the fault, at every cut point and many flipped bytes. A model with
+ * the default resampling is written as version 1 (as before version 2 existed), one with
+ * area resampling as version 2, which records it. */
 #include "engine-test-util.h"
 
 #include <unistd.h>
@@ -107,10 +109,12 @@ main (void)
          "a PNG should be 'not a Smearscope model', said: %s", error.message);
   CHECK (ss_model_load_from_memory ("", 0, &error) == NULL, "an empty file was accepted");
   memcpy (bad, good, n);
-  bad[4] = 2;
+  bad[4] = 3;
   CHECK (ss_model_load_from_memory (bad, n, &error) == NULL && error.status == SS_ERR_VERSION
-           && strstr (error.message, "version 2") != NULL,
+           && strstr (error.message, "version 3") != NULL,
          "a newer version should be named, said: %s", error.message);
+  CHECK (good[4] == 1 && good[5] == 0, "a bilinear model should be written as version 1, not %d",
+         good[4]);
   CHECK (ss_model_load ("/nonexistent/model.ssm", &error) == NULL
            && strstr (error.message, "/nonexistent/model.ssm") != NULL,
          "a missing file should be named, said: %s", error.message);
@@ -140,6 +144,58 @@ main (void)
              patches[i].expect, error.message);
       ss_model_free (t);
     }
+
+  /* area resampling: version 2, the field kept; a patched field or a cut is refused */
+  {
+    char path2[256];
+    snprintf (path2, sizeof path2, "%s/m2.ssm", dir);
+    m->spec.resample = SS_RESAMPLE_AREA;
+    CHECK (ss_model_save (m, path2, SS_STORE_F32, &error) == SS_OK, "save v2: %s", error.message);
+    m->spec.resample = SS_RESAMPLE_BILINEAR;
+    size_t n2;
+    unsigned char *v2 = read_all (path2, &n2);
+    CHECK (v2 != NULL && n2 == n + 8 && v2[4] == 2, "an area model should be version 2, 8 bytes "
+           "longer (%zu against %zu)", n2, n);
+    SsModel *b2 = ss_model_load (path2, &error);
+    CHECK (b2 != NULL, "load v2: %s", error.message);
+    if (b2 != NULL)
+      {
+        CHECK (b2->spec.resample == SS_RESAMPLE_AREA, "resampling lost in the round trip");
+        CHECK (memcmp (b2->params, m->params, sizeof (float) * m->n_params) == 0
+                 && strcmp (b2->spec.class_names[0], "lymphoblast") == 0
+                 && strcmp (ss_model_training_info (b2), ss_model_training_info (m)) == 0,
+               "version 2 round trip changed the model");
+        ss_model_free (b2);
+      }
+    int cut_refused = 0, cut_tried = 0;
+    for (size_t cut = 0; v2 != NULL && cut < 200; cut++, cut_tried++)
+      {
+        SsModel *t = ss_model_load_from_memory (v2, cut, &error);
+        if (t == NULL)
+          cut_refused++;
+        ss_model_free (t);
+      }
+    CHECK (cut_refused == cut_tried, "version 2 cuts: %d of %d refused", cut_refused, cut_tried);
+    struct { size_t at; uint32_t value; } fields[] = { { 88, 2 }, { 92, 1 } };
+    for (size_t i = 0; v2 != NULL && i < 2; i++)
+      {
+        unsigned char *p = malloc (n2);
+        memcpy (p, v2, n2);
+        for (int byte = 0; byte < 4; byte++)
+          p[fields[i].at + byte] = (unsigned char) (fields[i].value >> (8 * byte));
+        uint32_t crc = ss_crc32 (0, p, n2 - 4);
+        for (int byte = 0; byte < 4; byte++)
+          p[n2 - 4 + byte] = (unsigned char) (crc >> (8 * byte));
+        error.message[0] = '\0';
+        SsModel *t = ss_model_load_from_memory (p, n2, &error);
+        CHECK (t == NULL && strstr (error.message, "unknown resampling") != NULL,
+               "resampling field at %zu = %u should be refused, said: %s", fields[i].at,
+               fields[i].value, error.message);
+        ss_model_free (t);
+        free (p);
+      }
+    free (v2);
+  }
 
   /* fp16 conversion corner cases */
   CHECK (ss_f16_to_f32 (ss_f32_to_f16 (1.0f)) == 1.0f, "fp16 1.0");

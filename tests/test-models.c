@@ -47,7 +47,9 @@ main (int argc, char **argv)
                                                    &error);
   g_autoptr (SsDataset) ds = map == NULL ? NULL
                                          : ss_dataset_load (data, map, names, spec->n_classes,
-                                                            spec->in_w, spec->in_h, &error);
+                                                            spec->in_w, spec->in_h,
+                                                            spec->resample == SS_RESAMPLE_AREA,
+                                                            &error);
   if (ds == NULL)
     {
       fprintf (stderr, "FAIL: %s\n", error->message);

@@ -90,7 +90,7 @@ test_repro (void)
   g_autofree char *data = g_build_filename (tmp_dir, "data", NULL);
   write_dataset (data);
   g_autoptr (GError) error = NULL;
-  g_autoptr (SsDataset) ds = ss_dataset_load (data, NULL, NULL, 0, 16, 16, &error);
+  g_autoptr (SsDataset) ds = ss_dataset_load (data, NULL, NULL, 0, 16, 16, FALSE, &error);
   g_assert_no_error (error);
   g_assert_cmpint (ds->n, ==, 32);
 
@@ -182,7 +182,7 @@ test_repro (void)
 
   /* a teacher whose classes are in another order is refused */
   const char *swapped[] = { "right", "left" };
-  g_autoptr (SsDataset) ds_swapped = ss_dataset_load (data, NULL, swapped, 2, 16, 16, &error);
+  g_autoptr (SsDataset) ds_swapped = ss_dataset_load (data, NULL, swapped, 2, 16, 16, FALSE, &error);
   g_assert_no_error (error);
   g_assert_null (ss_teacher_targets (a, data, NULL, ds_swapped, 2.0f, &error));
   g_assert_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_DATA);

@@ -28,9 +28,11 @@ GHashTable *ss_label_map_parse (const char *spec, GError **error);
 /* Load DIR. If classes is NULL, the classes are the mapped folder names, sorted; every
  * folder must map to one. If classes is given (a model's), folders are mapped through
  * `map`, then the label table, and those that map to none are skipped with a note on
- * stderr. Images are resampled whole to width x height. */
+ * stderr. Images are resampled whole to width x height (`average`: see
+ * ss_image_crop_to_rgb; pass the model's resample == SS_RESAMPLE_AREA). */
 SsDataset *ss_dataset_load (const char *dir, GHashTable *map, const char *const *classes,
-                            int n_classes, int width, int height, GError **error);
+                            int n_classes, int width, int height, gboolean average,
+                            GError **error);
 void       ss_dataset_free (SsDataset *dataset);
 
 /* Per-channel mean and standard deviation of all pixels, in [0,1] units. */

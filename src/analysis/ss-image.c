@@ -173,8 +173,7 @@ pixel_at (const SsImage *image, int x, int y)
   return image->rgb + ((gsize) y * image->width + x) * 3;
 }
 
-/* Bilinear sample at pixel-centre coordinates; averaging boxes first when shrinking
- * by more than 2x would be better still, but crops here shrink by at most ~3x. */
+/* Bilinear sample at pixel-centre coordinates. */
 static void
 sample (const SsImage *image, double x, double y, float out[3])
 {
@@ -187,17 +186,46 @@ sample (const SsImage *image, double x, double y, float out[3])
               + fx * fy * p11[c]);
 }
 
+/* Output pixel (ox, oy) of the region (x, y) scaled by (sx, sy) source pixels per output
+ * pixel: nx x ny bilinear taps at the centres of an even grid over its footprint, averaged
+ * (nx = ny = 1 is the plain bilinear tap at the footprint's centre). */
+static void
+sample_footprint (const SsImage *image, double x, double y, double sx, double sy, int nx,
+                  int ny, int ox, int oy, float out[3])
+{
+  float acc[3] = { 0, 0, 0 };
+  for (int j = 0; j < ny; j++)
+    for (int i = 0; i < nx; i++)
+      {
+        float v[3];
+        sample (image, x + (ox + (i + 0.5) / nx) * sx - 0.5, y + (oy + (j + 0.5) / ny) * sy - 0.5,
+                v);
+        acc[0] += v[0], acc[1] += v[1], acc[2] += v[2];
+      }
+  const float scale = 1.0f / (float) (nx * ny);
+  for (int c = 0; c < 3; c++)
+    out[c] = acc[c] * scale;
+}
+
+/* Taps along an axis that shrinks by s: one when not shrinking or not averaging. */
+static int
+taps (double s, gboolean average)
+{
+  return average && s > 1.0 ? (int) ceil (s - 1e-9) : 1;
+}
+
 void
 ss_image_crop_to_tensor (const SsImage *image, double x, double y, double w, double h,
-                         int out_w, int out_h, float *chw)
+                         int out_w, int out_h, gboolean average, float *chw)
 {
   const gsize plane = (gsize) out_w * out_h;
   const double sx = w / out_w, sy = h / out_h;
+  const int nx = taps (sx, average), ny = taps (sy, average);
   for (int oy = 0; oy < out_h; oy++)
     for (int ox = 0; ox < out_w; ox++)
       {
         float v[3];
-        sample (image, x + (ox + 0.5) * sx - 0.5, y + (oy + 0.5) * sy - 0.5, v);
+        sample_footprint (image, x, y, sx, sy, nx, ny, ox, oy, v);
         for (int c = 0; c < 3; c++)
           chw[c * plane + (gsize) oy * out_w + ox] = v[c] * (1.0f / 255.0f);
       }
@@ -205,14 +233,15 @@ ss_image_crop_to_tensor (const SsImage *image, double x, double y, double w, dou
 
 void
 ss_image_crop_to_rgb (const SsImage *image, double x, double y, double w, double h, int out_w,
-                      int out_h, guint8 *rgb)
+                      int out_h, gboolean average, guint8 *rgb)
 {
   const double sx = w / out_w, sy = h / out_h;
+  const int nx = taps (sx, average), ny = taps (sy, average);
   for (int oy = 0; oy < out_h; oy++)
     for (int ox = 0; ox < out_w; ox++)
       {
         float v[3];
-        sample (image, x + (ox + 0.5) * sx - 0.5, y + (oy + 0.5) * sy - 0.5, v);
+        sample_footprint (image, x, y, sx, sy, nx, ny, ox, oy, v);
         for (int c = 0; c < 3; c++)
           rgb[((gsize) oy * out_w + ox) * 3 + c] = (guint8) CLAMP ((int) lrintf (v[c]), 0, 255);
       }

@@ -76,7 +76,8 @@ ss_teacher_targets (const char *teacher_path, const char *data_dir, GHashTable *
     }
   g_autoptr (SsDataset) seen = ss_dataset_load (data_dir, map,
                                                 (const char *const *) train->class_names,
-                                                train->n_classes, spec->in_w, spec->in_h, error);
+                                                train->n_classes, spec->in_w, spec->in_h,
+                                                spec->resample == SS_RESAMPLE_AREA, error);
   same = seen != NULL && seen->n == train->n;
   for (int i = 0; same && i < train->n; i++)
     same = strcmp (seen->paths[i], train->paths[i]) == 0;
@@ -182,6 +183,7 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
   spec.arch = config->arch;
   spec.in_c = 3;
   spec.in_h = spec.in_w = config->input_size;
+  spec.resample = config->resample;
   spec.width = config->width;
   spec.n_classes = train->n_classes;
   for (int c = 0; c < train->n_classes; c++)
@@ -201,7 +203,7 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
       const SsModelSpec *had = ss_model_spec (model);
       gboolean same = had->arch == spec.arch && had->width == spec.width
                       && had->in_h == spec.in_h && had->in_w == spec.in_w
-                      && had->n_classes == spec.n_classes;
+                      && had->resample == spec.resample && had->n_classes == spec.n_classes;
       for (int c = 0; same && c < spec.n_classes; c++)
         same = strcmp (had->class_names[c], spec.class_names[c]) == 0;
       if (!same)
@@ -230,6 +232,14 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
                        "%s is a %s of width %d at %d px; it cannot start a %s of width %d at %d px",
                        config->init_from, ss_arch_name (from->arch), from->width, from->in_h,
                        ss_arch_name (spec.arch), spec.width, spec.in_h);
+          return FALSE;
+        }
+      if (from->resample != spec.resample)
+        {
+          ss_model_free (model);
+          g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_MODEL,
+                       "%s was trained with --resample %s; fine-tune it with the same",
+                       config->init_from, ss_resample_name (from->resample));
           return FALSE;
         }
       /* fine-tuning: keep every layer but the classifier head, which is new; the

@@ -13,6 +13,7 @@ typedef struct {
   SsArch      arch;
   int         width;        /* msCNN first-conv filters, ResNet stem width */
   int         input_size;   /* square input, e.g. 128 */
+  SsResample  resample;     /* how the data set was brought to input_size (recorded) */
   int         epochs;
   int         batch;
   float       lr;

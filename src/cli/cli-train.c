@@ -63,6 +63,7 @@ ss_cli_train (int argc, char **argv)
 {
   g_autofree char *arch = NULL, *data = NULL, *out = NULL, *val = NULL, *map_spec = NULL;
   g_autofree char *classes = NULL, *optim = NULL, *init = NULL, *teacher = NULL;
+  g_autofree char *resample = NULL;
   int epochs = 20, batch = 32, width = 0, input = 128;
   double lr = 2e-4, weight_decay = 0.0, dense_ref = 0.0, shift_zoom = 0.0, smoothing = 0.0;
   double stain = 0.0, mixup = 0.0, ema = 0.0;
@@ -83,6 +84,7 @@ ss_cli_train (int argc, char **argv)
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed (1)", "N" },
     { "width", 0, 0, G_OPTION_ARG_INT, &width, "msCNN first-conv filters (32) or ResNet stem width (64)", "N" },
     { "input", 0, 0, G_OPTION_ARG_INT, &input, "Input size in pixels (128)", "N" },
+    { "resample", 0, 0, G_OPTION_ARG_STRING, &resample, "How images are brought to the input size: bilinear (one tap per pixel, the default) or area (the mean over each pixel's footprint when shrinking); recorded in the model", "HOW" },
     { "optim", 0, 0, G_OPTION_ARG_STRING, &optim, "adam (default) or sgd", "NAME" },
     { "weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &weight_decay, "L2 weight decay (0)", "X" },
     { "dense-lr-fan-in", 0, 0, G_OPTION_ARG_DOUBLE, &dense_ref, "Dense layers learn at lr * min(1, X / fan-in) (0: off)", "X" },
@@ -141,6 +143,12 @@ ss_cli_train (int argc, char **argv)
       ss_cli_error ("--input must be 16..1024 pixels, not %d", input);
       return 2;
     }
+  int resample_mode = ss_resample_from_name (resample != NULL ? resample : "bilinear");
+  if (resample_mode < 0)
+    {
+      ss_cli_error ("unknown --resample '%s' (bilinear, area)", resample);
+      return 2;
+    }
   if (!(shift_zoom >= 0 && shift_zoom <= 0.5) || (shift_zoom > 0 && no_augment))
     {
       ss_cli_error ("--shift-zoom must be 0..0.5 and needs augmentation, not %g%s", shift_zoom,
@@ -181,6 +189,7 @@ ss_cli_train (int argc, char **argv)
     }
   config.width = width > 0 ? width : (config.arch == SS_ARCH_MSCNN ? 32 : 64);
   config.input_size = input;
+  config.resample = (SsResample) resample_mode;
   config.epochs = epochs;
   config.batch = batch;
   config.lr = (float) lr;
@@ -224,7 +233,8 @@ ss_cli_train (int argc, char **argv)
     }
   fprintf (stderr, "loading %s\n", data);
   g_autoptr (SsDataset) train = ss_dataset_load (data, map, (const char *const *) class_list,
-                                                 n_classes, input, input, &error);
+                                                 n_classes, input, input,
+                                                 config.resample == SS_RESAMPLE_AREA, &error);
   if (train == NULL)
     {
       ss_cli_error ("%s", error->message);
@@ -234,7 +244,8 @@ ss_cli_train (int argc, char **argv)
   if (val != NULL)
     {
       valset = ss_dataset_load (val, map, (const char *const *) train->class_names,
-                                train->n_classes, input, input, &error);
+                                train->n_classes, input, input,
+                                config.resample == SS_RESAMPLE_AREA, &error);
       if (valset == NULL)
         {
           ss_cli_error ("%s", error->message);
@@ -319,6 +330,11 @@ ss_cli_train (int argc, char **argv)
     }
   add_double_if_set (b, "label_smoothing", smoothing);
   add_double_if_set (b, "ema", ema);
+  if (config.resample != SS_RESAMPLE_BILINEAR)
+    {
+      json_builder_set_member_name (b, "resample");
+      json_builder_add_string_value (b, ss_resample_name (config.resample));
+    }
   json_builder_set_member_name (b, "smearscope");
   json_builder_add_string_value (b, SS_VERSION);
   json_builder_end_object (b);

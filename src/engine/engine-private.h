@@ -142,8 +142,9 @@ SsModel *ss_net_from_bytes (const uint8_t *bytes, size_t n, SsError *error);
 SsStatus ss_ensemble_to_bytes (const SsModel *m, SsStorage storage, uint8_t **bytes, size_t *n,
                                SsError *error);
 SsModel *ss_ensemble_from_bytes (const uint8_t *bytes, size_t n, SsError *error);
-/* The frame both formats share: magic (checked by the caller), u32 version, u64 total
- * size, ..., u32 CRC-32 at the end. `what` names the file in the messages. */
+/* The frame both formats share: magic (checked by the caller), u32 version (1 to
+ * `version` are read), u64 total size, ..., u32 CRC-32 at the end. `what` names the file
+ * in the messages. */
 SsStatus ss_check_envelope (const uint8_t *buf, size_t n, size_t header, uint32_t version,
                             const char *what, SsError *error);
 /* Replace m's training description with the len bytes at bytes (not NUL-terminated). */

@@ -98,6 +98,12 @@ ss_ensemble_new (SsModel **members, int n_members, SsError *error)
                         sp->n_classes, first->n_classes);
           return NULL;
         }
+      if (sp->resample != first->resample)
+        {
+          ss_error_set (error, SS_ERR_ARG, "member %d resamples its input otherwise than member "
+                        "1 (it was trained on differently prepared images)", i + 1);
+          return NULL;
+        }
       for (int c = 0; c < sp->n_classes; c++)
         if (strcmp (sp->class_names[c], first->class_names[c]) != 0)
           {

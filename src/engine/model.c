@@ -35,6 +35,23 @@ ss_arch_name (SsArch arch)
   return "unknown";
 }
 
+int
+ss_resample_from_name (const char *name)
+{
+  if (strcmp (name, "bilinear") == 0)
+    return SS_RESAMPLE_BILINEAR;
+  if (strcmp (name, "area") == 0)
+    return SS_RESAMPLE_AREA;
+  return -1;
+}
+
+const char *
+ss_resample_name (SsResample resample)
+{
+  return resample == SS_RESAMPLE_AREA ? "area" : resample == SS_RESAMPLE_BILINEAR ? "bilinear"
+                                                                                   : "unknown";
+}
+
 static SsStatus
 check_spec (const SsModelSpec *spec, SsError *error)
 {
@@ -45,6 +62,8 @@ check_spec (const SsModelSpec *spec, SsError *error)
   if (spec->in_h < 8 || spec->in_w < 8 || spec->in_h > 1024 || spec->in_w > 1024)
     return ss_error_set (error, SS_ERR_ARG, "input size %dx%d is outside 8..1024", spec->in_w,
                          spec->in_h);
+  if (spec->resample != SS_RESAMPLE_BILINEAR && spec->resample != SS_RESAMPLE_AREA)
+    return ss_error_set (error, SS_ERR_ARG, "unknown resampling %d", (int) spec->resample);
   if (spec->width < 1 || spec->width > 512)
     return ss_error_set (error, SS_ERR_ARG, "width %d is outside 1..512", spec->width);
   if (spec->n_classes < 2 || spec->n_classes > SS_MAX_CLASSES)

@@ -1,17 +1,21 @@
 /* The model file. Little-endian throughout:
  *
  *   0  "SSM1"                       magic
- *   4  u32 format version           (1)
+ *   4  u32 format version           (1, or 2 when the header has the fields at 88)
  *   8  u64 total size in bytes      (the whole file, checksum included)
  *  16  u32 arch, in_c, in_h, in_w, width, n_classes
  *  40  f32 mean[3], std[3]          normalisation of [0,1] input
  *  64  u32 weight storage           (0 float32, 1 float16)
  *  68  u32 training info length
  *  72  u64 n_params, n_buffers
- *  88  n_classes x 48-byte class names (NUL-padded)
+ *  88  version 2 only: u32 resampling (SsResample), u32 reserved (0)
+ *  88 or 96: n_classes x 48-byte class names (NUL-padded)
  *      training info (UTF-8 text: data, command, seed, metrics)
  *      parameters (float32 or float16), buffers (float32: batch-norm running stats)
  *  end u32 CRC-32 (IEEE) of every byte before it
+ *
+ * A model with the default (bilinear) resampling is written as version 1, byte for byte as
+ * before version 2 existed; others as version 2.
  *
  * Loading checks the magic, the version, the size, the checksum, then every field, and
  * says which of them is wrong. */
@@ -25,8 +29,9 @@
 #include <string.h>
 
 #define SS_MODEL_MAGIC     "SSM1"
-#define SS_MODEL_VERSION   1u
-#define SS_MODEL_HEADER    88u
+#define SS_MODEL_VERSION   2u   /* the newest read and written */
+#define SS_MODEL_HEADER_V1 88u
+#define SS_MODEL_HEADER_V2 96u
 #define SS_MODEL_MAX_BYTES (1ull << 30)  /* refuse to read more than 1 GiB */
 #define SS_MODEL_MAX_INFO  (1u << 20)
 
@@ -147,9 +152,9 @@ ss_check_envelope (const uint8_t *buf, size_t n, size_t header, uint32_t version
     return ss_error_set (error, SS_ERR_FORMAT, "%s file truncated: %zu bytes, too short for "
                          "its %zu-byte header", what, n, header);
   uint32_t found = get_u32 (buf + 4);
-  if (found != version)
+  if (found < 1 || found > version)
     return ss_error_set (error, SS_ERR_VERSION, "%s format version %u; this Smearscope reads "
-                         "version %u%s", what, found, version,
+                         "versions 1 to %u%s", what, found, version,
                          found > version ? " (update Smearscope)" : "");
   uint64_t total = get_u64 (buf + 8);
   if (total != n)
@@ -185,7 +190,9 @@ ss_net_to_bytes (const SsModel *model, SsStorage storage, uint8_t **bytes, size_
   const char *info = ss_model_training_info (model);
   const size_t info_len = strlen (info);
   const size_t wbytes = storage == SS_STORE_F16 ? 2 : 4;
-  const size_t total = SS_MODEL_HEADER + (size_t) sp->n_classes * SS_NAME_LEN + info_len
+  const uint32_t version = sp->resample == SS_RESAMPLE_BILINEAR ? 1u : 2u;
+  const size_t header = version == 1u ? SS_MODEL_HEADER_V1 : SS_MODEL_HEADER_V2;
+  const size_t total = header + (size_t) sp->n_classes * SS_NAME_LEN + info_len
                        + model->n_params * wbytes + model->n_buffers * 4 + 4;
   if (info_len > SS_MODEL_MAX_INFO)
     return ss_error_set (error, SS_ERR_ARG, "training description too long (%zu bytes)", info_len);
@@ -194,7 +201,7 @@ ss_net_to_bytes (const SsModel *model, SsStorage storage, uint8_t **bytes, size_
     return ss_error_set (error, SS_ERR_NOMEM, "out of memory");
 
   memcpy (buf, SS_MODEL_MAGIC, 4);
-  put_u32 (buf + 4, SS_MODEL_VERSION);
+  put_u32 (buf + 4, version);
   put_u64 (buf + 8, total);
   uint32_t fields[6] = { (uint32_t) sp->arch, (uint32_t) sp->in_c, (uint32_t) sp->in_h,
                          (uint32_t) sp->in_w, (uint32_t) sp->width, (uint32_t) sp->n_classes };
@@ -209,7 +216,9 @@ ss_net_to_bytes (const SsModel *model, SsStorage storage, uint8_t **bytes, size_
   put_u32 (buf + 68, (uint32_t) info_len);
   put_u64 (buf + 72, model->n_params);
   put_u64 (buf + 80, model->n_buffers);
-  uint8_t *p = buf + SS_MODEL_HEADER;
+  if (version == 2u)
+    put_u32 (buf + 88, (uint32_t) sp->resample);  /* 92: reserved, 0 */
+  uint8_t *p = buf + header;
   for (int c = 0; c < sp->n_classes; c++, p += SS_NAME_LEN)
     strncpy ((char *) p, sp->class_names[c], SS_NAME_LEN - 1);
   memcpy (p, info, info_len);
@@ -296,7 +305,9 @@ ss_net_from_bytes (const uint8_t *buf, size_t n, SsError *error)
                       "'SSM1' or 'SSE1')");
       return NULL;
     }
-  if (ss_check_envelope (buf, n, SS_MODEL_HEADER, SS_MODEL_VERSION, "model", error) != SS_OK)
+  const uint32_t version = n >= 8 ? get_u32 (buf + 4) : 1u;
+  const size_t header = version == 2u ? SS_MODEL_HEADER_V2 : SS_MODEL_HEADER_V1;
+  if (ss_check_envelope (buf, n, header, SS_MODEL_VERSION, "model", error) != SS_OK)
     return NULL;
 
   SsModelSpec spec;
@@ -311,6 +322,17 @@ ss_net_from_bytes (const uint8_t *buf, size_t n, SsError *error)
     {
       spec.mean[c] = get_f32 (buf + 40 + 4 * c);
       spec.std[c] = get_f32 (buf + 52 + 4 * c);
+    }
+  if (version == 2u)
+    {
+      uint32_t resample = get_u32 (buf + 88), reserved = get_u32 (buf + 92);
+      if (resample > SS_RESAMPLE_AREA || reserved != 0)
+        {
+          ss_error_set (error, SS_ERR_FORMAT, "unknown resampling %u (reserved field %u)",
+                        resample, reserved);
+          return NULL;
+        }
+      spec.resample = (SsResample) resample;
     }
   uint32_t storage = get_u32 (buf + 64);
   uint32_t info_len = get_u32 (buf + 68);
@@ -327,14 +349,14 @@ ss_net_from_bytes (const uint8_t *buf, size_t n, SsError *error)
       return NULL;
     }
   size_t wbytes = storage == SS_STORE_F16 ? 2 : 4;
-  size_t expect = SS_MODEL_HEADER + (size_t) spec.n_classes * SS_NAME_LEN + info_len
+  size_t expect = header + (size_t) spec.n_classes * SS_NAME_LEN + info_len
                   + n_params * wbytes + n_buffers * 4 + 4;
   if (n_params > SS_MODEL_MAX_BYTES || n_buffers > SS_MODEL_MAX_BYTES || expect != n)
     {
       ss_error_set (error, SS_ERR_FORMAT, "model sections do not add up to the file size");
       return NULL;
     }
-  const uint8_t *p = buf + SS_MODEL_HEADER;
+  const uint8_t *p = buf + header;
   for (int c = 0; c < spec.n_classes; c++, p += SS_NAME_LEN)
     {
       if (memchr (p, '\0', SS_NAME_LEN) == NULL)

@@ -84,6 +84,13 @@ typedef enum {
   SS_ARCH_ENSEMBLE,   /* several trained networks whose probabilities are averaged */
 } SsArch;
 
+/* How a caller brings an image to the model's input size. The engine never resamples;
+ * the model records the way it was trained so that every caller does the same. */
+typedef enum {
+  SS_RESAMPLE_BILINEAR = 0,  /* one bilinear tap per input pixel (models before the field) */
+  SS_RESAMPLE_AREA,          /* shrinking: the mean over each input pixel's footprint */
+} SsResample;
+
 typedef struct {
   SsArch arch;
   int    in_c, in_h, in_w;  /* e.g. 3 x 128 x 128 */
@@ -91,12 +98,15 @@ typedef struct {
   int    n_classes;
   char   class_names[SS_MAX_CLASSES][SS_NAME_LEN];
   float  mean[3], std[3];   /* per-channel normalisation of [0,1] input */
+  SsResample resample;      /* how images were brought to in_h x in_w in training */
 } SsModelSpec;
 
 typedef struct SsModel SsModel;
 
 SsArch      ss_arch_from_name (const char *name);  /* 0 if unknown */
 const char *ss_arch_name (SsArch arch);
+int         ss_resample_from_name (const char *name);  /* "bilinear", "area"; -1 if unknown */
+const char *ss_resample_name (SsResample resample);
 
 /* A new model with freshly initialised weights (He init from the seed). */
 SsModel *ss_model_new (const SsModelSpec *spec, uint64_t seed, SsError *error);
