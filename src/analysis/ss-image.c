@@ -165,84 +165,108 @@ ss_image_save_png (const SsImage *image, const char *path, GError **error)
   return gdk_pixbuf_save (pixbuf, path, "png", error, NULL);
 }
 
-static inline const guint8 *
-pixel_at (const SsImage *image, int x, int y)
-{
-  x = CLAMP (x, 0, image->width - 1);
-  y = CLAMP (y, 0, image->height - 1);
-  return image->rgb + ((gsize) y * image->width + x) * 3;
-}
+/* One bilinear tap along an axis: the two source indices (clamped to the image, so that
+ * outside it the nearest edge pixel is read) and the weight of the second. */
+typedef struct {
+  int   a, b;
+  float f;
+} Tap;
 
-/* Bilinear sample at pixel-centre coordinates. */
-static void
-sample (const SsImage *image, double x, double y, float out[3])
+/* The taps of every output position along an axis: n per position, at the centres of an
+ * even grid over its footprint (n = 1: the footprint's centre), in pixel-centre
+ * coordinates of a source axis of `size` pixels. */
+static Tap *
+axis_taps (double origin, double step, int out, int n, int size)
 {
-  int x0 = (int) floor (x), y0 = (int) floor (y);
-  float fx = (float) (x - x0), fy = (float) (y - y0);
-  const guint8 *p00 = pixel_at (image, x0, y0), *p10 = pixel_at (image, x0 + 1, y0);
-  const guint8 *p01 = pixel_at (image, x0, y0 + 1), *p11 = pixel_at (image, x0 + 1, y0 + 1);
-  for (int c = 0; c < 3; c++)
-    out[c] = ((1 - fx) * (1 - fy) * p00[c] + fx * (1 - fy) * p10[c] + (1 - fx) * fy * p01[c]
-              + fx * fy * p11[c]);
-}
-
-/* Output pixel (ox, oy) of the region (x, y) scaled by (sx, sy) source pixels per output
- * pixel: nx x ny bilinear taps at the centres of an even grid over its footprint, averaged
- * (nx = ny = 1 is the plain bilinear tap at the footprint's centre). */
-static void
-sample_footprint (const SsImage *image, double x, double y, double sx, double sy, int nx,
-                  int ny, int ox, int oy, float out[3])
-{
-  float acc[3] = { 0, 0, 0 };
-  for (int j = 0; j < ny; j++)
-    for (int i = 0; i < nx; i++)
+  Tap *taps = g_new (Tap, (gsize) out * n);
+  for (int o = 0; o < out; o++)
+    for (int i = 0; i < n; i++)
       {
-        float v[3];
-        sample (image, x + (ox + (i + 0.5) / nx) * sx - 0.5, y + (oy + (j + 0.5) / ny) * sy - 0.5,
-                v);
-        acc[0] += v[0], acc[1] += v[1], acc[2] += v[2];
+        double at = origin + (o + (i + 0.5) / n) * step - 0.5;
+        int lo = (int) floor (at);
+        Tap *t = &taps[o * n + i];
+        t->f = (float) (at - lo);
+        t->a = CLAMP (lo, 0, size - 1);
+        t->b = CLAMP (lo + 1, 0, size - 1);
       }
-  const float scale = 1.0f / (float) (nx * ny);
-  for (int c = 0; c < 3; c++)
-    out[c] = acc[c] * scale;
+  return taps;
 }
 
 /* Taps along an axis that shrinks by s: one when not shrinking or not averaging. */
 static int
-taps (double s, gboolean average)
+taps_for (double s, gboolean average)
 {
   return average && s > 1.0 ? (int) ceil (s - 1e-9) : 1;
+}
+
+/* The region (x, y, w, h) at out_w x out_h: each output pixel the mean of its nx x ny
+ * bilinear taps, as floats in 8-bit units, handed to `put` with its position. */
+typedef void (*PutPixel) (void *dest, int out_w, int out_h, int ox, int oy, const float v[3]);
+
+static void
+resample (const SsImage *image, double x, double y, double w, double h, int out_w, int out_h,
+          gboolean average, PutPixel put, void *dest)
+{
+  const double sx = w / out_w, sy = h / out_h;
+  const int nx = taps_for (sx, average), ny = taps_for (sy, average);
+  g_autofree Tap *xt = axis_taps (x, sx, out_w, nx, image->width);
+  g_autofree Tap *yt = axis_taps (y, sy, out_h, ny, image->height);
+  const gsize stride = (gsize) image->width * 3;
+  const float scale = 1.0f / (float) (nx * ny);
+  for (int oy = 0; oy < out_h; oy++)
+    for (int ox = 0; ox < out_w; ox++)
+      {
+        float acc[3] = { 0, 0, 0 };
+        for (int j = 0; j < ny; j++)
+          {
+            const Tap *ty = &yt[oy * ny + j];
+            const float fy = ty->f;
+            const guint8 *row0 = image->rgb + ty->a * stride, *row1 = image->rgb + ty->b * stride;
+            for (int i = 0; i < nx; i++)
+              {
+                const Tap *tx = &xt[ox * nx + i];
+                const float fx = tx->f;
+                const guint8 *p00 = row0 + tx->a * 3, *p10 = row0 + tx->b * 3;
+                const guint8 *p01 = row1 + tx->a * 3, *p11 = row1 + tx->b * 3;
+                const float w00 = (1 - fx) * (1 - fy), w10 = fx * (1 - fy);
+                const float w01 = (1 - fx) * fy, w11 = fx * fy;
+                for (int c = 0; c < 3; c++)
+                  acc[c] += w00 * p00[c] + w10 * p10[c] + w01 * p01[c] + w11 * p11[c];
+              }
+          }
+        for (int c = 0; c < 3; c++)
+          acc[c] *= scale;
+        put (dest, out_w, out_h, ox, oy, acc);
+      }
+}
+
+static void
+put_tensor (void *dest, int out_w, int out_h, int ox, int oy, const float v[3])
+{
+  float *chw = dest;
+  const gsize plane = (gsize) out_w * out_h;
+  for (int c = 0; c < 3; c++)
+    chw[c * plane + (gsize) oy * out_w + ox] = v[c] * (1.0f / 255.0f);
+}
+
+static void
+put_rgb (void *dest, int out_w, int out_h, int ox, int oy, const float v[3])
+{
+  guint8 *rgb = dest;
+  for (int c = 0; c < 3; c++)
+    rgb[((gsize) oy * out_w + ox) * 3 + c] = (guint8) CLAMP ((int) lrintf (v[c]), 0, 255);
 }
 
 void
 ss_image_crop_to_tensor (const SsImage *image, double x, double y, double w, double h,
                          int out_w, int out_h, gboolean average, float *chw)
 {
-  const gsize plane = (gsize) out_w * out_h;
-  const double sx = w / out_w, sy = h / out_h;
-  const int nx = taps (sx, average), ny = taps (sy, average);
-  for (int oy = 0; oy < out_h; oy++)
-    for (int ox = 0; ox < out_w; ox++)
-      {
-        float v[3];
-        sample_footprint (image, x, y, sx, sy, nx, ny, ox, oy, v);
-        for (int c = 0; c < 3; c++)
-          chw[c * plane + (gsize) oy * out_w + ox] = v[c] * (1.0f / 255.0f);
-      }
+  resample (image, x, y, w, h, out_w, out_h, average, put_tensor, chw);
 }
 
 void
 ss_image_crop_to_rgb (const SsImage *image, double x, double y, double w, double h, int out_w,
                       int out_h, gboolean average, guint8 *rgb)
 {
-  const double sx = w / out_w, sy = h / out_h;
-  const int nx = taps (sx, average), ny = taps (sy, average);
-  for (int oy = 0; oy < out_h; oy++)
-    for (int ox = 0; ox < out_w; ox++)
-      {
-        float v[3];
-        sample_footprint (image, x, y, sx, sy, nx, ny, ox, oy, v);
-        for (int c = 0; c < 3; c++)
-          rgb[((gsize) oy * out_w + ox) * 3 + c] = (guint8) CLAMP ((int) lrintf (v[c]), 0, 255);
-      }
+  resample (image, x, y, w, h, out_w, out_h, average, put_rgb, rgb);
 }
