@@ -7,6 +7,20 @@
 
 #include <unistd.h>
 
+/* A copy of the file with the u32 at `at` set to value and the checksum made right again,
+ * as a buggy or hostile writer would leave it. */
+static unsigned char *
+patched (const unsigned char *file, size_t n, size_t at, uint32_t value)
+{
+  unsigned char *p = malloc (n);
+  memcpy (p, file, n);
+  for (int byte = 0; byte < 4; byte++)
+    p[at + byte] = (unsigned char) (value >> (8 * byte));
+  uint32_t crc = ss_crc32 (0, p, n - 4);
+  for (int byte = 0; byte < 4; byte++)
+    p[n - 4 + byte] = (unsigned char) (crc >> (8 * byte));
+  return p;
+}
 
 int
 main (void)
@@ -131,14 +145,10 @@ main (void)
   };
   for (size_t i = 0; i < sizeof patches / sizeof patches[0]; i++)
     {
-      memcpy (bad, good, n);
-      for (int byte = 0; byte < 4; byte++)
-        bad[patches[i].at + byte] = (unsigned char) (patches[i].value >> (8 * byte));
-      uint32_t crc = ss_crc32 (0, bad, n - 4);
-      for (int byte = 0; byte < 4; byte++)
-        bad[n - 4 + byte] = (unsigned char) (crc >> (8 * byte));
+      unsigned char *p = patched (good, n, patches[i].at, patches[i].value);
       error.message[0] = '\0';
-      SsModel *t = ss_model_load_from_memory (bad, n, &error);
+      SsModel *t = ss_model_load_from_memory (p, n, &error);
+      free (p);
       CHECK (t == NULL && strstr (error.message, patches[i].expect) != NULL,
              "patched field at %zu should be refused with '%s', said: %s", patches[i].at,
              patches[i].expect, error.message);
@@ -179,13 +189,7 @@ main (void)
     struct { size_t at; uint32_t value; } fields[] = { { 88, 2 }, { 92, 1 } };
     for (size_t i = 0; v2 != NULL && i < 2; i++)
       {
-        unsigned char *p = malloc (n2);
-        memcpy (p, v2, n2);
-        for (int byte = 0; byte < 4; byte++)
-          p[fields[i].at + byte] = (unsigned char) (fields[i].value >> (8 * byte));
-        uint32_t crc = ss_crc32 (0, p, n2 - 4);
-        for (int byte = 0; byte < 4; byte++)
-          p[n2 - 4 + byte] = (unsigned char) (crc >> (8 * byte));
+        unsigned char *p = patched (v2, n2, fields[i].at, fields[i].value);
         error.message[0] = '\0';
         SsModel *t = ss_model_load_from_memory (p, n2, &error);
         CHECK (t == NULL && strstr (error.message, "unknown resampling") != NULL,
