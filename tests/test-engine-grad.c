@@ -300,6 +300,42 @@ ema_check (void)
   ss_model_free (m);
 }
 
+/* The optimisers' first step against the update rule written out here in double: Adam
+ * and SGD with decoupled decay (AdamW's shrink by lr * decay * param before the step on
+ * the gradient alone), L2 decay in the gradient, and neither. */
+static void
+optim_check (SsOptimKind kind, float l2, float decoupled)
+{
+  enum { N = 6 };
+  const float start[N] = { 0.5f, -1.25f, 2.0f, 0.0f, -0.03f, 3.5f };
+  const float grad[N] = { 0.1f, -0.4f, 0.0f, 1.5f, 0.02f, -2.0f };
+  float params[N], m[N] = { 0 }, v[N] = { 0 };
+  memcpy (params, start, sizeof params);
+  SsOptimConfig c;
+  ss_optim_config_default (&c, kind, 0.01f);
+  c.weight_decay = l2;
+  c.decoupled_decay = decoupled;
+  const float lr_scale = 0.5f;  /* as the cosine schedule hands it */
+  ss_optim_step (&c, lr_scale, params, grad, m, v, N, 1);
+  double worst = 0;
+  for (int i = 0; i < N; i++)
+    {
+      double lr = 0.01 * lr_scale, p = start[i];
+      p -= lr * decoupled * p;
+      double g = grad[i] + (double) l2 * p, want;
+      if (kind == SS_OPTIM_ADAM)
+        {
+          double mm = 0.1 * g, vv = 0.001 * g * g;  /* (1 - beta) g, bias-corrected below */
+          want = p - lr * (mm / 0.1) / (sqrt (vv / 0.001) + 1e-8);
+        }
+      else
+        want = p - lr * g;
+      worst = fmax (worst, fabs (want - params[i]) / (fabs (want) + 1e-3));
+    }
+  CHECK (worst < 1e-5, "%s (L2 %g, decoupled %g): first step off the rule by %g",
+         kind == SS_OPTIM_ADAM ? "adam" : "sgd", (double) l2, (double) decoupled, worst);
+}
+
 int
 main (void)
 {
@@ -315,5 +351,10 @@ main (void)
   beta_check (0.2f);
   beta_check (1.0f);
   ema_check ();
+  optim_check (SS_OPTIM_ADAM, 0.0f, 0.0f);
+  optim_check (SS_OPTIM_ADAM, 0.0f, 0.05f);
+  optim_check (SS_OPTIM_ADAM, 0.01f, 0.0f);
+  optim_check (SS_OPTIM_SGD, 0.0f, 0.05f);
+  optim_check (SS_OPTIM_SGD, 0.01f, 0.0f);
   return test_summary ("test-engine-grad");
 }

@@ -273,6 +273,7 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
   SsOptimConfig optim;
   ss_optim_config_default (&optim, config->optim, config->lr);
   optim.weight_decay = config->weight_decay;
+  optim.decoupled_decay = config->decoupled_decay;
   optim.dense_fan_in_ref = config->dense_fan_in_ref;
   SsTrainer *trainer = ss_trainer_new (model, &optim, config->batch, &e);
   if (trainer == NULL)

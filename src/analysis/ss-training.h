@@ -18,6 +18,7 @@ typedef struct {
   int         batch;
   float       lr;
   float       weight_decay;
+  float       decoupled_decay; /* AdamW's decay (see SsOptimConfig); 0 = off */
   gboolean    cosine;       /* cosine decay of lr to 0 over the epochs; else constant */
   SsOptimKind optim;
   float       dense_fan_in_ref; /* see SsOptimConfig; 0 = every layer at lr */

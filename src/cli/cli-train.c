@@ -65,6 +65,7 @@ ss_cli_train (int argc, char **argv)
   g_autofree char *classes = NULL, *optim = NULL, *init = NULL, *teacher = NULL;
   g_autofree char *resample = NULL;
   int epochs = 20, batch = 32, width = 0, input = 128;
+  double decoupled = 0.0;
   double lr = 2e-4, weight_decay = 0.0, dense_ref = 0.0, shift_zoom = 0.0, smoothing = 0.0;
   double stain = 0.0, mixup = 0.0, ema = 0.0;
   double alpha = 0.5, temperature = 2.0;
@@ -87,6 +88,7 @@ ss_cli_train (int argc, char **argv)
     { "resample", 0, 0, G_OPTION_ARG_STRING, &resample, "How images are brought to the input size: bilinear (one tap per pixel, the default) or area (the mean over each pixel's footprint when shrinking); recorded in the model", "HOW" },
     { "optim", 0, 0, G_OPTION_ARG_STRING, &optim, "adam (default) or sgd", "NAME" },
     { "weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &weight_decay, "L2 weight decay (0)", "X" },
+    { "decoupled-decay", 0, 0, G_OPTION_ARG_DOUBLE, &decoupled, "Decoupled weight decay (AdamW): each step shrinks every weight by lr * X before the step (0: off; e.g. 0.05)", "X" },
     { "dense-lr-fan-in", 0, 0, G_OPTION_ARG_DOUBLE, &dense_ref, "Dense layers learn at lr * min(1, X / fan-in) (0: off)", "X" },
     { "cosine", 0, 0, G_OPTION_ARG_NONE, &cosine, "Cosine learning-rate decay", NULL },
     { "balance", 0, 0, G_OPTION_ARG_NONE, &balance, "Draw every class equally often", NULL },
@@ -171,6 +173,11 @@ ss_cli_train (int argc, char **argv)
       ss_cli_error ("--mixup must be 0..1 (not %g) and cannot go with --teacher", mixup);
       return 2;
     }
+  if (!(decoupled >= 0 && decoupled <= 1))
+    {
+      ss_cli_error ("--decoupled-decay must be 0..1, not %g", decoupled);
+      return 2;
+    }
   if (!(ema >= 0 && ema < 1))
     {
       ss_cli_error ("--ema must be at least 0 and below 1, not %g", ema);
@@ -194,6 +201,7 @@ ss_cli_train (int argc, char **argv)
   config.batch = batch;
   config.lr = (float) lr;
   config.weight_decay = (float) weight_decay;
+  config.decoupled_decay = (float) decoupled;
   config.dense_fan_in_ref = (float) dense_ref;
   config.cosine = cosine;
   config.seed = (guint64) seed;
@@ -330,6 +338,7 @@ ss_cli_train (int argc, char **argv)
     }
   add_double_if_set (b, "label_smoothing", smoothing);
   add_double_if_set (b, "ema", ema);
+  add_double_if_set (b, "decoupled_decay", decoupled);
   if (config.resample != SS_RESAMPLE_BILINEAR)
     {
       json_builder_set_member_name (b, "resample");

@@ -14,6 +14,7 @@ ss_optim_config_default (SsOptimConfig *config, SsOptimKind kind, float lr)
   config->eps = 1e-8f;
   config->momentum = 0.9f;
   config->weight_decay = 0.0f;
+  config->decoupled_decay = 0.0f;
   config->dense_fan_in_ref = 0.0f;
 }
 
@@ -34,8 +35,11 @@ adam_range (void *ctx, int begin, int end, int thread)
   const float step = job->lr / job->bias1;
   const float inv_sqrt_bias2 = 1.0f / sqrtf (job->bias2);
   (void) thread;
+  const float shrink = job->lr * c->decoupled_decay;
   for (int i = begin; i < end; i++)
     {
+      if (shrink > 0.0f)
+        job->params[i] -= shrink * job->params[i];
       float g = job->grad[i] + c->weight_decay * job->params[i];
       job->m[i] = c->beta1 * job->m[i] + (1.0f - c->beta1) * g;
       job->v[i] = c->beta2 * job->v[i] + (1.0f - c->beta2) * g * g;
@@ -49,8 +53,11 @@ sgd_range (void *ctx, int begin, int end, int thread)
   OptimJob *job = ctx;
   const SsOptimConfig *c = job->config;
   (void) thread;
+  const float shrink = job->lr * c->decoupled_decay;
   for (int i = begin; i < end; i++)
     {
+      if (shrink > 0.0f)
+        job->params[i] -= shrink * job->params[i];
       float g = job->grad[i] + c->weight_decay * job->params[i];
       job->m[i] = c->momentum * job->m[i] + g;
       job->params[i] -= job->lr * job->m[i];

@@ -179,7 +179,12 @@ typedef struct {
   float       lr;
   float       beta1, beta2, eps;  /* Adam; PyTorch's defaults 0.9, 0.999, 1e-8 */
   float       momentum;           /* SGD */
-  float       weight_decay;
+  float       weight_decay;       /* L2: weight_decay * param added to the gradient */
+  /* Decoupled weight decay (AdamW, Loshchilov and Hutter; PyTorch's AdamW): each step
+   * first shrinks every parameter by lr_t * decoupled_decay * param, then takes the
+   * optimiser's step on the gradient alone. 0 = off (the update is then bit for bit the
+   * one before the field existed). */
+  float       decoupled_decay;
   /* Dense layers learn at lr * min(1, dense_fan_in_ref / fan_in) when this is > 0. With
    * Adam every weight moves by about lr per step whatever its gradient's size, so a dense
    * layer over 229,376 non-negative features (the msCNN's) moves its outputs by tens at
