@@ -154,7 +154,7 @@ ss_check_envelope (const uint8_t *buf, size_t n, size_t header, uint32_t version
   uint32_t found = get_u32 (buf + 4);
   if (found < 1 || found > version)
     return ss_error_set (error, SS_ERR_VERSION, "%s format version %u; this Smearscope reads "
-                         "versions 1 to %u%s", what, found, version,
+                         "version%s %u%s", what, found, version > 1 ? "s 1 to" : "", version,
                          found > version ? " (update Smearscope)" : "");
   uint64_t total = get_u64 (buf + 8);
   if (total != n)
