@@ -1,7 +1,8 @@
 /* Training is reproducible: the same data, seed and thread count give the same model
  * file byte for byte, and a run stopped after an epoch and resumed from its checkpoint
  * ends exactly where an uninterrupted run ends, with or without a moving average of the
- * weights; so does distillation from a teacher. The shift-and-zoom augmentation moves
+ * weights or area resampling (which the model records); so do distillation from a
+ * teacher and decoupled weight decay. The shift-and-zoom augmentation moves
  * and scales what it is given by no more than it was asked to. */
 #include "ss-dataset.h"
 #include "ss-image.h"
@@ -182,10 +183,54 @@ test_repro (void)
 
   /* a teacher whose classes are in another order is refused */
   const char *swapped[] = { "right", "left" };
-  g_autoptr (SsDataset) ds_swapped = ss_dataset_load (data, NULL, swapped, 2, 16, 16, FALSE, &error);
+  g_autoptr (SsDataset) ds_swapped = ss_dataset_load (data, NULL, swapped, 2, 16, 16, FALSE,
+                                                      &error);
   g_assert_no_error (error);
   g_assert_null (ss_teacher_targets (a, data, NULL, ds_swapped, 2.0f, &error));
   g_assert_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_DATA);
+  g_clear_error (&error);
+
+  /* area resampling (24 px pictures shrink 1.5x to 16): other pixels than one tap, a
+   * reproducible model that records it, and a checkpoint that cannot resume as bilinear */
+  g_autoptr (SsDataset) ds_area = ss_dataset_load (data, NULL, NULL, 0, 16, 16, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ds_area->n, ==, ds->n);
+  g_assert_true (memcmp (ds_area->pixels, ds->pixels, (gsize) ds->n * 16 * 16 * 3) != 0);
+  g_autofree char *ar1 = g_build_filename (tmp_dir, "ar1.ssm", NULL);
+  g_autofree char *ar2 = g_build_filename (tmp_dir, "ar2.ssm", NULL);
+  SsTrainConfig car1 = tiny_config (ar1), car2 = tiny_config (ar2);
+  car1.resample = car2.resample = SS_RESAMPLE_AREA;
+  g_autoptr (GBytes) bytes_ar1 = trained (&car1, ds_area);
+  SsError e;
+  SsModel *area_model = ss_model_load (ar1, &e);
+  g_assert_nonnull (area_model);
+  g_assert_cmpint (ss_model_spec (area_model)->resample, ==, SS_RESAMPLE_AREA);
+  ss_model_free (area_model);
+  g_assert_false (g_bytes_equal (bytes_a, bytes_ar1));
+  g_cancellable_reset (cancellable);
+  g_assert_false (ss_train (&car2, ds_area, NULL, stop_after_two, cancellable, cancellable,
+                            &error));
+  g_clear_error (&error);
+  car2.resume = TRUE;
+  car2.resample = SS_RESAMPLE_BILINEAR;
+  g_assert_false (ss_train (&car2, ds_area, NULL, NULL, NULL, NULL, &error));
+  g_assert_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_MODEL);
+  g_clear_error (&error);
+  car2.resample = SS_RESAMPLE_AREA;
+  g_assert_true (ss_train (&car2, ds_area, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_autoptr (GBytes) bytes_ar2 = read_file (ar2);
+  g_assert_true (g_bytes_equal (bytes_ar1, bytes_ar2));
+
+  /* decoupled weight decay: reproducible, and not the plain model */
+  g_autofree char *w1 = g_build_filename (tmp_dir, "w1.ssm", NULL);
+  g_autofree char *w2 = g_build_filename (tmp_dir, "w2.ssm", NULL);
+  SsTrainConfig cw1 = tiny_config (w1), cw2 = tiny_config (w2);
+  cw1.decoupled_decay = cw2.decoupled_decay = 0.05f;
+  g_autoptr (GBytes) bytes_w1 = trained (&cw1, ds);
+  g_autoptr (GBytes) bytes_w2 = trained (&cw2, ds);
+  g_assert_true (g_bytes_equal (bytes_w1, bytes_w2));
+  g_assert_false (g_bytes_equal (bytes_a, bytes_w1));
 }
 
 /* Centre of mass and area of the dark pixels of a CHW image (red channel < 0.5), within
