@@ -419,8 +419,8 @@ test_resample (void)
     }
   g_autofree float *one = g_new (float, 3 * ow * oh);
   g_autofree float *mean = g_new (float, 3 * ow * oh);
-  ss_image_crop_to_tensor (noise, 0, 0, w, h, ow, oh, FALSE, one);
-  ss_image_crop_to_tensor (noise, 0, 0, w, h, ow, oh, TRUE, mean);
+  ss_image_crop_to_tensor (noise, 0, 0, w, h, ow, oh, SS_RESAMPLE_BILINEAR, one);
+  ss_image_crop_to_tensor (noise, 0, 0, w, h, ow, oh, SS_RESAMPLE_AREA, mean);
   double worst_one = 0, worst_mean = 0;
   for (int c = 0; c < 3; c++)
     for (int oy = 0; oy < oh; oy++)
@@ -450,8 +450,8 @@ test_resample (void)
       const int o = outs[k];
       g_autofree guint8 *a = g_new (guint8, o * o * 3);
       g_autofree guint8 *b = g_new (guint8, o * o * 3);
-      ss_image_crop_to_rgb (board, 0, 0, side, side, o, o, FALSE, a);
-      ss_image_crop_to_rgb (board, 0, 0, side, side, o, o, TRUE, b);
+      ss_image_crop_to_rgb (board, 0, 0, side, side, o, o, SS_RESAMPLE_BILINEAR, a);
+      ss_image_crop_to_rgb (board, 0, 0, side, side, o, o, SS_RESAMPLE_AREA, b);
       int spread_one = 0, spread_mean = 0;
       for (int i = 0; i < o * o * 3; i++)
         {
@@ -466,8 +466,8 @@ test_resample (void)
   /* enlarging: no footprint to average, the same bytes */
   g_autofree guint8 *up_one = g_new (guint8, 75 * 60 * 3);
   g_autofree guint8 *up_mean = g_new (guint8, 75 * 60 * 3);
-  ss_image_crop_to_rgb (noise, 0, 0, w, h, 75, 60, FALSE, up_one);
-  ss_image_crop_to_rgb (noise, 0, 0, w, h, 75, 60, TRUE, up_mean);
+  ss_image_crop_to_rgb (noise, 0, 0, w, h, 75, 60, SS_RESAMPLE_BILINEAR, up_one);
+  ss_image_crop_to_rgb (noise, 0, 0, w, h, 75, 60, SS_RESAMPLE_AREA, up_mean);
   g_assert_cmpmem (up_one, 75 * 60 * 3, up_mean, 75 * 60 * 3);
 }
 

@@ -48,7 +48,7 @@ main (int argc, char **argv)
   g_autoptr (SsDataset) ds = map == NULL ? NULL
                                          : ss_dataset_load (data, map, names, spec->n_classes,
                                                             spec->in_w, spec->in_h,
-                                                            spec->resample == SS_RESAMPLE_AREA,
+                                                            spec->resample,
                                                             &error);
   if (ds == NULL)
     {

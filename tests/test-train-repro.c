@@ -91,7 +91,8 @@ test_repro (void)
   g_autofree char *data = g_build_filename (tmp_dir, "data", NULL);
   write_dataset (data);
   g_autoptr (GError) error = NULL;
-  g_autoptr (SsDataset) ds = ss_dataset_load (data, NULL, NULL, 0, 16, 16, FALSE, &error);
+  g_autoptr (SsDataset) ds = ss_dataset_load (data, NULL, NULL, 0, 16, 16, SS_RESAMPLE_BILINEAR,
+                                              &error);
   g_assert_no_error (error);
   g_assert_cmpint (ds->n, ==, 32);
 
@@ -183,8 +184,8 @@ test_repro (void)
 
   /* a teacher whose classes are in another order is refused */
   const char *swapped[] = { "right", "left" };
-  g_autoptr (SsDataset) ds_swapped = ss_dataset_load (data, NULL, swapped, 2, 16, 16, FALSE,
-                                                      &error);
+  g_autoptr (SsDataset) ds_swapped = ss_dataset_load (data, NULL, swapped, 2, 16, 16,
+                                                      SS_RESAMPLE_BILINEAR, &error);
   g_assert_no_error (error);
   g_assert_null (ss_teacher_targets (a, data, NULL, ds_swapped, 2.0f, &error));
   g_assert_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_DATA);
@@ -192,7 +193,8 @@ test_repro (void)
 
   /* area resampling (24 px pictures shrink 1.5x to 16): other pixels than one tap, a
    * reproducible model that records it, and a checkpoint that cannot resume as bilinear */
-  g_autoptr (SsDataset) ds_area = ss_dataset_load (data, NULL, NULL, 0, 16, 16, TRUE, &error);
+  g_autoptr (SsDataset) ds_area = ss_dataset_load (data, NULL, NULL, 0, 16, 16, SS_RESAMPLE_AREA,
+                                                   &error);
   g_assert_no_error (error);
   g_assert_cmpint (ds_area->n, ==, ds->n);
   g_assert_true (memcmp (ds_area->pixels, ds->pixels, (gsize) ds->n * 16 * 16 * 3) != 0);

@@ -108,7 +108,7 @@ ss_classifier_run_boxes (SsClassifier *c, const SsImage *image, const SsBox *box
           double mx = margin * box->width, my = margin * box->height;
           ss_image_crop_to_tensor (image, box->x - mx, box->y - my, box->width + 2 * mx,
                                    box->height + 2 * my, spec->in_w, spec->in_h,
-                                   spec->resample == SS_RESAMPLE_AREA, c->batch + i * plane);
+                                   spec->resample, c->batch + i * plane);
         }
       if (!run_chunk (c, nb, probs + (gsize) b * spec->n_classes, error))
         return FALSE;
@@ -128,7 +128,7 @@ ss_classifier_run_images (SsClassifier *c, SsImage *const *images, int n, float 
       for (int i = 0; i < nb; i++)
         ss_image_crop_to_tensor (images[b + i], 0, 0, images[b + i]->width,
                                  images[b + i]->height, spec->in_w, spec->in_h,
-                                 spec->resample == SS_RESAMPLE_AREA, c->batch + i * plane);
+                                 spec->resample, c->batch + i * plane);
       if (!run_chunk (c, nb, probs + (gsize) b * spec->n_classes, error))
         return FALSE;
     }

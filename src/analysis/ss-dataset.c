@@ -132,7 +132,7 @@ ss_dataset_free (SsDataset *dataset)
 
 SsDataset *
 ss_dataset_load (const char *dir, GHashTable *map, const char *const *classes, int n_classes,
-                 int width, int height, gboolean average, GError **error)
+                 int width, int height, SsResample resample, GError **error)
 {
   g_autoptr (GHashTable) items = collect_items (dir, error);
   if (items == NULL)
@@ -252,7 +252,7 @@ ss_dataset_load (const char *dir, GHashTable *map, const char *const *classes, i
               fprintf (stderr, "note: skipping %s\n", local->message);
               continue;
             }
-          ss_image_crop_to_rgb (image, 0, 0, image->width, image->height, width, height, average,
+          ss_image_crop_to_rgb (image, 0, 0, image->width, image->height, width, height, resample,
                                 ds->pixels + (gsize) ds->n * image_bytes);
           ds->labels[ds->n] = target[f] >= 0 ? target[f] : target[f] + 1;
           ds->paths[ds->n] = g_strdup (list->pdata[i]);

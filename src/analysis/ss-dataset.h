@@ -28,10 +28,10 @@ GHashTable *ss_label_map_parse (const char *spec, GError **error);
 /* Load DIR. If classes is NULL, the classes are the mapped folder names, sorted; every
  * folder must map to one. If classes is given (a model's), folders are mapped through
  * `map`, then the label table, and those that map to none are skipped with a note on
- * stderr. Images are resampled whole to width x height (`average`: see
- * ss_image_crop_to_rgb; pass the model's resample == SS_RESAMPLE_AREA). */
+ * stderr. Images are resampled whole to width x height the model's way (see
+ * ss_image_crop_to_rgb). */
 SsDataset *ss_dataset_load (const char *dir, GHashTable *map, const char *const *classes,
-                            int n_classes, int width, int height, gboolean average,
+                            int n_classes, int width, int height, SsResample resample,
                             GError **error);
 void       ss_dataset_free (SsDataset *dataset);
 

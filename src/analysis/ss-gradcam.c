@@ -31,7 +31,7 @@ ss_gradcam_picture (SsClassifier *classifier, const SsImage *image, const SsBox 
     }
   g_autofree float *input = g_new (float, 3 * spec->in_h * spec->in_w);
   ss_image_crop_to_tensor (image, x, y, w, h, spec->in_w, spec->in_h,
-                           spec->resample == SS_RESAMPLE_AREA, input);
+                           spec->resample, input);
   SsError e;
   if (cls < 0)
     {
@@ -50,7 +50,7 @@ ss_gradcam_picture (SsClassifier *classifier, const SsImage *image, const SsBox 
   /* the region the model saw, at scale x its input size */
   const int ow = spec->in_w * MAX (scale, 1), oh = spec->in_h * MAX (scale, 1);
   SsImage *picture = ss_image_new (ow, oh);
-  ss_image_crop_to_rgb (image, x, y, w, h, ow, oh, TRUE, picture->rgb);
+  ss_image_crop_to_rgb (image, x, y, w, h, ow, oh, SS_RESAMPLE_AREA, picture->rgb);
   for (int py = 0; py < oh; py++)
     for (int px = 0; px < ow; px++)
       {

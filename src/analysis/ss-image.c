@@ -194,9 +194,9 @@ axis_taps (double origin, double step, int out, int n, int size)
 
 /* Taps along an axis that shrinks by s: one when not shrinking or not averaging. */
 static int
-taps_for (double s, gboolean average)
+taps_for (double s, SsResample how)
 {
-  return average && s > 1.0 ? (int) ceil (s - 1e-9) : 1;
+  return how == SS_RESAMPLE_AREA && s > 1.0 ? (int) ceil (s - 1e-9) : 1;
 }
 
 /* The region (x, y, w, h) at out_w x out_h: each output pixel the mean of its nx x ny
@@ -205,10 +205,10 @@ typedef void (*PutPixel) (void *dest, int out_w, int out_h, int ox, int oy, cons
 
 static void
 resample (const SsImage *image, double x, double y, double w, double h, int out_w, int out_h,
-          gboolean average, PutPixel put, void *dest)
+          SsResample how, PutPixel put, void *dest)
 {
   const double sx = w / out_w, sy = h / out_h;
-  const int nx = taps_for (sx, average), ny = taps_for (sy, average);
+  const int nx = taps_for (sx, how), ny = taps_for (sy, how);
   g_autofree Tap *xt = axis_taps (x, sx, out_w, nx, image->width);
   g_autofree Tap *yt = axis_taps (y, sy, out_h, ny, image->height);
   const gsize stride = (gsize) image->width * 3;
@@ -259,14 +259,14 @@ put_rgb (void *dest, int out_w, int out_h, int ox, int oy, const float v[3])
 
 void
 ss_image_crop_to_tensor (const SsImage *image, double x, double y, double w, double h,
-                         int out_w, int out_h, gboolean average, float *chw)
+                         int out_w, int out_h, SsResample how, float *chw)
 {
-  resample (image, x, y, w, h, out_w, out_h, average, put_tensor, chw);
+  resample (image, x, y, w, h, out_w, out_h, how, put_tensor, chw);
 }
 
 void
 ss_image_crop_to_rgb (const SsImage *image, double x, double y, double w, double h, int out_w,
-                      int out_h, gboolean average, guint8 *rgb)
+                      int out_h, SsResample how, guint8 *rgb)
 {
-  resample (image, x, y, w, h, out_w, out_h, average, put_rgb, rgb);
+  resample (image, x, y, w, h, out_w, out_h, how, put_rgb, rgb);
 }

@@ -2,6 +2,8 @@
  * a limit on pixels, and turned into the engine's float tensors. */
 #pragma once
 
+#include "ss-engine.h"
+
 #include <glib.h>
 
 G_BEGIN_DECLS
@@ -30,16 +32,16 @@ SsImage *ss_image_load (const char *path, gint64 max_pixels, GError **error);
 gboolean ss_image_save_png (const SsImage *image, const char *path, GError **error);
 
 /* Resample the region (x, y, w, h) of image (pixels outside it read as the nearest edge
- * pixel) into out_w x out_h, as planar float CHW in [0,1]. Each output pixel is one
- * bilinear tap at its centre; with `average`, where the region shrinks by s > 1 along an
- * axis, it is the mean of ceil(s) taps spread evenly over its footprint along that axis
- * (a box filter: fine texture such as granules no longer aliases). Models record which
- * of the two they were trained with (SsModelSpec.resample). */
+ * pixel) into out_w x out_h, as planar float CHW in [0,1]. SS_RESAMPLE_BILINEAR: each
+ * output pixel is one bilinear tap at its centre. SS_RESAMPLE_AREA: where the region
+ * shrinks by s > 1 along an axis, the mean of ceil(s) taps spread evenly over its
+ * footprint along that axis (a box filter: fine texture such as granules no longer
+ * aliases). Pass the model's SsModelSpec.resample, the way it was trained. */
 void ss_image_crop_to_tensor (const SsImage *image, double x, double y, double w, double h,
-                              int out_w, int out_h, gboolean average, float *chw);
+                              int out_w, int out_h, SsResample resample, float *chw);
 /* The same, into packed RGB8 (for training sets kept as bytes). */
 void ss_image_crop_to_rgb (const SsImage *image, double x, double y, double w, double h,
-                           int out_w, int out_h, gboolean average, guint8 *rgb);
+                           int out_w, int out_h, SsResample resample, guint8 *rgb);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsImage, ss_image_free)
 

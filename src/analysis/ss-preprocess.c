@@ -14,8 +14,8 @@ ss_preprocess_scale (const SsImage *image, double scale)
   SsImage *out = ss_image_new (out_w, out_h);
   if (scale > 1.0)
     {
-      ss_image_crop_to_rgb (image, 0, 0, image->width, image->height, out_w, out_h, FALSE,
-                            out->rgb);
+      ss_image_crop_to_rgb (image, 0, 0, image->width, image->height, out_w, out_h,
+                            SS_RESAMPLE_BILINEAR, out->rgb);
       return out;
     }
   /* Box average over the source footprint of each output pixel: antialiasing that the

@@ -77,7 +77,7 @@ ss_teacher_targets (const char *teacher_path, const char *data_dir, GHashTable *
   g_autoptr (SsDataset) seen = ss_dataset_load (data_dir, map,
                                                 (const char *const *) train->class_names,
                                                 train->n_classes, spec->in_w, spec->in_h,
-                                                spec->resample == SS_RESAMPLE_AREA, error);
+                                                spec->resample, error);
   same = seen != NULL && seen->n == train->n;
   for (int i = 0; same && i < train->n; i++)
     same = strcmp (seen->paths[i], train->paths[i]) == 0;

@@ -239,13 +239,12 @@ bench_classifier (const char *name, int iters, gboolean json)
   g_autoptr (SsImage) picture = ss_image_new (360, 363);
   for (size_t i = 0; i < (size_t) 360 * 363 * 3; i++)
     picture->rgb[i] = (guint8) (ss_rng_uniform (&rng) * 255.0f);
-  const gboolean average = spec->resample == SS_RESAMPLE_AREA;
   for (int i = 0; i < iters; i++)
     {
       double t0 = now_s ();
       for (int k = 0; k < batch; k++)
         ss_image_crop_to_tensor (picture, 0, 0, picture->width, picture->height, spec->in_w,
-                                 spec->in_h, average, x + image * k);
+                                 spec->in_h, spec->resample, x + image * k);
       t[i] = now_s () - t0;
     }
   double resample_ms = 1e3 * ss_cli_median (t, iters);

@@ -36,8 +36,8 @@ write_crop (const SsImage *image, double cx, double cy, double side, int size,
   int px = size > 0 ? size : (int) side;
   g_autoptr (SsImage) crop = ss_image_new (px, px);
   /* plain bilinear, as the cell sets the shipped models learned from were cut */
-  ss_image_crop_to_rgb (image, cx - side / 2, cy - side / 2, side, side, px, px, FALSE,
-                        crop->rgb);
+  ss_image_crop_to_rgb (image, cx - side / 2, cy - side / 2, side, side, px, px,
+                        SS_RESAMPLE_BILINEAR, crop->rgb);
   g_autofree char *file = g_strdup_printf ("%s-%d.png", stem, index);
   g_autofree char *dest = g_build_filename (out_dir, file, NULL);
   return ss_image_save_png (crop, dest, error);

@@ -242,7 +242,7 @@ ss_cli_train (int argc, char **argv)
   fprintf (stderr, "loading %s\n", data);
   g_autoptr (SsDataset) train = ss_dataset_load (data, map, (const char *const *) class_list,
                                                  n_classes, input, input,
-                                                 config.resample == SS_RESAMPLE_AREA, &error);
+                                                 config.resample, &error);
   if (train == NULL)
     {
       ss_cli_error ("%s", error->message);
@@ -253,7 +253,7 @@ ss_cli_train (int argc, char **argv)
     {
       valset = ss_dataset_load (val, map, (const char *const *) train->class_names,
                                 train->n_classes, input, input,
-                                config.resample == SS_RESAMPLE_AREA, &error);
+                                config.resample, &error);
       if (valset == NULL)
         {
           ss_cli_error ("%s", error->message);
