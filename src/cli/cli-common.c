@@ -49,6 +49,20 @@ ss_cli_parse (GOptionContext *context, int *argc, char ***argv)
   return TRUE;
 }
 
+gboolean
+ss_cli_parse_operands (GOptionContext *context, int *argc, char ***argv, int n_operands,
+                       const char *wrong_count)
+{
+  if (!ss_cli_parse (context, argc, argv))
+    return FALSE;
+  if (*argc != n_operands + 1)
+    {
+      ss_cli_error ("%s (try --help)", wrong_count);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 const char *
 ss_cli_db_path (void)
 {

@@ -182,13 +182,8 @@ case_new (int argc, char **argv)
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("ACCESSION - create a case");
   g_option_context_add_main_entries (context, entries, NULL);
-  if (!ss_cli_parse (context, &argc, &argv))
+  if (!ss_cli_parse_operands (context, &argc, &argv, 1, "case new takes one ACCESSION number"))
     return EXIT_USAGE;
-  if (argc != 2)
-    {
-      ss_cli_error ("case new takes one ACCESSION number (try --help)");
-      return EXIT_USAGE;
-    }
   g_autoptr (GError) error = NULL;
   g_autoptr (SsStore) store = open_store (SS_STORE_OPEN_CREATE, &error);
   if (store == NULL)
@@ -261,13 +256,8 @@ case_show (int argc, char **argv)
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("ACCESSION - show a case");
   g_option_context_add_main_entries (context, entries, NULL);
-  if (!ss_cli_parse (context, &argc, &argv))
+  if (!ss_cli_parse_operands (context, &argc, &argv, 1, "case show takes one ACCESSION number"))
     return EXIT_USAGE;
-  if (argc != 2)
-    {
-      ss_cli_error ("case show takes one ACCESSION number (try --help)");
-      return EXIT_USAGE;
-    }
   if (!(threshold >= 0 && threshold <= 100))
     {
       ss_cli_error ("--threshold must be a percentage between 0 and 100");
@@ -401,13 +391,8 @@ case_edit (int argc, char **argv)
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("ACCESSION - change an unsigned case");
   g_option_context_add_main_entries (context, entries, NULL);
-  if (!ss_cli_parse (context, &argc, &argv))
+  if (!ss_cli_parse_operands (context, &argc, &argv, 1, "case edit takes one ACCESSION number"))
     return EXIT_USAGE;
-  if (argc != 2)
-    {
-      ss_cli_error ("case edit takes one ACCESSION number (try --help)");
-      return EXIT_USAGE;
-    }
   g_autoptr (GError) error = NULL;
   g_autoptr (SsStore) store = open_store (SS_STORE_OPEN_DEFAULT, &error);
   if (store == NULL)
@@ -425,13 +410,8 @@ static int
 case_delete (int argc, char **argv)
 {
   g_autoptr (GOptionContext) context = g_option_context_new ("ACCESSION - delete a case that has no images");
-  if (!ss_cli_parse (context, &argc, &argv))
+  if (!ss_cli_parse_operands (context, &argc, &argv, 1, "case delete takes one ACCESSION number"))
     return EXIT_USAGE;
-  if (argc != 2)
-    {
-      ss_cli_error ("case delete takes one ACCESSION number (try --help)");
-      return EXIT_USAGE;
-    }
   g_autoptr (GError) error = NULL;
   g_autoptr (SsStore) store = open_store (SS_STORE_OPEN_DEFAULT, &error);
   if (store == NULL)
@@ -452,13 +432,8 @@ case_history (int argc, char **argv)
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("ACCESSION - the audit trail of a case");
   g_option_context_add_main_entries (context, entries, NULL);
-  if (!ss_cli_parse (context, &argc, &argv))
+  if (!ss_cli_parse_operands (context, &argc, &argv, 1, "case history takes one ACCESSION number"))
     return EXIT_USAGE;
-  if (argc != 2)
-    {
-      ss_cli_error ("case history takes one ACCESSION number (try --help)");
-      return EXIT_USAGE;
-    }
   g_autoptr (GError) error = NULL;
   g_autoptr (SsStore) store = open_store (OPEN_FOR_READING, &error);
   if (store == NULL)
@@ -767,13 +742,8 @@ static int
 db_backup (int argc, char **argv)
 {
   g_autoptr (GOptionContext) context = g_option_context_new ("FILE - copy the live case store to FILE");
-  if (!ss_cli_parse (context, &argc, &argv))
+  if (!ss_cli_parse_operands (context, &argc, &argv, 1, "db backup takes one FILE"))
     return EXIT_USAGE;
-  if (argc != 2)
-    {
-      ss_cli_error ("db backup takes one FILE (try --help)");
-      return EXIT_USAGE;
-    }
   g_autoptr (GError) error = NULL;
   g_autoptr (SsStore) store = open_store (OPEN_FOR_READING, &error);
   if (store == NULL)

@@ -26,6 +26,10 @@ char         *ss_cli_models_dir (void);
 char         *ss_cli_find_model (const char *name_or_path);
 /* Parse argv with context; on failure print the message and the usage hint. */
 gboolean      ss_cli_parse (GOptionContext *context, int *argc, char ***argv);
+/* ss_cli_parse, then exactly n_operands words must follow the subcommand's name; if not,
+ * print "wrong_count (try --help)" and return FALSE. */
+gboolean      ss_cli_parse_operands (GOptionContext *context, int *argc, char ***argv,
+                                     int n_operands, const char *wrong_count);
 /* Print "smearscope-cli: message" to stderr. */
 void          ss_cli_error (const char *format, ...) G_GNUC_PRINTF (1, 2);
 /* The median of v[0, n) (sorts v). */
