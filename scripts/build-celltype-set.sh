@@ -11,28 +11,49 @@
 #            train.txt / val.txt -> not_a_cell; its white cells have no type and go to
 #            wbc/, which training maps to "!not_a_cell" (any class but not_a_cell)
 # OUT/val-by-source/{pbc,wbcseg,aria,bccd} holds the validation part again, per source.
-# Usage: scripts/build-celltype-set.sh OUT [BUILD]
+# With PBC_FRAMING=cells, pbc's pictures are not linked whole: the white cell the stain
+# detector finds in each (the most certain one) is cropped as the analysis crops a field's
+# cells (box + 15% per side), so that training sees cells framed as the workstation shows
+# them to the model (docs/models.md, "framing").
+# Usage: [PBC_FRAMING=pictures|cells] scripts/build-celltype-set.sh OUT [BUILD]
 set -eu
 out=$1
 build=${2:-build}
 here=$(cd "$(dirname "$0")/.." && pwd)
 shared=$here/../shared/datasets
 cli="$here/$build/src/cli/smearscope-cli"
+framing=${PBC_FRAMING:-pictures}
+case $framing in
+  pictures|cells) ;;
+  *) echo "build-celltype-set.sh: PBC_FRAMING must be pictures or cells" >&2; exit 2 ;;
+esac
 rm -rf "$out"
 for split in train val; do
   for cls in lymphoblast lymphocyte neutrophil monocyte eosinophil basophil other not_a_cell wbc; do
     mkdir -p "$out/$split/$cls"
   done
-  # pbc: link every image under the class the label table gives its folder
-  for folder in "$shared/pbc/$split"/*; do
+  # pbc: every image (or its cell's crop) under the class the label table gives its folder
+  pbc=$shared/pbc/$split
+  if [ "$framing" = cells ]; then
+    pbc="$out/tmp-pbc-$split"
+    "$cli" cells --data "$shared/pbc/$split" --out "$pbc" --cell-diameter 100 --max-cells 1 --size 128
+  fi
+  for folder in "$pbc"/*; do
     name=$(basename "$folder")
     case $name in
       erythroblast|ig) cls=other ;;
       platelet) cls=not_a_cell ;;
       *) cls=$name ;;
     esac
-    for f in "$folder"/*; do ln -s "$f" "$out/$split/$cls/pbc-$name-$(basename "$f")"; done
+    for f in "$folder"/*; do
+      if [ "$framing" = cells ]; then
+        mv "$f" "$out/$split/$cls/pbc-$name-$(basename "$f")"
+      else
+        ln -s "$f" "$out/$split/$cls/pbc-$name-$(basename "$f")"
+      fi
+    done
   done
+  if [ "$framing" = cells ]; then rm -rf "$pbc"; fi
   # wbc-seg: labels.csv id,class; even ids train, odd ids val
   for ds in dataset1 dataset2; do
     tail -n +2 "$shared/wbc-seg/$ds/labels.csv" | while IFS=, read -r id cls; do
