@@ -32,10 +32,13 @@ for split in train val; do
   for cls in lymphoblast lymphocyte neutrophil monocyte eosinophil basophil other not_a_cell wbc; do
     mkdir -p "$out/$split/$cls"
   done
-  # pbc: every image (or its cell's crop) under the class the label table gives its folder
+  # pbc: every picture linked (or its cell's crop moved) under the class the label table
+  # gives its folder
   pbc=$shared/pbc/$split
+  put="ln -s"
   if [ "$framing" = cells ]; then
     pbc="$out/tmp-pbc-$split"
+    put=mv
     "$cli" cells --data "$shared/pbc/$split" --out "$pbc" --cell-diameter 100 --max-cells 1 --size 128
   fi
   for folder in "$pbc"/*; do
@@ -45,15 +48,9 @@ for split in train val; do
       platelet) cls=not_a_cell ;;
       *) cls=$name ;;
     esac
-    for f in "$folder"/*; do
-      if [ "$framing" = cells ]; then
-        mv "$f" "$out/$split/$cls/pbc-$name-$(basename "$f")"
-      else
-        ln -s "$f" "$out/$split/$cls/pbc-$name-$(basename "$f")"
-      fi
-    done
+    for f in "$folder"/*; do $put "$f" "$out/$split/$cls/pbc-$name-$(basename "$f")"; done
   done
-  if [ "$framing" = cells ]; then rm -rf "$pbc"; fi
+  [ "$pbc" = "$shared/pbc/$split" ] || rm -rf "$pbc"
   # wbc-seg: labels.csv id,class; even ids train, odd ids val
   for ds in dataset1 dataset2; do
     tail -n +2 "$shared/wbc-seg/$ds/labels.csv" | while IFS=, read -r id cls; do

@@ -61,7 +61,8 @@ main (int argc, char **argv)
       SsDetectSettings detect;
       ss_detect_settings_init (&detect);
       ss_detect_settings_for_diameter (&detect, atof (argv[5]));
-      probs = ss_classifier_run_fields (classifier, ds->paths, ds->n, &detect, 1, 0.15, &error);
+      probs = ss_classifier_run_fields (classifier, ds->paths, ds->n, &detect, 1,
+                                        SS_CLASSIFIER_MARGIN, &error);
     }
   else
     probs = ss_predict_dataset (model, ds, &error);

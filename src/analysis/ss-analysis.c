@@ -13,7 +13,7 @@ ss_analysis_settings_init (SsAnalysisSettings *settings)
   settings->nms_iou = 0.3;            /* the counting paper: NMS 0.2-0.3 */
   settings->min_confidence = 0.7;     /* the counting paper: 0.7-0.85 */
   settings->blast_threshold = SS_BLAST_THRESHOLD_DEFAULT;
-  settings->classifier_margin = 0.15;  /* as the cell sets were cropped (cli "cells") */
+  settings->classifier_margin = SS_CLASSIFIER_MARGIN;
   settings->max_pixels = SS_DEFAULT_MAX_PIXELS;
 }
 

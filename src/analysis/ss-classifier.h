@@ -27,6 +27,12 @@ int           ss_classifier_cell_class (SsClassifier *classifier, int i);
 void          ss_classifier_cell_probs (SsClassifier *classifier, const float *probs,
                                         float *cell_probs);
 
+/* How a cell is framed for the cell-type model, everywhere: its box squared, widened by
+ * this fraction of its side on every side. The analysis, `cells` (which cuts the
+ * training sets), `evaluate --field-cells` and the model tests all use it: a model sees
+ * cells framed as it learned them (docs/models.md, "Framing"). */
+#define SS_CLASSIFIER_MARGIN 0.15
+
 /* Classify n regions of image (boxes, each widened by `margin` of its size on every
  * side): probs gets n rows of the model's classes. */
 gboolean ss_classifier_run_boxes (SsClassifier *classifier, const SsImage *image,

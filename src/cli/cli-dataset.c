@@ -8,6 +8,7 @@
  *   touch no annotated white cell, as OUT/background. */
 #include "cli.h"
 
+#include "ss-classifier.h"
 #include "ss-detect.h"
 #include "ss-engine.h"
 #include "ss-image.h"
@@ -156,7 +157,7 @@ int
 ss_cli_cells (int argc, char **argv)
 {
   g_autofree char *data = NULL, *out = NULL, *voc = NULL, *split = NULL;
-  double diameter = 0, margin = 0.15, scale = 0;
+  double diameter = 0, margin = SS_CLASSIFIER_MARGIN, scale = 0;
   int size = 0, max_cells = 8, background = 0;
   gint64 seed = 1;
   const GOptionEntry entries[] = {
@@ -168,7 +169,7 @@ ss_cli_cells (int argc, char **argv)
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Where to write the crops", "DIR" },
     { "cell-diameter", 0, 0, G_OPTION_ARG_DOUBLE, &diameter, "Typical white cell across, pixels", "PX" },
     { "scale", 0, 0, G_OPTION_ARG_DOUBLE, &scale, "Detection scale (default from the diameter)", "X" },
-    { "margin", 0, 0, G_OPTION_ARG_DOUBLE, &margin, "Widen each box by this fraction per side (0.15)", "X" },
+    { "margin", 0, 0, G_OPTION_ARG_DOUBLE, &margin, "Widen each box by this fraction per side (0.15, as the analysis frames cells)", "X" },
     { "size", 0, 0, G_OPTION_ARG_INT, &size, "Resample crops to SIZE x SIZE (default: as found)", "PX" },
     { "max-cells", 0, 0, G_OPTION_ARG_INT, &max_cells, "At most this many cells per field, most certain first (8)", "N" },
     { NULL }

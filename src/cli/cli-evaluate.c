@@ -28,7 +28,7 @@ evaluate_classify (int argc, char **argv)
 {
   g_autofree char *task = NULL, *model_name = NULL, *data = NULL, *map_spec = NULL;
   g_autofree char *json_path = NULL, *plots = NULL;
-  double cell_diameter = 0, margin = 0.15;
+  double cell_diameter = 0, margin = SS_CLASSIFIER_MARGIN;
   int field_cells = 0, views = 0;
   gboolean cell_classes = FALSE;
   const GOptionEntry entries[] = {
