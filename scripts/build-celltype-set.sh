@@ -12,9 +12,10 @@
 #            wbc/, which training maps to "!not_a_cell" (any class but not_a_cell)
 # OUT/val-by-source/{pbc,wbcseg,aria,bccd} holds the validation part again, per source.
 # With PBC_FRAMING=cells, pbc's pictures are not linked whole: the white cell the stain
-# detector finds in each (the most certain one) is cropped as the analysis crops a field's
-# cells (box + 15% per side), so that training sees cells framed as the workstation shows
-# them to the model (docs/models.md, "framing").
+# detector finds nearest each picture's centre (PBC's label belongs to the cell in the
+# middle; a neighbour cut by the edge is not it) is cropped as the analysis crops a
+# field's cells (box squared + 15% per side), so that training sees cells framed as the
+# workstation shows them to the model (docs/models.md, "Framing").
 # Usage: [PBC_FRAMING=pictures|cells] scripts/build-celltype-set.sh OUT [BUILD]
 set -eu
 out=$1
@@ -39,7 +40,7 @@ for split in train val; do
   if [ "$framing" = cells ]; then
     pbc="$out/tmp-pbc-$split"
     put=mv
-    "$cli" cells --data "$shared/pbc/$split" --out "$pbc" --cell-diameter 100 --max-cells 1 --size 128
+    "$cli" cells --data "$shared/pbc/$split" --out "$pbc" --cell-diameter 100 --max-cells 1 --pick centre --size 128
   fi
   for folder in "$pbc"/*; do
     name=$(basename "$folder")

@@ -84,6 +84,30 @@ ss_box_square (const SsBox *b)
   return (SsBox) { b->x + b->width / 2 - side / 2, b->y + b->height / 2 - side / 2, side, side };
 }
 
+static double
+centre_distance2 (const SsCell *cell, const double *centre)
+{
+  double dx = cell->box.x + cell->box.width / 2.0 - centre[0];
+  double dy = cell->box.y + cell->box.height / 2.0 - centre[1];
+  return dx * dx + dy * dy;
+}
+
+static int
+compare_centre_distance (gconstpointer a, gconstpointer b, gpointer centre)
+{
+  double da = centre_distance2 (*(SsCell *const *) a, centre);
+  double db = centre_distance2 (*(SsCell *const *) b, centre);
+  return (da > db) - (da < db);
+}
+
+void
+ss_cells_sort_by_centre (GPtrArray *cells, int width, int height)
+{
+  double centre[2] = { width / 2.0, height / 2.0 };
+  /* g_ptr_array_sort_with_data is stable (GLib >= 2.32) */
+  g_ptr_array_sort_with_data (cells, compare_centre_distance, centre);
+}
+
 SsCell *
 ss_cell_new (void)
 {

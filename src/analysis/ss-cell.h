@@ -57,6 +57,10 @@ float    ss_cell_detection_score (const SsCell *cell);
 /* The square around a box's centre with the box's longer side: crops keep a cell's
  * shape, as the classifiers were trained on them. */
 SsBox    ss_box_square (const SsBox *box);
+/* Order cells (SsCell *) by how far their box's centre lies from the centre of a
+ * width x height image, nearest first; equal distances keep their order. For pictures
+ * taken with the labelled cell in the middle (PBC), whose label belongs to that cell. */
+void     ss_cells_sort_by_centre (GPtrArray *cells, int width, int height);
 
 SsCell  *ss_cell_new (void);
 SsCell  *ss_cell_copy (const SsCell *cell);

@@ -137,8 +137,8 @@ ss_classifier_run_images (SsClassifier *c, SsImage *const *images, int n, float 
 
 gboolean
 ss_classifier_run_field (SsClassifier *c, const SsImage *image,
-                         const SsDetectSettings *detect, int max_cells, double margin,
-                         float *probs, int *n_cells, GError **error)
+                         const SsDetectSettings *detect, int max_cells, SsFieldCells pick,
+                         double margin, float *probs, int *n_cells, GError **error)
 {
   const int k = ss_classifier_n_classes (c);
   SsDetectSettings defaults;
@@ -148,6 +148,8 @@ ss_classifier_run_field (SsClassifier *c, const SsImage *image,
       detect = &defaults;
     }
   g_autoptr (GPtrArray) cells = ss_detect_cells (image, detect, NULL);
+  if (pick == SS_FIELD_CELLS_CENTRE)
+    ss_cells_sort_by_centre (cells, image->width, image->height);
   const int n = MIN ((int) cells->len, max_cells);
   if (n_cells != NULL)
     *n_cells = n;
@@ -172,8 +174,8 @@ ss_classifier_run_field (SsClassifier *c, const SsImage *image,
 
 float *
 ss_classifier_run_fields (SsClassifier *c, char *const *paths, int n,
-                          const SsDetectSettings *detect, int max_cells, double margin,
-                          GError **error)
+                          const SsDetectSettings *detect, int max_cells, SsFieldCells pick,
+                          double margin, GError **error)
 {
   const int k = ss_classifier_n_classes (c);
   g_autofree float *probs = g_new (float, (gsize) MAX (n, 1) * k);
@@ -181,7 +183,7 @@ ss_classifier_run_fields (SsClassifier *c, char *const *paths, int n,
     {
       g_autoptr (SsImage) image = ss_image_load (paths[i], SS_DEFAULT_MAX_PIXELS, error);
       if (image == NULL
-          || !ss_classifier_run_field (c, image, detect, max_cells, margin,
+          || !ss_classifier_run_field (c, image, detect, max_cells, pick, margin,
                                        probs + (gsize) i * k, NULL, error))
         return NULL;
     }

@@ -42,20 +42,27 @@ gboolean ss_classifier_run_boxes (SsClassifier *classifier, const SsImage *image
 gboolean ss_classifier_run_images (SsClassifier *classifier, SsImage *const *images, int n,
                                    float *probs, GError **error);
 
+/* Which of a field's cells carry its label. */
+typedef enum {
+  SS_FIELD_CELLS_CERTAIN, /* the ones the detector is surest of (aria-all's fields) */
+  SS_FIELD_CELLS_CENTRE   /* the ones nearest the picture's centre (PBC's cell pictures) */
+} SsFieldCells;
+
 /* A field labelled as a whole, classified through its cells: the stain detector finds
- * the white cells (detect: its settings, or NULL for the defaults), the max_cells most
- * certain are cropped as squares widened by margin and classified, and probs gets the
- * mean of their probabilities (the whole field is classified if no cell is found).
- * *n_cells (may be NULL) gets how many cells were used. */
+ * the white cells (detect: its settings, or NULL for the defaults), max_cells of them
+ * picked by `pick` are cropped as squares widened by margin and classified, and probs
+ * gets the mean of their probabilities (the whole field is classified if no cell is
+ * found). *n_cells (may be NULL) gets how many cells were used. */
 gboolean ss_classifier_run_field (SsClassifier *classifier, const SsImage *image,
                                   const SsDetectSettings *detect, int max_cells,
-                                  double margin, float *probs, int *n_cells, GError **error);
+                                  SsFieldCells pick, double margin, float *probs,
+                                  int *n_cells, GError **error);
 
 /* ss_classifier_run_field over every image of a list (a data set's paths): n rows of
  * probabilities (g_free them), or NULL with the first unreadable image named. */
 float *ss_classifier_run_fields (SsClassifier *classifier, char *const *paths, int n,
-                                 const SsDetectSettings *detect, int max_cells, double margin,
-                                 GError **error);
+                                 const SsDetectSettings *detect, int max_cells,
+                                 SsFieldCells pick, double margin, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsClassifier, ss_classifier_free)
 

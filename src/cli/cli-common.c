@@ -63,6 +63,21 @@ ss_cli_parse_operands (GOptionContext *context, int *argc, char ***argv, int n_o
   return TRUE;
 }
 
+gboolean
+ss_cli_parse_field_pick (const char *word, SsFieldCells *pick)
+{
+  if (g_strcmp0 (word, "certain") == 0)
+    *pick = SS_FIELD_CELLS_CERTAIN;
+  else if (g_strcmp0 (word, "centre") == 0)
+    *pick = SS_FIELD_CELLS_CENTRE;
+  else
+    {
+      ss_cli_error ("--pick must be certain or centre, not '%s'", word);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 const char *
 ss_cli_db_path (void)
 {

@@ -29,19 +29,32 @@ is_image (const char *name)
          || g_str_has_suffix (lower, ".tiff") || g_str_has_suffix (lower, ".bmp");
 }
 
-/* A square of side `side` around (cx, cy), resampled to size (0: as found). */
+/* A square of side `side` from (x, y), resampled to size (0: as found). */
 static gboolean
-write_crop (const SsImage *image, double cx, double cy, double side, int size,
+write_crop (const SsImage *image, double x, double y, double side, int size,
             const char *out_dir, const char *stem, int index, GError **error)
 {
   int px = size > 0 ? size : (int) side;
   g_autoptr (SsImage) crop = ss_image_new (px, px);
   /* plain bilinear, as the cell sets the shipped models learned from were cut */
-  ss_image_crop_to_rgb (image, cx - side / 2, cy - side / 2, side, side, px, px,
-                        SS_RESAMPLE_BILINEAR, crop->rgb);
+  ss_image_crop_to_rgb (image, x, y, side, side, px, px, SS_RESAMPLE_BILINEAR, crop->rgb);
   g_autofree char *file = g_strdup_printf ("%s-%d.png", stem, index);
   g_autofree char *dest = g_build_filename (out_dir, file, NULL);
   return ss_image_save_png (crop, dest, error);
+}
+
+/* A cell framed exactly as the analysis frames it for the classifier: the square of
+ * ss_box_square, widened by margin per side. Returns the side, or -1 on error. */
+static double
+write_cell_crop (const SsImage *image, const SsBox *box, double margin, int size,
+                 const char *out_dir, const char *stem, int index, GError **error)
+{
+  SsBox sq = ss_box_square (box);
+  double m = margin * sq.width;
+  if (!write_crop (image, sq.x - m, sq.y - m, sq.width + 2 * m, size, out_dir, stem, index,
+                   error))
+    return -1;
+  return sq.width + 2 * m;
 }
 
 /* n crops of side `side` that overlap none of the avoid boxes (IoU < 0.02): plasma,
@@ -63,7 +76,7 @@ background_crops (const SsImage *image, const SsBox *avoid, int n_avoid, double 
         clear &= ss_box_iou (&box, &avoid[w]) < 0.02;
       if (!clear)
         continue;
-      if (!write_crop (image, box.x + side / 2, box.y + side / 2, side, size, dir, stem,
+      if (!write_crop (image, box.x, box.y, side, size, dir, stem,
                        1000 + written, error))
         return -1;
       written++;
@@ -125,15 +138,14 @@ voc_crops (const char *voc, const char *split, const char *out, double margin, i
           g_strcanon (cls, "abcdefghijklmnopqrstuvwxyz0123456789-_", '_');
           g_autofree char *dir = g_build_filename (out, cls, NULL);
           g_mkdir_with_parents (dir, 0755);
-          double side = MAX (o->box.width, o->box.height) * (1 + 2 * margin);
-          side_sum += side;
-          side_n++;
-          if (!write_crop (image, o->box.x + o->box.width / 2.0, o->box.y + o->box.height / 2.0,
-                           side, size, dir, *id, (int) i, &local))
+          double side = write_cell_crop (image, &o->box, margin, size, dir, *id, (int) i, &local);
+          if (side < 0)
             {
               ss_cli_error ("%s", local->message);
               return 1;
             }
+          side_sum += side;
+          side_n++;
           crops++;
         }
       /* plasma, red cells and debris: anywhere that no white cell overlaps */
@@ -156,7 +168,7 @@ voc_crops (const char *voc, const char *split, const char *out, double margin, i
 int
 ss_cli_cells (int argc, char **argv)
 {
-  g_autofree char *data = NULL, *out = NULL, *voc = NULL, *split = NULL;
+  g_autofree char *data = NULL, *out = NULL, *voc = NULL, *split = NULL, *pick_name = NULL;
   double diameter = 0, margin = SS_CLASSIFIER_MARGIN, scale = 0;
   int size = 0, max_cells = 8, background = 0;
   gint64 seed = 1;
@@ -171,7 +183,8 @@ ss_cli_cells (int argc, char **argv)
     { "scale", 0, 0, G_OPTION_ARG_DOUBLE, &scale, "Detection scale (default from the diameter)", "X" },
     { "margin", 0, 0, G_OPTION_ARG_DOUBLE, &margin, "Widen each box by this fraction per side (0.15, as the analysis frames cells)", "X" },
     { "size", 0, 0, G_OPTION_ARG_INT, &size, "Resample crops to SIZE x SIZE (default: as found)", "PX" },
-    { "max-cells", 0, 0, G_OPTION_ARG_INT, &max_cells, "At most this many cells per field, most certain first (8)", "N" },
+    { "max-cells", 0, 0, G_OPTION_ARG_INT, &max_cells, "At most this many cells per field (8)", "N" },
+    { "pick", 0, 0, G_OPTION_ARG_STRING, &pick_name, "Which cells first: those the detector is surest of (certain, the default) or those nearest the picture's centre (centre: pictures of one cell, as PBC's)", "HOW" },
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("- crops of the white cells of labelled fields");
@@ -188,6 +201,9 @@ ss_cli_cells (int argc, char **argv)
       ss_cli_error ("cells needs --data DIR (or --voc DIR --split FILE) and --out DIR");
       return 2;
     }
+  SsFieldCells pick = SS_FIELD_CELLS_CERTAIN;
+  if (pick_name != NULL && !ss_cli_parse_field_pick (pick_name, &pick))
+    return 2;
   if (voc != NULL)
     return voc_crops (voc, split, out, margin, size, background, (guint64) seed);
   SsDetectSettings settings;
@@ -238,6 +254,8 @@ ss_cli_cells (int argc, char **argv)
           g_autoptr (GPtrArray) cells = ss_detect_cells (image, &settings, NULL);
           if (cells->len == 0)
             empty++;
+          if (pick == SS_FIELD_CELLS_CENTRE)
+            ss_cells_sort_by_centre (cells, image->width, image->height);
           g_autofree char *stem = g_strndup (name, strrchr (name, '.') - name);
           if (background > 0)
             {
@@ -260,11 +278,8 @@ ss_cli_cells (int argc, char **argv)
           for (guint i = 0; i < cells->len && (int) i < max_cells; i++)
             {
               const SsCell *cell = cells->pdata[i];
-              /* a square around the box, so that crops keep the cell's shape */
-              double side = MAX (cell->box.width, cell->box.height) * (1 + 2 * margin);
-              if (!write_crop (image, cell->box.x + cell->box.width / 2.0,
-                               cell->box.y + cell->box.height / 2.0, side, size, out_dir, stem,
-                               (int) i, &local))
+              if (write_cell_crop (image, &cell->box, margin, size, out_dir, stem, (int) i,
+                                   &local) < 0)
                 {
                   ss_cli_error ("%s", local->message);
                   return 1;

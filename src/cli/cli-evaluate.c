@@ -27,7 +27,7 @@ static int
 evaluate_classify (int argc, char **argv)
 {
   g_autofree char *task = NULL, *model_name = NULL, *data = NULL, *map_spec = NULL;
-  g_autofree char *json_path = NULL, *plots = NULL;
+  g_autofree char *json_path = NULL, *plots = NULL, *pick_name = NULL;
   double cell_diameter = 0, margin = SS_CLASSIFIER_MARGIN;
   int field_cells = 0, views = 0;
   gboolean cell_classes = FALSE;
@@ -38,7 +38,8 @@ evaluate_classify (int argc, char **argv)
     { "map", 0, 0, G_OPTION_ARG_STRING, &map_spec, "Override the label table", "FROM=TO,..." },
     { "json", 0, 0, G_OPTION_ARG_FILENAME, &json_path, "Write the figures as JSON ('-': stdout)", "FILE" },
     { "plots", 0, 0, G_OPTION_ARG_FILENAME, &plots, "Write roc.png and confusion.png here", "DIR" },
-    { "field-cells", 0, 0, G_OPTION_ARG_INT, &field_cells, "Images are fields: classify their N most certain white cells and average", "N" },
+    { "field-cells", 0, 0, G_OPTION_ARG_INT, &field_cells, "Images are fields: classify N of their white cells and average", "N" },
+    { "pick", 0, 0, G_OPTION_ARG_STRING, &pick_name, "With --field-cells: the cells the detector is surest of (certain, the default) or those nearest the picture's centre (centre: pictures of one cell, as PBC's)", "HOW" },
     { "cell-diameter", 0, 0, G_OPTION_ARG_DOUBLE, &cell_diameter, "With --field-cells: typical white cell across, pixels", "PX" },
     { "margin", 0, 0, G_OPTION_ARG_DOUBLE, &margin, "With --field-cells: crop margin per side (0.15)", "X" },
     { "views", 0, 0, G_OPTION_ARG_INT, &views, "Test-time views instead of the model's own: 1, 2, 4 or 8", "N" },
@@ -54,6 +55,9 @@ evaluate_classify (int argc, char **argv)
       ss_cli_error ("evaluate --task classify needs --model MODEL and --data DIR");
       return 2;
     }
+  SsFieldCells pick = SS_FIELD_CELLS_CERTAIN;
+  if (pick_name != NULL && !ss_cli_parse_field_pick (pick_name, &pick))
+    return 2;
   g_autofree char *model_path = ss_cli_find_model (model_name);
   g_autoptr (GError) error = NULL;
   /* loaded once, as a classifier: it serves whole images and the cells of fields alike */
@@ -95,7 +99,7 @@ evaluate_classify (int argc, char **argv)
       if (cell_diameter > 0)
         ss_detect_settings_for_diameter (&detect, cell_diameter);
       probs = ss_classifier_run_fields (classifier, ds->paths, ds->n, &detect, field_cells,
-                                        margin, &error);
+                                        pick, margin, &error);
     }
   else
     probs = ss_predict_dataset (model, ds, &error);

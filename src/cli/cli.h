@@ -4,6 +4,8 @@
 
 #include <glib.h>
 
+#include "ss-classifier.h"
+
 G_BEGIN_DECLS
 
 typedef int (*SsCliRun) (int argc, char **argv);
@@ -30,6 +32,9 @@ gboolean      ss_cli_parse (GOptionContext *context, int *argc, char ***argv);
  * print "wrong_count (try --help)" and return FALSE. */
 gboolean      ss_cli_parse_operands (GOptionContext *context, int *argc, char ***argv,
                                      int n_operands, const char *wrong_count);
+/* --pick's word (certain or centre) as SsFieldCells; prints the error and returns FALSE
+ * on any other word. */
+gboolean      ss_cli_parse_field_pick (const char *word, SsFieldCells *pick);
 /* Print "smearscope-cli: message" to stderr. */
 void          ss_cli_error (const char *format, ...) G_GNUC_PRINTF (1, 2);
 /* The median of v[0, n) (sorts v). */
