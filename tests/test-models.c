@@ -3,7 +3,8 @@
  * must not fall below a floor set a little under the figure measured when it was
  * trained (docs/models.md). Usage: test-models MODEL DATA_DIR FLOOR [MAP [CELL_DIAMETER]]
  * With a cell diameter the images are single-cell pictures classified as the analysis
- * would: the white cell is found and cropped (evaluate --field-cells 1). */
+ * would: the white cell nearest the centre is found and cropped (evaluate --field-cells 1
+ * --pick centre). */
 #include "ss-classifier.h"
 #include "ss-dataset.h"
 #include "ss-training.h"
@@ -62,7 +63,7 @@ main (int argc, char **argv)
       ss_detect_settings_init (&detect);
       ss_detect_settings_for_diameter (&detect, atof (argv[5]));
       probs = ss_classifier_run_fields (classifier, ds->paths, ds->n, &detect, 1,
-                                        SS_FIELD_CELLS_CERTAIN, SS_CLASSIFIER_MARGIN, &error);
+                                        SS_FIELD_CELLS_CENTRE, SS_CLASSIFIER_MARGIN, &error);
     }
   else
     probs = ss_predict_dataset (model, ds, &error);
