@@ -1,7 +1,9 @@
 /* Test-time views and ensembles: their probabilities are the mean over the turned and
  * mirrored images and over the members (checked against the networks run one image at a
- * time on views made here); the SSE1 file keeps members, views and description; bad
- * combinations and damaged files are refused with a message naming the fault. */
+ * time on views made here), and with views only below a confidence, the unsure images
+ * get every view and the sure ones keep their first; the SSE1 file keeps members, views,
+ * that confidence and description; bad combinations and damaged files are refused with a
+ * message naming the fault. */
 #include "engine-test-util.h"
 
 #include <unistd.h>
@@ -57,6 +59,20 @@ expected_views (SsModel *net, const float *x, int views, float *out)
     out[c] /= (float) n;
 }
 
+/* The little-endian u32 at byte `at` of a file (0 if unreadable). */
+static uint32_t
+read_u32_at (const char *path, size_t at)
+{
+  size_t n = 0;
+  unsigned char *b = read_all (path, &n);
+  uint32_t v = b != NULL && n >= at + 4
+                 ? (uint32_t) b[at] | (uint32_t) b[at + 1] << 8 | (uint32_t) b[at + 2] << 16
+                     | (uint32_t) b[at + 3] << 24
+                 : 0;
+  free (b);
+  return v;
+}
+
 static float
 max_diff (const float *a, const float *b, int n)
 {
@@ -108,6 +124,46 @@ main (void)
   CHECK (max_diff (want, plain, K) > 1e-4f, "8 views gave the plain probabilities");
   CHECK (ss_model_set_views (net, 3, &e) == SS_ERR_ARG && strstr (e.message, "1, 2, 4 or 8"),
          "3 views accepted");
+
+  /* views only below a confidence: an image whose first view is that sure keeps it, the
+   * others get every view; the threshold sits between the images' first-view tops */
+  float tops[N];
+  for (int i = 0; i < N; i++)
+    {
+      expected_views (net, x + (size_t) i * 3 * SIZE * SIZE, 1, plain);
+      tops[i] = fmaxf (plain[0], fmaxf (plain[1], plain[2]));
+    }
+  float sorted[N];
+  memcpy (sorted, tops, sizeof sorted);
+  for (int i = 0; i < N; i++)
+    for (int j = i + 1; j < N; j++)
+      if (sorted[j] < sorted[i])
+        {
+          float t = sorted[i];
+          sorted[i] = sorted[j];
+          sorted[j] = t;
+        }
+  const float below = 0.5f * (sorted[N / 2] + sorted[N / 2 + 1]);
+  CHECK (sorted[N / 2] < sorted[N / 2 + 1], "first-view tops tie; pick other weights");
+  CHECK (ss_model_set_views (net, 8, &e) == SS_OK
+           && ss_model_set_views_below (net, below, &e) == SS_OK,
+         "views below: %s", e.message);
+  CHECK (ss_model_predict (net, x, N, got, &e) == SS_OK, "predict: %s", e.message);
+  ss_model_set_views (net, 1, NULL);
+  int looked = 0;
+  for (int i = 0; i < N; i++)
+    {
+      const float *xi = x + (size_t) i * 3 * SIZE * SIZE;
+      expected_views (net, xi, tops[i] < below ? 8 : 1, want);
+      looked += tops[i] < below;
+      CHECK (max_diff (got + i * K, want, K) < 1e-5f, "views below %g, image %d (top %g): %g off",
+             (double) below, i, (double) tops[i], (double) max_diff (got + i * K, want, K));
+    }
+  CHECK (looked > 0 && looked < N, "%d of %d images below the threshold", looked, N);
+  CHECK (ss_model_set_views_below (net, 1.5f, &e) == SS_ERR_ARG
+           && ss_model_set_views_below (net, -0.1f, &e) == SS_ERR_ARG,
+         "a confidence outside 0..1 accepted");
+  ss_model_set_views_below (net, 0, NULL);
 
   /* a non-square input takes mirrors but not quarter turns */
   SsModelSpec wide = tiny_spec (SS_ARCH_RESNET18, SIZE, 4, K);
@@ -215,6 +271,25 @@ main (void)
            && strcmp (ss_model_training_info (back), "single") == 0,
          "a network with views did not come back as itself");
   ss_model_free (back);
+  /* with views only below a confidence: format version 2, the threshold kept; without it
+   * the file stays version 1, as files written before it */
+  CHECK (read_u32_at (single, 4) == 1, "a file without views-below is not version 1");
+  ss_model_set_views_below (net, 0.9f, NULL);
+  CHECK (ss_model_save (net, single, SS_STORE_F32, &e) == SS_OK, "save: %s", e.message);
+  CHECK (read_u32_at (single, 4) == 2 && read_u32_at (single, 28) == 900000,
+         "views-below not written as version 2, 900000 millionths");
+  back = ss_model_load (single, &e);
+  CHECK (back != NULL && ss_model_views (back) == 8 && ss_model_views_below (back) == 0.9f,
+         "views-below did not come back: %s", back ? "wrong value" : e.message);
+  if (back != NULL)
+    {
+      float before[N * K], after[N * K];
+      ss_model_predict (net, x, N, before, &e);
+      ss_model_predict (back, x, N, after, &e);
+      CHECK (max_diff (before, after, N * K) == 0.0f, "the loaded model looks again elsewhere");
+    }
+  ss_model_free (back);
+  ss_model_set_views_below (net, 0, NULL);
 
   /* damage: truncation, flipped bits, trailing bytes, a bad member behind a good CRC */
   size_t n = 0;
@@ -256,10 +331,24 @@ main (void)
   /* a version from the future */
   free (bytes);
   bytes = read_all (path, &n);
-  ss_put_u32 (bytes + 4, 2);
+  ss_put_u32 (bytes + 4, 3);
   ss_put_u32 (bytes + n - 4, ss_crc32 (0, bytes, n - 4));
   back = ss_model_load_from_memory (bytes, n, &e);
-  CHECK (back == NULL && e.status == SS_ERR_VERSION, "version 2: %s", back ? "loaded" : e.message);
+  CHECK (back == NULL && e.status == SS_ERR_VERSION, "version 3: %s", back ? "loaded" : e.message);
+  /* version 1 has no views-below: a value there is refused; version 2's is at most 1 */
+  free (bytes);
+  bytes = read_all (path, &n);
+  ss_put_u32 (bytes + 28, 500000);
+  ss_put_u32 (bytes + n - 4, ss_crc32 (0, bytes, n - 4));
+  back = ss_model_load_from_memory (bytes, n, &e);
+  CHECK (back == NULL && strstr (e.message, "inconsistent"), "version 1 with views-below: %s",
+         back ? "loaded" : e.message);
+  ss_put_u32 (bytes + 4, 2);
+  ss_put_u32 (bytes + 28, 1000001);
+  ss_put_u32 (bytes + n - 4, ss_crc32 (0, bytes, n - 4));
+  back = ss_model_load_from_memory (bytes, n, &e);
+  CHECK (back == NULL && strstr (e.message, "inconsistent"), "views-below above 1: %s",
+         back ? "loaded" : e.message);
   free (bytes);
 
   unlink (path);

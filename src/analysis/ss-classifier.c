@@ -93,6 +93,16 @@ run_chunk (SsClassifier *c, int n, float *probs, GError **error)
   return TRUE;
 }
 
+void
+ss_classifier_frame_box (SsClassifier *c, const SsImage *image, const SsBox *box,
+                         double margin, float *x)
+{
+  const SsModelSpec *spec = ss_model_spec (c->model);
+  double mx = margin * box->width, my = margin * box->height;
+  ss_image_crop_to_tensor (image, box->x - mx, box->y - my, box->width + 2 * mx,
+                           box->height + 2 * my, spec->in_w, spec->in_h, spec->resample, x);
+}
+
 gboolean
 ss_classifier_run_boxes (SsClassifier *c, const SsImage *image, const SsBox *boxes, int n,
                          double margin, float *probs, GError **error)
@@ -103,13 +113,7 @@ ss_classifier_run_boxes (SsClassifier *c, const SsImage *image, const SsBox *box
     {
       int nb = MIN (c->chunk, n - b);
       for (int i = 0; i < nb; i++)
-        {
-          const SsBox *box = &boxes[b + i];
-          double mx = margin * box->width, my = margin * box->height;
-          ss_image_crop_to_tensor (image, box->x - mx, box->y - my, box->width + 2 * mx,
-                                   box->height + 2 * my, spec->in_w, spec->in_h,
-                                   spec->resample, c->batch + i * plane);
-        }
+        ss_classifier_frame_box (c, image, &boxes[b + i], margin, c->batch + i * plane);
       if (!run_chunk (c, nb, probs + (gsize) b * spec->n_classes, error))
         return FALSE;
     }

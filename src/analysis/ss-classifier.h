@@ -33,6 +33,10 @@ void          ss_classifier_cell_probs (SsClassifier *classifier, const float *p
  * cells framed as it learned them (docs/models.md, "Framing"). */
 #define SS_CLASSIFIER_MARGIN 0.15
 
+/* The model's input for one region of image: the box widened by `margin` of its size on
+ * every side, resampled as the model was trained; x holds 3 x in_h x in_w floats. */
+void     ss_classifier_frame_box (SsClassifier *classifier, const SsImage *image,
+                                  const SsBox *box, double margin, float *x);
 /* Classify n regions of image (boxes, each widened by `margin` of its size on every
  * side): probs gets n rows of the model's classes. */
 gboolean ss_classifier_run_boxes (SsClassifier *classifier, const SsImage *image,

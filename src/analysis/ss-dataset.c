@@ -46,6 +46,12 @@ compare_strings (gconstpointer a, gconstpointer b)
   return strcmp (*(char *const *) a, *(char *const *) b);
 }
 
+void
+ss_sort_strings (GPtrArray *strings)
+{
+  g_ptr_array_sort (strings, compare_strings);
+}
+
 /* folder (or labels.csv label) -> list of image paths, sorted for repeatability */
 static GHashTable *
 collect_items (const char *dir, GError **error)
@@ -98,7 +104,7 @@ collect_items (const char *dir, GError **error)
       while ((name = g_dir_read_name (d)) != NULL)
         if (is_image_name (name))
           g_ptr_array_add (list, g_build_filename (subdir, name, NULL));
-      g_ptr_array_sort (list, compare_strings);
+      ss_sort_strings (list);
       if (list->len == 0)
         {
           fprintf (stderr, "note: %s has no images; it is not a class\n", subdir);
@@ -143,7 +149,7 @@ ss_dataset_load (const char *dir, GHashTable *map, const char *const *classes, i
   g_hash_table_iter_init (&iter, items);
   while (g_hash_table_iter_next (&iter, &key, NULL))
     g_ptr_array_add (folders, key);
-  g_ptr_array_sort (folders, compare_strings);
+  ss_sort_strings (folders);
   if (folders->len == 0)
     {
       g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_DATA,
@@ -173,7 +179,7 @@ ss_dataset_load (const char *dir, GHashTable *map, const char *const *classes, i
           if (!seen)
             g_ptr_array_add (names, (gpointer) mapped);
         }
-      g_ptr_array_sort (names, compare_strings);
+      ss_sort_strings (names);
       if (names->len < 2 || names->len > SS_MAX_CLASSES)
         {
           g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_DATA,

@@ -10,6 +10,9 @@
 
 G_BEGIN_DECLS
 
+/* Sort an array of C strings in byte order (file lists, for repeatable runs). */
+void ss_sort_strings (GPtrArray *strings);
+
 typedef struct {
   int      n;            /* images */
   int      width, height;

@@ -4,6 +4,7 @@
 #include "cli.h"
 
 #include "ss-analysis.h"
+#include "ss-dataset.h"
 #include "ss-gradcam.h"
 #include "ss-store.h"
 #include "ss-metrics.h"
@@ -23,6 +24,7 @@ static double   opt_nms = -1, opt_min_confidence = -1, opt_scale = -1, opt_diame
 static gint64   opt_max_pixels = -1;
 static gboolean opt_no_classifier;
 static int      opt_views;
+static double   opt_views_below = SS_CLI_VIEWS_BELOW_KEEP;
 
 static const GOptionEntry analysis_entries[] = {
   { "model", 0, 0, G_OPTION_ARG_FILENAME, &opt_model,
@@ -31,6 +33,7 @@ static const GOptionEntry analysis_entries[] = {
     "Use the stain proposals alone, even if a classifier is installed", NULL },
   { "views", 0, 0, G_OPTION_ARG_INT, &opt_views,
     "Classify each cell as the mean over 1, 2, 4 or 8 mirrored and turned views (the model's own; 8 is 8 times the work)", "N" },
+  { "views-below", 0, 0, G_OPTION_ARG_DOUBLE, &opt_views_below, SS_CLI_VIEWS_BELOW_HELP, "X" },
   { "nms", 0, 0, G_OPTION_ARG_DOUBLE, &opt_nms, "Non-maximum suppression IoU (0.3)", "X" },
   { "min-confidence", 0, 0, G_OPTION_ARG_DOUBLE, &opt_min_confidence,
     "Minimum confidence of a counted cell (0.7)", "X" },
@@ -93,16 +96,13 @@ load_classifier (gboolean *ok, char **model_path)
     }
   g_autoptr (GError) error = NULL;
   SsClassifier *classifier = ss_classifier_load (path, &error);
-  SsError e;
   if (classifier == NULL)
     {
       ss_cli_error ("cannot use the classifier: %s", error->message);
       *ok = FALSE;
     }
-  else if (opt_views != 0
-           && ss_model_set_views (ss_classifier_model (classifier), opt_views, &e) != SS_OK)
+  else if (!ss_cli_set_views (ss_classifier_model (classifier), opt_views, opt_views_below))
     {
-      ss_cli_error ("%s", e.message);
       ss_classifier_free (classifier);
       classifier = NULL;
       *ok = FALSE;
@@ -696,7 +696,7 @@ evaluate_segment_folder (const char *folder, const char *ids, const SsAnalysisSe
     if (g_str_has_suffix (name, ".png") || g_str_has_suffix (name, ".bmp")
         || g_str_has_suffix (name, ".jpg"))
       g_ptr_array_add (names, g_strdup (name));
-  g_ptr_array_sort (names, (GCompareFunc) g_strcmp0);
+  ss_sort_strings (names);
   memset (score, 0, sizeof *score);
   for (guint i = 0; i < names->len; i++)
     {
@@ -796,7 +796,7 @@ ss_cli_evaluate_segment (int argc, char **argv)
           if (g_file_test (sub, G_FILE_TEST_IS_DIR))
             g_ptr_array_add (folders, g_build_filename (data, name, NULL));
         }
-      g_ptr_array_sort (folders, (GCompareFunc) g_strcmp0);
+      ss_sort_strings (folders);
     }
   if (folders->len == 0)
     {

@@ -28,9 +28,11 @@ ss_cli_classify (int argc, char **argv)
   gboolean json = FALSE;
   gint64 max_pixels = SS_DEFAULT_MAX_PIXELS;
   int views = 0;
+  double views_below = SS_CLI_VIEWS_BELOW_KEEP;
   const GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
-    { "views", 0, 0, G_OPTION_ARG_INT, &views, "Test-time views instead of the model's own: 1, 2, 4 or 8", "N" },
+    { "views", 0, 0, G_OPTION_ARG_INT, &views, SS_CLI_VIEWS_HELP, "N" },
+    { "views-below", 0, 0, G_OPTION_ARG_DOUBLE, &views_below, SS_CLI_VIEWS_BELOW_HELP, "X" },
     { "max-pixels", 0, 0, G_OPTION_ARG_INT64, &max_pixels, "Refuse larger images (100 MP)", "N" },
     { NULL }
   };
@@ -46,12 +48,8 @@ ss_cli_classify (int argc, char **argv)
   g_autoptr (SsClassifier) classifier = load_classifier (argv[1]);
   if (classifier == NULL)
     return 1;
-  SsError e;
-  if (views != 0 && ss_model_set_views (ss_classifier_model (classifier), views, &e) != SS_OK)
-    {
-      ss_cli_error ("%s", e.message);
-      return 1;
-    }
+  if (!ss_cli_set_views (ss_classifier_model (classifier), views, views_below))
+    return 1;
   const int k = ss_classifier_n_classes (classifier);
   int failures = 0;
   g_autoptr (JsonBuilder) b = json_builder_new ();
@@ -180,10 +178,12 @@ ss_cli_ensemble (int argc, char **argv)
 {
   g_autofree char *out = NULL;
   int views = 1;
+  double views_below = 0;
   gboolean half = FALSE;
   const GOptionEntry entries[] = {
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Model file to write", "MODEL" },
     { "views", 0, 0, G_OPTION_ARG_INT, &views, "Test-time views: 1, 2 (mirror), 4 (quarter turns) or 8 (both)", "N" },
+    { "views-below", 0, 0, G_OPTION_ARG_DOUBLE, &views_below, "The views after the first only for cells less sure than X (0: every cell, the default)", "X" },
     { "half", 0, 0, G_OPTION_ARG_NONE, &half, "Store weights as float16", NULL },
     { NULL }
   };
@@ -206,6 +206,8 @@ ss_cli_ensemble (int argc, char **argv)
   json_builder_add_string_value (b, command);
   json_builder_set_member_name (b, "views");
   json_builder_add_int_value (b, views);
+  json_builder_set_member_name (b, "views_below");
+  json_builder_add_double_value (b, views_below);
   json_builder_set_member_name (b, "members");
   json_builder_begin_array (b);
   int status = 0;
@@ -244,7 +246,8 @@ ss_cli_ensemble (int argc, char **argv)
   if (status == 0)
     {
       model = n == 1 ? members[0] : ss_ensemble_new (members, n, &e);
-      if (model == NULL || ss_model_set_views (model, views, &e) != SS_OK)
+      if (model == NULL || ss_model_set_views (model, views, &e) != SS_OK
+          || ss_model_set_views_below (model, (float) views_below, &e) != SS_OK)
         {
           ss_cli_error ("%s", e.message);
           status = 1;
@@ -270,8 +273,10 @@ ss_cli_ensemble (int argc, char **argv)
       ss_model_free (model);
       return 1;
     }
-  fprintf (stderr, "wrote %s: %d member%s, %d view%s\n", out, n, n == 1 ? "" : "s", views,
-           views == 1 ? "" : "s");
+  fprintf (stderr, "wrote %s: %d member%s, %d view%s%s\n", out, n, n == 1 ? "" : "s", views,
+           views == 1 ? "" : "s",
+           views > 1 && views_below > 0 ? " (the others only for cells less sure than the "
+                                          "views-below confidence)" : "");
   ss_model_free (model);
   return 0;
 }

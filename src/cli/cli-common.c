@@ -64,6 +64,20 @@ ss_cli_parse_operands (GOptionContext *context, int *argc, char ***argv, int n_o
 }
 
 gboolean
+ss_cli_set_views (SsModel *model, int views, double below)
+{
+  SsError e;
+  if ((views != 0 && ss_model_set_views (model, views, &e) != SS_OK)
+      || (below != SS_CLI_VIEWS_BELOW_KEEP
+          && ss_model_set_views_below (model, (float) below, &e) != SS_OK))
+    {
+      ss_cli_error ("%s", e.message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
 ss_cli_parse_field_pick (const char *word, SsFieldCells *pick)
 {
   if (g_strcmp0 (word, "certain") == 0)

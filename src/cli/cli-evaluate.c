@@ -29,6 +29,7 @@ evaluate_classify (int argc, char **argv)
   g_autofree char *task = NULL, *model_name = NULL, *data = NULL, *map_spec = NULL;
   g_autofree char *json_path = NULL, *plots = NULL, *pick_name = NULL;
   double cell_diameter = 0, margin = SS_CLASSIFIER_MARGIN;
+  double views_below = SS_CLI_VIEWS_BELOW_KEEP;
   int field_cells = 0, views = 0;
   gboolean cell_classes = FALSE;
   const GOptionEntry entries[] = {
@@ -42,7 +43,8 @@ evaluate_classify (int argc, char **argv)
     { "pick", 0, 0, G_OPTION_ARG_STRING, &pick_name, "With --field-cells: the cells the detector is surest of (certain, the default) or those nearest the picture's centre (centre: pictures of one cell, as PBC's)", "HOW" },
     { "cell-diameter", 0, 0, G_OPTION_ARG_DOUBLE, &cell_diameter, "With --field-cells: typical white cell across, pixels", "PX" },
     { "margin", 0, 0, G_OPTION_ARG_DOUBLE, &margin, "With --field-cells: crop margin per side (0.15)", "X" },
-    { "views", 0, 0, G_OPTION_ARG_INT, &views, "Test-time views instead of the model's own: 1, 2, 4 or 8", "N" },
+    { "views", 0, 0, G_OPTION_ARG_INT, &views, SS_CLI_VIEWS_HELP, "N" },
+    { "views-below", 0, 0, G_OPTION_ARG_DOUBLE, &views_below, SS_CLI_VIEWS_BELOW_HELP, "X" },
     { "cell-classes", 0, 0, G_OPTION_ARG_NONE, &cell_classes, "Score in the 8 cell classes: the model's classes summed through the label table, as the analysis does", NULL },
     { NULL }
   };
@@ -68,12 +70,8 @@ evaluate_classify (int argc, char **argv)
       return 1;
     }
   SsModel *model = ss_classifier_model (classifier);
-  SsError e;
-  if (views != 0 && ss_model_set_views (model, views, &e) != SS_OK)
-    {
-      ss_cli_error ("%s", e.message);
-      return 1;
-    }
+  if (!ss_cli_set_views (model, views, views_below))
+    return 1;
   const SsModelSpec *spec = ss_model_spec (model);
   const char *names[SS_MAX_CLASSES];
   for (int c = 0; c < spec->n_classes; c++)

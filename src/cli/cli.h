@@ -35,6 +35,14 @@ gboolean      ss_cli_parse_operands (GOptionContext *context, int *argc, char **
 /* --pick's word (certain or centre) as SsFieldCells; prints the error and returns FALSE
  * on any other word. */
 gboolean      ss_cli_parse_field_pick (const char *word, SsFieldCells *pick);
+/* --views N and --views-below X over a model's own (views 0 and below
+ * SS_CLI_VIEWS_BELOW_KEEP: keep the model's); prints the error and returns FALSE if the
+ * model refuses them. */
+#define SS_CLI_VIEWS_BELOW_KEEP (-1e300)
+#define SS_CLI_VIEWS_HELP "Test-time views instead of the model's own: 1, 2, 4 or 8"
+#define SS_CLI_VIEWS_BELOW_HELP \
+  "The views after the first only for cells less sure than X (0: every cell; default: the model's own)"
+gboolean      ss_cli_set_views (SsModel *model, int views, double below);
 /* Print "smearscope-cli: message" to stderr. */
 void          ss_cli_error (const char *format, ...) G_GNUC_PRINTF (1, 2);
 /* The median of v[0, n) (sorts v). */

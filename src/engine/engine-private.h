@@ -97,6 +97,7 @@ struct SsModel {
   size_t      n_buffers;
   char       *training_info;
   int         views;       /* test-time views (1, 2, 4, 8); 0 means 1 */
+  float       views_below; /* > 0: the other views only for images less sure than this */
   struct SsModel **members; /* an ensemble's networks (n_members > 0: no graph here) */
   int         n_members;
   /* run-time state, sized for `batch` images */

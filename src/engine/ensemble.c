@@ -13,7 +13,8 @@
  *  16  u32 n_members                (1..SS_MAX_MEMBERS)
  *  20  u32 views                    (1, 2, 4 or 8)
  *  24  u32 training info length     (the ensemble's own description)
- *  28  u32 0                        (reserved)
+ *  28  u32 views only below         (version 2: millionths of the confidence under which
+ *                                    the other views are taken, 0 = always; version 1: 0)
  *  32  u64 byte size of each member, n_members of them
  *      training info (UTF-8 text: how the ensemble was assembled)
  *      each member's complete SSM1 file (modelfile.c), one after another
@@ -27,7 +28,7 @@
 #include <string.h>
 
 #define SS_ENSEMBLE_MAGIC   "SSE1"
-#define SS_ENSEMBLE_VERSION 1u
+#define SS_ENSEMBLE_VERSION 2u  /* 2: the views-below field; files without it say 1 */
 #define SS_ENSEMBLE_HEADER  32u
 #define SS_ENSEMBLE_MAX_INFO (1u << 20)
 
@@ -54,6 +55,22 @@ ss_model_set_views (SsModel *model, int views, SsError *error)
                          model->spec.in_h);
   model->views = views;
   return SS_OK;
+}
+
+SsStatus
+ss_model_set_views_below (SsModel *model, float below, SsError *error)
+{
+  if (!(below >= 0.0f && below <= 1.0f))
+    return ss_error_set (error, SS_ERR_ARG, "the confidence under which the other views are "
+                         "taken must be 0 (always) to 1, not %g", (double) below);
+  model->views_below = below;
+  return SS_OK;
+}
+
+float
+ss_model_views_below (const SsModel *model)
+{
+  return model->views_below;
 }
 
 int
@@ -173,6 +190,38 @@ view_code (int views, int i)
   return views == 2 ? 4 * i : i;  /* 2 views: as given and mirrored */
 }
 
+/* Adds the networks' probabilities for view v of the nb images at x + index[j] * image
+ * (index NULL: the first nb in order) to acc's rows index[j] (or j). */
+static SsStatus
+predict_view (SsModel *m, const float *x, const int *index, int nb, int v, float *view,
+              float *p, float *acc, SsError *error)
+{
+  const SsModelSpec *sp = &m->spec;
+  const int k = sp->n_classes, n_nets = m->n_members > 0 ? m->n_members : 1;
+  const size_t image = (size_t) sp->in_c * sp->in_h * sp->in_w;
+  const float *in = x;
+  if (v != 0 || index != NULL)
+    {
+      for (int j = 0; j < nb; j++)
+        view_image (x + (size_t) (index != NULL ? index[j] : j) * image, view + j * image,
+                    sp->in_c, sp->in_h, sp->in_w, v);
+      in = view;
+    }
+  SsStatus st = SS_OK;
+  for (int net = 0; net < n_nets && st == SS_OK; net++)
+    {
+      SsModel *model = m->n_members > 0 ? m->members[net] : m;
+      st = ss_net_predict (model, in, nb, p, error);
+      for (int j = 0; st == SS_OK && j < nb; j++)
+        {
+          float *row = acc + (size_t) (index != NULL ? index[j] : j) * k;
+          for (int c = 0; c < k; c++)
+            row[c] += p[(size_t) j * k + c];
+        }
+    }
+  return st;
+}
+
 SsStatus
 ss_ensemble_predict (SsModel *m, const float *x, int n, float *probs, SsError *error)
 {
@@ -180,15 +229,18 @@ ss_ensemble_predict (SsModel *m, const float *x, int n, float *probs, SsError *e
   const int k = sp->n_classes, views = ss_model_views (m);
   const int n_nets = m->n_members > 0 ? m->n_members : 1;
   const size_t image = (size_t) sp->in_c * sp->in_h * sp->in_w;
+  const float below = views > 1 ? m->views_below : 0.0f;
   if (n <= 0)
     return SS_OK;
   const int chunk = n < 32 ? n : 32;
   float *view = views > 1 ? malloc (sizeof (float) * image * chunk) : NULL;
   float *p = malloc (sizeof (float) * (size_t) chunk * k);
-  if ((views > 1 && view == NULL) || p == NULL)
+  int *index = malloc (sizeof (int) * chunk);
+  if ((views > 1 && view == NULL) || p == NULL || index == NULL)
     {
       free (view);
       free (p);
+      free (index);
       return ss_error_set (error, SS_ERR_NOMEM, "out of memory");
     }
   memset (probs, 0, sizeof (float) * (size_t) n * k);
@@ -197,30 +249,34 @@ ss_ensemble_predict (SsModel *m, const float *x, int n, float *probs, SsError *e
     {
       const int nb = n - b < chunk ? n - b : chunk;
       const float *xb = x + (size_t) b * image;
-      for (int i = 0; i < views && st == SS_OK; i++)
+      float *acc = probs + (size_t) b * k;
+      /* the image as given, then the other views: for every image, or (below > 0) only
+       * for those whose most probable class is under `below` after the first */
+      st = predict_view (m, xb, NULL, nb, 0, view, p, acc, error);
+      int n_more = 0;
+      for (int j = 0; st == SS_OK && j < nb && views > 1; j++)
         {
-          const int v = view_code (views, i);
-          const float *in = xb;
-          if (v != 0)
-            {
-              for (int j = 0; j < nb; j++)
-                view_image (xb + j * image, view + j * image, sp->in_c, sp->in_h, sp->in_w, v);
-              in = view;
-            }
-          for (int net = 0; net < n_nets && st == SS_OK; net++)
-            {
-              SsModel *model = m->n_members > 0 ? m->members[net] : m;
-              st = ss_net_predict (model, in, nb, p, error);
-              for (int j = 0; st == SS_OK && j < nb * k; j++)
-                probs[(size_t) b * k + j] += p[j];
-            }
+          float top = 0.0f;
+          for (int c = 0; c < k; c++)
+            top = acc[(size_t) j * k + c] > top ? acc[(size_t) j * k + c] : top;
+          if (below <= 0.0f || top < below * (float) n_nets)
+            index[n_more++] = j;
+        }
+      for (int i = 1; i < views && st == SS_OK && n_more > 0; i++)
+        st = predict_view (m, xb, below > 0.0f ? index : NULL, n_more, view_code (views, i), view,
+                           p, acc, error);
+      for (int j = 0, more = 0; j < nb; j++)
+        {
+          const bool all = more < n_more && index[more] == j;
+          more += all;
+          const float scale = 1.0f / (float) (n_nets * (all ? views : 1));
+          for (int c = 0; c < k; c++)
+            acc[(size_t) j * k + c] *= scale;
         }
     }
-  const float scale = 1.0f / (float) (n_nets * views);
-  for (size_t j = 0; j < (size_t) n * k; j++)
-    probs[j] *= scale;
   free (view);
   free (p);
+  free (index);
   return st;
 }
 
@@ -314,11 +370,13 @@ ss_ensemble_to_bytes (const SsModel *m, SsStorage storage, uint8_t **bytes, size
   if (st == SS_OK)
     {
       memcpy (buf, SS_ENSEMBLE_MAGIC, 4);
-      ss_put_u32 (buf + 4, SS_ENSEMBLE_VERSION);
+      const uint32_t below = (uint32_t) (m->views_below * 1e6f + 0.5f);
+      ss_put_u32 (buf + 4, below > 0 ? SS_ENSEMBLE_VERSION : 1u);
       ss_put_u64 (buf + 8, total);
       ss_put_u32 (buf + 16, (uint32_t) n_nets);
       ss_put_u32 (buf + 20, (uint32_t) ss_model_views (m));
       ss_put_u32 (buf + 24, (uint32_t) info_len);
+      ss_put_u32 (buf + 28, below);
       uint8_t *p = buf + SS_ENSEMBLE_HEADER;
       for (int i = 0; i < n_nets; i++, p += 8)
         ss_put_u64 (p, sizes[i]);
@@ -345,9 +403,10 @@ ss_ensemble_from_bytes (const uint8_t *buf, size_t n, SsError *error)
       != SS_OK)
     return NULL;
   uint32_t n_nets = ss_get_u32 (buf + 16), views = ss_get_u32 (buf + 20);
-  uint32_t info_len = ss_get_u32 (buf + 24);
+  uint32_t info_len = ss_get_u32 (buf + 24), below = ss_get_u32 (buf + 28);
+  const uint32_t version = ss_get_u32 (buf + 4);
   if (n_nets < 1 || n_nets > SS_MAX_MEMBERS || !views_valid ((int) views)
-      || info_len > SS_ENSEMBLE_MAX_INFO || ss_get_u32 (buf + 28) != 0)
+      || info_len > SS_ENSEMBLE_MAX_INFO || below > (version >= 2 ? 1000000u : 0u))
     {
       ss_error_set (error, SS_ERR_FORMAT, "ensemble header is inconsistent (%u members, %u "
                     "views, %u bytes of description)", n_nets, views, info_len);
@@ -398,7 +457,8 @@ ss_ensemble_from_bytes (const uint8_t *buf, size_t n, SsError *error)
         ss_model_free (members[i]);
       return NULL;
     }
-  if (ss_model_set_views (m, (int) views, error) != SS_OK)
+  if (ss_model_set_views (m, (int) views, error) != SS_OK
+      || ss_model_set_views_below (m, (float) below / 1e6f, error) != SS_OK)
     {
       ss_model_free (m);
       return NULL;

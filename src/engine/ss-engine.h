@@ -141,13 +141,19 @@ SsStatus ss_model_gradcam (SsModel *model, const float *x, int cls, float **map,
  * its mirror images and quarter turns (cells and smears have no up or left):
  *   1 the image as given, 2 and its left-right mirror, 4 its four quarter turns,
  *   8 the quarter turns of it and of its mirror.
- * 4 and 8 need a square input. Costs `views` forward passes. Grad-CAM always explains
+ * 4 and 8 need a square input. Costs `views` forward passes (see below for fewer). Grad-CAM always explains
  * the image as given. Saved with the model (see ss_model_save). */
 SsStatus ss_model_set_views (SsModel *model, int views, SsError *error);
 /* Where pixel (x, y) of view `view` (bits 0-1: quarter turns, bit 2: then a left-right
  * mirror) of a w x h image comes from. Quarter turns need w == h. */
 void     ss_view_source (int view, int w, int h, int x, int y, int *sx, int *sy);
 int      ss_model_views (const SsModel *model);
+/* A second look only where it is needed: with below in (0, 1], the views other than the
+ * image as given are computed only for images whose most probable class, from the image
+ * as given, is under `below`; the others keep that one pass's probabilities. 0 (the
+ * default) = every view for every image. Saved with the model. */
+SsStatus ss_model_set_views_below (SsModel *model, float below, SsError *error);
+float    ss_model_views_below (const SsModel *model);
 
 /* An ensemble: the mean of its members' probabilities (each with its own normalisation).
  * Members must share the class list (in order) and the input size, and be single
