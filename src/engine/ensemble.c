@@ -191,7 +191,7 @@ view_code (int views, int i)
 }
 
 /* Adds the networks' probabilities for view v of the nb images at x + index[j] * image
- * (index NULL: the first nb in order) to acc's rows index[j] (or j). */
+ * (index NULL: the first nb in order; only for view 0) to acc's rows index[j] (or j). */
 static SsStatus
 predict_view (SsModel *m, const float *x, const int *index, int nb, int v, float *view,
               float *p, float *acc, SsError *error)
@@ -200,7 +200,7 @@ predict_view (SsModel *m, const float *x, const int *index, int nb, int v, float
   const int k = sp->n_classes, n_nets = m->n_members > 0 ? m->n_members : 1;
   const size_t image = (size_t) sp->in_c * sp->in_h * sp->in_w;
   const float *in = x;
-  if (v != 0 || index != NULL)
+  if (v != 0)
     {
       for (int j = 0; j < nb; j++)
         view_image (x + (size_t) (index != NULL ? index[j] : j) * image, view + j * image,
@@ -235,7 +235,7 @@ ss_ensemble_predict (SsModel *m, const float *x, int n, float *probs, SsError *e
   const int chunk = n < 32 ? n : 32;
   float *view = views > 1 ? malloc (sizeof (float) * image * chunk) : NULL;
   float *p = malloc (sizeof (float) * (size_t) chunk * k);
-  int *index = malloc (sizeof (int) * chunk);
+  int *index = malloc (sizeof (int) * (size_t) n);
   if ((views > 1 && view == NULL) || p == NULL || index == NULL)
     {
       free (view);
@@ -244,35 +244,33 @@ ss_ensemble_predict (SsModel *m, const float *x, int n, float *probs, SsError *e
       return ss_error_set (error, SS_ERR_NOMEM, "out of memory");
     }
   memset (probs, 0, sizeof (float) * (size_t) n * k);
+  /* the image as given, for every image */
   SsStatus st = SS_OK;
   for (int b = 0; b < n && st == SS_OK; b += chunk)
+    st = predict_view (m, x + (size_t) b * image, NULL, n - b < chunk ? n - b : chunk, 0, view,
+                       p, probs + (size_t) b * k, error);
+  /* the other views: for every image, or (below > 0) for those whose most probable class
+   * is under `below` after the first, gathered into full batches */
+  int n_more = 0;
+  for (int j = 0; st == SS_OK && j < n && views > 1; j++)
     {
-      const int nb = n - b < chunk ? n - b : chunk;
-      const float *xb = x + (size_t) b * image;
-      float *acc = probs + (size_t) b * k;
-      /* the image as given, then the other views: for every image, or (below > 0) only
-       * for those whose most probable class is under `below` after the first */
-      st = predict_view (m, xb, NULL, nb, 0, view, p, acc, error);
-      int n_more = 0;
-      for (int j = 0; st == SS_OK && j < nb && views > 1; j++)
-        {
-          float top = 0.0f;
-          for (int c = 0; c < k; c++)
-            top = acc[(size_t) j * k + c] > top ? acc[(size_t) j * k + c] : top;
-          if (below <= 0.0f || top < below * (float) n_nets)
-            index[n_more++] = j;
-        }
-      for (int i = 1; i < views && st == SS_OK && n_more > 0; i++)
-        st = predict_view (m, xb, below > 0.0f ? index : NULL, n_more, view_code (views, i), view,
-                           p, acc, error);
-      for (int j = 0, more = 0; j < nb; j++)
-        {
-          const bool all = more < n_more && index[more] == j;
-          more += all;
-          const float scale = 1.0f / (float) (n_nets * (all ? views : 1));
-          for (int c = 0; c < k; c++)
-            acc[(size_t) j * k + c] *= scale;
-        }
+      float top = 0.0f;
+      for (int c = 0; c < k; c++)
+        top = probs[(size_t) j * k + c] > top ? probs[(size_t) j * k + c] : top;
+      if (below <= 0.0f || top < below * (float) n_nets)
+        index[n_more++] = j;
+    }
+  for (int i = 1; i < views && st == SS_OK; i++)
+    for (int b = 0; b < n_more && st == SS_OK; b += chunk)
+      st = predict_view (m, x, index + b, n_more - b < chunk ? n_more - b : chunk,
+                         view_code (views, i), view, p, probs, error);
+  for (int j = 0, more = 0; j < n; j++)
+    {
+      const bool all = more < n_more && index[more] == j;
+      more += all;
+      const float scale = 1.0f / (float) (n_nets * (all ? views : 1));
+      for (int c = 0; c < k; c++)
+        probs[(size_t) j * k + c] *= scale;
     }
   free (view);
   free (p);
