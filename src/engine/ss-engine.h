@@ -113,7 +113,8 @@ SsModel *ss_model_new (const SsModelSpec *spec, uint64_t seed, SsError *error);
 void     ss_model_free (SsModel *model);
 const SsModelSpec *ss_model_spec (const SsModel *model);
 size_t   ss_model_n_params (const SsModel *model);
-/* Forward FLOP per image (2 x multiply-accumulates of conv and dense layers). */
+/* Forward FLOP per image (2 x multiply-accumulates of conv and dense layers), times the
+ * views (with views only below a confidence: the most, every image taking every view). */
 double   ss_model_flops (const SsModel *model);
 /* The first convolution's forward FLOP: a training step needs no input gradient there. */
 double   ss_model_first_conv_flops (const SsModel *model);
