@@ -51,7 +51,7 @@ for split in train val; do
     esac
     for f in "$folder"/*; do $put "$f" "$out/$split/$cls/pbc-$name-$(basename "$f")"; done
   done
-  [ "$pbc" = "$shared/pbc/$split" ] || rm -rf "$pbc"
+  [ "$framing" = pictures ] || rm -rf "$pbc"
   # wbc-seg: labels.csv id,class; even ids train, odd ids val
   for ds in dataset1 dataset2; do
     tail -n +2 "$shared/wbc-seg/$ds/labels.csv" | while IFS=, read -r id cls; do

@@ -45,7 +45,7 @@ ss_analysis_classify (SsClassifier *classifier, const SsImage *image, GPtrArray 
   g_autofree SsBox *boxes = g_new (SsBox, n);
   g_autofree float *probs = g_new (float, (gsize) n * n_classes);
   for (int i = 0; i < n; i++)
-    boxes[i] = ss_box_square (&((SsCell *) cells->pdata[i])->box);
+    boxes[i] = ((SsCell *) cells->pdata[i])->box;
   if (!ss_classifier_run_boxes (classifier, image, boxes, n, margin, probs, error))
     return FALSE;
   for (int i = 0; i < n; i++)

@@ -84,6 +84,16 @@ ss_box_square (const SsBox *b)
   return (SsBox) { b->x + b->width / 2 - side / 2, b->y + b->height / 2 - side / 2, side, side };
 }
 
+void
+ss_box_frame (const SsBox *box, double margin, double *x, double *y, double *side)
+{
+  SsBox sq = ss_box_square (box);
+  double m = margin * sq.width;
+  *x = sq.x - m;
+  *y = sq.y - m;
+  *side = sq.width + 2 * m;
+}
+
 static double
 centre_distance2 (const SsCell *cell, const double *centre)
 {

@@ -57,6 +57,10 @@ float    ss_cell_detection_score (const SsCell *cell);
 /* The square around a box's centre with the box's longer side: crops keep a cell's
  * shape, as the classifiers were trained on them. */
 SsBox    ss_box_square (const SsBox *box);
+/* Where a cell is cut for a classifier: the square of ss_box_square, widened by `margin`
+ * of its side on every side; (*x, *y) its top-left corner and *side its side, in image
+ * pixels. The analysis, the cell sets (cli "cells") and the evaluations all cut so. */
+void     ss_box_frame (const SsBox *box, double margin, double *x, double *y, double *side);
 /* Order cells (SsCell *) by how far their box's centre lies from the centre of a
  * width x height image, nearest first; equal distances keep their order. For pictures
  * taken with the labelled cell in the middle (PBC), whose label belongs to that cell. */

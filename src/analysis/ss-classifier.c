@@ -98,9 +98,10 @@ ss_classifier_frame_box (SsClassifier *c, const SsImage *image, const SsBox *box
                          double margin, float *x)
 {
   const SsModelSpec *spec = ss_model_spec (c->model);
-  double mx = margin * box->width, my = margin * box->height;
-  ss_image_crop_to_tensor (image, box->x - mx, box->y - my, box->width + 2 * mx,
-                           box->height + 2 * my, spec->in_w, spec->in_h, spec->resample, x);
+  double x0, y0, side;
+  ss_box_frame (box, margin, &x0, &y0, &side);
+  ss_image_crop_to_tensor (image, x0, y0, side, side, spec->in_w, spec->in_h, spec->resample,
+                           x);
 }
 
 gboolean
@@ -139,6 +140,16 @@ ss_classifier_run_images (SsClassifier *c, SsImage *const *images, int n, float 
   return TRUE;
 }
 
+GPtrArray *
+ss_classifier_field_cells (const SsImage *image, const SsDetectSettings *detect,
+                           SsFieldCells pick)
+{
+  GPtrArray *cells = ss_detect_cells (image, detect, NULL);
+  if (pick == SS_FIELD_CELLS_CENTRE)
+    ss_cells_sort_by_centre (cells, image->width, image->height);
+  return cells;
+}
+
 gboolean
 ss_classifier_run_field (SsClassifier *c, const SsImage *image,
                          const SsDetectSettings *detect, int max_cells, SsFieldCells pick,
@@ -151,18 +162,15 @@ ss_classifier_run_field (SsClassifier *c, const SsImage *image,
       ss_detect_settings_init (&defaults);
       detect = &defaults;
     }
-  g_autoptr (GPtrArray) cells = ss_detect_cells (image, detect, NULL);
-  if (pick == SS_FIELD_CELLS_CENTRE)
-    ss_cells_sort_by_centre (cells, image->width, image->height);
+  g_autoptr (GPtrArray) cells = ss_classifier_field_cells (image, detect, pick);
   const int n = MIN ((int) cells->len, max_cells);
   if (n_cells != NULL)
     *n_cells = n;
   if (n == 0)
     return ss_classifier_run_images (c, (SsImage *const *) &image, 1, probs, error);
-  /* squares around the boxes, as the cell sets were cropped (cli "cells") */
   g_autofree SsBox *boxes = g_new (SsBox, n);
   for (int i = 0; i < n; i++)
-    boxes[i] = ss_box_square (&((const SsCell *) cells->pdata[i])->box);
+    boxes[i] = ((const SsCell *) cells->pdata[i])->box;
   g_autofree float *each = g_new (float, (gsize) n * k);
   if (!ss_classifier_run_boxes (c, image, boxes, n, margin, each, error))
     return FALSE;

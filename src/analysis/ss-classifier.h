@@ -33,12 +33,13 @@ void          ss_classifier_cell_probs (SsClassifier *classifier, const float *p
  * cells framed as it learned them (docs/models.md, "Framing"). */
 #define SS_CLASSIFIER_MARGIN 0.15
 
-/* The model's input for one region of image: the box widened by `margin` of its size on
- * every side, resampled as the model was trained; x holds 3 x in_h x in_w floats. */
+/* The model's input for one cell of image: its box framed by ss_box_frame (squared,
+ * widened by `margin`), resampled as the model was trained; x holds 3 x in_h x in_w
+ * floats. */
 void     ss_classifier_frame_box (SsClassifier *classifier, const SsImage *image,
                                   const SsBox *box, double margin, float *x);
-/* Classify n regions of image (boxes, each widened by `margin` of its size on every
- * side): probs gets n rows of the model's classes. */
+/* Classify n cells of image (their boxes, each framed by ss_box_frame): probs gets n
+ * rows of the model's classes. */
 gboolean ss_classifier_run_boxes (SsClassifier *classifier, const SsImage *image,
                                   const SsBox *boxes, int n, double margin, float *probs,
                                   GError **error);
@@ -52,9 +53,14 @@ typedef enum {
   SS_FIELD_CELLS_CENTRE   /* the ones nearest the picture's centre (PBC's cell pictures) */
 } SsFieldCells;
 
+/* Every white cell the stain detector finds in image (detect: its settings), ordered as
+ * `pick` says: most certain first, or nearest the centre first. */
+GPtrArray *ss_classifier_field_cells (const SsImage *image, const SsDetectSettings *detect,
+                                      SsFieldCells pick);
+
 /* A field labelled as a whole, classified through its cells: the stain detector finds
- * the white cells (detect: its settings, or NULL for the defaults), max_cells of them
- * picked by `pick` are cropped as squares widened by margin and classified, and probs
+ * the white cells (detect: its settings, or NULL for the defaults), the first max_cells
+ * in `pick`'s order are framed (ss_box_frame) and classified, and probs
  * gets the mean of their probabilities (the whole field is classified if no cell is
  * found). *n_cells (may be NULL) gets how many cells were used. */
 gboolean ss_classifier_run_field (SsClassifier *classifier, const SsImage *image,

@@ -231,13 +231,12 @@ real_cells (SsClassifier *classifier, int want, float *x)
       g_autoptr (SsImage) picture = ss_image_load (paths->pdata[i], SS_DEFAULT_MAX_PIXELS, NULL);
       if (picture == NULL)
         continue;
-      g_autoptr (GPtrArray) cells = ss_detect_cells (picture, &detect, NULL);
+      g_autoptr (GPtrArray) cells =
+        ss_classifier_field_cells (picture, &detect, SS_FIELD_CELLS_CENTRE);
       if (cells->len == 0)
         continue;
-      ss_cells_sort_by_centre (cells, picture->width, picture->height);
-      SsBox box = ss_box_square (&((const SsCell *) cells->pdata[0])->box);
-      ss_classifier_frame_box (classifier, picture, &box, SS_CLASSIFIER_MARGIN,
-                               x + image * got++);
+      ss_classifier_frame_box (classifier, picture, &((const SsCell *) cells->pdata[0])->box,
+                               SS_CLASSIFIER_MARGIN, x + image * got++);
     }
   return got;
 }

@@ -43,18 +43,15 @@ write_crop (const SsImage *image, double x, double y, double side, int size,
   return ss_image_save_png (crop, dest, error);
 }
 
-/* A cell framed exactly as the analysis frames it for the classifier: the square of
- * ss_box_square, widened by margin per side. Returns the side, or -1 on error. */
+/* A cell framed exactly as the analysis frames it for the classifier (ss_box_frame).
+ * Returns the side, or -1 on error. */
 static double
 write_cell_crop (const SsImage *image, const SsBox *box, double margin, int size,
                  const char *out_dir, const char *stem, int index, GError **error)
 {
-  SsBox sq = ss_box_square (box);
-  double m = margin * sq.width;
-  if (!write_crop (image, sq.x - m, sq.y - m, sq.width + 2 * m, size, out_dir, stem, index,
-                   error))
-    return -1;
-  return sq.width + 2 * m;
+  double x, y, side;
+  ss_box_frame (box, margin, &x, &y, &side);
+  return write_crop (image, x, y, side, size, out_dir, stem, index, error) ? side : -1;
 }
 
 /* n crops of side `side` that overlap none of the avoid boxes (IoU < 0.02): plasma,
@@ -251,11 +248,9 @@ ss_cli_cells (int argc, char **argv)
               continue;
             }
           fields++;
-          g_autoptr (GPtrArray) cells = ss_detect_cells (image, &settings, NULL);
+          g_autoptr (GPtrArray) cells = ss_classifier_field_cells (image, &settings, pick);
           if (cells->len == 0)
             empty++;
-          if (pick == SS_FIELD_CELLS_CENTRE)
-            ss_cells_sort_by_centre (cells, image->width, image->height);
           g_autofree char *stem = g_strndup (name, strrchr (name, '.') - name);
           if (background > 0)
             {

@@ -142,8 +142,8 @@ SsStatus ss_model_gradcam (SsModel *model, const float *x, int cls, float **map,
  * its mirror images and quarter turns (cells and smears have no up or left):
  *   1 the image as given, 2 and its left-right mirror, 4 its four quarter turns,
  *   8 the quarter turns of it and of its mirror.
- * 4 and 8 need a square input. Costs `views` forward passes (see below for fewer). Grad-CAM always explains
- * the image as given. Saved with the model (see ss_model_save). */
+ * 4 and 8 need a square input. Costs `views` forward passes (see below for fewer).
+ * Grad-CAM always explains the image as given. Saved with the model (see ss_model_save). */
 SsStatus ss_model_set_views (SsModel *model, int views, SsError *error);
 /* Where pixel (x, y) of view `view` (bits 0-1: quarter turns, bit 2: then a left-right
  * mirror) of a w x h image comes from. Quarter turns need w == h. */
