@@ -213,6 +213,51 @@ check_pool_argmax (SsRng *rng)
     }
 }
 
+/* im2col's fast paths (shifted planes for stride 1, phase planes for stride 2) against
+ * the plain per-tap gather, bit for bit: every shape, band and padding, with scratch
+ * poisoned with NaN so that a float read from it and not overwritten shows. */
+static void
+check_im2col_paths (SsRng *rng)
+{
+  for (int trial = 0; trial < 300; trial++)
+    {
+      static const int ks[4] = { 1, 3, 5, 7 };
+      SsConvShape s;
+      int k = ks[ss_rng_below (rng, 4)], stride = 1 + (int) ss_rng_below (rng, 2);
+      int h = 1 + (int) ss_rng_below (rng, 20), w = 1 + (int) ss_rng_below (rng, 20);
+      if (ss_rng_below (rng, 2))
+        {
+          h += h % 2;  /* even sizes: where the stride-2 path applies */
+          w += w % 2;
+        }
+      int pad = ss_rng_below (rng, 4) == 0 ? 0 : k / 2;
+      ss_conv_shape_init (&s, 1 + (int) ss_rng_below (rng, 3), h, w, 4, k, stride, pad);
+      if (s.out_h < 1 || s.out_w < 1)
+        continue;
+      int y0 = (int) ss_rng_below (rng, (uint32_t) s.out_h);
+      int y1 = y0 + 1 + (int) ss_rng_below (rng, (uint32_t) (s.out_h - y0));
+      size_t ld = (size_t) (y1 - y0) * s.out_w + ss_rng_below (rng, 3);
+      size_t n = ld * ss_conv_k (&s), in_n = (size_t) s.in_c * h * w;
+      size_t scratch_n = ss_im2col_scratch (&s);
+      float *in = malloc (sizeof (float) * in_n), *scratch = malloc (sizeof (float) * (scratch_n + 1));
+      float *fast = malloc (sizeof (float) * n), *plain = malloc (sizeof (float) * n);
+      fill_random (in, in_n, rng, 1.0f);
+      for (size_t i = 0; i <= scratch_n; i++)
+        scratch[i] = NAN;
+      for (size_t i = 0; i < n; i++)
+        fast[i] = plain[i] = -1.0f;
+      ss_im2col (&s, in, y0, y1, fast, ld, scratch);
+      ss_ref_im2col (&s, in, y0, y1, plain, ld);
+      CHECK (memcmp (fast, plain, sizeof (float) * n) == 0,
+             "im2col c %d %dx%d k %d stride %d pad %d rows %d-%d", s.in_c, h, w, k, stride, pad, y0,
+             y1);
+      free (in);
+      free (scratch);
+      free (fast);
+      free (plain);
+    }
+}
+
 int
 main (void)
 {
@@ -245,6 +290,7 @@ main (void)
                        h, w, 1 + (int) ss_rng_below (&rng, 9), k, stride, ss_rng_below (&rng, 2),
                        ss_rng_below (&rng, 2), pool, band);
     }
+  check_im2col_paths (&rng);
   check_pool_argmax (&rng);
   check_dense (&rng);
   check_thread_invariance (&rng);

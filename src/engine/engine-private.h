@@ -31,8 +31,12 @@ void ss_conv_shape_init (SsConvShape *s, int in_c, int in_h, int in_w, int out_c
 static inline int ss_conv_k (const SsConvShape *s) { return s->in_c * s->k * s->k; }
 
 /* col is (in_c*k*k, (y1-y0)*out_w), rows ld floats apart: the input patches of output
- * rows [y0, y1). */
-void ss_im2col (const SsConvShape *s, const float *in, int y0, int y1, float *col, size_t ld);
+ * rows [y0, y1). scratch, of ss_im2col_scratch (s) floats, lets stride-2 convolutions
+ * gather their input once instead of once per kernel tap; NULL (or a size of 0) takes
+ * the plain path. Both write the same col. */
+void ss_im2col (const SsConvShape *s, const float *in, int y0, int y1, float *col, size_t ld,
+                float *scratch);
+size_t ss_im2col_scratch (const SsConvShape *s);
 /* Adds col (same layout) back into in_grad (in_c, in_h, in_w). */
 void ss_col2im_add (const SsConvShape *s, const float *col, size_t ld, int y0, int y1,
                     float *in_grad);

@@ -27,9 +27,10 @@ struct SsRun {
   float   *bn_shift[SS_MAX_NODES];
   float   *col[64];       /* per thread: im2col of one band */
   float   *pre[64];       /* per thread: GEMM output of one band / one image's pre-grad */
+  float   *phase[64];     /* per thread: ss_im2col's scratch (stride-2 phase planes) */
   float   *pgrad[64];     /* per thread: parameter gradients */
   float   *param_grad;    /* reduced over threads */
-  void    *owned[6 * SS_MAX_NODES + 3 * 64 + 1];
+  void    *owned[6 * SS_MAX_NODES + 4 * 64 + 1];
   int      n_owned;
 };
 
@@ -80,7 +81,7 @@ ss_run_ensure (SsModel *m, int batch, bool with_grads, SsError *error)
   run->n_threads = n_threads;
   run->with_grads = with_grads;
 
-  size_t col_max = 0, pre_max = 0;
+  size_t col_max = 0, pre_max = 0, phase_max = 1;
   for (int i = 0; i < m->n_nodes; i++)
     {
       const SsNode *n = &m->nodes[i];
@@ -114,6 +115,8 @@ ss_run_ensure (SsModel *m, int batch, bool with_grads, SsError *error)
           size_t k = (size_t) ss_conv_k (s);
           if (k * band > col_max)
             col_max = k * band;
+          if (ss_im2col_scratch (s) > phase_max)
+            phase_max = ss_im2col_scratch (s);
           size_t full = (size_t) s->out_c * s->out_h * s->out_w * n->group;
           size_t pre = with_grads ? full : (size_t) s->out_c * band;
           if (pre > pre_max)
@@ -136,7 +139,8 @@ ss_run_ensure (SsModel *m, int batch, bool with_grads, SsError *error)
     }
   for (int t = 0; t < n_threads; t++)
     {
-      if (!(run->col[t] = run_alloc (run, col_max)) || !(run->pre[t] = run_alloc (run, pre_max)))
+      if (!(run->col[t] = run_alloc (run, col_max)) || !(run->pre[t] = run_alloc (run, pre_max))
+          || !(run->phase[t] = run_alloc (run, phase_max)))
         goto nomem;
       if (with_grads && !(run->pgrad[t] = run_alloc (run, m->n_params)))
         goto nomem;
@@ -283,7 +287,7 @@ conv_forward_group (Job *job, int b0, int count, int thread)
 
   for (int g = 0; g < count; g++)
     ss_im2col (s, run->out[in_id] + (size_t) (b0 + g) * run->stride[in_id], 0, s->out_h,
-               col + (size_t) g * HW, N);
+               col + (size_t) g * HW, N, run->phase[thread]);
   cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, s->out_c, N, K, 1.0f,
                m->params + n->w_off, K, col, N, 0.0f, pre, N);
   const int out_id = job->bn != NULL ? job->bn_id : job->id;
@@ -349,7 +353,7 @@ conv_forward (void *ctx, int begin, int end, int thread)
         }
       else
         {
-          ss_im2col (s, in, y0, y1, run->col[thread], (size_t) N);
+          ss_im2col (s, in, y0, y1, run->col[thread], (size_t) N, run->phase[thread]);
           B = run->col[thread];
           ldb = N;
         }
@@ -639,7 +643,7 @@ conv_backward_group (Job *job, int b0, int count, int thread)
           }
       for (int g = 0; g < count; g++)
         ss_im2col (s, run->out[in_id] + (size_t) (b0 + g) * run->stride[in_id], 0, s->out_h,
-                   col + (size_t) g * HW, N);
+                   col + (size_t) g * HW, N, run->phase[thread]);
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, s->out_c, K, N, 1.0f, dpre, N, col, N,
                    1.0f, dW, K);
     }
@@ -710,7 +714,7 @@ conv_backward (void *ctx, int begin, int end, int thread)
           const float *dpre_band = dpre + (size_t) y0 * s->out_w;
           if (job->param_grads)
             {
-              ss_im2col (s, in, y0, y1, run->col[thread], (size_t) N);
+              ss_im2col (s, in, y0, y1, run->col[thread], (size_t) N, run->phase[thread]);
               cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, s->out_c, K, N, 1.0f, dpre_band,
                            HW, run->col[thread], N, 1.0f, dW, K);
             }

@@ -28,6 +28,25 @@ ss_ref_conv_forward (const SsConvShape *s, const float *in, const float *weight,
         }
 }
 
+/* col (in_c k k, rows ld apart): output pixel (oy, ox) of rows [y0, y1) at column
+ * (oy - y0) out_w + ox, zero where the tap falls outside the image; columns past the
+ * band's pixels are left alone */
+void
+ss_ref_im2col (const SsConvShape *s, const float *in, int y0, int y1, float *col, size_t ld)
+{
+  for (int ci = 0; ci < s->in_c; ci++)
+    for (int ky = 0; ky < s->k; ky++)
+      for (int kx = 0; kx < s->k; kx++)
+        for (int oy = y0; oy < y1; oy++)
+          for (int ox = 0; ox < s->out_w; ox++)
+            {
+              int iy = oy * s->stride - s->pad + ky, ix = ox * s->stride - s->pad + kx;
+              bool inside = iy >= 0 && iy < s->in_h && ix >= 0 && ix < s->in_w;
+              col[((size_t) (ci * s->k + ky) * s->k + kx) * ld + (size_t) (oy - y0) * s->out_w + ox]
+                = inside ? in[((size_t) ci * s->in_h + iy) * s->in_w + ix] : 0.0f;
+            }
+}
+
 void
 ss_ref_relu (float *x, size_t n)
 {

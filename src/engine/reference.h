@@ -5,6 +5,7 @@
 
 void ss_ref_conv_forward (const SsConvShape *s, const float *in, const float *weight,
                           const float *bias, float *out);
+void ss_ref_im2col (const SsConvShape *s, const float *in, int y0, int y1, float *col, size_t ld);
 void ss_ref_relu (float *x, size_t n);
 void ss_ref_maxpool2 (const float *in, int c, int h, int w, float *out, uint8_t *arg);
 void ss_ref_dense (const float *x, const float *weight, const float *bias, int n, int in,
