@@ -1,8 +1,8 @@
 /* The model file: a round trip keeps every weight and field (float32 exactly, float16
  * within its precision); a truncated, bit-flipped, foreign or newer file is refused with
  * a message naming the fault, at every cut point and many flipped bytes. A model with
- * the default resampling is written as version 1 (as before version 2 existed), one with
- * area resampling as version 2, which records it. */
+ * the default resampling and stem is written as version 1 (as before version 2 existed),
+ * one with area resampling or a 3x3 / 5x5 stem as version 2, which records them. */
 #include "engine-test-util.h"
 
 #include <unistd.h>
@@ -186,19 +186,60 @@ main (void)
         ss_model_free (t);
       }
     CHECK (cut_refused == cut_tried, "version 2 cuts: %d of %d refused", cut_refused, cut_tried);
-    struct { size_t at; uint32_t value; } fields[] = { { 88, 2 }, { 92, 1 } };
-    for (size_t i = 0; v2 != NULL && i < 2; i++)
+    struct { size_t at; uint32_t value; const char *expect; } fields[] = {
+      { 88, 2, "unknown resampling" }, { 92, 1, "unknown stem kernel" },
+      { 92, 7, "unknown stem kernel" },  /* 7 x 7 is written 0: one spelling per model */
+    };
+    for (size_t i = 0; v2 != NULL && i < sizeof fields / sizeof fields[0]; i++)
       {
         unsigned char *p = patched (v2, n2, fields[i].at, fields[i].value);
         error.message[0] = '\0';
         SsModel *t = ss_model_load_from_memory (p, n2, &error);
-        CHECK (t == NULL && strstr (error.message, "unknown resampling") != NULL,
-               "resampling field at %zu = %u should be refused, said: %s", fields[i].at,
-               fields[i].value, error.message);
+        CHECK (t == NULL && strstr (error.message, fields[i].expect) != NULL,
+               "field at %zu = %u should be refused with '%s', said: %s", fields[i].at,
+               fields[i].value, fields[i].expect, error.message);
         ss_model_free (t);
         free (p);
       }
     free (v2);
+  }
+
+  /* a 3x3 stem: version 2 with the kernel at 92, its own (smaller) graph, kept in the
+   * round trip; a stem a ResNet does not have, or any on the msCNN, is refused */
+  {
+    SsModelSpec s3 = spec;
+    s3.stem_k = 3;
+    SsModel *m3 = ss_model_new (&s3, 42, &error);
+    CHECK (m3 != NULL && m3->n_params + (size_t) 2 * (49 - 9) * 3 == m->n_params,
+           "a 3x3 stem should have %d fewer weights (%zu against %zu)", 2 * 40 * 3,
+           m3 != NULL ? m3->n_params : 0, m->n_params);
+    char path3[256];
+    snprintf (path3, sizeof path3, "%s/m3.ssm", dir);
+    CHECK (m3 != NULL && ss_model_save (m3, path3, SS_STORE_F32, &error) == SS_OK, "save stem 3: %s",
+           error.message);
+    size_t n3;
+    unsigned char *v3 = read_all (path3, &n3);
+    CHECK (v3 != NULL && v3[4] == 2 && v3[92] == 3 && v3[88] == 0,
+           "a 3x3-stem model should be version 2 with 3 at byte 92");
+    SsModel *b3 = ss_model_load (path3, &error);
+    CHECK (b3 != NULL && b3->spec.stem_k == 3 && ss_model_stem_kernel (&b3->spec) == 3
+             && memcmp (b3->params, m3->params, sizeof (float) * m3->n_params) == 0,
+           "stem lost in the round trip: %s", b3 == NULL ? error.message : "");
+    ss_model_free (b3);
+    ss_model_free (m3);
+    free (v3);
+    CHECK (ss_model_stem_kernel (&spec) == 7, "the default stem should be 7 x 7");
+    s3.stem_k = 4;
+    SsModel *wrong = ss_model_new (&s3, 42, &error);
+    CHECK (wrong == NULL && strstr (error.message, "stem kernel 4") != NULL,
+           "a 4x4 stem should be refused, said: %s", error.message);
+    ss_model_free (wrong);
+    SsModelSpec ms = tiny_spec (SS_ARCH_MSCNN, 32, 2, 3);
+    ms.stem_k = 3;
+    wrong = ss_model_new (&ms, 42, &error);
+    CHECK (wrong == NULL && strstr (error.message, "stem kernel 3") != NULL,
+           "a stem on the msCNN should be refused, said: %s", error.message);
+    ss_model_free (wrong);
   }
 
   /* fp16 conversion corner cases */

@@ -185,6 +185,7 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
   spec.in_h = spec.in_w = config->input_size;
   spec.resample = config->resample;
   spec.width = config->width;
+  spec.stem_k = config->stem_k;
   spec.n_classes = train->n_classes;
   for (int c = 0; c < train->n_classes; c++)
     g_strlcpy (spec.class_names[c], train->class_names[c], SS_NAME_LEN);
@@ -202,6 +203,7 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
         return engine_fail (error, &e);
       const SsModelSpec *had = ss_model_spec (model);
       gboolean same = had->arch == spec.arch && had->width == spec.width
+                      && had->stem_k == spec.stem_k
                       && had->in_h == spec.in_h && had->in_w == spec.in_w
                       && had->resample == spec.resample && had->n_classes == spec.n_classes;
       for (int c = 0; same && c < spec.n_classes; c++)
@@ -225,13 +227,16 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
       if (model == NULL)
         return engine_fail (error, &e);
       const SsModelSpec *from = ss_model_spec (model);
-      if (from->arch != spec.arch || from->width != spec.width || from->in_h != spec.in_h)
+      if (from->arch != spec.arch || from->width != spec.width || from->in_h != spec.in_h
+          || from->stem_k != spec.stem_k)
         {
           ss_model_free (model);
           g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_MODEL,
-                       "%s is a %s of width %d at %d px; it cannot start a %s of width %d at %d px",
-                       config->init_from, ss_arch_name (from->arch), from->width, from->in_h,
-                       ss_arch_name (spec.arch), spec.width, spec.in_h);
+                       "%s is a %s of width %d (stem %d) at %d px; it cannot start a %s of "
+                       "width %d (stem %d) at %d px",
+                       config->init_from, ss_arch_name (from->arch), from->width,
+                       ss_model_stem_kernel (from), from->in_h, ss_arch_name (spec.arch),
+                       spec.width, ss_model_stem_kernel (&spec), spec.in_h);
           return FALSE;
         }
       if (from->resample != spec.resample)

@@ -12,6 +12,7 @@ G_BEGIN_DECLS
 typedef struct {
   SsArch      arch;
   int         width;        /* msCNN first-conv filters, ResNet stem width */
+  int         stem_k;       /* ResNet stem kernel: 0 (7 x 7), 5 or 3 (SsModelSpec) */
   int         input_size;   /* square input, e.g. 128 */
   SsResample  resample;     /* how the data set was brought to input_size (recorded) */
   int         epochs;

@@ -356,6 +356,8 @@ bench_classifier (const char *name, int iters, gboolean json)
       json_builder_add_string_value (b, ss_arch_name (spec->arch));
       json_builder_set_member_name (b, "input");
       json_builder_add_int_value (b, spec->in_w);
+      json_builder_set_member_name (b, "stem");
+      json_builder_add_int_value (b, ss_model_stem_kernel (spec));
       json_builder_set_member_name (b, "views");
       json_builder_add_int_value (b, views);
       add_number (b, "views_below", below);
@@ -390,8 +392,10 @@ bench_classifier (const char *name, int iters, gboolean json)
     }
   else
     {
-      printf ("%s (%s width %d, %dx%d input, %d view%s", path, ss_arch_name (spec->arch),
-              spec->width, spec->in_w, spec->in_h, views, views == 1 ? "" : "s");
+      printf ("%s (%s width %d", path, ss_arch_name (spec->arch), spec->width);
+      if (spec->stem_k != 0)
+        printf (", %dx%d stem", spec->stem_k, spec->stem_k);
+      printf (", %dx%d input, %d view%s", spec->in_w, spec->in_h, views, views == 1 ? "" : "s");
       if (adaptive)
         printf (", the others only for cells under %.2f", below);
       printf ("), %d threads, OpenBLAS %s:\n"

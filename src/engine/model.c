@@ -24,6 +24,14 @@ ss_arch_from_name (const char *name)
   return 0;
 }
 
+int
+ss_model_stem_kernel (const SsModelSpec *spec)
+{
+  if (spec->arch != SS_ARCH_RESNET18 && spec->arch != SS_ARCH_RESNET50)
+    return 0;
+  return spec->stem_k != 0 ? spec->stem_k : 7;
+}
+
 const char *
 ss_arch_name (SsArch arch)
 {
@@ -66,6 +74,10 @@ check_spec (const SsModelSpec *spec, SsError *error)
     return ss_error_set (error, SS_ERR_ARG, "unknown resampling %d", (int) spec->resample);
   if (spec->width < 1 || spec->width > 512)
     return ss_error_set (error, SS_ERR_ARG, "width %d is outside 1..512", spec->width);
+  if (spec->stem_k != 0 && (spec->arch == SS_ARCH_MSCNN
+                            || (spec->stem_k != 3 && spec->stem_k != 5)))
+    return ss_error_set (error, SS_ERR_ARG, "stem kernel %d: a ResNet's stem is 7 (written 0), "
+                         "5 or 3; the msCNN has none", spec->stem_k);
   if (spec->n_classes < 2 || spec->n_classes > SS_MAX_CLASSES)
     return ss_error_set (error, SS_ERR_ARG, "a model needs 2 to %d classes, not %d",
                          SS_MAX_CLASSES, spec->n_classes);

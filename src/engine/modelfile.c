@@ -8,14 +8,14 @@
  *  64  u32 weight storage           (0 float32, 1 float16)
  *  68  u32 training info length
  *  72  u64 n_params, n_buffers
- *  88  version 2 only: u32 resampling (SsResample), u32 reserved (0)
+ *  88  version 2 only: u32 resampling (SsResample), u32 ResNet stem kernel (0: 7 x 7)
  *  88 or 96: n_classes x 48-byte class names (NUL-padded)
  *      training info (UTF-8 text: data, command, seed, metrics)
  *      parameters (float32 or float16), buffers (float32: batch-norm running stats)
  *  end u32 CRC-32 (IEEE) of every byte before it
  *
- * A model with the default (bilinear) resampling is written as version 1, byte for byte as
- * before version 2 existed; others as version 2.
+ * A model with the default (bilinear) resampling and stem is written as version 1, byte
+ * for byte as before version 2 existed; others as version 2.
  *
  * Loading checks the magic, the version, the size, the checksum, then every field, and
  * says which of them is wrong. */
@@ -190,7 +190,7 @@ ss_net_to_bytes (const SsModel *model, SsStorage storage, uint8_t **bytes, size_
   const char *info = ss_model_training_info (model);
   const size_t info_len = strlen (info);
   const size_t wbytes = storage == SS_STORE_F16 ? 2 : 4;
-  const uint32_t version = sp->resample == SS_RESAMPLE_BILINEAR ? 1u : 2u;
+  const uint32_t version = sp->resample == SS_RESAMPLE_BILINEAR && sp->stem_k == 0 ? 1u : 2u;
   const size_t header = version == 1u ? SS_MODEL_HEADER_V1 : SS_MODEL_HEADER_V2;
   const size_t total = header + (size_t) sp->n_classes * SS_NAME_LEN + info_len
                        + model->n_params * wbytes + model->n_buffers * 4 + 4;
@@ -217,7 +217,10 @@ ss_net_to_bytes (const SsModel *model, SsStorage storage, uint8_t **bytes, size_
   put_u64 (buf + 72, model->n_params);
   put_u64 (buf + 80, model->n_buffers);
   if (version == 2u)
-    put_u32 (buf + 88, (uint32_t) sp->resample);  /* 92: reserved, 0 */
+    {
+      put_u32 (buf + 88, (uint32_t) sp->resample);
+      put_u32 (buf + 92, (uint32_t) sp->stem_k);
+    }
   uint8_t *p = buf + header;
   for (int c = 0; c < sp->n_classes; c++, p += SS_NAME_LEN)
     strncpy ((char *) p, sp->class_names[c], SS_NAME_LEN - 1);
@@ -325,14 +328,19 @@ ss_net_from_bytes (const uint8_t *buf, size_t n, SsError *error)
     }
   if (version == 2u)
     {
-      uint32_t resample = get_u32 (buf + 88), reserved = get_u32 (buf + 92);
-      if (resample > SS_RESAMPLE_AREA || reserved != 0)
+      uint32_t resample = get_u32 (buf + 88), stem_k = get_u32 (buf + 92);
+      if (resample > SS_RESAMPLE_AREA)
         {
-          ss_error_set (error, SS_ERR_FORMAT, "unknown resampling %u (reserved field %u)",
-                        resample, reserved);
+          ss_error_set (error, SS_ERR_FORMAT, "unknown resampling %u", resample);
+          return NULL;
+        }
+      if (stem_k != 0 && stem_k != 3 && stem_k != 5)
+        {
+          ss_error_set (error, SS_ERR_FORMAT, "unknown stem kernel %u (0 for 7 x 7, 3, 5)", stem_k);
           return NULL;
         }
       spec.resample = (SsResample) resample;
+      spec.stem_k = (int) stem_k;
     }
   uint32_t storage = get_u32 (buf + 64);
   uint32_t info_len = get_u32 (buf + 68);

@@ -1,5 +1,6 @@
 /* ResNet-18 (basic blocks) and ResNet-50 (bottleneck blocks), He et al. 2016, with the
- * stem sized for cell crops: 7x7 stride-2 conv, batch norm, ReLU, 2x2 max-pool; four
+ * stem sized for cell crops: 7x7 (or, by SsModelSpec.stem_k, 5x5 or 3x3) stride-2 conv,
+ * batch norm, ReLU, 2x2 max-pool; four
  * stages of width w, 2w, 4w, 8w (x4 for bottlenecks); global average pool; dense. */
 #include "engine-private.h"
 
@@ -53,7 +54,7 @@ ss_build_resnet (SsModel *m, SsError *error)
     return ss_error_set (error, SS_ERR_ARG, "ResNet needs an input size divisible by 32, not %dx%d",
                          m->spec.in_w, m->spec.in_h);
   int x = ss_graph_input (m);
-  x = conv_bn (m, x, w, 7, 2, -1, true);
+  x = conv_bn (m, x, w, ss_model_stem_kernel (&m->spec), 2, -1, true);
   x = x < 0 ? -1 : ss_graph_maxpool (m, x);
   int stage3 = -1;
   for (int stage = 0; stage < 4 && x >= 0; stage++)

@@ -99,11 +99,15 @@ typedef struct {
   char   class_names[SS_MAX_CLASSES][SS_NAME_LEN];
   float  mean[3], std[3];   /* per-channel normalisation of [0,1] input */
   SsResample resample;      /* how images were brought to in_h x in_w in training */
+  int    stem_k;            /* ResNet stem kernel: 0 for He et al.'s 7 x 7 (every model
+                             * before the option), or 3 or 5: the same stride and width at
+                             * a fraction of the stem's cost; msCNN: 0 */
 } SsModelSpec;
 
 typedef struct SsModel SsModel;
 
 SsArch      ss_arch_from_name (const char *name);  /* 0 if unknown */
+int         ss_model_stem_kernel (const SsModelSpec *spec);  /* ResNet: 7, 5 or 3; msCNN: 0 */
 const char *ss_arch_name (SsArch arch);
 int         ss_resample_from_name (const char *name);  /* "bilinear", "area"; -1 if unknown */
 const char *ss_resample_name (SsResample resample);
