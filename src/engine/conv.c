@@ -31,6 +31,29 @@ copy_stride2 (float *restrict dst, const float *restrict src, int n)
     dst[i] = src[2 * i];
 }
 
+/* n zeros where n is a kernel's reach (1 to 3 for 3x3 to 7x7): plain stores, not the
+ * library call a compiler makes of a zeroing loop, once per row */
+static inline void
+zero_few (float *d, int n)
+{
+  switch (n)
+    {
+    case 3:
+      d[2] = 0.0f;
+      /* fallthrough */
+    case 2:
+      d[1] = 0.0f;
+      /* fallthrough */
+    case 1:
+      d[0] = 0.0f;
+      /* fallthrough */
+    case 0:
+      break;
+    default:
+      memset (d, 0, sizeof (float) * (size_t) n);
+    }
+}
+
 /* Stride 1 with "same" padding (out_w == in_w): for one kernel offset (dy, dx) the col
  * row of output rows [y0, y1) is the input plane shifted by dy rows and dx columns, so
  * it is one copy of the rows that exist, zeros for those that do not, and zeros over
@@ -69,12 +92,10 @@ im2col_shift (const float *plane, int in_h, int w, int dy, int dx, int y0, int y
     d[i] = 0.0f;
   if (dx < 0)
     for (int y = a; y < b; y++, d += w)
-      for (int x = 0; x < -dx; x++)
-        d[x] = 0.0f;
+      zero_few (d, -dx);
   else if (dx > 0)
     for (int y = a; y < b; y++, d += w)
-      for (int x = w - dx; x < w; x++)
-        d[x] = 0.0f;
+      zero_few (d + w - dx, dx);
 }
 
 /* Stride 2 over an even-sized input whose output is half its size (odd k, pad k/2, or
