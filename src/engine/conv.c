@@ -22,8 +22,8 @@ ss_conv_shape_init (SsConvShape *s, int in_c, int in_h, int in_w, int out_c, int
   s->out_w = (in_w + 2 * pad - k) / stride + 1;
 }
 
-/* dst[i] = src[2 i]: a constant stride the compiler turns into vector shuffles (the
- * stem's 7x7 stride-2 convolution spends most of its im2col here) */
+/* dst[i] = src[2 i]: a constant stride the compiler turns into vector shuffles (stride 2
+ * where the phase split below does not apply: odd sizes, or no scratch) */
 static void
 copy_stride2 (float *restrict dst, const float *restrict src, int n)
 {
