@@ -346,6 +346,12 @@ bench_classifier (const char *name, int iters, gboolean json)
       t[i] = now_s () - t0;
     }
   double resample_ms = 1e3 * ss_cli_median (t, iters);
+  /* the machine's own yardstick in the same run: shared VMs drift by a third between
+   * sittings, and a figure against sgemm does not. The every-view batch is the one whose
+   * work ss_model_flops counts (every image, every view). */
+  const double sgemm = sgemm_gflops ();
+  const double every_view_ms = adaptive ? every_ms : hundred_ms;
+  const double rate = ss_model_flops (model) * batch / (every_view_ms / 1e3) / 1e9;
   if (json)
     {
       g_autoptr (JsonBuilder) b = json_builder_new ();
@@ -381,6 +387,9 @@ bench_classifier (const char *name, int iters, gboolean json)
       json_builder_set_member_name (b, "resample");
       json_builder_add_string_value (b, ss_resample_name (spec->resample));
       add_number (b, "resample100_ms", resample_ms);
+      add_number (b, "flop_every_view", ss_model_flops (model));
+      add_number (b, "gflops_every_view", rate);
+      add_number (b, "sgemm_gflops", sgemm);
       json_builder_set_member_name (b, "threads");
       json_builder_add_int_value (b, ss_engine_get_threads ());
       json_builder_set_member_name (b, "openblas_corename");
@@ -417,6 +426,8 @@ bench_classifier (const char *name, int iters, gboolean json)
       printf ("  before the model: 100 pictures of 360 x 363 to %dx%d (%s resampling, one "
               "thread) %.2f ms\n",
               spec->in_w, spec->in_h, ss_resample_name (spec->resample), resample_ms);
+      printf ("  100 cells, every view: %.1f GFLOP/s = %.3f of sgemm 2048^3 (%.1f GFLOP/s, "
+              "same run)\n", rate, rate / sgemm, sgemm);
     }
   free (x);
   free (probs);
