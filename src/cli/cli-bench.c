@@ -346,8 +346,8 @@ bench_classifier (const char *name, int iters, gboolean json)
       t[i] = now_s () - t0;
     }
   double resample_ms = 1e3 * ss_cli_median (t, iters);
-  /* the machine's own yardstick in the same run: shared VMs drift by a third between
-   * sittings, and a figure against sgemm does not. The every-view batch is the one whose
+  /* the machine's own yardstick in the same run: this shared VM's sgemm drifted by a
+   * sixth within an afternoon, and a figure against sgemm moves far less. The every-view batch is the one whose
    * work ss_model_flops counts (every image, every view). */
   const double sgemm = sgemm_gflops ();
   const double every_view_ms = adaptive ? every_ms : hundred_ms;

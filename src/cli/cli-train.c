@@ -195,14 +195,14 @@ ss_cli_train (int argc, char **argv)
                     "1..20 (not %g)", alpha, temperature);
       return 2;
     }
-  if (stem != 7 && (config.arch == SS_ARCH_MSCNN || (stem != 3 && stem != 5)))
+  config.stem_k = stem == 7 ? 0 : stem;
+  if (!ss_stem_kernel_valid (config.arch, config.stem_k))
     {
       ss_cli_error ("--stem is 7, 5 or 3, for a ResNet (not %d%s)", stem,
                     config.arch == SS_ARCH_MSCNN ? " for the msCNN" : "");
       return 2;
     }
   config.width = width > 0 ? width : (config.arch == SS_ARCH_MSCNN ? 32 : 64);
-  config.stem_k = stem == 7 ? 0 : stem;
   config.input_size = input;
   config.resample = (SsResample) resample_mode;
   config.epochs = epochs;

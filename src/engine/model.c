@@ -32,6 +32,12 @@ ss_model_stem_kernel (const SsModelSpec *spec)
   return spec->stem_k != 0 ? spec->stem_k : 7;
 }
 
+int
+ss_stem_kernel_valid (SsArch arch, int stem_k)
+{
+  return stem_k == 0 || (arch != SS_ARCH_MSCNN && (stem_k == 3 || stem_k == 5));
+}
+
 const char *
 ss_arch_name (SsArch arch)
 {
@@ -74,8 +80,7 @@ check_spec (const SsModelSpec *spec, SsError *error)
     return ss_error_set (error, SS_ERR_ARG, "unknown resampling %d", (int) spec->resample);
   if (spec->width < 1 || spec->width > 512)
     return ss_error_set (error, SS_ERR_ARG, "width %d is outside 1..512", spec->width);
-  if (spec->stem_k != 0 && (spec->arch == SS_ARCH_MSCNN
-                            || (spec->stem_k != 3 && spec->stem_k != 5)))
+  if (!ss_stem_kernel_valid (spec->arch, spec->stem_k))
     return ss_error_set (error, SS_ERR_ARG, "stem kernel %d: a ResNet's stem is 7 (written 0), "
                          "5 or 3; the msCNN has none", spec->stem_k);
   if (spec->n_classes < 2 || spec->n_classes > SS_MAX_CLASSES)

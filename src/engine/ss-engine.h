@@ -108,6 +108,7 @@ typedef struct SsModel SsModel;
 
 SsArch      ss_arch_from_name (const char *name);  /* 0 if unknown */
 int         ss_model_stem_kernel (const SsModelSpec *spec);  /* ResNet: 7, 5 or 3; msCNN: 0 */
+int         ss_stem_kernel_valid (SsArch arch, int stem_k);  /* 1 if stem_k (SsModelSpec) fits arch */
 const char *ss_arch_name (SsArch arch);
 int         ss_resample_from_name (const char *name);  /* "bilinear", "area"; -1 if unknown */
 const char *ss_resample_name (SsResample resample);
