@@ -258,6 +258,84 @@ check_im2col_paths (SsRng *rng)
     }
 }
 
+/* tapconv.c's kernels against ss_ref_tapconv, bit for bit: every kernel this CPU has,
+ * random shapes it fits (1x1 to 7x7, stride 1 and 2, with and without padding), random
+ * bands. The source is poisoned with NaN first, so a float it reads but the copy did not
+ * write shows; rows outside the band must stay untouched. */
+static void
+check_tapconv (SsRng *rng)
+{
+  static const char *const kernels[] = { "avx512", "avx2" };
+  for (int kn = 0; kn < 2; kn++)
+    {
+      if (!ss_tapconv_select (kernels[kn]))
+        {
+          printf ("# tapconv %s: this CPU has not got it, not checked\n", kernels[kn]);
+          continue;
+        }
+      int nc, vl = ss_tapconv_vector (&nc), checked = 0;
+      for (int trial = 0; trial < 150; trial++)
+        {
+          static const int ks[4] = { 1, 3, 5, 7 };
+          int k = ks[ss_rng_below (rng, 4)], stride = 1 + (int) ss_rng_below (rng, 2);
+          int pad = ss_rng_below (rng, 4) == 0 ? 0 : k / 2;
+          int out_w = vl * (1 + (int) ss_rng_below (rng, 3));
+          int in_w = (out_w - 1) * stride + k - 2 * pad + (int) ss_rng_below (rng, (uint32_t) stride);
+          int in_h = 1 + (int) ss_rng_below (rng, 20);
+          SsConvShape s;
+          ss_conv_shape_init (&s, 1 + (int) ss_rng_below (rng, 5), in_h, in_w,
+                              nc * (1 + (int) ss_rng_below (rng, 3)), k, stride, pad);
+          if (in_w < 1 || s.out_h < 1 || s.out_w != out_w)
+            continue;
+          CHECK (ss_tapconv_fits (&s), "tapconv %s does not fit out_w %d out_c %d", kernels[kn],
+                 s.out_w, s.out_c);
+          int y0 = (int) ss_rng_below (rng, (uint32_t) s.out_h);
+          int y1 = y0 + 1 + (int) ss_rng_below (rng, (uint32_t) (s.out_h - y0));
+          size_t in_n = (size_t) s.in_c * in_h * in_w, K = (size_t) ss_conv_k (&s);
+          size_t out_n = (size_t) s.out_c * s.out_h * s.out_w, src_n = ss_tapconv_src_floats (&s);
+          float *in = malloc (sizeof (float) * in_n), *w = malloc (sizeof (float) * s.out_c * K);
+          float *packed = malloc (sizeof (float) * ss_tapconv_packed_floats (&s));
+          float *src = malloc (sizeof (float) * src_n), *fast = malloc (sizeof (float) * out_n);
+          float *want = malloc (sizeof (float) * out_n);
+          int *off = malloc (sizeof (int) * K);
+          fill_random (in, in_n, rng, 1.0f);
+          fill_random (w, s.out_c * K, rng, 0.5f);
+          for (size_t i = 0; i < src_n; i++)
+            src[i] = NAN;
+          for (size_t i = 0; i < out_n; i++)
+            fast[i] = -7.0f;
+          ss_tapconv_pack (&s, w, packed);
+          ss_tapconv_source (&s, in, y0, y1, src);
+          ss_tapconv_offsets (&s, y1 - y0, off);
+          ss_tapconv_rows (&s, packed, src, off, y0, y1, fast);
+          ss_ref_tapconv (&s, in, w, want);
+          int bad = 0;
+          for (int c = 0; c < s.out_c; c++)
+            for (int y = 0; y < s.out_h; y++)
+              {
+                size_t at = ((size_t) c * s.out_h + y) * s.out_w;
+                if (y >= y0 && y < y1)
+                  bad += memcmp (fast + at, want + at, sizeof (float) * s.out_w) != 0;
+                else
+                  for (int x = 0; x < s.out_w; x++)
+                    bad += fast[at + x] != -7.0f;
+              }
+          CHECK (bad == 0, "tapconv %s c %d %dx%d oc %d k %d stride %d pad %d rows %d-%d: %d rows differ",
+                 kernels[kn], s.in_c, in_h, in_w, s.out_c, k, stride, pad, y0, y1, bad);
+          checked++;
+          free (in);
+          free (w);
+          free (packed);
+          free (src);
+          free (fast);
+          free (want);
+          free (off);
+        }
+      CHECK (checked >= 100, "tapconv %s: only %d shapes checked", kernels[kn], checked);
+    }
+  ss_tapconv_select ("best");
+}
+
 int
 main (void)
 {
@@ -291,6 +369,12 @@ main (void)
                        ss_rng_below (&rng, 2), pool, band);
     }
   check_im2col_paths (&rng);
+  check_tapconv (&rng);
+  /* through the network (band split, epilogue) on shapes the tap kernels fit */
+  check_conv_case (&rng, 3, 3, 64, 64, 16, 7, 2, false, false, false, 5);
+  check_conv_case (&rng, 2, 16, 32, 32, 32, 3, 1, true, true, false, 7);
+  check_conv_case (&rng, 2, 16, 32, 32, 32, 3, 2, true, false, false, 0);
+  check_conv_case (&rng, 2, 8, 16, 32, 16, 1, 2, false, true, false, 3);
   check_pool_argmax (&rng);
   check_dense (&rng);
   check_thread_invariance (&rng);

@@ -41,6 +41,24 @@ size_t ss_im2col_scratch (const SsConvShape *s);
 void ss_col2im_add (const SsConvShape *s, const float *col, size_t ld, int y0, int y1,
                     float *in_grad);
 
+/* Inference convolution without im2col (tapconv.c), where ss_tapconv_fits: the band of
+ * output rows [y0, y1) of one image, raw (no bias), into out (out_c, out_h, out_w).
+ * src (ss_tapconv_src_floats) is filled by ss_tapconv_source, off (ss_conv_k ints) by
+ * ss_tapconv_offsets for the same number of rows, packed by ss_tapconv_pack. */
+bool ss_tapconv_fits (const SsConvShape *s);
+const char *ss_tapconv_name (void);  /* "avx512", "avx2", or NULL for none */
+/* Take the named kernel ("avx512", "avx2", "gemm" for none, "best"); false if this CPU
+ * has not got it. For tests and bench: models made before keep their run's buffers. */
+bool ss_tapconv_select (const char *name);
+int ss_tapconv_vector (int *channels);  /* pixels per vector (0: none), channels per tile */
+size_t ss_tapconv_src_floats (const SsConvShape *s);
+size_t ss_tapconv_packed_floats (const SsConvShape *s);
+void ss_tapconv_pack (const SsConvShape *s, const float *weight, float *packed);
+void ss_tapconv_source (const SsConvShape *s, const float *in, int y0, int y1, float *src);
+void ss_tapconv_offsets (const SsConvShape *s, int rows, int *off);
+void ss_tapconv_rows (const SsConvShape *s, const float *packed, const float *src,
+                      const int *off, int y0, int y1, float *out);
+
 /* Epilogue read straight after the GEMM of a band of output rows:
  * pre is (out_c, rows, out_w) with rows even; out gets relu?(max2x2(pre) + bias) at
  * pooled rows [y0/2, y1/2) of an (out_c, out_h/2, out_w/2) map, argmax in arg (0..3). */

@@ -28,9 +28,12 @@ struct SsRun {
   float   *col[64];       /* per thread: im2col of one band */
   float   *pre[64];       /* per thread: GEMM output of one band / one image's pre-grad */
   float   *phase[64];     /* per thread: ss_im2col's scratch (stride-2 phase planes) */
+  float   *tap_src[64];   /* per thread: tapconv's padded source of one band */
+  int     *tap_off[64];   /* per thread: tapconv's tap offsets */
+  float   *tap_w[SS_MAX_NODES];  /* tapconv's packed weights, for the convs it fits */
   float   *pgrad[64];     /* per thread: parameter gradients */
   float   *param_grad;    /* reduced over threads */
-  void    *owned[6 * SS_MAX_NODES + 4 * 64 + 1];
+  void    *owned[7 * SS_MAX_NODES + 6 * 64 + 1];
   int      n_owned;
 };
 
@@ -81,7 +84,7 @@ ss_run_ensure (SsModel *m, int batch, bool with_grads, SsError *error)
   run->n_threads = n_threads;
   run->with_grads = with_grads;
 
-  size_t col_max = 0, pre_max = 0, phase_max = 1;
+  size_t col_max = 0, pre_max = 0, phase_max = 1, tap_src_max = 1, tap_k_max = 1;
   for (int i = 0; i < m->n_nodes; i++)
     {
       const SsNode *n = &m->nodes[i];
@@ -117,6 +120,15 @@ ss_run_ensure (SsModel *m, int batch, bool with_grads, SsError *error)
             col_max = k * band;
           if (ss_im2col_scratch (s) > phase_max)
             phase_max = ss_im2col_scratch (s);
+          if (!n->pool && ss_tapconv_fits (s))
+            {
+              if (!(run->tap_w[i] = run_alloc (run, ss_tapconv_packed_floats (s))))
+                goto nomem;
+              if (ss_tapconv_src_floats (s) > tap_src_max)
+                tap_src_max = ss_tapconv_src_floats (s);
+              if (k > tap_k_max)
+                tap_k_max = k;
+            }
           size_t full = (size_t) s->out_c * s->out_h * s->out_w * n->group;
           size_t pre = with_grads ? full : (size_t) s->out_c * band;
           if (pre > pre_max)
@@ -140,7 +152,9 @@ ss_run_ensure (SsModel *m, int batch, bool with_grads, SsError *error)
   for (int t = 0; t < n_threads; t++)
     {
       if (!(run->col[t] = run_alloc (run, col_max)) || !(run->pre[t] = run_alloc (run, pre_max))
-          || !(run->phase[t] = run_alloc (run, phase_max)))
+          || !(run->phase[t] = run_alloc (run, phase_max))
+          || !(run->tap_src[t] = run_alloc (run, tap_src_max))
+          || !(run->tap_off[t] = run_alloc (run, tap_k_max)))
         goto nomem;
       if (with_grads && !(run->pgrad[t] = run_alloc (run, m->n_params)))
         goto nomem;
@@ -197,6 +211,7 @@ typedef struct {
   const SsNode *bn;
   int          bn_id;
   int          group;  /* images per item of a grouped convolution (forward) */
+  bool         tap;    /* inference convolution through tapconv.c */
 } Job;
 
 static void
@@ -310,6 +325,46 @@ conv_forward_group (Job *job, int b0, int count, int thread)
     }
 }
 
+/* Bias or norm, residual and ReLU over output rows from y0 on (N pixels) of image b,
+ * whose raw convolution is at C, channel planes out_h out_w apart. */
+static void
+conv_epilogue (const Job *job, int b, int y0, int N, float *C)
+{
+  const SsModel *m = job->m;
+  const SsRun *run = m->run;
+  const SsNode *n = job->node;
+  const SsConvShape *s = &n->conv;
+  const size_t out_plane = (size_t) s->out_h * s->out_w;
+  const float *bias = n->bias ? m->params + n->b_off : NULL;
+  if (job->bn != NULL)
+    for (int c = 0; c < s->out_c; c++)
+      {
+        float *row = C + (size_t) c * out_plane;
+        bn_row (row, row, (size_t) N, run->bn_scale[job->bn_id][c], run->bn_shift[job->bn_id][c],
+                bn_residual (job, job->bn, b, c, (size_t) y0 * s->out_w), job->bn->relu);
+      }
+  else if (bias != NULL || n->relu)
+    for (int c = 0; c < s->out_c; c++)
+      bias_relu_row (C + (size_t) c * out_plane, N, bias != NULL ? bias[c] : 0.0f, n->relu);
+}
+
+/* Output rows [y0, y1) of image b through tapconv.c, then the epilogue. */
+static void
+conv_forward_tap (Job *job, int b, int y0, int y1, int thread)
+{
+  SsRun *run = job->m->run;
+  const SsNode *n = job->node;
+  const SsConvShape *s = &n->conv;
+  const int in_id = n->inputs[0], out_id = job->bn != NULL ? job->bn_id : job->id;
+  float *out = run->out[out_id] + (size_t) b * run->stride[out_id];
+  ss_tapconv_source (s, run->out[in_id] + (size_t) b * run->stride[in_id], y0, y1,
+                     run->tap_src[thread]);
+  ss_tapconv_offsets (s, y1 - y0, run->tap_off[thread]);
+  ss_tapconv_rows (s, run->tap_w[job->id], run->tap_src[thread], run->tap_off[thread], y0, y1,
+                   out);
+  conv_epilogue (job, b, y0, (y1 - y0) * s->out_w, out + (size_t) y0 * s->out_w);
+}
+
 /* One work item = one band of output rows of one image, or a group of whole images. */
 static void
 conv_forward (void *ctx, int begin, int end, int thread)
@@ -329,6 +384,12 @@ conv_forward (void *ctx, int begin, int end, int thread)
 
   for (int item = begin; item < end; item++)
     {
+      if (job->tap && n->group > 1)
+        {
+          for (int b = item * job->group; b < job->n && b < (item + 1) * job->group; b++)
+            conv_forward_tap (job, b, 0, s->out_h, thread);
+          continue;
+        }
       if (n->group > 1)
         {
           int b0 = item * job->group;
@@ -340,6 +401,11 @@ conv_forward (void *ctx, int begin, int end, int thread)
       const int y0 = band * n->band_rows;
       const int y1 = y0 + n->band_rows < s->out_h ? y0 + n->band_rows : s->out_h;
       const int N = (y1 - y0) * s->out_w;
+      if (job->tap)
+        {
+          conv_forward_tap (job, b, y0, y1, thread);
+          continue;
+        }
       const float *in = run->out[in_id] + (size_t) b * run->stride[in_id];
       const int out_id = job->bn != NULL ? job->bn_id : job->id;
       float *out = run->out[out_id] + (size_t) b * run->stride[out_id];
@@ -371,17 +437,7 @@ conv_forward (void *ctx, int begin, int end, int thread)
           float *C = out + (size_t) y0 * s->out_w;
           cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, s->out_c, N, K, 1.0f, W, K,
                        B, ldb, 0.0f, C, (int) out_plane);
-          if (job->bn != NULL)
-            for (int c = 0; c < s->out_c; c++)
-              {
-                float *row = C + (size_t) c * out_plane;
-                bn_row (row, row, (size_t) N, run->bn_scale[job->bn_id][c],
-                        run->bn_shift[job->bn_id][c],
-                        bn_residual (job, job->bn, b, c, (size_t) y0 * s->out_w), job->bn->relu);
-              }
-          else if (bias != NULL || n->relu)
-            for (int c = 0; c < s->out_c; c++)
-              bias_relu_row (C + (size_t) c * out_plane, N, bias != NULL ? bias[c] : 0.0f, n->relu);
+          conv_epilogue (job, b, y0, N, C);
         }
     }
 }
@@ -545,6 +601,13 @@ ss_run_forward (SsModel *m, const float *x, int n, bool train)
                 for (int c = 0; c < job.bn->c; c++)
                   bn_eval_coeffs (m, job.bn, c, &run->bn_scale[i + 1][c],
                                   &run->bn_shift[i + 1][c]);
+              }
+            /* inference: the convolutions tapconv.c fits skip im2col (training keeps the
+             * GEMM path its recorded models were made with) */
+            if (!train && run->tap_w[i] != NULL && ss_tapconv_fits (&node->conv))
+              {
+                job.tap = true;
+                ss_tapconv_pack (&node->conv, m->params + node->w_off, run->tap_w[i]);
               }
             ss_parallel_for (items, conv_forward, &job);
             if (job.bn != NULL)

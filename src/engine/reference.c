@@ -3,6 +3,7 @@
 #include "reference.h"
 
 #include <float.h>
+#include <math.h>
 
 /* in (C, H, W), weight (OC, C, k, k), bias (OC) or NULL; out (OC, OH, OW) */
 void
@@ -95,4 +96,30 @@ ss_ref_dense (const float *x, const float *weight, const float *bias, int n, int
           acc += (double) x[(size_t) b * in + i] * weight[(size_t) o * in + i];
         y[(size_t) b * out + o] = (float) acc;
       }
+}
+
+/* tapconv.c's sum, the plain way: over taps (ci, ky, kx) in that order, one fmaf at a
+ * time from zero, a tap outside the image reading 0 (as the kernel reads its zero
+ * padding). The kernels must give these bits. */
+void
+ss_ref_tapconv (const SsConvShape *s, const float *in, const float *weight, float *out)
+{
+  for (int oc = 0; oc < s->out_c; oc++)
+    for (int oy = 0; oy < s->out_h; oy++)
+      for (int ox = 0; ox < s->out_w; ox++)
+        {
+          float acc = 0.0f;
+          for (int ci = 0; ci < s->in_c; ci++)
+            for (int ky = 0; ky < s->k; ky++)
+              for (int kx = 0; kx < s->k; kx++)
+                {
+                  int iy = oy * s->stride - s->pad + ky, ix = ox * s->stride - s->pad + kx;
+                  float v = iy < 0 || iy >= s->in_h || ix < 0 || ix >= s->in_w
+                              ? 0.0f
+                              : in[((size_t) ci * s->in_h + iy) * s->in_w + ix];
+                  acc = fmaf (weight[(((size_t) oc * s->in_c + ci) * s->k + ky) * s->k + kx], v,
+                              acc);
+                }
+          out[((size_t) oc * s->out_h + oy) * s->out_w + ox] = acc;
+        }
 }

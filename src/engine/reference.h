@@ -10,3 +10,4 @@ void ss_ref_relu (float *x, size_t n);
 void ss_ref_maxpool2 (const float *in, int c, int h, int w, float *out, uint8_t *arg);
 void ss_ref_dense (const float *x, const float *weight, const float *bias, int n, int in,
                    int out, float *y);
+void ss_ref_tapconv (const SsConvShape *s, const float *in, const float *weight, float *out);

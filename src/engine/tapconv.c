@@ -1,0 +1,281 @@
+/* Inference convolution without im2col ("tap" convolution). An output tile of RR rows of
+ * VL pixels by NC channels stays in vector registers while the kernel walks the taps
+ * (ci, ky, kx): for each tap it loads the RR input vectors the tap sees and adds them,
+ * times each channel's weight, with a fused multiply-add. The input is copied once per
+ * band into a zero-padded source (a stride-2 convolution's split into its phase planes,
+ * so that every tap reads consecutive pixels) instead of once per tap into a col
+ * matrix that the BLAS then packs again: for a narrow ResNet's thin layers (16 or 32
+ * channels, 144 to 288 taps) those copies cost as much as the multiplications.
+ *
+ * Every output is the sum over taps in the order (ci, ky, kx), one fused multiply-add at
+ * a time from zero. So the AVX-512 and AVX2 kernels and ss_ref_tapconv (reference.c, fmaf)
+ * agree to the bit, whatever the thread count, batch or band. The im2col + sgemm path
+ * rounds differently; training keeps that path, inference takes this one where it fits. */
+#include "engine-private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define SS_TAP_X86 1
+#endif
+
+/* Source layout: (in_c, phases, hs, ws), where phases is 4 for stride 2 with k > 1
+ * (plane (py, px) holds padded input pixel (s r + py, s j + px)) and 1 otherwise. */
+static int
+tap_phases (const SsConvShape *s)
+{
+  return s->stride == 2 && s->k > 1 ? 4 : 1;
+}
+
+static int
+tap_reach (const SsConvShape *s)
+{
+  return (s->k - 1) / s->stride;
+}
+
+static void
+tap_geometry (const SsConvShape *s, int rows, int *hs, int *ws)
+{
+  *hs = rows + tap_reach (s);
+  *ws = s->out_w + tap_reach (s);
+}
+
+size_t
+ss_tapconv_src_floats (const SsConvShape *s)
+{
+  int hs, ws;
+  tap_geometry (s, s->out_h, &hs, &ws);
+  return (size_t) s->in_c * tap_phases (s) * hs * ws;
+}
+
+void
+ss_tapconv_offsets (const SsConvShape *s, int rows, int *off)
+{
+  int hs, ws;
+  tap_geometry (s, rows, &hs, &ws);
+  const int st = s->stride, ph = tap_phases (s);
+  int t = 0;
+  for (int ci = 0; ci < s->in_c; ci++)
+    for (int ky = 0; ky < s->k; ky++)
+      for (int kx = 0; kx < s->k; kx++)
+        {
+          int plane = ci * ph + (ph == 4 ? (ky % 2) * 2 + kx % 2 : 0);
+          off[t++] = (plane * hs + ky / st) * ws + kx / st;
+        }
+}
+
+void
+ss_tapconv_source (const SsConvShape *s, const float *in, int y0, int y1, float *src)
+{
+  int hs, ws;
+  tap_geometry (s, y1 - y0, &hs, &ws);
+  const int st = s->stride, ph = tap_phases (s), side = ph == 4 ? 2 : 1;
+  for (int ci = 0; ci < s->in_c; ci++)
+    for (int py = 0; py < side; py++)
+      for (int px = 0; px < side; px++)
+        {
+          const float *plane = in + (size_t) ci * s->in_h * s->in_w;
+          float *d = src + (size_t) (ci * ph + py * side + px) * hs * ws;
+          /* columns j with input column st j + px - pad inside [0, in_w) */
+          int j0 = 0, j1 = ws;
+          while (j0 < ws && st * j0 + px - s->pad < 0)
+            j0++;
+          while (j1 > j0 && st * (j1 - 1) + px - s->pad >= s->in_w)
+            j1--;
+          for (int r = 0; r < hs; r++, d += ws)
+            {
+              int y = (y0 + r) * st + py - s->pad;
+              if (y < 0 || y >= s->in_h || j1 <= j0)
+                {
+                  memset (d, 0, sizeof (float) * (size_t) ws);
+                  continue;
+                }
+              const float *row = plane + (size_t) y * s->in_w + px - s->pad;
+              for (int j = 0; j < j0; j++)
+                d[j] = 0.0f;
+              if (st == 1)
+                memcpy (d + j0, row + j0, sizeof (float) * (size_t) (j1 - j0));
+              else
+                for (int j = j0; j < j1; j++)
+                  d[j] = row[2 * j];
+              for (int j = j1; j < ws; j++)
+                d[j] = 0.0f;
+            }
+        }
+}
+
+/* ---- the kernels ---------------------------------------------------------------------- */
+
+typedef void (*TapTileFn) (const float *src, int ws, const int *off, int K, const float *w,
+                           float *out, size_t plane, int out_w);
+
+typedef struct {
+  int       vl, nc, rr;  /* pixels per vector, channels per tile, rows per tile */
+  TapTileFn tile, tile1; /* rr rows; one row (a band's odd last row) */
+  const char *name;
+} TapKernel;
+
+#ifdef SS_TAP_X86
+/* acc[r][c] += w[k][c] * src[off[k] + r ws .. + VL) for every tap k; then stored to
+ * out + c plane + r out_w. Loops over RR and NC are constant: the compiler unrolls them
+ * and keeps the tile in registers. */
+#define SS_TAP_TILE(NAME, TARGET, VEC, ZERO, LOADU, SET1, FMA, STOREU, NC, RR)              \
+  __attribute__ ((target (TARGET))) static void NAME (                                    \
+    const float *src, int ws, const int *off, int K, const float *w, float *out,           \
+    size_t plane, int out_w)                                                               \
+  {                                                                                        \
+    VEC acc[RR][NC];                                                                       \
+    for (int r = 0; r < RR; r++)                                                           \
+      for (int c = 0; c < NC; c++)                                                         \
+        acc[r][c] = ZERO ();                                                               \
+    for (int k = 0; k < K; k++, w += NC)                                                   \
+      {                                                                                    \
+        const float *p = src + off[k];                                                     \
+        VEC x[RR];                                                                         \
+        for (int r = 0; r < RR; r++)                                                       \
+          x[r] = LOADU (p + (size_t) r * ws);                                              \
+        for (int c = 0; c < NC; c++)                                                       \
+          {                                                                                \
+            VEC wc = SET1 (w[c]);                                                          \
+            for (int r = 0; r < RR; r++)                                                   \
+              acc[r][c] = FMA (wc, x[r], acc[r][c]);                                       \
+          }                                                                                \
+      }                                                                                    \
+    for (int c = 0; c < NC; c++)                                                           \
+      for (int r = 0; r < RR; r++)                                                         \
+        STOREU (out + c * plane + (size_t) r * out_w, acc[r][c]);                          \
+  }
+
+SS_TAP_TILE (tile_avx512_2, "avx512f", __m512, _mm512_setzero_ps, _mm512_loadu_ps,
+             _mm512_set1_ps, _mm512_fmadd_ps, _mm512_storeu_ps, 8, 2)
+SS_TAP_TILE (tile_avx512_1, "avx512f", __m512, _mm512_setzero_ps, _mm512_loadu_ps,
+             _mm512_set1_ps, _mm512_fmadd_ps, _mm512_storeu_ps, 8, 1)
+SS_TAP_TILE (tile_avx2_2, "avx2,fma", __m256, _mm256_setzero_ps, _mm256_loadu_ps,
+             _mm256_set1_ps, _mm256_fmadd_ps, _mm256_storeu_ps, 4, 2)
+SS_TAP_TILE (tile_avx2_1, "avx2,fma", __m256, _mm256_setzero_ps, _mm256_loadu_ps,
+             _mm256_set1_ps, _mm256_fmadd_ps, _mm256_storeu_ps, 4, 1)
+
+static const TapKernel kernel_avx512 = { 16, 8, 2, tile_avx512_2, tile_avx512_1, "avx512" };
+static const TapKernel kernel_avx2 = { 8, 4, 2, tile_avx2_2, tile_avx2_1, "avx2" };
+#endif
+
+static const TapKernel *chosen;
+static int decided;
+
+/* The named kernel if this CPU runs it: "avx512", "avx2"; NULL for "gemm" or unknown.
+ * *ok says whether the name was one this CPU can honour. */
+static const TapKernel *
+tap_kernel_named (const char *name, bool *ok)
+{
+  *ok = true;
+#ifdef SS_TAP_X86
+  bool avx2 = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
+  bool avx512 = avx2 && __builtin_cpu_supports ("avx512f");
+  if (strcmp (name, "avx512") == 0 && avx512)
+    return &kernel_avx512;
+  if (strcmp (name, "avx2") == 0 && avx2)
+    return &kernel_avx2;
+  if (strcmp (name, "best") == 0)
+    return avx512 ? &kernel_avx512 : avx2 ? &kernel_avx2 : NULL;
+#endif
+  *ok = strcmp (name, "gemm") == 0 || strcmp (name, "best") == 0;
+  return NULL;
+}
+
+/* The kernel this CPU runs, NULL for none (no FMA vectors here). SMEARSCOPE_CONV=gemm
+ * keeps every convolution on im2col + sgemm; =avx2 takes the narrower kernel on an
+ * AVX-512 machine (to measure it). Decided once, at the first convolution. */
+static const TapKernel *
+tap_kernel (void)
+{
+  if (__atomic_load_n (&decided, __ATOMIC_ACQUIRE))
+    return chosen;
+  const char *env = getenv ("SMEARSCOPE_CONV");
+  bool ok;
+  const TapKernel *k = tap_kernel_named (env != NULL ? env : "best", &ok);
+  if (!ok)
+    k = tap_kernel_named ("best", &ok);
+  chosen = k;
+  __atomic_store_n (&decided, 1, __ATOMIC_RELEASE);
+  return chosen;
+}
+
+bool
+ss_tapconv_select (const char *name)
+{
+  bool ok;
+  const TapKernel *k = tap_kernel_named (name, &ok);
+  if (!ok)
+    return false;
+  chosen = k;
+  __atomic_store_n (&decided, 1, __ATOMIC_RELEASE);
+  return true;
+}
+
+int
+ss_tapconv_vector (int *channels)
+{
+  const TapKernel *k = tap_kernel ();
+  if (channels != NULL)
+    *channels = k != NULL ? k->nc : 0;
+  return k != NULL ? k->vl : 0;
+}
+
+const char *
+ss_tapconv_name (void)
+{
+  const TapKernel *k = tap_kernel ();
+  return k != NULL ? k->name : NULL;
+}
+
+bool
+ss_tapconv_fits (const SsConvShape *s)
+{
+  const TapKernel *k = tap_kernel ();
+  return k != NULL && (s->stride == 1 || s->stride == 2) && s->out_w % k->vl == 0
+         && s->out_c % k->nc == 0;
+}
+
+size_t
+ss_tapconv_packed_floats (const SsConvShape *s)
+{
+  return (size_t) s->out_c * ss_conv_k (s);
+}
+
+/* (out_c, K) weights to (out_c / nc, K, nc): a tile reads its channels' weights for one
+ * tap side by side */
+void
+ss_tapconv_pack (const SsConvShape *s, const float *weight, float *packed)
+{
+  const int K = ss_conv_k (s), nc = tap_kernel ()->nc;
+  for (int cb = 0; cb < s->out_c / nc; cb++)
+    for (int k = 0; k < K; k++)
+      for (int c = 0; c < nc; c++)
+        packed[((size_t) cb * K + k) * nc + c] = weight[(size_t) (cb * nc + c) * K + k];
+}
+
+void
+ss_tapconv_rows (const SsConvShape *s, const float *packed, const float *src, const int *off,
+                 int y0, int y1, float *out)
+{
+  const TapKernel *kn = tap_kernel ();
+  int hs, ws;
+  tap_geometry (s, y1 - y0, &hs, &ws);
+  const int K = ss_conv_k (s);
+  const size_t plane = (size_t) s->out_h * s->out_w;
+  for (int y = y0; y < y1; y += kn->rr)
+    {
+      const bool whole = y + kn->rr <= y1;
+      for (int x = 0; x < s->out_w; x += kn->vl)
+        {
+          const float *sp = src + (size_t) (y - y0) * ws + x;
+          float *op = out + (size_t) y * s->out_w + x;
+          for (int cb = 0; cb < s->out_c / kn->nc; cb++)
+            (whole ? kn->tile : kn->tile1) (sp, ws, off, K, packed + (size_t) cb * K * kn->nc,
+                                            op + (size_t) cb * kn->nc * plane, plane,
+                                            s->out_w);
+        }
+    }
+}
