@@ -273,22 +273,29 @@ check_tapconv (SsRng *rng)
           printf ("# tapconv %s: this CPU has not got it, not checked\n", kernels[kn]);
           continue;
         }
-      int nc, vl = ss_tapconv_vector (&nc), checked = 0;
-      for (int trial = 0; trial < 150; trial++)
+      int nc, vl = ss_tapconv_vector (&nc), checked = 0, narrow = 0;
+      for (int trial = 0; trial < 400 && checked < 200; trial++)
         {
           static const int ks[4] = { 1, 3, 5, 7 };
           int k = ks[ss_rng_below (rng, 4)], stride = 1 + (int) ss_rng_below (rng, 2);
           int pad = ss_rng_below (rng, 4) == 0 ? 0 : k / 2;
-          int out_w = vl * (1 + (int) ss_rng_below (rng, 3));
+          /* a vector or more wide (pixel tiles), or 4 and 8 (channel tiles) */
+          int out_w = ss_rng_below (rng, 2) ? vl * (1 + (int) ss_rng_below (rng, 3))
+                                            : 4 * (1 + (int) ss_rng_below (rng, 2));
+          static const int out_cs[6] = { 4, 8, 16, 32, 64, 128 };
           int in_w = (out_w - 1) * stride + k - 2 * pad + (int) ss_rng_below (rng, (uint32_t) stride);
           int in_h = 1 + (int) ss_rng_below (rng, 20);
           SsConvShape s;
           ss_conv_shape_init (&s, 1 + (int) ss_rng_below (rng, 5), in_h, in_w,
-                              nc * (1 + (int) ss_rng_below (rng, 3)), k, stride, pad);
+                              out_cs[ss_rng_below (rng, 6)], k, stride, pad);
           if (in_w < 1 || s.out_h < 1 || s.out_w != out_w)
             continue;
-          CHECK (ss_tapconv_fits (&s), "tapconv %s does not fit out_w %d out_c %d", kernels[kn],
-                 s.out_w, s.out_c);
+          if (s.out_w % vl == 0 && s.out_c % nc == 0)
+            CHECK (ss_tapconv_fits (&s), "tapconv %s does not fit out_w %d out_c %d",
+                   kernels[kn], s.out_w, s.out_c);
+          if (!ss_tapconv_fits (&s))
+            continue;
+          narrow += s.out_w % vl != 0;
           int y0 = (int) ss_rng_below (rng, (uint32_t) s.out_h);
           int y1 = y0 + 1 + (int) ss_rng_below (rng, (uint32_t) (s.out_h - y0));
           size_t in_n = (size_t) s.in_c * in_h * in_w, K = (size_t) ss_conv_k (&s);
@@ -331,7 +338,9 @@ check_tapconv (SsRng *rng)
           free (want);
           free (off);
         }
-      CHECK (checked >= 100, "tapconv %s: only %d shapes checked", kernels[kn], checked);
+      CHECK (checked >= 100 && narrow >= 20, "tapconv %s: only %d shapes checked, %d narrower than a vector",
+             kernels[kn], checked, narrow);
+      printf ("# tapconv %s: %d shapes, %d narrower than a vector\n", kernels[kn], checked, narrow);
     }
   ss_tapconv_select ("best");
 }
@@ -375,6 +384,9 @@ main (void)
   check_conv_case (&rng, 2, 16, 32, 32, 32, 3, 1, true, true, false, 7);
   check_conv_case (&rng, 2, 16, 32, 32, 32, 3, 2, true, false, false, 0);
   check_conv_case (&rng, 2, 8, 16, 32, 16, 1, 2, false, true, false, 3);
+  check_conv_case (&rng, 5, 32, 16, 16, 64, 3, 2, false, true, false, 0);
+  check_conv_case (&rng, 5, 64, 8, 8, 128, 3, 2, true, false, false, 0);
+  check_conv_case (&rng, 5, 64, 4, 4, 128, 3, 1, false, true, false, 0);
   check_pool_argmax (&rng);
   check_dense (&rng);
   check_thread_invariance (&rng);

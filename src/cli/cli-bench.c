@@ -27,6 +27,18 @@ now_s (void)
   return g_get_monotonic_time () / 1e6;
 }
 
+/* Which kernels ran the inference convolutions (training: always im2col + sgemm). */
+static const char *
+conv_kernel_label (void)
+{
+  const char *k = ss_engine_conv_kernel ();
+  if (strcmp (k, "avx512") == 0)
+    return "on the engine's AVX-512 kernels where they fit";
+  if (strcmp (k, "avx2") == 0)
+    return "on the engine's AVX2 kernels where they fit";
+  return "as im2col + sgemm";
+}
+
 /* cblas_sgemm 2048^3 with all of OpenBLAS's threads: best of 5 after a warm-up. */
 static double
 sgemm_gflops (void)
@@ -394,6 +406,8 @@ bench_classifier (const char *name, int iters, gboolean json)
       json_builder_add_int_value (b, ss_engine_get_threads ());
       json_builder_set_member_name (b, "openblas_corename");
       json_builder_add_string_value (b, openblas_get_corename ());
+      json_builder_set_member_name (b, "conv_kernel");
+      json_builder_add_string_value (b, ss_engine_conv_kernel ());
       json_builder_end_object (b);
       g_autoptr (JsonNode) root = json_builder_get_root (b);
       g_autofree char *text = json_to_string (root, TRUE);
@@ -407,11 +421,12 @@ bench_classifier (const char *name, int iters, gboolean json)
       printf (", %dx%d input, %d view%s", spec->in_w, spec->in_h, views, views == 1 ? "" : "s");
       if (adaptive)
         printf (", the others only for cells under %.2f", below);
-      printf ("), %d threads, OpenBLAS %s:\n"
+      printf ("), %d threads, OpenBLAS %s, convolutions %s:\n"
               "  one cell           %8.2f ms (median of %d)\n"
               "  batch of 100 cells %8.2f ms (median of %d; random pixels, %d of them took "
               "every view)\n",
-              ss_engine_get_threads (), openblas_get_corename (), one_ms, n1, hundred_ms, iters,
+              ss_engine_get_threads (), openblas_get_corename (), conv_kernel_label (), one_ms, n1,
+              hundred_ms, iters,
               noise_looks);
       if (adaptive)
         {
@@ -510,6 +525,8 @@ ss_cli_bench (int argc, char **argv)
   json_builder_add_string_value (b, openblas_get_corename ());
   json_builder_set_member_name (b, "openblas_coretype_chosen_by");
   json_builder_add_string_value (b, ss_engine_blas_selected_by ());
+  json_builder_set_member_name (b, "conv_kernel");
+  json_builder_add_string_value (b, ss_engine_conv_kernel ());
   json_builder_set_member_name (b, "openblas_config");
   json_builder_add_string_value (b, openblas_get_config ());
   json_builder_set_member_name (b, "env");
@@ -560,8 +577,9 @@ ss_cli_bench (int argc, char **argv)
       printf ("%s\n", text);
       return 0;
     }
-  printf ("%s, 3x128x128, %d threads, OpenBLAS %s kernels (chosen by %s)\n",
-          ss_arch_name (arch), ss_engine_get_threads (), openblas_get_corename (), ss_engine_blas_selected_by ());
+  printf ("%s, 3x128x128, %d threads, OpenBLAS %s kernels (chosen by %s), convolutions %s\n",
+          ss_arch_name (arch), ss_engine_get_threads (), openblas_get_corename (),
+          ss_engine_blas_selected_by (), conv_kernel_label ());
   printf ("  batch-1 latency    %8.2f ms      %6.1f GFLOP/s = %.3f of sgemm\n", f.latency_b1_ms,
           rate_b1, rate_b1 / f.sgemm);
   printf ("  batch-32 inference %8.1f img/s  %6.1f GFLOP/s = %.3f of sgemm\n", f.infer_img_per_s,

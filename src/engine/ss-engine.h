@@ -47,6 +47,10 @@ int  ss_engine_get_threads (void);
 void        ss_engine_select_blas (char **argv);
 /* "openblas" (its own choice or the environment's) or "smearscope" (set by the above). */
 const char *ss_engine_blas_selected_by (void);
+/* The kernels inference convolutions run on where they fit: "avx512" or "avx2" (the
+ * engine's own, without im2col), or "gemm" (im2col + OpenBLAS's sgemm, as training does
+ * always). SMEARSCOPE_CONV=gemm or =avx2 chooses, for measuring. */
+const char *ss_engine_conv_kernel (void);
 
 /* ---- tensors ---------------------------------------------------------------------- */
 

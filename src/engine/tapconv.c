@@ -111,10 +111,17 @@ ss_tapconv_source (const SsConvShape *s, const float *in, int y0, int y1, float 
 typedef void (*TapTileFn) (const float *src, int ws, const int *off, int K, const float *w,
                            float *out, size_t plane, int out_w);
 
+/* One way of tiling: a tile is rr rows of px pixels by nc channels */
 typedef struct {
-  int       vl, nc, rr;  /* pixels per vector, channels per tile, rows per tile */
-  TapTileFn tile, tile1; /* rr rows; one row (a band's odd last row) */
+  int       px, nc, rr;
+  TapTileFn tile, tile1;  /* rr rows; one row (a band's odd last row) */
+} TapTiling;
+
+typedef struct {
   const char *name;
+  int         vl;       /* floats per vector */
+  TapTiling   pixels;   /* vectors along a row: maps at least a vector wide */
+  TapTiling   chan[2];  /* vectors across channels: narrower maps (px 8, then 4) */
 } TapKernel;
 
 #ifdef SS_TAP_X86
@@ -148,6 +155,49 @@ typedef struct {
         STOREU (out + c * plane + (size_t) r * out_w, acc[r][c]);                          \
   }
 
+/* Maps narrower than a vector (ResNet's 8 x 8 and 4 x 4): acc[j][v] holds channels
+ * v VL .. of pixel j of one row, the tap's input pixels broadcast, the weights of NCV
+ * vectors of channels loaded; the tile is turned round through the stack on the way out. */
+#define SS_TAP_CTILE(NAME, TARGET, VEC, VL, ZERO, LOADU, SET1, FMA, STOREU, NCV, PC)         \
+  __attribute__ ((target (TARGET))) static void NAME (                                    \
+    const float *src, int ws, const int *off, int K, const float *w, float *out,           \
+    size_t plane, int out_w)                                                               \
+  {                                                                                        \
+    (void) ws;                                                                             \
+    (void) out_w;                                                                          \
+    VEC acc[PC][NCV];                                                                      \
+    for (int j = 0; j < PC; j++)                                                           \
+      for (int v = 0; v < NCV; v++)                                                        \
+        acc[j][v] = ZERO ();                                                               \
+    for (int k = 0; k < K; k++, w += NCV * VL)                                             \
+      {                                                                                    \
+        const float *p = src + off[k];                                                     \
+        VEC wv[NCV];                                                                       \
+        for (int v = 0; v < NCV; v++)                                                      \
+          wv[v] = LOADU (w + v * VL);                                                      \
+        for (int j = 0; j < PC; j++)                                                       \
+          {                                                                                \
+            VEC x = SET1 (p[j]);                                                           \
+            for (int v = 0; v < NCV; v++)                                                  \
+              acc[j][v] = FMA (wv[v], x, acc[j][v]);                                       \
+          }                                                                                \
+      }                                                                                    \
+    float t[PC][NCV * VL];                                                                 \
+    for (int j = 0; j < PC; j++)                                                           \
+      for (int v = 0; v < NCV; v++)                                                        \
+        STOREU (&t[j][v * VL], acc[j][v]);                                                 \
+    for (int c = 0; c < NCV * VL; c++)                                                     \
+      for (int j = 0; j < PC; j++)                                                         \
+        out[c * plane + j] = t[j][c];                                                      \
+  }
+
+SS_TAP_CTILE (ctile_avx512_8, "avx512f", __m512, 16, _mm512_setzero_ps, _mm512_loadu_ps,
+              _mm512_set1_ps, _mm512_fmadd_ps, _mm512_storeu_ps, 2, 8)
+SS_TAP_CTILE (ctile_avx512_4, "avx512f", __m512, 16, _mm512_setzero_ps, _mm512_loadu_ps,
+              _mm512_set1_ps, _mm512_fmadd_ps, _mm512_storeu_ps, 4, 4)
+SS_TAP_CTILE (ctile_avx2_4, "avx2,fma", __m256, 8, _mm256_setzero_ps, _mm256_loadu_ps,
+              _mm256_set1_ps, _mm256_fmadd_ps, _mm256_storeu_ps, 2, 4)
+
 SS_TAP_TILE (tile_avx512_2, "avx512f", __m512, _mm512_setzero_ps, _mm512_loadu_ps,
              _mm512_set1_ps, _mm512_fmadd_ps, _mm512_storeu_ps, 8, 2)
 SS_TAP_TILE (tile_avx512_1, "avx512f", __m512, _mm512_setzero_ps, _mm512_loadu_ps,
@@ -157,8 +207,14 @@ SS_TAP_TILE (tile_avx2_2, "avx2,fma", __m256, _mm256_setzero_ps, _mm256_loadu_ps
 SS_TAP_TILE (tile_avx2_1, "avx2,fma", __m256, _mm256_setzero_ps, _mm256_loadu_ps,
              _mm256_set1_ps, _mm256_fmadd_ps, _mm256_storeu_ps, 4, 1)
 
-static const TapKernel kernel_avx512 = { 16, 8, 2, tile_avx512_2, tile_avx512_1, "avx512" };
-static const TapKernel kernel_avx2 = { 8, 4, 2, tile_avx2_2, tile_avx2_1, "avx2" };
+static const TapKernel kernel_avx512 = {
+  "avx512", 16, { 16, 8, 2, tile_avx512_2, tile_avx512_1 },
+  { { 8, 32, 1, ctile_avx512_8, ctile_avx512_8 }, { 4, 64, 1, ctile_avx512_4, ctile_avx512_4 } }
+};
+static const TapKernel kernel_avx2 = {
+  "avx2", 8, { 8, 4, 2, tile_avx2_2, tile_avx2_1 },
+  { { 4, 16, 1, ctile_avx2_4, ctile_avx2_4 }, { 0, 0, 0, NULL, NULL } }
+};
 #endif
 
 static const TapKernel *chosen;
@@ -202,6 +258,13 @@ tap_kernel (void)
   return chosen;
 }
 
+const char *
+ss_engine_conv_kernel (void)
+{
+  const TapKernel *k = tap_kernel ();
+  return k != NULL ? k->name : "gemm";
+}
+
 bool
 ss_tapconv_select (const char *name)
 {
@@ -214,28 +277,34 @@ ss_tapconv_select (const char *name)
   return true;
 }
 
+/* The tiling for this shape, NULL if none fits (every tile whole along a row and across
+ * the channels; stride 1 or 2) */
+static const TapTiling *
+tap_tiling (const SsConvShape *s)
+{
+  const TapKernel *k = tap_kernel ();
+  if (k == NULL || (s->stride != 1 && s->stride != 2))
+    return NULL;
+  const TapTiling *all[3] = { &k->pixels, &k->chan[0], &k->chan[1] };
+  for (int i = 0; i < 3; i++)
+    if (all[i]->px > 0 && s->out_w % all[i]->px == 0 && s->out_c % all[i]->nc == 0)
+      return all[i];
+  return NULL;
+}
+
 int
 ss_tapconv_vector (int *channels)
 {
   const TapKernel *k = tap_kernel ();
   if (channels != NULL)
-    *channels = k != NULL ? k->nc : 0;
+    *channels = k != NULL ? k->pixels.nc : 0;
   return k != NULL ? k->vl : 0;
-}
-
-const char *
-ss_tapconv_name (void)
-{
-  const TapKernel *k = tap_kernel ();
-  return k != NULL ? k->name : NULL;
 }
 
 bool
 ss_tapconv_fits (const SsConvShape *s)
 {
-  const TapKernel *k = tap_kernel ();
-  return k != NULL && (s->stride == 1 || s->stride == 2) && s->out_w % k->vl == 0
-         && s->out_c % k->nc == 0;
+  return tap_tiling (s) != NULL;
 }
 
 size_t
@@ -249,7 +318,7 @@ ss_tapconv_packed_floats (const SsConvShape *s)
 void
 ss_tapconv_pack (const SsConvShape *s, const float *weight, float *packed)
 {
-  const int K = ss_conv_k (s), nc = tap_kernel ()->nc;
+  const int K = ss_conv_k (s), nc = tap_tiling (s)->nc;
   for (int cb = 0; cb < s->out_c / nc; cb++)
     for (int k = 0; k < K; k++)
       for (int c = 0; c < nc; c++)
@@ -260,22 +329,21 @@ void
 ss_tapconv_rows (const SsConvShape *s, const float *packed, const float *src, const int *off,
                  int y0, int y1, float *out)
 {
-  const TapKernel *kn = tap_kernel ();
+  const TapTiling *t = tap_tiling (s);
   int hs, ws;
   tap_geometry (s, y1 - y0, &hs, &ws);
   const int K = ss_conv_k (s);
   const size_t plane = (size_t) s->out_h * s->out_w;
-  for (int y = y0; y < y1; y += kn->rr)
+  for (int y = y0; y < y1; y += t->rr)
     {
-      const bool whole = y + kn->rr <= y1;
-      for (int x = 0; x < s->out_w; x += kn->vl)
+      const TapTileFn fn = y + t->rr <= y1 ? t->tile : t->tile1;
+      for (int x = 0; x < s->out_w; x += t->px)
         {
           const float *sp = src + (size_t) (y - y0) * ws + x;
           float *op = out + (size_t) y * s->out_w + x;
-          for (int cb = 0; cb < s->out_c / kn->nc; cb++)
-            (whole ? kn->tile : kn->tile1) (sp, ws, off, K, packed + (size_t) cb * K * kn->nc,
-                                            op + (size_t) cb * kn->nc * plane, plane,
-                                            s->out_w);
+          for (int cb = 0; cb < s->out_c / t->nc; cb++)
+            fn (sp, ws, off, K, packed + (size_t) cb * K * t->nc, op + (size_t) cb * t->nc * plane,
+                plane, s->out_w);
         }
     }
 }
