@@ -5,7 +5,9 @@
  * band into a zero-padded source (a stride-2 convolution's split into its phase planes,
  * so that every tap reads consecutive pixels) instead of once per tap into a col
  * matrix that the BLAS then packs again: for a narrow ResNet's thin layers (16 or 32
- * channels, 144 to 288 taps) those copies cost as much as the multiplications.
+ * channels, 144 to 288 taps) those copies cost as much as the multiplications. Maps
+ * narrower than a vector (8 x 8, 4 x 4) turn the tile round: a few pixels of one row by
+ * 32 or 64 channels, the vectors running across channels, each input pixel broadcast.
  *
  * Every output is the sum over taps in the order (ci, ky, kx), one fused multiply-add at
  * a time from zero. So the AVX-512 and AVX2 kernels and ss_ref_tapconv (reference.c, fmaf)
@@ -114,7 +116,7 @@ typedef void (*TapTileFn) (const float *src, int ws, const int *off, int K, cons
 /* One way of tiling: a tile is rr rows of px pixels by nc channels */
 typedef struct {
   int       px, nc, rr;
-  TapTileFn tile, tile1;  /* rr rows; one row (a band's odd last row) */
+  TapTileFn tile, tile1;  /* rr rows; one row (a band's last rows, rr > 1) */
 } TapTiling;
 
 typedef struct {
@@ -334,9 +336,10 @@ ss_tapconv_rows (const SsConvShape *s, const float *packed, const float *src, co
   tap_geometry (s, y1 - y0, &hs, &ws);
   const int K = ss_conv_k (s);
   const size_t plane = (size_t) s->out_h * s->out_w;
-  for (int y = y0; y < y1; y += t->rr)
+  for (int y = y0, rows; y < y1; y += rows)
     {
-      const TapTileFn fn = y + t->rr <= y1 ? t->tile : t->tile1;
+      rows = y1 - y >= t->rr ? t->rr : 1;  /* the band's last rows, one at a time */
+      const TapTileFn fn = rows == t->rr ? t->tile : t->tile1;
       for (int x = 0; x < s->out_w; x += t->px)
         {
           const float *sp = src + (size_t) (y - y0) * ws + x;
