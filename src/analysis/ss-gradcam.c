@@ -24,10 +24,8 @@ ss_gradcam_picture (SsClassifier *classifier, const SsImage *image, const SsBox 
   double x = 0, y = 0, w = image->width, h = image->height;
   if (box != NULL)
     {
-      x = box->x - margin * box->width;
-      y = box->y - margin * box->height;
-      w = box->width * (1 + 2 * margin);
-      h = box->height * (1 + 2 * margin);
+      ss_box_frame (box, margin, &x, &y, &w);  /* the pixels the classifier sees */
+      h = w;
     }
   g_autofree float *input = g_new (float, 3 * spec->in_h * spec->in_w);
   ss_image_crop_to_tensor (image, x, y, w, h, spec->in_w, spec->in_h,

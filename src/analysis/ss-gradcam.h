@@ -6,9 +6,10 @@
 
 G_BEGIN_DECLS
 
-/* The Grad-CAM map of model class `cls` (-1: the model's own call) for the region box of
- * image (NULL: the whole image) widened by margin on each side, upsampled and blended
- * over that region at the model's input size times `scale`. *cls_out and *prob get the
+/* The Grad-CAM map of model class `cls` (-1: the model's own call) for the cell in box of
+ * image framed as the classifier frames it (ss_box_frame with margin), or for the whole
+ * image (box NULL), upsampled and blended over that region at the model's input size
+ * times `scale`. *cls_out and *prob get the
  * explained class and its probability. */
 SsImage *ss_gradcam_picture (SsClassifier *classifier, const SsImage *image, const SsBox *box,
                              double margin, int cls, int scale, double alpha, int *cls_out,

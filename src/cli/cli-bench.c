@@ -476,6 +476,11 @@ ss_cli_bench (int argc, char **argv)
   g_autoptr (GOptionContext) context =
     g_option_context_new ("- time the msCNN (or --analyze IMAGE, --store)");
   g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_set_description (
+    context, "Inference convolutions run on the engine's own AVX-512 or AVX2 kernels where the "
+             "CPU has them.\nSMEARSCOPE_CONV=gemm (im2col + OpenBLAS sgemm, as training) or "
+             "=avx2 chooses, to compare;\nthe kernels used are printed. OPENBLAS_* variables "
+             "are left as they are and reported.");
   if (!ss_cli_parse (context, &argc, &argv))
     return 2;
   if (iters < 1 || iters_b1 < 30 || warmup < 0)

@@ -11,6 +11,27 @@
 #include <stdio.h>
 #include <string.h>
 
+#define CELL_DIAMETER_HELP                                                                 \
+  "Each image is a picture of one cell (as PBC's): take the white cell found nearest its "  \
+  "centre, cells about PX across, framed as the analysis frames them (default: the image "  \
+  "is the cell crop)"
+
+/* With a cell diameter (> 0): the stain detector's settings for it, or FALSE with a
+ * message for a diameter no cell has. */
+static gboolean
+cell_detect_settings (double cell_diameter, SsDetectSettings *detect)
+{
+  if (cell_diameter < 0 || cell_diameter > 10000)
+    {
+      ss_cli_error ("--cell-diameter must be a cell's width in pixels, 1 to 10000");
+      return FALSE;
+    }
+  ss_detect_settings_init (detect);
+  if (cell_diameter > 0)
+    ss_detect_settings_for_diameter (detect, cell_diameter);
+  return TRUE;
+}
+
 static SsClassifier *
 load_classifier (const char *name)
 {
@@ -28,9 +49,10 @@ ss_cli_classify (int argc, char **argv)
   gboolean json = FALSE;
   gint64 max_pixels = SS_DEFAULT_MAX_PIXELS;
   int views = 0;
-  double views_below = SS_CLI_VIEWS_BELOW_KEEP;
+  double views_below = SS_CLI_VIEWS_BELOW_KEEP, cell_diameter = 0;
   const GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { "cell-diameter", 0, 0, G_OPTION_ARG_DOUBLE, &cell_diameter, CELL_DIAMETER_HELP, "PX" },
     { "views", 0, 0, G_OPTION_ARG_INT, &views, SS_CLI_VIEWS_HELP, "N" },
     { "views-below", 0, 0, G_OPTION_ARG_DOUBLE, &views_below, SS_CLI_VIEWS_BELOW_HELP, "X" },
     { "max-pixels", 0, 0, G_OPTION_ARG_INT64, &max_pixels, "Refuse larger images (100 MP)", "N" },
@@ -45,6 +67,9 @@ ss_cli_classify (int argc, char **argv)
       ss_cli_error ("classify needs a model and at least one image");
       return 2;
     }
+  SsDetectSettings detect;
+  if (!cell_detect_settings (cell_diameter, &detect))
+    return 2;
   g_autoptr (SsClassifier) classifier = load_classifier (argv[1]);
   if (classifier == NULL)
     return 1;
@@ -59,12 +84,21 @@ ss_cli_classify (int argc, char **argv)
       g_autoptr (GError) error = NULL;
       g_autoptr (SsImage) image = ss_image_load (argv[i], max_pixels, &error);
       float probs[SS_MAX_CLASSES];
-      if (image == NULL || !ss_classifier_run_images (classifier, &image, 1, probs, &error))
+      int n_cells = 1;
+      gboolean ok = image != NULL
+                    && (cell_diameter > 0
+                          ? ss_classifier_run_field (classifier, image, &detect, 1,
+                                                     SS_FIELD_CELLS_CENTRE, SS_CLASSIFIER_MARGIN,
+                                                     probs, &n_cells, &error)
+                          : ss_classifier_run_images (classifier, &image, 1, probs, &error));
+      if (!ok)
         {
           ss_cli_error ("%s", error->message);
           failures++;
           continue;
         }
+      if (n_cells == 0)
+        g_printerr ("%s: no white cell found; the whole picture was classified\n", argv[i]);
       int best = ss_argmax (probs, k);
       if (json)
         {
@@ -75,6 +109,11 @@ ss_cli_classify (int argc, char **argv)
           json_builder_add_string_value (b, ss_classifier_class_name (classifier, best));
           json_builder_set_member_name (b, "confidence");
           json_builder_add_double_value (b, probs[best]);
+          if (cell_diameter > 0)
+            {
+              json_builder_set_member_name (b, "cell_found");
+              json_builder_add_boolean_value (b, n_cells > 0);
+            }
           json_builder_set_member_name (b, "probabilities");
           json_builder_begin_object (b);
           for (int c = 0; c < k; c++)
@@ -107,9 +146,10 @@ int
 ss_cli_explain (int argc, char **argv)
 {
   g_autofree char *class_name = NULL, *out = NULL;
-  double alpha = 0.45;
+  double alpha = 0.45, cell_diameter = 0;
   const GOptionEntry entries[] = {
     { "class", 0, 0, G_OPTION_ARG_STRING, &class_name, "Class to explain (default: the model's call)", "NAME" },
+    { "cell-diameter", 0, 0, G_OPTION_ARG_DOUBLE, &cell_diameter, CELL_DIAMETER_HELP, "PX" },
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, "PNG to write", "FILE" },
     { "alpha", 0, 0, G_OPTION_ARG_DOUBLE, &alpha, "Opacity of the heat map (0.45)", "X" },
     { NULL }
@@ -124,6 +164,9 @@ ss_cli_explain (int argc, char **argv)
       ss_cli_error ("explain needs MODEL IMAGE --out FILE.png");
       return 2;
     }
+  SsDetectSettings detect;
+  if (!cell_detect_settings (cell_diameter, &detect))
+    return 2;
   g_autoptr (SsClassifier) classifier = load_classifier (argv[1]);
   if (classifier == NULL)
     return 1;
@@ -147,8 +190,21 @@ ss_cli_explain (int argc, char **argv)
           return 2;
         }
     }
+  /* with a cell diameter, the cell nearest the centre, framed as the classifier frames it */
+  g_autoptr (GPtrArray) cells = NULL;
+  const SsBox *box = NULL;
+  if (cell_diameter > 0)
+    {
+      cells = ss_classifier_field_cells (image, &detect, SS_FIELD_CELLS_CENTRE);
+      if (cells->len > 0)
+        box = &((const SsCell *) cells->pdata[0])->box;
+      else
+        g_printerr ("%s: no white cell found; the whole picture is explained\n", argv[2]);
+    }
   float probs[SS_MAX_CLASSES], prob = 0;
-  if (!ss_classifier_run_images (classifier, &image, 1, probs, &error))
+  if (!(box != NULL ? ss_classifier_run_boxes (classifier, image, box, 1, SS_CLASSIFIER_MARGIN,
+                                               probs, &error)
+                    : ss_classifier_run_images (classifier, &image, 1, probs, &error)))
     {
       ss_cli_error ("%s", error->message);
       return 1;
@@ -156,11 +212,18 @@ ss_cli_explain (int argc, char **argv)
   int best = ss_argmax (probs, spec->n_classes);
   if (cls < 0)
     cls = best;  /* the model's own call: no second forward pass to find it */
-  /* shown at least as large as the image itself */
-  int scale = MAX (1, MAX ((image->width + spec->in_w - 1) / spec->in_w,
-                           (image->height + spec->in_h - 1) / spec->in_h));
-  g_autoptr (SsImage) picture = ss_gradcam_picture (classifier, image, NULL, 0, cls, scale, alpha,
-                                                    &cls, &prob, &error);
+  /* shown at least as large as the region itself */
+  int width = image->width, height = image->height;
+  if (box != NULL)
+    {
+      double x, y, side;
+      ss_box_frame (box, SS_CLASSIFIER_MARGIN, &x, &y, &side);
+      width = height = (int) ceil (side);
+    }
+  int scale = MAX (1, MAX ((width + spec->in_w - 1) / spec->in_w,
+                           (height + spec->in_h - 1) / spec->in_h));
+  g_autoptr (SsImage) picture = ss_gradcam_picture (classifier, image, box, SS_CLASSIFIER_MARGIN,
+                                                    cls, scale, alpha, &cls, &prob, &error);
   if (picture == NULL || !ss_image_save_png (picture, out, &error))
     {
       ss_cli_error ("%s", error->message);

@@ -15,6 +15,7 @@
  * rounds differently; training keeps that path, inference takes this one where it fits. */
 #include "engine-private.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -254,7 +255,13 @@ tap_kernel (void)
   bool ok;
   const TapKernel *k = tap_kernel_named (env != NULL ? env : "best", &ok);
   if (!ok)
-    k = tap_kernel_named ("best", &ok);
+    {
+      k = tap_kernel_named ("best", &ok);
+      fprintf (stderr,
+               "smearscope: SMEARSCOPE_CONV=%s is not a kernel this CPU has (gemm, avx2, "
+               "avx512); using %s\n",
+               env, k != NULL ? k->name : "gemm");
+    }
   chosen = k;
   __atomic_store_n (&decided, 1, __ATOMIC_RELEASE);
   return chosen;
