@@ -46,7 +46,6 @@ void ss_col2im_add (const SsConvShape *s, const float *col, size_t ld, int y0, i
  * src (ss_tapconv_src_floats) is filled by ss_tapconv_source, off (ss_conv_k ints) by
  * ss_tapconv_offsets for the same number of rows, packed by ss_tapconv_pack. */
 bool ss_tapconv_fits (const SsConvShape *s);
-const char *ss_tapconv_name (void);  /* "avx512", "avx2", or NULL for none */
 /* Take the named kernel ("avx512", "avx2", "gemm" for none, "best"); false if this CPU
  * has not got it. For tests and bench: models made before keep their run's buffers. */
 bool ss_tapconv_select (const char *name);
