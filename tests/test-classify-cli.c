@@ -5,27 +5,13 @@
  * (when ../shared/datasets is there) that PBC val pictures are called as their folders
  * say more often through their cell than whole.
  * Usage: test-classify-cli MODELS_DIR DATASETS_DIR, with SMEARSCOPE_CLI set. */
+#include "engine-test-util.h"
 #include "ss-image.h"
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <string.h>
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                   \
-  do                                                                                       \
-    {                                                                                      \
-      if (!(cond))                                                                         \
-        {                                                                                  \
-          failures++;                                                                      \
-          fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                            \
-          fprintf (stderr, __VA_ARGS__);                                                   \
-          fprintf (stderr, "\n");                                                          \
-        }                                                                                  \
-    }                                                                                      \
-  while (0)
 
 /* smearscope-cli classify ARGS...; its exit status, stdout and stderr */
 static int
@@ -127,7 +113,7 @@ main (int argc, char **argv)
   if (!g_file_test (pbc, G_FILE_TEST_IS_DIR))
     {
       printf ("SKIP (PBC part): %s is absent\n", pbc);
-      return failures > 0 ? 1 : 0;
+      return test_summary ("test-classify-cli");
     }
   static const char *const folders[][2] = {
     { "monocyte", "monocyte" }, { "neutrophil", "neutrophil" },
@@ -184,5 +170,5 @@ main (int argc, char **argv)
   CHECK (right[1] >= 14, "only %d of 16 right through their cell", right[1]);
   CHECK (right[1] > right[0], "through the cell (%d) is no better than whole (%d)", right[1],
          right[0]);
-  return failures > 0 ? 1 : 0;
+  return test_summary ("test-classify-cli");
 }

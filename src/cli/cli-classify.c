@@ -21,7 +21,7 @@
 static gboolean
 cell_detect_settings (double cell_diameter, SsDetectSettings *detect)
 {
-  if (cell_diameter < 0 || cell_diameter > 10000)
+  if (cell_diameter != 0 && !(cell_diameter >= 1 && cell_diameter <= 10000))
     {
       ss_cli_error ("--cell-diameter must be a cell's width in pixels, 1 to 10000");
       return FALSE;
