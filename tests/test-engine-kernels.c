@@ -345,6 +345,47 @@ check_tapconv (SsRng *rng)
   ss_tapconv_select ("best");
 }
 
+/* Inference keeps a packed copy of the convolution weights (tapconv.c) between passes.
+ * It must follow the weights: after training steps, and after swapping averaged weights
+ * in and out, a model's predictions must be those of a fresh model given the same
+ * weights. */
+static void
+check_packed_weights_follow (SsRng *rng)
+{
+  SsModelSpec spec = tiny_spec (SS_ARCH_RESNET18, 32, 16, 3);
+  SsError error;
+  SsModel *m = ss_model_new (&spec, 9, &error);
+  const int n = 4;
+  float x[4 * 3 * 32 * 32], before[4 * 3], after[4 * 3], fresh[4 * 3];
+  int labels[4] = { 0, 1, 2, 1 };
+  fill_random (x, sizeof x / sizeof x[0], rng, 1.0f);
+  SsOptimConfig config;
+  ss_optim_config_default (&config, SS_OPTIM_ADAM, 1e-2f);
+  SsTrainer *trainer = ss_trainer_new (m, &config, n, &error);
+  CHECK (trainer != NULL && ss_trainer_set_ema (trainer, 0.5f, &error) == SS_OK,
+         "trainer: %s", error.message);
+  for (int round = 0; round < 3; round++)
+    {
+      ss_model_predict (m, x, n, before, &error);
+      if (round < 2)
+        ss_trainer_step (trainer, x, labels, n, NULL);
+      else
+        ss_trainer_swap_ema (trainer);
+      ss_model_predict (m, x, n, after, &error);
+      SsModel *copy = ss_model_new (&spec, 9, &error);
+      memcpy (copy->params, m->params, sizeof (float) * m->n_params);
+      memcpy (copy->buffers, m->buffers, sizeof (float) * m->n_buffers);
+      ss_model_predict (copy, x, n, fresh, &error);
+      CHECK (memcmp (after, fresh, sizeof after) == 0,
+             "round %d: predictions after the weights moved are not a fresh model's", round);
+      CHECK (memcmp (before, after, sizeof after) != 0,
+             "round %d: the weights did not move; the check proves nothing", round);
+      ss_model_free (copy);
+    }
+  ss_trainer_free (trainer);
+  ss_model_free (m);
+}
+
 int
 main (void)
 {
@@ -390,6 +431,7 @@ main (void)
   check_pool_argmax (&rng);
   check_dense (&rng);
   check_thread_invariance (&rng);
+  check_packed_weights_follow (&rng);
   check_fused_norm (&rng, SS_ARCH_RESNET18, 64);
   check_fused_norm (&rng, SS_ARCH_RESNET50, 32);
   return test_summary ("test-engine-kernels");

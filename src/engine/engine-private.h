@@ -179,6 +179,10 @@ uint64_t ss_get_u64 (const uint8_t *p);
 /* Execution (net.c). train selects batch statistics for BN. */
 SsStatus ss_run_ensure (SsModel *m, int batch, bool with_grads, SsError *error);
 void     ss_run_forward (SsModel *m, const float *x, int n, bool train);
+/* Say so after writing m->params other than through a training forward and step
+ * (loading, copying a backbone, swapping in averaged weights): inference keeps its own
+ * packed copy of the convolution weights and repacks it at its next pass. */
+void     ss_run_params_changed (SsModel *m);
 float   *ss_run_output (SsModel *m);           /* logits (n, n_classes) */
 float   *ss_run_node_out (SsModel *m, int node, size_t *image_stride);
 float   *ss_run_node_grad (SsModel *m, int node, size_t *image_stride);

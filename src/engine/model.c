@@ -231,6 +231,7 @@ ss_model_copy_backbone (SsModel *to, const SsModel *from)
   /* the head is last in the blob: everything before its weights is the backbone */
   memcpy (to->params, from->params, sizeof (float) * head_to->w_off);
   memcpy (to->buffers, from->buffers, sizeof (float) * to->n_buffers);
+  ss_run_params_changed (to);
   return SS_OK;
 }
 
@@ -445,6 +446,7 @@ ss_trainer_swap_ema (SsTrainer *trainer)
   SsModel *m = trainer->model;
   swap_floats (m->params, trainer->ema_params, m->n_params);
   swap_floats (m->buffers, trainer->ema_buffers, m->n_buffers);
+  ss_run_params_changed (m);
 }
 
 void
@@ -511,6 +513,7 @@ trainer_step (SsTrainer *trainer, const float *x, const int *labels, const int *
                      trainer->m + node->w_off, trainer->v + node->w_off, len, trainer->step);
       done = node->w_off + len;
     }
+  ss_run_params_changed (m);
   if (trainer->ema_params != NULL)
     {
       float d = fminf (trainer->ema_decay, (1.0f + trainer->step) / (10.0f + trainer->step));

@@ -31,6 +31,8 @@ struct SsRun {
   float   *tap_src[64];   /* per thread: tapconv's padded source of one band */
   int     *tap_off[64];   /* per thread: tapconv's tap offsets */
   float   *tap_w[SS_MAX_NODES];  /* tapconv's packed weights, for the convs it fits */
+  const char *tap_packed;  /* the kernel tap_w was packed for while params stood still,
+                            * NULL when params may have moved since (ss_run_params_changed) */
   float   *pgrad[64];     /* per thread: parameter gradients */
   float   *param_grad;    /* reduced over threads */
   void    *owned[7 * SS_MAX_NODES + 6 * 64 + 1];
@@ -563,10 +565,19 @@ dense_forward (void *ctx, int begin, int end, int thread)
 }
 
 void
+ss_run_params_changed (SsModel *m)
+{
+  if (m->run != NULL)
+    m->run->tap_packed = NULL;
+}
+
+void
 ss_run_forward (SsModel *m, const float *x, int n, bool train)
 {
   SsRun *run = m->run;
   run->last_train = train;
+  if (train)
+    run->tap_packed = NULL;  /* the optimizer's step comes next */
   for (int i = 0; i < m->n_nodes; i++)
     {
       const SsNode *node = &m->nodes[i];
@@ -607,7 +618,8 @@ ss_run_forward (SsModel *m, const float *x, int n, bool train)
             if (!train && run->tap_w[i] != NULL && ss_tapconv_fits (&node->conv))
               {
                 job.tap = true;
-                ss_tapconv_pack (&node->conv, m->params + node->w_off, run->tap_w[i]);
+                if (run->tap_packed != ss_engine_conv_kernel ())
+                  ss_tapconv_pack (&node->conv, m->params + node->w_off, run->tap_w[i]);
               }
             ss_parallel_for (items, conv_forward, &job);
             if (job.bn != NULL)
@@ -630,6 +642,8 @@ ss_run_forward (SsModel *m, const float *x, int n, bool train)
           break;
         }
     }
+  if (!train)
+    run->tap_packed = ss_engine_conv_kernel ();  /* every node it fits was packed above */
 }
 
 /* ---- backward ----------------------------------------------------------------------- */
