@@ -314,7 +314,8 @@ check_tapconv (SsRng *rng)
           ss_tapconv_pack (&s, w, packed);
           ss_tapconv_source (&s, in, y0, y1, src);
           ss_tapconv_offsets (&s, y1 - y0, off);
-          ss_tapconv_rows (&s, packed, src, off, y0, y1, fast);
+          ss_tapconv_rows (&s, packed, src, off, y0, y1, fast + (size_t) y0 * s.out_w,
+                           (size_t) s.out_h * s.out_w);
           ss_ref_tapconv (&s, in, w, want);
           int bad = 0;
           for (int c = 0; c < s.out_c; c++)

@@ -42,7 +42,8 @@ void ss_col2im_add (const SsConvShape *s, const float *col, size_t ld, int y0, i
                     float *in_grad);
 
 /* Inference convolution without im2col (tapconv.c), where ss_tapconv_fits: the band of
- * output rows [y0, y1) of one image, raw (no bias), into out (out_c, out_h, out_w).
+ * output rows [y0, y1) of one image, raw (no bias), into out (out_c planes `plane`
+ * floats apart, each from output row y0 on: the image's own planes, or a band's).
  * src (ss_tapconv_src_floats) is filled by ss_tapconv_source, off (ss_conv_k ints) by
  * ss_tapconv_offsets for the same number of rows, packed by ss_tapconv_pack. */
 bool ss_tapconv_fits (const SsConvShape *s);
@@ -56,7 +57,7 @@ void ss_tapconv_pack (const SsConvShape *s, const float *weight, float *packed);
 void ss_tapconv_source (const SsConvShape *s, const float *in, int y0, int y1, float *src);
 void ss_tapconv_offsets (const SsConvShape *s, int rows, int *off);
 void ss_tapconv_rows (const SsConvShape *s, const float *packed, const float *src,
-                      const int *off, int y0, int y1, float *out);
+                      const int *off, int y0, int y1, float *out, size_t plane);
 
 /* Epilogue read straight after the GEMM of a band of output rows:
  * pre is (out_c, rows, out_w) with rows even; out gets relu?(max2x2(pre) + bias) at

@@ -122,7 +122,7 @@ ss_run_ensure (SsModel *m, int batch, bool with_grads, SsError *error)
             col_max = k * band;
           if (ss_im2col_scratch (s) > phase_max)
             phase_max = ss_im2col_scratch (s);
-          if (!n->pool && ss_tapconv_fits (s))
+          if (ss_tapconv_fits (s))
             {
               if (!(run->tap_w[i] = run_alloc (run, ss_tapconv_packed_floats (s))))
                 goto nomem;
@@ -350,7 +350,24 @@ conv_epilogue (const Job *job, int b, int y0, int N, float *C)
       bias_relu_row (C + (size_t) c * out_plane, N, bias != NULL ? bias[c] : 0.0f, n->relu);
 }
 
-/* Output rows [y0, y1) of image b through tapconv.c, then the epilogue. */
+/* Bias, 2 x 2 max and ReLU of output rows [y0, y1) of image b (even), from pre (out_c,
+ * y1 - y0, out_w), into the node's pooled map; the winners kept when they are wanted. */
+static void
+pool_epilogue (const Job *job, int b, int y0, int y1, const float *pre)
+{
+  const SsModel *m = job->m;
+  const SsRun *run = m->run;
+  const SsNode *n = job->node;
+  const SsConvShape *s = &n->conv;
+  uint8_t *arg = run->arg[job->id] != NULL ? run->arg[job->id] + (size_t) b * node_numel (n)
+                                           : NULL;
+  ss_pool2_bias_relu (pre, s->out_c, y0, y1, s->out_h, s->out_w,
+                      n->bias ? m->params + n->b_off : NULL, n->relu,
+                      run->out[job->id] + (size_t) b * run->stride[job->id], arg);
+}
+
+/* Output rows [y0, y1) of image b through tapconv.c, then the epilogue (a pooling one
+ * reads the band from the thread's pre buffer, as after the GEMM). */
 static void
 conv_forward_tap (Job *job, int b, int y0, int y1, int thread)
 {
@@ -362,9 +379,18 @@ conv_forward_tap (Job *job, int b, int y0, int y1, int thread)
   ss_tapconv_source (s, run->out[in_id] + (size_t) b * run->stride[in_id], y0, y1,
                      run->tap_src[thread]);
   ss_tapconv_offsets (s, y1 - y0, run->tap_off[thread]);
+  const int N = (y1 - y0) * s->out_w;
+  if (n->pool)
+    {
+      float *pre = run->pre[thread];
+      ss_tapconv_rows (s, run->tap_w[job->id], run->tap_src[thread], run->tap_off[thread], y0,
+                       y1, pre, (size_t) N);
+      pool_epilogue (job, b, y0, y1, pre);
+      return;
+    }
   ss_tapconv_rows (s, run->tap_w[job->id], run->tap_src[thread], run->tap_off[thread], y0, y1,
-                   out);
-  conv_epilogue (job, b, y0, (y1 - y0) * s->out_w, out + (size_t) y0 * s->out_w);
+                   out + (size_t) y0 * s->out_w, (size_t) s->out_h * s->out_w);
+  conv_epilogue (job, b, y0, N, out + (size_t) y0 * s->out_w);
 }
 
 /* One work item = one band of output rows of one image, or a group of whole images. */
@@ -381,7 +407,6 @@ conv_forward (void *ctx, int begin, int end, int thread)
   const int K = ss_conv_k (s);
   const size_t out_plane = (size_t) s->out_h * s->out_w;
   const float *W = m->params + n->w_off;
-  const float *bias = n->bias ? m->params + n->b_off : NULL;
   const bool direct = s->k == 1 && s->stride == 1 && s->pad == 0;
 
   for (int item = begin; item < end; item++)
@@ -430,9 +455,7 @@ conv_forward (void *ctx, int begin, int end, int thread)
           float *pre = run->pre[thread];
           cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, s->out_c, N, K, 1.0f, W, K,
                        B, ldb, 0.0f, pre, N);
-          uint8_t *arg = run->arg[job->id] != NULL
-                           ? run->arg[job->id] + (size_t) b * node_numel (n) : NULL;
-          ss_pool2_bias_relu (pre, s->out_c, y0, y1, s->out_h, s->out_w, bias, n->relu, out, arg);
+          pool_epilogue (job, b, y0, y1, pre);
         }
       else
         {

@@ -336,13 +336,12 @@ ss_tapconv_pack (const SsConvShape *s, const float *weight, float *packed)
 
 void
 ss_tapconv_rows (const SsConvShape *s, const float *packed, const float *src, const int *off,
-                 int y0, int y1, float *out)
+                 int y0, int y1, float *out, size_t plane)
 {
   const TapTiling *t = tap_tiling (s);
   int hs, ws;
   tap_geometry (s, y1 - y0, &hs, &ws);
   const int K = ss_conv_k (s);
-  const size_t plane = (size_t) s->out_h * s->out_w;
   for (int y = y0, rows; y < y1; y += rows)
     {
       rows = y1 - y >= t->rr ? t->rr : 1;  /* the band's last rows, one at a time */
@@ -350,7 +349,7 @@ ss_tapconv_rows (const SsConvShape *s, const float *packed, const float *src, co
       for (int x = 0; x < s->out_w; x += t->px)
         {
           const float *sp = src + (size_t) (y - y0) * ws + x;
-          float *op = out + (size_t) y * s->out_w + x;
+          float *op = out + (size_t) (y - y0) * s->out_w + x;
           for (int cb = 0; cb < s->out_c / t->nc; cb++)
             fn (sp, ws, off, K, packed + (size_t) cb * K * t->nc, op + (size_t) cb * t->nc * plane,
                 plane, s->out_w);
