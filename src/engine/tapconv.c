@@ -95,14 +95,16 @@ ss_tapconv_source (const SsConvShape *s, const float *in, int y0, int y1, float 
                   memset (d, 0, sizeof (float) * (size_t) ws);
                   continue;
                 }
-              const float *row = plane + (size_t) y * s->in_w + px - s->pad;
+              /* column j reads input column st j + px - pad of row y */
+              const float *row = plane + (size_t) y * s->in_w;
+              const int x0 = st * j0 + px - s->pad;
               for (int j = 0; j < j0; j++)
                 d[j] = 0.0f;
               if (st == 1)
-                memcpy (d + j0, row + j0, sizeof (float) * (size_t) (j1 - j0));
+                memcpy (d + j0, row + x0, sizeof (float) * (size_t) (j1 - j0));
               else
                 for (int j = j0; j < j1; j++)
-                  d[j] = row[2 * j];
+                  d[j] = row[x0 + 2 * (j - j0)];
               for (int j = j1; j < ws; j++)
                 d[j] = 0.0f;
             }
