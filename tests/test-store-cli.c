@@ -1,6 +1,6 @@
 /* The command line's contract with scripts (issue 6): --db on every subcommand,
- * case new|list|show, relabel, counts, signoff, db check|backup, their JSON keys, and a
- * clear message with a non-zero exit for every kind of bad input. */
+ * case new|list|show|reopen, relabel, counts, signoff, db check|backup, their JSON keys,
+ * and a clear message with a non-zero exit for every kind of bad input. */
 #include "store-test-util.h"
 
 #include <json-glib/json-glib.h>
@@ -203,12 +203,63 @@ test_contract (void)
     g_auto (Run) run = { 0 };
     run_cli (&run, "relabel", "--case", "S-100", "--cell", cell_arg, "--class", "1", "--user", "x", NULL);
     assert_fails (&run, "signed by dr. hem");
+    /* The store says what to do in words; the CLI adds the command that does it. */
+    assert_fails (&run, "reopen it first");
+    assert_fails (&run, "smearscope-cli case reopen");
   }
   {
     g_auto (Run) run = { 0 };
     run_cli (&run, "case", "show", "S-100", NULL);
     g_assert_cmpint (run.status, ==, 0);
     g_assert_nonnull (strstr (run.out, "signed"));
+  }
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "case", "reopen", "S-100", "--user", "dr. hem", NULL);
+    g_assert_cmpint (run.status, ==, 2);  /* the reason is required */
+    assert_fails (&run, "--reason");
+  }
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "case", "reopen", "S-100", "--user", "dr. hem", "--reason", "recount the blasts", NULL);
+    g_assert_cmpint (run.status, ==, 0);
+  }
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "case", "reopen", "S-100", "--user", "dr. hem", "--reason", "again", NULL);
+    assert_fails (&run, "not signed");
+  }
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "case", "show", "S-100", "--json", NULL);
+    g_assert_cmpint (run.status, ==, 0);
+    JsonObject *root = parse_object (parser, run.out);
+    g_assert_cmpstr (json_object_get_string_member (root, "status"), ==, "open");
+    g_assert_true (json_object_get_null_member (root, "signed_by"));
+    JsonArray *events = json_object_get_array_member (root, "events");
+    g_assert_cmpuint (json_array_get_length (events), ==, 2);
+    JsonObject *signed_event = json_array_get_object_element (events, 0);
+    g_assert_cmpstr (json_object_get_string_member (signed_event, "kind"), ==, "signed");
+    g_assert_true (json_object_get_null_member (signed_event, "reason"));
+    JsonObject *reopened = json_array_get_object_element (events, 1);
+    g_assert_cmpstr (json_object_get_string_member (reopened, "kind"), ==, "reopened");
+    g_assert_cmpstr (json_object_get_string_member (reopened, "user"), ==, "dr. hem");
+    g_assert_cmpstr (json_object_get_string_member (reopened, "reason"), ==, "recount the blasts");
+    /* Relabelled, relabelled again, the second undone: the first stands, so reviewed. */
+    JsonArray *shown = json_object_get_array_member (
+      json_array_get_object_element (json_object_get_array_member (root, "images"), 0), "cells");
+    for (guint i = 0; i < json_array_get_length (shown); i++)
+      {
+        JsonObject *cell = json_array_get_object_element (shown, i);
+        g_assert_cmpint (json_object_get_boolean_member (cell, "reviewed"), ==,
+                         json_object_get_int_member (cell, "id") == first_cell);
+      }
+  }
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "case", "show", "S-100", NULL);
+    g_assert_cmpint (run.status, ==, 0);
+    g_assert_nonnull (strstr (run.out, "reopened by dr. hem: recount the blasts"));
   }
   {
     g_auto (Run) run = { 0 };
@@ -260,6 +311,7 @@ test_contract (void)
     g_auto (Run) run = { 0 };
     run_cli (&run, "counts", "--case", "A", NULL);
     assert_fails (&run, "no case store");
+    assert_fails (&run, "smearscope-cli case new");
     g_assert_false (g_file_test (db, G_FILE_TEST_EXISTS));
   }
   g_ptr_array_unref (cells);

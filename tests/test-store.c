@@ -1,6 +1,7 @@
 /* The case store API: cases, images and cells, corrections and their audit chain,
  * counts, sign-off, backup, and the files it must refuse with a clear message. */
 #include "store-test-util.h"
+#include "ss-store-private.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -366,6 +367,341 @@ test_backup (Fixture *f, gconstpointer data)
   g_assert_cmpint (counts[0], ==, 6);
 }
 
+/* Review: confirm, the reviewed flag, reopening ----------------------------------------- */
+
+static gboolean
+stored_reviewed (Fixture *f, gint64 id)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SsCell) cell = ss_store_get_cell (f->store, id, &error);
+  g_assert_no_error (error);
+  return cell->reviewed;
+}
+
+/* Every cell of the case's one image, as list_images sees it, must carry the same flag
+ * as get_cell gives it, and as expected (NULL: none reviewed). */
+static void
+assert_reviewed_cells (SsStore *store, const char *accession, GHashTable *expected)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) images = ss_store_list_images (store, accession, TRUE, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < images->len; i++)
+    {
+      GPtrArray *cells = ((SsImageRecord *) g_ptr_array_index (images, i))->cells;
+      for (guint j = 0; j < cells->len; j++)
+        {
+          SsCell *cell = g_ptr_array_index (cells, j);
+          g_autoptr (SsCell) alone = ss_store_get_cell (store, cell->id, &error);
+          g_assert_no_error (error);
+          gboolean want = expected != NULL && g_hash_table_contains (expected, &cell->id);
+          if (cell->reviewed != want || alone->reviewed != want)
+            g_error ("cell %" G_GINT64_FORMAT ": listed reviewed=%d, alone %d, expected %d",
+                     cell->id, cell->reviewed, alone->reviewed, want);
+        }
+    }
+}
+
+static void
+test_confirm (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 monocyte = cell_id (f, 3);
+  g_assert_false (stored_reviewed (f, monocyte));
+  int before[SS_N_CLASSES], after[SS_N_CLASSES];
+  ss_store_case_counts (f->store, "A-1", before, &error);
+
+  gint64 k1 = ss_store_confirm_cell (f->store, "A-1", monocyte, "ann", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (k1, >, 0);
+  g_autoptr (SsCell) cell = ss_store_get_cell (f->store, monocyte, &error);
+  g_assert_cmpint (cell->current_class, ==, SS_CLASS_MONOCYTE);
+  g_assert_true (cell->reviewed);
+  g_autoptr (SsCell) copy = ss_cell_copy (cell);
+  g_assert_true (copy->reviewed);
+  ss_store_case_counts (f->store, "A-1", after, &error);
+  g_assert_cmpmem (before, sizeof before, after, sizeof after);
+
+  /* A second confirm is a second row: another person's agreement is kept. */
+  gint64 k2 = ss_store_confirm_cell (f->store, "A-1", monocyte, "bob", &error);
+  g_assert_cmpint (k2, >, k1);
+  /* Undoing it leaves the first standing; the first can no longer be undone. */
+  gint64 k3 = ss_store_undo (f->store, "A-1", k2, "bob", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (k3, >, k2);
+  g_assert_true (stored_reviewed (f, monocyte));
+  g_assert_cmpint (ss_store_undo (f->store, "A-1", k1, "ann", &error), ==, -1);
+  g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+
+  /* Confirm, undo: as the model called it again; undo the undo: confirmed again. */
+  gint64 eosinophil = cell_id (f, 4);
+  gint64 k4 = ss_store_confirm_cell (f->store, "A-1", eosinophil, "ann", &error);
+  g_assert_true (stored_reviewed (f, eosinophil));
+  gint64 k5 = ss_store_undo (f->store, "A-1", k4, "ann", &error);
+  g_assert_no_error (error);
+  g_assert_false (stored_reviewed (f, eosinophil));
+  gint64 k6 = ss_store_undo (f->store, "A-1", k5, "ann", &error);
+  g_assert_no_error (error);
+  g_assert_true (stored_reviewed (f, eosinophil));
+
+  g_autoptr (GPtrArray) history = ss_store_list_corrections (f->store, "A-1", &error);
+  g_assert_cmpuint (history->len, ==, 6);
+  for (guint i = 0; i < history->len; i++)
+    {
+      SsCorrection *k = g_ptr_array_index (history, i);
+      g_assert_cmpint (k->kind, ==, SS_CORRECTION_CONFIRM);
+      g_assert_cmpint (k->old_class, ==, k->new_class);
+    }
+  g_assert_cmpstr (ss_correction_kind_name (SS_CORRECTION_CONFIRM), ==, "confirm");
+  g_assert_cmpint (((SsCorrection *) g_ptr_array_index (history, 2))->undoes, ==, k2);
+  g_assert_cmpint (((SsCorrection *) g_ptr_array_index (history, 5))->id, ==, k6);
+  g_assert_cmpint (((SsCorrection *) g_ptr_array_index (history, 5))->undoes, ==, k5);
+
+  /* Refusals: a deleted cell, no such cell, nobody, a signed case. */
+  gint64 gone = cell_id (f, 5);
+  ss_store_delete_cell (f->store, "A-1", gone, "ann", &error);
+  g_assert_cmpint (ss_store_confirm_cell (f->store, "A-1", gone, "ann", &error), ==, -1);
+  g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "is deleted; restore it"));
+  g_clear_error (&error);
+  g_assert_cmpint (ss_store_confirm_cell (f->store, "A-1", 999999, "ann", &error), ==, -1);
+  g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_cmpint (ss_store_confirm_cell (f->store, "A-1", monocyte, "", &error), ==, -1);
+  g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  assert_check_ok (f->store);
+  g_assert_true (ss_store_sign_case (f->store, "A-1", "dr. hem", &error));
+  g_assert_cmpint (ss_store_confirm_cell (f->store, "A-1", monocyte, "ann", &error), ==, -1);
+  g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_SIGNED);
+  /* Read in a window as well as on a terminal: words, not a command line. */
+  g_assert_nonnull (strstr (error->message, "reopen it first"));
+  g_assert_null (strstr (error->message, "smearscope-cli"));
+  g_assert_null (strstr (error->message, "--"));
+  g_clear_error (&error);
+  g_autoptr (GPtrArray) refused = ss_store_list_corrections (f->store, "A-1", &error);
+  g_assert_cmpuint (refused->len, ==, 7);
+  assert_check_ok (f->store);
+}
+
+static gint64 *
+int64_key (gint64 value)
+{
+  return g_memdup2 (&value, sizeof value);
+}
+
+static void
+test_reviewed (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GHashTable) expected = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  assert_reviewed_cells (f->store, "A-1", NULL);
+
+  /* relabel: reviewed; its undo: as the model called it. */
+  gint64 a = cell_id (f, 1);
+  gint64 k = ss_store_relabel_cell (f->store, "A-1", a, SS_CLASS_LYMPHOBLAST, "ann", &error);
+  g_assert_true (stored_reviewed (f, a));
+  ss_store_undo (f->store, "A-1", k, "ann", &error);
+  g_assert_no_error (error);
+  g_assert_false (stored_reviewed (f, a));
+
+  /* Two relabels, the second undone: the first stands. */
+  gint64 b = cell_id (f, 2);
+  ss_store_relabel_cell (f->store, "A-1", b, SS_CLASS_MONOCYTE, "ann", &error);
+  k = ss_store_relabel_cell (f->store, "A-1", b, SS_CLASS_OTHER, "bob", &error);
+  ss_store_undo (f->store, "A-1", k, "bob", &error);
+  g_assert_no_error (error);
+  g_hash_table_add (expected, int64_key (b));
+
+  /* delete: a person's call too; its undo: back to the model's. */
+  gint64 c = cell_id (f, 7);
+  k = ss_store_delete_cell (f->store, "A-1", c, "ann", &error);
+  g_assert_true (stored_reviewed (f, c));
+  ss_store_undo (f->store, "A-1", k, "ann", &error);
+  g_assert_false (stored_reviewed (f, c));
+
+  /* delete, then restore (not an undo): reviewed. */
+  gint64 d = cell_id (f, 15);
+  ss_store_delete_cell (f->store, "A-1", d, "ann", &error);
+  ss_store_restore_cell (f->store, "A-1", d, "cy", &error);
+  g_assert_no_error (error);
+  g_hash_table_add (expected, int64_key (d));
+
+  /* An undone undo puts the relabel back, and the review with it. */
+  gint64 e = cell_id (f, 9);
+  k = ss_store_relabel_cell (f->store, "A-1", e, SS_CLASS_LYMPHOBLAST, "ann", &error);
+  k = ss_store_undo (f->store, "A-1", k, "ann", &error);
+  ss_store_undo (f->store, "A-1", k, "ann", &error);
+  g_assert_no_error (error);
+  g_hash_table_add (expected, int64_key (e));
+
+  /* A drawn cell is reviewed from the start; undoing its add takes that back. */
+  g_autoptr (GPtrArray) images = ss_store_list_images (f->store, "A-1", FALSE, &error);
+  gint64 image_id = ((SsImageRecord *) g_ptr_array_index (images, 0))->id;
+  g_autoptr (GPtrArray) extra = store_test_cells (2);
+  SsCell *drawn = g_ptr_array_index (extra, 0), *drawn_undone = g_ptr_array_index (extra, 1);
+  drawn->current_class = SS_CLASS_BASOPHIL;
+  ss_store_add_cell (f->store, "A-1", image_id, drawn, "dee", &error);
+  g_assert_no_error (error);
+  g_assert_true (drawn->reviewed);
+  g_hash_table_add (expected, int64_key (drawn->id));
+  k = ss_store_add_cell (f->store, "A-1", image_id, drawn_undone, "dee", &error);
+  ss_store_undo (f->store, "A-1", k, "dee", &error);
+  g_assert_no_error (error);
+  g_assert_false (stored_reviewed (f, drawn_undone->id));
+
+  /* A confirm over a relabel, undone: the relabel still stands. */
+  gint64 g = cell_id (f, 20);
+  ss_store_relabel_cell (f->store, "A-1", g, SS_CLASS_NEUTROPHIL, "ann", &error);
+  k = ss_store_confirm_cell (f->store, "A-1", g, "bob", &error);
+  ss_store_undo (f->store, "A-1", k, "bob", &error);
+  g_assert_no_error (error);
+  g_hash_table_add (expected, int64_key (g));
+
+  assert_reviewed_cells (f->store, "A-1", expected);
+  assert_check_ok (f->store);
+}
+
+static void
+test_reopen (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_assert_false (ss_store_reopen_case (f->store, "A-1", "dr. hem", "typo", &error));
+  g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "not signed"));
+  g_clear_error (&error);
+  g_assert_false (ss_store_reopen_case (f->store, "Z-9", "dr. hem", "typo", &error));
+  g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  g_assert_true (ss_store_sign_case (f->store, "A-1", "dr. hem", &error));
+  g_autoptr (SsCase) signed_case = ss_store_get_case (f->store, "A-1", &error);
+  g_autoptr (GPtrArray) events = ss_store_list_case_events (f->store, "A-1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (events->len, ==, 1);
+  SsCaseEvent *event = g_ptr_array_index (events, 0);
+  g_assert_cmpint (event->kind, ==, SS_CASE_EVENT_SIGNED);
+  g_assert_cmpstr (event->user, ==, "dr. hem");
+  g_assert_cmpstr (event->at, ==, signed_case->signed_at);
+  g_assert_null (event->reason);
+
+  g_assert_false (ss_store_reopen_case (f->store, "A-1", "dr. hem", "  ", &error));
+  g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (ss_store_reopen_case (f->store, "A-1", "", "typo", &error));
+  g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_autoptr (SsCase) still = ss_store_get_case (f->store, "A-1", &error);
+  g_assert_cmpint (still->status, ==, SS_CASE_SIGNED);
+
+  g_assert_true (ss_store_reopen_case (f->store, "A-1", "dr. hem", "blast count disputed", &error));
+  g_assert_no_error (error);
+  g_autoptr (SsCase) reopened = ss_store_get_case (f->store, "A-1", &error);
+  g_assert_cmpint (reopened->status, ==, SS_CASE_OPEN);
+  g_assert_null (reopened->signed_by);
+  g_assert_null (reopened->signed_at);
+  g_assert_cmpint (ss_store_relabel_cell (f->store, "A-1", cell_id (f, 1), 0, "ann", &error), >, 0);
+  g_assert_true (ss_store_sign_case (f->store, "A-1", "dr. two", &error));
+
+  g_clear_pointer (&events, g_ptr_array_unref);
+  events = ss_store_list_case_events (f->store, "A-1", &error);
+  g_assert_cmpuint (events->len, ==, 3);
+  event = g_ptr_array_index (events, 1);
+  g_assert_cmpint (event->kind, ==, SS_CASE_EVENT_REOPENED);
+  g_assert_cmpstr (ss_case_event_kind_name (event->kind), ==, "reopened");
+  g_assert_cmpstr (event->user, ==, "dr. hem");
+  g_assert_cmpstr (event->reason, ==, "blast count disputed");
+  g_assert_nonnull (event->at);
+  g_assert_cmpstr (((SsCaseEvent *) g_ptr_array_index (events, 2))->user, ==, "dr. two");
+  g_assert_null (ss_store_list_case_events (f->store, "Z-9", &error));
+  g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  assert_check_ok (f->store);
+
+  /* Events are append-only, and a signature taken off by hand is found. */
+  sqlite3 *db = NULL;
+  g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "DELETE FROM case_events", NULL, NULL, NULL), !=, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "UPDATE case_events SET user = 'x'", NULL, NULL, NULL), !=, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "UPDATE cases SET status = 'open', signed_by = NULL, "
+                                     "signed_at = NULL", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+  g_assert_false (ss_store_check (f->store, NULL, NULL, &error));
+  g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_CHECK_FAILED);
+  g_assert_nonnull (strstr (error->message, "case 'A-1' is open but its sign-off history"));
+}
+
+/* A confirm row that reverses something other than the cell's confirm just before it,
+ * correctly hashed: only the replay can tell. */
+static void
+test_tamper_confirm (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 cell = cell_id (f, 3);
+  gint64 relabel = ss_store_relabel_cell (f->store, "A-1", cell, SS_CLASS_OTHER, "ann", &error);
+  gint64 confirm = ss_store_confirm_cell (f->store, "A-1", cell, "ann", &error);
+  g_autoptr (GPtrArray) history = ss_store_list_corrections (f->store, "A-1", &error);
+  const char *head = ((SsCorrection *) g_ptr_array_index (history, history->len - 1))->hash;
+  const char *at = "2026-01-01T00:00:00.000000Z";
+  g_autofree char *hash = ss_store_correction_hash (head, confirm + 1, cell, "confirm",
+                                                    SS_CLASS_OTHER, SS_CLASS_OTHER, "mallory",
+                                                    at, relabel);
+  g_autofree char *sql = g_strdup_printf (
+    "INSERT INTO corrections VALUES (%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ", 'confirm', 6, 6, "
+    "'mallory', '%s', %" G_GINT64_FORMAT ", '%s', '%s')", confirm + 1, cell, at, relabel, head, hash);
+  g_clear_object (&f->store);
+  if (!store_test_sqlite3 (f->path, sql))
+    return;
+  f->store = ss_store_open (f->path, SS_STORE_OPEN_READ_ONLY, &error);
+  g_assert_false (ss_store_check (f->store, NULL, NULL, &error));
+  g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_CHECK_FAILED);
+  g_autofree char *expected = g_strdup_printf ("corrections row %" G_GINT64_FORMAT " reverses row %"
+                                               G_GINT64_FORMAT ",", confirm + 1, relabel);
+  if (strstr (error->message, expected) == NULL)
+    g_error ("expected '%s' in: %s", expected, error->message);
+}
+
+/* 10,000 cells, one in ten corrected (some undone): the workstation lists them all when
+ * it opens a case, so the reviewed flags must cost next to nothing. */
+static void
+test_list_speed (void)
+{
+  g_autofree char *dir = store_test_dir ();
+  GPtrArray *cells = NULL;
+  g_autoptr (SsStore) store = store_test_populated (dir, "big.db", "B-1", 10000, &cells);
+  g_autoptr (GError) error = NULL;
+  int n_reviewed = 0;
+  for (guint i = 0; i < cells->len; i += 10)
+    {
+      gint64 id = ((SsCell *) g_ptr_array_index (cells, i))->id;
+      gint64 k = i % 20 == 0 ? ss_store_confirm_cell (store, "B-1", id, "ann", &error)
+                             : ss_store_relabel_cell (store, "B-1", id, (i + 1) % 8, "ann", &error);
+      g_assert_cmpint (k, >, 0);
+      if (i % 30 == 0)
+        ss_store_undo (store, "B-1", k, "ann", &error);
+      else
+        n_reviewed++;
+      g_assert_no_error (error);
+    }
+  gint64 start = g_get_monotonic_time ();
+  g_autoptr (GPtrArray) images = ss_store_list_images (store, "B-1", TRUE, &error);
+  double seconds = (g_get_monotonic_time () - start) / 1e6;
+  g_assert_no_error (error);
+  GPtrArray *listed = ((SsImageRecord *) g_ptr_array_index (images, 0))->cells;
+  g_assert_cmpuint (listed->len, ==, 10000);
+  int n_listed_reviewed = 0;
+  for (guint i = 0; i < listed->len; i++)
+    n_listed_reviewed += ((SsCell *) g_ptr_array_index (listed, i))->reviewed;
+  g_assert_cmpint (n_listed_reviewed, ==, n_reviewed);
+  g_test_message ("listing 10,000 cells with their reviewed flags (%d reviewed) took %.3f s",
+                  n_reviewed, seconds);
+  g_assert_cmpfloat (seconds, <, 0.3);
+  g_ptr_array_unref (cells);
+  g_clear_object (&store);
+  store_test_remove_dir (dir);
+}
+
 /* Files that are not what they should be ---------------------------------------------- */
 
 static void
@@ -387,6 +723,14 @@ test_bad_files (void)
   g_autofree char *missing = g_build_filename (dir, "missing.db", NULL);
   assert_open_fails (missing, SS_STORE_OPEN_DEFAULT, SS_STORE_ERROR_NO_STORE, "no case store");
   g_assert_false (g_file_test (missing, G_FILE_TEST_EXISTS));
+  {
+    /* The workstation shows these messages too: no command line in them. */
+    g_autoptr (GError) error = NULL;
+    g_assert_null (ss_store_open (missing, SS_STORE_OPEN_DEFAULT, &error));
+    g_assert_nonnull (strstr (error->message, "creating a case starts one"));
+    g_assert_null (strstr (error->message, "smearscope-cli"));
+    g_assert_null (strstr (error->message, "--"));
+  }
 
   g_autofree char *text = g_build_filename (dir, "notes.txt", NULL);
   g_file_set_contents (text, "Patient list, not a database\n", -1, NULL);
@@ -440,6 +784,202 @@ test_bad_files (void)
     {
       g_assert_false (ss_store_check (store, NULL, NULL, &error));
       g_assert_nonnull (error);
+      g_clear_object (&store);
+    }
+  store_test_remove_dir (dir);
+}
+
+/* Schema version 1 -> 2 ------------------------------------------------------------------ */
+
+typedef struct {
+  sqlite3 *db;
+  char    *head;
+  gint64   n;
+} V1File;
+
+static void
+v1_exec (V1File *v1, const char *sql)
+{
+  char *message = NULL;
+  if (sqlite3_exec (v1->db, sql, NULL, NULL, &message) != SQLITE_OK)
+    g_error ("%s: %s", sql, message);
+}
+
+/* One corrections row as version 1 wrote it, chained, with the change to its cell. */
+static gint64
+v1_correction (V1File *v1, gint64 cell, const char *kind, int old_class, int new_class,
+               gboolean deleted_after, gint64 undoes)
+{
+  gint64 id = ++v1->n;
+  g_autofree char *at = g_strdup_printf ("2025-03-01T10:00:%02d.000000Z", (int) id);
+  char *hash = ss_store_correction_hash (v1->head, id, cell, kind, old_class, new_class, "ann",
+                                         at, undoes);
+  g_autofree char *undoes_sql = undoes > 0 ? g_strdup_printf ("%" G_GINT64_FORMAT, undoes)
+                                           : g_strdup ("NULL");
+  g_autofree char *sql = g_strdup_printf (
+    "INSERT INTO corrections VALUES (%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ", '%s', %d, %d, "
+    "'ann', '%s', %s, '%s', '%s');"
+    "UPDATE cells SET current_class = %d, deleted = %d WHERE id = %" G_GINT64_FORMAT,
+    id, cell, kind, old_class, new_class, at, undoes_sql, v1->head, hash, new_class,
+    deleted_after, cell);
+  v1_exec (v1, sql);
+  g_free (v1->head);
+  v1->head = hash;
+  return id;
+}
+
+/* A store as version 1 left it: its schema is the first migration alone, its rows are
+ * what version 1 inserted. Cells 1-20 (class id % 8), a drawn cell 21. */
+static char *
+v1_store (const char *dir)
+{
+  char *path = g_build_filename (dir, "v1.db", NULL);
+  V1File v1 = { NULL, g_strdup (SS_STORE_GENESIS_HASH), 0 };
+  g_assert_cmpint (sqlite3_open (path, &v1.db), ==, SQLITE_OK);
+  v1_exec (&v1, "PRAGMA journal_mode = WAL; BEGIN");
+  v1_exec (&v1, ss_store_migrations[0]);
+  g_autofree char *pragmas = g_strdup_printf ("PRAGMA application_id = %d; PRAGMA user_version = 1",
+                                              SS_STORE_APPLICATION_ID);
+  v1_exec (&v1, pragmas);
+  v1_exec (&v1,
+           "INSERT INTO models VALUES (1, 'mscnn-wbc', '1.0', 'abc123');"
+           "INSERT INTO cases VALUES (1, 'V-1', 'P-1', NULL, 'Wright', NULL, 'open', NULL, NULL,"
+           "  '2025-03-01T09:00:00.000000Z', '2025-03-01T10:00:00.000000Z');"
+           "INSERT INTO cases VALUES (2, 'V-2', NULL, NULL, NULL, NULL, 'signed', 'dr. old',"
+           "  '2025-03-02T09:00:00.000000Z', '2025-03-01T09:00:00.000000Z',"
+           "  '2025-03-02T09:00:00.000000Z');"
+           "INSERT INTO images VALUES (1, 1, 'f1.png', '" TEST_SHA256 "', 640, 480,"
+           "  '2025-03-01T09:30:00.000000Z', 1);"
+           "WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20)"
+           "  INSERT INTO cells SELECT i, 1, i * 30, 0, 24, 24, NULL, NULL, i % 8, 0.9, NULL, 452,"
+           "  75.4, 1.0, 154, 0.52, i % 8, i % 8, 'model', 0 FROM n;"
+           "INSERT INTO cells VALUES (21, 1, 0, 100, 24, 24, NULL, NULL, -1, 1.0, NULL, 0, 0, 0,"
+           "  0, 0, 5, 5, 'user', 0);");
+  v1_correction (&v1, 1, "relabel", 1, 0, FALSE, 0);
+  gint64 k = v1_correction (&v1, 2, "relabel", 2, 3, FALSE, 0);
+  v1_correction (&v1, 2, "relabel", 3, 2, FALSE, k);
+  v1_correction (&v1, 3, "delete", 3, 3, TRUE, 0);
+  v1_correction (&v1, 3, "restore", 3, 3, FALSE, 0);
+  v1_correction (&v1, 21, "add", -1, 5, FALSE, 0);
+  k = v1_correction (&v1, 4, "delete", 4, 4, TRUE, 0);
+  v1_correction (&v1, 4, "restore", 4, 4, FALSE, k);
+  v1_correction (&v1, 5, "delete", 5, 5, TRUE, 0);
+  v1_exec (&v1, "COMMIT");
+  sqlite3_close (v1.db);
+  g_free (v1.head);
+  return path;
+}
+
+static char *
+query_text (const char *path, const char *sql)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  char *text = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return text;
+}
+
+static void
+test_migrate_v1 (void)
+{
+  g_autofree char *dir = store_test_dir ();
+  g_autofree char *path = v1_store (dir);
+  static const char *const snapshot_sql[] = {
+    "SELECT group_concat (id || ',' || cell_id || ',' || kind || ',' || old_class || ',' || "
+    "new_class || ',' || user || ',' || at || ',' || coalesce (undoes, '') || ',' || prev_hash "
+    "|| ',' || hash, ';') FROM (SELECT * FROM corrections ORDER BY id)",
+    "SELECT group_concat (id || ',' || current_class || ',' || deleted || ',' || origin, ';') "
+    "FROM (SELECT * FROM cells ORDER BY id)",
+    "SELECT group_concat (accession || ',' || status || ',' || coalesce (signed_by, '') || ',' "
+    "|| coalesce (signed_at, ''), ';') FROM (SELECT * FROM cases ORDER BY id)",
+  };
+  char *before[G_N_ELEMENTS (snapshot_sql)];
+  for (guint i = 0; i < G_N_ELEMENTS (snapshot_sql); i++)
+    before[i] = query_text (path, snapshot_sql[i]);
+
+  /* Only a writer upgrades; a reader is told so. */
+  assert_open_fails (path, SS_STORE_OPEN_READ_ONLY, SS_STORE_ERROR_READ_ONLY, "older schema");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SsStore) store = ss_store_open (path, SS_STORE_OPEN_DEFAULT, &error);
+  g_assert_no_error (error);
+  g_clear_object (&store);
+  g_autofree char *version = query_text (path, "PRAGMA user_version");
+  g_assert_cmpstr (version, ==, "2");
+  for (guint i = 0; i < G_N_ELEMENTS (snapshot_sql); i++)
+    {
+      g_autofree char *after = query_text (path, snapshot_sql[i]);
+      g_assert_cmpstr (after, ==, before[i]);
+      g_free (before[i]);
+    }
+  /* The rebuilt table kept its index, its triggers and its foreign keys. */
+  g_autofree char *schema = query_text (path, "SELECT group_concat (name, ',') FROM (SELECT name "
+                                              "FROM sqlite_schema WHERE tbl_name = 'corrections' "
+                                              "ORDER BY name)");
+  g_assert_cmpstr (schema, ==, "corrections,corrections_by_cell,corrections_no_delete,"
+                               "corrections_no_update,sqlite_autoindex_corrections_1");
+  g_autofree char *keys = query_text (path, "SELECT group_concat (\"table\" || '.' || \"from\", ',') "
+                                            "FROM (SELECT * FROM pragma_foreign_key_list "
+                                            "('corrections') ORDER BY \"from\")");
+  g_assert_cmpstr (keys, ==, "cells.cell_id,corrections.undoes");
+
+  store = ss_store_open (path, SS_STORE_OPEN_READ_ONLY, &error);
+  g_assert_no_error (error);
+  g_autofree char *head = NULL;
+  gint64 n = 0;
+  g_assert_true (ss_store_check (store, &head, &n, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (n, ==, 9);
+  g_autoptr (GPtrArray) history = ss_store_list_corrections (store, "V-1", &error);
+  g_assert_cmpstr (head, ==, ((SsCorrection *) g_ptr_array_index (history, 8))->hash);
+
+  /* Reviewed, from the version 1 history: relabelled 1, relabel undone 2, deleted and
+   * restored 3, delete undone 4, deleted 5, drawn 21. */
+  g_autoptr (GHashTable) expected = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  g_hash_table_add (expected, int64_key (1));
+  g_hash_table_add (expected, int64_key (3));
+  g_hash_table_add (expected, int64_key (5));
+  g_hash_table_add (expected, int64_key (21));
+  assert_reviewed_cells (store, "V-1", expected);
+
+  /* The case signed under version 1 has the event of its signature. */
+  g_autoptr (GPtrArray) events = ss_store_list_case_events (store, "V-2", &error);
+  g_assert_cmpuint (events->len, ==, 1);
+  SsCaseEvent *event = g_ptr_array_index (events, 0);
+  g_assert_cmpint (event->kind, ==, SS_CASE_EVENT_SIGNED);
+  g_assert_cmpstr (event->user, ==, "dr. old");
+  g_assert_cmpstr (event->at, ==, "2025-03-02T09:00:00.000000Z");
+  g_clear_pointer (&events, g_ptr_array_unref);
+  events = ss_store_list_case_events (store, "V-1", &error);
+  g_assert_cmpuint (events->len, ==, 0);
+  g_clear_object (&store);
+
+  /* The migrated store takes the new kinds and events, and reopens once migrated. */
+  store = ss_store_open (path, SS_STORE_OPEN_DEFAULT, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ss_store_confirm_cell (store, "V-1", 6, "ann", &error), ==, 10);
+  g_assert_no_error (error);
+  g_assert_true (ss_store_reopen_case (store, "V-2", "dr. old", "wrong patient", &error));
+  g_assert_true (ss_store_sign_case (store, "V-1", "dr. old", &error));
+  assert_check_ok (store);
+  g_clear_object (&store);
+
+  /* A row edited behind the migrated chain's back is still found. */
+  if (store_test_sqlite3 (path, "DROP TRIGGER corrections_no_update;"
+                                "UPDATE corrections SET user = 'mallory' WHERE id = 3;"
+                                "CREATE TRIGGER corrections_no_update BEFORE UPDATE ON corrections"
+                                "  BEGIN SELECT RAISE (ABORT, 'append-only'); END;"))
+    {
+      store = ss_store_open (path, SS_STORE_OPEN_READ_ONLY, &error);
+      g_assert_false (ss_store_check (store, NULL, NULL, &error));
+      g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_CHECK_FAILED);
+      if (strstr (error->message, "corrections row 3 ") == NULL)
+        g_error ("expected corrections row 3 in: %s", error->message);
+      g_clear_error (&error);
       g_clear_object (&store);
     }
   store_test_remove_dir (dir);
@@ -671,6 +1211,12 @@ main (int argc, char **argv)
   ADD ("case-edit-delete", test_case_edit_delete);
   ADD ("tamper", test_tamper);
   ADD ("backup", test_backup);
+  ADD ("confirm", test_confirm);
+  ADD ("reviewed", test_reviewed);
+  ADD ("reopen", test_reopen);
+  ADD ("tamper-confirm", test_tamper_confirm);
+  g_test_add_func ("/store/list-speed", test_list_speed);
+  g_test_add_func ("/store/migrate-v1", test_migrate_v1);
   g_test_add_func ("/store/bad-files", test_bad_files);
   g_test_add_func ("/store/read-only", test_read_only);
   g_test_add_func ("/store/locked", test_locked);

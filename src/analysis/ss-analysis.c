@@ -35,6 +35,15 @@ ss_analysis_result_free (SsAnalysisResult *result)
   g_free (result);
 }
 
+SsAnalysisResult *
+ss_analysis_result_new_failed (const char *path, GError *error)
+{
+  SsAnalysisResult *result = g_new0 (SsAnalysisResult, 1);
+  result->path = g_strdup (path);
+  result->error = error;
+  return result;
+}
+
 gboolean
 ss_analysis_classify (SsClassifier *classifier, const SsImage *image, GPtrArray *cells,
                       double margin, GError **error)
@@ -194,6 +203,7 @@ static void
 batch_free (Batch *batch)
 {
   g_strfreev (batch->paths);
+  g_clear_pointer (&batch->classifier, ss_classifier_unref);
   g_clear_pointer (&batch->context, g_main_context_unref);
   g_free (batch);
 }
@@ -233,11 +243,7 @@ batch_run (GTask *task, gpointer source, gpointer data, GCancellable *cancellabl
       SsAnalysisResult *result = ss_analysis_run_file (batch->paths[i], &batch->settings,
                                                        batch->classifier, &error);
       if (result == NULL)
-        {
-          result = g_new0 (SsAnalysisResult, 1);
-          result->path = g_strdup (batch->paths[i]);
-          result->error = error;
-        }
+        result = ss_analysis_result_new_failed (batch->paths[i], error);
       g_ptr_array_add (results, result);
       if (batch->progress != NULL)
         {
@@ -261,7 +267,7 @@ ss_analysis_batch_async (const char *const *paths, const SsAnalysisSettings *set
   Batch *batch = g_new0 (Batch, 1);
   batch->paths = g_strdupv ((char **) paths);
   batch->settings = *settings;
-  batch->classifier = classifier;
+  batch->classifier = classifier != NULL ? ss_classifier_ref (classifier) : NULL;
   batch->progress = progress;
   batch->progress_data = progress_data;
   batch->context = g_main_context_ref_thread_default ();

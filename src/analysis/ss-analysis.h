@@ -56,6 +56,8 @@ SsAnalysisResult *ss_analysis_run (const SsImage *image, const SsAnalysisSetting
 SsAnalysisResult *ss_analysis_run_file (const char *path, const SsAnalysisSettings *settings,
                                         SsClassifier *classifier, GError **error);
 void              ss_analysis_result_free (SsAnalysisResult *result);
+/* The result of an image that has none: its path and why (takes error). */
+SsAnalysisResult *ss_analysis_result_new_failed (const char *path, GError *error);
 
 /* The classifier step alone: sets class, confidence and probabilities of each cell. */
 gboolean          ss_analysis_classify (SsClassifier *classifier, const SsImage *image,
@@ -64,11 +66,12 @@ gboolean          ss_analysis_classify (SsClassifier *classifier, const SsImage 
  * order and frees the rest. Takes ownership of cells' elements. */
 GPtrArray        *ss_analysis_nms (GPtrArray *cells, double iou);
 
-/* A batch in a worker thread. The classifier (may be NULL) must outlive the task; it is
- * used from the worker only. progress runs in the caller's thread-default main context
- * after each image. The result is a GPtrArray of SsAnalysisResult, one per path in
- * order (failed images carry their error); cancelling stops between images and the
- * task returns SS_ANALYSIS_ERROR_CANCELLED. */
+/* A batch in a worker thread. The task holds a reference on the classifier (may be
+ * NULL) until it is done, so the caller may drop its own at once or go on using it (its
+ * run functions take turns between threads). progress runs in the caller's
+ * thread-default main context after each image. The result is a GPtrArray of
+ * SsAnalysisResult, one per path in order (failed images carry their error); cancelling
+ * stops between images and the task returns SS_ANALYSIS_ERROR_CANCELLED. */
 void              ss_analysis_batch_async (const char *const *paths,
                                            const SsAnalysisSettings *settings,
                                            SsClassifier *classifier, GCancellable *cancellable,

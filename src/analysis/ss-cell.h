@@ -40,6 +40,8 @@ typedef struct {
   SsMorphometrics morphometrics;
   gboolean        user_drawn;   /* origin: TRUE if a person added it */
   gboolean        deleted;
+  gboolean        reviewed;     /* a person's correction stands: relabelled, confirmed,
+                                 * drawn, deleted or restored; FALSE as the model called it */
 } SsCell;
 
 void     ss_rle_clear (SsRle *rle);

@@ -1,13 +1,15 @@
 /* Classifiers: an engine model plus the mapping of its classes to cell classes. */
-#include "ss-classifier.h"
+#include "ss-classifier-private.h"
 
 #include <string.h>
 
 struct _SsClassifier {
-  SsModel *model;
-  int      cell_class[SS_MAX_CLASSES];
-  float   *batch;  /* (chunk, 3, h, w) */
-  int      chunk;
+  gatomicrefcount ref_count;
+  GMutex          lock;   /* guards batch and the model's run state */
+  SsModel        *model;
+  int             cell_class[SS_MAX_CLASSES];
+  float          *batch;  /* (chunk, 3, h, w) */
+  int             chunk;
 };
 
 #define SS_CLASSIFIER_CHUNK 32
@@ -24,6 +26,8 @@ ss_classifier_load (const char *path, GError **error)
     }
   SsClassifier *c = g_new0 (SsClassifier, 1);
   const SsModelSpec *spec = ss_model_spec (model);
+  g_atomic_ref_count_init (&c->ref_count);
+  g_mutex_init (&c->lock);
   c->model = model;
   c->chunk = SS_CLASSIFIER_CHUNK;
   c->batch = g_new (float, (gsize) c->chunk * 3 * spec->in_h * spec->in_w);
@@ -39,14 +43,41 @@ ss_classifier_load (const char *path, GError **error)
   return c;
 }
 
-void
-ss_classifier_free (SsClassifier *classifier)
+SsClassifier *
+ss_classifier_ref (SsClassifier *classifier)
 {
-  if (classifier == NULL)
+  g_return_val_if_fail (classifier != NULL, NULL);
+  g_atomic_ref_count_inc (&classifier->ref_count);
+  return classifier;
+}
+
+void
+ss_classifier_unref (SsClassifier *classifier)
+{
+  if (classifier == NULL || !g_atomic_ref_count_dec (&classifier->ref_count))
     return;
   ss_model_free (classifier->model);
   g_free (classifier->batch);
+  g_mutex_clear (&classifier->lock);
   g_free (classifier);
+}
+
+void
+ss_classifier_free (SsClassifier *classifier)
+{
+  ss_classifier_unref (classifier);
+}
+
+void
+ss_classifier_lock (SsClassifier *classifier)
+{
+  g_mutex_lock (&classifier->lock);
+}
+
+void
+ss_classifier_unlock (SsClassifier *classifier)
+{
+  g_mutex_unlock (&classifier->lock);
 }
 
 SsModel *
@@ -81,6 +112,7 @@ ss_classifier_cell_probs (SsClassifier *classifier, const float *probs, float *c
     cell_probs[classifier->cell_class[k]] += probs[k];
 }
 
+/* Called with the lock held: the batch buffer holds the chunk's n inputs. */
 static gboolean
 run_chunk (SsClassifier *c, int n, float *probs, GError **error)
 {
@@ -113,6 +145,7 @@ ss_classifier_run_boxes (SsClassifier *c, const SsImage *image, const SsBox *box
   for (int b = 0; b < n; b += c->chunk)
     {
       int nb = MIN (c->chunk, n - b);
+      g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&c->lock);
       for (int i = 0; i < nb; i++)
         ss_classifier_frame_box (c, image, &boxes[b + i], margin, c->batch + i * plane);
       if (!run_chunk (c, nb, probs + (gsize) b * spec->n_classes, error))
@@ -130,6 +163,7 @@ ss_classifier_run_images (SsClassifier *c, SsImage *const *images, int n, float 
   for (int b = 0; b < n; b += c->chunk)
     {
       int nb = MIN (c->chunk, n - b);
+      g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&c->lock);
       for (int i = 0; i < nb; i++)
         ss_image_crop_to_tensor (images[b + i], 0, 0, images[b + i]->width,
                                  images[b + i]->height, spec->in_w, spec->in_h,

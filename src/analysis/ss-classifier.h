@@ -11,10 +11,20 @@
 
 G_BEGIN_DECLS
 
+/* Reference-counted, so the workstation's background tasks can share one with the
+ * window. The run functions below and ss_gradcam_picture may be called from several
+ * threads at once: each takes the classifier's lock while it fills the batch buffer and
+ * runs the model (one engine model cannot run twice at a time), so calls on one
+ * classifier take turns, chunk by chunk. */
 typedef struct _SsClassifier SsClassifier;
 
 SsClassifier *ss_classifier_load (const char *path, GError **error);
+SsClassifier *ss_classifier_ref (SsClassifier *classifier);
+void          ss_classifier_unref (SsClassifier *classifier);
+/* The same as ss_classifier_unref. */
 void          ss_classifier_free (SsClassifier *classifier);
+/* The engine model, unguarded: change its settings (views) before the classifier is
+ * shared, and run it directly only where no other thread uses the classifier. */
 SsModel      *ss_classifier_model (SsClassifier *classifier);
 int           ss_classifier_n_classes (SsClassifier *classifier);
 const char   *ss_classifier_class_name (SsClassifier *classifier, int i);
@@ -74,6 +84,6 @@ float *ss_classifier_run_fields (SsClassifier *classifier, char *const *paths, i
                                  const SsDetectSettings *detect, int max_cells,
                                  SsFieldCells pick, double margin, GError **error);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsClassifier, ss_classifier_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsClassifier, ss_classifier_unref)
 
 G_END_DECLS

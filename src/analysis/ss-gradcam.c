@@ -3,6 +3,8 @@
  * pixels the model saw. */
 #include "ss-gradcam.h"
 
+#include "ss-classifier-private.h"
+
 #include <math.h>
 #include <stdlib.h>
 
@@ -31,17 +33,20 @@ ss_gradcam_picture (SsClassifier *classifier, const SsImage *image, const SsBox 
   ss_image_crop_to_tensor (image, x, y, w, h, spec->in_w, spec->in_h,
                            spec->resample, input);
   SsError e;
-  if (cls < 0)
-    {
-      float probs[SS_MAX_CLASSES];
-      if (ss_model_predict (model, input, 1, probs, &e) != SS_OK)
-        goto engine_error;
-      cls = ss_argmax (probs, spec->n_classes);
-    }
-  float *map = NULL;
+  SsStatus status = SS_OK;
+  float probs[SS_MAX_CLASSES], *map = NULL;
   int mh, mw;
-  if (ss_model_gradcam (model, input, cls, &map, &mh, &mw, prob, &e) != SS_OK)
-    goto engine_error;
+  ss_classifier_lock (classifier);
+  if (cls < 0 && (status = ss_model_predict (model, input, 1, probs, &e)) == SS_OK)
+    cls = ss_argmax (probs, spec->n_classes);
+  if (status == SS_OK)
+    status = ss_model_gradcam (model, input, cls, &map, &mh, &mw, prob, &e);
+  ss_classifier_unlock (classifier);
+  if (status != SS_OK)
+    {
+      g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_MODEL, "%s", e.message);
+      return NULL;
+    }
   if (cls_out != NULL)
     *cls_out = cls;
 
@@ -68,8 +73,4 @@ ss_gradcam_picture (SsClassifier *classifier, const SsImage *image, const SsBox 
       }
   free (map);
   return picture;
-
-engine_error:
-  g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_MODEL, "%s", e.message);
-  return NULL;
 }

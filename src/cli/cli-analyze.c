@@ -6,10 +6,12 @@
 #include "ss-analysis.h"
 #include "ss-dataset.h"
 #include "ss-gradcam.h"
-#include "ss-store.h"
 #include "ss-metrics.h"
+#include "ss-models.h"
 #include "ss-morphometrics.h"
 #include "ss-overlay.h"
+#include "ss-report-analysis.h"
+#include "ss-store-analysis.h"
 #include "ss-voc.h"
 
 #include <json-glib/json-glib.h>
@@ -70,8 +72,8 @@ settings_from_options (SsAnalysisSettings *settings)
     ss_detect_settings_for_diameter (&settings->detect, opt_diameter);
   if (opt_scale > 0)
     settings->detect.scale = opt_scale;
-  if (settings->nms_iou <= 0 || settings->nms_iou > 1 || settings->min_confidence > 1
-      || settings->detect.scale > 1 || settings->detect.scale < 0.05)
+  /* the shared check names the settings; here the user knows them as options */
+  if (!ss_analysis_settings_validate (settings, NULL))
     {
       ss_cli_error ("--nms must be in (0, 1], --min-confidence in [0, 1] and --scale in [0.05, 1]");
       return FALSE;
@@ -87,190 +89,42 @@ load_classifier (gboolean *ok, char **model_path)
   *ok = TRUE;
   if (opt_no_classifier)
     return NULL;
-  g_autofree char *path = ss_cli_find_model (opt_model != NULL ? opt_model : "celltype");
-  if (opt_model == NULL && !g_file_test (path, G_FILE_TEST_EXISTS))
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr (SsClassifier) classifier =
+    opt_model != NULL
+      ? ss_models_load_classifier (ss_cli_models_override (), opt_model, &path, &error)
+      : ss_models_load_default_classifier (ss_cli_models_override (), &path, &error);
+  if (classifier == NULL && error == NULL)
     {
+      g_autofree char *looked = ss_models_default_classifier_path (ss_cli_models_override ());
       g_printerr ("smearscope-cli: no cell-type classifier installed (%s); cells are found "
-                  "and outlined but left as \"other\"\n", path);
+                  "and outlined but left as \"other\"\n", looked);
       return NULL;
     }
-  g_autoptr (GError) error = NULL;
-  SsClassifier *classifier = ss_classifier_load (path, &error);
   if (classifier == NULL)
     {
       ss_cli_error ("cannot use the classifier: %s", error->message);
       *ok = FALSE;
+      return NULL;
     }
-  else if (!ss_cli_set_views (ss_classifier_model (classifier), opt_views, opt_views_below))
+  if (!ss_cli_set_views (ss_classifier_model (classifier), opt_views, opt_views_below))
     {
-      ss_classifier_free (classifier);
-      classifier = NULL;
       *ok = FALSE;
+      return NULL;
     }
-  else if (model_path != NULL)
-    *model_path = g_strdup (path);
-  return classifier;
+  if (model_path != NULL)
+    *model_path = g_steal_pointer (&path);
+  return g_steal_pointer (&classifier);
 }
 
-/* JSON */
-
-static void
-add_rle (JsonBuilder *b, const char *name, const SsRle *rle)
-{
-  json_builder_set_member_name (b, name);
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "width");
-  json_builder_add_int_value (b, rle->width);
-  json_builder_set_member_name (b, "height");
-  json_builder_add_int_value (b, rle->height);
-  json_builder_set_member_name (b, "order");
-  json_builder_add_string_value (b, "row-major");
-  json_builder_set_member_name (b, "counts");
-  json_builder_begin_array (b);
-  for (int i = 0; i < rle->n_runs; i++)
-    json_builder_add_int_value (b, rle->runs[i]);
-  json_builder_end_array (b);
-  json_builder_end_object (b);
-}
-
-static void
-add_double (JsonBuilder *b, const char *name, double value, double precision)
-{
-  json_builder_set_member_name (b, name);
-  json_builder_add_double_value (b, round (value * precision) / precision);
-}
-
-static void
-add_cell (JsonBuilder *b, const SsCell *cell)
-{
-  json_builder_begin_object (b);
-  if (cell->id > 0)
-    {
-      json_builder_set_member_name (b, "id");
-      json_builder_add_int_value (b, cell->id);
-    }
-  json_builder_set_member_name (b, "box");
-  json_builder_begin_array (b);
-  json_builder_add_int_value (b, cell->box.x);
-  json_builder_add_int_value (b, cell->box.y);
-  json_builder_add_int_value (b, cell->box.width);
-  json_builder_add_int_value (b, cell->box.height);
-  json_builder_end_array (b);
-  add_rle (b, "mask", &cell->mask);
-  add_rle (b, "nucleus_mask", &cell->nucleus_mask);
-  json_builder_set_member_name (b, "class");
-  json_builder_add_string_value (b, ss_class_name (cell->current_class));
-  add_double (b, "confidence", cell->confidence, 1e4);
-  json_builder_set_member_name (b, "probabilities");
-  json_builder_begin_object (b);
-  for (int c = 0; c < SS_N_CLASSES; c++)
-    add_double (b, ss_class_name (c), cell->probabilities[c], 1e4);
-  json_builder_end_object (b);
-  const SsMorphometrics *m = &cell->morphometrics;
-  json_builder_set_member_name (b, "morphometrics");
-  json_builder_begin_object (b);
-  add_double (b, "area", m->area, 1);
-  add_double (b, "perimeter", m->perimeter, 10);
-  add_double (b, "circularity", m->circularity, 1e3);
-  add_double (b, "nucleus_area", m->nucleus_area, 1);
-  add_double (b, "nc_ratio", m->nc_ratio, 1e3);
-  json_builder_end_object (b);
-  json_builder_end_object (b);
-}
-
-static void
-add_timings (JsonBuilder *b, const SsAnalysisTimings *t)
-{
-  json_builder_set_member_name (b, "timings_ms");
-  json_builder_begin_object (b);
-  add_double (b, "load", t->load_ms, 100);
-  add_double (b, "preprocess", t->preprocess_ms, 100);
-  add_double (b, "propose", t->propose_ms, 100);
-  add_double (b, "refine", t->refine_ms, 100);
-  add_double (b, "classify", t->classify_ms, 100);
-  add_double (b, "select", t->select_ms, 100);
-  add_double (b, "morphometrics", t->morphometrics_ms, 100);
-  add_double (b, "counts", t->counts_ms, 100);
-  add_double (b, "total", t->total_ms, 100);
-  json_builder_end_object (b);
-}
-
-static void
-add_result (JsonBuilder *b, const SsAnalysisResult *r)
-{
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "path");
-  json_builder_add_string_value (b, r->path);
-  json_builder_set_member_name (b, "width");
-  json_builder_add_int_value (b, r->width);
-  json_builder_set_member_name (b, "height");
-  json_builder_add_int_value (b, r->height);
-  json_builder_set_member_name (b, "cells");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < r->cells->len; i++)
-    add_cell (b, r->cells->pdata[i]);
-  json_builder_end_array (b);
-  json_builder_set_member_name (b, "counts");
-  json_builder_begin_object (b);
-  for (int c = 0; c < SS_N_CLASSES; c++)
-    {
-      json_builder_set_member_name (b, ss_class_name (c));
-      json_builder_add_int_value (b, r->counts.counts[c]);
-    }
-  json_builder_end_object (b);
-  json_builder_set_member_name (b, "total_counted");
-  json_builder_add_int_value (b, r->counts.total_counted);
-  add_double (b, "blast_pct", r->counts.blast_pct, 100);
-  json_builder_set_member_name (b, "blast_ci95");
-  json_builder_begin_array (b);
-  json_builder_add_double_value (b, round (r->counts.ci95_low * 100) / 100);
-  json_builder_add_double_value (b, round (r->counts.ci95_high * 100) / 100);
-  json_builder_end_array (b);
-  json_builder_set_member_name (b, "flag");
-  json_builder_add_boolean_value (b, r->counts.flag);
-  add_double (b, "blast_threshold", r->counts.threshold, 100);
-  json_builder_set_member_name (b, "decided");
-  json_builder_add_boolean_value (b, r->counts.decided);
-  json_builder_set_member_name (b, "cells_needed");
-  json_builder_add_int_value (b, r->counts.cells_needed);
-  json_builder_set_member_name (b, "set_aside");
-  json_builder_add_int_value (b, r->set_aside->len);
-  add_timings (b, &r->timings);
-  json_builder_end_object (b);
-}
+/* JSON of the evaluations and the benchmark */
 
 static char *
 builder_to_text (JsonBuilder *b)
 {
   g_autoptr (JsonNode) root = json_builder_get_root (b);
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  json_generator_set_pretty (gen, TRUE);
-  json_generator_set_root (gen, root);
-  g_autofree char *text = json_generator_to_data (gen, NULL);
-  return g_strconcat (text, "\n", NULL);
-}
-
-static void
-csv_header (GString *csv)
-{
-  g_string_append (csv, "image");
-  for (int c = 0; c < SS_N_CLASSES; c++)
-    g_string_append_printf (csv, ",%s", ss_class_name (c));
-  g_string_append (csv, ",total_counted,blast_pct,blast_ci95_low,blast_ci95_high,flag\n");
-}
-
-static void
-csv_row (GString *csv, const SsAnalysisResult *r)
-{
-  /* quote the path: file names may hold commas */
-  g_autoptr (GString) quoted = g_string_new (r->path);
-  g_string_replace (quoted, "\"", "\"\"", 0);
-  g_string_append_printf (csv, "\"%s\"", quoted->str);
-  for (int c = 0; c < SS_N_CLASSES; c++)
-    g_string_append_printf (csv, ",%d", r->counts.counts[c]);
-  g_string_append_printf (csv, ",%d,%.2f,%.2f,%.2f,%s\n", r->counts.total_counted,
-                          r->counts.blast_pct, r->counts.ci95_low, r->counts.ci95_high,
-                          r->counts.flag ? "true" : "false");
+  return ss_report_json_text (root);
 }
 
 int
@@ -305,8 +159,7 @@ ss_cli_analyze (int argc, char **argv)
   if (!ok)
     return 1;
   g_autoptr (SsStore) store = NULL;
-  g_autofree char *model_sha256 = NULL;
-  char model_format[5] = "none";
+  g_auto (SsModelIdentity) model = { 0 };
   if (accession != NULL)
     {
       g_autoptr (GError) error = NULL;
@@ -318,18 +171,10 @@ ss_cli_analyze (int argc, char **argv)
                         accession);
           return 1;
         }
-      if (model_path != NULL && (model_sha256 = ss_store_file_sha256 (model_path, &error)) == NULL)
+      if (!ss_model_identity_init (&model, model_path, &error))
         {
           ss_cli_error ("%s", error->message);
           return 1;
-        }
-      /* the file format the model was read from: SSM1 (one network) or SSE1 (ensemble) */
-      FILE *f = model_path != NULL ? fopen (model_path, "rb") : NULL;
-      if (f != NULL)
-        {
-          if (fread (model_format, 1, 4, f) != 4)
-            memcpy (model_format, "????", 4);
-          fclose (f);
         }
     }
   if (gradcam_dir != NULL && classifier == NULL)
@@ -348,49 +193,34 @@ ss_cli_analyze (int argc, char **argv)
       return 1;
     }
 
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (GString) csv = g_string_new (NULL);
+  /* every image's result, in order; one that failed (or was not stored) carries why */
+  g_autoptr (GPtrArray) results =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) ss_analysis_result_free);
   int failed = 0;
-  csv_header (csv);
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "images");
-  json_builder_begin_array (b);
-  g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
   for (int i = 1; i < argc; i++)
     {
       g_autoptr (GError) error = NULL;
       g_autoptr (SsImage) image = ss_image_load (argv[i], settings.max_pixels, &error);
-      g_autoptr (SsAnalysisResult) result = NULL;
+      SsAnalysisResult *result = NULL;
       if (image != NULL)
         result = ss_analysis_run (image, &settings, classifier, &error);
       if (result == NULL)
         {
           ss_cli_error ("%s", error->message);
-          g_ptr_array_add (errors, g_strdup (error->message));
+          g_ptr_array_add (results,
+                           ss_analysis_result_new_failed (argv[i], g_steal_pointer (&error)));
           failed++;
           continue;
         }
       result->path = g_strdup (argv[i]);
-      if (store != NULL)
+      g_ptr_array_add (results, result);
+      if (store != NULL && ss_store_add_analysis (store, accession, result, &model, &error) == 0)
         {
-          /* one transaction per image: an image is stored whole or not at all */
-          g_autofree char *sha256 = ss_store_file_sha256 (argv[i], &error);
-          g_autofree char *model_name = model_path != NULL ? g_path_get_basename (model_path) : NULL;
-          SsImageInfo info = {
-            .path = argv[i], .sha256 = sha256, .width = result->width, .height = result->height,
-            .model_name = model_name != NULL ? model_name : "none (stain proposals only)",
-            .model_version = model_format, .model_checksum = model_sha256,
-          };
-          if (sha256 == NULL || ss_store_add_image (store, accession, &info, result->cells, &error) == 0)
-            {
-              ss_cli_error ("%s: not stored: %s", argv[i], error->message);
-              g_ptr_array_add (errors, g_strdup (error->message));
-              failed++;
-              continue;
-            }
+          ss_cli_error ("%s", error->message);
+          result->error = g_steal_pointer (&error);
+          failed++;
+          continue;
         }
-      add_result (b, result);
-      csv_row (csv, result);
       g_printerr ("%s: %u white cells (%d counted), blast %.1f%%%s\n", argv[i],
                   result->cells->len, result->counts.total_counted, result->counts.blast_pct,
                   result->counts.flag ? ", FLAGGED" : "");
@@ -434,25 +264,11 @@ ss_cli_analyze (int argc, char **argv)
             }
         }
     }
-  json_builder_end_array (b);
-  json_builder_set_member_name (b, "errors");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < errors->len; i++)
-    json_builder_add_string_value (b, errors->pdata[i]);
-  json_builder_end_array (b);
-  json_builder_set_member_name (b, "settings");
-  json_builder_begin_object (b);
-  add_double (b, "nms", settings.nms_iou, 1e4);
-  add_double (b, "min_confidence", settings.min_confidence, 1e4);
-  add_double (b, "scale", settings.detect.scale, 1e4);
-  add_double (b, "cell_diameter", settings.detect.cell_diameter, 1e2);
-  json_builder_set_member_name (b, "classifier");
-  json_builder_add_boolean_value (b, classifier != NULL);
-  json_builder_end_object (b);
-  json_builder_end_object (b);
 
   g_autoptr (GError) error = NULL;
-  g_autofree char *json_text = builder_to_text (b);
+  g_autoptr (JsonNode) json = ss_report_analysis_json (results, &settings, classifier != NULL);
+  g_autofree char *json_text = ss_report_json_text (json);
+  g_autofree char *csv = ss_report_counts_csv (results);
   const char *json_out = json_path != NULL ? json_path
                            : (csv_path == NULL && overlay_dir == NULL ? "-" : NULL);
   if (json_out != NULL && !ss_cli_write_text (json_out, json_text, &error))
@@ -460,7 +276,7 @@ ss_cli_analyze (int argc, char **argv)
       ss_cli_error ("%s", error->message);
       return 1;
     }
-  if (csv_path != NULL && !ss_cli_write_text (csv_path, csv->str, &error))
+  if (csv_path != NULL && !ss_cli_write_text (csv_path, csv, &error))
     {
       ss_cli_error ("%s", error->message);
       return 1;
@@ -510,11 +326,11 @@ find_image (const char *data, const char *id)
 static void
 add_score (JsonBuilder *b, const SsDetectionScore *s)
 {
-  add_double (b, "ap50", s->ap50, 1e4);
-  add_double (b, "precision", s->precision, 1e4);
-  add_double (b, "recall", s->recall, 1e4);
-  add_double (b, "f1", s->f1, 1e4);
-  add_double (b, "count_mae", s->count_mae, 1e4);
+  ss_report_json_add_rounded (b, "ap50", s->ap50, 1e4);
+  ss_report_json_add_rounded (b, "precision", s->precision, 1e4);
+  ss_report_json_add_rounded (b, "recall", s->recall, 1e4);
+  ss_report_json_add_rounded (b, "f1", s->f1, 1e4);
+  ss_report_json_add_rounded (b, "count_mae", s->count_mae, 1e4);
   json_builder_set_member_name (b, "images");
   json_builder_add_int_value (b, s->n_images);
   json_builder_set_member_name (b, "true_cells");
@@ -746,10 +562,10 @@ evaluate_segment_folder (const char *folder, const char *ids, const SsAnalysisSe
 static void
 add_segment_score (JsonBuilder *b, const SegmentScore *s)
 {
-  add_double (b, "dice_cell", s->dice_cell, 1e4);
-  add_double (b, "dice_nucleus", s->dice_nucleus, 1e4);
-  add_double (b, "iou_cell", s->iou_cell, 1e4);
-  add_double (b, "iou_nucleus", s->iou_nucleus, 1e4);
+  ss_report_json_add_rounded (b, "dice_cell", s->dice_cell, 1e4);
+  ss_report_json_add_rounded (b, "dice_nucleus", s->dice_nucleus, 1e4);
+  ss_report_json_add_rounded (b, "iou_cell", s->iou_cell, 1e4);
+  ss_report_json_add_rounded (b, "iou_nucleus", s->iou_nucleus, 1e4);
   json_builder_set_member_name (b, "images");
   json_builder_add_int_value (b, s->n);
   json_builder_set_member_name (b, "no_cell_found");
@@ -977,11 +793,11 @@ ss_cli_bench_analyze (int argc, char **argv)
       json_builder_add_int_value (b, n_cells);
       json_builder_set_member_name (b, "iterations");
       json_builder_add_int_value (b, iterations);
-      add_double (b, "decode_ms", load_ms, 100);
+      ss_report_json_add_rounded (b, "decode_ms", load_ms, 100);
       json_builder_set_member_name (b, "median_ms");
       json_builder_begin_object (b);
       for (int s = 0; s < N_STAGES; s++)
-        add_double (b, names[s], med[s], 100);
+        ss_report_json_add_rounded (b, names[s], med[s], 100);
       json_builder_end_object (b);
       json_builder_end_object (b);
       g_autofree char *text = builder_to_text (b);

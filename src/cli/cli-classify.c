@@ -5,6 +5,7 @@
 #include "ss-classifier.h"
 #include "ss-gradcam.h"
 #include "ss-image.h"
+#include "ss-models.h"
 
 #include <json-glib/json-glib.h>
 #include <math.h>
@@ -35,9 +36,8 @@ cell_detect_settings (double cell_diameter, SsDetectSettings *detect)
 static SsClassifier *
 load_classifier (const char *name)
 {
-  g_autofree char *path = ss_cli_find_model (name);
   g_autoptr (GError) error = NULL;
-  SsClassifier *c = ss_classifier_load (path, &error);
+  SsClassifier *c = ss_models_load_classifier (ss_cli_models_override (), name, NULL, &error);
   if (c == NULL)
     ss_cli_error ("%s", error->message);
   return c;

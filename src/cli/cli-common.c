@@ -2,12 +2,12 @@
  * and error output. */
 #include "cli.h"
 
-#include "ss-config.h"
 #include "ss-engine.h"
+#include "ss-models.h"
+#include "ss-report-analysis.h"
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 static char *opt_db;
 static char *opt_models;
@@ -105,34 +105,16 @@ ss_cli_db_path (void)
   return default_path;
 }
 
-static gboolean
-running_from_build_tree (void)
+const char *
+ss_cli_models_override (void)
 {
-  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
-  return exe != NULL && g_str_has_prefix (exe, SS_BUILD_ROOT "/");
-}
-
-char *
-ss_cli_models_dir (void)
-{
-  if (opt_models != NULL)
-    return g_strdup (opt_models);
-  if (g_getenv ("SMEARSCOPE_MODELS") != NULL)
-    return g_strdup (g_getenv ("SMEARSCOPE_MODELS"));
-  if (running_from_build_tree ())
-    return g_strdup (SS_SOURCE_MODELS_DIR);
-  return g_strdup (SS_INSTALLED_MODELS_DIR);
+  return opt_models;
 }
 
 char *
 ss_cli_find_model (const char *name_or_path)
 {
-  if (strchr (name_or_path, '/') != NULL || g_file_test (name_or_path, G_FILE_TEST_EXISTS))
-    return g_strdup (name_or_path);
-  g_autofree char *dir = ss_cli_models_dir ();
-  g_autofree char *file = g_str_has_suffix (name_or_path, ".ssm")
-                            ? g_strdup (name_or_path) : g_strconcat (name_or_path, ".ssm", NULL);
-  return g_build_filename (dir, file, NULL);
+  return ss_models_find (opt_models, name_or_path);
 }
 
 void
@@ -155,7 +137,7 @@ ss_cli_write_text (const char *path, const char *text, GError **error)
       fflush (stdout);
       return TRUE;
     }
-  return g_file_set_contents (path, text, -1, error);
+  return ss_report_write_text_atomic (path, text, error);
 }
 
 static int

@@ -15,10 +15,21 @@
 #define EXIT_FAILED 1
 #define EXIT_USAGE  2
 
+/* The store's messages say what to do in words, as the workstation shows them; here
+ * the command that does it follows. */
 static int
 fail (GError *error)
 {
   ss_cli_error ("%s", error->message);
+  if (g_error_matches (error, SS_STORE_ERROR, SS_STORE_ERROR_NO_STORE))
+    fprintf (stderr, "  'smearscope-cli case new ACCESSION' creates a store there; --db FILE or "
+                     "$SMEARSCOPE_DB names another\n");
+  else if (g_error_matches (error, SS_STORE_ERROR, SS_STORE_ERROR_SIGNED))
+    fprintf (stderr, "  'smearscope-cli case reopen ACCESSION --user NAME --reason TEXT' "
+                     "reopens it\n");
+  else if (g_error_matches (error, SS_STORE_ERROR, SS_STORE_ERROR_CORRUPT))
+    fprintf (stderr, "  'smearscope-cli db check' names the damage; 'smearscope-cli db backup' "
+                     "makes backups\n");
   return EXIT_FAILED;
 }
 
@@ -273,6 +284,9 @@ case_show (int argc, char **argv)
   g_autoptr (GPtrArray) images = ss_store_list_images (store, argv[1], json, &error);
   if (images == NULL)
     return fail (error);
+  g_autoptr (GPtrArray) events = ss_store_list_case_events (store, argv[1], &error);
+  if (events == NULL)
+    return fail (error);
   int class_counts[SS_N_CLASSES];
   if (!ss_store_case_counts (store, argv[1], class_counts, &error))
     return fail (error);
@@ -334,9 +348,29 @@ case_show (int argc, char **argv)
               json_builder_add_string_value (builder, cell->user_drawn ? "user" : "model");
               json_builder_set_member_name (builder, "deleted");
               json_builder_add_boolean_value (builder, cell->deleted);
+              json_builder_set_member_name (builder, "reviewed");
+              json_builder_add_boolean_value (builder, cell->reviewed);
               json_builder_end_object (builder);
             }
           json_builder_end_array (builder);
+          json_builder_end_object (builder);
+        }
+      json_builder_end_array (builder);
+      json_builder_set_member_name (builder, "events");
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < events->len; i++)
+        {
+          SsCaseEvent *event = g_ptr_array_index (events, i);
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "id");
+          json_builder_add_int_value (builder, event->id);
+          json_builder_set_member_name (builder, "kind");
+          json_builder_add_string_value (builder, ss_case_event_kind_name (event->kind));
+          json_builder_set_member_name (builder, "user");
+          json_builder_add_string_value (builder, event->user);
+          json_builder_set_member_name (builder, "at");
+          json_builder_add_string_value (builder, event->at);
+          add_string_or_null (builder, "reason", event->reason);
           json_builder_end_object (builder);
         }
       json_builder_end_array (builder);
@@ -357,6 +391,15 @@ case_show (int argc, char **argv)
   printf ("  Created:  %s\n  Updated:  %s\n", c->created_at, c->updated_at);
   if (c->signed_by != NULL)
     printf ("  Signed:   by %s at %s\n", c->signed_by, c->signed_at);
+  if (events->len > 0)
+    printf ("Sign-off history:\n");
+  for (guint i = 0; i < events->len; i++)
+    {
+      SsCaseEvent *event = g_ptr_array_index (events, i);
+      printf ("  %s  %s by %s%s%s\n", event->at,
+              event->kind == SS_CASE_EVENT_SIGNED ? "signed" : "reopened", event->user,
+              event->reason != NULL ? ": " : "", event->reason != NULL ? event->reason : "");
+    }
   printf ("Images: %u\n", images->len);
   for (guint i = 0; i < images->len; i++)
     {
@@ -419,6 +462,34 @@ case_delete (int argc, char **argv)
   if (!ss_store_delete_case (store, argv[1], &error))
     return fail (error);
   printf ("Deleted case %s\n", argv[1]);
+  return 0;
+}
+
+static int
+case_reopen (int argc, char **argv)
+{
+  g_autofree char *user = NULL, *reason = NULL;
+  const GOptionEntry entries[] = {
+    { "user", 0, 0, G_OPTION_ARG_STRING, &user, "Who reopens the case (required)", "NAME" },
+    { "reason", 0, 0, G_OPTION_ARG_STRING, &reason, "Why it is reopened (required; kept with it)", "TEXT" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new ("ACCESSION - reopen a signed case");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!ss_cli_parse_operands (context, &argc, &argv, 1, "case reopen takes one ACCESSION number"))
+    return EXIT_USAGE;
+  if (user == NULL || reason == NULL)
+    {
+      ss_cli_error ("case reopen needs --user NAME and --reason TEXT (try --help)");
+      return EXIT_USAGE;
+    }
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SsStore) store = open_store (SS_STORE_OPEN_DEFAULT, &error);
+  if (store == NULL)
+    return fail (error);
+  if (!ss_store_reopen_case (store, argv[1], user, reason, &error))
+    return fail (error);
+  printf ("Case %s reopened by %s\n", argv[1], user);
   return 0;
 }
 
@@ -510,6 +581,7 @@ ss_cli_case (int argc, char **argv)
     { "edit", case_edit, "ACCESSION [--patient ... --reviewed]: change an unsigned case" },
     { "delete", case_delete, "ACCESSION: delete a case that has no images" },
     { "history", case_history, "ACCESSION [--json]: who changed which cell, and when" },
+    { "reopen", case_reopen, "ACCESSION --user NAME --reason TEXT: reopen a signed case" },
   };
   if (argc >= 2)
     for (guint i = 0; i < G_N_ELEMENTS (actions); i++)

@@ -20,11 +20,10 @@ typedef struct {
 void          ss_cli_add_common_options (GOptionContext *context);
 /* The case store named by --db or the default location (user data dir). */
 const char   *ss_cli_db_path (void);
-/* Where default models live: $SMEARSCOPE_MODELS, else data/models of the source tree
- * when run from a build tree, else the installed data dir. */
-char         *ss_cli_models_dir (void);
-/* Resolve a model argument: a path as given, or a name ("mscnn-blast") looked up in the
- * models dir with the .ssm extension. */
+/* The folder given by --models, or NULL: the override of ss_models_dir. */
+const char   *ss_cli_models_override (void);
+/* ss_models_find with --models: a path as given, or a name ("mscnn-blast") looked up in
+ * the models dir with the .ssm extension. */
 char         *ss_cli_find_model (const char *name_or_path);
 /* Parse argv with context; on failure print the message and the usage hint. */
 gboolean      ss_cli_parse (GOptionContext *context, int *argc, char ***argv);
@@ -47,7 +46,7 @@ gboolean      ss_cli_set_views (SsModel *model, int views, double below);
 void          ss_cli_error (const char *format, ...) G_GNUC_PRINTF (1, 2);
 /* The median of v[0, n) (sorts v). */
 double        ss_cli_median (double *v, int n);
-/* Write text to path ("-" is stdout) atomically. */
+/* Write text to path ("-" is stdout) atomically (ss_report_write_text_atomic). */
 gboolean      ss_cli_write_text (const char *path, const char *text, GError **error);
 
 /* engine and classifiers (cli-train.c, cli-classify.c, cli-evaluate.c, cli-bench.c) */

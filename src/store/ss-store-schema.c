@@ -87,4 +87,58 @@ const char *const ss_store_migrations[SS_STORE_SCHEMA_VERSION] = {
   "  FROM cells JOIN images ON images.id = cells.image_id"
   "  WHERE cells.deleted = 0"
   "  GROUP BY images.case_id, cells.current_class;",
+
+  /* 1 -> 2: the "confirm" correction (a person agrees with a cell's class), and the
+   * case events that record every sign-off and reopening.
+   *
+   * SQLite cannot change a CHECK in place, so corrections is rebuilt: a new table
+   * copied row for row (ids, hashes and all), the old one dropped, the new one renamed,
+   * then its index and triggers made again. The new table's undoes refers to itself by
+   * its temporary name, which the rename rewrites: were it to name "corrections", the
+   * drop would find the copied rows pointing at the table being dropped and fail their
+   * foreign keys. The drop's implicit delete fires no trigger. */
+  "CREATE TABLE corrections_v2 ("
+  "  id        INTEGER PRIMARY KEY,"
+  "  cell_id   INTEGER NOT NULL REFERENCES cells (id),"
+  "  kind      TEXT NOT NULL"
+  "            CHECK (kind IN ('relabel', 'add', 'delete', 'restore', 'confirm')),"
+  "  old_class INTEGER NOT NULL CHECK (old_class BETWEEN -1 AND 7),"
+  "  new_class INTEGER NOT NULL CHECK (new_class BETWEEN 0 AND 7),"
+  "  user      TEXT NOT NULL CHECK (length (user) > 0),"
+  "  at        TEXT NOT NULL,"
+  "  undoes    INTEGER REFERENCES corrections_v2 (id),"
+  "  prev_hash TEXT NOT NULL,"
+  "  hash      TEXT NOT NULL UNIQUE,"
+  "  CHECK (kind <> 'confirm' OR old_class = new_class));"
+  "INSERT INTO corrections_v2 (id, cell_id, kind, old_class, new_class, user, at, undoes,"
+  "                            prev_hash, hash)"
+  "  SELECT id, cell_id, kind, old_class, new_class, user, at, undoes, prev_hash, hash"
+  "  FROM corrections ORDER BY id;"
+  "DROP TABLE corrections;"
+  "ALTER TABLE corrections_v2 RENAME TO corrections;"
+  "CREATE INDEX corrections_by_cell ON corrections (cell_id, id);"
+  "CREATE TRIGGER corrections_no_update BEFORE UPDATE ON corrections"
+  "  BEGIN SELECT RAISE (ABORT, 'corrections are append-only: rows cannot be changed'); END;"
+  "CREATE TRIGGER corrections_no_delete BEFORE DELETE ON corrections"
+  "  BEGIN SELECT RAISE (ABORT, 'corrections are append-only: rows cannot be deleted'); END;"
+
+  /* Who signed a case, and who reopened it, when and why: the cases row keeps only
+   * the present signature, this table every one. */
+  "CREATE TABLE case_events ("
+  "  id      INTEGER PRIMARY KEY,"
+  "  case_id INTEGER NOT NULL REFERENCES cases (id),"
+  "  kind    TEXT NOT NULL CHECK (kind IN ('signed', 'reopened')),"
+  "  user    TEXT NOT NULL CHECK (length (user) > 0),"
+  "  at      TEXT NOT NULL,"
+  "  reason  TEXT,"
+  "  CHECK (kind <> 'reopened' OR length (reason) > 0));"
+  "CREATE INDEX case_events_by_case ON case_events (case_id, id);"
+  "CREATE TRIGGER case_events_no_update BEFORE UPDATE ON case_events"
+  "  BEGIN SELECT RAISE (ABORT, 'case events are append-only: rows cannot be changed'); END;"
+  "CREATE TRIGGER case_events_no_delete BEFORE DELETE ON case_events"
+  "  BEGIN SELECT RAISE (ABORT, 'case events are append-only: rows cannot be deleted'); END;"
+  /* The cases signed before this version get the event their signature stands for. */
+  "INSERT INTO case_events (case_id, kind, user, at)"
+  "  SELECT id, 'signed', signed_by, signed_at FROM cases WHERE status = 'signed'"
+  "  ORDER BY signed_at, id;",
 };

@@ -41,6 +41,8 @@ typedef enum {
   STMT_CORRECTION_LIST,
   STMT_COUNTS_CASE,
   STMT_COUNTS_IMAGE,
+  STMT_EVENT_INSERT,
+  STMT_EVENT_LIST,
   N_STMTS
 } StmtId;
 
@@ -54,6 +56,24 @@ typedef enum {
 #define CELL_COLUMNS \
   "id, x, y, width, height, mask, nucleus_mask, predicted_class, confidence, probabilities, " \
   "area, perimeter, circularity, nucleus_area, nc_ratio, current_class, origin, deleted"
+
+/* Which of the cells that the subquery cells_of names are reviewed (docs/case-store.md,
+ * "Reviewed cells"). From a cell's last correction, while it is an undo, the walk steps
+ * to the correction before the one it reverses (an undo always reverses the cell's
+ * correction just before it, so what stands is what stood then); the cell is reviewed
+ * when the walk ends on a correction, not before the first. A cell without corrections
+ * costs one probe of corrections_by_cell; `undoes < id` keeps a row damaged outside
+ * Smearscope from sending the walk round in a loop. */
+#define REVIEWED_CTE(cells_of) \
+  "WITH RECURSIVE walk (cell_id, id) AS (" \
+  "  SELECT cell_id, max (id) FROM corrections WHERE cell_id IN (" cells_of ") GROUP BY cell_id" \
+  "  UNION ALL" \
+  "  SELECT walk.cell_id, (SELECT max (p.id) FROM corrections p" \
+  "                        WHERE p.cell_id = walk.cell_id AND p.id < k.undoes)" \
+  "  FROM walk JOIN corrections k ON k.id = walk.id" \
+  "  WHERE k.undoes IS NOT NULL AND k.undoes < k.id), " \
+  "reviewed (cell_id) AS (" \
+  "  SELECT walk.cell_id FROM walk JOIN corrections k ON k.id = walk.id WHERE k.undoes IS NULL) "
 
 #define CORRECTION_COLUMNS \
   "k.id, k.cell_id, cells.image_id, k.kind, k.old_class, k.new_class, k.user, k.at, " \
@@ -88,8 +108,13 @@ static const char *const stmt_sql[N_STMTS] = {
     "confidence, probabilities, area, perimeter, circularity, nucleus_area, nc_ratio, "
     "stored_class, current_class, origin, deleted) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16, ?17, 0)",
-  [STMT_CELL_LIST] = "SELECT " CELL_COLUMNS " FROM cells WHERE image_id = ?1 ORDER BY id",
-  [STMT_CELL_GET] = "SELECT " CELL_COLUMNS " FROM cells WHERE id = ?1",
+  [STMT_CELL_LIST] =
+    REVIEWED_CTE ("SELECT id FROM cells WHERE image_id = ?1")
+    "SELECT " CELL_COLUMNS ", id IN (SELECT cell_id FROM reviewed) FROM cells "
+    "WHERE image_id = ?1 ORDER BY id",
+  [STMT_CELL_GET] =
+    REVIEWED_CTE ("?1")
+    "SELECT " CELL_COLUMNS ", id IN (SELECT cell_id FROM reviewed) FROM cells WHERE id = ?1",
   [STMT_CELL_STATE] =
     "SELECT cells.current_class, cells.deleted, images.case_id FROM cells "
     "JOIN images ON images.id = cells.image_id WHERE cells.id = ?1",
@@ -119,6 +144,10 @@ static const char *const stmt_sql[N_STMTS] = {
     "WITH classes (class) AS (VALUES (0), (1), (2), (3), (4), (5), (6), (7)) "
     "SELECT class, (SELECT count (*) FROM cells WHERE cells.image_id = ?1 AND cells.deleted = 0 "
     "  AND cells.current_class = classes.class) FROM classes",
+  [STMT_EVENT_INSERT] =
+    "INSERT INTO case_events (case_id, kind, user, at, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
+  [STMT_EVENT_LIST] =
+    "SELECT id, case_id, kind, user, at, reason FROM case_events WHERE case_id = ?1 ORDER BY id",
 };
 
 struct _SsStore
@@ -201,8 +230,8 @@ ss_store_set_sqlite_error (SsStore *self, GError **error, int rc, const char *op
       break;
     case SQLITE_CORRUPT:
       g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_CORRUPT,
-                   "%s: the case store %s is damaged; run 'smearscope-cli db check' and restore "
-                   "it from a backup (%s)", operation, path, sqlite_message);
+                   "%s: the case store %s is damaged; check the store to see where, and "
+                   "restore it from a backup (%s)", operation, path, sqlite_message);
       break;
     case SQLITE_NOTADB:
       g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_NOT_A_STORE,
@@ -366,8 +395,8 @@ ss_store_inspect_file (const char *path, gboolean *empty, GError **error)
       int saved = errno;
       g_set_error (error, SS_STORE_ERROR,
                    saved == ENOENT ? SS_STORE_ERROR_NO_STORE : SS_STORE_ERROR_IO,
-                   saved == ENOENT ? "no case store at %s; create one with 'smearscope-cli case "
-                                     "new' or name another with --db"
+                   saved == ENOENT ? "no case store at %s; creating a case starts one there, or "
+                                     "choose the store file that holds the cases"
                                    : "cannot open the case store %s: %s",
                    path, g_strerror (saved));
       return FALSE;
@@ -420,7 +449,7 @@ ss_store_inspect_file (const char *path, gboolean *empty, GError **error)
       g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_CORRUPT,
                    "the case store %s is truncated or damaged: it has %" G_GINT64_FORMAT
                    " bytes where its header announces %" G_GUINT64_FORMAT "; restore it from a "
-                   "backup ('smearscope-cli db backup' makes them)",
+                   "backup of the store",
                    path, (gint64) st.st_size, (guint64) n_pages * page_size);
       return FALSE;
     }
@@ -670,7 +699,8 @@ ss_store_set_busy_timeout (SsStore *self, int milliseconds)
 /* Records ---------------------------------------------------------------------------- */
 
 static const char *const status_names[] = { "open", "reviewed", "signed" };
-static const char *const kind_names[] = { "relabel", "add", "delete", "restore" };
+static const char *const kind_names[] = { "relabel", "add", "delete", "restore", "confirm" };
+static const char *const event_kind_names[] = { "signed", "reopened" };
 
 const char *
 ss_case_status_name (SsCaseStatus status)
@@ -691,7 +721,7 @@ case_status_from_name (const char *name)
 const char *
 ss_correction_kind_name (SsCorrectionKind kind)
 {
-  g_return_val_if_fail (kind <= SS_CORRECTION_RESTORE, NULL);
+  g_return_val_if_fail (kind <= SS_CORRECTION_CONFIRM, NULL);
   return kind_names[kind];
 }
 
@@ -702,6 +732,24 @@ correction_kind_from_name (const char *name)
     if (g_strcmp0 (name, kind_names[i]) == 0)
       return i;
   return SS_CORRECTION_RELABEL;
+}
+
+const char *
+ss_case_event_kind_name (SsCaseEventKind kind)
+{
+  g_return_val_if_fail (kind <= SS_CASE_EVENT_REOPENED, NULL);
+  return event_kind_names[kind];
+}
+
+void
+ss_case_event_free (SsCaseEvent *event)
+{
+  if (event == NULL)
+    return;
+  g_free (event->user);
+  g_free (event->at);
+  g_free (event->reason);
+  g_free (event);
 }
 
 void
@@ -796,6 +844,7 @@ cell_from_row (sqlite3_stmt *stmt)
   cell->current_class = sqlite3_column_int (stmt, 15);
   cell->user_drawn = g_strcmp0 ((const char *) sqlite3_column_text (stmt, 16), "user") == 0;
   cell->deleted = sqlite3_column_int (stmt, 17) != 0;
+  cell->reviewed = sqlite3_column_int (stmt, 18) != 0;
   return cell;
 }
 
@@ -857,10 +906,29 @@ validate_user (const char *user, GError **error)
   if (trimmed == NULL || *trimmed == '\0')
     {
       g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_INVALID,
-                   "a correction needs the name of the person who makes it");
+                   "every change needs the name of the person who makes it");
       return FALSE;
     }
   return validate_text ("user name", user, 128, error);
+}
+
+/* The id alone: reading a whole SsCase would count its cells, as long as the counts. */
+static gint64
+ss_store_case_id (SsStore *self, const char *accession, const char *operation, GError **error)
+{
+  sqlite3_stmt *stmt = ss_store_stmt (self, STMT_CASE_ID, operation, error);
+  if (stmt == NULL)
+    return 0;
+  sqlite3_bind_text (stmt, 1, accession, -1, SQLITE_TRANSIENT);
+  int rc = sqlite3_step (stmt);
+  gint64 id = rc == SQLITE_ROW ? sqlite3_column_int64 (stmt, 0) : 0;
+  if (rc == SQLITE_DONE)
+    g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_NOT_FOUND,
+                 "%s: there is no case '%s' in %s", operation, accession, self->path);
+  else if (rc != SQLITE_ROW)
+    ss_store_set_sqlite_error (self, error, rc, operation);
+  sqlite3_reset (stmt);
+  return id;
 }
 
 /* The case id for a change, refused if the case is missing or signed. Call inside the
@@ -891,8 +959,8 @@ ss_store_case_for_change (SsStore *self, const char *accession, const char *oper
   if (g_strcmp0 ((const char *) sqlite3_column_text (stmt, 1), "signed") == 0)
     {
       g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_SIGNED,
-                   "%s: case '%s' is signed by %s and can no longer change", operation,
-                   accession, (const char *) sqlite3_column_text (stmt, 2));
+                   "%s: case '%s' is signed by %s and cannot change; reopen it first if it "
+                   "must", operation, accession, (const char *) sqlite3_column_text (stmt, 2));
       id = 0;
     }
   sqlite3_reset (stmt);
@@ -1053,8 +1121,8 @@ ss_store_delete_case (SsStore *self, const char *accession, GError **error)
   if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
     {
       g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_INVALID,
-                   "%s: case '%s' has analysed images; a case with cells is kept with its history",
-                   operation, accession);
+                   "%s: case '%s' has analysed images or was signed before; a case with a "
+                   "history is kept", operation, accession);
       goto fail;
     }
   if (rc != SQLITE_DONE)
@@ -1069,6 +1137,41 @@ fail:
 }
 
 static gboolean
+ss_store_append_event (SsStore *self, gint64 case_id, SsCaseEventKind kind, const char *user,
+                       const char *at, const char *reason, const char *operation, GError **error)
+{
+  sqlite3_stmt *stmt = ss_store_stmt (self, STMT_EVENT_INSERT, operation, error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, case_id);
+  sqlite3_bind_text (stmt, 2, ss_case_event_kind_name (kind), -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, user, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 4, at, -1, SQLITE_TRANSIENT);
+  bind_text_or_null (stmt, 5, reason);
+  return ss_store_run (self, stmt, operation, error);
+}
+
+/* Status, signature and the sign-off event change together, in the caller's transaction. */
+static gboolean
+ss_store_write_status (SsStore *self, gint64 case_id, SsCaseStatus status, const char *user,
+                       const char *now, const char *operation, GError **error)
+{
+  sqlite3_stmt *stmt = ss_store_stmt (self, STMT_CASE_SET_STATUS, operation, error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, case_id);
+  sqlite3_bind_text (stmt, 2, ss_case_status_name (status), -1, SQLITE_STATIC);
+  bind_text_or_null (stmt, 3, status == SS_CASE_SIGNED ? user : NULL);
+  bind_text_or_null (stmt, 4, status == SS_CASE_SIGNED ? now : NULL);
+  sqlite3_bind_text (stmt, 5, now, -1, SQLITE_TRANSIENT);
+  if (!ss_store_run (self, stmt, operation, error))
+    return FALSE;
+  return status != SS_CASE_SIGNED
+         || ss_store_append_event (self, case_id, SS_CASE_EVENT_SIGNED, user, now, NULL, operation,
+                                   error);
+}
+
+static gboolean
 ss_store_set_status (SsStore *self, const char *accession, SsCaseStatus status,
                      const char *user, const char *operation, GError **error)
 {
@@ -1076,17 +1179,8 @@ ss_store_set_status (SsStore *self, const char *accession, SsCaseStatus status,
   if (!ss_store_begin_write (self, operation, error))
     return FALSE;
   gint64 case_id = ss_store_case_for_change (self, accession, operation, error);
-  if (case_id == 0)
-    goto fail;
-  sqlite3_stmt *stmt = ss_store_stmt (self, STMT_CASE_SET_STATUS, operation, error);
-  if (stmt == NULL)
-    goto fail;
-  sqlite3_bind_int64 (stmt, 1, case_id);
-  sqlite3_bind_text (stmt, 2, ss_case_status_name (status), -1, SQLITE_STATIC);
-  bind_text_or_null (stmt, 3, status == SS_CASE_SIGNED ? user : NULL);
-  bind_text_or_null (stmt, 4, status == SS_CASE_SIGNED ? now : NULL);
-  sqlite3_bind_text (stmt, 5, now, -1, SQLITE_TRANSIENT);
-  if (!ss_store_run (self, stmt, operation, error))
+  if (case_id == 0
+      || !ss_store_write_status (self, case_id, status, user, now, operation, error))
     goto fail;
   return ss_store_commit (self, operation, error);
 fail:
@@ -1109,6 +1203,106 @@ ss_store_sign_case (SsStore *self, const char *accession, const char *user, GErr
   if (!validate_user (user, error))
     return FALSE;
   return ss_store_set_status (self, accession, SS_CASE_SIGNED, user, "signing the case", error);
+}
+
+gboolean
+ss_store_reopen_case (SsStore *self, const char *accession, const char *user, const char *reason,
+                      GError **error)
+{
+  g_return_val_if_fail (SS_IS_STORE (self), FALSE);
+  const char *operation = "reopening the case";
+  g_autofree char *trimmed = reason != NULL ? g_strstrip (g_strdup (reason)) : NULL;
+  if (!validate_user (user, error))
+    return FALSE;
+  if (trimmed == NULL || *trimmed == '\0')
+    {
+      g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_INVALID,
+                   "%s: say why the signed case is reopened; the reason is kept with it",
+                   operation);
+      return FALSE;
+    }
+  if (!validate_text ("reason", reason, 64 * 1024, error))
+    return FALSE;
+  g_autofree char *now = ss_store_now ();
+  g_autofree char *status = NULL;
+  if (!ss_store_begin_write (self, operation, error))
+    return FALSE;
+  /* Read under the write lock: two people reopening at once leave one event. */
+  sqlite3_stmt *stmt = ss_store_stmt (self, STMT_CASE_ID, operation, error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_text (stmt, 1, accession, -1, SQLITE_TRANSIENT);
+  int rc = sqlite3_step (stmt);
+  gint64 case_id = rc == SQLITE_ROW ? sqlite3_column_int64 (stmt, 0) : 0;
+  status = rc == SQLITE_ROW ? column_text (stmt, 1) : NULL;
+  sqlite3_reset (stmt);
+  if (rc == SQLITE_DONE)
+    {
+      g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_NOT_FOUND,
+                   "%s: there is no case '%s' in %s", operation, accession, self->path);
+      goto fail;
+    }
+  if (rc != SQLITE_ROW)
+    {
+      ss_store_set_sqlite_error (self, error, rc, operation);
+      goto fail;
+    }
+  if (g_strcmp0 (status, ss_case_status_name (SS_CASE_SIGNED)) != 0)
+    {
+      g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_INVALID,
+                   "%s: case '%s' is not signed (it is %s), so there is nothing to reopen",
+                   operation, accession, status);
+      goto fail;
+    }
+  if (!ss_store_write_status (self, case_id, SS_CASE_OPEN, NULL, now, operation, error)
+      || !ss_store_append_event (self, case_id, SS_CASE_EVENT_REOPENED, user, now, reason,
+                                 operation, error))
+    goto fail;
+  return ss_store_commit (self, operation, error);
+fail:
+  ss_store_rollback (self);
+  return FALSE;
+}
+
+static SsCaseEventKind
+case_event_kind_from_name (const char *name)
+{
+  return g_strcmp0 (name, event_kind_names[SS_CASE_EVENT_REOPENED]) == 0 ? SS_CASE_EVENT_REOPENED
+                                                                          : SS_CASE_EVENT_SIGNED;
+}
+
+GPtrArray *
+ss_store_list_case_events (SsStore *self, const char *accession, GError **error)
+{
+  g_return_val_if_fail (SS_IS_STORE (self), NULL);
+  const char *operation = "reading the case's sign-off history";
+  gint64 case_id = ss_store_case_id (self, accession, operation, error);
+  if (case_id == 0)
+    return NULL;
+  sqlite3_stmt *stmt = ss_store_stmt (self, STMT_EVENT_LIST, operation, error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, case_id);
+  g_autoptr (GPtrArray) events = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_case_event_free);
+  int rc;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      SsCaseEvent *event = g_new0 (SsCaseEvent, 1);
+      event->id = sqlite3_column_int64 (stmt, 0);
+      event->case_id = sqlite3_column_int64 (stmt, 1);
+      event->kind = case_event_kind_from_name ((const char *) sqlite3_column_text (stmt, 2));
+      event->user = column_text (stmt, 3);
+      event->at = column_text (stmt, 4);
+      event->reason = column_text (stmt, 5);
+      g_ptr_array_add (events, event);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      ss_store_set_sqlite_error (self, error, rc, operation);
+      return NULL;
+    }
+  return g_steal_pointer (&events);
 }
 
 /* Images and cells ------------------------------------------------------------------- */
@@ -1296,6 +1490,7 @@ ss_store_add_image (SsStore *self, const char *accession, const SsImageInfo *inf
                                                                  : cell->predicted_class;
       cell->user_drawn = FALSE;
       cell->deleted = FALSE;
+      cell->reviewed = FALSE;
     }
   return image_id;
 fail:
@@ -1304,25 +1499,6 @@ fail:
   for (guint i = 0; i < cells->len; i++)
     ((SsCell *) g_ptr_array_index (cells, i))->id = 0;
   return 0;
-}
-
-/* The id alone: reading a whole SsCase would count its cells, as long as the counts. */
-static gint64
-ss_store_case_id (SsStore *self, const char *accession, const char *operation, GError **error)
-{
-  sqlite3_stmt *stmt = ss_store_stmt (self, STMT_CASE_ID, operation, error);
-  if (stmt == NULL)
-    return 0;
-  sqlite3_bind_text (stmt, 1, accession, -1, SQLITE_TRANSIENT);
-  int rc = sqlite3_step (stmt);
-  gint64 id = rc == SQLITE_ROW ? sqlite3_column_int64 (stmt, 0) : 0;
-  if (rc == SQLITE_DONE)
-    g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_NOT_FOUND,
-                 "%s: there is no case '%s' in %s", operation, accession, self->path);
-  else if (rc != SQLITE_ROW)
-    ss_store_set_sqlite_error (self, error, rc, operation);
-  sqlite3_reset (stmt);
-  return id;
 }
 
 static GPtrArray *
@@ -1537,6 +1713,17 @@ ss_store_correct_locked (SsStore *self, gint64 case_id, const char *accession, g
       return ss_store_append_correction (self, cell_id, kind, state.current_class,
                                          state.current_class, kind == SS_CORRECTION_DELETE, user,
                                          undoes, operation, error);
+    case SS_CORRECTION_CONFIRM:
+      if (state.deleted)
+        {
+          g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_INVALID,
+                       "%s: cell %" G_GINT64_FORMAT " is deleted; restore it before confirming "
+                       "its class", operation, cell_id);
+          return -1;
+        }
+      return ss_store_append_correction (self, cell_id, kind, state.current_class,
+                                         state.current_class, FALSE, user, undoes, operation,
+                                         error);
     case SS_CORRECTION_ADD:
     default:
       g_assert_not_reached ();
@@ -1607,6 +1794,15 @@ ss_store_restore_cell (SsStore *self, const char *accession, gint64 cell_id, con
 }
 
 gint64
+ss_store_confirm_cell (SsStore *self, const char *accession, gint64 cell_id, const char *user,
+                       GError **error)
+{
+  g_return_val_if_fail (SS_IS_STORE (self), -1);
+  return ss_store_correct (self, accession, cell_id, SS_CORRECTION_CONFIRM, 0, user,
+                           "confirming the cell's class", error);
+}
+
+gint64
 ss_store_add_cell (SsStore *self, const char *accession, gint64 image_id, SsCell *cell,
                    const char *user, GError **error)
 {
@@ -1656,6 +1852,7 @@ ss_store_add_cell (SsStore *self, const char *accession, gint64 image_id, SsCell
   cell->current_class = cls;
   cell->user_drawn = TRUE;
   cell->deleted = FALSE;
+  cell->reviewed = TRUE;
   return id;
 fail:
   ss_store_rollback (self);
@@ -1734,8 +1931,11 @@ ss_store_undo (SsStore *self, const char *accession, gint64 correction_id, const
                    operation, k->cell_id, k->id, later_id);
       goto fail;
     }
+  /* A confirm changed no class, so its reverse is another confirm, with undoes set:
+   * the cell is then reviewed only if it was before the confirm. */
   SsCorrectionKind reverse = k->kind == SS_CORRECTION_RELABEL ? SS_CORRECTION_RELABEL
                              : k->kind == SS_CORRECTION_DELETE ? SS_CORRECTION_RESTORE
+                             : k->kind == SS_CORRECTION_CONFIRM ? SS_CORRECTION_CONFIRM
                              : SS_CORRECTION_DELETE;
   gint64 id = ss_store_correct_locked (self, case_id, accession, k->cell_id, reverse, k->old_class,
                                        user, k->id, operation, error);
@@ -1879,7 +2079,8 @@ ss_store_check_sqlite (SsStore *self, GError **error)
       ss_store_set_sqlite_error (self, error, rc, "checking foreign keys");
       return FALSE;
     }
-  static const char *const triggers[] = { "corrections_no_update", "corrections_no_delete" };
+  static const char *const triggers[] = { "corrections_no_update", "corrections_no_delete",
+                                          "case_events_no_update", "case_events_no_delete" };
   for (guint i = 0; i < G_N_ELEMENTS (triggers); i++)
     {
       gint64 present = 0;
@@ -1888,8 +2089,9 @@ ss_store_check_sqlite (SsStore *self, GError **error)
       if (!ss_store_query_int (self, sql, &present, "checking the schema", error))
         return FALSE;
       if (!present)
-        return check_failed (error, "the trigger %s that keeps corrections append-only is missing "
-                             "(the schema was changed outside Smearscope)", triggers[i]);
+        return check_failed (error, "the trigger %s that keeps %s append-only is missing "
+                             "(the schema was changed outside Smearscope)", triggers[i],
+                             i < 2 ? "corrections" : "case events");
     }
   return TRUE;
 }
@@ -1963,8 +2165,8 @@ ss_store_check_replay (SsStore *self, GError **error)
                                "ORDER BY id", -1, &cells, NULL);
   if (rc == SQLITE_OK)
     rc = sqlite3_prepare_v2 (self->db,
-                             "SELECT cell_id, id, kind, old_class, new_class FROM corrections "
-                             "ORDER BY cell_id, id", -1, &corrections, NULL);
+                             "SELECT cell_id, id, kind, old_class, new_class, coalesce (undoes, 0) "
+                             "FROM corrections ORDER BY cell_id, id", -1, &corrections, NULL);
   gboolean ok = TRUE;
   int crc = rc == SQLITE_OK ? sqlite3_step (corrections) : rc;
   if (rc == SQLITE_OK)
@@ -1976,6 +2178,8 @@ ss_store_check_replay (SsStore *self, GError **error)
       gboolean deleted = FALSE;
       gboolean user_drawn = g_strcmp0 ((const char *) sqlite3_column_text (cells, 4), "user") == 0;
       gboolean first = TRUE;
+      gint64 previous_id = 0;
+      gboolean previous_confirm = FALSE;
       while (crc == SQLITE_ROW && sqlite3_column_int64 (corrections, 0) < cell_id)
         crc = sqlite3_step (corrections);
       for (; ok && crc == SQLITE_ROW && sqlite3_column_int64 (corrections, 0) == cell_id;
@@ -1985,8 +2189,20 @@ ss_store_check_replay (SsStore *self, GError **error)
           const char *kind = (const char *) sqlite3_column_text (corrections, 2);
           int old_class = sqlite3_column_int (corrections, 3);
           int new_class = sqlite3_column_int (corrections, 4);
+          gint64 undoes = sqlite3_column_int64 (corrections, 5);
           gboolean is_add = g_strcmp0 (kind, "add") == 0;
-          if (is_add != (first && user_drawn))
+          gboolean is_confirm = g_strcmp0 (kind, "confirm") == 0;
+          /* Undo is refused once a cell has changed since, and whether a cell is
+           * reviewed is read back on that rule. */
+          if (undoes != 0 && undoes != previous_id)
+            ok = check_failed (error, "corrections row %" G_GINT64_FORMAT " reverses row %"
+                               G_GINT64_FORMAT ", which is not the correction of cell %"
+                               G_GINT64_FORMAT " just before it", id, undoes, cell_id);
+          else if (undoes != 0 && is_confirm != previous_confirm)
+            ok = check_failed (error, "corrections row %" G_GINT64_FORMAT " reverses row %"
+                               G_GINT64_FORMAT " with a %s; only a confirm reverses a confirm",
+                               id, undoes, kind);
+          else if (is_add != (first && user_drawn))
             ok = check_failed (error, "corrections row %" G_GINT64_FORMAT ": an 'add' must be the "
                                "first correction of a cell a person drew, and only of such a cell", id);
           else if (is_add)
@@ -2017,6 +2233,15 @@ ss_store_check_replay (SsStore *self, GError **error)
                                    deleted ? "deleted" : "not deleted");
               deleted = deleting;
             }
+          else if (is_confirm)
+            {
+              if (deleted || new_class != old_class)
+                ok = check_failed (error, "corrections row %" G_GINT64_FORMAT " confirms cell %"
+                                   G_GINT64_FORMAT " %s", id, cell_id,
+                                   deleted ? "while it is deleted" : "but changes its class");
+            }
+          previous_id = id;
+          previous_confirm = is_confirm;
         }
       if (ok && first && user_drawn)
         ok = check_failed (error, "cells row %" G_GINT64_FORMAT " was drawn by a person but has no "
@@ -2047,6 +2272,41 @@ ss_store_check_replay (SsStore *self, GError **error)
   return ok;
 }
 
+/* A case is signed exactly when its last event is a sign-off, and its signature is that
+ * event's: a status set back by hand, outside Smearscope, leaves no reopening behind. */
+static gboolean
+ss_store_check_case_events (SsStore *self, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc = sqlite3_prepare_v2 (self->db,
+                               "SELECT c.accession, c.status, e.kind FROM cases c "
+                               "LEFT JOIN case_events e ON e.id = "
+                               "  (SELECT max (id) FROM case_events WHERE case_id = c.id) "
+                               "WHERE (c.status = 'signed') IS NOT (e.kind IS 'signed') "
+                               "   OR (c.status = 'signed' AND (c.signed_by IS NOT e.user "
+                               "                                OR c.signed_at IS NOT e.at)) "
+                               "ORDER BY c.id LIMIT 1", -1, &stmt, NULL);
+  if (rc == SQLITE_OK && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      const char *kind = (const char *) sqlite3_column_text (stmt, 2);
+      check_failed (error, "case '%s' is %s but its sign-off history %s: the case was edited "
+                    "outside Smearscope", sqlite3_column_text (stmt, 0),
+                    sqlite3_column_text (stmt, 1),
+                    kind == NULL ? "is empty" : g_strcmp0 (kind, "signed") == 0
+                                                ? "ends with another signature"
+                                                : "ends with a reopening");
+      sqlite3_finalize (stmt);
+      return FALSE;
+    }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      ss_store_set_sqlite_error (self, error, rc, "checking the cases' sign-off history");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 ss_store_check (SsStore *self, char **head_hash, gint64 *n_corrections, GError **error)
 {
@@ -2056,7 +2316,8 @@ ss_store_check (SsStore *self, char **head_hash, gint64 *n_corrections, GError *
     return FALSE;
   gboolean ok = ss_store_check_sqlite (self, error)
                 && ss_store_check_chain (self, head_hash, n_corrections, error)
-                && ss_store_check_replay (self, error);
+                && ss_store_check_replay (self, error)
+                && ss_store_check_case_events (self, error);
   ss_store_rollback (self);
   return ok;
 }

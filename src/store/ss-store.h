@@ -11,7 +11,7 @@
 G_BEGIN_DECLS
 
 /* The schema this build writes; files with a higher user_version are refused. */
-#define SS_STORE_SCHEMA_VERSION 1
+#define SS_STORE_SCHEMA_VERSION 2
 
 #define SS_STORE_ERROR (ss_store_error_quark ())
 GQuark ss_store_error_quark (void);
@@ -97,6 +97,7 @@ typedef enum {
   SS_CORRECTION_ADD,
   SS_CORRECTION_DELETE,
   SS_CORRECTION_RESTORE,
+  SS_CORRECTION_CONFIRM,   /* a person agrees with the cell's class; nothing changes */
 } SsCorrectionKind;
 
 const char *ss_correction_kind_name (SsCorrectionKind kind);
@@ -116,6 +117,26 @@ typedef struct {
 
 void ss_correction_free (SsCorrection *correction);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsCorrection, ss_correction_free)
+
+typedef enum {
+  SS_CASE_EVENT_SIGNED,
+  SS_CASE_EVENT_REOPENED,
+} SsCaseEventKind;
+
+const char *ss_case_event_kind_name (SsCaseEventKind kind);  /* "signed", "reopened" */
+
+/* One row of a case's append-only sign-off history. */
+typedef struct {
+  gint64           id;
+  gint64           case_id;
+  SsCaseEventKind  kind;
+  char            *user;
+  char            *at;      /* ISO 8601 UTC with microseconds */
+  char            *reason;  /* why it was reopened; NULL for "signed" */
+} SsCaseEvent;
+
+void ss_case_event_free (SsCaseEvent *event);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsCaseEvent, ss_case_event_free)
 
 #define SS_TYPE_STORE (ss_store_get_type ())
 G_DECLARE_FINAL_TYPE (SsStore, ss_store, SS, STORE, GObject)
@@ -146,16 +167,24 @@ gboolean    ss_store_update_case (SsStore *self, const char *accession,
 gboolean    ss_store_delete_case (SsStore *self, const char *accession, GError **error);
 /* Mark an open case as reviewed by user (a correction does not do it by itself). */
 gboolean    ss_store_mark_reviewed (SsStore *self, const char *accession, GError **error);
-/* Sign the case: after this its cells can no longer change. */
+/* Sign the case: after this its cells can no longer change. Records a "signed" event. */
 gboolean    ss_store_sign_case (SsStore *self, const char *accession, const char *user,
                                 GError **error);
+/* Reopen a signed case: its status goes back to open, its signature is cleared, and who
+ * reopened it, when and why is kept as a "reopened" event. Refused unless the case is
+ * signed; reason must not be empty. */
+gboolean    ss_store_reopen_case (SsStore *self, const char *accession, const char *user,
+                                  const char *reason, GError **error);
+/* The sign-off history of a case (SsCaseEvent*), oldest first. */
+GPtrArray  *ss_store_list_case_events (SsStore *self, const char *accession, GError **error);
 
 /* Store one analysed image and all its cells in one transaction: either all of it is
  * stored or none. Sets each cell's id; returns the image id, or 0 on error. */
 gint64      ss_store_add_image (SsStore *self, const char *accession, const SsImageInfo *info,
                                 GPtrArray *cells, GError **error);
 /* The images of a case, oldest first, with their cells (deleted ones too, flagged)
- * when with_cells. */
+ * when with_cells. Cells come with their reviewed flag (docs/case-store.md, "Reviewed
+ * cells"), as from ss_store_get_cell. */
 GPtrArray  *ss_store_list_images (SsStore *self, const char *accession, gboolean with_cells,
                                   GError **error);
 SsCell     *ss_store_get_cell (SsStore *self, gint64 cell_id, GError **error);
@@ -173,9 +202,16 @@ gint64      ss_store_restore_cell (SsStore *self, const char *accession, gint64 
  * cell->id. cell->current_class is its class. */
 gint64      ss_store_add_cell (SsStore *self, const char *accession, gint64 image_id,
                                SsCell *cell, const char *user, GError **error);
+/* A person looked at the cell and agrees with its class: appends a "confirm" row whose
+ * old and new class are the cell's class, which stays as it is; the cell counts as
+ * reviewed from then on. Refused for a deleted cell. Each call appends a row, also on
+ * a cell already confirmed: a second person's agreement is part of the record. */
+gint64      ss_store_confirm_cell (SsStore *self, const char *accession, gint64 cell_id,
+                                   const char *user, GError **error);
 /* Undo never erases: it appends the correction that reverses correction_id (relabel
- * back, restore a deleted cell, delete a restored or added one). Refused when the cell
- * has changed since, so that an undo cannot silently revert someone else's work. */
+ * back, restore a deleted cell, delete a restored or added one, and for a confirm a
+ * confirm row with undoes set, which takes the confirmation back). Refused when the
+ * cell has changed since, so that an undo cannot silently revert someone else's work. */
 gint64      ss_store_undo (SsStore *self, const char *accession, gint64 correction_id,
                            const char *user, GError **error);
 /* The audit trail of a case, oldest first. */
@@ -188,8 +224,8 @@ gboolean    ss_store_image_counts (SsStore *self, gint64 image_id, int counts[SS
                                    GError **error);
 
 /* The full check: SQLite integrity_check and foreign_key_check, the schema's triggers,
- * the hash chain of corrections, and every cell's class and deleted flag against the
- * replay of its corrections. FALSE with SS_STORE_ERROR_CHECK_FAILED naming the first
+ * the hash chain of corrections, every cell's class and deleted flag against the
+ * replay of its corrections, and every case's status against its sign-off events. FALSE with SS_STORE_ERROR_CHECK_FAILED naming the first
  * bad row. head_hash (may be NULL) receives the last hash of the chain. */
 gboolean    ss_store_check (SsStore *self, char **head_hash, gint64 *n_corrections,
                             GError **error);

@@ -1,0 +1,347 @@
+/* The workstation's application: store, models, settings, command line. */
+#define G_LOG_DOMAIN "smearscope"
+
+#include "ss-config.h"
+
+#include <glib/gi18n.h>
+#include <locale.h>
+
+#include "ss-application.h"
+#include "ss-resources.h"
+#include "ss-window.h"
+
+struct _SsApplication
+{
+  AdwApplication   parent_instance;
+
+  GSettings       *settings;
+  char            *db_path;        /* --db, else the preference, else the default */
+  SsStore         *store;
+  GError          *store_error;
+  SsClassifier    *classifier;
+  SsModelIdentity  model;
+  char            *model_problem;
+  gboolean         models_loaded;
+};
+
+G_DEFINE_FINAL_TYPE (SsApplication, ss_application, ADW_TYPE_APPLICATION)
+
+static gboolean
+running_from_build_tree (void)
+{
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  return exe != NULL && g_str_has_prefix (exe, SS_BUILD_ROOT "/");
+}
+
+void
+ss_application_init_i18n (void)
+{
+  g_autofree char *build_locale = g_build_filename (SS_BUILD_ROOT, "po", NULL);
+  if (running_from_build_tree () && g_file_test (build_locale, G_FILE_TEST_IS_DIR))
+    bindtextdomain (GETTEXT_PACKAGE, build_locale);
+  else
+    bindtextdomain (GETTEXT_PACKAGE, SS_LOCALE_DIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+}
+
+void
+ss_application_find_schemas (void)
+{
+  if (g_getenv ("GSETTINGS_SCHEMA_DIR") == NULL && running_from_build_tree ())
+    g_setenv ("GSETTINGS_SCHEMA_DIR", SS_BUILD_ROOT "/data", TRUE);
+}
+
+static void
+ss_application_finalize (GObject *object)
+{
+  SsApplication *self = SS_APPLICATION (object);
+
+  g_clear_object (&self->settings);
+  g_clear_object (&self->store);
+  g_clear_error (&self->store_error);
+  g_clear_pointer (&self->classifier, ss_classifier_unref);
+  ss_model_identity_clear (&self->model);
+  g_clear_pointer (&self->model_problem, g_free);
+  g_clear_pointer (&self->db_path, g_free);
+
+  G_OBJECT_CLASS (ss_application_parent_class)->finalize (object);
+}
+
+static void
+ss_application_load_models (SsApplication *self)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = NULL;
+
+  if (self->models_loaded)
+    return;
+  self->models_loaded = TRUE;
+  self->classifier = ss_models_load_default_classifier (NULL, &path, &error);
+  if (self->classifier == NULL)
+    {
+      g_autofree char *dir = ss_models_dir (NULL);
+      if (error != NULL)
+        self->model_problem = g_strdup_printf (_("The cell-type model cannot be used: %s. Cells are "
+                                                 "found and outlined but left as “Other”."),
+                                               error->message);
+      else
+        self->model_problem = g_strdup_printf (_("No cell-type model is installed in %s. Cells are "
+                                                 "found and outlined but left as “Other”."), dir);
+      ss_model_identity_init (&self->model, NULL, NULL);
+      return;
+    }
+  g_clear_error (&error);
+  if (!ss_model_identity_init (&self->model, path, &error))
+    {
+      self->model_problem = g_strdup (error->message);
+      g_clear_pointer (&self->classifier, ss_classifier_unref);
+      ss_model_identity_init (&self->model, NULL, NULL);
+    }
+}
+
+static void
+ss_application_startup (GApplication *app)
+{
+  SsApplication *self = SS_APPLICATION (app);
+
+  /* a reference keeps the resources' object (and its registering constructor) in the
+   * link: the app is a static library, and the linker drops what nothing calls */
+  g_assert (ss_get_resource () != NULL);
+
+  G_APPLICATION_CLASS (ss_application_parent_class)->startup (app);
+
+  g_set_application_name (_("Smearscope"));
+  gtk_window_set_default_icon_name (SS_APP_ID);
+  self->settings = g_settings_new (SS_APP_ID);
+
+  g_autoptr (GtkCssProvider) css = gtk_css_provider_new ();
+  gtk_css_provider_load_from_resource (css, "/org/smearscope/Smearscope/style.css");
+  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+
+  static const struct {
+    const char *action;
+    const char *accels[3];
+  } accels[] = {
+    { "win.new-case", { "<Control>n", NULL } },
+    { "win.open-images", { "<Control>o", NULL } },
+    { "win.undo", { "<Control>z", NULL } },
+    { "win.redo", { "<Control><Shift>z", "<Control>y", NULL } },
+    { "win.sign-off", { "<Control>Return", NULL } },
+    { "win.zoom-in", { "<Control>plus", "<Control>equal", NULL } },
+    { "win.zoom-out", { "<Control>minus", NULL } },
+    { "win.zoom-fit", { "<Control>0", NULL } },
+    { "win.zoom-100", { "<Control>1", NULL } },
+    { "win.show-sidebar", { "F9", NULL } },
+    { "win.preferences", { "<Control>comma", NULL } },
+    { "win.show-help-overlay", { "<Control>question", NULL } },
+    { "app.quit", { "<Control>q", NULL } },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
+    gtk_application_set_accels_for_action (GTK_APPLICATION (self), accels[i].action,
+                                           accels[i].accels);
+}
+
+static SsWindow *
+ss_application_ensure_window (SsApplication *self)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  if (window == NULL)
+    window = GTK_WINDOW (ss_window_new (self));
+  return SS_WINDOW (window);
+}
+
+static void
+ss_application_activate (GApplication *app)
+{
+  SsWindow *window = ss_application_ensure_window (SS_APPLICATION (app));
+  gtk_window_present (GTK_WINDOW (window));
+}
+
+static int
+ss_application_command_line (GApplication            *app,
+                             GApplicationCommandLine *command_line)
+{
+  SsApplication *self = SS_APPLICATION (app);
+  GVariantDict *options = g_application_command_line_get_options_dict (command_line);
+  const char *accession = NULL;
+  g_autofree const char **files = NULL;
+
+  g_variant_dict_lookup (options, "case", "&s", &accession);
+  g_variant_dict_lookup (options, G_OPTION_REMAINING, "^a&ay", &files);
+
+  SsWindow *window = ss_application_ensure_window (self);
+  gtk_window_present (GTK_WINDOW (window));
+
+  g_autoptr (GPtrArray) gfiles = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; files != NULL && files[i] != NULL; i++)
+    g_ptr_array_add (gfiles, g_application_command_line_create_file_for_arg (command_line, files[i]));
+  ss_window_open_from_command_line (window, accession, (GFile **) gfiles->pdata, gfiles->len);
+  return 0;
+}
+
+static int
+ss_application_handle_local_options (GApplication *app,
+                                     GVariantDict *options)
+{
+  SsApplication *self = SS_APPLICATION (app);
+  const char *db = NULL;
+
+  if (g_variant_dict_contains (options, "version"))
+    {
+      g_print ("smearscope %s\n", SS_VERSION);
+      return 0;
+    }
+  if (g_variant_dict_lookup (options, "db", "^&ay", &db))
+    self->db_path = g_canonicalize_filename (db, NULL);
+  return -1;
+}
+
+static void
+ss_application_class_init (SsApplicationClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  object_class->finalize = ss_application_finalize;
+  app_class->startup = ss_application_startup;
+  app_class->activate = ss_application_activate;
+  app_class->command_line = ss_application_command_line;
+  app_class->handle_local_options = ss_application_handle_local_options;
+}
+
+static void
+ss_application_quit (GSimpleAction *action,
+                     GVariant      *parameter,
+                     gpointer       user_data)
+{
+  GApplication *app = user_data;
+  GList *windows = gtk_application_get_windows (GTK_APPLICATION (app));
+  /* every change is already stored: closing loses nothing */
+  for (GList *l = windows; l != NULL; l = l->next)
+    gtk_window_destroy (l->data);
+  g_application_quit (app);
+}
+
+static void
+ss_application_init (SsApplication *self)
+{
+  static const GOptionEntry entries[] = {
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_("Case store (SQLite file)"), N_("FILE") },
+    { "case", 0, 0, G_OPTION_ARG_STRING, NULL,
+      N_("Open this case (created if it does not exist); images given are added to it"),
+      N_("ACCESSION") },
+    { "version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Print the version and exit"), NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, NULL, NULL, N_("[IMAGE…]") },
+    { NULL }
+  };
+  static const GActionEntry actions[] = {
+    { "quit", ss_application_quit },
+  };
+
+  g_application_add_main_option_entries (G_APPLICATION (self), entries);
+  g_application_set_option_context_parameter_string (G_APPLICATION (self), _("[IMAGE…]"));
+  g_application_set_option_context_summary (G_APPLICATION (self),
+                                            _("Review, correct and sign off blood smear cases. "
+                                              "Images given are analysed into a new case (or the "
+                                              "one named by --case)."));
+  g_action_map_add_action_entries (G_ACTION_MAP (self), actions, G_N_ELEMENTS (actions), self);
+}
+
+SsApplication *
+ss_application_new (void)
+{
+  /* non-unique: each run is its own process with its own store (tests run several) */
+  return g_object_new (SS_TYPE_APPLICATION,
+                       "application-id", SS_APP_ID,
+                       "flags", G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_NON_UNIQUE,
+                       NULL);
+}
+
+GSettings *
+ss_application_get_settings (SsApplication *self)
+{
+  g_return_val_if_fail (SS_IS_APPLICATION (self), NULL);
+  return self->settings;
+}
+
+SsStore *
+ss_application_get_store (SsApplication *self,
+                          GError       **error)
+{
+  g_return_val_if_fail (SS_IS_APPLICATION (self), NULL);
+
+  if (self->store == NULL && self->store_error == NULL)
+    {
+      g_autofree char *preference = g_settings_get_string (self->settings, "store-path");
+      const char *path = self->db_path;
+      g_autofree char *fallback = NULL;
+      if (path == NULL && g_getenv ("SMEARSCOPE_DB") != NULL)
+        path = g_getenv ("SMEARSCOPE_DB");
+      if (path == NULL && preference[0] != '\0')
+        path = preference;
+      if (path == NULL)
+        path = fallback = g_build_filename (g_get_user_data_dir (), "smearscope", "cases.db", NULL);
+      self->store = ss_store_open (path, SS_STORE_OPEN_CREATE, &self->store_error);
+      if (self->store == NULL)
+        g_prefix_error (&self->store_error, _("The case store %s cannot be opened: "), path);
+    }
+  if (self->store == NULL)
+    {
+      g_propagate_error (error, g_error_copy (self->store_error));
+      return NULL;
+    }
+  return self->store;
+}
+
+SsClassifier *
+ss_application_get_classifier (SsApplication *self)
+{
+  g_return_val_if_fail (SS_IS_APPLICATION (self), NULL);
+  ss_application_load_models (self);
+  return self->classifier;
+}
+
+const SsModelIdentity *
+ss_application_get_model (SsApplication *self)
+{
+  g_return_val_if_fail (SS_IS_APPLICATION (self), NULL);
+  ss_application_load_models (self);
+  return &self->model;
+}
+
+const char *
+ss_application_get_model_problem (SsApplication *self)
+{
+  g_return_val_if_fail (SS_IS_APPLICATION (self), NULL);
+  ss_application_load_models (self);
+  return self->model_problem;
+}
+
+char *
+ss_application_dup_user (SsApplication *self)
+{
+  g_return_val_if_fail (SS_IS_APPLICATION (self), NULL);
+
+  g_autofree char *user = g_settings_get_string (self->settings, "user-name");
+  g_strstrip (user);
+  if (user[0] != '\0')
+    return g_steal_pointer (&user);
+  return g_strdup (g_get_user_name ());
+}
+
+void
+ss_application_get_analysis_settings (SsApplication      *self,
+                                      SsAnalysisSettings *settings)
+{
+  g_return_if_fail (SS_IS_APPLICATION (self));
+
+  ss_analysis_settings_init (settings);
+  double diameter = g_settings_get_double (self->settings, "cell-diameter");
+  if (diameter > 0)
+    ss_detect_settings_for_diameter (&settings->detect, diameter);
+  settings->min_confidence = g_settings_get_double (self->settings, "min-confidence");
+  settings->nms_iou = g_settings_get_double (self->settings, "nms-iou");
+  settings->blast_threshold = g_settings_get_double (self->settings, "blast-threshold");
+}

@@ -1,0 +1,38 @@
+/* The workstation's application: one case store, the default models, the settings,
+ * and the command line (`smearscope [--db FILE] [--case ACCESSION] [IMAGE...]`). */
+#pragma once
+
+#include <adwaita.h>
+
+#include "ss-classifier.h"
+#include "ss-models.h"
+#include "ss-store.h"
+
+G_BEGIN_DECLS
+
+#define SS_TYPE_APPLICATION (ss_application_get_type ())
+G_DECLARE_FINAL_TYPE (SsApplication, ss_application, SS, APPLICATION, AdwApplication)
+
+SsApplication *ss_application_new               (void);
+/* Bind the message catalogue (the build tree's or the installed one). */
+void           ss_application_init_i18n         (void);
+/* Run from a build tree: use the schema compiled there unless one is given. */
+void           ss_application_find_schemas      (void);
+
+GSettings     *ss_application_get_settings      (SsApplication *self);
+/* The case store, or NULL with *error saying why it could not be opened (the window
+ * shows that and keeps working). */
+SsStore       *ss_application_get_store         (SsApplication *self,
+                                                 GError       **error);
+/* The default cell-type classifier (NULL when none is installed or it is unusable:
+ * ss_application_get_model_problem says which) and what the store records of it. */
+SsClassifier  *ss_application_get_classifier    (SsApplication *self);
+const SsModelIdentity *ss_application_get_model (SsApplication *self);
+const char    *ss_application_get_model_problem (SsApplication *self);
+/* Who makes corrections: the preference, else the login name. */
+char          *ss_application_dup_user          (SsApplication *self);
+/* The analysis settings from the preferences. */
+void           ss_application_get_analysis_settings (SsApplication      *self,
+                                                     SsAnalysisSettings *settings);
+
+G_END_DECLS

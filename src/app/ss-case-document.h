@@ -1,0 +1,134 @@
+/* An open case: its fields, every cell as an SsCellItem, the counts, the review queue
+ * and undo/redo. Every change goes to the store first (one correction by the current
+ * user, durable) and only then to the items, so what the window shows as done is done.
+ * Widgets only read it and call its actions; it has no widgets. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "ss-analysis.h"
+#include "ss-classifier.h"
+#include "ss-models.h"
+#include "ss-store.h"
+#include "ss-cell-item.h"
+
+G_BEGIN_DECLS
+
+#define SS_TYPE_CASE_DOCUMENT (ss_case_document_get_type ())
+G_DECLARE_FINAL_TYPE (SsCaseDocument, ss_case_document, SS, CASE_DOCUMENT, GObject)
+
+/* Read the case with its stored results (nothing is re-analysed). user: who makes the
+ * corrections. */
+SsCaseDocument *ss_case_document_open            (SsStore         *store,
+                                                  const char      *accession,
+                                                  const char      *user,
+                                                  GError         **error);
+SsStore        *ss_case_document_get_store       (SsCaseDocument  *self);
+const SsCase   *ss_case_document_get_case        (SsCaseDocument  *self);
+const char     *ss_case_document_get_accession   (SsCaseDocument  *self);
+const char     *ss_case_document_get_user        (SsCaseDocument  *self);
+/* Properties (all notify): "read-only" (signed), "n-cells" (living cells),
+ * "n-unreviewed", "n-unsure" (unsure and not reviewed), "can-undo", "can-redo",
+ * "undo-label", "redo-label", "n-images", "blast-threshold", "unsure-below". */
+gboolean        ss_case_document_get_read_only   (SsCaseDocument  *self);
+guint           ss_case_document_get_n_cells     (SsCaseDocument  *self);
+guint           ss_case_document_get_n_unreviewed (SsCaseDocument *self);
+guint           ss_case_document_get_n_unsure    (SsCaseDocument  *self);
+gboolean        ss_case_document_get_can_undo    (SsCaseDocument  *self);
+gboolean        ss_case_document_get_can_redo    (SsCaseDocument  *self);
+void            ss_case_document_set_blast_threshold (SsCaseDocument *self,
+                                                  double           percent);
+void            ss_case_document_set_unsure_below (SsCaseDocument *self,
+                                                  double           confidence);
+/* The classifier that classifies cells a person draws (may be NULL: they keep the class
+ * they were drawn as). The document takes a reference. */
+void            ss_case_document_set_classifier  (SsCaseDocument  *self,
+                                                  SsClassifier    *classifier);
+
+/* Fields. */
+guint                ss_case_document_get_n_images (SsCaseDocument *self);
+const SsImageRecord *ss_case_document_get_image  (SsCaseDocument  *self,
+                                                  guint            index);
+/* The field's pixels, decoded once and kept for the few fields last used; NULL with an
+ * error if the file is gone or unreadable. */
+GdkPixbuf      *ss_case_document_get_field_pixbuf (SsCaseDocument *self,
+                                                  guint            index,
+                                                  GError         **error);
+/* The same field as the analysis sees it (for Grad-CAM and drawn cells). */
+const SsImage  *ss_case_document_get_field_image (SsCaseDocument *self,
+                                                  guint            index,
+                                                  GError         **error);
+
+/* Cells. Both models hold SsCellItem and leave deleted cells out; they change as cells
+ * are deleted, restored and added. */
+GListModel     *ss_case_document_get_cells       (SsCaseDocument  *self);
+GListModel     *ss_case_document_get_image_cells (SsCaseDocument  *self,
+                                                  guint            index);
+SsCellItem     *ss_case_document_find_cell       (SsCaseDocument  *self,
+                                                  gint64           cell_id);
+/* Make (and keep) the cell's gallery picture, size pixels on a side. */
+GdkTexture     *ss_case_document_ensure_crop     (SsCaseDocument  *self,
+                                                  SsCellItem      *item,
+                                                  int              size);
+
+/* The review queue: unreviewed cells, unsure ones first, then the least certain; the
+ * reviewed ones last. A new array (transfer container) of the living cells. */
+GPtrArray      *ss_case_document_review_queue    (SsCaseDocument  *self);
+/* The first unreviewed cell of the queue other than `after` (may be NULL); NULL when
+ * every cell is reviewed. */
+SsCellItem     *ss_case_document_next_unreviewed (SsCaseDocument  *self,
+                                                  SsCellItem      *after);
+
+/* Counts of the living cells by current class, and the blast statistics. */
+void            ss_case_document_get_counts      (SsCaseDocument  *self,
+                                                  SsCounts        *counts);
+void            ss_case_document_get_image_counts (SsCaseDocument *self,
+                                                  guint            index,
+                                                  SsCounts        *counts);
+
+/* Corrections: one undo step for the whole set of items; each cell's change is one
+ * correction in the store. FALSE with an error (and nothing shown as changed that the
+ * store did not keep) on failure. Relabelling a cell to its own class confirms it. */
+gboolean        ss_case_document_relabel         (SsCaseDocument  *self,
+                                                  SsCellItem     **items,
+                                                  guint            n_items,
+                                                  int              new_class,
+                                                  GError         **error);
+gboolean        ss_case_document_confirm         (SsCaseDocument  *self,
+                                                  SsCellItem     **items,
+                                                  guint            n_items,
+                                                  GError         **error);
+gboolean        ss_case_document_delete          (SsCaseDocument  *self,
+                                                  SsCellItem     **items,
+                                                  guint            n_items,
+                                                  GError         **error);
+/* A cell a person drew on field `index`: classified by the document's classifier if it
+ * has one, else stored as `cell_class`. Returns the new item (owned by the document). */
+SsCellItem     *ss_case_document_add_cell        (SsCaseDocument  *self,
+                                                  guint            index,
+                                                  const SsBox     *box,
+                                                  int              cell_class,
+                                                  GError         **error);
+gboolean        ss_case_document_undo            (SsCaseDocument  *self,
+                                                  GError         **error);
+gboolean        ss_case_document_redo            (SsCaseDocument  *self,
+                                                  GError         **error);
+
+/* A field analysed in the background: stored, then its cells join the models. */
+gboolean        ss_case_document_add_result      (SsCaseDocument  *self,
+                                                  SsAnalysisResult *result,
+                                                  const SsModelIdentity *model,
+                                                  GError         **error);
+
+/* Sign-off and reopening, both recorded in the store. */
+gboolean        ss_case_document_sign            (SsCaseDocument  *self,
+                                                  GError         **error);
+gboolean        ss_case_document_reopen          (SsCaseDocument  *self,
+                                                  const char      *reason,
+                                                  GError         **error);
+
+/* Signals: "counts-changed" () after any change of class, deletion or addition;
+ * "cell-changed" (SsCellItem *) after one cell changed; "images-changed" () after a
+ * field was added. */
+
+G_END_DECLS

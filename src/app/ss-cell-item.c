@@ -1,0 +1,346 @@
+/* One cell of an open case, as the window shows it. */
+#define G_LOG_DOMAIN "smearscope"
+
+#include "ss-config.h"
+
+#include <glib/gi18n.h>
+
+#include "ss-cell-item.h"
+
+struct _SsCellItem
+{
+  GObject     parent_instance;
+
+  SsCell     *cell;
+  gint64      image_id;
+  guint       image_index;
+  double      unsure_below;
+  GdkTexture *crop;
+};
+
+G_DEFINE_FINAL_TYPE (SsCellItem, ss_cell_item, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_CELL_CLASS,
+  PROP_CONFIDENCE,
+  PROP_REVIEWED,
+  PROP_DELETED,
+  PROP_UNSURE,
+  PROP_LABEL,
+  PROP_STATE_TEXT,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static const char *
+ss_cell_item_state_text (SsCellItem *self)
+{
+  if (self->cell->reviewed)
+    return _("reviewed");
+  if (ss_cell_item_get_unsure (self))
+    return _("unsure");
+  return _("as called");
+}
+
+static void
+ss_cell_item_finalize (GObject *object)
+{
+  SsCellItem *self = SS_CELL_ITEM (object);
+
+  g_clear_pointer (&self->cell, ss_cell_free);
+  g_clear_object (&self->crop);
+
+  G_OBJECT_CLASS (ss_cell_item_parent_class)->finalize (object);
+}
+
+static void
+ss_cell_item_get_property (GObject    *object,
+                           guint       prop_id,
+                           GValue     *value,
+                           GParamSpec *pspec)
+{
+  SsCellItem *self = SS_CELL_ITEM (object);
+
+  switch (prop_id)
+    {
+    case PROP_CELL_CLASS:
+      g_value_set_int (value, self->cell->current_class);
+      break;
+    case PROP_CONFIDENCE:
+      g_value_set_double (value, self->cell->confidence);
+      break;
+    case PROP_REVIEWED:
+      g_value_set_boolean (value, self->cell->reviewed);
+      break;
+    case PROP_DELETED:
+      g_value_set_boolean (value, self->cell->deleted);
+      break;
+    case PROP_UNSURE:
+      g_value_set_boolean (value, ss_cell_item_get_unsure (self));
+      break;
+    case PROP_LABEL:
+      g_value_take_string (value, ss_cell_item_dup_label (self));
+      break;
+    case PROP_STATE_TEXT:
+      g_value_set_string (value, ss_cell_item_state_text (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ss_cell_item_class_init (SsCellItemClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = ss_cell_item_finalize;
+  object_class->get_property = ss_cell_item_get_property;
+
+  properties[PROP_CELL_CLASS] =
+    g_param_spec_int ("cell-class", NULL, NULL, 0, SS_N_CLASSES - 1, SS_CLASS_OTHER,
+                      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_CONFIDENCE] =
+    g_param_spec_double ("confidence", NULL, NULL, 0, 1, 0,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_REVIEWED] =
+    g_param_spec_boolean ("reviewed", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_DELETED] =
+    g_param_spec_boolean ("deleted", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_UNSURE] =
+    g_param_spec_boolean ("unsure", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_LABEL] =
+    g_param_spec_string ("label", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_STATE_TEXT] =
+    g_param_spec_string ("state-text", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+ss_cell_item_init (SsCellItem *self)
+{
+  self->unsure_below = 0.9;
+}
+
+SsCellItem *
+ss_cell_item_new (SsCell *cell,
+                  guint   image_index,
+                  gint64  image_id)
+{
+  g_return_val_if_fail (cell != NULL, NULL);
+
+  SsCellItem *self = g_object_new (SS_TYPE_CELL_ITEM, NULL);
+  self->cell = cell;
+  self->image_index = image_index;
+  self->image_id = image_id;
+  return self;
+}
+
+const SsCell *
+ss_cell_item_get_cell (SsCellItem *self)
+{
+  g_return_val_if_fail (SS_IS_CELL_ITEM (self), NULL);
+  return self->cell;
+}
+
+gint64
+ss_cell_item_get_id (SsCellItem *self)
+{
+  g_return_val_if_fail (SS_IS_CELL_ITEM (self), 0);
+  return self->cell->id;
+}
+
+gint64
+ss_cell_item_get_image_id (SsCellItem *self)
+{
+  g_return_val_if_fail (SS_IS_CELL_ITEM (self), 0);
+  return self->image_id;
+}
+
+guint
+ss_cell_item_get_image_index (SsCellItem *self)
+{
+  g_return_val_if_fail (SS_IS_CELL_ITEM (self), 0);
+  return self->image_index;
+}
+
+const SsBox *
+ss_cell_item_get_box (SsCellItem *self)
+{
+  g_return_val_if_fail (SS_IS_CELL_ITEM (self), NULL);
+  return &self->cell->box;
+}
+
+int
+ss_cell_item_get_cell_class (SsCellItem *self)
+{
+  g_return_val_if_fail (SS_IS_CELL_ITEM (self), SS_CLASS_OTHER);
+  return self->cell->current_class;
+}
+
+double
+ss_cell_item_get_confidence (SsCellItem *self)
+{
+  g_return_val_if_fail (SS_IS_CELL_ITEM (self), 0);
+  return self->cell->confidence;
+}
+
+gboolean
+ss_cell_item_get_reviewed (SsCellItem *self)
+{
+  g_return_val_if_fail (SS_IS_CELL_ITEM (self), FALSE);
+  return self->cell->reviewed;
+}
+
+gboolean
+ss_cell_item_get_deleted (SsCellItem *self)
+{
+  g_return_val_if_fail (SS_IS_CELL_ITEM (self), FALSE);
+  return self->cell->deleted;
+}
+
+gboolean
+ss_cell_item_get_unsure (SsCellItem *self)
+{
+  g_return_val_if_fail (SS_IS_CELL_ITEM (self), FALSE);
+  return !self->cell->reviewed && !self->cell->user_drawn
+         && self->cell->confidence < self->unsure_below;
+}
+
+char *
+ss_cell_item_dup_label (SsCellItem *self)
+{
+  g_return_val_if_fail (SS_IS_CELL_ITEM (self), NULL);
+
+  if (self->cell->user_drawn || self->cell->current_class != self->cell->predicted_class)
+    return g_strdup (ss_cell_class_display_name (self->cell->current_class));
+  /* TRANSLATORS: a cell's class and the model's confidence, e.g. "Neutrophil 97%" */
+  return g_strdup_printf (_("%s %d%%"), ss_cell_class_display_name (self->cell->current_class),
+                          (int) (100.0 * self->cell->confidence + 0.5));
+}
+
+double
+ss_cell_item_get_nc_ratio (SsCellItem *self)
+{
+  g_return_val_if_fail (SS_IS_CELL_ITEM (self), 0);
+  return self->cell->morphometrics.nc_ratio;
+}
+
+GdkTexture *
+ss_cell_item_get_crop (SsCellItem *self)
+{
+  g_return_val_if_fail (SS_IS_CELL_ITEM (self), NULL);
+  return self->crop;
+}
+
+void
+ss_cell_item_set_crop (SsCellItem *self,
+                       GdkTexture *crop)
+{
+  g_return_if_fail (SS_IS_CELL_ITEM (self));
+  g_set_object (&self->crop, crop);
+}
+
+void
+ss_cell_item_set_cell_class (SsCellItem *self,
+                             int         cell_class)
+{
+  g_return_if_fail (SS_IS_CELL_ITEM (self));
+  g_return_if_fail (cell_class >= 0 && cell_class < SS_N_CLASSES);
+
+  if (self->cell->current_class == cell_class)
+    return;
+  self->cell->current_class = cell_class;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CELL_CLASS]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LABEL]);
+}
+
+void
+ss_cell_item_set_reviewed (SsCellItem *self,
+                           gboolean    reviewed)
+{
+  g_return_if_fail (SS_IS_CELL_ITEM (self));
+
+  reviewed = !!reviewed;
+  if (self->cell->reviewed == reviewed)
+    return;
+  gboolean was_unsure = ss_cell_item_get_unsure (self);
+  self->cell->reviewed = reviewed;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REVIEWED]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE_TEXT]);
+  if (was_unsure != ss_cell_item_get_unsure (self))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_UNSURE]);
+}
+
+void
+ss_cell_item_set_deleted (SsCellItem *self,
+                          gboolean    deleted)
+{
+  g_return_if_fail (SS_IS_CELL_ITEM (self));
+
+  deleted = !!deleted;
+  if (self->cell->deleted == deleted)
+    return;
+  self->cell->deleted = deleted;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DELETED]);
+}
+
+void
+ss_cell_item_set_unsure_below (SsCellItem *self,
+                               double      unsure_below)
+{
+  g_return_if_fail (SS_IS_CELL_ITEM (self));
+
+  gboolean was_unsure = ss_cell_item_get_unsure (self);
+  self->unsure_below = unsure_below;
+  if (was_unsure != ss_cell_item_get_unsure (self))
+    {
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_UNSURE]);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE_TEXT]);
+    }
+}
+
+const char *
+ss_cell_class_display_name (int cell_class)
+{
+  switch (cell_class)
+    {
+    case SS_CLASS_LYMPHOBLAST: return _("Lymphoblast");
+    case SS_CLASS_LYMPHOCYTE:  return _("Lymphocyte");
+    case SS_CLASS_NEUTROPHIL:  return _("Neutrophil");
+    case SS_CLASS_MONOCYTE:    return _("Monocyte");
+    case SS_CLASS_EOSINOPHIL:  return _("Eosinophil");
+    case SS_CLASS_BASOPHIL:    return _("Basophil");
+    case SS_CLASS_OTHER:       return _("Other");
+    case SS_CLASS_NOT_A_CELL:  return _("Not a cell");
+    default:                   return _("Unknown");
+    }
+}
+
+void
+ss_cell_class_color (int      cell_class,
+                     GdkRGBA *color)
+{
+  /* Distinct at a glance on pink-and-purple stained fields, and for common colour
+   * blindness: no red/green pair carries meaning alone (labels say the class). */
+  static const char *const colors[SS_N_CLASSES] = {
+    "#e01b24", /* lymphoblast: the one that raises the flag */
+    "#1c71d8", /* lymphocyte */
+    "#26a269", /* neutrophil */
+    "#e66100", /* monocyte */
+    "#c061cb", /* eosinophil */
+    "#0e7c86", /* basophil */
+    "#9a9996", /* other */
+    "#5e5c64", /* not a cell */
+  };
+  if (cell_class < 0 || cell_class >= SS_N_CLASSES)
+    cell_class = SS_CLASS_OTHER;
+  gdk_rgba_parse (color, colors[cell_class]);
+}

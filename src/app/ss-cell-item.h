@@ -1,0 +1,58 @@
+/* One cell of an open case as the window shows it: the stored SsCell, the field it
+ * lies in, and whether a person has reviewed it. Changed only by SsCaseDocument, which
+ * writes every change to the store first; widgets watch its properties. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "ss-cell.h"
+
+G_BEGIN_DECLS
+
+#define SS_TYPE_CELL_ITEM (ss_cell_item_get_type ())
+G_DECLARE_FINAL_TYPE (SsCellItem, ss_cell_item, SS, CELL_ITEM, GObject)
+
+/* Takes ownership of cell. image_index: the field's place in the case (0-based). */
+SsCellItem   *ss_cell_item_new            (SsCell      *cell,
+                                           guint        image_index,
+                                           gint64       image_id);
+const SsCell *ss_cell_item_get_cell       (SsCellItem  *self);
+gint64        ss_cell_item_get_id         (SsCellItem  *self);
+gint64        ss_cell_item_get_image_id   (SsCellItem  *self);
+guint         ss_cell_item_get_image_index (SsCellItem *self);
+const SsBox  *ss_cell_item_get_box        (SsCellItem  *self);
+/* Properties: "cell-class" (int, SsCellClass), "confidence" (double, the model's),
+ * "reviewed" (boolean), "deleted" (boolean), "unsure" (boolean: not reviewed and the
+ * model's confidence under the document's unsure-below), "label" (string, e.g.
+ * "Neutrophil 97%"), "state-text" ("reviewed" / "unsure" / "as called"). */
+int           ss_cell_item_get_cell_class (SsCellItem  *self);
+double        ss_cell_item_get_confidence (SsCellItem  *self);
+gboolean      ss_cell_item_get_reviewed   (SsCellItem  *self);
+gboolean      ss_cell_item_get_deleted    (SsCellItem  *self);
+gboolean      ss_cell_item_get_unsure     (SsCellItem  *self);
+char         *ss_cell_item_dup_label      (SsCellItem  *self);
+/* The cell's nucleus-to-cytoplasm ratio, for tooltips. */
+double        ss_cell_item_get_nc_ratio   (SsCellItem  *self);
+/* A small picture of the cell (its box framed as the classifier frames it, at most
+ * size x size pixels), made once from the field and kept; NULL until set. */
+GdkTexture   *ss_cell_item_get_crop       (SsCellItem  *self);
+void          ss_cell_item_set_crop       (SsCellItem  *self,
+                                           GdkTexture  *crop);
+
+/* For SsCaseDocument only: the store has accepted the change. */
+void          ss_cell_item_set_cell_class (SsCellItem  *self,
+                                           int          cell_class);
+void          ss_cell_item_set_reviewed   (SsCellItem  *self,
+                                           gboolean     reviewed);
+void          ss_cell_item_set_deleted    (SsCellItem  *self,
+                                           gboolean     deleted);
+void          ss_cell_item_set_unsure_below (SsCellItem *self,
+                                           double       unsure_below);
+
+/* The translated, capitalised name of a class ("Neutrophil"). */
+const char   *ss_cell_class_display_name  (int          cell_class);
+/* The colour a class is drawn in, the same in every view. */
+void          ss_cell_class_color         (int          cell_class,
+                                           GdkRGBA     *color);
+
+G_END_DECLS

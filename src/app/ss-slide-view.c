@@ -1,0 +1,2318 @@
+/* ss-slide-view.c: the field under review with its cells drawn over it.
+ *
+ * The field is one GdkTexture per field; the cells' boxes, outlines and labels are one
+ * cairo render node covering the visible part and a margin around it, kept while the
+ * view pans inside that margin and rebuilt when the zoom, the cells or the layers
+ * change (GTK's GL renderer then keeps the node's pixels too). Each cell's outlines are
+ * traced from its masks once and kept. The hovered cell, the rubber band and the box
+ * being drawn change with every pointer motion and are drawn apart, on top. */
+#define G_LOG_DOMAIN "smearscope-slide-view"
+
+#include "ss-config.h"
+
+#include <glib/gi18n.h>
+#include <math.h>
+#include <string.h>
+
+#include "ss-slide-view.h"
+
+/* Zoom steps: keys and wheel clicks. A touchpad scrolls in pixels: 200 of them zoom e
+ * times. */
+#define ZOOM_STEP_KEY           1.25
+#define ZOOM_STEP_WHEEL         1.15
+#define ZOOM_SURFACE_PIXELS     200.0
+/* The cached overlay reaches this fraction of the view beyond each of its edges. */
+#define OVERLAY_MARGIN          0.25
+/* Below these on-screen sizes (the box's shorter side, widget pixels) a cell is too
+ * small for its outlines to be told apart, or for a label not to cover its neighbours. */
+#define MIN_OUTLINE_PIXELS      14.0
+#define MIN_LABEL_PIXELS        36.0
+/* Boxes smaller than this (image pixels) are taken for a slipped click, not a cell. */
+#define MIN_DRAWN_BOX           4
+/* Cells less certain than dim-below are drawn at this alpha. */
+#define DIMMED_ALPHA            0.3
+/* The pointer finds a cell this many widget pixels outside its box. */
+#define HIT_SLOP_PIXELS         3.0
+
+typedef enum {
+  DRAG_NONE,
+  DRAG_PAN,
+  DRAG_PENDING_CLICK,  /* left button down, not moved past the threshold yet */
+  DRAG_RUBBER_BAND,
+  DRAG_DRAW_BOX,
+} DragMode;
+
+typedef enum {
+  EMPHASIS_NONE,
+  EMPHASIS_SELECTED,
+  EMPHASIS_CURRENT,
+} Emphasis;
+
+/* What the view keeps of one cell of the shown field. */
+typedef struct {
+  SsCellItem     *item;
+  SsBox           box;
+  gboolean        outlines_built;
+  SsSlideOutline *cell_outline;     /* NULL until built, or when the mask is empty */
+  SsSlideOutline *nucleus_outline;
+  PangoLayout    *label_layout;     /* NULL until drawn, and after the cell changed */
+  int             label_width, label_height;
+} CellEntry;
+
+struct _SsSlideView
+{
+  GtkWidget        parent_instance;
+
+  SsCaseDocument  *document;
+  SsViewerState   *state;
+
+  /* the field shown: its index, pixels and cells */
+  gboolean         field_loaded;
+  guint            image_index;
+  int              image_width, image_height;
+  GdkTexture      *texture;
+  char            *missing_message;
+  GListModel      *cells;
+  GPtrArray       *entries;         /* CellEntry *, in the model's order */
+  GHashTable      *entry_by_item;   /* SsCellItem * -> CellEntry * (owns them) */
+
+  GtkAdjustment   *hadjustment;
+  GtkAdjustment   *vadjustment;
+  guint            hscroll_policy : 1;
+  guint            vscroll_policy : 1;
+
+  /* the scale drawn at: the state's, or the one that fits in fit mode */
+  double           scale;
+  guint            sync_scale_source;
+  /* the point a zoom keeps in place, when the zoom comes from the pointer or a pinch */
+  gboolean         have_zoom_anchor;
+  double           zoom_anchor_x, zoom_anchor_y;
+  double           pinch_start_scale;
+
+  GskRenderNode   *overlay_node;     /* in content coordinates */
+  double           overlay_scale;
+  graphene_rect_t  overlay_rect;
+  PangoAttrList   *label_attrs;
+
+  gboolean         pointer_inside;
+  double           pointer_x, pointer_y;
+  SsCellItem      *hover_set;        /* the hover this view set (not owned) */
+
+  GtkGesture      *drag_gesture;
+  DragMode         drag_mode;
+  double           drag_start_x, drag_start_y;
+  double           drag_x, drag_y;
+  double           drag_start_scroll_x, drag_start_scroll_y;
+  GdkModifierType  drag_modifiers;
+  gboolean         space_down;
+  gboolean         draw_mode;
+
+  SsCellItem      *pending_center;   /* owned */
+};
+
+static void ss_slide_view_scrollable_init (GtkScrollableInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (SsSlideView, ss_slide_view, GTK_TYPE_WIDGET,
+                               G_IMPLEMENT_INTERFACE (GTK_TYPE_SCROLLABLE,
+                                                      ss_slide_view_scrollable_init))
+
+enum {
+  PROP_0,
+  PROP_DOCUMENT,
+  PROP_STATE,
+  PROP_DRAW_MODE,
+  N_PROPS,
+  /* GtkScrollable's */
+  PROP_HADJUSTMENT = N_PROPS,
+  PROP_VADJUSTMENT,
+  PROP_HSCROLL_POLICY,
+  PROP_VSCROLL_POLICY,
+};
+
+enum {
+  ERROR,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+/* ------------------------------------------------------------------------------------
+ * Geometry
+ * ------------------------------------------------------------------------------------ */
+
+static double
+axis_origin (int    image_size,
+             int    view_size,
+             double scale,
+             double scroll)
+{
+  double content = image_size * scale;
+
+  if (content <= view_size)
+    return floor ((view_size - content) / 2.0 + 0.5);
+  return floor (-scroll + 0.5);
+}
+
+static double
+axis_max_scroll (int    image_size,
+                 int    view_size,
+                 double scale)
+{
+  return MAX (0.0, image_size * scale - view_size);
+}
+
+void
+ss_slide_geometry_get_origin (const SsSlideGeometry *geometry,
+                              double                *x,
+                              double                *y)
+{
+  *x = axis_origin (geometry->image_width, geometry->view_width, geometry->scale,
+                    geometry->scroll_x);
+  *y = axis_origin (geometry->image_height, geometry->view_height, geometry->scale,
+                    geometry->scroll_y);
+}
+
+void
+ss_slide_geometry_widget_to_image (const SsSlideGeometry *geometry,
+                                   double                 widget_x,
+                                   double                 widget_y,
+                                   double                *image_x,
+                                   double                *image_y)
+{
+  double ox, oy;
+
+  ss_slide_geometry_get_origin (geometry, &ox, &oy);
+  *image_x = (widget_x - ox) / geometry->scale;
+  *image_y = (widget_y - oy) / geometry->scale;
+}
+
+void
+ss_slide_geometry_image_to_widget (const SsSlideGeometry *geometry,
+                                   double                 image_x,
+                                   double                 image_y,
+                                   double                *widget_x,
+                                   double                *widget_y)
+{
+  double ox, oy;
+
+  ss_slide_geometry_get_origin (geometry, &ox, &oy);
+  *widget_x = ox + image_x * geometry->scale;
+  *widget_y = oy + image_y * geometry->scale;
+}
+
+void
+ss_slide_geometry_get_max_scroll (const SsSlideGeometry *geometry,
+                                  double                *max_x,
+                                  double                *max_y)
+{
+  *max_x = axis_max_scroll (geometry->image_width, geometry->view_width, geometry->scale);
+  *max_y = axis_max_scroll (geometry->image_height, geometry->view_height, geometry->scale);
+}
+
+void
+ss_slide_geometry_zoom_about (const SsSlideGeometry *geometry,
+                              double                 new_scale,
+                              double                 widget_x,
+                              double                 widget_y,
+                              double                *scroll_x,
+                              double                *scroll_y)
+{
+  double image_x, image_y;
+
+  ss_slide_geometry_widget_to_image (geometry, widget_x, widget_y, &image_x, &image_y);
+  *scroll_x = CLAMP (image_x * new_scale - widget_x, 0.0,
+                     axis_max_scroll (geometry->image_width, geometry->view_width, new_scale));
+  *scroll_y = CLAMP (image_y * new_scale - widget_y, 0.0,
+                     axis_max_scroll (geometry->image_height, geometry->view_height, new_scale));
+}
+
+void
+ss_slide_geometry_center_on (const SsSlideGeometry *geometry,
+                             double                 image_x,
+                             double                 image_y,
+                             double                *scroll_x,
+                             double                *scroll_y)
+{
+  double max_x, max_y;
+
+  ss_slide_geometry_get_max_scroll (geometry, &max_x, &max_y);
+  *scroll_x = CLAMP (image_x * geometry->scale - geometry->view_width / 2.0, 0.0, max_x);
+  *scroll_y = CLAMP (image_y * geometry->scale - geometry->view_height / 2.0, 0.0, max_y);
+}
+
+double
+ss_slide_geometry_fit_scale (int image_width,
+                             int image_height,
+                             int view_width,
+                             int view_height)
+{
+  double scale;
+
+  if (image_width <= 0 || image_height <= 0 || view_width <= 0 || view_height <= 0)
+    return 1.0;
+  scale = MIN ((double) view_width / image_width, (double) view_height / image_height);
+  return CLAMP (scale, SS_VIEWER_MIN_SCALE, SS_VIEWER_MAX_SCALE);
+}
+
+/* ------------------------------------------------------------------------------------
+ * Mask outlines
+ *
+ * Every edge between a foreground pixel and the background (or the box's border) is
+ * directed so the foreground lies on its right (y down): top edges run east, right
+ * edges south, bottom edges west, left edges north. Every vertex then has as many edges
+ * in as out, and following them closes loops. Where two pixels touch only at a corner
+ * the trace turns right, keeping each pixel with its own side.
+ * ------------------------------------------------------------------------------------ */
+
+enum { DIR_EAST, DIR_SOUTH, DIR_WEST, DIR_NORTH };
+
+static const int dir_dx[4] = { 1, 0, -1, 0 };
+static const int dir_dy[4] = { 0, 1, 0, -1 };
+
+static void
+outline_append_point (GArray *points,
+                      int     x,
+                      int     y)
+{
+  float xy[2] = { x, y };
+
+  g_array_append_vals (points, xy, 2);
+}
+
+SsSlideOutline *
+ss_slide_outline_new_from_rle (const SsRle *rle,
+                               int          x,
+                               int          y)
+{
+  g_autoptr(GArray) points = NULL;
+  g_autoptr(GArray) loop_ends = NULL;
+  g_autofree guint8 *mask = NULL;
+  g_autofree guint8 *out_edges = NULL;
+  SsSlideOutline *outline;
+  int width, height, stride;
+
+  g_return_val_if_fail (rle != NULL, NULL);
+
+  outline = g_new0 (SsSlideOutline, 1);
+  width = rle->width;
+  height = rle->height;
+  if (width <= 0 || height <= 0 || rle->n_runs < 2)
+    return outline;
+
+  mask = g_malloc ((gsize) width * height);
+  ss_rle_decode (rle, mask);
+
+#define FG(px, py) ((px) >= 0 && (py) >= 0 && (px) < width && (py) < height \
+                    && mask[(gsize) (py) * width + (px)])
+  /* out_edges: one byte per pixel corner, bit d set for an edge leaving it in d */
+  stride = width + 1;
+  out_edges = g_malloc0 ((gsize) stride * (height + 1));
+  for (int py = 0; py < height; py++)
+    for (int px = 0; px < width; px++)
+      {
+        if (!FG (px, py))
+          continue;
+        if (!FG (px, py - 1))
+          out_edges[py * stride + px] |= 1 << DIR_EAST;
+        if (!FG (px + 1, py))
+          out_edges[py * stride + px + 1] |= 1 << DIR_SOUTH;
+        if (!FG (px, py + 1))
+          out_edges[(py + 1) * stride + px + 1] |= 1 << DIR_WEST;
+        if (!FG (px - 1, py))
+          out_edges[(py + 1) * stride + px] |= 1 << DIR_NORTH;
+      }
+#undef FG
+
+  points = g_array_new (FALSE, FALSE, sizeof (float));
+  loop_ends = g_array_new (FALSE, FALSE, sizeof (guint));
+
+  /* Scanning in row-major order, a loop starts at its top-left corner: the first
+   * vertex with an edge left belongs to a loop none of whose vertices came before, so it
+   * is the loop's topmost-leftmost vertex, always a corner, and never a vertex where two
+   * untraced loops touch (the loop above-left of such a vertex was traced already). */
+  for (int vy = 0; vy <= height; vy++)
+    for (int vx = 0; vx <= width; vx++)
+      {
+        while (out_edges[vy * stride + vx] != 0)
+          {
+            guint8 bits = out_edges[vy * stride + vx];
+            int first_dir = 0, dir, cx, cy;
+
+            while (!(bits & (1 << first_dir)))
+              first_dir++;
+            dir = first_dir;
+            outline_append_point (points, x + vx, y + vy);
+            out_edges[vy * stride + vx] &= ~(1 << dir);
+            cx = vx + dir_dx[dir];
+            cy = vy + dir_dy[dir];
+
+            for (;;)
+              {
+                guint8 here = out_edges[cy * stride + cx];
+                static const int turns[3] = { 1, 0, 3 };  /* right, straight, left */
+                int next = -1;
+
+                if (here == 0)
+                  {
+                    g_assert (cx == vx && cy == vy && dir != first_dir);
+                    break;
+                  }
+                for (int t = 0; t < 3 && next < 0; t++)
+                  if (here & (1 << ((dir + turns[t]) % 4)))
+                    next = (dir + turns[t]) % 4;
+                g_assert (next >= 0);
+                if (next != dir)
+                  outline_append_point (points, x + cx, y + cy);
+                out_edges[cy * stride + cx] &= ~(1 << next);
+                dir = next;
+                cx += dir_dx[dir];
+                cy += dir_dy[dir];
+              }
+
+            {
+              guint end = points->len / 2;
+              g_array_append_val (loop_ends, end);
+            }
+          }
+      }
+
+  outline->n_loops = loop_ends->len;
+  outline->n_points = points->len / 2;
+  outline->loop_ends = (guint *) (void *) g_array_free (g_steal_pointer (&loop_ends), FALSE);
+  outline->points = (float *) (void *) g_array_free (g_steal_pointer (&points), FALSE);
+  return outline;
+}
+
+void
+ss_slide_outline_free (SsSlideOutline *outline)
+{
+  if (outline == NULL)
+    return;
+  g_free (outline->loop_ends);
+  g_free (outline->points);
+  g_free (outline);
+}
+
+/* ------------------------------------------------------------------------------------
+ * Cells of the shown field
+ * ------------------------------------------------------------------------------------ */
+
+static CellEntry *
+cell_entry_new (SsCellItem *item)
+{
+  CellEntry *entry = g_new0 (CellEntry, 1);
+
+  entry->item = g_object_ref (item);
+  entry->box = *ss_cell_item_get_box (item);
+  return entry;
+}
+
+static void
+cell_entry_free (CellEntry *entry)
+{
+  g_clear_object (&entry->item);
+  g_clear_pointer (&entry->cell_outline, ss_slide_outline_free);
+  g_clear_pointer (&entry->nucleus_outline, ss_slide_outline_free);
+  g_clear_object (&entry->label_layout);
+  g_free (entry);
+}
+
+static void
+cell_entry_ensure_outlines (CellEntry *entry)
+{
+  const SsCell *cell;
+
+  if (entry->outlines_built)
+    return;
+  entry->outlines_built = TRUE;
+  cell = ss_cell_item_get_cell (entry->item);
+  if (cell->mask.n_runs > 1)
+    entry->cell_outline = ss_slide_outline_new_from_rle (&cell->mask, cell->box.x, cell->box.y);
+  if (cell->nucleus_mask.n_runs > 1)
+    entry->nucleus_outline = ss_slide_outline_new_from_rle (&cell->nucleus_mask,
+                                                            cell->box.x, cell->box.y);
+}
+
+static void
+ss_slide_view_invalidate_overlay (SsSlideView *self)
+{
+  g_clear_pointer (&self->overlay_node, gsk_render_node_unref);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+ss_slide_view_get_geometry (SsSlideView     *self,
+                            SsSlideGeometry *geometry)
+{
+  geometry->image_width = self->image_width;
+  geometry->image_height = self->image_height;
+  geometry->view_width = gtk_widget_get_width (GTK_WIDGET (self));
+  geometry->view_height = gtk_widget_get_height (GTK_WIDGET (self));
+  geometry->scale = self->scale;
+  geometry->scroll_x = self->hadjustment ? gtk_adjustment_get_value (self->hadjustment) : 0.0;
+  geometry->scroll_y = self->vadjustment ? gtk_adjustment_get_value (self->vadjustment) : 0.0;
+}
+
+static void
+ss_slide_view_update_accessible (SsSlideView *self)
+{
+  g_autofree char *label = NULL;
+
+  if (self->field_loaded)
+    {
+      guint n_cells = self->entries->len;
+
+      label = g_strdup_printf (ngettext ("Field %u of %u, %u cell",
+                                         "Field %u of %u, %u cells", n_cells),
+                               self->image_index + 1,
+                               ss_case_document_get_n_images (self->document), n_cells);
+    }
+  else
+    label = g_strdup (_("No field"));
+
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, label,
+                                  -1);
+}
+
+/* Take the model's cells again, keeping what was traced for the cells still there. */
+static void
+ss_slide_view_rebuild_entries (SsSlideView *self)
+{
+  g_autoptr(GHashTable) previous = g_steal_pointer (&self->entry_by_item);
+  guint n_items = self->cells ? g_list_model_get_n_items (self->cells) : 0;
+
+  self->entry_by_item = g_hash_table_new_full (NULL, NULL, NULL,
+                                               (GDestroyNotify) cell_entry_free);
+  g_ptr_array_set_size (self->entries, 0);
+
+  for (guint i = 0; i < n_items; i++)
+    {
+      g_autoptr(SsCellItem) item = g_list_model_get_item (self->cells, i);
+      CellEntry *entry = NULL;
+
+      if (previous != NULL && g_hash_table_steal_extended (previous, item, NULL,
+                                                           (gpointer *) &entry))
+        entry->box = *ss_cell_item_get_box (item);
+      else
+        entry = cell_entry_new (item);
+      g_hash_table_insert (self->entry_by_item, entry->item, entry);
+      g_ptr_array_add (self->entries, entry);
+    }
+}
+
+static void
+ss_slide_view_on_cells_changed (SsSlideView *self,
+                                guint        position,
+                                guint        removed,
+                                guint        added,
+                                GListModel  *model)
+{
+  ss_slide_view_rebuild_entries (self);
+  ss_slide_view_update_accessible (self);
+  ss_slide_view_invalidate_overlay (self);
+}
+
+static CellEntry *
+ss_slide_view_lookup_entry (SsSlideView *self,
+                            SsCellItem  *item)
+{
+  if (item == NULL || self->entry_by_item == NULL)
+    return NULL;
+  return g_hash_table_lookup (self->entry_by_item, item);
+}
+
+/* The cell under a widget point: the smallest box around it, so a cell lying inside
+ * another's box can still be picked. */
+static CellEntry *
+ss_slide_view_cell_at (SsSlideView *self,
+                       double       widget_x,
+                       double       widget_y)
+{
+  SsSlideGeometry geometry;
+  CellEntry *best = NULL;
+  double image_x, image_y, slop;
+  gint64 best_area = G_MAXINT64;
+
+  if (!self->field_loaded || self->entries->len == 0)
+    return NULL;
+
+  ss_slide_view_get_geometry (self, &geometry);
+  ss_slide_geometry_widget_to_image (&geometry, widget_x, widget_y, &image_x, &image_y);
+  slop = HIT_SLOP_PIXELS / self->scale;
+
+  for (guint i = 0; i < self->entries->len; i++)
+    {
+      CellEntry *entry = g_ptr_array_index (self->entries, i);
+      const SsBox *box = &entry->box;
+      gint64 area = (gint64) box->width * box->height;
+
+      if (image_x >= box->x - slop && image_x < box->x + box->width + slop
+          && image_y >= box->y - slop && image_y < box->y + box->height + slop
+          && area < best_area)
+        {
+          best = entry;
+          best_area = area;
+        }
+    }
+  return best;
+}
+
+/* ------------------------------------------------------------------------------------
+ * Scrolling and zooming
+ * ------------------------------------------------------------------------------------ */
+
+static void
+ss_slide_view_configure_adjustments (SsSlideView *self,
+                                     double       scroll_x,
+                                     double       scroll_y)
+{
+  int view_width = gtk_widget_get_width (GTK_WIDGET (self));
+  int view_height = gtk_widget_get_height (GTK_WIDGET (self));
+  double content_width = self->field_loaded ? self->image_width * self->scale : 0.0;
+  double content_height = self->field_loaded ? self->image_height * self->scale : 0.0;
+  double upper_x = MAX (content_width, view_width);
+  double upper_y = MAX (content_height, view_height);
+
+  if (self->hadjustment)
+    gtk_adjustment_configure (self->hadjustment,
+                              CLAMP (scroll_x, 0.0, upper_x - view_width), 0.0, upper_x,
+                              view_width * 0.1, view_width * 0.9, view_width);
+  if (self->vadjustment)
+    gtk_adjustment_configure (self->vadjustment,
+                              CLAMP (scroll_y, 0.0, upper_y - view_height), 0.0, upper_y,
+                              view_height * 0.1, view_height * 0.9, view_height);
+}
+
+/* The scale the view should draw at now. */
+static double
+ss_slide_view_wanted_scale (SsSlideView *self)
+{
+  int view_width = gtk_widget_get_width (GTK_WIDGET (self));
+  int view_height = gtk_widget_get_height (GTK_WIDGET (self));
+
+  if (self->state == NULL)
+    return self->scale;
+  if (ss_viewer_state_get_fit (self->state))
+    {
+      if (!self->field_loaded || view_width <= 0 || view_height <= 0)
+        return self->scale;
+      return ss_slide_geometry_fit_scale (self->image_width, self->image_height,
+                                          view_width, view_height);
+    }
+  return CLAMP (ss_viewer_state_get_scale (self->state),
+                SS_VIEWER_MIN_SCALE, SS_VIEWER_MAX_SCALE);
+}
+
+static gboolean
+ss_slide_view_sync_scale_cb (gpointer data)
+{
+  SsSlideView *self = data;
+
+  self->sync_scale_source = 0;
+  if (self->state != NULL && ss_viewer_state_get_fit (self->state)
+      && fabs (ss_viewer_state_get_scale (self->state) - self->scale) > 1e-9)
+    {
+      ss_viewer_state_set_scale (self->state, self->scale);
+      if (!ss_viewer_state_get_fit (self->state))
+        ss_viewer_state_set_fit (self->state, TRUE);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+/* In fit mode the state's scale follows the view's, for whatever shows the zoom level;
+ * set from an idle as it changes during size allocation. */
+static void
+ss_slide_view_queue_sync_scale (SsSlideView *self)
+{
+  if (self->sync_scale_source == 0 && self->state != NULL
+      && ss_viewer_state_get_fit (self->state))
+    self->sync_scale_source = g_idle_add (ss_slide_view_sync_scale_cb, self);
+}
+
+/* Draw at the wanted scale, keeping the zoom anchor (or the pointer, or the view's
+ * middle) where it is. */
+static void
+ss_slide_view_update_scale (SsSlideView *self)
+{
+  SsSlideGeometry geometry;
+  double new_scale = ss_slide_view_wanted_scale (self);
+  double anchor_x, anchor_y, scroll_x, scroll_y;
+
+  if (new_scale == self->scale)
+    return;
+
+  ss_slide_view_get_geometry (self, &geometry);
+  if (self->have_zoom_anchor)
+    {
+      anchor_x = self->zoom_anchor_x;
+      anchor_y = self->zoom_anchor_y;
+    }
+  else if (self->pointer_inside)
+    {
+      anchor_x = self->pointer_x;
+      anchor_y = self->pointer_y;
+    }
+  else
+    {
+      anchor_x = geometry.view_width / 2.0;
+      anchor_y = geometry.view_height / 2.0;
+    }
+  ss_slide_geometry_zoom_about (&geometry, new_scale, anchor_x, anchor_y,
+                                &scroll_x, &scroll_y);
+  self->scale = new_scale;
+  ss_slide_view_configure_adjustments (self, scroll_x, scroll_y);
+  ss_slide_view_invalidate_overlay (self);
+  ss_slide_view_queue_sync_scale (self);
+}
+
+/* Zoom by factor keeping the widget point (x, y) in place. */
+static void
+ss_slide_view_zoom_at (SsSlideView *self,
+                       double       factor,
+                       double       x,
+                       double       y)
+{
+  if (self->state == NULL || !self->field_loaded)
+    return;
+
+  /* in fit mode the state may not have heard of the fitted scale yet */
+  if (ss_viewer_state_get_scale (self->state) != self->scale)
+    {
+      g_clear_handle_id (&self->sync_scale_source, g_source_remove);
+      ss_viewer_state_set_scale (self->state, self->scale);
+    }
+  self->have_zoom_anchor = TRUE;
+  self->zoom_anchor_x = x;
+  self->zoom_anchor_y = y;
+  ss_viewer_state_zoom (self->state, factor);
+  self->have_zoom_anchor = FALSE;
+}
+
+static void
+ss_slide_view_zoom_by_key (SsSlideView *self,
+                           double       factor)
+{
+  if (self->pointer_inside)
+    ss_slide_view_zoom_at (self, factor, self->pointer_x, self->pointer_y);
+  else
+    ss_slide_view_zoom_at (self, factor,
+                           gtk_widget_get_width (GTK_WIDGET (self)) / 2.0,
+                           gtk_widget_get_height (GTK_WIDGET (self)) / 2.0);
+}
+
+static gboolean
+ss_slide_view_box_is_visible (SsSlideView *self,
+                              const SsBox *box)
+{
+  SsSlideGeometry geometry;
+  double x0, y0, x1, y1;
+
+  ss_slide_view_get_geometry (self, &geometry);
+  ss_slide_geometry_image_to_widget (&geometry, box->x, box->y, &x0, &y0);
+  ss_slide_geometry_image_to_widget (&geometry, box->x + box->width, box->y + box->height,
+                                     &x1, &y1);
+  return x0 >= 0 && y0 >= 0 && x1 <= geometry.view_width && y1 <= geometry.view_height;
+}
+
+/* Centre the pending cell if its field is the one shown and the view has a size. */
+static void
+ss_slide_view_apply_pending_center (SsSlideView *self)
+{
+  SsSlideGeometry geometry;
+  const SsBox *box;
+  double scroll_x, scroll_y;
+
+  if (self->pending_center == NULL || !self->field_loaded
+      || ss_cell_item_get_image_index (self->pending_center) != self->image_index
+      || gtk_widget_get_width (GTK_WIDGET (self)) <= 0)
+    return;
+
+  box = ss_cell_item_get_box (self->pending_center);
+  ss_slide_view_get_geometry (self, &geometry);
+  ss_slide_geometry_center_on (&geometry, box->x + box->width / 2.0,
+                               box->y + box->height / 2.0, &scroll_x, &scroll_y);
+  ss_slide_view_configure_adjustments (self, scroll_x, scroll_y);
+  g_clear_object (&self->pending_center);
+}
+
+/* ------------------------------------------------------------------------------------
+ * The shown field
+ * ------------------------------------------------------------------------------------ */
+
+static void
+ss_slide_view_unload_field (SsSlideView *self)
+{
+  if (self->cells != NULL)
+    g_signal_handlers_disconnect_by_data (self->cells, self);
+  g_clear_object (&self->cells);
+  g_clear_object (&self->texture);
+  g_clear_pointer (&self->missing_message, g_free);
+  g_ptr_array_set_size (self->entries, 0);
+  g_clear_pointer (&self->entry_by_item, g_hash_table_unref);
+  self->field_loaded = FALSE;
+  self->image_width = 0;
+  self->image_height = 0;
+  self->hover_set = NULL;
+  g_clear_pointer (&self->overlay_node, gsk_render_node_unref);
+}
+
+/* The size of a field whose picture is gone: the stored size, else the cells' extent. */
+static void
+ss_slide_view_guess_field_size (SsSlideView         *self,
+                                const SsImageRecord *record)
+{
+  self->image_width = record ? record->width : 0;
+  self->image_height = record ? record->height : 0;
+  if (self->image_width > 0 && self->image_height > 0)
+    return;
+  self->image_width = self->image_height = 1;
+  for (guint i = 0; i < self->entries->len; i++)
+    {
+      CellEntry *entry = g_ptr_array_index (self->entries, i);
+
+      self->image_width = MAX (self->image_width, entry->box.x + entry->box.width);
+      self->image_height = MAX (self->image_height, entry->box.y + entry->box.height);
+    }
+}
+
+static void
+ss_slide_view_load_field (SsSlideView *self)
+{
+  g_autoptr(GError) error = NULL;
+  GdkPixbuf *pixbuf;   /* the document's */
+  const SsImageRecord *record;
+  guint index, n_images;
+  SsSlideGeometry geometry;
+
+  ss_slide_view_unload_field (self);
+
+  if (self->document == NULL || self->state == NULL)
+    goto done;
+  n_images = ss_case_document_get_n_images (self->document);
+  index = ss_viewer_state_get_image_index (self->state);
+  if (index >= n_images)
+    goto done;
+
+  self->field_loaded = TRUE;
+  self->image_index = index;
+  record = ss_case_document_get_image (self->document, index);
+
+  self->cells = g_object_ref (ss_case_document_get_image_cells (self->document, index));
+  g_signal_connect_object (self->cells, "items-changed",
+                           G_CALLBACK (ss_slide_view_on_cells_changed), self,
+                           G_CONNECT_SWAPPED);
+  ss_slide_view_rebuild_entries (self);
+
+  pixbuf = ss_case_document_get_field_pixbuf (self->document, index, &error);
+  if (pixbuf != NULL)
+    {
+      self->texture = gdk_texture_new_for_pixbuf (pixbuf);
+      self->image_width = gdk_pixbuf_get_width (pixbuf);
+      self->image_height = gdk_pixbuf_get_height (pixbuf);
+    }
+  else
+    {
+      const char *path = record && record->path ? record->path : "";
+
+      ss_slide_view_guess_field_size (self, record);
+      if (g_file_test (path, G_FILE_TEST_EXISTS))
+        self->missing_message =
+          g_strdup_printf (_("This field's image cannot be read: %s (%s). "
+                             "The stored cells are still listed."),
+                           path, error ? error->message : _("unknown error"));
+      else
+        self->missing_message =
+          g_strdup_printf (_("This field's image is missing: %s. "
+                             "The stored cells are still listed."), path);
+      g_debug ("field %u: %s", index, error ? error->message : "no pixbuf");
+    }
+
+  self->scale = ss_slide_view_wanted_scale (self);
+  ss_slide_view_queue_sync_scale (self);
+
+  /* a new field starts centred, unless a cell of it is waiting to be centred */
+  ss_slide_view_get_geometry (self, &geometry);
+  ss_slide_view_configure_adjustments (self,
+                                       (self->image_width * self->scale
+                                        - geometry.view_width) / 2.0,
+                                       (self->image_height * self->scale
+                                        - geometry.view_height) / 2.0);
+  ss_slide_view_apply_pending_center (self);
+
+done:
+  if (!self->field_loaded)
+    ss_slide_view_configure_adjustments (self, 0.0, 0.0);
+  ss_slide_view_update_accessible (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+/* ------------------------------------------------------------------------------------
+ * Drawing
+ * ------------------------------------------------------------------------------------ */
+
+static const GdkRGBA halo_current = { 1.0, 1.0, 1.0, 0.9 };
+static const GdkRGBA halo_selected = { 1.0, 1.0, 1.0, 0.6 };
+static const GdkRGBA halo_hover = { 1.0, 1.0, 1.0, 0.45 };
+static const GdkRGBA unsure_amber = { 0.96, 0.66, 0.05, 1.0 };  /* GNOME yellow 4-5 */
+static const GdkRGBA band_color = { 0.21, 0.52, 0.89, 1.0 };    /* GNOME blue 3 */
+
+static void
+set_source_rgba_alpha (cairo_t       *cr,
+                       const GdkRGBA *color,
+                       double         alpha)
+{
+  cairo_set_source_rgba (cr, color->red, color->green, color->blue, color->alpha * alpha);
+}
+
+static void
+append_outline_path (cairo_t              *cr,
+                     const SsSlideOutline *outline,
+                     double                scale)
+{
+  guint start = 0;
+
+  for (guint l = 0; l < outline->n_loops; l++)
+    {
+      guint end = outline->loop_ends[l];
+
+      cairo_move_to (cr, outline->points[2 * start] * scale,
+                     outline->points[2 * start + 1] * scale);
+      for (guint i = start + 1; i < end; i++)
+        cairo_line_to (cr, outline->points[2 * i] * scale, outline->points[2 * i + 1] * scale);
+      cairo_close_path (cr);
+      start = end;
+    }
+}
+
+/* A halo around a box: a wide light stroke under the box's own, in content or widget
+ * coordinates (x, y, width, height already scaled). */
+static void
+draw_halo (cairo_t       *cr,
+           double         x,
+           double         y,
+           double         width,
+           double         height,
+           const GdkRGBA *color,
+           double         line_width)
+{
+  cairo_set_dash (cr, NULL, 0, 0);
+  gdk_cairo_set_source_rgba (cr, color);
+  cairo_set_line_width (cr, line_width);
+  cairo_rectangle (cr, x - 1.5, y - 1.5, width + 3.0, height + 3.0);
+  cairo_stroke (cr);
+}
+
+/* One cell's box, marker and outlines, in content coordinates (image pixels * scale).
+ * Visual language: the class colour; reviewed cells solid, unreviewed dashed; unsure
+ * ones with an amber dot at the top-right corner; the current cell and the selection
+ * thicker with a light halo; outlines thin, never filled. */
+static void
+ss_slide_view_draw_cell (SsSlideView *self,
+                         cairo_t     *cr,
+                         CellEntry   *entry,
+                         Emphasis     emphasis,
+                         gboolean     show_boxes,
+                         gboolean     show_outlines,
+                         double       dim_below)
+{
+  static const double dash[] = { 5.0, 3.0 };
+  static const double nucleus_dash[] = { 3.0, 2.0 };
+  SsCellItem *item = entry->item;
+  double scale = self->scale;
+  double x = entry->box.x * scale, y = entry->box.y * scale;
+  double width = entry->box.width * scale, height = entry->box.height * scale;
+  double shorter = MIN (width, height);
+  gboolean reviewed = ss_cell_item_get_reviewed (item);
+  gboolean unsure = !reviewed && ss_cell_item_get_unsure (item);
+  double alpha = 1.0;
+  GdkRGBA color;
+
+  ss_cell_class_color (ss_cell_item_get_cell_class (item), &color);
+  /* a reviewed cell keeps full strength: a person has vouched for it */
+  if (emphasis == EMPHASIS_NONE && !reviewed && ss_cell_item_get_confidence (item) < dim_below)
+    alpha = DIMMED_ALPHA;
+
+  if (show_outlines && shorter >= MIN_OUTLINE_PIXELS)
+    {
+      cell_entry_ensure_outlines (entry);
+      cairo_set_line_join (cr, CAIRO_LINE_JOIN_MITER);
+      if (entry->cell_outline != NULL)
+        {
+          cairo_set_dash (cr, NULL, 0, 0);
+          set_source_rgba_alpha (cr, &color, 0.9 * alpha);
+          cairo_set_line_width (cr, 1.25);
+          append_outline_path (cr, entry->cell_outline, scale);
+          cairo_stroke (cr);
+        }
+      if (entry->nucleus_outline != NULL)
+        {
+          GdkRGBA light = { (1.0 + color.red) / 2, (1.0 + color.green) / 2,
+                            (1.0 + color.blue) / 2, 1.0 };
+
+          cairo_set_dash (cr, nucleus_dash, G_N_ELEMENTS (nucleus_dash), 0);
+          set_source_rgba_alpha (cr, &light, 0.9 * alpha);
+          cairo_set_line_width (cr, 1.0);
+          append_outline_path (cr, entry->nucleus_outline, scale);
+          cairo_stroke (cr);
+        }
+    }
+
+  if (!show_boxes && emphasis == EMPHASIS_NONE)
+    return;
+
+  if (emphasis == EMPHASIS_CURRENT)
+    draw_halo (cr, x, y, width, height, &halo_current, 5.0);
+  else if (emphasis == EMPHASIS_SELECTED)
+    draw_halo (cr, x, y, width, height, &halo_selected, 4.0);
+
+  /* dashes need room to read as dashes */
+  if (!reviewed && shorter >= 12.0)
+    cairo_set_dash (cr, dash, G_N_ELEMENTS (dash), 0);
+  else
+    cairo_set_dash (cr, NULL, 0, 0);
+  set_source_rgba_alpha (cr, &color, alpha);
+  cairo_set_line_width (cr, emphasis == EMPHASIS_CURRENT ? 3.0
+                            : emphasis == EMPHASIS_SELECTED ? 2.5 : 1.5);
+  cairo_rectangle (cr, x, y, width, height);
+  cairo_stroke (cr);
+
+  if (unsure && shorter >= 6.0)
+    {
+      double radius = CLAMP (shorter / 10.0, 2.5, 5.0);
+
+      cairo_set_dash (cr, NULL, 0, 0);
+      cairo_arc (cr, x + width, y, radius, 0, 2 * G_PI);
+      set_source_rgba_alpha (cr, &unsure_amber, alpha);
+      cairo_fill_preserve (cr);
+      cairo_set_source_rgba (cr, 0, 0, 0, 0.6 * alpha);
+      cairo_set_line_width (cr, 1.0);
+      cairo_stroke (cr);
+    }
+}
+
+/* "Neutrophil 97%" on a small dark tag above the box (inside it at the top edge). */
+static void
+ss_slide_view_draw_label (SsSlideView *self,
+                          cairo_t     *cr,
+                          CellEntry   *entry,
+                          double       dim_below)
+{
+  SsCellItem *item = entry->item;
+  double x = entry->box.x * self->scale, y = entry->box.y * self->scale;
+  double alpha = 1.0, tag_width, tag_height, tag_y;
+  GdkRGBA color;
+
+  if (entry->label_layout == NULL)
+    {
+      g_autofree char *label = ss_cell_item_dup_label (item);
+
+      entry->label_layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), label);
+      pango_layout_set_attributes (entry->label_layout, self->label_attrs);
+      pango_layout_get_pixel_size (entry->label_layout, &entry->label_width,
+                                   &entry->label_height);
+    }
+
+  if (!ss_cell_item_get_reviewed (item) && ss_cell_item_get_confidence (item) < dim_below
+      && (self->state == NULL || !ss_viewer_state_is_selected (self->state, item)))
+    alpha = DIMMED_ALPHA;
+
+  ss_cell_class_color (ss_cell_item_get_cell_class (item), &color);
+  tag_width = entry->label_width + 9.0;
+  tag_height = entry->label_height + 2.0;
+  tag_y = y - tag_height - 2.0;
+  if (tag_y < 0)
+    tag_y = y + 2.0;
+
+  cairo_set_source_rgba (cr, 0.1, 0.1, 0.1, 0.65 * alpha);
+  cairo_rectangle (cr, x, tag_y, tag_width, tag_height);
+  cairo_fill (cr);
+  set_source_rgba_alpha (cr, &color, alpha);
+  cairo_rectangle (cr, x, tag_y, 3.0, tag_height);
+  cairo_fill (cr);
+  cairo_set_source_rgba (cr, 1, 1, 1, alpha);
+  cairo_move_to (cr, x + 6.0, tag_y + 1.0);
+  pango_cairo_show_layout (cr, entry->label_layout);
+}
+
+static gboolean
+box_meets_rect (const SsBox           *box,
+                const graphene_rect_t *image_rect,
+                double                 slop)
+{
+  return box->x + box->width + slop >= image_rect->origin.x
+         && box->y + box->height + slop >= image_rect->origin.y
+         && box->x - slop <= image_rect->origin.x + image_rect->size.width
+         && box->y - slop <= image_rect->origin.y + image_rect->size.height;
+}
+
+/* The overlay of every cell meeting rect (content coordinates), as one cairo node. */
+static GskRenderNode *
+ss_slide_view_build_overlay (SsSlideView           *self,
+                             const graphene_rect_t *rect)
+{
+  g_autoptr(GPtrArray) selected = g_ptr_array_new ();
+  GskRenderNode *node;
+  cairo_t *cr;
+  graphene_rect_t image_rect;
+  CellEntry *current_entry = NULL;
+  SsCellItem *current = ss_viewer_state_get_current (self->state);
+  gboolean show_boxes = ss_viewer_state_get_show_boxes (self->state);
+  gboolean show_outlines = ss_viewer_state_get_show_outlines (self->state);
+  gboolean show_labels = ss_viewer_state_get_show_labels (self->state);
+  double dim_below = ss_viewer_state_get_dim_below (self->state);
+  double scale = self->scale;
+  double slop = 32.0 / scale;   /* halos, markers and the label tags above the boxes */
+
+  graphene_rect_init (&image_rect, rect->origin.x / scale, rect->origin.y / scale,
+                      rect->size.width / scale, rect->size.height / scale);
+
+  node = gsk_cairo_node_new (rect);
+  cr = gsk_cairo_node_get_draw_context (node);
+  cairo_set_line_cap (cr, CAIRO_LINE_CAP_BUTT);
+
+  for (guint i = 0; i < self->entries->len; i++)
+    {
+      CellEntry *entry = g_ptr_array_index (self->entries, i);
+
+      if (!box_meets_rect (&entry->box, &image_rect, slop))
+        continue;
+      if (entry->item == current)
+        current_entry = entry;
+      else if (ss_viewer_state_is_selected (self->state, entry->item))
+        g_ptr_array_add (selected, entry);
+      else
+        ss_slide_view_draw_cell (self, cr, entry, EMPHASIS_NONE,
+                                 show_boxes, show_outlines, dim_below);
+    }
+  for (guint i = 0; i < selected->len; i++)
+    ss_slide_view_draw_cell (self, cr, g_ptr_array_index (selected, i), EMPHASIS_SELECTED,
+                             show_boxes, show_outlines, dim_below);
+  if (current_entry != NULL)
+    ss_slide_view_draw_cell (self, cr, current_entry, EMPHASIS_CURRENT,
+                             show_boxes, show_outlines, dim_below);
+
+  if (show_labels)
+    for (guint i = 0; i < self->entries->len; i++)
+      {
+        CellEntry *entry = g_ptr_array_index (self->entries, i);
+
+        if (MIN (entry->box.width, entry->box.height) * scale >= MIN_LABEL_PIXELS
+            && box_meets_rect (&entry->box, &image_rect, slop))
+          ss_slide_view_draw_label (self, cr, entry, dim_below);
+      }
+
+  cairo_destroy (cr);
+  return node;
+}
+
+/* The cached overlay if it covers visible (content coordinates) at this scale, else a
+ * new one reaching a margin beyond it. */
+static GskRenderNode *
+ss_slide_view_ensure_overlay (SsSlideView           *self,
+                              const graphene_rect_t *visible,
+                              const graphene_rect_t *bounds)
+{
+  graphene_rect_t rect;
+  double margin_x = visible->size.width * OVERLAY_MARGIN;
+  double margin_y = visible->size.height * OVERLAY_MARGIN;
+
+  if (self->overlay_node != NULL && self->overlay_scale == self->scale
+      && graphene_rect_contains_rect (&self->overlay_rect, visible))
+    return self->overlay_node;
+
+  g_clear_pointer (&self->overlay_node, gsk_render_node_unref);
+  graphene_rect_inset_r (visible, -margin_x, -margin_y, &rect);
+  if (!graphene_rect_intersection (&rect, bounds, &rect))
+    return NULL;
+  graphene_rect_round_extents (&rect, &rect);
+
+  self->overlay_node = ss_slide_view_build_overlay (self, &rect);
+  self->overlay_scale = self->scale;
+  self->overlay_rect = rect;
+  return self->overlay_node;
+}
+
+static void
+ss_slide_view_snapshot_hover (SsSlideView *self,
+                              GtkSnapshot *snapshot,
+                              double       origin_x,
+                              double       origin_y)
+{
+  CellEntry *entry = ss_slide_view_lookup_entry (self, ss_viewer_state_get_hover (self->state));
+  graphene_rect_t bounds;
+  GdkRGBA color;
+  cairo_t *cr;
+  double x, y, width, height;
+
+  if (entry == NULL)
+    return;
+  x = origin_x + entry->box.x * self->scale;
+  y = origin_y + entry->box.y * self->scale;
+  width = entry->box.width * self->scale;
+  height = entry->box.height * self->scale;
+  graphene_rect_init (&bounds, x - 6, y - 6, width + 12, height + 12);
+  graphene_rect_round_extents (&bounds, &bounds);
+
+  ss_cell_class_color (ss_cell_item_get_cell_class (entry->item), &color);
+  cr = gtk_snapshot_append_cairo (snapshot, &bounds);
+  draw_halo (cr, x, y, width, height, &halo_hover, 4.0);
+  gdk_cairo_set_source_rgba (cr, &color);
+  cairo_set_line_width (cr, 2.5);
+  cairo_rectangle (cr, x, y, width, height);
+  cairo_stroke (cr);
+  cairo_destroy (cr);
+}
+
+static void
+ss_slide_view_snapshot_drag (SsSlideView *self,
+                             GtkSnapshot *snapshot)
+{
+  GskRoundedRect outline;
+  graphene_rect_t rect;
+  GdkRGBA fill = band_color;
+  GdkRGBA border[4];
+
+  if (self->drag_mode != DRAG_RUBBER_BAND && self->drag_mode != DRAG_DRAW_BOX)
+    return;
+
+  graphene_rect_init (&rect, MIN (self->drag_start_x, self->drag_x),
+                      MIN (self->drag_start_y, self->drag_y),
+                      fabs (self->drag_x - self->drag_start_x),
+                      fabs (self->drag_y - self->drag_start_y));
+  if (self->drag_mode == DRAG_DRAW_BOX)
+    {
+      ss_cell_class_color (SS_CLASS_OTHER, &fill);
+      fill.alpha = 0.12;
+    }
+  else
+    fill.alpha = 0.18;
+  for (int i = 0; i < 4; i++)
+    {
+      border[i] = fill;
+      border[i].alpha = 0.9;
+    }
+  gtk_snapshot_append_color (snapshot, &fill, &rect);
+  gsk_rounded_rect_init_from_rect (&outline, &rect, 0);
+  gtk_snapshot_append_border (snapshot, &outline,
+                              (float[4]) { 1.5, 1.5, 1.5, 1.5 }, border);
+}
+
+static void
+ss_slide_view_snapshot_message (SsSlideView *self,
+                                GtkSnapshot *snapshot,
+                                int          view_width,
+                                int          view_height)
+{
+  g_autoptr(PangoLayout) layout = NULL;
+  GskRoundedRect background;
+  graphene_rect_t rect;
+  int text_width, text_height, wrap_width;
+
+  wrap_width = MAX (120, MIN (view_width - 64, 560));
+  layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), self->missing_message);
+  pango_layout_set_width (layout, wrap_width * PANGO_SCALE);
+  pango_layout_set_wrap (layout, PANGO_WRAP_WORD_CHAR);
+  pango_layout_set_alignment (layout, PANGO_ALIGN_CENTER);
+  pango_layout_get_pixel_size (layout, &text_width, &text_height);
+
+  graphene_rect_init (&rect, floor ((view_width - wrap_width) / 2.0) - 16,
+                      floor ((view_height - text_height) / 2.0) - 12,
+                      wrap_width + 32, text_height + 24);
+  gsk_rounded_rect_init_from_rect (&background, &rect, 8);
+  gtk_snapshot_push_rounded_clip (snapshot, &background);
+  gtk_snapshot_append_color (snapshot, &(GdkRGBA) { 0.1, 0.1, 0.1, 0.85 }, &rect);
+  gtk_snapshot_pop (snapshot);
+
+  gtk_snapshot_save (snapshot);
+  gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (rect.origin.x + 16,
+                                                          rect.origin.y + 12));
+  gtk_snapshot_append_layout (snapshot, layout, &(GdkRGBA) { 1, 1, 1, 1 });
+  gtk_snapshot_restore (snapshot);
+}
+
+static void
+ss_slide_view_snapshot (GtkWidget   *widget,
+                        GtkSnapshot *snapshot)
+{
+  SsSlideView *self = SS_SLIDE_VIEW (widget);
+  SsSlideGeometry geometry;
+  graphene_rect_t view_rect, field_rect, visible, bounds;
+  double origin_x, origin_y, content_width, content_height;
+
+  if (!self->field_loaded || self->state == NULL)
+    return;
+
+  ss_slide_view_get_geometry (self, &geometry);
+  ss_slide_geometry_get_origin (&geometry, &origin_x, &origin_y);
+  content_width = self->image_width * self->scale;
+  content_height = self->image_height * self->scale;
+  graphene_rect_init (&view_rect, 0, 0, geometry.view_width, geometry.view_height);
+  graphene_rect_init (&field_rect, origin_x, origin_y, content_width, content_height);
+
+  gtk_snapshot_push_clip (snapshot, &view_rect);
+
+  if (self->texture != NULL)
+    {
+#if GTK_CHECK_VERSION (4, 10, 0)
+      /* pixels stay square when magnified: a reviewer looks at them */
+      GskScalingFilter filter = self->scale >= 2.0 ? GSK_SCALING_FILTER_NEAREST
+                                : self->scale < 1.0 ? GSK_SCALING_FILTER_TRILINEAR
+                                : GSK_SCALING_FILTER_LINEAR;
+
+      gtk_snapshot_append_scaled_texture (snapshot, self->texture, filter, &field_rect);
+#else
+      gtk_snapshot_append_texture (snapshot, self->texture, &field_rect);
+#endif
+    }
+  else
+    {
+      graphene_rect_t shown;
+
+      if (graphene_rect_intersection (&field_rect, &view_rect, &shown))
+        gtk_snapshot_append_color (snapshot, &(GdkRGBA) { 0.5, 0.5, 0.5, 0.35 }, &shown);
+    }
+
+  /* the overlay is built in content coordinates so it survives panning */
+  graphene_rect_init (&visible, -origin_x, -origin_y, geometry.view_width,
+                      geometry.view_height);
+  graphene_rect_init (&bounds, -32, -32, content_width + 64, content_height + 64);
+  if (self->entries->len > 0 && graphene_rect_intersection (&visible, &bounds, &visible))
+    {
+      GskRenderNode *overlay = ss_slide_view_ensure_overlay (self, &visible, &bounds);
+
+      if (overlay != NULL)
+        {
+          gtk_snapshot_save (snapshot);
+          gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (origin_x, origin_y));
+          gtk_snapshot_append_node (snapshot, overlay);
+          gtk_snapshot_restore (snapshot);
+        }
+    }
+
+  ss_slide_view_snapshot_hover (self, snapshot, origin_x, origin_y);
+  ss_slide_view_snapshot_drag (self, snapshot);
+  if (self->missing_message != NULL)
+    ss_slide_view_snapshot_message (self, snapshot, geometry.view_width, geometry.view_height);
+
+  gtk_snapshot_pop (snapshot);
+}
+
+/* ------------------------------------------------------------------------------------
+ * Input
+ * ------------------------------------------------------------------------------------ */
+
+static void
+ss_slide_view_update_cursor (SsSlideView *self,
+                             gboolean     over_cell)
+{
+  const char *name = NULL;
+
+  if (self->drag_mode == DRAG_PAN)
+    name = "grabbing";
+  else if (self->space_down)
+    name = "grab";
+  else if (self->draw_mode)
+    name = "crosshair";
+  else if (over_cell)
+    name = "pointer";
+  gtk_widget_set_cursor_from_name (GTK_WIDGET (self), name);
+}
+
+static void
+ss_slide_view_update_hover (SsSlideView *self)
+{
+  CellEntry *entry = NULL;
+  SsCellItem *item;
+
+  if (self->pointer_inside && self->drag_mode == DRAG_NONE)
+    entry = ss_slide_view_cell_at (self, self->pointer_x, self->pointer_y);
+  item = entry ? entry->item : NULL;
+
+  ss_slide_view_update_cursor (self, item != NULL);
+  if (self->state == NULL || item == self->hover_set)
+    return;
+  self->hover_set = item;
+  if (ss_viewer_state_get_hover (self->state) != item)
+    ss_viewer_state_set_hover (self->state, item);
+}
+
+static void
+ss_slide_view_on_motion (GtkEventControllerMotion *controller,
+                         double                    x,
+                         double                    y,
+                         SsSlideView              *self)
+{
+  self->pointer_inside = TRUE;
+  self->pointer_x = x;
+  self->pointer_y = y;
+  ss_slide_view_update_hover (self);
+}
+
+static void
+ss_slide_view_on_leave (GtkEventControllerMotion *controller,
+                        SsSlideView              *self)
+{
+  self->pointer_inside = FALSE;
+  if (self->state != NULL && self->hover_set != NULL
+      && ss_viewer_state_get_hover (self->state) == self->hover_set)
+    ss_viewer_state_set_hover (self->state, NULL);
+  self->hover_set = NULL;
+}
+
+static gboolean
+ss_slide_view_on_scroll (GtkEventControllerScroll *controller,
+                         double                    dx,
+                         double                    dy,
+                         SsSlideView              *self)
+{
+  GdkModifierType modifiers =
+    gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (controller));
+  double factor;
+
+  /* plain scrolling goes on to the GtkScrolledWindow, which pans */
+  if (!(modifiers & GDK_CONTROL_MASK) || dy == 0.0)
+    return FALSE;
+
+  if (gtk_event_controller_scroll_get_unit (controller) == GDK_SCROLL_UNIT_WHEEL)
+    factor = pow (ZOOM_STEP_WHEEL, -dy);
+  else
+    factor = exp (-dy / ZOOM_SURFACE_PIXELS);
+  ss_slide_view_zoom_at (self, factor, self->pointer_x, self->pointer_y);
+  return TRUE;
+}
+
+static void
+ss_slide_view_on_pinch_begin (GtkGesture       *gesture,
+                              GdkEventSequence *sequence,
+                              SsSlideView      *self)
+{
+  self->pinch_start_scale = self->scale;
+}
+
+static void
+ss_slide_view_on_pinch_scale_changed (GtkGestureZoom *gesture,
+                                      double          factor,
+                                      SsSlideView    *self)
+{
+  double x, y;
+
+  if (self->state == NULL || !self->field_loaded)
+    return;
+  if (!gtk_gesture_get_bounding_box_center (GTK_GESTURE (gesture), &x, &y))
+    {
+      x = self->pointer_x;
+      y = self->pointer_y;
+    }
+  self->have_zoom_anchor = TRUE;
+  self->zoom_anchor_x = x;
+  self->zoom_anchor_y = y;
+  g_clear_handle_id (&self->sync_scale_source, g_source_remove);
+  ss_viewer_state_set_fit (self->state, FALSE);
+  ss_viewer_state_set_scale (self->state,
+                             CLAMP (self->pinch_start_scale * factor,
+                                    SS_VIEWER_MIN_SCALE, SS_VIEWER_MAX_SCALE));
+  self->have_zoom_anchor = FALSE;
+}
+
+static void
+ss_slide_view_click (SsSlideView     *self,
+                     double           x,
+                     double           y,
+                     GdkModifierType  modifiers)
+{
+  CellEntry *entry = ss_slide_view_cell_at (self, x, y);
+
+  if (entry != NULL)
+    {
+      if ((modifiers & GDK_CONTROL_MASK)
+          && ss_viewer_state_is_selected (self->state, entry->item))
+        ss_viewer_state_select (self->state, entry->item, FALSE);
+      else
+        ss_viewer_state_set_current (self->state, entry->item,
+                                     (modifiers & (GDK_CONTROL_MASK | GDK_SHIFT_MASK)) != 0);
+    }
+  else if (!(modifiers & (GDK_CONTROL_MASK | GDK_SHIFT_MASK)))
+    {
+      ss_viewer_state_set_current (self->state, NULL, FALSE);
+      ss_viewer_state_clear_selection (self->state);
+    }
+}
+
+static void
+ss_slide_view_drag_image_rect (SsSlideView *self,
+                               double      *x0,
+                               double      *y0,
+                               double      *x1,
+                               double      *y1)
+{
+  SsSlideGeometry geometry;
+
+  ss_slide_view_get_geometry (self, &geometry);
+  ss_slide_geometry_widget_to_image (&geometry, MIN (self->drag_start_x, self->drag_x),
+                                     MIN (self->drag_start_y, self->drag_y), x0, y0);
+  ss_slide_geometry_widget_to_image (&geometry, MAX (self->drag_start_x, self->drag_x),
+                                     MAX (self->drag_start_y, self->drag_y), x1, y1);
+}
+
+/* Select the cells whose box's centre lies in the band; Ctrl or Shift adds them. */
+static void
+ss_slide_view_select_band (SsSlideView *self)
+{
+  g_autoptr(GPtrArray) items = g_ptr_array_new ();
+  double x0, y0, x1, y1;
+
+  ss_slide_view_drag_image_rect (self, &x0, &y0, &x1, &y1);
+  for (guint i = 0; i < self->entries->len; i++)
+    {
+      CellEntry *entry = g_ptr_array_index (self->entries, i);
+      double cx = entry->box.x + entry->box.width / 2.0;
+      double cy = entry->box.y + entry->box.height / 2.0;
+
+      if (cx >= x0 && cx <= x1 && cy >= y0 && cy <= y1)
+        g_ptr_array_add (items, entry->item);
+    }
+
+  if (self->drag_modifiers & (GDK_CONTROL_MASK | GDK_SHIFT_MASK))
+    for (guint i = 0; i < items->len; i++)
+      ss_viewer_state_select (self->state, g_ptr_array_index (items, i), TRUE);
+  else
+    ss_viewer_state_select_only (self->state, (SsCellItem **) items->pdata, items->len);
+}
+
+static void
+ss_slide_view_add_drawn_cell (SsSlideView *self)
+{
+  g_autoptr(GError) error = NULL;
+  SsCellItem *item;
+  SsBox box;
+  double x0, y0, x1, y1;
+
+  ss_slide_view_drag_image_rect (self, &x0, &y0, &x1, &y1);
+  x0 = CLAMP (floor (x0), 0, self->image_width);
+  y0 = CLAMP (floor (y0), 0, self->image_height);
+  x1 = CLAMP (ceil (x1), 0, self->image_width);
+  y1 = CLAMP (ceil (y1), 0, self->image_height);
+  box.x = x0;
+  box.y = y0;
+  box.width = x1 - x0;
+  box.height = y1 - y0;
+  if (box.width < MIN_DRAWN_BOX || box.height < MIN_DRAWN_BOX)
+    return;
+
+  item = ss_case_document_add_cell (self->document, self->image_index, &box,
+                                    SS_CLASS_OTHER, &error);
+  if (item == NULL)
+    {
+      g_autofree char *message = g_strdup_printf (_("Could not add the cell: %s"),
+                                                  error ? error->message
+                                                        : _("unknown error"));
+      g_signal_emit (self, signals[ERROR], 0, message);
+      return;
+    }
+  /* the new cell is the one to label next */
+  ss_viewer_state_set_current (self->state, item, FALSE);
+}
+
+static void
+ss_slide_view_on_drag_begin (GtkGestureDrag *gesture,
+                             double          x,
+                             double          y,
+                             SsSlideView    *self)
+{
+  GtkGestureSingle *single = GTK_GESTURE_SINGLE (gesture);
+  GdkEventSequence *sequence = gtk_gesture_single_get_current_sequence (single);
+  GdkEvent *event = gtk_gesture_get_last_event (GTK_GESTURE (gesture), sequence);
+  guint button = gtk_gesture_single_get_current_button (single);
+  gboolean touch = event != NULL
+                   && gdk_device_get_source (gdk_event_get_device (event)) == GDK_SOURCE_TOUCHSCREEN;
+
+  if (!self->field_loaded || self->state == NULL)
+    {
+      gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_DENIED);
+      return;
+    }
+
+  gtk_widget_grab_focus (GTK_WIDGET (self));
+  self->drag_start_x = self->drag_x = x;
+  self->drag_start_y = self->drag_y = y;
+  self->drag_start_scroll_x = gtk_adjustment_get_value (self->hadjustment);
+  self->drag_start_scroll_y = gtk_adjustment_get_value (self->vadjustment);
+  self->drag_modifiers =
+    gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (gesture));
+
+  if (touch || button == GDK_BUTTON_MIDDLE
+      || (button == GDK_BUTTON_PRIMARY && self->space_down))
+    {
+      self->drag_mode = DRAG_PAN;
+      gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
+    }
+  else if (button == GDK_BUTTON_PRIMARY)
+    self->drag_mode = self->draw_mode ? DRAG_DRAW_BOX : DRAG_PENDING_CLICK;
+  else
+    {
+      gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_DENIED);
+      return;
+    }
+  ss_slide_view_update_hover (self);
+}
+
+static void
+ss_slide_view_on_drag_update (GtkGestureDrag *gesture,
+                              double          offset_x,
+                              double          offset_y,
+                              SsSlideView    *self)
+{
+  self->drag_x = self->drag_start_x + offset_x;
+  self->drag_y = self->drag_start_y + offset_y;
+
+  switch (self->drag_mode)
+    {
+    case DRAG_PAN:
+      gtk_adjustment_set_value (self->hadjustment, self->drag_start_scroll_x - offset_x);
+      gtk_adjustment_set_value (self->vadjustment, self->drag_start_scroll_y - offset_y);
+      break;
+
+    case DRAG_PENDING_CLICK:
+      if (gtk_drag_check_threshold (GTK_WIDGET (self), self->drag_start_x, self->drag_start_y,
+                                    self->drag_x, self->drag_y))
+        {
+          self->drag_mode = DRAG_RUBBER_BAND;
+          gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
+          gtk_widget_queue_draw (GTK_WIDGET (self));
+        }
+      break;
+
+    case DRAG_RUBBER_BAND:
+    case DRAG_DRAW_BOX:
+      gtk_widget_queue_draw (GTK_WIDGET (self));
+      break;
+
+    case DRAG_NONE:
+    default:
+      break;
+    }
+}
+
+static void
+ss_slide_view_on_drag_end (GtkGestureDrag *gesture,
+                           double          offset_x,
+                           double          offset_y,
+                           SsSlideView    *self)
+{
+  DragMode mode = self->drag_mode;
+
+  self->drag_x = self->drag_start_x + offset_x;
+  self->drag_y = self->drag_start_y + offset_y;
+  self->drag_mode = DRAG_NONE;
+
+  if (self->state != NULL && self->field_loaded)
+    switch (mode)
+      {
+      case DRAG_PENDING_CLICK:
+        ss_slide_view_click (self, self->drag_start_x, self->drag_start_y,
+                             self->drag_modifiers);
+        break;
+
+      case DRAG_RUBBER_BAND:
+        ss_slide_view_select_band (self);
+        break;
+
+      case DRAG_DRAW_BOX:
+        ss_slide_view_add_drawn_cell (self);
+        break;
+
+      case DRAG_PAN:
+      case DRAG_NONE:
+      default:
+        break;
+      }
+
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  ss_slide_view_update_hover (self);
+}
+
+static void
+ss_slide_view_on_drag_cancel (GtkGesture       *gesture,
+                              GdkEventSequence *sequence,
+                              SsSlideView      *self)
+{
+  self->drag_mode = DRAG_NONE;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static gboolean
+ss_slide_view_on_key_pressed (GtkEventControllerKey *controller,
+                              guint                  keyval,
+                              guint                  keycode,
+                              GdkModifierType        modifiers,
+                              SsSlideView           *self)
+{
+  if (keyval == GDK_KEY_space && !(modifiers & GDK_CONTROL_MASK))
+    {
+      self->space_down = TRUE;
+      ss_slide_view_update_cursor (self, FALSE);
+      return TRUE;
+    }
+  if (keyval == GDK_KEY_Escape && self->drag_mode != DRAG_NONE && self->drag_mode != DRAG_PAN)
+    {
+      /* resetting ends the gesture; with no mode its end does nothing */
+      self->drag_mode = DRAG_NONE;
+      gtk_event_controller_reset (GTK_EVENT_CONTROLLER (self->drag_gesture));
+      gtk_widget_queue_draw (GTK_WIDGET (self));
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+ss_slide_view_on_key_released (GtkEventControllerKey *controller,
+                               guint                  keyval,
+                               guint                  keycode,
+                               GdkModifierType        modifiers,
+                               SsSlideView           *self)
+{
+  if (keyval == GDK_KEY_space)
+    {
+      self->space_down = FALSE;
+      ss_slide_view_update_hover (self);
+    }
+}
+
+static void
+ss_slide_view_on_focus_leave (GtkEventControllerFocus *controller,
+                              SsSlideView             *self)
+{
+  self->space_down = FALSE;
+  ss_slide_view_update_hover (self);
+}
+
+static gboolean
+ss_slide_view_query_tooltip (GtkWidget  *widget,
+                             int         x,
+                             int         y,
+                             gboolean    keyboard_mode,
+                             GtkTooltip *tooltip)
+{
+  SsSlideView *self = SS_SLIDE_VIEW (widget);
+  g_autofree char *state_text = NULL;
+  g_autofree char *nc_text = NULL;
+  g_autofree char *markup = NULL;
+  SsSlideGeometry geometry;
+  CellEntry *entry;
+  SsCellItem *item;
+  double x0, y0, x1, y1, nc_ratio;
+
+  if (keyboard_mode || self->drag_mode != DRAG_NONE)
+    return FALSE;
+  entry = ss_slide_view_cell_at (self, x, y);
+  if (entry == NULL)
+    return FALSE;
+  item = entry->item;
+
+  g_object_get (item, "state-text", &state_text, NULL);
+  nc_ratio = ss_cell_item_get_nc_ratio (item);
+  nc_text = isfinite (nc_ratio) && nc_ratio > 0 ? g_strdup_printf ("%.2f", nc_ratio)
+                                                 : g_strdup (_("not measured"));
+  /* Translators: a cell's tooltip: class, then confidence, N:C ratio and review state */
+  markup = g_markup_printf_escaped (_("<b>%s</b>\nConfidence %.0f%%\nN:C ratio %s\n%s"),
+                                    ss_cell_class_display_name (ss_cell_item_get_cell_class (item)),
+                                    100.0 * ss_cell_item_get_confidence (item),
+                                    nc_text, state_text ? state_text : "");
+  gtk_tooltip_set_markup (tooltip, markup);
+
+  ss_slide_view_get_geometry (self, &geometry);
+  ss_slide_geometry_image_to_widget (&geometry, entry->box.x, entry->box.y, &x0, &y0);
+  ss_slide_geometry_image_to_widget (&geometry, entry->box.x + entry->box.width,
+                                     entry->box.y + entry->box.height, &x1, &y1);
+  gtk_tooltip_set_tip_area (tooltip, &(GdkRectangle) { floor (x0), floor (y0),
+                                                       MAX (1, ceil (x1 - x0)),
+                                                       MAX (1, ceil (y1 - y0)) });
+  return TRUE;
+}
+
+static void
+ss_slide_view_zoom_action (GtkWidget  *widget,
+                           const char *action_name,
+                           GVariant   *parameter)
+{
+  SsSlideView *self = SS_SLIDE_VIEW (widget);
+
+  if (self->state == NULL || !self->field_loaded)
+    return;
+
+  if (g_str_equal (action_name, "slide-view.zoom-in"))
+    ss_slide_view_zoom_by_key (self, ZOOM_STEP_KEY);
+  else if (g_str_equal (action_name, "slide-view.zoom-out"))
+    ss_slide_view_zoom_by_key (self, 1.0 / ZOOM_STEP_KEY);
+  else if (g_str_equal (action_name, "slide-view.zoom-original"))
+    ss_slide_view_zoom_by_key (self, 1.0 / self->scale);
+  else if (g_str_equal (action_name, "slide-view.zoom-fit"))
+    ss_viewer_state_set_fit (self->state, TRUE);
+}
+
+/* ------------------------------------------------------------------------------------
+ * Document and state
+ * ------------------------------------------------------------------------------------ */
+
+static void
+ss_slide_view_on_cell_changed (SsSlideView    *self,
+                               SsCellItem     *item,
+                               SsCaseDocument *document)
+{
+  CellEntry *entry = ss_slide_view_lookup_entry (self, item);
+
+  if (entry == NULL)
+    return;
+  g_clear_object (&entry->label_layout);
+  ss_slide_view_invalidate_overlay (self);
+}
+
+static void
+ss_slide_view_on_document_changed (SsSlideView *self)
+{
+  g_clear_pointer (&self->overlay_node, gsk_render_node_unref);
+  if (self->entries != NULL)
+    for (guint i = 0; i < self->entries->len; i++)
+      g_clear_object (&((CellEntry *) g_ptr_array_index (self->entries, i))->label_layout);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+ss_slide_view_on_n_images (SsSlideView *self)
+{
+  if (!self->field_loaded)
+    ss_slide_view_load_field (self);
+  else
+    ss_slide_view_update_accessible (self);
+}
+
+static void
+ss_slide_view_on_image_index (SsSlideView *self)
+{
+  if (self->field_loaded
+      && self->image_index == ss_viewer_state_get_image_index (self->state))
+    return;
+  if (self->pending_center != NULL
+      && ss_cell_item_get_image_index (self->pending_center)
+         != ss_viewer_state_get_image_index (self->state))
+    g_clear_object (&self->pending_center);
+  ss_slide_view_load_field (self);
+}
+
+static void
+ss_slide_view_on_current (SsSlideView *self)
+{
+  SsCellItem *current = ss_viewer_state_get_current (self->state);
+
+  ss_slide_view_invalidate_overlay (self);
+  if (current == NULL)
+    return;
+  if (!self->field_loaded || ss_cell_item_get_image_index (current) != self->image_index)
+    g_set_object (&self->pending_center, current);
+  else if (!ss_slide_view_box_is_visible (self, ss_cell_item_get_box (current)))
+    ss_slide_view_center_on (self, current);
+}
+
+static void
+ss_slide_view_disconnect_state (SsSlideView *self)
+{
+  if (self->state == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (self->state, self);
+  if (self->hover_set != NULL && ss_viewer_state_get_hover (self->state) == self->hover_set)
+    ss_viewer_state_set_hover (self->state, NULL);
+  self->hover_set = NULL;
+}
+
+static void
+ss_slide_view_connect_state (SsSlideView *self)
+{
+  static const char *const layer_signals[] = {
+    "selection-changed",
+    "notify::show-boxes",
+    "notify::show-outlines",
+    "notify::show-labels",
+    "notify::dim-below",
+  };
+
+  g_signal_connect_object (self->state, "notify::image-index",
+                           G_CALLBACK (ss_slide_view_on_image_index), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->state, "notify::scale",
+                           G_CALLBACK (ss_slide_view_update_scale), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->state, "notify::fit",
+                           G_CALLBACK (ss_slide_view_update_scale), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->state, "notify::current",
+                           G_CALLBACK (ss_slide_view_on_current), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->state, "notify::hover",
+                           G_CALLBACK (gtk_widget_queue_draw), self, G_CONNECT_SWAPPED);
+  for (guint i = 0; i < G_N_ELEMENTS (layer_signals); i++)
+    g_signal_connect_object (self->state, layer_signals[i],
+                             G_CALLBACK (ss_slide_view_invalidate_overlay), self,
+                             G_CONNECT_SWAPPED);
+}
+
+static void
+ss_slide_view_connect_document (SsSlideView *self)
+{
+  static const char *const redraw_signals[] = {
+    "counts-changed",
+    "notify::unsure-below",
+  };
+
+  g_signal_connect_object (self->document, "cell-changed",
+                           G_CALLBACK (ss_slide_view_on_cell_changed), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->document, "notify::n-images",
+                           G_CALLBACK (ss_slide_view_on_n_images), self, G_CONNECT_SWAPPED);
+  for (guint i = 0; i < G_N_ELEMENTS (redraw_signals); i++)
+    g_signal_connect_object (self->document, redraw_signals[i],
+                             G_CALLBACK (ss_slide_view_on_document_changed), self,
+                             G_CONNECT_SWAPPED);
+}
+
+/* ------------------------------------------------------------------------------------
+ * GtkScrollable
+ * ------------------------------------------------------------------------------------ */
+
+static void
+ss_slide_view_on_adjustment_value (SsSlideView *self)
+{
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  if (self->pointer_inside && self->drag_mode == DRAG_NONE)
+    ss_slide_view_update_hover (self);
+}
+
+static void
+ss_slide_view_set_adjustment (SsSlideView    *self,
+                              GtkAdjustment **slot,
+                              GtkAdjustment  *adjustment)
+{
+  if (adjustment != NULL && *slot == adjustment)
+    return;
+  if (*slot != NULL)
+    g_signal_handlers_disconnect_by_data (*slot, self);
+  if (adjustment == NULL)
+    adjustment = gtk_adjustment_new (0, 0, 0, 0, 0, 0);
+  g_set_object (slot, adjustment);
+  g_signal_connect_object (adjustment, "value-changed",
+                           G_CALLBACK (ss_slide_view_on_adjustment_value), self,
+                           G_CONNECT_SWAPPED);
+  ss_slide_view_configure_adjustments (self,
+                                       self->hadjustment ? gtk_adjustment_get_value (self->hadjustment) : 0,
+                                       self->vadjustment ? gtk_adjustment_get_value (self->vadjustment) : 0);
+}
+
+static gboolean
+ss_slide_view_get_border (GtkScrollable *scrollable,
+                          GtkBorder     *border)
+{
+  return FALSE;
+}
+
+static void
+ss_slide_view_scrollable_init (GtkScrollableInterface *iface)
+{
+  iface->get_border = ss_slide_view_get_border;
+}
+
+/* ------------------------------------------------------------------------------------
+ * GtkWidget and GObject
+ * ------------------------------------------------------------------------------------ */
+
+static void
+ss_slide_view_measure (GtkWidget      *widget,
+                       GtkOrientation  orientation,
+                       int             for_size,
+                       int            *minimum,
+                       int            *natural,
+                       int            *minimum_baseline,
+                       int            *natural_baseline)
+{
+  /* any size will do: the view scrolls */
+  *minimum = 0;
+  *natural = 320;
+}
+
+static void
+ss_slide_view_size_allocate (GtkWidget *widget,
+                             int        width,
+                             int        height,
+                             int        baseline)
+{
+  SsSlideView *self = SS_SLIDE_VIEW (widget);
+  double new_scale = ss_slide_view_wanted_scale (self);
+
+  if (new_scale != self->scale)
+    {
+      self->scale = new_scale;
+      g_clear_pointer (&self->overlay_node, gsk_render_node_unref);
+      ss_slide_view_queue_sync_scale (self);
+    }
+  ss_slide_view_configure_adjustments (self,
+                                       self->hadjustment ? gtk_adjustment_get_value (self->hadjustment) : 0,
+                                       self->vadjustment ? gtk_adjustment_get_value (self->vadjustment) : 0);
+  ss_slide_view_apply_pending_center (self);
+}
+
+static void
+ss_slide_view_dispose (GObject *object)
+{
+  SsSlideView *self = SS_SLIDE_VIEW (object);
+
+  g_clear_handle_id (&self->sync_scale_source, g_source_remove);
+  ss_slide_view_unload_field (self);
+  ss_slide_view_disconnect_state (self);
+  g_clear_object (&self->state);
+  if (self->document != NULL)
+    g_signal_handlers_disconnect_by_data (self->document, self);
+  g_clear_object (&self->document);
+  g_clear_object (&self->pending_center);
+  if (self->hadjustment != NULL)
+    g_signal_handlers_disconnect_by_data (self->hadjustment, self);
+  if (self->vadjustment != NULL)
+    g_signal_handlers_disconnect_by_data (self->vadjustment, self);
+  g_clear_object (&self->hadjustment);
+  g_clear_object (&self->vadjustment);
+
+  G_OBJECT_CLASS (ss_slide_view_parent_class)->dispose (object);
+}
+
+static void
+ss_slide_view_finalize (GObject *object)
+{
+  SsSlideView *self = SS_SLIDE_VIEW (object);
+
+  g_clear_pointer (&self->entries, g_ptr_array_unref);
+  g_clear_pointer (&self->label_attrs, pango_attr_list_unref);
+
+  G_OBJECT_CLASS (ss_slide_view_parent_class)->finalize (object);
+}
+
+static void
+ss_slide_view_get_property (GObject    *object,
+                            guint       prop_id,
+                            GValue     *value,
+                            GParamSpec *pspec)
+{
+  SsSlideView *self = SS_SLIDE_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_DOCUMENT:
+      g_value_set_object (value, self->document);
+      break;
+
+    case PROP_STATE:
+      g_value_set_object (value, self->state);
+      break;
+
+    case PROP_DRAW_MODE:
+      g_value_set_boolean (value, self->draw_mode);
+      break;
+
+    case PROP_HADJUSTMENT:
+      g_value_set_object (value, self->hadjustment);
+      break;
+
+    case PROP_VADJUSTMENT:
+      g_value_set_object (value, self->vadjustment);
+      break;
+
+    case PROP_HSCROLL_POLICY:
+      g_value_set_enum (value, self->hscroll_policy);
+      break;
+
+    case PROP_VSCROLL_POLICY:
+      g_value_set_enum (value, self->vscroll_policy);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ss_slide_view_set_property (GObject      *object,
+                            guint         prop_id,
+                            const GValue *value,
+                            GParamSpec   *pspec)
+{
+  SsSlideView *self = SS_SLIDE_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_DOCUMENT:
+      ss_slide_view_set_document (self, g_value_get_object (value));
+      break;
+
+    case PROP_STATE:
+      ss_slide_view_set_state (self, g_value_get_object (value));
+      break;
+
+    case PROP_DRAW_MODE:
+      ss_slide_view_set_draw_mode (self, g_value_get_boolean (value));
+      break;
+
+    case PROP_HADJUSTMENT:
+      ss_slide_view_set_adjustment (self, &self->hadjustment, g_value_get_object (value));
+      g_object_notify_by_pspec (object, pspec);
+      break;
+
+    case PROP_VADJUSTMENT:
+      ss_slide_view_set_adjustment (self, &self->vadjustment, g_value_get_object (value));
+      g_object_notify_by_pspec (object, pspec);
+      break;
+
+    case PROP_HSCROLL_POLICY:
+      if (self->hscroll_policy != (guint) g_value_get_enum (value))
+        {
+          self->hscroll_policy = g_value_get_enum (value);
+          gtk_widget_queue_resize (GTK_WIDGET (self));
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+
+    case PROP_VSCROLL_POLICY:
+      if (self->vscroll_policy != (guint) g_value_get_enum (value))
+        {
+          self->vscroll_policy = g_value_get_enum (value);
+          gtk_widget_queue_resize (GTK_WIDGET (self));
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ss_slide_view_class_init (SsSlideViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = ss_slide_view_dispose;
+  object_class->finalize = ss_slide_view_finalize;
+  object_class->get_property = ss_slide_view_get_property;
+  object_class->set_property = ss_slide_view_set_property;
+
+  widget_class->measure = ss_slide_view_measure;
+  widget_class->size_allocate = ss_slide_view_size_allocate;
+  widget_class->snapshot = ss_slide_view_snapshot;
+  widget_class->query_tooltip = ss_slide_view_query_tooltip;
+
+  properties[PROP_DOCUMENT] =
+    g_param_spec_object ("document", NULL, NULL,
+                         SS_TYPE_CASE_DOCUMENT,
+                         (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+  properties[PROP_STATE] =
+    g_param_spec_object ("state", NULL, NULL,
+                         SS_TYPE_VIEWER_STATE,
+                         (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+  properties[PROP_DRAW_MODE] =
+    g_param_spec_boolean ("draw-mode", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  g_object_class_override_property (object_class, PROP_HADJUSTMENT, "hadjustment");
+  g_object_class_override_property (object_class, PROP_VADJUSTMENT, "vadjustment");
+  g_object_class_override_property (object_class, PROP_HSCROLL_POLICY, "hscroll-policy");
+  g_object_class_override_property (object_class, PROP_VSCROLL_POLICY, "vscroll-policy");
+
+  signals[ERROR] =
+    g_signal_new ("error",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_STRING);
+
+  gtk_widget_class_install_action (widget_class, "slide-view.zoom-in", NULL,
+                                   ss_slide_view_zoom_action);
+  gtk_widget_class_install_action (widget_class, "slide-view.zoom-out", NULL,
+                                   ss_slide_view_zoom_action);
+  gtk_widget_class_install_action (widget_class, "slide-view.zoom-original", NULL,
+                                   ss_slide_view_zoom_action);
+  gtk_widget_class_install_action (widget_class, "slide-view.zoom-fit", NULL,
+                                   ss_slide_view_zoom_action);
+  /* bare keys, only while the view has the focus; digits 1-8, Delete and the arrows
+   * belong to the review pane */
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_plus, 0, "slide-view.zoom-in", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_equal, 0, "slide-view.zoom-in", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Add, 0, "slide-view.zoom-in", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_minus, 0, "slide-view.zoom-out", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Subtract, 0, "slide-view.zoom-out", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_0, 0, "slide-view.zoom-original", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_0, 0, "slide-view.zoom-original", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, 0, "slide-view.zoom-fit", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F, GDK_SHIFT_MASK, "slide-view.zoom-fit", NULL);
+
+  gtk_widget_class_set_css_name (widget_class, "slideview");
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
+}
+
+static void
+ss_slide_view_init (SsSlideView *self)
+{
+  GtkEventController *controller;
+  GtkGesture *gesture;
+
+  self->scale = 1.0;
+  self->entries = g_ptr_array_new ();
+  self->label_attrs = pango_attr_list_new ();
+  pango_attr_list_insert (self->label_attrs, pango_attr_scale_new (PANGO_SCALE_SMALL));
+
+  gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
+  gtk_widget_set_overflow (GTK_WIDGET (self), GTK_OVERFLOW_HIDDEN);
+  gtk_widget_set_has_tooltip (GTK_WIDGET (self), TRUE);
+
+  /* GtkScrollable: start with adjustments of our own until a GtkScrolledWindow's */
+  ss_slide_view_set_adjustment (self, &self->hadjustment, NULL);
+  ss_slide_view_set_adjustment (self, &self->vadjustment, NULL);
+
+  controller = gtk_event_controller_motion_new ();
+  g_signal_connect (controller, "enter", G_CALLBACK (ss_slide_view_on_motion), self);
+  g_signal_connect (controller, "motion", G_CALLBACK (ss_slide_view_on_motion), self);
+  g_signal_connect (controller, "leave", G_CALLBACK (ss_slide_view_on_leave), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), controller);
+
+  controller = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_VERTICAL);
+  g_signal_connect (controller, "scroll", G_CALLBACK (ss_slide_view_on_scroll), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), controller);
+
+  gesture = gtk_gesture_zoom_new ();
+  g_signal_connect (gesture, "begin", G_CALLBACK (ss_slide_view_on_pinch_begin), self);
+  g_signal_connect (gesture, "scale-changed",
+                    G_CALLBACK (ss_slide_view_on_pinch_scale_changed), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (gesture));
+
+  gesture = gtk_gesture_drag_new ();
+  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (gesture), 0);
+  g_signal_connect (gesture, "drag-begin", G_CALLBACK (ss_slide_view_on_drag_begin), self);
+  g_signal_connect (gesture, "drag-update", G_CALLBACK (ss_slide_view_on_drag_update), self);
+  g_signal_connect (gesture, "drag-end", G_CALLBACK (ss_slide_view_on_drag_end), self);
+  g_signal_connect (gesture, "cancel", G_CALLBACK (ss_slide_view_on_drag_cancel), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (gesture));
+  self->drag_gesture = gesture;
+
+  controller = gtk_event_controller_key_new ();
+  g_signal_connect (controller, "key-pressed", G_CALLBACK (ss_slide_view_on_key_pressed), self);
+  g_signal_connect (controller, "key-released", G_CALLBACK (ss_slide_view_on_key_released), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), controller);
+
+  controller = gtk_event_controller_focus_new ();
+  g_signal_connect (controller, "leave", G_CALLBACK (ss_slide_view_on_focus_leave), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), controller);
+
+  ss_slide_view_update_accessible (self);
+}
+
+/* ------------------------------------------------------------------------------------
+ * Public API
+ * ------------------------------------------------------------------------------------ */
+
+SsSlideView *
+ss_slide_view_new (void)
+{
+  return g_object_new (SS_TYPE_SLIDE_VIEW, NULL);
+}
+
+SsCaseDocument *
+ss_slide_view_get_document (SsSlideView *self)
+{
+  g_return_val_if_fail (SS_IS_SLIDE_VIEW (self), NULL);
+
+  return self->document;
+}
+
+void
+ss_slide_view_set_document (SsSlideView    *self,
+                            SsCaseDocument *document)
+{
+  g_return_if_fail (SS_IS_SLIDE_VIEW (self));
+  g_return_if_fail (document == NULL || SS_IS_CASE_DOCUMENT (document));
+
+  if (self->document == document)
+    return;
+
+  if (self->document != NULL)
+    g_signal_handlers_disconnect_by_data (self->document, self);
+  g_set_object (&self->document, document);
+  g_clear_object (&self->pending_center);
+  if (self->document != NULL)
+    ss_slide_view_connect_document (self);
+  ss_slide_view_load_field (self);
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DOCUMENT]);
+}
+
+SsViewerState *
+ss_slide_view_get_state (SsSlideView *self)
+{
+  g_return_val_if_fail (SS_IS_SLIDE_VIEW (self), NULL);
+
+  return self->state;
+}
+
+void
+ss_slide_view_set_state (SsSlideView   *self,
+                         SsViewerState *state)
+{
+  g_return_if_fail (SS_IS_SLIDE_VIEW (self));
+  g_return_if_fail (state == NULL || SS_IS_VIEWER_STATE (state));
+
+  if (self->state == state)
+    return;
+
+  ss_slide_view_disconnect_state (self);
+  g_set_object (&self->state, state);
+  if (self->state != NULL)
+    ss_slide_view_connect_state (self);
+  ss_slide_view_load_field (self);
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+}
+
+gboolean
+ss_slide_view_get_draw_mode (SsSlideView *self)
+{
+  g_return_val_if_fail (SS_IS_SLIDE_VIEW (self), FALSE);
+
+  return self->draw_mode;
+}
+
+void
+ss_slide_view_set_draw_mode (SsSlideView *self,
+                             gboolean     draw_mode)
+{
+  g_return_if_fail (SS_IS_SLIDE_VIEW (self));
+
+  draw_mode = !!draw_mode;
+  if (self->draw_mode == draw_mode)
+    return;
+
+  self->draw_mode = draw_mode;
+  if (self->drag_mode == DRAG_DRAW_BOX || self->drag_mode == DRAG_PENDING_CLICK
+      || self->drag_mode == DRAG_RUBBER_BAND)
+    {
+      self->drag_mode = DRAG_NONE;
+      gtk_event_controller_reset (GTK_EVENT_CONTROLLER (self->drag_gesture));
+      gtk_widget_queue_draw (GTK_WIDGET (self));
+    }
+  ss_slide_view_update_hover (self);
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DRAW_MODE]);
+}
+
+void
+ss_slide_view_center_on (SsSlideView *self,
+                         SsCellItem  *item)
+{
+  g_return_if_fail (SS_IS_SLIDE_VIEW (self));
+  g_return_if_fail (SS_IS_CELL_ITEM (item));
+
+  g_set_object (&self->pending_center, item);
+  ss_slide_view_apply_pending_center (self);
+}

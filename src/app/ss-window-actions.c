@@ -1,0 +1,578 @@
+/* The main window's actions: correcting cells, undo, sign-off, images, view. */
+#define G_LOG_DOMAIN "smearscope"
+
+#include "ss-config.h"
+
+#include <glib/gi18n.h>
+
+#include "ss-gradcam.h"
+#include "ss-new-case-dialog.h"
+#include "ss-preferences-window.h"
+#include "ss-window-private.h"
+
+static gboolean
+ss_window_can_edit (SsWindow *self)
+{
+  return self->document != NULL && !ss_case_document_get_read_only (self->document);
+}
+
+void
+ss_window_update_actions (SsWindow *self)
+{
+  gboolean editable = ss_window_can_edit (self);
+  gboolean running = self->job != NULL && ss_analysis_job_get_running (self->job);
+  gboolean has_cells = self->document != NULL && ss_case_document_get_n_cells (self->document) > 0;
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.relabel", editable && has_cells);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.confirm", editable && has_cells);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.delete-cells", editable && has_cells);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.undo",
+                                 self->document != NULL && ss_case_document_get_can_undo (self->document));
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.redo",
+                                 self->document != NULL && ss_case_document_get_can_redo (self->document));
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.sign-off", editable && !running);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.reopen",
+                                 self->document != NULL && !editable);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open-images", editable && !running);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-analysis", running);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.draw-mode", editable);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.gradcam",
+                                 has_cells && ss_application_get_classifier (self->app) != NULL);
+}
+
+/* After a key has set a single cell's class, review moves on to the next cell of the
+ * queue; a group stays selected. */
+static void
+ss_window_advance (SsWindow   *self,
+                   SsCellItem *done,
+                   guint       n_done)
+{
+  if (n_done != 1)
+    return;
+  SsCellItem *next = ss_case_document_next_unreviewed (self->document, done);
+  if (next != NULL)
+    ss_viewer_state_set_current (self->state, next, FALSE);
+}
+
+static gboolean
+ss_window_take_selection (SsWindow   *self,
+                          GPtrArray **selection)
+{
+  if (self->document == NULL)
+    return FALSE;
+  *selection = ss_viewer_state_get_selection (self->state);
+  if ((*selection)->len == 0)
+    {
+      g_clear_pointer (selection, g_ptr_array_unref);
+      ss_window_show_message (self, _("Select a cell first: click it, or use the arrow keys in "
+                                      "the gallery."));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+action_relabel (GtkWidget  *widget,
+                const char *name,
+                GVariant   *param)
+{
+  SsWindow *self = SS_WINDOW (widget);
+  g_autoptr (GPtrArray) selection = NULL;
+  g_autoptr (GError) error = NULL;
+  int cls = g_variant_get_int32 (param);
+
+  if (cls < 0 || cls >= SS_N_CLASSES || !ss_window_take_selection (self, &selection))
+    return;
+  g_autoptr (SsCellItem) first = g_object_ref (selection->pdata[0]);
+  if (!ss_case_document_relabel (self->document, (SsCellItem **) selection->pdata, selection->len,
+                                 cls, &error))
+    ss_window_show_error (self, error);
+  else
+    ss_window_advance (self, first, selection->len);
+}
+
+static void
+action_confirm (GtkWidget  *widget,
+                const char *name,
+                GVariant   *param)
+{
+  SsWindow *self = SS_WINDOW (widget);
+  g_autoptr (GPtrArray) selection = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (!ss_window_take_selection (self, &selection))
+    return;
+  g_autoptr (SsCellItem) first = g_object_ref (selection->pdata[0]);
+  if (!ss_case_document_confirm (self->document, (SsCellItem **) selection->pdata, selection->len, &error))
+    ss_window_show_error (self, error);
+  else
+    ss_window_advance (self, first, selection->len);
+}
+
+static void
+action_delete_cells (GtkWidget  *widget,
+                     const char *name,
+                     GVariant   *param)
+{
+  SsWindow *self = SS_WINDOW (widget);
+  g_autoptr (GPtrArray) selection = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (!ss_window_take_selection (self, &selection))
+    return;
+  g_autoptr (SsCellItem) first = g_object_ref (selection->pdata[0]);
+  if (!ss_case_document_delete (self->document, (SsCellItem **) selection->pdata, selection->len, &error))
+    {
+      ss_window_show_error (self, error);
+      return;
+    }
+  SsCellItem *next = ss_case_document_next_unreviewed (self->document, first);
+  ss_viewer_state_set_current (self->state, next, FALSE);
+}
+
+static void
+action_undo (GtkWidget  *widget,
+             const char *name,
+             GVariant   *param)
+{
+  SsWindow *self = SS_WINDOW (widget);
+  g_autoptr (GError) error = NULL;
+
+  if (self->document != NULL && !ss_case_document_undo (self->document, &error))
+    ss_window_show_error (self, error);
+}
+
+static void
+action_redo (GtkWidget  *widget,
+             const char *name,
+             GVariant   *param)
+{
+  SsWindow *self = SS_WINDOW (widget);
+  g_autoptr (GError) error = NULL;
+
+  if (self->document != NULL && !ss_case_document_redo (self->document, &error))
+    ss_window_show_error (self, error);
+}
+
+static void
+action_next_cell (GtkWidget  *widget,
+                  const char *name,
+                  GVariant   *param)
+{
+  SsWindow *self = SS_WINDOW (widget);
+
+  if (self->document == NULL)
+    return;
+  SsCellItem *next = ss_case_document_next_unreviewed (self->document,
+                                                       ss_viewer_state_get_current (self->state));
+  if (next != NULL)
+    ss_viewer_state_set_current (self->state, next, FALSE);
+  else
+    ss_window_show_message (self, _("Every cell is reviewed."));
+}
+
+static void
+ss_window_step_field (SsWindow *self,
+                      int       delta)
+{
+  if (self->document == NULL || ss_case_document_get_n_images (self->document) == 0)
+    return;
+  int n = (int) ss_case_document_get_n_images (self->document);
+  int index = (int) ss_viewer_state_get_image_index (self->state) + delta;
+  ss_viewer_state_set_image_index (self->state, (guint) CLAMP (index, 0, n - 1));
+}
+
+static void
+action_next_field (GtkWidget  *widget,
+                   const char *name,
+                   GVariant   *param)
+{
+  ss_window_step_field (SS_WINDOW (widget), 1);
+}
+
+static void
+action_prev_field (GtkWidget  *widget,
+                   const char *name,
+                   GVariant   *param)
+{
+  ss_window_step_field (SS_WINDOW (widget), -1);
+}
+
+static void
+on_sign_response (AdwMessageDialog *dialog,
+                  const char       *response,
+                  gpointer          user_data)
+{
+  SsWindow *self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (g_strcmp0 (response, "sign") != 0 || self->document == NULL)
+    return;
+  if (!ss_case_document_sign (self->document, &error))
+    {
+      ss_window_show_error (self, error);
+      return;
+    }
+  g_autofree char *message = g_strdup_printf (_("Case %s signed off by %s"),
+                                              ss_case_document_get_accession (self->document),
+                                              ss_case_document_get_user (self->document));
+  ss_window_show_message (self, message);
+}
+
+static void
+action_sign_off (GtkWidget  *widget,
+                 const char *name,
+                 GVariant   *param)
+{
+  SsWindow *self = SS_WINDOW (widget);
+
+  if (!ss_window_can_edit (self))
+    return;
+  guint left = ss_case_document_get_n_unreviewed (self->document);
+  guint unsure = ss_case_document_get_n_unsure (self->document);
+  g_autofree char *heading = g_strdup_printf (_("Sign Off Case %s?"),
+                                              ss_case_document_get_accession (self->document));
+  g_autofree char *body = NULL;
+  g_autofree char *who = g_strdup_printf (_("You sign as %s. The case is then locked: its cells "
+                                            "can no longer change unless it is reopened, which "
+                                            "is recorded."),
+                                          ss_case_document_get_user (self->document));
+  if (left > 0)
+    body = g_strdup_printf (ngettext ("%u cell is not reviewed yet (%u of them unsure). Review "
+                                      "it first, or sign anyway.\n\n%s",
+                                      "%u cells are not reviewed yet (%u of them unsure). Review "
+                                      "them first, or sign anyway.\n\n%s", left),
+                            left, unsure, who);
+  else
+    body = g_strdup (who);
+
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, body);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "sign", left > 0 ? _("Sign _Anyway") : _("_Sign Off"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "sign",
+                                              left > 0 ? ADW_RESPONSE_DESTRUCTIVE
+                                                       : ADW_RESPONSE_SUGGESTED);
+  /* with cells left, Enter must not sign by accident */
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), left > 0 ? "cancel" : "sign");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect (dialog, "response", G_CALLBACK (on_sign_response), self);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+on_reopen_response (AdwMessageDialog *dialog,
+                    const char       *response,
+                    gpointer          user_data)
+{
+  SsWindow *self = user_data;
+  g_autoptr (GError) error = NULL;
+  GtkEditable *entry = GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog));
+
+  if (g_strcmp0 (response, "reopen") != 0 || self->document == NULL)
+    return;
+  g_autofree char *reason = g_strstrip (g_strdup (gtk_editable_get_text (entry)));
+  if (reason[0] == '\0')
+    {
+      ss_window_show_message (self, _("Say why the case is reopened; the reason is recorded with it."));
+      return;
+    }
+  if (!ss_case_document_reopen (self->document, reason, &error))
+    ss_window_show_error (self, error);
+}
+
+static void
+on_reason_changed (GtkEditable      *entry,
+                   AdwMessageDialog *dialog)
+{
+  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (entry)));
+  adw_message_dialog_set_response_enabled (dialog, "reopen", text[0] != '\0');
+}
+
+static void
+action_reopen (GtkWidget  *widget,
+               const char *name,
+               GVariant   *param)
+{
+  SsWindow *self = SS_WINDOW (widget);
+
+  if (self->document == NULL || !ss_case_document_get_read_only (self->document))
+    return;
+  g_autofree char *heading = g_strdup_printf (_("Reopen Case %s?"),
+                                              ss_case_document_get_accession (self->document));
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), heading,
+                                              _("Reopening removes the lock of the sign-off so that "
+                                                "cells can be corrected again. Who reopened it, when "
+                                                "and why is recorded."));
+  GtkWidget *entry = gtk_entry_new ();
+  gtk_entry_set_placeholder_text (GTK_ENTRY (entry), _("Reason (required)"));
+  gtk_entry_set_activates_default (GTK_ENTRY (entry), TRUE);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Reason for reopening"), -1);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), entry);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "reopen", _("_Reopen"),
+                                    NULL);
+  adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (dialog), "reopen", FALSE);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "reopen",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "reopen");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect (entry, "changed", G_CALLBACK (on_reason_changed), dialog);
+  g_signal_connect (dialog, "response", G_CALLBACK (on_reopen_response), self);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+on_open_images_response (GtkNativeDialog *chooser,
+                         int              response,
+                         gpointer         user_data)
+{
+  SsWindow *self = user_data;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GListModel) files = gtk_file_chooser_get_files (GTK_FILE_CHOOSER (chooser));
+      g_autoptr (GPtrArray) list = g_ptr_array_new_with_free_func (g_object_unref);
+      for (guint i = 0; i < g_list_model_get_n_items (files); i++)
+        g_ptr_array_add (list, g_list_model_get_item (files, i));
+      ss_window_add_images (self, (GFile **) list->pdata, list->len);
+    }
+  g_object_unref (chooser);
+}
+
+static void
+action_open_images (GtkWidget  *widget,
+                    const char *name,
+                    GVariant   *param)
+{
+  SsWindow *self = SS_WINDOW (widget);
+
+  GtkFileChooserNative *chooser =
+    gtk_file_chooser_native_new (_("Add Smear Images"), GTK_WINDOW (self),
+                                 GTK_FILE_CHOOSER_ACTION_OPEN, _("_Add"), _("_Cancel"));
+  gtk_file_chooser_set_select_multiple (GTK_FILE_CHOOSER (chooser), TRUE);
+  GtkFileFilter *filter = gtk_file_filter_new ();
+  gtk_file_filter_set_name (filter, _("Images (JPEG, PNG, TIFF, BMP)"));
+  const char *const types[] = { "image/jpeg", "image/png", "image/tiff", "image/bmp" };
+  for (guint i = 0; i < G_N_ELEMENTS (types); i++)
+    gtk_file_filter_add_mime_type (filter, types[i]);
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+  g_object_unref (filter);
+  g_signal_connect (chooser, "response", G_CALLBACK (on_open_images_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
+action_cancel_analysis (GtkWidget  *widget,
+                        const char *name,
+                        GVariant   *param)
+{
+  SsWindow *self = SS_WINDOW (widget);
+
+  if (self->job != NULL)
+    ss_analysis_job_cancel (self->job);
+}
+
+static void
+on_case_created (SsWindow   *self,
+                 const char *accession)
+{
+  ss_window_reload_cases (self);
+  if (ss_window_open_case (self, accession))
+    gtk_widget_activate_action (GTK_WIDGET (self), "win.open-images", NULL);
+}
+
+static void
+action_new_case (GtkWidget  *widget,
+                 const char *name,
+                 GVariant   *param)
+{
+  SsWindow *self = SS_WINDOW (widget);
+  g_autoptr (GError) error = NULL;
+  SsStore *store = ss_application_get_store (self->app, &error);
+
+  if (store == NULL)
+    {
+      ss_window_show_error (self, error);
+      return;
+    }
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *suggested = g_date_time_format (now, "S-%Y%m%d-%H%M");
+  SsNewCaseDialog *dialog = ss_new_case_dialog_new (GTK_WINDOW (self), store, suggested);
+  g_signal_connect_object (dialog, "created", G_CALLBACK (on_case_created), self, G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+action_zoom (GtkWidget  *widget,
+             const char *name,
+             GVariant   *param)
+{
+  SsWindow *self = SS_WINDOW (widget);
+
+  if (g_str_equal (name, "win.zoom-in"))
+    ss_viewer_state_zoom (self->state, 1.25);
+  else if (g_str_equal (name, "win.zoom-out"))
+    ss_viewer_state_zoom (self->state, 0.8);
+  else if (g_str_equal (name, "win.zoom-fit"))
+    ss_viewer_state_set_fit (self->state, TRUE);
+  else
+    {
+      ss_viewer_state_set_fit (self->state, FALSE);
+      ss_viewer_state_set_scale (self->state, 1.0);
+    }
+}
+
+static void
+action_preferences (GtkWidget  *widget,
+                    const char *name,
+                    GVariant   *param)
+{
+  SsWindow *self = SS_WINDOW (widget);
+  GtkWidget *preferences = ss_preferences_window_new (GTK_WINDOW (self), self->settings);
+  gtk_window_present (GTK_WINDOW (preferences));
+}
+
+static void
+action_about (GtkWidget  *widget,
+              const char *name,
+              GVariant   *param)
+{
+  static const char *developers[] = { "Smearscope developers", NULL };
+  const SsModelIdentity *model = ss_application_get_model (SS_WINDOW (widget)->app);
+  g_autofree char *debug = g_strdup_printf ("Cell-type model: %s (%s, SHA-256 %s)\nGTK %u.%u.%u, libadwaita %u.%u.%u",
+                                            model->name, model->format,
+                                            model->sha256 != NULL ? model->sha256 : "-",
+                                            gtk_get_major_version (), gtk_get_minor_version (),
+                                            gtk_get_micro_version (), adw_get_major_version (),
+                                            adw_get_minor_version (), adw_get_micro_version ());
+  GtkWidget *about = adw_about_window_new ();
+  g_object_set (about,
+                "transient-for", widget,
+                "application-name", _("Smearscope"),
+                "application-icon", SS_APP_ID,
+                "version", SS_VERSION,
+                "developer-name", _("Smearscope developers"),
+                "developers", developers,
+                "license-type", GTK_LICENSE_GPL_3_0,
+                "comments", _("Finds, outlines and classifies the white cells of blood smears, "
+                              "counts the differential and the lymphoblast percentage, and keeps "
+                              "every correction with an audit trail.\n\n"
+                              "For research use. Verify before clinical decisions."),
+                "debug-info", debug,
+                "translator-credits", _("translator-credits"),
+                NULL);
+  gtk_window_present (GTK_WINDOW (about));
+}
+
+static void
+action_show_sidebar (GtkWidget  *widget,
+                     const char *name,
+                     GVariant   *param)
+{
+  SsWindow *self = SS_WINDOW (widget);
+  gtk_widget_set_visible (self->sidebar, !gtk_widget_get_visible (self->sidebar));
+}
+
+static void
+action_toggle_layer (GtkWidget  *widget,
+                     const char *name,
+                     GVariant   *param)
+{
+  SsWindow *self = SS_WINDOW (widget);
+  const char *key = name + strlen ("win.");
+  g_settings_set_boolean (self->settings, key, !g_settings_get_boolean (self->settings, key));
+}
+
+static void
+action_draw_mode (GtkWidget  *widget,
+                  const char *name,
+                  GVariant   *param)
+{
+  SsWindow *self = SS_WINDOW (widget);
+  gboolean drawing = FALSE;
+  g_object_get (self->slide_view, "draw-mode", &drawing, NULL);
+  g_object_set (self->slide_view, "draw-mode", !drawing, NULL);
+  if (!drawing)
+    ss_window_show_message (self, _("Drag a box around the missed cell in the field; press D again to stop drawing."));
+}
+
+static void
+action_gradcam (GtkWidget  *widget,
+                const char *name,
+                GVariant   *param)
+{
+  SsWindow *self = SS_WINDOW (widget);
+  SsCellItem *item = ss_viewer_state_get_current (self->state);
+  SsClassifier *classifier = ss_application_get_classifier (self->app);
+  g_autoptr (GError) error = NULL;
+
+  if (item == NULL || classifier == NULL || self->document == NULL)
+    return;
+  const SsImage *field = ss_case_document_get_field_image (self->document,
+                                                           ss_cell_item_get_image_index (item), &error);
+  int cls = -1;
+  float prob = 0;
+  g_autoptr (SsImage) picture = field == NULL ? NULL
+    : ss_gradcam_picture (classifier, field, ss_cell_item_get_box (item), SS_CLASSIFIER_MARGIN, -1, 3,
+                          0.45, &cls, &prob, &error);
+  if (picture == NULL)
+    {
+      ss_window_show_error (self, error);
+      return;
+    }
+  g_autoptr (GBytes) bytes = g_bytes_new (picture->rgb, (gsize) picture->width * picture->height * 3);
+  g_autoptr (GdkTexture) texture = gdk_memory_texture_new (picture->width, picture->height,
+                                                           GDK_MEMORY_R8G8B8, bytes, picture->width * 3);
+  GtkWidget *window = adw_window_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *header = adw_header_bar_new ();
+  g_autofree char *title = g_strdup_printf (_("What the model looked at: %s %.0f%%"),
+                                            ss_cell_class_display_name (ss_classifier_cell_class (classifier, cls)),
+                                            100.0 * prob);
+  adw_header_bar_set_title_widget (ADW_HEADER_BAR (header), adw_window_title_new (title, _("Grad-CAM of the selected cell: warm colours drove the call")));
+  GtkWidget *image = gtk_picture_new_for_paintable (GDK_PAINTABLE (texture));
+  gtk_widget_set_size_request (image, picture->width, picture->height);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (image), GTK_ACCESSIBLE_PROPERTY_LABEL, title, -1);
+  gtk_box_append (GTK_BOX (box), header);
+  gtk_box_append (GTK_BOX (box), image);
+  adw_window_set_content (ADW_WINDOW (window), box);
+  gtk_window_set_transient_for (GTK_WINDOW (window), GTK_WINDOW (self));
+  gtk_window_set_modal (GTK_WINDOW (window), TRUE);
+  gtk_window_present (GTK_WINDOW (window));
+}
+
+void
+ss_window_install_actions (SsWindowClass *klass)
+{
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  gtk_widget_class_install_action (widget_class, "win.relabel", "i", action_relabel);
+  gtk_widget_class_install_action (widget_class, "win.confirm", NULL, action_confirm);
+  gtk_widget_class_install_action (widget_class, "win.delete-cells", NULL, action_delete_cells);
+  gtk_widget_class_install_action (widget_class, "win.undo", NULL, action_undo);
+  gtk_widget_class_install_action (widget_class, "win.redo", NULL, action_redo);
+  gtk_widget_class_install_action (widget_class, "win.next-cell", NULL, action_next_cell);
+  gtk_widget_class_install_action (widget_class, "win.next-field", NULL, action_next_field);
+  gtk_widget_class_install_action (widget_class, "win.prev-field", NULL, action_prev_field);
+  gtk_widget_class_install_action (widget_class, "win.sign-off", NULL, action_sign_off);
+  gtk_widget_class_install_action (widget_class, "win.reopen", NULL, action_reopen);
+  gtk_widget_class_install_action (widget_class, "win.open-images", NULL, action_open_images);
+  gtk_widget_class_install_action (widget_class, "win.cancel-analysis", NULL, action_cancel_analysis);
+  gtk_widget_class_install_action (widget_class, "win.new-case", NULL, action_new_case);
+  gtk_widget_class_install_action (widget_class, "win.zoom-in", NULL, action_zoom);
+  gtk_widget_class_install_action (widget_class, "win.zoom-out", NULL, action_zoom);
+  gtk_widget_class_install_action (widget_class, "win.zoom-fit", NULL, action_zoom);
+  gtk_widget_class_install_action (widget_class, "win.zoom-100", NULL, action_zoom);
+  gtk_widget_class_install_action (widget_class, "win.preferences", NULL, action_preferences);
+  gtk_widget_class_install_action (widget_class, "win.about", NULL, action_about);
+  gtk_widget_class_install_action (widget_class, "win.show-sidebar", NULL, action_show_sidebar);
+  gtk_widget_class_install_action (widget_class, "win.show-boxes", NULL, action_toggle_layer);
+  gtk_widget_class_install_action (widget_class, "win.show-outlines", NULL, action_toggle_layer);
+  gtk_widget_class_install_action (widget_class, "win.show-labels", NULL, action_toggle_layer);
+  gtk_widget_class_install_action (widget_class, "win.draw-mode", NULL, action_draw_mode);
+  gtk_widget_class_install_action (widget_class, "win.gradcam", NULL, action_gradcam);
+}

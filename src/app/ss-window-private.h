@@ -1,0 +1,59 @@
+/* What ss-window.c and ss-window-actions.c share. */
+#pragma once
+
+#include "ss-analysis-job.h"
+#include "ss-case-document.h"
+#include "ss-cell-gallery.h"
+#include "ss-count-panel.h"
+#include "ss-field-strip.h"
+#include "ss-slide-view.h"
+#include "ss-viewer-state.h"
+#include "ss-window.h"
+
+G_BEGIN_DECLS
+
+struct _SsWindow
+{
+  AdwApplicationWindow  parent_instance;
+
+  SsApplication        *app;
+  GSettings            *settings;
+  SsViewerState        *state;
+  SsCaseDocument       *document;
+  SsAnalysisJob        *job;
+  GtkStringList        *case_names;
+  GHashTable           *cases;          /* accession -> SsCase */
+  GtkFilter            *case_filter;
+
+  /* template children */
+  AdwToastOverlay      *toast_overlay;
+  AdwWindowTitle       *window_title;
+  GtkWidget            *sidebar;
+  GtkPaned             *outer_paned;
+  GtkSearchEntry       *case_search;
+  GtkDropDown          *status_filter;
+  GtkListView          *case_list;
+  GtkStack             *main_stack;
+  AdwStatusPage        *empty_page;
+  GtkRevealer          *signed_revealer;
+  GtkLabel             *signed_label;
+  GtkRevealer          *progress_revealer;
+  GtkLabel             *progress_label;
+  GtkProgressBar       *progress_bar;
+  GtkWidget            *review_pane;
+  GtkAdjustment        *dim_adjustment;
+  SsSlideView          *slide_view;
+  SsFieldStrip         *field_strip;
+  SsCountPanel         *count_panel;
+  SsCellGallery        *cell_gallery;
+};
+
+void ss_window_install_actions  (SsWindowClass *klass);
+void ss_window_update_actions   (SsWindow      *self);
+void ss_window_reload_cases     (SsWindow      *self);
+void ss_window_show_error       (SsWindow      *self,
+                                 const GError  *error);
+/* Put the keyboard in the review pane (gallery) so that the digits act. */
+void ss_window_focus_review     (SsWindow      *self);
+
+G_END_DECLS

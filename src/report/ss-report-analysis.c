@@ -1,0 +1,218 @@
+/* The JSON and CSV of an analysis. Figures are rounded to the digits they carry; the
+ * member order is part of the format (scripts and tests read it). */
+#include "ss-report-analysis.h"
+
+#include <math.h>
+
+void
+ss_report_json_add_rounded (JsonBuilder *builder, const char *name, double value,
+                            double precision)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_double_value (builder, round (value * precision) / precision);
+}
+
+static void
+add_rle (JsonBuilder *b, const char *name, const SsRle *rle)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "width");
+  json_builder_add_int_value (b, rle->width);
+  json_builder_set_member_name (b, "height");
+  json_builder_add_int_value (b, rle->height);
+  json_builder_set_member_name (b, "order");
+  json_builder_add_string_value (b, "row-major");
+  json_builder_set_member_name (b, "counts");
+  json_builder_begin_array (b);
+  for (int i = 0; i < rle->n_runs; i++)
+    json_builder_add_int_value (b, rle->runs[i]);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+}
+
+static void
+add_cell (JsonBuilder *b, const SsCell *cell)
+{
+  json_builder_begin_object (b);
+  if (cell->id > 0)
+    {
+      json_builder_set_member_name (b, "id");
+      json_builder_add_int_value (b, cell->id);
+    }
+  json_builder_set_member_name (b, "box");
+  json_builder_begin_array (b);
+  json_builder_add_int_value (b, cell->box.x);
+  json_builder_add_int_value (b, cell->box.y);
+  json_builder_add_int_value (b, cell->box.width);
+  json_builder_add_int_value (b, cell->box.height);
+  json_builder_end_array (b);
+  add_rle (b, "mask", &cell->mask);
+  add_rle (b, "nucleus_mask", &cell->nucleus_mask);
+  json_builder_set_member_name (b, "class");
+  json_builder_add_string_value (b, ss_class_name (cell->current_class));
+  ss_report_json_add_rounded (b, "confidence", cell->confidence, 1e4);
+  json_builder_set_member_name (b, "probabilities");
+  json_builder_begin_object (b);
+  for (int c = 0; c < SS_N_CLASSES; c++)
+    ss_report_json_add_rounded (b, ss_class_name (c), cell->probabilities[c], 1e4);
+  json_builder_end_object (b);
+  const SsMorphometrics *m = &cell->morphometrics;
+  json_builder_set_member_name (b, "morphometrics");
+  json_builder_begin_object (b);
+  ss_report_json_add_rounded (b, "area", m->area, 1);
+  ss_report_json_add_rounded (b, "perimeter", m->perimeter, 10);
+  ss_report_json_add_rounded (b, "circularity", m->circularity, 1e3);
+  ss_report_json_add_rounded (b, "nucleus_area", m->nucleus_area, 1);
+  ss_report_json_add_rounded (b, "nc_ratio", m->nc_ratio, 1e3);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+}
+
+static void
+add_timings (JsonBuilder *b, const SsAnalysisTimings *t)
+{
+  json_builder_set_member_name (b, "timings_ms");
+  json_builder_begin_object (b);
+  ss_report_json_add_rounded (b, "load", t->load_ms, 100);
+  ss_report_json_add_rounded (b, "preprocess", t->preprocess_ms, 100);
+  ss_report_json_add_rounded (b, "propose", t->propose_ms, 100);
+  ss_report_json_add_rounded (b, "refine", t->refine_ms, 100);
+  ss_report_json_add_rounded (b, "classify", t->classify_ms, 100);
+  ss_report_json_add_rounded (b, "select", t->select_ms, 100);
+  ss_report_json_add_rounded (b, "morphometrics", t->morphometrics_ms, 100);
+  ss_report_json_add_rounded (b, "counts", t->counts_ms, 100);
+  ss_report_json_add_rounded (b, "total", t->total_ms, 100);
+  json_builder_end_object (b);
+}
+
+static void
+add_result (JsonBuilder *b, const SsAnalysisResult *r)
+{
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "path");
+  json_builder_add_string_value (b, r->path);
+  json_builder_set_member_name (b, "width");
+  json_builder_add_int_value (b, r->width);
+  json_builder_set_member_name (b, "height");
+  json_builder_add_int_value (b, r->height);
+  json_builder_set_member_name (b, "cells");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < r->cells->len; i++)
+    add_cell (b, r->cells->pdata[i]);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "counts");
+  json_builder_begin_object (b);
+  for (int c = 0; c < SS_N_CLASSES; c++)
+    {
+      json_builder_set_member_name (b, ss_class_name (c));
+      json_builder_add_int_value (b, r->counts.counts[c]);
+    }
+  json_builder_end_object (b);
+  json_builder_set_member_name (b, "total_counted");
+  json_builder_add_int_value (b, r->counts.total_counted);
+  ss_report_json_add_rounded (b, "blast_pct", r->counts.blast_pct, 100);
+  json_builder_set_member_name (b, "blast_ci95");
+  json_builder_begin_array (b);
+  json_builder_add_double_value (b, round (r->counts.ci95_low * 100) / 100);
+  json_builder_add_double_value (b, round (r->counts.ci95_high * 100) / 100);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "flag");
+  json_builder_add_boolean_value (b, r->counts.flag);
+  ss_report_json_add_rounded (b, "blast_threshold", r->counts.threshold, 100);
+  json_builder_set_member_name (b, "decided");
+  json_builder_add_boolean_value (b, r->counts.decided);
+  json_builder_set_member_name (b, "cells_needed");
+  json_builder_add_int_value (b, r->counts.cells_needed);
+  json_builder_set_member_name (b, "set_aside");
+  json_builder_add_int_value (b, r->set_aside->len);
+  add_timings (b, &r->timings);
+  json_builder_end_object (b);
+}
+
+JsonNode *
+ss_report_analysis_json (GPtrArray *results, const SsAnalysisSettings *settings,
+                         gboolean classified)
+{
+  g_return_val_if_fail (results != NULL && settings != NULL, NULL);
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "images");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < results->len; i++)
+    {
+      const SsAnalysisResult *r = results->pdata[i];
+      if (r->error == NULL)
+        add_result (b, r);
+    }
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "errors");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < results->len; i++)
+    {
+      const SsAnalysisResult *r = results->pdata[i];
+      if (r->error != NULL)
+        json_builder_add_string_value (b, r->error->message);
+    }
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "settings");
+  json_builder_begin_object (b);
+  ss_report_json_add_rounded (b, "nms", settings->nms_iou, 1e4);
+  ss_report_json_add_rounded (b, "min_confidence", settings->min_confidence, 1e4);
+  ss_report_json_add_rounded (b, "scale", settings->detect.scale, 1e4);
+  ss_report_json_add_rounded (b, "cell_diameter", settings->detect.cell_diameter, 1e2);
+  json_builder_set_member_name (b, "classifier");
+  json_builder_add_boolean_value (b, classified);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+static void
+add_csv_row (GString *csv, const SsAnalysisResult *r)
+{
+  /* quote the path: file names may hold commas */
+  g_autoptr (GString) quoted = g_string_new (r->path);
+  g_string_replace (quoted, "\"", "\"\"", 0);
+  g_string_append_printf (csv, "\"%s\"", quoted->str);
+  for (int c = 0; c < SS_N_CLASSES; c++)
+    g_string_append_printf (csv, ",%d", r->counts.counts[c]);
+  g_string_append_printf (csv, ",%d,%.2f,%.2f,%.2f,%s\n", r->counts.total_counted,
+                          r->counts.blast_pct, r->counts.ci95_low, r->counts.ci95_high,
+                          r->counts.flag ? "true" : "false");
+}
+
+char *
+ss_report_counts_csv (GPtrArray *results)
+{
+  g_return_val_if_fail (results != NULL, NULL);
+  GString *csv = g_string_new ("image");
+  for (int c = 0; c < SS_N_CLASSES; c++)
+    g_string_append_printf (csv, ",%s", ss_class_name (c));
+  g_string_append (csv, ",total_counted,blast_pct,blast_ci95_low,blast_ci95_high,flag\n");
+  for (guint i = 0; i < results->len; i++)
+    {
+      const SsAnalysisResult *r = results->pdata[i];
+      if (r->error == NULL)
+        add_csv_row (csv, r);
+    }
+  return g_string_free (csv, FALSE);
+}
+
+char *
+ss_report_json_text (JsonNode *root)
+{
+  g_return_val_if_fail (root != NULL, NULL);
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  json_generator_set_pretty (generator, TRUE);
+  json_generator_set_root (generator, root);
+  g_autofree char *text = json_generator_to_data (generator, NULL);
+  return g_strconcat (text, "\n", NULL);
+}
+
+gboolean
+ss_report_write_text_atomic (const char *path, const char *text, GError **error)
+{
+  g_return_val_if_fail (path != NULL && text != NULL, FALSE);
+  return g_file_set_contents (path, text, -1, error);
+}

@@ -1,0 +1,31 @@
+/* An analysis as files: every image's cells and counts as JSON, one row of counts per
+ * image as CSV, each file written whole or not at all. What smearscope-cli analyze
+ * writes and the workstation exports, byte for byte the same. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "ss-analysis.h"
+
+G_BEGIN_DECLS
+
+/* {"images": [...], "errors": [...], "settings": {...}}: each SsAnalysisResult of
+ * results in order, under "images", or its error's message under "errors" if it has one;
+ * then the settings it was made with and whether a classifier made the calls. */
+JsonNode *ss_report_analysis_json (GPtrArray *results, const SsAnalysisSettings *settings,
+                                   gboolean classified);
+/* A header, then one row of counts per result of results that has no error. */
+char     *ss_report_counts_csv (GPtrArray *results);
+
+/* root as indented JSON text, ending in a newline. */
+char     *ss_report_json_text (JsonNode *root);
+/* Add the member name with value rounded to 1 / precision (100: two decimals), so the
+ * files carry no more digits than the figure has. */
+void      ss_report_json_add_rounded (JsonBuilder *builder, const char *name, double value,
+                                      double precision);
+
+/* Write text to path through a temporary file renamed over it: a reader sees the old
+ * file or the new one, never a part. */
+gboolean  ss_report_write_text_atomic (const char *path, const char *text, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,334 @@
+/* The workstation's model layer without a display: the open case (SsCaseDocument),
+ * its review queue, counts, corrections with undo and redo, sign-off and reopening,
+ * and the viewer state. Every change must be in the store, not only on screen. */
+#include "ss-case-document.h"
+#include "ss-viewer-state.h"
+#include "store-test-util.h"
+
+typedef struct {
+  char          *dir;
+  char          *image_path;
+  SsStore       *store;
+  SsCaseDocument *doc;
+} Fixture;
+
+/* A 640 x 480 field on disk (the document reads it for crops and drawn cells). */
+static char *
+write_field (const char *dir)
+{
+  g_autoptr (SsImage) image = ss_image_new (640, 480);
+  for (int i = 0; i < 640 * 480; i++)
+    {
+      image->rgb[3 * i] = 230;
+      image->rgb[3 * i + 1] = 190;
+      image->rgb[3 * i + 2] = 200;
+    }
+  char *path = g_build_filename (dir, "field.png", NULL);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (ss_image_save_png (image, path, &error));
+  return path;
+}
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  f->dir = store_test_dir ();
+  f->image_path = write_field (f->dir);
+  g_autofree char *db = g_build_filename (f->dir, "cases.db", NULL);
+  f->store = ss_store_open (db, SS_STORE_OPEN_CREATE, &error);
+  g_assert_no_error (error);
+  g_autoptr (SsCase) c = ss_store_create_case (f->store, "A1", NULL, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_autoptr (GPtrArray) cells = store_test_cells (16);
+  g_autofree char *sha = ss_store_file_sha256 (f->image_path, &error);
+  g_assert_no_error (error);
+  SsImageInfo info = { .path = f->image_path, .sha256 = sha, .width = 640, .height = 480,
+                       .model_name = "test", .model_version = "SSM1", .model_checksum = TEST_SHA256 };
+  g_assert_cmpint (ss_store_add_image (f->store, "A1", &info, cells, &error), >, 0);
+  g_assert_no_error (error);
+  f->doc = ss_case_document_open (f->store, "A1", "tester", &error);
+  g_assert_no_error (error);
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  g_clear_object (&f->doc);
+  g_clear_object (&f->store);
+  g_free (f->image_path);
+  store_test_remove_dir (f->dir);
+  g_free (f->dir);
+}
+
+static SsCellItem *
+item_at (Fixture *f, guint i)
+{
+  SsCellItem *item = g_list_model_get_item (ss_case_document_get_cells (f->doc), i);
+  g_object_unref (item);
+  return item;
+}
+
+/* What the store says, read afresh (a new connection, as another program would). */
+static SsCell *
+stored_cell (Fixture *f, gint64 id)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SsStore) again = ss_store_open (ss_store_get_path (f->store), SS_STORE_OPEN_READ_ONLY, &error);
+  g_assert_no_error (error);
+  SsCell *cell = ss_store_get_cell (again, id, &error);
+  g_assert_no_error (error);
+  return cell;
+}
+
+static void
+test_open (Fixture *f, gconstpointer data)
+{
+  g_assert_cmpuint (ss_case_document_get_n_images (f->doc), ==, 1);
+  g_assert_cmpuint (ss_case_document_get_n_cells (f->doc), ==, 16);
+  g_assert_cmpuint (ss_case_document_get_n_unreviewed (f->doc), ==, 16);
+  /* confidences 0.5 + 0.05 * (i % 10) as floats; unsure below the default 0.9 */
+  guint unsure = 0;
+  for (int i = 0; i < 16; i++)
+    unsure += 0.5f + 0.05f * (i % 10) < 0.9;
+  g_assert_cmpuint (unsure, >=, 14);
+  g_assert_cmpuint (ss_case_document_get_n_unsure (f->doc), ==, unsure);
+  ss_case_document_set_unsure_below (f->doc, 0.6);
+  g_assert_cmpuint (ss_case_document_get_n_unsure (f->doc), ==, 4);  /* 0.5 and 0.55, twice */
+  ss_case_document_set_unsure_below (f->doc, 0.9);
+  SsCounts counts;
+  ss_case_document_get_counts (f->doc, &counts);
+  for (int c = 0; c < SS_N_CLASSES; c++)
+    g_assert_cmpint (counts.counts[c], ==, 2);
+  g_assert_cmpint (counts.total_counted, ==, 14);
+  g_assert_false (ss_case_document_get_read_only (f->doc));
+  g_assert_false (ss_case_document_get_can_undo (f->doc));
+}
+
+static void
+test_queue (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GPtrArray) queue = ss_case_document_review_queue (f->doc);
+  g_assert_cmpuint (queue->len, ==, 16);
+  /* unsure first, least certain first among them; the sure ones last */
+  for (guint i = 1; i < queue->len; i++)
+    {
+      SsCellItem *a = queue->pdata[i - 1], *b = queue->pdata[i];
+      if (ss_cell_item_get_unsure (a) == ss_cell_item_get_unsure (b))
+        g_assert_cmpfloat (ss_cell_item_get_confidence (a), <=, ss_cell_item_get_confidence (b));
+      else
+        g_assert_true (ss_cell_item_get_unsure (a));
+    }
+  SsCellItem *first = ss_case_document_next_unreviewed (f->doc, NULL);
+  g_assert_true (first == queue->pdata[0]);
+  g_assert_true (ss_case_document_next_unreviewed (f->doc, first) == queue->pdata[1]);
+}
+
+static void
+test_relabel_undo_redo (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  SsCellItem *item = item_at (f, 2);           /* a neutrophil (class 2) */
+  gint64 id = ss_cell_item_get_id (item);
+  g_assert_cmpint (ss_cell_item_get_cell_class (item), ==, SS_CLASS_NEUTROPHIL);
+
+  g_assert_true (ss_case_document_relabel (f->doc, &item, 1, SS_CLASS_EOSINOPHIL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (ss_cell_item_get_cell_class (item), ==, SS_CLASS_EOSINOPHIL);
+  g_assert_true (ss_cell_item_get_reviewed (item));
+  g_assert_cmpuint (ss_case_document_get_n_unreviewed (f->doc), ==, 15);
+  g_autoptr (SsCell) after = stored_cell (f, id);
+  g_assert_cmpint (after->current_class, ==, SS_CLASS_EOSINOPHIL);
+  g_assert_true (after->reviewed);
+  SsCounts counts;
+  ss_case_document_get_counts (f->doc, &counts);
+  g_assert_cmpint (counts.counts[SS_CLASS_NEUTROPHIL], ==, 1);
+  g_assert_cmpint (counts.counts[SS_CLASS_EOSINOPHIL], ==, 3);
+
+  g_assert_true (ss_case_document_get_can_undo (f->doc));
+  g_assert_true (ss_case_document_undo (f->doc, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (ss_cell_item_get_cell_class (item), ==, SS_CLASS_NEUTROPHIL);
+  g_assert_false (ss_cell_item_get_reviewed (item));
+  g_assert_cmpuint (ss_case_document_get_n_unreviewed (f->doc), ==, 16);
+  g_autoptr (SsCell) undone = stored_cell (f, id);
+  g_assert_cmpint (undone->current_class, ==, SS_CLASS_NEUTROPHIL);
+  g_assert_false (undone->reviewed);
+
+  g_assert_true (ss_case_document_get_can_redo (f->doc));
+  g_assert_true (ss_case_document_redo (f->doc, &error));
+  g_assert_no_error (error);
+  g_autoptr (SsCell) redone = stored_cell (f, id);
+  g_assert_cmpint (redone->current_class, ==, SS_CLASS_EOSINOPHIL);
+  g_assert_cmpint (ss_cell_item_get_cell_class (item), ==, SS_CLASS_EOSINOPHIL);
+
+  /* the audit trail has all three, by the document's user */
+  g_autoptr (GPtrArray) trail = ss_store_list_corrections (f->store, "A1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (trail->len, ==, 3);
+  for (guint i = 0; i < trail->len; i++)
+    g_assert_cmpstr (((SsCorrection *) trail->pdata[i])->user, ==, "tester");
+  g_assert_true (ss_store_check (f->store, NULL, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_confirm_and_group (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  SsCellItem *items[3] = { item_at (f, 0), item_at (f, 1), item_at (f, 3) };
+
+  /* relabelling to the class a cell has confirms it */
+  g_assert_true (ss_case_document_relabel (f->doc, &items[0], 1, SS_CLASS_LYMPHOBLAST, &error));
+  g_assert_true (ss_cell_item_get_reviewed (items[0]));
+  g_assert_cmpint (ss_cell_item_get_cell_class (items[0]), ==, SS_CLASS_LYMPHOBLAST);
+
+  /* a group: one undo step */
+  g_assert_true (ss_case_document_relabel (f->doc, items, 3, SS_CLASS_LYMPHOCYTE, &error));
+  g_assert_no_error (error);
+  for (int i = 0; i < 3; i++)
+    g_assert_cmpint (ss_cell_item_get_cell_class (items[i]), ==, SS_CLASS_LYMPHOCYTE);
+  g_assert_true (ss_case_document_undo (f->doc, &error));
+  g_assert_cmpint (ss_cell_item_get_cell_class (items[0]), ==, SS_CLASS_LYMPHOBLAST);
+  g_assert_cmpint (ss_cell_item_get_cell_class (items[1]), ==, SS_CLASS_LYMPHOCYTE);
+  g_assert_cmpint (ss_cell_item_get_cell_class (items[2]), ==, SS_CLASS_MONOCYTE);
+  g_assert_true (ss_cell_item_get_reviewed (items[0]));  /* the confirmation before stands */
+  g_assert_false (ss_cell_item_get_reviewed (items[2]));
+
+  g_assert_true (ss_case_document_confirm (f->doc, &items[2], 1, &error));
+  g_assert_true (ss_cell_item_get_reviewed (items[2]));
+  g_autoptr (SsCell) stored = stored_cell (f, ss_cell_item_get_id (items[2]));
+  g_assert_true (stored->reviewed);
+  g_assert_cmpint (stored->current_class, ==, SS_CLASS_MONOCYTE);
+}
+
+static void
+test_delete_and_add (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  SsCellItem *item = item_at (f, 5);
+  g_object_ref (item);
+  gint64 id = ss_cell_item_get_id (item);
+  GListModel *field = ss_case_document_get_image_cells (f->doc, 0);
+
+  g_assert_true (ss_case_document_delete (f->doc, &item, 1, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (ss_case_document_get_n_cells (f->doc), ==, 15);
+  g_assert_cmpuint (g_list_model_get_n_items (field), ==, 15);
+  g_autoptr (SsCell) gone = stored_cell (f, id);
+  g_assert_true (gone->deleted);
+  g_assert_true (ss_case_document_undo (f->doc, &error));
+  g_assert_cmpuint (ss_case_document_get_n_cells (f->doc), ==, 16);
+  g_assert_true (item_at (f, 5) == item);  /* back in its place */
+  g_object_unref (item);
+
+  SsBox box = { 300, 200, 40, 36 };
+  SsCellItem *drawn = ss_case_document_add_cell (f->doc, 0, &box, SS_CLASS_BASOPHIL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (drawn);
+  g_assert_cmpuint (ss_case_document_get_n_cells (f->doc), ==, 17);
+  g_assert_true (ss_cell_item_get_reviewed (drawn));
+  g_autoptr (SsCell) added = stored_cell (f, ss_cell_item_get_id (drawn));
+  g_assert_true (added->user_drawn);
+  g_assert_cmpint (added->current_class, ==, SS_CLASS_BASOPHIL);
+  g_assert_cmpint (added->box.width, ==, 40);
+  g_assert_true (ss_case_document_undo (f->doc, &error));
+  g_assert_cmpuint (ss_case_document_get_n_cells (f->doc), ==, 16);
+  g_assert_true (ss_case_document_redo (f->doc, &error));
+  g_assert_cmpuint (ss_case_document_get_n_cells (f->doc), ==, 17);
+
+  SsBox outside = { 700, 500, 30, 30 };
+  g_assert_null (ss_case_document_add_cell (f->doc, 0, &outside, SS_CLASS_OTHER, &error));
+  g_assert_nonnull (error);
+
+  /* a crop for the gallery, from the field on disk */
+  GdkTexture *crop = ss_case_document_ensure_crop (f->doc, drawn, 64);
+  g_assert_nonnull (crop);
+  g_assert_cmpint (gdk_texture_get_width (crop), ==, 64);
+}
+
+static void
+test_sign_reopen (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  SsCellItem *item = item_at (f, 0);
+  g_assert_true (ss_case_document_relabel (f->doc, &item, 1, SS_CLASS_OTHER, &error));
+  g_assert_true (ss_case_document_sign (f->doc, &error));
+  g_assert_no_error (error);
+  g_assert_true (ss_case_document_get_read_only (f->doc));
+  g_assert_false (ss_case_document_get_can_undo (f->doc));
+  g_assert_false (ss_case_document_relabel (f->doc, &item, 1, SS_CLASS_LYMPHOBLAST, &error));
+  g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_SIGNED);
+  g_clear_error (&error);
+  g_assert_cmpint (ss_cell_item_get_cell_class (item), ==, SS_CLASS_OTHER);
+
+  g_assert_true (ss_case_document_reopen (f->doc, "second opinion", &error));
+  g_assert_no_error (error);
+  g_assert_false (ss_case_document_get_read_only (f->doc));
+  g_assert_true (ss_case_document_relabel (f->doc, &item, 1, SS_CLASS_LYMPHOBLAST, &error));
+  g_autoptr (GPtrArray) events = ss_store_list_case_events (f->store, "A1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (events->len, ==, 2);
+}
+
+static void
+test_reopen_from_store (Fixture *f, gconstpointer data)
+{
+  /* the document shows what the store holds: reopening the case shows the corrections */
+  g_autoptr (GError) error = NULL;
+  SsCellItem *item = item_at (f, 4);
+  gint64 id = ss_cell_item_get_id (item);
+  g_assert_true (ss_case_document_relabel (f->doc, &item, 1, SS_CLASS_NOT_A_CELL, &error));
+  g_autoptr (SsCaseDocument) again = ss_case_document_open (f->store, "A1", "someone", &error);
+  g_assert_no_error (error);
+  SsCellItem *same = ss_case_document_find_cell (again, id);
+  g_assert_nonnull (same);
+  g_assert_cmpint (ss_cell_item_get_cell_class (same), ==, SS_CLASS_NOT_A_CELL);
+  g_assert_true (ss_cell_item_get_reviewed (same));
+  g_assert_cmpuint (ss_case_document_get_n_unreviewed (again), ==, 15);
+}
+
+static void
+test_viewer_state (void)
+{
+  g_autoptr (SsViewerState) state = ss_viewer_state_new ();
+  g_autoptr (SsCellItem) a = ss_cell_item_new (ss_cell_new (), 2, 7);
+  g_autoptr (SsCellItem) b = ss_cell_item_new (ss_cell_new (), 0, 5);
+
+  g_assert_true (ss_viewer_state_get_fit (state));
+  ss_viewer_state_zoom (state, 2.0);
+  g_assert_false (ss_viewer_state_get_fit (state));
+  g_assert_cmpfloat (ss_viewer_state_get_scale (state), ==, 2.0);
+  ss_viewer_state_zoom (state, 1000.0);
+  g_assert_cmpfloat (ss_viewer_state_get_scale (state), ==, SS_VIEWER_MAX_SCALE);
+
+  ss_viewer_state_set_current (state, a, FALSE);
+  g_assert_cmpuint (ss_viewer_state_get_image_index (state), ==, 2);
+  g_assert_cmpuint (ss_viewer_state_get_n_selected (state), ==, 1);
+  ss_viewer_state_set_current (state, b, TRUE);
+  g_assert_cmpuint (ss_viewer_state_get_n_selected (state), ==, 2);
+  g_assert_true (ss_viewer_state_get_current (state) == b);
+  g_autoptr (GPtrArray) sel = ss_viewer_state_get_selection (state);
+  g_assert_true (sel->pdata[0] == b);
+  ss_viewer_state_select (state, b, FALSE);
+  g_assert_true (ss_viewer_state_get_current (state) == a);
+  ss_viewer_state_clear_selection (state);
+  g_assert_null (ss_viewer_state_get_current (state));
+  g_assert_cmpuint (ss_viewer_state_get_n_selected (state), ==, 0);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+#define ADD(name, fn) g_test_add (name, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+  ADD ("/document/open", test_open);
+  ADD ("/document/queue", test_queue);
+  ADD ("/document/relabel-undo-redo", test_relabel_undo_redo);
+  ADD ("/document/confirm-and-group", test_confirm_and_group);
+  ADD ("/document/delete-and-add", test_delete_and_add);
+  ADD ("/document/sign-reopen", test_sign_reopen);
+  ADD ("/document/reopen-from-store", test_reopen_from_store);
+  g_test_add_func ("/viewer-state/zoom-and-selection", test_viewer_state);
+  return g_test_run ();
+}
