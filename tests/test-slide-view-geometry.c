@@ -350,6 +350,54 @@ test_outline_random (void)
     }
 }
 
+/* Simplified outlines: a rectangle stays itself; a disc loses most of its staircase
+ * corners and keeps its area; loops and the hole stay loops. */
+static void
+test_outline_simplify (void)
+{
+  static const char *const ring[] = { "#####", "#####", "##.##", "#####", "#####", NULL };
+  int side = 60;
+  g_autofree guint8 *mask = g_malloc0 (side * side);
+  g_autoptr(SsSlideOutline) exact = NULL;
+  g_autoptr(SsSlideOutline) simple = NULL;
+  g_autoptr(SsSlideOutline) ring_outline = NULL;
+  g_autoptr(SsSlideOutline) ring_simple = NULL;
+  SsRle rle = { 0 };
+  double exact_area, simple_area;
+
+  for (int y = 0; y < side; y++)
+    for (int x = 0; x < side; x++)
+      mask[y * side + x] = hypot (x - side / 2 + 0.5, y - side / 2 + 0.5) < side / 2 - 2;
+  ss_rle_encode (&rle, mask, side, side);
+  exact = ss_slide_outline_new_from_rle (&rle, 0, 0);
+  simple = ss_slide_outline_simplify (exact, 0.75);
+  exact_area = outline_area (exact);
+  simple_area = outline_area (simple);
+  g_test_message ("disc: %u corners, %u after simplifying", exact->n_points, simple->n_points);
+  g_assert_cmpuint (simple->n_loops, ==, 1);
+  g_assert_cmpuint (simple->n_points, <, exact->n_points / 2);
+  g_assert_cmpuint (simple->n_points, >=, 8);
+  g_assert_cmpfloat (fabs (simple_area - exact_area) / exact_area, <, 0.03);
+  /* every kept point is one of the exact outline's corners */
+  for (guint i = 0; i < simple->n_points; i++)
+    {
+      gboolean found = FALSE;
+
+      for (guint j = 0; j < exact->n_points && !found; j++)
+        found = simple->points[2 * i] == exact->points[2 * j]
+                && simple->points[2 * i + 1] == exact->points[2 * j + 1];
+      g_assert_true (found);
+    }
+  ss_rle_clear (&rle);
+
+  ring_outline = outline_from_rows (ring, 3, 4, &rle);
+  ring_simple = ss_slide_outline_simplify (ring_outline, 0.75);
+  g_assert_cmpuint (ring_simple->n_loops, ==, 2);
+  g_assert_cmpuint (ring_simple->n_points, ==, 8);
+  g_assert_cmpfloat (outline_area (ring_simple), ==, 24);
+  ss_rle_clear (&rle);
+}
+
 /* A round cell of the size the analysis finds: traced fast enough to do for a whole
  * field's thousand cells on the first frame. */
 static void
@@ -390,6 +438,7 @@ main (int   argc,
   g_test_add_func ("/slide-view/geometry/center-and-fit", test_center_and_fit);
   g_test_add_func ("/slide-view/outline/shapes", test_outline_shapes);
   g_test_add_func ("/slide-view/outline/random", test_outline_random);
+  g_test_add_func ("/slide-view/outline/simplify", test_outline_simplify);
   g_test_add_func ("/slide-view/outline/disc-speed", test_outline_disc_speed);
 
   return g_test_run ();

@@ -7,6 +7,7 @@
 #include <locale.h>
 
 #include "ss-application.h"
+#include "ss-bench.h"
 #include "ss-resources.h"
 #include "ss-window.h"
 
@@ -115,10 +116,7 @@ ss_application_startup (GApplication *app)
   gtk_window_set_default_icon_name (SS_APP_ID);
   self->settings = g_settings_new (SS_APP_ID);
 
-  g_autoptr (GtkCssProvider) css = gtk_css_provider_new ();
-  gtk_css_provider_load_from_resource (css, "/org/smearscope/Smearscope/style.css");
-  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
-                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  /* style.css is loaded by AdwApplication from the resource base path */
 
   static const struct {
     const char *action;
@@ -178,6 +176,8 @@ ss_application_command_line (GApplication            *app,
   for (guint i = 0; files != NULL && files[i] != NULL; i++)
     g_ptr_array_add (gfiles, g_application_command_line_create_file_for_arg (command_line, files[i]));
   ss_window_open_from_command_line (window, accession, (GFile **) gfiles->pdata, gfiles->len);
+  if (g_variant_dict_contains (options, "bench"))
+    ss_bench_run (window);
   return 0;
 }
 
@@ -233,6 +233,8 @@ ss_application_init (SsApplication *self)
       N_("Open this case (created if it does not exist); images given are added to it"),
       N_("ACCESSION") },
     { "version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Print the version and exit"), NULL },
+    { "bench", 0, 0, G_OPTION_ARG_NONE, NULL,
+      N_("Measure the window's speed on the open case and print the figures"), NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, NULL, NULL, N_("[IMAGE…]") },
     { NULL }
   };

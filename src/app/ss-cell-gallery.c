@@ -217,7 +217,6 @@ ss_cell_gallery_tile_update (Tile *tile)
   SsCellItem *item = tile->item;
   g_autofree char *detail = NULL;
   g_autofree char *accessible = NULL;
-  g_autofree char *tooltip = NULL;
   const char *name;
   const char *state_text;
   const char *state_class;
@@ -269,12 +268,31 @@ ss_cell_gallery_tile_update (Tile *tile)
   gtk_accessible_update_property (GTK_ACCESSIBLE (tile->box),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, accessible,
                                   -1);
+}
 
-  tooltip = g_strdup_printf (_("%s, %d%%, %s\nNucleus to cytoplasm %.2f · field %u"),
-                             name, percent, state_text,
-                             ss_cell_item_get_nc_ratio (item),
-                             ss_cell_item_get_image_index (item) + 1);
-  gtk_widget_set_tooltip_text (tile->box, tooltip);
+/* Made when asked: gtk_widget_set_tooltip_text() asks the display where the pointer is,
+ * a round trip to the X server per bound tile. */
+static gboolean
+ss_cell_gallery_tile_query_tooltip (GtkWidget  *widget,
+                                    int         x,
+                                    int         y,
+                                    gboolean    keyboard_mode,
+                                    GtkTooltip *tooltip,
+                                    Tile       *tile)
+{
+  g_autofree char *text = NULL;
+  SsCellItem *item = tile->item;
+
+  if (item == NULL)
+    return FALSE;
+
+  text = g_strdup_printf (_("%s, %d%% (model)\nNucleus to cytoplasm %.2f · field %u"),
+                          ss_cell_class_display_name (ss_cell_item_get_cell_class (item)),
+                          (int) round (100.0 * ss_cell_gallery_class_confidence (item)),
+                          ss_cell_item_get_nc_ratio (item),
+                          ss_cell_item_get_image_index (item) + 1);
+  gtk_tooltip_set_text (tooltip, text);
+  return TRUE;
 }
 
 static void
@@ -473,7 +491,19 @@ ss_cell_gallery_tile_drag_begin (GtkDragSource *source,
                                  GdkDrag       *drag,
                                  Tile          *tile)
 {
+  g_autoptr(GListModel) controllers = NULL;
   GdkTexture *crop;
+
+  /* The press is a drag of this tile: cancel it for the grid's rubber band, or the grid
+   * starts one on the same motion, which the drag then never lets end. */
+  controllers = gtk_widget_observe_controllers (tile->gallery->grid);
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
+
+      if (GTK_IS_GESTURE_DRAG (controller))
+        gtk_event_controller_reset (controller);
+    }
 
   if (tile->item == NULL)
     return;
@@ -543,6 +573,10 @@ ss_cell_gallery_tile_setup (GtkSignalListItemFactory *factory,
   gtk_widget_add_css_class (tile->detail_label, "caption");
   gtk_widget_add_css_class (tile->detail_label, "numeric");
   gtk_box_append (GTK_BOX (tile->box), tile->detail_label);
+
+  gtk_widget_set_has_tooltip (tile->box, TRUE);
+  g_signal_connect (tile->box, "query-tooltip",
+                    G_CALLBACK (ss_cell_gallery_tile_query_tooltip), tile);
 
   context_click = gtk_gesture_click_new ();
   gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (context_click), GDK_BUTTON_SECONDARY);
@@ -727,7 +761,10 @@ ss_cell_gallery_grid_has_focus (SsCellGallery *self)
   GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
   GtkWidget *focus = root != NULL ? gtk_root_get_focus (root) : NULL;
 
-  return focus != NULL && (focus == self->grid || gtk_widget_is_ancestor (focus, self->grid));
+  GtkWidget *scroller = gtk_widget_get_parent (self->grid);
+
+  /* the scrolled window around the grid counts: a closing popover leaves the focus there */
+  return focus != NULL && (focus == scroller || gtk_widget_is_ancestor (focus, scroller));
 }
 
 /* Give the keyboard focus to the current cell's tile (the grid's row widget around it),
@@ -1237,6 +1274,16 @@ ss_cell_gallery_build_class_chooser (SsCellGallery *self)
 }
 
 static void
+ss_cell_gallery_menu_closed (SsCellGallery *self,
+                             GtkPopover    *menu)
+{
+  /* the menu was opened on a tile: give the keyboard back to it, so arrows and the
+   * review keys go on from there */
+  if (!ss_cell_gallery_focus_current (self))
+    gtk_widget_grab_focus (self->grid);
+}
+
+static void
 ss_cell_gallery_build_menu (SsCellGallery *self)
 {
   g_autoptr(GMenu) menu = g_menu_new ();
@@ -1264,6 +1311,9 @@ ss_cell_gallery_build_menu (SsCellGallery *self)
   gtk_popover_set_has_arrow (GTK_POPOVER (self->menu), FALSE);
   gtk_widget_set_halign (self->menu, GTK_ALIGN_START);
   gtk_widget_set_parent (self->menu, GTK_WIDGET (self));
+  g_signal_connect_object (self->menu, "closed",
+                           G_CALLBACK (ss_cell_gallery_menu_closed), self,
+                           G_CONNECT_SWAPPED);
 }
 
 /* Document and state */
@@ -1623,6 +1673,32 @@ ss_cell_gallery_set_mode (SsCellGallery *self,
     return;
 
   self->mode = new_mode;
+
+  /* "By class" opens on the class of the cell being looked at, else on one with cells */
+  if (new_mode == GALLERY_MODE_CLASS)
+    {
+      SsCellItem *current = self->state != NULL ? ss_viewer_state_get_current (self->state) : NULL;
+      int cell_class = self->visible_class;
+
+      if (current != NULL)
+        cell_class = ss_cell_item_get_cell_class (current);
+      else if (self->document != NULL)
+        {
+          SsCounts counts;
+
+          ss_case_document_get_counts (self->document, &counts);
+          for (int c = 0; c < SS_N_CLASSES && counts.counts[cell_class] == 0; c++)
+            if (counts.counts[c] > 0)
+              cell_class = c;
+        }
+
+      if (cell_class != self->visible_class && cell_class >= 0 && cell_class < SS_N_CLASSES)
+        {
+          self->visible_class = cell_class;
+          g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VISIBLE_CLASS]);
+        }
+    }
+
   ss_cell_gallery_update_mode_widgets (self);
   ss_cell_gallery_rebuild (self);
 

@@ -213,6 +213,7 @@ struct _SsFieldStrip
   GtkWidget          *scroller;
   GtkListView        *list_view;
 
+  guint               scroll_tick;   /* waits for the first allocation to scroll */
   guint               following_state : 1;
 };
 
@@ -366,7 +367,32 @@ ss_field_strip_update_counts (SsFieldStrip *self)
     }
 }
 
-/* Select and show the field the state shows, without telling the state back. */
+static void
+ss_field_strip_scroll_to_selected (SsFieldStrip *self)
+{
+  guint selected = gtk_single_selection_get_selected (self->selection);
+
+  if (selected != GTK_INVALID_LIST_POSITION)
+    gtk_widget_activate_action (GTK_WIDGET (self->list_view), "list.scroll-to-item", "u", selected);
+}
+
+static gboolean
+ss_field_strip_scroll_when_allocated (GtkWidget     *widget,
+                                      GdkFrameClock *frame_clock,
+                                      gpointer       user_data)
+{
+  SsFieldStrip *self = SS_FIELD_STRIP (widget);
+
+  if (gtk_widget_get_width (GTK_WIDGET (self->list_view)) == 0)
+    return G_SOURCE_CONTINUE;
+
+  self->scroll_tick = 0;
+  ss_field_strip_scroll_to_selected (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Select and show the field the state shows, without telling the state back. A list
+ * that has no size yet cannot scroll: that waits for its first frame. */
 static void
 ss_field_strip_follow_state (SsFieldStrip *self)
 {
@@ -382,7 +408,13 @@ ss_field_strip_follow_state (SsFieldStrip *self)
   self->following_state = TRUE;
   gtk_single_selection_set_selected (self->selection, index);
   self->following_state = FALSE;
-  gtk_widget_activate_action (GTK_WIDGET (self->list_view), "list.scroll-to-item", "u", index);
+
+  if (gtk_widget_get_width (GTK_WIDGET (self->list_view)) > 0)
+    ss_field_strip_scroll_to_selected (self);
+  else if (self->scroll_tick == 0)
+    self->scroll_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self),
+                                                      ss_field_strip_scroll_when_allocated,
+                                                      NULL, NULL);
 }
 
 /* Fields are only ever appended to a case, so the thumbnails made so far stay; a
@@ -421,6 +453,9 @@ ss_field_strip_dispose (GObject *object)
   SsFieldStrip *self = SS_FIELD_STRIP (object);
 
   g_cancellable_cancel (self->cancellable);
+  if (self->scroll_tick != 0)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->scroll_tick);
+  self->scroll_tick = 0;
   g_clear_pointer (&self->scroller, gtk_widget_unparent);
   g_clear_object (&self->document);
   g_clear_object (&self->state);

@@ -98,6 +98,10 @@ typedef struct {
 SsSlideOutline *ss_slide_outline_new_from_rle (const SsRle          *rle,
                                                int                   x,
                                                int                   y);
+/* A copy whose loops keep only the points needed to stay within tolerance (image
+ * pixels) of the original (Douglas-Peucker); for drawing at small zooms. */
+SsSlideOutline *ss_slide_outline_simplify     (const SsSlideOutline *outline,
+                                               double                tolerance);
 void            ss_slide_outline_free         (SsSlideOutline       *outline);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsSlideOutline, ss_slide_outline_free)

@@ -1,0 +1,70 @@
+#!/bin/sh
+# Run one GUI test of the real Smearscope window headless (issue 26).
+#
+#   run-gui-test.sh APP CLI SHARED_DATASETS TEST.py [ARGS...]
+#
+# Starts what the test needs by itself: a private D-Bus session, an Xvfb server, the
+# accessibility bus; a private HOME so that no setting, store or recent file of the
+# person running the tests is read or written. Exits 77 (meson's "skipped") when a
+# tool or the data set is missing.
+set -u
+
+if [ $# -lt 4 ]; then
+  echo "usage: $0 APP CLI SHARED_DATASETS TEST.py [ARGS...]" >&2
+  exit 2
+fi
+APP=$1 CLI=$2 DATASETS=$3 TEST=$4
+shift 4
+
+skip () {
+  echo "SKIP: $*" >&2
+  exit 77
+}
+
+for tool in xvfb-run dbus-run-session xdotool; do
+  command -v "$tool" >/dev/null 2>&1 || skip "$tool is not installed (Debian: xvfb xauth dbus-x11 xdotool)"
+done
+[ -x /usr/libexec/at-spi-bus-launcher ] || skip "/usr/libexec/at-spi-bus-launcher is missing (Debian: at-spi2-core)"
+[ -x /usr/bin/python3 ] || skip "/usr/bin/python3 is missing"
+/usr/bin/python3 -c "import gi; gi.require_version('Atspi', '2.0'); from gi.repository import Atspi" \
+  >/dev/null 2>&1 || skip "/usr/bin/python3 cannot import gi.repository.Atspi (Debian: python3-gi gir1.2-atspi-2.0)"
+[ -d "$DATASETS/bccd/images" ] || skip "no BCCD images in $DATASETS/bccd/images"
+[ -x "$APP" ] || { echo "FAIL: $APP is not an executable" >&2; exit 1; }
+[ -x "$CLI" ] || { echo "FAIL: $CLI is not an executable" >&2; exit 1; }
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/smearscope-gui.XXXXXX") || exit 1
+trap 'rm -rf "$TMP"' EXIT INT TERM
+mkdir -p "$TMP/home" "$TMP/data" "$TMP/config" "$TMP/cache" "$TMP/runtime" "$TMP/work"
+chmod 700 "$TMP/runtime"
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+export HOME="$TMP/home" XDG_DATA_HOME="$TMP/data" XDG_CONFIG_HOME="$TMP/config" \
+       XDG_CACHE_HOME="$TMP/cache" XDG_RUNTIME_DIR="$TMP/runtime"
+# No portal: with no xdg-desktop-portal on the private bus, libadwaita would wait for
+# it at start-up. (GTK_USE_PORTAL is a GTK 3 variable; GTK 4 ignores it.)
+export ADW_DISABLE_PORTAL=1
+export GSK_RENDERER=cairo
+# the memory backend unless the caller chose one (the review test uses the keyfile
+# backend in the private XDG_CONFIG_HOME to set the reviewer's name)
+export GSETTINGS_BACKEND="${GSETTINGS_BACKEND:-memory}"
+export NO_AT_BRIDGE=
+unset NO_AT_BRIDGE
+export GTK_A11Y=atspi
+export SS_GUI_APP="$APP" SS_GUI_CLI="$CLI" SS_GUI_DATASETS="$DATASETS" SS_GUI_TMP="$TMP/work"
+export PYTHONPATH="$HERE${PYTHONPATH:+:$PYTHONPATH}"
+export PYTHONDONTWRITEBYTECODE=1
+unset SMEARSCOPE_DB DBUS_SESSION_BUS_ADDRESS AT_SPI_BUS_ADDRESS WAYLAND_DISPLAY DISPLAY
+
+# xvfb-run -a picks a free display number; the screen is larger than the window
+# (1280x800 by default) so that nothing is cut off. The accessibility bus's processes
+# get no stdout/stderr of ours: meson waits for those pipes to close.
+dbus-run-session --config-file="$HERE/session.conf" -- xvfb-run -a -s "-screen 0 1400x900x24 -nolisten tcp" sh -c '
+  /usr/libexec/at-spi-bus-launcher --launch-immediately >/dev/null 2>&1 &
+  launcher=$!
+  sleep 1
+  /usr/bin/python3 "$@"
+  status=$?
+  kill $launcher 2>/dev/null
+  exit $status' sh "$TEST" "$@"
+status=$?
+exit $status

@@ -1,0 +1,362 @@
+"""Drive the real Smearscope window through AT-SPI and xdotool (issue 26).
+
+Run under tests/gui/run-gui-test.sh, which provides the X server, the session bus, the
+accessibility bus and a private HOME, and passes the paths in the environment:
+SS_GUI_APP, SS_GUI_CLI, SS_GUI_DATASETS and SS_GUI_TMP (a scratch folder).
+
+Reading goes through the accessibility tree only (names, roles, extents), as a screen
+reader would; input goes through the X server (xdotool), as a person's keyboard and
+mouse would. Nothing reaches into the process.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+import gi
+
+gi.require_version("Atspi", "2.0")
+from gi.repository import Atspi  # noqa: E402
+
+APP = os.environ.get("SS_GUI_APP", "")
+CLI = os.environ.get("SS_GUI_CLI", "")
+DATASETS = os.environ.get("SS_GUI_DATASETS", "")
+TMP = os.environ.get("SS_GUI_TMP", "/tmp")
+SHOTS = os.environ.get("SS_GUI_SHOTS", "")
+SKIP = 77
+
+
+class Failure(Exception):
+    pass
+
+
+def log(*args):
+    print(f"[{time.monotonic() - _T0:6.2f}s]", *args, flush=True)
+
+
+_T0 = time.monotonic()
+
+
+def check(condition, message):
+    if not condition:
+        raise Failure(message)
+
+
+def bccd_field(name):
+    path = os.path.join(DATASETS, "bccd", "images", name)
+    if not os.path.isfile(path):
+        print(f"SKIP: {path} is missing", flush=True)
+        sys.exit(SKIP)
+    return path
+
+
+def wait_until(predicate, timeout=20.0, what="the condition", interval=0.05):
+    """predicate's value once it is true; Failure after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    last_error = None
+    while True:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as error:  # a node may go away while the window changes
+            last_error = error
+        if time.monotonic() > deadline:
+            detail = f" (last error: {last_error})" if last_error else ""
+            raise Failure(f"timed out after {timeout:.0f} s waiting for {what}{detail}")
+        time.sleep(interval)
+
+
+# --- the accessibility tree ---------------------------------------------------------
+
+def role_name(node):
+    try:
+        return node.get_role_name()
+    except Exception:
+        return ""
+
+
+def name_of(node):
+    try:
+        return node.get_name() or ""
+    except Exception:
+        return ""
+
+
+def children(node):
+    try:
+        n = node.get_child_count()
+    except Exception:
+        return
+    for i in range(n):
+        try:
+            child = node.get_child_at_index(i)
+        except Exception:
+            child = None
+        if child is not None:
+            yield child
+
+
+def showing(node):
+    try:
+        return node.get_state_set().contains(Atspi.StateType.SHOWING)
+    except Exception:
+        return False
+
+
+def walk(node, depth=0, max_depth=60):
+    yield node
+    if depth < max_depth:
+        for child in children(node):
+            yield from walk(child, depth + 1, max_depth)
+
+
+def _matches(value, pattern):
+    if pattern is None:
+        return True
+    if isinstance(pattern, re.Pattern):
+        return pattern.search(value) is not None
+    return value == pattern
+
+
+def find_all(root, role=None, name=None, visible=False):
+    """Every node under root with this role name ("push button", "label", ...) and
+    name (a string for an exact match, or a compiled regular expression)."""
+    found = []
+    for node in walk(root):
+        if role is not None and role_name(node) != role:
+            continue
+        if not _matches(name_of(node), name):
+            continue
+        if visible and not showing(node):
+            continue
+        found.append(node)
+    return found
+
+
+def find(root, role=None, name=None, timeout=20.0, visible=False):
+    """The first node under root with this role and name, waiting up to timeout s."""
+    def look():
+        nodes = find_all(root, role, name, visible)
+        return nodes[0] if nodes else None
+    pattern = name.pattern if isinstance(name, re.Pattern) else name
+    return wait_until(look, timeout, f"a {role or 'node'} named {pattern!r}")
+
+
+def extents(node):
+    """(x, y, width, height) in the window's coordinates (GTK 4 cannot give screen
+    coordinates; see Window.screen_point)."""
+    e = node.get_extents(Atspi.CoordType.WINDOW)
+    return e.x, e.y, e.width, e.height
+
+
+def do_action(node, action_name=None):
+    n = node.get_n_actions()
+    check(n > 0, f"{role_name(node)} {name_of(node)!r} has no action")
+    index = 0
+    if action_name is not None:
+        names = [node.get_action_name(i) for i in range(n)]
+        check(action_name in names, f"{name_of(node)!r} has actions {names}, not {action_name}")
+        index = names.index(action_name)
+    return node.do_action(index)
+
+
+# --- the application ----------------------------------------------------------------
+
+class App:
+    """One run of the workstation: its process, its accessible application, its
+    window, and the keys and mouse strokes sent to it (counted)."""
+
+    def __init__(self, args, env=None, name="app"):
+        self.log_path = os.path.join(TMP, f"{name}.log")
+        self.log_file = open(self.log_path, "w")
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        log("starting", " ".join([os.path.basename(APP)] + args))
+        self.process = subprocess.Popen([APP] + args, env=full_env, stdout=self.log_file,
+                                        stderr=subprocess.STDOUT)
+        self.pid = self.process.pid
+        self.keys = []          # every key press sent, in order
+        self.window_id = None
+        self.accessible = self._wait_for_accessible()
+        self.root = self.accessible   # where find() looks: the main window once known
+        # no cache: names change as the review goes on, and nothing here runs the main
+        # loop that would keep a cache up to date
+        self.accessible.set_cache_mask(Atspi.Cache.NONE)
+
+    def _wait_for_accessible(self, timeout=30.0):
+        def look():
+            if self.process.poll() is not None:
+                raise Failure(f"the application exited with status {self.process.returncode}:\n"
+                              + self.output())
+            desktop = Atspi.get_desktop(0)
+            for child in children(desktop):
+                try:
+                    if child.get_process_id() == self.pid:
+                        return child
+                except Exception:
+                    pass
+            return None
+        accessible = wait_until(look, timeout, "the application on the accessibility bus")
+        log(f"accessible application {name_of(accessible)!r} (pid {self.pid})")
+        return accessible
+
+    def output(self):
+        if not self.log_file.closed:
+            self.log_file.flush()
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    # reading
+
+    def find(self, role=None, name=None, timeout=20.0, visible=False, root=None):
+        return find(root or self.root, role, name, timeout, visible)
+
+    def find_all(self, role=None, name=None, visible=False, root=None):
+        return find_all(root or self.root, role, name, visible)
+
+    def main_window(self, title, timeout=30.0):
+        """The window titled title; from then on find() looks inside it only.
+
+        GTK 4.8 answers a GetChildAtIndex on the application for a toplevel that is
+        being destroyed (a dialog just answered) with a NULL object path: the reply is
+        invalid, the accessibility bus drops the application's connection, and the
+        whole application vanishes for every assistive technology. Looking inside the
+        main window never asks the application for its toplevels."""
+        frame = find(self.accessible, "frame", title, timeout)
+        self.root = frame
+        return frame
+
+    def dialog(self, role="push button", name=None, timeout=20.0):
+        """A node in a window other than the main one (a dialog that is open: ask
+        only while it is, see main_window)."""
+        def look():
+            for top in children(self.accessible):
+                if top is self.root or name_of(top) == name_of(self.root):
+                    continue
+                found = find_all(top, role, name)
+                if found:
+                    return found[0]
+            return None
+        pattern = name.pattern if isinstance(name, re.Pattern) else name
+        return wait_until(look, timeout, f"a dialog's {role} named {pattern!r}")
+
+    # the X window
+
+    def focus_window(self, title):
+        """Give the X window with this title the keyboard focus (there is no window
+        manager under Xvfb, so xdotool windowactivate cannot be used)."""
+        out = subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--pid",
+                              str(self.pid), "--name", "^" + re.escape(title) + "$"],
+                             capture_output=True, text=True, timeout=30)
+        ids = out.stdout.split()
+        check(ids, f"no X window titled {title!r}: {out.stderr}")
+        self.window_id = ids[-1]
+        subprocess.run(["xdotool", "windowfocus", "--sync", self.window_id], check=True,
+                       timeout=30)
+        return self.window_id
+
+    def window_origin(self):
+        out = subprocess.run(["xdotool", "getwindowgeometry", "--shell", self.window_id],
+                             capture_output=True, text=True, check=True, timeout=30)
+        values = dict(line.split("=", 1) for line in out.stdout.split())
+        return int(values["X"]), int(values["Y"])
+
+    def screen_point(self, node, fx=0.5, fy=0.5):
+        """The screen point at fractions (fx, fy) of node's extents."""
+        x, y, w, h = extents(node)
+        ox, oy = self.window_origin()
+        return ox + x + int(w * fx), oy + y + int(h * fy)
+
+    # input
+
+    def key(self, *keys):
+        """Press keys one after the other (xdotool names: "3", "space", "ctrl+z")."""
+        for k in keys:
+            subprocess.run(["xdotool", "key", "--clearmodifiers", k], check=True, timeout=30)
+            self.keys.append(k)
+
+    def drag(self, start, end, steps=8):
+        subprocess.run(["xdotool", "mousemove", "--sync", str(start[0]), str(start[1])],
+                       check=True, timeout=30)
+        subprocess.run(["xdotool", "mousedown", "1"], check=True, timeout=30)
+        for i in range(1, steps + 1):
+            x = start[0] + (end[0] - start[0]) * i // steps
+            y = start[1] + (end[1] - start[1]) * i // steps
+            subprocess.run(["xdotool", "mousemove", "--sync", str(x), str(y)], check=True,
+                           timeout=30)
+            time.sleep(0.02)
+        subprocess.run(["xdotool", "mouseup", "1"], check=True, timeout=30)
+
+    # the end
+
+    def quit(self, timeout=15.0):
+        """Quit as a person does (Ctrl+Q), then wait for the process."""
+        if self.process.poll() is None:
+            try:
+                self.key("ctrl+q")
+                self.process.wait(timeout=timeout)
+            except Exception:
+                pass
+        return self.stop()
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log_file.close()
+        return self.process.returncode
+
+
+def screenshot(name):
+    """Save the whole screen as SS_GUI_SHOTS/name.png when SS_GUI_SHOTS is set."""
+    if not SHOTS:
+        return None
+    os.makedirs(SHOTS, exist_ok=True)
+    path = os.path.join(SHOTS, name + ".png")
+    subprocess.run(["import", "-window", "root", path], check=True, timeout=60,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log("screenshot", path)
+    return path
+
+
+# --- the store, read with the command line ---------------------------------------------
+
+def cli(*args, json_output=True):
+    out = subprocess.run([CLI] + list(args), capture_output=True, text=True, timeout=60)
+    if out.returncode != 0:
+        raise Failure(f"smearscope-cli {' '.join(args)} failed ({out.returncode}):\n"
+                      f"{out.stdout}{out.stderr}")
+    return json.loads(out.stdout) if json_output else out.stdout
+
+
+def write_user_name(name):
+    """Set the user-name preference for the apps started afterwards: the keyfile
+    settings backend in the private XDG_CONFIG_HOME (the memory backend is private to
+    each process). Returns the environment to start the app with."""
+    config = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.environ["HOME"], ".config")
+    folder = os.path.join(config, "glib-2.0", "settings")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "keyfile"), "w") as f:
+        f.write("[org/smearscope/Smearscope]\nuser-name='%s'\n" % name.replace("'", "\\'"))
+    return {"GSETTINGS_BACKEND": "keyfile"}
+
+
+def run(main):
+    """Run a test's main(); print what failed; the exit status meson reads."""
+    try:
+        main()
+    except Failure as error:
+        print(f"FAIL: {error}", flush=True)
+        return 1
+    except SystemExit as done:
+        return done.code
+    print("PASS", flush=True)
+    return 0
