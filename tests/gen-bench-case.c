@@ -5,6 +5,7 @@
  *   gen-bench-case [--fields N] [--cells N] [--seed S] [--accession A] STORE.db */
 #include "ss-store.h"
 #include "ss-image.h"
+#include "ss-models.h"
 
 #include <glib/gstdio.h>
 #include <math.h>
@@ -308,7 +309,7 @@ main (int    argc,
       g_autofree char *sha256 = NULL;
 
       if (!ss_image_save_png (image, path, &error)
-          || (sha256 = ss_store_file_sha256 (path, &error)) == NULL)
+          || (sha256 = ss_file_sha256 (path, &error)) == NULL)
         {
           g_printerr ("gen-bench-case: %s: %s\n", path, error->message);
           return 1;

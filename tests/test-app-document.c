@@ -41,7 +41,7 @@ fixture_setup (Fixture *f, gconstpointer data)
   g_autoptr (SsCase) c = ss_store_create_case (f->store, "A1", NULL, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
   g_autoptr (GPtrArray) cells = store_test_cells (16);
-  g_autofree char *sha = ss_store_file_sha256 (f->image_path, &error);
+  g_autofree char *sha = ss_file_sha256 (f->image_path, &error);
   g_assert_no_error (error);
   SsImageInfo info = { .path = f->image_path, .sha256 = sha, .width = 640, .height = 480,
                        .model_name = "test", .model_version = "SSM1", .model_checksum = TEST_SHA256 };
@@ -248,6 +248,50 @@ test_delete_and_add (Fixture *f, gconstpointer data)
 }
 
 static void
+on_field_loaded (SsCaseDocument *doc, guint index, gpointer user_data)
+{
+  *(int *) user_data = (int) index + 1;
+}
+
+static void
+test_crop_in_background (Fixture *f, gconstpointer data)
+{
+  SsCellItem *item = item_at (f, 3);
+  gboolean loading = FALSE;
+  int loaded = 0;
+  g_signal_connect (f->doc, "field-loaded", G_CALLBACK (on_field_loaded), &loaded);
+
+  /* the field is not decoded yet: no crop now, one after "field-loaded" */
+  g_assert_null (ss_case_document_try_crop (f->doc, item, 48, &loading));
+  g_assert_true (loading);
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (loaded == 0 && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpint (loaded, ==, 1);
+  GdkTexture *crop = ss_case_document_try_crop (f->doc, item, 48, &loading);
+  g_assert_false (loading);
+  g_assert_nonnull (crop);
+  g_assert_cmpint (gdk_texture_get_height (crop), ==, 48);
+
+  /* a field whose file is gone: no crop, and no endless waiting */
+  g_autoptr (GError) error = NULL;
+  g_assert_cmpint (g_unlink (f->image_path), ==, 0);
+  g_autoptr (SsCaseDocument) again = ss_case_document_open (f->store, "A1", "tester", &error);
+  g_assert_no_error (error);
+  SsCellItem *other = g_list_model_get_item (ss_case_document_get_cells (again), 0);
+  g_object_unref (other);
+  loaded = 0;
+  g_signal_connect (again, "field-loaded", G_CALLBACK (on_field_loaded), &loaded);
+  g_assert_null (ss_case_document_try_crop (again, other, 48, &loading));
+  while (loaded == 0 && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_null (ss_case_document_try_crop (again, other, 48, &loading));
+  g_assert_false (loading);
+  g_assert_null (ss_case_document_get_field_pixbuf (again, 0, &error));
+  g_assert_nonnull (error);
+}
+
+static void
 test_sign_reopen (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
@@ -327,6 +371,7 @@ main (int argc, char **argv)
   ADD ("/document/relabel-undo-redo", test_relabel_undo_redo);
   ADD ("/document/confirm-and-group", test_confirm_and_group);
   ADD ("/document/delete-and-add", test_delete_and_add);
+  ADD ("/document/crop-in-background", test_crop_in_background);
   ADD ("/document/sign-reopen", test_sign_reopen);
   ADD ("/document/reopen-from-store", test_reopen_from_store);
   g_test_add_func ("/viewer-state/zoom-and-selection", test_viewer_state);

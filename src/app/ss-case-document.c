@@ -13,7 +13,7 @@
 
 /* How many decoded fields are kept: enough to move back and forth between neighbours
  * without holding a whole case of 2592 x 1944 fields in memory. */
-#define SS_FIELD_CACHE 4
+#define SS_FIELD_CACHE 6
 
 typedef enum {
   STEP_RELABEL,
@@ -50,6 +50,8 @@ struct _SsCaseDocument
   GQueue       undo_stack;    /* Step, newest at the head */
   GQueue       redo_stack;
   GQueue       fields;        /* Field, most recently used first */
+  GHashTable  *fields_loading; /* field index: decoding in a worker thread */
+  GHashTable  *fields_failed;  /* field index: its file could not be read */
   SsClassifier *classifier;
 
   int          counts[SS_N_CLASSES];
@@ -78,6 +80,7 @@ enum {
 enum {
   COUNTS_CHANGED,
   CELL_CHANGED,
+  FIELD_LOADED,
   IMAGES_CHANGED,
   N_SIGNALS
 };
@@ -222,6 +225,8 @@ ss_case_document_finalize (GObject *object)
   g_queue_clear_full (&self->undo_stack, (GDestroyNotify) step_free);
   g_queue_clear_full (&self->redo_stack, (GDestroyNotify) step_free);
   g_queue_clear_full (&self->fields, (GDestroyNotify) field_free);
+  g_clear_pointer (&self->fields_loading, g_hash_table_unref);
+  g_clear_pointer (&self->fields_failed, g_hash_table_unref);
   g_clear_pointer (&self->by_id, g_hash_table_unref);
   g_clear_pointer (&self->image_cells, g_ptr_array_unref);
   g_clear_object (&self->cells);
@@ -319,6 +324,9 @@ ss_case_document_class_init (SsCaseDocumentClass *klass)
   signals[CELL_CHANGED] =
     g_signal_new ("cell-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 1, SS_TYPE_CELL_ITEM);
+  signals[FIELD_LOADED] =
+    g_signal_new ("field-loaded", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
   signals[IMAGES_CHANGED] =
     g_signal_new ("images-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 0);
@@ -331,6 +339,8 @@ ss_case_document_init (SsCaseDocument *self)
   self->image_cells = g_ptr_array_new_with_free_func (g_object_unref);
   self->by_id = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_object_unref);
   self->images = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_image_record_free);
+  self->fields_loading = g_hash_table_new (NULL, NULL);
+  self->fields_failed = g_hash_table_new (NULL, NULL);
   self->blast_threshold = SS_BLAST_THRESHOLD_DEFAULT;
   self->unsure_below = 0.9;
 }
@@ -540,11 +550,9 @@ ss_case_document_get_image (SsCaseDocument *self,
   return self->images->pdata[index];
 }
 
-/* The decoded field, from the cache or the file. */
 static Field *
-ss_case_document_get_field (SsCaseDocument *self,
-                            guint           index,
-                            GError        **error)
+ss_case_document_find_field (SsCaseDocument *self,
+                             guint           index)
 {
   for (GList *l = self->fields.head; l != NULL; l = l->next)
     {
@@ -556,18 +564,15 @@ ss_case_document_get_field (SsCaseDocument *self,
           return field;
         }
     }
+  return NULL;
+}
 
-  const SsImageRecord *record = ss_case_document_get_image (self, index);
-  g_autoptr (GError) local_error = NULL;
-  SsImage *image = ss_image_load (record->path, SS_DEFAULT_MAX_PIXELS, &local_error);
-  if (image == NULL)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                   _("The picture of field %u cannot be shown: %s. Its stored cells and "
-                     "counts are unchanged; put the file back at %s to see it again."),
-                   index + 1, local_error->message, record->path);
-      return NULL;
-    }
+static Field *
+ss_case_document_keep_field (SsCaseDocument *self,
+                             guint           index,
+                             SsImage        *image)
+{
+  const SsImageRecord *record = self->images->pdata[index];
   if (image->width != record->width || image->height != record->height)
     g_warning ("%s is %d x %d now, %d x %d when analysed", record->path, image->width,
                image->height, record->width, record->height);
@@ -578,7 +583,81 @@ ss_case_document_get_field (SsCaseDocument *self,
   g_queue_push_head (&self->fields, field);
   while (self->fields.length > SS_FIELD_CACHE)
     field_free (g_queue_pop_tail (&self->fields));
+  g_hash_table_remove (self->fields_failed, GUINT_TO_POINTER (index));
   return field;
+}
+
+/* The decoded field, from the cache or the file. */
+static Field *
+ss_case_document_get_field (SsCaseDocument *self,
+                            guint           index,
+                            GError        **error)
+{
+  Field *field = ss_case_document_find_field (self, index);
+  if (field != NULL)
+    return field;
+
+  const SsImageRecord *record = ss_case_document_get_image (self, index);
+  g_autoptr (GError) local_error = NULL;
+  SsImage *image = ss_image_load (record->path, SS_DEFAULT_MAX_PIXELS, &local_error);
+  if (image == NULL)
+    {
+      g_hash_table_add (self->fields_failed, GUINT_TO_POINTER (index));
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   _("The picture of field %u cannot be shown: %s. Its stored cells and "
+                     "counts are unchanged; put the file back at %s to see it again."),
+                   index + 1, local_error->message, record->path);
+      return NULL;
+    }
+  return ss_case_document_keep_field (self, index, image);
+}
+
+static void
+load_field_thread (GTask        *task,
+                   gpointer      source,
+                   gpointer      task_data,
+                   GCancellable *cancellable)
+{
+  GError *error = NULL;
+  SsImage *image = ss_image_load (task_data, SS_DEFAULT_MAX_PIXELS, &error);
+  if (image != NULL)
+    g_task_return_pointer (task, image, (GDestroyNotify) ss_image_free);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+load_field_done (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  SsCaseDocument *self = SS_CASE_DOCUMENT (source);
+  guint index = GPOINTER_TO_UINT (user_data);
+  SsImage *image = g_task_propagate_pointer (G_TASK (result), NULL);
+
+  g_hash_table_remove (self->fields_loading, GUINT_TO_POINTER (index));
+  if (image == NULL)
+    g_hash_table_add (self->fields_failed, GUINT_TO_POINTER (index));
+  else if (ss_case_document_find_field (self, index) == NULL)
+    ss_case_document_keep_field (self, index, image);
+  else
+    ss_image_free (image);
+  g_signal_emit (self, signals[FIELD_LOADED], 0, index);
+}
+
+/* Decode a field in a worker thread; "field-loaded" follows, also when it failed. */
+static void
+ss_case_document_load_field_async (SsCaseDocument *self,
+                                   guint           index)
+{
+  if (g_hash_table_contains (self->fields_loading, GUINT_TO_POINTER (index)))
+    return;
+  const SsImageRecord *record = self->images->pdata[index];
+  g_autoptr (GTask) task = g_task_new (self, NULL, load_field_done, GUINT_TO_POINTER (index));
+  g_task_set_source_tag (task, ss_case_document_load_field_async);
+  g_task_set_task_data (task, g_strdup (record->path), g_free);
+  g_hash_table_add (self->fields_loading, GUINT_TO_POINTER (index));
+  g_task_run_in_thread (task, load_field_thread);
 }
 
 GdkPixbuf *
@@ -638,6 +717,24 @@ ss_case_document_find_cell (SsCaseDocument *self,
   return g_hash_table_lookup (self->by_id, &cell_id);
 }
 
+/* The cell's crop from its decoded field. */
+static GdkTexture *
+ss_case_document_make_crop (SsCaseDocument *self,
+                            SsCellItem     *item,
+                            Field          *field,
+                            int             size)
+{
+  double x, y, side;
+  ss_box_frame (ss_cell_item_get_box (item), SS_CLASSIFIER_MARGIN, &x, &y, &side);
+  g_autofree guint8 *rgb = g_malloc ((gsize) size * size * 3);
+  ss_image_crop_to_rgb (field->image, x, y, side, side, size, size, SS_RESAMPLE_AREA, rgb);
+  g_autoptr (GBytes) bytes = g_bytes_new_take (g_steal_pointer (&rgb), (gsize) size * size * 3);
+  g_autoptr (GdkTexture) texture = gdk_memory_texture_new (size, size, GDK_MEMORY_R8G8B8,
+                                                           bytes, size * 3);
+  ss_cell_item_set_crop (item, texture);
+  return ss_cell_item_get_crop (item);
+}
+
 GdkTexture *
 ss_case_document_ensure_crop (SsCaseDocument *self,
                               SsCellItem     *item,
@@ -650,20 +747,33 @@ ss_case_document_ensure_crop (SsCaseDocument *self,
   GdkTexture *crop = ss_cell_item_get_crop (item);
   if (crop != NULL && gdk_texture_get_width (crop) == size)
     return crop;
-
   Field *field = ss_case_document_get_field (self, ss_cell_item_get_image_index (item), NULL);
-  if (field == NULL)
-    return NULL;
+  return field != NULL ? ss_case_document_make_crop (self, item, field, size) : NULL;
+}
 
-  double x, y, side;
-  ss_box_frame (ss_cell_item_get_box (item), SS_CLASSIFIER_MARGIN, &x, &y, &side);
-  g_autofree guint8 *rgb = g_malloc ((gsize) size * size * 3);
-  ss_image_crop_to_rgb (field->image, x, y, side, side, size, size, SS_RESAMPLE_AREA, rgb);
-  g_autoptr (GBytes) bytes = g_bytes_new_take (g_steal_pointer (&rgb), (gsize) size * size * 3);
-  g_autoptr (GdkTexture) texture = gdk_memory_texture_new (size, size, GDK_MEMORY_R8G8B8,
-                                                           bytes, size * 3);
-  ss_cell_item_set_crop (item, texture);
-  return ss_cell_item_get_crop (item);
+GdkTexture *
+ss_case_document_try_crop (SsCaseDocument *self,
+                           SsCellItem     *item,
+                           int             size,
+                           gboolean       *loading)
+{
+  g_return_val_if_fail (SS_IS_CASE_DOCUMENT (self), NULL);
+  g_return_val_if_fail (SS_IS_CELL_ITEM (item), NULL);
+  g_return_val_if_fail (size > 0 && loading != NULL, NULL);
+
+  *loading = FALSE;
+  GdkTexture *crop = ss_cell_item_get_crop (item);
+  if (crop != NULL && gdk_texture_get_width (crop) == size)
+    return crop;
+  guint index = ss_cell_item_get_image_index (item);
+  Field *field = ss_case_document_find_field (self, index);
+  if (field != NULL)
+    return ss_case_document_make_crop (self, item, field, size);
+  if (g_hash_table_contains (self->fields_failed, GUINT_TO_POINTER (index)))
+    return NULL;
+  ss_case_document_load_field_async (self, index);
+  *loading = TRUE;
+  return NULL;
 }
 
 /* Queue order: unreviewed before reviewed; among the unreviewed, unsure ones first,
@@ -845,6 +955,22 @@ ss_case_document_do (SsCaseDocument *self,
   return ok;
 }
 
+/* A new change to the cells, as one undo step. */
+static gboolean
+ss_case_document_change (SsCaseDocument *self,
+                         StepKind        kind,
+                         int             new_class,
+                         SsCellItem    **items,
+                         guint           n_items,
+                         GError        **error)
+{
+  if (!ss_case_document_check_writable (self, error))
+    return FALSE;
+  if (n_items == 0)
+    return TRUE;
+  return ss_case_document_do (self, step_new (kind, new_class, items, n_items), error);
+}
+
 gboolean
 ss_case_document_relabel (SsCaseDocument *self,
                           SsCellItem    **items,
@@ -855,11 +981,7 @@ ss_case_document_relabel (SsCaseDocument *self,
   g_return_val_if_fail (SS_IS_CASE_DOCUMENT (self), FALSE);
   g_return_val_if_fail (new_class >= 0 && new_class < SS_N_CLASSES, FALSE);
 
-  if (!ss_case_document_check_writable (self, error))
-    return FALSE;
-  if (n_items == 0)
-    return TRUE;
-  return ss_case_document_do (self, step_new (STEP_RELABEL, new_class, items, n_items), error);
+  return ss_case_document_change (self, STEP_RELABEL, new_class, items, n_items, error);
 }
 
 gboolean
@@ -870,11 +992,7 @@ ss_case_document_confirm (SsCaseDocument *self,
 {
   g_return_val_if_fail (SS_IS_CASE_DOCUMENT (self), FALSE);
 
-  if (!ss_case_document_check_writable (self, error))
-    return FALSE;
-  if (n_items == 0)
-    return TRUE;
-  return ss_case_document_do (self, step_new (STEP_CONFIRM, -1, items, n_items), error);
+  return ss_case_document_change (self, STEP_CONFIRM, -1, items, n_items, error);
 }
 
 gboolean
@@ -885,11 +1003,7 @@ ss_case_document_delete (SsCaseDocument *self,
 {
   g_return_val_if_fail (SS_IS_CASE_DOCUMENT (self), FALSE);
 
-  if (!ss_case_document_check_writable (self, error))
-    return FALSE;
-  if (n_items == 0)
-    return TRUE;
-  return ss_case_document_do (self, step_new (STEP_DELETE, -1, items, n_items), error);
+  return ss_case_document_change (self, STEP_DELETE, -1, items, n_items, error);
 }
 
 /* An ellipse inscribed in the box: a drawn cell's outline until someone segments it. */

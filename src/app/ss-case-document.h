@@ -66,10 +66,18 @@ GListModel     *ss_case_document_get_image_cells (SsCaseDocument  *self,
                                                   guint            index);
 SsCellItem     *ss_case_document_find_cell       (SsCaseDocument  *self,
                                                   gint64           cell_id);
-/* Make (and keep) the cell's gallery picture, size pixels on a side. */
+/* Make (and keep) the cell's gallery picture, size pixels on a side; decodes its field
+ * if need be (NULL if it cannot be read). */
 GdkTexture     *ss_case_document_ensure_crop     (SsCaseDocument  *self,
                                                   SsCellItem      *item,
                                                   int              size);
+/* The same without waiting: when the field is not decoded yet, it is decoded in a
+ * worker thread, NULL is returned with *loading TRUE, and "field-loaded" (uint index)
+ * follows; NULL with *loading FALSE when the field's file cannot be read. */
+GdkTexture     *ss_case_document_try_crop        (SsCaseDocument  *self,
+                                                  SsCellItem      *item,
+                                                  int              size,
+                                                  gboolean        *loading);
 
 /* The review queue: unreviewed cells, unsure ones first, then the least certain; the
  * reviewed ones last. A new array (transfer container) of the living cells. */
@@ -129,6 +137,7 @@ gboolean        ss_case_document_reopen          (SsCaseDocument  *self,
 
 /* Signals: "counts-changed" () after any change of class, deletion or addition;
  * "cell-changed" (SsCellItem *) after one cell changed; "images-changed" () after a
- * field was added. */
+ * field was added; "field-loaded" (uint index) when a field decoded for
+ * ss_case_document_try_crop is ready (or could not be read). */
 
 G_END_DECLS

@@ -13,8 +13,8 @@
 
 /* The crop side the document is asked for; the tile shows it at this size. */
 #define TILE_CROP_SIZE 96
-/* Wide enough for the longest class name under the crop ("Lymphoblast ?"). */
-#define TILE_WIDTH 112
+/* Wide enough for the class line under the crop ("Lymphoblast ?"). */
+#define TILE_WIDTH 120
 /* Time spent making crops per main-loop turn, so that scrolling keeps its frames. */
 #define CROP_BUDGET_USEC 6000
 /* Up to this many selected cells are looked up one by one, more with one pass. */
@@ -195,11 +195,12 @@ ss_cell_gallery_item_selected (SsCellGallery *self,
 static void
 ss_cell_gallery_update_actions (SsCellGallery *self)
 {
+  g_autoptr(GtkBitset) selected = NULL;
   gboolean has_selection;
   gboolean writable;
 
-  has_selection = !gtk_bitset_is_empty (gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection)))
-    && g_list_model_get_n_items (G_LIST_MODEL (self->cells)) > 0;
+  selected = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
+  has_selection = !gtk_bitset_is_empty (selected);
   writable = self->document != NULL && !ss_case_document_get_read_only (self->document);
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "gallery.relabel", writable && has_selection);
@@ -258,10 +259,13 @@ ss_cell_gallery_tile_update (Tile *tile)
   /* TRANSLATORS: a gallery tile's second line: confidence, then "reviewed" etc. */
   detail = g_strdup_printf (_("%d%% · %s"), percent, state_text);
   gtk_label_set_label (GTK_LABEL (tile->detail_label), detail);
-  gtk_widget_remove_css_class (tile->detail_label, "success");
-  gtk_widget_remove_css_class (tile->detail_label, "warning");
-  gtk_widget_remove_css_class (tile->detail_label, "dim-label");
-  gtk_widget_add_css_class (tile->detail_label, state_class);
+  if (!gtk_widget_has_css_class (tile->detail_label, state_class))
+    {
+      gtk_widget_remove_css_class (tile->detail_label, "success");
+      gtk_widget_remove_css_class (tile->detail_label, "warning");
+      gtk_widget_remove_css_class (tile->detail_label, "dim-label");
+      gtk_widget_add_css_class (tile->detail_label, state_class);
+    }
 
   /* TRANSLATORS: a tile as a screen reader says it: "Neutrophil, 97 percent, reviewed" */
   accessible = g_strdup_printf (_("%s, %d percent, %s"), name, percent, state_text);
@@ -362,21 +366,43 @@ ss_cell_gallery_make_crops (gpointer user_data)
     g_ptr_array_add (tiles, key);
   g_ptr_array_sort (tiles, ss_cell_gallery_compare_tile_fields);
 
+  guint waiting = 0;
   for (guint i = 0; i < tiles->len && g_get_monotonic_time () < deadline; i++)
     {
       Tile *tile = g_ptr_array_index (tiles, i);
+      gboolean loading = FALSE;
       GdkTexture *crop;
 
-      crop = ss_case_document_ensure_crop (self->document, tile->item, TILE_CROP_SIZE);
+      /* a field not decoded yet is decoded in a worker; its tiles wait for
+       * "field-loaded" instead of holding up the frame */
+      crop = ss_case_document_try_crop (self->document, tile->item, TILE_CROP_SIZE, &loading);
+      if (loading)
+        {
+          waiting++;
+          continue;
+        }
       gtk_picture_set_paintable (GTK_PICTURE (tile->picture), GDK_PAINTABLE (crop));
       g_hash_table_remove (self->pending_crops, tile);
     }
 
-  if (g_hash_table_size (self->pending_crops) > 0)
+  if (g_hash_table_size (self->pending_crops) > waiting)
     return G_SOURCE_CONTINUE;
 
   self->crop_source = 0;
   return G_SOURCE_REMOVE;
+}
+
+/* Make the pending crops in idle time; also when a field decoded in the background
+ * lets the tiles waiting for it have theirs. */
+static void
+ss_cell_gallery_schedule_crops (SsCellGallery *self)
+{
+  if (self->crop_source == 0 && g_hash_table_size (self->pending_crops) > 0)
+    {
+      self->crop_source = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE,
+                                           ss_cell_gallery_make_crops, self, NULL);
+      g_source_set_name_by_id (self->crop_source, "[smearscope] gallery crops");
+    }
 }
 
 static void
@@ -384,14 +410,8 @@ ss_cell_gallery_queue_crop (SsCellGallery *self,
                             Tile          *tile)
 {
   g_hash_table_add (self->pending_crops, tile);
-
-  if (self->crop_source == 0)
-    {
-      /* below redrawing's priority: the frame comes first */
-      self->crop_source = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE,
-                                           ss_cell_gallery_make_crops, self, NULL);
-      g_source_set_name_by_id (self->crop_source, "[smearscope] gallery crops");
-    }
+  /* below redrawing's priority: the frame comes first */
+  ss_cell_gallery_schedule_crops (self);
 }
 
 static void
@@ -534,6 +554,8 @@ ss_cell_gallery_tile_setup (GtkSignalListItemFactory *factory,
   gtk_widget_set_margin_top (tile->box, 3);
   gtk_widget_set_margin_bottom (tile->box, 3);
   gtk_widget_set_size_request (tile->box, TILE_WIDTH, -1);
+  /* the grid widens its columns to fill the row: keep the lines under the picture */
+  gtk_widget_set_halign (tile->box, GTK_ALIGN_CENTER);
 
   tile->picture = gtk_picture_new ();
   gtk_picture_set_can_shrink (GTK_PICTURE (tile->picture), TRUE);
@@ -568,8 +590,7 @@ ss_cell_gallery_tile_setup (GtkSignalListItemFactory *factory,
 
   tile->detail_label = gtk_label_new (NULL);
   gtk_label_set_xalign (GTK_LABEL (tile->detail_label), 0.0);
-  gtk_label_set_ellipsize (GTK_LABEL (tile->detail_label), PANGO_ELLIPSIZE_END);
-  gtk_label_set_max_width_chars (GTK_LABEL (tile->detail_label), 12);
+  /* never cut: "not reviewed" must stay readable, so this line sets the tile's least width */
   gtk_widget_add_css_class (tile->detail_label, "caption");
   gtk_widget_add_css_class (tile->detail_label, "numeric");
   gtk_box_append (GTK_BOX (tile->box), tile->detail_label);
@@ -1598,6 +1619,8 @@ ss_cell_gallery_set_document (SsCellGallery  *self,
                                 G_CALLBACK (ss_cell_gallery_document_read_only_changed), self);
       g_signal_connect_swapped (ss_case_document_get_cells (document), "items-changed",
                                 G_CALLBACK (ss_cell_gallery_document_cells_changed), self);
+      g_signal_connect_swapped (document, "field-loaded",
+                                G_CALLBACK (ss_cell_gallery_schedule_crops), self);
     }
 
   /* a case opens: the one time besides an explicit refresh that the queue is sorted */

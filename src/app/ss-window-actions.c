@@ -71,24 +71,53 @@ ss_window_take_selection (SsWindow   *self,
   return TRUE;
 }
 
+/* Relabel, confirm or delete the selected cells (one undo step); after a single cell,
+ * review moves on to the next cell of the queue. */
+typedef enum {
+  CHANGE_RELABEL,
+  CHANGE_CONFIRM,
+  CHANGE_DELETE,
+} Change;
+
+static void
+ss_window_change_selection (SsWindow *self,
+                            Change    change,
+                            int       new_class)
+{
+  g_autoptr (GPtrArray) selection = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (!ss_window_take_selection (self, &selection))
+    return;
+  g_autoptr (SsCellItem) first = g_object_ref (selection->pdata[0]);
+  SsCellItem **items = (SsCellItem **) selection->pdata;
+  gboolean ok = change == CHANGE_RELABEL
+                  ? ss_case_document_relabel (self->document, items, selection->len, new_class, &error)
+                : change == CHANGE_CONFIRM
+                  ? ss_case_document_confirm (self->document, items, selection->len, &error)
+                  : ss_case_document_delete (self->document, items, selection->len, &error);
+  if (!ok)
+    {
+      ss_window_show_error (self, error);
+      return;
+    }
+  /* a deleted cell has left the lists: the selection moves on whatever its size */
+  if (change == CHANGE_DELETE)
+    ss_viewer_state_set_current (self->state,
+                                 ss_case_document_next_unreviewed (self->document, first), FALSE);
+  else
+    ss_window_advance (self, first, selection->len);
+}
+
 static void
 action_relabel (GtkWidget  *widget,
                 const char *name,
                 GVariant   *param)
 {
-  SsWindow *self = SS_WINDOW (widget);
-  g_autoptr (GPtrArray) selection = NULL;
-  g_autoptr (GError) error = NULL;
   int cls = g_variant_get_int32 (param);
 
-  if (cls < 0 || cls >= SS_N_CLASSES || !ss_window_take_selection (self, &selection))
-    return;
-  g_autoptr (SsCellItem) first = g_object_ref (selection->pdata[0]);
-  if (!ss_case_document_relabel (self->document, (SsCellItem **) selection->pdata, selection->len,
-                                 cls, &error))
-    ss_window_show_error (self, error);
-  else
-    ss_window_advance (self, first, selection->len);
+  if (cls >= 0 && cls < SS_N_CLASSES)
+    ss_window_change_selection (SS_WINDOW (widget), CHANGE_RELABEL, cls);
 }
 
 static void
@@ -96,17 +125,7 @@ action_confirm (GtkWidget  *widget,
                 const char *name,
                 GVariant   *param)
 {
-  SsWindow *self = SS_WINDOW (widget);
-  g_autoptr (GPtrArray) selection = NULL;
-  g_autoptr (GError) error = NULL;
-
-  if (!ss_window_take_selection (self, &selection))
-    return;
-  g_autoptr (SsCellItem) first = g_object_ref (selection->pdata[0]);
-  if (!ss_case_document_confirm (self->document, (SsCellItem **) selection->pdata, selection->len, &error))
-    ss_window_show_error (self, error);
-  else
-    ss_window_advance (self, first, selection->len);
+  ss_window_change_selection (SS_WINDOW (widget), CHANGE_CONFIRM, -1);
 }
 
 static void
@@ -114,20 +133,7 @@ action_delete_cells (GtkWidget  *widget,
                      const char *name,
                      GVariant   *param)
 {
-  SsWindow *self = SS_WINDOW (widget);
-  g_autoptr (GPtrArray) selection = NULL;
-  g_autoptr (GError) error = NULL;
-
-  if (!ss_window_take_selection (self, &selection))
-    return;
-  g_autoptr (SsCellItem) first = g_object_ref (selection->pdata[0]);
-  if (!ss_case_document_delete (self->document, (SsCellItem **) selection->pdata, selection->len, &error))
-    {
-      ss_window_show_error (self, error);
-      return;
-    }
-  SsCellItem *next = ss_case_document_next_unreviewed (self->document, first);
-  ss_viewer_state_set_current (self->state, next, FALSE);
+  ss_window_change_selection (SS_WINDOW (widget), CHANGE_DELETE, -1);
 }
 
 static void

@@ -2428,31 +2428,3 @@ ss_store_backup (SsStore *self, const char *path, GError **error)
   return TRUE;
 }
 
-/* Files ------------------------------------------------------------------------------ */
-
-char *
-ss_store_file_sha256 (const char *path, GError **error)
-{
-  g_return_val_if_fail (path != NULL, NULL);
-  FILE *file = fopen (path, "rb");
-  if (file == NULL)
-    {
-      int saved = errno;
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
-                   "cannot read %s: %s", path, g_strerror (saved));
-      return NULL;
-    }
-  g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
-  guchar buffer[65536];
-  size_t n;
-  while ((n = fread (buffer, 1, sizeof buffer, file)) > 0)
-    g_checksum_update (checksum, buffer, n);
-  gboolean failed = ferror (file);
-  fclose (file);
-  if (failed)
-    {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_IO, "cannot read %s", path);
-      return NULL;
-    }
-  return g_strdup (g_checksum_get_string (checksum));
-}

@@ -69,7 +69,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsCase, ss_case_free)
 /* What the analysis knows of one image when it hands it to the store. */
 typedef struct {
   const char *path;
-  const char *sha256;          /* hex, of the file's bytes (ss_store_file_sha256) */
+  const char *sha256;          /* hex, of the file's bytes (ss_file_sha256, ss-models.h) */
   int         width, height;
   const char *model_name;      /* the model that found and classified the cells */
   const char *model_version;
@@ -233,7 +233,5 @@ gboolean    ss_store_check (SsStore *self, char **head_hash, gint64 *n_correctio
  * the copy appears under its name only once complete. */
 gboolean    ss_store_backup (SsStore *self, const char *path, GError **error);
 
-/* Hex SHA-256 of a file's bytes, as images record it. */
-char       *ss_store_file_sha256 (const char *path, GError **error);
 
 G_END_DECLS
