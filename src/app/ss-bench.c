@@ -134,6 +134,13 @@ bench_wait_quiet (Bench *self,
     }
 }
 
+/* For slicing a profile: perf record -k CLOCK_MONOTONIC, then perf report --time. */
+static void
+bench_mark (const char *phase)
+{
+  g_debug ("%s at %.3f s (CLOCK_MONOTONIC)", phase, g_get_monotonic_time () / 1e6);
+}
+
 static G_GNUC_NORETURN void
 bench_fail (const char *message)
 {
@@ -186,8 +193,9 @@ bench_find_count_label (GtkWidget  *widget,
 }
 
 /* The gallery's tiles inside the grid's visible area: how many, how many are bound to a
- * cell (a bound tile has its tooltip), how many show their picture. The tile's widgets
- * are ss-cell-gallery.c's: a box tagged "ss-tile" whose first child is the picture. */
+ * cell (their class name is set), how many show their picture. The tile's widgets are
+ * ss-cell-gallery.c's: a box tagged "ss-tile" holding the picture, then a row of the
+ * class's dot and name. */
 static void
 bench_count_tiles (Bench *self,
                    guint *n_visible,
@@ -204,6 +212,9 @@ bench_count_tiles (Bench *self,
     {
       GtkWidget *box = gtk_widget_get_first_child (child);
       GtkWidget *picture = box != NULL ? gtk_widget_get_first_child (box) : NULL;
+      GtkWidget *name_row = picture != NULL ? gtk_widget_get_next_sibling (picture) : NULL;
+      GtkWidget *dot = name_row != NULL ? gtk_widget_get_first_child (name_row) : NULL;
+      GtkWidget *name = dot != NULL ? gtk_widget_get_next_sibling (dot) : NULL;
       graphene_rect_t bounds;
 
       if (picture == NULL || !GTK_IS_PICTURE (picture)
@@ -215,7 +226,7 @@ bench_count_tiles (Bench *self,
           || bounds.origin.x + bounds.size.width <= 0 || bounds.origin.y + bounds.size.height <= 0)
         continue;
       (*n_visible)++;
-      if (gtk_widget_get_tooltip_text (box) != NULL)
+      if (name != NULL && GTK_IS_LABEL (name) && gtk_label_get_label (GTK_LABEL (name))[0] != '\0')
         (*n_bound)++;
       if (gtk_picture_get_paintable (GTK_PICTURE (picture)) != NULL)
         (*n_filled)++;
@@ -224,11 +235,15 @@ bench_count_tiles (Bench *self,
 
 /* The frame clock */
 
+#include <time.h>
+static double tmp_cpu_ms (void) { struct timespec ts; clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts); return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6; }
+static double tmp_before_cpu, tmp_frame_cpu;
 static void
 bench_before_paint (GdkFrameClock *clock,
                     Bench         *self)
 {
   self->before_paint_time = g_get_monotonic_time ();
+  tmp_before_cpu = tmp_cpu_ms ();
 }
 
 static void
@@ -244,7 +259,6 @@ bench_after_paint (GdkFrameClock *clock,
       guint visible, bound, filled;
 
       bench_count_tiles (self, &visible, &bound, &filled);
-      g_debug ("open: %u visible tiles, %u bound, %u filled", visible, bound, filled);
       if (self->open_first_frame == 0 && bound > 0)
         self->open_first_frame = now;
       if (self->open_first_frame != 0 && visible > 0 && filled == visible)
@@ -273,6 +287,7 @@ bench_after_paint (GdkFrameClock *clock,
       && g_strcmp0 (gtk_label_get_label (GTK_LABEL (self->count_label)), self->count_expected) == 0)
     {
       self->key_done = now;
+      tmp_frame_cpu = tmp_cpu_ms () - tmp_before_cpu;
       self->key_frame_start = self->before_paint_time;
       self->key_awaited = FALSE;
     }
@@ -624,6 +639,7 @@ bench_measure_keys (Bench    *self,
       else
         {
           /* what the review pane's shortcut does once it has matched the key */
+          if (g_getenv ("TMP_SHIFT")) { bench_xdotool ((const char *[]) { "key", g_getenv ("TMP_SHIFT"), NULL }, TRUE); bench_sleep (self, 30); }
           self->key_time = g_get_monotonic_time ();
           gtk_widget_activate_action_variant (self->window->review_pane, "win.relabel",
                                               g_variant_new_int32 (new_class));
@@ -637,6 +653,10 @@ bench_measure_keys (Bench    *self,
           bench_fail ("the count panel did not show a relabelled cell's count within 5 s");
         }
       ms = (self->key_done - self->key_time) / 1000.0;
+      g_debug ("key %u (%s): %.1f ms to the painted count, its frame %.1f ms (cpu %.1f), field %u -> %u",
+               i, through_x ? "X" : "action", ms, (self->key_done - self->key_frame_start) / 1000.0, tmp_frame_cpu,
+               ss_cell_item_get_image_index (item),
+               ss_viewer_state_get_image_index (self->window->state));
       g_array_append_val (key_ms, ms);
       ms = (self->key_done - self->key_frame_start) / 1000.0;
       g_array_append_val (frame_ms, ms);
@@ -812,8 +832,11 @@ bench_main (gpointer user_data)
   through_x = bench_prepare_x (self);
   bench_wait_quiet (self, 30000);
 
-  bench_measure_open (self, open_sync, open_first, open_filled);
-  bench_measure_motion (self);
+  bench_mark ("opening");
+  if (!g_getenv ("TMP_ONLY_KEYS")) bench_measure_open (self, open_sync, open_first, open_filled);
+  bench_mark ("panning and zooming");
+  if (!g_getenv ("TMP_ONLY_KEYS")) bench_measure_motion (self);
+  bench_mark ("keys");
   ss_window_focus_review (window);
   if (through_x && !bench_measure_keys (self, TRUE, 0, key_ms, key_frame_ms))
     {
@@ -822,9 +845,13 @@ bench_main (gpointer user_data)
       g_array_set_size (key_ms, 0);
       g_array_set_size (key_frame_ms, 0);
     }
+  bench_mark ("action keys");
+  if (g_getenv ("TMP_FV")) gtk_window_set_focus_visible (GTK_WINDOW (window), TRUE);
+  g_debug ("focus visible %d", gtk_window_get_focus_visible (GTK_WINDOW (window)));
   if (!bench_measure_keys (self, FALSE, N_KEYS, action_ms, action_frame_ms))
     bench_fail ("win.relabel did not change the count panel");
 
+  bench_mark ("done");
   bench_report (self, open_sync, open_first, open_filled, key_ms, key_frame_ms,
                 "XTEST key through the X server (xdotool)", action_ms, action_frame_ms);
 

@@ -1067,10 +1067,22 @@ ss_case_document_add_cell (SsCaseDocument *self,
       Field *field = ss_case_document_get_field (self, index, NULL);
       g_autoptr (GPtrArray) one = g_ptr_array_new ();
       g_ptr_array_add (one, cell);
-      /* the classifier's call is a suggestion; the person's drawing is the fact */
+      /* the classifier's call is a suggestion; the person's drawing is the fact: a drawn
+       * cell is a white cell, so "not a cell" gives way to the likeliest counted class */
       if (field != NULL
           && ss_analysis_classify (self->classifier, field->image, one, SS_CLASSIFIER_MARGIN, NULL))
-        cell->current_class = cell->predicted_class;
+        {
+          if (cell->predicted_class == SS_CLASS_NOT_A_CELL)
+            {
+              int best = SS_CLASS_OTHER;
+              for (int c = 0; c < SS_N_CLASSES; c++)
+                if (ss_class_is_counted (c) && cell->probabilities[c] > cell->probabilities[best])
+                  best = c;
+              cell->predicted_class = best;
+              cell->confidence = cell->probabilities[best];
+            }
+          cell->current_class = cell->predicted_class;
+        }
     }
 
   gint64 correction = ss_store_add_cell (self->store, self->info->accession, record->id, cell,

@@ -256,8 +256,18 @@ ss_cell_gallery_tile_update (Tile *tile)
   gtk_widget_set_visible (tile->reviewed_icon, reviewed);
   gtk_widget_set_visible (tile->unsure_label, unsure);
 
-  /* TRANSLATORS: a gallery tile's second line: confidence, then "reviewed" etc. */
-  detail = g_strdup_printf (_("%d%% · %s"), percent, state_text);
+  /* a person's class has no model confidence: say where it came from instead */
+  const SsCell *cell = ss_cell_item_get_cell (item);
+  if (cell->user_drawn)
+    /* TRANSLATORS: a gallery tile's second line for a cell a person drew */
+    detail = g_strdup_printf (_("drawn · %s"), state_text);
+  else if (cell_class != cell->predicted_class)
+    /* TRANSLATORS: a gallery tile's second line for a relabelled cell: "was Lymphocyte · reviewed" */
+    detail = g_strdup_printf (_("was %s · %s"), ss_cell_class_display_name (cell->predicted_class),
+                              state_text);
+  else
+    /* TRANSLATORS: a gallery tile's second line: confidence, then "reviewed" etc. */
+    detail = g_strdup_printf (_("%d%% · %s"), percent, state_text);
   gtk_label_set_label (GTK_LABEL (tile->detail_label), detail);
   if (!gtk_widget_has_css_class (tile->detail_label, state_class))
     {

@@ -1,7 +1,12 @@
 /* The count panel: one row per class with its relabel key (the always-visible key map),
  * the blast percentage with its Wilson interval and what it means, and the review
  * progress. It only reads the document; every update sets just the labels that changed,
- * so a relabel repaints it in well under a frame whatever the size of the case. */
+ * so a relabel repaints it in well under a frame whatever the size of the case.
+ *
+ * It is compact, so that the cell gallery below it keeps the height: the classes stand
+ * in two columns of rows (keys 1-4 | 5-8), each column a list box so that keyboard and
+ * screen-reader users step through the rows as before, then one line each for the
+ * counted total, the blasts, the flag and the review. */
 #define G_LOG_DOMAIN "smearscope"
 
 #include "ss-config.h"
@@ -26,17 +31,25 @@ struct _SsCountPanel
   SsCaseDocument *document;
   CountRow        rows[SS_N_CLASSES];
   CountRow        total_row;
-  GtkSizeGroup   *key_group;
+  char           *not_counted_text;   /* "not counted" on two lines */
+  char           *interval_sentence;  /* the interval in words: tooltip and screen reader */
+  GtkSizeGroup   *key_group;       /* keycaps: the names line up */
+  GtkSizeGroup   *percent_groups[2];   /* a column's percentages: its counts line up */
+  GtkSizeGroup   *line_groups[SS_N_CLASSES / 2];   /* side by side rows: one height */
 
   /* template */
-  GtkWidget      *class_list;
-  GtkWidget      *excluded_list;
+  GtkWidget      *first_column;
+  GtkWidget      *second_column;
+  GtkWidget      *total_list;
   GtkWidget      *blast_label;
   GtkWidget      *interval_label;
   GtkWidget      *flag_label;
   GtkWidget      *review_label;
   GtkWidget      *review_bar;
 };
+
+/* two columns of rows, side by side */
+G_STATIC_ASSERT (SS_N_CLASSES % 2 == 0);
 
 G_DEFINE_FINAL_TYPE (SsCountPanel, ss_count_panel, GTK_TYPE_WIDGET)
 
@@ -91,7 +104,10 @@ ss_count_panel_draw_dot (GtkDrawingArea *area,
   cairo_stroke (cr);
 }
 
-/* A row: keycap, colour dot, name, count, percentage. cell_class -1 is the total. */
+/* A row: keycap, colour dot, name, count, percentage. cell_class -1 is the total.
+ * At 400 px the names fit whole (English and Indonesian); a name is ellipsized only when
+ * the column is narrower still. The one long percentage text, "not counted", stands on
+ * two lines so as not to take the names' room. */
 static void
 ss_count_panel_add_row (SsCountPanel *self,
                         GtkWidget    *list,
@@ -103,18 +119,16 @@ ss_count_panel_add_row (SsCountPanel *self,
   GtkWidget *dot;
   GtkWidget *name;
 
-  box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
-  gtk_widget_set_margin_start (box, 10);
-  gtk_widget_set_margin_end (box, 12);
-  gtk_widget_set_margin_top (box, 6);
-  gtk_widget_set_margin_bottom (box, 6);
+  box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
 
   if (cell_class >= 0)
     {
       char accelerator[2] = { ss_class_key (cell_class), '\0' };
       g_autofree char *tooltip = NULL;
 
-      key = gtk_shortcut_label_new (accelerator);
+      /* a keycap as the review pane shows one, smaller than a GtkShortcutLabel */
+      key = gtk_label_new (accelerator);
+      gtk_widget_add_css_class (key, "keycap");
       gtk_widget_set_valign (key, GTK_ALIGN_CENTER);
       tooltip = g_strdup_printf (_("Press %s in the review pane to call the selected cells %s"),
                                  accelerator, ss_cell_class_display_name (cell_class));
@@ -122,8 +136,8 @@ ss_count_panel_add_row (SsCountPanel *self,
 
       dot = g_object_new (GTK_TYPE_DRAWING_AREA,
                           "accessible-role", GTK_ACCESSIBLE_ROLE_PRESENTATION,
-                          "content-width", 10,
-                          "content-height", 10,
+                          "content-width", 8,
+                          "content-height", 8,
                           "valign", GTK_ALIGN_CENTER,
                           NULL);
       gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (dot), ss_count_panel_draw_dot,
@@ -134,13 +148,15 @@ ss_count_panel_add_row (SsCountPanel *self,
     {
       key = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
       dot = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
-      gtk_widget_set_size_request (dot, 10, -1);
+      gtk_widget_set_size_request (dot, 8, -1);
       name = gtk_label_new (_("Counted white cells"));
       gtk_widget_add_css_class (name, "heading");
     }
 
   gtk_size_group_add_widget (self->key_group, key);
   gtk_box_append (GTK_BOX (box), key);
+  gtk_widget_set_margin_start (dot, 3);
+  gtk_widget_set_margin_end (dot, 4);
   gtk_box_append (GTK_BOX (box), dot);
 
   gtk_label_set_xalign (GTK_LABEL (name), 0.0);
@@ -148,17 +164,28 @@ ss_count_panel_add_row (SsCountPanel *self,
   gtk_widget_set_hexpand (name, TRUE);
   gtk_box_append (GTK_BOX (box), name);
 
+  /* three digits wide and right-aligned; a bigger count widens its row */
   row->count_label = gtk_label_new ("0");
   gtk_label_set_xalign (GTK_LABEL (row->count_label), 1.0);
-  gtk_label_set_width_chars (GTK_LABEL (row->count_label), 5);
+  gtk_label_set_width_chars (GTK_LABEL (row->count_label), 3);
+  gtk_widget_set_margin_start (row->count_label, 4);
   gtk_widget_add_css_class (row->count_label, "numeric");
   gtk_box_append (GTK_BOX (box), row->count_label);
 
+  /* "55.0%" wide or wider, as wide as the others in the column (the counts line up);
+   * "not counted", the one class outside the differential, stands on two lines rather
+   * than take the names' room */
   row->percent_label = gtk_label_new (NULL);
   gtk_label_set_xalign (GTK_LABEL (row->percent_label), 1.0);
-  gtk_label_set_width_chars (GTK_LABEL (row->percent_label), 7);
+  gtk_label_set_width_chars (GTK_LABEL (row->percent_label), 5);
+  gtk_label_set_justify (GTK_LABEL (row->percent_label), GTK_JUSTIFY_RIGHT);
+  gtk_widget_set_margin_start (row->percent_label, 4);
   gtk_widget_add_css_class (row->percent_label, "numeric");
+  gtk_widget_add_css_class (row->percent_label, "caption");
   gtk_widget_add_css_class (row->percent_label, "dim-label");
+  /* the total lines up with the second column, whose right edge it shares */
+  gtk_size_group_add_widget (self->percent_groups[list == self->first_column ? 0 : 1],
+                             row->percent_label);
   gtk_box_append (GTK_BOX (box), row->percent_label);
 
   /* focusable, not activatable: keyboard and screen-reader users step through the rows */
@@ -166,6 +193,29 @@ ss_count_panel_add_row (SsCountPanel *self,
   gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row->row), FALSE);
   gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row->row), box);
   gtk_list_box_append (GTK_LIST_BOX (list), row->row);
+}
+
+/* The text on two lines, broken at the space nearest its middle (a label that wraps
+ * would ask for a width that depends on its height, and a box gives it one line). */
+static char *
+ss_count_panel_two_lines (const char *text)
+{
+  char *lines = g_strdup (text);
+  long half = g_utf8_strlen (text, -1) / 2;
+  char *best = NULL;
+  long best_distance = G_MAXLONG;
+  long i = 0;
+
+  for (char *p = lines; *p != '\0'; p = g_utf8_next_char (p), i++)
+    if (*p == ' ' && ABS (i - half) < best_distance)
+      {
+        best = p;
+        best_distance = ABS (i - half);
+      }
+  if (best != NULL)
+    *best = '\n';
+
+  return lines;
 }
 
 static void
@@ -176,6 +226,7 @@ ss_count_panel_update_counts (SsCountPanel *self)
   g_autofree char *total_accessible = NULL;
   g_autofree char *blast_text = NULL;
   g_autofree char *interval_text = NULL;
+  g_autofree char *interval_sentence = NULL;
   g_autofree char *flag_text = NULL;
   g_autofree char *threshold_text = NULL;
   const char *flag_class = NULL;
@@ -196,7 +247,7 @@ ss_count_panel_update_counts (SsCountPanel *self)
 
       if (!ss_class_is_counted (c))
         {
-          percent_text = g_strdup (_("not counted"));
+          percent_text = g_strdup (self->not_counted_text);
           /* TRANSLATORS: a count row read aloud: "Key 8, Not a cell: 14, not in the differential" */
           accessible = g_strdup_printf (_("Key %c, %s: %d, not in the differential"),
                                         key, name, counts.counts[c]);
@@ -248,9 +299,15 @@ ss_count_panel_update_counts (SsCountPanel *self)
   else
     {
       blast_text = g_strdup_printf (_("Blasts %.1f%%"), counts.blast_pct);
-      /* TRANSLATORS: the Wilson 95% interval of the blast percentage */
-      interval_text = g_strdup_printf (_("95%% interval %.1f–%.1f%% of %d counted cells"),
+      /* TRANSLATORS: the Wilson 95% confidence interval of the blast percentage, short,
+       * on the line of "Blasts 12.5%": "(95% CI 10.3–15.1%, 340 cells)" */
+      interval_text = g_strdup_printf (ngettext ("(95%% CI %.1f–%.1f%%, %d cell)",
+                                                 "(95%% CI %.1f–%.1f%%, %d cells)",
+                                                 total),
                                        counts.ci95_low, counts.ci95_high, total);
+      /* TRANSLATORS: the Wilson 95% interval of the blast percentage */
+      interval_sentence = g_strdup_printf (_("95%% interval %.1f–%.1f%% of %d counted cells"),
+                                           counts.ci95_low, counts.ci95_high, total);
 
       if (counts.decided && counts.flag)
         {
@@ -283,6 +340,16 @@ ss_count_panel_update_counts (SsCountPanel *self)
   ss_count_panel_set_text (self->blast_label, blast_text);
   ss_count_panel_set_text (self->interval_label, interval_text);
   gtk_widget_set_visible (self->interval_label, interval_text[0] != '\0');
+  if (interval_sentence != NULL && g_strcmp0 (interval_sentence, self->interval_sentence) != 0)
+    {
+      /* the short form on screen, the sentence for a tooltip and a screen reader */
+      gtk_widget_set_tooltip_text (self->interval_label, interval_sentence);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (self->interval_label),
+                                      GTK_ACCESSIBLE_PROPERTY_LABEL, interval_sentence,
+                                      -1);
+      g_free (self->interval_sentence);
+      self->interval_sentence = g_steal_pointer (&interval_sentence);
+    }
   ss_count_panel_set_text (self->flag_label, flag_text);
 
   if (flag_class == NULL || !gtk_widget_has_css_class (self->flag_label, flag_class))
@@ -362,7 +429,13 @@ ss_count_panel_dispose (GObject *object)
   for (int c = 0; c < SS_N_CLASSES; c++)
     g_clear_pointer (&self->rows[c].accessible_text, g_free);
   g_clear_pointer (&self->total_row.accessible_text, g_free);
+  g_clear_pointer (&self->not_counted_text, g_free);
+  g_clear_pointer (&self->interval_sentence, g_free);
   g_clear_object (&self->key_group);
+  g_clear_object (&self->percent_groups[0]);
+  g_clear_object (&self->percent_groups[1]);
+  for (guint i = 0; i < G_N_ELEMENTS (self->line_groups); i++)
+    g_clear_object (&self->line_groups[i]);
 
   G_OBJECT_CLASS (ss_count_panel_parent_class)->dispose (object);
 }
@@ -422,8 +495,9 @@ ss_count_panel_class_init (SsCountPanelClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/smearscope/Smearscope/ss-count-panel.ui");
-  gtk_widget_class_bind_template_child (widget_class, SsCountPanel, class_list);
-  gtk_widget_class_bind_template_child (widget_class, SsCountPanel, excluded_list);
+  gtk_widget_class_bind_template_child (widget_class, SsCountPanel, first_column);
+  gtk_widget_class_bind_template_child (widget_class, SsCountPanel, second_column);
+  gtk_widget_class_bind_template_child (widget_class, SsCountPanel, total_list);
   gtk_widget_class_bind_template_child (widget_class, SsCountPanel, blast_label);
   gtk_widget_class_bind_template_child (widget_class, SsCountPanel, interval_label);
   gtk_widget_class_bind_template_child (widget_class, SsCountPanel, flag_label);
@@ -438,12 +512,26 @@ ss_count_panel_init (SsCountPanel *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
 
+  self->not_counted_text = ss_count_panel_two_lines (_("not counted"));
   self->key_group = gtk_size_group_new (GTK_SIZE_GROUP_HORIZONTAL);
+  self->percent_groups[0] = gtk_size_group_new (GTK_SIZE_GROUP_HORIZONTAL);
+  self->percent_groups[1] = gtk_size_group_new (GTK_SIZE_GROUP_HORIZONTAL);
+
+  /* classes in key order, down the first column then down the second: 1|5, 2|6, 3|7, 4|8
+   * on screen, 1 to 8 for the keyboard and a screen reader */
   for (int c = 0; c < SS_N_CLASSES; c++)
-    ss_count_panel_add_row (self,
-                            ss_class_is_counted (c) ? self->class_list : self->excluded_list,
-                            &self->rows[c], c);
-  ss_count_panel_add_row (self, self->class_list, &self->total_row, -1);
+    {
+      int line = c % G_N_ELEMENTS (self->line_groups);
+
+      ss_count_panel_add_row (self,
+                              c < (int) G_N_ELEMENTS (self->line_groups) ? self->first_column
+                                                                         : self->second_column,
+                              &self->rows[c], c);
+      if (self->line_groups[line] == NULL)
+        self->line_groups[line] = gtk_size_group_new (GTK_SIZE_GROUP_VERTICAL);
+      gtk_size_group_add_widget (self->line_groups[line], self->rows[c].row);
+    }
+  ss_count_panel_add_row (self, self->total_list, &self->total_row, -1);
 
   gtk_accessible_update_property (GTK_ACCESSIBLE (self),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, _("Cell counts"),

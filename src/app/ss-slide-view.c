@@ -1,15 +1,16 @@
 /* ss-slide-view.c: the field under review with its cells drawn over it.
  *
- * Every frame is two textures and a few small nodes: the field (one GdkTexture per
- * field, and below 100% one scaled to the zoom with a proper filter, as GTK 4.8 can only
- * sample it linearly), and the overlay: the cells' boxes, outlines and labels drawn with
- * cairo into an image of the visible part and a margin around it. Panning inside the
- * margin draws nothing new; the overlay is drawn again when the zoom, the cells, the
- * selection or the layers change. While a zoom is going on (pinch, wheel) the last
- * overlay and field images are stretched, and redrawn once it pauses. Each cell's
- * outlines are traced from its masks once and kept, with a simplified copy for small
- * zooms. The hovered cell, the rubber band and the box being drawn change with every
- * pointer motion and are drawn apart, on top. */
+ * A frame is a handful of textures and one small cairo node. The field is one
+ * GdkTexture per field, and below 100% one scaled to the zoom with gdk-pixbuf's filter
+ * (GTK 4.8 can only sample a texture linearly, which aliases when shrinking). The cells'
+ * boxes, outlines and labels are drawn with cairo into tiles of 512 device pixels, each
+ * drawn once per zoom and kept while near the view: panning draws only the tiles that
+ * come into view, and a changed cell redraws only the tiles it touches. The current
+ * cell, the selection, the hovered cell, the rubber band and the box being drawn change
+ * often and touch few cells: they are drawn over the tiles every frame. While a zoom is
+ * going on (pinch, wheel) the last tiles and field image are stretched, and drawn anew
+ * once it pauses. Each cell's outlines are traced from its masks once and kept, with
+ * simplified copies for small zooms. */
 #define G_LOG_DOMAIN "smearscope-slide-view"
 
 #include "ss-config.h"
@@ -152,6 +153,7 @@ struct _SsSlideView
   GdkModifierType  drag_modifiers;
   gboolean         space_down;
   gboolean         draw_mode;
+  const char      *cursor_name;      /* static string, NULL for the default */
 
   SsCellItem      *pending_center;   /* owned */
 };
@@ -598,6 +600,14 @@ ss_slide_view_invalidate_overlay (SsSlideView *self)
 {
   g_hash_table_remove_all (self->tiles);
   gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+/* Tiles are drawn at the display's scale factor, and sized by it. */
+static void
+ss_slide_view_on_scale_factor (SsSlideView *self)
+{
+  self->tiles_scale = 0;
+  ss_slide_view_invalidate_overlay (self);
 }
 
 /* Where a cell's drawing may reach at scale, in content pixels. */
@@ -1683,6 +1693,10 @@ ss_slide_view_update_cursor (SsSlideView *self,
     name = "crosshair";
   else if (over_cell)
     name = "pointer";
+  /* every motion comes here: make a cursor only when it changes */
+  if (g_strcmp0 (name, self->cursor_name) == 0)
+    return;
+  self->cursor_name = name;
   gtk_widget_set_cursor_from_name (GTK_WIDGET (self), name);
 }
 
@@ -1800,10 +1814,7 @@ ss_slide_view_click (SsSlideView     *self,
                                      (modifiers & (GDK_CONTROL_MASK | GDK_SHIFT_MASK)) != 0);
     }
   else if (!(modifiers & (GDK_CONTROL_MASK | GDK_SHIFT_MASK)))
-    {
-      ss_viewer_state_set_current (self->state, NULL, FALSE);
-      ss_viewer_state_clear_selection (self->state);
-    }
+    ss_viewer_state_set_current (self->state, NULL, FALSE);   /* clears the selection */
 }
 
 static void
@@ -1877,7 +1888,8 @@ ss_slide_view_add_drawn_cell (SsSlideView *self)
       g_signal_emit (self, signals[ERROR], 0, message);
       return;
     }
-  /* the new cell is the one to label next */
+  /* one cell per press of D; the new cell is the one to label next */
+  ss_slide_view_set_draw_mode (self, FALSE);
   ss_viewer_state_set_current (self->state, item, FALSE);
 }
 
@@ -1915,7 +1927,11 @@ ss_slide_view_on_drag_begin (GtkGestureDrag *gesture,
       gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
     }
   else if (button == GDK_BUTTON_PRIMARY)
-    self->drag_mode = self->draw_mode ? DRAG_DRAW_BOX : DRAG_PENDING_CLICK;
+    {
+      self->drag_mode = self->draw_mode ? DRAG_DRAW_BOX : DRAG_PENDING_CLICK;
+      if (self->draw_mode)
+        gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
+    }
   else
     {
       gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_DENIED);
@@ -2571,6 +2587,9 @@ ss_slide_view_init (SsSlideView *self)
   controller = gtk_event_controller_focus_new ();
   g_signal_connect (controller, "leave", G_CALLBACK (ss_slide_view_on_focus_leave), self);
   gtk_widget_add_controller (GTK_WIDGET (self), controller);
+
+  g_signal_connect (self, "notify::scale-factor", G_CALLBACK (ss_slide_view_on_scale_factor),
+                    NULL);
 
   ss_slide_view_update_accessible (self);
 }

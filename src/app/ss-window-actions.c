@@ -243,12 +243,18 @@ action_sign_off (GtkWidget  *widget,
                                             "can no longer change unless it is reopened, which "
                                             "is recorded."),
                                           ss_case_document_get_user (self->document));
-  if (left > 0)
+  if (left > 0 && unsure > 0)
     body = g_strdup_printf (ngettext ("%u cell is not reviewed yet (%u of them unsure). Review "
                                       "it first, or sign anyway.\n\n%s",
                                       "%u cells are not reviewed yet (%u of them unsure). Review "
                                       "them first, or sign anyway.\n\n%s", left),
                             left, unsure, who);
+  else if (left > 0)
+    body = g_strdup_printf (ngettext ("%u cell is not reviewed yet. Review it first, or sign "
+                                      "anyway.\n\n%s",
+                                      "%u cells are not reviewed yet. Review them first, or sign "
+                                      "anyway.\n\n%s", left),
+                            left, who);
   else
     body = g_strdup (who);
 
@@ -502,8 +508,24 @@ action_draw_mode (GtkWidget  *widget,
   gboolean drawing = FALSE;
   g_object_get (self->slide_view, "draw-mode", &drawing, NULL);
   g_object_set (self->slide_view, "draw-mode", !drawing, NULL);
-  if (!drawing)
-    ss_window_show_message (self, _("Drag a box around the missed cell in the field; press D again to stop drawing."));
+}
+
+/* The hint stays while drawing and goes when the cell is drawn or drawing is left. */
+void
+ss_window_update_draw_hint (SsWindow *self)
+{
+  gboolean drawing = FALSE;
+  g_object_get (self->slide_view, "draw-mode", &drawing, NULL);
+  if (drawing && self->draw_hint == NULL)
+    {
+      self->draw_hint = adw_toast_new (_("Drag a box around the missed cell in the field "
+                                         "(press D again to stop drawing)"));
+      adw_toast_set_timeout (self->draw_hint, 0);
+      g_object_add_weak_pointer (G_OBJECT (self->draw_hint), (gpointer *) &self->draw_hint);
+      adw_toast_overlay_add_toast (self->toast_overlay, self->draw_hint);
+    }
+  else if (!drawing && self->draw_hint != NULL)
+    adw_toast_dismiss (self->draw_hint);
 }
 
 static void

@@ -24,6 +24,7 @@ struct _SsWindow
   GtkStringList        *case_names;
   GHashTable           *cases;          /* accession -> SsCase */
   GtkFilter            *case_filter;
+  AdwToast             *draw_hint;      /* shown while drawing a cell; not owned */
 
   /* template children */
   AdwToastOverlay      *toast_overlay;
@@ -55,5 +56,6 @@ void ss_window_show_error       (SsWindow      *self,
                                  const GError  *error);
 /* Put the keyboard in the review pane (gallery) so that the digits act. */
 void ss_window_focus_review     (SsWindow      *self);
+void ss_window_update_draw_hint (SsWindow      *self);
 
 G_END_DECLS

@@ -71,10 +71,15 @@ ss_window_update_signed (SsWindow *self)
   if (signed_case)
     {
       const SsCase *info = ss_case_document_get_case (self->document);
-      g_autofree char *text = g_strdup_printf (_("Signed off by %s at %s. The case is read-only; "
+      g_autoptr (GDateTime) at = g_date_time_new_from_iso8601 (info->signed_at, NULL);
+      g_autoptr (GDateTime) local = at != NULL ? g_date_time_to_local (at) : NULL;
+      /* TRANSLATORS: when a case was signed, as strftime: "6 Dec 2026, 14:05" */
+      g_autofree char *when = local != NULL ? g_date_time_format (local, _("%-d %b %Y, %H:%M"))
+                                            : g_strdup (info->signed_at);
+      g_autofree char *text = g_strdup_printf (_("Signed off by %s on %s. The case is read-only; "
                                                  "reopen it to make corrections (the reopening "
                                                  "is recorded)."),
-                                               info->signed_by, info->signed_at);
+                                               info->signed_by, when);
       gtk_label_set_text (self->signed_label, text);
     }
   gtk_revealer_set_reveal_child (self->signed_revealer, signed_case);
@@ -639,6 +644,8 @@ ss_window_init (SsWindow *self)
   g_signal_connect_swapped (self->cell_gallery, "error", G_CALLBACK (on_gallery_error), self);
   g_signal_connect_swapped (self->cell_gallery, "show-in-field", G_CALLBACK (on_gallery_show_in_field), self);
   g_signal_connect_swapped (self->slide_view, "error", G_CALLBACK (on_gallery_error), self);
+  g_signal_connect_swapped (self->slide_view, "notify::draw-mode",
+                            G_CALLBACK (ss_window_update_draw_hint), self);
   g_object_bind_property (self->dim_adjustment, "value", self->state, "dim-below", G_BINDING_SYNC_CREATE);
 
   self->case_filter = GTK_FILTER (gtk_custom_filter_new (case_filter_func, self, NULL));

@@ -15,6 +15,7 @@ import re
 import subprocess
 import sys
 import time
+import traceback
 
 import gi
 
@@ -27,6 +28,7 @@ DATASETS = os.environ.get("SS_GUI_DATASETS", "")
 TMP = os.environ.get("SS_GUI_TMP", "/tmp")
 SHOTS = os.environ.get("SS_GUI_SHOTS", "")
 SKIP = 77
+ENVIRONMENT_BROKE = 99     # run-gui-test.sh tries once more with a new X server
 
 
 class Failure(Exception):
@@ -100,9 +102,10 @@ def children(node):
             yield child
 
 
-def showing(node):
+def is_visible(node):
+    # GTK 4.8 sets "visible" on a widget that is shown, never "showing"
     try:
-        return node.get_state_set().contains(Atspi.StateType.SHOWING)
+        return node.get_state_set().contains(Atspi.StateType.VISIBLE)
     except Exception:
         return False
 
@@ -131,7 +134,7 @@ def find_all(root, role=None, name=None, visible=False):
             continue
         if not _matches(name_of(node), name):
             continue
-        if visible and not showing(node):
+        if visible and not is_visible(node):
             continue
         found.append(node)
     return found
@@ -190,6 +193,14 @@ class App:
     def _wait_for_accessible(self, timeout=30.0):
         def look():
             if self.process.poll() is not None:
+                if "cannot open display" in self.output():
+                    # the X server went away under us: let run-gui-test.sh start another
+                    print("the application cannot open the display " +
+                          os.environ.get("DISPLAY", "(none)") + ":\n" + self.output() +
+                          subprocess.run(["sh", "-c", "ls -la /tmp/.X11-unix; ps -eo pid,args "
+                                          "| grep '[X]vfb'"], capture_output=True,
+                                         text=True).stdout, flush=True)
+                    sys.exit(ENVIRONMENT_BROKE)
                 raise Failure(f"the application exited with status {self.process.returncode}:\n"
                               + self.output())
             desktop = Atspi.get_desktop(0)
@@ -246,24 +257,41 @@ class App:
 
     # the X window
 
-    def focus_window(self, title):
-        """Give the X window with this title the keyboard focus (there is no window
-        manager under Xvfb, so xdotool windowactivate cannot be used)."""
+    def x_window(self, title):
+        """The X window of this process titled title (xdotool search)."""
         out = subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--pid",
                               str(self.pid), "--name", "^" + re.escape(title) + "$"],
                              capture_output=True, text=True, timeout=30)
         ids = out.stdout.split()
         check(ids, f"no X window titled {title!r}: {out.stderr}")
-        self.window_id = ids[-1]
+        if len(ids) > 1:
+            log(f"X windows titled {title!r}: {ids}")
+        return ids[0]
+
+    def focus_window(self, title):
+        """Give the X window titled title the keyboard focus (there is no window
+        manager under Xvfb, so xdotool windowactivate cannot be used)."""
+        self.window_title = title
+        self.window_id = self.x_window(title)
         subprocess.run(["xdotool", "windowfocus", "--sync", self.window_id], check=True,
                        timeout=30)
         return self.window_id
 
     def window_origin(self):
-        out = subprocess.run(["xdotool", "getwindowgeometry", "--shell", self.window_id],
-                             capture_output=True, text=True, check=True, timeout=30)
+        """The screen point of the window's (0, 0) in AT-SPI window coordinates: the X
+        window's position plus the border GTK draws around the window's content
+        (client-side decorations without a compositor), which the AT-SPI extents
+        of the window's frame leave out."""
+        window_id = self.x_window(self.window_title)
+        out = subprocess.run(["xdotool", "getwindowgeometry", "--shell", window_id],
+                             capture_output=True, text=True, timeout=30)
+        check(out.returncode == 0, f"xdotool getwindowgeometry {window_id}: {out.stderr}")
         values = dict(line.split("=", 1) for line in out.stdout.split())
-        return int(values["X"]), int(values["Y"])
+        x, y = int(values["X"]), int(values["Y"])
+        _, _, fw, fh = extents(self.root)
+        border_x = max(0, (int(values["WIDTH"]) - fw) // 2)
+        border_y = max(0, (int(values["HEIGHT"]) - fh) // 2)
+        return x + border_x, y + border_y
 
     def screen_point(self, node, fx=0.5, fy=0.5):
         """The screen point at fractions (fx, fy) of node's extents."""
@@ -355,6 +383,10 @@ def run(main):
         main()
     except Failure as error:
         print(f"FAIL: {error}", flush=True)
+        return 1
+    except Exception:
+        traceback.print_exc()
+        print("FAIL: the test broke (traceback above)", flush=True)
         return 1
     except SystemExit as done:
         return done.code
