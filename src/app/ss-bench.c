@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ss-bench.h"
 #include "ss-window-private.h"
@@ -49,11 +50,21 @@ typedef enum {
   MOTION_ZOOM,
 } MotionKind;
 
+/* One way of pressing keys and what it measured. */
+typedef struct {
+  const char *method;
+  GArray     *to_paint_ms;   /* the key reaching the window to the end of the frame
+                              * showing the new count */
+  GArray     *frame_ms;      /* that frame alone */
+  GArray     *frame_cpu_ms;  /* the main thread's CPU time in it */
+} KeyRun;
+
 typedef struct {
   SsWindow      *window;
   GdkFrameClock *clock;
   GtkWidget     *grid;              /* the gallery's grid view */
   gint64         before_paint_time;
+  double         before_paint_cpu;  /* the main thread's CPU time then, ms */
   gint64         last_after_paint;
 
   /* opening: watched at the end of every frame while set */
@@ -61,6 +72,9 @@ typedef struct {
   gint64         open_first_frame;
   gint64         open_filled;
   guint          open_visible_tiles;
+  GArray        *open_sync_ms;      /* ss_window_open_case itself */
+  GArray        *open_first_ms;     /* to the end of the first frame with tiles bound */
+  GArray        *open_filled_ms;    /* to the end of the frame with every visible picture */
 
   /* panning and zooming, one step per frame from a tick */
   guint          motion_tick;
@@ -71,6 +85,7 @@ typedef struct {
   double         zoom_factor;
   GArray        *pan_ms;
   GArray        *zoom_ms;
+  GArray        *motion_cpu_ms;     /* the main thread's CPU time in each of them */
   GArray        *interval_ms;       /* between the ends of consecutive measured frames */
   gint64         last_measured_end;
 
@@ -80,6 +95,7 @@ typedef struct {
   const char    *count_expected;
   gint64         key_time;          /* the key reached the window, 0 until then */
   gint64         key_frame_start;
+  double         key_frame_cpu;
   gint64         key_done;
 } Bench;
 
@@ -235,15 +251,23 @@ bench_count_tiles (Bench *self,
 
 /* The frame clock */
 
-#include <time.h>
-static double tmp_cpu_ms (void) { struct timespec ts; clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts); return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6; }
-static double tmp_before_cpu, tmp_frame_cpu;
+/* The main thread's CPU time: on a shared machine a frame's wall time also holds the
+ * time another process had the CPU, and the time spent waiting for the X server. */
+static double
+bench_thread_cpu_ms (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 static void
 bench_before_paint (GdkFrameClock *clock,
                     Bench         *self)
 {
   self->before_paint_time = g_get_monotonic_time ();
-  tmp_before_cpu = tmp_cpu_ms ();
+  self->before_paint_cpu = bench_thread_cpu_ms ();
 }
 
 static void
@@ -272,8 +296,10 @@ bench_after_paint (GdkFrameClock *clock,
   if (self->motion_measure)
     {
       double ms = (now - self->before_paint_time) / 1000.0;
+      double cpu = bench_thread_cpu_ms () - self->before_paint_cpu;
 
       g_array_append_val (self->motion_kind == MOTION_PAN ? self->pan_ms : self->zoom_ms, ms);
+      g_array_append_val (self->motion_cpu_ms, cpu);
       if (self->last_measured_end != 0)
         {
           double interval = (now - self->last_measured_end) / 1000.0;
@@ -287,7 +313,7 @@ bench_after_paint (GdkFrameClock *clock,
       && g_strcmp0 (gtk_label_get_label (GTK_LABEL (self->count_label)), self->count_expected) == 0)
     {
       self->key_done = now;
-      tmp_frame_cpu = tmp_cpu_ms () - tmp_before_cpu;
+      self->key_frame_cpu = bench_thread_cpu_ms () - self->before_paint_cpu;
       self->key_frame_start = self->before_paint_time;
       self->key_awaited = FALSE;
     }
@@ -401,10 +427,7 @@ bench_open_finished (Bench *self)
 }
 
 static void
-bench_measure_open (Bench   *self,
-                    GArray  *sync_ms,
-                    GArray  *first_frame_ms,
-                    GArray  *filled_ms)
+bench_measure_open (Bench *self)
 {
   g_autofree char *accession = g_strdup (ss_case_document_get_accession (self->window->document));
 
@@ -424,11 +447,11 @@ bench_measure_open (Bench   *self,
         bench_fail ("the gallery's visible tiles had no pictures 60 s after opening the case");
 
       ms = (returned - start) / 1000.0;
-      g_array_append_val (sync_ms, ms);
+      g_array_append_val (self->open_sync_ms, ms);
       ms = (self->open_first_frame - start) / 1000.0;
-      g_array_append_val (first_frame_ms, ms);
+      g_array_append_val (self->open_first_ms, ms);
       ms = (self->open_filled - start) / 1000.0;
-      g_array_append_val (filled_ms, ms);
+      g_array_append_val (self->open_filled_ms, ms);
     }
 }
 
@@ -508,8 +531,6 @@ bench_measure_motion (Bench *self)
   self->motion_tick = gtk_widget_add_tick_callback (view, bench_motion_tick, self, NULL);
   if (!bench_run_until (self, bench_motion_finished, 120000))
     bench_fail ("panning and zooming did not finish in 120 s");
-  /* the interval after the last pan frame spans the switch to zooming: keep it, it is
-   * a frame like the others */
   ss_viewer_state_set_fit (state, TRUE);
 }
 
@@ -595,14 +616,12 @@ bench_focus_in_review (Bench *self)
 }
 
 /* N_KEYS class keys on cells `first`, first + 1... of the review queue, each undone
- * after its frame. Fills key_ms (key reaching the window to the end of the frame showing
- * the new count) and frame_ms (that frame alone); FALSE if a key never arrived. */
+ * after its frame; FALSE if a key never arrived. */
 static gboolean
 bench_measure_keys (Bench    *self,
                     gboolean  through_x,
                     guint     first,
-                    GArray   *key_ms,
-                    GArray   *frame_ms)
+                    KeyRun   *run)
 {
   SsCaseDocument *document = self->window->document;
   g_autoptr (GPtrArray) queue = ss_case_document_review_queue (document);
@@ -639,7 +658,6 @@ bench_measure_keys (Bench    *self,
       else
         {
           /* what the review pane's shortcut does once it has matched the key */
-          if (g_getenv ("TMP_SHIFT")) { bench_xdotool ((const char *[]) { "key", g_getenv ("TMP_SHIFT"), NULL }, TRUE); bench_sleep (self, 30); }
           self->key_time = g_get_monotonic_time ();
           gtk_widget_activate_action_variant (self->window->review_pane, "win.relabel",
                                               g_variant_new_int32 (new_class));
@@ -654,12 +672,13 @@ bench_measure_keys (Bench    *self,
         }
       ms = (self->key_done - self->key_time) / 1000.0;
       g_debug ("key %u (%s): %.1f ms to the painted count, its frame %.1f ms (cpu %.1f), field %u -> %u",
-               i, through_x ? "X" : "action", ms, (self->key_done - self->key_frame_start) / 1000.0, tmp_frame_cpu,
+               i, through_x ? "X" : "action", ms, (self->key_done - self->key_frame_start) / 1000.0, self->key_frame_cpu,
                ss_cell_item_get_image_index (item),
                ss_viewer_state_get_image_index (self->window->state));
-      g_array_append_val (key_ms, ms);
+      g_array_append_val (run->to_paint_ms, ms);
       ms = (self->key_done - self->key_frame_start) / 1000.0;
-      g_array_append_val (frame_ms, ms);
+      g_array_append_val (run->frame_ms, ms);
+      g_array_append_val (run->frame_cpu_ms, self->key_frame_cpu);
 
       gtk_widget_activate_action (GTK_WIDGET (self->window), "win.undo", NULL);
     }
@@ -676,15 +695,46 @@ goal_word (gboolean met)
 }
 
 static void
-bench_report (Bench  *self,
-              GArray *open_sync,
-              GArray *open_first,
-              GArray *open_filled,
-              GArray *key_ms,
-              GArray *key_frame_ms,
-              const char *key_method,
-              GArray *action_ms,
-              GArray *action_frame_ms)
+bench_print_keys (const KeyRun *run,
+                  gboolean      judged)
+{
+  Stats to_paint = bench_stats (run->to_paint_ms);
+  Stats frame = bench_stats (run->frame_ms);
+  Stats frame_cpu = bench_stats (run->frame_cpu_ms);
+
+  g_print ("key (%s, %u keys): key to the painted count, median %.1f ms, p95 %.1f, max %.1f; "
+           "its frame alone median %.1f ms (main thread CPU %.1f)",
+           run->method, to_paint.n, to_paint.median, to_paint.p95, to_paint.max,
+           frame.median, frame_cpu.median);
+  if (judged)
+    g_print ("; goal p95 < %.0f ms %s", GOAL_KEY_MS, goal_word (to_paint.p95 < GOAL_KEY_MS));
+  g_print ("\n");
+}
+
+static void
+json_append_keys (GString      *json,
+                  const char   *name,
+                  const KeyRun *run)
+{
+  Stats to_paint = bench_stats (run->to_paint_ms);
+  Stats frame = bench_stats (run->frame_ms);
+  Stats frame_cpu = bench_stats (run->frame_cpu_ms);
+
+  g_string_append_printf (json, ",\"%s\":{\"method\":", name);
+  json_append_string (json, run->method);
+  g_string_append_c (json, ',');
+  json_append_stats (json, "to_paint", &to_paint, FALSE);
+  g_string_append_c (json, ',');
+  json_append_stats (json, "frame", &frame, FALSE);
+  g_string_append_c (json, ',');
+  json_append_stats (json, "frame_cpu", &frame_cpu, FALSE);
+  g_string_append_c (json, '}');
+}
+
+static void
+bench_report (Bench        *self,
+              const KeyRun *x_keys,
+              const KeyRun *action_keys)
 {
   g_autofree char *cpu = bench_cpu_model ();
   GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (self->window));
@@ -694,29 +744,29 @@ bench_report (Bench  *self,
   const char *l2_size = g_getenv ("OPENBLAS_L2_SIZE");
   g_autoptr (GArray) all_frames = g_array_copy (self->pan_ms);
   g_autoptr (GString) json = g_string_new (NULL);
-  Stats open_first_stats = bench_stats (open_first);
-  Stats open_filled_stats = bench_stats (open_filled);
-  Stats open_sync_stats = bench_stats (open_sync);
-  Stats pan, zoom, frames, intervals, keys, key_frames, actions, action_frames;
+  Stats open_first = bench_stats (self->open_first_ms);
+  Stats open_filled = bench_stats (self->open_filled_ms);
+  Stats open_sync = bench_stats (self->open_sync_ms);
+  Stats pan, zoom, frames, frames_cpu, intervals;
+  gboolean x_keys_ran = x_keys->to_paint_ms->len > 0;
   guint n_cells = ss_case_document_get_n_cells (self->window->document);
   guint n_fields = ss_case_document_get_n_images (self->window->document);
   g_autofree char *gtk_version = g_strdup_printf ("%u.%u.%u", gtk_get_major_version (),
                                                   gtk_get_minor_version (), gtk_get_micro_version ());
   g_autofree char *adw_version = g_strdup_printf ("%u.%u.%u", adw_get_major_version (),
                                                   adw_get_minor_version (), adw_get_micro_version ());
+  double load[3] = { -1, -1, -1 };
 
   g_array_append_vals (all_frames, self->zoom_ms->data, self->zoom_ms->len);
   pan = bench_stats (self->pan_ms);
   zoom = bench_stats (self->zoom_ms);
   frames = bench_stats (all_frames);
+  frames_cpu = bench_stats (self->motion_cpu_ms);
   intervals = bench_stats (self->interval_ms);
-  keys = bench_stats (key_ms);
-  key_frames = bench_stats (key_frame_ms);
-  actions = bench_stats (action_ms);
-  action_frames = bench_stats (action_frame_ms);
+  getloadavg (load, 3);
 
-  g_print ("bench: CPU %s, %u cores; GTK %s, libadwaita %s\n", cpu, g_get_num_processors (),
-           gtk_version, adw_version);
+  g_print ("bench: CPU %s, %u cores (load average %.2f during the run's last minute); "
+           "GTK %s, libadwaita %s\n", cpu, g_get_num_processors (), load[0], gtk_version, adw_version);
   g_print ("bench: GSK renderer %s (GSK_RENDERER=%s)%s%s%s%s\n", renderer_name,
            renderer_env != NULL ? renderer_env : "unset, GTK's default",
            coretype != NULL ? "; OPENBLAS_CORETYPE=" : "", coretype != NULL ? coretype : "",
@@ -725,12 +775,12 @@ bench_report (Bench  *self,
            ss_case_document_get_accession (self->window->document), n_cells, n_fields,
            gtk_widget_get_width (GTK_WIDGET (self->window)),
            gtk_widget_get_height (GTK_WIDGET (self->window)));
-  g_print ("open: first frame with the gallery's tiles bound, median %.0f ms of %u "
+  g_print ("open: to the first frame with the gallery's tiles bound, median %.0f ms of %u "
            "(ss_window_open_case itself %.0f ms); goal < %.0f ms %s\n",
-           open_first_stats.median, open_first_stats.n, open_sync_stats.median, GOAL_OPEN_MS,
-           goal_word (open_first_stats.median < GOAL_OPEN_MS));
-  g_print ("open: all %u visible tiles showing their pictures, median %.0f ms (max %.0f)\n",
-           self->open_visible_tiles, open_filled_stats.median, open_filled_stats.max);
+           open_first.median, open_first.n, open_sync.median, GOAL_OPEN_MS,
+           goal_word (open_first.median < GOAL_OPEN_MS));
+  g_print ("open: to all %u visible tiles showing their pictures, median %.0f ms (max %.0f)\n",
+           self->open_visible_tiles, open_filled.median, open_filled.max);
   g_print ("frames: pan at 100%% (%u): median %.1f ms, p95 %.1f, max %.1f, %.0f%% under 16 ms\n",
            pan.n, pan.median, pan.p95, pan.max, 100 * pan.share_under);
   g_print ("frames: zoom, a wheel step every frame (%u): median %.1f ms, p95 %.1f, max %.1f, "
@@ -738,22 +788,18 @@ bench_report (Bench  *self,
   g_print ("frames: all %u, before-paint to after-paint: median %.1f ms, p95 %.1f, max %.1f, "
            "%.0f%% under 16 ms; goal 95%% %s\n", frames.n, frames.median, frames.p95, frames.max,
            100 * frames.share_under, goal_word (frames.share_under >= GOAL_FRAME_SHARE));
-  g_print ("frames: interval between frames, median %.1f ms, p95 %.1f, max %.1f\n",
-           intervals.median, intervals.p95, intervals.max);
-  if (keys.n > 0)
-    g_print ("key (%s, %u keys): key to the painted count, median %.1f ms, p95 %.1f, max %.1f "
-             "(its frame alone: median %.1f, p95 %.1f); goal < %.0f ms %s\n",
-             key_method, keys.n, keys.median, keys.p95, keys.max, key_frames.median,
-             key_frames.p95, GOAL_KEY_MS, goal_word (keys.p95 < GOAL_KEY_MS));
-  g_print ("key (win.relabel activated as the shortcut does, %u keys): median %.1f ms, p95 %.1f, "
-           "max %.1f (its frame alone: median %.1f, p95 %.1f)%s\n",
-           actions.n, actions.median, actions.p95, actions.max, action_frames.median,
-           action_frames.p95, keys.n > 0 ? "" : "; no X keys (no xdotool or X11), goal judged on these");
+  g_print ("frames: main thread CPU per frame median %.1f ms, p95 %.1f; interval between frames "
+           "median %.1f ms, p95 %.1f\n", frames_cpu.median, frames_cpu.p95, intervals.median,
+           intervals.p95);
+  if (x_keys_ran)
+    bench_print_keys (x_keys, TRUE);
+  bench_print_keys (action_keys, !x_keys_ran);
 
   g_string_append (json, "{\"bench\":\"smearscope-window\",\"cpu\":");
   json_append_string (json, cpu);
-  g_string_append_printf (json, ",\"cores\":%u,\"gtk\":\"%s\",\"libadwaita\":\"%s\",\"renderer\":",
-                          g_get_num_processors (), gtk_version, adw_version);
+  g_string_append_printf (json, ",\"cores\":%u,\"load_average\":%.2f,\"gtk\":\"%s\","
+                          "\"libadwaita\":\"%s\",\"renderer\":",
+                          g_get_num_processors (), load[0], gtk_version, adw_version);
   json_append_string (json, renderer_name);
   g_string_append (json, ",\"gsk_renderer_env\":");
   json_append_string (json, renderer_env);
@@ -762,11 +808,11 @@ bench_report (Bench  *self,
   g_string_append (json, ",\"openblas_l2_size\":");
   json_append_string (json, l2_size);
   g_string_append_printf (json, ",\"cells\":%u,\"fields\":%u,\"open\":{\"sync_ms\":", n_cells, n_fields);
-  json_append_array (json, open_sync);
+  json_append_array (json, self->open_sync_ms);
   g_string_append (json, ",\"first_frame_ms\":");
-  json_append_array (json, open_first);
+  json_append_array (json, self->open_first_ms);
   g_string_append (json, ",\"filled_ms\":");
-  json_append_array (json, open_filled);
+  json_append_array (json, self->open_filled_ms);
   g_string_append_printf (json, ",\"visible_tiles\":%u,\"goal_ms\":%.0f},\"frames\":{",
                           self->open_visible_tiles, GOAL_OPEN_MS);
   json_append_stats (json, "pan", &pan, TRUE);
@@ -775,18 +821,18 @@ bench_report (Bench  *self,
   g_string_append_c (json, ',');
   json_append_stats (json, "all", &frames, TRUE);
   g_string_append_c (json, ',');
+  json_append_stats (json, "cpu", &frames_cpu, FALSE);
+  g_string_append_c (json, ',');
   json_append_stats (json, "interval", &intervals, FALSE);
-  g_string_append (json, "},\"key\":{\"method\":");
-  json_append_string (json, keys.n > 0 ? key_method : NULL);
-  g_string_append_c (json, ',');
-  json_append_stats (json, "to_paint", &keys, FALSE);
-  g_string_append_c (json, ',');
-  json_append_stats (json, "frame", &key_frames, FALSE);
-  g_string_append (json, "},\"key_action\":{");
-  json_append_stats (json, "to_paint", &actions, FALSE);
-  g_string_append_c (json, ',');
-  json_append_stats (json, "frame", &action_frames, FALSE);
-  g_string_append (json, "}}");
+  g_string_append_c (json, '}');
+  if (x_keys_ran)
+    json_append_keys (json, "key", x_keys);
+  json_append_keys (json, "key_action", action_keys);
+  g_string_append_printf (json, ",\"goals_met\":{\"open\":%s,\"frames\":%s,\"key\":%s}}",
+                          open_first.median < GOAL_OPEN_MS ? "true" : "false",
+                          frames.share_under >= GOAL_FRAME_SHARE ? "true" : "false",
+                          bench_stats ((x_keys_ran ? x_keys : action_keys)->to_paint_ms).p95 < GOAL_KEY_MS
+                            ? "true" : "false");
   g_print ("%s\n", json->str);
 }
 
@@ -796,18 +842,30 @@ bench_window_shown (Bench *self)
   return gtk_widget_get_mapped (GTK_WIDGET (self->window));
 }
 
+static void
+key_run_init (KeyRun     *run,
+              const char *method)
+{
+  run->method = method;
+  run->to_paint_ms = g_array_new (FALSE, FALSE, sizeof (double));
+  run->frame_ms = g_array_new (FALSE, FALSE, sizeof (double));
+  run->frame_cpu_ms = g_array_new (FALSE, FALSE, sizeof (double));
+}
+
+static void
+key_run_clear (KeyRun *run)
+{
+  g_clear_pointer (&run->to_paint_ms, g_array_unref);
+  g_clear_pointer (&run->frame_ms, g_array_unref);
+  g_clear_pointer (&run->frame_cpu_ms, g_array_unref);
+}
+
 static gboolean
 bench_main (gpointer user_data)
 {
   Bench *self = user_data;
   SsWindow *window = self->window;
-  g_autoptr (GArray) open_sync = g_array_new (FALSE, FALSE, sizeof (double));
-  g_autoptr (GArray) open_first = g_array_new (FALSE, FALSE, sizeof (double));
-  g_autoptr (GArray) open_filled = g_array_new (FALSE, FALSE, sizeof (double));
-  g_autoptr (GArray) key_ms = g_array_new (FALSE, FALSE, sizeof (double));
-  g_autoptr (GArray) key_frame_ms = g_array_new (FALSE, FALSE, sizeof (double));
-  g_autoptr (GArray) action_ms = g_array_new (FALSE, FALSE, sizeof (double));
-  g_autoptr (GArray) action_frame_ms = g_array_new (FALSE, FALSE, sizeof (double));
+  KeyRun x_keys, action_keys;
   GtkEventController *keys;
   gboolean through_x;
 
@@ -833,27 +891,28 @@ bench_main (gpointer user_data)
   bench_wait_quiet (self, 30000);
 
   bench_mark ("opening");
-  if (!g_getenv ("TMP_ONLY_KEYS")) bench_measure_open (self, open_sync, open_first, open_filled);
+  bench_measure_open (self);
   bench_mark ("panning and zooming");
-  if (!g_getenv ("TMP_ONLY_KEYS")) bench_measure_motion (self);
+  bench_measure_motion (self);
+
   bench_mark ("keys");
+  key_run_init (&x_keys, "XTEST key through the X server (xdotool)");
+  key_run_init (&action_keys, "win.relabel activated as the review pane's shortcut does");
   ss_window_focus_review (window);
-  if (through_x && !bench_measure_keys (self, TRUE, 0, key_ms, key_frame_ms))
+  if (through_x && !bench_measure_keys (self, TRUE, 0, &x_keys))
     {
       g_printerr ("smearscope --bench: keys sent through the X server did not arrive; "
                   "timing win.relabel activations only\n");
-      g_array_set_size (key_ms, 0);
-      g_array_set_size (key_frame_ms, 0);
+      g_array_set_size (x_keys.to_paint_ms, 0);
     }
   bench_mark ("action keys");
-  if (g_getenv ("TMP_FV")) gtk_window_set_focus_visible (GTK_WINDOW (window), TRUE);
-  g_debug ("focus visible %d", gtk_window_get_focus_visible (GTK_WINDOW (window)));
-  if (!bench_measure_keys (self, FALSE, N_KEYS, action_ms, action_frame_ms))
+  if (!bench_measure_keys (self, FALSE, N_KEYS, &action_keys))
     bench_fail ("win.relabel did not change the count panel");
-
   bench_mark ("done");
-  bench_report (self, open_sync, open_first, open_filled, key_ms, key_frame_ms,
-                "XTEST key through the X server (xdotool)", action_ms, action_frame_ms);
+
+  bench_report (self, &x_keys, &action_keys);
+  key_run_clear (&x_keys);
+  key_run_clear (&action_keys);
 
   g_signal_handlers_disconnect_by_data (self->clock, self);
   g_application_release (G_APPLICATION (window->app));
@@ -864,8 +923,12 @@ bench_main (gpointer user_data)
 static void
 bench_free (Bench *self)
 {
+  g_array_unref (self->open_sync_ms);
+  g_array_unref (self->open_first_ms);
+  g_array_unref (self->open_filled_ms);
   g_array_unref (self->pan_ms);
   g_array_unref (self->zoom_ms);
+  g_array_unref (self->motion_cpu_ms);
   g_array_unref (self->interval_ms);
   g_free (self);
 }
@@ -879,8 +942,12 @@ ss_bench_run (SsWindow *window)
 
   self = g_new0 (Bench, 1);
   self->window = window;
+  self->open_sync_ms = g_array_new (FALSE, FALSE, sizeof (double));
+  self->open_first_ms = g_array_new (FALSE, FALSE, sizeof (double));
+  self->open_filled_ms = g_array_new (FALSE, FALSE, sizeof (double));
   self->pan_ms = g_array_new (FALSE, FALSE, sizeof (double));
   self->zoom_ms = g_array_new (FALSE, FALSE, sizeof (double));
+  self->motion_cpu_ms = g_array_new (FALSE, FALSE, sizeof (double));
   self->interval_ms = g_array_new (FALSE, FALSE, sizeof (double));
   g_application_hold (G_APPLICATION (window->app));
   g_idle_add_full (G_PRIORITY_DEFAULT, bench_main, self, (GDestroyNotify) bench_free);

@@ -31,7 +31,7 @@ struct _SsCountPanel
   SsCaseDocument *document;
   CountRow        rows[SS_N_CLASSES];
   CountRow        total_row;
-  char           *not_counted_text;   /* "not counted" on two lines */
+  char           *not_counted_text;   /* what stands for the percentage of "not a cell" */
   char           *interval_sentence;  /* the interval in words: tooltip and screen reader */
   GtkSizeGroup   *key_group;       /* keycaps: the names line up */
   GtkSizeGroup   *percent_groups[2];   /* a column's percentages: its counts line up */
@@ -106,8 +106,7 @@ ss_count_panel_draw_dot (GtkDrawingArea *area,
 
 /* A row: keycap, colour dot, name, count, percentage. cell_class -1 is the total.
  * At 400 px the names fit whole (English and Indonesian); a name is ellipsized only when
- * the column is narrower still. The one long percentage text, "not counted", stands on
- * two lines so as not to take the names' room. */
+ * the column is narrower still. */
 static void
 ss_count_panel_add_row (SsCountPanel *self,
                         GtkWidget    *list,
@@ -172,9 +171,7 @@ ss_count_panel_add_row (SsCountPanel *self,
   gtk_widget_add_css_class (row->count_label, "numeric");
   gtk_box_append (GTK_BOX (box), row->count_label);
 
-  /* "55.0%" wide or wider, as wide as the others in the column (the counts line up);
-   * "not counted", the one class outside the differential, stands on two lines rather
-   * than take the names' room */
+  /* "55.0%" wide or wider, as wide as the others in the column (the counts line up) */
   row->percent_label = gtk_label_new (NULL);
   gtk_label_set_xalign (GTK_LABEL (row->percent_label), 1.0);
   gtk_label_set_width_chars (GTK_LABEL (row->percent_label), 5);
@@ -193,29 +190,6 @@ ss_count_panel_add_row (SsCountPanel *self,
   gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row->row), FALSE);
   gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row->row), box);
   gtk_list_box_append (GTK_LIST_BOX (list), row->row);
-}
-
-/* The text on two lines, broken at the space nearest its middle (a label that wraps
- * would ask for a width that depends on its height, and a box gives it one line). */
-static char *
-ss_count_panel_two_lines (const char *text)
-{
-  char *lines = g_strdup (text);
-  long half = g_utf8_strlen (text, -1) / 2;
-  char *best = NULL;
-  long best_distance = G_MAXLONG;
-  long i = 0;
-
-  for (char *p = lines; *p != '\0'; p = g_utf8_next_char (p), i++)
-    if (*p == ' ' && ABS (i - half) < best_distance)
-      {
-        best = p;
-        best_distance = ABS (i - half);
-      }
-  if (best != NULL)
-    *best = '\n';
-
-  return lines;
 }
 
 static void
@@ -512,7 +486,9 @@ ss_count_panel_init (SsCountPanel *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
 
-  self->not_counted_text = ss_count_panel_two_lines (_("not counted"));
+  /* a dash where the others have a percentage: the row's tooltip and accessible label
+   * say "not in the differential" in words */
+  self->not_counted_text = g_strdup ("—");
   self->key_group = gtk_size_group_new (GTK_SIZE_GROUP_HORIZONTAL);
   self->percent_groups[0] = gtk_size_group_new (GTK_SIZE_GROUP_HORIZONTAL);
   self->percent_groups[1] = gtk_size_group_new (GTK_SIZE_GROUP_HORIZONTAL);

@@ -116,6 +116,29 @@ on_gallery_show_in_field (SsWindow *self)
     ss_slide_view_center_on (self->slide_view, current);
 }
 
+/* The case list shows the cases opened lately first. */
+#define SS_RECENT_CASES 10
+
+static void
+ss_window_remember_case (SsWindow   *self,
+                         const char *accession)
+{
+  g_auto (GStrv) old = g_settings_get_strv (self->settings, "recent-cases");
+  g_autoptr (GStrvBuilder) recent = g_strv_builder_new ();
+  guint n = 1;
+
+  g_strv_builder_add (recent, accession);
+  for (guint i = 0; old[i] != NULL && n < SS_RECENT_CASES; i++)
+    if (g_strcmp0 (old[i], accession) != 0)
+      {
+        g_strv_builder_add (recent, old[i]);
+        n++;
+      }
+  g_auto (GStrv) list = g_strv_builder_end (recent);
+  g_settings_set_strv (self->settings, "recent-cases", (const char *const *) list);
+  g_settings_set_string (self->settings, "last-case", accession);
+}
+
 static void
 ss_window_set_document (SsWindow       *self,
                         SsCaseDocument *document)
@@ -140,7 +163,8 @@ ss_window_set_document (SsWindow       *self,
       g_signal_connect_swapped (document, "notify::can-redo", G_CALLBACK (on_document_notify), self);
       g_signal_connect_swapped (document, "notify::read-only", G_CALLBACK (on_document_read_only), self);
       gtk_stack_set_visible_child_name (self->main_stack, "case");
-      g_settings_set_string (self->settings, "last-case", ss_case_document_get_accession (document));
+      ss_window_remember_case (self, ss_case_document_get_accession (document));
+      ss_window_reload_cases (self);
     }
   else
     gtk_stack_set_visible_child_name (self->main_stack, "empty");
@@ -415,7 +439,17 @@ ss_window_reload_cases (SsWindow *self)
     {
       SsCase *info = cases->pdata[i];
       g_hash_table_insert (self->cases, info->accession, info);
-      g_strv_builder_add (names, info->accession);
+    }
+  /* the cases opened lately first, most recent at the top; then the others, newest first */
+  g_auto (GStrv) recent = g_settings_get_strv (self->settings, "recent-cases");
+  for (guint i = 0; recent[i] != NULL; i++)
+    if (g_hash_table_contains (self->cases, recent[i]))
+      g_strv_builder_add (names, recent[i]);
+  for (guint i = 0; i < cases->len; i++)
+    {
+      SsCase *info = cases->pdata[i];
+      if (!g_strv_contains ((const char *const *) recent, info->accession))
+        g_strv_builder_add (names, info->accession);
     }
   g_auto (GStrv) list = g_strv_builder_end (names);
   gtk_string_list_splice (self->case_names, 0,
@@ -472,10 +506,15 @@ case_row_bind (GtkSignalListItemFactory *factory,
   gtk_label_set_text (GTK_LABEL (title), accession);
   if (info != NULL)
     {
+      /* TRANSLATORS: case list subtitle, the number of fields: "2 fields" */
+      g_autofree char *fields = g_strdup_printf (ngettext ("%d field", "%d fields", info->n_images),
+                                                 info->n_images);
+      unsigned long n_cells = (unsigned long) MAX (info->n_cells, 0);
+      /* TRANSLATORS: case list subtitle, the number of cells: "14 cells" */
+      g_autofree char *cells = g_strdup_printf (ngettext ("%lu cell", "%lu cells", n_cells), n_cells);
       /* TRANSLATORS: case list subtitle: status, fields, cells, e.g. "Open · 2 fields · 14 cells" */
-      g_autofree char *text = g_strdup_printf (_("%s · %d fields · %" G_GINT64_FORMAT " cells"),
-                                               case_status_display (info->status), info->n_images,
-                                               info->n_cells);
+      g_autofree char *text = g_strdup_printf (_("%s · %s · %s"), case_status_display (info->status),
+                                               fields, cells);
       gtk_label_set_text (GTK_LABEL (subtitle), text);
       g_autofree char *accessible = g_strdup_printf ("%s, %s", accession, text);
       gtk_accessible_update_property (GTK_ACCESSIBLE (box), GTK_ACCESSIBLE_PROPERTY_LABEL,
