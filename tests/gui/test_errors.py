@@ -230,9 +230,10 @@ def missing_model(good):
     def body(app):
         toasts = Toasts(app)
         window = ReviewWindow(app, "ERR-3")
-        n_cells = window.wait_analysed(1)
+        # said as the analysis starts, before its end
         message = toasts.wait_for("a toast saying no cell-type model is installed",
                                   lambda t: NO_MODEL.match(t))
+        n_cells = window.wait_analysed(1)
         check(NO_MODEL.match(message).group(1) == models,
               f"the toast names another folder than {models}: {message!r}")
         tiles = [t for t, _ in window.tiles()]
