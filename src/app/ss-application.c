@@ -287,7 +287,8 @@ ss_application_get_store (SsApplication *self,
         path = fallback = g_build_filename (g_get_user_data_dir (), "smearscope", "cases.db", NULL);
       self->store = ss_store_open (path, SS_STORE_OPEN_CREATE, &self->store_error);
       if (self->store == NULL)
-        g_prefix_error (&self->store_error, _("The case store %s cannot be opened: "), path);
+        /* the store's own message names the file */
+        g_prefix_error (&self->store_error, _("The case store cannot be opened: "));
     }
   if (self->store == NULL)
     {

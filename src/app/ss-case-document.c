@@ -693,6 +693,37 @@ ss_case_document_get_field_image (SsCaseDocument *self,
   return field != NULL ? field->image : NULL;
 }
 
+GdkPixbuf *
+ss_case_document_try_field_pixbuf (SsCaseDocument *self,
+                                   guint           index,
+                                   gboolean       *loading)
+{
+  g_return_val_if_fail (SS_IS_CASE_DOCUMENT (self), NULL);
+  g_return_val_if_fail (index < self->images->len, NULL);
+  g_return_val_if_fail (loading != NULL, NULL);
+
+  *loading = FALSE;
+  if (ss_case_document_find_field (self, index) != NULL)
+    return ss_case_document_get_field_pixbuf (self, index, NULL);
+  if (g_hash_table_contains (self->fields_failed, GUINT_TO_POINTER (index)))
+    return NULL;
+  ss_case_document_load_field_async (self, index);
+  *loading = TRUE;
+  return NULL;
+}
+
+void
+ss_case_document_prefetch_field (SsCaseDocument *self,
+                                 guint           index)
+{
+  g_return_if_fail (SS_IS_CASE_DOCUMENT (self));
+  g_return_if_fail (index < self->images->len);
+
+  if (ss_case_document_find_field (self, index) == NULL
+      && !g_hash_table_contains (self->fields_failed, GUINT_TO_POINTER (index)))
+    ss_case_document_load_field_async (self, index);
+}
+
 GListModel *
 ss_case_document_get_cells (SsCaseDocument *self)
 {

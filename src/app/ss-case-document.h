@@ -54,6 +54,15 @@ const SsImageRecord *ss_case_document_get_image  (SsCaseDocument  *self,
 GdkPixbuf      *ss_case_document_get_field_pixbuf (SsCaseDocument *self,
                                                   guint            index,
                                                   GError         **error);
+/* The field's pixels without waiting: when the field is not decoded yet it is decoded in
+ * a worker thread, NULL is returned with *loading TRUE and "field-loaded" follows; NULL
+ * with *loading FALSE when its file cannot be read (get_field_pixbuf says why). */
+GdkPixbuf      *ss_case_document_try_field_pixbuf (SsCaseDocument *self,
+                                                  guint            index,
+                                                  gboolean        *loading);
+/* Decode a field in the background ahead of need (the next cell's field). */
+void            ss_case_document_prefetch_field  (SsCaseDocument  *self,
+                                                  guint            index);
 /* The same field as the analysis sees it (for Grad-CAM and drawn cells). */
 const SsImage  *ss_case_document_get_field_image (SsCaseDocument *self,
                                                   guint            index,

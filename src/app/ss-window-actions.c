@@ -50,8 +50,13 @@ ss_window_advance (SsWindow   *self,
   if (n_done != 1)
     return;
   SsCellItem *next = ss_case_document_next_unreviewed (self->document, done);
-  if (next != NULL)
-    ss_viewer_state_set_current (self->state, next, FALSE);
+  if (next == NULL)
+    return;
+  ss_viewer_state_set_current (self->state, next, FALSE);
+  /* the cell after it is likely next: have its field decoded by the time it is */
+  SsCellItem *after = ss_case_document_next_unreviewed (self->document, next);
+  if (after != NULL)
+    ss_case_document_prefetch_field (self->document, ss_cell_item_get_image_index (after));
 }
 
 static gboolean

@@ -147,8 +147,11 @@ ss_window_set_document (SsWindow       *self,
     g_signal_handlers_disconnect_by_data (self->document, self);
   g_set_object (&self->document, document);
 
+  /* review starts at the first cell of the queue: show its field from the start, not
+   * field 1 first (each field shown is a decode) */
+  SsCellItem *first = document != NULL ? ss_case_document_next_unreviewed (document, NULL) : NULL;
   ss_viewer_state_clear_selection (self->state);
-  ss_viewer_state_set_image_index (self->state, 0);
+  ss_viewer_state_set_image_index (self->state, first != NULL ? ss_cell_item_get_image_index (first) : 0);
   ss_viewer_state_set_fit (self->state, TRUE);
   ss_slide_view_set_document (self->slide_view, document);
   ss_cell_gallery_set_document (self->cell_gallery, document);
@@ -203,7 +206,6 @@ ss_window_open_case (SsWindow   *self,
   ss_case_document_set_classifier (document, ss_application_get_classifier (self->app));
   ss_window_set_document (self, document);
 
-  /* the first cell of the queue is where review starts */
   SsCellItem *first = ss_case_document_next_unreviewed (document, NULL);
   if (first != NULL)
     ss_viewer_state_set_current (self->state, first, FALSE);
@@ -242,9 +244,14 @@ on_analysis_done (GObject      *source,
           if (first != NULL)
             ss_viewer_state_set_current (self->state, first, FALSE);
         }
-      g_autofree char *done = g_strdup_printf (_("Analysis finished: %u cells in %u fields"),
-                                               ss_case_document_get_n_cells (self->document),
-                                               ss_case_document_get_n_images (self->document));
+      guint n_cells = ss_case_document_get_n_cells (self->document);
+      guint n_fields = ss_case_document_get_n_images (self->document);
+      /* TRANSLATORS: the first half of "Analysis finished: 12 cells in 3 fields" */
+      g_autofree char *cells = g_strdup_printf (ngettext ("%u cell", "%u cells", n_cells), n_cells);
+      /* TRANSLATORS: the second half of "Analysis finished: 12 cells in 3 fields" */
+      g_autofree char *fields = g_strdup_printf (ngettext ("%u field", "%u fields", n_fields), n_fields);
+      /* TRANSLATORS: "Analysis finished: 12 cells in 3 fields" */
+      g_autofree char *done = g_strdup_printf (_("Analysis finished: %s in %s"), cells, fields);
       ss_window_show_message (self, done);
       ss_window_focus_review (self);
     }
