@@ -16,6 +16,19 @@ main (int   argc,
   ss_application_init_i18n ();
   ss_application_find_schemas ();
 
+  /* GSettings aborts on a schema it cannot find: say what to do instead */
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr (GSettingsSchema) schema =
+    source != NULL ? g_settings_schema_source_lookup (source, SS_APP_ID, TRUE) : NULL;
+  if (schema == NULL)
+    {
+      g_printerr (_("smearscope: the settings schema %s is not installed. Install Smearscope "
+                    "(meson install), or run it from its build folder after building it whole "
+                    "(the schema is compiled into BUILD/data), or set GSETTINGS_SCHEMA_DIR.\n"),
+                  SS_APP_ID);
+      return 1;
+    }
+
   g_autoptr (SsApplication) app = ss_application_new ();
   return g_application_run (G_APPLICATION (app), argc, argv);
 }
