@@ -152,6 +152,43 @@ test_center_and_fit (void)
   g_assert_cmpfloat (ss_slide_geometry_fit_scale (2592, 1944, 0, 0), ==, 1.0);
 }
 
+/* The field's picture is drawn in tiles: the edges between them lie on the device pixel
+ * grid and follow the image-to-widget mapping within half a device pixel, while the
+ * image's own edges stay exact; neighbours share an edge, so no seam opens. */
+static void
+test_tile_edges (void)
+{
+  static const double scales[] = { 1.0, 2.0, 0.4629629, 0.7, 1.15 * 1.15 * 1.15, 3.3, 4.0 };
+  static const double origins[] = { 0, -731, 37, -12345 };
+
+  for (guint s = 0; s < G_N_ELEMENTS (scales); s++)
+    for (guint o = 0; o < G_N_ELEMENTS (origins); o++)
+      for (int scale_factor = 1; scale_factor <= 2; scale_factor++)
+        {
+          double k = scales[s], origin = origins[o];
+          int size = 2592;
+          double previous = -G_MAXDOUBLE;
+
+          g_assert_cmpfloat (ss_slide_geometry_tile_edge (origin, k, 0, size, scale_factor), ==,
+                             origin);
+          g_assert_cmpfloat (ss_slide_geometry_tile_edge (origin, k, size, size, scale_factor), ==,
+                             origin + size * k);
+          for (int position = 0; position <= size; position += 256)
+            {
+              double edge = ss_slide_geometry_tile_edge (origin, k, position, size, scale_factor);
+
+              g_assert_cmpfloat (edge, >=, previous);
+              g_assert_cmpfloat (fabs (edge - (origin + position * k)), <=, 0.5 / scale_factor + 1e-9);
+              if (position > 0)
+                g_assert_cmpfloat (edge * scale_factor, ==, round (edge * scale_factor));
+              previous = edge;
+            }
+        }
+
+  /* at 100% on a whole-pixel origin, the edges are where the pixels are */
+  g_assert_cmpfloat (ss_slide_geometry_tile_edge (-700, 1.0, 512, 2592, 1), ==, -188);
+}
+
 /* Outlines ---------------------------------------------------------------------------- */
 
 static SsSlideOutline *
@@ -436,6 +473,7 @@ main (int   argc,
   g_test_add_func ("/slide-view/geometry/mapping", test_mapping);
   g_test_add_func ("/slide-view/geometry/zoom-about", test_zoom_about);
   g_test_add_func ("/slide-view/geometry/center-and-fit", test_center_and_fit);
+  g_test_add_func ("/slide-view/geometry/tile-edges", test_tile_edges);
   g_test_add_func ("/slide-view/outline/shapes", test_outline_shapes);
   g_test_add_func ("/slide-view/outline/random", test_outline_random);
   g_test_add_func ("/slide-view/outline/simplify", test_outline_simplify);

@@ -1,16 +1,23 @@
 /* ss-slide-view.c: the field under review with its cells drawn over it.
  *
- * A frame is a handful of textures and one small cairo node. The field is one
- * GdkTexture per field, and below 100% one scaled to the zoom with gdk-pixbuf's filter
- * (GTK 4.8 can only sample a texture linearly, which aliases when shrinking). The cells'
- * boxes, outlines and labels are drawn with cairo into tiles of 512 device pixels, each
- * drawn once per zoom and kept while near the view: panning draws only the tiles that
- * come into view, and a changed cell redraws only the tiles it touches. The current
- * cell, the selection, the hovered cell, the rubber band and the box being drawn change
+ * A frame is a few dozen tiles and one small cairo node. The field's picture is cut
+ * into tiles of 256 pixels and only those in view are drawn; below 100% the tiles are
+ * those of a copy scaled to the zoom with gdk-pixbuf's filter (GTK 4.8 can only sample
+ * a texture linearly, which aliases when shrinking). Under GSK's cairo renderer, which
+ * converts every texture it draws anew each frame, the tiles are drawn from cairo images
+ * kept instead. Nothing slow happens in a frame: a field not decoded yet is decoded in a
+ * worker thread (its cells are drawn on a plain background meanwhile), scaled copies are
+ * made in a worker thread and kept by field and scale, and the outlines of a field's
+ * cells are traced in a worker thread when it is first shown. The cells' boxes,
+ * outlines and labels are drawn with cairo into tiles of 256 device pixels, each drawn
+ * once per zoom and kept while near the view: panning draws only the tiles that come
+ * into view, and a changed cell redraws only the tiles it touches. The current cell,
+ * the selection, the hovered cell, the rubber band and the box being drawn change
  * often and touch few cells: they are drawn over the tiles every frame. While a zoom is
  * going on (pinch, wheel) the last tiles and field image are stretched, and drawn anew
  * once it pauses. Each cell's outlines are traced from its masks once and kept, with
- * simplified copies for small zooms. */
+ * simplified copies for small zooms; the last few fields shown keep theirs and their
+ * overlay, so going back to one draws nothing again. */
 #define G_LOG_DOMAIN "smearscope-slide-view"
 
 #include "ss-config.h"
@@ -27,8 +34,12 @@
 #define ZOOM_STEP_WHEEL         1.15
 #define ZOOM_SURFACE_PIXELS     200.0
 /* The overlay is drawn in square tiles of this many device pixels, each drawn once per
- * zoom and kept while it is in or near the view. */
-#define TILE_PIXELS             512
+ * zoom and kept while it is in or near the view; a changed cell draws again the few
+ * its drawing reaches into. Each is drawn with a margin of TILE_MARGIN device pixels
+ * that is not shown: cairo's rasterizer antialiases the pixels at an image's edge a
+ * little differently, which would show where tiles meet. */
+#define TILE_PIXELS             256
+#define TILE_MARGIN             4
 /* How far a cell's drawing reaches beyond its box (content pixels): halos and marker,
  * and the label tag above the box, which may be wider than the box. */
 #define CELL_REACH              12.0
@@ -63,11 +74,145 @@ typedef enum {
   DRAG_DRAW_BOX,
 } DragMode;
 
+/* The field's picture in square tiles of this many pixels (its own, or its scaled
+ * copy's): GTK 4.8's cairo renderer converts a texture node's whole texture every time
+ * it draws it, so a frame holds only the tiles in view. Each tile's texture reaches
+ * IMAGE_TILE_GUTTER pixels into its neighbours and is clipped to its own part, so
+ * filtering at its edges sees the pixels one big texture would. */
+#define IMAGE_TILE_PIXELS       256
+#define IMAGE_TILE_GUTTER       2
+/* Scaled copies of fields kept (a 2592 x 1944 field fitted in 1000 x 700 is 3 MB, and
+ * as much again converted for the cairo renderer). */
+#define MAX_SCALED_COPIES       4
+/* Copies waiting to be made for fields not shown (decoded ahead of need). */
+#define MAX_SCALE_REQUESTS      3
+
+typedef struct {
+  int               width, height;  /* pixels */
+  int               n_columns, n_rows;
+  gboolean          opaque;
+  GdkTexture      **textures;       /* n_columns * n_rows, row by row */
+  cairo_surface_t **surfaces;       /* the same for the cairo renderer, made lazily */
+} TiledImage;
+
+/* The tiles share the pixbuf's pixels: no copy is made. */
+static TiledImage *
+tiled_image_new (GdkPixbuf *pixbuf)
+{
+  g_autoptr(GBytes) bytes = NULL;
+  TiledImage *image;
+  GdkMemoryFormat format;
+  int stride, n_channels;
+
+  g_return_val_if_fail (gdk_pixbuf_get_colorspace (pixbuf) == GDK_COLORSPACE_RGB
+                        && gdk_pixbuf_get_bits_per_sample (pixbuf) == 8, NULL);
+
+  bytes = gdk_pixbuf_read_pixel_bytes (pixbuf);
+  stride = gdk_pixbuf_get_rowstride (pixbuf);
+  n_channels = gdk_pixbuf_get_n_channels (pixbuf);
+  format = gdk_pixbuf_get_has_alpha (pixbuf) ? GDK_MEMORY_R8G8B8A8 : GDK_MEMORY_R8G8B8;
+
+  image = g_new0 (TiledImage, 1);
+  image->width = gdk_pixbuf_get_width (pixbuf);
+  image->height = gdk_pixbuf_get_height (pixbuf);
+  image->n_columns = (image->width + IMAGE_TILE_PIXELS - 1) / IMAGE_TILE_PIXELS;
+  image->n_rows = (image->height + IMAGE_TILE_PIXELS - 1) / IMAGE_TILE_PIXELS;
+  image->opaque = !gdk_pixbuf_get_has_alpha (pixbuf);
+  image->textures = g_new0 (GdkTexture *, (gsize) image->n_columns * image->n_rows);
+  image->surfaces = g_new0 (cairo_surface_t *, (gsize) image->n_columns * image->n_rows);
+
+  for (int row = 0; row < image->n_rows; row++)
+    for (int column = 0; column < image->n_columns; column++)
+      {
+        int x0 = MAX (0, column * IMAGE_TILE_PIXELS - IMAGE_TILE_GUTTER);
+        int y0 = MAX (0, row * IMAGE_TILE_PIXELS - IMAGE_TILE_GUTTER);
+        int x1 = MIN (image->width, (column + 1) * IMAGE_TILE_PIXELS + IMAGE_TILE_GUTTER);
+        int y1 = MIN (image->height, (row + 1) * IMAGE_TILE_PIXELS + IMAGE_TILE_GUTTER);
+        g_autoptr(GBytes) part =
+          g_bytes_new_from_bytes (bytes, (gsize) y0 * stride + (gsize) x0 * n_channels,
+                                  (gsize) (y1 - y0 - 1) * stride
+                                  + (gsize) (x1 - x0) * n_channels);
+
+        image->textures[row * image->n_columns + column] =
+          gdk_memory_texture_new (x1 - x0, y1 - y0, format, part, stride);
+      }
+  return image;
+}
+
+static void
+tiled_image_free (TiledImage *image)
+{
+  if (image == NULL)
+    return;
+  for (int i = 0; i < image->n_columns * image->n_rows; i++)
+    {
+      g_clear_object (&image->textures[i]);
+      g_clear_pointer (&image->surfaces[i], cairo_surface_destroy);
+    }
+  g_free (image->textures);
+  g_free (image->surfaces);
+  g_free (image);
+}
+
+/* A tile as a cairo image, converted once: GTK 4.8's cairo renderer would convert the
+ * texture anew for every frame. */
+static cairo_surface_t *
+tiled_image_get_surface (const TiledImage *image,
+                         int               i)
+{
+  if (image->surfaces[i] == NULL)
+    {
+      GdkTexture *texture = image->textures[i];
+      cairo_surface_t *surface;
+
+      surface = cairo_image_surface_create (image->opaque ? CAIRO_FORMAT_RGB24
+                                                          : CAIRO_FORMAT_ARGB32,
+                                            gdk_texture_get_width (texture),
+                                            gdk_texture_get_height (texture));
+      gdk_texture_download (texture, cairo_image_surface_get_data (surface),
+                            cairo_image_surface_get_stride (surface));
+      cairo_surface_mark_dirty (surface);
+      image->surfaces[i] = surface;
+    }
+  return image->surfaces[i];
+}
+
+/* A field scaled with gdk-pixbuf's filter, for a device scale below 1. */
+typedef struct {
+  guint       index;
+  double      device_scale;
+  TiledImage *image;
+} ScaledCopy;
+
+static void
+scaled_copy_free (ScaledCopy *copy)
+{
+  tiled_image_free (copy->image);
+  g_free (copy);
+}
+
+/* A scaled copy to make in a worker thread. */
+typedef struct {
+  guint      generation;   /* the view's, when asked: a new document drops it */
+  guint      index;
+  double     device_scale;
+  GdkPixbuf *pixbuf;       /* the field's, read only */
+} ScaleRequest;
+
+static void
+scale_request_free (ScaleRequest *request)
+{
+  g_clear_object (&request->pixbuf);
+  g_free (request);
+}
+
 /* One tile of the overlay: content pixels [tx * size, (tx + 1) * size) across. */
 typedef struct {
-  gint64      key;
-  int         tx, ty;
-  GdkTexture *texture;
+  gint64           key;
+  int              tx, ty;
+  gboolean         provisional;  /* drawn without outlines still being traced */
+  cairo_surface_t *surface;   /* the drawing, at the display's scale factor */
+  GdkTexture      *texture;   /* the same, for renderers other than cairo; made lazily */
 } Tile;
 
 static gint64
@@ -81,7 +226,26 @@ static void
 tile_free (Tile *tile)
 {
   g_clear_object (&tile->texture);
+  g_clear_pointer (&tile->surface, cairo_surface_destroy);
   g_free (tile);
+}
+
+static GHashTable *
+tiles_new (void)
+{
+  return g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, (GDestroyNotify) tile_free);
+}
+
+static void
+tiles_remove_provisional (GHashTable *tiles)
+{
+  GHashTableIter iter;
+  Tile *tile;
+
+  g_hash_table_iter_init (&iter, tiles);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &tile))
+    if (tile->provisional)
+      g_hash_table_iter_remove (&iter);
 }
 
 typedef enum {
@@ -90,17 +254,32 @@ typedef enum {
   EMPHASIS_CURRENT,
 } Emphasis;
 
-/* What the view keeps of one cell of the shown field. */
+/* What the view keeps of one cell of the shown field (or of a field shown lately). */
 typedef struct {
   SsCellItem     *item;
   SsBox           box;
   gboolean        outlines_built;
+  gboolean        tracing;          /* in a trace job: drawn without outlines till then */
   SsSlideOutline *cell_outline;     /* NULL until built, or when the mask is empty */
   SsSlideOutline *nucleus_outline;
   SsSlideOutline *simple[N_OUTLINE_LEVELS][2];  /* the same, simplified, by level */
   PangoLayout    *label_layout;     /* NULL until drawn, and after the cell changed */
   int             label_width, label_height;
 } CellEntry;
+
+/* A field shown lately, kept as it was: going back to it neither traces its cells'
+ * outlines nor draws its overlay again. */
+#define MAX_PARKED_FIELDS       3
+
+typedef struct {
+  guint        index;
+  GListModel  *cells;           /* the document's; a change drops the whole state */
+  GPtrArray   *entries;
+  GHashTable  *entry_by_item;   /* owns the entries */
+  GHashTable  *tiles;
+  double       tiles_scale;
+  int          tile_size;
+} ParkedField;
 
 struct _SsSlideView
 {
@@ -111,13 +290,20 @@ struct _SsSlideView
 
   /* the field shown: its index, pixels and cells */
   gboolean         field_loaded;
+  gboolean         field_loading;    /* its picture is being decoded in a worker thread */
   guint            image_index;
   int              image_width, image_height;
   GdkPixbuf       *pixbuf;
-  GdkTexture      *texture;
-  GdkTexture      *scaled_texture;   /* the field at scaled_texture_scale (device px) */
-  double           scaled_texture_scale;
+  TiledImage      *image;            /* the pixbuf in tiles */
   char            *missing_message;
+
+  /* fields below 100% on screen, scaled in a worker thread, one request at a time */
+  GQueue           scaled_copies;    /* ScaledCopy *, the last used first */
+  GQueue           scale_requests;   /* ScaleRequest *, waiting; the most urgent first */
+  ScaleRequest    *scaling;          /* the one being made (owned by its task) */
+  guint            scale_generation; /* a new document drops what was asked before */
+  guint            n_trace_jobs;
+  GCancellable    *cancellable;
   GListModel      *cells;
   GPtrArray       *entries;         /* CellEntry *, in the model's order */
   GHashTable      *entry_by_item;   /* SsCellItem * -> CellEntry * (owns them) */
@@ -139,6 +325,7 @@ struct _SsSlideView
   GHashTable      *tiles;            /* gint64 * (Tile.key) -> Tile *, at tiles_scale */
   double           tiles_scale;
   int              tile_size;        /* content pixels on a side */
+  GQueue           parked;           /* ParkedField *, the last shown first */
   PangoAttrList   *label_attrs;
 
   gboolean         pointer_inside;
@@ -287,6 +474,21 @@ ss_slide_geometry_center_on (const SsSlideGeometry *geometry,
   ss_slide_geometry_get_max_scroll (geometry, &max_x, &max_y);
   *scroll_x = CLAMP (image_x * geometry->scale - geometry->view_width / 2.0, 0.0, max_x);
   *scroll_y = CLAMP (image_y * geometry->scale - geometry->view_height / 2.0, 0.0, max_y);
+}
+
+double
+ss_slide_geometry_tile_edge (double origin,
+                             double k,
+                             int    position,
+                             int    size,
+                             int    scale_factor)
+{
+  double edge = origin + position * k;
+
+  if (position <= 0 || position >= size)
+    return edge;
+  scale_factor = MAX (scale_factor, 1);
+  return round (edge * scale_factor) / scale_factor;
 }
 
 double
@@ -599,6 +801,8 @@ static void
 ss_slide_view_invalidate_overlay (SsSlideView *self)
 {
   g_hash_table_remove_all (self->tiles);
+  for (GList *l = self->parked.head; l != NULL; l = l->next)
+    g_hash_table_remove_all (((ParkedField *) l->data)->tiles);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -607,6 +811,8 @@ static void
 ss_slide_view_on_scale_factor (SsSlideView *self)
 {
   self->tiles_scale = 0;
+  for (GList *l = self->parked.head; l != NULL; l = l->next)
+    ((ParkedField *) l->data)->tiles_scale = 0;
   ss_slide_view_invalidate_overlay (self);
 }
 
@@ -623,18 +829,19 @@ cell_content_extent (const SsBox     *box,
                       box->height * scale + 2 * CELL_REACH + LABEL_REACH_UP);
 }
 
-/* Drop the tiles a cell's drawing reaches into (it changed, came or went). */
+/* Drop the tiles (drawn at tiles_scale, size content pixels on a side) a cell's drawing
+ * reaches into. */
 static void
-ss_slide_view_invalidate_box (SsSlideView *self,
-                              const SsBox *box)
+tiles_invalidate_box (GHashTable  *tiles,
+                      double       tiles_scale,
+                      int          size,
+                      const SsBox *box)
 {
   graphene_rect_t extent;
-  int size = self->tile_size;
 
-  gtk_widget_queue_draw (GTK_WIDGET (self));
-  if (g_hash_table_size (self->tiles) == 0 || size <= 0)
+  if (g_hash_table_size (tiles) == 0 || size <= 0)
     return;
-  cell_content_extent (box, self->tiles_scale, &extent);
+  cell_content_extent (box, tiles_scale, &extent);
   for (int ty = floor (extent.origin.y / size);
        ty <= floor ((extent.origin.y + extent.size.height) / size); ty++)
     for (int tx = floor (extent.origin.x / size);
@@ -642,8 +849,17 @@ ss_slide_view_invalidate_box (SsSlideView *self,
       {
         gint64 key = tile_key (tx, ty);
 
-        g_hash_table_remove (self->tiles, &key);
+        g_hash_table_remove (tiles, &key);
       }
+}
+
+/* Drop the tiles a cell's drawing reaches into (it changed, came or went). */
+static void
+ss_slide_view_invalidate_box (SsSlideView *self,
+                              const SsBox *box)
+{
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  tiles_invalidate_box (self->tiles, self->tiles_scale, self->tile_size, box);
 }
 
 static void
@@ -705,6 +921,324 @@ ss_slide_view_rebuild_entries (SsSlideView *self)
       g_hash_table_insert (self->entry_by_item, entry->item, entry);
       g_ptr_array_add (self->entries, entry);
     }
+}
+
+/* ------------------------------------------------------------------------------------
+ * Fields shown lately
+ * ------------------------------------------------------------------------------------ */
+
+static void
+ss_slide_view_free_parked (SsSlideView *self,
+                           ParkedField *parked)
+{
+  g_signal_handlers_disconnect_by_data (parked->cells, self);
+  g_clear_object (&parked->cells);
+  g_clear_pointer (&parked->entries, g_ptr_array_unref);
+  g_clear_pointer (&parked->entry_by_item, g_hash_table_unref);
+  g_clear_pointer (&parked->tiles, g_hash_table_unref);
+  g_free (parked);
+}
+
+static ParkedField *
+ss_slide_view_find_parked (SsSlideView *self,
+                           guint        index)
+{
+  for (GList *l = self->parked.head; l != NULL; l = l->next)
+    if (((ParkedField *) l->data)->index == index)
+      return l->data;
+  return NULL;
+}
+
+/* A parked field's cells came or went: it is built again if shown again. */
+static void
+ss_slide_view_on_parked_cells_changed (SsSlideView *self,
+                                       guint        position,
+                                       guint        removed,
+                                       guint        added,
+                                       GListModel  *model)
+{
+  for (GList *l = self->parked.head; l != NULL; l = l->next)
+    {
+      ParkedField *parked = l->data;
+
+      if (parked->cells == model)
+        {
+          g_queue_delete_link (&self->parked, l);
+          ss_slide_view_free_parked (self, parked);
+          return;
+        }
+    }
+}
+
+static void
+ss_slide_view_clear_parked (SsSlideView *self)
+{
+  ParkedField *parked;
+
+  while ((parked = g_queue_pop_head (&self->parked)) != NULL)
+    ss_slide_view_free_parked (self, parked);
+}
+
+static void ss_slide_view_on_cells_changed (SsSlideView *self,
+                                            guint        position,
+                                            guint        removed,
+                                            guint        added,
+                                            GListModel  *model);
+
+/* Keep the shown field's cells, outlines and overlay for when it is shown again. */
+static void
+ss_slide_view_park_field (SsSlideView *self)
+{
+  ParkedField *parked;
+
+  if (!self->field_loaded || self->cells == NULL || self->entry_by_item == NULL)
+    return;
+
+  parked = g_new0 (ParkedField, 1);
+  parked->index = self->image_index;
+  parked->cells = g_steal_pointer (&self->cells);
+  g_signal_handlers_disconnect_by_data (parked->cells, self);
+  g_signal_connect_object (parked->cells, "items-changed",
+                           G_CALLBACK (ss_slide_view_on_parked_cells_changed), self,
+                           G_CONNECT_SWAPPED);
+  parked->entries = g_steal_pointer (&self->entries);
+  self->entries = g_ptr_array_new ();
+  parked->entry_by_item = g_steal_pointer (&self->entry_by_item);
+  parked->tiles = g_steal_pointer (&self->tiles);
+  self->tiles = tiles_new ();
+  parked->tiles_scale = self->tiles_scale;
+  parked->tile_size = self->tile_size;
+
+  g_queue_push_head (&self->parked, parked);
+  while (self->parked.length > MAX_PARKED_FIELDS)
+    ss_slide_view_free_parked (self, g_queue_pop_tail (&self->parked));
+}
+
+/* Show a parked field's cells, outlines and overlay again; FALSE if there is none. */
+static gboolean
+ss_slide_view_unpark_field (SsSlideView *self,
+                            guint        index)
+{
+  ParkedField *parked = ss_slide_view_find_parked (self, index);
+
+  if (parked == NULL)
+    return FALSE;
+  g_queue_remove (&self->parked, parked);
+
+  g_signal_handlers_disconnect_by_data (parked->cells, self);
+  self->cells = g_steal_pointer (&parked->cells);
+  g_signal_connect_object (self->cells, "items-changed",
+                           G_CALLBACK (ss_slide_view_on_cells_changed), self,
+                           G_CONNECT_SWAPPED);
+  g_ptr_array_unref (self->entries);
+  self->entries = g_steal_pointer (&parked->entries);
+  g_clear_pointer (&self->entry_by_item, g_hash_table_unref);
+  self->entry_by_item = g_steal_pointer (&parked->entry_by_item);
+  g_hash_table_unref (self->tiles);
+  self->tiles = g_steal_pointer (&parked->tiles);
+  self->tiles_scale = parked->tiles_scale;
+  self->tile_size = parked->tile_size;
+  g_free (parked);
+  return TRUE;
+}
+
+/* The entry of a cell of the shown field or of a parked one. */
+static CellEntry *
+ss_slide_view_find_entry (SsSlideView *self,
+                          SsCellItem  *item,
+                          GHashTable **tiles,
+                          double      *tiles_scale,
+                          int         *tile_size)
+{
+  ParkedField *parked;
+  CellEntry *entry;
+
+  if (self->entry_by_item != NULL
+      && (entry = g_hash_table_lookup (self->entry_by_item, item)) != NULL)
+    {
+      *tiles = self->tiles;
+      *tiles_scale = self->tiles_scale;
+      *tile_size = self->tile_size;
+      return entry;
+    }
+  parked = ss_slide_view_find_parked (self, ss_cell_item_get_image_index (item));
+  if (parked == NULL || (entry = g_hash_table_lookup (parked->entry_by_item, item)) == NULL)
+    return NULL;
+  *tiles = parked->tiles;
+  *tiles_scale = parked->tiles_scale;
+  *tile_size = parked->tile_size;
+  return entry;
+}
+
+/* ------------------------------------------------------------------------------------
+ * Tracing outlines in a worker thread
+ *
+ * A field has a thousand cells: the outlines of the cells of a field newly shown are
+ * traced in a worker thread rather than in its first frame, which draws their boxes
+ * without the outlines; the tiles drawn so are drawn again once they are traced.
+ * ------------------------------------------------------------------------------------ */
+
+/* Fewer cells than this are traced as they are drawn. */
+#define MIN_TRACE_JOB           16
+
+typedef struct {
+  SsCellItem     *item;
+  SsSlideOutline *outline[2];   /* cell, nucleus */
+  SsSlideOutline *simple[2];    /* at level, if any */
+} TraceResult;
+
+typedef struct {
+  guint      generation;
+  int        level;             /* the simplified outlines wanted too; -1: none */
+  guint      n_results;
+  TraceResult *results;
+} TraceJob;
+
+static void
+trace_job_free (TraceJob *job)
+{
+  for (guint i = 0; i < job->n_results; i++)
+    {
+      TraceResult *result = &job->results[i];
+
+      g_clear_object (&result->item);
+      for (int nucleus = 0; nucleus < 2; nucleus++)
+        {
+          g_clear_pointer (&result->outline[nucleus], ss_slide_outline_free);
+          g_clear_pointer (&result->simple[nucleus], ss_slide_outline_free);
+        }
+    }
+  g_free (job->results);
+  g_free (job);
+}
+
+/* The simplification level for outlines drawn at scale; -1 for the exact ones. */
+static int
+outline_level (double scale)
+{
+  int level = 0;
+
+  if (scale >= EXACT_OUTLINE_SCALE)
+    return -1;
+  while (level + 1 < N_OUTLINE_LEVELS && scale < EXACT_OUTLINE_SCALE / (2 << level))
+    level++;
+  return level;
+}
+
+static void
+trace_thread (GTask        *task,
+              gpointer      source,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  TraceJob *job = task_data;
+
+  for (guint i = 0; i < job->n_results; i++)
+    {
+      TraceResult *result = &job->results[i];
+      /* a cell's masks do not change while it lives (the job holds it) */
+      const SsCell *cell = ss_cell_item_get_cell (result->item);
+
+      if (g_cancellable_is_cancelled (cancellable))
+        break;
+      if (cell->mask.n_runs > 1)
+        result->outline[0] = ss_slide_outline_new_from_rle (&cell->mask, cell->box.x,
+                                                            cell->box.y);
+      if (cell->nucleus_mask.n_runs > 1)
+        result->outline[1] = ss_slide_outline_new_from_rle (&cell->nucleus_mask,
+                                                            cell->box.x, cell->box.y);
+      if (job->level >= 0)
+        for (int nucleus = 0; nucleus < 2; nucleus++)
+          if (result->outline[nucleus] != NULL)
+            result->simple[nucleus] =
+              ss_slide_outline_simplify (result->outline[nucleus],
+                                         OUTLINE_TOLERANCE * (1 << job->level));
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+trace_done (GObject      *source,
+            GAsyncResult *res,
+            gpointer      user_data)
+{
+  SsSlideView *self = SS_SLIDE_VIEW (source);
+  TraceJob *job = g_task_get_task_data (G_TASK (res));
+  gboolean finished = g_task_propagate_boolean (G_TASK (res), NULL);
+
+  self->n_trace_jobs--;
+  if (!finished)   /* the view is gone */
+    return;
+  for (guint i = 0; i < job->n_results; i++)
+    {
+      TraceResult *result = &job->results[i];
+      GHashTable *tiles;
+      double tiles_scale;
+      int tile_size;
+      CellEntry *entry = ss_slide_view_find_entry (self, result->item, &tiles, &tiles_scale,
+                                                   &tile_size);
+
+      if (entry == NULL)
+        continue;
+      entry->tracing = FALSE;
+      if (job->generation != self->scale_generation || entry->outlines_built)
+        continue;
+      entry->outlines_built = TRUE;
+      entry->cell_outline = g_steal_pointer (&result->outline[0]);
+      entry->nucleus_outline = g_steal_pointer (&result->outline[1]);
+      if (job->level >= 0)
+        for (int nucleus = 0; nucleus < 2; nucleus++)
+          if (entry->simple[job->level][nucleus] == NULL)
+            entry->simple[job->level][nucleus] = g_steal_pointer (&result->simple[nucleus]);
+    }
+
+  /* the tiles drawn without them */
+  tiles_remove_provisional (self->tiles);
+  for (GList *l = self->parked.head; l != NULL; l = l->next)
+    tiles_remove_provisional (((ParkedField *) l->data)->tiles);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+/* Trace the outlines of the shown field's cells in a worker thread (those not traced
+ * yet), with the simplified ones for the scale. */
+static void
+ss_slide_view_trace_shown (SsSlideView *self)
+{
+  g_autoptr(GTask) task = NULL;
+  TraceJob *job;
+  guint n = 0;
+
+  if (self->state == NULL || !ss_viewer_state_get_show_outlines (self->state)
+      || self->cancellable == NULL)
+    return;
+  for (guint i = 0; i < self->entries->len; i++)
+    {
+      CellEntry *entry = g_ptr_array_index (self->entries, i);
+
+      n += !entry->outlines_built && !entry->tracing;
+    }
+  if (n < MIN_TRACE_JOB)
+    return;
+
+  job = g_new0 (TraceJob, 1);
+  job->generation = self->scale_generation;
+  job->level = outline_level (self->scale);
+  job->results = g_new0 (TraceResult, n);
+  for (guint i = 0; i < self->entries->len; i++)
+    {
+      CellEntry *entry = g_ptr_array_index (self->entries, i);
+
+      if (entry->outlines_built || entry->tracing)
+        continue;
+      entry->tracing = TRUE;
+      job->results[job->n_results++].item = g_object_ref (entry->item);
+    }
+
+  task = g_task_new (self, self->cancellable, trace_done, NULL);
+  g_task_set_source_tag (task, ss_slide_view_trace_shown);
+  g_task_set_task_data (task, job, (GDestroyNotify) trace_job_free);
+  self->n_trace_jobs++;
+  g_task_run_in_thread (task, trace_thread);
 }
 
 static void
@@ -977,16 +1511,17 @@ ss_slide_view_apply_pending_center (SsSlideView *self)
 static void
 ss_slide_view_unload_field (SsSlideView *self)
 {
+  ss_slide_view_park_field (self);
   if (self->cells != NULL)
     g_signal_handlers_disconnect_by_data (self->cells, self);
   g_clear_object (&self->cells);
   g_clear_object (&self->pixbuf);
-  g_clear_object (&self->texture);
-  g_clear_object (&self->scaled_texture);
+  g_clear_pointer (&self->image, tiled_image_free);
   g_clear_pointer (&self->missing_message, g_free);
   g_ptr_array_set_size (self->entries, 0);
   g_clear_pointer (&self->entry_by_item, g_hash_table_unref);
   self->field_loaded = FALSE;
+  self->field_loading = FALSE;
   self->image_width = 0;
   self->image_height = 0;
   self->hover_set = NULL;
@@ -1012,14 +1547,294 @@ ss_slide_view_guess_field_size (SsSlideView         *self,
     }
 }
 
+/* The scale a field is drawn at on the display (device pixels per image pixel) when it
+ * is shown: fitted to the view, or the state's. */
+static double
+ss_slide_view_device_scale_for (SsSlideView *self,
+                                int          image_width,
+                                int          image_height)
+{
+  int scale_factor = gtk_widget_get_scale_factor (GTK_WIDGET (self));
+  int view_width = gtk_widget_get_width (GTK_WIDGET (self));
+  int view_height = gtk_widget_get_height (GTK_WIDGET (self));
+
+  if (self->state == NULL)
+    return self->scale * scale_factor;
+  if (ss_viewer_state_get_fit (self->state))
+    return ss_slide_geometry_fit_scale (image_width, image_height, view_width, view_height)
+           * scale_factor;
+  return CLAMP (ss_viewer_state_get_scale (self->state),
+                SS_VIEWER_MIN_SCALE, SS_VIEWER_MAX_SCALE) * scale_factor;
+}
+
+/* ------------------------------------------------------------------------------------
+ * Scaled copies of fields
+ *
+ * Below 100% on screen the field is drawn from a copy scaled with gdk-pixbuf's filter
+ * (GTK 4.8 samples a texture linearly without mipmaps, which aliases on a shrunken
+ * field, and its cairo renderer filters the whole field every frame). A copy takes tens
+ * of milliseconds: it is made in a worker thread, never in a frame, and kept by field
+ * and scale, so going back to a field or a zoom costs nothing. The copy of a field
+ * decoded ahead of need is made ahead of need too.
+ * ------------------------------------------------------------------------------------ */
+
+static gboolean
+same_scale (double a,
+            double b)
+{
+  return fabs (a - b) <= 1e-9 * MAX (a, b);
+}
+
+/* The copy of the field at exactly device_scale, or else (nearest) the one closest to
+ * it; moved to the front as the last used. */
+static ScaledCopy *
+ss_slide_view_find_scaled_copy (SsSlideView *self,
+                                guint        index,
+                                double       device_scale,
+                                gboolean     nearest)
+{
+  GList *best = NULL;
+  double best_distance = G_MAXDOUBLE;
+
+  for (GList *l = self->scaled_copies.head; l != NULL; l = l->next)
+    {
+      ScaledCopy *copy = l->data;
+      double distance;
+
+      if (copy->index != index)
+        continue;
+      distance = fabs (log (copy->device_scale / device_scale));
+      if (same_scale (copy->device_scale, device_scale))
+        distance = 0.0;
+      else if (!nearest)
+        continue;
+      if (distance < best_distance)
+        {
+          best = l;
+          best_distance = distance;
+        }
+    }
+  if (best == NULL)
+    return NULL;
+  g_queue_unlink (&self->scaled_copies, best);
+  g_queue_push_head_link (&self->scaled_copies, best);
+  return best->data;
+}
+
+static gboolean
+ss_slide_view_scale_wanted (SsSlideView *self,
+                            guint        index,
+                            double       device_scale)
+{
+  if (ss_slide_view_find_scaled_copy (self, index, device_scale, FALSE) != NULL)
+    return FALSE;
+  if (self->scaling != NULL && self->scaling->index == index
+      && same_scale (self->scaling->device_scale, device_scale))
+    return FALSE;
+  for (GList *l = self->scale_requests.head; l != NULL; l = l->next)
+    {
+      ScaleRequest *request = l->data;
+
+      if (request->index == index && same_scale (request->device_scale, device_scale))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static void ss_slide_view_next_scale_request (SsSlideView *self);
+
+static void
+scale_thread (GTask        *task,
+              gpointer      source,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  ScaleRequest *request = task_data;
+  int width = gdk_pixbuf_get_width (request->pixbuf);
+  int height = gdk_pixbuf_get_height (request->pixbuf);
+  GdkPixbuf *scaled;
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  scaled = gdk_pixbuf_scale_simple (request->pixbuf,
+                                    MAX (1, (int) round (width * request->device_scale)),
+                                    MAX (1, (int) round (height * request->device_scale)),
+                                    GDK_INTERP_BILINEAR);
+  if (scaled == NULL)
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED, "out of memory");
+  else
+    g_task_return_pointer (task, scaled, g_object_unref);
+}
+
+static void
+scale_done (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  SsSlideView *self = SS_SLIDE_VIEW (source);
+  ScaleRequest *request = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GdkPixbuf) scaled = g_task_propagate_pointer (G_TASK (result), NULL);
+  ScaledCopy *copy;
+
+  if (self->scaling == request)
+    self->scaling = NULL;
+  if (scaled == NULL || request->generation != self->scale_generation)
+    {
+      ss_slide_view_next_scale_request (self);
+      return;
+    }
+
+  copy = g_new0 (ScaledCopy, 1);
+  copy->index = request->index;
+  copy->device_scale = request->device_scale;
+  copy->image = tiled_image_new (scaled);
+  g_queue_push_head (&self->scaled_copies, copy);
+  while (self->scaled_copies.length > MAX_SCALED_COPIES)
+    scaled_copy_free (g_queue_pop_tail (&self->scaled_copies));
+
+  if (self->field_loaded && request->index == self->image_index)
+    gtk_widget_queue_draw (GTK_WIDGET (self));
+  ss_slide_view_next_scale_request (self);
+}
+
+static void
+ss_slide_view_next_scale_request (SsSlideView *self)
+{
+  g_autoptr(GTask) task = NULL;
+
+  if (self->scaling != NULL || self->scale_requests.length == 0 || self->cancellable == NULL)
+    return;
+  self->scaling = g_queue_pop_head (&self->scale_requests);
+  task = g_task_new (self, self->cancellable, scale_done, NULL);
+  g_task_set_source_tag (task, ss_slide_view_next_scale_request);
+  g_task_set_task_data (task, self->scaling, (GDestroyNotify) scale_request_free);
+  g_task_run_in_thread (task, scale_thread);
+}
+
+/* Have the field scaled to device_scale: first of all if urgent (it is the one shown),
+ * else after the others, dropping the oldest beyond MAX_SCALE_REQUESTS. */
+static void
+ss_slide_view_request_scaled_copy (SsSlideView *self,
+                                   guint        index,
+                                   GdkPixbuf   *pixbuf,
+                                   double       device_scale,
+                                   gboolean     urgent)
+{
+  ScaleRequest *request;
+
+  if (device_scale >= 1.0 || !ss_slide_view_scale_wanted (self, index, device_scale))
+    return;
+
+  /* a waiting request for the shown field at another scale is out of date */
+  if (urgent)
+    for (GList *l = self->scale_requests.head, *next; l != NULL; l = next)
+      {
+        ScaleRequest *waiting = l->data;
+
+        next = l->next;
+        if (waiting->index == index)
+          {
+            scale_request_free (waiting);
+            g_queue_delete_link (&self->scale_requests, l);
+          }
+      }
+
+  request = g_new0 (ScaleRequest, 1);
+  request->generation = self->scale_generation;
+  request->index = index;
+  request->device_scale = device_scale;
+  request->pixbuf = g_object_ref (pixbuf);
+  if (urgent)
+    g_queue_push_head (&self->scale_requests, request);
+  else
+    {
+      g_queue_push_tail (&self->scale_requests, request);
+      while (self->scale_requests.length > MAX_SCALE_REQUESTS)
+        scale_request_free (g_queue_pop_head (&self->scale_requests));
+    }
+  ss_slide_view_next_scale_request (self);
+}
+
+/* Forget every copy (another document). */
+static void
+ss_slide_view_clear_scaled_copies (SsSlideView *self)
+{
+  self->scale_generation++;
+  g_queue_clear_full (&self->scaled_copies, (GDestroyNotify) scaled_copy_free);
+  g_queue_clear_full (&self->scale_requests, (GDestroyNotify) scale_request_free);
+}
+
+/* The shown field's copy at the scale it is shown at, unless a zoom is going on. */
+static void
+ss_slide_view_request_shown_copy (SsSlideView *self)
+{
+  if (self->pixbuf != NULL && self->zoom_settle_source == 0)
+    ss_slide_view_request_scaled_copy (self, self->image_index, self->pixbuf,
+                                       self->scale * gtk_widget_get_scale_factor (GTK_WIDGET (self)),
+                                       TRUE);
+}
+
+/* ------------------------------------------------------------------------------------
+ * Loading the shown field
+ * ------------------------------------------------------------------------------------ */
+
+static void
+ss_slide_view_set_missing (SsSlideView *self)
+{
+  g_autoptr(GError) error = NULL;
+  const SsImageRecord *record = ss_case_document_get_image (self->document, self->image_index);
+  const char *path = record && record->path ? record->path : "";
+  GdkPixbuf *pixbuf;
+
+  /* the document says why */
+  pixbuf = ss_case_document_get_field_pixbuf (self->document, self->image_index, &error);
+  if (pixbuf != NULL)
+    return;
+  if (g_file_test (path, G_FILE_TEST_EXISTS))
+    self->missing_message =
+      g_strdup_printf (_("This field's image cannot be read: %s (%s). "
+                         "The stored cells are still listed."),
+                       path, error ? error->message : _("unknown error"));
+  else
+    self->missing_message =
+      g_strdup_printf (_("This field's image is missing: %s. "
+                         "The stored cells are still listed."), path);
+  g_debug ("field %u: %s", self->image_index, error ? error->message : "no pixbuf");
+}
+
+/* Show the decoded field's pixels. */
+static void
+ss_slide_view_set_pixbuf (SsSlideView *self,
+                          GdkPixbuf   *pixbuf)
+{
+  self->pixbuf = g_object_ref (pixbuf);
+  self->image = tiled_image_new (pixbuf);
+  self->image_width = gdk_pixbuf_get_width (pixbuf);
+  self->image_height = gdk_pixbuf_get_height (pixbuf);
+}
+
+/* Centre the field, unless a cell of it is waiting to be centred. */
+static void
+ss_slide_view_center_field (SsSlideView *self)
+{
+  SsSlideGeometry geometry;
+
+  ss_slide_view_get_geometry (self, &geometry);
+  ss_slide_view_configure_adjustments (self,
+                                       (self->image_width * self->scale
+                                        - geometry.view_width) / 2.0,
+                                       (self->image_height * self->scale
+                                        - geometry.view_height) / 2.0);
+  ss_slide_view_apply_pending_center (self);
+}
+
 static void
 ss_slide_view_load_field (SsSlideView *self)
 {
-  g_autoptr(GError) error = NULL;
   GdkPixbuf *pixbuf;   /* the document's */
   const SsImageRecord *record;
   guint index, n_images;
-  SsSlideGeometry geometry;
+  gboolean loading = FALSE;
 
   ss_slide_view_unload_field (self);
 
@@ -1034,54 +1849,110 @@ ss_slide_view_load_field (SsSlideView *self)
   self->image_index = index;
   record = ss_case_document_get_image (self->document, index);
 
-  self->cells = g_object_ref (ss_case_document_get_image_cells (self->document, index));
-  g_signal_connect_object (self->cells, "items-changed",
-                           G_CALLBACK (ss_slide_view_on_cells_changed), self,
-                           G_CONNECT_SWAPPED);
-  ss_slide_view_rebuild_entries (self);
-
-  pixbuf = ss_case_document_get_field_pixbuf (self->document, index, &error);
-  if (pixbuf != NULL)
+  /* a field shown lately comes back as it was */
+  if (!ss_slide_view_unpark_field (self, index))
     {
-      self->pixbuf = g_object_ref (pixbuf);
-      self->texture = gdk_texture_new_for_pixbuf (pixbuf);
-      self->image_width = gdk_pixbuf_get_width (pixbuf);
-      self->image_height = gdk_pixbuf_get_height (pixbuf);
+      self->cells = g_object_ref (ss_case_document_get_image_cells (self->document, index));
+      g_signal_connect_object (self->cells, "items-changed",
+                               G_CALLBACK (ss_slide_view_on_cells_changed), self,
+                               G_CONNECT_SWAPPED);
+      ss_slide_view_rebuild_entries (self);
     }
+
+  /* a field not decoded yet is decoded in a worker thread: until "field-loaded" the
+   * view shows the cells on a plain background at the stored size */
+  pixbuf = ss_case_document_try_field_pixbuf (self->document, index, &loading);
+  if (pixbuf != NULL)
+    ss_slide_view_set_pixbuf (self, pixbuf);
   else
     {
-      const char *path = record && record->path ? record->path : "";
-
       ss_slide_view_guess_field_size (self, record);
-      if (g_file_test (path, G_FILE_TEST_EXISTS))
-        self->missing_message =
-          g_strdup_printf (_("This field's image cannot be read: %s (%s). "
-                             "The stored cells are still listed."),
-                           path, error ? error->message : _("unknown error"));
-      else
-        self->missing_message =
-          g_strdup_printf (_("This field's image is missing: %s. "
-                             "The stored cells are still listed."), path);
-      g_debug ("field %u: %s", index, error ? error->message : "no pixbuf");
+      self->field_loading = loading;
+      if (!loading)
+        ss_slide_view_set_missing (self);
     }
 
   self->scale = ss_slide_view_wanted_scale (self);
   ss_slide_view_queue_sync_scale (self);
-
   /* a new field starts centred, unless a cell of it is waiting to be centred */
-  ss_slide_view_get_geometry (self, &geometry);
-  ss_slide_view_configure_adjustments (self,
-                                       (self->image_width * self->scale
-                                        - geometry.view_width) / 2.0,
-                                       (self->image_height * self->scale
-                                        - geometry.view_height) / 2.0);
-  ss_slide_view_apply_pending_center (self);
+  ss_slide_view_center_field (self);
+  ss_slide_view_request_shown_copy (self);
+  ss_slide_view_trace_shown (self);
 
 done:
   if (!self->field_loaded)
     ss_slide_view_configure_adjustments (self, 0.0, 0.0);
   ss_slide_view_update_accessible (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+/* A field was decoded in a worker thread, or could not be. */
+static void
+ss_slide_view_on_field_loaded (SsSlideView    *self,
+                               guint           index,
+                               SsCaseDocument *document)
+{
+  GdkPixbuf *pixbuf;
+  gboolean loading = FALSE;
+
+  if (index >= ss_case_document_get_n_images (document))
+    return;
+
+  if (self->field_loaded && index == self->image_index)
+    {
+      int old_width = self->image_width, old_height = self->image_height;
+
+      if (!self->field_loading)
+        return;
+      pixbuf = ss_case_document_try_field_pixbuf (document, index, &loading);
+      if (pixbuf == NULL)
+        {
+          /* dropped from the document's cache before it was shown: decoded again */
+          if (loading)
+            return;
+          self->field_loading = FALSE;
+          ss_slide_view_set_missing (self);
+          gtk_widget_queue_draw (GTK_WIDGET (self));
+          return;
+        }
+      self->field_loading = FALSE;
+      ss_slide_view_set_pixbuf (self, pixbuf);
+      if (self->image_width != old_width || self->image_height != old_height)
+        {
+          /* the file is not the size stored with the case */
+          double new_scale = ss_slide_view_wanted_scale (self);
+
+          if (new_scale != self->scale)
+            {
+              self->scale = new_scale;
+              g_hash_table_remove_all (self->tiles);
+              ss_slide_view_queue_sync_scale (self);
+            }
+          ss_slide_view_center_field (self);
+        }
+      ss_slide_view_request_shown_copy (self);
+      gtk_widget_queue_draw (GTK_WIDGET (self));
+      return;
+    }
+
+  /* the field of the cell that review moves to next, decoded ahead of need: scale it
+   * ahead of need as well (not every field the gallery has decoded for its pictures) */
+  if (self->state != NULL && ss_viewer_state_get_current (self->state) != NULL
+      && gtk_widget_get_width (GTK_WIDGET (self)) > 0)
+    {
+      const SsImageRecord *record = ss_case_document_get_image (document, index);
+      double device_scale = ss_slide_view_device_scale_for (self, record->width, record->height);
+      SsCellItem *next;
+
+      if (device_scale >= 1.0 || !ss_slide_view_scale_wanted (self, index, device_scale))
+        return;
+      next = ss_case_document_next_unreviewed (document, ss_viewer_state_get_current (self->state));
+      if (next == NULL || ss_cell_item_get_image_index (next) != index)
+        return;
+      pixbuf = ss_case_document_try_field_pixbuf (document, index, &loading);
+      if (pixbuf != NULL)
+        ss_slide_view_request_scaled_copy (self, index, pixbuf, device_scale, FALSE);
+    }
 }
 
 /* ------------------------------------------------------------------------------------
@@ -1161,7 +2032,8 @@ ss_slide_view_draw_cells (SsSlideView     *self,
                           cairo_t         *cr,
                           CellEntry      **entries,
                           guint            n_entries,
-                          const CellStyle *style)
+                          const CellStyle *style,
+                          gboolean        *deferred)
 {
   static const double dash[] = { 5.0, 3.0 };
   double scale = self->scale;
@@ -1181,7 +2053,14 @@ ss_slide_view_draw_cells (SsSlideView     *self,
       gboolean reviewed = ss_cell_item_get_reviewed (entry->item);
 
       cairo_set_dash (cr, NULL, 0, 0);
-      if (style->show_outlines && shorter >= MIN_OUTLINE_PIXELS)
+      /* outlines being traced in a worker thread are drawn once they are there */
+      if (style->show_outlines && shorter >= MIN_OUTLINE_PIXELS
+          && entry->tracing && !entry->outlines_built && self->n_trace_jobs > 0)
+        {
+          if (deferred != NULL)
+            *deferred = TRUE;
+        }
+      else if (style->show_outlines && shorter >= MIN_OUTLINE_PIXELS)
         for (int nucleus = 0; nucleus < 2; nucleus++)
           {
             const SsSlideOutline *outline = cell_entry_get_outline (entry, nucleus, scale);
@@ -1277,18 +2156,30 @@ ss_slide_view_draw_label (SsSlideView *self,
   pango_cairo_show_layout (cr, entry->label_layout);
 }
 
+/* Whether the window is drawn by GSK's cairo renderer, which converts every texture
+ * it draws anew each frame: then the view draws images it keeps with cairo instead. */
+static gboolean
+ss_slide_view_uses_cairo (SsSlideView *self)
+{
+  GtkNative *native = gtk_widget_get_native (GTK_WIDGET (self));
+  GskRenderer *renderer = native != NULL ? gtk_native_get_renderer (native) : NULL;
+
+  return renderer != NULL && GSK_IS_CAIRO_RENDERER (renderer);
+}
+
 /* The overlay of every cell meeting rect (content coordinates, whole pixels), drawn
- * into an image at the display's scale factor. Every cell is drawn plain: the current
+ * into an image at the display's scale factor with a margin of TILE_MARGIN device pixels
+ * all round. Every cell is drawn plain: the current
  * cell, the selection and the hovered cell are drawn over it frame by frame, so
  * moving through the review queue does not draw the thousand others again. */
-static GdkTexture *
+static cairo_surface_t *
 ss_slide_view_build_overlay (SsSlideView           *self,
-                             const graphene_rect_t *rect)
+                             const graphene_rect_t *rect,
+                             gboolean              *provisional)
 {
-  g_autoptr(GBytes) bytes = NULL;
   int scale_factor = gtk_widget_get_scale_factor (GTK_WIDGET (self));
-  int width = MAX (1, (int) rect->size.width * scale_factor);
-  int height = MAX (1, (int) rect->size.height * scale_factor);
+  int width = MAX (1, (int) rect->size.width * scale_factor) + 2 * TILE_MARGIN;
+  int height = MAX (1, (int) rect->size.height * scale_factor) + 2 * TILE_MARGIN;
   cairo_surface_t *surface;
   cairo_t *cr;
   gboolean show_labels = ss_viewer_state_get_show_labels (self->state);
@@ -1303,6 +2194,7 @@ ss_slide_view_build_overlay (SsSlideView           *self,
 
   surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width, height);
   cr = cairo_create (surface);
+  cairo_translate (cr, TILE_MARGIN, TILE_MARGIN);
   cairo_scale (cr, scale_factor, scale_factor);
   cairo_translate (cr, -rect->origin.x, -rect->origin.y);
   cairo_set_line_cap (cr, CAIRO_LINE_CAP_BUTT);
@@ -1333,7 +2225,7 @@ ss_slide_view_build_overlay (SsSlideView           *self,
         ss_cell_class_color (group / 2, &style.color);
         style.alpha = group % 2 ? DIMMED_ALPHA : 1.0;
         ss_slide_view_draw_cells (self, cr, (CellEntry **) groups[group]->pdata,
-                                  groups[group]->len, &style);
+                                  groups[group]->len, &style, provisional);
         g_ptr_array_unref (groups[group]);
       }
 
@@ -1351,13 +2243,60 @@ ss_slide_view_build_overlay (SsSlideView           *self,
 
   cairo_destroy (cr);
   cairo_surface_flush (surface);
+  return surface;
+}
 
-  /* cairo's ARGB32 is GDK_MEMORY_DEFAULT: the pixels are handed over as they are */
-  bytes = g_bytes_new_with_free_func (cairo_image_surface_get_data (surface),
-                                      (gsize) cairo_image_surface_get_stride (surface) * height,
-                                      (GDestroyNotify) cairo_surface_destroy, surface);
-  return gdk_memory_texture_new (width, height, GDK_MEMORY_DEFAULT, bytes,
-                                 cairo_image_surface_get_stride (surface));
+/* The tile without its margin. */
+static GdkTexture *
+tile_get_texture (Tile *tile)
+{
+  if (tile->texture == NULL)
+    {
+      cairo_surface_t *surface = tile->surface;
+      int width = cairo_image_surface_get_width (surface) - 2 * TILE_MARGIN;
+      int height = cairo_image_surface_get_height (surface) - 2 * TILE_MARGIN;
+      int stride = cairo_image_surface_get_stride (surface);
+      g_autoptr(GBytes) bytes = NULL;
+
+      /* cairo's ARGB32 is GDK_MEMORY_DEFAULT: the pixels are handed over as they are */
+      bytes = g_bytes_new_with_free_func (cairo_image_surface_get_data (surface)
+                                          + (gsize) TILE_MARGIN * stride + TILE_MARGIN * 4,
+                                          (gsize) (height - 1) * stride + (gsize) width * 4,
+                                          (GDestroyNotify) cairo_surface_destroy,
+                                          cairo_surface_reference (surface));
+      tile->texture = gdk_memory_texture_new (width, height, GDK_MEMORY_DEFAULT, bytes, stride);
+    }
+  return tile->texture;
+}
+
+/* A tile of the overlay at rect (widget coordinates), stretched to it during a zoom. */
+static void
+snapshot_tile (GtkSnapshot           *snapshot,
+               Tile                  *tile,
+               const graphene_rect_t *rect,
+               gboolean               use_cairo,
+               gboolean               stretched)
+{
+  cairo_t *cr;
+
+  if (!use_cairo)
+    {
+      gtk_snapshot_append_texture (snapshot, tile_get_texture (tile), rect);
+      return;
+    }
+  cr = gtk_snapshot_append_cairo (snapshot, rect);
+  cairo_rectangle (cr, rect->origin.x, rect->origin.y, rect->size.width, rect->size.height);
+  cairo_clip (cr);
+  cairo_translate (cr, rect->origin.x, rect->origin.y);
+  cairo_scale (cr,
+               rect->size.width / (cairo_image_surface_get_width (tile->surface) - 2 * TILE_MARGIN),
+               rect->size.height / (cairo_image_surface_get_height (tile->surface) - 2 * TILE_MARGIN));
+  cairo_set_source_surface (cr, tile->surface, -TILE_MARGIN, -TILE_MARGIN);
+  /* for the few frames of a zoom: cairo's good filter shrinks with a convolution */
+  if (stretched)
+    cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_BILINEAR);
+  cairo_paint (cr);
+  cairo_destroy (cr);
 }
 
 /* Draw the overlay's tiles over the visible part (content coordinates) at the field's
@@ -1372,6 +2311,7 @@ ss_slide_view_snapshot_overlay (SsSlideView           *self,
   GHashTableIter iter;
   Tile *tile;
   int tx0, ty0, tx1, ty1, size;
+  gboolean use_cairo = ss_slide_view_uses_cairo (self);
 
   if (self->tiles_scale != self->scale)
     {
@@ -1390,7 +2330,7 @@ ss_slide_view_snapshot_overlay (SsSlideView           *self,
               graphene_rect_init (&rect, origin_x + tile->tx * stretched,
                                   origin_y + tile->ty * stretched, stretched, stretched);
               if (graphene_rect_intersection (&rect, &shown, NULL))
-                gtk_snapshot_append_texture (snapshot, tile->texture, &rect);
+                snapshot_tile (snapshot, tile, &rect, use_cairo, TRUE);
             }
           return;
         }
@@ -1426,45 +2366,159 @@ ss_slide_view_snapshot_overlay (SsSlideView           *self,
             tile->key = key;
             tile->tx = tx;
             tile->ty = ty;
-            tile->texture = ss_slide_view_build_overlay (self,
+            tile->surface = ss_slide_view_build_overlay (self,
                                                          &GRAPHENE_RECT_INIT (tx * size, ty * size,
-                                                                              size, size));
+                                                                              size, size),
+                                                         &tile->provisional);
             g_hash_table_insert (self->tiles, &tile->key, tile);
           }
-        gtk_snapshot_append_texture (snapshot, tile->texture,
-                                     &GRAPHENE_RECT_INIT (origin_x + tx * size,
-                                                          origin_y + ty * size, size, size));
+        snapshot_tile (snapshot, tile,
+                       &GRAPHENE_RECT_INIT (origin_x + tx * size, origin_y + ty * size,
+                                            size, size),
+                       use_cairo, FALSE);
       }
 }
 
-/* The field's picture to draw: below 100% on screen, one scaled to the zoom with
- * gdk-pixbuf's filter (GTK 4.8 samples a texture linearly without mipmaps, which
- * aliases on a shrunken field, and its cairo renderer filters the whole field every
- * frame); made again once a zoom settles. */
-static GdkTexture *
-ss_slide_view_get_field_texture (SsSlideView *self)
+/* Append the tiles of image that meet view (widget coordinates), its pixel (x, y) at
+ * (origin_x + x * kx, origin_y + y * ky). */
+static void
+snapshot_tiled_image (GtkSnapshot           *snapshot,
+                      const TiledImage      *image,
+                      double                 origin_x,
+                      double                 origin_y,
+                      double                 kx,
+                      double                 ky,
+                      int                    scale_factor,
+                      const graphene_rect_t *view,
+                      gboolean               magnified,
+                      gboolean               use_cairo,
+                      gboolean               stretched)
 {
-  double device_scale = self->scale * gtk_widget_get_scale_factor (GTK_WIDGET (self));
-  g_autoptr(GdkPixbuf) scaled = NULL;
+  int column0, column1, row0, row1;
 
-  if (self->pixbuf == NULL || device_scale >= 1.0)
-    return self->texture;
-  if (self->scaled_texture != NULL
-      && (self->scaled_texture_scale == device_scale || self->zoom_settle_source != 0))
-    return self->scaled_texture;
-  if (self->zoom_settle_source != 0)
-    return self->texture;
+  /* the tiles in view, give or take the rounding of their edges */
+  column0 = floor ((view->origin.x - origin_x) / kx / IMAGE_TILE_PIXELS) - 1;
+  column1 = floor ((view->origin.x + view->size.width - origin_x) / kx / IMAGE_TILE_PIXELS) + 1;
+  row0 = floor ((view->origin.y - origin_y) / ky / IMAGE_TILE_PIXELS) - 1;
+  row1 = floor ((view->origin.y + view->size.height - origin_y) / ky / IMAGE_TILE_PIXELS) + 1;
+  column0 = MAX (column0, 0);
+  row0 = MAX (row0, 0);
+  column1 = MIN (column1, image->n_columns - 1);
+  row1 = MIN (row1, image->n_rows - 1);
 
-  g_clear_object (&self->scaled_texture);
-  scaled = gdk_pixbuf_scale_simple (self->pixbuf,
-                                    MAX (1, (int) round (self->image_width * device_scale)),
-                                    MAX (1, (int) round (self->image_height * device_scale)),
-                                    GDK_INTERP_BILINEAR);
-  if (scaled == NULL)
-    return self->texture;
-  self->scaled_texture = gdk_texture_new_for_pixbuf (scaled);
-  self->scaled_texture_scale = device_scale;
-  return self->scaled_texture;
+  for (int row = row0; row <= row1; row++)
+    for (int column = column0; column <= column1; column++)
+      {
+        int i = row * image->n_columns + column;
+        GdkTexture *texture = image->textures[i];
+        int x0 = column * IMAGE_TILE_PIXELS, y0 = row * IMAGE_TILE_PIXELS;
+        int x1 = MIN (image->width, x0 + IMAGE_TILE_PIXELS);
+        int y1 = MIN (image->height, y0 + IMAGE_TILE_PIXELS);
+        int texture_x0 = MAX (0, x0 - IMAGE_TILE_GUTTER);
+        int texture_y0 = MAX (0, y0 - IMAGE_TILE_GUTTER);
+        double left = ss_slide_geometry_tile_edge (origin_x, kx, x0, image->width, scale_factor);
+        double right = ss_slide_geometry_tile_edge (origin_x, kx, x1, image->width, scale_factor);
+        double top = ss_slide_geometry_tile_edge (origin_y, ky, y0, image->height, scale_factor);
+        double bottom = ss_slide_geometry_tile_edge (origin_y, ky, y1, image->height, scale_factor);
+        graphene_rect_t part, bounds;
+
+        graphene_rect_init (&part, left, top, right - left, bottom - top);
+        if (part.size.width <= 0 || part.size.height <= 0
+            || !graphene_rect_intersection (&part, view, NULL))
+          continue;
+        /* the whole texture where one big texture would put those pixels, cut to the
+         * tile's own part */
+        graphene_rect_init (&bounds, origin_x + texture_x0 * kx, origin_y + texture_y0 * ky,
+                            gdk_texture_get_width (texture) * kx,
+                            gdk_texture_get_height (texture) * ky);
+        if (use_cairo)
+          {
+            /* what the cairo renderer does with a texture node, from an image kept */
+            cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &part);
+
+            cairo_rectangle (cr, part.origin.x, part.origin.y, part.size.width, part.size.height);
+            cairo_clip (cr);
+            cairo_translate (cr, bounds.origin.x, bounds.origin.y);
+            cairo_scale (cr, kx, ky);
+            cairo_set_source_surface (cr, tiled_image_get_surface (image, i), 0, 0);
+            cairo_pattern_set_extend (cairo_get_source (cr), CAIRO_EXTEND_PAD);
+#if GTK_CHECK_VERSION (4, 10, 0)
+            if (magnified)
+              cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
+            else
+#endif
+            /* for the few frames of a zoom: cairo's good filter shrinks with a
+             * convolution */
+            if (stretched)
+              cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_BILINEAR);
+            cairo_paint (cr);
+            cairo_destroy (cr);
+            continue;
+          }
+        gtk_snapshot_push_clip (snapshot, &part);
+#if GTK_CHECK_VERSION (4, 10, 0)
+        /* pixels stay square when magnified: a reviewer looks at them */
+        gtk_snapshot_append_scaled_texture (snapshot, texture,
+                                            magnified ? GSK_SCALING_FILTER_NEAREST
+                                                      : GSK_SCALING_FILTER_LINEAR,
+                                            &bounds);
+#else
+        gtk_snapshot_append_texture (snapshot, texture, &bounds);
+#endif
+        gtk_snapshot_pop (snapshot);
+      }
+}
+
+/* The field's picture, or a plain background while it is decoded or scaled. Below 100%
+ * on screen it is drawn from a copy scaled to the zoom with gdk-pixbuf's filter: while
+ * a zoom is going on, or the copy at the new scale is being made, the copy at another
+ * scale is stretched meanwhile (or the field itself during a zoom, as there is no
+ * other). */
+static void
+ss_slide_view_snapshot_field (SsSlideView           *self,
+                              GtkSnapshot           *snapshot,
+                              const graphene_rect_t *view_rect,
+                              const graphene_rect_t *field_rect,
+                              double                 origin_x,
+                              double                 origin_y)
+{
+  int scale_factor = gtk_widget_get_scale_factor (GTK_WIDGET (self));
+  double device_scale = self->scale * scale_factor;
+  const TiledImage *image = NULL;
+  gboolean stretched = self->zoom_settle_source != 0;
+  graphene_rect_t shown;
+
+  if (self->image != NULL && device_scale >= 1.0)
+    image = self->image;
+  else if (self->image != NULL)
+    {
+      ScaledCopy *copy = ss_slide_view_find_scaled_copy (self, self->image_index,
+                                                         device_scale, FALSE);
+
+      if (copy == NULL)
+        {
+          ss_slide_view_request_shown_copy (self);
+          copy = ss_slide_view_find_scaled_copy (self, self->image_index, device_scale, TRUE);
+          stretched = TRUE;
+        }
+      if (copy != NULL)
+        image = copy->image;
+      else if (self->zoom_settle_source != 0)
+        image = self->image;
+    }
+
+  if (image == NULL)
+    {
+      if (graphene_rect_intersection (field_rect, view_rect, &shown))
+        gtk_snapshot_append_color (snapshot, &(GdkRGBA) { 0.5, 0.5, 0.5, 0.35 }, &shown);
+      return;
+    }
+  /* a scaled copy fills the field's place as the field would */
+  snapshot_tiled_image (snapshot, image, origin_x, origin_y,
+                        image == self->image ? self->scale : field_rect->size.width / image->width,
+                        image == self->image ? self->scale : field_rect->size.height / image->height,
+                        scale_factor, view_rect, self->scale >= 2.0,
+                        ss_slide_view_uses_cairo (self), stretched);
 }
 
 /* The selection, the current cell and the hovered cell, over the plain overlay: their
@@ -1529,7 +2583,7 @@ ss_slide_view_snapshot_emphasis (SsSlideView           *self,
           continue;
         ss_cell_class_color (ss_cell_item_get_cell_class (entry->item), &style.color);
         style.emphasis = entry == current ? EMPHASIS_CURRENT : EMPHASIS_SELECTED;
-        ss_slide_view_draw_cells (self, cr, &entry, 1, &style);
+        ss_slide_view_draw_cells (self, cr, &entry, 1, &style, NULL);
         if (show_labels && MIN (entry->box.width, entry->box.height) * scale >= MIN_LABEL_PIXELS)
           ss_slide_view_draw_label (self, cr, entry, 0.0);
       }
@@ -1617,6 +2671,35 @@ ss_slide_view_snapshot_message (SsSlideView *self,
   gtk_snapshot_restore (snapshot);
 }
 
+/* "Loading field…" on a small tag at the top of the view, while the field's picture is
+ * decoded. */
+static void
+ss_slide_view_snapshot_loading (SsSlideView *self,
+                                GtkSnapshot *snapshot,
+                                int          view_width)
+{
+  g_autoptr(PangoLayout) layout = NULL;
+  GskRoundedRect background;
+  graphene_rect_t rect;
+  int text_width, text_height;
+
+  layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), _("Loading field…"));
+  pango_layout_get_pixel_size (layout, &text_width, &text_height);
+
+  graphene_rect_init (&rect, floor ((view_width - text_width) / 2.0) - 12, 12,
+                      text_width + 24, text_height + 12);
+  gsk_rounded_rect_init_from_rect (&background, &rect, (text_height + 12) / 2.0);
+  gtk_snapshot_push_rounded_clip (snapshot, &background);
+  gtk_snapshot_append_color (snapshot, &(GdkRGBA) { 0.1, 0.1, 0.1, 0.85 }, &rect);
+  gtk_snapshot_pop (snapshot);
+
+  gtk_snapshot_save (snapshot);
+  gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (rect.origin.x + 12,
+                                                          rect.origin.y + 6));
+  gtk_snapshot_append_layout (snapshot, layout, &(GdkRGBA) { 1, 1, 1, 1 });
+  gtk_snapshot_restore (snapshot);
+}
+
 static void
 ss_slide_view_snapshot (GtkWidget   *widget,
                         GtkSnapshot *snapshot)
@@ -1638,27 +2721,7 @@ ss_slide_view_snapshot (GtkWidget   *widget,
 
   gtk_snapshot_push_clip (snapshot, &view_rect);
 
-  if (self->texture != NULL)
-    {
-      GdkTexture *texture = ss_slide_view_get_field_texture (self);
-
-#if GTK_CHECK_VERSION (4, 10, 0)
-      /* pixels stay square when magnified: a reviewer looks at them */
-      gtk_snapshot_append_scaled_texture (snapshot, texture,
-                                          self->scale >= 2.0 ? GSK_SCALING_FILTER_NEAREST
-                                                             : GSK_SCALING_FILTER_LINEAR,
-                                          &field_rect);
-#else
-      gtk_snapshot_append_texture (snapshot, texture, &field_rect);
-#endif
-    }
-  else
-    {
-      graphene_rect_t shown;
-
-      if (graphene_rect_intersection (&field_rect, &view_rect, &shown))
-        gtk_snapshot_append_color (snapshot, &(GdkRGBA) { 0.5, 0.5, 0.5, 0.35 }, &shown);
-    }
+  ss_slide_view_snapshot_field (self, snapshot, &view_rect, &field_rect, origin_x, origin_y);
 
   /* the overlay is built in content coordinates so it survives panning */
   graphene_rect_init (&visible, -origin_x, -origin_y, geometry.view_width,
@@ -1671,6 +2734,8 @@ ss_slide_view_snapshot (GtkWidget   *widget,
   ss_slide_view_snapshot_drag (self, snapshot);
   if (self->missing_message != NULL)
     ss_slide_view_snapshot_message (self, snapshot, geometry.view_width, geometry.view_height);
+  else if (self->field_loading)
+    ss_slide_view_snapshot_loading (self, snapshot, geometry.view_width);
 
   gtk_snapshot_pop (snapshot);
 }
@@ -2143,12 +3208,24 @@ ss_slide_view_on_cell_changed (SsSlideView    *self,
                                SsCellItem     *item,
                                SsCaseDocument *document)
 {
-  CellEntry *entry = ss_slide_view_lookup_entry (self, item);
+  GHashTable *tiles;
+  double tiles_scale;
+  int tile_size;
+  CellEntry *entry = ss_slide_view_find_entry (self, item, &tiles, &tiles_scale, &tile_size);
 
   if (entry == NULL)
     return;
   g_clear_object (&entry->label_layout);
-  ss_slide_view_invalidate_box (self, &entry->box);
+  tiles_invalidate_box (tiles, tiles_scale, tile_size, &entry->box);
+  if (tiles == self->tiles)
+    gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+ss_slide_view_on_show_outlines (SsSlideView *self)
+{
+  ss_slide_view_trace_shown (self);
+  ss_slide_view_invalidate_overlay (self);
 }
 
 /* Which cells are unsure changed: every cell may look different. */
@@ -2210,7 +3287,6 @@ ss_slide_view_connect_state (SsSlideView *self)
 {
   static const char *const layer_signals[] = {
     "notify::show-boxes",
-    "notify::show-outlines",
     "notify::show-labels",
     "notify::dim-below",
   };
@@ -2232,6 +3308,8 @@ ss_slide_view_connect_state (SsSlideView *self)
     g_signal_connect_object (self->state, layer_signals[i],
                              G_CALLBACK (ss_slide_view_invalidate_overlay), self,
                              G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->state, "notify::show-outlines",
+                           G_CALLBACK (ss_slide_view_on_show_outlines), self, G_CONNECT_SWAPPED);
 }
 
 static void
@@ -2247,6 +3325,8 @@ ss_slide_view_connect_document (SsSlideView *self)
                            G_CALLBACK (ss_slide_view_on_unsure_below), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->document, "notify::n-images",
                            G_CALLBACK (ss_slide_view_on_n_images), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->document, "field-loaded",
+                           G_CALLBACK (ss_slide_view_on_field_loaded), self, G_CONNECT_SWAPPED);
 }
 
 /* ------------------------------------------------------------------------------------
@@ -2340,7 +3420,12 @@ ss_slide_view_dispose (GObject *object)
 
   g_clear_handle_id (&self->sync_scale_source, g_source_remove);
   g_clear_handle_id (&self->zoom_settle_source, g_source_remove);
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  ss_slide_view_clear_scaled_copies (self);
   ss_slide_view_unload_field (self);
+  ss_slide_view_clear_parked (self);
   ss_slide_view_disconnect_state (self);
   g_clear_object (&self->state);
   if (self->document != NULL)
@@ -2365,6 +3450,7 @@ ss_slide_view_finalize (GObject *object)
   g_clear_pointer (&self->entries, g_ptr_array_unref);
   g_clear_pointer (&self->tiles, g_hash_table_unref);
   g_clear_pointer (&self->label_attrs, pango_attr_list_unref);
+  ss_slide_view_clear_scaled_copies (self);
 
   G_OBJECT_CLASS (ss_slide_view_parent_class)->finalize (object);
 }
@@ -2540,9 +3626,12 @@ ss_slide_view_init (SsSlideView *self)
   GtkGesture *gesture;
 
   self->scale = 1.0;
+  self->cancellable = g_cancellable_new ();
+  g_queue_init (&self->scaled_copies);
+  g_queue_init (&self->scale_requests);
   self->entries = g_ptr_array_new ();
-  self->tiles = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL,
-                                       (GDestroyNotify) tile_free);
+  self->tiles = tiles_new ();
+  g_queue_init (&self->parked);
   self->label_attrs = pango_attr_list_new ();
   pango_attr_list_insert (self->label_attrs, pango_attr_scale_new (PANGO_SCALE_SMALL));
 
@@ -2626,6 +3715,10 @@ ss_slide_view_set_document (SsSlideView    *self,
     g_signal_handlers_disconnect_by_data (self->document, self);
   g_set_object (&self->document, document);
   g_clear_object (&self->pending_center);
+  ss_slide_view_clear_scaled_copies (self);
+  /* the shown field belongs to the old document: not parked */
+  ss_slide_view_unload_field (self);
+  ss_slide_view_clear_parked (self);
   if (self->document != NULL)
     ss_slide_view_connect_document (self);
   ss_slide_view_load_field (self);

@@ -77,6 +77,15 @@ void   ss_slide_geometry_center_on       (const SsSlideGeometry *geometry,
                                           double                 image_y,
                                           double                *scroll_x,
                                           double                *scroll_y);
+/* Where the edge before pixel `position` of an image axis `size` pixels long falls in
+ * widget coordinates when pixel p is drawn at origin + p * k: the image's own edges
+ * exactly, the edges between its tiles rounded to the device pixel grid (scale_factor
+ * device pixels per widget pixel), so tiles drawn side by side meet without a seam. */
+double ss_slide_geometry_tile_edge       (double                 origin,
+                                          double                 k,
+                                          int                    position,
+                                          int                    size,
+                                          int                    scale_factor);
 /* The scale at which the whole field fits the view, within the viewer's limits. */
 double ss_slide_geometry_fit_scale       (int                    image_width,
                                           int                    image_height,
