@@ -97,6 +97,8 @@ typedef struct {
   gint64         key_frame_start;
   double         key_frame_cpu;
   gint64         key_done;
+  GSubprocess   *key_sender;        /* one `xdotool -` reading "key N" lines, or NULL */
+  GOutputStream *key_sender_in;
 } Bench;
 
 /* Main loop */
@@ -585,6 +587,55 @@ bench_xdotool (const char *const *args,
   return !wait || (g_subprocess_wait (process, NULL, NULL) && g_subprocess_get_successful (process));
 }
 
+/* Start one long-running `xdotool -`, which runs each line of its stdin as it arrives,
+ * so that a key costs a pipe write rather than a fork of this big process. */
+static gboolean
+bench_key_sender_start (Bench *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  self->key_sender = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE
+                                       | G_SUBPROCESS_FLAGS_STDOUT_SILENCE
+                                       | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                                       &error, "xdotool", "-", NULL);
+  if (self->key_sender == NULL)
+    {
+      g_debug ("cannot start `xdotool -`: %s", error->message);
+      return FALSE;
+    }
+  self->key_sender_in = g_subprocess_get_stdin_pipe (self->key_sender);
+  return TRUE;
+}
+
+static void
+bench_key_sender_stop (Bench *self)
+{
+  if (self->key_sender == NULL)
+    return;
+  g_output_stream_close (self->key_sender_in, NULL, NULL);
+  g_subprocess_wait (self->key_sender, NULL, NULL);
+  g_clear_object (&self->key_sender);
+  self->key_sender_in = NULL;
+}
+
+/* Send one key through the long-running xdotool; on failure, stop using it. */
+static gboolean
+bench_key_sender_key (Bench      *self,
+                      const char *key)
+{
+  g_autofree char *line = g_strdup_printf ("key %s\n", key);
+  g_autoptr (GError) error = NULL;
+
+  if (self->key_sender == NULL)
+    return FALSE;
+  if (g_output_stream_write_all (self->key_sender_in, line, strlen (line), NULL, NULL, &error)
+      && g_output_stream_flush (self->key_sender_in, NULL, &error))
+    return TRUE;
+  g_debug ("writing to `xdotool -` failed: %s", error->message);
+  bench_key_sender_stop (self);
+  return FALSE;
+}
+
 /* Keys come through the X server (XTEST, as a keyboard's do) when xdotool and an X11
  * display are there: give the window the X focus and move the pointer off the view, so
  * zooming keeps the view's middle in place. */
@@ -653,7 +704,8 @@ bench_measure_keys (Bench    *self,
       if (through_x)
         {
           char key[2] = { ss_class_key (new_class), '\0' };
-          bench_xdotool ((const char *[]) { "key", key, NULL }, FALSE);
+          if (!bench_key_sender_key (self, key))
+            bench_xdotool ((const char *[]) { "key", key, NULL }, FALSE);
         }
       else
         {
@@ -896,7 +948,10 @@ bench_main (gpointer user_data)
   bench_measure_motion (self);
 
   bench_mark ("keys");
-  key_run_init (&x_keys, "XTEST key through the X server (xdotool)");
+  if (through_x && bench_key_sender_start (self))
+    key_run_init (&x_keys, "XTEST key through the X server (one long-running `xdotool -` fed key lines by a pipe)");
+  else
+    key_run_init (&x_keys, "XTEST key through the X server (a new `xdotool key` process per key)");
   key_run_init (&action_keys, "win.relabel activated as the review pane's shortcut does");
   ss_window_focus_review (window);
   if (through_x && !bench_measure_keys (self, TRUE, 0, &x_keys))
@@ -905,6 +960,10 @@ bench_main (gpointer user_data)
                   "timing win.relabel activations only\n");
       g_array_set_size (x_keys.to_paint_ms, 0);
     }
+  if (through_x && self->key_sender == NULL && strstr (x_keys.method, "long-running") != NULL)
+    g_printerr ("smearscope --bench: the `xdotool -` pipe failed during the run; "
+                "later keys used a new `xdotool key` process each\n");
+  bench_key_sender_stop (self);
   bench_mark ("action keys");
   if (!bench_measure_keys (self, FALSE, N_KEYS, &action_keys))
     bench_fail ("win.relabel did not change the count panel");
