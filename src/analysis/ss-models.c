@@ -13,8 +13,8 @@ G_DEFINE_QUARK (ss-models-error-quark, ss_models_error)
 #define DEFAULT_CLASSIFIER "celltype"
 #define NO_MODEL_NAME      "none (stain proposals only)"
 
-static gboolean
-running_from_build_tree (void)
+gboolean
+ss_running_from_build_tree (void)
 {
   g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
   return exe != NULL && g_str_has_prefix (exe, SS_BUILD_ROOT "/");
@@ -27,7 +27,7 @@ ss_models_dir (const char *override)
     return g_strdup (override);
   if (g_getenv ("SMEARSCOPE_MODELS") != NULL)
     return g_strdup (g_getenv ("SMEARSCOPE_MODELS"));
-  if (running_from_build_tree ())
+  if (ss_running_from_build_tree ())
     return g_strdup (SS_SOURCE_MODELS_DIR);
   return g_strdup (SS_INSTALLED_MODELS_DIR);
 }

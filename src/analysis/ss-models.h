@@ -9,6 +9,10 @@
 
 G_BEGIN_DECLS
 
+/* Whether this program runs from the build tree it was built in (then the source
+ * tree's models, the build's schema and translations are used). */
+gboolean      ss_running_from_build_tree (void);
+
 /* Where default models live: override if not NULL, else $SMEARSCOPE_MODELS, else
  * data/models of the source tree when run from a build tree, else the installed data
  * dir. */

@@ -27,18 +27,11 @@ struct _SsApplication
 
 G_DEFINE_FINAL_TYPE (SsApplication, ss_application, ADW_TYPE_APPLICATION)
 
-static gboolean
-running_from_build_tree (void)
-{
-  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
-  return exe != NULL && g_str_has_prefix (exe, SS_BUILD_ROOT "/");
-}
-
 void
 ss_application_init_i18n (void)
 {
   g_autofree char *build_locale = g_build_filename (SS_BUILD_ROOT, "po", NULL);
-  if (running_from_build_tree () && g_file_test (build_locale, G_FILE_TEST_IS_DIR))
+  if (ss_running_from_build_tree () && g_file_test (build_locale, G_FILE_TEST_IS_DIR))
     bindtextdomain (GETTEXT_PACKAGE, build_locale);
   else
     bindtextdomain (GETTEXT_PACKAGE, SS_LOCALE_DIR);
@@ -49,7 +42,7 @@ ss_application_init_i18n (void)
 void
 ss_application_find_schemas (void)
 {
-  if (g_getenv ("GSETTINGS_SCHEMA_DIR") == NULL && running_from_build_tree ())
+  if (g_getenv ("GSETTINGS_SCHEMA_DIR") == NULL && ss_running_from_build_tree ())
     g_setenv ("GSETTINGS_SCHEMA_DIR", SS_BUILD_ROOT "/data", TRUE);
 }
 

@@ -878,25 +878,6 @@ ss_case_document_get_counts (SsCaseDocument *self,
   ss_counts_compute (self->counts, self->blast_threshold, counts);
 }
 
-void
-ss_case_document_get_image_counts (SsCaseDocument *self,
-                                   guint           index,
-                                   SsCounts       *counts)
-{
-  g_return_if_fail (SS_IS_CASE_DOCUMENT (self));
-  g_return_if_fail (index < self->image_cells->len);
-
-  int tally[SS_N_CLASSES] = { 0 };
-  GListModel *field = self->image_cells->pdata[index];
-  guint n = g_list_model_get_n_items (field);
-  for (guint i = 0; i < n; i++)
-    {
-      g_autoptr (SsCellItem) item = g_list_model_get_item (field, i);
-      tally[ss_cell_item_get_cell_class (item)]++;
-    }
-  ss_counts_compute (tally, self->blast_threshold, counts);
-}
-
 static gboolean
 ss_case_document_check_writable (SsCaseDocument *self,
                                  GError        **error)
@@ -1220,8 +1201,9 @@ ss_case_document_add_result (SsCaseDocument        *self,
   if (image_id <= 0)
     return FALSE;
 
-  /* read back what the store kept, as opening the case would */
-  g_autoptr (GPtrArray) images = ss_store_list_images (self->store, self->info->accession, TRUE, error);
+  /* read back what the store kept, as opening the case would: the image's row, and
+   * the cells of this image only */
+  g_autoptr (GPtrArray) images = ss_store_list_images (self->store, self->info->accession, FALSE, error);
   if (images == NULL)
     return FALSE;
   for (guint i = 0; i < images->len; i++)
@@ -1229,6 +1211,9 @@ ss_case_document_add_result (SsCaseDocument        *self,
       SsImageRecord *record = images->pdata[i];
       if (record->id != image_id)
         continue;
+      record->cells = ss_store_list_image_cells (self->store, image_id, error);
+      if (record->cells == NULL)
+        return FALSE;
       guint old_cells = ss_case_document_get_n_cells (self);
       guint old_unreviewed = self->n_unreviewed, old_unsure = self->n_unsure;
       ss_case_document_take_image (self, g_ptr_array_steal_index (images, i));

@@ -96,11 +96,8 @@ GPtrArray      *ss_case_document_review_queue    (SsCaseDocument  *self);
 SsCellItem     *ss_case_document_next_unreviewed (SsCaseDocument  *self,
                                                   SsCellItem      *after);
 
-/* Counts of the living cells by current class, and the blast statistics. */
+/* Counts of the case's living cells by current class, and the blast statistics. */
 void            ss_case_document_get_counts      (SsCaseDocument  *self,
-                                                  SsCounts        *counts);
-void            ss_case_document_get_image_counts (SsCaseDocument *self,
-                                                  guint            index,
                                                   SsCounts        *counts);
 
 /* Corrections: one undo step for the whole set of items; each cell's change is one

@@ -165,6 +165,8 @@ ss_window_set_document (SsWindow       *self,
       g_signal_connect_swapped (document, "notify::can-undo", G_CALLBACK (on_document_notify), self);
       g_signal_connect_swapped (document, "notify::can-redo", G_CALLBACK (on_document_notify), self);
       g_signal_connect_swapped (document, "notify::read-only", G_CALLBACK (on_document_read_only), self);
+      if (first != NULL)
+        ss_viewer_state_set_current (self->state, first, FALSE);
       gtk_stack_set_visible_child_name (self->main_stack, "case");
       ss_window_remember_case (self, ss_case_document_get_accession (document));
       ss_window_reload_cases (self);
@@ -205,10 +207,6 @@ ss_window_open_case (SsWindow   *self,
   ss_case_document_set_unsure_below (document, g_settings_get_double (self->settings, "unsure-below"));
   ss_case_document_set_classifier (document, ss_application_get_classifier (self->app));
   ss_window_set_document (self, document);
-
-  SsCellItem *first = ss_case_document_next_unreviewed (document, NULL);
-  if (first != NULL)
-    ss_viewer_state_set_current (self->state, first, FALSE);
   ss_window_focus_review (self);
   return TRUE;
 }

@@ -1574,6 +1574,19 @@ fail:
   return NULL;
 }
 
+GPtrArray *
+ss_store_list_image_cells (SsStore *self, gint64 image_id, GError **error)
+{
+  g_return_val_if_fail (SS_IS_STORE (self), NULL);
+  const char *operation = "reading the image's cells";
+  /* one snapshot, as ss_store_list_images */
+  if (!ss_store_exec (self, "BEGIN", operation, error))
+    return NULL;
+  GPtrArray *cells = ss_store_cells_of_image (self, image_id, operation, error);
+  ss_store_rollback (self);
+  return cells;
+}
+
 SsCell *
 ss_store_get_cell (SsStore *self, gint64 cell_id, GError **error)
 {

@@ -187,6 +187,8 @@ gint64      ss_store_add_image (SsStore *self, const char *accession, const SsIm
  * cells"), as from ss_store_get_cell. */
 GPtrArray  *ss_store_list_images (SsStore *self, const char *accession, gboolean with_cells,
                                   GError **error);
+/* The cells of one image (deleted ones too, flagged), as ss_store_list_images gives them. */
+GPtrArray  *ss_store_list_image_cells (SsStore *self, gint64 image_id, GError **error);
 SsCell     *ss_store_get_cell (SsStore *self, gint64 cell_id, GError **error);
 
 /* Corrections: each changes one cell of the named case and appends one row to the
