@@ -17,6 +17,9 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/ss-bench-XXXXXX")
 trap 'rm -rf "$dir"' EXIT INT TERM
 
 "$gen" "$dir/cases.db"
+# the thumbnails the window caches stay in the scratch folder; the window's own first
+# opening of the case (at start) makes them, the timed openings after it find them
+export XDG_CACHE_HOME="$dir/cache"
 
 # $1: the GSK_RENDERER to ask for, or "default" for GTK's own choice
 run_bench () {

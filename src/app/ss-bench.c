@@ -25,7 +25,7 @@
 #define GOAL_FRAME_SHARE     0.95
 #define GOAL_KEY_MS          50.0
 
-#define N_OPEN_ROUNDS        3
+#define N_OPEN_ROUNDS        10
 #define N_PAN_FRAMES         150
 #define N_ZOOM_FRAMES        150
 #define N_KEYS               50

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ss-case-document.h"
+#include "ss-background.h"
 #include "ss-store-analysis.h"
 
 /* How many decoded fields are kept: enough to move back and forth between neighbours
@@ -645,19 +646,23 @@ load_field_done (GObject      *source,
   g_signal_emit (self, signals[FIELD_LOADED], 0, index);
 }
 
-/* Decode a field in a worker thread; "field-loaded" follows, also when it failed. */
+/* Decode a field in a worker thread; "field-loaded" follows, also when it failed. A field
+ * already on its way is asked for again only if it is now wanted sooner. */
 static void
-ss_case_document_load_field_async (SsCaseDocument *self,
-                                   guint           index)
+ss_case_document_load_field_async (SsCaseDocument      *self,
+                                   guint                index,
+                                   SsBackgroundUrgency  urgency)
 {
-  if (g_hash_table_contains (self->fields_loading, GUINT_TO_POINTER (index)))
+  gpointer queued = g_hash_table_lookup (self->fields_loading, GUINT_TO_POINTER (index));
+  if (queued != NULL && GPOINTER_TO_UINT (queued) - 1 <= urgency)
     return;
   const SsImageRecord *record = self->images->pdata[index];
   g_autoptr (GTask) task = g_task_new (self, NULL, load_field_done, GUINT_TO_POINTER (index));
   g_task_set_source_tag (task, ss_case_document_load_field_async);
   g_task_set_task_data (task, g_strdup (record->path), g_free);
-  g_hash_table_add (self->fields_loading, GUINT_TO_POINTER (index));
-  g_task_run_in_thread (task, load_field_thread);
+  g_hash_table_insert (self->fields_loading, GUINT_TO_POINTER (index),
+                       GUINT_TO_POINTER (urgency + 1));
+  ss_background_run (task, urgency, load_field_thread);
 }
 
 GdkPixbuf *
@@ -707,7 +712,7 @@ ss_case_document_try_field_pixbuf (SsCaseDocument *self,
     return ss_case_document_get_field_pixbuf (self, index, NULL);
   if (g_hash_table_contains (self->fields_failed, GUINT_TO_POINTER (index)))
     return NULL;
-  ss_case_document_load_field_async (self, index);
+  ss_case_document_load_field_async (self, index, SS_BACKGROUND_NOW);
   *loading = TRUE;
   return NULL;
 }
@@ -721,7 +726,7 @@ ss_case_document_prefetch_field (SsCaseDocument *self,
 
   if (ss_case_document_find_field (self, index) == NULL
       && !g_hash_table_contains (self->fields_failed, GUINT_TO_POINTER (index)))
-    ss_case_document_load_field_async (self, index);
+    ss_case_document_load_field_async (self, index, SS_BACKGROUND_LATER);
 }
 
 GListModel *
@@ -811,7 +816,7 @@ ss_case_document_try_crop (SsCaseDocument *self,
     return ss_case_document_make_crop (self, item, field, size);
   if (g_hash_table_contains (self->fields_failed, GUINT_TO_POINTER (index)))
     return NULL;
-  ss_case_document_load_field_async (self, index);
+  ss_case_document_load_field_async (self, index, SS_BACKGROUND_SOON);
   *loading = TRUE;
   return NULL;
 }

@@ -6,9 +6,14 @@
 
 #include "ss-config.h"
 
+#include <errno.h>
+#include <string.h>
+
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 
 #include "ss-field-strip.h"
+#include "ss-background.h"
 
 /* Thumbnails fit in this box (BCCD's 640 x 480 fields become 128 x 96). */
 #define THUMB_MAX_WIDTH  160
@@ -121,23 +126,111 @@ ss_field_thumb_set_n_cells (SsFieldThumb *self,
   g_object_notify_by_pspec (G_OBJECT (self), thumb_properties[THUMB_PROP_N_CELLS]);
 }
 
-/* Runs in a worker thread: only the path crosses over, never the document. */
+/* What a worker thread needs to make one thumbnail: nothing of the document crosses. */
+typedef struct
+{
+  char *path;        /* the field's file */
+  char *cache_path;  /* its thumbnail in the user's cache, or NULL */
+} ThumbJob;
+
+static void
+thumb_job_free (ThumbJob *job)
+{
+  g_free (job->path);
+  g_free (job->cache_path);
+  g_free (job);
+}
+
+/* A thumbnail is kept in $XDG_CACHE_HOME/smearscope/thumbnails, named by the SHA-256 the
+ * store holds of the field's file, so that opening a case again does not decode every
+ * full-size field once more. It records the file's size and modification time as the
+ * freedesktop thumbnail convention does, and is remade when either changed. */
+static char *
+thumb_cache_path (const char *sha256)
+{
+  if (sha256 == NULL || strlen (sha256) != 64 || strspn (sha256, "0123456789abcdef") != 64)
+    return NULL;
+  g_autofree char *name = g_strconcat (sha256, ".png", NULL);
+  return g_build_filename (g_get_user_cache_dir (), "smearscope", "thumbnails", name, NULL);
+}
+
+static GdkPixbuf *
+thumb_cache_read (const ThumbJob *job,
+                  const char     *size,
+                  const char     *mtime)
+{
+  g_autoptr (GdkPixbuf) cached = NULL;
+
+  if (job->cache_path == NULL)
+    return NULL;
+  cached = gdk_pixbuf_new_from_file (job->cache_path, NULL);
+  if (cached == NULL
+      || g_strcmp0 (gdk_pixbuf_get_option (cached, "tEXt::Thumb::Size"), size) != 0
+      || g_strcmp0 (gdk_pixbuf_get_option (cached, "tEXt::Thumb::MTime"), mtime) != 0
+      || gdk_pixbuf_get_width (cached) > THUMB_MAX_WIDTH
+      || gdk_pixbuf_get_height (cached) > THUMB_HEIGHT)
+    return NULL;
+  return g_steal_pointer (&cached);
+}
+
+/* Best effort: a cache that cannot be written only costs the next open some time. */
+static void
+thumb_cache_write (const ThumbJob *job,
+                   GdkPixbuf      *thumb,
+                   const char     *size,
+                   const char     *mtime)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *buffer = NULL;
+  gsize length = 0;
+  g_autoptr (GError) error = NULL;
+
+  if (job->cache_path == NULL)
+    return;
+  dir = g_path_get_dirname (job->cache_path);
+  if (g_mkdir_with_parents (dir, 0700) != 0
+      || !gdk_pixbuf_save_to_buffer (thumb, &buffer, &length, "png", &error,
+                                     "tEXt::Thumb::Size", size,
+                                     "tEXt::Thumb::MTime", mtime, NULL)
+      || !g_file_set_contents_full (job->cache_path, buffer, (gssize) length,
+                                    G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error))
+    g_debug ("thumbnail of %s not cached: %s", job->path,
+             error != NULL ? error->message : g_strerror (errno));
+}
+
+/* Runs in a worker thread. */
 static void
 ss_field_thumb_decode (GTask        *task,
                        gpointer      source_object,
                        gpointer      task_data,
                        GCancellable *cancellable)
 {
-  const char *path = task_data;
+  const ThumbJob *job = task_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (GdkPixbuf) loaded = NULL;
   g_autoptr (GdkPixbuf) oriented = NULL;
+  GdkPixbuf *thumb;
+  GStatBuf st;
+  g_autofree char *size = NULL;
+  g_autofree char *mtime = NULL;
   int width, height;
   double scale;
 
+  if (g_stat (job->path, &st) == 0)
+    {
+      size = g_strdup_printf ("%" G_GUINT64_FORMAT, (guint64) st.st_size);
+      mtime = g_strdup_printf ("%" G_GINT64_FORMAT, (gint64) st.st_mtime);
+      thumb = thumb_cache_read (job, size, mtime);
+      if (thumb != NULL)
+        {
+          g_task_return_pointer (task, thumb, g_object_unref);
+          return;
+        }
+    }
+
   /* Decoded at a reduced size first (a JPEG decoder does most of the scaling), then
    * turned as the camera recorded it, as the analysis turns it, and fitted exactly. */
-  loaded = gdk_pixbuf_new_from_file_at_size (path, 2 * THUMB_MAX_WIDTH, 2 * THUMB_MAX_WIDTH,
+  loaded = gdk_pixbuf_new_from_file_at_size (job->path, 2 * THUMB_MAX_WIDTH, 2 * THUMB_MAX_WIDTH,
                                              &error);
   if (loaded == NULL)
     {
@@ -148,12 +241,13 @@ ss_field_thumb_decode (GTask        *task,
   width = gdk_pixbuf_get_width (oriented);
   height = gdk_pixbuf_get_height (oriented);
   scale = MIN ((double) THUMB_MAX_WIDTH / width, (double) THUMB_HEIGHT / height);
-  g_task_return_pointer (task,
-                         gdk_pixbuf_scale_simple (oriented,
-                                                  MAX (1, (int) (width * scale + 0.5)),
-                                                  MAX (1, (int) (height * scale + 0.5)),
-                                                  GDK_INTERP_BILINEAR),
-                         g_object_unref);
+  thumb = gdk_pixbuf_scale_simple (oriented,
+                                   MAX (1, (int) (width * scale + 0.5)),
+                                   MAX (1, (int) (height * scale + 0.5)),
+                                   GDK_INTERP_BILINEAR);
+  if (size != NULL)
+    thumb_cache_write (job, thumb, size, mtime);
+  g_task_return_pointer (task, thumb, g_object_unref);
 }
 
 static void
@@ -187,6 +281,7 @@ ss_field_thumb_ensure_texture (SsFieldThumb   *self,
 {
   g_autoptr (GTask) task = NULL;
   const SsImageRecord *record;
+  ThumbJob *job;
 
   if (self->texture != NULL || self->error != NULL || self->loading)
     return;
@@ -195,9 +290,11 @@ ss_field_thumb_ensure_texture (SsFieldThumb   *self,
   self->loading = TRUE;
   task = g_task_new (self, cancellable, ss_field_thumb_decoded, NULL);
   g_task_set_source_tag (task, ss_field_thumb_ensure_texture);
-  g_task_set_task_data (task, g_strdup (record->path), g_free);
-  g_task_set_return_on_cancel (task, TRUE);
-  g_task_run_in_thread (task, ss_field_thumb_decode);
+  job = g_new0 (ThumbJob, 1);
+  job->path = g_strdup (record->path);
+  job->cache_path = thumb_cache_path (record->sha256);
+  g_task_set_task_data (task, job, (GDestroyNotify) thumb_job_free);
+  ss_background_run (task, SS_BACKGROUND_LATER, ss_field_thumb_decode);
 }
 
 struct _SsFieldStrip
@@ -270,7 +367,10 @@ ss_field_strip_update_tile (GtkListItem *list_item)
     {
       gtk_picture_set_paintable (GTK_PICTURE (tile->picture), GDK_PAINTABLE (thumb->texture));
       gtk_stack_set_visible_child (GTK_STACK (tile->stack), tile->picture);
-      gtk_widget_set_tooltip_text (tile->stack, NULL);
+      /* asking for no tooltip where there is none still asks the X server where the
+         pointer is */
+      if (gtk_widget_get_has_tooltip (tile->stack))
+        gtk_widget_set_tooltip_text (tile->stack, NULL);
       /* Translators: the accessible name of a field: "Field 3, 12 cells" */
       accessible = g_strdup_printf (_("%s, %s"), title, count);
     }

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "ss-slide-view.h"
+#include "ss-background.h"
 
 /* Zoom steps: keys and wheel clicks. A touchpad scrolls in pixels: 200 of them zoom e
  * times. */
@@ -1238,7 +1239,7 @@ ss_slide_view_trace_shown (SsSlideView *self)
   g_task_set_source_tag (task, ss_slide_view_trace_shown);
   g_task_set_task_data (task, job, (GDestroyNotify) trace_job_free);
   self->n_trace_jobs++;
-  g_task_run_in_thread (task, trace_thread);
+  ss_background_run (task, SS_BACKGROUND_SOON, trace_thread);
 }
 
 static void
@@ -1708,7 +1709,10 @@ ss_slide_view_next_scale_request (SsSlideView *self)
   task = g_task_new (self, self->cancellable, scale_done, NULL);
   g_task_set_source_tag (task, ss_slide_view_next_scale_request);
   g_task_set_task_data (task, self->scaling, (GDestroyNotify) scale_request_free);
-  g_task_run_in_thread (task, scale_thread);
+  ss_background_run (task,
+                     self->scaling->index == self->image_index ? SS_BACKGROUND_NOW
+                                                               : SS_BACKGROUND_LATER,
+                     scale_thread);
 }
 
 /* Have the field scaled to device_scale: first of all if urgent (it is the one shown),

@@ -139,12 +139,25 @@ ss_window_remember_case (SsWindow   *self,
   g_settings_set_string (self->settings, "last-case", accession);
 }
 
+static gboolean
+ss_window_drop_document (gpointer document)
+{
+  g_object_unref (document);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 ss_window_set_document (SsWindow       *self,
                         SsCaseDocument *document)
 {
   if (self->document != NULL)
-    g_signal_handlers_disconnect_by_data (self->document, self);
+    {
+      g_signal_handlers_disconnect_by_data (self->document, self);
+      /* a case of 10,000 cells takes tens of milliseconds to free: after the new case
+       * is painted, not before */
+      g_idle_add_full (G_PRIORITY_LOW, ss_window_drop_document, g_object_ref (self->document),
+                       NULL);
+    }
   g_set_object (&self->document, document);
 
   /* review starts at the first cell of the queue: show its field from the start, not

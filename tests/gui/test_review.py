@@ -12,6 +12,7 @@ With SS_GUI_SHOTS set, saves screenshots of the main states there.
 
 import os
 import re
+import struct
 import sys
 
 from ssgui import (App, Failure, TMP, bccd_field, check, cli, do_action, extents, log, name_of,
@@ -206,6 +207,26 @@ def check_store(db, seen):
     log("the store agrees:", len(history), "corrections,", store)
 
 
+def check_thumbnails(db):
+    """The field strip cached one thumbnail per field, named by the field's SHA-256, that
+    fits the strip's 160 x 96 box and records the file it was made from."""
+    cache = os.path.join(os.environ["XDG_CACHE_HOME"], "smearscope", "thumbnails")
+    shown = cli("case", "show", ACCESSION, "--db", db, "--json")
+    for image in shown["images"]:
+        path = os.path.join(cache, image["sha256"] + ".png")
+        check(os.path.exists(path), f"no cached thumbnail {path} for {image['path']}: "
+              f"{sorted(os.listdir(cache)) if os.path.isdir(cache) else 'no cache folder'}")
+        with open(path, "rb") as f:
+            data = f.read()
+        check(data[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG")
+        width, height = struct.unpack(">II", data[16:24])
+        check(0 < width <= 160 and 0 < height <= 96, f"{path} is {width} x {height}")
+        size = str(os.stat(image["path"]).st_size).encode()
+        check(b"Thumb::Size\x00" + size in data,
+              f"{path} does not record the size of {image['path']} ({size.decode()} bytes)")
+    log("thumbnails cached:", len(shown["images"]))
+
+
 def main():
     db = os.path.join(TMP, "cases.db")
     env = write_user_name(USER)
@@ -222,6 +243,7 @@ def main():
     status = app.quit()
     check(status == 0, f"the application exited with status {status}:\n{app.output()}")
     check_store(db, seen)
+    check_thumbnails(db)
 
 
 if __name__ == "__main__":
