@@ -265,6 +265,9 @@ ss_cell_gallery_tile_update (Tile *tile)
     /* TRANSLATORS: a gallery tile's second line for a relabelled cell: "was Lymphocyte · reviewed" */
     detail = g_strdup_printf (_("was %s · %s"), ss_cell_class_display_name (cell->predicted_class),
                               state_text);
+  else if (!ss_cell_item_get_typed (item))
+    /* TRANSLATORS: a gallery tile's second line for a cell no cell-type model classified */
+    detail = g_strdup_printf (_("not typed · %s"), state_text);
   else
     /* TRANSLATORS: a gallery tile's second line: confidence, then "reviewed" etc. */
     detail = g_strdup_printf (_("%d%% · %s"), percent, state_text);
@@ -277,8 +280,13 @@ ss_cell_gallery_tile_update (Tile *tile)
       gtk_widget_add_css_class (tile->detail_label, state_class);
     }
 
-  /* TRANSLATORS: a tile as a screen reader says it: "Neutrophil, 97 percent, reviewed" */
-  accessible = g_strdup_printf (_("%s, %d percent, %s"), name, percent, state_text);
+  if (ss_cell_item_get_typed (item) || cell->user_drawn)
+    /* TRANSLATORS: a tile as a screen reader says it: "Neutrophil, 97 percent, reviewed" */
+    accessible = g_strdup_printf (_("%s, %d percent, %s"), name, percent, state_text);
+  else
+    /* TRANSLATORS: a tile as a screen reader says it when no cell-type model classified
+     * the cell: "Other, not typed, not reviewed" */
+    accessible = g_strdup_printf (_("%s, not typed, %s"), name, state_text);
   gtk_accessible_update_property (GTK_ACCESSIBLE (tile->box),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, accessible,
                                   -1);
@@ -300,11 +308,19 @@ ss_cell_gallery_tile_query_tooltip (GtkWidget  *widget,
   if (item == NULL)
     return FALSE;
 
-  text = g_strdup_printf (_("%s, %d%% (model)\nNucleus to cytoplasm %.2f · field %u"),
-                          ss_cell_class_display_name (ss_cell_item_get_cell_class (item)),
-                          (int) round (100.0 * ss_cell_gallery_class_confidence (item)),
-                          ss_cell_item_get_nc_ratio (item),
-                          ss_cell_item_get_image_index (item) + 1);
+  if (ss_cell_item_get_typed (item))
+    text = g_strdup_printf (_("%s, %d%% (model)\nNucleus to cytoplasm %.2f · field %u"),
+                            ss_cell_class_display_name (ss_cell_item_get_cell_class (item)),
+                            (int) round (100.0 * ss_cell_gallery_class_confidence (item)),
+                            ss_cell_item_get_nc_ratio (item),
+                            ss_cell_item_get_image_index (item) + 1);
+  else
+    /* TRANSLATORS: a gallery tile's tooltip for a cell found with no cell-type model */
+    text = g_strdup_printf (_("%s, not typed: no cell-type model was loaded when it was "
+                              "found\nNucleus to cytoplasm %.2f · field %u"),
+                            ss_cell_class_display_name (ss_cell_item_get_cell_class (item)),
+                            ss_cell_item_get_nc_ratio (item),
+                            ss_cell_item_get_image_index (item) + 1);
   gtk_tooltip_set_text (tooltip, text);
   return TRUE;
 }

@@ -214,6 +214,20 @@ ss_cell_item_get_unsure (SsCellItem *self)
          && self->cell->confidence < self->unsure_below;
 }
 
+/* Whether a cell-type model gave the cell its class: a cell found with no such model
+ * (the analysis ran without one) has only the detector's two probabilities, "a cell"
+ * (kept under other) and not_a_cell, and its confidence says nothing of its type. */
+gboolean
+ss_cell_item_get_typed (SsCellItem *self)
+{
+  g_return_val_if_fail (SS_IS_CELL_ITEM (self), FALSE);
+
+  for (int c = 0; c < SS_N_CLASSES; c++)
+    if (c != SS_CLASS_OTHER && c != SS_CLASS_NOT_A_CELL && self->cell->probabilities[c] > 0.0f)
+      return TRUE;
+  return FALSE;
+}
+
 char *
 ss_cell_item_dup_label (SsCellItem *self)
 {
@@ -221,6 +235,9 @@ ss_cell_item_dup_label (SsCellItem *self)
 
   if (self->cell->user_drawn || self->cell->current_class != self->cell->predicted_class)
     return g_strdup (ss_cell_class_display_name (self->cell->current_class));
+  if (!ss_cell_item_get_typed (self))
+    /* TRANSLATORS: the label of a cell no cell-type model classified, e.g. "Other, not typed" */
+    return g_strdup_printf (_("%s, not typed"), ss_cell_class_display_name (self->cell->current_class));
   /* TRANSLATORS: a cell's class and the model's confidence, e.g. "Neutrophil 97%" */
   return g_strdup_printf (_("%s %d%%"), ss_cell_class_display_name (self->cell->current_class),
                           (int) (100.0 * self->cell->confidence + 0.5));

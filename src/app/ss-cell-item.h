@@ -26,6 +26,7 @@ const SsBox  *ss_cell_item_get_box        (SsCellItem  *self);
  * model's confidence under the document's unsure-below), "label" (string, e.g.
  * "Neutrophil 97%"), "state-text" ("reviewed" / "unsure" / "as called"). */
 int           ss_cell_item_get_cell_class (SsCellItem  *self);
+gboolean      ss_cell_item_get_typed      (SsCellItem  *self);
 double        ss_cell_item_get_confidence (SsCellItem  *self);
 gboolean      ss_cell_item_get_reviewed   (SsCellItem  *self);
 gboolean      ss_cell_item_get_deleted    (SsCellItem  *self);

@@ -3166,11 +3166,18 @@ ss_slide_view_query_tooltip (GtkWidget  *widget,
   nc_ratio = ss_cell_item_get_nc_ratio (item);
   nc_text = isfinite (nc_ratio) && nc_ratio > 0 ? g_strdup_printf ("%.2f", nc_ratio)
                                                  : g_strdup (_("not measured"));
-  /* Translators: a cell's tooltip: class, then confidence, N:C ratio and review state */
-  markup = g_markup_printf_escaped (_("<b>%s</b>\nConfidence %.0f%%\nN:C ratio %s\n%s"),
-                                    ss_cell_class_display_name (ss_cell_item_get_cell_class (item)),
-                                    100.0 * ss_cell_item_get_confidence (item),
-                                    nc_text, state_text ? state_text : "");
+  if (ss_cell_item_get_typed (item))
+    /* Translators: a cell's tooltip: class, then confidence, N:C ratio and review state */
+    markup = g_markup_printf_escaped (_("<b>%s</b>\nConfidence %.0f%%\nN:C ratio %s\n%s"),
+                                      ss_cell_class_display_name (ss_cell_item_get_cell_class (item)),
+                                      100.0 * ss_cell_item_get_confidence (item),
+                                      nc_text, state_text ? state_text : "");
+  else
+    /* Translators: the tooltip of a cell found with no cell-type model: class, N:C ratio
+     * and review state */
+    markup = g_markup_printf_escaped (_("<b>%s</b>\nNot typed: no cell-type model\nN:C ratio %s\n%s"),
+                                      ss_cell_class_display_name (ss_cell_item_get_cell_class (item)),
+                                      nc_text, state_text ? state_text : "");
   gtk_tooltip_set_markup (tooltip, markup);
 
   ss_slide_view_get_geometry (self, &geometry);

@@ -241,8 +241,8 @@ def missing_model(good):
         check(NO_MODEL.match(message).group(1) == models,
               f"the toast names another folder than {models}: {message!r}")
         tiles = [t for t, _ in window.tiles()]
-        check(len(tiles) == n_cells and all(t.startswith("Other,") for t in tiles),
-              f"without a model every cell should read 'Other, …': {tiles}")
+        check(len(tiles) == n_cells and all(t.startswith("Other, not typed,") for t in tiles),
+              f"without a model every cell should read 'Other, not typed, …': {tiles}")
         screenshot("errors-3-no-model")
         return relabel_still_works(app, window, n_cells, key="3"), n_cells
 
