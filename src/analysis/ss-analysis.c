@@ -3,6 +3,7 @@
 
 #include "ss-metrics.h"
 #include "ss-morphometrics.h"
+#include "ss-scale.h"
 
 #include <string.h>
 
@@ -15,6 +16,19 @@ ss_analysis_settings_init (SsAnalysisSettings *settings)
   settings->blast_threshold = SS_BLAST_THRESHOLD_DEFAULT;
   settings->classifier_margin = SS_CLASSIFIER_MARGIN;
   settings->max_pixels = SS_DEFAULT_MAX_PIXELS;
+  settings->scale_from_image = TRUE;
+}
+
+const char *
+ss_scale_source_to_string (SsScaleSource source)
+{
+  switch (source)
+    {
+    case SS_SCALE_SOURCE_RED_CELLS: return "red-cells";
+    case SS_SCALE_SOURCE_FALLBACK:  return "fallback";
+    case SS_SCALE_SOURCE_SETTING:
+    default:                        return "setting";
+    }
 }
 
 static double
@@ -109,7 +123,30 @@ ss_analysis_run (const SsImage *image, const SsAnalysisSettings *settings,
   result->height = image->height;
 
   double start = now_ms ();
-  g_autoptr (GPtrArray) proposals = ss_detect_cells (image, &settings->detect, &detect_timings);
+  /* the field's own scale, where its red cells tell it; the setting where they do not */
+  SsDetectSettings detect = settings->detect;
+  result->scale_source = SS_SCALE_SOURCE_SETTING;
+  if (settings->scale_from_image)
+    {
+      SsScaleEstimate estimate;
+      double diameter;
+      ss_scale_estimate (image, &estimate);
+      result->red_cell_diameter = estimate.red_cell_diameter;
+      result->red_cell_circles = estimate.n_circles;
+      diameter = settings->scale_pool != NULL ? ss_scale_pool_add (settings->scale_pool, &estimate)
+                 : estimate.sure ? estimate.cell_diameter : 0;
+      if (diameter > 0)
+        {
+          ss_detect_settings_for_diameter (&detect, diameter);
+          result->scale_source = SS_SCALE_SOURCE_RED_CELLS;
+        }
+      else
+        result->scale_source = SS_SCALE_SOURCE_FALLBACK;
+    }
+  result->cell_diameter = detect.cell_diameter;
+  t->scale_ms = now_ms () - start;
+
+  g_autoptr (GPtrArray) proposals = ss_detect_cells (image, &detect, &detect_timings);
   t->preprocess_ms = detect_timings.preprocess_ms;
   t->propose_ms = detect_timings.propose_ms;
   t->refine_ms = detect_timings.refine_ms;
@@ -230,6 +267,10 @@ batch_run (GTask *task, gpointer source, gpointer data, GCancellable *cancellabl
   Batch *batch = data;
   const guint total = g_strv_length (batch->paths);
   GPtrArray *results = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_analysis_result_free);
+  /* the images of one batch are one case's: they share its scale */
+  g_autoptr (SsScalePool) pool = batch->settings.scale_pool == NULL ? ss_scale_pool_new () : NULL;
+  if (pool != NULL)
+    batch->settings.scale_pool = pool;
   for (guint i = 0; i < total; i++)
     {
       if (g_cancellable_is_cancelled (cancellable))

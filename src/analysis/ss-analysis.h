@@ -21,10 +21,26 @@ typedef struct {
   double           blast_threshold;   /* percent */
   double           classifier_margin; /* crop widening, fraction of the box per side */
   gint64           max_pixels;        /* decoding limit */
+  gboolean         scale_from_image;  /* measure each field's scale by its red cells
+                                       * (ss-scale.h); detect.cell_diameter is then the
+                                       * fallback for a field whose estimate is unsure */
+  struct _SsScalePool *scale_pool;    /* not owned; if set, the fields analysed with it are
+                                       * of one case and share its median scale */
 } SsAnalysisSettings;
+
+/* Where the white-cell diameter an analysis used came from. */
+typedef enum {
+  SS_SCALE_SOURCE_SETTING,       /* given: --cell-diameter, or scale_from_image off */
+  SS_SCALE_SOURCE_RED_CELLS,     /* measured on the field's red cells */
+  SS_SCALE_SOURCE_FALLBACK,      /* the red cells did not tell (too few, or none): the setting */
+} SsScaleSource;
+
+/* "setting", "red-cells", "fallback": the words the JSON and CSV use */
+const char *ss_scale_source_to_string (SsScaleSource source);
 
 typedef struct {
   double load_ms;           /* decode (files only) */
+  double scale_ms;          /* the red-cell scale estimate */
   double preprocess_ms;
   double propose_ms;
   double refine_ms;
@@ -41,6 +57,10 @@ typedef struct {
   GPtrArray        *cells;         /* SsCell: kept and counted (or not_a_cell) */
   GPtrArray        *set_aside;     /* SsCell: survived NMS, under min_confidence */
   SsCounts          counts;
+  double            cell_diameter;      /* the typical white cell the analysis assumed, px */
+  SsScaleSource     scale_source;
+  double            red_cell_diameter;  /* what the red cells measured (0: not measured) */
+  int               red_cell_circles;   /* how many red-cell circles confirmed it */
   SsAnalysisTimings timings;
   GError           *error;         /* batches: why this image has no result */
 } SsAnalysisResult;

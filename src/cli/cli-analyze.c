@@ -11,6 +11,7 @@
 #include "ss-morphometrics.h"
 #include "ss-overlay.h"
 #include "ss-report-analysis.h"
+#include "ss-scale.h"
 #include "ss-store-analysis.h"
 #include "ss-voc.h"
 
@@ -43,7 +44,8 @@ static const GOptionEntry analysis_entries[] = {
     "Refuse images larger than this (100000000)", "N" },
   { "scale", 0, 0, G_OPTION_ARG_DOUBLE, &opt_scale, "Working scale of the proposals (0.25)", "X" },
   { "cell-diameter", 0, 0, G_OPTION_ARG_DOUBLE, &opt_diameter,
-    "Typical white cell across, in pixels (200)", "PX" },
+    "Typical white cell across, in pixels (default: measured on each field's red cells; "
+    "200 where they do not tell)", "PX" },
   { NULL }
 };
 
@@ -69,7 +71,10 @@ settings_from_options (SsAnalysisSettings *settings)
     settings->max_pixels = opt_max_pixels;
   /* the diameter rescales every size of the detector; an explicit scale then wins */
   if (opt_diameter > 0)
-    ss_detect_settings_for_diameter (&settings->detect, opt_diameter);
+    {
+      ss_detect_settings_for_diameter (&settings->detect, opt_diameter);
+      settings->scale_from_image = FALSE;
+    }
   if (opt_scale > 0)
     settings->detect.scale = opt_scale;
   /* the shared check names the settings; here the user knows them as options */
@@ -153,6 +158,9 @@ ss_cli_analyze (int argc, char **argv)
   SsAnalysisSettings settings;
   if (!settings_from_options (&settings))
     return 2;
+  /* the images of one run are taken as one case's: they share its scale */
+  g_autoptr (SsScalePool) scale_pool = ss_scale_pool_new ();
+  settings.scale_pool = scale_pool;
   gboolean ok;
   g_autofree char *model_path = NULL;
   g_autoptr (SsClassifier) classifier = load_classifier (&ok, &model_path);
@@ -368,6 +376,9 @@ ss_cli_evaluate_detect (int argc, char **argv)
   SsAnalysisSettings settings;
   if (!settings_from_options (&settings))
     return 2;
+  /* the images of one run are taken as one case's: they share its scale */
+  g_autoptr (SsScalePool) scale_pool = ss_scale_pool_new ();
+  settings.scale_pool = scale_pool;
   gboolean ok;
   g_autoptr (SsClassifier) classifier = load_classifier (&ok, NULL);
   if (!ok)

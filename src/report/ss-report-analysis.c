@@ -75,6 +75,7 @@ add_timings (JsonBuilder *b, const SsAnalysisTimings *t)
   json_builder_set_member_name (b, "timings_ms");
   json_builder_begin_object (b);
   ss_report_json_add_rounded (b, "load", t->load_ms, 100);
+  ss_report_json_add_rounded (b, "scale", t->scale_ms, 100);
   ss_report_json_add_rounded (b, "preprocess", t->preprocess_ms, 100);
   ss_report_json_add_rounded (b, "propose", t->propose_ms, 100);
   ss_report_json_add_rounded (b, "refine", t->refine_ms, 100);
@@ -96,6 +97,19 @@ add_result (JsonBuilder *b, const SsAnalysisResult *r)
   json_builder_add_int_value (b, r->width);
   json_builder_set_member_name (b, "height");
   json_builder_add_int_value (b, r->height);
+  /* the white-cell size the analysis assumed, and where it came from */
+  json_builder_set_member_name (b, "scale");
+  json_builder_begin_object (b);
+  ss_report_json_add_rounded (b, "cell_diameter", r->cell_diameter, 10);
+  json_builder_set_member_name (b, "source");
+  json_builder_add_string_value (b, ss_scale_source_to_string (r->scale_source));
+  if (r->scale_source != SS_SCALE_SOURCE_SETTING)
+    {
+      ss_report_json_add_rounded (b, "red_cell_diameter", r->red_cell_diameter, 10);
+      json_builder_set_member_name (b, "red_cell_circles");
+      json_builder_add_int_value (b, r->red_cell_circles);
+    }
+  json_builder_end_object (b);
   json_builder_set_member_name (b, "cells");
   json_builder_begin_array (b);
   for (guint i = 0; i < r->cells->len; i++)
@@ -161,6 +175,8 @@ ss_report_analysis_json (GPtrArray *results, const SsAnalysisSettings *settings,
   ss_report_json_add_rounded (b, "min_confidence", settings->min_confidence, 1e4);
   ss_report_json_add_rounded (b, "scale", settings->detect.scale, 1e4);
   ss_report_json_add_rounded (b, "cell_diameter", settings->detect.cell_diameter, 1e2);
+  json_builder_set_member_name (b, "scale_from_image");
+  json_builder_add_boolean_value (b, settings->scale_from_image);
   json_builder_set_member_name (b, "classifier");
   json_builder_add_boolean_value (b, classified);
   json_builder_end_object (b);
@@ -177,9 +193,10 @@ add_csv_row (GString *csv, const SsAnalysisResult *r)
   g_string_append_printf (csv, "\"%s\"", quoted->str);
   for (int c = 0; c < SS_N_CLASSES; c++)
     g_string_append_printf (csv, ",%d", r->counts.counts[c]);
-  g_string_append_printf (csv, ",%d,%.2f,%.2f,%.2f,%s\n", r->counts.total_counted,
+  g_string_append_printf (csv, ",%d,%.2f,%.2f,%.2f,%s,%.1f,%s\n", r->counts.total_counted,
                           r->counts.blast_pct, r->counts.ci95_low, r->counts.ci95_high,
-                          r->counts.flag ? "true" : "false");
+                          r->counts.flag ? "true" : "false", r->cell_diameter,
+                          ss_scale_source_to_string (r->scale_source));
 }
 
 char *
@@ -189,7 +206,8 @@ ss_report_counts_csv (GPtrArray *results)
   GString *csv = g_string_new ("image");
   for (int c = 0; c < SS_N_CLASSES; c++)
     g_string_append_printf (csv, ",%s", ss_class_name (c));
-  g_string_append (csv, ",total_counted,blast_pct,blast_ci95_low,blast_ci95_high,flag\n");
+  g_string_append (csv, ",total_counted,blast_pct,blast_ci95_low,blast_ci95_high,flag,"
+                   "cell_diameter,scale_source\n");
   for (guint i = 0; i < results->len; i++)
     {
       const SsAnalysisResult *r = results->pdata[i];

@@ -1,0 +1,47 @@
+/* The scale of a field, from the field itself: red cells are the ruler. They are the most
+ * numerous objects of a smear and nearly the same size in every healthy adult (7-8 um),
+ * so the radius at which the field's edges agree on the most circle centres is a red
+ * cell's, and a white cell's typical size follows from it. */
+#pragma once
+
+#include "ss-image.h"
+
+G_BEGIN_DECLS
+
+/* How many red cells' diameters a typical white cell measures across: the ratio of the
+ * median white-cell box to the median red-cell box in BCCD's train annotations, boxes
+ * cut by the picture's edge left out (197.1 / 103.9 px, the square root of width x
+ * height), the only set here with both drawn. */
+#define SS_WHITE_TO_RED_DIAMETER 1.90
+
+/* The fewest red-cell circles a field must show before its scale is believed. */
+#define SS_SCALE_MIN_CIRCLES 6
+
+typedef struct {
+  double red_cell_diameter;   /* full-resolution pixels; 0 when none was found */
+  double cell_diameter;       /* the typical white cell it implies (x SS_WHITE_TO_RED_DIAMETER) */
+  int    n_circles;           /* red-cell circles found at that size */
+  double support;             /* the mean share of their outlines the edges confirm, 0-1 */
+  gboolean sure;              /* enough circles, well enough supported, to be used */
+} SsScaleEstimate;
+
+/* Estimate the scale of a field. Works on a copy of at most 256 px on its long side; a
+ * red cell must span at least 7 px there (a field whose red cells are smaller than
+ * about a 36th of its long side is outside its range, and comes back unsure). */
+void ss_scale_estimate (const SsImage *image, SsScaleEstimate *estimate);
+
+/* The fields of one case (one slide, one microscope) share a scale: a pool of their sure
+ * estimates gives each field the median of those seen so far, its own included, which
+ * steadies the single fields' spread (about a fifth of them are more than 15% off) and
+ * gives a field with too few red cells of its own its case's scale. */
+typedef struct _SsScalePool SsScalePool;
+
+SsScalePool *ss_scale_pool_new (void);
+void         ss_scale_pool_free (SsScalePool *pool);
+/* Adds the estimate if it is sure; returns the median white-cell diameter of the pool's
+ * estimates, or 0 if it has none. */
+double       ss_scale_pool_add (SsScalePool *pool, const SsScaleEstimate *estimate);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsScalePool, ss_scale_pool_free)
+
+G_END_DECLS
