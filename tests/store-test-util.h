@@ -63,7 +63,8 @@ store_test_cells (int n)
 static inline SsImageInfo
 store_test_image_info (void)
 {
-  return (SsImageInfo) { "fields/f1.png", TEST_SHA256, 640, 480, "mscnn-wbc", "1.0", "abc123" };
+  return (SsImageInfo) { "fields/f1.png", TEST_SHA256, 640, 480, "mscnn-wbc", "1.0", "abc123",
+                         191.8, "red-cells" };
 }
 
 /* A store at dir/name with case accession holding one image of n_cells cells. */

@@ -85,6 +85,8 @@ test_round_trip (Fixture *f, gconstpointer data)
   SsImageRecord *image = g_ptr_array_index (images, 0);
   g_assert_cmpstr (image->sha256, ==, TEST_SHA256);
   g_assert_cmpstr (image->model_name, ==, "mscnn-wbc");
+  g_assert_cmpfloat (image->cell_diameter, ==, 191.8);
+  g_assert_cmpstr (image->scale_source, ==, "red-cells");
   g_assert_cmpuint (image->cells->len, ==, 40);
   for (guint i = 0; i < 40; i++)
     {
@@ -909,7 +911,12 @@ test_migrate_v1 (void)
   g_assert_no_error (error);
   g_clear_object (&store);
   g_autofree char *version = query_text (path, "PRAGMA user_version");
-  g_assert_cmpstr (version, ==, "2");
+  g_autofree char *expected_version = g_strdup_printf ("%d", SS_STORE_SCHEMA_VERSION);
+  g_assert_cmpstr (version, ==, expected_version);
+  /* images stored before schema 3 have no recorded scale */
+  g_autofree char *scales = query_text (path, "SELECT count (*) || ',' || count (cell_diameter) "
+                                              "|| ',' || count (scale_source) FROM images");
+  g_assert_true (g_str_has_suffix (scales, ",0,0") && !g_str_has_prefix (scales, "0,"));
   for (guint i = 0; i < G_N_ELEMENTS (snapshot_sql); i++)
     {
       g_autofree char *after = query_text (path, snapshot_sql[i]);

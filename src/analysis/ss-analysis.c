@@ -17,6 +17,7 @@ ss_analysis_settings_init (SsAnalysisSettings *settings)
   settings->classifier_margin = SS_CLASSIFIER_MARGIN;
   settings->max_pixels = SS_DEFAULT_MAX_PIXELS;
   settings->scale_from_image = TRUE;
+  settings->scale_pool = NULL;
 }
 
 const char *

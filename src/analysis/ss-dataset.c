@@ -351,6 +351,67 @@ rng_signed (SsRng *rng)
   return 2.0f * ss_rng_uniform (rng) - 1.0f;
 }
 
+
+/* One plane of w x h, reduced by factor f (box average over each small pixel's footprint)
+ * and brought back to w x h bilinearly: the detail a camera of 1/f the resolution loses. */
+static void
+plane_down_up (float *plane, int w, int h, float f, float *scratch)
+{
+  const int sw = MAX (2, (int) lroundf ((float) w / f)), sh = MAX (2, (int) lroundf ((float) h / f));
+  const float fx = (float) w / sw, fy = (float) h / sh;
+  for (int y = 0; y < sh; y++)
+    for (int x = 0; x < sw; x++)
+      {
+        int x0 = (int) (x * fx), x1 = MAX (x0 + 1, MIN (w, (int) ((x + 1) * fx)));
+        int y0 = (int) (y * fy), y1 = MAX (y0 + 1, MIN (h, (int) ((y + 1) * fy)));
+        float sum = 0;
+        for (int yy = y0; yy < y1; yy++)
+          for (int xx = x0; xx < x1; xx++)
+            sum += plane[(gsize) yy * w + xx];
+        scratch[(gsize) y * sw + x] = sum / (float) ((x1 - x0) * (y1 - y0));
+      }
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      {
+        float u = CLAMP (((float) x + 0.5f) / fx - 0.5f, 0.0f, (float) (sw - 1));
+        float v = CLAMP (((float) y + 0.5f) / fy - 0.5f, 0.0f, (float) (sh - 1));
+        int u0 = MIN ((int) u, sw - 2), v0 = MIN ((int) v, sh - 2);
+        float a = u - u0, b = v - v0;
+        const float *r0 = scratch + (gsize) v0 * sw, *r1 = r0 + sw;
+        plane[(gsize) y * w + x] = (1 - b) * ((1 - a) * r0[u0] + a * r0[u0 + 1])
+                                   + b * ((1 - a) * r1[u0] + a * r1[u0 + 1]);
+      }
+}
+
+/* A Gaussian blur of sd sigma, approximated by three box passes each way. */
+static void
+plane_blur (float *plane, int w, int h, float sigma, float *scratch)
+{
+  /* three boxes of width 2r + 1 have variance 3 ((2r + 1)^2 - 1) / 12 = r (r + 1) */
+  int r = MAX (0, (int) lroundf ((-1.0f + sqrtf (1.0f + 4.0f * sigma * sigma)) / 2.0f));
+  if (r == 0)
+    return;
+  for (int pass = 0; pass < 3; pass++)
+    {
+      for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+          {
+            float sum = 0;
+            for (int k = -r; k <= r; k++)
+              sum += plane[(gsize) y * w + CLAMP (x + k, 0, w - 1)];
+            scratch[(gsize) y * w + x] = sum / (2 * r + 1);
+          }
+      for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+          {
+            float sum = 0;
+            for (int k = -r; k <= r; k++)
+              sum += scratch[(gsize) CLAMP (y + k, 0, h - 1) * w + x];
+            plane[(gsize) y * w + x] = sum / (2 * r + 1);
+          }
+    }
+}
+
 void
 ss_dataset_get (const SsDataset *ds, int i, SsRng *rng, const SsAugment *augment, float *chw)
 {
@@ -440,4 +501,25 @@ ss_dataset_get (const SsDataset *ds, int i, SsRng *rng, const SsAugment *augment
             chw[c * plane + (gsize) y * w + x] = v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
           }
       }
+
+  if (rng != NULL && augment->camera > 0.0f)
+    {
+      /* another microscope: its resolution, its focus, its sensor */
+      const float a = augment->camera;
+      float down = ss_rng_below (rng, 2) ? 1.0f + 3.0f * a * ss_rng_uniform (rng) : 1.0f;
+      float sigma = ss_rng_below (rng, 2) ? 1.5f * a * ss_rng_uniform (rng) : 0.0f;
+      float noise = ss_rng_below (rng, 2) ? 0.03f * a * ss_rng_uniform (rng) : 0.0f;
+      g_autofree float *scratch = g_new (float, plane);
+      for (int c = 0; c < 3; c++)
+        {
+          float *p = chw + c * plane;
+          if (down > 1.05f)
+            plane_down_up (p, w, h, down, scratch);
+          if (sigma > 0.3f)
+            plane_blur (p, w, h, sigma, scratch);
+        }
+      if (noise > 0.0f)
+        for (gsize k = 0; k < 3 * plane; k++)
+          chw[k] = CLAMP (chw[k] + noise * ss_rng_normal (rng), 0.0f, 1.0f);
+    }
 }

@@ -51,6 +51,11 @@ typedef struct {
                         * optical density scaled by (1 +- s)(1 +- s/2), the light's colour
                         * by 1 +- s per channel (Beer-Lambert: v -> g * v^a) */
   gboolean rotate;     /* turn by any angle, not only quarter turns (square images) */
+  float    camera;     /* what another microscope and camera change, of strength c in
+                        * (0, 1]: each with probability 1/2, the resolution (down by a
+                        * factor up to 1 + 3c and back up: a small cell enlarged to the
+                        * model's input), defocus (a blur of sigma up to 1.5c px) and
+                        * sensor noise (sd up to 0.03c) */
 } SsAugment;
 
 /* Image i as planar float CHW in [0,1]; with rng, augmented: random horizontal and

@@ -336,7 +336,11 @@ ss_application_get_analysis_settings (SsApplication      *self,
   ss_analysis_settings_init (settings);
   double diameter = g_settings_get_double (self->settings, "cell-diameter");
   if (diameter > 0)
-    ss_detect_settings_for_diameter (&settings->detect, diameter);
+    {
+      /* a diameter set by hand holds for every field; 0 measures each (ss-scale.h) */
+      ss_detect_settings_for_diameter (&settings->detect, diameter);
+      settings->scale_from_image = FALSE;
+    }
   settings->min_confidence = g_settings_get_double (self->settings, "min-confidence");
   settings->nms_iou = g_settings_get_double (self->settings, "nms-iou");
   settings->blast_threshold = g_settings_get_double (self->settings, "blast-threshold");

@@ -318,6 +318,14 @@ case_show (int argc, char **argv)
           add_string_or_null (builder, "model", image->model_name);
           add_string_or_null (builder, "model_version", image->model_version);
           add_string_or_null (builder, "model_checksum", image->model_checksum);
+          /* the white cell the analysis assumed and where it came from (null before
+           * schema 3) */
+          json_builder_set_member_name (builder, "cell_diameter");
+          if (image->cell_diameter > 0)
+            json_builder_add_double_value (builder, round (image->cell_diameter * 10) / 10);
+          else
+            json_builder_add_null_value (builder);
+          add_string_or_null (builder, "scale_source", image->scale_source);
           json_builder_set_member_name (builder, "cells");
           json_builder_begin_array (builder);
           for (guint j = 0; j < image->cells->len; j++)

@@ -67,7 +67,7 @@ ss_cli_train (int argc, char **argv)
   int epochs = 20, batch = 32, width = 0, input = 128, stem = 7;
   double decoupled = 0.0;
   double lr = 2e-4, weight_decay = 0.0, dense_ref = 0.0, shift_zoom = 0.0, smoothing = 0.0;
-  double stain = 0.0, mixup = 0.0, ema = 0.0;
+  double stain = 0.0, mixup = 0.0, ema = 0.0, camera = 0.0;
   double alpha = 0.5, temperature = 2.0;
   gint64 seed = 1;
   gboolean no_augment = FALSE, cosine = FALSE, half = FALSE, resume = FALSE, balance = FALSE;
@@ -96,6 +96,7 @@ ss_cli_train (int argc, char **argv)
     { "no-augment", 0, 0, G_OPTION_ARG_NONE, &no_augment, "No flips, rotations or colour jitter", NULL },
     { "label-smoothing", 0, 0, G_OPTION_ARG_DOUBLE, &smoothing, "Target 1 - X on the label and X / classes on every class (0: off; e.g. 0.1)", "X" },
     { "shift-zoom", 0, 0, G_OPTION_ARG_DOUBLE, &shift_zoom, "Also shift by up to X of the side and zoom by 1 +- X (0: off; e.g. 0.1)", "X" },
+    { "camera-jitter", 0, 0, G_OPTION_ARG_DOUBLE, &camera, "Also vary what another microscope changes: resolution (down by up to 1 + 3X and back), defocus, sensor noise (0: off; e.g. 1)", "X" },
     { "stain-jitter", 0, 0, G_OPTION_ARG_DOUBLE, &stain, "Also vary stain density and light colour by up to X per channel (0: off; e.g. 0.2)", "X" },
     { "rotate", 0, 0, G_OPTION_ARG_NONE, &rotate, "Also turn by any angle, not only quarter turns (edges mirrored)", NULL },
     { "mixup", 0, 0, G_OPTION_ARG_DOUBLE, &mixup, "Train on blends of two images with their labels blended alike, the share drawn from Beta(X, X) (0: off; e.g. 0.2)", "X" },
@@ -163,6 +164,12 @@ ss_cli_train (int argc, char **argv)
       ss_cli_error ("--stain-jitter must be 0..0.5, not %g", stain);
       return 2;
     }
+  if (!(camera >= 0 && camera <= 1) || (camera > 0 && no_augment))
+    {
+      ss_cli_error ("--camera-jitter must be 0..1 and needs augmentation, not %g%s", camera,
+                    no_augment ? " with --no-augment" : "");
+      return 2;
+    }
   if ((stain > 0 || rotate) && no_augment)
     {
       ss_cli_error ("--%s adds to augmentation and cannot go with --no-augment",
@@ -217,6 +224,7 @@ ss_cli_train (int argc, char **argv)
   config.extra.shift_zoom = (float) shift_zoom;
   config.extra.stain = (float) stain;
   config.extra.rotate = rotate;
+  config.extra.camera = (float) camera;
   config.mixup = (float) mixup;
   config.label_smoothing = (float) smoothing;
   config.ema = (float) ema;
@@ -338,6 +346,7 @@ ss_cli_train (int argc, char **argv)
    * existed keep their bytes */
   add_double_if_set (b, "shift_zoom", shift_zoom);
   add_double_if_set (b, "stain_jitter", stain);
+  add_double_if_set (b, "camera_jitter", camera);
   add_double_if_set (b, "mixup", mixup);
   if (rotate)
     {

@@ -141,4 +141,12 @@ const char *const ss_store_migrations[SS_STORE_SCHEMA_VERSION] = {
   "INSERT INTO case_events (case_id, kind, user, at)"
   "  SELECT id, 'signed', signed_by, signed_at FROM cases WHERE status = 'signed'"
   "  ORDER BY signed_at, id;",
+
+  /* 2 -> 3: the white-cell diameter each image was analysed at, and where it came from
+   * (measured on its red cells, the setting, or the setting because the red cells did
+   * not tell). NULL for the images stored before. */
+  "ALTER TABLE images ADD COLUMN cell_diameter REAL"
+  "  CHECK (cell_diameter IS NULL OR cell_diameter > 0);"
+  "ALTER TABLE images ADD COLUMN scale_source TEXT"
+  "  CHECK (scale_source IS NULL OR scale_source IN ('setting', 'red-cells', 'fallback'));",
 };

@@ -96,11 +96,12 @@ static const char *const stmt_sql[N_STMTS] = {
   [STMT_MODEL_INSERT] = "INSERT OR IGNORE INTO models (name, version, checksum) VALUES (?1, ?2, ?3)",
   [STMT_MODEL_ID] = "SELECT id FROM models WHERE name = ?1 AND version = ?2 AND checksum = ?3",
   [STMT_IMAGE_INSERT] =
-    "INSERT INTO images (case_id, path, sha256, width, height, analysed_at, model_id) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    "INSERT INTO images (case_id, path, sha256, width, height, analysed_at, model_id, "
+    "cell_diameter, scale_source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
   [STMT_IMAGE_LIST] =
     "SELECT i.id, i.case_id, i.path, i.sha256, i.width, i.height, i.analysed_at, m.name, "
-    "m.version, m.checksum FROM images i LEFT JOIN models m ON m.id = i.model_id "
+    "m.version, m.checksum, i.cell_diameter, i.scale_source "
+    "FROM images i LEFT JOIN models m ON m.id = i.model_id "
     "WHERE i.case_id = ?1 ORDER BY i.id",
   [STMT_IMAGE_CASE] = "SELECT case_id FROM images WHERE id = ?1",
   [STMT_CELL_INSERT] =
@@ -780,6 +781,7 @@ ss_image_record_free (SsImageRecord *image)
   g_free (image->model_name);
   g_free (image->model_version);
   g_free (image->model_checksum);
+  g_free (image->scale_source);
   g_clear_pointer (&image->cells, g_ptr_array_unref);
   g_free (image);
 }
@@ -1467,6 +1469,10 @@ ss_store_add_image (SsStore *self, const char *accession, const SsImageInfo *inf
   sqlite3_bind_text (stmt, 6, now, -1, SQLITE_TRANSIENT);
   if (model_id > 0)
     sqlite3_bind_int64 (stmt, 7, model_id);
+  if (info->cell_diameter > 0)
+    sqlite3_bind_double (stmt, 8, info->cell_diameter);
+  if (info->scale_source != NULL)
+    sqlite3_bind_text (stmt, 9, info->scale_source, -1, SQLITE_TRANSIENT);
   if (!ss_store_run (self, stmt, operation, error))
     goto fail;
   gint64 image_id = sqlite3_last_insert_rowid (self->db);
@@ -1552,6 +1558,8 @@ ss_store_list_images (SsStore *self, const char *accession, gboolean with_cells,
       image->model_name = column_text (stmt, 7);
       image->model_version = column_text (stmt, 8);
       image->model_checksum = column_text (stmt, 9);
+      image->cell_diameter = sqlite3_column_double (stmt, 10);
+      image->scale_source = column_text (stmt, 11);
       g_ptr_array_add (images, image);
     }
   sqlite3_reset (stmt);

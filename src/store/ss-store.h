@@ -11,7 +11,7 @@
 G_BEGIN_DECLS
 
 /* The schema this build writes; files with a higher user_version are refused. */
-#define SS_STORE_SCHEMA_VERSION 2
+#define SS_STORE_SCHEMA_VERSION 3
 
 #define SS_STORE_ERROR (ss_store_error_quark ())
 GQuark ss_store_error_quark (void);
@@ -74,6 +74,8 @@ typedef struct {
   const char *model_name;      /* the model that found and classified the cells */
   const char *model_version;
   const char *model_checksum;
+  double      cell_diameter;   /* the white cell the analysis assumed, px; 0: not known */
+  const char *scale_source;    /* "setting", "red-cells" or "fallback"; NULL: not known */
 } SsImageInfo;
 
 typedef struct {
@@ -86,6 +88,8 @@ typedef struct {
   char      *model_name;       /* NULL if no model was recorded */
   char      *model_version;
   char      *model_checksum;
+  double     cell_diameter;    /* 0 for images stored before schema 3 */
+  char      *scale_source;     /* NULL for images stored before schema 3 */
   GPtrArray *cells;            /* SsCell*, NULL unless asked for */
 } SsImageRecord;
 
