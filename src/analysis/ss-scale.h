@@ -8,11 +8,12 @@
 
 G_BEGIN_DECLS
 
-/* How many red cells' diameters a typical white cell measures across: the ratio of the
- * median white-cell box to the median red-cell box in BCCD's train annotations, boxes
- * cut by the picture's edge left out (197.1 / 103.9 px, the square root of width x
- * height), the only set here with both drawn. */
-#define SS_WHITE_TO_RED_DIAMETER 1.90
+/* How many of the estimate's red-cell diameters the detector's white-cell diameter
+ * (SsDetectSettings.cell_diameter) is: calibrated on BCCD's train fields, whose pooled
+ * red-cell estimate is 101.5 px, so that they get the 200 px the detector was tuned at
+ * on them. (BCCD's train annotations themselves put a white cell at 1.90 red cells:
+ * 197.1 / 103.9 px, the medians of the boxes not cut by the picture's edge.) */
+#define SS_WHITE_TO_RED_DIAMETER 1.97
 
 /* The fewest red-cell circles a field must show before its scale is believed. */
 #define SS_SCALE_MIN_CIRCLES 6
