@@ -18,6 +18,7 @@ ss_analysis_settings_init (SsAnalysisSettings *settings)
   settings->max_pixels = SS_DEFAULT_MAX_PIXELS;
   settings->scale_from_image = TRUE;
   settings->scale_pool = NULL;
+  settings->unsure_below = SS_UNSURE_BELOW_DEFAULT;
 }
 
 const char *

@@ -24,6 +24,8 @@ typedef struct {
   gboolean         scale_from_image;  /* measure each field's scale by its red cells
                                        * (ss-scale.h); detect.cell_diameter is then the
                                        * fallback for a field whose estimate is unsure */
+  double           unsure_below;      /* a cell under this confidence is marked unsure
+                                       * (ss_cell_is_unsure): reviewed first, in the JSON */
   struct _SsScalePool *scale_pool;    /* not owned; if set, the fields analysed with it are
                                        * of one case and share its median scale */
 } SsAnalysisSettings;

@@ -145,3 +145,10 @@ ss_cell_free (SsCell *cell)
   ss_rle_clear (&cell->nucleus_mask);
   g_free (cell);
 }
+
+gboolean
+ss_cell_is_unsure (const SsCell *cell, double unsure_below)
+{
+  g_return_val_if_fail (cell != NULL, FALSE);
+  return !cell->reviewed && !cell->user_drawn && cell->confidence < unsure_below;
+}

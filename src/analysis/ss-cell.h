@@ -56,6 +56,10 @@ gsize    ss_rle_area (const SsRle *rle);
  * classifier has scored it, else the stain detector's own score. The class confidence
  * (how sure of the type) is cell->confidence. */
 float    ss_cell_detection_score (const SsCell *cell);
+/* Whether a reviewer should look at the cell before it counts: the model's confidence in
+ * its class is under unsure_below, and no person has reviewed or drawn it. A cell a
+ * person has looked at is never unsure. */
+gboolean ss_cell_is_unsure (const SsCell *cell, double unsure_below);
 /* The square around a box's centre with the box's longer side: crops keep a cell's
  * shape, as the classifiers were trained on them. */
 SsBox    ss_box_square (const SsBox *box);

@@ -10,6 +10,8 @@ G_BEGIN_DECLS
 
 /* DESIGN.md and the Mask R-CNN counting paper: ALL is flagged above 20% lymphoblasts. */
 #define SS_BLAST_THRESHOLD_DEFAULT 20.0
+/* the confidence under which a cell is marked unsure (ss_cell_is_unsure) */
+#define SS_UNSURE_BELOW_DEFAULT 0.9
 
 typedef struct {
   int      counts[SS_N_CLASSES];  /* cells per class, not_a_cell included */

@@ -165,6 +165,8 @@ ss_analysis_settings_validate (const SsAnalysisSettings *settings, GError **erro
     return refuse_setting ("nms_iou", settings->nms_iou, "in (0, 1]", error);
   if (!(settings->min_confidence >= 0 && settings->min_confidence <= 1))
     return refuse_setting ("min_confidence", settings->min_confidence, "in [0, 1]", error);
+  if (!(settings->unsure_below >= 0 && settings->unsure_below <= 1))
+    return refuse_setting ("unsure_below", settings->unsure_below, "in [0, 1]", error);
   if (!(settings->detect.scale >= 0.05 && settings->detect.scale <= 1))
     return refuse_setting ("detect.scale", settings->detect.scale, "in [0.05, 1]", error);
   if (!(settings->detect.cell_diameter > 0))

@@ -344,4 +344,5 @@ ss_application_get_analysis_settings (SsApplication      *self,
   settings->min_confidence = g_settings_get_double (self->settings, "min-confidence");
   settings->nms_iou = g_settings_get_double (self->settings, "nms-iou");
   settings->blast_threshold = g_settings_get_double (self->settings, "blast-threshold");
+  settings->unsure_below = g_settings_get_double (self->settings, "unsure-below");
 }

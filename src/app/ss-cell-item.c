@@ -210,8 +210,7 @@ gboolean
 ss_cell_item_get_unsure (SsCellItem *self)
 {
   g_return_val_if_fail (SS_IS_CELL_ITEM (self), FALSE);
-  return !self->cell->reviewed && !self->cell->user_drawn
-         && self->cell->confidence < self->unsure_below;
+  return ss_cell_is_unsure (self->cell, self->unsure_below);
 }
 
 /* Whether a cell-type model gave the cell its class: a cell found with no such model

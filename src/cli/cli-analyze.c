@@ -24,6 +24,7 @@
 /* Options shared by the three commands: the analysis settings. */
 static char    *opt_model;
 static double   opt_nms = -1, opt_min_confidence = -1, opt_scale = -1, opt_diameter = -1;
+static double   opt_unsure_below = -1;
 static gint64   opt_max_pixels = -1;
 static gboolean opt_no_classifier;
 static int      opt_views;
@@ -40,6 +41,8 @@ static const GOptionEntry analysis_entries[] = {
   { "nms", 0, 0, G_OPTION_ARG_DOUBLE, &opt_nms, "Non-maximum suppression IoU (0.3)", "X" },
   { "min-confidence", 0, 0, G_OPTION_ARG_DOUBLE, &opt_min_confidence,
     "Minimum confidence of a counted cell (0.7)", "X" },
+  { "unsure-below", 0, 0, G_OPTION_ARG_DOUBLE, &opt_unsure_below,
+    "Mark a cell unsure (review it first) under this class confidence (0.9)", "X" },
   { "max-pixels", 0, 0, G_OPTION_ARG_INT64, &opt_max_pixels,
     "Refuse images larger than this (100000000)", "N" },
   { "scale", 0, 0, G_OPTION_ARG_DOUBLE, &opt_scale, "Working scale of the proposals (0.25)", "X" },
@@ -67,6 +70,8 @@ settings_from_options (SsAnalysisSettings *settings)
     settings->nms_iou = opt_nms;
   if (opt_min_confidence >= 0)
     settings->min_confidence = opt_min_confidence;
+  if (opt_unsure_below >= 0)
+    settings->unsure_below = opt_unsure_below;
   if (opt_max_pixels > 0)
     settings->max_pixels = opt_max_pixels;
   /* the diameter rescales every size of the detector; an explicit scale then wins */
@@ -80,7 +85,8 @@ settings_from_options (SsAnalysisSettings *settings)
   /* the shared check names the settings; here the user knows them as options */
   if (!ss_analysis_settings_validate (settings, NULL))
     {
-      ss_cli_error ("--nms must be in (0, 1], --min-confidence in [0, 1] and --scale in [0.05, 1]");
+      ss_cli_error ("--nms must be in (0, 1], --min-confidence and --unsure-below in [0, 1], and "
+                    "--scale in [0.05, 1]");
       return FALSE;
     }
   return TRUE;

@@ -113,6 +113,7 @@ struct SsModel {
   SsNode      nodes[SS_MAX_NODES];
   int         n_nodes;
   int         cam_node;  /* last convolutional stage, for Grad-CAM */
+  int         feature_node;  /* what the final dense layer reads (ss_model_features) */
   float      *params;    /* trained values */
   size_t      n_params;
   float      *buffers;   /* running statistics */

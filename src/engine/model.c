@@ -252,6 +252,42 @@ ss_model_gradcam (SsModel *model, const float *x, int cls, float **map, int *map
   return ss_net_gradcam (model, x, cls, map, map_h, map_w, prob, error);
 }
 
+size_t
+ss_model_feature_dim (const SsModel *model)
+{
+  if (model->n_members > 0)
+    return 0;
+  const SsNode *node = &model->nodes[model->feature_node];
+  return (size_t) node->c * node->h * node->w;
+}
+
+SsStatus
+ss_model_features (SsModel *model, const float *x, int n, float *features, SsError *error)
+{
+  const SsModelSpec *sp = &model->spec;
+  const size_t image = (size_t) sp->in_c * sp->in_h * sp->in_w;
+  const size_t dim = ss_model_feature_dim (model);
+  int chunk = n < SS_PREDICT_CHUNK ? n : SS_PREDICT_CHUNK;
+  if (model->n_members > 0)
+    return ss_error_set (error, SS_ERR_ARG, "the features of a model of %d networks are not "
+                         "one network's; give one network", model->n_members);
+  if (n <= 0)
+    return SS_OK;
+  SsStatus st = ss_run_ensure (model, chunk, false, error);
+  if (st != SS_OK)
+    return st;
+  for (int b = 0; b < n; b += chunk)
+    {
+      int nb = n - b < chunk ? n - b : chunk;
+      size_t stride;
+      ss_run_forward (model, x + (size_t) b * image, nb, false);
+      const float *out = ss_run_node_out (model, model->feature_node, &stride);
+      for (int i = 0; i < nb; i++)
+        memcpy (features + (size_t) (b + i) * dim, out + (size_t) i * stride, dim * sizeof (float));
+    }
+  return SS_OK;
+}
+
 SsStatus
 ss_net_predict (SsModel *model, const float *x, int n, float *probs, SsError *error)
 {

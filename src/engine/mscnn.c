@@ -20,5 +20,6 @@ ss_build_mscnn (SsModel *m, SsError *error)
   if (logits < 0)
     return ss_error_set (error, SS_ERR_ARG, "could not build the msCNN graph");
   m->cam_node = s3;
+  m->feature_node = features;
   return SS_OK;
 }

@@ -77,5 +77,6 @@ ss_build_resnet (SsModel *m, SsError *error)
   int logits = pooled < 0 ? -1 : ss_graph_dense (m, pooled, m->spec.n_classes);
   if (logits < 0)
     return ss_error_set (error, SS_ERR_ARG, "could not build the ResNet graph (too many layers?)");
+  m->feature_node = pooled;
   return SS_OK;
 }

@@ -141,6 +141,14 @@ SsStatus ss_model_copy_backbone (SsModel *to, const SsModel *from);
  * normalisation. probs is (n, n_classes). Not thread-safe on one model. */
 SsStatus ss_model_predict (SsModel *model, const float *x, int n, float *probs, SsError *error);
 
+/* What the final dense layer reads, for each image (one view, the network alone): a
+ * ResNet's globally pooled last stage, the msCNN's concatenated maps. features is
+ * (n, ss_model_feature_dim). A model of several networks is refused (SS_ERR_ARG). For
+ * measuring how far an image lies from what the model learned (issue 27). */
+size_t   ss_model_feature_dim (const SsModel *model);
+SsStatus ss_model_features (SsModel *model, const float *x, int n, float *features,
+                            SsError *error);
+
 /* Grad-CAM of class cls for one image: map is (map_h, map_w) of the last convolutional
  * stage, non-negative, scaled so its maximum is 1 (all zero if nothing supports the
  * class). The caller frees *map with free(). */

@@ -32,7 +32,7 @@ add_rle (JsonBuilder *b, const char *name, const SsRle *rle)
 }
 
 static void
-add_cell (JsonBuilder *b, const SsCell *cell)
+add_cell (JsonBuilder *b, const SsCell *cell, double unsure_below)
 {
   json_builder_begin_object (b);
   if (cell->id > 0)
@@ -52,6 +52,8 @@ add_cell (JsonBuilder *b, const SsCell *cell)
   json_builder_set_member_name (b, "class");
   json_builder_add_string_value (b, ss_class_name (cell->current_class));
   ss_report_json_add_rounded (b, "confidence", cell->confidence, 1e4);
+  json_builder_set_member_name (b, "unsure");
+  json_builder_add_boolean_value (b, ss_cell_is_unsure (cell, unsure_below));
   json_builder_set_member_name (b, "probabilities");
   json_builder_begin_object (b);
   for (int c = 0; c < SS_N_CLASSES; c++)
@@ -88,7 +90,7 @@ add_timings (JsonBuilder *b, const SsAnalysisTimings *t)
 }
 
 static void
-add_result (JsonBuilder *b, const SsAnalysisResult *r)
+add_result (JsonBuilder *b, const SsAnalysisResult *r, double unsure_below)
 {
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "path");
@@ -113,7 +115,7 @@ add_result (JsonBuilder *b, const SsAnalysisResult *r)
   json_builder_set_member_name (b, "cells");
   json_builder_begin_array (b);
   for (guint i = 0; i < r->cells->len; i++)
-    add_cell (b, r->cells->pdata[i]);
+    add_cell (b, r->cells->pdata[i], unsure_below);
   json_builder_end_array (b);
   json_builder_set_member_name (b, "counts");
   json_builder_begin_object (b);
@@ -157,7 +159,7 @@ ss_report_analysis_json (GPtrArray *results, const SsAnalysisSettings *settings,
     {
       const SsAnalysisResult *r = results->pdata[i];
       if (r->error == NULL)
-        add_result (b, r);
+        add_result (b, r, settings->unsure_below);
     }
   json_builder_end_array (b);
   json_builder_set_member_name (b, "errors");
@@ -177,6 +179,7 @@ ss_report_analysis_json (GPtrArray *results, const SsAnalysisSettings *settings,
   ss_report_json_add_rounded (b, "cell_diameter", settings->detect.cell_diameter, 1e2);
   json_builder_set_member_name (b, "scale_from_image");
   json_builder_add_boolean_value (b, settings->scale_from_image);
+  ss_report_json_add_rounded (b, "unsure_below", settings->unsure_below, 1e4);
   json_builder_set_member_name (b, "classifier");
   json_builder_add_boolean_value (b, classified);
   json_builder_end_object (b);

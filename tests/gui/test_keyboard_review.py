@@ -33,8 +33,10 @@ def main():
     generator = os.environ.get("SS_GUI_GENERATOR")
     if generator:
         cells = int(os.environ.get("SS_GUI_CELLS", "100"))
-        subprocess.run([generator, "--fields", "1", "--cells", str(cells), "--accession",
-                        ACCESSION, db], check=True, capture_output=True, timeout=120)
+        made = subprocess.run([generator, "--fields", "1", "--cells", str(cells), "--accession",
+                               ACCESSION, db], capture_output=True, text=True, timeout=120)
+        check(made.returncode == 0, f"{generator} exited with {made.returncode}:\n"
+              f"{made.stdout}{made.stderr}")
         app = App(["--db", db, "--case", ACCESSION], name="keyboard")
         n_fields, least = 1, cells
     else:

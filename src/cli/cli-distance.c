@@ -1,0 +1,226 @@
+/* smearscope-cli distance: how far each image lies from what a classifier learned, in
+ * the space its final dense layer reads (ss_model_features). The training set's features
+ * give one mean per class and one covariance shared by all (shrunk towards its diagonal
+ * mean, so that it inverts); an image's distance is the least Mahalanobis distance to a
+ * class mean (Lee et al. 2018). A measuring tool for issue 27: which cells from another
+ * microscope the model has not learned to see. */
+#include "cli.h"
+
+#include "ss-classifier.h"
+#include "ss-dataset.h"
+#include "ss-training.h"
+
+#include <math.h>
+#include <stdio.h>
+
+#define SHRINK 0.05   /* covariance = (1 - s) S + s (trace S / d) I */
+
+static float *
+dataset_features (SsModel *model, const SsDataset *data, GError **error)
+{
+  const size_t dim = ss_model_feature_dim (model);
+  const int chunk = 32;
+  const gsize image = (gsize) 3 * data->width * data->height;
+  g_autofree float *x = g_new (float, chunk * image);
+  float *features = g_new (float, (gsize) data->n * dim);
+
+  for (int b = 0; b < data->n; b += chunk)
+    {
+      int nb = MIN (chunk, data->n - b);
+      SsError e;
+      for (int i = 0; i < nb; i++)
+        ss_dataset_get (data, b + i, NULL, NULL, x + i * image);
+      if (ss_model_features (model, x, nb, features + (gsize) b * dim, &e) != SS_OK)
+        {
+          g_free (features);
+          g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_MODEL, "%s", e.message);
+          return NULL;
+        }
+    }
+  return features;
+}
+
+/* In place: the lower Cholesky factor of the d x d symmetric positive definite a. */
+static gboolean
+cholesky (double *a, int d)
+{
+  for (int j = 0; j < d; j++)
+    {
+      double s = a[j * d + j];
+      for (int k = 0; k < j; k++)
+        s -= a[j * d + k] * a[j * d + k];
+      if (!(s > 0))
+        return FALSE;
+      a[j * d + j] = sqrt (s);
+      for (int i = j + 1; i < d; i++)
+        {
+          double t = a[i * d + j];
+          for (int k = 0; k < j; k++)
+            t -= a[i * d + k] * a[j * d + k];
+          a[i * d + j] = t / a[j * d + j];
+        }
+    }
+  return TRUE;
+}
+
+/* |L^-1 v|^2 by forward substitution; v is overwritten. */
+static double
+mahalanobis2 (const double *l, int d, double *v)
+{
+  double sum = 0;
+  for (int i = 0; i < d; i++)
+    {
+      double t = v[i];
+      for (int k = 0; k < i; k++)
+        t -= l[i * d + k] * v[k];
+      v[i] = t / l[i * d + i];
+      sum += v[i] * v[i];
+    }
+  return sum;
+}
+
+int
+ss_cli_distance (int argc, char **argv)
+{
+  g_autofree char *model_name = NULL, *fit_dir = NULL, *map_spec = NULL;
+  const GOptionEntry entries[] = {
+    { "model", 0, 0, G_OPTION_ARG_STRING, &model_name, "The classifier (path or name)", "MODEL" },
+    { "fit", 0, 0, G_OPTION_ARG_FILENAME, &fit_dir, "Its training set: class folders", "DIR" },
+    { "map", 0, 0, G_OPTION_ARG_STRING, &map_spec, "Override the label table", "FROM=TO,..." },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context =
+    g_option_context_new ("DIR... - each image's distance from what a classifier learned");
+  g_autoptr (GError) error = NULL;
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_set_description (context,
+    "Prints one line per image of each DIR (class folders): its path, its folder, the\n"
+    "class the model calls it and the confidence, the nearest class mean and the least\n"
+    "squared Mahalanobis distance to a class mean in the model's feature space, fitted on\n"
+    "the images of --fit under their folders' classes.");
+  if (!ss_cli_parse (context, &argc, &argv))
+    return 2;
+  if (model_name == NULL || fit_dir == NULL || argc < 2)
+    {
+      ss_cli_error ("distance needs --model MODEL, --fit DIR and at least one DIR to measure");
+      return 2;
+    }
+  g_autofree char *model_path = ss_cli_find_model (model_name);
+  g_autoptr (SsClassifier) classifier = ss_classifier_load (model_path, &error);
+  if (classifier == NULL)
+    {
+      ss_cli_error ("%s", error->message);
+      return 1;
+    }
+  SsModel *model = ss_classifier_model (classifier);
+  const SsModelSpec *spec = ss_model_spec (model);
+  const int d = (int) ss_model_feature_dim (model);
+  const int k = spec->n_classes;
+  const char *names[SS_MAX_CLASSES];
+  if (d == 0)
+    {
+      ss_cli_error ("%s holds several networks; give one of them", model_path);
+      return 1;
+    }
+  for (int c = 0; c < k; c++)
+    names[c] = spec->class_names[c];
+  g_autoptr (GHashTable) map = ss_label_map_parse (map_spec, &error);
+  if (map == NULL)
+    {
+      ss_cli_error ("%s", error->message);
+      return 2;
+    }
+
+  /* the fit: class means and the shared covariance of the training features */
+  g_autoptr (SsDataset) train = ss_dataset_load (fit_dir, map, names, k, spec->in_w, spec->in_h,
+                                                 spec->resample, &error);
+  g_autofree float *tf = train != NULL ? dataset_features (model, train, &error) : NULL;
+  if (tf == NULL)
+    {
+      ss_cli_error ("%s", error->message);
+      return 1;
+    }
+  g_autofree double *mean = g_new0 (double, (gsize) k * d);
+  g_autofree double *cov = g_new0 (double, (gsize) d * d);
+  g_autofree int *count = g_new0 (int, k);
+  g_autofree double *v = g_new (double, d);
+  int n_fit = 0;
+  for (int i = 0; i < train->n; i++)
+    {
+      int y = train->labels[i];
+      if (y < 0)
+        continue;
+      count[y]++;
+      for (int j = 0; j < d; j++)
+        mean[(gsize) y * d + j] += tf[(gsize) i * d + j];
+    }
+  for (int c = 0; c < k; c++)
+    for (int j = 0; j < d; j++)
+      mean[(gsize) c * d + j] /= MAX (count[c], 1);
+  for (int i = 0; i < train->n; i++)
+    {
+      int y = train->labels[i];
+      if (y < 0)
+        continue;
+      n_fit++;
+      for (int j = 0; j < d; j++)
+        v[j] = tf[(gsize) i * d + j] - mean[(gsize) y * d + j];
+      for (int a = 0; a < d; a++)
+        for (int b = 0; b <= a; b++)
+          cov[(gsize) a * d + b] += v[a] * v[b];
+    }
+  double trace = 0;
+  for (int a = 0; a < d; a++)
+    for (int b = 0; b <= a; b++)
+      {
+        cov[(gsize) a * d + b] /= MAX (n_fit, 1);
+        cov[(gsize) b * d + a] = cov[(gsize) a * d + b];
+      }
+  for (int a = 0; a < d; a++)
+    trace += cov[(gsize) a * d + a];
+  for (int a = 0; a < d; a++)
+    for (int b = 0; b < d; b++)
+      cov[(gsize) a * d + b] = (1 - SHRINK) * cov[(gsize) a * d + b] + (a == b ? SHRINK * trace / d : 0);
+  if (!cholesky (cov, d))
+    {
+      ss_cli_error ("the training features' covariance does not invert");
+      return 1;
+    }
+  g_printerr ("distance: fitted on %d images of %s, %d features\n", n_fit, fit_dir, d);
+
+  g_print ("path\tfolder\tcalled\tconfidence\tnearest\tdistance2\n");
+  for (int a = 1; a < argc; a++)
+    {
+      g_autoptr (SsDataset) data = ss_dataset_load (argv[a], map, names, k, spec->in_w, spec->in_h,
+                                                    spec->resample, &error);
+      g_autofree float *f = data != NULL ? dataset_features (model, data, &error) : NULL;
+      g_autofree float *probs = f != NULL ? ss_predict_dataset (model, data, &error) : NULL;
+      if (probs == NULL)
+        {
+          ss_cli_error ("%s", error->message);
+          return 1;
+        }
+      for (int i = 0; i < data->n; i++)
+        {
+          int called = 0, nearest = 0;
+          double best = INFINITY;
+          for (int c = 1; c < k; c++)
+            if (probs[(gsize) i * k + c] > probs[(gsize) i * k + called])
+              called = c;
+          for (int c = 0; c < k; c++)
+            {
+              if (count[c] == 0)
+                continue;
+              for (int j = 0; j < d; j++)
+                v[j] = f[(gsize) i * d + j] - mean[(gsize) c * d + j];
+              double m = mahalanobis2 (cov, d, v);
+              if (m < best)
+                best = m, nearest = c;
+            }
+          g_print ("%s\t%s\t%s\t%.4f\t%s\t%.2f\n", data->paths[i], data->source_labels[i],
+                   names[called], probs[(gsize) i * k + called], names[nearest], best);
+        }
+    }
+  return 0;
+}
