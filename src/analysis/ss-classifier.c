@@ -221,15 +221,25 @@ ss_classifier_run_field (SsClassifier *c, const SsImage *image,
 float *
 ss_classifier_run_fields (SsClassifier *c, char *const *paths, int n,
                           const SsDetectSettings *detect, int max_cells, SsFieldCells pick,
-                          double margin, GError **error)
+                          double margin, SsScalePool *scale_pool, GError **error)
 {
   const int k = ss_classifier_n_classes (c);
   g_autofree float *probs = g_new (float, (gsize) MAX (n, 1) * k);
   for (int i = 0; i < n; i++)
     {
       g_autoptr (SsImage) image = ss_image_load (paths[i], SS_DEFAULT_MAX_PIXELS, error);
+      SsDetectSettings field = *detect;
+      if (image != NULL && scale_pool != NULL)
+        {
+          /* the pictures are one microscope's: each at the pooled scale of those so far */
+          SsScaleEstimate estimate;
+          ss_scale_estimate (image, &estimate);
+          double diameter = ss_scale_pool_add (scale_pool, &estimate);
+          if (diameter > 0)
+            ss_detect_settings_for_diameter (&field, diameter);
+        }
       if (image == NULL
-          || !ss_classifier_run_field (c, image, detect, max_cells, pick, margin,
+          || !ss_classifier_run_field (c, image, &field, max_cells, pick, margin,
                                        probs + (gsize) i * k, NULL, error))
         return NULL;
     }

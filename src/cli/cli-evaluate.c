@@ -3,6 +3,8 @@
  * --task detect and --task segment belong to the field analysis (cli-analyze.c). */
 #include "cli.h"
 
+#include "ss-scale.h"
+
 #include "ss-classifier.h"
 #include "ss-classify-metrics.h"
 #include "ss-dataset.h"
@@ -94,10 +96,13 @@ evaluate_classify (int argc, char **argv)
       /* the model sees the cells of each field, as it was trained on cell crops */
       SsDetectSettings detect;
       ss_detect_settings_init (&detect);
+      /* without --cell-diameter, the scale is measured on the pictures' red cells, the
+       * data set taken as one microscope's (ss-scale.h) */
+      g_autoptr (SsScalePool) scale_pool = cell_diameter > 0 ? NULL : ss_scale_pool_new ();
       if (cell_diameter > 0)
         ss_detect_settings_for_diameter (&detect, cell_diameter);
       probs = ss_classifier_run_fields (classifier, ds->paths, ds->n, &detect, field_cells,
-                                        pick, margin, &error);
+                                        pick, margin, scale_pool, &error);
     }
   else
     probs = ss_predict_dataset (model, ds, &error);

@@ -261,16 +261,17 @@ ss_model_feature_dim (const SsModel *model)
   return (size_t) node->c * node->h * node->w;
 }
 
-SsStatus
-ss_model_features (SsModel *model, const float *x, int n, float *features, SsError *error)
+/* Forward n images through one network in chunks; after each chunk, take() reads what
+ * it needs of the run (images first .. first + nb - 1). */
+typedef void (*ChunkTake) (SsModel *model, int first, int nb, void *data);
+
+static SsStatus
+forward_chunks (SsModel *model, const float *x, int n, ChunkTake take, void *data,
+                SsError *error)
 {
   const SsModelSpec *sp = &model->spec;
   const size_t image = (size_t) sp->in_c * sp->in_h * sp->in_w;
-  const size_t dim = ss_model_feature_dim (model);
   int chunk = n < SS_PREDICT_CHUNK ? n : SS_PREDICT_CHUNK;
-  if (model->n_members > 0)
-    return ss_error_set (error, SS_ERR_ARG, "the features of a model of %d networks are not "
-                         "one network's; give one network", model->n_members);
   if (n <= 0)
     return SS_OK;
   SsStatus st = ss_run_ensure (model, chunk, false, error);
@@ -279,33 +280,43 @@ ss_model_features (SsModel *model, const float *x, int n, float *features, SsErr
   for (int b = 0; b < n; b += chunk)
     {
       int nb = n - b < chunk ? n - b : chunk;
-      size_t stride;
       ss_run_forward (model, x + (size_t) b * image, nb, false);
-      const float *out = ss_run_node_out (model, model->feature_node, &stride);
-      for (int i = 0; i < nb; i++)
-        memcpy (features + (size_t) (b + i) * dim, out + (size_t) i * stride, dim * sizeof (float));
+      take (model, b, nb, data);
     }
   return SS_OK;
+}
+
+static void
+take_features (SsModel *model, int first, int nb, void *data)
+{
+  float *features = data;
+  const size_t dim = ss_model_feature_dim (model);
+  size_t stride;
+  const float *out = ss_run_node_out (model, model->feature_node, &stride);
+  for (int i = 0; i < nb; i++)
+    memcpy (features + (size_t) (first + i) * dim, out + (size_t) i * stride, dim * sizeof (float));
+}
+
+SsStatus
+ss_model_features (SsModel *model, const float *x, int n, float *features, SsError *error)
+{
+  if (model->n_members > 0)
+    return ss_error_set (error, SS_ERR_ARG, "the features of a model of %d networks are not "
+                         "one network's; give one network", model->n_members);
+  return forward_chunks (model, x, n, take_features, features, error);
+}
+
+static void
+take_probs (SsModel *model, int first, int nb, void *data)
+{
+  const int k = model->spec.n_classes;
+  ss_softmax_rows (ss_run_output (model), nb, k, (float *) data + (size_t) first * k);
 }
 
 SsStatus
 ss_net_predict (SsModel *model, const float *x, int n, float *probs, SsError *error)
 {
-  const SsModelSpec *sp = &model->spec;
-  const size_t image = (size_t) sp->in_c * sp->in_h * sp->in_w;
-  int chunk = n < SS_PREDICT_CHUNK ? n : SS_PREDICT_CHUNK;
-  if (n <= 0)
-    return SS_OK;
-  SsStatus st = ss_run_ensure (model, chunk, false, error);
-  if (st != SS_OK)
-    return st;
-  for (int b = 0; b < n; b += chunk)
-    {
-      int nb = n - b < chunk ? n - b : chunk;
-      ss_run_forward (model, x + (size_t) b * image, nb, false);
-      ss_softmax_rows (ss_run_output (model), nb, sp->n_classes, probs + (size_t) b * sp->n_classes);
-    }
-  return SS_OK;
+  return forward_chunks (model, x, n, take_probs, probs, error);
 }
 
 SsStatus

@@ -91,6 +91,8 @@ run_once "$@"
 status=$?
 if [ $status = 99 ]; then
   echo "retrying with another X server" >&2
+  # the first try may have made its store already: begin again from nothing
+  rm -rf "$TMP/work" && mkdir -p "$TMP/work"
   run_once "$@"
   status=$?
 fi
