@@ -395,6 +395,54 @@ test_classifier_threads (void)
   remove_dir (dir);
 }
 
+/* A camera's colours (issue 27): with a colour pool, the calls do not change when every
+ * pixel of the field goes through one affine map per channel (another lamp and camera);
+ * without one, they do. */
+static void
+test_colour_pool (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("ss-models-colour-XXXXXX", NULL);
+  g_autofree char *path = write_tiny_model (dir);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SsClassifier) classifier = ss_classifier_load (path, &error);
+  g_assert_no_error (error);
+  g_autoptr (SsImage) image = draw_field ();
+  g_autoptr (SsImage) other = ss_image_new (image->width, image->height);
+  static const double gain[3] = { 0.5, 0.7, 0.4 }, offset[3] = { 100, 60, 140 };
+  for (gsize i = 0; i < (gsize) image->width * image->height * 3; i++)
+    other->rgb[i] = (guint8) (image->rgb[i] * gain[i % 3] + offset[i % 3] + 0.5);
+  SsBox boxes[N_BOXES];
+  for (int i = 0; i < N_BOXES; i++)
+    boxes[i] = (SsBox) { 10 * i, 7 * i, 40 + i, 50 + 2 * i };
+  const int k = ss_classifier_n_classes (classifier);
+  g_autofree float *a = g_new (float, N_BOXES * k);
+  g_autofree float *b = g_new (float, N_BOXES * k);
+  double mapped = 0, unmapped = 0;
+  static const double target[6] = { 0.74, 0.60, 0.68, 0.26, 0.29, 0.10 };
+
+  for (int round = 0; round < 2; round++)
+    {
+      g_autoptr (SsColourPool) pool_a = round ? ss_colour_pool_new (target) : NULL;
+      g_autoptr (SsColourPool) pool_b = round ? ss_colour_pool_new (target) : NULL;
+      g_assert_true (ss_classifier_run_boxes_pooled (classifier, image, boxes, N_BOXES,
+                                                     SS_CLASSIFIER_MARGIN, pool_a, a, &error));
+      g_assert_true (ss_classifier_run_boxes_pooled (classifier, other, boxes, N_BOXES,
+                                                     SS_CLASSIFIER_MARGIN, pool_b, b, &error));
+      double most = 0;
+      for (int i = 0; i < N_BOXES * k; i++)
+        most = MAX (most, fabs (a[i] - b[i]));
+      if (round)
+        mapped = most;
+      else
+        unmapped = most;
+    }
+  g_test_message ("largest change of a probability under the colour change: %.4f without the "
+                  "pool, %.4f with it", unmapped, mapped);
+  g_assert_cmpfloat (unmapped, >, 0.01);
+  g_assert_cmpfloat (mapped, <, 0.1 * unmapped);
+  remove_dir (dir);
+}
+
 typedef struct {
   GMainLoop *loop;
   GPtrArray *results;
@@ -456,6 +504,7 @@ main (int argc, char **argv)
   g_test_add_func ("/models/settings-validate", test_settings_validate);
   g_test_add_func ("/models/default-classifier", test_default_classifier);
   g_test_add_func ("/models/classifier-threads", test_classifier_threads);
+  g_test_add_func ("/models/colour-pool", test_colour_pool);
   g_test_add_func ("/models/classifier-ref", test_classifier_ref);
   return g_test_run ();
 }

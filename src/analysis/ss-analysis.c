@@ -18,6 +18,9 @@ ss_analysis_settings_init (SsAnalysisSettings *settings)
   settings->max_pixels = SS_DEFAULT_MAX_PIXELS;
   settings->scale_from_image = TRUE;
   settings->scale_pool = NULL;
+  settings->colour_pool = NULL;
+  settings->map_colours = FALSE;
+  settings->has_colour_target = FALSE;
   settings->unsure_below = SS_UNSURE_BELOW_DEFAULT;
 }
 
@@ -62,7 +65,7 @@ ss_analysis_result_new_failed (const char *path, GError *error)
 
 gboolean
 ss_analysis_classify (SsClassifier *classifier, const SsImage *image, GPtrArray *cells,
-                      double margin, GError **error)
+                      double margin, SsColourPool *colour_pool, GError **error)
 {
   const int n = (int) cells->len, n_classes = ss_classifier_n_classes (classifier);
   if (n == 0)
@@ -71,7 +74,8 @@ ss_analysis_classify (SsClassifier *classifier, const SsImage *image, GPtrArray 
   g_autofree float *probs = g_new (float, (gsize) n * n_classes);
   for (int i = 0; i < n; i++)
     boxes[i] = ((SsCell *) cells->pdata[i])->box;
-  if (!ss_classifier_run_boxes (classifier, image, boxes, n, margin, probs, error))
+  if (!ss_classifier_run_boxes_pooled (classifier, image, boxes, n, margin, colour_pool, probs,
+                                       error))
     return FALSE;
   for (int i = 0; i < n; i++)
     {
@@ -155,7 +159,8 @@ ss_analysis_run (const SsImage *image, const SsAnalysisSettings *settings,
 
   double mark = now_ms ();
   if (classifier != NULL
-      && !ss_analysis_classify (classifier, image, proposals, settings->classifier_margin, error))
+      && !ss_analysis_classify (classifier, image, proposals, settings->classifier_margin,
+                                settings->colour_pool, error))
     {
       ss_analysis_result_free (result);
       return NULL;
@@ -271,8 +276,14 @@ batch_run (GTask *task, gpointer source, gpointer data, GCancellable *cancellabl
   GPtrArray *results = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_analysis_result_free);
   /* the images of one batch are one case's: they share its scale */
   g_autoptr (SsScalePool) pool = batch->settings.scale_pool == NULL ? ss_scale_pool_new () : NULL;
+  g_autoptr (SsColourPool) colours = batch->settings.colour_pool == NULL && batch->settings.map_colours
+                                     ? ss_colour_pool_new (batch->settings.has_colour_target
+                                                           ? batch->settings.colour_target : NULL)
+                                     : NULL;
   if (pool != NULL)
     batch->settings.scale_pool = pool;
+  if (colours != NULL)
+    batch->settings.colour_pool = colours;
   for (guint i = 0; i < total; i++)
     {
       if (g_cancellable_is_cancelled (cancellable))

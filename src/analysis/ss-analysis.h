@@ -28,6 +28,16 @@ typedef struct {
                                        * (ss_cell_is_unsure): reviewed first, in the JSON */
   struct _SsScalePool *scale_pool;    /* not owned; if set, the fields analysed with it are
                                        * of one case and share its median scale */
+  gboolean         map_colours;       /* batches and runs map their crops' pooled colours
+                                       * onto colour_target (a colour_pool of their own);
+                                       * off by default: measured, not yet settled
+                                       * (docs/models.md) */
+  gboolean         has_colour_target;
+  double           colour_target[6];  /* R, G, B means then deviations; else the model's */
+  struct _SsColourPool *colour_pool;  /* not owned; if set, the cell crops of the fields
+                                       * analysed with it are one camera's, and their
+                                       * pooled colours are mapped onto the model's
+                                       * (ss_classifier_run_boxes_pooled) */
 } SsAnalysisSettings;
 
 /* Where the white-cell diameter an analysis used came from. */
@@ -83,7 +93,8 @@ SsAnalysisResult *ss_analysis_result_new_failed (const char *path, GError *error
 
 /* The classifier step alone: sets class, confidence and probabilities of each cell. */
 gboolean          ss_analysis_classify (SsClassifier *classifier, const SsImage *image,
-                                        GPtrArray *cells, double margin, GError **error);
+                                        GPtrArray *cells, double margin,
+                                        struct _SsColourPool *colour_pool, GError **error);
 /* Greedy non-maximum suppression by confidence; returns the kept cells in confidence
  * order and frees the rest. Takes ownership of cells' elements. */
 GPtrArray        *ss_analysis_nms (GPtrArray *cells, double iou);

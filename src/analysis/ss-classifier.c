@@ -1,6 +1,7 @@
 /* Classifiers: an engine model plus the mapping of its classes to cell classes. */
 #include "ss-classifier-private.h"
 
+#include <math.h>
 #include <string.h>
 
 struct _SsClassifier {
@@ -148,6 +149,90 @@ ss_classifier_run_boxes (SsClassifier *c, const SsImage *image, const SsBox *box
       g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&c->lock);
       for (int i = 0; i < nb; i++)
         ss_classifier_frame_box (c, image, &boxes[b + i], margin, c->batch + i * plane);
+      if (!run_chunk (c, nb, probs + (gsize) b * spec->n_classes, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+struct _SsColourPool
+{
+  double   sum[3], squares[3];
+  gint64   n;                /* pixels per channel */
+  gboolean has_target;
+  double   target_mean[3], target_sd[3];
+};
+
+SsColourPool *
+ss_colour_pool_new (const double *target)
+{
+  SsColourPool *pool = g_new0 (SsColourPool, 1);
+  if (target != NULL)
+    {
+      pool->has_target = TRUE;
+      for (int ch = 0; ch < 3; ch++)
+        {
+          pool->target_mean[ch] = target[ch];
+          pool->target_sd[ch] = target[3 + ch];
+        }
+    }
+  return pool;
+}
+
+void
+ss_colour_pool_free (SsColourPool *pool)
+{
+  g_free (pool);
+}
+
+gboolean
+ss_classifier_run_boxes_pooled (SsClassifier *c, const SsImage *image, const SsBox *boxes, int n,
+                                double margin, SsColourPool *pool, float *probs, GError **error)
+{
+  if (pool == NULL)
+    return ss_classifier_run_boxes (c, image, boxes, n, margin, probs, error);
+
+  const SsModelSpec *spec = ss_model_spec (c->model);
+  const gsize area = (gsize) spec->in_h * spec->in_w, plane = 3 * area;
+  float gain[3], offset[3];
+  g_autofree float *crop = g_new (float, plane);
+
+  /* first the pool takes in this field's crops */
+  for (int i = 0; i < n; i++)
+    {
+      ss_classifier_frame_box (c, image, &boxes[i], margin, crop);
+      for (int ch = 0; ch < 3; ch++)
+        for (gsize k = 0; k < area; k++)
+          {
+            double v = crop[ch * area + k];
+            pool->sum[ch] += v;
+            pool->squares[ch] += v * v;
+          }
+      pool->n += (gint64) area;
+    }
+  /* x -> (x - pool mean) / pool sd * the model's sd + the model's mean */
+  for (int ch = 0; ch < 3; ch++)
+    {
+      double mean = pool->n > 0 ? pool->sum[ch] / pool->n : spec->mean[ch];
+      double var = pool->n > 0 ? pool->squares[ch] / pool->n - mean * mean : 0;
+      double sd = var > 1e-6 ? sqrt (var) : spec->std[ch];
+      double tm = pool->has_target ? pool->target_mean[ch] : spec->mean[ch];
+      double ts = pool->has_target ? pool->target_sd[ch] : spec->std[ch];
+      gain[ch] = (float) (ts / sd);
+      offset[ch] = (float) (tm - mean * gain[ch]);
+    }
+  for (int b = 0; b < n; b += c->chunk)
+    {
+      int nb = MIN (c->chunk, n - b);
+      g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&c->lock);
+      for (int i = 0; i < nb; i++)
+        {
+          float *x = c->batch + i * plane;
+          ss_classifier_frame_box (c, image, &boxes[b + i], margin, x);
+          for (int ch = 0; ch < 3; ch++)
+            for (gsize k = 0; k < area; k++)
+              x[ch * area + k] = x[ch * area + k] * gain[ch] + offset[ch];
+        }
       if (!run_chunk (c, nb, probs + (gsize) b * spec->n_classes, error))
         return FALSE;
     }

@@ -51,6 +51,27 @@ void     ss_classifier_frame_box (SsClassifier *classifier, const SsImage *image
                                   const SsBox *box, double margin, float *x);
 /* Classify n cells of image (their boxes, each framed by ss_box_frame): probs gets n
  * rows of the model's classes. */
+/* The colours of one camera: the pooled per-channel mean and spread of every cell crop a
+ * case's fields have shown the classifier so far. A microscope's lamp, stain and camera
+ * shift and squeeze the colours of all its cells alike; the model learned others'. With a
+ * pool, each crop's channels are mapped linearly so that the pool's mean and spread
+ * become those the model was trained on (its own normalisation statistics), before the
+ * model sees it (docs/models.md, "It is the camera's colour"). */
+typedef struct _SsColourPool SsColourPool;
+
+/* target: the mean of R, G, B then their standard deviations, in [0, 1], that the pooled
+ * colours are mapped onto; NULL: the model's own normalisation statistics (those of its
+ * whole training set, background crops included). */
+SsColourPool *ss_colour_pool_new (const double *target);
+void          ss_colour_pool_free (SsColourPool *pool);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsColourPool, ss_colour_pool_free)
+
+/* ss_classifier_run_boxes with the colours mapped through pool, which first takes in
+ * these crops' pixels (pool NULL: as ss_classifier_run_boxes). */
+gboolean ss_classifier_run_boxes_pooled (SsClassifier *classifier, const SsImage *image,
+                                         const SsBox *boxes, int n, double margin,
+                                         SsColourPool *pool, float *probs, GError **error);
+
 gboolean ss_classifier_run_boxes (SsClassifier *classifier, const SsImage *image,
                                   const SsBox *boxes, int n, double margin, float *probs,
                                   GError **error);

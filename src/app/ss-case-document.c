@@ -1096,7 +1096,7 @@ ss_case_document_add_cell (SsCaseDocument *self,
       /* the classifier's call is a suggestion; the person's drawing is the fact: a drawn
        * cell is a white cell, so "not a cell" gives way to the likeliest counted class */
       if (field != NULL
-          && ss_analysis_classify (self->classifier, field->image, one, SS_CLASSIFIER_MARGIN, NULL))
+          && ss_analysis_classify (self->classifier, field->image, one, SS_CLASSIFIER_MARGIN, NULL, NULL))
         {
           if (cell->predicted_class == SS_CLASS_NOT_A_CELL)
             {

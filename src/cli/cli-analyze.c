@@ -26,7 +26,8 @@ static char    *opt_model;
 static double   opt_nms = -1, opt_min_confidence = -1, opt_scale = -1, opt_diameter = -1;
 static double   opt_unsure_below = -1;
 static gint64   opt_max_pixels = -1;
-static gboolean opt_no_classifier;
+static gboolean opt_no_classifier, opt_colour_map;
+static char    *opt_colour_target;
 static int      opt_views;
 static double   opt_views_below = SS_CLI_VIEWS_BELOW_KEEP;
 
@@ -35,6 +36,10 @@ static const GOptionEntry analysis_entries[] = {
     "Cell-type classifier (path or name; default: celltype if installed)", "MODEL" },
   { "no-classifier", 0, 0, G_OPTION_ARG_NONE, &opt_no_classifier,
     "Use the stain proposals alone, even if a classifier is installed", NULL },
+  { "colour-map", 0, 0, G_OPTION_ARG_NONE, &opt_colour_map,
+    "Map the run's pooled cell colours onto the model's before classifying (measured, not yet the default)", NULL },
+  { "colour-target", 0, 0, G_OPTION_ARG_STRING, &opt_colour_target,
+    "With --colour-map: the R, G, B means and deviations in [0, 1] to map onto (default: the model's)", "M,M,M,S,S,S" },
   { "views", 0, 0, G_OPTION_ARG_INT, &opt_views,
     "Classify each cell as the mean over 1, 2, 4 or 8 mirrored and turned views (the model's own; 8 is 8 times the work)", "N" },
   { "views-below", 0, 0, G_OPTION_ARG_DOUBLE, &opt_views_below, SS_CLI_VIEWS_BELOW_HELP, "X" },
@@ -72,6 +77,26 @@ settings_from_options (SsAnalysisSettings *settings)
     settings->min_confidence = opt_min_confidence;
   if (opt_unsure_below >= 0)
     settings->unsure_below = opt_unsure_below;
+  settings->map_colours = opt_colour_map || opt_colour_target != NULL;
+  if (opt_colour_target != NULL)
+    {
+      g_auto (GStrv) parts = g_strsplit (opt_colour_target, ",", -1);
+      gboolean ok = g_strv_length (parts) == 6;
+      for (int i = 0; ok && i < 6; i++)
+        {
+          char *end = NULL;
+          settings->colour_target[i] = g_ascii_strtod (parts[i], &end);
+          ok = end != parts[i] && *end == '\0' && settings->colour_target[i] >= (i < 3 ? 0 : 1e-3)
+               && settings->colour_target[i] <= 1;
+        }
+      if (!ok)
+        {
+          ss_cli_error ("--colour-target takes six numbers in [0, 1], the R, G, B means then "
+                        "their deviations (above 0), not '%s'", opt_colour_target);
+          return FALSE;
+        }
+      settings->has_colour_target = TRUE;
+    }
   if (opt_max_pixels > 0)
     settings->max_pixels = opt_max_pixels;
   /* the diameter rescales every size of the detector; an explicit scale then wins */
@@ -167,6 +192,9 @@ ss_cli_analyze (int argc, char **argv)
   /* the images of one run are taken as one case's: they share its scale */
   g_autoptr (SsScalePool) scale_pool = ss_scale_pool_new ();
   settings.scale_pool = scale_pool;
+  g_autoptr (SsColourPool) colour_pool = !settings.map_colours ? NULL
+    : ss_colour_pool_new (settings.has_colour_target ? settings.colour_target : NULL);
+  settings.colour_pool = colour_pool;
   gboolean ok;
   g_autofree char *model_path = NULL;
   g_autoptr (SsClassifier) classifier = load_classifier (&ok, &model_path);
@@ -385,6 +413,9 @@ ss_cli_evaluate_detect (int argc, char **argv)
   /* the images of one run are taken as one case's: they share its scale */
   g_autoptr (SsScalePool) scale_pool = ss_scale_pool_new ();
   settings.scale_pool = scale_pool;
+  g_autoptr (SsColourPool) colour_pool = !settings.map_colours ? NULL
+    : ss_colour_pool_new (settings.has_colour_target ? settings.colour_target : NULL);
+  settings.colour_pool = colour_pool;
   gboolean ok;
   g_autoptr (SsClassifier) classifier = load_classifier (&ok, NULL);
   if (!ok)
