@@ -365,20 +365,36 @@ run_worker (gpointer data)
   return NULL;
 }
 
+/* The tiny model of dir, loaded as a classifier. */
+static SsClassifier *
+load_tiny_classifier (const char *dir)
+{
+  g_autofree char *path = write_tiny_model (dir);
+  g_autoptr (GError) error = NULL;
+  SsClassifier *classifier = ss_classifier_load (path, &error);
+  g_assert_no_error (error);
+  return classifier;
+}
+
+/* N_BOXES boxes of draw_field's, some over its cells, some between. */
+static void
+make_boxes (SsBox *boxes)
+{
+  for (int i = 0; i < N_BOXES; i++)
+    boxes[i] = (SsBox) { 10 * i, 7 * i, 40 + i, 50 + 2 * i };
+}
+
 /* Two threads classify the same cells with one classifier, while one also draws Grad-CAM
  * pictures: each gets what it would alone, bit for bit. */
 static void
 test_classifier_threads (void)
 {
   g_autofree char *dir = g_dir_make_tmp ("ss-models-threads-XXXXXX", NULL);
-  g_autofree char *path = write_tiny_model (dir);
   g_autoptr (GError) error = NULL;
-  g_autoptr (SsClassifier) classifier = ss_classifier_load (path, &error);
-  g_assert_no_error (error);
+  g_autoptr (SsClassifier) classifier = load_tiny_classifier (dir);
   g_autoptr (SsImage) image = draw_field ();
   SsBox boxes[N_BOXES];
-  for (int i = 0; i < N_BOXES; i++)
-    boxes[i] = (SsBox) { 10 * i, 7 * i, 40 + i, 50 + 2 * i };
+  make_boxes (boxes);
   const int k = ss_classifier_n_classes (classifier);
   g_autofree float *expected = g_new (float, N_BOXES * k);
   g_assert_true (ss_classifier_run_boxes (classifier, image, boxes, N_BOXES,
@@ -402,18 +418,15 @@ static void
 test_colour_pool (void)
 {
   g_autofree char *dir = g_dir_make_tmp ("ss-models-colour-XXXXXX", NULL);
-  g_autofree char *path = write_tiny_model (dir);
   g_autoptr (GError) error = NULL;
-  g_autoptr (SsClassifier) classifier = ss_classifier_load (path, &error);
-  g_assert_no_error (error);
+  g_autoptr (SsClassifier) classifier = load_tiny_classifier (dir);
   g_autoptr (SsImage) image = draw_field ();
   g_autoptr (SsImage) other = ss_image_new (image->width, image->height);
   static const double gain[3] = { 0.5, 0.7, 0.4 }, offset[3] = { 100, 60, 140 };
   for (gsize i = 0; i < (gsize) image->width * image->height * 3; i++)
     other->rgb[i] = (guint8) (image->rgb[i] * gain[i % 3] + offset[i % 3] + 0.5);
   SsBox boxes[N_BOXES];
-  for (int i = 0; i < N_BOXES; i++)
-    boxes[i] = (SsBox) { 10 * i, 7 * i, 40 + i, 50 + 2 * i };
+  make_boxes (boxes);
   const int k = ss_classifier_n_classes (classifier);
   g_autofree float *a = g_new (float, N_BOXES * k);
   g_autofree float *b = g_new (float, N_BOXES * k);
