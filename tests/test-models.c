@@ -63,7 +63,8 @@ main (int argc, char **argv)
       ss_detect_settings_init (&detect);
       ss_detect_settings_for_diameter (&detect, atof (argv[5]));
       probs = ss_classifier_run_fields (classifier, ds->paths, ds->n, &detect, 1,
-                                        SS_FIELD_CELLS_CENTRE, SS_CLASSIFIER_MARGIN, NULL, &error);
+                                        SS_FIELD_CELLS_CENTRE, SS_CLASSIFIER_MARGIN, NULL, NULL,
+                                        &error);
     }
   else
     probs = ss_predict_dataset (model, ds, &error);

@@ -269,10 +269,10 @@ ss_classifier_field_cells (const SsImage *image, const SsDetectSettings *detect,
   return cells;
 }
 
-gboolean
-ss_classifier_run_field (SsClassifier *c, const SsImage *image,
-                         const SsDetectSettings *detect, int max_cells, SsFieldCells pick,
-                         double margin, float *probs, int *n_cells, GError **error)
+static gboolean
+run_field (SsClassifier *c, const SsImage *image, const SsDetectSettings *detect,
+           int max_cells, SsFieldCells pick, double margin, SsColourPool *colour_pool,
+           float *probs, int *n_cells, GError **error)
 {
   const int k = ss_classifier_n_classes (c);
   SsDetectSettings defaults;
@@ -291,7 +291,7 @@ ss_classifier_run_field (SsClassifier *c, const SsImage *image,
   for (int i = 0; i < n; i++)
     boxes[i] = ((const SsCell *) cells->pdata[i])->box;
   g_autofree float *each = g_new (float, (gsize) n * k);
-  if (!ss_classifier_run_boxes (c, image, boxes, n, margin, each, error))
+  if (!ss_classifier_run_boxes_pooled (c, image, boxes, n, margin, colour_pool, each, error))
     return FALSE;
   for (int j = 0; j < k; j++)
     {
@@ -303,10 +303,19 @@ ss_classifier_run_field (SsClassifier *c, const SsImage *image,
   return TRUE;
 }
 
+gboolean
+ss_classifier_run_field (SsClassifier *c, const SsImage *image,
+                         const SsDetectSettings *detect, int max_cells, SsFieldCells pick,
+                         double margin, float *probs, int *n_cells, GError **error)
+{
+  return run_field (c, image, detect, max_cells, pick, margin, NULL, probs, n_cells, error);
+}
+
 float *
 ss_classifier_run_fields (SsClassifier *c, char *const *paths, int n,
                           const SsDetectSettings *detect, int max_cells, SsFieldCells pick,
-                          double margin, SsScalePool *scale_pool, GError **error)
+                          double margin, SsScalePool *scale_pool,
+                          SsColourPool *colour_pool, GError **error)
 {
   const int k = ss_classifier_n_classes (c);
   g_autofree float *probs = g_new (float, (gsize) MAX (n, 1) * k);
@@ -324,7 +333,7 @@ ss_classifier_run_fields (SsClassifier *c, char *const *paths, int n,
             ss_detect_settings_for_diameter (&field, diameter);
         }
       if (image == NULL
-          || !ss_classifier_run_field (c, image, &field, max_cells, pick, margin,
+          || !run_field (c, image, &field, max_cells, pick, margin, colour_pool,
                                        probs + (gsize) i * k, NULL, error))
         return NULL;
     }

@@ -103,11 +103,12 @@ gboolean ss_classifier_run_field (SsClassifier *classifier, const SsImage *image
 /* ss_classifier_run_field over every image of a list (a data set's paths): n rows of
  * probabilities (g_free them), or NULL with the first unreadable image named. With a
  * scale pool, each image is analysed at the pooled scale of its red cells and those of
- * the images before it (ss-scale.h); without, at detect's diameter. */
+ * the images before it (ss-scale.h); without, at detect's diameter. With a colour pool,
+ * the cells' colours are mapped through it (ss_classifier_run_boxes_pooled). */
 float *ss_classifier_run_fields (SsClassifier *classifier, char *const *paths, int n,
                                  const SsDetectSettings *detect, int max_cells,
                                  SsFieldCells pick, double margin, SsScalePool *scale_pool,
-                                 GError **error);
+                                 SsColourPool *colour_pool, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsClassifier, ss_classifier_unref)
 

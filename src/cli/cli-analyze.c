@@ -80,21 +80,8 @@ settings_from_options (SsAnalysisSettings *settings)
   settings->map_colours = opt_colour_map || opt_colour_target != NULL;
   if (opt_colour_target != NULL)
     {
-      g_auto (GStrv) parts = g_strsplit (opt_colour_target, ",", -1);
-      gboolean ok = g_strv_length (parts) == 6;
-      for (int i = 0; ok && i < 6; i++)
-        {
-          char *end = NULL;
-          settings->colour_target[i] = g_ascii_strtod (parts[i], &end);
-          ok = end != parts[i] && *end == '\0' && settings->colour_target[i] >= (i < 3 ? 0 : 1e-3)
-               && settings->colour_target[i] <= 1;
-        }
-      if (!ok)
-        {
-          ss_cli_error ("--colour-target takes six numbers in [0, 1], the R, G, B means then "
-                        "their deviations (above 0), not '%s'", opt_colour_target);
-          return FALSE;
-        }
+      if (!ss_cli_parse_colour_target (opt_colour_target, settings->colour_target))
+        return FALSE;
       settings->has_colour_target = TRUE;
     }
   if (opt_max_pixels > 0)

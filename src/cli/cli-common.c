@@ -153,3 +153,20 @@ ss_cli_median (double *v, int n)
   qsort (v, n, sizeof *v, compare_doubles);
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
+
+gboolean
+ss_cli_parse_colour_target (const char *text, double target[6])
+{
+  g_auto (GStrv) parts = g_strsplit (text, ",", -1);
+  gboolean ok = g_strv_length (parts) == 6;
+  for (int i = 0; ok && i < 6; i++)
+    {
+      char *end = NULL;
+      target[i] = g_ascii_strtod (parts[i], &end);
+      ok = end != parts[i] && *end == '\0' && target[i] >= (i < 3 ? 0 : 1e-3) && target[i] <= 1;
+    }
+  if (!ok)
+    ss_cli_error ("--colour-target takes six numbers in [0, 1], the R, G, B means then their "
+                  "deviations (above 0), not '%s'", text);
+  return ok;
+}

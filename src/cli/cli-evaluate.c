@@ -29,6 +29,8 @@ static int
 evaluate_classify (int argc, char **argv)
 {
   g_autofree char *task = NULL, *model_name = NULL, *data = NULL, *map_spec = NULL;
+  g_autofree char *colour_target = NULL;
+  double target[6];
   g_autofree char *json_path = NULL, *plots = NULL, *pick_name = NULL;
   double cell_diameter = 0, margin = SS_CLASSIFIER_MARGIN;
   double views_below = SS_CLI_VIEWS_BELOW_KEEP;
@@ -44,6 +46,7 @@ evaluate_classify (int argc, char **argv)
     { "field-cells", 0, 0, G_OPTION_ARG_INT, &field_cells, "Images are fields: classify N of their white cells and average", "N" },
     { "pick", 0, 0, G_OPTION_ARG_STRING, &pick_name, "With --field-cells: the cells the detector is surest of (certain, the default) or those nearest the picture's centre (centre: pictures of one cell, as PBC's)", "HOW" },
     { "cell-diameter", 0, 0, G_OPTION_ARG_DOUBLE, &cell_diameter, "With --field-cells: typical white cell across, pixels", "PX" },
+    { "colour-target", 0, 0, G_OPTION_ARG_STRING, &colour_target, "With --field-cells: map the set's pooled cell colours onto these R, G, B means and deviations", "M,M,M,S,S,S" },
     { "margin", 0, 0, G_OPTION_ARG_DOUBLE, &margin, "With --field-cells: crop margin per side (0.15)", "X" },
     { "views", 0, 0, G_OPTION_ARG_INT, &views, SS_CLI_VIEWS_HELP, "N" },
     { "views-below", 0, 0, G_OPTION_ARG_DOUBLE, &views_below, SS_CLI_VIEWS_BELOW_HELP, "X" },
@@ -99,10 +102,14 @@ evaluate_classify (int argc, char **argv)
       /* without --cell-diameter, the scale is measured on the pictures' red cells, the
        * data set taken as one microscope's (ss-scale.h) */
       g_autoptr (SsScalePool) scale_pool = cell_diameter > 0 ? NULL : ss_scale_pool_new ();
+      if (colour_target != NULL && !ss_cli_parse_colour_target (colour_target, target))
+        return 2;
+      g_autoptr (SsColourPool) colour_pool = colour_target != NULL ? ss_colour_pool_new (target)
+                                                                   : NULL;
       if (cell_diameter > 0)
         ss_detect_settings_for_diameter (&detect, cell_diameter);
       probs = ss_classifier_run_fields (classifier, ds->paths, ds->n, &detect, field_cells,
-                                        pick, margin, scale_pool, &error);
+                                        pick, margin, scale_pool, colour_pool, &error);
     }
   else
     probs = ss_predict_dataset (model, ds, &error);

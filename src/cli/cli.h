@@ -46,6 +46,8 @@ gboolean      ss_cli_set_views (SsModel *model, int views, double below);
 void          ss_cli_error (const char *format, ...) G_GNUC_PRINTF (1, 2);
 /* The median of v[0, n) (sorts v). */
 double        ss_cli_median (double *v, int n);
+/* --colour-target M,M,M,S,S,S: FALSE with a message if it is not six numbers in range */
+gboolean      ss_cli_parse_colour_target (const char *text, double target[6]);
 /* Write text to path ("-" is stdout) atomically (ss_report_write_text_atomic). */
 gboolean      ss_cli_write_text (const char *path, const char *text, GError **error);
 
