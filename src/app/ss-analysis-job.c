@@ -226,6 +226,29 @@ ss_analysis_job_batch_done (GObject      *source,
         g_ptr_array_add (problems, g_strdup_printf (_("%s was analysed but not stored: %s"), base,
                                                     store_error->message));
     }
+  /* a field whose red cells did not give its scale is analysed at the preferences' size:
+   * say so, it may be a different microscope's */
+  guint fallbacks = 0;
+  double diameter = 0;
+  for (guint i = 0; i < results->len; i++)
+    {
+      SsAnalysisResult *r = results->pdata[i];
+      if (r->error == NULL && r->scale_source == SS_SCALE_SOURCE_FALLBACK)
+        {
+          fallbacks++;
+          diameter = r->cell_diameter;
+        }
+    }
+  if (fallbacks > 0)
+    g_ptr_array_add (problems,
+                     g_strdup_printf (ngettext ("The scale of %u field could not be measured on "
+                                                "its red cells; it was analysed for white cells "
+                                                "%.0f pixels across (Preferences, Analysis).",
+                                                "The scale of %u fields could not be measured on "
+                                                "their red cells; they were analysed for white "
+                                                "cells %.0f pixels across (Preferences, Analysis).",
+                                                fallbacks),
+                                      fallbacks, diameter));
   ss_analysis_job_set_progress (self, 1.0, _("Analysis finished"));
   g_task_return_pointer (task, problems, (GDestroyNotify) g_ptr_array_unref);
 }
