@@ -302,13 +302,9 @@ static int
 bench_classifier (const char *name, int iters, gboolean json)
 {
   g_autofree char *path = ss_cli_find_model (name);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (SsClassifier) classifier = ss_classifier_load (path, &error);
+  g_autoptr (SsClassifier) classifier = ss_cli_load_classifier (path);
   if (classifier == NULL)
-    {
-      ss_cli_error ("%s", error->message);
-      return 1;
-    }
+    return 1;
   SsModel *model = ss_classifier_model (classifier);
   const SsModelSpec *spec = ss_model_spec (model);
   const int batch = 100, views = ss_model_views (model);

@@ -170,3 +170,14 @@ ss_cli_parse_colour_target (const char *text, double target[6])
                   "deviations (above 0), not '%s'", text);
   return ok;
 }
+
+SsClassifier *
+ss_cli_load_classifier (const char *name_or_path)
+{
+  g_autofree char *path = ss_cli_find_model (name_or_path);
+  g_autoptr (GError) error = NULL;
+  SsClassifier *classifier = ss_classifier_load (path, &error);
+  if (classifier == NULL)
+    ss_cli_error ("%s", error->message);
+  return classifier;
+}

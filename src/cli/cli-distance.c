@@ -106,13 +106,9 @@ ss_cli_distance (int argc, char **argv)
       ss_cli_error ("distance needs --model MODEL, --fit DIR and at least one DIR to measure");
       return 2;
     }
-  g_autofree char *model_path = ss_cli_find_model (model_name);
-  g_autoptr (SsClassifier) classifier = ss_classifier_load (model_path, &error);
+  g_autoptr (SsClassifier) classifier = ss_cli_load_classifier (model_name);
   if (classifier == NULL)
-    {
-      ss_cli_error ("%s", error->message);
-      return 1;
-    }
+    return 1;
   SsModel *model = ss_classifier_model (classifier);
   const SsModelSpec *spec = ss_model_spec (model);
   const int d = (int) ss_model_feature_dim (model);
@@ -120,7 +116,7 @@ ss_cli_distance (int argc, char **argv)
   const char *names[SS_MAX_CLASSES];
   if (d == 0)
     {
-      ss_cli_error ("%s holds several networks; give one of them", model_path);
+      ss_cli_error ("%s holds several networks; give one of them", model_name);
       return 1;
     }
   for (int c = 0; c < k; c++)

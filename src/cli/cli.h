@@ -25,6 +25,8 @@ const char   *ss_cli_models_override (void);
 /* ss_models_find with --models: a path as given, or a name ("mscnn-blast") looked up in
  * the models dir with the .ssm extension. */
 char         *ss_cli_find_model (const char *name_or_path);
+/* The model of that name or path, as a classifier; NULL after saying why. */
+SsClassifier *ss_cli_load_classifier (const char *name_or_path);
 /* Parse argv with context; on failure print the message and the usage hint. */
 gboolean      ss_cli_parse (GOptionContext *context, int *argc, char ***argv);
 /* ss_cli_parse, then exactly n_operands words must follow the subcommand's name; if not,
