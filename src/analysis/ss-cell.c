@@ -152,3 +152,13 @@ ss_cell_is_unsure (const SsCell *cell, double unsure_below)
   g_return_val_if_fail (cell != NULL, FALSE);
   return !cell->reviewed && !cell->user_drawn && cell->confidence < unsure_below;
 }
+
+gboolean
+ss_cell_is_typed (const SsCell *cell)
+{
+  g_return_val_if_fail (cell != NULL, FALSE);
+  for (int c = 0; c < SS_N_CLASSES; c++)
+    if (c != SS_CLASS_OTHER && c != SS_CLASS_NOT_A_CELL && cell->probabilities[c] > 0.0f)
+      return TRUE;
+  return FALSE;
+}

@@ -56,6 +56,10 @@ gsize    ss_rle_area (const SsRle *rle);
  * classifier has scored it, else the stain detector's own score. The class confidence
  * (how sure of the type) is cell->confidence. */
 float    ss_cell_detection_score (const SsCell *cell);
+/* Whether a cell-type model gave the cell its class: a cell found with no such model has
+ * only the detector's two probabilities, "a cell" (kept under other) and not_a_cell, and
+ * its confidence says nothing of its type. */
+gboolean ss_cell_is_typed (const SsCell *cell);
 /* Whether a reviewer should look at the cell before it counts: the model's confidence in
  * its class is under unsure_below, and no person has reviewed or drawn it. A cell a
  * person has looked at is never unsure. */

@@ -25,30 +25,46 @@ ss_train_config_init (SsTrainConfig *config)
   config->augment = TRUE;
 }
 
-float *
-ss_predict_dataset (SsModel *model, const SsDataset *data, GError **error)
+/* Run every image of a data set through the model in chunks: run(model, x, n, out + b *
+ * per_image) for each chunk. A n x per_image array, or NULL with the engine's message. */
+typedef SsStatus (*DatasetRun) (SsModel *model, const float *x, int n, float *out,
+                                SsError *error);
+
+static float *
+run_dataset (SsModel *model, const SsDataset *data, gsize per_image, DatasetRun run,
+             GError **error)
 {
-  const SsModelSpec *spec = ss_model_spec (model);
   const int chunk = 32;
   const gsize image = (gsize) 3 * data->width * data->height;
   g_autofree float *x = g_new (float, chunk * image);
-  float *probs = g_new (float, (gsize) data->n * spec->n_classes);
+  float *out = g_new (float, (gsize) data->n * per_image);
   for (int b = 0; b < data->n; b += chunk)
     {
       int nb = MIN (chunk, data->n - b);
       for (int i = 0; i < nb; i++)
         ss_dataset_get (data, b + i, NULL, NULL, x + i * image);
       SsError engine_error;
-      if (ss_model_predict (model, x, nb, probs + (gsize) b * spec->n_classes, &engine_error)
-          != SS_OK)
+      if (run (model, x, nb, out + (gsize) b * per_image, &engine_error) != SS_OK)
         {
-          g_free (probs);
+          g_free (out);
           g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_MODEL, "%s",
                        engine_error.message);
           return NULL;
         }
     }
-  return probs;
+  return out;
+}
+
+float *
+ss_predict_dataset (SsModel *model, const SsDataset *data, GError **error)
+{
+  return run_dataset (model, data, ss_model_spec (model)->n_classes, ss_model_predict, error);
+}
+
+float *
+ss_features_dataset (SsModel *model, const SsDataset *data, GError **error)
+{
+  return run_dataset (model, data, ss_model_feature_dim (model), ss_model_features, error);
 }
 
 float *

@@ -66,6 +66,8 @@ gboolean ss_train (const SsTrainConfig *config, const SsDataset *train, const Ss
 
 /* Probabilities of every image of a data set (n x n_classes), no augmentation. */
 float   *ss_predict_dataset (SsModel *model, const SsDataset *data, GError **error);
+/* The features each image gives the model's dense layer (ss_model_features), n x dim. */
+float   *ss_features_dataset (SsModel *model, const SsDataset *data, GError **error);
 
 /* Distillation targets for train (loaded from data_dir with map): the teacher model's
  * probabilities of every image (at the teacher's input size, with its own test-time

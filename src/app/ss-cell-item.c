@@ -213,18 +213,11 @@ ss_cell_item_get_unsure (SsCellItem *self)
   return ss_cell_is_unsure (self->cell, self->unsure_below);
 }
 
-/* Whether a cell-type model gave the cell its class: a cell found with no such model
- * (the analysis ran without one) has only the detector's two probabilities, "a cell"
- * (kept under other) and not_a_cell, and its confidence says nothing of its type. */
 gboolean
 ss_cell_item_get_typed (SsCellItem *self)
 {
   g_return_val_if_fail (SS_IS_CELL_ITEM (self), FALSE);
-
-  for (int c = 0; c < SS_N_CLASSES; c++)
-    if (c != SS_CLASS_OTHER && c != SS_CLASS_NOT_A_CELL && self->cell->probabilities[c] > 0.0f)
-      return TRUE;
-  return FALSE;
+  return ss_cell_is_typed (self->cell);
 }
 
 char *

@@ -799,12 +799,31 @@ cell_entry_get_outline (CellEntry *entry,
 }
 
 static void
+tiles_drop (GHashTable *tiles,
+            gboolean    provisional_only)
+{
+  if (provisional_only)
+    tiles_remove_provisional (tiles);
+  else
+    g_hash_table_remove_all (tiles);
+}
+
+/* Drop the overlay tiles of the field shown and of the parked ones, to be drawn again:
+ * all of them, or only those drawn before their outlines came (provisional). */
+static void
+ss_slide_view_drop_tiles (SsSlideView *self,
+                          gboolean     provisional_only)
+{
+  tiles_drop (self->tiles, provisional_only);
+  for (GList *l = self->parked.head; l != NULL; l = l->next)
+    tiles_drop (((ParkedField *) l->data)->tiles, provisional_only);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
 ss_slide_view_invalidate_overlay (SsSlideView *self)
 {
-  g_hash_table_remove_all (self->tiles);
-  for (GList *l = self->parked.head; l != NULL; l = l->next)
-    g_hash_table_remove_all (((ParkedField *) l->data)->tiles);
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  ss_slide_view_drop_tiles (self, FALSE);
 }
 
 /* Tiles are drawn at the display's scale factor, and sized by it. */
@@ -1194,10 +1213,7 @@ trace_done (GObject      *source,
     }
 
   /* the tiles drawn without them */
-  tiles_remove_provisional (self->tiles);
-  for (GList *l = self->parked.head; l != NULL; l = l->next)
-    tiles_remove_provisional (((ParkedField *) l->data)->tiles);
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  ss_slide_view_drop_tiles (self, TRUE);
 }
 
 /* Trace the outlines of the shown field's cells in a worker thread (those not traced

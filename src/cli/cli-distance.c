@@ -15,31 +15,6 @@
 
 #define SHRINK 0.05   /* covariance = (1 - s) S + s (trace S / d) I */
 
-static float *
-dataset_features (SsModel *model, const SsDataset *data, GError **error)
-{
-  const size_t dim = ss_model_feature_dim (model);
-  const int chunk = 32;
-  const gsize image = (gsize) 3 * data->width * data->height;
-  g_autofree float *x = g_new (float, chunk * image);
-  float *features = g_new (float, (gsize) data->n * dim);
-
-  for (int b = 0; b < data->n; b += chunk)
-    {
-      int nb = MIN (chunk, data->n - b);
-      SsError e;
-      for (int i = 0; i < nb; i++)
-        ss_dataset_get (data, b + i, NULL, NULL, x + i * image);
-      if (ss_model_features (model, x, nb, features + (gsize) b * dim, &e) != SS_OK)
-        {
-          g_free (features);
-          g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_MODEL, "%s", e.message);
-          return NULL;
-        }
-    }
-  return features;
-}
-
 /* In place: the lower Cholesky factor of the d x d symmetric positive definite a. */
 static gboolean
 cholesky (double *a, int d)
@@ -131,7 +106,7 @@ ss_cli_distance (int argc, char **argv)
   /* the fit: class means and the shared covariance of the training features */
   g_autoptr (SsDataset) train = ss_dataset_load (fit_dir, map, names, k, spec->in_w, spec->in_h,
                                                  spec->resample, &error);
-  g_autofree float *tf = train != NULL ? dataset_features (model, train, &error) : NULL;
+  g_autofree float *tf = train != NULL ? ss_features_dataset (model, train, &error) : NULL;
   if (tf == NULL)
     {
       ss_cli_error ("%s", error->message);
@@ -190,7 +165,7 @@ ss_cli_distance (int argc, char **argv)
     {
       g_autoptr (SsDataset) data = ss_dataset_load (argv[a], map, names, k, spec->in_w, spec->in_h,
                                                     spec->resample, &error);
-      g_autofree float *f = data != NULL ? dataset_features (model, data, &error) : NULL;
+      g_autofree float *f = data != NULL ? ss_features_dataset (model, data, &error) : NULL;
       g_autofree float *probs = f != NULL ? ss_predict_dataset (model, data, &error) : NULL;
       if (probs == NULL)
         {

@@ -343,6 +343,21 @@ class App:
         return self.process.returncode
 
 
+def run_app(args, env, name, body):
+    """Start the application, run body(app), quit it; its exit status must be 0."""
+    app = App(args, env, name=name)
+    try:
+        result = body(app)
+    except Exception:
+        screenshot(f"failure-{name}")
+        app.stop()
+        print(f"--- application output ({name}) ---\n" + app.output(), flush=True)
+        raise
+    status = app.quit()
+    check(status == 0, f"{name}: the application exited with status {status}:\n{app.output()}")
+    return result
+
+
 def screenshot(name):
     """Save the whole screen as SS_GUI_SHOTS/name.png when SS_GUI_SHOTS is set."""
     if not SHOTS:

@@ -21,8 +21,8 @@ import re
 import sys
 import time
 
-from ssgui import (App, Failure, TMP, bccd_field, check, children, cli, do_action, log,
-                   name_of, role_name, run, screenshot, wait_until, walk, is_visible)
+from ssgui import (Failure, TMP, bccd_field, check, children, cli, do_action, log,
+                   name_of, role_name, run, run_app, screenshot, wait_until, walk, is_visible)
 from sswindow import DISPLAY, ReviewWindow, tile_class
 
 # BCCD val-split fields; each holds one or two white cells
@@ -101,21 +101,6 @@ def relabel_still_works(app, window, n_cells, key=None):
 def sha256(path):
     with open(path, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()
-
-
-def run_app(args, env, name, body):
-    """Start the application, run body(app), quit it; its exit status must be 0."""
-    app = App(args, env, name=name)
-    try:
-        result = body(app)
-    except Exception:
-        screenshot(f"failure-{name}")
-        app.stop()
-        print(f"--- application output ({name}) ---\n" + app.output(), flush=True)
-        raise
-    status = app.quit()
-    check(status == 0, f"{name}: the application exited with status {status}:\n{app.output()}")
-    return result
 
 
 # --- 1. unreadable images -------------------------------------------------------------

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 
-from ssgui import App, TMP, bccd_field, check, cli, log, name_of, run, screenshot
+from ssgui import TMP, bccd_field, check, cli, log, name_of, run, run_app, screenshot
 from sswindow import CLASSES, ReviewWindow, tile_class
 
 ACCESSION = "GUI-KEYS"
@@ -37,21 +37,13 @@ def main():
                                ACCESSION, db], capture_output=True, text=True, timeout=120)
         check(made.returncode == 0, f"{generator} exited with {made.returncode}:\n"
               f"{made.stdout}{made.stderr}")
-        app = App(["--db", db, "--case", ACCESSION], name="keyboard")
+        args = ["--db", db, "--case", ACCESSION]
         n_fields, least = 1, cells
     else:
-        fields = [bccd_field(name) for name in FIELDS]
-        app = App(["--db", db, "--case", ACCESSION] + fields, name="keyboard")
+        args = ["--db", db, "--case", ACCESSION] + [bccd_field(name) for name in FIELDS]
         n_fields, least = len(FIELDS), 10
-    try:
-        planned = review(app, n_fields, least, read_tiles=not generator)
-    except Exception:
-        screenshot("keyboard-failure")
-        app.stop()
-        print("--- application output ---\n" + app.output(), flush=True)
-        raise
-    status = app.quit()
-    check(status == 0, f"the application exited with status {status}:\n{app.output()}")
+    planned = run_app(args, None, "keyboard",
+                      lambda app: review(app, n_fields, least, read_tiles=not generator))
     check_store(db, planned)
 
 

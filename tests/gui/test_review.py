@@ -15,8 +15,8 @@ import re
 import struct
 import sys
 
-from ssgui import (App, Failure, TMP, bccd_field, check, cli, do_action, extents, log, name_of,
-                   run, screenshot, wait_until, write_user_name)
+from ssgui import (Failure, TMP, bccd_field, check, cli, do_action, extents, log, name_of,
+                   run, run_app, screenshot, wait_until, write_user_name)
 from sswindow import CLASSES, DISPLAY, ReviewWindow, read_count_panel, tile_class
 
 ACCESSION = "GUI-1"
@@ -231,17 +231,9 @@ def main():
     db = os.path.join(TMP, "cases.db")
     env = write_user_name(USER)
     fields = [bccd_field(name) for name in FIELDS]
-    app = App(["--db", db, "--case", ACCESSION] + fields, env, name="review")
     seen = Seen()
-    try:
-        review(app, db, seen)
-    except Exception:
-        screenshot("failure")
-        app.stop()
-        print("--- application output ---\n" + app.output(), flush=True)
-        raise
-    status = app.quit()
-    check(status == 0, f"the application exited with status {status}:\n{app.output()}")
+    run_app(["--db", db, "--case", ACCESSION] + fields, env, "review",
+            lambda app: review(app, db, seen))
     check_store(db, seen)
     check_thumbnails(db)
 
