@@ -2,7 +2,8 @@
  * within its precision); a truncated, bit-flipped, foreign or newer file is refused with
  * a message naming the fault, at every cut point and many flipped bytes. A model with
  * the default resampling and stem is written as version 1 (as before version 2 existed),
- * one with area resampling or a 3x3 / 5x5 stem as version 2, which records them. */
+ * one with area resampling or a 3x3 / 5x5 stem as version 2, which records them, one
+ * with a camera colour target as version 3. */
 #include "engine-test-util.h"
 
 #include <unistd.h>
@@ -123,9 +124,9 @@ main (void)
          "a PNG should be 'not a Smearscope model', said: %s", error.message);
   CHECK (ss_model_load_from_memory ("", 0, &error) == NULL, "an empty file was accepted");
   memcpy (bad, good, n);
-  bad[4] = 3;
+  bad[4] = 4;
   CHECK (ss_model_load_from_memory (bad, n, &error) == NULL && error.status == SS_ERR_VERSION
-           && strstr (error.message, "version 3") != NULL,
+           && strstr (error.message, "version 4") != NULL,
          "a newer version should be named, said: %s", error.message);
   CHECK (good[4] == 1 && good[5] == 0, "a bilinear model should be written as version 1, not %d",
          good[4]);
@@ -240,6 +241,44 @@ main (void)
     CHECK (wrong == NULL && strstr (error.message, "stem kernel 3") != NULL,
            "a stem on the msCNN should be refused, said: %s", error.message);
     ss_model_free (wrong);
+  }
+
+  /* a camera colour: version 3, 40 bytes longer than version 1 (the stem and resampling
+   * fields too, then 6 floats and 8 bytes of 0), kept in the round trip; a value outside
+   * (0, 1] is refused, and no colour keeps version 1 */
+  {
+    const float colour[6] = { 0.75f, 0.65f, 0.7f, 0.2f, 0.25f, 0.12f };
+    CHECK (!ss_model_has_camera_colour (&m->spec), "a new model should have no camera colour");
+    memcpy (m->spec.camera_colour, colour, sizeof colour);
+    char pathc[256];
+    snprintf (pathc, sizeof pathc, "%s/mc.ssm", dir);
+    CHECK (ss_model_save (m, pathc, SS_STORE_F32, &error) == SS_OK, "save v3: %s", error.message);
+    memset (m->spec.camera_colour, 0, sizeof colour);
+    size_t nc;
+    unsigned char *vc = read_all (pathc, &nc);
+    CHECK (vc != NULL && nc == n + 40 && vc[4] == 3, "a model with a camera colour should be "
+           "version 3, 40 bytes longer (%zu against %zu)", nc, n);
+    SsModel *bc = ss_model_load (pathc, &error);
+    CHECK (bc != NULL && ss_model_has_camera_colour (&bc->spec)
+             && memcmp (bc->spec.camera_colour, colour, sizeof colour) == 0
+             && memcmp (bc->params, m->params, sizeof (float) * m->n_params) == 0,
+           "camera colour lost in the round trip: %s", bc == NULL ? error.message : "");
+    ss_model_free (bc);
+    const uint32_t zero = 0, above_one = 0x40000000u; /* 2.0f */
+    struct { size_t at; uint32_t value; } fields[] = { { 96 + 12, zero }, { 96, above_one } };
+    for (size_t i = 0; vc != NULL && i < sizeof fields / sizeof fields[0]; i++)
+      {
+        unsigned char *p = patched (vc, nc, fields[i].at, fields[i].value);
+        error.message[0] = '\0';
+        SsModel *t = ss_model_load_from_memory (p, nc, &error);
+        CHECK (t == NULL && strstr (error.message, "camera colour") != NULL,
+               "camera colour at %zu = %08x should be refused, said: %s", fields[i].at,
+               fields[i].value, error.message);
+        ss_model_free (t);
+        free (p);
+      }
+    free (vc);
+    unlink (pathc);
   }
 
   /* fp16 conversion corner cases */

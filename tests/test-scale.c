@@ -3,12 +3,14 @@
  * diameter at several magnifications and field sizes (drawn discs read 5-10% large: the
  * area weighting favours the larger radii within a sharp rim's catch); a field with no red cells (plain
  * plasma, or one large stained cell) must come back unsure; a pool of fields gives the
- * median of the sure ones. With ../shared/datasets present, BCCD's val fields pooled
+ * median of the sure ones, and a batch primed with its fields gives its first field their
+ * median too. With ../shared/datasets present, BCCD's val fields pooled
  * must give a white-cell diameter within 15% of its annotated white cells (195.7 px,
  * the median of the uncut boxes). */
 #include "ss-config.h"
 #include "ss-scale.h"
 
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
@@ -131,6 +133,74 @@ test_pool (void)
   g_assert_cmpfloat (ss_scale_pool_add (pool, &c), ==, 190);
 }
 
+/* A batch's scale before its first field: priming with every field makes the first one
+ * get the median of all of them, not its own estimate, and the pool then takes no more;
+ * an unreadable path is passed over; a case's stored diameters count as sure fields. */
+static void
+test_prime (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("ss-scale-XXXXXX", NULL);
+  const double sizes[] = { 90, 100, 110 };
+  char *paths[4] = { NULL };
+  SsScaleEstimate first = { 0 };
+  double own[3];
+  g_assert_nonnull (dir);
+  for (int i = 0; i < 3; i++)
+    {
+      g_autoptr (SsImage) image = draw_smear (640, 480, sizes[i], 50 + i);
+      g_autoptr (GError) error = NULL;
+      paths[i] = g_strdup_printf ("%s/field-%d.png", dir, i);
+      g_assert_true (ss_image_save_png (image, paths[i], &error));
+      SsScaleEstimate estimate;
+      ss_scale_estimate (image, &estimate);
+      g_assert_true (estimate.sure);
+      own[i] = estimate.cell_diameter;
+      if (i == 0)
+        first = estimate;
+    }
+  paths[3] = g_strdup_printf ("%s/missing.png", dir);
+
+  g_autoptr (SsScalePool) pool = ss_scale_pool_new ();
+  ss_scale_pool_prime (pool, (const char *const *) paths, 4, 100000000);
+  SsScaleEstimate probe = { .sure = TRUE, .cell_diameter = 1000 };
+  double pooled = ss_scale_pool_add (pool, &first);
+  g_test_message ("first field alone %.1f px, primed batch %.1f px", first.cell_diameter, pooled);
+  /* the median of the three, drawn at growing sizes: the middle one's */
+  g_assert_cmpfloat (own[0], <, own[1]);
+  g_assert_cmpfloat (own[1], <, own[2]);
+  g_assert_cmpfloat (pooled, ==, own[1]);
+  /* complete: the fields analysed later do not count twice */
+  g_assert_cmpfloat (ss_scale_pool_add (pool, &probe), ==, pooled);
+  g_assert_cmpfloat (ss_scale_pool_add (pool, &probe), ==, pooled);
+
+  /* more fields than are primed: the pool goes on taking them */
+  g_autoptr (SsScalePool) open = ss_scale_pool_new ();
+  const char *many[SS_SCALE_PRIME_FIELDS + 1];
+  for (int i = 0; i <= SS_SCALE_PRIME_FIELDS; i++)
+    many[i] = paths[i % 3];
+  ss_scale_pool_prime (open, many, SS_SCALE_PRIME_FIELDS + 1, 100000000);
+  ss_scale_pool_add (open, &first);   /* 8 primed and the first again: 9 */
+  double now = 0;
+  for (int i = 0; i < 10; i++)
+    now = ss_scale_pool_add (open, &probe);
+  g_assert_cmpfloat (now, ==, 1000);  /* 10 of 19 */
+
+  /* stored diameters */
+  g_autoptr (SsScalePool) stored = ss_scale_pool_new ();
+  ss_scale_pool_add_diameter (stored, 150);
+  ss_scale_pool_add_diameter (stored, 0);     /* not known: ignored */
+  ss_scale_pool_add_diameter (stored, 170);
+  SsScaleEstimate unsure = { .sure = FALSE };
+  g_assert_cmpfloat (ss_scale_pool_add (stored, &unsure), ==, 160);
+
+  for (int i = 0; i < 4; i++)
+    {
+      g_unlink (paths[i]);
+      g_free (paths[i]);
+    }
+  g_rmdir (dir);
+}
+
 static void
 test_bccd (void)
 {
@@ -177,6 +247,7 @@ main (int argc, char **argv)
   g_test_add_func ("/scale/drawn-sizes", test_drawn_sizes);
   g_test_add_func ("/scale/no-red-cells", test_no_red_cells);
   g_test_add_func ("/scale/pool", test_pool);
+  g_test_add_func ("/scale/prime", test_prime);
   g_test_add_func ("/scale/bccd", test_bccd);
   return g_test_run ();
 }

@@ -19,9 +19,30 @@ ss_analysis_settings_init (SsAnalysisSettings *settings)
   settings->scale_from_image = TRUE;
   settings->scale_pool = NULL;
   settings->colour_pool = NULL;
-  settings->map_colours = FALSE;
+  settings->colour_map = SS_COLOUR_MAP_AUTO;
   settings->has_colour_target = FALSE;
   settings->unsure_below = SS_UNSURE_BELOW_DEFAULT;
+}
+
+int
+ss_colour_map_from_string (const char *text)
+{
+  static const char *const names[] = { "auto", "on", "off" };
+  for (int i = 0; i < (int) G_N_ELEMENTS (names); i++)
+    if (g_strcmp0 (text, names[i]) == 0)
+      return i;
+  return -1;
+}
+
+SsColourPool *
+ss_analysis_colour_pool_new (const SsAnalysisSettings *settings, SsClassifier *classifier)
+{
+  gboolean map = settings->colour_map == SS_COLOUR_MAP_ON;
+  if (settings->colour_map == SS_COLOUR_MAP_AUTO && classifier != NULL)
+    map = ss_model_has_camera_colour (ss_model_spec (ss_classifier_model (classifier)));
+  if (!map || classifier == NULL)
+    return NULL;
+  return ss_colour_pool_new (settings->has_colour_target ? settings->colour_target : NULL);
 }
 
 const char *
@@ -158,9 +179,14 @@ ss_analysis_run (const SsImage *image, const SsAnalysisSettings *settings,
   t->refine_ms = detect_timings.refine_ms;
 
   double mark = now_ms ();
+  /* a field analysed alone that should have its colours mapped is its own camera */
+  g_autoptr (SsColourPool) own_colours = settings->colour_pool == NULL
+                                         ? ss_analysis_colour_pool_new (settings, classifier)
+                                         : NULL;
   if (classifier != NULL
       && !ss_analysis_classify (classifier, image, proposals, settings->classifier_margin,
-                                settings->colour_pool, error))
+                                own_colours != NULL ? own_colours : settings->colour_pool,
+                                error))
     {
       ss_analysis_result_free (result);
       return NULL;
@@ -276,14 +302,18 @@ batch_run (GTask *task, gpointer source, gpointer data, GCancellable *cancellabl
   GPtrArray *results = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_analysis_result_free);
   /* the images of one batch are one case's: they share its scale */
   g_autoptr (SsScalePool) pool = batch->settings.scale_pool == NULL ? ss_scale_pool_new () : NULL;
-  g_autoptr (SsColourPool) colours = batch->settings.colour_pool == NULL && batch->settings.map_colours
-                                     ? ss_colour_pool_new (batch->settings.has_colour_target
-                                                           ? batch->settings.colour_target : NULL)
+  g_autoptr (SsColourPool) colours = batch->settings.colour_pool == NULL
+                                     ? ss_analysis_colour_pool_new (&batch->settings,
+                                                                    batch->classifier)
                                      : NULL;
   if (pool != NULL)
     batch->settings.scale_pool = pool;
   if (colours != NULL)
     batch->settings.colour_pool = colours;
+  /* the case's scale before its first field is analysed */
+  if (batch->settings.scale_from_image)
+    ss_scale_pool_prime (batch->settings.scale_pool, (const char *const *) batch->paths,
+                         (int) total, batch->settings.max_pixels);
   for (guint i = 0; i < total; i++)
     {
       if (g_cancellable_is_cancelled (cancellable))

@@ -14,6 +14,18 @@
 
 G_BEGIN_DECLS
 
+/* Whether an analysis maps each camera's cell colours before classifying them
+ * (SsColourPool, docs/models.md "It is the camera's colour"). */
+typedef enum {
+  SS_COLOUR_MAP_AUTO, /* when the model was trained with its cameras' colours brought to
+                       * one (ss_model_has_camera_colour): the default */
+  SS_COLOUR_MAP_ON,
+  SS_COLOUR_MAP_OFF,
+} SsColourMap;
+
+/* "auto", "on", "off"; -1 if text is none of them */
+int               ss_colour_map_from_string (const char *text);
+
 typedef struct {
   SsDetectSettings detect;
   double           nms_iou;           /* boxes overlapping more than this: keep the surer */
@@ -28,10 +40,9 @@ typedef struct {
                                        * (ss_cell_is_unsure): reviewed first, in the JSON */
   struct _SsScalePool *scale_pool;    /* not owned; if set, the fields analysed with it are
                                        * of one case and share its median scale */
-  gboolean         map_colours;       /* batches and runs map their crops' pooled colours
-                                       * onto colour_target (a colour_pool of their own);
-                                       * off by default: measured, not yet settled
-                                       * (docs/models.md) */
+  SsColourMap      colour_map;        /* whether batches and runs map their crops' pooled
+                                       * colours (a colour_pool of their own) onto
+                                       * colour_target or the model's camera colour */
   gboolean         has_colour_target;
   double           colour_target[6];  /* R, G, B means then deviations; else the model's */
   struct _SsColourPool *colour_pool;  /* not owned; if set, the cell crops of the fields
@@ -90,6 +101,13 @@ SsAnalysisResult *ss_analysis_run_file (const char *path, const SsAnalysisSettin
 void              ss_analysis_result_free (SsAnalysisResult *result);
 /* The result of an image that has none: its path and why (takes error). */
 SsAnalysisResult *ss_analysis_result_new_failed (const char *path, GError *error);
+
+/* The colour pool a run of settings with classifier uses (NULL: none, colours as taken):
+ * with colour_map on, or auto and a model trained with its cameras brought to one. The
+ * pool maps onto settings' colour_target if it has one, else onto the model's camera
+ * colour (or, for a model without, its normalisation). */
+struct _SsColourPool *ss_analysis_colour_pool_new (const SsAnalysisSettings *settings,
+                                                   SsClassifier *classifier);
 
 /* The classifier step alone: sets class, confidence and probabilities of each cell. */
 gboolean          ss_analysis_classify (SsClassifier *classifier, const SsImage *image,

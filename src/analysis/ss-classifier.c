@@ -216,8 +216,11 @@ ss_classifier_run_boxes_pooled (SsClassifier *c, const SsImage *image, const SsB
       double mean = pool->n > 0 ? pool->sum[ch] / pool->n : spec->mean[ch];
       double var = pool->n > 0 ? pool->squares[ch] / pool->n - mean * mean : 0;
       double sd = var > 1e-6 ? sqrt (var) : spec->std[ch];
-      double tm = pool->has_target ? pool->target_mean[ch] : spec->mean[ch];
-      double ts = pool->has_target ? pool->target_sd[ch] : spec->std[ch];
+      const gboolean camera = ss_model_has_camera_colour (spec);
+      double tm = pool->has_target ? pool->target_mean[ch]
+                  : camera ? spec->camera_colour[ch] : spec->mean[ch];
+      double ts = pool->has_target ? pool->target_sd[ch]
+                  : camera ? spec->camera_colour[3 + ch] : spec->std[ch];
       gain[ch] = (float) (ts / sd);
       offset[ch] = (float) (tm - mean * gain[ch]);
     }
@@ -319,6 +322,8 @@ ss_classifier_run_fields (SsClassifier *c, char *const *paths, int n,
 {
   const int k = ss_classifier_n_classes (c);
   g_autofree float *probs = g_new (float, (gsize) MAX (n, 1) * k);
+  if (scale_pool != NULL)
+    ss_scale_pool_prime (scale_pool, (const char *const *) paths, n, SS_DEFAULT_MAX_PIXELS);
   for (int i = 0; i < n; i++)
     {
       g_autoptr (SsImage) image = ss_image_load (paths[i], SS_DEFAULT_MAX_PIXELS, error);

@@ -60,8 +60,9 @@ void     ss_classifier_frame_box (SsClassifier *classifier, const SsImage *image
 typedef struct _SsColourPool SsColourPool;
 
 /* target: the mean of R, G, B then their standard deviations, in [0, 1], that the pooled
- * colours are mapped onto; NULL: the model's own normalisation statistics (those of its
- * whole training set, background crops included). */
+ * colours are mapped onto; NULL: the colours the model's training cameras were brought
+ * to (SsModelSpec.camera_colour), or for a model trained without, its own normalisation
+ * statistics (those of its whole training set, background crops included). */
 SsColourPool *ss_colour_pool_new (const double *target);
 void          ss_colour_pool_free (SsColourPool *pool);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsColourPool, ss_colour_pool_free)

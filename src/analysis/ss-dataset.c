@@ -308,6 +308,126 @@ ss_dataset_channel_stats (const SsDataset *ds, float mean[3], float std[3])
     }
 }
 
+/* index into cameras of the longest prefix of path's file name, or -1 */
+static int
+camera_of (const char *path, const char *const *cameras)
+{
+  g_autofree char *name = g_path_get_basename (path);
+  int best = -1;
+  gsize best_len = 0;
+  for (int k = 0; cameras[k] != NULL; k++)
+    if (g_str_has_prefix (name, cameras[k]) && strlen (cameras[k]) > best_len)
+      {
+        best = k;
+        best_len = strlen (cameras[k]);
+      }
+  return best;
+}
+
+gboolean
+ss_dataset_normalise_cameras (SsDataset *ds, const char *const *cameras, double target[6],
+                              double *stats_out, GError **error)
+{
+  const int n_cameras = (int) g_strv_length ((char **) cameras);
+  if (n_cameras < 1)
+    {
+      g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_DATA, "no camera prefixes given");
+      return FALSE;
+    }
+  int background = -1;
+  for (int c = 0; c < ds->n_classes; c++)
+    if (strcmp (ds->class_names[c], ss_class_name (SS_CLASS_NOT_A_CELL)) == 0)
+      background = c;
+  g_autofree int *camera = g_new (int, ds->n);
+  /* per camera: [white cells, all images] x (sum, sum of squares) x 3 channels, counts */
+  g_autofree double *sums = g_new0 (double, (gsize) n_cameras * 12);
+  g_autofree gint64 *counts = g_new0 (gint64, (gsize) n_cameras * 2);
+  const gsize area = (gsize) ds->width * ds->height;
+  for (int i = 0; i < ds->n; i++)
+    {
+      camera[i] = camera_of (ds->paths[i], cameras);
+      if (camera[i] < 0)
+        {
+          g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_DATA,
+                       "%s: its file name starts with none of the camera prefixes given",
+                       ds->paths[i]);
+          return FALSE;
+        }
+      /* a white cell: any class but not_a_cell, or known to be "not not_a_cell" */
+      const int label = ds->labels[i];
+      const gboolean white = label >= 0 ? label != background : -1 - label == background;
+      const guint8 *px = ds->pixels + (gsize) i * area * 3;
+      for (int part = 0; part < 2; part++)
+        {
+          if (part == 0 && !white)
+            continue;
+          double *s = sums + ((gsize) camera[i] * 2 + part) * 6;
+          for (gsize k = 0; k < area; k++)
+            for (int ch = 0; ch < 3; ch++)
+              {
+                double v = px[k * 3 + ch] / 255.0;
+                s[ch] += v;
+                s[3 + ch] += v * v;
+              }
+          counts[camera[i] * 2 + part] += (gint64) area;
+        }
+    }
+  g_autofree double *stats = g_new (double, (gsize) n_cameras * 6);
+  double mean_of[6] = { 0 };
+  int used = 0;
+  for (int k = 0; k < n_cameras; k++)
+    {
+      const int part = counts[k * 2] > 0 ? 0 : 1;
+      const double *s = sums + ((gsize) k * 2 + part) * 6;
+      const gint64 n = counts[k * 2 + part];
+      for (int ch = 0; ch < 3; ch++)
+        {
+          double m = n > 0 ? s[ch] / n : 0, var = n > 0 ? s[3 + ch] / n - m * m : 0;
+          stats[k * 6 + ch] = m;
+          stats[k * 6 + 3 + ch] = n == 0 ? 0 : var > 1e-6 ? sqrt (var) : 1e-3;
+        }
+      if (n > 0)
+        {
+          for (int j = 0; j < 6; j++)
+            mean_of[j] += stats[k * 6 + j];
+          used++;
+        }
+    }
+  if (used == 0)
+    {
+      g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_DATA, "the data set has no images");
+      return FALSE;
+    }
+  for (int j = 0; j < 6; j++)
+    mean_of[j] /= used;
+  const double *t = target;
+  if (t == NULL || t[3] <= 0)
+    {
+      memcpy (target, mean_of, sizeof mean_of);
+      t = target;
+    }
+  for (int i = 0; i < ds->n; i++)
+    {
+      const double *st = stats + camera[i] * 6;
+      float gain[3], offset[3];
+      for (int ch = 0; ch < 3; ch++)
+        {
+          gain[ch] = (float) (t[3 + ch] / st[3 + ch]);
+          offset[ch] = (float) (t[ch] - st[ch] * gain[ch]);
+        }
+      guint8 *px = ds->pixels + (gsize) i * area * 3;
+      for (gsize k = 0; k < area; k++)
+        for (int ch = 0; ch < 3; ch++)
+          {
+            float v = (px[k * 3 + ch] / 255.0f * gain[ch] + offset[ch]) * 255.0f + 0.5f;
+            px[k * 3 + ch] = (guint8) CLAMP (v, 0.0f, 255.0f);
+          }
+    }
+  if (stats_out != NULL)
+    memcpy (stats_out, stats, sizeof (double) * 6 * n_cameras);
+  return TRUE;
+}
+
 /* Folds a coordinate back into [0, n - 1] as a mirror would. */
 static float
 mirror_coord (float f, int n)

@@ -41,6 +41,21 @@ void       ss_dataset_free (SsDataset *dataset);
 /* Per-channel mean and standard deviation of all pixels, in [0,1] units. */
 void ss_dataset_channel_stats (const SsDataset *dataset, float mean[3], float std[3]);
 
+/* The colours of each camera a data set mixes, brought to one: every image belongs to
+ * the camera named by the longest of `cameras` (file-name prefixes such as "pbc-",
+ * "wbcseg-dataset1-") that starts its file name; the pooled per-channel mean and standard
+ * deviation of that camera's white cells (its images of any class but not_a_cell, or all
+ * of its images if it has none) are computed, and each of its images is mapped linearly,
+ * channel by channel, so that they become target's (R, G, B means then deviations, in
+ * [0, 1]). With target NULL, target gets the mean over the cameras of their statistics
+ * (each camera counts once, whatever its size), and that is used. This is what the
+ * analysis does with a colour pool (SsColourPool) to a new camera's cells, so the model
+ * learns cells whose camera no longer shows in their colours. An image no prefix names
+ * is an error. stats_out (may be NULL) gets 6 values per camera in the order given (all
+ * 0 for a camera with no images). */
+gboolean ss_dataset_normalise_cameras (SsDataset *dataset, const char *const *cameras,
+                                       double target[6], double *stats_out, GError **error);
+
 /* What ss_dataset_get adds to the flips, quarter turns and small colour jitter it always
  * draws. Every field 0 / FALSE draws nothing more from the random stream than before the
  * field existed, so models trained without it keep their bytes. */

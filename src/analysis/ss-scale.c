@@ -349,7 +349,8 @@ ss_scale_estimate (const SsImage   *image,
 
 struct _SsScalePool
 {
-  GArray *diameters;   /* double, the sure fields' white-cell diameters */
+  GArray  *diameters;  /* double, the sure fields' white-cell diameters */
+  gboolean complete;   /* primed with every field it will be asked about: takes no more */
 };
 
 SsScalePool *
@@ -377,6 +378,37 @@ compare_doubles (const void *a,
   return (x > y) - (x < y);
 }
 
+void
+ss_scale_pool_add_diameter (SsScalePool *pool,
+                            double       cell_diameter)
+{
+  g_return_if_fail (pool != NULL);
+  if (cell_diameter > 0 && isfinite (cell_diameter))
+    g_array_append_val (pool->diameters, cell_diameter);
+}
+
+void
+ss_scale_pool_prime (SsScalePool        *pool,
+                     const char *const  *paths,
+                     int                 n,
+                     gint64              max_pixels)
+{
+  g_return_if_fail (pool != NULL);
+  const int take = MIN (n, SS_SCALE_PRIME_FIELDS);
+  for (int k = 0; k < take; k++)
+    {
+      /* evenly spread: the first, the last, and between */
+      const int i = take == 1 ? 0 : (int) ((gint64) k * (n - 1) / (take - 1));
+      g_autoptr (SsImage) image = ss_image_load (paths[i], max_pixels, NULL);
+      if (image == NULL)
+        continue;
+      SsScaleEstimate estimate;
+      ss_scale_estimate (image, &estimate);
+      ss_scale_pool_add (pool, &estimate);
+    }
+  pool->complete = take == n;
+}
+
 double
 ss_scale_pool_add (SsScalePool           *pool,
                    const SsScaleEstimate *estimate)
@@ -386,7 +418,7 @@ ss_scale_pool_add (SsScalePool           *pool,
 
   g_return_val_if_fail (pool != NULL && estimate != NULL, 0);
 
-  if (estimate->sure)
+  if (estimate->sure && !pool->complete)
     g_array_append_val (pool->diameters, estimate->cell_diameter);
   n = pool->diameters->len;
   if (n == 0)

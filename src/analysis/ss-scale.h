@@ -42,6 +42,20 @@ void         ss_scale_pool_free (SsScalePool *pool);
 /* Adds the estimate if it is sure; returns the median white-cell diameter of the pool's
  * estimates, or 0 if it has none. */
 double       ss_scale_pool_add (SsScalePool *pool, const SsScaleEstimate *estimate);
+/* Adds a white-cell diameter the case's earlier fields were analysed at (a stored scale
+ * that came from their red cells), as if it were a sure estimate. */
+void         ss_scale_pool_add_diameter (SsScalePool *pool, double cell_diameter);
+/* The scale of a batch before any of its fields is analysed, so that the first field too
+ * gets the case's scale rather than its own alone (about a fifth of single fields are
+ * more than 15% off): up to SS_SCALE_PRIME_FIELDS of the n paths, spread evenly, are
+ * decoded (refusing images above max_pixels) and their estimates added. A field that
+ * cannot be read is passed over here; its analysis reports it. When every one of the n
+ * fields was primed, the pool takes no more (ss_scale_pool_add only answers); else each
+ * primed field is added again when it is analysed, which moves a median of more than
+ * SS_SCALE_PRIME_FIELDS fields little. */
+#define SS_SCALE_PRIME_FIELDS 8
+void         ss_scale_pool_prime (SsScalePool *pool, const char *const *paths, int n,
+                                  gint64 max_pixels);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsScalePool, ss_scale_pool_free)
 

@@ -206,6 +206,9 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
   for (int c = 0; c < train->n_classes; c++)
     g_strlcpy (spec.class_names[c], train->class_names[c], SS_NAME_LEN);
   ss_dataset_channel_stats (train, spec.mean, spec.std);
+  if (config->camera_colour != NULL)
+    for (int j = 0; j < 6; j++)
+      spec.camera_colour[j] = (float) config->camera_colour[j];
 
   g_autofree char *ckpt = g_strconcat (config->out, ".ckpt", NULL);
   g_autofree char *ckpt_opt = g_strconcat (config->out, ".ckpt.opt", NULL);

@@ -38,6 +38,9 @@ typedef struct {
   const char *out;          /* model path; OUT.ckpt and OUT.ckpt.opt hold the checkpoint */
   gboolean    resume;
   const char *info;         /* training description recorded in the model (JSON) */
+  const double *camera_colour; /* the colours train's cameras were brought to
+                             * (ss_dataset_normalise_cameras), recorded in the model as
+                             * SsModelSpec.camera_colour; NULL: colours as taken */
   /* distillation: a teacher's softened probabilities of every training image (train->n
    * rows of n_classes, see ss_trainer_step_distill), or NULL */
   const float *soft_targets;

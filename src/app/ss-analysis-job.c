@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "ss-analysis-job.h"
+#include "ss-scale.h"
 
 struct _SsAnalysisJob
 {
@@ -14,6 +15,7 @@ struct _SsAnalysisJob
   SsCaseDocument     *document;
   char              **paths;
   SsAnalysisSettings  settings;
+  SsScalePool        *scale_pool;  /* the case's: its stored fields' scales, then the batch's */
   SsClassifier       *classifier;
   SsModelIdentity     model;
   GCancellable       *cancellable;
@@ -63,6 +65,7 @@ ss_analysis_job_finalize (GObject *object)
 
   g_clear_object (&self->document);
   g_clear_pointer (&self->paths, g_strfreev);
+  g_clear_pointer (&self->scale_pool, ss_scale_pool_free);
   g_clear_pointer (&self->classifier, ss_classifier_unref);
   ss_model_identity_clear (&self->model);
   g_clear_object (&self->cancellable);
@@ -136,6 +139,16 @@ ss_analysis_job_new (SsCaseDocument           *document,
   self->document = g_object_ref (document);
   self->paths = g_strdupv ((char **) paths);
   self->settings = *settings;
+  /* fields added to a case take its scale: that of its fields already analysed on their
+   * red cells, then the batch's own first look (ss_scale_pool_prime) */
+  self->scale_pool = ss_scale_pool_new ();
+  for (guint i = 0; i < ss_case_document_get_n_images (document); i++)
+    {
+      const SsImageRecord *image = ss_case_document_get_image (document, i);
+      if (g_strcmp0 (image->scale_source, "red-cells") == 0)
+        ss_scale_pool_add_diameter (self->scale_pool, image->cell_diameter);
+    }
+  self->settings.scale_pool = self->scale_pool;
   self->classifier = classifier != NULL ? ss_classifier_ref (classifier) : NULL;
   if (model != NULL)
     {

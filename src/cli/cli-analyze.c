@@ -26,8 +26,8 @@ static char    *opt_model;
 static double   opt_nms = -1, opt_min_confidence = -1, opt_scale = -1, opt_diameter = -1;
 static double   opt_unsure_below = -1;
 static gint64   opt_max_pixels = -1;
-static gboolean opt_no_classifier, opt_colour_map;
-static char    *opt_colour_target;
+static gboolean opt_no_classifier;
+static char    *opt_colour_target, *opt_colour_map;
 static int      opt_views;
 static double   opt_views_below = SS_CLI_VIEWS_BELOW_KEEP;
 
@@ -36,10 +36,10 @@ static const GOptionEntry analysis_entries[] = {
     "Cell-type classifier (path or name; default: celltype if installed)", "MODEL" },
   { "no-classifier", 0, 0, G_OPTION_ARG_NONE, &opt_no_classifier,
     "Use the stain proposals alone, even if a classifier is installed", NULL },
-  { "colour-map", 0, 0, G_OPTION_ARG_NONE, &opt_colour_map,
-    "Map the run's pooled cell colours onto the model's before classifying (measured, not yet the default)", NULL },
+  { "colour-map", 0, 0, G_OPTION_ARG_STRING, &opt_colour_map,
+    "Map the run's pooled cell colours (one camera's) onto the model's before classifying: auto (the default: when the model was trained with its cameras brought to one), on or off", "WHEN" },
   { "colour-target", 0, 0, G_OPTION_ARG_STRING, &opt_colour_target,
-    "With --colour-map: the R, G, B means and deviations in [0, 1] to map onto (default: the model's)", "M,M,M,S,S,S" },
+    "Map the colours onto these R, G, B means and deviations in [0, 1] instead of the model's (implies --colour-map on)", "M,M,M,S,S,S" },
   { "views", 0, 0, G_OPTION_ARG_INT, &opt_views,
     "Classify each cell as the mean over 1, 2, 4 or 8 mirrored and turned views (the model's own; 8 is 8 times the work)", "N" },
   { "views-below", 0, 0, G_OPTION_ARG_DOUBLE, &opt_views_below, SS_CLI_VIEWS_BELOW_HELP, "X" },
@@ -77,7 +77,14 @@ settings_from_options (SsAnalysisSettings *settings)
     settings->min_confidence = opt_min_confidence;
   if (opt_unsure_below >= 0)
     settings->unsure_below = opt_unsure_below;
-  settings->map_colours = opt_colour_map || opt_colour_target != NULL;
+  int colour_map = ss_colour_map_from_string (opt_colour_map != NULL ? opt_colour_map : "auto");
+  if (colour_map < 0 || (colour_map == SS_COLOUR_MAP_OFF && opt_colour_target != NULL))
+    {
+      ss_cli_error ("--colour-map is auto, on or off (not '%s'), and not off with --colour-target",
+                    opt_colour_map);
+      return FALSE;
+    }
+  settings->colour_map = opt_colour_target != NULL ? SS_COLOUR_MAP_ON : (SsColourMap) colour_map;
   if (opt_colour_target != NULL)
     {
       if (!ss_cli_parse_colour_target (opt_colour_target, settings->colour_target))
@@ -179,14 +186,14 @@ ss_cli_analyze (int argc, char **argv)
   /* the images of one run are taken as one case's: they share its scale */
   g_autoptr (SsScalePool) scale_pool = ss_scale_pool_new ();
   settings.scale_pool = scale_pool;
-  g_autoptr (SsColourPool) colour_pool = !settings.map_colours ? NULL
-    : ss_colour_pool_new (settings.has_colour_target ? settings.colour_target : NULL);
-  settings.colour_pool = colour_pool;
   gboolean ok;
   g_autofree char *model_path = NULL;
   g_autoptr (SsClassifier) classifier = load_classifier (&ok, &model_path);
   if (!ok)
     return 1;
+  /* the images of one run are taken as one camera's: their colours are pooled */
+  g_autoptr (SsColourPool) colour_pool = ss_analysis_colour_pool_new (&settings, classifier);
+  settings.colour_pool = colour_pool;
   g_autoptr (SsStore) store = NULL;
   g_auto (SsModelIdentity) model = { 0 };
   if (accession != NULL)
@@ -226,6 +233,23 @@ ss_cli_analyze (int argc, char **argv)
   g_autoptr (GPtrArray) results =
     g_ptr_array_new_with_free_func ((GDestroyNotify) ss_analysis_result_free);
   int failed = 0;
+  /* the case's scale before its first field: the case's stored fields measured on their
+   * red cells, then a first look at this run's */
+  if (settings.scale_from_image)
+    {
+      if (store != NULL)
+        {
+          g_autoptr (GPtrArray) stored = ss_store_list_images (store, accession, FALSE, NULL);
+          for (guint k = 0; stored != NULL && k < stored->len; k++)
+            {
+              const SsImageRecord *record = stored->pdata[k];
+              if (g_strcmp0 (record->scale_source, "red-cells") == 0)
+                ss_scale_pool_add_diameter (scale_pool, record->cell_diameter);
+            }
+        }
+      ss_scale_pool_prime (scale_pool, (const char *const *) argv + 1, argc - 1,
+                           settings.max_pixels);
+    }
   for (int i = 1; i < argc; i++)
     {
       g_autoptr (GError) error = NULL;
@@ -400,13 +424,13 @@ ss_cli_evaluate_detect (int argc, char **argv)
   /* the images of one run are taken as one case's: they share its scale */
   g_autoptr (SsScalePool) scale_pool = ss_scale_pool_new ();
   settings.scale_pool = scale_pool;
-  g_autoptr (SsColourPool) colour_pool = !settings.map_colours ? NULL
-    : ss_colour_pool_new (settings.has_colour_target ? settings.colour_target : NULL);
-  settings.colour_pool = colour_pool;
   gboolean ok;
   g_autoptr (SsClassifier) classifier = load_classifier (&ok, NULL);
   if (!ok)
     return 1;
+  /* the images of one run are taken as one camera's: their colours are pooled */
+  g_autoptr (SsColourPool) colour_pool = ss_analysis_colour_pool_new (&settings, classifier);
+  settings.colour_pool = colour_pool;
   g_autoptr (GError) error = NULL;
   g_auto (GStrv) ids = read_split (data, split != NULL ? split : "val.txt", &error);
   if (ids == NULL)
@@ -417,6 +441,19 @@ ss_cli_evaluate_detect (int argc, char **argv)
   g_autoptr (SsDetectionEval) eval = ss_detection_eval_new (0.5);
   int failed = 0;
   double total_ms = 0;
+  if (settings.scale_from_image)
+    {
+      /* the split's scale before its first field, as a batch of a case has it */
+      g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+      for (char **id = ids; *id != NULL; id++)
+        {
+          char *path = find_image (data, *id);
+          if (path != NULL)
+            g_ptr_array_add (paths, path);
+        }
+      ss_scale_pool_prime (scale_pool, (const char *const *) paths->pdata, (int) paths->len,
+                           settings.max_pixels);
+    }
   for (char **id = ids; *id != NULL; id++)
     {
       g_autofree char *image_path = find_image (data, *id);

@@ -5,6 +5,7 @@
 
 #include "ss-scale.h"
 
+#include "ss-analysis.h"
 #include "ss-classifier.h"
 #include "ss-classify-metrics.h"
 #include "ss-dataset.h"
@@ -29,8 +30,7 @@ static int
 evaluate_classify (int argc, char **argv)
 {
   g_autofree char *task = NULL, *model_name = NULL, *data = NULL, *map_spec = NULL;
-  g_autofree char *colour_target = NULL;
-  double target[6];
+  g_autofree char *colour_target = NULL, *colour_map = NULL;
   g_autofree char *json_path = NULL, *plots = NULL, *pick_name = NULL;
   double cell_diameter = 0, margin = SS_CLASSIFIER_MARGIN;
   double views_below = SS_CLI_VIEWS_BELOW_KEEP;
@@ -46,7 +46,8 @@ evaluate_classify (int argc, char **argv)
     { "field-cells", 0, 0, G_OPTION_ARG_INT, &field_cells, "Images are fields: classify N of their white cells and average", "N" },
     { "pick", 0, 0, G_OPTION_ARG_STRING, &pick_name, "With --field-cells: the cells the detector is surest of (certain, the default) or those nearest the picture's centre (centre: pictures of one cell, as PBC's)", "HOW" },
     { "cell-diameter", 0, 0, G_OPTION_ARG_DOUBLE, &cell_diameter, "With --field-cells: typical white cell across, pixels", "PX" },
-    { "colour-target", 0, 0, G_OPTION_ARG_STRING, &colour_target, "With --field-cells: map the set's pooled cell colours onto these R, G, B means and deviations", "M,M,M,S,S,S" },
+    { "colour-map", 0, 0, G_OPTION_ARG_STRING, &colour_map, "Map the set's pooled white-cell colours (the set taken as one camera's) onto the model's before classifying: auto (the default: when the model was trained with its cameras brought to one), on or off", "WHEN" },
+    { "colour-target", 0, 0, G_OPTION_ARG_STRING, &colour_target, "Map the colours onto these R, G, B means and deviations instead (implies --colour-map on)", "M,M,M,S,S,S" },
     { "margin", 0, 0, G_OPTION_ARG_DOUBLE, &margin, "With --field-cells: crop margin per side (0.15)", "X" },
     { "views", 0, 0, G_OPTION_ARG_INT, &views, SS_CLI_VIEWS_HELP, "N" },
     { "views-below", 0, 0, G_OPTION_ARG_DOUBLE, &views_below, SS_CLI_VIEWS_BELOW_HELP, "X" },
@@ -78,6 +79,24 @@ evaluate_classify (int argc, char **argv)
   if (!ss_cli_set_views (model, views, views_below))
     return 1;
   const SsModelSpec *spec = ss_model_spec (model);
+  /* the colour map, decided as the analysis decides it */
+  SsAnalysisSettings colours;
+  ss_analysis_settings_init (&colours);
+  int when = ss_colour_map_from_string (colour_map != NULL ? colour_map : "auto");
+  if (when < 0 || (when == SS_COLOUR_MAP_OFF && colour_target != NULL))
+    {
+      ss_cli_error ("--colour-map is auto, on or off (not '%s'), and not off with --colour-target",
+                    colour_map);
+      return 2;
+    }
+  colours.colour_map = colour_target != NULL ? SS_COLOUR_MAP_ON : (SsColourMap) when;
+  if (colour_target != NULL)
+    {
+      if (!ss_cli_parse_colour_target (colour_target, colours.colour_target))
+        return 2;
+      colours.has_colour_target = TRUE;
+    }
+  g_autoptr (SsColourPool) colour_pool = ss_analysis_colour_pool_new (&colours, classifier);
   const char *names[SS_MAX_CLASSES];
   for (int c = 0; c < spec->n_classes; c++)
     names[c] = spec->class_names[c];
@@ -102,17 +121,27 @@ evaluate_classify (int argc, char **argv)
       /* without --cell-diameter, the scale is measured on the pictures' red cells, the
        * data set taken as one microscope's (ss-scale.h) */
       g_autoptr (SsScalePool) scale_pool = cell_diameter > 0 ? NULL : ss_scale_pool_new ();
-      if (colour_target != NULL && !ss_cli_parse_colour_target (colour_target, target))
-        return 2;
-      g_autoptr (SsColourPool) colour_pool = colour_target != NULL ? ss_colour_pool_new (target)
-                                                                   : NULL;
       if (cell_diameter > 0)
         ss_detect_settings_for_diameter (&detect, cell_diameter);
       probs = ss_classifier_run_fields (classifier, ds->paths, ds->n, &detect, field_cells,
                                         pick, margin, scale_pool, colour_pool, &error);
     }
   else
-    probs = ss_predict_dataset (model, ds, &error);
+    {
+      /* crops: the set's white cells pooled as one camera's, mapped onto the target */
+      const char *const one_camera[] = { "", NULL };
+      double target[6];
+      for (int ch = 0; ch < 3; ch++)
+        {
+          const gboolean camera = ss_model_has_camera_colour (spec);
+          target[ch] = colours.has_colour_target ? colours.colour_target[ch]
+                       : camera ? spec->camera_colour[ch] : spec->mean[ch];
+          target[3 + ch] = colours.has_colour_target ? colours.colour_target[3 + ch]
+                           : camera ? spec->camera_colour[3 + ch] : spec->std[ch];
+        }
+      if (colour_pool == NULL || ss_dataset_normalise_cameras (ds, one_camera, target, NULL, &error))
+        probs = ss_predict_dataset (model, ds, &error);
+    }
   if (probs == NULL)
     {
       ss_cli_error ("%s", error->message);

@@ -63,7 +63,7 @@ ss_cli_train (int argc, char **argv)
 {
   g_autofree char *arch = NULL, *data = NULL, *out = NULL, *val = NULL, *map_spec = NULL;
   g_autofree char *classes = NULL, *optim = NULL, *init = NULL, *teacher = NULL;
-  g_autofree char *resample = NULL;
+  g_autofree char *resample = NULL, *cameras = NULL;
   int epochs = 20, batch = 32, width = 0, input = 128, stem = 7;
   double decoupled = 0.0;
   double lr = 2e-4, weight_decay = 0.0, dense_ref = 0.0, shift_zoom = 0.0, smoothing = 0.0;
@@ -104,6 +104,7 @@ ss_cli_train (int argc, char **argv)
     { "teacher", 0, 0, G_OPTION_ARG_FILENAME, &teacher, "Also learn this model's softened probabilities (distillation)", "MODEL" },
     { "distill-alpha", 0, 0, G_OPTION_ARG_DOUBLE, &alpha, "Weight of the teacher's targets (0.5)", "X" },
     { "temperature", 0, 0, G_OPTION_ARG_DOUBLE, &temperature, "Distillation temperature (2)", "T" },
+    { "cameras", 0, 0, G_OPTION_ARG_STRING, &cameras, "Bring the colours of each camera the data mixes to one: an image's camera is the longest of these file-name prefixes its name starts with; each camera's white cells are mapped, channel by channel, onto the mean of the cameras' colours, which the model records and the analysis maps every new camera onto (docs/models.md)", "PREFIX,..." },
     { "half", 0, 0, G_OPTION_ARG_NONE, &half, "Store weights as float16 (half the size)", NULL },
     { "init", 0, 0, G_OPTION_ARG_FILENAME, &init, "Start from this model's weights (fine-tune)", "MODEL" },
     { "resume", 0, 0, G_OPTION_ARG_NONE, &resume, "Continue from MODEL.ckpt if present", NULL },
@@ -276,6 +277,37 @@ ss_cli_train (int argc, char **argv)
           return 1;
         }
     }
+  double camera_colour[6] = { 0 };
+  g_auto (GStrv) camera_list = cameras != NULL ? g_strsplit (cameras, ",", -1) : NULL;
+  if (camera_list != NULL)
+    {
+      const int n_cameras = (int) g_strv_length (camera_list);
+      g_autofree double *stats = g_new (double, (gsize) 6 * n_cameras);
+      if (!ss_dataset_normalise_cameras (train, (const char *const *) camera_list,
+                                         camera_colour, stats, &error))
+        {
+          ss_cli_error ("--cameras: %s", error->message);
+          return 1;
+        }
+      for (int k = 0; k < n_cameras; k++)
+        if (stats[k * 6 + 3] == 0)
+          fprintf (stderr, "camera %-18s no images\n", camera_list[k]);
+        else
+          fprintf (stderr, "camera %-18s mean %.3f %.3f %.3f  sd %.3f %.3f %.3f\n", camera_list[k],
+                 stats[k * 6], stats[k * 6 + 1], stats[k * 6 + 2], stats[k * 6 + 3],
+                 stats[k * 6 + 4], stats[k * 6 + 5]);
+      fprintf (stderr, "cameras brought to mean %.3f %.3f %.3f  sd %.3f %.3f %.3f\n",
+               camera_colour[0], camera_colour[1], camera_colour[2], camera_colour[3],
+               camera_colour[4], camera_colour[5]);
+      if (valset != NULL
+          && !ss_dataset_normalise_cameras (valset, (const char *const *) camera_list,
+                                            camera_colour, NULL, &error))
+        {
+          ss_cli_error ("--cameras (validation set): %s", error->message);
+          return 1;
+        }
+      config.camera_colour = camera_colour;
+    }
   g_autofree float *soft = NULL;
   g_autofree char *teacher_sum = NULL;
   if (teacher != NULL)
@@ -356,6 +388,11 @@ ss_cli_train (int argc, char **argv)
   add_double_if_set (b, "label_smoothing", smoothing);
   add_double_if_set (b, "ema", ema);
   add_double_if_set (b, "decoupled_decay", decoupled);
+  if (cameras != NULL)
+    {
+      json_builder_set_member_name (b, "cameras");
+      json_builder_add_string_value (b, cameras);
+    }
   if (config.stem_k != 0)
     {
       json_builder_set_member_name (b, "stem");

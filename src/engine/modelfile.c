@@ -1,21 +1,24 @@
 /* The model file. Little-endian throughout:
  *
  *   0  "SSM1"                       magic
- *   4  u32 format version           (1, or 2 when the header has the fields at 88)
+ *   4  u32 format version           (1; 2 when the header has the fields at 88; 3 when it
+ *                                    also has the camera colour at 96)
  *   8  u64 total size in bytes      (the whole file, checksum included)
  *  16  u32 arch, in_c, in_h, in_w, width, n_classes
  *  40  f32 mean[3], std[3]          normalisation of [0,1] input
  *  64  u32 weight storage           (0 float32, 1 float16)
  *  68  u32 training info length
  *  72  u64 n_params, n_buffers
- *  88  version 2 only: u32 resampling (SsResample), u32 ResNet stem kernel (0: 7 x 7)
- *  88 or 96: n_classes x 48-byte class names (NUL-padded)
+ *  88  version 2 and 3: u32 resampling (SsResample), u32 ResNet stem kernel (0: 7 x 7)
+ *  96  version 3 only: f32 camera colour[6] (SsModelSpec.camera_colour), 8 bytes of 0
+ *  88, 96 or 128: n_classes x 48-byte class names (NUL-padded)
  *      training info (UTF-8 text: data, command, seed, metrics)
  *      parameters (float32 or float16), buffers (float32: batch-norm running stats)
  *  end u32 CRC-32 (IEEE) of every byte before it
  *
- * A model with the default (bilinear) resampling and stem is written as version 1, byte
- * for byte as before version 2 existed; others as version 2.
+ * A model with the default (bilinear) resampling and stem and no camera colour is
+ * written as version 1, byte for byte as before version 2 existed; one with a camera
+ * colour as version 3; others as version 2.
  *
  * Loading checks the magic, the version, the size, the checksum, then every field, and
  * says which of them is wrong. */
@@ -29,9 +32,23 @@
 #include <string.h>
 
 #define SS_MODEL_MAGIC     "SSM1"
-#define SS_MODEL_VERSION   2u   /* the newest read and written */
+#define SS_MODEL_VERSION   3u   /* the newest read and written */
 #define SS_MODEL_HEADER_V1 88u
 #define SS_MODEL_HEADER_V2 96u
+#define SS_MODEL_HEADER_V3 128u
+
+int
+ss_model_has_camera_colour (const SsModelSpec *spec)
+{
+  return spec->camera_colour[3] > 0.0f;
+}
+
+static size_t
+header_size (uint32_t version)
+{
+  return version == 1u ? SS_MODEL_HEADER_V1
+                       : version == 2u ? SS_MODEL_HEADER_V2 : SS_MODEL_HEADER_V3;
+}
 #define SS_MODEL_MAX_BYTES (1ull << 30)  /* refuse to read more than 1 GiB */
 #define SS_MODEL_MAX_INFO  (1u << 20)
 
@@ -190,8 +207,9 @@ ss_net_to_bytes (const SsModel *model, SsStorage storage, uint8_t **bytes, size_
   const char *info = ss_model_training_info (model);
   const size_t info_len = strlen (info);
   const size_t wbytes = storage == SS_STORE_F16 ? 2 : 4;
-  const uint32_t version = sp->resample == SS_RESAMPLE_BILINEAR && sp->stem_k == 0 ? 1u : 2u;
-  const size_t header = version == 1u ? SS_MODEL_HEADER_V1 : SS_MODEL_HEADER_V2;
+  const uint32_t version = ss_model_has_camera_colour (sp) ? 3u
+                           : sp->resample == SS_RESAMPLE_BILINEAR && sp->stem_k == 0 ? 1u : 2u;
+  const size_t header = header_size (version);
   const size_t total = header + (size_t) sp->n_classes * SS_NAME_LEN + info_len
                        + model->n_params * wbytes + model->n_buffers * 4 + 4;
   if (info_len > SS_MODEL_MAX_INFO)
@@ -216,11 +234,14 @@ ss_net_to_bytes (const SsModel *model, SsStorage storage, uint8_t **bytes, size_
   put_u32 (buf + 68, (uint32_t) info_len);
   put_u64 (buf + 72, model->n_params);
   put_u64 (buf + 80, model->n_buffers);
-  if (version == 2u)
+  if (version >= 2u)
     {
       put_u32 (buf + 88, (uint32_t) sp->resample);
       put_u32 (buf + 92, (uint32_t) sp->stem_k);
     }
+  if (version == 3u)
+    for (int j = 0; j < 6; j++)
+      put_f32 (buf + 96 + 4 * j, sp->camera_colour[j]);
   uint8_t *p = buf + header;
   for (int c = 0; c < sp->n_classes; c++, p += SS_NAME_LEN)
     strncpy ((char *) p, sp->class_names[c], SS_NAME_LEN - 1);
@@ -309,7 +330,7 @@ ss_net_from_bytes (const uint8_t *buf, size_t n, SsError *error)
       return NULL;
     }
   const uint32_t version = n >= 8 ? get_u32 (buf + 4) : 1u;
-  const size_t header = version == 2u ? SS_MODEL_HEADER_V2 : SS_MODEL_HEADER_V1;
+  const size_t header = header_size (version);
   if (ss_check_envelope (buf, n, header, SS_MODEL_VERSION, "model", error) != SS_OK)
     return NULL;
 
@@ -326,7 +347,21 @@ ss_net_from_bytes (const uint8_t *buf, size_t n, SsError *error)
       spec.mean[c] = get_f32 (buf + 40 + 4 * c);
       spec.std[c] = get_f32 (buf + 52 + 4 * c);
     }
-  if (version == 2u)
+  if (version == 3u)
+    {
+      for (int j = 0; j < 6; j++)
+        {
+          float v = get_f32 (buf + 96 + 4 * j);
+          /* means in [0, 1]; deviations above 0 and at most 1 */
+          if (!(v >= 0.0f && v <= 1.0f) || (j >= 3 && v <= 0.0f))
+            {
+              ss_error_set (error, SS_ERR_FORMAT, "camera colour %d is %g, not in (0, 1]", j, v);
+              return NULL;
+            }
+          spec.camera_colour[j] = v;
+        }
+    }
+  if (version >= 2u)
     {
       uint32_t resample = get_u32 (buf + 88), stem_k = get_u32 (buf + 92);
       if (resample > SS_RESAMPLE_AREA)

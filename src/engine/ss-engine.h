@@ -106,7 +106,15 @@ typedef struct {
   int    stem_k;            /* ResNet stem kernel: 0 for He et al.'s 7 x 7 (every model
                              * before the option), or 3 or 5: the same stride and width at
                              * a fraction of the stem's cost; msCNN: 0 */
+  float  camera_colour[6];  /* R, G, B means then deviations, in [0, 1], that each camera's
+                             * white cells were mapped onto in training (the cameras
+                             * brought to one); a caller maps a new camera's cells the same
+                             * way before classifying. All 0: none (trained on colours as
+                             * taken) */
 } SsModelSpec;
+
+/* 1 if spec carries a camera colour target (SsModelSpec.camera_colour) */
+int         ss_model_has_camera_colour (const SsModelSpec *spec);
 
 typedef struct SsModel SsModel;
 

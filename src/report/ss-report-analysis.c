@@ -181,7 +181,7 @@ ss_report_analysis_json (GPtrArray *results, const SsAnalysisSettings *settings,
   json_builder_add_boolean_value (b, settings->scale_from_image);
   ss_report_json_add_rounded (b, "unsure_below", settings->unsure_below, 1e4);
   json_builder_set_member_name (b, "colour_map");
-  json_builder_add_boolean_value (b, settings->map_colours);
+  json_builder_add_boolean_value (b, settings->colour_pool != NULL);
   json_builder_set_member_name (b, "classifier");
   json_builder_add_boolean_value (b, classified);
   json_builder_end_object (b);
