@@ -9,7 +9,8 @@ ImageMagick, then classifies both the crops as they are and the mapped ones with
 `smearscope-cli classify MODEL`, and scores each against the coarse types of
 data/labels/bccd-val-coarse.csv. No label of the crops is used for the mapping.
 
-    scripts/colour-transfer-eval.py SET_OUT CLI MODEL... (needs ImageMagick's convert)
+    [TARGET=M,M,M,S,S,S] scripts/colour-transfer-eval.py SET_OUT CLI MODEL...
+    (needs ImageMagick's convert; TARGET replaces PBC's colours as the target)
 """
 import csv
 import glob
@@ -73,6 +74,10 @@ def main():
     pbc = sorted(glob.glob(os.path.join(out, "val-by-source", "pbc", "*", "*")))[::4]
     mean_b, std_b = pooled_stats(bccd)
     mean_p, std_p = pooled_stats(pbc)
+    if os.environ.get("TARGET"):
+        # another target, such as the colours a model's cameras were brought to
+        t = [float(x) for x in os.environ["TARGET"].split(",")]
+        mean_p, std_p = t[:3], t[3:]
     print(f"BCCD crops ({len(bccd)}): mean {[round(x, 3) for x in mean_b]}, "
           f"sd {[round(x, 3) for x in std_b]}")
     print(f"PBC crops ({len(pbc)}): mean {[round(x, 3) for x in mean_p]}, "

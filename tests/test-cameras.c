@@ -102,6 +102,13 @@ main (int argc, char **argv)
   g_assert_nonnull (strstr (error->message, "pale-"));
   g_clear_error (&error);
 
+  /* the empty prefix names every image: the whole set one camera (evaluate's crops) */
+  const char *one[] = { "", NULL };
+  double whole[6] = { 0 };
+  g_assert_true (ss_dataset_normalise_cameras (copy, one, whole, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpfloat (whole[3], >, 0);
+
   /* pale-, deep- and deep-x- (the longest prefix wins): the target is their mean */
   const char *cameras[] = { "pale-", "deep-", "deep-x-", NULL };
   double stats[18];

@@ -316,7 +316,7 @@ camera_of (const char *path, const char *const *cameras)
   int best = -1;
   gsize best_len = 0;
   for (int k = 0; cameras[k] != NULL; k++)
-    if (g_str_has_prefix (name, cameras[k]) && strlen (cameras[k]) > best_len)
+    if (g_str_has_prefix (name, cameras[k]) && (best < 0 || strlen (cameras[k]) > best_len))
       {
         best = k;
         best_len = strlen (cameras[k]);
