@@ -14,8 +14,19 @@ G_BEGIN_DECLS
  * then the settings it was made with and whether a classifier made the calls. */
 JsonNode *ss_report_analysis_json (GPtrArray *results, const SsAnalysisSettings *settings,
                                    gboolean classified);
-/* A header, then one row of counts per result of results that has no error. */
+/* A header, then one row of counts per result of results that has no error
+ * (ss_report_counts_csv_row). */
 char     *ss_report_counts_csv (GPtrArray *results);
+/* The header line of the counts CSV: image, the 8 classes, total_counted, blast_pct,
+ * blast_ci95_low, blast_ci95_high, flag, cell_diameter, scale_source. */
+void      ss_report_counts_csv_header (GString *csv);
+/* One line of the counts CSV for the image at path: its counts, the white-cell diameter
+ * the analysis assumed (0: not known, left empty) and where it came from (NULL: empty). */
+void      ss_report_counts_csv_row (GString *csv, const char *path, const SsCounts *counts,
+                                    double cell_diameter, const char *scale_source);
+/* Append text as one CSV field in double quotes, its quotes doubled (RFC 4180): safe for
+ * any text, commas, quotes and line breaks included. */
+void      ss_report_csv_append_quoted (GString *csv, const char *text);
 
 /* root as indented JSON text, ending in a newline. */
 char     *ss_report_json_text (JsonNode *root);
