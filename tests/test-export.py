@@ -152,6 +152,108 @@ def check_csvs():
           "cells-csv: the deleted cell is listed")
 
 
+def decode_runs(runs, n_pixels):
+    """The set pixel numbers of an RLE whose first run is background."""
+    pixels, at, value = [], 0, 0
+    for run in runs:
+        if value:
+            pixels.extend(range(at, at + run))
+        at += run
+        value = 1 - value
+    check(at == n_pixels, "RLE runs sum to %d, expected %d pixels" % (at, n_pixels))
+    return pixels
+
+
+def check_json():
+    path = export("json")
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    exported = json.loads(text)
+    # one line per mask, not one per number: no line of the file is a bare number
+    bare = [line for line in text.splitlines() if line.strip().rstrip(",").isdigit()]
+    check(not bare, "json: %d lines hold one number each" % len(bare))
+    # case show --json --deleted is the same code: everything it says, the export says
+    shown = shown_case()
+    for key, value in shown.items():
+        if key != "images":
+            check(exported.get(key) == value, "json: %s differs from case show --json" % key)
+    check(len(exported["images"]) == len(shown["images"]), "json: the images")
+    masks = {}
+    for image, shown_image in zip(exported["images"], shown["images"]):
+        for key, value in shown_image.items():
+            if key != "cells":
+                check(image.get(key) == value, "json: image %s differs" % key)
+        check(len(image["cells"]) == len(shown_image["cells"]), "json: the cells of an image")
+        for cell, shown_cell in zip(image["cells"], shown_image["cells"]):
+            for key, value in shown_cell.items():
+                check(cell.get(key) == value, "json: cell %d: %s differs" % (cell["id"], key))
+            for name in ("mask", "nucleus_mask"):
+                mask = cell[name]
+                check(mask["order"] == "row-major" and isinstance(mask["runs"], str),
+                      "json: cell %d: %s is a row-major RLE string" % (cell["id"], name))
+                runs = [int(r) for r in mask["runs"].split()]
+                decoded = decode_runs(runs, mask["width"] * mask["height"])
+                if name == "mask":
+                    check(mask["width"] == cell["box"]["width"]
+                          and mask["height"] == cell["box"]["height"],
+                          "json: cell %d: the mask covers its box" % cell["id"])
+                    masks[cell["id"]] = {(cell["box"]["x"] + p % mask["width"],
+                                          cell["box"]["y"] + p // mask["width"]) for p in decoded}
+            check(set(cell["probabilities"]) == set(shown["counts"]), "json: probabilities")
+            check(cell["morphometrics"]["area"] > 0, "json: morphometrics")
+    history = cli_json("case", "history", ACCESSION, "--json")
+    check(exported["corrections"] == history["corrections"],
+          "json: corrections differ from case history --json")
+    check(len(exported["corrections"]) >= 2, "json: the corrections are there")
+    models = {(i["model"], i["model_version"], i["model_checksum"]) for i in exported["images"]}
+    check({(m["name"], m["version"], m["checksum"]) for m in exported["models"]} == models,
+          "json: models %r" % exported["models"])
+    return exported, masks
+
+
+def check_coco(exported, masks):
+    with open(export("coco"), encoding="utf-8") as f:
+        coco = json.load(f)
+    images = {i["id"]: i for i in exported["images"]}
+    check([(i["id"], i["file_name"], i["width"], i["height"]) for i in coco["images"]]
+          == [(i["id"], i["path"], i["width"], i["height"]) for i in exported["images"]],
+          "coco: images")
+    classes = list(exported["counts"].keys())
+    check([(c["id"], c["name"]) for c in coco["categories"]]
+          == [(k + 1, name) for k, name in enumerate(classes)], "coco: categories")
+    names = {c["id"]: c["name"] for c in coco["categories"]}
+    cells = {c["id"]: c for i in exported["images"] for c in i["cells"] if not c["deleted"]}
+    check(sorted(a["id"] for a in coco["annotations"]) == sorted(cells),
+          "coco: one annotation per cell not deleted")
+    ids = [a["id"] for a in coco["annotations"]]
+    check(len(ids) == len(set(ids)), "coco: annotation ids unique")
+    counted = {}
+    for a in coco["annotations"]:
+        cell = cells.get(a["id"])
+        if cell is None:
+            continue
+        image = images[a["image_id"]]
+        check(cell in image["cells"], "coco: annotation %d on its cell's image" % a["id"])
+        check(names[a["category_id"]] == cell["class"], "coco: category of %d" % a["id"])
+        box = cell["box"]
+        check(a["bbox"] == [box["x"], box["y"], box["width"], box["height"]], "coco: bbox")
+        check(a["iscrowd"] == 0 and abs(a["score"] - cell["confidence"]) < 1e-4, "coco: iscrowd, score")
+        seg = a["segmentation"]
+        h, w = image["height"], image["width"]
+        check(seg["size"] == [h, w], "coco: size is [height, width]")
+        # COCO's RLE is column-major: pixel number p is x = p // h, y = p % h
+        pixels = {(p // h, p % h) for p in decode_runs(seg["counts"], h * w)}
+        check(len(pixels) == a["area"], "coco: annotation %d: %d pixels decoded, area %d"
+              % (a["id"], len(pixels), a["area"]))
+        check(pixels == masks[a["id"]], "coco: annotation %d is not the cell's mask" % a["id"])
+        check(all(box["x"] <= x < box["x"] + box["width"] and box["y"] <= y < box["y"] + box["height"]
+                  for x, y in pixels), "coco: annotation %d inside its bbox" % a["id"])
+        counted[cell["class"]] = counted.get(cell["class"], 0) + 1
+    case_counts = cli_json("counts", "--case", ACCESSION, "--json")["counts"]
+    check(all(counted.get(name, 0) == n for name, n in case_counts.items()),
+          "coco: annotations per category %r, counts %r" % (counted, case_counts))
+
+
 def check_bad_input():
     out = os.path.join(TMP, "never.csv")
     run = cli("export", "--case", "NO-SUCH", "--format", "counts-csv", "--out", out, ok=False)
@@ -169,6 +271,7 @@ def check_bad_input():
 
 build_case()
 check_csvs()
+check_coco(*check_json())
 check_bad_input()
 shutil.rmtree(TMP)
 if failures:

@@ -24,6 +24,21 @@ export_cells_csv (const SsReportCase *report)
   return ss_report_case_cells_csv (report);
 }
 
+static char *
+export_json (const SsReportCase *report)
+{
+  g_autoptr (JsonNode) root = ss_report_case_json (report, SS_REPORT_CASE_JSON_FULL
+                                                           | SS_REPORT_CASE_JSON_DELETED);
+  return ss_report_json_text (root);
+}
+
+static char *
+export_coco (const SsReportCase *report)
+{
+  g_autoptr (JsonNode) root = ss_report_case_coco (report);
+  return ss_report_json_text_compact (root);
+}
+
 static const struct {
   const char *name;
   char     *(*text) (const SsReportCase *report);
@@ -31,6 +46,8 @@ static const struct {
 } formats[] = {
   { "counts-csv", export_counts_csv, "one row of counts per image (CSV)" },
   { "cells-csv", export_cells_csv, "one row per cell: box, classes, review, morphometrics (CSV)" },
+  { "json", export_json, "the whole case: images, cells with masks, corrections, events, models" },
+  { "coco", export_coco, "COCO object detection: images, categories, annotations with RLE masks" },
 };
 
 static char *
@@ -49,12 +66,12 @@ ss_cli_export (int argc, char **argv)
   double threshold = SS_BLAST_THRESHOLD_DEFAULT;
   const GOptionEntry entries[] = {
     { "case", 0, 0, G_OPTION_ARG_STRING, &accession, "Accession number of the case", "A" },
-    { "format", 0, 0, G_OPTION_ARG_STRING, &format, "counts-csv, cells-csv", "FORMAT" },
+    { "format", 0, 0, G_OPTION_ARG_STRING, &format, "counts-csv, cells-csv, json or coco", "FORMAT" },
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, "The file to write (- for stdout)", "FILE" },
     { "threshold", 0, 0, G_OPTION_ARG_DOUBLE, &threshold, "Blast flag threshold in percent (default 20)", "PCT" },
     { NULL }
   };
-  g_autoptr (GOptionContext) context = g_option_context_new ("- write a case as CSV");
+  g_autoptr (GOptionContext) context = g_option_context_new ("- write a case as CSV, JSON or COCO");
   g_option_context_add_main_entries (context, entries, NULL);
   g_autofree char *names = format_list ();
   g_autofree char *description = g_strdup_printf ("Formats (docs/exchange.md): %s", names);

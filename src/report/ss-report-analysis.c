@@ -12,6 +12,16 @@ ss_report_json_add_rounded (JsonBuilder *builder, const char *name, double value
   json_builder_add_double_value (builder, round (value * precision) / precision);
 }
 
+void
+ss_report_json_add_string_or_null (JsonBuilder *builder, const char *name, const char *value)
+{
+  json_builder_set_member_name (builder, name);
+  if (value != NULL)
+    json_builder_add_string_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
 static void
 add_rle (JsonBuilder *b, const char *name, const SsRle *rle)
 {
@@ -251,6 +261,16 @@ ss_report_json_text (JsonNode *root)
   g_return_val_if_fail (root != NULL, NULL);
   g_autoptr (JsonGenerator) generator = json_generator_new ();
   json_generator_set_pretty (generator, TRUE);
+  json_generator_set_root (generator, root);
+  g_autofree char *text = json_generator_to_data (generator, NULL);
+  return g_strconcat (text, "\n", NULL);
+}
+
+char *
+ss_report_json_text_compact (JsonNode *root)
+{
+  g_return_val_if_fail (root != NULL, NULL);
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
   json_generator_set_root (generator, root);
   g_autofree char *text = json_generator_to_data (generator, NULL);
   return g_strconcat (text, "\n", NULL);

@@ -28,8 +28,14 @@ void      ss_report_counts_csv_row (GString *csv, const char *path, const SsCoun
  * any text, commas, quotes and line breaks included. */
 void      ss_report_csv_append_quoted (GString *csv, const char *text);
 
+/* Add the member name with value, or null when value is NULL. */
+void      ss_report_json_add_string_or_null (JsonBuilder *builder, const char *name,
+                                             const char *value);
 /* root as indented JSON text, ending in a newline. */
 char     *ss_report_json_text (JsonNode *root);
+/* root as JSON text on one line, ending in a newline: for files read by programs only,
+ * whose long arrays would take a line per number indented (COCO). */
+char     *ss_report_json_text_compact (JsonNode *root);
 /* Add the member name with value rounded to 1 / precision (100: two decimals), so the
  * files carry no more digits than the figure has. */
 void      ss_report_json_add_rounded (JsonBuilder *builder, const char *name, double value,
