@@ -17,8 +17,14 @@ import tempfile
 CLI, SAMPLES = sys.argv[1], sys.argv[2]
 TMP = tempfile.mkdtemp(prefix="ss-export-")
 DB = os.path.join(TMP, "cases.db")
-# a patient reference with every HL7 delimiter, a CSV comma and a non-ASCII letter
-PATIENT = "MRN|7^x~y\\z&w, Ä"
+# a patient reference with every HL7 delimiter, a CSV comma, a tab and a non-ASCII letter
+PATIENT = "MRN|7^x~y\\z&w,\tÄ"
+SIGNER = "Dr. Ana|^~\\&"
+NOTICE = "For research use. Verify before clinical decisions."
+# the LOINC codes of docs/exchange.md: percentages of the white cells counted
+LOINC = {"lymphoblast": "34922-5", "lymphocyte": "26478-8", "neutrophil": "26511-6",
+         "monocyte": "26485-3", "eosinophil": "26450-7", "basophil": "30180-4",
+         "other": "26471-3"}
 ACCESSION = "EXP-1"
 # an image path a spreadsheet and every writer must get right: comma, quote, newline
 WEIRD = os.path.join(TMP, 'field, "one"\nsecond line.jpg')
@@ -254,6 +260,66 @@ def check_coco(exported, masks):
           "coco: annotations per category %r, counts %r" % (counted, case_counts))
 
 
+def check_hl7(signed):
+    try:
+        import hl7
+    except ImportError:
+        return False
+    with open(export("hl7"), encoding="utf-8", newline="") as f:
+        text = f.read()
+    check("\n" not in text and text.endswith("\r"), "hl7: segments end in CR, no LF")
+    message = hl7.parse(text)
+    names = [str(segment[0]) for segment in message]
+    check(names[:3] == ["MSH", "PID", "OBR"] and set(names[3:]) <= {"NTE", "OBX"}
+          and names[-1] == "OBX", "hl7: segments %r" % names)
+    msh = message.segment("MSH")
+    check((str(msh[1]), str(msh[2]), str(msh[3])) == ("|", "^~\\&", "Smearscope"),
+          "hl7: MSH-1..3 %r" % str(msh))
+    check(str(msh[9]) == "ORU^R01^ORU_R01" and str(msh[11]) == "P" and str(msh[12]) == "2.5.1",
+          "hl7: MSH-9, 11, 12")
+    check(0 < len(str(msh[10])) <= 20, "hl7: MSH-10 message control id %r" % str(msh[10]))
+    pid = message.segment("PID")
+    # escaped, the reference holds no delimiter a stricter reader would split on
+    raw_pid = [line for line in text.split("\r") if line.startswith("PID|")][0].split("|")
+    check(len(raw_pid[3].split("^")) == 5 and not set("&~\t") & set(raw_pid[3]),
+          "hl7: PID-3 is not escaped: %r" % raw_pid[3])
+    check(message.unescape(str(pid[3][0][0])) == PATIENT,
+          "hl7: PID-3 %r does not give back the patient reference" % str(pid[3]))
+    obr = message.segment("OBR")
+    check(message.unescape(str(obr[3][0][0])) == ACCESSION, "hl7: OBR-3 filler order number")
+    check(str(obr[4][0][0]) == "69738-3", "hl7: OBR-4 the differential panel")
+    status = "F" if signed else "P"
+    check(str(obr[25]) == status, "hl7: OBR-25 %r, expected %s" % (str(obr[25]), status))
+    interpreter = message.unescape(str(obr[32])) if len(obr) > 32 else ""
+    check(interpreter == (SIGNER if signed else ""), "hl7: OBR-32 %r" % interpreter)
+    notes = [message.unescape(str(n[3])) for n in message.segments("NTE")]
+    check(NOTICE in notes, "hl7: the research-use NTE %r" % notes)
+    expected = cli_json("counts", "--case", ACCESSION, "--json")
+    observations = message.segments("OBX")
+    counted = [name for name in expected["counts"] if name in LOINC]
+    check(len(observations) == len(counted) == len(LOINC), "hl7: %d OBX for %d counted classes"
+          % (len(observations), len(counted)))
+    for obx, name in zip(observations, counted):
+        check(str(obx[2]) == "NM" and str(obx[3][0][0]) == LOINC[name] and str(obx[3][0][2]) == "LN",
+              "hl7: OBX for %s: %r" % (name, str(obx[3])))
+        percent = 100.0 * expected["counts"][name] / expected["counted"]
+        check(abs(float(str(obx[5])) - percent) <= 0.05, "hl7: %s %s%%, counts say %.2f%%"
+              % (name, str(obx[5]), percent))
+        check(str(obx[6][0][0]) == "%", "hl7: OBX-6 units")
+        flag = "H" if name == "lymphoblast" and expected["flag"] else ""
+        check((str(obx[8]) if len(obx) > 8 else "") == flag,
+              "hl7: OBX-8 of %s %r, expected %r" % (name, str(obx[8]), flag))
+        check(str(obx[11]) == status, "hl7: OBX-11 of %s" % name)
+    # the flag follows the threshold: none at 100%
+    out = os.path.join(TMP, "high-threshold.hl7")
+    cli("export", "--case", ACCESSION, "--format", "hl7", "--out", out, "--threshold", "100")
+    with open(out, encoding="utf-8", newline="") as f:
+        relaxed = hl7.parse(f.read())
+    check(all(len(o) <= 8 or str(o[8]) == "" for o in relaxed.segments("OBX")),
+          "hl7: no H flag with --threshold 100")
+    return True
+
+
 def check_bad_input():
     out = os.path.join(TMP, "never.csv")
     run = cli("export", "--case", "NO-SUCH", "--format", "counts-csv", "--out", out, ok=False)
@@ -267,13 +333,31 @@ def check_bad_input():
     check(run.returncode == 1 and bad in run.stderr, "unwritable --out: %r" % run.stderr)
     run = cli("export", "--case", ACCESSION, "--format", "cells-csv", ok=False)
     check(run.returncode == 2 and "--out" in run.stderr, "missing --out: %r" % run.stderr)
+    # HL7 needs a patient to file under and a count to send
+    cli("case", "new", "NO-PATIENT")
+    run = cli("export", "--case", "NO-PATIENT", "--format", "hl7", "--out", out, ok=False)
+    check(run.returncode == 1 and "patient" in run.stderr, "hl7 without a patient: %r" % run.stderr)
+    cli("case", "new", "NO-CELLS", "--patient", "MRN-2")
+    run = cli("export", "--case", "NO-CELLS", "--format", "hl7", "--out", out, ok=False)
+    check(run.returncode == 1 and "no counted white cells" in run.stderr,
+          "hl7 without cells: %r" % run.stderr)
+    check(not os.path.exists(out), "failed exports leave no file")
 
 
 build_case()
 check_csvs()
 check_coco(*check_json())
+have_hl7 = check_hl7(signed=False)
+cli("signoff", "--case", ACCESSION, "--user", SIGNER)
+check_csvs()
+check_coco(*check_json())
+check_hl7(signed=True)
 check_bad_input()
-shutil.rmtree(TMP)
 if failures:
     sys.exit("%d checks failed; the files are in %s" % (len(failures), TMP))
+shutil.rmtree(TMP)
+if not have_hl7:
+    print("export: CSV, JSON and COCO checks passed; HL7 skipped: python3-hl7 is missing "
+          "(deps/debian-packages.txt)")
+    sys.exit(77)
 print("export: every check passed")

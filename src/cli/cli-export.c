@@ -4,6 +4,7 @@
 
 #include "ss-report-analysis.h"
 #include "ss-report-case.h"
+#include "ss-report-hl7.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -13,19 +14,19 @@
 #define EXIT_USAGE  2
 
 static char *
-export_counts_csv (const SsReportCase *report)
+export_counts_csv (const SsReportCase *report, GError **error)
 {
   return ss_report_case_counts_csv (report);
 }
 
 static char *
-export_cells_csv (const SsReportCase *report)
+export_cells_csv (const SsReportCase *report, GError **error)
 {
   return ss_report_case_cells_csv (report);
 }
 
 static char *
-export_json (const SsReportCase *report)
+export_json (const SsReportCase *report, GError **error)
 {
   g_autoptr (JsonNode) root = ss_report_case_json (report, SS_REPORT_CASE_JSON_FULL
                                                            | SS_REPORT_CASE_JSON_DELETED);
@@ -33,21 +34,29 @@ export_json (const SsReportCase *report)
 }
 
 static char *
-export_coco (const SsReportCase *report)
+export_coco (const SsReportCase *report, GError **error)
 {
   g_autoptr (JsonNode) root = ss_report_case_coco (report);
   return ss_report_json_text_compact (root);
 }
 
+/* A signed case goes as final results, any other as preliminary ones. */
+static char *
+export_hl7 (const SsReportCase *report, GError **error)
+{
+  return ss_report_case_hl7 (report, NULL, error);
+}
+
 static const struct {
   const char *name;
-  char     *(*text) (const SsReportCase *report);
+  char     *(*text) (const SsReportCase *report, GError **error);
   const char *summary;
 } formats[] = {
   { "counts-csv", export_counts_csv, "one row of counts per image (CSV)" },
   { "cells-csv", export_cells_csv, "one row per cell: box, classes, review, morphometrics (CSV)" },
   { "json", export_json, "the whole case: images, cells with masks, corrections, events, models" },
   { "coco", export_coco, "COCO object detection: images, categories, annotations with RLE masks" },
+  { "hl7", export_hl7, "HL7 v2.5.1 ORU^R01: the differential as results for a laboratory system" },
 };
 
 static char *
@@ -66,12 +75,12 @@ ss_cli_export (int argc, char **argv)
   double threshold = SS_BLAST_THRESHOLD_DEFAULT;
   const GOptionEntry entries[] = {
     { "case", 0, 0, G_OPTION_ARG_STRING, &accession, "Accession number of the case", "A" },
-    { "format", 0, 0, G_OPTION_ARG_STRING, &format, "counts-csv, cells-csv, json or coco", "FORMAT" },
+    { "format", 0, 0, G_OPTION_ARG_STRING, &format, "counts-csv, cells-csv, json, coco or hl7", "FORMAT" },
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, "The file to write (- for stdout)", "FILE" },
     { "threshold", 0, 0, G_OPTION_ARG_DOUBLE, &threshold, "Blast flag threshold in percent (default 20)", "PCT" },
     { NULL }
   };
-  g_autoptr (GOptionContext) context = g_option_context_new ("- write a case as CSV, JSON or COCO");
+  g_autoptr (GOptionContext) context = g_option_context_new ("- write a case as CSV, JSON, COCO or HL7");
   g_option_context_add_main_entries (context, entries, NULL);
   g_autofree char *names = format_list ();
   g_autofree char *description = g_strdup_printf ("Formats (docs/exchange.md): %s", names);
@@ -105,7 +114,12 @@ ss_cli_export (int argc, char **argv)
   g_autoptr (SsReportCase) report = ss_report_case_load (store, accession, threshold, &error);
   if (report == NULL)
     return ss_cli_store_failed (error);
-  g_autofree char *text = formats[chosen].text (report);
+  g_autofree char *text = formats[chosen].text (report, &error);
+  if (text == NULL)
+    {
+      ss_cli_error ("%s", error->message);
+      return EXIT_FAILED;
+    }
   if (!ss_cli_write_text (out, text, &error))
     {
       ss_cli_error ("cannot write %s: %s", out, error->message);
