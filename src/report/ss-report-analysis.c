@@ -213,6 +213,13 @@ ss_report_csv_append_quoted (GString *csv, const char *text)
 }
 
 void
+ss_report_csv_append_number (GString *csv, const char *format, double value)
+{
+  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+  g_string_append (csv, g_ascii_formatd (buffer, sizeof buffer, format, value));
+}
+
+void
 ss_report_counts_csv_header (GString *csv)
 {
   g_string_append (csv, "image");
@@ -231,11 +238,15 @@ ss_report_counts_csv_row (GString *csv, const char *path, const SsCounts *counts
   ss_report_csv_append_quoted (csv, path);
   for (int c = 0; c < SS_N_CLASSES; c++)
     g_string_append_printf (csv, ",%d", counts->counts[c]);
-  g_string_append_printf (csv, ",%d,%.2f,%.2f,%.2f,%s,", counts->total_counted,
-                          counts->blast_pct, counts->ci95_low, counts->ci95_high,
-                          counts->flag ? "true" : "false");
+  g_string_append_printf (csv, ",%d,", counts->total_counted);
+  ss_report_csv_append_number (csv, "%.2f", counts->blast_pct);
+  g_string_append_c (csv, ',');
+  ss_report_csv_append_number (csv, "%.2f", counts->ci95_low);
+  g_string_append_c (csv, ',');
+  ss_report_csv_append_number (csv, "%.2f", counts->ci95_high);
+  g_string_append_printf (csv, ",%s,", counts->flag ? "true" : "false");
   if (cell_diameter > 0)
-    g_string_append_printf (csv, "%.1f", cell_diameter);
+    ss_report_csv_append_number (csv, "%.1f", cell_diameter);
   g_string_append_printf (csv, ",%s\n", scale_source != NULL ? scale_source : "");
 }
 

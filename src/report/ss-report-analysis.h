@@ -27,6 +27,9 @@ void      ss_report_counts_csv_row (GString *csv, const char *path, const SsCoun
 /* Append text as one CSV field in double quotes, its quotes doubled (RFC 4180): safe for
  * any text, commas, quotes and line breaks included. */
 void      ss_report_csv_append_quoted (GString *csv, const char *text);
+/* Append value printed with format ("%.2f") and a decimal point whatever the locale:
+ * the workstation runs in the user's locale, whose decimal comma would split a field. */
+void      ss_report_csv_append_number (GString *csv, const char *format, double value);
 
 /* Add the member name with value, or null when value is NULL. */
 void      ss_report_json_add_string_or_null (JsonBuilder *builder, const char *name,

@@ -390,16 +390,26 @@ ss_report_case_cells_csv (const SsReportCase *report)
           const SsMorphometrics *m = &cell->morphometrics;
           ss_report_csv_append_quoted (csv, image->path);
           g_string_append_printf (csv, ",%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",%d,%d,%d,%d,"
-                                  "%s,%s,%.4f,%s,%s,%s,%s,%s,%.0f,%.1f,%.3f,%.0f,%.3f\n",
-                                  image->id, cell->id, cell->box.x, cell->box.y,
+                                  "%s,%s,", image->id, cell->id, cell->box.x, cell->box.y,
                                   cell->box.width, cell->box.height,
                                   ss_class_name (cell->current_class),
-                                  ss_class_name (cell->predicted_class), cell->confidence,
+                                  ss_class_name (cell->predicted_class));
+          ss_report_csv_append_number (csv, "%.4f", cell->confidence);
+          g_string_append_printf (csv, ",%s,%s,%s,%s,%s,",
                                   csv_boolean (cell->current_class != cell->predicted_class),
                                   csv_boolean (cell->reviewed), csv_boolean (cell->deleted),
                                   csv_boolean (ss_cell_is_unsure (cell, report->unsure_below)),
-                                  cell->user_drawn ? "user" : "model", m->area, m->perimeter,
-                                  m->circularity, m->nucleus_area, m->nc_ratio);
+                                  cell->user_drawn ? "user" : "model");
+          ss_report_csv_append_number (csv, "%.0f", m->area);
+          g_string_append_c (csv, ',');
+          ss_report_csv_append_number (csv, "%.1f", m->perimeter);
+          g_string_append_c (csv, ',');
+          ss_report_csv_append_number (csv, "%.3f", m->circularity);
+          g_string_append_c (csv, ',');
+          ss_report_csv_append_number (csv, "%.0f", m->nucleus_area);
+          g_string_append_c (csv, ',');
+          ss_report_csv_append_number (csv, "%.3f", m->nc_ratio);
+          g_string_append_c (csv, '\n');
         }
     }
   return g_string_free (csv, FALSE);
