@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include "ss-report-export.h"
+#include "ss-report-hl7.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -61,6 +62,9 @@ ss_cli_export (int argc, char **argv)
   if (text == NULL)
     {
       ss_cli_error ("%s", error->message);
+      if (g_error_matches (error, SS_REPORT_HL7_ERROR, SS_REPORT_HL7_ERROR_NO_PATIENT))
+        fprintf (stderr, "  'smearscope-cli case edit %s --patient REF' gives it one\n",
+                 accession);
       return EXIT_FAILED;
     }
   if (!ss_cli_write_text (out, text, &error))

@@ -27,18 +27,6 @@ static const struct {
 #define PANEL_NAME "Differential panel, method unspecified - Blood"
 #define NOTICE     "For research use. Verify before clinical decisions."
 
-const char *
-ss_report_hl7_loinc_code (int cls)
-{
-  return cls >= 0 && cls < SS_N_CLASSES ? loinc[cls].code : NULL;
-}
-
-const char *
-ss_report_hl7_loinc_name (int cls)
-{
-  return cls >= 0 && cls < SS_N_CLASSES ? loinc[cls].name : NULL;
-}
-
 char *
 ss_report_hl7_escape (const char *text)
 {
@@ -65,25 +53,20 @@ ss_report_hl7_escape (const char *text)
   return g_string_free (escaped, FALSE);
 }
 
-/* An ISO 8601 time of the store as HL7's DTM in UTC (YYYYMMDDHHMMSS+0000); "" if it
- * does not parse. */
-static char *
-hl7_time_from_iso (const char *iso)
-{
-  if (iso == NULL)
-    return g_strdup ("");
-  g_autoptr (GDateTime) time = g_date_time_new_from_iso8601 (iso, NULL);
-  if (time == NULL)
-    return g_strdup ("");
-  g_autoptr (GDateTime) utc = g_date_time_to_utc (time);
-  return g_date_time_format (utc, "%Y%m%d%H%M%S+0000");
-}
-
 static char *
 hl7_time (GDateTime *time)
 {
   g_autoptr (GDateTime) utc = g_date_time_to_utc (time);
   return g_date_time_format (utc, "%Y%m%d%H%M%S+0000");
+}
+
+/* An ISO 8601 time of the store as HL7's DTM in UTC (YYYYMMDDHHMMSS+0000); "" if it
+ * does not parse. */
+static char *
+hl7_time_from_iso (const char *iso)
+{
+  g_autoptr (GDateTime) time = iso != NULL ? g_date_time_new_from_iso8601 (iso, NULL) : NULL;
+  return time != NULL ? hl7_time (time) : g_strdup ("");
 }
 
 /* Append the field separator and then text escaped (NULL: an empty field). */
@@ -149,8 +132,7 @@ ss_report_case_hl7 (const SsReportCase *report, const SsReportHl7Options *option
     {
       g_set_error (error, SS_REPORT_HL7_ERROR, SS_REPORT_HL7_ERROR_NO_PATIENT,
                    "case %s has no patient reference for the laboratory system to file the "
-                   "result under; set one with 'smearscope-cli case edit %s --patient REF'",
-                   c->accession, c->accession);
+                   "result under; give the case one first", c->accession);
       return NULL;
     }
   if (counts->total_counted == 0)

@@ -34,9 +34,4 @@ char *ss_report_case_hl7 (const SsReportCase *report, const SsReportHl7Options *
  * character as a hex escape (\X0D\), so that it stays one value of one field. */
 char *ss_report_hl7_escape (const char *text);
 
-/* The LOINC code and its long common name for the percentage of class cls among the
- * white cells, or NULL for a class that is not a white cell (not_a_cell). */
-const char *ss_report_hl7_loinc_code (int cls);
-const char *ss_report_hl7_loinc_name (int cls);
-
 G_END_DECLS
