@@ -393,7 +393,8 @@ ss_report_case_cells_csv (const SsReportCase *report)
                                   "%s,%s,", image->id, cell->id, cell->box.x, cell->box.y,
                                   cell->box.width, cell->box.height,
                                   ss_class_name (cell->current_class),
-                                  ss_class_name (cell->predicted_class));
+                                  cell->predicted_class >= 0
+                                    ? ss_class_name (cell->predicted_class) : "");
           ss_report_csv_append_number (csv, "%.4f", cell->confidence);
           g_string_append_printf (csv, ",%s,%s,%s,%s,%s,",
                                   csv_boolean (cell->current_class != cell->predicted_class),
