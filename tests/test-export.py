@@ -99,7 +99,11 @@ def shown_case():
 def check_csvs():
     shown = shown_case()
     images = shown["images"]
-    counts_rows = read_csv(export("counts-csv"))
+    counts_path = export("counts-csv")
+    counts_rows = read_csv(counts_path)
+    with open(counts_path, encoding="utf-8", newline="") as f:
+        check(cli("export", "--case", ACCESSION, "--format", "counts-csv", "--out", "-").stdout
+              == f.read(), "counts-csv: --out - writes the file's text to stdout")
     header = counts_rows[0]
     check(len(counts_rows) == 1 + len(images),
           "counts-csv: %d rows for %d images" % (len(counts_rows) - 1, len(images)))
