@@ -5,6 +5,7 @@
 #include "ss-engine.h"
 #include "ss-models.h"
 #include "ss-report-analysis.h"
+#include "ss-store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,4 +181,22 @@ ss_cli_load_classifier (const char *name_or_path)
   if (classifier == NULL)
     ss_cli_error ("%s", error->message);
   return classifier;
+}
+
+/* The store's messages say what to do in words, as the workstation shows them; here
+ * the command that does it follows. */
+int
+ss_cli_store_failed (GError *error)
+{
+  ss_cli_error ("%s", error->message);
+  if (g_error_matches (error, SS_STORE_ERROR, SS_STORE_ERROR_NO_STORE))
+    fprintf (stderr, "  'smearscope-cli case new ACCESSION' creates a store there; --db FILE or "
+                     "$SMEARSCOPE_DB names another\n");
+  else if (g_error_matches (error, SS_STORE_ERROR, SS_STORE_ERROR_SIGNED))
+    fprintf (stderr, "  'smearscope-cli case reopen ACCESSION --user NAME --reason TEXT' "
+                     "reopens it\n");
+  else if (g_error_matches (error, SS_STORE_ERROR, SS_STORE_ERROR_CORRUPT))
+    fprintf (stderr, "  'smearscope-cli db check' names the damage; 'smearscope-cli db backup' "
+                     "makes backups\n");
+  return 1;
 }

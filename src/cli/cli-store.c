@@ -4,6 +4,8 @@
 #include "cli.h"
 
 #include "ss-counts.h"
+#include "ss-report-analysis.h"
+#include "ss-report-case.h"
 #include "ss-store.h"
 
 #include <json-glib/json-glib.h>
@@ -15,22 +17,10 @@
 #define EXIT_FAILED 1
 #define EXIT_USAGE  2
 
-/* The store's messages say what to do in words, as the workstation shows them; here
- * the command that does it follows. */
 static int
 fail (GError *error)
 {
-  ss_cli_error ("%s", error->message);
-  if (g_error_matches (error, SS_STORE_ERROR, SS_STORE_ERROR_NO_STORE))
-    fprintf (stderr, "  'smearscope-cli case new ACCESSION' creates a store there; --db FILE or "
-                     "$SMEARSCOPE_DB names another\n");
-  else if (g_error_matches (error, SS_STORE_ERROR, SS_STORE_ERROR_SIGNED))
-    fprintf (stderr, "  'smearscope-cli case reopen ACCESSION --user NAME --reason TEXT' "
-                     "reopens it\n");
-  else if (g_error_matches (error, SS_STORE_ERROR, SS_STORE_ERROR_CORRUPT))
-    fprintf (stderr, "  'smearscope-cli db check' names the damage; 'smearscope-cli db backup' "
-                     "makes backups\n");
-  return EXIT_FAILED;
+  return ss_cli_store_failed (error);
 }
 
 static SsStore *
@@ -44,16 +34,11 @@ open_store (SsStoreOpenFlags flags, GError **error)
 #define OPEN_FOR_READING SS_STORE_OPEN_READ_ONLY
 
 static gboolean
-print_json (JsonBuilder *builder)
+print_json_node (JsonNode *root)
 {
-  g_autoptr (JsonNode) root = json_builder_get_root (builder);
-  g_autoptr (JsonGenerator) generator = json_generator_new ();
-  json_generator_set_pretty (generator, TRUE);
-  json_generator_set_root (generator, root);
-  g_autofree char *text = json_generator_to_data (generator, NULL);
   g_autoptr (GError) error = NULL;
-  g_autofree char *line = g_strconcat (text, "\n", NULL);
-  if (!ss_cli_write_text ("-", line, &error))
+  g_autofree char *text = ss_report_json_text (root);
+  if (!ss_cli_write_text ("-", text, &error))
     {
       ss_cli_error ("%s", error->message);
       return FALSE;
@@ -61,14 +46,11 @@ print_json (JsonBuilder *builder)
   return TRUE;
 }
 
-static void
-add_string_or_null (JsonBuilder *builder, const char *key, const char *value)
+static gboolean
+print_json (JsonBuilder *builder)
 {
-  json_builder_set_member_name (builder, key);
-  if (value != NULL)
-    json_builder_add_string_value (builder, value);
-  else
-    json_builder_add_null_value (builder);
+  g_autoptr (JsonNode) root = json_builder_get_root (builder);
+  return print_json_node (root);
 }
 
 static int
@@ -89,41 +71,6 @@ class_list (void)
     g_string_append_printf (names, "%s%s (%c)", c > 0 ? ", " : "", ss_class_name (c),
                             ss_class_key (c));
   return g_string_free (names, FALSE);
-}
-
-/* Counts as JSON members of the object being built: counts, counted, blast_pct,
- * blast_ci95, threshold, flag, decided, cells_needed. */
-static void
-add_counts_members (JsonBuilder *builder, const SsCounts *counts)
-{
-  json_builder_set_member_name (builder, "counts");
-  json_builder_begin_object (builder);
-  for (int c = 0; c < SS_N_CLASSES; c++)
-    {
-      json_builder_set_member_name (builder, ss_class_name (c));
-      json_builder_add_int_value (builder, counts->counts[c]);
-    }
-  json_builder_end_object (builder);
-  json_builder_set_member_name (builder, "counted");
-  json_builder_add_int_value (builder, counts->total_counted);
-  json_builder_set_member_name (builder, "blast_pct");
-  if (counts->total_counted > 0)
-    json_builder_add_double_value (builder, counts->blast_pct);
-  else
-    json_builder_add_null_value (builder);
-  json_builder_set_member_name (builder, "blast_ci95");
-  json_builder_begin_array (builder);
-  json_builder_add_double_value (builder, counts->ci95_low);
-  json_builder_add_double_value (builder, counts->ci95_high);
-  json_builder_end_array (builder);
-  json_builder_set_member_name (builder, "threshold");
-  json_builder_add_double_value (builder, counts->threshold);
-  json_builder_set_member_name (builder, "flag");
-  json_builder_add_boolean_value (builder, counts->flag);
-  json_builder_set_member_name (builder, "decided");
-  json_builder_add_boolean_value (builder, counts->decided);
-  json_builder_set_member_name (builder, "cells_needed");
-  json_builder_add_int_value (builder, counts->cells_needed);
 }
 
 static void
@@ -158,27 +105,6 @@ print_counts_text (const SsCounts *counts)
 }
 
 /* case ------------------------------------------------------------------------------- */
-
-static void
-add_case_members (JsonBuilder *builder, const SsCase *c)
-{
-  json_builder_set_member_name (builder, "accession");
-  json_builder_add_string_value (builder, c->accession);
-  json_builder_set_member_name (builder, "status");
-  json_builder_add_string_value (builder, ss_case_status_name (c->status));
-  add_string_or_null (builder, "patient", c->patient_ref);
-  add_string_or_null (builder, "specimen", c->specimen);
-  add_string_or_null (builder, "stain", c->stain);
-  add_string_or_null (builder, "notes", c->notes);
-  add_string_or_null (builder, "signed_by", c->signed_by);
-  add_string_or_null (builder, "signed_at", c->signed_at);
-  add_string_or_null (builder, "created_at", c->created_at);
-  add_string_or_null (builder, "updated_at", c->updated_at);
-  json_builder_set_member_name (builder, "n_images");
-  json_builder_add_int_value (builder, c->n_images);
-  json_builder_set_member_name (builder, "n_cells");
-  json_builder_add_int_value (builder, c->n_cells);
-}
 
 static int
 case_new (int argc, char **argv)
@@ -234,7 +160,7 @@ case_list (int argc, char **argv)
       for (guint i = 0; i < cases->len; i++)
         {
           json_builder_begin_object (builder);
-          add_case_members (builder, g_ptr_array_index (cases, i));
+          ss_report_json_add_case_members (builder, g_ptr_array_index (cases, i));
           json_builder_end_object (builder);
         }
       json_builder_end_array (builder);
@@ -278,10 +204,21 @@ case_show (int argc, char **argv)
   g_autoptr (SsStore) store = open_store (OPEN_FOR_READING, &error);
   if (store == NULL)
     return fail (error);
+  if (json)
+    {
+      SsReportCaseJsonFlags flags = with_deleted ? SS_REPORT_CASE_JSON_DELETED
+                                                 : SS_REPORT_CASE_JSON_DEFAULT;
+      g_autoptr (SsReportCase) report = ss_report_case_load (store, argv[1], threshold, &error);
+      if (report == NULL)
+        return fail (error);
+      g_autoptr (JsonNode) root = ss_report_case_json (report, flags);
+      return print_json_node (root) ? 0 : EXIT_FAILED;
+    }
+
   g_autoptr (SsCase) c = ss_store_get_case (store, argv[1], &error);
   if (c == NULL)
     return fail (error);
-  g_autoptr (GPtrArray) images = ss_store_list_images (store, argv[1], json, &error);
+  g_autoptr (GPtrArray) images = ss_store_list_images (store, argv[1], FALSE, &error);
   if (images == NULL)
     return fail (error);
   g_autoptr (GPtrArray) events = ss_store_list_case_events (store, argv[1], &error);
@@ -292,100 +229,6 @@ case_show (int argc, char **argv)
     return fail (error);
   SsCounts counts;
   ss_counts_compute (class_counts, threshold, &counts);
-
-  if (json)
-    {
-      g_autoptr (JsonBuilder) builder = json_builder_new ();
-      json_builder_begin_object (builder);
-      add_case_members (builder, c);
-      json_builder_set_member_name (builder, "images");
-      json_builder_begin_array (builder);
-      for (guint i = 0; i < images->len; i++)
-        {
-          SsImageRecord *image = g_ptr_array_index (images, i);
-          json_builder_begin_object (builder);
-          json_builder_set_member_name (builder, "id");
-          json_builder_add_int_value (builder, image->id);
-          json_builder_set_member_name (builder, "path");
-          json_builder_add_string_value (builder, image->path);
-          json_builder_set_member_name (builder, "sha256");
-          json_builder_add_string_value (builder, image->sha256);
-          json_builder_set_member_name (builder, "width");
-          json_builder_add_int_value (builder, image->width);
-          json_builder_set_member_name (builder, "height");
-          json_builder_add_int_value (builder, image->height);
-          add_string_or_null (builder, "analysed_at", image->analysed_at);
-          add_string_or_null (builder, "model", image->model_name);
-          add_string_or_null (builder, "model_version", image->model_version);
-          add_string_or_null (builder, "model_checksum", image->model_checksum);
-          /* the white cell the analysis assumed and where it came from (null before
-           * schema 3) */
-          json_builder_set_member_name (builder, "cell_diameter");
-          if (image->cell_diameter > 0)
-            json_builder_add_double_value (builder, round (image->cell_diameter * 10) / 10);
-          else
-            json_builder_add_null_value (builder);
-          add_string_or_null (builder, "scale_source", image->scale_source);
-          json_builder_set_member_name (builder, "cells");
-          json_builder_begin_array (builder);
-          for (guint j = 0; j < image->cells->len; j++)
-            {
-              SsCell *cell = g_ptr_array_index (image->cells, j);
-              if (cell->deleted && !with_deleted)
-                continue;
-              json_builder_begin_object (builder);
-              json_builder_set_member_name (builder, "id");
-              json_builder_add_int_value (builder, cell->id);
-              json_builder_set_member_name (builder, "class");
-              json_builder_add_string_value (builder, ss_class_name (cell->current_class));
-              add_string_or_null (builder, "predicted_class", ss_class_name (cell->predicted_class));
-              json_builder_set_member_name (builder, "confidence");
-              json_builder_add_double_value (builder, round (cell->confidence * 1e4) / 1e4);
-              json_builder_set_member_name (builder, "box");
-              json_builder_begin_object (builder);
-              json_builder_set_member_name (builder, "x");
-              json_builder_add_int_value (builder, cell->box.x);
-              json_builder_set_member_name (builder, "y");
-              json_builder_add_int_value (builder, cell->box.y);
-              json_builder_set_member_name (builder, "width");
-              json_builder_add_int_value (builder, cell->box.width);
-              json_builder_set_member_name (builder, "height");
-              json_builder_add_int_value (builder, cell->box.height);
-              json_builder_end_object (builder);
-              json_builder_set_member_name (builder, "origin");
-              json_builder_add_string_value (builder, cell->user_drawn ? "user" : "model");
-              json_builder_set_member_name (builder, "deleted");
-              json_builder_add_boolean_value (builder, cell->deleted);
-              json_builder_set_member_name (builder, "reviewed");
-              json_builder_add_boolean_value (builder, cell->reviewed);
-              json_builder_end_object (builder);
-            }
-          json_builder_end_array (builder);
-          json_builder_end_object (builder);
-        }
-      json_builder_end_array (builder);
-      json_builder_set_member_name (builder, "events");
-      json_builder_begin_array (builder);
-      for (guint i = 0; i < events->len; i++)
-        {
-          SsCaseEvent *event = g_ptr_array_index (events, i);
-          json_builder_begin_object (builder);
-          json_builder_set_member_name (builder, "id");
-          json_builder_add_int_value (builder, event->id);
-          json_builder_set_member_name (builder, "kind");
-          json_builder_add_string_value (builder, ss_case_event_kind_name (event->kind));
-          json_builder_set_member_name (builder, "user");
-          json_builder_add_string_value (builder, event->user);
-          json_builder_set_member_name (builder, "at");
-          json_builder_add_string_value (builder, event->at);
-          add_string_or_null (builder, "reason", event->reason);
-          json_builder_end_object (builder);
-        }
-      json_builder_end_array (builder);
-      add_counts_members (builder, &counts);
-      json_builder_end_object (builder);
-      return print_json (builder) ? 0 : EXIT_FAILED;
-    }
 
   printf ("Case %s (%s)\n", c->accession, ss_case_status_name (c->status));
   if (c->patient_ref != NULL)
@@ -529,32 +372,7 @@ case_history (int argc, char **argv)
       json_builder_set_member_name (builder, "corrections");
       json_builder_begin_array (builder);
       for (guint i = 0; i < corrections->len; i++)
-        {
-          SsCorrection *k = g_ptr_array_index (corrections, i);
-          json_builder_begin_object (builder);
-          json_builder_set_member_name (builder, "id");
-          json_builder_add_int_value (builder, k->id);
-          json_builder_set_member_name (builder, "cell");
-          json_builder_add_int_value (builder, k->cell_id);
-          json_builder_set_member_name (builder, "image");
-          json_builder_add_int_value (builder, k->image_id);
-          json_builder_set_member_name (builder, "kind");
-          json_builder_add_string_value (builder, ss_correction_kind_name (k->kind));
-          add_string_or_null (builder, "old_class", ss_class_name (k->old_class));
-          add_string_or_null (builder, "new_class", ss_class_name (k->new_class));
-          json_builder_set_member_name (builder, "user");
-          json_builder_add_string_value (builder, k->user);
-          json_builder_set_member_name (builder, "at");
-          json_builder_add_string_value (builder, k->at);
-          json_builder_set_member_name (builder, "undoes");
-          if (k->undoes > 0)
-            json_builder_add_int_value (builder, k->undoes);
-          else
-            json_builder_add_null_value (builder);
-          json_builder_set_member_name (builder, "hash");
-          json_builder_add_string_value (builder, k->hash);
-          json_builder_end_object (builder);
-        }
+        ss_report_json_add_correction (builder, g_ptr_array_index (corrections, i));
       json_builder_end_array (builder);
       json_builder_end_object (builder);
       return print_json (builder) ? 0 : EXIT_FAILED;
@@ -735,7 +553,7 @@ ss_cli_counts (int argc, char **argv)
           json_builder_set_member_name (builder, "image");
           json_builder_add_int_value (builder, image_id);
         }
-      add_counts_members (builder, &counts);
+      ss_report_json_add_counts_members (builder, &counts);
       json_builder_end_object (builder);
       return print_json (builder) ? 0 : EXIT_FAILED;
     }
@@ -799,10 +617,10 @@ db_check (int argc, char **argv)
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "ok");
       json_builder_add_boolean_value (builder, ok);
-      add_string_or_null (builder, "problem", ok ? NULL : error->message);
+      ss_report_json_add_string_or_null (builder, "problem", ok ? NULL : error->message);
       json_builder_set_member_name (builder, "corrections");
       json_builder_add_int_value (builder, n_corrections);
-      add_string_or_null (builder, "chain_head", head);
+      ss_report_json_add_string_or_null (builder, "chain_head", head);
       json_builder_end_object (builder);
       print_json (builder);
     }

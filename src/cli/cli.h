@@ -52,6 +52,9 @@ double        ss_cli_median (double *v, int n);
 gboolean      ss_cli_parse_colour_target (const char *text, double target[6]);
 /* Write text to path ("-" is stdout) atomically (ss_report_write_text_atomic). */
 gboolean      ss_cli_write_text (const char *path, const char *text, GError **error);
+/* Print a case store's error with the command that helps, if one does; returns 1, the
+ * exit code of a store that refused or failed. */
+int           ss_cli_store_failed (GError *error);
 
 /* engine and classifiers (cli-train.c, cli-classify.c, cli-evaluate.c, cli-bench.c) */
 int ss_cli_train (int argc, char **argv);
@@ -77,5 +80,8 @@ int ss_cli_counts (int argc, char **argv);
 int ss_cli_signoff (int argc, char **argv);
 int ss_cli_db (int argc, char **argv);
 int ss_cli_bench_store (int argc, char **argv);
+
+/* exports of a stored case (cli-export.c) */
+int ss_cli_export (int argc, char **argv);
 
 G_END_DECLS

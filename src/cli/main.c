@@ -24,6 +24,7 @@ static const SsCliCommand commands[] = {
   { "counts", "The differential count and blast % of a case, with its 95% interval", ss_cli_counts },
   { "signoff", "Sign a case; its cells can no longer change", ss_cli_signoff },
   { "db", "Check the case store (integrity, audit chain) or back it up", ss_cli_db },
+  { "export", "Write a case as CSV, JSON, COCO or HL7 for other programs", ss_cli_export },
   { "version", "Print the version", NULL },
 };
 

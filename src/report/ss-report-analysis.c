@@ -12,6 +12,16 @@ ss_report_json_add_rounded (JsonBuilder *builder, const char *name, double value
   json_builder_add_double_value (builder, round (value * precision) / precision);
 }
 
+void
+ss_report_json_add_string_or_null (JsonBuilder *builder, const char *name, const char *value)
+{
+  json_builder_set_member_name (builder, name);
+  if (value != NULL)
+    json_builder_add_string_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
 static void
 add_rle (JsonBuilder *b, const char *name, const SsRle *rle)
 {
@@ -189,35 +199,69 @@ ss_report_analysis_json (GPtrArray *results, const SsAnalysisSettings *settings,
   return json_builder_get_root (b);
 }
 
-static void
-add_csv_row (GString *csv, const SsAnalysisResult *r)
+void
+ss_report_csv_append_quoted (GString *csv, const char *text)
 {
-  /* quote the path: file names may hold commas */
-  g_autoptr (GString) quoted = g_string_new (r->path);
-  g_string_replace (quoted, "\"", "\"\"", 0);
-  g_string_append_printf (csv, "\"%s\"", quoted->str);
+  g_string_append_c (csv, '"');
+  for (const char *at = text; *at != '\0'; at++)
+    {
+      if (*at == '"')
+        g_string_append_c (csv, '"');
+      g_string_append_c (csv, *at);
+    }
+  g_string_append_c (csv, '"');
+}
+
+void
+ss_report_csv_append_number (GString *csv, const char *format, double value)
+{
+  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+  g_string_append (csv, g_ascii_formatd (buffer, sizeof buffer, format, value));
+}
+
+void
+ss_report_counts_csv_header (GString *csv)
+{
+  g_string_append (csv, "image");
   for (int c = 0; c < SS_N_CLASSES; c++)
-    g_string_append_printf (csv, ",%d", r->counts.counts[c]);
-  g_string_append_printf (csv, ",%d,%.2f,%.2f,%.2f,%s,%.1f,%s\n", r->counts.total_counted,
-                          r->counts.blast_pct, r->counts.ci95_low, r->counts.ci95_high,
-                          r->counts.flag ? "true" : "false", r->cell_diameter,
-                          ss_scale_source_to_string (r->scale_source));
+    g_string_append_printf (csv, ",%s", ss_class_name (c));
+  g_string_append (csv, ",total_counted,blast_pct,blast_ci95_low,blast_ci95_high,flag,"
+                   "cell_diameter,scale_source\n");
+}
+
+void
+ss_report_counts_csv_row (GString *csv, const char *path, const SsCounts *counts,
+                          double cell_diameter, const char *scale_source)
+{
+  g_return_if_fail (csv != NULL && path != NULL && counts != NULL);
+  /* always quoted: file names may hold commas, quotes and line breaks */
+  ss_report_csv_append_quoted (csv, path);
+  for (int c = 0; c < SS_N_CLASSES; c++)
+    g_string_append_printf (csv, ",%d", counts->counts[c]);
+  g_string_append_printf (csv, ",%d,", counts->total_counted);
+  ss_report_csv_append_number (csv, "%.2f", counts->blast_pct);
+  g_string_append_c (csv, ',');
+  ss_report_csv_append_number (csv, "%.2f", counts->ci95_low);
+  g_string_append_c (csv, ',');
+  ss_report_csv_append_number (csv, "%.2f", counts->ci95_high);
+  g_string_append_printf (csv, ",%s,", counts->flag ? "true" : "false");
+  if (cell_diameter > 0)
+    ss_report_csv_append_number (csv, "%.1f", cell_diameter);
+  g_string_append_printf (csv, ",%s\n", scale_source != NULL ? scale_source : "");
 }
 
 char *
 ss_report_counts_csv (GPtrArray *results)
 {
   g_return_val_if_fail (results != NULL, NULL);
-  GString *csv = g_string_new ("image");
-  for (int c = 0; c < SS_N_CLASSES; c++)
-    g_string_append_printf (csv, ",%s", ss_class_name (c));
-  g_string_append (csv, ",total_counted,blast_pct,blast_ci95_low,blast_ci95_high,flag,"
-                   "cell_diameter,scale_source\n");
+  GString *csv = g_string_new (NULL);
+  ss_report_counts_csv_header (csv);
   for (guint i = 0; i < results->len; i++)
     {
       const SsAnalysisResult *r = results->pdata[i];
       if (r->error == NULL)
-        add_csv_row (csv, r);
+        ss_report_counts_csv_row (csv, r->path, &r->counts, r->cell_diameter,
+                                  ss_scale_source_to_string (r->scale_source));
     }
   return g_string_free (csv, FALSE);
 }
@@ -228,6 +272,16 @@ ss_report_json_text (JsonNode *root)
   g_return_val_if_fail (root != NULL, NULL);
   g_autoptr (JsonGenerator) generator = json_generator_new ();
   json_generator_set_pretty (generator, TRUE);
+  json_generator_set_root (generator, root);
+  g_autofree char *text = json_generator_to_data (generator, NULL);
+  return g_strconcat (text, "\n", NULL);
+}
+
+char *
+ss_report_json_text_compact (JsonNode *root)
+{
+  g_return_val_if_fail (root != NULL, NULL);
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
   json_generator_set_root (generator, root);
   g_autofree char *text = json_generator_to_data (generator, NULL);
   return g_strconcat (text, "\n", NULL);

@@ -14,11 +14,31 @@ G_BEGIN_DECLS
  * then the settings it was made with and whether a classifier made the calls. */
 JsonNode *ss_report_analysis_json (GPtrArray *results, const SsAnalysisSettings *settings,
                                    gboolean classified);
-/* A header, then one row of counts per result of results that has no error. */
+/* A header, then one row of counts per result of results that has no error
+ * (ss_report_counts_csv_row). */
 char     *ss_report_counts_csv (GPtrArray *results);
+/* The header line of the counts CSV: image, the 8 classes, total_counted, blast_pct,
+ * blast_ci95_low, blast_ci95_high, flag, cell_diameter, scale_source. */
+void      ss_report_counts_csv_header (GString *csv);
+/* One line of the counts CSV for the image at path: its counts, the white-cell diameter
+ * the analysis assumed (0: not known, left empty) and where it came from (NULL: empty). */
+void      ss_report_counts_csv_row (GString *csv, const char *path, const SsCounts *counts,
+                                    double cell_diameter, const char *scale_source);
+/* Append text as one CSV field in double quotes, its quotes doubled (RFC 4180): safe for
+ * any text, commas, quotes and line breaks included. */
+void      ss_report_csv_append_quoted (GString *csv, const char *text);
+/* Append value printed with format ("%.2f") and a decimal point whatever the locale:
+ * the workstation runs in the user's locale, whose decimal comma would split a field. */
+void      ss_report_csv_append_number (GString *csv, const char *format, double value);
 
+/* Add the member name with value, or null when value is NULL. */
+void      ss_report_json_add_string_or_null (JsonBuilder *builder, const char *name,
+                                             const char *value);
 /* root as indented JSON text, ending in a newline. */
 char     *ss_report_json_text (JsonNode *root);
+/* root as JSON text on one line, ending in a newline: for files read by programs only,
+ * whose long arrays would take a line per number indented (COCO). */
+char     *ss_report_json_text_compact (JsonNode *root);
 /* Add the member name with value rounded to 1 / precision (100: two decimals), so the
  * files carry no more digits than the figure has. */
 void      ss_report_json_add_rounded (JsonBuilder *builder, const char *name, double value,
