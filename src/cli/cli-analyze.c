@@ -157,6 +157,37 @@ builder_to_text (JsonBuilder *b)
   return ss_report_json_text (root);
 }
 
+/* "FIELD: 3 white cells, 3 counted (neutrophil 2, lymphocyte 1), 1 unsure; blast 0.0%;
+ * white cells 171 px (red cells)" */
+static void
+print_summary (FILE *out, const char *path, const SsAnalysisResult *result, double unsure_below)
+{
+  g_autoptr (GString) line = g_string_new (NULL);
+  guint unsure = 0;
+  for (guint c = 0; c < result->cells->len; c++)
+    unsure += ss_cell_is_unsure (result->cells->pdata[c], unsure_below);
+  g_string_append_printf (line, "%s: %u white cell%s, %d counted", path, result->cells->len,
+                          result->cells->len == 1 ? "" : "s", result->counts.total_counted);
+  const char *sep = " (";
+  for (int k = 0; k < SS_N_CLASSES; k++)
+    if (k != SS_CLASS_NOT_A_CELL && result->counts.counts[k] > 0)
+      {
+        g_string_append_printf (line, "%s%s %d", sep, ss_class_name (k), result->counts.counts[k]);
+        sep = ", ";
+      }
+  if (*sep == ',')
+    g_string_append (line, ")");
+  if (unsure > 0)
+    g_string_append_printf (line, ", %u unsure (review first)", unsure);
+  g_string_append_printf (line, "; blast %.1f%%%s; white cells %.0f px (%s)",
+                          result->counts.blast_pct, result->counts.flag ? ", FLAGGED" : "",
+                          result->cell_diameter,
+                          result->scale_source == SS_SCALE_SOURCE_RED_CELLS ? "measured on red cells"
+                          : result->scale_source == SS_SCALE_SOURCE_FALLBACK
+                            ? "red cells did not tell: the setting" : "the setting");
+  fprintf (out, "%s\n", line->str);
+}
+
 int
 ss_cli_analyze (int argc, char **argv)
 {
@@ -229,6 +260,10 @@ ss_cli_analyze (int argc, char **argv)
       return 1;
     }
 
+  /* one line per image for the person at the terminal, on stdout unless the JSON or the
+   * CSV goes there */
+  FILE *summary = g_strcmp0 (json_path, "-") == 0 || g_strcmp0 (csv_path, "-") == 0 ? stderr
+                                                                                     : stdout;
   /* every image's result, in order; one that failed (or was not stored) carries why */
   g_autoptr (GPtrArray) results =
     g_ptr_array_new_with_free_func ((GDestroyNotify) ss_analysis_result_free);
@@ -274,9 +309,7 @@ ss_cli_analyze (int argc, char **argv)
           failed++;
           continue;
         }
-      g_printerr ("%s: %u white cells (%d counted), blast %.1f%%%s\n", argv[i],
-                  result->cells->len, result->counts.total_counted, result->counts.blast_pct,
-                  result->counts.flag ? ", FLAGGED" : "");
+      print_summary (summary, argv[i], result, settings.unsure_below);
       if (gradcam_dir != NULL)
         {
           g_autofree char *base = g_path_get_basename (argv[i]);
@@ -322,9 +355,7 @@ ss_cli_analyze (int argc, char **argv)
   g_autoptr (JsonNode) json = ss_report_analysis_json (results, &settings, classifier != NULL);
   g_autofree char *json_text = ss_report_json_text (json);
   g_autofree char *csv = ss_report_counts_csv (results);
-  const char *json_out = json_path != NULL ? json_path
-                           : (csv_path == NULL && overlay_dir == NULL ? "-" : NULL);
-  if (json_out != NULL && !ss_cli_write_text (json_out, json_text, &error))
+  if (json_path != NULL && !ss_cli_write_text (json_path, json_text, &error))
     {
       ss_cli_error ("%s", error->message);
       return 1;

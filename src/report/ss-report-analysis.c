@@ -22,23 +22,28 @@ ss_report_json_add_string_or_null (JsonBuilder *builder, const char *name, const
     json_builder_add_null_value (builder);
 }
 
-static void
-add_rle (JsonBuilder *b, const char *name, const SsRle *rle)
+void
+ss_report_json_add_mask (JsonBuilder *builder, const char *name, const SsRle *rle)
 {
-  json_builder_set_member_name (b, name);
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "width");
-  json_builder_add_int_value (b, rle->width);
-  json_builder_set_member_name (b, "height");
-  json_builder_add_int_value (b, rle->height);
-  json_builder_set_member_name (b, "order");
-  json_builder_add_string_value (b, "row-major");
-  json_builder_set_member_name (b, "counts");
-  json_builder_begin_array (b);
+  json_builder_set_member_name (builder, name);
+  if (rle->n_runs <= 0)
+    {
+      json_builder_add_null_value (builder);
+      return;
+    }
+  g_autoptr (GString) runs = g_string_sized_new (8 * rle->n_runs);
   for (int i = 0; i < rle->n_runs; i++)
-    json_builder_add_int_value (b, rle->runs[i]);
-  json_builder_end_array (b);
-  json_builder_end_object (b);
+    g_string_append_printf (runs, "%s%u", i > 0 ? " " : "", rle->runs[i]);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "width");
+  json_builder_add_int_value (builder, rle->width);
+  json_builder_set_member_name (builder, "height");
+  json_builder_add_int_value (builder, rle->height);
+  json_builder_set_member_name (builder, "order");
+  json_builder_add_string_value (builder, "row-major");
+  json_builder_set_member_name (builder, "runs");
+  json_builder_add_string_value (builder, runs->str);
+  json_builder_end_object (builder);
 }
 
 static void
@@ -57,8 +62,8 @@ add_cell (JsonBuilder *b, const SsCell *cell, double unsure_below)
   json_builder_add_int_value (b, cell->box.width);
   json_builder_add_int_value (b, cell->box.height);
   json_builder_end_array (b);
-  add_rle (b, "mask", &cell->mask);
-  add_rle (b, "nucleus_mask", &cell->nucleus_mask);
+  ss_report_json_add_mask (b, "mask", &cell->mask);
+  ss_report_json_add_mask (b, "nucleus_mask", &cell->nucleus_mask);
   json_builder_set_member_name (b, "class");
   json_builder_add_string_value (b, ss_class_name (cell->current_class));
   ss_report_json_add_rounded (b, "confidence", cell->confidence, 1e4);

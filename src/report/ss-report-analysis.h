@@ -44,6 +44,12 @@ char     *ss_report_json_text_compact (JsonNode *root);
 void      ss_report_json_add_rounded (JsonBuilder *builder, const char *name, double value,
                                       double precision);
 
+/* The member name: a mask as {width, height, order: "row-major", runs: "N N N ..."}, the
+ * runs (background first, over the mask's box) as one string of numbers so that a mask
+ * is one line of the file; null for an empty mask. The analysis JSON and the case
+ * export both write masks so (docs/exchange.md). */
+void      ss_report_json_add_mask (JsonBuilder *builder, const char *name, const SsRle *rle);
+
 /* Write text to path through a temporary file renamed over it: a reader sees the old
  * file or the new one, never a part. */
 gboolean  ss_report_write_text_atomic (const char *path, const char *text, GError **error);

@@ -145,32 +145,6 @@ ss_report_json_add_correction (JsonBuilder *builder, const SsCorrection *k)
   json_builder_end_object (builder);
 }
 
-/* A mask as {width, height, order, runs}: the runs as one string of numbers, so that a
- * mask is one line of the file, not one line per run. */
-static void
-add_mask (JsonBuilder *builder, const char *name, const SsRle *rle)
-{
-  json_builder_set_member_name (builder, name);
-  if (rle->n_runs <= 0)
-    {
-      json_builder_add_null_value (builder);
-      return;
-    }
-  g_autoptr (GString) runs = g_string_sized_new (8 * rle->n_runs);
-  for (int i = 0; i < rle->n_runs; i++)
-    g_string_append_printf (runs, "%s%u", i > 0 ? " " : "", rle->runs[i]);
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "width");
-  json_builder_add_int_value (builder, rle->width);
-  json_builder_set_member_name (builder, "height");
-  json_builder_add_int_value (builder, rle->height);
-  json_builder_set_member_name (builder, "order");
-  json_builder_add_string_value (builder, "row-major");
-  json_builder_set_member_name (builder, "runs");
-  json_builder_add_string_value (builder, runs->str);
-  json_builder_end_object (builder);
-}
-
 /* What FULL adds to a cell: what the analysis measured and where the cell lies. */
 static void
 add_cell_details (JsonBuilder *builder, const SsCell *cell, double unsure_below)
@@ -191,8 +165,8 @@ add_cell_details (JsonBuilder *builder, const SsCell *cell, double unsure_below)
   ss_report_json_add_rounded (builder, "nucleus_area", m->nucleus_area, 1);
   ss_report_json_add_rounded (builder, "nc_ratio", m->nc_ratio, 1e3);
   json_builder_end_object (builder);
-  add_mask (builder, "mask", &cell->mask);
-  add_mask (builder, "nucleus_mask", &cell->nucleus_mask);
+  ss_report_json_add_mask (builder, "mask", &cell->mask);
+  ss_report_json_add_mask (builder, "nucleus_mask", &cell->nucleus_mask);
 }
 
 static void
