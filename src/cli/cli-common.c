@@ -5,6 +5,7 @@
 #include "ss-engine.h"
 #include "ss-models.h"
 #include "ss-report-analysis.h"
+#include "ss-store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +127,22 @@ ss_cli_error (const char *format, ...)
   message = g_strdup_vprintf (format, args);
   va_end (args);
   fprintf (stderr, "smearscope-cli: %s\n", message);
+}
+
+int
+ss_cli_store_failed (const GError *error)
+{
+  ss_cli_error ("%s", error->message);
+  if (g_error_matches (error, SS_STORE_ERROR, SS_STORE_ERROR_NO_STORE))
+    fprintf (stderr, "  'smearscope-cli case new ACCESSION' creates a store there; --db FILE or "
+                     "$SMEARSCOPE_DB names another\n");
+  else if (g_error_matches (error, SS_STORE_ERROR, SS_STORE_ERROR_SIGNED))
+    fprintf (stderr, "  'smearscope-cli case reopen ACCESSION --user NAME --reason TEXT' "
+                     "reopens it\n");
+  else if (g_error_matches (error, SS_STORE_ERROR, SS_STORE_ERROR_CORRUPT))
+    fprintf (stderr, "  'smearscope-cli db check' names the damage; 'smearscope-cli db backup' "
+                     "makes backups\n");
+  return 1;
 }
 
 gboolean

@@ -15,22 +15,10 @@
 #define EXIT_FAILED 1
 #define EXIT_USAGE  2
 
-/* The store's messages say what to do in words, as the workstation shows them; here
- * the command that does it follows. */
 static int
 fail (GError *error)
 {
-  ss_cli_error ("%s", error->message);
-  if (g_error_matches (error, SS_STORE_ERROR, SS_STORE_ERROR_NO_STORE))
-    fprintf (stderr, "  'smearscope-cli case new ACCESSION' creates a store there; --db FILE or "
-                     "$SMEARSCOPE_DB names another\n");
-  else if (g_error_matches (error, SS_STORE_ERROR, SS_STORE_ERROR_SIGNED))
-    fprintf (stderr, "  'smearscope-cli case reopen ACCESSION --user NAME --reason TEXT' "
-                     "reopens it\n");
-  else if (g_error_matches (error, SS_STORE_ERROR, SS_STORE_ERROR_CORRUPT))
-    fprintf (stderr, "  'smearscope-cli db check' names the damage; 'smearscope-cli db backup' "
-                     "makes backups\n");
-  return EXIT_FAILED;
+  return ss_cli_store_failed (error);
 }
 
 static SsStore *

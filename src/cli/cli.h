@@ -50,6 +50,10 @@ void          ss_cli_error (const char *format, ...) G_GNUC_PRINTF (1, 2);
 double        ss_cli_median (double *v, int n);
 /* --colour-target M,M,M,S,S,S: FALSE with a message if it is not six numbers in range */
 gboolean      ss_cli_parse_colour_target (const char *text, double target[6]);
+/* Print a store error and, for the errors a command fixes, the command that fixes it
+ * (the store's messages say what to do in words, as the workstation shows them).
+ * Returns 1, the exit code of a store that refused or failed. */
+int           ss_cli_store_failed (const GError *error);
 /* Write text to path ("-" is stdout) atomically (ss_report_write_text_atomic). */
 gboolean      ss_cli_write_text (const char *path, const char *text, GError **error);
 
@@ -77,5 +81,8 @@ int ss_cli_counts (int argc, char **argv);
 int ss_cli_signoff (int argc, char **argv);
 int ss_cli_db (int argc, char **argv);
 int ss_cli_bench_store (int argc, char **argv);
+
+/* the case report (cli-report.c) */
+int ss_cli_report (int argc, char **argv);
 
 G_END_DECLS
