@@ -99,8 +99,13 @@ writer_layout (Writer *w, const char *font, const char *text, double width, Pang
   pango_layout_set_font_description (layout, desc);
   pango_font_description_free (desc);
   pango_layout_set_width (layout, (int) (width * PANGO_SCALE));
-  /* paths, checksums and references have no spaces to break at */
+  /* paths, checksums and references have no spaces to break at; broken without a
+   * hyphen, which would read as part of them */
   pango_layout_set_wrap (layout, PANGO_WRAP_WORD_CHAR);
+  PangoAttrList *attributes = pango_attr_list_new ();
+  pango_attr_list_insert (attributes, pango_attr_insert_hyphens_new (FALSE));
+  pango_layout_set_attributes (layout, attributes);
+  pango_attr_list_unref (attributes);
   pango_layout_set_alignment (layout, align);
   pango_layout_set_text (layout, text != NULL ? text : "", -1);
   return layout;
