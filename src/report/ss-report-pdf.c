@@ -3,7 +3,7 @@
  * of pages is known, every page is replayed onto the PDF with its running header, its
  * footer ("Page N of M" and the research-use line) and, for an unsigned case, DRAFT.
  * All text goes through Pango, so any script in a patient reference renders. */
-#define G_LOG_DOMAIN "ss-report"
+#define G_LOG_DOMAIN "smearscope-report"
 
 #include "ss-config.h"
 
@@ -56,10 +56,12 @@ typedef struct {
   char            *problem;    /* why not: "image not found: PATH", ... */
 } ReportImage;
 
+/* The cells the gallery shows, per class, and their crops once their field is read. */
 typedef struct {
-  const SsCell *cell;
-  ReportImage  *image;
-} GalleryCell;
+  GPtrArray  *shown[SS_N_CLASSES];   /* SsCell* (borrowed), the least certain first */
+  int         totals[SS_N_CLASSES];  /* cells of the class, shown or not */
+  GHashTable *crops;                 /* SsCell* shown -> cairo_surface_t*, NULL if unread */
+} Gallery;
 
 typedef struct {
   double         page_width, page_height;
@@ -517,10 +519,49 @@ thumbnail_box (Writer *w, const SsImageRecord *record, double *width, double *he
 static int
 compare_gallery_cells (gconstpointer a, gconstpointer b)
 {
-  const GalleryCell *x = a, *y = b;
-  if (x->cell->confidence != y->cell->confidence)
-    return x->cell->confidence < y->cell->confidence ? -1 : 1;
-  return x->cell->id < y->cell->id ? -1 : x->cell->id > y->cell->id;
+  const SsCell *x = *(const SsCell *const *) a, *y = *(const SsCell *const *) b;
+  if (x->confidence != y->confidence)
+    return x->confidence < y->confidence ? -1 : 1;
+  return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Choose the gallery's cells among the kept cells of images: per class, at most
+ * per_class, the least certain first. */
+static void
+gallery_init (Gallery *gallery, GPtrArray *images, int per_class)
+{
+  memset (gallery, 0, sizeof *gallery);
+  gallery->crops = g_hash_table_new_full (NULL, NULL, NULL,
+                                          (GDestroyNotify) cairo_surface_destroy);
+  for (int k = 0; k < SS_N_CLASSES; k++)
+    gallery->shown[k] = g_ptr_array_new ();
+  for (guint i = 0; i < images->len; i++)
+    {
+      ReportImage *image = g_ptr_array_index (images, i);
+      for (guint j = 0; j < image->kept->len; j++)
+        {
+          SsCell *cell = g_ptr_array_index (image->kept, j);
+          int cls = CLAMP (cell->current_class, 0, SS_N_CLASSES - 1);
+          g_ptr_array_add (gallery->shown[cls], cell);
+          gallery->totals[cls]++;
+        }
+    }
+  for (int k = 0; k < SS_N_CLASSES; k++)
+    {
+      g_ptr_array_sort (gallery->shown[k], compare_gallery_cells);
+      if (gallery->shown[k]->len > (guint) per_class)
+        g_ptr_array_set_size (gallery->shown[k], per_class);
+      for (guint j = 0; j < gallery->shown[k]->len; j++)
+        g_hash_table_insert (gallery->crops, gallery->shown[k]->pdata[j], NULL);
+    }
+}
+
+static void
+gallery_clear (Gallery *gallery)
+{
+  for (int k = 0; k < SS_N_CLASSES; k++)
+    g_clear_pointer (&gallery->shown[k], g_ptr_array_unref);
+  g_clear_pointer (&gallery->crops, g_hash_table_unref);
 }
 
 /* Sections ---------------------------------------------------------------------------- */
@@ -814,8 +855,7 @@ section_images (Writer *w, GPtrArray *images)
 }
 
 static void
-section_gallery (Writer *w, GPtrArray *by_class[SS_N_CLASSES], const int totals[SS_N_CLASSES],
-                 GHashTable *crops)
+section_gallery (Writer *w, const Gallery *gallery)
 {
   double content_width = w->right - w->left;
   int per_row = MAX (1, (int) ((content_width + CROP_GAP) / (CROP_SIZE + CROP_GAP)));
@@ -830,15 +870,16 @@ section_gallery (Writer *w, GPtrArray *by_class[SS_N_CLASSES], const int totals[
   gboolean any = FALSE;
   for (int c = 0; c < SS_N_CLASSES; c++)
     {
-      GPtrArray *cells = by_class[c];
+      GPtrArray *cells = gallery->shown[c];
+      int total = gallery->totals[c];
       if (cells->len == 0)
         continue;
       any = TRUE;
-      g_autofree char *title = cells->len < (guint) totals[c]
+      g_autofree char *title = cells->len < (guint) total
         ? g_strdup_printf (_("%s: the %u least certain of %d cells"), ss_class_name (c),
-                           cells->len, totals[c])
-        : g_strdup_printf (ngettext ("%s: %d cell", "%s: %d cells", totals[c]),
-                           ss_class_name (c), totals[c]);
+                           cells->len, total)
+        : g_strdup_printf (ngettext ("%s: %d cell", "%s: %d cells", total),
+                           ss_class_name (c), total);
       g_autoptr (PangoLayout) title_layout = writer_layout (w, FONT_BOLD, title, content_width - 12,
                                                             PANGO_ALIGN_LEFT);
       double title_height = layout_height (title_layout) + 3;
@@ -867,9 +908,9 @@ section_gallery (Writer *w, GPtrArray *by_class[SS_N_CLASSES], const int totals[
               show_layout (w->cr, more_layout, w->left + 12, w->y);
               w->y += layout_height (more_layout) + 3;
             }
-          const GalleryCell *item = g_ptr_array_index (cells, i);
+          const SsCell *cell = g_ptr_array_index (cells, i);
           double x = w->left + column * (CROP_SIZE + CROP_GAP);
-          cairo_surface_t *crop = g_hash_table_lookup (crops, item->cell);
+          cairo_surface_t *crop = g_hash_table_lookup (gallery->crops, cell);
           if (crop != NULL)
             paint_surface (w->cr, crop, x, w->y, CROP_SIZE, CROP_SIZE);
           else
@@ -880,14 +921,13 @@ section_gallery (Writer *w, GPtrArray *by_class[SS_N_CLASSES], const int totals[
           cairo_stroke (w->cr);
           cairo_set_source_rgb (w->cr, 0, 0, 0);
           g_autofree char *label = NULL;
-          if (item->cell->user_drawn)
+          if (cell->user_drawn)
             label = g_strdup (_("drawn"));
-          else if (item->cell->predicted_class != item->cell->current_class)
-            label = g_strdup_printf (_("%.2f\nwas %s"), item->cell->confidence,
-                                     ss_class_name (item->cell->predicted_class));
+          else if (cell->predicted_class != cell->current_class)
+            label = g_strdup_printf (_("%.2f\nwas %s"), cell->confidence,
+                                     ss_class_name (cell->predicted_class));
           else
-            label = g_strdup_printf ("%.2f%s", item->cell->confidence,
-                                     item->cell->reviewed ? _(" ✓") : "");
+            label = g_strdup_printf ("%.2f%s", cell->confidence, cell->reviewed ? _(" ✓") : "");
           g_autoptr (PangoLayout) label_layout = writer_layout (w, FONT_TINY, label,
                                                                 CROP_SIZE + CROP_GAP - 1,
                                                                 PANGO_ALIGN_LEFT);
@@ -1082,7 +1122,7 @@ append_to_bytes (void *closure, const unsigned char *data, unsigned int length)
 /* Read each field once: its thumbnail with the overlay, and the crops of its cells that
  * the gallery shows. A field that cannot be read gets its problem instead. */
 static void
-load_pictures (Writer *w, GPtrArray *images, GHashTable *gallery_cells, GHashTable *crops)
+load_pictures (Writer *w, GPtrArray *images, Gallery *gallery)
 {
   for (guint i = 0; i < images->len; i++)
     {
@@ -1113,11 +1153,110 @@ load_pictures (Writer *w, GPtrArray *images, GHashTable *gallery_cells, GHashTab
                                          MAX (1, (int) round (height * THUMB_PIXELS_PER_POINT)));
       for (guint j = 0; j < image->kept->len; j++)
         {
-          const SsCell *cell = g_ptr_array_index (image->kept, j);
-          if (g_hash_table_contains (gallery_cells, cell))
-            g_hash_table_insert (crops, (gpointer) cell, make_crop (field, cell));
+          SsCell *cell = g_ptr_array_index (image->kept, j);
+          if (g_hash_table_contains (gallery->crops, cell))
+            g_hash_table_replace (gallery->crops, cell, make_crop (field, cell));
         }
     }
+}
+
+/* The case's images with their counts and kept cells; takes the records of records. */
+static GPtrArray *
+report_images_new (SsStore *store, GPtrArray *records, GError **error)
+{
+  g_autoptr (GPtrArray) images = g_ptr_array_new_with_free_func ((GDestroyNotify) report_image_free);
+  g_ptr_array_set_free_func (records, NULL);
+  for (guint i = 0; i < records->len; i++)
+    {
+      ReportImage *image = g_new0 (ReportImage, 1);
+      image->record = g_ptr_array_index (records, i);
+      image->kept = g_ptr_array_new ();
+      g_ptr_array_add (images, image);
+    }
+  g_ptr_array_set_size (records, 0);
+  for (guint i = 0; i < images->len; i++)
+    {
+      ReportImage *image = g_ptr_array_index (images, i);
+      if (!ss_store_image_counts (store, image->record->id, image->counts, error))
+        return NULL;
+      for (guint j = 0; j < image->record->cells->len; j++)
+        {
+          SsCell *cell = g_ptr_array_index (image->record->cells, j);
+          if (!cell->deleted)
+            g_ptr_array_add (image->kept, cell);
+        }
+    }
+  return g_steal_pointer (&images);
+}
+
+static void
+writer_init (Writer *w, SsReportPaper paper)
+{
+  memset (w, 0, sizeof *w);
+  if (paper == SS_REPORT_PAPER_LETTER)
+    {
+      w->page_width = 612;
+      w->page_height = 792;
+    }
+  else
+    {
+      w->page_width = 595.276;  /* 210 mm */
+      w->page_height = 841.89;  /* 297 mm */
+    }
+  w->left = MARGIN_SIDE;
+  w->right = w->page_width - MARGIN_SIDE;
+  w->top = MARGIN_TOP;
+  w->bottom = w->page_height - MARGIN_BOTTOM;
+  w->pages = g_ptr_array_new_with_free_func ((GDestroyNotify) cairo_surface_destroy);
+  w->pango = pango_font_map_create_context (pango_cairo_font_map_get_default ());
+  pango_cairo_context_set_resolution (w->pango, 72);  /* font sizes in points are page units */
+  /* glyph positions as designed, not snapped to a screen's pixels */
+  cairo_font_options_t *font_options = cairo_font_options_create ();
+  cairo_font_options_set_hint_metrics (font_options, CAIRO_HINT_METRICS_OFF);
+  cairo_font_options_set_hint_style (font_options, CAIRO_HINT_STYLE_NONE);
+  pango_cairo_context_set_font_options (w->pango, font_options);
+  cairo_font_options_destroy (font_options);
+}
+
+static void
+writer_clear (Writer *w)
+{
+  g_clear_pointer (&w->cr, cairo_destroy);
+  g_clear_pointer (&w->pages, g_ptr_array_unref);
+  g_clear_object (&w->pango);
+}
+
+/* The laid-out pages as PDF, each with its furniture. */
+static GBytes *
+writer_to_pdf (Writer *w, const SsCase *c, const SsReportPdfOptions *options, GError **error)
+{
+  g_clear_pointer (&w->cr, cairo_destroy);
+  GByteArray *bytes = g_byte_array_new ();
+  cairo_surface_t *pdf = cairo_pdf_surface_create_for_stream (append_to_bytes, bytes,
+                                                              w->page_width, w->page_height);
+  g_autofree char *title = g_strdup_printf (_("Case %s: white-cell differential"), c->accession);
+  cairo_pdf_surface_set_metadata (pdf, CAIRO_PDF_METADATA_TITLE, title);
+  cairo_pdf_surface_set_metadata (pdf, CAIRO_PDF_METADATA_CREATOR, "Smearscope " SS_VERSION);
+  cairo_t *cr = cairo_create (pdf);
+  for (guint i = 0; i < w->pages->len; i++)
+    {
+      cairo_set_source_surface (cr, g_ptr_array_index (w->pages, i), 0, 0);
+      cairo_paint (cr);
+      draw_furniture (w, cr, c, options, i + 1, w->pages->len);
+      cairo_show_page (cr);
+    }
+  cairo_destroy (cr);
+  cairo_surface_finish (pdf);
+  cairo_status_t status = cairo_surface_status (pdf);
+  cairo_surface_destroy (pdf);
+  if (status != CAIRO_STATUS_SUCCESS)
+    {
+      g_byte_array_unref (bytes);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "case %s: cannot make the PDF: %s",
+                   c->accession, cairo_status_to_string (status));
+      return NULL;
+    }
+  return g_byte_array_free_to_bytes (bytes);
 }
 
 GBytes *
@@ -1150,93 +1289,17 @@ ss_report_pdf_render (SsStore *store, const char *accession, const SsReportPdfOp
     return NULL;
   SsCounts counts;
   ss_counts_compute (case_counts, options->threshold, &counts);
+  g_autoptr (GPtrArray) images = report_images_new (store, records, error);
+  if (images == NULL)
+    return NULL;
 
-  g_autoptr (GPtrArray) images = g_ptr_array_new_with_free_func ((GDestroyNotify) report_image_free);
-  g_ptr_array_set_free_func (records, NULL);  /* each record moves into its ReportImage */
-  for (guint i = 0; i < records->len; i++)
-    {
-      ReportImage *image = g_new0 (ReportImage, 1);
-      image->record = g_ptr_array_index (records, i);
-      image->kept = g_ptr_array_new ();
-      g_ptr_array_add (images, image);
-    }
-  for (guint i = 0; i < images->len; i++)
-    {
-      ReportImage *image = g_ptr_array_index (images, i);
-      if (!ss_store_image_counts (store, image->record->id, image->counts, error))
-        return NULL;
-      for (guint j = 0; j < image->record->cells->len; j++)
-        {
-          SsCell *cell = g_ptr_array_index (image->record->cells, j);
-          if (!cell->deleted)
-            g_ptr_array_add (image->kept, cell);
-        }
-    }
-
-  /* the gallery: per class, the least certain cells first, up to the limit */
-  int per_class = options->gallery_per_class > 0 ? options->gallery_per_class
-                                                 : SS_REPORT_PDF_GALLERY_PER_CLASS;
-  GArray *all_cells[SS_N_CLASSES];
-  GPtrArray *by_class[SS_N_CLASSES];
-  int class_totals[SS_N_CLASSES] = { 0 };
-  g_autoptr (GHashTable) gallery_cells = g_hash_table_new (NULL, NULL);
-  for (int k = 0; k < SS_N_CLASSES; k++)
-    {
-      all_cells[k] = g_array_new (FALSE, FALSE, sizeof (GalleryCell));
-      by_class[k] = g_ptr_array_new ();
-    }
-  for (guint i = 0; i < images->len; i++)
-    {
-      ReportImage *image = g_ptr_array_index (images, i);
-      for (guint j = 0; j < image->kept->len; j++)
-        {
-          GalleryCell item = { g_ptr_array_index (image->kept, j), image };
-          int cls = CLAMP (item.cell->current_class, 0, SS_N_CLASSES - 1);
-          g_array_append_val (all_cells[cls], item);
-          class_totals[cls]++;
-        }
-    }
-  for (int k = 0; k < SS_N_CLASSES; k++)
-    {
-      g_array_sort (all_cells[k], compare_gallery_cells);
-      for (guint j = 0; j < all_cells[k]->len && j < (guint) per_class; j++)
-        {
-          GalleryCell *item = &g_array_index (all_cells[k], GalleryCell, j);
-          g_ptr_array_add (by_class[k], item);
-          g_hash_table_add (gallery_cells, (gpointer) item->cell);
-        }
-    }
-
-  Writer w = { 0 };
-  if (options->paper == SS_REPORT_PAPER_LETTER)
-    {
-      w.page_width = 612;
-      w.page_height = 792;
-    }
-  else
-    {
-      w.page_width = 595.276;  /* 210 mm */
-      w.page_height = 841.89;  /* 297 mm */
-    }
-  w.left = MARGIN_SIDE;
-  w.right = w.page_width - MARGIN_SIDE;
-  w.top = MARGIN_TOP;
-  w.bottom = w.page_height - MARGIN_BOTTOM;
-  w.pages = g_ptr_array_new_with_free_func ((GDestroyNotify) cairo_surface_destroy);
-  w.pango = pango_font_map_create_context (pango_cairo_font_map_get_default ());
-  pango_cairo_context_set_resolution (w.pango, 72);  /* font sizes in points are page units */
-  {
-    /* glyph positions as designed, not snapped to a screen's pixels */
-    cairo_font_options_t *font_options = cairo_font_options_create ();
-    cairo_font_options_set_hint_metrics (font_options, CAIRO_HINT_METRICS_OFF);
-    cairo_font_options_set_hint_style (font_options, CAIRO_HINT_STYLE_NONE);
-    pango_cairo_context_set_font_options (w.pango, font_options);
-    cairo_font_options_destroy (font_options);
-  }
-
-  g_autoptr (GHashTable) crops = g_hash_table_new_full (NULL, NULL, NULL,
-                                                        (GDestroyNotify) cairo_surface_destroy);
-  load_pictures (&w, images, gallery_cells, crops);
+  Gallery gallery;
+  gallery_init (&gallery, images, options->gallery_per_class > 0
+                                    ? options->gallery_per_class
+                                    : SS_REPORT_PDF_GALLERY_PER_CLASS);
+  Writer w;
+  writer_init (&w, options->paper);
+  load_pictures (&w, images, &gallery);
 
   writer_new_page (&w);
   section_header (&w, c, options);
@@ -1244,45 +1307,14 @@ ss_report_pdf_render (SsStore *store, const char *accession, const SsReportPdfOp
   section_signoff (&w, c, events, corrections);
   section_morphometrics (&w, images);
   section_images (&w, images);
-  section_gallery (&w, by_class, class_totals, crops);
+  section_gallery (&w, &gallery);
   section_corrections (&w, corrections);
   section_models (&w, images);
-  g_clear_pointer (&w.cr, cairo_destroy);
+  GBytes *pdf = writer_to_pdf (&w, c, options, error);
 
-  GByteArray *bytes = g_byte_array_new ();
-  cairo_surface_t *pdf = cairo_pdf_surface_create_for_stream (append_to_bytes, bytes,
-                                                              w.page_width, w.page_height);
-  g_autofree char *title = g_strdup_printf (_("Case %s: white-cell differential"), c->accession);
-  cairo_pdf_surface_set_metadata (pdf, CAIRO_PDF_METADATA_TITLE, title);
-  cairo_pdf_surface_set_metadata (pdf, CAIRO_PDF_METADATA_CREATOR, "Smearscope " SS_VERSION);
-  cairo_t *cr = cairo_create (pdf);
-  for (guint i = 0; i < w.pages->len; i++)
-    {
-      cairo_set_source_surface (cr, g_ptr_array_index (w.pages, i), 0, 0);
-      cairo_paint (cr);
-      draw_furniture (&w, cr, c, options, i + 1, w.pages->len);
-      cairo_show_page (cr);
-    }
-  cairo_destroy (cr);
-  cairo_surface_finish (pdf);
-  cairo_status_t status = cairo_surface_status (pdf);
-  cairo_surface_destroy (pdf);
-
-  for (int k = 0; k < SS_N_CLASSES; k++)
-    {
-      g_ptr_array_unref (by_class[k]);
-      g_array_unref (all_cells[k]);
-    }
-  g_ptr_array_unref (w.pages);
-  g_object_unref (w.pango);
-  if (status != CAIRO_STATUS_SUCCESS)
-    {
-      g_byte_array_unref (bytes);
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "case %s: cannot make the PDF: %s",
-                   accession, cairo_status_to_string (status));
-      return NULL;
-    }
-  return g_byte_array_free_to_bytes (bytes);
+  writer_clear (&w);
+  gallery_clear (&gallery);
+  return pdf;
 }
 
 gboolean
