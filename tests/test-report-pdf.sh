@@ -161,7 +161,7 @@ text = subprocess.run(['pdftotext', '-enc', 'UTF-8', '-layout', sys.argv[1], '-'
                       capture_output=True, text=True, check=True).stdout
 at = 0
 for heading in ['White-cell differential: case report', 'Differential count',
-                'Review and sign-off', 'Morphometrics', 'Fields', 'Cell gallery',
+                'Review and sign-off', 'Fields', 'Cell gallery', 'Morphometrics',
                 'Corrections (audit trail)', 'Models used']:
     found = text.find(heading, at)
     if found < 0:

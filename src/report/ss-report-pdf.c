@@ -1305,9 +1305,9 @@ ss_report_pdf_render (SsStore *store, const char *accession, const SsReportPdfOp
   section_header (&w, c, options);
   section_counts (&w, &counts);
   section_signoff (&w, c, events, corrections);
-  section_morphometrics (&w, images);
   section_images (&w, images);
   section_gallery (&w, &gallery);
+  section_morphometrics (&w, images);
   section_corrections (&w, corrections);
   section_models (&w, images);
   GBytes *pdf = writer_to_pdf (&w, c, options, error);
