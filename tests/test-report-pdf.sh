@@ -259,6 +259,28 @@ else
   fail "a missing field stopped the report: $(cat "$work/err.txt")"
 fi
 
+# Long text: a patient reference at the store's limit (256 bytes) in three scripts,
+# notes of several thousand characters, a long lab name: wrapped, broken over pages,
+# inside the margins
+long_patient=$(python3 -c "print('Siti Nurhaliza — ñ 測試 ' + 'RM0088123' * 25)")
+long_notes=$(python3 -c "print('Kontrol hari ke-15 induksi; hitung ulang bila blas > 20%. ' * 70)")
+"$cli" case new RPT-3 --patient "$long_patient" --notes "$long_notes" >/dev/null
+"$cli" analyze --case RPT-3 "$first" >/dev/null 2>&1
+"$cli" report --case RPT-3 --out "$work/long.pdf" \
+  --lab "$(python3 -c "print('Laboratorium Patologi Klinik ' * 8)")" >/dev/null
+# wrapped lines lose the spaces they broke at: compare without white space
+if pdftotext -enc UTF-8 "$work/long.pdf" - | tr -d ' \n' \
+   | grep -qF "$(printf '%s' "$long_patient" | tr -d ' ')"; then
+  ok "a 256-byte patient reference wraps whole"
+else
+  fail "the 256-byte patient reference is not whole in the text"
+fi
+[ "$(pages_of "$work/long.pdf")" -gt 1 ] && ok "long notes go on over a page" \
+  || fail "long notes: one page"
+check_furniture "$work/long.pdf"
+check_margins "$work/long.pdf"
+check_sections "$work/long.pdf"
+
 # A generated case of 10,000 cells: pages break, tables and the gallery go on with their
 # headers, in reasonable time
 if [ -n "$gen_bench_case" ]; then

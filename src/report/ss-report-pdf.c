@@ -1051,7 +1051,8 @@ draw_furniture (Writer *w, cairo_t *cr, const SsCase *c, const SsReportPdfOption
 
   g_autofree char *running = NULL;
   if (options->lab_name != NULL && options->lab_name[0] != '\0')
-    running = g_strdup_printf (_("%s · case %s"), options->lab_name, c->accession);
+    /* the accession first: a long lab name is what gets shortened */
+    running = g_strdup_printf (_("Case %s · %s"), c->accession, options->lab_name);
   else
     running = g_strdup_printf (_("Case %s"), c->accession);
   g_autoptr (PangoLayout) left = writer_layout (w, FONT_RUNNING, running, width * 0.62,
