@@ -211,6 +211,11 @@ grep -qF "$words" "$work/draft.txt" && ok "flag in words: $words" || fail "no '$
 grep -qE "dr\.ana .*$from → $to" "$work/draft.txt" && ok "correction $from → $to by dr.ana" \
   || fail "no correction line 'dr.ana ... $from → $to'"
 check_sections "$work/draft.pdf"
+"$cli" case show RPT-1 --json >"$work/show.json"
+unsure=$(json "$work/show.json" "sum(1 for i in d['images'] for c in i['cells'] if not c['deleted'] and not c['reviewed'] and c['origin'] == 'model' and c['confidence'] < 0.9)")
+if [ "$unsure" = 0 ]; then unsure_text="none"; else unsure_text="$unsure cell"; fi
+grep -qE "Unsure cells +$unsure_text" "$work/draft.txt" && ok "unsure cells: $unsure_text" \
+  || fail "no 'Unsure cells $unsure_text'"
 check_furniture "$work/draft.pdf"
 page=$(every_page "$work/draft.pdf" "DRAFT") && ok "DRAFT on every page of the unsigned case" \
   || fail "unsigned case: no DRAFT on page $page"
@@ -299,6 +304,16 @@ if [ -n "$gen_bench_case" ]; then
     || fail "nothing says '(continued)' in a $n-page report"
   check_furniture "$work/bench.pdf"
   check_sections "$work/bench.pdf"
+  "$cli" case show BENCH-10K --db "$work/bench.db" --json >"$work/bench.json"
+  # the JSON rounds confidences to 4 decimals: those it shows as 0.9 may lie either side
+  low=$(json "$work/bench.json" "sum(1 for i in d['images'] for c in i['cells'] if not c['deleted'] and not c['reviewed'] and c['origin'] == 'model' and c['confidence'] < 0.9)")
+  high=$(json "$work/bench.json" "sum(1 for i in d['images'] for c in i['cells'] if not c['deleted'] and not c['reviewed'] and c['origin'] == 'model' and c['confidence'] <= 0.9)")
+  unsure=$(sed -n 's/^ *Unsure cells *\([0-9][0-9]*\) cells\{0,1\} the model.*/\1/p' "$work/bench.txt")
+  if [ -n "$unsure" ] && [ "$unsure" -ge "$low" ] && [ "$unsure" -le "$high" ]; then
+    ok "unsure cells: $unsure of 10,000 (case show --json: $low to $high)"
+  else
+    fail "unsure cells: '$unsure', case show --json says $low to $high"
+  fi
   check_margins "$work/bench.pdf"
   page=$(every_page "$work/bench.pdf" "DRAFT") && ok "DRAFT on every page of the long draft" \
     || fail "long draft: no DRAFT on page $page"

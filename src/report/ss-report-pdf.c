@@ -685,7 +685,8 @@ section_counts (Writer *w, const SsCounts *counts)
 }
 
 static void
-section_signoff (Writer *w, const SsCase *c, GPtrArray *events, GPtrArray *corrections)
+section_signoff (Writer *w, const SsCase *c, GPtrArray *events, GPtrArray *corrections,
+                 GPtrArray *images)
 {
   double width = w->right - w->left;
   writer_heading (w, _("Review and sign-off"), 30);
@@ -702,6 +703,23 @@ section_signoff (Writer *w, const SsCase *c, GPtrArray *events, GPtrArray *corre
   g_ptr_array_add (reviewers, NULL);
   g_autofree char *names = g_strjoinv (", ", (char **) reviewers->pdata);
   writer_field (w, _("Reviewed by"), names[0] != '\0' ? names : _("no corrections or confirmations"));
+  /* what the workstation warns of at sign-off: cells no person has looked at that the
+   * model was unsure of */
+  int unsure = 0;
+  for (guint i = 0; i < images->len; i++)
+    {
+      ReportImage *image = g_ptr_array_index (images, i);
+      for (guint j = 0; j < image->kept->len; j++)
+        unsure += ss_cell_is_unsure (g_ptr_array_index (image->kept, j), SS_UNSURE_BELOW_DEFAULT);
+    }
+  g_autofree char *unsure_text = unsure == 0
+    ? g_strdup (_("none"))
+    : g_strdup_printf (ngettext ("%d cell the model was unsure of (confidence under %.2f) "
+                                 "that no person reviewed",
+                                 "%d cells the model was unsure of (confidence under %.2f) "
+                                 "that no person reviewed", unsure),
+                       unsure, SS_UNSURE_BELOW_DEFAULT);
+  writer_field (w, _("Unsure cells"), unsure_text);
   if (c->status == SS_CASE_SIGNED)
     {
       g_autofree char *signed_at = format_time (c->signed_at);
@@ -1305,7 +1323,7 @@ ss_report_pdf_render (SsStore *store, const char *accession, const SsReportPdfOp
   writer_new_page (&w);
   section_header (&w, c, options);
   section_counts (&w, &counts);
-  section_signoff (&w, c, events, corrections);
+  section_signoff (&w, c, events, corrections, images);
   section_images (&w, images);
   section_gallery (&w, &gallery);
   section_morphometrics (&w, images);
