@@ -29,9 +29,9 @@ ss_cli_report (int argc, char **argv)
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_set_description (context,
     "The report holds the case's header, the differential count and blast % with its 95% "
-    "interval, the sign-off, a morphometrics summary, every field with its overlay, a "
-    "gallery of the cells by class, the corrections and the models used. An unsigned "
-    "case's report says DRAFT on every page.");
+    "interval, the sign-off, every field with its overlay, a gallery of the cells by "
+    "class, a morphometrics summary, the corrections and the models used. An unsigned "
+    "case's report says DRAFT on every page. docs/reports.md has the details.");
   if (!ss_cli_parse (context, &argc, &argv))
     return EXIT_USAGE;
   if (accession == NULL || out == NULL || argc != 1)
