@@ -26,7 +26,7 @@
 #define MARGIN_SIDE     42.0   /* 15 mm */
 #define MARGIN_TOP      58.0   /* room for the running header above the content */
 #define MARGIN_BOTTOM   54.0   /* room for the footer below it */
-#define RUNNING_Y       26.0   /* baseline area of the running header */
+#define RUNNING_Y       26.0   /* top of the running header's line */
 #define FOOTER_FROM_BOTTOM 34.0
 #define THUMB_GAP       12.0
 #define THUMB_MAX_HEIGHT 260.0
