@@ -36,7 +36,8 @@ void     ss_report_pdf_options_init (SsReportPdfOptions *options);
 /* The report of case accession as PDF bytes. An image file that cannot be read (moved
  * since the analysis) is named in the report in place of its picture; it does not stop
  * the report. An unsigned case's report says DRAFT on every page. NULL with an error
- * if the case does not exist or the store fails. */
+ * if the case does not exist or the store fails. It reads every field again, so a
+ * program with a window calls it in a worker thread, with that thread's own SsStore. */
 GBytes  *ss_report_pdf_render (SsStore *store, const char *accession,
                                const SsReportPdfOptions *options, GError **error);
 
