@@ -82,15 +82,21 @@ draw_cell (cairo_t *cr, const SsCell *cell, gboolean set_aside, double scale_tex
   cairo_show_text (cr, label);
 }
 
-gboolean
-ss_overlay_write_png (const SsImage *image, GPtrArray *cells, GPtrArray *set_aside,
-                      const char *path, GError **error)
+void
+ss_overlay_class_colour (int cls, double rgb[3])
 {
-  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, image->width,
-                                                         image->height);
-  guint8 *data = cairo_image_surface_get_data (surface);
-  int stride = cairo_image_surface_get_stride (surface);
-  cairo_surface_flush (surface);
+  const double *colour = class_colour[CLAMP (cls, 0, SS_N_CLASSES - 1)];
+  memcpy (rgb, colour, 3 * sizeof (double));
+}
+
+void
+ss_overlay_draw (cairo_t *cr, const SsImage *image, GPtrArray *cells, GPtrArray *set_aside)
+{
+  cairo_surface_t *field = cairo_image_surface_create (CAIRO_FORMAT_RGB24, image->width,
+                                                       image->height);
+  guint8 *data = cairo_image_surface_get_data (field);
+  int stride = cairo_image_surface_get_stride (field);
+  cairo_surface_flush (field);
   for (int y = 0; y < image->height; y++)
     {
       const guint8 *src = image->rgb + (gsize) y * image->width * 3;
@@ -98,14 +104,30 @@ ss_overlay_write_png (const SsImage *image, GPtrArray *cells, GPtrArray *set_asi
       for (int x = 0; x < image->width; x++, src += 3)
         dst[x] = ((guint32) src[0] << 16) | ((guint32) src[1] << 8) | src[2];
     }
-  cairo_surface_mark_dirty (surface);
-  cairo_t *cr = cairo_create (surface);
-  /* text and lines grow with the field so they stay legible on camera-size images */
+  cairo_surface_mark_dirty (field);
+  cairo_save (cr);
+  cairo_set_source_surface (cr, field, 0, 0);
+  /* a thumbnail shrinks the field: average the pixels rather than pick one */
+  cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_GOOD);
+  cairo_rectangle (cr, 0, 0, image->width, image->height);
+  cairo_fill (cr);
+  cairo_surface_destroy (field);
   double scale_text = MAX (1.0, MAX (image->width, image->height) / 800.0);
   for (guint i = 0; set_aside != NULL && i < set_aside->len; i++)
     draw_cell (cr, set_aside->pdata[i], TRUE, scale_text);
   for (guint i = 0; i < cells->len; i++)
     draw_cell (cr, cells->pdata[i], FALSE, scale_text);
+  cairo_restore (cr);
+}
+
+gboolean
+ss_overlay_write_png (const SsImage *image, GPtrArray *cells, GPtrArray *set_aside,
+                      const char *path, GError **error)
+{
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, image->width,
+                                                         image->height);
+  cairo_t *cr = cairo_create (surface);
+  ss_overlay_draw (cr, image, cells, set_aside);
   cairo_destroy (cr);
   cairo_status_t status = cairo_surface_write_to_png (surface, path);
   cairo_surface_destroy (surface);

@@ -2,11 +2,21 @@
  * class and confidence drawn over it (Cairo), written as PNG. */
 #pragma once
 
+#include <cairo.h>
+
 #include "ss-cell.h"
 #include "ss-image.h"
 
 G_BEGIN_DECLS
 
+/* The colour of a class in every overlay, as r, g, b in [0, 1]. */
+void     ss_overlay_class_colour (int cls, double rgb[3]);
+/* Paint image and, over it, each cell's mask, nucleus, box, class and confidence onto cr,
+ * in the image's pixel coordinates: the caller's transformation places and scales it
+ * (a report's thumbnail, a PNG at full size). Lines and labels grow with the field so
+ * they stay legible on camera-size images. set_aside (may be NULL) as below. */
+void     ss_overlay_draw (cairo_t *cr, const SsImage *image, GPtrArray *cells,
+                          GPtrArray *set_aside);
 /* set_aside (may be NULL) is drawn dashed and grey: cells under the minimum confidence. */
 gboolean ss_overlay_write_png (const SsImage *image, GPtrArray *cells, GPtrArray *set_aside,
                                const char *path, GError **error);

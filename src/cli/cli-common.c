@@ -129,6 +129,22 @@ ss_cli_error (const char *format, ...)
   fprintf (stderr, "smearscope-cli: %s\n", message);
 }
 
+int
+ss_cli_store_failed (const GError *error)
+{
+  ss_cli_error ("%s", error->message);
+  if (g_error_matches (error, SS_STORE_ERROR, SS_STORE_ERROR_NO_STORE))
+    fprintf (stderr, "  'smearscope-cli case new ACCESSION' creates a store there; --db FILE or "
+                     "$SMEARSCOPE_DB names another\n");
+  else if (g_error_matches (error, SS_STORE_ERROR, SS_STORE_ERROR_SIGNED))
+    fprintf (stderr, "  'smearscope-cli case reopen ACCESSION --user NAME --reason TEXT' "
+                     "reopens it\n");
+  else if (g_error_matches (error, SS_STORE_ERROR, SS_STORE_ERROR_CORRUPT))
+    fprintf (stderr, "  'smearscope-cli db check' names the damage; 'smearscope-cli db backup' "
+                     "makes backups\n");
+  return 1;
+}
+
 gboolean
 ss_cli_write_text (const char *path, const char *text, GError **error)
 {
@@ -183,20 +199,3 @@ ss_cli_load_classifier (const char *name_or_path)
   return classifier;
 }
 
-/* The store's messages say what to do in words, as the workstation shows them; here
- * the command that does it follows. */
-int
-ss_cli_store_failed (GError *error)
-{
-  ss_cli_error ("%s", error->message);
-  if (g_error_matches (error, SS_STORE_ERROR, SS_STORE_ERROR_NO_STORE))
-    fprintf (stderr, "  'smearscope-cli case new ACCESSION' creates a store there; --db FILE or "
-                     "$SMEARSCOPE_DB names another\n");
-  else if (g_error_matches (error, SS_STORE_ERROR, SS_STORE_ERROR_SIGNED))
-    fprintf (stderr, "  'smearscope-cli case reopen ACCESSION --user NAME --reason TEXT' "
-                     "reopens it\n");
-  else if (g_error_matches (error, SS_STORE_ERROR, SS_STORE_ERROR_CORRUPT))
-    fprintf (stderr, "  'smearscope-cli db check' names the damage; 'smearscope-cli db backup' "
-                     "makes backups\n");
-  return 1;
-}

@@ -50,11 +50,12 @@ void          ss_cli_error (const char *format, ...) G_GNUC_PRINTF (1, 2);
 double        ss_cli_median (double *v, int n);
 /* --colour-target M,M,M,S,S,S: FALSE with a message if it is not six numbers in range */
 gboolean      ss_cli_parse_colour_target (const char *text, double target[6]);
+/* Print a store error and, for the errors a command fixes, the command that fixes it
+ * (the store's messages say what to do in words, as the workstation shows them).
+ * Returns 1, the exit code of a store that refused or failed. */
+int           ss_cli_store_failed (const GError *error);
 /* Write text to path ("-" is stdout) atomically (ss_report_write_text_atomic). */
 gboolean      ss_cli_write_text (const char *path, const char *text, GError **error);
-/* Print a case store's error with the command that helps, if one does; returns 1, the
- * exit code of a store that refused or failed. */
-int           ss_cli_store_failed (GError *error);
 
 /* engine and classifiers (cli-train.c, cli-classify.c, cli-evaluate.c, cli-bench.c) */
 int ss_cli_train (int argc, char **argv);
@@ -83,5 +84,7 @@ int ss_cli_bench_store (int argc, char **argv);
 
 /* exports of a stored case (cli-export.c) */
 int ss_cli_export (int argc, char **argv);
+/* the case report (cli-report.c) */
+int ss_cli_report (int argc, char **argv);
 
 G_END_DECLS

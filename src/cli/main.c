@@ -23,6 +23,7 @@ static const SsCliCommand commands[] = {
   { "relabel", "Correct a cell's class (or delete, restore, undo); every change is kept", ss_cli_relabel },
   { "counts", "The differential count and blast % of a case, with its 95% interval", ss_cli_counts },
   { "signoff", "Sign a case; its cells can no longer change", ss_cli_signoff },
+  { "report", "Write a case's report as PDF (counts, fields, gallery, corrections, sign-off)", ss_cli_report },
   { "db", "Check the case store (integrity, audit chain) or back it up", ss_cli_db },
   { "export", "Write a case as CSV, JSON, COCO or HL7 for other programs", ss_cli_export },
   { "version", "Print the version", NULL },
