@@ -3,7 +3,9 @@
  * own, each counted once, when no target is given), leaves not_a_cell out of the
  * statistics, names an image no prefix claims, and lets the longest prefix win; a model
  * trained so records the target (model file version 3), and the analysis then maps a
- * new camera's colours by default (SS_COLOUR_MAP_AUTO), not for a model without one. */
+ * new camera's colours by default (SS_COLOUR_MAP_AUTO), not for a model without one. A
+ * crop's channels stretched (SsModelSpec.crop_stretch) put its extreme percentiles at
+ * fixed values, in floats and in bytes alike. */
 #include "ss-analysis.h"
 #include "ss-dataset.h"
 #include "ss-image.h"
@@ -181,6 +183,48 @@ main (int argc, char **argv)
   ss_colour_pool_free (pool);
   g_assert_cmpint (ss_colour_map_from_string ("off"), ==, SS_COLOUR_MAP_OFF);
   g_assert_cmpint (ss_colour_map_from_string ("sometimes"), ==, -1);
+
+  /* a crop stretched: its 1% darkest values at 0.05, 1% lightest at 0.95, per channel;
+   * the bytes and the floats agree; a flat channel stays as it was */
+  {
+    const gsize area = 40 * 40;
+    g_autofree float *chw = g_new (float, 3 * area);
+    g_autofree guint8 *rgb = g_new (guint8, 3 * area);
+    GRand *rand = g_rand_new_with_seed (3);
+    for (gsize k = 0; k < area; k++)
+      for (int ch = 0; ch < 3; ch++)
+        {
+          /* a pale, low-contrast crop; the blue channel flat */
+          guint8 v = ch == 2 ? 180 : (guint8) (150 + g_rand_int_range (rand, 0, 60));
+          rgb[k * 3 + ch] = v;
+          chw[ch * area + k] = v / 255.0f;
+        }
+    g_rand_free (rand);
+    ss_stretch_channels_chw (chw, area, 0.01f);
+    ss_stretch_channels_rgb (rgb, area, 0.01f);
+    for (int ch = 0; ch < 3; ch++)
+      {
+        int below = 0, above = 0;
+        for (gsize k = 0; k < area; k++)
+          {
+            below += chw[ch * area + k] < 0.06f;
+            above += chw[ch * area + k] > 0.94f;
+            g_assert_cmpfloat (fabsf (chw[ch * area + k] - rgb[k * 3 + ch] / 255.0f), <=, 1.5f / 255);
+          }
+        if (ch == 2)
+          {
+            g_assert_cmpfloat (fabsf (chw[ch * area] - 180 / 255.0f), <, 1e-6);
+            continue;
+          }
+        g_test_message ("channel %d: %d of %zu values at the dark end, %d at the light", ch,
+                        below, area, above);
+        /* about 1% at each end (a bin of 1/60 of the values holds the quantile) */
+        g_assert_cmpint (below, >=, (int) (area / 100));
+        g_assert_cmpint (below, <=, (int) (area / 20));
+        g_assert_cmpint (above, >=, (int) (area / 100));
+        g_assert_cmpint (above, <=, (int) (area / 20));
+      }
+  }
 
   g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", dir);
   g_assert_cmpint (system (cmd), ==, 0);

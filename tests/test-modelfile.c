@@ -243,17 +243,19 @@ main (void)
     ss_model_free (wrong);
   }
 
-  /* a camera colour: version 3, 40 bytes longer than version 1 (the stem and resampling
-   * fields too, then 6 floats and 8 bytes of 0), kept in the round trip; a value outside
-   * (0, 1] is refused, and no colour keeps version 1 */
+  /* a camera colour and a crop stretch: version 3, 40 bytes longer than version 1 (the
+   * stem and resampling fields too, then 7 floats and 4 bytes of 0), kept in the round
+   * trip; a value out of range is refused, and neither keeps version 1 */
   {
     const float colour[6] = { 0.75f, 0.65f, 0.7f, 0.2f, 0.25f, 0.12f };
     CHECK (!ss_model_has_camera_colour (&m->spec), "a new model should have no camera colour");
     memcpy (m->spec.camera_colour, colour, sizeof colour);
+    m->spec.crop_stretch = 0.01f;
     char pathc[256];
     snprintf (pathc, sizeof pathc, "%s/mc.ssm", dir);
     CHECK (ss_model_save (m, pathc, SS_STORE_F32, &error) == SS_OK, "save v3: %s", error.message);
     memset (m->spec.camera_colour, 0, sizeof colour);
+    m->spec.crop_stretch = 0.0f;
     size_t nc;
     unsigned char *vc = read_all (pathc, &nc);
     CHECK (vc != NULL && nc == n + 40 && vc[4] == 3, "a model with a camera colour should be "
@@ -261,18 +263,22 @@ main (void)
     SsModel *bc = ss_model_load (pathc, &error);
     CHECK (bc != NULL && ss_model_has_camera_colour (&bc->spec)
              && memcmp (bc->spec.camera_colour, colour, sizeof colour) == 0
+             && bc->spec.crop_stretch == 0.01f
              && memcmp (bc->params, m->params, sizeof (float) * m->n_params) == 0,
            "camera colour lost in the round trip: %s", bc == NULL ? error.message : "");
     ss_model_free (bc);
     const uint32_t zero = 0, above_one = 0x40000000u; /* 2.0f */
-    struct { size_t at; uint32_t value; } fields[] = { { 96 + 12, zero }, { 96, above_one } };
+    struct { size_t at; uint32_t value; const char *expect; } fields[] = {
+      { 96 + 12, zero, "camera colour" }, { 96, above_one, "camera colour" },
+      { 120, above_one, "crop stretch" },
+    };
     for (size_t i = 0; vc != NULL && i < sizeof fields / sizeof fields[0]; i++)
       {
         unsigned char *p = patched (vc, nc, fields[i].at, fields[i].value);
         error.message[0] = '\0';
         SsModel *t = ss_model_load_from_memory (p, nc, &error);
-        CHECK (t == NULL && strstr (error.message, "camera colour") != NULL,
-               "camera colour at %zu = %08x should be refused, said: %s", fields[i].at,
+        CHECK (t == NULL && strstr (error.message, fields[i].expect) != NULL,
+               "%s at %zu = %08x should be refused, said: %s", fields[i].expect, fields[i].at,
                fields[i].value, error.message);
         ss_model_free (t);
         free (p);

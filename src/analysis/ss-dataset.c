@@ -308,6 +308,14 @@ ss_dataset_channel_stats (const SsDataset *ds, float mean[3], float std[3])
     }
 }
 
+void
+ss_dataset_stretch (SsDataset *ds, float fraction)
+{
+  const gsize area = (gsize) ds->width * ds->height;
+  for (int i = 0; i < ds->n; i++)
+    ss_stretch_channels_rgb (ds->pixels + (gsize) i * area * 3, area, fraction);
+}
+
 /* index into cameras of the longest prefix of path's file name, or -1 */
 static int
 camera_of (const char *path, const char *const *cameras)

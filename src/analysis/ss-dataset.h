@@ -41,6 +41,10 @@ void       ss_dataset_free (SsDataset *dataset);
 /* Per-channel mean and standard deviation of all pixels, in [0,1] units. */
 void ss_dataset_channel_stats (const SsDataset *dataset, float mean[3], float std[3]);
 
+/* Every image's channels stretched in place (ss_stretch_channels_rgb), for a model that
+ * takes its crops so (SsModelSpec.crop_stretch). */
+void ss_dataset_stretch (SsDataset *dataset, float fraction);
+
 /* The colours of each camera a data set mixes, brought to one: every image belongs to
  * the camera named by the longest of `cameras` (file-name prefixes such as "pbc-",
  * "wbcseg-dataset1-") that starts its file name; the pooled per-channel mean and standard

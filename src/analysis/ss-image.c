@@ -257,6 +257,75 @@ put_rgb (void *dest, int out_w, int out_h, int ox, int oy, const float v[3])
     rgb[((gsize) oy * out_w + ox) * 3 + c] = (guint8) CLAMP ((int) lrintf (v[c]), 0, 255);
 }
 
+/* the value below which `share` of a channel's histogram (bins over [0, 1]) lies */
+static float
+histogram_quantile (const guint32 *bins, int n_bins, gsize total, double share)
+{
+  const double want = share * (double) total;
+  double seen = 0;
+  for (int b = 0; b < n_bins; b++)
+    {
+      seen += bins[b];
+      if (seen > want)
+        return ((float) b + 0.5f) / (float) n_bins;
+    }
+  return 1.0f;
+}
+
+/* gain and offset of each channel from its histogram */
+static void
+stretch_map (guint32 bins[3][256], gsize area, float fraction, float gain[3], float offset[3])
+{
+  for (int c = 0; c < 3; c++)
+    {
+      float lo = histogram_quantile (bins[c], 256, area, fraction);
+      float hi = histogram_quantile (bins[c], 256, area, 1.0 - fraction);
+      if (hi - lo < 0.02f)
+        {
+          gain[c] = 1.0f;
+          offset[c] = 0.0f;
+          continue;
+        }
+      gain[c] = 0.9f / (hi - lo);
+      offset[c] = 0.05f - lo * gain[c];
+    }
+}
+
+void
+ss_stretch_channels_chw (float *chw, gsize area, float fraction)
+{
+  guint32 bins[3][256] = { { 0 } };
+  float gain[3], offset[3];
+  if (area == 0 || fraction <= 0.0f)
+    return;
+  for (int c = 0; c < 3; c++)
+    for (gsize k = 0; k < area; k++)
+      bins[c][CLAMP ((int) (chw[c * area + k] * 255.0f + 0.5f), 0, 255)]++;
+  stretch_map (bins, area, fraction, gain, offset);
+  for (int c = 0; c < 3; c++)
+    for (gsize k = 0; k < area; k++)
+      chw[c * area + k] = CLAMP (chw[c * area + k] * gain[c] + offset[c], 0.0f, 1.0f);
+}
+
+void
+ss_stretch_channels_rgb (guint8 *rgb, gsize area, float fraction)
+{
+  guint32 bins[3][256] = { { 0 } };
+  float gain[3], offset[3];
+  if (area == 0 || fraction <= 0.0f)
+    return;
+  for (gsize k = 0; k < area; k++)
+    for (int c = 0; c < 3; c++)
+      bins[c][rgb[k * 3 + c]]++;
+  stretch_map (bins, area, fraction, gain, offset);
+  for (gsize k = 0; k < area; k++)
+    for (int c = 0; c < 3; c++)
+      {
+        float v = (rgb[k * 3 + c] / 255.0f * gain[c] + offset[c]) * 255.0f + 0.5f;
+        rgb[k * 3 + c] = (guint8) CLAMP (v, 0.0f, 255.0f);
+      }
+}
+
 void
 ss_image_crop_to_tensor (const SsImage *image, double x, double y, double w, double h,
                          int out_w, int out_h, SsResample how, float *chw)

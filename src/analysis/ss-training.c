@@ -42,7 +42,12 @@ run_dataset (SsModel *model, const SsDataset *data, gsize per_image, DatasetRun 
     {
       int nb = MIN (chunk, data->n - b);
       for (int i = 0; i < nb; i++)
-        ss_dataset_get (data, b + i, NULL, NULL, x + i * image);
+        {
+          ss_dataset_get (data, b + i, NULL, NULL, x + i * image);
+          /* the crops as the model takes them */
+          ss_stretch_channels_chw (x + i * image, (gsize) data->width * data->height,
+                                   ss_model_spec (model)->crop_stretch);
+        }
       SsError engine_error;
       if (run (model, x, nb, out + (gsize) b * per_image, &engine_error) != SS_OK)
         {
@@ -209,6 +214,7 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
   if (config->camera_colour != NULL)
     for (int j = 0; j < 6; j++)
       spec.camera_colour[j] = (float) config->camera_colour[j];
+  spec.crop_stretch = config->crop_stretch;
 
   g_autofree char *ckpt = g_strconcat (config->out, ".ckpt", NULL);
   g_autofree char *ckpt_opt = g_strconcat (config->out, ".ckpt.opt", NULL);

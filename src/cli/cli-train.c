@@ -68,7 +68,7 @@ ss_cli_train (int argc, char **argv)
   double decoupled = 0.0;
   double lr = 2e-4, weight_decay = 0.0, dense_ref = 0.0, shift_zoom = 0.0, smoothing = 0.0;
   double stain = 0.0, mixup = 0.0, ema = 0.0, camera = 0.0;
-  double alpha = 0.5, temperature = 2.0;
+  double alpha = 0.5, temperature = 2.0, crop_stretch = 0.0;
   gint64 seed = 1;
   gboolean no_augment = FALSE, cosine = FALSE, half = FALSE, resume = FALSE, balance = FALSE;
   gboolean rotate = FALSE;
@@ -105,6 +105,7 @@ ss_cli_train (int argc, char **argv)
     { "distill-alpha", 0, 0, G_OPTION_ARG_DOUBLE, &alpha, "Weight of the teacher's targets (0.5)", "X" },
     { "temperature", 0, 0, G_OPTION_ARG_DOUBLE, &temperature, "Distillation temperature (2)", "T" },
     { "cameras", 0, 0, G_OPTION_ARG_STRING, &cameras, "Bring the colours of each camera the data mixes to one: an image's camera is the longest of these file-name prefixes its name starts with; each camera's white cells are mapped, channel by channel, onto the mean of the cameras' colours, which the model records and the analysis maps every new camera onto (docs/models.md)", "PREFIX,..." },
+    { "crop-stretch", 0, 0, G_OPTION_ARG_DOUBLE, &crop_stretch, "Stretch each crop's channels so that this fraction of it is darkest and as much lightest (e.g. 0.01), in training and wherever the model is used: the nucleus as dark whatever the stain's strength (0: off)", "X" },
     { "half", 0, 0, G_OPTION_ARG_NONE, &half, "Store weights as float16 (half the size)", NULL },
     { "init", 0, 0, G_OPTION_ARG_FILENAME, &init, "Start from this model's weights (fine-tune)", "MODEL" },
     { "resume", 0, 0, G_OPTION_ARG_NONE, &resume, "Continue from MODEL.ckpt if present", NULL },
@@ -277,6 +278,18 @@ ss_cli_train (int argc, char **argv)
           return 1;
         }
     }
+  if (!(crop_stretch >= 0 && crop_stretch <= 0.2))
+    {
+      ss_cli_error ("--crop-stretch must be 0..0.2, not %g", crop_stretch);
+      return 2;
+    }
+  if (crop_stretch > 0)
+    {
+      ss_dataset_stretch (train, (float) crop_stretch);
+      if (valset != NULL)
+        ss_dataset_stretch (valset, (float) crop_stretch);
+      config.crop_stretch = (float) crop_stretch;
+    }
   double camera_colour[6] = { 0 };
   g_auto (GStrv) camera_list = cameras != NULL ? g_strsplit (cameras, ",", -1) : NULL;
   if (camera_list != NULL)
@@ -388,6 +401,7 @@ ss_cli_train (int argc, char **argv)
   add_double_if_set (b, "label_smoothing", smoothing);
   add_double_if_set (b, "ema", ema);
   add_double_if_set (b, "decoupled_decay", decoupled);
+  add_double_if_set (b, "crop_stretch", crop_stretch);
   if (cameras != NULL)
     {
       json_builder_set_member_name (b, "cameras");

@@ -10,15 +10,16 @@
  *  68  u32 training info length
  *  72  u64 n_params, n_buffers
  *  88  version 2 and 3: u32 resampling (SsResample), u32 ResNet stem kernel (0: 7 x 7)
- *  96  version 3 only: f32 camera colour[6] (SsModelSpec.camera_colour), 8 bytes of 0
+ *  96  version 3 only: f32 camera colour[6] (SsModelSpec.camera_colour), f32 crop
+ *      stretch (SsModelSpec.crop_stretch), 4 bytes of 0
  *  88, 96 or 128: n_classes x 48-byte class names (NUL-padded)
  *      training info (UTF-8 text: data, command, seed, metrics)
  *      parameters (float32 or float16), buffers (float32: batch-norm running stats)
  *  end u32 CRC-32 (IEEE) of every byte before it
  *
- * A model with the default (bilinear) resampling and stem and no camera colour is
- * written as version 1, byte for byte as before version 2 existed; one with a camera
- * colour as version 3; others as version 2.
+ * A model with the default (bilinear) resampling and stem and no camera colour or crop
+ * stretch is written as version 1, byte for byte as before version 2 existed; one with a
+ * camera colour or a crop stretch as version 3; others as version 2.
  *
  * Loading checks the magic, the version, the size, the checksum, then every field, and
  * says which of them is wrong. */
@@ -207,7 +208,7 @@ ss_net_to_bytes (const SsModel *model, SsStorage storage, uint8_t **bytes, size_
   const char *info = ss_model_training_info (model);
   const size_t info_len = strlen (info);
   const size_t wbytes = storage == SS_STORE_F16 ? 2 : 4;
-  const uint32_t version = ss_model_has_camera_colour (sp) ? 3u
+  const uint32_t version = ss_model_has_camera_colour (sp) || sp->crop_stretch > 0.0f ? 3u
                            : sp->resample == SS_RESAMPLE_BILINEAR && sp->stem_k == 0 ? 1u : 2u;
   const size_t header = header_size (version);
   const size_t total = header + (size_t) sp->n_classes * SS_NAME_LEN + info_len
@@ -240,8 +241,11 @@ ss_net_to_bytes (const SsModel *model, SsStorage storage, uint8_t **bytes, size_
       put_u32 (buf + 92, (uint32_t) sp->stem_k);
     }
   if (version == 3u)
-    for (int j = 0; j < 6; j++)
-      put_f32 (buf + 96 + 4 * j, sp->camera_colour[j]);
+    {
+      for (int j = 0; j < 6; j++)
+        put_f32 (buf + 96 + 4 * j, sp->camera_colour[j]);
+      put_f32 (buf + 120, sp->crop_stretch);
+    }
   uint8_t *p = buf + header;
   for (int c = 0; c < sp->n_classes; c++, p += SS_NAME_LEN)
     strncpy ((char *) p, sp->class_names[c], SS_NAME_LEN - 1);
@@ -349,17 +353,26 @@ ss_net_from_bytes (const uint8_t *buf, size_t n, SsError *error)
     }
   if (version == 3u)
     {
+      /* all 0 (none), or means in [0, 1] and deviations above 0 and at most 1 */
+      const int none = get_f32 (buf + 96 + 12) == 0.0f;
       for (int j = 0; j < 6; j++)
         {
           float v = get_f32 (buf + 96 + 4 * j);
-          /* means in [0, 1]; deviations above 0 and at most 1 */
-          if (!(v >= 0.0f && v <= 1.0f) || (j >= 3 && v <= 0.0f))
+          if (!(v >= 0.0f && v <= 1.0f) || (j >= 3 && v <= 0.0f && !none)
+              || (none && v != 0.0f))
             {
               ss_error_set (error, SS_ERR_FORMAT, "camera colour %d is %g, not in (0, 1]", j, v);
               return NULL;
             }
           spec.camera_colour[j] = v;
         }
+      float stretch = get_f32 (buf + 120);
+      if (!(stretch >= 0.0f && stretch <= 0.2f))
+        {
+          ss_error_set (error, SS_ERR_FORMAT, "crop stretch %g is not in [0, 0.2]", stretch);
+          return NULL;
+        }
+      spec.crop_stretch = stretch;
     }
   if (version >= 2u)
     {

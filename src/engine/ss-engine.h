@@ -111,6 +111,9 @@ typedef struct {
                              * brought to one); a caller maps a new camera's cells the same
                              * way before classifying. All 0: none (trained on colours as
                              * taken) */
+  float  crop_stretch;      /* each input's channels stretched so that this fraction of
+                             * it is darkest and as much lightest (the analysis's
+                             * ss_stretch_channels_chw), in training and use; 0: none */
 } SsModelSpec;
 
 /* 1 if spec carries a camera colour target (SsModelSpec.camera_colour) */
