@@ -135,7 +135,6 @@ ss_classifier_frame_box (SsClassifier *c, const SsImage *image, const SsBox *box
   ss_box_frame (box, margin, &x0, &y0, &side);
   ss_image_crop_to_tensor (image, x0, y0, side, side, spec->in_w, spec->in_h, spec->resample,
                            x);
-  ss_stretch_channels_chw (x, (gsize) spec->in_w * spec->in_h, spec->crop_stretch);
 }
 
 gboolean
@@ -254,13 +253,9 @@ ss_classifier_run_images (SsClassifier *c, SsImage *const *images, int n, float 
       int nb = MIN (c->chunk, n - b);
       g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&c->lock);
       for (int i = 0; i < nb; i++)
-        {
-          ss_image_crop_to_tensor (images[b + i], 0, 0, images[b + i]->width,
-                                   images[b + i]->height, spec->in_w, spec->in_h,
-                                   spec->resample, c->batch + i * plane);
-          ss_stretch_channels_chw (c->batch + i * plane, (gsize) spec->in_w * spec->in_h,
-                                   spec->crop_stretch);
-        }
+        ss_image_crop_to_tensor (images[b + i], 0, 0, images[b + i]->width,
+                                 images[b + i]->height, spec->in_w, spec->in_h,
+                                 spec->resample, c->batch + i * plane);
       if (!run_chunk (c, nb, probs + (gsize) b * spec->n_classes, error))
         return FALSE;
     }

@@ -288,17 +288,27 @@ ss_dataset_load (const char *dir, GHashTable *map, const char *const *classes, i
 }
 
 void
-ss_dataset_channel_stats (const SsDataset *ds, float mean[3], float std[3])
+ss_dataset_channel_stats (const SsDataset *ds, float stretch, float mean[3], float std[3])
 {
   double sum[3] = { 0 }, sumsq[3] = { 0 };
-  const gsize pixels = (gsize) ds->n * ds->width * ds->height;
-  for (gsize i = 0; i < pixels; i++)
-    for (int c = 0; c < 3; c++)
-      {
-        double v = ds->pixels[i * 3 + c] / 255.0;
-        sum[c] += v;
-        sumsq[c] += v * v;
-      }
+  const gsize area = (gsize) ds->width * ds->height;
+  const gsize pixels = (gsize) ds->n * area;
+  g_autofree float *chw = g_new (float, 3 * area);
+  for (int i = 0; i < ds->n; i++)
+    {
+      const guint8 *px = ds->pixels + (gsize) i * area * 3;
+      for (gsize k = 0; k < area; k++)
+        for (int c = 0; c < 3; c++)
+          chw[c * area + k] = px[k * 3 + c] / 255.0f;
+      ss_input_stretch (chw, 3, area, stretch);
+      for (int c = 0; c < 3; c++)
+        for (gsize k = 0; k < area; k++)
+          {
+            double v = chw[c * area + k];
+            sum[c] += v;
+            sumsq[c] += v * v;
+          }
+    }
   for (int c = 0; c < 3; c++)
     {
       double m = sum[c] / (double) pixels;
@@ -306,14 +316,6 @@ ss_dataset_channel_stats (const SsDataset *ds, float mean[3], float std[3])
       mean[c] = (float) m;
       std[c] = (float) (var > 1e-6 ? sqrt (var) : 1.0);
     }
-}
-
-void
-ss_dataset_stretch (SsDataset *ds, float fraction)
-{
-  const gsize area = (gsize) ds->width * ds->height;
-  for (int i = 0; i < ds->n; i++)
-    ss_stretch_channels_rgb (ds->pixels + (gsize) i * area * 3, area, fraction);
 }
 
 /* index into cameras of the longest prefix of path's file name, or -1 */

@@ -38,12 +38,11 @@ SsDataset *ss_dataset_load (const char *dir, GHashTable *map, const char *const 
                             GError **error);
 void       ss_dataset_free (SsDataset *dataset);
 
-/* Per-channel mean and standard deviation of all pixels, in [0,1] units. */
-void ss_dataset_channel_stats (const SsDataset *dataset, float mean[3], float std[3]);
-
-/* Every image's channels stretched in place (ss_stretch_channels_rgb), for a model that
- * takes its crops so (SsModelSpec.crop_stretch). */
-void ss_dataset_stretch (SsDataset *dataset, float fraction);
+/* Per-channel mean and standard deviation of all pixels, in [0,1] units, each image
+ * first stretched as a model with that crop stretch takes it (ss_input_stretch; 0:
+ * as it is). */
+void ss_dataset_channel_stats (const SsDataset *dataset, float stretch, float mean[3],
+                               float std[3]);
 
 /* The colours of each camera a data set mixes, brought to one: every image belongs to
  * the camera named by the longest of `cameras` (file-name prefixes such as "pbc-",

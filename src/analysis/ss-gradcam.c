@@ -32,7 +32,6 @@ ss_gradcam_picture (SsClassifier *classifier, const SsImage *image, const SsBox 
   g_autofree float *input = g_new (float, 3 * spec->in_h * spec->in_w);
   ss_image_crop_to_tensor (image, x, y, w, h, spec->in_w, spec->in_h,
                            spec->resample, input);
-  ss_stretch_channels_chw (input, (gsize) spec->in_w * spec->in_h, spec->crop_stretch);
   SsError e;
   SsStatus status = SS_OK;
   float probs[SS_MAX_CLASSES], *map = NULL;

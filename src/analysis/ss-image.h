@@ -39,14 +39,6 @@ gboolean ss_image_save_png (const SsImage *image, const char *path, GError **err
  * aliases). Pass the model's SsModelSpec.resample, the way it was trained. */
 void ss_image_crop_to_tensor (const SsImage *image, double x, double y, double w, double h,
                               int out_w, int out_h, SsResample resample, float *chw);
-/* Each channel of a cell crop stretched on its own so that the `fraction` darkest of its
- * values become 0.05 and the `fraction` lightest 0.95 (linearly between, clipped): a
- * crop's nucleus is then as dark, and its background as light, whatever the stain's
- * strength and the camera's contrast (SsModelSpec.crop_stretch). A channel spanning
- * less than 2% of the range is left as it is. chw: planar floats in [0, 1]; rgb: packed
- * bytes; area: pixels. */
-void ss_stretch_channels_chw (float *chw, gsize area, float fraction);
-void ss_stretch_channels_rgb (guint8 *rgb, gsize area, float fraction);
 /* The same, into packed RGB8 (for training sets kept as bytes). */
 void ss_image_crop_to_rgb (const SsImage *image, double x, double y, double w, double h,
                            int out_w, int out_h, SsResample resample, guint8 *rgb);

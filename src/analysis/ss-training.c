@@ -42,12 +42,7 @@ run_dataset (SsModel *model, const SsDataset *data, gsize per_image, DatasetRun 
     {
       int nb = MIN (chunk, data->n - b);
       for (int i = 0; i < nb; i++)
-        {
-          ss_dataset_get (data, b + i, NULL, NULL, x + i * image);
-          /* the crops as the model takes them */
-          ss_stretch_channels_chw (x + i * image, (gsize) data->width * data->height,
-                                   ss_model_spec (model)->crop_stretch);
-        }
+        ss_dataset_get (data, b + i, NULL, NULL, x + i * image);
       SsError engine_error;
       if (run (model, x, nb, out + (gsize) b * per_image, &engine_error) != SS_OK)
         {
@@ -210,7 +205,8 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
   spec.n_classes = train->n_classes;
   for (int c = 0; c < train->n_classes; c++)
     g_strlcpy (spec.class_names[c], train->class_names[c], SS_NAME_LEN);
-  ss_dataset_channel_stats (train, spec.mean, spec.std);
+  /* the statistics of what the network's first layer sees: stretched, if it stretches */
+  ss_dataset_channel_stats (train, config->crop_stretch, spec.mean, spec.std);
   if (config->camera_colour != NULL)
     for (int j = 0; j < 6; j++)
       spec.camera_colour[j] = (float) config->camera_colour[j];

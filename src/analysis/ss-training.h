@@ -38,8 +38,8 @@ typedef struct {
   const char *out;          /* model path; OUT.ckpt and OUT.ckpt.opt hold the checkpoint */
   gboolean    resume;
   const char *info;         /* training description recorded in the model (JSON) */
-  float       crop_stretch; /* SsModelSpec.crop_stretch: train (and val) must already be
-                             * stretched so (ss_dataset_stretch); 0: none */
+  float       crop_stretch; /* SsModelSpec.crop_stretch: the model stretches its inputs
+                             * (ss_input_stretch); 0: none */
   const double *camera_colour; /* the colours train's cameras were brought to
                              * (ss_dataset_normalise_cameras), recorded in the model as
                              * SsModelSpec.camera_colour; NULL: colours as taken */

@@ -283,13 +283,7 @@ ss_cli_train (int argc, char **argv)
       ss_cli_error ("--crop-stretch must be 0..0.2, not %g", crop_stretch);
       return 2;
     }
-  if (crop_stretch > 0)
-    {
-      ss_dataset_stretch (train, (float) crop_stretch);
-      if (valset != NULL)
-        ss_dataset_stretch (valset, (float) crop_stretch);
-      config.crop_stretch = (float) crop_stretch;
-    }
+  config.crop_stretch = (float) crop_stretch;
   double camera_colour[6] = { 0 };
   g_auto (GStrv) camera_list = cameras != NULL ? g_strsplit (cameras, ",", -1) : NULL;
   if (camera_list != NULL)

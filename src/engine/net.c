@@ -225,14 +225,64 @@ input_forward (void *ctx, int begin, int end, int thread)
   const size_t plane = (size_t) sp->in_h * sp->in_w;
   (void) thread;
   for (int b = begin; b < end; b++)
-    for (int c = 0; c < sp->in_c; c++)
-      {
-        const float *src = job->x + ((size_t) b * sp->in_c + c) * plane;
-        float *dst = m->run->out[job->id] + (size_t) b * m->run->stride[job->id] + c * plane;
-        const float mean = sp->mean[c], scale = 1.0f / sp->std[c];
-        for (size_t i = 0; i < plane; i++)
-          dst[i] = (src[i] - mean) * scale;
-      }
+    {
+      float *image = m->run->out[job->id] + (size_t) b * m->run->stride[job->id];
+      const float *x = job->x + (size_t) b * sp->in_c * plane;
+      if (sp->crop_stretch > 0.0f)
+        {
+          memcpy (image, x, sizeof (float) * sp->in_c * plane);
+          ss_input_stretch (image, sp->in_c, plane, sp->crop_stretch);
+          x = image;
+        }
+      for (int c = 0; c < sp->in_c; c++)
+        {
+          const float *src = x + c * plane;
+          float *dst = image + c * plane;
+          const float mean = sp->mean[c], scale = 1.0f / sp->std[c];
+          for (size_t i = 0; i < plane; i++)
+            dst[i] = (src[i] - mean) * scale;
+        }
+    }
+}
+
+void
+ss_input_stretch (float *planes, int c, size_t area, float fraction)
+{
+  if (area == 0 || !(fraction > 0.0f))
+    return;
+  for (int ch = 0; ch < c; ch++)
+    {
+      float *p = planes + (size_t) ch * area;
+      uint32_t bins[256] = { 0 };
+      for (size_t i = 0; i < area; i++)
+        {
+          int k = (int) (p[i] * 255.0f + 0.5f);
+          bins[k < 0 ? 0 : k > 255 ? 255 : k]++;
+        }
+      /* the values below which `fraction` and 1 - `fraction` of the plane lie */
+      const double low_share = fraction * (double) area, high_share = (1.0 - fraction) * area;
+      double seen = 0;
+      float lo = -1.0f, hi = 1.0f;
+      for (int k = 0; k < 256; k++)
+        {
+          seen += bins[k];
+          if (lo < 0.0f && seen > low_share)
+            lo = (float) k / 255.0f;
+          if (seen > high_share)
+            {
+              hi = (float) k / 255.0f;
+              break;
+            }
+        }
+      if (hi - lo < 0.02f)
+        continue;
+      const float gain = 0.9f / (hi - lo), offset = 0.05f - lo * gain;
+      for (size_t i = 0; i < area; i++)
+        {
+          float v = p[i] * gain + offset;
+          p[i] = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+        }
+    }
 }
 
 /* Bias and ReLU over one channel's run of n outputs. */

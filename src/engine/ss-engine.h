@@ -112,9 +112,17 @@ typedef struct {
                              * way before classifying. All 0: none (trained on colours as
                              * taken) */
   float  crop_stretch;      /* each input's channels stretched so that this fraction of
-                             * it is darkest and as much lightest (the analysis's
-                             * ss_stretch_channels_chw), in training and use; 0: none */
+                             * it is darkest and as much lightest (ss_input_stretch), by
+                             * the model itself, in training and use; 0: none */
 } SsModelSpec;
+
+/* Each of the c planes of area values in [0, 1] stretched on its own so that the
+ * `fraction` darkest of its values become 0.05 and the `fraction` lightest 0.95
+ * (linearly between, clipped; quantiles to 1/255): a cell crop's nucleus is then as dark,
+ * and its background as light, whatever the stain's strength and the camera's contrast.
+ * A plane spanning less than 2% of the range is left as it is. A model with
+ * SsModelSpec.crop_stretch does this to every input itself, before its normalisation. */
+void        ss_input_stretch (float *planes, int c, size_t area, float fraction);
 
 /* 1 if spec carries a camera colour target (SsModelSpec.camera_colour) */
 int         ss_model_has_camera_colour (const SsModelSpec *spec);
