@@ -2,6 +2,8 @@
  * apart at a glance; a class's colour is the same in every overlay. */
 #include "ss-overlay.h"
 
+#include "ss-counts.h"
+
 #include <cairo.h>
 #include <string.h>
 
@@ -16,19 +18,32 @@ static const double class_colour[SS_N_CLASSES][3] = {
   { 0.50, 0.50, 0.50 },  /* not_a_cell */
 };
 
-/* An A8 surface of an RLE mask, for cairo_mask_surface. */
+/* An A8 surface of an RLE mask's outline, for cairo_mask_surface: the mask's pixels
+ * within `width` pixels of its edge (or of the box's), the rest clear, so that the cell
+ * shows through. */
 static cairo_surface_t *
-mask_surface (const SsRle *rle, guint8 alpha)
+outline_surface (const SsRle *rle, int width)
 {
-  g_autofree guint8 *bytes = g_new (guint8, MAX ((gsize) rle->width * rle->height, 1));
+  const int w = rle->width, h = rle->height;
+  g_autofree guint8 *bytes = g_new (guint8, MAX ((gsize) w * h, 1));
   ss_rle_decode (rle, bytes);
-  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_A8, rle->width, rle->height);
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_A8, w, h);
   guint8 *data = cairo_image_surface_get_data (surface);
   int stride = cairo_image_surface_get_stride (surface);
   cairo_surface_flush (surface);
-  for (int y = 0; y < rle->height; y++)
-    for (int x = 0; x < rle->width; x++)
-      data[y * stride + x] = bytes[(gsize) y * rle->width + x] ? alpha : 0;
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      {
+        gboolean edge = FALSE;
+        if (bytes[(gsize) y * w + x])
+          for (int dy = -width; dy <= width && !edge; dy++)
+            for (int dx = -width; dx <= width && !edge; dx++)
+              {
+                int u = x + dx, v = y + dy;
+                edge = u < 0 || v < 0 || u >= w || v >= h || !bytes[(gsize) v * w + u];
+              }
+        data[y * stride + x] = edge ? 255 : 0;
+      }
   cairo_surface_mark_dirty (surface);
   return surface;
 }
@@ -40,17 +55,20 @@ draw_cell (cairo_t *cr, const SsCell *cell, gboolean set_aside, double scale_tex
   const double *rgb = set_aside ? class_colour[SS_CLASS_NOT_A_CELL] : class_colour[cls];
   const SsBox *box = &cell->box;
 
+  /* outlines, not fills, as the workstation draws them: the cell in its class's colour,
+   * the nucleus thinner in white over a dark edge */
+  const int line = MAX (1, (int) (scale_text + 0.5));
   if (!set_aside && cell->mask.n_runs > 0)
     {
-      cairo_surface_t *m = mask_surface (&cell->mask, 70);
+      cairo_surface_t *m = outline_surface (&cell->mask, line);
       cairo_set_source_rgb (cr, rgb[0], rgb[1], rgb[2]);
       cairo_mask_surface (cr, m, box->x, box->y);
       cairo_surface_destroy (m);
     }
   if (!set_aside && cell->nucleus_mask.n_runs > 0)
     {
-      cairo_surface_t *m = mask_surface (&cell->nucleus_mask, 90);
-      cairo_set_source_rgb (cr, 1.0, 0.95, 0.2);
+      cairo_surface_t *m = outline_surface (&cell->nucleus_mask, line);
+      cairo_set_source_rgba (cr, 1.0, 1.0, 1.0, 0.85);
       cairo_mask_surface (cr, m, box->x, box->y);
       cairo_surface_destroy (m);
     }
@@ -65,8 +83,11 @@ draw_cell (cairo_t *cr, const SsCell *cell, gboolean set_aside, double scale_tex
   cairo_stroke (cr);
   cairo_set_dash (cr, NULL, 0, 0);
 
-  char label[64];
-  g_snprintf (label, sizeof label, "%s %.2f", ss_class_name (cls), cell->confidence);
+  /* an unsure cell (under the default SS_UNSURE_BELOW_DEFAULT) says so: review it */
+  char label[80];
+  const gboolean unsure = !set_aside && ss_cell_is_unsure (cell, SS_UNSURE_BELOW_DEFAULT);
+  g_snprintf (label, sizeof label, "%s%s %.2f%s", ss_class_name (cls), unsure ? "?" : "",
+              cell->confidence, unsure ? " unsure" : "");
   cairo_select_font_face (cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
   cairo_set_font_size (cr, 13.0 * scale_text);
   cairo_text_extents_t ext;

@@ -1,5 +1,7 @@
-/* A picture of an analysis for people: the field with each cell's mask, nucleus, box,
- * class and confidence drawn over it (Cairo), written as PNG. */
+/* A picture of an analysis for people: the field with each cell's outline, nucleus
+ * outline, box, class and confidence drawn over it (Cairo), written as PNG. Outlines,
+ * not fills, as the workstation draws them: the cell shows through. A cell under the
+ * default unsure confidence (SS_UNSURE_BELOW_DEFAULT) is labelled "CLASS? 0.62 unsure". */
 #pragma once
 
 #include <cairo.h>
@@ -11,7 +13,7 @@ G_BEGIN_DECLS
 
 /* The colour of a class in every overlay, as r, g, b in [0, 1]. */
 void     ss_overlay_class_colour (int cls, double rgb[3]);
-/* Paint image and, over it, each cell's mask, nucleus, box, class and confidence onto cr,
+/* Paint image and, over it, each cell's outline, nucleus, box, class and confidence onto cr,
  * in the image's pixel coordinates: the caller's transformation places and scales it
  * (a report's thumbnail, a PNG at full size). Lines and labels grow with the field so
  * they stay legible on camera-size images. set_aside (may be NULL) as below. */

@@ -1,0 +1,81 @@
+/* The overlay for people (ss-overlay.c): a cell's outline is drawn in its class's
+ * colour and its inside is left as the field shows it, so the cell is seen through the
+ * overlay; a cell under the unsure confidence is labelled unsure, one above is not. */
+#include "ss-counts.h"
+#include "ss-overlay.h"
+
+#include <math.h>
+#include <string.h>
+
+/* the RGB at (x, y) of an RGB24 surface */
+static void
+pixel (cairo_surface_t *s, int x, int y, int rgb[3])
+{
+  const guint8 *data = cairo_image_surface_get_data (s);
+  guint32 v = *(const guint32 *) (data + (gsize) y * cairo_image_surface_get_stride (s) + 4 * x);
+  rgb[0] = (v >> 16) & 255;
+  rgb[1] = (v >> 8) & 255;
+  rgb[2] = v & 255;
+}
+
+/* a cell whose mask is the disc of radius r in its box, nucleus of radius r / 2 */
+static SsCell *
+disc_cell (int x, int y, int side, double confidence)
+{
+  SsCell *cell = ss_cell_new ();
+  cell->box = (SsBox) { x, y, side, side };
+  g_autofree guint8 *mask = g_new0 (guint8, (gsize) side * side);
+  g_autofree guint8 *nucleus = g_new0 (guint8, (gsize) side * side);
+  const double c = (side - 1) / 2.0;
+  for (int v = 0; v < side; v++)
+    for (int u = 0; u < side; u++)
+      {
+        double d = hypot (u - c, v - c);
+        mask[v * side + u] = d <= side / 2.0 - 1;
+        nucleus[v * side + u] = d <= side / 4.0;
+      }
+  ss_rle_encode (&cell->mask, mask, side, side);
+  ss_rle_encode (&cell->nucleus_mask, nucleus, side, side);
+  cell->current_class = cell->predicted_class = SS_CLASS_NEUTROPHIL;
+  cell->confidence = (float) confidence;
+  cell->probabilities[SS_CLASS_NEUTROPHIL] = (float) confidence;
+  cell->probabilities[SS_CLASS_LYMPHOCYTE] = (float) (1 - confidence);
+  return cell;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_autoptr (SsImage) field = ss_image_new (200, 120);
+  memset (field->rgb, 200, (gsize) 200 * 120 * 3);
+  g_autoptr (GPtrArray) cells = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_cell_free);
+  g_ptr_array_add (cells, disc_cell (20, 30, 60, 0.99));
+  g_ptr_array_add (cells, disc_cell (120, 30, 60, 0.55));
+  g_assert_false (ss_cell_is_unsure (cells->pdata[0], SS_UNSURE_BELOW_DEFAULT));
+  g_assert_true (ss_cell_is_unsure (cells->pdata[1], SS_UNSURE_BELOW_DEFAULT));
+
+  cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 200, 120);
+  cairo_t *cr = cairo_create (s);
+  ss_overlay_draw (cr, field, cells, NULL);
+  cairo_destroy (cr);
+  cairo_surface_flush (s);
+
+  double colour[3];
+  ss_overlay_class_colour (SS_CLASS_NEUTROPHIL, colour);
+  int rgb[3];
+  /* inside the cell, between its outline and its nucleus's: the field as it is */
+  pixel (s, 20 + 30 + 20, 30 + 30, rgb);
+  g_assert_cmpint (rgb[0], ==, 200);
+  g_assert_cmpint (rgb[1], ==, 200);
+  g_assert_cmpint (rgb[2], ==, 200);
+  /* the centre of the nucleus too */
+  pixel (s, 20 + 30, 30 + 30, rgb);
+  g_assert_cmpint (rgb[0], ==, 200);
+  /* on the cell's edge (left, at mid-height): the class's colour */
+  pixel (s, 20 + 1, 30 + 30, rgb);
+  for (int c = 0; c < 3; c++)
+    g_assert_cmpint (abs (rgb[c] - (int) (colour[c] * 255 + 0.5)), <=, 2);
+  cairo_surface_destroy (s);
+  return 0;
+}
