@@ -149,22 +149,7 @@ ss_report_json_add_correction (JsonBuilder *builder, const SsCorrection *k)
 static void
 add_cell_details (JsonBuilder *builder, const SsCell *cell, double unsure_below)
 {
-  json_builder_set_member_name (builder, "unsure");
-  json_builder_add_boolean_value (builder, ss_cell_is_unsure (cell, unsure_below));
-  json_builder_set_member_name (builder, "probabilities");
-  json_builder_begin_object (builder);
-  for (int c = 0; c < SS_N_CLASSES; c++)
-    ss_report_json_add_rounded (builder, ss_class_name (c), cell->probabilities[c], 1e4);
-  json_builder_end_object (builder);
-  const SsMorphometrics *m = &cell->morphometrics;
-  json_builder_set_member_name (builder, "morphometrics");
-  json_builder_begin_object (builder);
-  ss_report_json_add_rounded (builder, "area", m->area, 1);
-  ss_report_json_add_rounded (builder, "perimeter", m->perimeter, 10);
-  ss_report_json_add_rounded (builder, "circularity", m->circularity, 1e3);
-  ss_report_json_add_rounded (builder, "nucleus_area", m->nucleus_area, 1);
-  ss_report_json_add_rounded (builder, "nc_ratio", m->nc_ratio, 1e3);
-  json_builder_end_object (builder);
+  ss_report_json_add_cell_measures (builder, cell, unsure_below);
   ss_report_json_add_mask (builder, "mask", &cell->mask);
   ss_report_json_add_mask (builder, "nucleus_mask", &cell->nucleus_mask);
 }
