@@ -230,6 +230,21 @@ main (void)
   CHECK (ss_ensemble_new (pair, 2, &e) == NULL && strstr (e.message, "resamples"),
          "members trained on differently resampled images accepted");
   ss_model_free (c3);
+  /* another camera colour target: refused; another crop stretch: each member's own */
+  SsModelSpec camera = s18;
+  camera.camera_colour[0] = camera.camera_colour[1] = camera.camera_colour[2] = 0.7f;
+  camera.camera_colour[3] = camera.camera_colour[4] = camera.camera_colour[5] = 0.2f;
+  SsModel *c4 = ss_model_new (&camera, 3, &e);
+  pair[1] = c4;
+  CHECK (ss_ensemble_new (pair, 2, &e) == NULL && strstr (e.message, "colours"),
+         "members with different camera colour targets accepted");
+  ss_model_free (c4);
+  SsModelSpec stretched = s18;
+  stretched.crop_stretch = 0.01f;
+  SsModel *mixed_pair[2] = { ss_model_new (&s18, 2, &e), ss_model_new (&stretched, 3, &e) };
+  SsModel *mixed = ss_ensemble_new (mixed_pair, 2, &e);  /* owns both */
+  CHECK (mixed != NULL, "members with different crop stretches refused: %s", e.message);
+  ss_model_free (mixed);
   ss_model_free (c1);
   ss_model_free (c2);
 

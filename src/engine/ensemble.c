@@ -121,6 +121,14 @@ ss_ensemble_new (SsModel **members, int n_members, SsError *error)
                         "1 (it was trained on differently prepared images)", i + 1);
           return NULL;
         }
+      /* the caller maps a camera's colours once, onto member 1's target; each member's
+       * crop stretch is its own (the engine does it) */
+      if (memcmp (sp->camera_colour, first->camera_colour, sizeof sp->camera_colour) != 0)
+        {
+          ss_error_set (error, SS_ERR_ARG, "member %d was trained with its cameras' colours "
+                        "brought to another target than member 1's", i + 1);
+          return NULL;
+        }
       for (int c = 0; c < sp->n_classes; c++)
         if (strcmp (sp->class_names[c], first->class_names[c]) != 0)
           {
