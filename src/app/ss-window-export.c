@@ -207,7 +207,8 @@ ss_window_export_done (GObject      *source,
   AdwToast *toast = adw_toast_new (message);
 
   adw_toast_set_timeout (toast, 10);
-  adw_toast_set_button_label (toast, _("Open"));
+  /* TRANSLATORS: the button of the toast "Report saved to …": open the file */
+  adw_toast_set_button_label (toast, C_("toast button", "Open"));
   adw_toast_set_action_name (toast, "win.open-export");
   adw_toast_set_action_target_value (toast, g_variant_new_string (uri));
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
