@@ -120,14 +120,17 @@ ss_window_export_thread (GTask        *task,
     g_task_return_error (task, g_steal_pointer (&error));
 }
 
-/* What went wrong and what to do about it, in a sentence or two for the toast. */
+/* What went wrong and what to do about it, for the toast: libadwaita 1.2 shows a toast
+ * on one line, cut at the window's width, so it names the file without its folder and
+ * stays short. */
 static char *
 ss_window_export_explain (const ExportJob *job,
                           const GError    *error)
 {
   if (error->domain == G_FILE_ERROR)
     {
-      g_autofree char *shown = g_filename_display_name (job->path);
+      g_autofree char *name = g_path_get_basename (job->path);
+      g_autofree char *shown = g_filename_display_name (name);
       const char *reason = error->message;
       const char *advice = _("Choose another folder.");
 
@@ -161,19 +164,18 @@ ss_window_export_explain (const ExportJob *job,
         default:
           break;
         }
-      /* TRANSLATORS: "Could not write /home/a/S-1-report.pdf: permission denied. Choose
-       * another folder." */
+      /* TRANSLATORS: "Could not write S-1-report.pdf: permission denied. Choose another
+       * folder." */
       return g_strdup_printf (_("Could not write %s: %s. %s"), shown, reason, advice);
     }
   if (g_error_matches (error, SS_REPORT_HL7_ERROR, SS_REPORT_HL7_ERROR_NO_PATIENT))
-    return g_strdup_printf (_("Case %s has no patient reference, which an HL7 result message "
-                              "needs to be filed under. Add one to the case's details "
-                              "(smearscope-cli case edit %s --patient REF), then export "
-                              "again."), job->accession, job->accession);
+    /* TRANSLATORS: the window cannot edit a case's details yet; the command can */
+    return g_strdup_printf (_("HL7 needs a patient reference; case %s has none. Add it: "
+                              "smearscope-cli case edit %s --patient REF"),
+                            job->accession, job->accession);
   if (g_error_matches (error, SS_REPORT_HL7_ERROR, SS_REPORT_HL7_ERROR_NOTHING_COUNTED))
-    return g_strdup_printf (_("Case %s has no counted white cell, so an HL7 result message "
-                              "would hold no percentages. Add images to the case first."),
-                            job->accession);
+    return g_strdup_printf (_("Case %s has no counted white cell: an HL7 message would hold "
+                              "no percentages."), job->accession);
   /* TRANSLATORS: %s is the accession, then the case store's explanation */
   return g_strdup_printf (_("Could not export case %s: %s"), job->accession, error->message);
 }
@@ -195,7 +197,25 @@ ss_window_export_done (GObject      *source,
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return;
       g_autofree char *message = ss_window_export_explain (job, error);
-      ss_window_show_message (self, message);
+      AdwToast *toast = adw_toast_new (message);
+
+      /* longer than a note: it asks for something to be done */
+      adw_toast_set_timeout (toast, 15);
+      /* a file that could not be written: the same export again, in another folder */
+      if (error->domain == G_FILE_ERROR)
+        {
+          adw_toast_set_button_label (toast, _("Choose Folder…"));
+          if (job->kind == EXPORT_PDF)
+            adw_toast_set_action_name (toast, "win.export-report");
+          else
+            {
+              adw_toast_set_action_name (toast, "win.export-data");
+              adw_toast_set_action_target_value (toast,
+                                                 g_variant_new_string (ss_report_format_name (job->kind)));
+            }
+        }
+      adw_toast_overlay_add_toast (self->toast_overlay, toast);
+      g_message ("%s (%s: %s)", message, job->path, error->message);
       return;
     }
 

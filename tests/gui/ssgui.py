@@ -402,12 +402,14 @@ def toast_message(toast):
 class Toasts:
     """Every message the window showed as a toast, in order, with the names of the
     buttons it had. AdwToastOverlay shows one toast at a time, each for 8 s; once read,
-    a toast is dismissed (its close button) so that the next one comes at once."""
+    a toast is dismissed (its close button) so that the next one comes at once, or its
+    own button is pressed if it has one whose name begins with press."""
 
     def __init__(self, app):
         self.app = app
         self.seen = []
         self.buttons = {}       # message -> the names of its buttons but the close one
+        self.press = None       # a toast's own button to press, if one is named so
 
     def poll(self):
         for toast in toast_widgets(self.app):
@@ -418,8 +420,12 @@ class Toasts:
                 self.seen.append(text)
                 self.buttons[text] = [name_of(n) for n in buttons[:-1]]
                 log(f"toast: {text!r}" + (f" {self.buttons[text]}" if buttons[:-1] else ""))
+            own = [n for n in buttons[:-1] if self.press and name_of(n).startswith(self.press)]
+            if own:
+                log(f"toast: pressing {name_of(own[0])!r}")
+                self.press = None
             if buttons:
-                do_action(buttons[-1])
+                do_action(own[0] if own else buttons[-1])
 
     def wait_for(self, what, predicate, timeout=20.0):
         """The first message predicate accepts, waiting up to timeout s."""
