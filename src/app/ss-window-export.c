@@ -190,7 +190,7 @@ ss_window_export_done (GObject      *source,
   const ExportJob *job = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
 
-  g_application_release (g_application_get_default ());
+  g_application_release (G_APPLICATION (self->app));
   if (!g_task_propagate_boolean (task, &error))
     {
       /* the window has gone: the file is written or not, but nobody is there to tell */
@@ -257,7 +257,7 @@ ss_window_export_start (SsWindow   *self,
   g_task_set_source_tag (task, ss_window_export_start);
   g_task_set_task_data (task, job, export_job_free);
   /* a window closed right after Export still gets its file written */
-  g_application_hold (g_application_get_default ());
+  g_application_hold (G_APPLICATION (self->app));
   /* the user waits for it, but the field on screen is decoded first */
   ss_background_run (task, SS_BACKGROUND_SOON, ss_window_export_thread);
 }

@@ -20,6 +20,7 @@ name and US Letter chosen in the preferences (the keyfile settings backend). The
    not write ACCESSION-report.pdf: REASON. Choose another folder."; no file appears;
    its "Choose Folder…" opens the save dialog again, and the report is saved elsewhere;
    a digit key still relabels a cell.
+5. The preferences' Report page reads "US Letter" for the paper size.
 
 The save dialog is GTK's own (the test session has no portal), driven with keys as a
 person would: Return takes what it offers; in step 4 a whole path is typed over it.
@@ -216,6 +217,22 @@ def failed_export(app, window, documents, toasts):
     log("the window still relabels")
 
 
+def report_preferences(app, window):
+    """The preferences' Report page shows the paper size the report was made with."""
+    focus(app, window.title)
+    app.key("ctrl+comma")
+    tab = app.dialog("page tab", "Report")
+    do_action(tab)
+    app.dialog("label", "Case Report (PDF)")
+    app.dialog("label", "Laboratory name")
+    paper = app.dialog("label", re.compile(r"^(A4|US Letter)$"), timeout=10)
+    # the row shows the chosen item only: the list of the others is made when it opens
+    check(name_of(paper) == "US Letter", f"the paper size row reads {name_of(paper)!r}")
+    log("the preferences' Report page shows US Letter")
+    screenshot("export-3-preferences")
+    app.key("Escape")
+
+
 def main():
     for tool in ("pdftotext", "pdfinfo"):
         if shutil.which(tool) is None:
@@ -236,6 +253,7 @@ def main():
                         lambda t: t.startswith("Analysis finished"))
         export(app, window, folder, toasts)
         failed_export(app, window, folder, toasts)
+        report_preferences(app, window)
 
     run_app(["--db", db, "--case", ACCESSION] + fields, env, "export", body)
 
