@@ -18,6 +18,8 @@ struct _SsPreferencesWindow
 
   AdwPreferencesGroup  *reviewer_group;
   AdwEntryRow          *user_name_row;
+  AdwEntryRow          *lab_name_row;
+  AdwComboRow          *paper_row;
   GtkSpinButton        *unsure_spin;
   GtkSpinButton        *blast_spin;
   GtkSpinButton        *confidence_spin;
@@ -61,6 +63,37 @@ ss_preferences_window_percent_to_fraction (const GValue       *value,
                                            gpointer            user_data)
 {
   return g_variant_new_double (CLAMP (g_value_get_double (value) / 100.0, 0.0, 1.0));
+}
+
+/* report-paper is a name; the combo row shows them in this order. */
+static const char *const paper_names[] = { "a4", "letter" };
+
+static gboolean
+ss_preferences_window_paper_to_row (GValue   *value,
+                                    GVariant *variant,
+                                    gpointer  user_data)
+{
+  const char *name = g_variant_get_string (variant, NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (paper_names); i++)
+    if (g_str_equal (name, paper_names[i]))
+      {
+        g_value_set_uint (value, i);
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static GVariant *
+ss_preferences_window_row_to_paper (const GValue       *value,
+                                    const GVariantType *expected_type,
+                                    gpointer            user_data)
+{
+  guint selected = g_value_get_uint (value);
+
+  if (selected >= G_N_ELEMENTS (paper_names))
+    return NULL;
+  return g_variant_new_string (paper_names[selected]);
 }
 
 static void
@@ -235,6 +268,12 @@ ss_preferences_window_constructed (GObject *object)
 
   g_settings_bind (self->settings, "user-name", self->user_name_row, "text",
                    G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "report-lab-name", self->lab_name_row, "text",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind_with_mapping (self->settings, "report-paper", self->paper_row, "selected",
+                                G_SETTINGS_BIND_DEFAULT,
+                                ss_preferences_window_paper_to_row,
+                                ss_preferences_window_row_to_paper, NULL, NULL);
   g_settings_bind_with_mapping (self->settings, "unsure-below", self->unsure_spin, "value",
                                 G_SETTINGS_BIND_DEFAULT,
                                 ss_preferences_window_fraction_to_percent,
@@ -325,6 +364,8 @@ ss_preferences_window_class_init (SsPreferencesWindowClass *klass)
                                                "/org/smearscope/Smearscope/ss-preferences-window.ui");
   gtk_widget_class_bind_template_child (widget_class, SsPreferencesWindow, reviewer_group);
   gtk_widget_class_bind_template_child (widget_class, SsPreferencesWindow, user_name_row);
+  gtk_widget_class_bind_template_child (widget_class, SsPreferencesWindow, lab_name_row);
+  gtk_widget_class_bind_template_child (widget_class, SsPreferencesWindow, paper_row);
   gtk_widget_class_bind_template_child (widget_class, SsPreferencesWindow, unsure_spin);
   gtk_widget_class_bind_template_child (widget_class, SsPreferencesWindow, blast_spin);
   gtk_widget_class_bind_template_child (widget_class, SsPreferencesWindow, confidence_spin);

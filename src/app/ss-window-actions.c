@@ -34,6 +34,10 @@ ss_window_update_actions (SsWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.reopen",
                                  self->document != NULL && !editable);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open-images", editable && !running);
+  /* an unsigned case is exported too (the report says DRAFT, HL7 is preliminary), but
+   * not half analysed: the files would miss the fields still to come */
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-report", self->document != NULL && !running);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-data", self->document != NULL && !running);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-analysis", running);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.draw-mode", editable);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.gradcam",
@@ -608,4 +612,5 @@ ss_window_install_actions (SsWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.show-labels", NULL, action_toggle_layer);
   gtk_widget_class_install_action (widget_class, "win.draw-mode", NULL, action_draw_mode);
   gtk_widget_class_install_action (widget_class, "win.gradcam", NULL, action_gradcam);
+  ss_window_install_export_actions (klass);
 }

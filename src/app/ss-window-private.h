@@ -25,6 +25,8 @@ struct _SsWindow
   GHashTable           *cases;          /* accession -> SsCase */
   GtkFilter            *case_filter;
   AdwToast             *draw_hint;      /* shown while drawing a cell; not owned */
+  GFile                *export_folder;  /* where the last export went: the next starts there */
+  GCancellable         *exports;        /* cancelled when the window goes: no toast then */
 
   /* template children */
   AdwToastOverlay      *toast_overlay;
@@ -50,6 +52,9 @@ struct _SsWindow
 };
 
 void ss_window_install_actions  (SsWindowClass *klass);
+/* The export actions (ss-window-export.c): win.export-report writes the case report as
+ * PDF, win.export-data (a format name of ss-report-export.h) one of the exchange files. */
+void ss_window_install_export_actions (SsWindowClass *klass);
 void ss_window_update_actions   (SsWindow      *self);
 void ss_window_reload_cases     (SsWindow      *self);
 void ss_window_show_error       (SsWindow      *self,

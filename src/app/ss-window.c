@@ -625,6 +625,7 @@ ss_window_dispose (GObject *object)
 
   if (self->job != NULL)
     ss_analysis_job_cancel (self->job);
+  g_cancellable_cancel (self->exports);
   if (self->document != NULL)
     g_signal_handlers_disconnect_by_data (self->document, self);
   gtk_widget_dispose_template (GTK_WIDGET (self), SS_TYPE_WINDOW);
@@ -642,6 +643,8 @@ ss_window_finalize (GObject *object)
   g_clear_object (&self->state);
   g_clear_object (&self->settings);
   g_clear_object (&self->case_names);
+  g_clear_object (&self->export_folder);
+  g_clear_object (&self->exports);
   g_clear_pointer (&self->cases, g_hash_table_unref);
 
   G_OBJECT_CLASS (ss_window_parent_class)->finalize (object);
@@ -694,6 +697,7 @@ ss_window_init (SsWindow *self)
   self->state = ss_viewer_state_new ();
   self->cases = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) ss_case_free);
   self->case_names = gtk_string_list_new (NULL);
+  self->exports = g_cancellable_new ();
 
   ss_slide_view_set_state (self->slide_view, self->state);
   ss_cell_gallery_set_state (self->cell_gallery, self->state);

@@ -389,7 +389,8 @@ describe_correction (const SsCorrection *correction)
       break;
     }
   if (correction->undoes > 0)
-    return g_strdup_printf (_("%s (undoes #%" G_GINT64_FORMAT ")"), change, correction->undoes);
+    /* %lld, not G_GINT64_FORMAT: gettext cannot look up a string pasted from a macro */
+    return g_strdup_printf (_("%s (undoes #%lld)"), change, (long long) correction->undoes);
   return g_steal_pointer (&change);
 }
 
@@ -606,7 +607,9 @@ section_counts (Writer *w, const SsCounts *counts)
   static const double widths[] = { 0.40, 0.12, 0.22, 0.26 };
   static const PangoAlignment align[] = { PANGO_ALIGN_LEFT, PANGO_ALIGN_CENTER,
                                           PANGO_ALIGN_RIGHT, PANGO_ALIGN_RIGHT };
-  const char *headers[] = { _("Class"), _("Key"), _("Cells"), _("% of counted") };
+  const char *headers[] = { _("Class"), _("Key"), _("Cells"),
+                            /* xgettext:no-c-format */
+                            _("% of counted") };
   Table table = { _("Differential count"), 4, headers, widths, align, TRUE };
   table_begin (w, &table);
   for (int c = 0; c < SS_N_CLASSES; c++)

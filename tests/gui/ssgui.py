@@ -370,6 +370,74 @@ def screenshot(name):
     return path
 
 
+# --- toasts ---------------------------------------------------------------------------
+
+def toast_widgets(app):
+    """The toasts on show: AdwToastOverlay puts each (an AdwToastWidget, role "filler",
+    named after its type in GTK 4.8) over the window's content, 3 levels under the
+    frame; its label holds the message, its one push button dismisses it. Looking no
+    deeper than that keeps a poll quick."""
+    return [n for n in walk(app.root, max_depth=4)
+            if role_name(n) == "filler" and name_of(n) == "AdwToastWidget"]
+
+
+def _toast_labels(node, depth=0):
+    """The labels of a toast outside its buttons (a button's label is its name)."""
+    for child in children(node):
+        role = role_name(child)
+        if role == "label" and name_of(child):
+            yield child
+        elif role != "push button" and depth < 2:
+            yield from _toast_labels(child, depth + 1)
+
+
+def toast_message(toast):
+    labels = list(_toast_labels(toast))
+    check(labels, "a toast without a label")
+    check(all(is_visible(n) for n in labels), f"a toast's label is not visible: "
+          f"{[name_of(n) for n in labels]}")
+    return " ".join(name_of(n) for n in labels)
+
+
+class Toasts:
+    """Every message the window showed as a toast, in order, with the names of the
+    buttons it had. AdwToastOverlay shows one toast at a time, each for 8 s; once read,
+    a toast is dismissed (its close button) so that the next one comes at once, or its
+    own button is pressed if it has one whose name begins with press."""
+
+    def __init__(self, app):
+        self.app = app
+        self.seen = []
+        self.buttons = {}       # message -> the names of its buttons but the close one
+        self.press = None       # a toast's own button to press, if one is named so
+
+    def poll(self):
+        for toast in toast_widgets(self.app):
+            text = toast_message(toast)
+            # the last button closes it; one before it is the toast's own ("Open")
+            buttons = [n for n in children(toast) if role_name(n) == "push button"]
+            if text not in self.seen:
+                self.seen.append(text)
+                self.buttons[text] = [name_of(n) for n in buttons[:-1]]
+                log(f"toast: {text!r}" + (f" {self.buttons[text]}" if buttons[:-1] else ""))
+            own = [n for n in buttons[:-1] if self.press and name_of(n).startswith(self.press)]
+            if own:
+                log(f"toast: pressing {name_of(own[0])!r}")
+                self.press = None
+            if buttons:
+                do_action(own[0] if own else buttons[-1])
+
+    def wait_for(self, what, predicate, timeout=20.0):
+        """The first message predicate accepts, waiting up to timeout s."""
+        def look():
+            self.poll()
+            return next((t for t in self.seen if predicate(t)), None)
+        try:
+            return wait_until(look, timeout, what, interval=0.1)
+        except Failure as error:
+            raise Failure(f"{error}; the window's toasts were {self.seen}") from None
+
+
 # --- the store, read with the command line ---------------------------------------------
 
 def cli(*args, json_output=True):

@@ -21,8 +21,8 @@ import re
 import sys
 import time
 
-from ssgui import (Failure, TMP, bccd_field, check, children, cli, do_action, log,
-                   name_of, role_name, run, run_app, screenshot, wait_until, walk, is_visible)
+from ssgui import (TMP, Toasts, bccd_field, check, cli, log, name_of, run, run_app,
+                   screenshot, is_visible)
 from sswindow import DISPLAY, ReviewWindow, tile_class
 
 # BCCD val-split fields; each holds one or two white cells
@@ -31,55 +31,6 @@ NOT_ANALYSED = "{} was not analysed: "
 NO_MODEL = re.compile(r"^No cell-type model is installed in (.+)\. Cells are found and "
                       r"outlined but left as “Other”\.$")
 STORE_PAGE_TITLE = "The Case Store Cannot Be Opened"
-
-
-# --- toasts ---------------------------------------------------------------------------
-
-def toast_widgets(app):
-    """The toasts on show: AdwToastOverlay puts each (an AdwToastWidget, role "filler",
-    named after its type in GTK 4.8) over the window's content, 3 levels under the
-    frame; its label holds the message, its one push button dismisses it. Looking no
-    deeper than that keeps a poll quick."""
-    return [n for n in walk(app.root, max_depth=4)
-            if role_name(n) == "filler" and name_of(n) == "AdwToastWidget"]
-
-
-def toast_message(toast):
-    labels = [n for n in walk(toast, max_depth=3) if role_name(n) == "label" and name_of(n)]
-    check(labels, "a toast without a label")
-    check(all(is_visible(n) for n in labels), f"a toast's label is not visible: "
-          f"{[name_of(n) for n in labels]}")
-    return " ".join(name_of(n) for n in labels)
-
-
-class Toasts:
-    """Every message the window showed as a toast, in order. AdwToastOverlay shows one
-    toast at a time, each for 8 s; once read, a toast is dismissed (its close button)
-    so that the next one comes at once."""
-
-    def __init__(self, app):
-        self.app = app
-        self.seen = []
-
-    def poll(self):
-        for toast in toast_widgets(self.app):
-            text = toast_message(toast)
-            if text not in self.seen:
-                self.seen.append(text)
-                log(f"toast: {text!r}")
-            buttons = [n for n in children(toast) if role_name(n) == "push button"]
-            if buttons:
-                do_action(buttons[0])
-
-    def wait_for(self, what, predicate, timeout=20.0):
-        """The first message predicate accepts, waiting up to timeout s."""
-        def look():
-            self.poll()
-            return next((t for t in self.seen if predicate(t)), None)
-        try:
-            return wait_until(look, timeout, what, interval=0.1)
-        except Failure as error:
-            raise Failure(f"{error}; the window's toasts were {self.seen}") from None
 
 
 def relabel_still_works(app, window, n_cells, key=None):
