@@ -1241,7 +1241,7 @@ test_truth (Fixture *f, gconstpointer data)
   g_ptr_array_add (cells, truth_cell (10, 20, 30, 40, SS_CLASS_NONE, FALSE));
   g_ptr_array_add (cells, truth_cell (600, 440, 40, 40, SS_CLASS_MONOCYTE, TRUE));
   /* matched by basename: the case stored "fields/f1.png" */
-  SsTruthImage truth = { "elsewhere/f1.png", "voc", "/tmp/f1.xml", TRUTH_SHA256_A, cells };
+  SsTruthImage truth = { "elsewhere/f1.png", "voc", "/tmp/f1.xml", TRUTH_SHA256_A, 640, 480, cells };
   g_assert_true (ss_store_add_truth (f->store, "A-1", &truth, 1, "ann", &error));
   g_assert_no_error (error);
   g_assert_cmpint (((SsTruthCell *) g_ptr_array_index (cells, 0))->id, >, 0);
@@ -1275,8 +1275,8 @@ test_truth (Fixture *f, gconstpointer data)
   g_autoptr (GPtrArray) more = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_truth_cell_free);
   g_ptr_array_add (more, truth_cell (0, 0, 5, 5, SS_CLASS_LYMPHOBLAST, FALSE));
   SsTruthImage two[2] = {
-    { "f1.png", "coco", "b.json", TRUTH_SHA256_B, more },
-    { "f2.png", "coco", "b.json", TRUTH_SHA256_B, more },
+    { "f1.png", "coco", "b.json", TRUTH_SHA256_B, 0, 0, more },
+    { "f2.png", "coco", "b.json", TRUTH_SHA256_B, 0, 0, more },
   };
   g_assert_false (ss_store_add_truth (f->store, "A-1", two, 2, "ann", &error));
   g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_NOT_FOUND);
@@ -1289,6 +1289,13 @@ test_truth (Fixture *f, gconstpointer data)
   g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_INVALID);
   g_assert_nonnull (strstr (error->message, "outside the image"));
   g_clear_error (&error);
+  two[0].width = 1280;
+  two[0].height = 960;
+  g_assert_false (ss_store_add_truth (f->store, "A-1", two, 1, "ann", &error));
+  g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "1280 x 960"));
+  g_clear_error (&error);
+  two[0].width = two[0].height = 0;
   g_clear_pointer (&stored, g_ptr_array_unref);
   stored = ss_store_list_truth (f->store, image->id, &error);
   g_assert_cmpuint (stored->len, ==, 2);
@@ -1344,7 +1351,7 @@ test_migrate_v3 (void)
     }
   g_autoptr (GPtrArray) cells = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_truth_cell_free);
   g_ptr_array_add (cells, truth_cell (1, 2, 30, 30, SS_CLASS_NEUTROPHIL, TRUE));
-  SsTruthImage truth = { TEST_SHA256, "coco", "old.json", TRUTH_SHA256_A, cells };
+  SsTruthImage truth = { TEST_SHA256, "coco", "old.json", TRUTH_SHA256_A, 640, 480, cells };
   g_assert_true (ss_store_add_truth (store, "V-1", &truth, 1, "ann", &error));
   g_assert_no_error (error);
   /* V-2 is signed under version 1 */

@@ -429,6 +429,54 @@ ss_report_coco_rle (const SsRle *mask, int x, int y, int width, int height, GArr
   return set;
 }
 
+gboolean
+ss_report_coco_rle_decode (const gint64 *runs, guint n_runs, int width, int height,
+                           const SsBox *box, SsRle *mask, gint64 *n_outside)
+{
+  g_return_val_if_fail (runs != NULL || n_runs == 0, FALSE);
+  g_return_val_if_fail (width > 0 && height > 0 && box != NULL && mask != NULL, FALSE);
+  g_return_val_if_fail (box->x >= 0 && box->y >= 0 && box->width > 0 && box->height > 0
+                        && (gint64) box->x + box->width <= width
+                        && (gint64) box->y + box->height <= height, FALSE);
+  const gint64 n_pixels = (gint64) width * height;
+  gint64 at = 0, outside = 0;
+  for (guint i = 0; i < n_runs; i++)
+    {
+      if (runs[i] < 0 || runs[i] > n_pixels - at)
+        return FALSE;
+      at += runs[i];
+    }
+  if (at != n_pixels)
+    return FALSE;
+  g_autofree guint8 *pixels = g_malloc0 ((gsize) box->width * box->height);
+  at = 0;
+  for (guint i = 0; i < n_runs; at += runs[i], i++)
+    {
+      if (i % 2 == 0 || runs[i] == 0)
+        continue;
+      /* a foreground run [at, end) crosses the columns at / height .. (end - 1) / height;
+       * only those within the box are walked, and in each only the box's rows */
+      const gint64 end = at + runs[i];
+      gint64 inside = 0;
+      gint64 first_column = MAX (at / height, (gint64) box->x);
+      gint64 last_column = MIN ((end - 1) / height, (gint64) box->x + box->width - 1);
+      for (gint64 column = first_column; column <= last_column; column++)
+        {
+          gint64 from = MAX (at, column * height + box->y);
+          gint64 to = MIN (end, column * height + box->y + box->height);
+          for (gint64 p = from; p < to; p++)
+            pixels[(gsize) (p - column * height - box->y) * box->width + (column - box->x)] = 1;
+          inside += MAX (to - from, 0);
+        }
+      outside += runs[i] - inside;
+    }
+  ss_rle_clear (mask);
+  ss_rle_encode (mask, pixels, box->width, box->height);
+  if (n_outside != NULL)
+    *n_outside = outside;
+  return TRUE;
+}
+
 static void
 add_int_array (JsonBuilder *builder, const char *name, const gint64 *values, guint n)
 {

@@ -72,5 +72,13 @@ JsonNode     *ss_report_case_coco (const SsReportCase *report);
  * are left out. Returns how many pixels are set. */
 gint64        ss_report_coco_rle (const SsRle *mask, int x, int y, int width, int height,
                                   GArray *runs);
+/* The inverse of ss_report_coco_rle: the n_runs runs of COCO's uncompressed RLE over a
+ * width x height image (column-major, background first) as a mask over box, which lies
+ * inside the image. FALSE, and mask left empty, when a run is negative or the runs do
+ * not sum to width * height. *n_outside (may be NULL) receives how many set pixels lie
+ * outside box: they are left out. Costs the runs plus the box's pixels, never the
+ * image's. */
+gboolean      ss_report_coco_rle_decode (const gint64 *runs, guint n_runs, int width, int height,
+                                         const SsBox *box, SsRle *mask, gint64 *n_outside);
 
 G_END_DECLS

@@ -2211,6 +2211,15 @@ ss_store_add_truth (SsStore *self, const char *accession, const SsTruthImage *im
                                                                error);
       if (image == NULL)
         goto fail;
+      if ((truth->width > 0 || truth->height > 0)
+          && (truth->width != image->width || truth->height != image->height))
+        {
+          g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_INVALID,
+                       "%s: the annotation's image %s is %d x %d pixels, the case's %s is "
+                       "%d x %d: not the same picture", truth->source_file, truth->image,
+                       truth->width, truth->height, image->path, image->width, image->height);
+          goto fail;
+        }
       for (guint j = 0; j < truth->cells->len; j++)
         if (!validate_truth_cell (g_ptr_array_index (truth->cells, j), j, truth, image, error))
           goto fail;
