@@ -19,6 +19,8 @@ typedef struct {
   SsCounts   counts;        /* the whole case's */
   GPtrArray *corrections;   /* SsCorrection*, the audit trail, oldest first */
   GPtrArray *events;        /* SsCaseEvent*, the sign-off history, oldest first */
+  GPtrArray *truth;         /* per image, in the order of images: a GPtrArray of its
+                             * SsTruthCell* (ground truth imported, never counted) */
   double     unsure_below;  /* class confidence under which an unreviewed cell is unsure */
 } SsReportCase;
 
@@ -38,8 +40,8 @@ typedef enum {
                                           * trail and the models: the export */
 } SsReportCaseJsonFlags;
 
-/* The case as one JSON object: its fields, images and their cells, sign-off events and
- * counts, and with FULL everything the store keeps of it. Masks are written as RLE
+/* The case as one JSON object: its fields, images with their cells and truth cells,
+ * sign-off events and counts, and with FULL everything the store keeps of it. Masks are written as RLE
  * strings, one line each. */
 JsonNode     *ss_report_case_json (const SsReportCase *report, SsReportCaseJsonFlags flags);
 
