@@ -591,20 +591,6 @@ coco_annotation (Coco *coco, JsonNode *node, guint index, GHashTable *images_by_
       && !coco_integer (coco, json_object_get_member (object, "iscrowd"), crowd_member, 0, 1,
                         &crowd))
     return FALSE;
-  if (crowd)
-    {
-      coco->file->n_crowd++;
-      return TRUE;
-    }
-  if (category->kind == LABEL_SKIPPED)
-    {
-      count_skipped (coco->file, category->name);
-      return TRUE;
-    }
-  if (category->kind == LABEL_UNKNOWN)
-    return coco_error (coco, SS_REPORT_IMPORT_ERROR_LABEL, category_member,
-                       "category '%s': " UNKNOWN_LABEL_HINT, category->name);
-
   JsonNode *bbox = json_object_get_member (object, "bbox");
   if (bbox == NULL || !JSON_NODE_HOLDS_ARRAY (bbox)
       || json_array_get_length (json_node_get_array (bbox)) != 4)
@@ -618,6 +604,20 @@ coco_annotation (Coco *coco, JsonNode *node, guint index, GHashTable *images_by_
                         &v[i]))
         return FALSE;
     }
+  /* what is left out is left out whole, but only once its values are known to be sane */
+  if (crowd)
+    {
+      coco->file->n_crowd++;
+      return TRUE;
+    }
+  if (category->kind == LABEL_SKIPPED)
+    {
+      count_skipped (coco->file, category->name);
+      return TRUE;
+    }
+  if (category->kind == LABEL_UNKNOWN)
+    return coco_error (coco, SS_REPORT_IMPORT_ERROR_LABEL, category_member,
+                       "category '%s': " UNKNOWN_LABEL_HINT, category->name);
   /* edges rounded to whole pixels: a box written in fractions of a pixel keeps its edges */
   long x0 = lround (v[0]), y0 = lround (v[1]), x1 = lround (v[0] + v[2]), y1 = lround (v[1] + v[3]);
   SsBox box = { (int) x0, (int) y0, (int) (x1 - x0), (int) (y1 - y0) };
