@@ -351,6 +351,7 @@ typedef struct {
 static gboolean
 coco_images (Coco *coco, JsonArray *images, GHashTable *by_id, GArray *records)
 {
+  g_autoptr (GHashTable) names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   for (guint i = 0; i < json_array_get_length (images); i++)
     {
       g_autofree char *member = g_strdup_printf ("images[%u]", i);
@@ -379,6 +380,17 @@ coco_images (Coco *coco, JsonArray *images, GHashTable *by_id, GArray *records)
       if (g_hash_table_contains (by_id, &id))
         return coco_error (coco, SS_REPORT_IMPORT_ERROR_INVALID, id_member,
                            "the id %" G_GINT64_FORMAT " is another image's too", id);
+      /* images are matched by file name: two of one name would be one image */
+      char *base = g_path_get_basename (file_name);
+      if (g_hash_table_contains (names, base))
+        {
+          coco_error (coco, SS_REPORT_IMPORT_ERROR_INVALID, name_member,
+                      "%s is images[%u]'s file name too", base,
+                      GPOINTER_TO_UINT (g_hash_table_lookup (names, base)));
+          g_free (base);
+          return FALSE;
+        }
+      g_hash_table_insert (names, base, GUINT_TO_POINTER (i));
       CocoImage record = { file_name, (int) width, (int) height, 0 };
       g_array_append_val (records, record);
       g_hash_table_insert (by_id, g_memdup2 (&id, sizeof id), GUINT_TO_POINTER (records->len));
