@@ -9,6 +9,8 @@
 3. Hostile files, VOC and COCO, each refused with its message naming the file and the
    place, a non-zero exit, and the store unchanged (case show --json and sqlite3's
    .dump compared before and after).
+4. --add-images adds the images a case lacks, without analysis, or none when a file
+   fails.
 
     test-import.py CLI SAMPLES_DIR
 """
@@ -276,6 +278,23 @@ for what, fmt, name, text, case, expected in hostile:
     after = dump()
     check(after == before, what + ": store unchanged")
 check(cli("db", "check").returncode == 0, "db check after the refusals")
+
+# 4. --add-images: the images a case lacks, added without analysis, all or nothing ----
+cli("case", "new", "ADD")
+bad = write("bad-second.xml", voc([("WBC", 600, 10, 700, 100)]))
+good = write("add.xml", GOOD_VOC)
+run = cli("import", "--case", "ADD", "--format", "voc", "--add-images", copies, good, bad, ok=False)
+check(run.returncode == 1 and cli_json("case", "show", "ADD", "--json")["n_images"] == 0,
+      "--add-images: a failing file adds no image either")
+run = cli("import", "--case", "ADD", "--format", "voc", "--add-images", copies, good)
+print(run.stdout, end="")
+shown = cli_json("case", "show", "ADD", "--json")
+check(shown["n_images"] == 1 and shown["n_cells"] == 0, "--add-images: one image, no cells")
+check(len(shown["images"]) == 1 and os.path.basename(shown["images"][0]["path"]) == names[0]
+      and [t["box"] for t in shown["images"][0]["truth"]]
+      == [{"x": 10, "y": 10, "width": 90, "height": 90}], "--add-images: its truth")
+check(shown["counted"] == 0, "--add-images: nothing counted")
+check(cli("db", "check").returncode == 0, "db check after --add-images")
 
 shutil.rmtree(TMP)
 if failures:

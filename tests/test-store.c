@@ -1300,8 +1300,39 @@ test_truth (Fixture *f, gconstpointer data)
   stored = ss_store_list_truth (f->store, image->id, &error);
   g_assert_cmpuint (stored->len, ==, 2);
 
-  /* a signed case takes no truth */
+  /* an image the case lacks, added without analysis, with its truth; and taken back
+   * with it when a later image of the same call fails */
+  SsImageInfo f2 = { "more/f2.png", TEST_SHA256, 640, 480 };
+  two[1].add_image = &f2;
+  two[0].image = "f9.png";
   g_ptr_array_remove_index (more, 1);
+  const SsTruthImage added_then_failed[2] = { two[1], two[0] };
+  g_assert_false (ss_store_add_truth (f->store, "A-1", added_then_failed, 2, "ann", &error));
+  g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "f9.png"));
+  g_clear_error (&error);
+  g_clear_pointer (&images, g_ptr_array_unref);
+  images = ss_store_list_images (f->store, "A-1", FALSE, &error);
+  g_assert_cmpuint (images->len, ==, 1);
+  image = g_ptr_array_index (images, 0);
+  g_assert_true (ss_store_add_truth (f->store, "A-1", &two[1], 1, "ann", &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&images, g_ptr_array_unref);
+  images = ss_store_list_images (f->store, "A-1", TRUE, &error);
+  g_assert_cmpuint (images->len, ==, 2);
+  const SsImageRecord *added = g_ptr_array_index (images, 1);
+  g_assert_cmpstr (added->path, ==, "more/f2.png");
+  g_assert_cmpuint (added->cells->len, ==, 0);
+  g_assert_null (added->model_name);
+  g_clear_pointer (&stored, g_ptr_array_unref);
+  stored = ss_store_list_truth (f->store, added->id, &error);
+  g_assert_cmpuint (stored->len, ==, 1);
+  image = g_ptr_array_index (images, 0);
+  g_assert_true (ss_store_case_counts (f->store, "A-1", after, &error));
+  g_assert_cmpmem (before, sizeof before, after, sizeof after);
+  two[1].add_image = NULL;
+
+  /* a signed case takes no truth */
   g_assert_true (ss_store_sign_case (f->store, "A-1", "dr. x", &error));
   g_assert_false (ss_store_add_truth (f->store, "A-1", two, 1, "ann", &error));
   g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_SIGNED);

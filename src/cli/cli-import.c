@@ -4,6 +4,8 @@
  * file that fails imports nothing. */
 #include "cli.h"
 
+#include "ss-image.h"
+#include "ss-models.h"
 #include "ss-report-import.h"
 #include "ss-store.h"
 
@@ -17,11 +19,12 @@
 int
 ss_cli_import (int argc, char **argv)
 {
-  g_autofree char *accession = NULL, *format = NULL, *user = NULL;
+  g_autofree char *accession = NULL, *format = NULL, *user = NULL, *add_images = NULL;
   const GOptionEntry entries[] = {
     { "case", 0, 0, G_OPTION_ARG_STRING, &accession, "Accession number of the case", "A" },
     { "format", 0, 0, G_OPTION_ARG_STRING, &format, "voc or coco", "FORMAT" },
     { "user", 0, 0, G_OPTION_ARG_STRING, &user, "Who imports (default: your login name)", "NAME" },
+    { "add-images", 0, 0, G_OPTION_ARG_FILENAME, &add_images, "Images the case lacks are taken from DIR (by file name) and added without analysis", "DIR" },
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("FILE... - import annotations as ground truth");
@@ -62,17 +65,54 @@ ss_cli_import (int argc, char **argv)
       n_cells += file->n_cells;
     }
 
+  /* each annotated image found in DIR is offered to the store, which adds it only when
+   * the case has no image of that name */
+  g_autoptr (GPtrArray) infos = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; add_images != NULL && i < images->len; i++)
+    {
+      SsTruthImage *truth = &g_array_index (images, SsTruthImage, i);
+      g_autofree char *name = g_path_get_basename (truth->image);
+      char *path = g_build_filename (add_images, name, NULL);
+      g_ptr_array_add (strings, path);
+      if (!g_file_test (path, G_FILE_TEST_EXISTS))
+        continue;
+      g_autoptr (SsImage) image = ss_image_load (path, SS_DEFAULT_MAX_PIXELS, &error);
+      char *sha256 = image != NULL ? ss_file_sha256 (path, &error) : NULL;
+      if (sha256 == NULL)
+        {
+          ss_cli_error ("%s (for --add-images)", error->message);
+          ss_cli_error ("nothing was imported");
+          return EXIT_FAILED;
+        }
+      g_ptr_array_add (strings, sha256);
+      SsImageInfo *info = g_new0 (SsImageInfo, 1);
+      *info = (SsImageInfo) { path, sha256, image->width, image->height };
+      g_ptr_array_add (infos, info);
+      truth->add_image = info;
+    }
+
   g_autoptr (SsStore) store = ss_store_open (ss_cli_db_path (), SS_STORE_OPEN_DEFAULT, &error);
   if (store == NULL)
+    return ss_cli_store_failed (error);
+  g_autoptr (SsCase) before = ss_store_get_case (store, accession, &error);
+  if (before == NULL)
     return ss_cli_store_failed (error);
   const char *who = user != NULL ? user : g_get_user_name ();
   if (!ss_store_add_truth (store, accession, (const SsTruthImage *) images->data, images->len,
                            who, &error))
     {
       ss_cli_store_failed (error);
+      if (add_images == NULL && g_error_matches (error, SS_STORE_ERROR, SS_STORE_ERROR_NOT_FOUND))
+        fprintf (stderr, "  --add-images DIR adds the images the case lacks, without analysis\n");
       ss_cli_error ("nothing was imported");
       return EXIT_FAILED;
     }
+  g_autoptr (SsCase) after = ss_store_get_case (store, accession, &error);
+  if (after != NULL && after->n_images > before->n_images)
+    printf ("Added %d image%s without analysis (no cells) from %s\n",
+            after->n_images - before->n_images,
+            after->n_images - before->n_images == 1 ? "" : "s", add_images);
   for (guint i = 0; i < files->len; i++)
     {
       g_autofree char *summary = ss_report_truth_file_summary (g_ptr_array_index (files, i));

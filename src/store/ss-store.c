@@ -2146,6 +2146,46 @@ ss_store_truth_seen (SsStore *self, gint64 image_id, const char *sha256, const c
   return rc == SQLITE_ROW;
 }
 
+/* Store truth->add_image, the image truth names, without analysis (the import's
+ * --add-images), and list it among case_images so that later files find it. */
+static const SsImageRecord *
+ss_store_add_truth_image (SsStore *self, gint64 case_id, const SsTruthImage *truth,
+                          const char *now, GPtrArray *case_images, const char *operation,
+                          GError **error)
+{
+  const SsImageInfo *info = truth->add_image;
+  g_autofree char *wanted = g_path_get_basename (truth->image);
+  g_autofree char *name = info->path != NULL ? g_path_get_basename (info->path) : NULL;
+  if (name == NULL || !g_utf8_validate (info->path, -1, NULL) || strcmp (name, wanted) != 0
+      || !is_hex_sha256 (info->sha256) || info->width <= 0 || info->height <= 0)
+    {
+      g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_INVALID,
+                   "%s: the image to add for %s needs a path in UTF-8 of that file name, its "
+                   "SHA-256 and a positive width and height", truth->source_file, wanted);
+      return NULL;
+    }
+  g_autofree char *sha256 = g_ascii_strdown (info->sha256, -1);
+  sqlite3_stmt *stmt = ss_store_stmt (self, STMT_IMAGE_INSERT, operation, error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, case_id);
+  sqlite3_bind_text (stmt, 2, info->path, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 3, sha256, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int (stmt, 4, info->width);
+  sqlite3_bind_int (stmt, 5, info->height);
+  sqlite3_bind_text (stmt, 6, now, -1, SQLITE_TRANSIENT);
+  if (!ss_store_run (self, stmt, operation, error))
+    return NULL;
+  SsImageRecord *image = g_new0 (SsImageRecord, 1);
+  image->id = sqlite3_last_insert_rowid (self->db);
+  image->path = g_strdup (info->path);
+  image->sha256 = g_steal_pointer (&sha256);
+  image->width = info->width;
+  image->height = info->height;
+  g_ptr_array_add (case_images, image);
+  return image;
+}
+
 gboolean
 ss_store_add_truth (SsStore *self, const char *accession, const SsTruthImage *images,
                     guint n_images, const char *user, GError **error)
@@ -2207,8 +2247,14 @@ ss_store_add_truth (SsStore *self, const char *accession, const SsTruthImage *im
   for (guint i = 0; i < n_images; i++)
     {
       const SsTruthImage *truth = &images[i];
+      g_autoptr (GError) unmatched = NULL;
       const SsImageRecord *image = ss_store_match_truth_image (case_images, accession, truth,
-                                                               error);
+                                                               &unmatched);
+      if (image == NULL && truth->add_image != NULL
+          && g_error_matches (unmatched, SS_STORE_ERROR, SS_STORE_ERROR_NOT_FOUND))
+        image = ss_store_add_truth_image (self, case_id, truth, now, case_images, operation, error);
+      else if (image == NULL)
+        g_propagate_error (error, g_steal_pointer (&unmatched));
       if (image == NULL)
         goto fail;
       if ((truth->width > 0 || truth->height > 0)

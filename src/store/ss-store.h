@@ -253,10 +253,13 @@ typedef struct {
   const char *source_sha256;  /* hex SHA-256 of the annotation file's bytes */
   int         width, height;  /* the image's size as the file gives it; 0: not given */
   GPtrArray  *cells;          /* SsTruthCell*; their id, image_id and strings are not read */
+  const SsImageInfo *add_image;  /* NULL: the case must have the image. Else, when it has
+                                  * none of that name, this image (of that file name) is
+                                  * stored first, without analysis: no cells, no model */
 } SsTruthImage;
 
 /* Store the truth cells of n_images images of the case in one transaction: all of them
- * or, on any error, none. Refused for a signed case, for an image the case does not
+ * (and the images added for them, see add_image) or, on any error, none. Refused for a signed case, for an image the case does not
  * have (or has twice under that name) or whose size differs from the file's, for a cell whose box leaves its image or whose
  * mask is not the size of its box, and for an annotation file already imported for
  * that image (same SHA-256). Sets each cell's id. */
