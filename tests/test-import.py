@@ -185,6 +185,7 @@ def annotation(**fields):
 
 many_objects = voc([("WBC", 1, 1, 5, 5)] * 100001)
 many_annotations = coco([annotation(id=i) for i in range(100001)])
+many_values = coco()[:-1] + ', "extra": [' + ",".join(["0"] * 8000001) + "]}"
 deep = coco()[:-1] + ', "extra": ' + "[" * 100000 + "]" * 100000 + "}"
 
 hostile = [
@@ -243,6 +244,10 @@ hostile = [
     ("coco: deep nesting", "coco", "deep.json", deep, "COPY", "nested more than 32 deep"),
     ("coco: too many annotations", "coco", "many.json", many_annotations, "COPY",
      "more than 100000"),
+    ("coco: too many values", "coco", "values.json", many_values, "COPY",
+     "more than 8000000 JSON values"),
+    ("coco: over 64 MiB", "coco", "huge-file.json", coco() + " " * (64 * 1024 * 1024), "COPY",
+     "more than the 64 MiB"),
     ("coco: truncated", "coco", "truncated.json", coco()[:-30], "COPY", "truncated.json: not JSON"),
     ("coco: unknown category", "coco", "label.json",
      coco(categories=[{"id": 1, "name": "smudge"}]), "COPY", "category 'smudge'"),

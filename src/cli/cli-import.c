@@ -24,7 +24,8 @@ ss_cli_import (int argc, char **argv)
     { "case", 0, 0, G_OPTION_ARG_STRING, &accession, "Accession number of the case", "A" },
     { "format", 0, 0, G_OPTION_ARG_STRING, &format, "voc or coco", "FORMAT" },
     { "user", 0, 0, G_OPTION_ARG_STRING, &user, "Who imports (default: your login name)", "NAME" },
-    { "add-images", 0, 0, G_OPTION_ARG_FILENAME, &add_images, "Images the case lacks are taken from DIR (by file name) and added without analysis", "DIR" },
+    { "add-images", 0, 0, G_OPTION_ARG_FILENAME, &add_images,
+      "Images the case lacks are taken from DIR (by file name) and added without analysis", "DIR" },
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("FILE... - import annotations as ground truth");

@@ -41,8 +41,8 @@ typedef enum {
 } SsReportCaseJsonFlags;
 
 /* The case as one JSON object: its fields, images with their cells and truth cells,
- * sign-off events and counts, and with FULL everything the store keeps of it. Masks are written as RLE
- * strings, one line each. */
+ * sign-off events and counts, and with FULL everything the store keeps of it. Masks are
+ * written as RLE strings, one line each. */
 JsonNode     *ss_report_case_json (const SsReportCase *report, SsReportCaseJsonFlags flags);
 
 /* Members of the object being built, as case show, case list and counts --json write

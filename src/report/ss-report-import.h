@@ -19,9 +19,12 @@ typedef enum {
 
 /* Limits on one file, far beyond any real annotation of microscope fields; a file
  * beyond them is refused whole (docs/exchange.md). */
-#define SS_REPORT_IMPORT_MAX_BYTES       (256 * 1024 * 1024)
+#define SS_REPORT_IMPORT_MAX_BYTES       (64 * 1024 * 1024)
 #define SS_REPORT_IMPORT_MAX_ANNOTATIONS 100000   /* VOC objects or COCO annotations */
 #define SS_REPORT_IMPORT_MAX_DEPTH       32       /* JSON nesting; COCO needs 5 */
+/* JSON values of one file: json-glib holds each as a node, 8 million take about 660 MB;
+ * a white cell's RLE mask is some 400 values, so this is 20,000 cells with masks */
+#define SS_REPORT_IMPORT_MAX_JSON_VALUES 8000000
 #define SS_REPORT_IMPORT_MAX_SIDE        30000    /* an image's width or height, pixels */
 #define SS_REPORT_IMPORT_MAX_PIXELS      (100 * 1000 * 1000)  /* an image's width x height */
 #define SS_REPORT_IMPORT_MAX_POINTS      10000    /* polygon points of one annotation */

@@ -259,10 +259,11 @@ typedef struct {
 } SsTruthImage;
 
 /* Store the truth cells of n_images images of the case in one transaction: all of them
- * (and the images added for them, see add_image) or, on any error, none. Refused for a signed case, for an image the case does not
- * have (or has twice under that name) or whose size differs from the file's, for a cell whose box leaves its image or whose
- * mask is not the size of its box, and for an annotation file already imported for
- * that image (same SHA-256). Sets each cell's id. */
+ * (and the images added for them, see add_image) or, on any error, none. Refused for a
+ * signed case; for an image the case does not have, has twice under that name, or whose
+ * size differs from the file's; for a cell whose box leaves its image or whose mask is
+ * not the size of its box; and for an annotation file already imported for that image
+ * (same SHA-256). Sets each cell's id. */
 gboolean    ss_store_add_truth (SsStore *self, const char *accession, const SsTruthImage *images,
                                 guint n_images, const char *user, GError **error);
 /* The truth cells of one image (SsTruthCell*), in the order they were stored. */
