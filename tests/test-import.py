@@ -186,6 +186,14 @@ def annotation(**fields):
 many_objects = voc([("WBC", 1, 1, 5, 5)] * 100001)
 many_annotations = coco([annotation(id=i) for i in range(100001)])
 many_values = coco()[:-1] + ', "extra": [' + ",".join(["0"] * 8000001) + "]}"
+# each 1e8 box pixels and 1e8 row and point visits: the third is past 5e8
+square_of_points = [v for i in range(2500) for v in (i * 4, 0)] + \
+    [v for i in range(2500) for v in (10000, i * 4)] + \
+    [v for i in range(2500) for v in (10000 - i * 4, 10000)] + \
+    [v for i in range(2500) for v in (0, 10000 - i * 4)]
+big_masks = coco([annotation(id=i, bbox=[0, 0, 10000, 10000], segmentation=[square_of_points])
+                   for i in range(3)],
+                  images=[{"id": 1, "file_name": names[0], "width": 10000, "height": 10000}])
 deep = coco()[:-1] + ', "extra": ' + "[" * 100000 + "]" * 100000 + "}"
 
 hostile = [
@@ -246,6 +254,8 @@ hostile = [
      "more than 100000"),
     ("coco: too many values", "coco", "values.json", many_values, "COPY",
      "more than 8000000 JSON values"),
+    ("coco: masks past the work budget", "coco", "masks.json", big_masks, "COPY",
+     "annotations[2].segmentation: the file's masks need more than 5e+08"),
     ("coco: over 64 MiB", "coco", "huge-file.json", coco() + " " * (64 * 1024 * 1024), "COPY",
      "more than the 64 MiB"),
     ("coco: truncated", "coco", "truncated.json", coco()[:-30], "COPY", "truncated.json: not JSON"),

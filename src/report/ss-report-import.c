@@ -253,6 +253,7 @@ node_kind (JsonNode *node)
 typedef struct {
   SsTruthFile *file;
   GError     **error;
+  gint64       mask_work;  /* pixels and polygon edge visits spent on masks so far */
 } Coco;
 
 static gboolean G_GNUC_PRINTF (4, 5)
@@ -263,6 +264,19 @@ coco_error (Coco *coco, SsReportImportError code, const char *member, const char
   g_autofree char *message = g_strdup_vprintf (format, args);
   va_end (args);
   return import_error (coco->error, code, coco->file, "%s: %s", member, message);
+}
+
+/* Spend work on a mask of the file: FALSE, with the limit named, past the budget. */
+static gboolean
+coco_spend (Coco *coco, const char *member, gint64 work)
+{
+  coco->mask_work += work;
+  if (coco->mask_work <= SS_REPORT_IMPORT_MAX_MASK_WORK)
+    return TRUE;
+  return coco_error (coco, SS_REPORT_IMPORT_ERROR_LIMIT, member,
+                     "the file's masks need more than %.0e pixel and polygon edge visits; "
+                     "split it (by image) and import the parts together",
+                     (double) SS_REPORT_IMPORT_MAX_MASK_WORK);
 }
 
 /* A number of the file: an integer or a double, finite and within +-1e7. */
@@ -514,6 +528,9 @@ coco_polygons (Coco *coco, JsonArray *polygons, const char *member, SsTruthCell 
     }
   if (n_numbers == 0)
     return TRUE;  /* no outline: the box alone */
+  if (!coco_spend (coco, member, (gint64) cell->box.width * cell->box.height
+                                 + (gint64) cell->box.height * (n_numbers / 2)))
+    return FALSE;
   g_autofree guint8 *pixels = g_malloc0 ((gsize) cell->box.width * cell->box.height);
   g_autofree double *points = g_new (double, SS_REPORT_IMPORT_MAX_POINTS * 2);
   g_autofree double *crossings = g_new (double, SS_REPORT_IMPORT_MAX_POINTS);
@@ -583,6 +600,8 @@ coco_rle (Coco *coco, JsonObject *rle, const char *member, const CocoImage *imag
       if (!coco_integer (coco, run, where, 0, width * height, &runs[i]))
         return FALSE;
     }
+  if (!coco_spend (coco, member, (gint64) cell->box.width * cell->box.height + n))
+    return FALSE;
   gint64 outside = 0;
   if (!ss_report_coco_rle_decode (runs, n, image->width, image->height, &cell->box,
                                   &cell->mask, &outside))
@@ -688,7 +707,7 @@ coco_annotation (Coco *coco, JsonNode *node, guint index, GHashTable *images_by_
 static gboolean
 load_coco (SsTruthFile *file, const char *text, gsize length, GError **error)
 {
-  Coco coco = { file, error };
+  Coco coco = { file, error, 0 };
   if (!json_measure (file, text, length, error))
     return FALSE;
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();

@@ -28,6 +28,10 @@ typedef enum {
 #define SS_REPORT_IMPORT_MAX_SIDE        30000    /* an image's width or height, pixels */
 #define SS_REPORT_IMPORT_MAX_PIXELS      (100 * 1000 * 1000)  /* an image's width x height */
 #define SS_REPORT_IMPORT_MAX_POINTS      10000    /* polygon points of one annotation */
+/* The work on one file's masks: each mask's box pixels, plus its rows times its polygon
+ * points; 1e8 take about a second on the 2-core test machine. 5,000 cells of 200 x 200
+ * pixels spend 2e8. */
+#define SS_REPORT_IMPORT_MAX_MASK_WORK   ((gint64) 500000000)
 
 /* One annotation file read. */
 typedef struct {
