@@ -1539,22 +1539,14 @@ ss_store_cells_of_image (SsStore *self, gint64 image_id, const char *operation, 
   return g_steal_pointer (&cells);
 }
 
-GPtrArray *
-ss_store_list_images (SsStore *self, const char *accession, gboolean with_cells, GError **error)
+/* Append the images of a case (SsImageRecord*, without cells) to images, oldest first. */
+static gboolean
+ss_store_images_of_case (SsStore *self, gint64 case_id, GPtrArray *images, const char *operation,
+                         GError **error)
 {
-  g_return_val_if_fail (SS_IS_STORE (self), NULL);
-  const char *operation = "reading the case's images";
-  /* One read transaction, so that the images and their cells are one snapshot even
-   * while another program writes. */
-  if (!ss_store_exec (self, "BEGIN", operation, error))
-    return NULL;
-  g_autoptr (GPtrArray) images = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_image_record_free);
-  gint64 case_id = ss_store_case_id (self, accession, operation, error);
-  if (case_id == 0)
-    goto fail;
   sqlite3_stmt *stmt = ss_store_stmt (self, STMT_IMAGE_LIST, operation, error);
   if (stmt == NULL)
-    goto fail;
+    return FALSE;
   sqlite3_bind_int64 (stmt, 1, case_id);
   int rc;
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
@@ -1578,8 +1570,26 @@ ss_store_list_images (SsStore *self, const char *accession, gboolean with_cells,
   if (rc != SQLITE_DONE)
     {
       ss_store_set_sqlite_error (self, error, rc, operation);
-      goto fail;
+      return FALSE;
     }
+  return TRUE;
+}
+
+GPtrArray *
+ss_store_list_images (SsStore *self, const char *accession, gboolean with_cells, GError **error)
+{
+  g_return_val_if_fail (SS_IS_STORE (self), NULL);
+  const char *operation = "reading the case's images";
+  /* One read transaction, so that the images and their cells are one snapshot even
+   * while another program writes. */
+  if (!ss_store_exec (self, "BEGIN", operation, error))
+    return NULL;
+  g_autoptr (GPtrArray) images = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_image_record_free);
+  gint64 case_id = ss_store_case_id (self, accession, operation, error);
+  if (case_id == 0)
+    goto fail;
+  if (!ss_store_images_of_case (self, case_id, images, operation, error))
+    goto fail;
   for (guint i = 0; with_cells && i < images->len; i++)
     {
       SsImageRecord *image = g_ptr_array_index (images, i);
@@ -2222,27 +2232,8 @@ ss_store_add_truth (SsStore *self, const char *accession, const SsTruthImage *im
     goto fail;
   /* ss_store_list_images reads in a transaction of its own: the images are listed
    * here, inside this one. */
-  sqlite3_stmt *stmt = ss_store_stmt (self, STMT_IMAGE_LIST, operation, error);
-  if (stmt == NULL)
+  if (!ss_store_images_of_case (self, case_id, case_images, operation, error))
     goto fail;
-  sqlite3_bind_int64 (stmt, 1, case_id);
-  int rc;
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      SsImageRecord *image = g_new0 (SsImageRecord, 1);
-      image->id = sqlite3_column_int64 (stmt, 0);
-      image->path = column_text (stmt, 2);
-      image->sha256 = column_text (stmt, 3);
-      image->width = sqlite3_column_int (stmt, 4);
-      image->height = sqlite3_column_int (stmt, 5);
-      g_ptr_array_add (case_images, image);
-    }
-  sqlite3_reset (stmt);
-  if (rc != SQLITE_DONE)
-    {
-      ss_store_set_sqlite_error (self, error, rc, operation);
-      goto fail;
-    }
 
   for (guint i = 0; i < n_images; i++)
     {
