@@ -1206,6 +1206,196 @@ test_full_disk_rlimit (void)
   store_test_remove_dir (dir);
 }
 
+/* Ground truth: a layer beside the cells, never counted; one transaction for all the
+ * images given; refused whole for a signed case, an unknown image, a box outside its
+ * image or a file imported before. */
+static SsTruthCell *
+truth_cell (int x, int y, int width, int height, int cls, gboolean with_mask)
+{
+  SsTruthCell *cell = ss_truth_cell_new ();
+  cell->box = (SsBox) { x, y, width, height };
+  cell->cls = cls;
+  if (with_mask)
+    {
+      g_autofree guint8 *pixels = g_malloc0 ((gsize) width * height);
+      for (int i = 0; i < width * height; i += 3)
+        pixels[i] = 1;
+      ss_rle_encode (&cell->mask, pixels, width, height);
+    }
+  return cell;
+}
+
+#define TRUTH_SHA256_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define TRUTH_SHA256_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+
+static void
+test_truth (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  int before[SS_N_CLASSES], after[SS_N_CLASSES];
+  g_assert_true (ss_store_case_counts (f->store, "A-1", before, &error));
+  g_autoptr (GPtrArray) images = ss_store_list_images (f->store, "A-1", FALSE, &error);
+  const SsImageRecord *image = g_ptr_array_index (images, 0);
+
+  g_autoptr (GPtrArray) cells = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_truth_cell_free);
+  g_ptr_array_add (cells, truth_cell (10, 20, 30, 40, SS_CLASS_NONE, FALSE));
+  g_ptr_array_add (cells, truth_cell (600, 440, 40, 40, SS_CLASS_MONOCYTE, TRUE));
+  /* matched by basename: the case stored "fields/f1.png" */
+  SsTruthImage truth = { "elsewhere/f1.png", "voc", "/tmp/f1.xml", TRUTH_SHA256_A, 640, 480, cells };
+  g_assert_true (ss_store_add_truth (f->store, "A-1", &truth, 1, "ann", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (((SsTruthCell *) g_ptr_array_index (cells, 0))->id, >, 0);
+
+  g_autoptr (GPtrArray) stored = ss_store_list_truth (f->store, image->id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (stored->len, ==, 2);
+  SsTruthCell *untyped = g_ptr_array_index (stored, 0), *typed = g_ptr_array_index (stored, 1);
+  g_assert_cmpint (untyped->cls, ==, SS_CLASS_NONE);
+  g_assert_cmpint (untyped->mask.n_runs, ==, 0);
+  g_assert_cmpint (untyped->box.height, ==, 40);
+  g_assert_cmpstr (untyped->source_file, ==, "f1.xml");
+  g_assert_cmpstr (untyped->source_format, ==, "voc");
+  g_assert_cmpstr (untyped->source_sha256, ==, TRUTH_SHA256_A);
+  g_assert_cmpstr (untyped->user, ==, "ann");
+  g_assert_nonnull (untyped->imported_at);
+  g_assert_cmpint (typed->cls, ==, SS_CLASS_MONOCYTE);
+  g_assert_cmpuint (ss_rle_area (&typed->mask), ==,
+                    ss_rle_area (&((SsTruthCell *) g_ptr_array_index (cells, 1))->mask));
+
+  /* never counted, never a cell */
+  g_assert_true (ss_store_case_counts (f->store, "A-1", after, &error));
+  g_assert_cmpmem (before, sizeof before, after, sizeof after);
+  g_autoptr (SsCase) c = ss_store_get_case (f->store, "A-1", &error);
+  g_assert_cmpint (c->n_cells, ==, 40);
+
+  /* the same file again, an unknown image, a box outside: refused, nothing stored */
+  g_assert_false (ss_store_add_truth (f->store, "A-1", &truth, 1, "ann", &error));
+  g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_EXISTS);
+  g_clear_error (&error);
+  g_autoptr (GPtrArray) more = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_truth_cell_free);
+  g_ptr_array_add (more, truth_cell (0, 0, 5, 5, SS_CLASS_LYMPHOBLAST, FALSE));
+  SsTruthImage two[2] = {
+    { "f1.png", "coco", "b.json", TRUTH_SHA256_B, 0, 0, more },
+    { "f2.png", "coco", "b.json", TRUTH_SHA256_B, 0, 0, more },
+  };
+  g_assert_false (ss_store_add_truth (f->store, "A-1", two, 2, "ann", &error));
+  g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "f2.png"));
+  g_assert_nonnull (strstr (error->message, "b.json"));
+  g_clear_error (&error);
+  g_assert_cmpint (((SsTruthCell *) g_ptr_array_index (more, 0))->id, ==, 0);
+  g_ptr_array_add (more, truth_cell (630, 0, 20, 5, SS_CLASS_LYMPHOBLAST, FALSE));
+  g_assert_false (ss_store_add_truth (f->store, "A-1", two, 1, "ann", &error));
+  g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "outside the image"));
+  g_clear_error (&error);
+  two[0].width = 1280;
+  two[0].height = 960;
+  g_assert_false (ss_store_add_truth (f->store, "A-1", two, 1, "ann", &error));
+  g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "1280 x 960"));
+  g_clear_error (&error);
+  two[0].width = two[0].height = 0;
+  g_clear_pointer (&stored, g_ptr_array_unref);
+  stored = ss_store_list_truth (f->store, image->id, &error);
+  g_assert_cmpuint (stored->len, ==, 2);
+
+  /* an image the case lacks, added without analysis, with its truth; and taken back
+   * with it when a later image of the same call fails */
+  SsImageInfo f2 = { "more/f2.png", TEST_SHA256, 640, 480 };
+  two[1].add_image = &f2;
+  two[0].image = "f9.png";
+  g_ptr_array_remove_index (more, 1);
+  const SsTruthImage added_then_failed[2] = { two[1], two[0] };
+  g_assert_false (ss_store_add_truth (f->store, "A-1", added_then_failed, 2, "ann", &error));
+  g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "f9.png"));
+  g_clear_error (&error);
+  g_clear_pointer (&images, g_ptr_array_unref);
+  images = ss_store_list_images (f->store, "A-1", FALSE, &error);
+  g_assert_cmpuint (images->len, ==, 1);
+  image = g_ptr_array_index (images, 0);
+  g_assert_true (ss_store_add_truth (f->store, "A-1", &two[1], 1, "ann", &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&images, g_ptr_array_unref);
+  images = ss_store_list_images (f->store, "A-1", TRUE, &error);
+  g_assert_cmpuint (images->len, ==, 2);
+  const SsImageRecord *added = g_ptr_array_index (images, 1);
+  g_assert_cmpstr (added->path, ==, "more/f2.png");
+  g_assert_cmpuint (added->cells->len, ==, 0);
+  g_assert_null (added->model_name);
+  g_clear_pointer (&stored, g_ptr_array_unref);
+  stored = ss_store_list_truth (f->store, added->id, &error);
+  g_assert_cmpuint (stored->len, ==, 1);
+  image = g_ptr_array_index (images, 0);
+  g_assert_true (ss_store_case_counts (f->store, "A-1", after, &error));
+  g_assert_cmpmem (before, sizeof before, after, sizeof after);
+  two[1].add_image = NULL;
+
+  /* a signed case takes no truth */
+  g_assert_true (ss_store_sign_case (f->store, "A-1", "dr. x", &error));
+  g_assert_false (ss_store_add_truth (f->store, "A-1", two, 1, "ann", &error));
+  g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_SIGNED);
+  g_clear_error (&error);
+  g_clear_pointer (&stored, g_ptr_array_unref);
+  stored = ss_store_list_truth (f->store, image->id, &error);
+  g_assert_cmpuint (stored->len, ==, 2);
+  assert_check_ok (f->store);
+}
+
+/* A store as version 3 left it (version 1's rows, migrated twice), upgraded to 4: its
+ * rows unchanged, the truth table there and empty, and truth taken afterwards. */
+static void
+test_migrate_v3 (void)
+{
+  g_autofree char *dir = store_test_dir ();
+  g_autofree char *path = v1_store (dir);
+  sqlite3 *db = NULL;
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  for (int v = 1; v < 3; v++)
+    g_assert_cmpint (sqlite3_exec (db, ss_store_migrations[v], NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "PRAGMA user_version = 3", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+  static const char *const snapshot_sql[] = {
+    "SELECT group_concat (id || ',' || hash, ';') FROM (SELECT * FROM corrections ORDER BY id)",
+    "SELECT group_concat (id || ',' || current_class || ',' || deleted, ';') "
+    "FROM (SELECT * FROM cells ORDER BY id)",
+    "SELECT group_concat (accession || ',' || status, ';') FROM (SELECT * FROM cases ORDER BY id)",
+    "SELECT group_concat (id || ',' || kind, ';') FROM (SELECT * FROM case_events ORDER BY id)",
+  };
+  char *before[G_N_ELEMENTS (snapshot_sql)];
+  for (guint i = 0; i < G_N_ELEMENTS (snapshot_sql); i++)
+    before[i] = query_text (path, snapshot_sql[i]);
+
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SsStore) store = ss_store_open (path, SS_STORE_OPEN_DEFAULT, &error);
+  g_assert_no_error (error);
+  g_autofree char *version = query_text (path, "PRAGMA user_version");
+  g_assert_cmpstr (version, ==, "4");
+  g_autofree char *n_truth = query_text (path, "SELECT count (*) FROM truth_cells");
+  g_assert_cmpstr (n_truth, ==, "0");
+  for (guint i = 0; i < G_N_ELEMENTS (snapshot_sql); i++)
+    {
+      g_autofree char *after = query_text (path, snapshot_sql[i]);
+      g_assert_cmpstr (after, ==, before[i]);
+      g_free (before[i]);
+    }
+  g_autoptr (GPtrArray) cells = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_truth_cell_free);
+  g_ptr_array_add (cells, truth_cell (1, 2, 30, 30, SS_CLASS_NEUTROPHIL, TRUE));
+  SsTruthImage truth = { TEST_SHA256, "coco", "old.json", TRUTH_SHA256_A, 640, 480, cells };
+  g_assert_true (ss_store_add_truth (store, "V-1", &truth, 1, "ann", &error));
+  g_assert_no_error (error);
+  /* V-2 is signed under version 1 */
+  g_assert_false (ss_store_add_truth (store, "V-2", &truth, 1, "ann", &error));
+  g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_SIGNED);
+  g_clear_error (&error);
+  g_autoptr (GPtrArray) stored = ss_store_list_truth (store, 1, &error);
+  g_assert_cmpuint (stored->len, ==, 1);
+  assert_check_ok (store);
+  g_clear_object (&store);
+  store_test_remove_dir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1222,8 +1412,10 @@ main (int argc, char **argv)
   ADD ("reviewed", test_reviewed);
   ADD ("reopen", test_reopen);
   ADD ("tamper-confirm", test_tamper_confirm);
+  ADD ("truth", test_truth);
   g_test_add_func ("/store/list-speed", test_list_speed);
   g_test_add_func ("/store/migrate-v1", test_migrate_v1);
+  g_test_add_func ("/store/migrate-v3", test_migrate_v3);
   g_test_add_func ("/store/bad-files", test_bad_files);
   g_test_add_func ("/store/read-only", test_read_only);
   g_test_add_func ("/store/locked", test_locked);

@@ -3,6 +3,7 @@
 
 #include "ss-image.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,13 +24,26 @@ on_start (GMarkupParseContext *context, const char *element, const char **names,
   g_string_truncate (p->text, 0);
   if (strcmp (element, "object") == 0)
     {
+      if (p->annotation->objects->len >= SS_VOC_MAX_OBJECTS)
+        {
+          int line = 0;
+          g_markup_parse_context_get_position (context, &line, NULL);
+          g_set_error (error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT,
+                       "line %d: more than %d <object>s", line, SS_VOC_MAX_OBJECTS);
+          return;
+        }
+      g_free (p->object.name);
       memset (&p->object, 0, sizeof p->object);
+      g_markup_parse_context_get_position (context, &p->object.line, NULL);
       p->in_object = TRUE;
       p->seen = 0;
     }
   else if (strcmp (element, "size") == 0)
     p->in_size = TRUE;
 }
+
+/* Far beyond any microscope field, and still an int after rounding. */
+#define MAX_ABS_NUMBER 1e7
 
 static gboolean
 parse_int (const char *text, int *out)
@@ -38,7 +52,8 @@ parse_int (const char *text, int *out)
   double v = g_ascii_strtod (text, &end);  /* some tools write "12.0" */
   while (end != NULL && g_ascii_isspace (*end))
     end++;
-  if (end == text || end == NULL || *end != '\0')
+  /* strtod reads "nan" and "inf" too; a number out of range is no pixel */
+  if (end == text || end == NULL || *end != '\0' || !(fabs (v) <= MAX_ABS_NUMBER))
     return FALSE;
   *out = (int) v;
   return TRUE;
@@ -49,7 +64,8 @@ on_end (GMarkupParseContext *context, const char *element, gpointer data, GError
 {
   Parser *p = data;
   g_autofree char *text = g_strstrip (g_strdup (p->text->str));
-  int value = 0;
+  int value = 0, line = 0;
+  g_markup_parse_context_get_position (context, &line, NULL);
   if (strcmp (element, "filename") == 0 && !p->in_object)
     {
       g_free (p->annotation->filename);
@@ -57,8 +73,13 @@ on_end (GMarkupParseContext *context, const char *element, gpointer data, GError
     }
   else if (p->in_size && (strcmp (element, "width") == 0 || strcmp (element, "height") == 0))
     {
-      if (parse_int (text, &value))
-        *(element[0] == 'w' ? &p->annotation->width : &p->annotation->height) = value;
+      if (!parse_int (text, &value) || value < 0)
+        {
+          g_set_error (error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT,
+                       "line %d: <size><%s> is not a size in pixels: '%s'", line, element, text);
+          return;
+        }
+      *(element[0] == 'w' ? &p->annotation->width : &p->annotation->height) = value;
     }
   else if (strcmp (element, "size") == 0)
     p->in_size = FALSE;
@@ -72,7 +93,7 @@ on_end (GMarkupParseContext *context, const char *element, gpointer data, GError
       if (!parse_int (text, &value))
         {
           g_set_error (error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT,
-                       "<%s> is not a number: '%s'", element, text);
+                       "line %d: <%s> is not a number within +-1e7: '%s'", line, element, text);
           return;
         }
       int which = (element[0] == 'y') + 2 * (element[1] == 'm' && element[2] == 'a');
@@ -84,9 +105,9 @@ on_end (GMarkupParseContext *context, const char *element, gpointer data, GError
     {
       if (p->seen != 15 || p->object.name == NULL)
         {
-          g_free (p->object.name);
           g_set_error (error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT,
-                       "an <object> lacks its <name> or one of its box edges");
+                       "line %d: the <object> of line %d lacks its <name> or one of its box "
+                       "edges", line, p->object.line);
           return;
         }
       p->object.box = (SsBox) { p->xmin, p->ymin, p->xmax - p->xmin, p->ymax - p->ymin };

@@ -84,6 +84,8 @@ int ss_cli_bench_store (int argc, char **argv);
 
 /* exports of a stored case (cli-export.c) */
 int ss_cli_export (int argc, char **argv);
+/* annotations of other tools as ground truth (cli-import.c) */
+int ss_cli_import (int argc, char **argv);
 /* the case report (cli-report.c) */
 int ss_cli_report (int argc, char **argv);
 

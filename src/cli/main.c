@@ -26,6 +26,7 @@ static const SsCliCommand commands[] = {
   { "report", "Write a case's report as PDF (counts, fields, gallery, corrections, sign-off)", ss_cli_report },
   { "db", "Check the case store (integrity, audit chain) or back it up", ss_cli_db },
   { "export", "Write a case as CSV, JSON, COCO or HL7 for other programs", ss_cli_export },
+  { "import", "Read VOC or COCO annotations as the ground truth of a case's images", ss_cli_import },
   { "version", "Print the version", NULL },
 };
 

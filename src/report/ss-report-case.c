@@ -17,6 +17,7 @@ ss_report_case_free (SsReportCase *report)
   g_clear_pointer (&report->image_counts, g_array_unref);
   g_clear_pointer (&report->corrections, g_ptr_array_unref);
   g_clear_pointer (&report->events, g_ptr_array_unref);
+  g_clear_pointer (&report->truth, g_ptr_array_unref);
   g_free (report);
 }
 
@@ -40,6 +41,15 @@ ss_report_case_load (SsStore *store, const char *accession, double threshold,
   report->events = ss_store_list_case_events (store, accession, error);
   if (report->events == NULL)
     return NULL;
+  report->truth = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
+  for (guint i = 0; i < report->images->len; i++)
+    {
+      const SsImageRecord *image = g_ptr_array_index (report->images, i);
+      GPtrArray *truth = ss_store_list_truth (store, image->id, error);
+      if (truth == NULL)
+        return NULL;
+      g_ptr_array_add (report->truth, truth);
+    }
   /* counts are the store's query, as counts and case show give them */
   int class_counts[SS_N_CLASSES];
   report->image_counts = g_array_sized_new (FALSE, TRUE, sizeof (SsCounts), report->images->len);
@@ -155,6 +165,22 @@ add_cell_details (JsonBuilder *builder, const SsCell *cell, double unsure_below)
 }
 
 static void
+add_box (JsonBuilder *builder, const SsBox *box)
+{
+  json_builder_set_member_name (builder, "box");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "x");
+  json_builder_add_int_value (builder, box->x);
+  json_builder_set_member_name (builder, "y");
+  json_builder_add_int_value (builder, box->y);
+  json_builder_set_member_name (builder, "width");
+  json_builder_add_int_value (builder, box->width);
+  json_builder_set_member_name (builder, "height");
+  json_builder_add_int_value (builder, box->height);
+  json_builder_end_object (builder);
+}
+
+static void
 add_cell (JsonBuilder *builder, const SsCell *cell, SsReportCaseJsonFlags flags,
           double unsure_below)
 {
@@ -167,17 +193,7 @@ add_cell (JsonBuilder *builder, const SsCell *cell, SsReportCaseJsonFlags flags,
                                      ss_class_name (cell->predicted_class));
   json_builder_set_member_name (builder, "confidence");
   json_builder_add_double_value (builder, round (cell->confidence * 1e4) / 1e4);
-  json_builder_set_member_name (builder, "box");
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "x");
-  json_builder_add_int_value (builder, cell->box.x);
-  json_builder_set_member_name (builder, "y");
-  json_builder_add_int_value (builder, cell->box.y);
-  json_builder_set_member_name (builder, "width");
-  json_builder_add_int_value (builder, cell->box.width);
-  json_builder_set_member_name (builder, "height");
-  json_builder_add_int_value (builder, cell->box.height);
-  json_builder_end_object (builder);
+  add_box (builder, &cell->box);
   json_builder_set_member_name (builder, "origin");
   json_builder_add_string_value (builder, cell->user_drawn ? "user" : "model");
   json_builder_set_member_name (builder, "deleted");
@@ -189,9 +205,38 @@ add_cell (JsonBuilder *builder, const SsCell *cell, SsReportCaseJsonFlags flags,
   json_builder_end_object (builder);
 }
 
+/* A truth cell: its class (null when the annotation had none), box and source; with
+ * FULL its mask too. */
+static void
+add_truth_cell (JsonBuilder *builder, const SsTruthCell *cell, SsReportCaseJsonFlags flags)
+{
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "id");
+  json_builder_add_int_value (builder, cell->id);
+  ss_report_json_add_string_or_null (builder, "class", cell->cls != SS_CLASS_NONE
+                                                       ? ss_class_name (cell->cls) : NULL);
+  add_box (builder, &cell->box);
+  json_builder_set_member_name (builder, "source");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "format");
+  json_builder_add_string_value (builder, cell->source_format);
+  json_builder_set_member_name (builder, "file");
+  json_builder_add_string_value (builder, cell->source_file);
+  json_builder_set_member_name (builder, "sha256");
+  json_builder_add_string_value (builder, cell->source_sha256);
+  json_builder_end_object (builder);
+  json_builder_set_member_name (builder, "imported_at");
+  json_builder_add_string_value (builder, cell->imported_at);
+  json_builder_set_member_name (builder, "user");
+  json_builder_add_string_value (builder, cell->user);
+  if (flags & SS_REPORT_CASE_JSON_FULL)
+    ss_report_json_add_mask (builder, "mask", &cell->mask);
+  json_builder_end_object (builder);
+}
+
 static void
 add_image (JsonBuilder *builder, const SsImageRecord *image, const SsCounts *counts,
-           SsReportCaseJsonFlags flags, double unsure_below)
+           GPtrArray *truth, SsReportCaseJsonFlags flags, double unsure_below)
 {
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "id");
@@ -223,6 +268,11 @@ add_image (JsonBuilder *builder, const SsImageRecord *image, const SsCounts *cou
       if (!cell->deleted || (flags & SS_REPORT_CASE_JSON_DELETED))
         add_cell (builder, cell, flags, unsure_below);
     }
+  json_builder_end_array (builder);
+  json_builder_set_member_name (builder, "truth");
+  json_builder_begin_array (builder);
+  for (guint j = 0; truth != NULL && j < truth->len; j++)
+    add_truth_cell (builder, g_ptr_array_index (truth, j), flags);
   json_builder_end_array (builder);
   if (flags & SS_REPORT_CASE_JSON_FULL)
     {
@@ -287,7 +337,9 @@ ss_report_case_json (const SsReportCase *report, SsReportCaseJsonFlags flags)
   json_builder_begin_array (builder);
   for (guint i = 0; i < report->images->len; i++)
     add_image (builder, g_ptr_array_index (report->images, i),
-               &g_array_index (report->image_counts, SsCounts, i), flags, report->unsure_below);
+               &g_array_index (report->image_counts, SsCounts, i),
+               report->truth != NULL ? g_ptr_array_index (report->truth, i) : NULL, flags,
+               report->unsure_below);
   json_builder_end_array (builder);
   json_builder_set_member_name (builder, "events");
   json_builder_begin_array (builder);
@@ -427,6 +479,54 @@ ss_report_coco_rle (const SsRle *mask, int x, int y, int width, int height, GArr
   if (rest > 0 || runs->len == 0)
     g_array_append_val (runs, rest);
   return set;
+}
+
+gboolean
+ss_report_coco_rle_decode (const gint64 *runs, guint n_runs, int width, int height,
+                           const SsBox *box, SsRle *mask, gint64 *n_outside)
+{
+  g_return_val_if_fail (runs != NULL || n_runs == 0, FALSE);
+  g_return_val_if_fail (width > 0 && height > 0 && box != NULL && mask != NULL, FALSE);
+  g_return_val_if_fail (box->x >= 0 && box->y >= 0 && box->width > 0 && box->height > 0
+                        && (gint64) box->x + box->width <= width
+                        && (gint64) box->y + box->height <= height, FALSE);
+  const gint64 n_pixels = (gint64) width * height;
+  gint64 at = 0, outside = 0;
+  for (guint i = 0; i < n_runs; i++)
+    {
+      if (runs[i] < 0 || runs[i] > n_pixels - at)
+        return FALSE;
+      at += runs[i];
+    }
+  if (at != n_pixels)
+    return FALSE;
+  g_autofree guint8 *pixels = g_malloc0 ((gsize) box->width * box->height);
+  at = 0;
+  for (guint i = 0; i < n_runs; at += runs[i], i++)
+    {
+      if (i % 2 == 0 || runs[i] == 0)
+        continue;
+      /* a foreground run [at, end) crosses the columns at / height .. (end - 1) / height;
+       * only those within the box are walked, and in each only the box's rows */
+      const gint64 end = at + runs[i];
+      gint64 inside = 0;
+      gint64 first_column = MAX (at / height, (gint64) box->x);
+      gint64 last_column = MIN ((end - 1) / height, (gint64) box->x + box->width - 1);
+      for (gint64 column = first_column; column <= last_column; column++)
+        {
+          gint64 from = MAX (at, column * height + box->y);
+          gint64 to = MIN (end, column * height + box->y + box->height);
+          for (gint64 p = from; p < to; p++)
+            pixels[(gsize) (p - column * height - box->y) * box->width + (column - box->x)] = 1;
+          inside += MAX (to - from, 0);
+        }
+      outside += runs[i] - inside;
+    }
+  ss_rle_clear (mask);
+  ss_rle_encode (mask, pixels, box->width, box->height);
+  if (n_outside != NULL)
+    *n_outside = outside;
+  return TRUE;
 }
 
 static void

@@ -19,6 +19,8 @@ typedef struct {
   SsCounts   counts;        /* the whole case's */
   GPtrArray *corrections;   /* SsCorrection*, the audit trail, oldest first */
   GPtrArray *events;        /* SsCaseEvent*, the sign-off history, oldest first */
+  GPtrArray *truth;         /* per image, in the order of images: a GPtrArray of its
+                             * SsTruthCell* (ground truth imported, never counted) */
   double     unsure_below;  /* class confidence under which an unreviewed cell is unsure */
 } SsReportCase;
 
@@ -38,9 +40,9 @@ typedef enum {
                                           * trail and the models: the export */
 } SsReportCaseJsonFlags;
 
-/* The case as one JSON object: its fields, images and their cells, sign-off events and
- * counts, and with FULL everything the store keeps of it. Masks are written as RLE
- * strings, one line each. */
+/* The case as one JSON object: its fields, images with their cells and truth cells,
+ * sign-off events and counts, and with FULL everything the store keeps of it. Masks are
+ * written as RLE strings, one line each. */
 JsonNode     *ss_report_case_json (const SsReportCase *report, SsReportCaseJsonFlags flags);
 
 /* Members of the object being built, as case show, case list and counts --json write
@@ -72,5 +74,13 @@ JsonNode     *ss_report_case_coco (const SsReportCase *report);
  * are left out. Returns how many pixels are set. */
 gint64        ss_report_coco_rle (const SsRle *mask, int x, int y, int width, int height,
                                   GArray *runs);
+/* The inverse of ss_report_coco_rle: the n_runs runs of COCO's uncompressed RLE over a
+ * width x height image (column-major, background first) as a mask over box, which lies
+ * inside the image. FALSE, and mask left empty, when a run is negative or the runs do
+ * not sum to width * height. *n_outside (may be NULL) receives how many set pixels lie
+ * outside box: they are left out. Costs the runs plus the box's pixels, never the
+ * image's. */
+gboolean      ss_report_coco_rle_decode (const gint64 *runs, guint n_runs, int width, int height,
+                                         const SsBox *box, SsRle *mask, gint64 *n_outside);
 
 G_END_DECLS

@@ -149,4 +149,24 @@ const char *const ss_store_migrations[SS_STORE_SCHEMA_VERSION] = {
   "  CHECK (cell_diameter IS NULL OR cell_diameter > 0);"
   "ALTER TABLE images ADD COLUMN scale_source TEXT"
   "  CHECK (scale_source IS NULL OR scale_source IN ('setting', 'red-cells', 'fallback'));",
+
+  /* 3 -> 4: ground truth, cells another tool or person annotated (smearscope-cli
+   * import), a layer of its own beside the model's cells: never counted, never
+   * corrected. class is NULL for an annotation without a type (BCCD's "WBC"); the
+   * source is the annotation file (format, name and SHA-256 of its bytes). */
+  "CREATE TABLE truth_cells ("
+  "  id            INTEGER PRIMARY KEY,"
+  "  image_id      INTEGER NOT NULL REFERENCES images (id),"
+  "  x             INTEGER NOT NULL CHECK (x >= 0),"
+  "  y             INTEGER NOT NULL CHECK (y >= 0),"
+  "  width         INTEGER NOT NULL CHECK (width > 0),"
+  "  height        INTEGER NOT NULL CHECK (height > 0),"
+  "  class         INTEGER CHECK (class IS NULL OR class BETWEEN 0 AND 7),"
+  "  mask          BLOB,"
+  "  source_format TEXT NOT NULL CHECK (source_format IN ('voc', 'coco')),"
+  "  source_file   TEXT NOT NULL CHECK (length (source_file) > 0),"
+  "  source_sha256 TEXT NOT NULL CHECK (length (source_sha256) = 64),"
+  "  imported_at   TEXT NOT NULL,"
+  "  user          TEXT NOT NULL CHECK (length (user) > 0));"
+  "CREATE INDEX truth_cells_by_image ON truth_cells (image_id, source_sha256);",
 };

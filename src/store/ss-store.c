@@ -43,6 +43,9 @@ typedef enum {
   STMT_COUNTS_IMAGE,
   STMT_EVENT_INSERT,
   STMT_EVENT_LIST,
+  STMT_TRUTH_INSERT,
+  STMT_TRUTH_LIST,
+  STMT_TRUTH_SEEN,
   N_STMTS
 } StmtId;
 
@@ -149,6 +152,15 @@ static const char *const stmt_sql[N_STMTS] = {
     "INSERT INTO case_events (case_id, kind, user, at, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
   [STMT_EVENT_LIST] =
     "SELECT id, case_id, kind, user, at, reason FROM case_events WHERE case_id = ?1 ORDER BY id",
+  [STMT_TRUTH_INSERT] =
+    "INSERT INTO truth_cells (image_id, x, y, width, height, class, mask, source_format, "
+    "source_file, source_sha256, imported_at, user) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+  [STMT_TRUTH_LIST] =
+    "SELECT id, image_id, x, y, width, height, class, mask, source_format, source_file, "
+    "source_sha256, imported_at, user FROM truth_cells WHERE image_id = ?1 ORDER BY id",
+  [STMT_TRUTH_SEEN] =
+    "SELECT 1 FROM truth_cells WHERE image_id = ?1 AND source_sha256 = ?2 LIMIT 1",
 };
 
 struct _SsStore
@@ -1527,22 +1539,14 @@ ss_store_cells_of_image (SsStore *self, gint64 image_id, const char *operation, 
   return g_steal_pointer (&cells);
 }
 
-GPtrArray *
-ss_store_list_images (SsStore *self, const char *accession, gboolean with_cells, GError **error)
+/* Append the images of a case (SsImageRecord*, without cells) to images, oldest first. */
+static gboolean
+ss_store_images_of_case (SsStore *self, gint64 case_id, GPtrArray *images, const char *operation,
+                         GError **error)
 {
-  g_return_val_if_fail (SS_IS_STORE (self), NULL);
-  const char *operation = "reading the case's images";
-  /* One read transaction, so that the images and their cells are one snapshot even
-   * while another program writes. */
-  if (!ss_store_exec (self, "BEGIN", operation, error))
-    return NULL;
-  g_autoptr (GPtrArray) images = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_image_record_free);
-  gint64 case_id = ss_store_case_id (self, accession, operation, error);
-  if (case_id == 0)
-    goto fail;
   sqlite3_stmt *stmt = ss_store_stmt (self, STMT_IMAGE_LIST, operation, error);
   if (stmt == NULL)
-    goto fail;
+    return FALSE;
   sqlite3_bind_int64 (stmt, 1, case_id);
   int rc;
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
@@ -1566,8 +1570,26 @@ ss_store_list_images (SsStore *self, const char *accession, gboolean with_cells,
   if (rc != SQLITE_DONE)
     {
       ss_store_set_sqlite_error (self, error, rc, operation);
-      goto fail;
+      return FALSE;
     }
+  return TRUE;
+}
+
+GPtrArray *
+ss_store_list_images (SsStore *self, const char *accession, gboolean with_cells, GError **error)
+{
+  g_return_val_if_fail (SS_IS_STORE (self), NULL);
+  const char *operation = "reading the case's images";
+  /* One read transaction, so that the images and their cells are one snapshot even
+   * while another program writes. */
+  if (!ss_store_exec (self, "BEGIN", operation, error))
+    return NULL;
+  g_autoptr (GPtrArray) images = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_image_record_free);
+  gint64 case_id = ss_store_case_id (self, accession, operation, error);
+  if (case_id == 0)
+    goto fail;
+  if (!ss_store_images_of_case (self, case_id, images, operation, error))
+    goto fail;
   for (guint i = 0; with_cells && i < images->len; i++)
     {
       SsImageRecord *image = g_ptr_array_index (images, i);
@@ -2027,6 +2049,307 @@ ss_store_counts (SsStore *self, StmtId id, gint64 key, int counts[SS_N_CLASSES],
       return FALSE;
     }
   return TRUE;
+}
+
+/* Ground truth ----------------------------------------------------------------------- */
+
+SsTruthCell *
+ss_truth_cell_new (void)
+{
+  SsTruthCell *cell = g_new0 (SsTruthCell, 1);
+  cell->cls = SS_CLASS_NONE;
+  return cell;
+}
+
+void
+ss_truth_cell_free (SsTruthCell *cell)
+{
+  if (cell == NULL)
+    return;
+  ss_rle_clear (&cell->mask);
+  g_free (cell->source_format);
+  g_free (cell->source_file);
+  g_free (cell->source_sha256);
+  g_free (cell->imported_at);
+  g_free (cell->user);
+  g_free (cell);
+}
+
+/* The image of the case that truth->image names: by SHA-256 when it is 64 hex digits,
+ * else by the basename of its path. NULL with an error naming the annotation file when
+ * the case has no such image or has two of that name. */
+static const SsImageRecord *
+ss_store_match_truth_image (GPtrArray *images, const char *accession, const SsTruthImage *truth,
+                            GError **error)
+{
+  g_autofree char *wanted = g_path_get_basename (truth->image);
+  const SsImageRecord *found = NULL;
+  const gboolean by_sha256 = is_hex_sha256 (truth->image);
+  for (guint i = 0; i < images->len; i++)
+    {
+      const SsImageRecord *image = g_ptr_array_index (images, i);
+      g_autofree char *name = g_path_get_basename (image->path);
+      gboolean same = by_sha256 ? g_ascii_strcasecmp (image->sha256, truth->image) == 0
+                                : strcmp (name, wanted) == 0;
+      if (!same)
+        continue;
+      if (found != NULL && !by_sha256)
+        {
+          g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_INVALID,
+                       "%s: case '%s' has two images named %s (%s and %s); the annotation "
+                       "cannot tell which it belongs to", truth->source_file, accession, wanted,
+                       found->path, image->path);
+          return NULL;
+        }
+      if (found == NULL)
+        found = image;
+    }
+  if (found == NULL)
+    g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_NOT_FOUND,
+                 "%s: case '%s' has no image %s%s; analyse the image into the case first",
+                 truth->source_file, accession, by_sha256 ? "with SHA-256 " : "named ",
+                 by_sha256 ? truth->image : wanted);
+  return found;
+}
+
+static gboolean
+validate_truth_cell (const SsTruthCell *cell, guint index, const SsTruthImage *truth,
+                     const SsImageRecord *image, GError **error)
+{
+  const char *fault = NULL;
+  if (cell->box.width <= 0 || cell->box.height <= 0)
+    fault = "its box is empty";
+  else if (cell->box.x < 0 || cell->box.y < 0
+           || (gint64) cell->box.x + cell->box.width > image->width
+           || (gint64) cell->box.y + cell->box.height > image->height)
+    fault = "its box lies outside the image";
+  else if (cell->cls < SS_CLASS_NONE || cell->cls >= SS_N_CLASSES)
+    fault = "its class is not one of the 8 classes";
+  else if (cell->mask.n_runs > 0 && (cell->mask.width != cell->box.width
+                                     || cell->mask.height != cell->box.height))
+    fault = "its mask does not have the size of its box";
+  if (fault == NULL)
+    return TRUE;
+  g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_INVALID,
+               "%s: truth cell %u of image %s cannot be stored: %s", truth->source_file,
+               index + 1, image->path, fault);
+  return FALSE;
+}
+
+/* Whether this annotation file was imported for this image before. */
+static int
+ss_store_truth_seen (SsStore *self, gint64 image_id, const char *sha256, const char *operation,
+                     GError **error)
+{
+  sqlite3_stmt *stmt = ss_store_stmt (self, STMT_TRUTH_SEEN, operation, error);
+  if (stmt == NULL)
+    return -1;
+  sqlite3_bind_int64 (stmt, 1, image_id);
+  sqlite3_bind_text (stmt, 2, sha256, -1, SQLITE_TRANSIENT);
+  int rc = sqlite3_step (stmt);
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    {
+      ss_store_set_sqlite_error (self, error, rc, operation);
+      return -1;
+    }
+  return rc == SQLITE_ROW;
+}
+
+/* Store truth->add_image, the image truth names, without analysis (the import's
+ * --add-images), and list it among case_images so that later files find it. */
+static const SsImageRecord *
+ss_store_add_truth_image (SsStore *self, gint64 case_id, const SsTruthImage *truth,
+                          const char *now, GPtrArray *case_images, const char *operation,
+                          GError **error)
+{
+  const SsImageInfo *info = truth->add_image;
+  g_autofree char *wanted = g_path_get_basename (truth->image);
+  g_autofree char *name = info->path != NULL ? g_path_get_basename (info->path) : NULL;
+  if (name == NULL || !g_utf8_validate (info->path, -1, NULL) || strcmp (name, wanted) != 0
+      || !is_hex_sha256 (info->sha256) || info->width <= 0 || info->height <= 0)
+    {
+      g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_INVALID,
+                   "%s: the image to add for %s needs a path in UTF-8 of that file name, its "
+                   "SHA-256 and a positive width and height", truth->source_file, wanted);
+      return NULL;
+    }
+  g_autofree char *sha256 = g_ascii_strdown (info->sha256, -1);
+  sqlite3_stmt *stmt = ss_store_stmt (self, STMT_IMAGE_INSERT, operation, error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, case_id);
+  sqlite3_bind_text (stmt, 2, info->path, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 3, sha256, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int (stmt, 4, info->width);
+  sqlite3_bind_int (stmt, 5, info->height);
+  sqlite3_bind_text (stmt, 6, now, -1, SQLITE_TRANSIENT);
+  if (!ss_store_run (self, stmt, operation, error))
+    return NULL;
+  SsImageRecord *image = g_new0 (SsImageRecord, 1);
+  image->id = sqlite3_last_insert_rowid (self->db);
+  image->path = g_strdup (info->path);
+  image->sha256 = g_steal_pointer (&sha256);
+  image->width = info->width;
+  image->height = info->height;
+  g_ptr_array_add (case_images, image);
+  return image;
+}
+
+gboolean
+ss_store_add_truth (SsStore *self, const char *accession, const SsTruthImage *images,
+                    guint n_images, const char *user, GError **error)
+{
+  g_return_val_if_fail (SS_IS_STORE (self), FALSE);
+  g_return_val_if_fail (accession != NULL && (images != NULL || n_images == 0), FALSE);
+  const char *operation = "importing ground truth";
+  if (!validate_user (user, error))
+    return FALSE;
+  for (guint i = 0; i < n_images; i++)
+    {
+      const SsTruthImage *truth = &images[i];
+      if (truth->image == NULL || truth->cells == NULL || truth->source_file == NULL
+          || *truth->source_file == '\0' || !g_utf8_validate (truth->source_file, -1, NULL)
+          || (g_strcmp0 (truth->source_format, "voc") != 0
+              && g_strcmp0 (truth->source_format, "coco") != 0)
+          || !is_hex_sha256 (truth->source_sha256))
+        {
+          g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_INVALID,
+                       "%s: truth needs its image, cells and source (format voc or coco, a "
+                       "file name in UTF-8 and the file's SHA-256)", operation);
+          return FALSE;
+        }
+    }
+
+  g_autofree char *now = ss_store_now ();
+  g_autoptr (GByteArray) mask_blob = g_byte_array_new ();
+  g_autoptr (GPtrArray) case_images = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_image_record_free);
+  if (!ss_store_begin_write (self, operation, error))
+    return FALSE;
+  /* Under the write lock, so that a sign-off cannot slip in between. */
+  gint64 case_id = ss_store_case_for_change (self, accession, operation, error);
+  if (case_id == 0)
+    goto fail;
+  /* ss_store_list_images reads in a transaction of its own: the images are listed
+   * here, inside this one. */
+  if (!ss_store_images_of_case (self, case_id, case_images, operation, error))
+    goto fail;
+
+  for (guint i = 0; i < n_images; i++)
+    {
+      const SsTruthImage *truth = &images[i];
+      g_autoptr (GError) unmatched = NULL;
+      const SsImageRecord *image = ss_store_match_truth_image (case_images, accession, truth,
+                                                               &unmatched);
+      if (image == NULL && truth->add_image != NULL
+          && g_error_matches (unmatched, SS_STORE_ERROR, SS_STORE_ERROR_NOT_FOUND))
+        image = ss_store_add_truth_image (self, case_id, truth, now, case_images, operation, error);
+      else if (image == NULL)
+        g_propagate_error (error, g_steal_pointer (&unmatched));
+      if (image == NULL)
+        goto fail;
+      if ((truth->width > 0 || truth->height > 0)
+          && (truth->width != image->width || truth->height != image->height))
+        {
+          g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_INVALID,
+                       "%s: the annotation's image %s is %d x %d pixels, the case's %s is "
+                       "%d x %d: not the same picture", truth->source_file, truth->image,
+                       truth->width, truth->height, image->path, image->width, image->height);
+          goto fail;
+        }
+      for (guint j = 0; j < truth->cells->len; j++)
+        if (!validate_truth_cell (g_ptr_array_index (truth->cells, j), j, truth, image, error))
+          goto fail;
+      g_autofree char *source_sha256 = g_ascii_strdown (truth->source_sha256, -1);
+      int seen = ss_store_truth_seen (self, image->id, source_sha256, operation, error);
+      if (seen < 0)
+        goto fail;
+      if (seen)
+        {
+          g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_EXISTS,
+                       "%s: this annotation file (SHA-256 %.12s...) was imported for image %s "
+                       "of case '%s' before; its truth cells are there already",
+                       truth->source_file, source_sha256, image->path, accession);
+          goto fail;
+        }
+      g_autofree char *source_file = g_path_get_basename (truth->source_file);
+      sqlite3_stmt *insert = ss_store_stmt (self, STMT_TRUTH_INSERT, operation, error);
+      if (insert == NULL)
+        goto fail;
+      for (guint j = 0; j < truth->cells->len; j++)
+        {
+          SsTruthCell *cell = g_ptr_array_index (truth->cells, j);
+          sqlite3_reset (insert);
+          sqlite3_clear_bindings (insert);
+          sqlite3_bind_int64 (insert, 1, image->id);
+          sqlite3_bind_int (insert, 2, cell->box.x);
+          sqlite3_bind_int (insert, 3, cell->box.y);
+          sqlite3_bind_int (insert, 4, cell->box.width);
+          sqlite3_bind_int (insert, 5, cell->box.height);
+          if (cell->cls != SS_CLASS_NONE)
+            sqlite3_bind_int (insert, 6, cell->cls);
+          bind_mask (insert, 7, &cell->mask, mask_blob);
+          sqlite3_bind_text (insert, 8, truth->source_format, -1, SQLITE_TRANSIENT);
+          sqlite3_bind_text (insert, 9, source_file, -1, SQLITE_TRANSIENT);
+          sqlite3_bind_text (insert, 10, source_sha256, -1, SQLITE_TRANSIENT);
+          sqlite3_bind_text (insert, 11, now, -1, SQLITE_TRANSIENT);
+          sqlite3_bind_text (insert, 12, user, -1, SQLITE_TRANSIENT);
+          if (!ss_store_run (self, insert, operation, error))
+            goto fail;
+          cell->id = sqlite3_last_insert_rowid (self->db);
+        }
+    }
+  if (!ss_store_touch_case (self, case_id, now, operation, error)
+      || !ss_store_commit (self, operation, error))
+    goto fail;
+  return TRUE;
+fail:
+  ss_store_rollback (self);
+  /* Nothing was stored, so no cell may keep an id that points at nothing. */
+  for (guint i = 0; i < n_images; i++)
+    for (guint j = 0; images[i].cells != NULL && j < images[i].cells->len; j++)
+      ((SsTruthCell *) g_ptr_array_index (images[i].cells, j))->id = 0;
+  return FALSE;
+}
+
+GPtrArray *
+ss_store_list_truth (SsStore *self, gint64 image_id, GError **error)
+{
+  g_return_val_if_fail (SS_IS_STORE (self), NULL);
+  const char *operation = "reading the image's truth cells";
+  sqlite3_stmt *stmt = ss_store_stmt (self, STMT_TRUTH_LIST, operation, error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, image_id);
+  g_autoptr (GPtrArray) cells = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_truth_cell_free);
+  int rc;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      SsTruthCell *cell = ss_truth_cell_new ();
+      cell->id = sqlite3_column_int64 (stmt, 0);
+      cell->image_id = sqlite3_column_int64 (stmt, 1);
+      cell->box = (SsBox) { sqlite3_column_int (stmt, 2), sqlite3_column_int (stmt, 3),
+                            sqlite3_column_int (stmt, 4), sqlite3_column_int (stmt, 5) };
+      cell->cls = sqlite3_column_type (stmt, 6) == SQLITE_NULL ? SS_CLASS_NONE
+                                                                : sqlite3_column_int (stmt, 6);
+      /* a mask that does not decode is dropped, as for the model's cells */
+      if (!ss_store_rle_from_blob (&cell->mask, sqlite3_column_blob (stmt, 7),
+                                   sqlite3_column_bytes (stmt, 7)))
+        ss_rle_clear (&cell->mask);
+      cell->source_format = column_text (stmt, 8);
+      cell->source_file = column_text (stmt, 9);
+      cell->source_sha256 = column_text (stmt, 10);
+      cell->imported_at = column_text (stmt, 11);
+      cell->user = column_text (stmt, 12);
+      g_ptr_array_add (cells, cell);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      ss_store_set_sqlite_error (self, error, rc, operation);
+      return NULL;
+    }
+  return g_steal_pointer (&cells);
 }
 
 gboolean

@@ -11,7 +11,7 @@
 G_BEGIN_DECLS
 
 /* The schema this build writes; files with a higher user_version are refused. */
-#define SS_STORE_SCHEMA_VERSION 3
+#define SS_STORE_SCHEMA_VERSION 4
 
 #define SS_STORE_ERROR (ss_store_error_quark ())
 GQuark ss_store_error_quark (void);
@@ -222,6 +222,52 @@ gint64      ss_store_undo (SsStore *self, const char *accession, gint64 correcti
                            const char *user, GError **error);
 /* The audit trail of a case, oldest first. */
 GPtrArray  *ss_store_list_corrections (SsStore *self, const char *accession, GError **error);
+
+/* Ground truth: cells another tool or a person annotated, imported from an annotation
+ * file (smearscope-cli import, docs/exchange.md "In"). A layer of its own beside the
+ * model's cells: truth cells are never counted and never corrected. */
+typedef struct {
+  gint64  id;             /* store row id, 0 before it is stored */
+  gint64  image_id;
+  SsBox   box;            /* inside the image */
+  int     cls;            /* SsCellClass, or SS_CLASS_NONE when the annotation has no
+                           * type (BCCD's "WBC" boxes) */
+  SsRle   mask;           /* over box; n_runs 0 when the annotation has no outline */
+  char   *source_format;  /* "voc" or "coco"; the five strings are NULL before storing */
+  char   *source_file;    /* the annotation file's name, without its folder */
+  char   *source_sha256;  /* hex, of the annotation file's bytes */
+  char   *imported_at;    /* ISO 8601 UTC with microseconds */
+  char   *user;           /* who imported it */
+} SsTruthCell;
+
+SsTruthCell *ss_truth_cell_new (void);
+void         ss_truth_cell_free (SsTruthCell *cell);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsTruthCell, ss_truth_cell_free)
+
+/* The truth cells one annotation file gives one image. */
+typedef struct {
+  const char *image;          /* a file name, matched by its basename to the case's
+                               * images, or an image's hex SHA-256 */
+  const char *source_format;  /* "voc" or "coco" */
+  const char *source_file;    /* the annotation file's name (its folder is dropped) */
+  const char *source_sha256;  /* hex SHA-256 of the annotation file's bytes */
+  int         width, height;  /* the image's size as the file gives it; 0: not given */
+  GPtrArray  *cells;          /* SsTruthCell*; their id, image_id and strings are not read */
+  const SsImageInfo *add_image;  /* NULL: the case must have the image. Else, when it has
+                                  * none of that name, this image (of that file name) is
+                                  * stored first, without analysis: no cells, no model */
+} SsTruthImage;
+
+/* Store the truth cells of n_images images of the case in one transaction: all of them
+ * (and the images added for them, see add_image) or, on any error, none. Refused for a
+ * signed case; for an image the case does not have, has twice under that name, or whose
+ * size differs from the file's; for a cell whose box leaves its image or whose mask is
+ * not the size of its box; and for an annotation file already imported for that image
+ * (same SHA-256). Sets each cell's id. */
+gboolean    ss_store_add_truth (SsStore *self, const char *accession, const SsTruthImage *images,
+                                guint n_images, const char *user, GError **error);
+/* The truth cells of one image (SsTruthCell*), in the order they were stored. */
+GPtrArray  *ss_store_list_truth (SsStore *self, gint64 image_id, GError **error);
 
 /* Cells per current class, deleted cells left out. */
 gboolean    ss_store_case_counts (SsStore *self, const char *accession,
