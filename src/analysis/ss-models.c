@@ -5,6 +5,7 @@
 #include "ss-config.h"
 
 #include <errno.h>
+#include <glib/gi18n.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -176,4 +177,16 @@ ss_analysis_settings_validate (const SsAnalysisSettings *settings, GError **erro
     return refuse_setting ("blast_threshold", settings->blast_threshold, "in [0, 100] (percent)",
                            error);
   return TRUE;
+}
+
+void
+ss_init_i18n (void)
+{
+  g_autofree char *build_locale = g_build_filename (SS_BUILD_ROOT, "po", NULL);
+  if (ss_running_from_build_tree () && g_file_test (build_locale, G_FILE_TEST_IS_DIR))
+    bindtextdomain (GETTEXT_PACKAGE, build_locale);
+  else
+    bindtextdomain (GETTEXT_PACKAGE, SS_LOCALE_DIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
 }

@@ -12,6 +12,10 @@ G_BEGIN_DECLS
 /* Whether this program runs from the build tree it was built in (then the source
  * tree's models, the build's schema and translations are used). */
 gboolean      ss_running_from_build_tree (void);
+/* Translations for the rest of the run: the build tree's compiled catalogues when run
+ * from it, else the installed ones; UTF-8. The workstation and smearscope-cli (whose PDF
+ * report speaks the user's language) both call it once at start. */
+void          ss_init_i18n (void);
 
 /* Where default models live: override if not NULL, else $SMEARSCOPE_MODELS, else
  * data/models of the source tree when run from a build tree, else the installed data

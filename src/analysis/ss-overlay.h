@@ -1,7 +1,8 @@
 /* A picture of an analysis for people: the field with each cell's outline, nucleus
  * outline, box, class and confidence drawn over it (Cairo), written as PNG. Outlines,
  * not fills, as the workstation draws them: the cell shows through. A cell under the
- * default unsure confidence (SS_UNSURE_BELOW_DEFAULT) is labelled "CLASS? 0.62 unsure". */
+ * default unsure confidence (SS_UNSURE_BELOW_DEFAULT) is labelled "CLASS? 0.62 unsure", a
+ * cell a person reviewed "CLASS, reviewed". */
 #pragma once
 
 #include <cairo.h>

@@ -13,7 +13,7 @@ main (int   argc,
       char *argv[])
 {
   setlocale (LC_ALL, "");
-  ss_application_init_i18n ();
+  ss_init_i18n ();
   ss_application_find_schemas ();
 
   /* GSettings aborts on a schema it cannot find: say what to do instead */

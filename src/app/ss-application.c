@@ -28,18 +28,6 @@ struct _SsApplication
 G_DEFINE_FINAL_TYPE (SsApplication, ss_application, ADW_TYPE_APPLICATION)
 
 void
-ss_application_init_i18n (void)
-{
-  g_autofree char *build_locale = g_build_filename (SS_BUILD_ROOT, "po", NULL);
-  if (ss_running_from_build_tree () && g_file_test (build_locale, G_FILE_TEST_IS_DIR))
-    bindtextdomain (GETTEXT_PACKAGE, build_locale);
-  else
-    bindtextdomain (GETTEXT_PACKAGE, SS_LOCALE_DIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
-}
-
-void
 ss_application_find_schemas (void)
 {
   if (g_getenv ("GSETTINGS_SCHEMA_DIR") == NULL && ss_running_from_build_tree ())

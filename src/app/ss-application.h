@@ -15,7 +15,6 @@ G_DECLARE_FINAL_TYPE (SsApplication, ss_application, SS, APPLICATION, AdwApplica
 
 SsApplication *ss_application_new               (void);
 /* Bind the message catalogue (the build tree's or the installed one). */
-void           ss_application_init_i18n         (void);
 /* Run from a build tree: use the schema compiled there unless one is given. */
 void           ss_application_find_schemas      (void);
 

@@ -3,6 +3,7 @@
 
 #include "ss-config.h"
 #include "ss-engine.h"
+#include "ss-models.h"
 
 #include <locale.h>
 #include <stdio.h>
@@ -47,6 +48,7 @@ main (int argc, char **argv)
   ss_engine_select_blas (argv);
   setlocale (LC_ALL, "");
   setlocale (LC_NUMERIC, "C");  /* JSON and CSV figures always use a decimal point */
+  ss_init_i18n ();              /* the PDF report speaks the user's language */
   if (argc < 2 || strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)
     {
       usage (argc < 2 ? stderr : stdout);
