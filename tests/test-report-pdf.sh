@@ -348,6 +348,15 @@ cp "$work/signed.pdf" "$work/keep.pdf"
 cmp -s "$work/signed.pdf" "$work/keep.pdf" && ok "a refused report leaves the old file" \
   || fail "a refused report changed the old file"
 
+# bench --report runs and prints both figures (a command that prints, not a timed check)
+if out=$("$cli" bench --report "$samples/BloodImage_00001.jpg" --cells 60 --fields 3 --repeat 1 2>&1) \
+   && printf '%s\n' "$out" | grep -q "to PDF:  median" && printf '%s\n' "$out" | grep -q "to COCO: median"; then
+  ok "bench --report prints the PDF and COCO figures"
+else
+  fail "bench --report: $out"
+fi
+expect_failure "bench --report without a picture" "$cli" bench --report "$work/none.jpg"
+
 if [ "$failures" -gt 0 ]; then
   echo "$failures check(s) failed"
   exit 1

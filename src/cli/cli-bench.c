@@ -455,6 +455,8 @@ ss_cli_bench (int argc, char **argv)
         return ss_cli_bench_analyze (argc, argv);
       if (strcmp (argv[i], "--store") == 0)
         return ss_cli_bench_store (argc, argv);
+      if (strcmp (argv[i], "--report") == 0 || g_str_has_prefix (argv[i], "--report="))
+        return ss_cli_bench_report (argc, argv);
     }
   gboolean json = FALSE, compare = FALSE;
   g_autofree char *arch_name = NULL, *model_name = NULL;
@@ -470,7 +472,7 @@ ss_cli_bench (int argc, char **argv)
     { NULL }
   };
   g_autoptr (GOptionContext) context =
-    g_option_context_new ("- time the msCNN (or --analyze IMAGE, --store)");
+    g_option_context_new ("- time the msCNN (or --analyze IMAGE, --store, --report IMAGE)");
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_set_description (
     context, "Inference convolutions run on the engine's own AVX-512 or AVX2 kernels where the "

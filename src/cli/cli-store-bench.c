@@ -27,10 +27,8 @@ quantile (GArray *times, double q)
   return g_array_index (times, double, MIN (i, times->len - 1));
 }
 
-/* Cells shaped like the analysis's: a disc of a cell with a disc of a nucleus in a
- * 36-60 pixel box, scattered over a 2592x1944 field. Seeded, so runs compare. */
-static GPtrArray *
-make_cells (int n, GRand *rand)
+GPtrArray *
+ss_cli_bench_cells (int n, GRand *rand, int width, int height)
 {
   GPtrArray *cells = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_cell_free);
   guint8 *mask = g_malloc (64 * 64), *nucleus = g_malloc (64 * 64);
@@ -38,8 +36,8 @@ make_cells (int n, GRand *rand)
     {
       SsCell *cell = ss_cell_new ();
       int side = g_rand_int_range (rand, 36, 61);
-      cell->box = (SsBox) { g_rand_int_range (rand, 0, 2592 - side), g_rand_int_range (rand, 0, 1944 - side),
-                            side, side };
+      cell->box = (SsBox) { g_rand_int_range (rand, 0, width - side),
+                            g_rand_int_range (rand, 0, height - side), side, side };
       double r = side / 2.0, rn = r * 0.6;
       for (int y = 0; y < side; y++)
         for (int x = 0; x < side; x++)
@@ -111,7 +109,7 @@ ss_cli_bench_store (int argc, char **argv)
     }
 
   g_autoptr (GRand) rand = g_rand_new_with_seed (20240601);
-  g_autoptr (GPtrArray) cells = make_cells (n_cells, rand);
+  g_autoptr (GPtrArray) cells = ss_cli_bench_cells (n_cells, rand, 2592, 1944);
   g_autoptr (GArray) insert_ms = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr (GArray) relabel_ms = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr (GArray) counts_ms = g_array_new (FALSE, FALSE, sizeof (double));

@@ -81,6 +81,13 @@ int ss_cli_counts (int argc, char **argv);
 int ss_cli_signoff (int argc, char **argv);
 int ss_cli_db (int argc, char **argv);
 int ss_cli_bench_store (int argc, char **argv);
+/* bench --report IMAGE: a case of --cells cells over --fields copies of IMAGE, to PDF
+ * and to COCO (cli-report-bench.c) */
+int ss_cli_bench_report (int argc, char **argv);
+/* n cells shaped like the analysis's: a disc of a cell with a disc of a nucleus in a
+ * 36-60 pixel box, scattered over a width x height field (both above 60). Seeded by
+ * rand, so runs compare. */
+GPtrArray *ss_cli_bench_cells (int n, GRand *rand, int width, int height);
 
 /* exports of a stored case (cli-export.c) */
 int ss_cli_export (int argc, char **argv);
