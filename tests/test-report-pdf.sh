@@ -193,7 +193,8 @@ d = json.load(open(sys.argv[1]))
 keys = ['lymphoblast', 'lymphocyte', 'neutrophil', 'monocyte', 'eosinophil', 'basophil', 'other']
 for i, name in enumerate(keys):
     n = d['counts'][name]
-    print(r'^ *%s +%d +%d +%.1f%%$' % (name, i + 1, n, 100.0 * n / d['counted']))
+    # the report names classes as people read them: "Lymphoblast" for lymphoblast
+    print(r'^ *%s +%d +%d +%.1f%%$' % (name.capitalize(), i + 1, n, 100.0 * n / d['counted']))
 print(r'^ *counted white cells +%d +100\.0%%$' % d['counted'])
 EOF
 missing=0
@@ -208,8 +209,10 @@ flag=$(json "$work/counts.json" "d['flag']")
 if [ "$flag" = True ]; then words="Blast flag raised"; else words="No blast flag"; fi
 grep -qF "$words" "$work/draft.txt" && ok "flag in words: $words" || fail "no '$words'"
 
-grep -qE "dr\.ana .*$from → $to" "$work/draft.txt" && ok "correction $from → $to by dr.ana" \
-  || fail "no correction line 'dr.ana ... $from → $to'"
+# as people read the classes: Lymphoblast for lymphoblast
+shown_from=$(printf '%s' "$from" | sed 's/^./\U&/'); shown_to=$(printf '%s' "$to" | sed 's/^./\U&/')
+grep -qE "dr\.ana .*$shown_from → $shown_to" "$work/draft.txt" && ok "correction $shown_from → $shown_to by dr.ana" \
+  || fail "no correction line 'dr.ana ... $shown_from → $shown_to'"
 check_sections "$work/draft.pdf"
 "$cli" case show RPT-1 --json >"$work/show.json"
 unsure=$(json "$work/show.json" "sum(1 for i in d['images'] for c in i['cells'] if not c['deleted'] and not c['reviewed'] and c['origin'] == 'model' and c['confidence'] < 0.9)")

@@ -1,7 +1,10 @@
 /* The class table and the label table that maps every shared data set's folder names
  * onto it. docs/label-table.md is the same table in words. */
+#include "ss-config.h"
+
 #include "ss-classes.h"
 
+#include <glib/gi18n.h>
 #include <string.h>
 
 static const char *const class_names[SS_N_CLASSES] = {
@@ -93,4 +96,21 @@ ss_label_map (const char *label, const char *const *targets, int n_targets)
             return t;
         }
   return -1;
+}
+
+const char *
+ss_class_display_name (int cls)
+{
+  switch (cls)
+    {
+    case SS_CLASS_LYMPHOBLAST: return _("Lymphoblast");
+    case SS_CLASS_LYMPHOCYTE:  return _("Lymphocyte");
+    case SS_CLASS_NEUTROPHIL:  return _("Neutrophil");
+    case SS_CLASS_MONOCYTE:    return _("Monocyte");
+    case SS_CLASS_EOSINOPHIL:  return _("Eosinophil");
+    case SS_CLASS_BASOPHIL:    return _("Basophil");
+    case SS_CLASS_OTHER:       return _("Other");
+    case SS_CLASS_NOT_A_CELL:  return _("Not a cell");
+    default:                   return _("Unknown");
+    }
 }

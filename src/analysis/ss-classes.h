@@ -20,6 +20,9 @@ typedef enum {
 #define SS_CLASS_NONE (-1)
 
 const char *ss_class_name (int cls);        /* "lymphoblast" ... "not_a_cell" */
+/* The class as people read it, in their language: "Lymphoblast" ... "Not a cell"
+ * (translated; the window, the PDF report). */
+const char *ss_class_display_name (int cls);
 int         ss_class_from_name (const char *name);  /* SS_CLASS_NONE if unknown */
 char        ss_class_key (int cls);         /* '1' ... '8': the relabel key */
 int         ss_class_from_key (char key);

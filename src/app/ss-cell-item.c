@@ -319,18 +319,7 @@ ss_cell_item_set_unsure_below (SsCellItem *self,
 const char *
 ss_cell_class_display_name (int cell_class)
 {
-  switch (cell_class)
-    {
-    case SS_CLASS_LYMPHOBLAST: return _("Lymphoblast");
-    case SS_CLASS_LYMPHOCYTE:  return _("Lymphocyte");
-    case SS_CLASS_NEUTROPHIL:  return _("Neutrophil");
-    case SS_CLASS_MONOCYTE:    return _("Monocyte");
-    case SS_CLASS_EOSINOPHIL:  return _("Eosinophil");
-    case SS_CLASS_BASOPHIL:    return _("Basophil");
-    case SS_CLASS_OTHER:       return _("Other");
-    case SS_CLASS_NOT_A_CELL:  return _("Not a cell");
-    default:                   return _("Unknown");
-    }
+  return ss_class_display_name (cell_class);
 }
 
 void

@@ -364,8 +364,8 @@ format_percent (int part, int total)
 static char *
 describe_correction (const SsCorrection *correction)
 {
-  const char *old_name = ss_class_name (correction->old_class);
-  const char *new_name = ss_class_name (correction->new_class);
+  const char *old_name = ss_class_display_name (correction->old_class);
+  const char *new_name = ss_class_display_name (correction->new_class);
   g_autofree char *change = NULL;
   switch (correction->kind)
     {
@@ -619,7 +619,7 @@ section_counts (Writer *w, const SsCounts *counts)
       char key[2] = { ss_class_key (c), '\0' };
       g_autofree char *n = g_strdup_printf ("%d", counts->counts[c]);
       g_autofree char *pct = format_percent (counts->counts[c], counts->total_counted);
-      const char *row[] = { ss_class_name (c), key, n, pct };
+      const char *row[] = { ss_class_display_name (c), key, n, pct };
       double rgb[3];
       ss_overlay_class_colour (c, rgb);
       table_row (w, &table, row, FALSE, rgb);
@@ -634,7 +634,7 @@ section_counts (Writer *w, const SsCounts *counts)
     char key[2] = { ss_class_key (SS_CLASS_NOT_A_CELL), '\0' };
     g_autofree char *n = g_strdup_printf ("%d", counts->counts[SS_CLASS_NOT_A_CELL]);
     g_autofree char *name = g_strdup_printf (_("%s (not counted)"),
-                                             ss_class_name (SS_CLASS_NOT_A_CELL));
+                                             ss_class_display_name (SS_CLASS_NOT_A_CELL));
     const char *row[] = { name, key, n, "" };
     double rgb[3];
     ss_overlay_class_colour (SS_CLASS_NOT_A_CELL, rgb);
@@ -799,7 +799,7 @@ section_morphometrics (Writer *w, GPtrArray *images)
       g_autofree char *mean_nc = n_nc[c] > 0 ? g_strdup_printf ("%.2f", nc[c] / n_nc[c])
                                              : g_strdup ("–");
       g_autofree char *mean_circularity = g_strdup_printf ("%.2f", circularity[c] / n[c]);
-      const char *row[] = { ss_class_name (c), count, mean_area, mean_nucleus, mean_nc,
+      const char *row[] = { ss_class_display_name (c), count, mean_area, mean_nucleus, mean_nc,
                             mean_circularity };
       double rgb[3];
       ss_overlay_class_colour (c, rgb);
@@ -897,10 +897,10 @@ section_gallery (Writer *w, const Gallery *gallery)
         continue;
       any = TRUE;
       g_autofree char *title = cells->len < (guint) total
-        ? g_strdup_printf (_("%s: the %u least certain of %d cells"), ss_class_name (c),
+        ? g_strdup_printf (_("%s: the %u least certain of %d cells"), ss_class_display_name (c),
                            cells->len, total)
         : g_strdup_printf (ngettext ("%s: %d cell", "%s: %d cells", total),
-                           ss_class_name (c), total);
+                           ss_class_display_name (c), total);
       g_autoptr (PangoLayout) title_layout = writer_layout (w, FONT_BOLD, title, content_width - 12,
                                                             PANGO_ALIGN_LEFT);
       double title_height = layout_height (title_layout) + 3;
@@ -922,7 +922,7 @@ section_gallery (Writer *w, const Gallery *gallery)
           if (column == 0 && writer_ensure (w, row_height))
             {
               /* a class that goes on over a page says which it is */
-              g_autofree char *more = g_strdup_printf (_("%s (continued)"), ss_class_name (c));
+              g_autofree char *more = g_strdup_printf (_("%s (continued)"), ss_class_display_name (c));
               g_autoptr (PangoLayout) more_layout = writer_layout (w, FONT_BOLD, more,
                                                                    content_width - 12,
                                                                    PANGO_ALIGN_LEFT);
@@ -946,7 +946,7 @@ section_gallery (Writer *w, const Gallery *gallery)
             label = g_strdup (_("drawn"));
           else if (cell->predicted_class != cell->current_class)
             label = g_strdup_printf (_("%.2f\nwas %s"), cell->confidence,
-                                     ss_class_name (cell->predicted_class));
+                                     ss_class_display_name (cell->predicted_class));
           else
             label = g_strdup_printf ("%.2f%s", cell->confidence, cell->reviewed ? _(" ✓") : "");
           g_autoptr (PangoLayout) label_layout = writer_layout (w, FONT_TINY, label,
