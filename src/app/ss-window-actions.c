@@ -36,6 +36,8 @@ ss_window_update_actions (SsWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open-images", editable && !running);
   /* a signed case's details are shown too, read-only */
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.case-details", self->document != NULL);
+  /* without a case the title is only "Smearscope": no hover, no tooltip */
+  gtk_widget_set_can_target (self->title_button, self->document != NULL);
   /* an unsigned case is exported too (the report says DRAFT, HL7 is preliminary), but
    * not half analysed: the files would miss the fields still to come */
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-report", self->document != NULL && !running);

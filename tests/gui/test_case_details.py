@@ -14,7 +14,7 @@ A case of the two fields in data/samples is analysed; it has no patient referenc
    refusal and stays open; the store keeps the reference of step 2.
 4. The window started again on the signed case: Ctrl+I opens Case Details, which says
    the case is signed and must be reopened, offers Close and no Save; typing and Return
-   change nothing in the store.
+   change nothing in the store. The case's title in the header bar opens it too.
 """
 
 import os
@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 
-from ssgui import (SKIP, Toasts, TMP, check, children, cli, find_all, focus,
+from ssgui import (SKIP, Toasts, TMP, check, children, cli, do_action, find_all, focus,
                    focus_dialog, is_visible, log, name_of, open_menu_item, run, run_app,
                    save_as, screenshot, wait_until)
 from sswindow import ReviewWindow
@@ -58,12 +58,12 @@ def type_text(text):
     time.sleep(0.3)
 
 
-def close_dialog(app, window):
-    """Escape, then the main window again (not looked for through the application's
-    window list while the dialog goes: see App.main_window)."""
+def close_dialog(app, title):
+    """Escape, then the main window titled title again (not looked for through the
+    application's window list while the dialog goes: see App.main_window)."""
     app.key("Escape")
     time.sleep(0.5)
-    focus(app, window.title)
+    focus(app, title)
 
 
 def hl7_refused_then_details(app, window, folder, toasts):
@@ -126,7 +126,7 @@ def refused_when_signed_behind(app, window, db):
     log(f"the dialog says: {name_of(error)!r}")
     check(dialog_buttons(app, SAVE), "the dialog closed after the store refused")
     screenshot("case-details-2-refused")
-    close_dialog(app, window)
+    close_dialog(app, window.title)
     check(stored(db) == PATIENT, f"a signed case's patient reference changed: {stored(db)!r}")
 
 
@@ -147,10 +147,14 @@ def read_only_when_signed(app, db):
     app.key("Return")
     time.sleep(1.0)
     check(stored(db) == PATIENT, f"a signed case's patient reference changed: {stored(db)!r}")
-    app.key("Escape")
-    time.sleep(0.5)
-    focus(app, title)
+    close_dialog(app, title)
     log("a signed case's details cannot be saved")
+
+    # the case's title in the header bar opens them too
+    do_action(app.find("push button", DIALOG))
+    app.dialog("label", re.compile(r"is signed by .*Reopen the case first"))
+    close_dialog(app, title)
+    log("the header's title opened Case Details")
 
 
 def main():
