@@ -186,6 +186,15 @@ ss_case_dialog_save (GtkWidget  *widget,
   g_autoptr (GError) error = NULL;
   gboolean saved;
 
+  if (self->document == NULL)
+    {
+      g_autofree char *accession = ss_case_dialog_dup_field (self->accession_row);
+
+      /* Enter in another row before an accession number was typed */
+      if (accession == NULL)
+        return;
+    }
+
   g_object_ref (self);
   if (self->document != NULL)
     saved = ss_case_dialog_save_details (self, &error);
