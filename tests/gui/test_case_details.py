@@ -139,8 +139,10 @@ def read_only_when_signed(app, db):
     notice = app.dialog("label", re.compile(r"is signed by .*Reopen the case first"))
     log(f"the dialog says: {name_of(notice)!r}")
     check(is_visible(notice), "the signed notice is not shown")
-    check(not dialog_buttons(app, SAVE), "a signed case's details offer Save")
-    check(dialog_buttons(app, re.compile(r"^_?Close")), "the signed case's dialog has no Close")
+    # whatever its name, no button but Close: Save is not offered
+    buttons = [name_of(b) for b in dialog_buttons(app, None)]
+    check(buttons and all(re.match(r"^_?Close", n) for n in buttons),
+          f"a signed case's dialog should offer Close only, it has {buttons}")
     screenshot("case-details-3-signed")
     focus_dialog(app, DIALOG)
     type_text("Z")
