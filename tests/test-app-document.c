@@ -333,6 +333,33 @@ test_reopen_from_store (Fixture *f, gconstpointer data)
 }
 
 static void
+test_update_details (Fixture *f, gconstpointer data)
+{
+  /* NULL keeps a field, "" empties it; the document reads the case back; a signed case
+   * is refused by the store and keeps its details */
+  g_autoptr (GError) error = NULL;
+  g_assert_true (ss_case_document_update_details (f->doc, "P-\u0141\u00f3d\u017a", "blood",
+                                                  NULL, "first line\nsecond line", &error));
+  g_assert_no_error (error);
+  const SsCase *info = ss_case_document_get_case (f->doc);
+  g_assert_cmpstr (info->patient_ref, ==, "P-\u0141\u00f3d\u017a");
+  g_assert_cmpstr (info->specimen, ==, "blood");
+  g_assert_cmpstr (info->notes, ==, "first line\nsecond line");
+  g_assert_true (ss_case_document_update_details (f->doc, NULL, "", NULL, NULL, &error));
+  info = ss_case_document_get_case (f->doc);
+  g_assert_cmpstr (info->patient_ref, ==, "P-\u0141\u00f3d\u017a");
+  g_assert_cmpstr (info->specimen, ==, "");
+  g_autoptr (SsCase) stored = ss_store_get_case (f->store, "A1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (stored->patient_ref, ==, info->patient_ref);
+
+  g_assert_true (ss_case_document_sign (f->doc, &error));
+  g_assert_false (ss_case_document_update_details (f->doc, "other", NULL, NULL, NULL, &error));
+  g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_SIGNED);
+  g_assert_cmpstr (ss_case_document_get_case (f->doc)->patient_ref, ==, "P-\u0141\u00f3d\u017a");
+}
+
+static void
 test_viewer_state (void)
 {
   g_autoptr (SsViewerState) state = ss_viewer_state_new ();
@@ -374,6 +401,7 @@ main (int argc, char **argv)
   ADD ("/document/crop-in-background", test_crop_in_background);
   ADD ("/document/sign-reopen", test_sign_reopen);
   ADD ("/document/reopen-from-store", test_reopen_from_store);
+  ADD ("/document/update-details", test_update_details);
   g_test_add_func ("/viewer-state/zoom-and-selection", test_viewer_state);
   return g_test_run ();
 }

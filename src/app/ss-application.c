@@ -104,6 +104,7 @@ ss_application_startup (GApplication *app)
     const char *accels[3];
   } accels[] = {
     { "win.new-case", { "<Control>n", NULL } },
+    { "win.case-details", { "<Control>i", "<Alt>Return", NULL } },
     { "win.open-images", { "<Control>o", NULL } },
     { "win.undo", { "<Control>z", NULL } },
     { "win.redo", { "<Control><Shift>z", "<Control>y", NULL } },

@@ -1274,3 +1274,19 @@ ss_case_document_reopen (SsCaseDocument *self,
     return FALSE;
   return ss_case_document_reload_case (self, error);
 }
+
+gboolean
+ss_case_document_update_details (SsCaseDocument *self,
+                                 const char     *patient_ref,
+                                 const char     *specimen,
+                                 const char     *stain,
+                                 const char     *notes,
+                                 GError        **error)
+{
+  g_return_val_if_fail (SS_IS_CASE_DOCUMENT (self), FALSE);
+
+  if (!ss_store_update_case (self->store, self->info->accession, patient_ref, specimen, stain,
+                             notes, error))
+    return FALSE;
+  return ss_case_document_reload_case (self, error);
+}

@@ -140,6 +140,15 @@ gboolean        ss_case_document_sign            (SsCaseDocument  *self,
 gboolean        ss_case_document_reopen          (SsCaseDocument  *self,
                                                   const char      *reason,
                                                   GError         **error);
+/* Change the case's descriptive fields in the store (NULL leaves a field as it is, ""
+ * empties it) and read the case back; "read-only" is notified as after a signature.
+ * The store refuses a signed case (SS_STORE_ERROR_SIGNED) and says why. */
+gboolean        ss_case_document_update_details  (SsCaseDocument  *self,
+                                                  const char      *patient_ref,
+                                                  const char      *specimen,
+                                                  const char      *stain,
+                                                  const char      *notes,
+                                                  GError         **error);
 
 /* Signals: "counts-changed" () after any change of class, deletion or addition;
  * "cell-changed" (SsCellItem *) after one cell changed; "images-changed" () after a

@@ -5,8 +5,8 @@
 
 #include <glib/gi18n.h>
 
+#include "ss-case-dialog.h"
 #include "ss-gradcam.h"
-#include "ss-new-case-dialog.h"
 #include "ss-preferences-window.h"
 #include "ss-window-private.h"
 
@@ -34,6 +34,10 @@ ss_window_update_actions (SsWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.reopen",
                                  self->document != NULL && !editable);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open-images", editable && !running);
+  /* a signed case's details are shown too, read-only */
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.case-details", self->document != NULL);
+  /* without a case the title is only "Smearscope": no hover, no tooltip */
+  gtk_widget_set_can_target (self->title_button, self->document != NULL);
   /* an unsigned case is exported too (the report says DRAFT, HL7 is preliminary), but
    * not half analysed: the files would miss the fields still to come */
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-report", self->document != NULL && !running);
@@ -422,9 +426,23 @@ action_new_case (GtkWidget  *widget,
     }
   g_autoptr (GDateTime) now = g_date_time_new_now_local ();
   g_autofree char *suggested = g_date_time_format (now, "S-%Y%m%d-%H%M");
-  SsNewCaseDialog *dialog = ss_new_case_dialog_new (GTK_WINDOW (self), store, suggested);
+  SsCaseDialog *dialog = ss_case_dialog_new_case (GTK_WINDOW (self), store, suggested);
   g_signal_connect_object (dialog, "created", G_CALLBACK (on_case_created), self, G_CONNECT_SWAPPED);
   gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* The open case's patient reference, specimen, stain and notes; saved through the
+ * document, which reads the case back and so updates the window. */
+static void
+action_case_details (GtkWidget  *widget,
+                     const char *name,
+                     GVariant   *param)
+{
+  SsWindow *self = SS_WINDOW (widget);
+
+  if (self->document == NULL)
+    return;
+  gtk_window_present (GTK_WINDOW (ss_case_dialog_new_details (GTK_WINDOW (self), self->document)));
 }
 
 static void
@@ -600,6 +618,7 @@ ss_window_install_actions (SsWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.open-images", NULL, action_open_images);
   gtk_widget_class_install_action (widget_class, "win.cancel-analysis", NULL, action_cancel_analysis);
   gtk_widget_class_install_action (widget_class, "win.new-case", NULL, action_new_case);
+  gtk_widget_class_install_action (widget_class, "win.case-details", NULL, action_case_details);
   gtk_widget_class_install_action (widget_class, "win.zoom-in", NULL, action_zoom);
   gtk_widget_class_install_action (widget_class, "win.zoom-out", NULL, action_zoom);
   gtk_widget_class_install_action (widget_class, "win.zoom-fit", NULL, action_zoom);

@@ -169,10 +169,9 @@ ss_window_export_explain (const ExportJob *job,
       return g_strdup_printf (_("Could not write %s: %s. %s"), shown, reason, advice);
     }
   if (g_error_matches (error, SS_REPORT_HL7_ERROR, SS_REPORT_HL7_ERROR_NO_PATIENT))
-    /* TRANSLATORS: the window cannot edit a case's details yet; the command can */
-    return g_strdup_printf (_("HL7 needs a patient reference; case %s has none. Add it: "
-                              "smearscope-cli case edit %s --patient REF"),
-                            job->accession, job->accession);
+    /* TRANSLATORS: "Case Details" is the dialog the toast's button opens (Case Details…) */
+    return g_strdup_printf (_("HL7 needs a patient reference; case %s has none. Add it in "
+                              "Case Details."), job->accession);
   if (g_error_matches (error, SS_REPORT_HL7_ERROR, SS_REPORT_HL7_ERROR_NOTHING_COUNTED))
     return g_strdup_printf (_("Case %s has no counted white cell: an HL7 message would hold "
                               "no percentages."), job->accession);
@@ -213,6 +212,11 @@ ss_window_export_done (GObject      *source,
               adw_toast_set_action_target_value (toast,
                                                  g_variant_new_string (ss_report_format_name (job->kind)));
             }
+        }
+      else if (g_error_matches (error, SS_REPORT_HL7_ERROR, SS_REPORT_HL7_ERROR_NO_PATIENT))
+        {
+          adw_toast_set_button_label (toast, _("Case Details…"));
+          adw_toast_set_action_name (toast, "win.case-details");
         }
       adw_toast_overlay_add_toast (self->toast_overlay, toast);
       g_message ("%s (%s: %s)", message, job->path, error->message);

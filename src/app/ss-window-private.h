@@ -30,6 +30,7 @@ struct _SsWindow
 
   /* template children */
   AdwToastOverlay      *toast_overlay;
+  GtkWidget            *title_button;
   AdwWindowTitle       *window_title;
   GtkWidget            *sidebar;
   GtkPaned             *outer_paned;

@@ -370,6 +370,61 @@ def screenshot(name):
     return path
 
 
+# --- dialogs and the main menu ----------------------------------------------------------
+
+def focus(app, title):
+    """Give the window titled title the keyboard, trying again while xdotool meets a
+    window being destroyed (BadWindow)."""
+    wait_until(lambda: app.focus_window(title), 10, f"the window {title!r} to take the keys")
+
+
+def focus_dialog(app, dialog_title):
+    """Give the keyboard to the newest X window titled dialog_title: xdotool also lists
+    the main window under a dialog's title (its group leader), first."""
+    ids = subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--pid",
+                          str(app.pid), "--name", "^" + re.escape(dialog_title) + "$"],
+                         capture_output=True, text=True, timeout=30).stdout.split()
+    check(ids, f"no X window titled {dialog_title!r}")
+    subprocess.run(["xdotool", "windowfocus", "--sync", ids[-1]], check=True, timeout=30)
+
+
+def save_as(app, window, dialog_title, path=None):
+    """In the save dialog titled dialog_title: press Return to take the name and folder
+    it suggests, or type path over them first. (GTK 4.8 does
+    not give the name entry's text to AT-SPI: what the dialog suggested is checked by
+    where the file lands.)"""
+    app.dialog("text", "Name:", timeout=20)
+    if path is not None:
+        focus_dialog(app, dialog_title)
+        app.key("ctrl+a")
+        subprocess.run(["xdotool", "type", "--delay", "5", path], check=True, timeout=60)
+        time.sleep(0.3)
+    app.key("Return")
+    # not waited for through AT-SPI: asking the application for its windows while one
+    # is destroyed breaks its accessibility connection (see App.main_window); the
+    # toast that follows says the dialog has done its part
+    time.sleep(0.5)
+    focus(app, window.title)
+
+
+def menu_items(app, label):
+    return [n for n in walk(app.accessible)
+            if role_name(n) in ("menu item", "push button", "check menu item")
+            and name_of(n).replace("_", "") == label and is_visible(n)]
+
+
+def open_menu_item(app, window, *path, shot=None):
+    """The main menu (F10), then each item of path in turn (a submenu, then its item)."""
+    focus(app, window.title)
+    app.key("F10")
+    for label in path:
+        item = wait_until(lambda: menu_items(app, label), 10, f"the menu item {label!r}")[0]
+        if label == path[-1] and shot:
+            screenshot(shot)
+        log(f"menu: {label}")
+        do_action(item)
+
+
 # --- toasts ---------------------------------------------------------------------------
 
 def toast_widgets(app):

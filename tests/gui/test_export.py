@@ -14,7 +14,8 @@ name and US Letter chosen in the preferences (the keyfile settings backend). The
    export with ACCESSION-cells.csv; the toast reads "Cells saved to
    ACCESSION-cells.csv"; the file has a header and one row per cell the window shows.
 3. Main menu > Export Data > Result Message (HL7)…: the case has no patient reference,
-   so the toast says so and how to give it one; nothing is written.
+   so the toast says so and offers "Case Details…" to give it one; nothing is written
+   (test_case_details.py presses that button).
 4. Ctrl+E into a read-only folder (a read-only tmpfs when run as root, whom permissions
    do not stop; a folder without write permission otherwise): the toast reads "Could
    not write ACCESSION-report.pdf: REASON. Choose another folder."; no file appears;
@@ -32,10 +33,9 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 
-from ssgui import (SKIP, Toasts, TMP, check, do_action, is_visible, log, name_of, role_name,
-                   run, run_app, screenshot, wait_until, walk)
+from ssgui import (SKIP, Toasts, TMP, check, do_action, focus, log, name_of, open_menu_item, run,
+                   run_app, save_as, screenshot)
 from sswindow import ReviewWindow
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -77,55 +77,6 @@ def read_only_folder():
         log(f"cannot mount a read-only tmpfs as root: {done.stderr.strip()}")
         return None, None
     return folder, lambda: subprocess.run(["umount", folder], check=True)
-
-
-def focus(app, title):
-    """Give the window titled title the keyboard, trying again while xdotool meets a
-    window being destroyed (BadWindow)."""
-    wait_until(lambda: app.focus_window(title), 10, f"the window {title!r} to take the keys")
-
-
-def save_as(app, window, dialog_title, path=None):
-    """In the save dialog titled dialog_title: press Return to take the name and folder
-    it suggests, or type path over them first. (GTK 4.8 does
-    not give the name entry's text to AT-SPI: what the dialog suggested is checked by
-    where the file lands.)"""
-    app.dialog("text", "Name:", timeout=20)
-    if path is not None:
-        # the newest X window of that title: xdotool also lists the main window under
-        # a dialog's title (its group leader), first
-        ids = subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--pid",
-                              str(app.pid), "--name", "^" + re.escape(dialog_title) + "$"],
-                             capture_output=True, text=True, timeout=30).stdout.split()
-        check(ids, f"no X window titled {dialog_title!r}")
-        subprocess.run(["xdotool", "windowfocus", "--sync", ids[-1]], check=True, timeout=30)
-        app.key("ctrl+a")
-        subprocess.run(["xdotool", "type", "--delay", "5", path], check=True, timeout=60)
-        time.sleep(0.3)
-    app.key("Return")
-    # not waited for through AT-SPI: asking the application for its windows while one
-    # is destroyed breaks its accessibility connection (see App.main_window); the
-    # toast that follows says the dialog has done its part
-    time.sleep(0.5)
-    focus(app, window.title)
-
-
-def menu_items(app, label):
-    return [n for n in walk(app.accessible)
-            if role_name(n) in ("menu item", "push button", "check menu item")
-            and name_of(n).replace("_", "") == label and is_visible(n)]
-
-
-def open_menu_item(app, window, *path, shot=None):
-    """The main menu (F10), then each item of path in turn (a submenu, then its item)."""
-    focus(app, window.title)
-    app.key("F10")
-    for label in path:
-        item = wait_until(lambda: menu_items(app, label), 10, f"the menu item {label!r}")[0]
-        if label == path[-1] and shot:
-            screenshot(shot)
-        log(f"menu: {label}")
-        do_action(item)
 
 
 def export(app, window, folder, toasts):
@@ -173,8 +124,10 @@ def export(app, window, folder, toasts):
     # libadwaita 1.2 cuts a toast at the window's width: about 140 characters fit the
     # 1280-pixel window, fewer a narrower one
     check(len(message) <= 110, f"the toast is too long to be read on one line: {message!r}")
-    check(f"case {ACCESSION} has none" in message and
-          f"case edit {ACCESSION} --patient" in message, f"the toast reads {message!r}")
+    check(message == f"HL7 needs a patient reference; case {ACCESSION} has none. Add it in "
+          "Case Details.", f"the toast reads {message!r}")
+    check(toasts.buttons[message] and toasts.buttons[message][0].startswith("Case Details"),
+          f"the toast should offer Case Details…, it has {toasts.buttons[message]}")
     check(not os.path.exists(hl7), f"{hl7} was written without a patient reference")
 
 
