@@ -122,6 +122,10 @@ test_truth (Fixture *f, gconstpointer data)
   typed->box = (SsBox) { 100, 120, 50, 60 };
   typed->cls = SS_CLASS_NEUTROPHIL;
   g_ptr_array_add (truth, typed);
+  SsTruthCell *found = ss_truth_cell_new ();
+  found->box = (SsBox) { 31, 1, 24, 24 };  /* the second cell's, one pixel off */
+  found->cls = SS_CLASS_LYMPHOCYTE;
+  g_ptr_array_add (truth, found);
   SsTruthImage image = { .image = f->image_path, .source_format = "voc",
                          .source_file = "field.xml", .source_sha256 = TEST_SHA256,
                          .width = 640, .height = 480, .cells = truth };
@@ -130,9 +134,9 @@ test_truth (Fixture *f, gconstpointer data)
 
   g_autoptr (SsCaseDocument) doc = ss_case_document_open (f->store, "A1", "tester", &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (ss_case_document_get_n_truth_cells (doc), ==, 2);
+  g_assert_cmpuint (ss_case_document_get_n_truth_cells (doc), ==, 3);
   GPtrArray *opened = ss_case_document_get_image_truth (doc, 0);
-  g_assert_cmpuint (opened->len, ==, 2);
+  g_assert_cmpuint (opened->len, ==, 3);
   const SsTruthCell *first = g_ptr_array_index (opened, 0);
   const SsTruthCell *second = g_ptr_array_index (opened, 1);
   g_assert_cmpint (first->cls, ==, SS_CLASS_NONE);
@@ -146,6 +150,9 @@ test_truth (Fixture *f, gconstpointer data)
   SsCounts counts;
   ss_case_document_get_counts (doc, &counts);
   g_assert_cmpint (counts.counts[SS_CLASS_NEUTROPHIL], ==, 2);
+  /* (31, 1) against (30, 0), 24 x 24: IoU 529 / 623 = 0.85 */
+  g_assert_cmpuint (ss_case_document_count_truth_matched (doc, 0, 0.5), ==, 1);
+  g_assert_cmpuint (ss_case_document_count_truth_matched (doc, 0, 0.9), ==, 0);
 }
 
 static void

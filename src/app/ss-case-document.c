@@ -10,6 +10,7 @@
 
 #include "ss-case-document.h"
 #include "ss-background.h"
+#include "ss-metrics.h"
 #include "ss-store-analysis.h"
 
 /* How many decoded fields are kept: enough to move back and forth between neighbours
@@ -776,6 +777,40 @@ ss_case_document_get_n_truth_cells (SsCaseDocument *self)
 {
   g_return_val_if_fail (SS_IS_CASE_DOCUMENT (self), 0);
   return self->n_truth_cells;
+}
+
+guint
+ss_case_document_count_truth_matched (SsCaseDocument *self,
+                                      guint           index,
+                                      double          iou_threshold)
+{
+  g_return_val_if_fail (SS_IS_CASE_DOCUMENT (self), 0);
+  g_return_val_if_fail (index < self->image_truth->len, 0);
+
+  GPtrArray *truth = self->image_truth->pdata[index];
+  GListModel *cells = self->image_cells->pdata[index];
+  guint n_cells = g_list_model_get_n_items (cells);
+  if (truth->len == 0 || n_cells == 0)
+    return 0;
+
+  g_autofree SsBox *truth_boxes = g_new (SsBox, truth->len);
+  g_autofree SsBox *cell_boxes = g_new (SsBox, n_cells);
+  g_autofree float *confidence = g_new (float, n_cells);
+  for (guint i = 0; i < truth->len; i++)
+    truth_boxes[i] = ((const SsTruthCell *) truth->pdata[i])->box;
+  for (guint i = 0; i < n_cells; i++)
+    {
+      g_autoptr (SsCellItem) item = g_list_model_get_item (cells, i);
+      cell_boxes[i] = *ss_cell_item_get_box (item);
+      confidence[i] = ss_cell_item_get_confidence (item);
+    }
+  /* the matching evaluate --task detect does: greedy, most confident cell first */
+  SsDetectionEval *eval = ss_detection_eval_new (iou_threshold);
+  SsDetectionScore score;
+  ss_detection_eval_add (eval, truth_boxes, truth->len, cell_boxes, confidence, n_cells, 0.0);
+  ss_detection_eval_score (eval, &score);
+  ss_detection_eval_free (eval);
+  return score.true_positives;
 }
 
 SsCellItem *
