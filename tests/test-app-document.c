@@ -103,6 +103,56 @@ test_open (Fixture *f, gconstpointer data)
   g_assert_cmpint (counts.total_counted, ==, 14);
   g_assert_false (ss_case_document_get_read_only (f->doc));
   g_assert_false (ss_case_document_get_can_undo (f->doc));
+  g_assert_cmpuint (ss_case_document_get_n_truth_cells (f->doc), ==, 0);
+  g_assert_cmpuint (ss_case_document_get_image_truth (f->doc, 0)->len, ==, 0);
+}
+
+/* Imported ground truth opens with the case, beside the cells: never one of them, never
+ * counted, never in the review queue. */
+static void
+test_truth (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) truth = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_truth_cell_free);
+  SsTruthCell *untyped = ss_truth_cell_new ();
+  untyped->box = (SsBox) { 10, 20, 40, 30 };
+  untyped->cls = SS_CLASS_NONE;
+  g_ptr_array_add (truth, untyped);
+  SsTruthCell *typed = ss_truth_cell_new ();
+  typed->box = (SsBox) { 100, 120, 50, 60 };
+  typed->cls = SS_CLASS_NEUTROPHIL;
+  g_ptr_array_add (truth, typed);
+  SsTruthCell *found = ss_truth_cell_new ();
+  found->box = (SsBox) { 31, 1, 24, 24 };  /* the second cell's, one pixel off */
+  found->cls = SS_CLASS_LYMPHOCYTE;
+  g_ptr_array_add (truth, found);
+  SsTruthImage image = { .image = f->image_path, .source_format = "voc",
+                         .source_file = "field.xml", .source_sha256 = TEST_SHA256,
+                         .width = 640, .height = 480, .cells = truth };
+  g_assert_true (ss_store_add_truth (f->store, "A1", &image, 1, "importer", &error));
+  g_assert_no_error (error);
+
+  g_autoptr (SsCaseDocument) doc = ss_case_document_open (f->store, "A1", "tester", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ss_case_document_get_n_truth_cells (doc), ==, 3);
+  GPtrArray *opened = ss_case_document_get_image_truth (doc, 0);
+  g_assert_cmpuint (opened->len, ==, 3);
+  const SsTruthCell *first = g_ptr_array_index (opened, 0);
+  const SsTruthCell *second = g_ptr_array_index (opened, 1);
+  g_assert_cmpint (first->cls, ==, SS_CLASS_NONE);
+  g_assert_cmpint (first->box.width, ==, 40);
+  g_assert_cmpint (second->cls, ==, SS_CLASS_NEUTROPHIL);
+  g_assert_cmpstr (second->source_file, ==, "field.xml");
+  g_assert_cmpuint (ss_case_document_get_n_cells (doc), ==, 16);
+  g_assert_cmpuint (ss_case_document_get_n_unreviewed (doc), ==, 16);
+  g_autoptr (GPtrArray) queue = ss_case_document_review_queue (doc);
+  g_assert_cmpuint (queue->len, ==, 16);
+  SsCounts counts;
+  ss_case_document_get_counts (doc, &counts);
+  g_assert_cmpint (counts.counts[SS_CLASS_NEUTROPHIL], ==, 2);
+  /* (31, 1) against (30, 0), 24 x 24: IoU 529 / 623 = 0.85 */
+  g_assert_cmpuint (ss_case_document_count_truth_matched (doc, 0, 0.5), ==, 1);
+  g_assert_cmpuint (ss_case_document_count_truth_matched (doc, 0, 0.9), ==, 0);
 }
 
 static void
@@ -394,6 +444,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
 #define ADD(name, fn) g_test_add (name, Fixture, NULL, fixture_setup, fn, fixture_teardown)
   ADD ("/document/open", test_open);
+  ADD ("/document/truth", test_truth);
   ADD ("/document/queue", test_queue);
   ADD ("/document/relabel-undo-redo", test_relabel_undo_redo);
   ADD ("/document/confirm-and-group", test_confirm_and_group);

@@ -10,6 +10,7 @@
 
 #include "ss-case-document.h"
 #include "ss-background.h"
+#include "ss-metrics.h"
 #include "ss-store-analysis.h"
 
 /* How many decoded fields are kept: enough to move back and forth between neighbours
@@ -47,6 +48,8 @@ struct _SsCaseDocument
   GPtrArray   *images;        /* SsImageRecord, without their cells */
   GListStore  *cells;         /* SsCellItem, living */
   GPtrArray   *image_cells;   /* GListStore per field */
+  GPtrArray   *image_truth;   /* per field, a GPtrArray of its SsTruthCell (imported) */
+  guint        n_truth_cells;
   GHashTable  *by_id;         /* cell id -> SsCellItem, deleted ones too */
   GQueue       undo_stack;    /* Step, newest at the head */
   GQueue       redo_stack;
@@ -230,6 +233,7 @@ ss_case_document_finalize (GObject *object)
   g_clear_pointer (&self->fields_failed, g_hash_table_unref);
   g_clear_pointer (&self->by_id, g_hash_table_unref);
   g_clear_pointer (&self->image_cells, g_ptr_array_unref);
+  g_clear_pointer (&self->image_truth, g_ptr_array_unref);
   g_clear_object (&self->cells);
   g_clear_pointer (&self->images, g_ptr_array_unref);
   g_clear_pointer (&self->info, ss_case_free);
@@ -338,6 +342,7 @@ ss_case_document_init (SsCaseDocument *self)
 {
   self->cells = g_list_store_new (SS_TYPE_CELL_ITEM);
   self->image_cells = g_ptr_array_new_with_free_func (g_object_unref);
+  self->image_truth = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
   self->by_id = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_object_unref);
   self->images = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_image_record_free);
   self->fields_loading = g_hash_table_new (NULL, NULL);
@@ -356,11 +361,22 @@ compare_items_by_id (gconstpointer a,
 }
 
 /* Take a stored image with its cells into the models; the record's cells move into the
- * items. */
-static void
+ * items. The image's truth cells are read with it: one indexed query, which finds
+ * nothing at once for an image without truth. */
+static gboolean
 ss_case_document_take_image (SsCaseDocument *self,
-                             SsImageRecord  *record)
+                             SsImageRecord  *record,
+                             GError        **error)
 {
+  GPtrArray *truth = ss_store_list_truth (self->store, record->id, error);
+  if (truth == NULL)
+    {
+      ss_image_record_free (record);
+      return FALSE;
+    }
+  g_ptr_array_add (self->image_truth, truth);
+  self->n_truth_cells += truth->len;
+
   guint index = self->images->len;
   g_autoptr (GPtrArray) living = g_ptr_array_new_with_free_func (g_object_unref);
   GListStore *field = g_list_store_new (SS_TYPE_CELL_ITEM);
@@ -386,6 +402,7 @@ ss_case_document_take_image (SsCaseDocument *self,
                        living->pdata, living->len);
   g_ptr_array_add (self->image_cells, field);
   g_ptr_array_add (self->images, record);
+  return TRUE;
 }
 
 SsCaseDocument *
@@ -409,9 +426,10 @@ ss_case_document_open (SsStore    *store,
   self->store = g_object_ref (store);
   self->info = g_steal_pointer (&info);
   self->user = g_strdup (user);
-  g_ptr_array_set_free_func (images, NULL);
-  for (guint i = 0; i < images->len; i++)
-    ss_case_document_take_image (self, images->pdata[i]);
+  /* oldest first, as the store lists them */
+  while (images->len > 0)
+    if (!ss_case_document_take_image (self, g_ptr_array_steal_index (images, 0), error))
+      return NULL;
   return g_steal_pointer (&self);
 }
 
@@ -743,6 +761,56 @@ ss_case_document_get_image_cells (SsCaseDocument *self,
   g_return_val_if_fail (SS_IS_CASE_DOCUMENT (self), NULL);
   g_return_val_if_fail (index < self->image_cells->len, NULL);
   return self->image_cells->pdata[index];
+}
+
+GPtrArray *
+ss_case_document_get_image_truth (SsCaseDocument *self,
+                                  guint           index)
+{
+  g_return_val_if_fail (SS_IS_CASE_DOCUMENT (self), NULL);
+  g_return_val_if_fail (index < self->image_truth->len, NULL);
+  return self->image_truth->pdata[index];
+}
+
+guint
+ss_case_document_get_n_truth_cells (SsCaseDocument *self)
+{
+  g_return_val_if_fail (SS_IS_CASE_DOCUMENT (self), 0);
+  return self->n_truth_cells;
+}
+
+guint
+ss_case_document_count_truth_matched (SsCaseDocument *self,
+                                      guint           index,
+                                      double          iou_threshold)
+{
+  g_return_val_if_fail (SS_IS_CASE_DOCUMENT (self), 0);
+  g_return_val_if_fail (index < self->image_truth->len, 0);
+
+  GPtrArray *truth = self->image_truth->pdata[index];
+  GListModel *cells = self->image_cells->pdata[index];
+  guint n_cells = g_list_model_get_n_items (cells);
+  if (truth->len == 0 || n_cells == 0)
+    return 0;
+
+  g_autofree SsBox *truth_boxes = g_new (SsBox, truth->len);
+  g_autofree SsBox *cell_boxes = g_new (SsBox, n_cells);
+  g_autofree float *confidence = g_new (float, n_cells);
+  for (guint i = 0; i < truth->len; i++)
+    truth_boxes[i] = ((const SsTruthCell *) truth->pdata[i])->box;
+  for (guint i = 0; i < n_cells; i++)
+    {
+      g_autoptr (SsCellItem) item = g_list_model_get_item (cells, i);
+      cell_boxes[i] = *ss_cell_item_get_box (item);
+      confidence[i] = ss_cell_item_get_confidence (item);
+    }
+  /* the matching evaluate --task detect does: greedy, most confident cell first */
+  SsDetectionEval *eval = ss_detection_eval_new (iou_threshold);
+  SsDetectionScore score;
+  ss_detection_eval_add (eval, truth_boxes, truth->len, cell_boxes, confidence, n_cells, 0.0);
+  ss_detection_eval_score (eval, &score);
+  ss_detection_eval_free (eval);
+  return score.true_positives;
 }
 
 SsCellItem *
@@ -1221,7 +1289,8 @@ ss_case_document_add_result (SsCaseDocument        *self,
         return FALSE;
       guint old_cells = ss_case_document_get_n_cells (self);
       guint old_unreviewed = self->n_unreviewed, old_unsure = self->n_unsure;
-      ss_case_document_take_image (self, g_ptr_array_steal_index (images, i));
+      if (!ss_case_document_take_image (self, g_ptr_array_steal_index (images, i), error))
+        return FALSE;
       self->info->n_images = self->images->len;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_IMAGES]);
       g_signal_emit (self, signals[IMAGES_CHANGED], 0);

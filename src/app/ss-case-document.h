@@ -73,6 +73,17 @@ const SsImage  *ss_case_document_get_field_image (SsCaseDocument *self,
 GListModel     *ss_case_document_get_cells       (SsCaseDocument  *self);
 GListModel     *ss_case_document_get_image_cells (SsCaseDocument  *self,
                                                   guint            index);
+/* Ground truth imported for the fields (smearscope-cli import): a layer beside the
+ * cells, never counted, corrected or reviewed. The field's SsTruthCell, in the order
+ * they were stored (transfer none), and how many the whole case has. */
+GPtrArray      *ss_case_document_get_image_truth (SsCaseDocument  *self,
+                                                  guint            index);
+guint           ss_case_document_get_n_truth_cells (SsCaseDocument *self);
+/* How many of the field's truth cells its living cells match one to one at IoU >=
+ * iou_threshold, as evaluate --task detect matches them. */
+guint           ss_case_document_count_truth_matched (SsCaseDocument *self,
+                                                  guint            index,
+                                                  double           iou_threshold);
 SsCellItem     *ss_case_document_find_cell       (SsCaseDocument  *self,
                                                   gint64           cell_id);
 /* Make (and keep) the cell's gallery picture, size pixels on a side; decodes its field

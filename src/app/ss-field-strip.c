@@ -30,6 +30,7 @@ struct _SsFieldThumb
 
   guint       index;
   guint       n_cells;
+  guint       n_truth;   /* imported truth cells: the tile then compares in a tooltip */
   GdkTexture *texture;   /* NULL until decoded, or when the file cannot be read */
   char       *error;     /* why the file cannot be shown; NULL while it can */
   guint       loading : 1;
@@ -108,11 +109,13 @@ ss_field_thumb_init (SsFieldThumb *self)
 }
 
 static SsFieldThumb *
-ss_field_thumb_new (guint index)
+ss_field_thumb_new (guint index,
+                    guint n_truth)
 {
   SsFieldThumb *self = g_object_new (SS_TYPE_FIELD_THUMB, NULL);
 
   self->index = index;
+  self->n_truth = n_truth;
   return self;
 }
 
@@ -371,12 +374,50 @@ ss_field_strip_update_tile (GtkListItem *list_item)
          pointer is */
       if (gtk_widget_get_has_tooltip (tile->stack))
         gtk_widget_set_tooltip_text (tile->stack, NULL);
+      /* a field with truth says how the cells compare (query-tooltip) */
+      if (thumb->n_truth > 0)
+        gtk_widget_set_has_tooltip (tile->stack, TRUE);
       /* Translators: the accessible name of a field: "Field 3, 12 cells" */
       accessible = g_strdup_printf (_("%s, %s"), title, count);
     }
   gtk_accessible_update_property (GTK_ACCESSIBLE (child),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, accessible,
                                   -1);
+}
+
+/* "3 model cells, 2 truth cells; 2 matched at IoU ≥ 0.5": the matching is done when
+ * the tooltip is asked for, never as cells change. */
+static gboolean
+ss_field_strip_query_truth_tooltip (GtkWidget   *stack,
+                                    int          x,
+                                    int          y,
+                                    gboolean     keyboard_mode,
+                                    GtkTooltip  *tooltip,
+                                    GtkListItem *list_item)
+{
+  SsFieldThumb *thumb = gtk_list_item_get_item (list_item);
+  GtkWidget *strip = gtk_widget_get_ancestor (stack, SS_TYPE_FIELD_STRIP);
+  SsCaseDocument *document = strip != NULL ? SS_FIELD_STRIP (strip)->document : NULL;
+  g_autofree char *cells = NULL;
+  g_autofree char *truth = NULL;
+  g_autofree char *matched = NULL;
+  g_autofree char *text = NULL;
+  guint n_matched;
+
+  if (thumb == NULL || thumb->n_truth == 0 || thumb->error != NULL || document == NULL)
+    return FALSE;
+  n_matched = ss_case_document_count_truth_matched (document, thumb->index, 0.5);
+  cells = g_strdup_printf (ngettext ("%u model cell", "%u model cells", thumb->n_cells),
+                           thumb->n_cells);
+  truth = g_strdup_printf (ngettext ("%u truth cell", "%u truth cells", thumb->n_truth),
+                           thumb->n_truth);
+  matched = g_strdup_printf (ngettext ("%u matched at IoU ≥ 0.5", "%u matched at IoU ≥ 0.5",
+                                       n_matched), n_matched);
+  /* Translators: a field's tooltip: "3 model cells", "2 truth cells" and
+   * "2 matched at IoU ≥ 0.5" */
+  text = g_strdup_printf (_("%s, %s; %s"), cells, truth, matched);
+  gtk_tooltip_set_text (tooltip, text);
+  return TRUE;
 }
 
 static void
@@ -409,6 +450,8 @@ ss_field_strip_setup_tile (GtkSignalListItemFactory *factory,
                                   -1);
   tile->missing = missing_icon;
   gtk_stack_add_child (GTK_STACK (tile->stack), tile->missing);
+  g_signal_connect (tile->stack, "query-tooltip",
+                    G_CALLBACK (ss_field_strip_query_truth_tooltip), list_item);
 
   tile->title = GTK_LABEL (gtk_label_new (NULL));
   gtk_label_set_xalign (tile->title, 0.0f);
@@ -528,7 +571,11 @@ ss_field_strip_sync_fields (SsFieldStrip *self)
   guint first_new = n_fields < n_shown ? 0 : n_shown;
 
   for (guint i = first_new; i < n_fields; i++)
-    g_ptr_array_add (added, ss_field_thumb_new (i));
+    {
+      GPtrArray *truth = ss_case_document_get_image_truth (self->document, i);
+
+      g_ptr_array_add (added, ss_field_thumb_new (i, truth->len));
+    }
   g_list_store_splice (self->fields, first_new, n_shown - first_new,
                        added->pdata, added->len);
 

@@ -46,6 +46,8 @@
 #define CELL_REACH              12.0
 #define LABEL_REACH_UP          30.0
 #define LABEL_REACH_RIGHT       200.0
+/* A truth cell's tag hangs below its box, where the model's label never is. */
+#define TRUTH_REACH_DOWN        30.0
 /* A zoom is over when the scale has not changed for this long (ms): then the field and
  * the overlay are drawn again at the new scale. */
 #define ZOOM_SETTLE_MS          120
@@ -328,6 +330,8 @@ struct _SsSlideView
   int              tile_size;        /* content pixels on a side */
   GQueue           parked;           /* ParkedField *, the last shown first */
   PangoAttrList   *label_attrs;
+  /* the truth tags' text, by class (SS_N_CLASSES: untyped), made when first drawn */
+  PangoLayout     *truth_layouts[SS_N_CLASSES + 1];
 
   gboolean         pointer_inside;
   double           pointer_x, pointer_y;
@@ -903,11 +907,28 @@ ss_slide_view_update_accessible (SsSlideView *self)
   if (self->field_loaded)
     {
       guint n_cells = self->entries->len;
+      guint n_truth = ss_case_document_get_image_truth (self->document, self->image_index)->len;
 
       label = g_strdup_printf (ngettext ("Field %u of %u, %u cell",
                                          "Field %u of %u, %u cells", n_cells),
                                self->image_index + 1,
                                ss_case_document_get_n_images (self->document), n_cells);
+      /* the truth layer is said to be there or hidden, as it is drawn */
+      if (n_truth > 0)
+        {
+          g_autofree char *field = g_steal_pointer (&label);
+          g_autofree char *truth = NULL;
+
+          if (ss_viewer_state_get_show_truth (self->state))
+            truth = g_strdup_printf (ngettext ("%u truth cell shown", "%u truth cells shown",
+                                               n_truth), n_truth);
+          else
+            truth = g_strdup_printf (ngettext ("%u truth cell hidden", "%u truth cells hidden",
+                                               n_truth), n_truth);
+          /* Translators: the field view's accessible name: "Field 1 of 3, 5 cells" and
+           * "2 truth cells shown" */
+          label = g_strdup_printf (_("%s; %s"), field, truth);
+        }
     }
   else
     label = g_strdup (_("No field"));
@@ -2176,6 +2197,94 @@ ss_slide_view_draw_label (SsSlideView *self,
   pango_cairo_show_layout (cr, entry->label_layout);
 }
 
+/* The tag of a truth cell of class cell_class (SS_CLASS_NONE: the annotation has no
+ * type), made once. */
+static PangoLayout *
+ss_slide_view_get_truth_layout (SsSlideView *self,
+                                int          cell_class)
+{
+  guint slot = cell_class >= 0 && cell_class < SS_N_CLASSES ? (guint) cell_class : SS_N_CLASSES;
+
+  if (self->truth_layouts[slot] == NULL)
+    {
+      g_autofree char *text = NULL;
+
+      if (slot == SS_N_CLASSES)
+        /* Translators: the tag of a ground-truth cell imported without a class */
+        text = g_strdup (_("truth"));
+      else
+        /* Translators: the tag of a ground-truth cell; %s is its class ("Neutrophil") */
+        text = g_strdup_printf (_("truth: %s"), ss_cell_class_display_name (cell_class));
+      self->truth_layouts[slot] = gtk_widget_create_pango_layout (GTK_WIDGET (self), text);
+      pango_layout_set_attributes (self->truth_layouts[slot], self->label_attrs);
+    }
+  return self->truth_layouts[slot];
+}
+
+/* The ground truth imported for the field, over the model's cells: each box dashed white
+ * on black, which reads on any stain and unlike the model's boxes has no colour, with
+ * a light "truth: CLASS" tag below it (the model's dark tags sit above their boxes).
+ * Never filled: the cell stays visible through both. */
+static void
+ss_slide_view_draw_truth (SsSlideView           *self,
+                          cairo_t               *cr,
+                          const graphene_rect_t *rect,
+                          gboolean               show_labels)
+{
+  static const double dash[] = { 4.0, 4.0 };
+  GPtrArray *truth = ss_case_document_get_image_truth (self->document, self->image_index);
+  double scale = self->scale;
+  double field_bottom = self->image_height * scale;
+
+  for (guint i = 0; i < truth->len; i++)
+    {
+      const SsTruthCell *cell = g_ptr_array_index (truth, i);
+      double x = cell->box.x * scale, y = cell->box.y * scale;
+      double width = cell->box.width * scale, height = cell->box.height * scale;
+      graphene_rect_t extent;
+
+      graphene_rect_init (&extent, x - CELL_REACH, y - CELL_REACH,
+                          width + 2 * CELL_REACH + LABEL_REACH_RIGHT,
+                          height + 2 * CELL_REACH + TRUTH_REACH_DOWN);
+      if (!graphene_rect_intersection (&extent, rect, NULL))
+        continue;
+
+      cairo_set_line_join (cr, CAIRO_LINE_JOIN_MITER);
+      cairo_rectangle (cr, x, y, width, height);
+      cairo_set_dash (cr, NULL, 0, 0);
+      cairo_set_source_rgba (cr, 0, 0, 0, 0.85);
+      cairo_set_line_width (cr, 2.5);
+      cairo_stroke_preserve (cr);
+      cairo_set_dash (cr, dash, G_N_ELEMENTS (dash), 0);
+      cairo_set_source_rgb (cr, 1, 1, 1);
+      cairo_set_line_width (cr, 1.5);
+      cairo_stroke (cr);
+      cairo_set_dash (cr, NULL, 0, 0);
+
+      if (show_labels && MIN (width, height) >= MIN_LABEL_PIXELS)
+        {
+          PangoLayout *layout = ss_slide_view_get_truth_layout (self, cell->cls);
+          int text_width, text_height;
+          double tag_width, tag_height, tag_y;
+
+          pango_layout_get_pixel_size (layout, &text_width, &text_height);
+          tag_width = text_width + 8.0;
+          tag_height = text_height + 2.0;
+          tag_y = y + height + 2.0;
+          if (tag_y + tag_height > field_bottom)
+            tag_y = y + height - tag_height - 2.0;
+          cairo_rectangle (cr, x, tag_y, tag_width, tag_height);
+          cairo_set_source_rgba (cr, 1, 1, 1, 0.85);
+          cairo_fill_preserve (cr);
+          cairo_set_source_rgb (cr, 0, 0, 0);
+          cairo_set_line_width (cr, 1.0);
+          cairo_stroke (cr);
+          cairo_move_to (cr, x + 4.0, tag_y + 1.0);
+          pango_cairo_show_layout (cr, layout);
+        }
+    }
+}
+
 /* Whether the window is drawn by GSK's cairo renderer, which converts every texture
  * it draws anew each frame: then the view draws images it keeps with cairo instead. */
 static gboolean
@@ -2248,6 +2357,9 @@ ss_slide_view_build_overlay (SsSlideView           *self,
                                   groups[group]->len, &style, provisional);
         g_ptr_array_unref (groups[group]);
       }
+
+  if (ss_viewer_state_get_show_truth (self->state))
+    ss_slide_view_draw_truth (self, cr, rect, show_labels);
 
   if (show_labels)
     for (guint i = 0; i < self->entries->len; i++)
@@ -3249,6 +3361,14 @@ ss_slide_view_on_cell_changed (SsSlideView    *self,
 }
 
 static void
+ss_slide_view_on_show_truth (SsSlideView *self)
+{
+  ss_slide_view_invalidate_overlay (self);
+  if (self->field_loaded)
+    ss_slide_view_update_accessible (self);
+}
+
+static void
 ss_slide_view_on_show_outlines (SsSlideView *self)
 {
   ss_slide_view_trace_shown (self);
@@ -3337,6 +3457,8 @@ ss_slide_view_connect_state (SsSlideView *self)
                              G_CONNECT_SWAPPED);
   g_signal_connect_object (self->state, "notify::show-outlines",
                            G_CALLBACK (ss_slide_view_on_show_outlines), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->state, "notify::show-truth",
+                           G_CALLBACK (ss_slide_view_on_show_truth), self, G_CONNECT_SWAPPED);
 }
 
 static void
@@ -3477,6 +3599,8 @@ ss_slide_view_finalize (GObject *object)
   g_clear_pointer (&self->entries, g_ptr_array_unref);
   g_clear_pointer (&self->tiles, g_hash_table_unref);
   g_clear_pointer (&self->label_attrs, pango_attr_list_unref);
+  for (guint i = 0; i < G_N_ELEMENTS (self->truth_layouts); i++)
+    g_clear_object (&self->truth_layouts[i]);
   ss_slide_view_clear_scaled_copies (self);
 
   G_OBJECT_CLASS (ss_slide_view_parent_class)->finalize (object);

@@ -21,6 +21,7 @@ struct _SsViewerState
   guint       show_boxes : 1;
   guint       show_outlines : 1;
   guint       show_labels : 1;
+  guint       show_truth : 1;
 };
 
 G_DEFINE_FINAL_TYPE (SsViewerState, ss_viewer_state, G_TYPE_OBJECT)
@@ -35,6 +36,7 @@ enum {
   PROP_SHOW_BOXES,
   PROP_SHOW_OUTLINES,
   PROP_SHOW_LABELS,
+  PROP_SHOW_TRUTH,
   PROP_DIM_BELOW,
   N_PROPS
 };
@@ -74,6 +76,11 @@ ss_viewer_state_set_flag (SsViewerState *self,
       if (self->show_labels == value)
         return;
       self->show_labels = value;
+      break;
+    case PROP_SHOW_TRUTH:
+      if (self->show_truth == value)
+        return;
+      self->show_truth = value;
       break;
     default:
       g_assert_not_reached ();
@@ -127,6 +134,9 @@ ss_viewer_state_get_property (GObject    *object,
     case PROP_SHOW_LABELS:
       g_value_set_boolean (value, self->show_labels);
       break;
+    case PROP_SHOW_TRUTH:
+      g_value_set_boolean (value, self->show_truth);
+      break;
     case PROP_DIM_BELOW:
       g_value_set_double (value, self->dim_below);
       break;
@@ -155,6 +165,7 @@ ss_viewer_state_set_property (GObject      *object,
     case PROP_SHOW_BOXES:
     case PROP_SHOW_OUTLINES:
     case PROP_SHOW_LABELS:
+    case PROP_SHOW_TRUTH:
       ss_viewer_state_set_flag (self, prop_id, g_value_get_boolean (value));
       break;
     case PROP_CURRENT:
@@ -208,6 +219,9 @@ ss_viewer_state_class_init (SsViewerStateClass *klass)
   properties[PROP_SHOW_LABELS] =
     g_param_spec_boolean ("show-labels", NULL, NULL, TRUE,
                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_SHOW_TRUTH] =
+    g_param_spec_boolean ("show-truth", NULL, NULL, TRUE,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   properties[PROP_DIM_BELOW] =
     g_param_spec_double ("dim-below", NULL, NULL, 0, 1, 0,
                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
@@ -226,6 +240,7 @@ ss_viewer_state_init (SsViewerState *self)
   self->show_boxes = TRUE;
   self->show_outlines = TRUE;
   self->show_labels = TRUE;
+  self->show_truth = TRUE;
   self->selection = g_ptr_array_new_with_free_func (g_object_unref);
 }
 
@@ -366,6 +381,13 @@ ss_viewer_state_get_show_labels (SsViewerState *self)
 {
   g_return_val_if_fail (SS_IS_VIEWER_STATE (self), TRUE);
   return self->show_labels;
+}
+
+gboolean
+ss_viewer_state_get_show_truth (SsViewerState *self)
+{
+  g_return_val_if_fail (SS_IS_VIEWER_STATE (self), TRUE);
+  return self->show_truth;
 }
 
 double

@@ -23,6 +23,7 @@ SsViewerState *ss_viewer_state_new (void);
  * "fit" (boolean): the scale follows the view's size (set FALSE by any zoom);
  * "current" (SsCellItem *, may be NULL): the cell keys act on, the one in focus;
  * "show-boxes", "show-outlines", "show-labels" (boolean): the overlay layers;
+ * "show-truth" (boolean): the ground truth imported for the field, a layer of its own;
  * "dim-below" (double 0..1): cells less certain than this are drawn dimmed;
  * "hover" (SsCellItem *, may be NULL): the cell under the pointer. */
 guint        ss_viewer_state_get_image_index (SsViewerState *self);
@@ -43,6 +44,7 @@ void         ss_viewer_state_set_current     (SsViewerState *self,
 gboolean     ss_viewer_state_get_show_boxes    (SsViewerState *self);
 gboolean     ss_viewer_state_get_show_outlines (SsViewerState *self);
 gboolean     ss_viewer_state_get_show_labels   (SsViewerState *self);
+gboolean     ss_viewer_state_get_show_truth    (SsViewerState *self);
 double       ss_viewer_state_get_dim_below   (SsViewerState *self);
 SsCellItem  *ss_viewer_state_get_hover       (SsViewerState *self);
 void         ss_viewer_state_set_hover       (SsViewerState *self,

@@ -44,6 +44,10 @@ ss_window_update_actions (SsWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-data", self->document != NULL && !running);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-analysis", running);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.draw-mode", editable);
+  /* truth is a layer of its own, there only when annotations were imported */
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.show-truth",
+                                 self->document != NULL
+                                 && ss_case_document_get_n_truth_cells (self->document) > 0);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.gradcam",
                                  has_cells && ss_application_get_classifier (self->app) != NULL);
 }
@@ -629,6 +633,7 @@ ss_window_install_actions (SsWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.show-boxes", NULL, action_toggle_layer);
   gtk_widget_class_install_action (widget_class, "win.show-outlines", NULL, action_toggle_layer);
   gtk_widget_class_install_action (widget_class, "win.show-labels", NULL, action_toggle_layer);
+  gtk_widget_class_install_action (widget_class, "win.show-truth", NULL, action_toggle_layer);
   gtk_widget_class_install_action (widget_class, "win.draw-mode", NULL, action_draw_mode);
   gtk_widget_class_install_action (widget_class, "win.gradcam", NULL, action_gradcam);
   ss_window_install_export_actions (klass);

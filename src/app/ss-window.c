@@ -608,6 +608,7 @@ ss_window_add_review_keys (SsWindow *self)
     { GDK_KEY_b, "win.show-boxes" },
     { GDK_KEY_o, "win.show-outlines" },
     { GDK_KEY_l, "win.show-labels" },
+    { GDK_KEY_t, "win.show-truth" },
     { GDK_KEY_d, "win.draw-mode" },
     { GDK_KEY_g, "win.gradcam" },
   };
@@ -745,6 +746,7 @@ ss_window_new (SsApplication *app)
   g_settings_bind (self->settings, "show-boxes", self->state, "show-boxes", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "show-outlines", self->state, "show-outlines", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "show-labels", self->state, "show-labels", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "show-truth", self->state, "show-truth", G_SETTINGS_BIND_DEFAULT);
 
   g_autoptr (GError) error = NULL;
   if (ss_application_get_store (app, &error) == NULL)
