@@ -29,24 +29,10 @@ ACCESSION = "EXP-1"
 # an image path a spreadsheet and every writer must get right: comma, quote, newline
 WEIRD = os.path.join(TMP, 'field, "one"\nsecond line.jpg')
 
-failures = []
+from clitest import Cli, check, failures  # noqa: E402
 
-
-def check(condition, what):
-    if not condition:
-        failures.append(what)
-        print("FAIL:", what)
-
-
-def cli(*args, ok=True):
-    run = subprocess.run([CLI, *args, "--db", DB], capture_output=True, text=True)
-    if ok and run.returncode != 0:
-        sys.exit("smearscope-cli %s failed (%d): %s" % (" ".join(args), run.returncode, run.stderr))
-    return run
-
-
-def cli_json(*args):
-    return json.loads(cli(*args).stdout)
+cli = Cli(CLI, DB)
+cli_json = cli.json
 
 
 def export(fmt, out=None):

@@ -26,24 +26,10 @@ CLI, SAMPLES = sys.argv[1], sys.argv[2]
 TMP = tempfile.mkdtemp(prefix="ss-import-")
 DB = os.path.join(TMP, "cases.db")
 
-failures = []
+from clitest import Cli, check, failures  # noqa: E402
 
-
-def check(condition, what):
-    if not condition:
-        failures.append(what)
-        print("FAIL:", what)
-
-
-def cli(*args, ok=True):
-    run = subprocess.run([CLI, *args, "--db", DB], capture_output=True, text=True)
-    if ok and run.returncode != 0:
-        sys.exit("smearscope-cli %s failed (%d): %s" % (" ".join(args), run.returncode, run.stderr))
-    return run
-
-
-def cli_json(*args):
-    return json.loads(cli(*args).stdout)
+cli = Cli(CLI, DB)
+cli_json = cli.json
 
 
 def mask_area(mask):
