@@ -44,10 +44,13 @@ ss_window_update_actions (SsWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-data", self->document != NULL && !running);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-analysis", running);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.draw-mode", editable);
-  /* truth is a layer of its own, there only when annotations were imported */
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.show-truth",
-                                 self->document != NULL
-                                 && ss_case_document_get_n_truth_cells (self->document) > 0);
+  /* truth is a layer of its own, there only when annotations were imported; its button
+   * takes the place of the "Dim below" words, so the review panel keeps its room */
+  const gboolean has_truth = self->document != NULL
+                             && ss_case_document_get_n_truth_cells (self->document) > 0;
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.show-truth", has_truth);
+  gtk_widget_set_visible (self->truth_button, has_truth);
+  gtk_widget_set_visible (self->dim_label, !has_truth);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.gradcam",
                                  has_cells && ss_application_get_classifier (self->app) != NULL);
 }

@@ -46,6 +46,10 @@ struct _SsWindow
   GtkProgressBar       *progress_bar;
   GtkWidget            *review_pane;
   GtkAdjustment        *dim_adjustment;
+  GtkWidget            *truth_button;   /* shown only for a case with imported truth */
+  GtkWidget            *dim_label;      /* hidden while truth_button is shown: the
+                                         * toolbar keeps its width (the scale has a
+                                         * tooltip) */
   SsSlideView          *slide_view;
   SsFieldStrip         *field_strip;
   SsCountPanel         *count_panel;

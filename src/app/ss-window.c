@@ -668,6 +668,8 @@ ss_window_class_init (SsWindowClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/org/smearscope/Smearscope/ss-window.ui");
   gtk_widget_class_bind_template_child (widget_class, SsWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, SsWindow, title_button);
+  gtk_widget_class_bind_template_child (widget_class, SsWindow, truth_button);
+  gtk_widget_class_bind_template_child (widget_class, SsWindow, dim_label);
   gtk_widget_class_bind_template_child (widget_class, SsWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, SsWindow, sidebar);
   gtk_widget_class_bind_template_child (widget_class, SsWindow, outer_paned);
