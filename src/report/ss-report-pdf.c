@@ -687,6 +687,19 @@ section_counts (Writer *w, const SsCounts *counts)
   writer_paragraph (w, FONT_BOLD, flag, w->left, width, colour);
 }
 
+
+/* A sign-off event as the reader says it, in their language. */
+static const char *
+event_display_name (SsCaseEventKind kind)
+{
+  switch (kind)
+    {
+    case SS_CASE_EVENT_SIGNED:   return C_("case event", "signed");
+    case SS_CASE_EVENT_REOPENED: return C_("case event", "reopened");
+    default:                     return ss_case_event_kind_name (kind);
+    }
+}
+
 static void
 section_signoff (Writer *w, const SsCase *c, GPtrArray *events, GPtrArray *corrections,
                  GPtrArray *images)
@@ -744,7 +757,7 @@ section_signoff (Writer *w, const SsCase *c, GPtrArray *events, GPtrArray *corre
     {
       SsCaseEvent *event = g_ptr_array_index (events, i);
       g_autofree char *at = format_time (event->at);
-      const char *row[] = { at, ss_case_event_kind_name (event->kind), event->user,
+      const char *row[] = { at, event_display_name (event->kind), event->user,
                             event->reason != NULL ? event->reason : "" };
       table_row (w, &table, row, FALSE, NULL);
     }
