@@ -187,9 +187,9 @@ test_prime (void)
 
   /* stored diameters */
   g_autoptr (SsScalePool) stored = ss_scale_pool_new ();
-  ss_scale_pool_add_diameter (stored, 150);
-  ss_scale_pool_add_diameter (stored, 0);     /* not known: ignored */
-  ss_scale_pool_add_diameter (stored, 170);
+  ss_scale_pool_add_stored (stored, 150, "red-cells");
+  ss_scale_pool_add_stored (stored, 0, "red-cells");    /* not known: ignored */
+  ss_scale_pool_add_stored (stored, 170, "red-cells");
   SsScaleEstimate unsure = { .sure = FALSE };
   g_assert_cmpfloat (ss_scale_pool_add (stored, &unsure), ==, 160);
 

@@ -185,6 +185,19 @@ ss_colour_pool_free (SsColourPool *pool)
   g_free (pool);
 }
 
+void
+ss_colour_pool_target (const SsColourPool *pool, const SsModelSpec *spec, double target[6])
+{
+  const gboolean camera = ss_model_has_camera_colour (spec);
+  for (int ch = 0; ch < 3; ch++)
+    {
+      target[ch] = pool != NULL && pool->has_target ? pool->target_mean[ch]
+                   : camera ? spec->camera_colour[ch] : spec->mean[ch];
+      target[3 + ch] = pool != NULL && pool->has_target ? pool->target_sd[ch]
+                       : camera ? spec->camera_colour[3 + ch] : spec->std[ch];
+    }
+}
+
 gboolean
 ss_classifier_run_boxes_pooled (SsClassifier *c, const SsImage *image, const SsBox *boxes, int n,
                                 double margin, SsColourPool *pool, float *probs, GError **error)
@@ -195,12 +208,13 @@ ss_classifier_run_boxes_pooled (SsClassifier *c, const SsImage *image, const SsB
   const SsModelSpec *spec = ss_model_spec (c->model);
   const gsize area = (gsize) spec->in_h * spec->in_w, plane = 3 * area;
   float gain[3], offset[3];
-  g_autofree float *crop = g_new (float, plane);
-
-  /* first the pool takes in this field's crops */
+  double target[6];
+  /* each crop framed once: the pool takes in this field's crops, then they are mapped */
+  g_autofree float *crops = g_new (float, (gsize) MAX (n, 1) * plane);
   for (int i = 0; i < n; i++)
     {
-      ss_classifier_frame_box (c, image, &boxes[i], margin, crop);
+      const float *crop = crops + (gsize) i * plane;
+      ss_classifier_frame_box (c, image, &boxes[i], margin, crops + (gsize) i * plane);
       for (int ch = 0; ch < 3; ch++)
         for (gsize k = 0; k < area; k++)
           {
@@ -210,19 +224,15 @@ ss_classifier_run_boxes_pooled (SsClassifier *c, const SsImage *image, const SsB
           }
       pool->n += (gint64) area;
     }
-  /* x -> (x - pool mean) / pool sd * the model's sd + the model's mean */
+  /* x -> (x - pool mean) / pool sd * the target's sd + the target's mean */
+  ss_colour_pool_target (pool, spec, target);
   for (int ch = 0; ch < 3; ch++)
     {
       double mean = pool->n > 0 ? pool->sum[ch] / pool->n : spec->mean[ch];
       double var = pool->n > 0 ? pool->squares[ch] / pool->n - mean * mean : 0;
       double sd = var > 1e-6 ? sqrt (var) : spec->std[ch];
-      const gboolean camera = ss_model_has_camera_colour (spec);
-      double tm = pool->has_target ? pool->target_mean[ch]
-                  : camera ? spec->camera_colour[ch] : spec->mean[ch];
-      double ts = pool->has_target ? pool->target_sd[ch]
-                  : camera ? spec->camera_colour[3 + ch] : spec->std[ch];
-      gain[ch] = (float) (ts / sd);
-      offset[ch] = (float) (tm - mean * gain[ch]);
+      gain[ch] = (float) (target[3 + ch] / sd);
+      offset[ch] = (float) (target[ch] - mean * gain[ch]);
     }
   for (int b = 0; b < n; b += c->chunk)
     {
@@ -230,11 +240,11 @@ ss_classifier_run_boxes_pooled (SsClassifier *c, const SsImage *image, const SsB
       g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&c->lock);
       for (int i = 0; i < nb; i++)
         {
+          const float *crop = crops + (gsize) (b + i) * plane;
           float *x = c->batch + i * plane;
-          ss_classifier_frame_box (c, image, &boxes[b + i], margin, x);
           for (int ch = 0; ch < 3; ch++)
             for (gsize k = 0; k < area; k++)
-              x[ch * area + k] = x[ch * area + k] * gain[ch] + offset[ch];
+              x[ch * area + k] = crop[ch * area + k] * gain[ch] + offset[ch];
         }
       if (!run_chunk (c, nb, probs + (gsize) b * spec->n_classes, error))
         return FALSE;

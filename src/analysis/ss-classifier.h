@@ -65,6 +65,11 @@ typedef struct _SsColourPool SsColourPool;
  * statistics (those of its whole training set, background crops included). */
 SsColourPool *ss_colour_pool_new (const double *target);
 void          ss_colour_pool_free (SsColourPool *pool);
+/* The R, G, B means then deviations pool maps onto for a model of spec: its own target,
+ * else the model's camera colour, else the model's normalisation (pool may be NULL:
+ * the model's). */
+void          ss_colour_pool_target (const SsColourPool *pool, const SsModelSpec *spec,
+                                     double target[6]);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsColourPool, ss_colour_pool_free)
 
 /* ss_classifier_run_boxes with the colours mapped through pool, which first takes in

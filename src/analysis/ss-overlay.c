@@ -114,22 +114,28 @@ ss_overlay_class_colour (int cls, double rgb[3])
   memcpy (rgb, colour, 3 * sizeof (double));
 }
 
+cairo_surface_t *
+ss_overlay_rgb_surface (const guint8 *rgb, int width, int height)
+{
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, width, height);
+  guint8 *data = cairo_image_surface_get_data (surface);
+  int stride = cairo_image_surface_get_stride (surface);
+  cairo_surface_flush (surface);
+  for (int y = 0; y < height; y++)
+    {
+      const guint8 *src = rgb + (gsize) y * width * 3;
+      guint32 *dst = (guint32 *) (data + (gsize) y * stride);
+      for (int x = 0; x < width; x++, src += 3)
+        dst[x] = ((guint32) src[0] << 16) | ((guint32) src[1] << 8) | src[2];
+    }
+  cairo_surface_mark_dirty (surface);
+  return surface;
+}
+
 void
 ss_overlay_draw (cairo_t *cr, const SsImage *image, GPtrArray *cells, GPtrArray *set_aside)
 {
-  cairo_surface_t *field = cairo_image_surface_create (CAIRO_FORMAT_RGB24, image->width,
-                                                       image->height);
-  guint8 *data = cairo_image_surface_get_data (field);
-  int stride = cairo_image_surface_get_stride (field);
-  cairo_surface_flush (field);
-  for (int y = 0; y < image->height; y++)
-    {
-      const guint8 *src = image->rgb + (gsize) y * image->width * 3;
-      guint32 *dst = (guint32 *) (data + (gsize) y * stride);
-      for (int x = 0; x < image->width; x++, src += 3)
-        dst[x] = ((guint32) src[0] << 16) | ((guint32) src[1] << 8) | src[2];
-    }
-  cairo_surface_mark_dirty (field);
+  cairo_surface_t *field = ss_overlay_rgb_surface (image->rgb, image->width, image->height);
   cairo_save (cr);
   cairo_set_source_surface (cr, field, 0, 0);
   /* a thumbnail shrinks the field: average the pixels rather than pick one */

@@ -12,6 +12,8 @@
 
 G_BEGIN_DECLS
 
+/* Packed RGB8 pixels (width x height) as a new Cairo RGB24 surface. */
+cairo_surface_t *ss_overlay_rgb_surface (const guint8 *rgb, int width, int height);
 /* The colour of a class in every overlay, as r, g, b in [0, 1]. */
 void     ss_overlay_class_colour (int cls, double rgb[3]);
 /* Paint image and, over it, each cell's outline, nucleus, box, class and confidence onto cr,

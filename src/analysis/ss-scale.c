@@ -379,11 +379,12 @@ compare_doubles (const void *a,
 }
 
 void
-ss_scale_pool_add_diameter (SsScalePool *pool,
-                            double       cell_diameter)
+ss_scale_pool_add_stored (SsScalePool *pool,
+                          double       cell_diameter,
+                          const char  *scale_source)
 {
   g_return_if_fail (pool != NULL);
-  if (cell_diameter > 0 && isfinite (cell_diameter))
+  if (g_strcmp0 (scale_source, "red-cells") == 0 && cell_diameter > 0 && isfinite (cell_diameter))
     g_array_append_val (pool->diameters, cell_diameter);
 }
 

@@ -42,9 +42,12 @@ void         ss_scale_pool_free (SsScalePool *pool);
 /* Adds the estimate if it is sure; returns the median white-cell diameter of the pool's
  * estimates, or 0 if it has none. */
 double       ss_scale_pool_add (SsScalePool *pool, const SsScaleEstimate *estimate);
-/* Adds a white-cell diameter the case's earlier fields were analysed at (a stored scale
- * that came from their red cells), as if it were a sure estimate. */
-void         ss_scale_pool_add_diameter (SsScalePool *pool, double cell_diameter);
+/* Adds the white-cell diameter a case's earlier field was analysed at, as if it were a
+ * sure estimate, when its scale came from its red cells (scale_source "red-cells", as
+ * the store keeps it); a setting or a fallback says nothing of the camera and is
+ * passed over. */
+void         ss_scale_pool_add_stored (SsScalePool *pool, double cell_diameter,
+                                       const char *scale_source);
 /* The scale of a batch before any of its fields is analysed, so that the first field too
  * gets the case's scale rather than its own alone (about a fifth of single fields are
  * more than 15% off): up to SS_SCALE_PRIME_FIELDS of the n paths, spread evenly, are

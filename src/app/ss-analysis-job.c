@@ -145,8 +145,7 @@ ss_analysis_job_new (SsCaseDocument           *document,
   for (guint i = 0; i < ss_case_document_get_n_images (document); i++)
     {
       const SsImageRecord *image = ss_case_document_get_image (document, i);
-      if (g_strcmp0 (image->scale_source, "red-cells") == 0)
-        ss_scale_pool_add_diameter (self->scale_pool, image->cell_diameter);
+      ss_scale_pool_add_stored (self->scale_pool, image->cell_diameter, image->scale_source);
     }
   self->settings.scale_pool = self->scale_pool;
   self->classifier = classifier != NULL ? ss_classifier_ref (classifier) : NULL;

@@ -278,8 +278,7 @@ ss_cli_analyze (int argc, char **argv)
           for (guint k = 0; stored != NULL && k < stored->len; k++)
             {
               const SsImageRecord *record = stored->pdata[k];
-              if (g_strcmp0 (record->scale_source, "red-cells") == 0)
-                ss_scale_pool_add_diameter (scale_pool, record->cell_diameter);
+              ss_scale_pool_add_stored (scale_pool, record->cell_diameter, record->scale_source);
             }
         }
       ss_scale_pool_prime (scale_pool, (const char *const *) argv + 1, argc - 1,

@@ -131,14 +131,7 @@ evaluate_classify (int argc, char **argv)
       /* crops: the set's white cells pooled as one camera's, mapped onto the target */
       const char *const one_camera[] = { "", NULL };
       double target[6];
-      for (int ch = 0; ch < 3; ch++)
-        {
-          const gboolean camera = ss_model_has_camera_colour (spec);
-          target[ch] = colours.has_colour_target ? colours.colour_target[ch]
-                       : camera ? spec->camera_colour[ch] : spec->mean[ch];
-          target[3 + ch] = colours.has_colour_target ? colours.colour_target[3 + ch]
-                           : camera ? spec->camera_colour[3 + ch] : spec->std[ch];
-        }
+      ss_colour_pool_target (colour_pool, spec, target);
       if (colour_pool == NULL || ss_dataset_normalise_cameras (ds, one_camera, target, NULL, &error))
         probs = ss_predict_dataset (model, ds, &error);
     }

@@ -191,8 +191,7 @@ add_cell (JsonBuilder *builder, const SsCell *cell, SsReportCaseJsonFlags flags,
   json_builder_add_string_value (builder, ss_class_name (cell->current_class));
   ss_report_json_add_string_or_null (builder, "predicted_class",
                                      ss_class_name (cell->predicted_class));
-  json_builder_set_member_name (builder, "confidence");
-  json_builder_add_double_value (builder, round (cell->confidence * 1e4) / 1e4);
+  ss_report_json_add_rounded (builder, "confidence", cell->confidence, 1e4);
   add_box (builder, &cell->box);
   json_builder_set_member_name (builder, "origin");
   json_builder_add_string_value (builder, cell->user_drawn ? "user" : "model");
@@ -254,11 +253,13 @@ add_image (JsonBuilder *builder, const SsImageRecord *image, const SsCounts *cou
   ss_report_json_add_string_or_null (builder, "model_version", image->model_version);
   ss_report_json_add_string_or_null (builder, "model_checksum", image->model_checksum);
   /* the white cell the analysis assumed and where it came from (null before schema 3) */
-  json_builder_set_member_name (builder, "cell_diameter");
   if (image->cell_diameter > 0)
-    json_builder_add_double_value (builder, round (image->cell_diameter * 10) / 10);
+    ss_report_json_add_rounded (builder, "cell_diameter", image->cell_diameter, 10);
   else
-    json_builder_add_null_value (builder);
+    {
+      json_builder_set_member_name (builder, "cell_diameter");
+      json_builder_add_null_value (builder);
+    }
   ss_report_json_add_string_or_null (builder, "scale_source", image->scale_source);
   json_builder_set_member_name (builder, "cells");
   json_builder_begin_array (builder);
@@ -582,8 +583,7 @@ add_annotation (JsonBuilder *builder, const SsImageRecord *image, const SsCell *
   json_builder_add_int_value (builder, area);
   json_builder_set_member_name (builder, "iscrowd");
   json_builder_add_int_value (builder, 0);
-  json_builder_set_member_name (builder, "score");
-  json_builder_add_double_value (builder, round (cell->confidence * 1e4) / 1e4);
+  ss_report_json_add_rounded (builder, "score", cell->confidence, 1e4);
   /* beyond COCO, ignored by its readers: what the model said and whether a person
    * looked */
   json_builder_set_member_name (builder, "predicted_category_id");

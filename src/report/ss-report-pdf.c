@@ -452,19 +452,7 @@ make_crop (const SsImage *field, const SsCell *cell)
   g_autofree guint8 *rgb = g_new (guint8, CROP_PIXELS * CROP_PIXELS * 3);
   ss_box_frame (&cell->box, SS_CLASSIFIER_MARGIN, &x, &y, &side);
   ss_image_crop_to_rgb (field, x, y, side, side, CROP_PIXELS, CROP_PIXELS, SS_RESAMPLE_AREA, rgb);
-  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, CROP_PIXELS,
-                                                         CROP_PIXELS);
-  cairo_surface_flush (surface);
-  guint8 *data = cairo_image_surface_get_data (surface);
-  int stride = cairo_image_surface_get_stride (surface);
-  for (int row = 0; row < CROP_PIXELS; row++)
-    {
-      const guint8 *src = rgb + (gsize) row * CROP_PIXELS * 3;
-      guint32 *dst = (guint32 *) (data + (gsize) row * stride);
-      for (int col = 0; col < CROP_PIXELS; col++, src += 3)
-        dst[col] = ((guint32) src[0] << 16) | ((guint32) src[1] << 8) | src[2];
-    }
-  cairo_surface_mark_dirty (surface);
+  cairo_surface_t *surface = ss_overlay_rgb_surface (rgb, CROP_PIXELS, CROP_PIXELS);
   attach_jpeg (surface);
   return surface;
 }

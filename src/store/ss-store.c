@@ -1436,6 +1436,33 @@ ss_store_model_id (SsStore *self, const SsImageInfo *info, const char *operation
   g_assert_not_reached ();
 }
 
+/* The images row of info in case case_id (model_id 0: none; sha256 already lower case):
+ * its id, or 0 with an error. */
+static gint64
+ss_store_insert_image_row (SsStore *self, gint64 case_id, const SsImageInfo *info,
+                           const char *sha256, const char *now, gint64 model_id,
+                           const char *operation, GError **error)
+{
+  sqlite3_stmt *stmt = ss_store_stmt (self, STMT_IMAGE_INSERT, operation, error);
+  if (stmt == NULL)
+    return 0;
+  sqlite3_bind_int64 (stmt, 1, case_id);
+  sqlite3_bind_text (stmt, 2, info->path, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 3, sha256, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int (stmt, 4, info->width);
+  sqlite3_bind_int (stmt, 5, info->height);
+  sqlite3_bind_text (stmt, 6, now, -1, SQLITE_TRANSIENT);
+  if (model_id > 0)
+    sqlite3_bind_int64 (stmt, 7, model_id);
+  if (info->cell_diameter > 0)
+    sqlite3_bind_double (stmt, 8, info->cell_diameter);
+  if (info->scale_source != NULL)
+    sqlite3_bind_text (stmt, 9, info->scale_source, -1, SQLITE_TRANSIENT);
+  if (!ss_store_run (self, stmt, operation, error))
+    return 0;
+  return sqlite3_last_insert_rowid (self->db);
+}
+
 gint64
 ss_store_add_image (SsStore *self, const char *accession, const SsImageInfo *info,
                     GPtrArray *cells, GError **error)
@@ -1470,24 +1497,10 @@ ss_store_add_image (SsStore *self, const char *accession, const SsImageInfo *inf
   gint64 model_id = ss_store_model_id (self, info, operation, error);
   if (model_id < 0)
     goto fail;
-  sqlite3_stmt *stmt = ss_store_stmt (self, STMT_IMAGE_INSERT, operation, error);
-  if (stmt == NULL)
+  gint64 image_id = ss_store_insert_image_row (self, case_id, info, sha256, now, model_id,
+                                               operation, error);
+  if (image_id == 0)
     goto fail;
-  sqlite3_bind_int64 (stmt, 1, case_id);
-  sqlite3_bind_text (stmt, 2, info->path, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 3, sha256, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int (stmt, 4, info->width);
-  sqlite3_bind_int (stmt, 5, info->height);
-  sqlite3_bind_text (stmt, 6, now, -1, SQLITE_TRANSIENT);
-  if (model_id > 0)
-    sqlite3_bind_int64 (stmt, 7, model_id);
-  if (info->cell_diameter > 0)
-    sqlite3_bind_double (stmt, 8, info->cell_diameter);
-  if (info->scale_source != NULL)
-    sqlite3_bind_text (stmt, 9, info->scale_source, -1, SQLITE_TRANSIENT);
-  if (!ss_store_run (self, stmt, operation, error))
-    goto fail;
-  gint64 image_id = sqlite3_last_insert_rowid (self->db);
   sqlite3_stmt *insert_cell = ss_store_stmt (self, STMT_CELL_INSERT, operation, error);
   if (insert_cell == NULL)
     goto fail;
@@ -2175,19 +2188,13 @@ ss_store_add_truth_image (SsStore *self, gint64 case_id, const SsTruthImage *tru
       return NULL;
     }
   g_autofree char *sha256 = g_ascii_strdown (info->sha256, -1);
-  sqlite3_stmt *stmt = ss_store_stmt (self, STMT_IMAGE_INSERT, operation, error);
-  if (stmt == NULL)
-    return NULL;
-  sqlite3_bind_int64 (stmt, 1, case_id);
-  sqlite3_bind_text (stmt, 2, info->path, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 3, sha256, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int (stmt, 4, info->width);
-  sqlite3_bind_int (stmt, 5, info->height);
-  sqlite3_bind_text (stmt, 6, now, -1, SQLITE_TRANSIENT);
-  if (!ss_store_run (self, stmt, operation, error))
+  /* not analysed: no model and no scale, whatever info says of them */
+  const SsImageInfo bare = { info->path, sha256, info->width, info->height };
+  gint64 id = ss_store_insert_image_row (self, case_id, &bare, sha256, now, 0, operation, error);
+  if (id == 0)
     return NULL;
   SsImageRecord *image = g_new0 (SsImageRecord, 1);
-  image->id = sqlite3_last_insert_rowid (self->db);
+  image->id = id;
   image->path = g_strdup (info->path);
   image->sha256 = g_steal_pointer (&sha256);
   image->width = info->width;
