@@ -54,7 +54,9 @@ store_test_cells (int n)
       for (int c = 0; c < SS_N_CLASSES; c++)
         cell->probabilities[c] = c == cell->predicted_class ? cell->confidence
                                                             : (1.0f - cell->confidence) / 7;
-      cell->morphometrics = (SsMorphometrics) { 452, 75.4, 1.0, 154, 0.52 };
+      cell->morphometrics = (SsMorphometrics) { 452, 75.4, 1.0, 154, 0.52, 0.9 + 0.01 * (i % 7) };
+      /* doubted where already unsure under 0.6, so the tallies of other tests stand */
+      cell->doubt = i % 10 == 1 ? SS_DOUBT_NUCLEUS_NOT_ROUND : SS_DOUBT_NONE;
       g_ptr_array_add (cells, cell);
     }
   return cells;

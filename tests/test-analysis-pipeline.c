@@ -125,6 +125,91 @@ test_perimeter_of_disc (void)
   g_assert_cmpfloat (fabs (p - 2 * G_PI * 40) / (2 * G_PI * 40), <, 0.07);
 }
 
+/* Solidity: a disc is over 0.9 at any size and aspect of its box, holes and specks do
+ * not change it, two lobes joined by a thin bridge and a band (a deeply bitten disc) are under the
+ * lymphocyte's SS_LYMPHOCYTE_MIN_SOLIDITY, an empty mask is 0. */
+static void
+test_solidity (void)
+{
+  const int n = 90;
+  g_autofree guint8 *m = g_new0 (guint8, n * n);
+  g_assert_cmpfloat (ss_mask_solidity (m, n, n), ==, 0);
+  for (int r = 12; r <= 40; r += 14)
+    {
+      memset (m, 0, n * n);
+      for (int y = 0; y < n; y++)
+        for (int x = 0; x < n; x++)
+          m[y * n + x] = (x - 45) * (x - 45) + (y - 45) * (y - 45) <= r * r;
+      double disc = ss_mask_solidity (m, n, n);
+      g_assert_cmpfloat (disc, >, 0.9);
+      /* a hole in the middle (a pale centre) and a far speck */
+      for (int y = 40; y < 50; y++)
+        memset (m + y * n + 40, 0, 10);
+      m[2 * n + 2] = 1;
+      g_assert_cmpfloat (fabs (ss_mask_solidity (m, n, n) - disc), <, 1e-9);
+    }
+  /* two lobes and a bridge: a bilobed nucleus */
+  memset (m, 0, n * n);
+  for (int y = 0; y < n; y++)
+    for (int x = 0; x < n; x++)
+      m[y * n + x] = (x - 22) * (x - 22) + (y - 45) * (y - 45) <= 15 * 15
+                     || (x - 68) * (x - 68) + (y - 45) * (y - 45) <= 15 * 15
+                     || (x >= 22 && x <= 68 && y >= 43 && y <= 47);
+  g_assert_cmpfloat (ss_mask_solidity (m, n, n), <, 0.75);
+  /* a band: a disc with a deep disc bitten from its side */
+  memset (m, 0, n * n);
+  for (int y = 0; y < n; y++)
+    for (int x = 0; x < n; x++)
+      m[y * n + x] = (x - 45) * (x - 45) + (y - 45) * (y - 45) <= 35 * 35
+                     && (x - 78) * (x - 78) + (y - 45) * (y - 45) > 28 * 28;
+  g_assert_cmpfloat (ss_mask_solidity (m, n, n), <, SS_LYMPHOCYTE_MIN_SOLIDITY);
+}
+
+/* The shape check: a model's lymphocyte with a lobed nucleus is doubted, and so unsure at
+ * any confidence; a round nucleus, another class, a person's cell and an untyped cell
+ * are not. */
+static void
+test_doubt (void)
+{
+  const int n = 60;
+  guint8 cell_mask[60 * 60], round[60 * 60], lobed[60 * 60];
+  for (int y = 0; y < n; y++)
+    for (int x = 0; x < n; x++)
+      {
+        cell_mask[y * n + x] = (x - 30) * (x - 30) + (y - 30) * (y - 30) <= 28 * 28;
+        round[y * n + x] = (x - 30) * (x - 30) + (y - 30) * (y - 30) <= 20 * 20;
+        lobed[y * n + x] = (x - 16) * (x - 16) + (y - 30) * (y - 30) <= 9 * 9
+                           || (x - 44) * (x - 44) + (y - 30) * (y - 30) <= 9 * 9
+                           || (x >= 16 && x <= 44 && y >= 29 && y <= 31);
+      }
+  const guint8 *nuclei[2] = { round, lobed };
+  for (int shape = 0; shape < 2; shape++)
+    for (int cls = 0; cls < SS_N_CLASSES; cls++)
+      for (int drawn = 0; drawn < 2; drawn++)
+        {
+          SsCell *cell = ss_cell_new ();
+          cell->box = (SsBox) { 0, 0, n, n };
+          ss_rle_encode (&cell->mask, cell_mask, n, n);
+          ss_rle_encode (&cell->nucleus_mask, nuclei[shape], n, n);
+          cell->predicted_class = cell->current_class = cls;
+          cell->confidence = 0.99f;
+          cell->probabilities[cls] = 0.99f;
+          cell->probabilities[(cls + 1) % SS_N_CLASSES] = 0.01f;
+          cell->user_drawn = drawn;
+          ss_morphometrics_compute (&cell->mask, &cell->nucleus_mask, &cell->morphometrics);
+          ss_cell_check_doubt (cell);
+          gboolean doubted = shape == 1 && cls == SS_CLASS_LYMPHOCYTE && !drawn;
+          g_assert_cmpuint (cell->doubt, ==, doubted ? SS_DOUBT_NUCLEUS_NOT_ROUND : SS_DOUBT_NONE);
+          g_assert_true (ss_cell_is_unsure (cell, 0.9) == doubted);
+          g_assert_cmpstr (ss_doubt_to_string (cell->doubt), ==,
+                           doubted ? "nucleus-not-round" : NULL);
+          /* a person's review settles it */
+          cell->reviewed = TRUE;
+          g_assert_false (ss_cell_is_unsure (cell, 0.9));
+          ss_cell_free (cell);
+        }
+}
+
 static void
 test_voc (void)
 {
@@ -479,6 +564,8 @@ main (int argc, char **argv)
   g_test_add_func ("/analysis/touching-pair", test_touching_pair);
   g_test_add_func ("/analysis/rle-round-trip", test_rle_round_trip);
   g_test_add_func ("/analysis/perimeter", test_perimeter_of_disc);
+  g_test_add_func ("/analysis/solidity", test_solidity);
+  g_test_add_func ("/analysis/doubt", test_doubt);
   g_test_add_func ("/analysis/voc", test_voc);
   g_test_add_func ("/analysis/average-precision", test_average_precision);
   g_test_add_func ("/analysis/bad-files", test_bad_files);

@@ -215,7 +215,7 @@ grep -qE "dr\.ana .*$shown_from → $shown_to" "$work/draft.txt" && ok "correcti
   || fail "no correction line 'dr.ana ... $shown_from → $shown_to'"
 check_sections "$work/draft.pdf"
 "$cli" case show RPT-1 --json >"$work/show.json"
-unsure=$(json "$work/show.json" "sum(1 for i in d['images'] for c in i['cells'] if not c['deleted'] and not c['reviewed'] and c['origin'] == 'model' and c['confidence'] < 0.9)")
+unsure=$(json "$work/show.json" "sum(1 for i in d['images'] for c in i['cells'] if not c['deleted'] and not c['reviewed'] and c['origin'] == 'model' and (c['confidence'] < 0.9 or 'doubt' in c))")
 if [ "$unsure" = 0 ]; then unsure_text="none"; else unsure_text="$unsure cell"; fi
 grep -qE "Unsure cells +$unsure_text" "$work/draft.txt" && ok "unsure cells: $unsure_text" \
   || fail "no 'Unsure cells $unsure_text'"

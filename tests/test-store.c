@@ -100,6 +100,11 @@ test_round_trip (Fixture *f, gconstpointer data)
       g_assert_cmpint (stored->mask.n_runs, ==, given->mask.n_runs);
       g_assert_cmpmem (stored->mask.runs, stored->mask.n_runs * 4, given->mask.runs, given->mask.n_runs * 4);
       g_assert_cmpuint (ss_rle_area (&stored->nucleus_mask), ==, ss_rle_area (&given->nucleus_mask));
+      g_assert_cmpfloat (stored->morphometrics.nucleus_solidity, ==,
+                         given->morphometrics.nucleus_solidity);
+      g_assert_cmpuint (stored->doubt, ==, given->doubt);
+      /* a doubted call is unsure whatever its confidence */
+      g_assert_true (ss_cell_is_unsure (stored, 0.0) == (given->doubt != SS_DOUBT_NONE));
       g_assert_false (stored->user_drawn || stored->deleted);
     }
 
@@ -1343,8 +1348,9 @@ test_truth (Fixture *f, gconstpointer data)
   assert_check_ok (f->store);
 }
 
-/* A store as version 3 left it (version 1's rows, migrated twice), upgraded to 4: its
- * rows unchanged, the truth table there and empty, and truth taken afterwards. */
+/* A store as version 3 left it (version 1's rows, migrated twice), upgraded to the
+ * current version: its rows unchanged, the truth table there and empty, truth taken
+ * afterwards, and its cells with no solidity measured and no doubt raised (5). */
 static void
 test_migrate_v3 (void)
 {
@@ -1371,9 +1377,12 @@ test_migrate_v3 (void)
   g_autoptr (SsStore) store = ss_store_open (path, SS_STORE_OPEN_DEFAULT, &error);
   g_assert_no_error (error);
   g_autofree char *version = query_text (path, "PRAGMA user_version");
-  g_assert_cmpstr (version, ==, "4");
+  g_assert_cmpstr (version, ==, "5");
   g_autofree char *n_truth = query_text (path, "SELECT count (*) FROM truth_cells");
   g_assert_cmpstr (n_truth, ==, "0");
+  g_autofree char *n_measured = query_text (path, "SELECT count (*) FROM cells "
+                                                  "WHERE nucleus_solidity != 0 OR doubt != 0");
+  g_assert_cmpstr (n_measured, ==, "0");
   for (guint i = 0; i < G_N_ELEMENTS (snapshot_sql); i++)
     {
       g_autofree char *after = query_text (path, snapshot_sql[i]);

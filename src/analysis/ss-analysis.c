@@ -22,6 +22,7 @@ ss_analysis_settings_init (SsAnalysisSettings *settings)
   settings->colour_map = SS_COLOUR_MAP_AUTO;
   settings->has_colour_target = FALSE;
   settings->unsure_below = SS_UNSURE_BELOW_DEFAULT;
+  settings->check_doubts = TRUE;
 }
 
 int
@@ -216,6 +217,8 @@ ss_analysis_run (const SsImage *image, const SsAnalysisSettings *settings,
     {
       SsCell *cell = result->cells->pdata[i];
       ss_morphometrics_compute (&cell->mask, &cell->nucleus_mask, &cell->morphometrics);
+      if (settings->check_doubts)
+        ss_cell_check_doubt (cell);
     }
   t->morphometrics_ms = now_ms () - mark;
 

@@ -38,6 +38,8 @@ typedef struct {
                                        * fallback for a field whose estimate is unsure */
   double           unsure_below;      /* a cell under this confidence is marked unsure
                                        * (ss_cell_is_unsure): reviewed first, in the JSON */
+  gboolean         check_doubts;      /* mark unsure the calls the cell's shape contradicts
+                                       * (ss_cell_check_doubt): on by default */
   struct _SsScalePool *scale_pool;    /* not owned; if set, the fields analysed with it are
                                        * of one case and share its median scale */
   SsColourMap      colour_map;        /* whether batches and runs map their crops' pooled

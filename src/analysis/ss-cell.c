@@ -150,7 +150,27 @@ gboolean
 ss_cell_is_unsure (const SsCell *cell, double unsure_below)
 {
   g_return_val_if_fail (cell != NULL, FALSE);
-  return !cell->reviewed && !cell->user_drawn && cell->confidence < unsure_below;
+  return !cell->reviewed && !cell->user_drawn
+         && (cell->confidence < unsure_below || cell->doubt != SS_DOUBT_NONE);
+}
+
+void
+ss_cell_check_doubt (SsCell *cell)
+{
+  g_return_if_fail (cell != NULL);
+  cell->doubt &= ~(guint) SS_DOUBT_NUCLEUS_NOT_ROUND;
+  if (cell->user_drawn || !ss_cell_is_typed (cell))
+    return;
+  /* The model's own call, not a person's: a relabelled cell is reviewed anyway. */
+  if (cell->predicted_class == SS_CLASS_LYMPHOCYTE && cell->morphometrics.nucleus_area > 0
+      && cell->morphometrics.nucleus_solidity < SS_LYMPHOCYTE_MIN_SOLIDITY)
+    cell->doubt |= SS_DOUBT_NUCLEUS_NOT_ROUND;
+}
+
+const char *
+ss_doubt_to_string (guint doubt)
+{
+  return (doubt & SS_DOUBT_NUCLEUS_NOT_ROUND) ? "nucleus-not-round" : NULL;
 }
 
 gboolean

@@ -26,7 +26,26 @@ typedef struct {
   double circularity;        /* 4 pi area / perimeter^2, 1 for a disc */
   double nucleus_area;       /* pixels */
   double nc_ratio;           /* nucleus area / cytoplasm area */
+  double nucleus_solidity;   /* nucleus area / the area of its convex hull (ss_mask_solidity):
+                              * about 0.95 for a round nucleus, lower for a lobed, bilobed or
+                              * kidney-shaped one; 0 when there is no nucleus (or a cell
+                              * stored before it was measured) */
 } SsMorphometrics;
+
+/* Why the analysis doubts a call even at high confidence: reasons the model's own
+ * confidence cannot give (docs/models.md, "A lymphocyte's nucleus is round"). Flags. */
+typedef enum {
+  SS_DOUBT_NONE = 0,
+  SS_DOUBT_NUCLEUS_NOT_ROUND = 1 << 0,  /* called lymphocyte, but its nucleus is lobed or
+                                         * indented (solidity under
+                                         * SS_LYMPHOCYTE_MIN_SOLIDITY), as a granulocyte's or
+                                         * a monocyte's is */
+} SsDoubt;
+
+/* A lymphocyte's nucleus is round: the least solidity (SsMorphometrics) that passes.
+ * Chosen so that at most 5% of the right lymphocyte calls on PBC's training pictures fall
+ * under it (4.7%; docs/models.md). */
+#define SS_LYMPHOCYTE_MIN_SOLIDITY 0.85
 
 typedef struct {
   gint64          id;           /* store row id, 0 before it is stored */
@@ -42,6 +61,7 @@ typedef struct {
   gboolean        deleted;
   gboolean        reviewed;     /* a person's correction stands: relabelled, confirmed,
                                  * drawn, deleted or restored; FALSE as the model called it */
+  guint           doubt;        /* SsDoubt flags the analysis raised (ss_cell_check_doubt) */
 } SsCell;
 
 void     ss_rle_clear (SsRle *rle);
@@ -61,9 +81,16 @@ float    ss_cell_detection_score (const SsCell *cell);
  * its confidence says nothing of its type. */
 gboolean ss_cell_is_typed (const SsCell *cell);
 /* Whether a reviewer should look at the cell before it counts: the model's confidence in
- * its class is under unsure_below, and no person has reviewed or drawn it. A cell a
- * person has looked at is never unsure. */
+ * its class is under unsure_below, or the analysis doubts the call (cell->doubt), and no
+ * person has reviewed or drawn it. A cell a person has looked at is never unsure. */
 gboolean ss_cell_is_unsure (const SsCell *cell, double unsure_below);
+/* Raise cell->doubt where the call and the cell's measured shape disagree: a model's
+ * lymphocyte whose nucleus solidity is under SS_LYMPHOCYTE_MIN_SOLIDITY. Needs the
+ * morphometrics; clears the flags it owns first. */
+void     ss_cell_check_doubt (SsCell *cell);
+/* The words the JSON and CSV use for a cell's doubts: "nucleus-not-round", or NULL for
+ * none. */
+const char *ss_doubt_to_string (guint doubt);
 /* The square around a box's centre with the box's longer side: crops keep a cell's
  * shape, as the classifiers were trained on them. */
 SsBox    ss_box_square (const SsBox *box);

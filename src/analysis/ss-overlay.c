@@ -84,14 +84,18 @@ draw_cell (cairo_t *cr, const SsCell *cell, gboolean set_aside, double scale_tex
   cairo_set_dash (cr, NULL, 0, 0);
 
   /* a cell a person reviewed shows their class, not the model's confidence in its own;
-   * an unsure one (under the default SS_UNSURE_BELOW_DEFAULT) says so: review it */
+   * an unsure one (under the default SS_UNSURE_BELOW_DEFAULT, or doubted) says so, and
+   * why when it is not the confidence: review it */
   char label[80];
   const gboolean unsure = !set_aside && ss_cell_is_unsure (cell, SS_UNSURE_BELOW_DEFAULT);
   if (cell->reviewed || cell->user_drawn)
     g_snprintf (label, sizeof label, "%s, reviewed", ss_class_name (cls));
   else
     g_snprintf (label, sizeof label, "%s%s %.2f%s", ss_class_name (cls), unsure ? "?" : "",
-                cell->confidence, unsure ? " unsure" : "");
+                cell->confidence,
+                !unsure ? ""
+                : (cell->doubt & SS_DOUBT_NUCLEUS_NOT_ROUND) ? " unsure: nucleus not round"
+                : " unsure");
   cairo_select_font_face (cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
   cairo_set_font_size (cr, 13.0 * scale_text);
   cairo_text_extents_t ext;

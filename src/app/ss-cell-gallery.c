@@ -321,6 +321,18 @@ ss_cell_gallery_tile_query_tooltip (GtkWidget  *widget,
                             ss_cell_class_display_name (ss_cell_item_get_cell_class (item)),
                             ss_cell_item_get_nc_ratio (item),
                             ss_cell_item_get_image_index (item) + 1);
+  /* a doubt the analysis raised says what to look at */
+  if (!ss_cell_item_get_reviewed (item)
+      && (ss_cell_item_get_cell (item)->doubt & SS_DOUBT_NUCLEUS_NOT_ROUND))
+    {
+      char *with_doubt = g_strconcat (text, "\n",
+                                      /* TRANSLATORS: why a confident lymphocyte call is
+                                       * marked unsure, in a gallery tile's tooltip */
+                                      _("Unsure: its nucleus is not round, as a lymphocyte's "
+                                        "is. Check the type."), NULL);
+      g_free (text);
+      text = with_doubt;
+    }
   gtk_tooltip_set_text (tooltip, text);
   return TRUE;
 }

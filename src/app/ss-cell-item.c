@@ -39,6 +39,9 @@ ss_cell_item_state_text (SsCellItem *self)
 {
   if (self->cell->reviewed)
     return _("reviewed");
+  if (ss_cell_item_get_unsure (self) && (self->cell->doubt & SS_DOUBT_NUCLEUS_NOT_ROUND))
+    /* TRANSLATORS: the review state of a confident lymphocyte call whose nucleus is lobed */
+    return _("unsure: its nucleus is not round");
   if (ss_cell_item_get_unsure (self))
     return _("unsure");
   return _("as called");

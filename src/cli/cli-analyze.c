@@ -26,7 +26,7 @@ static char    *opt_model;
 static double   opt_nms = -1, opt_min_confidence = -1, opt_scale = -1, opt_diameter = -1;
 static double   opt_unsure_below = -1;
 static gint64   opt_max_pixels = -1;
-static gboolean opt_no_classifier;
+static gboolean opt_no_classifier, opt_no_shape_check;
 static char    *opt_colour_target, *opt_colour_map;
 static int      opt_views;
 static double   opt_views_below = SS_CLI_VIEWS_BELOW_KEEP;
@@ -48,6 +48,9 @@ static const GOptionEntry analysis_entries[] = {
     "Minimum confidence of a counted cell (0.7)", "X" },
   { "unsure-below", 0, 0, G_OPTION_ARG_DOUBLE, &opt_unsure_below,
     "Mark a cell unsure (review it first) under this class confidence (0.9)", "X" },
+  { "no-shape-check", 0, 0, G_OPTION_ARG_NONE, &opt_no_shape_check,
+    "Do not mark unsure the calls a cell's shape contradicts (a lymphocyte whose nucleus "
+    "is not round)", NULL },
   { "max-pixels", 0, 0, G_OPTION_ARG_INT64, &opt_max_pixels,
     "Refuse images larger than this (100000000)", "N" },
   { "scale", 0, 0, G_OPTION_ARG_DOUBLE, &opt_scale, "Working scale of the proposals (0.25)", "X" },
@@ -77,6 +80,7 @@ settings_from_options (SsAnalysisSettings *settings)
     settings->min_confidence = opt_min_confidence;
   if (opt_unsure_below >= 0)
     settings->unsure_below = opt_unsure_below;
+  settings->check_doubts = !opt_no_shape_check;
   int colour_map = ss_colour_map_from_string (opt_colour_map != NULL ? opt_colour_map : "auto");
   if (colour_map < 0 || (colour_map == SS_COLOUR_MAP_OFF && opt_colour_target != NULL))
     {

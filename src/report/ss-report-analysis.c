@@ -67,15 +67,27 @@ add_cell (JsonBuilder *b, const SsCell *cell, double unsure_below)
   json_builder_set_member_name (b, "class");
   json_builder_add_string_value (b, ss_class_name (cell->current_class));
   ss_report_json_add_rounded (b, "confidence", cell->confidence, 1e4);
-  ss_report_json_add_cell_measures (b, cell, unsure_below);
+  ss_report_json_add_cell_unsure (b, cell, unsure_below);
+  ss_report_json_add_cell_measures (b, cell);
   json_builder_end_object (b);
 }
 
 void
-ss_report_json_add_cell_measures (JsonBuilder *b, const SsCell *cell, double unsure_below)
+ss_report_json_add_cell_unsure (JsonBuilder *b, const SsCell *cell, double unsure_below)
 {
   json_builder_set_member_name (b, "unsure");
   json_builder_add_boolean_value (b, ss_cell_is_unsure (cell, unsure_below));
+  /* why, beyond the confidence: only when the analysis doubted the call */
+  if (ss_doubt_to_string (cell->doubt) != NULL)
+    {
+      json_builder_set_member_name (b, "doubt");
+      json_builder_add_string_value (b, ss_doubt_to_string (cell->doubt));
+    }
+}
+
+void
+ss_report_json_add_cell_measures (JsonBuilder *b, const SsCell *cell)
+{
   json_builder_set_member_name (b, "probabilities");
   json_builder_begin_object (b);
   for (int c = 0; c < SS_N_CLASSES; c++)
@@ -89,6 +101,7 @@ ss_report_json_add_cell_measures (JsonBuilder *b, const SsCell *cell, double uns
   ss_report_json_add_rounded (b, "circularity", m->circularity, 1e3);
   ss_report_json_add_rounded (b, "nucleus_area", m->nucleus_area, 1);
   ss_report_json_add_rounded (b, "nc_ratio", m->nc_ratio, 1e3);
+  ss_report_json_add_rounded (b, "nucleus_solidity", m->nucleus_solidity, 1e3);
   json_builder_end_object (b);
 }
 

@@ -50,10 +50,13 @@ void      ss_report_json_add_rounded (JsonBuilder *builder, const char *name, do
  * export both write masks so (docs/exchange.md). */
 void      ss_report_json_add_mask (JsonBuilder *builder, const char *name, const SsRle *rle);
 
-/* A cell's "unsure", "probabilities" and "morphometrics" members, as the analysis JSON
- * and the case export both write them. */
-void      ss_report_json_add_cell_measures (JsonBuilder *builder, const SsCell *cell,
-                                            double unsure_below);
+/* A cell's "unsure" member, and its "doubt" when the analysis raised one (the words of
+ * ss_doubt_to_string), as the analysis JSON and every case JSON write them. */
+void      ss_report_json_add_cell_unsure (JsonBuilder *builder, const SsCell *cell,
+                                          double unsure_below);
+/* A cell's "probabilities" and "morphometrics" members, as the analysis JSON and the
+ * case export both write them. */
+void      ss_report_json_add_cell_measures (JsonBuilder *builder, const SsCell *cell);
 
 /* Write text to path through a temporary file renamed over it: a reader sees the old
  * file or the new one, never a part. */

@@ -157,9 +157,9 @@ ss_report_json_add_correction (JsonBuilder *builder, const SsCorrection *k)
 
 /* What FULL adds to a cell: what the analysis measured and where the cell lies. */
 static void
-add_cell_details (JsonBuilder *builder, const SsCell *cell, double unsure_below)
+add_cell_details (JsonBuilder *builder, const SsCell *cell)
 {
-  ss_report_json_add_cell_measures (builder, cell, unsure_below);
+  ss_report_json_add_cell_measures (builder, cell);
   ss_report_json_add_mask (builder, "mask", &cell->mask);
   ss_report_json_add_mask (builder, "nucleus_mask", &cell->nucleus_mask);
 }
@@ -199,8 +199,9 @@ add_cell (JsonBuilder *builder, const SsCell *cell, SsReportCaseJsonFlags flags,
   json_builder_add_boolean_value (builder, cell->deleted);
   json_builder_set_member_name (builder, "reviewed");
   json_builder_add_boolean_value (builder, cell->reviewed);
+  ss_report_json_add_cell_unsure (builder, cell, unsure_below);
   if (flags & SS_REPORT_CASE_JSON_FULL)
-    add_cell_details (builder, cell, unsure_below);
+    add_cell_details (builder, cell);
   json_builder_end_object (builder);
 }
 
@@ -392,7 +393,8 @@ ss_report_case_cells_csv (const SsReportCase *report)
   g_return_val_if_fail (report != NULL, NULL);
   GString *csv = g_string_new ("image,image_id,cell_id,x,y,width,height,class,"
                                "predicted_class,confidence,corrected,reviewed,deleted,unsure,"
-                               "origin,area,perimeter,circularity,nucleus_area,nc_ratio\n");
+                               "origin,area,perimeter,circularity,nucleus_area,nc_ratio,"
+                               "nucleus_solidity,doubt\n");
   for (guint i = 0; i < report->images->len; i++)
     {
       const SsImageRecord *image = g_ptr_array_index (report->images, i);
@@ -422,7 +424,11 @@ ss_report_case_cells_csv (const SsReportCase *report)
           ss_report_csv_append_number (csv, "%.0f", m->nucleus_area);
           g_string_append_c (csv, ',');
           ss_report_csv_append_number (csv, "%.3f", m->nc_ratio);
-          g_string_append_c (csv, '\n');
+          g_string_append_c (csv, ',');
+          ss_report_csv_append_number (csv, "%.3f", m->nucleus_solidity);
+          g_string_append_printf (csv, ",%s\n",
+                                  ss_doubt_to_string (cell->doubt) != NULL
+                                    ? ss_doubt_to_string (cell->doubt) : "");
         }
     }
   return g_string_free (csv, FALSE);

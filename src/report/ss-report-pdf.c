@@ -718,9 +718,11 @@ section_signoff (Writer *w, const SsCase *c, GPtrArray *events, GPtrArray *corre
     }
   g_autofree char *unsure_text = unsure == 0
     ? g_strdup (_("none"))
-    : g_strdup_printf (ngettext ("%d cell the model was unsure of (confidence under %.2f) "
+    : g_strdup_printf (ngettext ("%d cell the model was unsure of (confidence under %.2f, "
+                                 "or called lymphocyte with a nucleus that is not round) "
                                  "that no person reviewed",
-                                 "%d cells the model was unsure of (confidence under %.2f) "
+                                 "%d cells the model was unsure of (confidence under %.2f, "
+                                 "or called lymphocyte with a nucleus that is not round) "
                                  "that no person reviewed", unsure),
                        unsure, SS_UNSURE_BELOW_DEFAULT);
   writer_field (w, _("Unsure cells"), unsure_text);

@@ -58,7 +58,8 @@ typedef enum {
 
 #define CELL_COLUMNS \
   "id, x, y, width, height, mask, nucleus_mask, predicted_class, confidence, probabilities, " \
-  "area, perimeter, circularity, nucleus_area, nc_ratio, current_class, origin, deleted"
+  "area, perimeter, circularity, nucleus_area, nc_ratio, current_class, origin, deleted, " \
+  "nucleus_solidity, doubt"
 
 /* Which of the cells that the subquery cells_of names are reviewed (docs/case-store.md,
  * "Reviewed cells"). From a cell's last correction, while it is an undo, the walk steps
@@ -110,8 +111,9 @@ static const char *const stmt_sql[N_STMTS] = {
   [STMT_CELL_INSERT] =
     "INSERT INTO cells (image_id, x, y, width, height, mask, nucleus_mask, predicted_class, "
     "confidence, probabilities, area, perimeter, circularity, nucleus_area, nc_ratio, "
-    "stored_class, current_class, origin, deleted) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16, ?17, 0)",
+    "stored_class, current_class, origin, deleted, nucleus_solidity, doubt) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16, ?17, 0, "
+    "?18, ?19)",
   [STMT_CELL_LIST] =
     REVIEWED_CTE ("SELECT id FROM cells WHERE image_id = ?1")
     "SELECT " CELL_COLUMNS ", id IN (SELECT cell_id FROM reviewed) FROM cells "
@@ -858,7 +860,9 @@ cell_from_row (sqlite3_stmt *stmt)
   cell->current_class = sqlite3_column_int (stmt, 15);
   cell->user_drawn = g_strcmp0 ((const char *) sqlite3_column_text (stmt, 16), "user") == 0;
   cell->deleted = sqlite3_column_int (stmt, 17) != 0;
-  cell->reviewed = sqlite3_column_int (stmt, 18) != 0;
+  cell->morphometrics.nucleus_solidity = sqlite3_column_double (stmt, 18);
+  cell->doubt = (guint) MAX (sqlite3_column_int (stmt, 19), 0);
+  cell->reviewed = sqlite3_column_int (stmt, 20) != 0;
   return cell;
 }
 
@@ -1397,6 +1401,9 @@ ss_store_insert_cell (SsStore *self, sqlite3_stmt *stmt, gint64 image_id, const 
   sqlite3_bind_double (stmt, 15, cell->morphometrics.nc_ratio);
   sqlite3_bind_int (stmt, 16, stored_class);
   sqlite3_bind_text (stmt, 17, user_drawn ? "user" : "model", -1, SQLITE_STATIC);
+  double solidity = cell->morphometrics.nucleus_solidity;
+  sqlite3_bind_double (stmt, 18, solidity >= 0 && solidity <= 1 ? solidity : 0);
+  sqlite3_bind_int (stmt, 19, (int) (user_drawn ? SS_DOUBT_NONE : cell->doubt));
   int rc = sqlite3_step (stmt);
   sqlite3_reset (stmt);
   if (rc != SQLITE_DONE)

@@ -11,7 +11,7 @@
 G_BEGIN_DECLS
 
 /* The schema this build writes; files with a higher user_version are refused. */
-#define SS_STORE_SCHEMA_VERSION 4
+#define SS_STORE_SCHEMA_VERSION 5
 
 #define SS_STORE_ERROR (ss_store_error_quark ())
 GQuark ss_store_error_quark (void);
