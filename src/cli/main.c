@@ -16,6 +16,7 @@ static const SsCliCommand commands[] = {
   { "explain", "Grad-CAM: which pixels drove a model's call", ss_cli_explain },
   { "ensemble", "Combine trained models (and test-time views) into one model file", ss_cli_ensemble },
   { "evaluate", "Measure a model or the analysis on a labelled data set", ss_cli_evaluate },
+  { "adapt", "Bring a classifier's batch norms to a camera's images (AdaBN)", ss_cli_adapt },
   { "distance", "How far each image lies from what a classifier learned", ss_cli_distance },
   { "scale", "Estimate each field's scale from its red cells", ss_cli_scale },
   { "cells", "Crop the white cells of labelled fields into a labelled cell set", ss_cli_cells },

@@ -193,6 +193,10 @@ float   *ss_run_node_grad (SsModel *m, int node, size_t *image_stride);
 void     ss_run_backward (SsModel *m, const float *logits_grad, int n, bool param_grads);
 float   *ss_run_param_grad (SsModel *m);
 void     ss_run_free (SsRun *run);
+/* After a forward in training mode: a batch-norm node's batch mean and (biased) variance
+ * per channel, the statistics it normalised with, into mean and var (c floats each);
+ * false if the last forward was not in training mode or node is not a batch norm. */
+bool     ss_run_bn_batch_stats (SsModel *m, int node, float *mean, float *var);
 
 void ss_softmax_rows (const float *logits, int n, int k, float *probs);
 

@@ -1100,3 +1100,19 @@ ss_run_backward (SsModel *m, const float *logits_grad, int n, bool param_grads)
   if (param_grads)
     ss_parallel_for ((int) m->n_params, reduce_grads, &job);
 }
+
+bool
+ss_run_bn_batch_stats (SsModel *m, int node, float *mean, float *var)
+{
+  SsRun *run = m->run;
+  if (run == NULL || !run->last_train || node < 0 || node >= m->n_nodes
+      || m->nodes[node].kind != SS_OP_BN)
+    return false;
+  for (int c = 0; c < m->nodes[node].c; c++)
+    {
+      const double invstd = run->bn_invstd[node][c];
+      mean[c] = run->bn_mean[node][c];
+      var[c] = (float) fmax (1.0 / (invstd * invstd) - SS_BN_EPS, 0.0);
+    }
+  return true;
+}

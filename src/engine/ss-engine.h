@@ -168,6 +168,17 @@ size_t   ss_model_feature_dim (const SsModel *model);
 SsStatus ss_model_features (SsModel *model, const float *x, int n, float *features,
                             SsError *error);
 
+/* Bring the batch-norm statistics to a new camera's images (AdaBN): the first n_layers
+ * batch norms in graph order (every one when n_layers <= 0) take the mean and variance
+ * of their inputs over the n images x (raw [0, 1] CHW at the model's input size, taken as
+ * one batch), or, with reference images of the known cameras (ref, n_ref; else NULL),
+ * keep theirs moved by what separates x from ref (mean + (mean_x - mean_ref), variance *
+ * var_x / var_ref). The later norms and every weight stay. A model of several networks
+ * adapts each. For a camera the model did not learn (issue 27); needs memory for one
+ * batch of the larger set. */
+SsStatus ss_model_adapt_norms (SsModel *model, const float *ref, int n_ref, const float *x,
+                               int n, int n_layers, SsError *error);
+
 /* Grad-CAM of class cls for one image: map is (map_h, map_w) of the last convolutional
  * stage, non-negative, scaled so its maximum is 1 (all zero if nothing supports the
  * class). The caller frees *map with free(). */
