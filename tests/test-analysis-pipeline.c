@@ -4,6 +4,7 @@
  * cell; and the resampling that brings images to a model's input. */
 #include "ss-analysis.h"
 #include "ss-classifier.h"
+#include "ss-learn.h"
 #include "ss-metrics.h"
 #include "ss-morphology.h"
 #include "ss-morphometrics.h"
@@ -208,6 +209,73 @@ test_doubt (void)
           g_assert_false (ss_cell_is_unsure (cell, 0.9));
           ss_cell_free (cell);
         }
+}
+
+/* A new head on fixed features (issue 30): images the network calls otherwise are called
+ * as the lab labelled them afterwards, through the whole network (the inference pass
+ * sees the new head); held by a strong anchor, the head does not move. */
+static void
+test_learn_head (void)
+{
+  SsModelSpec spec = { 0 };
+  spec.arch = SS_ARCH_RESNET18;
+  spec.in_c = 3;
+  spec.in_h = spec.in_w = 32;
+  spec.width = 8;
+  spec.n_classes = 3;
+  for (int c = 0; c < 3; c++)
+    {
+      g_snprintf (spec.class_names[c], SS_NAME_LEN, "c%d", c);
+      spec.mean[c] = 0.5f;
+      spec.std[c] = 0.25f;
+    }
+  SsError engine_error;
+  SsModel *model = ss_model_new (&spec, 11, &engine_error);
+  g_assert_nonnull (model);
+  const int n = 12, d = (int) ss_model_feature_dim (model);
+  const gsize image = 3 * 32 * 32;
+  g_autofree float *x = g_new (float, n * image), *features = g_new (float, (gsize) n * d);
+  GRand *rand = g_rand_new_with_seed (5);
+  for (gsize i = 0; i < n * image; i++)
+    x[i] = (float) g_rand_double (rand);
+  g_rand_free (rand);
+  g_assert_cmpint (ss_model_features (model, x, n, features, &engine_error), ==, SS_OK);
+  g_autofree float *probs = g_new (float, n * 3);
+  g_assert_cmpint (ss_model_predict (model, x, n, probs, &engine_error), ==, SS_OK);
+  /* the lab's labels: each image a class the network does not call it */
+  int labels[12];
+  gboolean lab[12];
+  for (int i = 0; i < n; i++)
+    {
+      labels[i] = (ss_argmax (probs + i * 3, 3) + 1 + i % 2) % 3;
+      lab[i] = TRUE;
+    }
+  float *bias = NULL;
+  float *weight = ss_model_head (model, &bias);
+  g_assert_nonnull (weight);
+  g_autofree float *before = g_memdup2 (weight, sizeof (float) * 3 * d);
+  SsLearnHeadConfig config;
+  ss_learn_head_config_init (&config);
+  config.anchor = 1e6;
+  g_autoptr (GError) error = NULL;
+  g_assert_cmpfloat (ss_learn_head (model, features, labels, lab, n, &config, &error), >=, 0);
+  g_assert_no_error (error);
+  double moved = 0;
+  for (int i = 0; i < 3 * d; i++)
+    moved = fmax (moved, fabs (weight[i] - before[i]));
+  g_assert_cmpfloat (moved, <, 1e-3);
+  config.anchor = 0;
+  config.steps = 2000;
+  g_assert_cmpfloat (ss_learn_head (model, features, labels, lab, n, &config, &error), >=, 0);
+  g_assert_cmpint (ss_model_predict (model, x, n, probs, &engine_error), ==, SS_OK);
+  for (int i = 0; i < n; i++)
+    g_assert_cmpint (ss_argmax (probs + i * 3, 3), ==, labels[i]);
+  /* nothing to learn from: refused */
+  for (int i = 0; i < n; i++)
+    labels[i] = -1;
+  g_assert_cmpfloat (ss_learn_head (model, features, labels, lab, n, &config, &error), <, 0);
+  g_assert_nonnull (error);
+  ss_model_free (model);
 }
 
 static void
@@ -566,6 +634,7 @@ main (int argc, char **argv)
   g_test_add_func ("/analysis/perimeter", test_perimeter_of_disc);
   g_test_add_func ("/analysis/solidity", test_solidity);
   g_test_add_func ("/analysis/doubt", test_doubt);
+  g_test_add_func ("/analysis/learn-head", test_learn_head);
   g_test_add_func ("/analysis/voc", test_voc);
   g_test_add_func ("/analysis/average-precision", test_average_precision);
   g_test_add_func ("/analysis/bad-files", test_bad_files);

@@ -179,6 +179,13 @@ SsStatus ss_model_features (SsModel *model, const float *x, int n, float *featur
 SsStatus ss_model_adapt_norms (SsModel *model, const float *ref, int n_ref, const float *x,
                                int n, int n_layers, SsError *error);
 
+/* The final dense layer of a single network, writable: its weight (n_classes rows of
+ * ss_model_feature_dim, the features ss_model_features gives) and, in *bias, its
+ * n_classes biases; NULL for a model of several networks. Say ss_model_params_changed
+ * after writing. For learning a new head on fixed features (issue 30). */
+float   *ss_model_head (SsModel *model, float **bias);
+void     ss_model_params_changed (SsModel *model);
+
 /* Grad-CAM of class cls for one image: map is (map_h, map_w) of the last convolutional
  * stage, non-negative, scaled so its maximum is 1 (all zero if nothing supports the
  * class). The caller frees *map with free(). */
