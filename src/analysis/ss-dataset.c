@@ -116,6 +116,17 @@ collect_items (const char *dir, GError **error)
   return g_steal_pointer (&items);
 }
 
+SsDataset *
+ss_dataset_load_for_model (const char *dir, GHashTable *map, const SsModelSpec *spec,
+                           GError **error)
+{
+  const char *names[SS_MAX_CLASSES];
+  for (int c = 0; c < spec->n_classes; c++)
+    names[c] = spec->class_names[c];
+  return ss_dataset_load (dir, map, names, spec->n_classes, spec->in_w, spec->in_h,
+                          spec->resample, error);
+}
+
 void
 ss_dataset_free (SsDataset *dataset)
 {

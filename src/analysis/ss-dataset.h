@@ -36,6 +36,9 @@ GHashTable *ss_label_map_parse (const char *spec, GError **error);
 SsDataset *ss_dataset_load (const char *dir, GHashTable *map, const char *const *classes,
                             int n_classes, int width, int height, SsResample resample,
                             GError **error);
+/* ss_dataset_load for a model: its classes, input size and resampling. */
+SsDataset *ss_dataset_load_for_model (const char *dir, GHashTable *map, const SsModelSpec *spec,
+                                      GError **error);
 void       ss_dataset_free (SsDataset *dataset);
 
 /* Per-channel mean and standard deviation of all pixels, in [0,1] units, each image

@@ -14,11 +14,7 @@ static gboolean
 read_images (const char *dir, GHashTable *map, const SsModelSpec *spec, GArray *x, int *n)
 {
   g_autoptr (GError) error = NULL;
-  const char *names[SS_MAX_CLASSES];
-  for (int c = 0; c < spec->n_classes; c++)
-    names[c] = spec->class_names[c];
-  g_autoptr (SsDataset) data = ss_dataset_load (dir, map, names, spec->n_classes, spec->in_w,
-                                                spec->in_h, spec->resample, &error);
+  g_autoptr (SsDataset) data = ss_dataset_load_for_model (dir, map, spec, &error);
   if (data == NULL)
     {
       ss_cli_error ("%s", error->message);

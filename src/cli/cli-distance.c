@@ -104,8 +104,7 @@ ss_cli_distance (int argc, char **argv)
     }
 
   /* the fit: class means and the shared covariance of the training features */
-  g_autoptr (SsDataset) train = ss_dataset_load (fit_dir, map, names, k, spec->in_w, spec->in_h,
-                                                 spec->resample, &error);
+  g_autoptr (SsDataset) train = ss_dataset_load_for_model (fit_dir, map, spec, &error);
   g_autofree float *tf = train != NULL ? ss_features_dataset (model, train, &error) : NULL;
   if (tf == NULL)
     {
@@ -163,8 +162,7 @@ ss_cli_distance (int argc, char **argv)
   g_print ("path\tfolder\tcalled\tconfidence\tnearest\tdistance2\n");
   for (int a = 1; a < argc; a++)
     {
-      g_autoptr (SsDataset) data = ss_dataset_load (argv[a], map, names, k, spec->in_w, spec->in_h,
-                                                    spec->resample, &error);
+      g_autoptr (SsDataset) data = ss_dataset_load_for_model (argv[a], map, spec, &error);
       g_autofree float *f = data != NULL ? ss_features_dataset (model, data, &error) : NULL;
       g_autofree float *probs = f != NULL ? ss_predict_dataset (model, data, &error) : NULL;
       if (probs == NULL)

@@ -103,10 +103,7 @@ evaluate_classify (int argc, char **argv)
 
   g_autoptr (GHashTable) map = ss_label_map_parse (map_spec, &error);
   g_autoptr (SsDataset) ds = map == NULL ? NULL
-                                         : ss_dataset_load (data, map, names, spec->n_classes,
-                                                            spec->in_w, spec->in_h,
-                                                            spec->resample,
-                                                            &error);
+                                         : ss_dataset_load_for_model (data, map, spec, &error);
   if (ds == NULL)
     {
       ss_cli_error ("%s", error->message);
