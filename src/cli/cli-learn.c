@@ -1,14 +1,21 @@
-/* smearscope-cli learn: a cell-type model taught a lab's own labelled cells (issue 30),
- * a new head on the features it computes (ss_learn_head), the lab's cells weighed against
- * a replay of cells it was trained on. */
+/* smearscope-cli learn: a cell-type model taught a lab's own cells (issue 30). The lab's
+ * taught cells (from its case store: every reviewed cell, and every cell of a signed
+ * case; or a folder of labelled crops) are split by image; a new head is learned on the
+ * features the network computes (ss_learn_head) from one part, against a replay of cells
+ * it was trained on, and the candidate is offered only when the guard passes: better than
+ * the model on the lab's held-back cells, and not worse than a margin on reference cells
+ * of what it knew. */
 #include "cli.h"
 
 #include "ss-classifier.h"
 #include "ss-dataset.h"
 #include "ss-learn.h"
+#include "ss-learn-cells.h"
 #include "ss-training.h"
 
 #include <stdio.h>
+
+#define LEARN_REFUSED 3  /* exit status: the guard did not pass, nothing written */
 
 static SsDataset *
 load_cells (const char *dir, GHashTable *map, const SsModelSpec *spec)
@@ -20,20 +27,50 @@ load_cells (const char *dir, GHashTable *map, const SsModelSpec *spec)
   return data;
 }
 
+/* Fraction of the images of data (those at idx, or all when idx is NULL) the model
+ * calls right; *n gets how many were counted. */
+static double
+accuracy (SsModel *model, const SsDataset *data, const GArray *idx, int *n, GError **error)
+{
+  g_autofree float *probs = ss_predict_dataset (model, data, error);
+  if (probs == NULL)
+    return -1;
+  const int k = ss_model_spec (model)->n_classes;
+  int right = 0, total = 0;
+  for (int j = 0; j < (idx != NULL ? (int) idx->len : data->n); j++)
+    {
+      int i = idx != NULL ? g_array_index (idx, int, j) : j;
+      if (data->labels[i] < 0)
+        continue;
+      total++;
+      right += ss_argmax (probs + (gsize) i * k, k) == data->labels[i];
+    }
+  *n = total;
+  return total > 0 ? (double) right / total : 0;
+}
+
 int
 ss_cli_learn (int argc, char **argv)
 {
   g_autofree char *model_name = NULL, *out = NULL, *data_dir = NULL, *replay_dir = NULL;
-  g_autofree char *map_spec = NULL;
+  g_autofree char *map_spec = NULL, *reference_dir = NULL;
+  g_auto (GStrv) accessions = NULL;
   gboolean half = FALSE;
+  double hold_back = 0.25, margin = 0.01;
+  gint64 seed = 1;
   SsLearnHeadConfig config;
   ss_learn_head_config_init (&config);
   const GOptionEntry entries[] = {
     { "model", 0, 0, G_OPTION_ARG_STRING, &model_name, "The cell-type model to teach (path or name)", "MODEL" },
-    { "data", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "The lab's labelled cells: class folders of crops", "DIR" },
-    { "replay", 0, 0, G_OPTION_ARG_FILENAME, &replay_dir, "Cells the model was trained on, replayed so that it keeps them", "DIR" },
-    { "map", 0, 0, G_OPTION_ARG_STRING, &map_spec, "Override the label table", "FROM=TO,..." },
-    { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Write the taught model here", "FILE" },
+    { "case", 0, 0, G_OPTION_ARG_STRING_ARRAY, &accessions, "Learn from this case of the store (again for more; default: every case)", "ACCESSION" },
+    { "data", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "Or learn from labelled crops: class folders", "DIR" },
+    { "replay", 0, 0, G_OPTION_ARG_FILENAME, &replay_dir, "Cells the model was trained on, replayed so that it keeps them (class folders)", "DIR" },
+    { "reference", 0, 0, G_OPTION_ARG_FILENAME, &reference_dir, "Cells of what the model knew, never learned from: the guard's second check (class folders)", "DIR" },
+    { "margin", 0, 0, G_OPTION_ARG_DOUBLE, &margin, "How much worse on --reference the candidate may be (0.01)", "X" },
+    { "hold-back", 0, 0, G_OPTION_ARG_DOUBLE, &hold_back, "Fraction of the lab's images held back for the guard (0.25)", "X" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Which images are held back (1)", "N" },
+    { "map", 0, 0, G_OPTION_ARG_STRING, &map_spec, "Override the label table (for the folders)", "FROM=TO,..." },
+    { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Write the candidate here when the guard passes", "FILE" },
     { "lab-weight", 0, 0, G_OPTION_ARG_DOUBLE, &config.lab_weight, "Each lab cell counts as this many replayed ones (4)", "X" },
     { "anchor", 0, 0, G_OPTION_ARG_DOUBLE, &config.anchor, "Pull towards the model's own head (0.001)", "X" },
     { "steps", 0, 0, G_OPTION_ARG_INT, &config.steps, "Full-batch steps (300)", "N" },
@@ -41,16 +78,29 @@ ss_cli_learn (int argc, char **argv)
     { NULL }
   };
   g_autoptr (GOptionContext) context =
-    g_option_context_new ("- teach a cell-type model a lab's own labelled cells");
+    g_option_context_new ("- teach a cell-type model a lab's own cells, behind a guard");
   g_autoptr (GError) error = NULL;
   g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_set_description (context,
+    "The lab's cells: from the case store (--db), every reviewed cell (relabelled,\n"
+    "confirmed, drawn; a deleted one as no white cell) and every cell of a signed case,\n"
+    "each cut from its image as the analysis frames it (an image that moved or changed\n"
+    "since it was analysed is left out, and said so); or --data, crops in class folders.\n"
+    "About --hold-back of their images are held back; a new head is learned from the rest\n"
+    "(and --replay). The candidate is written to --out only if it calls the held-back\n"
+    "cells better than the model does and --reference at most --margin worse; both\n"
+    "figures are printed either way. Exit status 3: the guard did not pass.");
   if (!ss_cli_parse (context, &argc, &argv))
     return 2;
-  if (model_name == NULL || data_dir == NULL || out == NULL || argc > 1
-      || !(config.lab_weight > 0) || !(config.anchor >= 0) || config.steps < 1)
+  if (model_name == NULL || out == NULL || reference_dir == NULL || argc > 1
+      || (data_dir != NULL && accessions != NULL) || !(config.lab_weight > 0)
+      || !(config.anchor >= 0) || config.steps < 1 || !(hold_back > 0 && hold_back < 1)
+      || !(margin >= 0 && margin < 1))
     {
-      ss_cli_error ("learn needs --model MODEL, --data DIR and --out FILE (a positive "
-                    "--lab-weight, --anchor at least 0, --steps at least 1)");
+      ss_cli_error ("learn needs --model MODEL, --reference DIR and --out FILE, and the lab's "
+                    "cells from the store (--db, --case) or --data DIR, not both (--hold-back "
+                    "in (0, 1), --margin in [0, 1), a positive --lab-weight, --anchor at least "
+                    "0, --steps at least 1)");
       return 2;
     }
   g_autoptr (SsClassifier) classifier = ss_cli_load_classifier (model_name);
@@ -70,11 +120,52 @@ ss_cli_learn (int argc, char **argv)
       ss_cli_error ("%s", error->message);
       return 2;
     }
-  g_autoptr (SsDataset) lab = load_cells (data_dir, map, spec);
+
+  /* the lab's cells, split by image */
+  g_autoptr (SsLearnCells) taught = NULL;
+  if (data_dir != NULL)
+    {
+      taught = g_new0 (SsLearnCells, 1);
+      taught->skipped = g_ptr_array_new_with_free_func (g_free);
+      if ((taught->cells = load_cells (data_dir, map, spec)) == NULL)
+        return 1;
+      taught->image_ids = g_new (gint64, MAX (taught->cells->n, 1));
+      for (int i = 0; i < taught->cells->n; i++)
+        taught->image_ids[i] = i + 1;  /* each crop its own picture */
+      taught->n_images = taught->cells->n;
+    }
+  else
+    {
+      g_autoptr (SsStore) store = ss_store_open (ss_cli_db_path (), SS_STORE_OPEN_READ_ONLY, &error);
+      if (store == NULL)
+        return ss_cli_store_failed (error);
+      taught = ss_learn_cells_gather (store, (const char *const *) accessions, spec,
+                                      SS_DEFAULT_MAX_PIXELS, &error);
+      if (taught == NULL)
+        return ss_cli_store_failed (error);
+      for (guint i = 0; i < taught->skipped->len; i++)
+        g_printerr ("learn: %s\n", (const char *) g_ptr_array_index (taught->skipped, i));
+    }
+  g_autoptr (GArray) learn_idx = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr (GArray) back_idx = g_array_new (FALSE, FALSE, sizeof (int));
+  ss_learn_cells_split (taught, hold_back, (guint64) seed, learn_idx, back_idx);
+  if (learn_idx->len == 0 || back_idx->len == 0)
+    {
+      ss_cli_error ("%d taught cells from %d images: too few to learn from some and hold "
+                    "others back for the guard; review more cells first", taught->cells->n,
+                    taught->n_images);
+      return 1;
+    }
   g_autoptr (SsDataset) replay = replay_dir != NULL ? load_cells (replay_dir, map, spec) : NULL;
-  if (lab == NULL || (replay_dir != NULL && replay == NULL))
+  g_autoptr (SsDataset) reference = load_cells (reference_dir, map, spec);
+  if ((replay_dir != NULL && replay == NULL) || reference == NULL)
     return 1;
-  g_autofree float *lab_features = ss_features_dataset (model, lab, &error);
+
+  /* the model as it is, on both checks */
+  int n_back = 0, n_ref = 0;
+  double back_before = accuracy (model, taught->cells, back_idx, &n_back, &error);
+  double ref_before = back_before >= 0 ? accuracy (model, reference, NULL, &n_ref, &error) : -1;
+  g_autofree float *lab_features = ref_before >= 0 ? ss_features_dataset (model, taught->cells, &error) : NULL;
   g_autofree float *replay_features = lab_features != NULL && replay != NULL
                                       ? ss_features_dataset (model, replay, &error) : NULL;
   if (lab_features == NULL || (replay != NULL && replay_features == NULL))
@@ -82,23 +173,59 @@ ss_cli_learn (int argc, char **argv)
       ss_cli_error ("%s", error->message);
       return 1;
     }
-  const int n_replay = replay != NULL ? replay->n : 0, n = lab->n + n_replay;
-  g_autofree float *features = g_new (float, (gsize) n * d);
-  g_autofree int *labels = g_new (int, n);
-  g_autofree gboolean *is_lab = g_new (gboolean, n);
-  memcpy (features, lab_features, sizeof (float) * lab->n * d);
-  if (n_replay > 0)
-    memcpy (features + (gsize) lab->n * d, replay_features, sizeof (float) * n_replay * d);
-  for (int i = 0; i < n; i++)
+  const int n_learn = (int) learn_idx->len, n_replay = replay != NULL ? replay->n : 0;
+  const int n = n_learn + n_replay;
+  g_autofree float *features = g_new (float, (gsize) MAX (n, 1) * d);
+  g_autofree int *labels = g_new (int, MAX (n, 1));
+  g_autofree gboolean *is_lab = g_new (gboolean, MAX (n, 1));
+  for (int j = 0; j < n_learn; j++)
     {
-      labels[i] = i < lab->n ? lab->labels[i] : replay->labels[i - lab->n];
-      is_lab[i] = i < lab->n;
+      int i = g_array_index (learn_idx, int, j);
+      memcpy (features + (gsize) j * d, lab_features + (gsize) i * d, sizeof (float) * d);
+      labels[j] = taught->cells->labels[i];
+      is_lab[j] = TRUE;
     }
-  double loss = ss_learn_head (model, features, labels, is_lab, n, &config, &error);
-  if (loss < 0)
+  for (int j = 0; j < n_replay; j++)
+    {
+      memcpy (features + (gsize) (n_learn + j) * d, replay_features + (gsize) j * d,
+              sizeof (float) * d);
+      labels[n_learn + j] = replay->labels[j];
+      is_lab[n_learn + j] = FALSE;
+    }
+  if (ss_learn_head (model, features, labels, is_lab, n, &config, &error) < 0)
     {
       ss_cli_error ("%s", error->message);
       return 1;
+    }
+
+  /* the guard */
+  int n_back2 = 0, n_ref2 = 0;
+  double back_after = accuracy (model, taught->cells, back_idx, &n_back2, &error);
+  double ref_after = back_after >= 0 ? accuracy (model, reference, NULL, &n_ref2, &error) : -1;
+  if (ref_after < 0)
+    {
+      ss_cli_error ("%s", error->message);
+      return 1;
+    }
+  if (data_dir != NULL)
+    printf ("learned from %d of the lab's cells (%s; %d replayed); held back %d cells\n",
+            n_learn, data_dir, n_replay, n_back);
+  else
+    printf ("learned from %d of the lab's cells (%d images of %d cases; %d replayed); held "
+            "back %d cells\n", n_learn, taught->n_images, taught->n_cases, n_replay, n_back);
+  printf ("the lab's held-back cells: model %.4f, candidate %.4f (%d cells)\n", back_before,
+          back_after, n_back);
+  printf ("reference cells (%s): model %.4f, candidate %.4f (%d cells; margin %.4f)\n",
+          reference_dir, ref_before, ref_after, n_ref, margin);
+  if (!(back_after > back_before))
+    {
+      printf ("not offered: the candidate is not better on the lab's held-back cells\n");
+      return LEARN_REFUSED;
+    }
+  if (ref_after < ref_before - margin)
+    {
+      printf ("not offered: the candidate is worse on the reference cells than the margin allows\n");
+      return LEARN_REFUSED;
     }
   SsError engine_error;
   if (ss_model_save (model, out, half ? SS_STORE_F16 : SS_STORE_F32, &engine_error) != SS_OK)
@@ -106,7 +233,6 @@ ss_cli_learn (int argc, char **argv)
       ss_cli_error ("%s", engine_error.message);
       return 1;
     }
-  printf ("taught %s %d lab cells (%d replayed), loss %.4f: %s\n", model_name, lab->n,
-          n_replay, loss, out);
+  printf ("offered: %s\n", out);
   return 0;
 }

@@ -431,10 +431,11 @@ ss_cli_relabel (int argc, char **argv)
 {
   g_autofree char *accession = NULL, *class_name = NULL, *user = NULL;
   gint64 cell_id = 0, undo_id = 0;
-  gboolean delete = FALSE, restore = FALSE;
+  gboolean delete = FALSE, restore = FALSE, confirm = FALSE;
   const GOptionEntry entries[] = {
     { "case", 0, 0, G_OPTION_ARG_STRING, &accession, "Accession number of the case", "A" },
     { "cell", 0, 0, G_OPTION_ARG_INT64, &cell_id, "Cell id (case show --json lists them)", "ID" },
+    { "confirm", 0, 0, G_OPTION_ARG_NONE, &confirm, "Confirm the cell's class as it stands (it is reviewed; nothing changes)", NULL },
     { "class", 0, 0, G_OPTION_ARG_STRING, &class_name, "New class: a name or its key 1-8", "NAME" },
     { "delete", 0, 0, G_OPTION_ARG_NONE, &delete, "Delete the cell instead (not a cell at all)", NULL },
     { "restore", 0, 0, G_OPTION_ARG_NONE, &restore, "Restore a deleted cell", NULL },
@@ -446,11 +447,11 @@ ss_cli_relabel (int argc, char **argv)
   g_option_context_add_main_entries (context, entries, NULL);
   if (!ss_cli_parse (context, &argc, &argv))
     return EXIT_USAGE;
-  int n_actions = (class_name != NULL) + delete + restore + (undo_id != 0);
+  int n_actions = (class_name != NULL) + delete + restore + confirm + (undo_id != 0);
   if (accession == NULL || n_actions != 1 || (undo_id == 0) == (cell_id <= 0) || argc != 1)
     {
-      ss_cli_error ("relabel needs --case A and one of: --cell ID --class NAME, --cell ID --delete, "
-                    "--cell ID --restore, or --undo ID without --cell (try --help)");
+      ss_cli_error ("relabel needs --case A and one of: --cell ID --class NAME, --cell ID --confirm, "
+                    "--cell ID --delete, --cell ID --restore, or --undo ID without --cell (try --help)");
       return EXIT_USAGE;
     }
   int new_class = parse_class (class_name);
@@ -472,6 +473,8 @@ ss_cli_relabel (int argc, char **argv)
     id = ss_store_delete_cell (store, accession, cell_id, who, &error);
   else if (restore)
     id = ss_store_restore_cell (store, accession, cell_id, who, &error);
+  else if (confirm)
+    id = ss_store_confirm_cell (store, accession, cell_id, who, &error);
   else
     id = ss_store_relabel_cell (store, accession, cell_id, new_class, who, &error);
   if (id < 0)
@@ -480,6 +483,9 @@ ss_cli_relabel (int argc, char **argv)
     printf ("Cell %" G_GINT64_FORMAT " already is as asked; nothing changed\n", cell_id);
   else if (undo_id != 0)
     printf ("Correction %" G_GINT64_FORMAT " undone by correction %" G_GINT64_FORMAT "\n", undo_id, id);
+  else if (confirm)
+    printf ("Cell %" G_GINT64_FORMAT " confirmed by %s (correction %" G_GINT64_FORMAT ")\n",
+            cell_id, who, id);
   else
     printf ("Cell %" G_GINT64_FORMAT " %s%s by %s (correction %" G_GINT64_FORMAT ")\n", cell_id,
             delete ? "deleted" : restore ? "restored" : "relabelled ",
