@@ -72,6 +72,11 @@ ss_silu_grad (float x)
   return s * (1.0f + x * (1.0f - s));
 }
 
+/* out = silu(in * scale + shift + res) over n values (res may be NULL; in may be out):
+ * vectorised, the same bits on every instruction set (silu.c) */
+void ss_silu_row (const float *in, float *out, size_t n, float scale, float shift,
+                  const float *res);
+
 /* ---- layer kernels (one file per kind; plain-loop twins in reference.c) ------------ */
 
 /* Convolution geometry of one image. */

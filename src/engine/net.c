@@ -341,17 +341,27 @@ static inline void
 bn_row (const float *in, float *out, size_t n, float scale, float shift, const float *res,
         SsAct act)
 {
-  for (size_t i = 0; i < n; i++)
-    {
-      float v = in[i] * scale + shift;
-      if (res != NULL)
-        v += res[i];
-      if (act == SS_ACT_RELU && v < 0.0f)
-        v = 0.0f;
-      else if (act == SS_ACT_SILU)
-        v = ss_silu (v);
-      out[i] = v;
-    }
+  /* one plain loop per case, which the compiler vectorises */
+  if (act == SS_ACT_SILU)
+    ss_silu_row (in, out, n, scale, shift, res);
+  else if (res != NULL && act == SS_ACT_RELU)
+    for (size_t i = 0; i < n; i++)
+      {
+        const float v = in[i] * scale + shift + res[i];
+        out[i] = v < 0.0f ? 0.0f : v;
+      }
+  else if (res != NULL)
+    for (size_t i = 0; i < n; i++)
+      out[i] = in[i] * scale + shift + res[i];
+  else if (act == SS_ACT_RELU)
+    for (size_t i = 0; i < n; i++)
+      {
+        const float v = in[i] * scale + shift;
+        out[i] = v < 0.0f ? 0.0f : v;
+      }
+  else
+    for (size_t i = 0; i < n; i++)
+      out[i] = in[i] * scale + shift;
 }
 
 /* Channel c's residual input for image b at offset off within the channel, or NULL. */
