@@ -76,6 +76,9 @@ ss_silu_grad (float x)
  * vectorised, the same bits on every instruction set (silu.c) */
 void ss_silu_row (const float *in, float *out, size_t n, float scale, float shift,
                   const float *res);
+/* grad *= silu'(in * scale + shift + res): back through the above */
+void ss_silu_row_backward (const float *in, float *grad, size_t n, float scale, float shift,
+                           const float *res);
 
 /* ---- layer kernels (one file per kind; plain-loop twins in reference.c) ------------ */
 

@@ -1050,6 +1050,44 @@ conv_backward (void *ctx, int begin, int end, int thread)
     }
 }
 
+/* One image's plane of a norm's backward after the activation: the residual gets dy,
+ * the branch dy times its stochastic depth d, which is what the norm's gradient sums
+ * read; in 16 lanes of float (the same bits on every vector width), each plane's sum
+ * then added in double. */
+static void
+bn_branch_sums (const float *restrict x, float *restrict dy, float *restrict dr, size_t hw,
+                float d, float mean, float invstd, double *sum_dy, double *sum_dy_xhat)
+{
+  float lane_g[16] = { 0 }, lane_gx[16] = { 0 };
+  size_t i = 0;
+  if (dr != NULL)
+    for (size_t j = 0; j < hw; j++)
+      dr[j] += dy[j];
+  for (; i + 16 <= hw; i += 16)
+    for (int l = 0; l < 16; l++)
+      {
+        const float g = dy[i + l] * d;
+        dy[i + l] = g;
+        lane_g[l] += g;
+        lane_gx[l] += g * (x[i + l] - mean);
+      }
+  for (; i < hw; i++)
+    {
+      const float g = dy[i] * d;
+      dy[i] = g;
+      lane_g[0] += g;
+      lane_gx[0] += g * (x[i] - mean);
+    }
+  float g = 0.0f, gx = 0.0f;
+  for (int l = 0; l < 16; l++)
+    {
+      g += lane_g[l];
+      gx += lane_gx[l];
+    }
+  *sum_dy += g;
+  *sum_dy_xhat += (double) gx * invstd;
+}
+
 static void
 bn_backward (void *ctx, int begin, int end, int thread)
 {
@@ -1075,7 +1113,6 @@ bn_backward (void *ctx, int begin, int end, int thread)
         {
           const float *x = run->out[in_id] + (size_t) b * run->stride[in_id] + c * hw;
           const float *y = run->out[id] + (size_t) b * run->stride[id] + c * hw;
-          const float *res = bn_residual (job, node, b, c, 0);
           float *dy = run->grad[id] + (size_t) b * run->stride[id] + c * hw;
           float *dr = node->residual >= 0
                         ? run->grad[node->residual] + (size_t) b * run->stride[node->residual]
@@ -1083,19 +1120,24 @@ bn_backward (void *ctx, int begin, int end, int thread)
                         : NULL;
           const float d = run->last_train && run->drop_scale[id] != NULL ? run->drop_scale[id][b]
                                                                          : 1.0f;
+          /* the networks with SiLU or stochastic depth (EfficientNet) in vectors; the
+           * others' arithmetic as their recorded models were trained */
+          if (node->act == SS_ACT_SILU || node->drop > 0.0f)
+            {
+              if (node->act == SS_ACT_SILU)
+                ss_silu_row_backward (x, dy, hw, scale * d, shift * d,
+                                      bn_residual (job, node, b, c, 0));
+              else if (node->act == SS_ACT_RELU)
+                for (size_t i = 0; i < hw; i++)
+                  dy[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+              bn_branch_sums (x, dy, dr, hw, d, mean, invstd, &sum_dy, &sum_dy_xhat);
+              continue;
+            }
           for (size_t i = 0; i < hw; i++)
             {
               float g = dy[i];
               if (node->act == SS_ACT_RELU && y[i] <= 0.0f)
                 g = 0.0f;
-              else if (node->act == SS_ACT_SILU)
-                {
-                  /* the sum the activation saw, as the forward pass formed it */
-                  float v = x[i] * (scale * d) + shift * d;
-                  if (res != NULL)
-                    v += res[i];
-                  g *= ss_silu_grad (v);
-                }
               if (dr != NULL)
                 dr[i] += g;
               g *= d;
