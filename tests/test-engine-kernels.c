@@ -432,13 +432,15 @@ check_dwconv_kernels (SsRng *rng)
           fill_random (in, in_n, rng, 1.0f);
           fill_random (wt, (size_t) c * taps, rng, 0.5f);
           fill_random (dout, out_n, rng, 1.0f);
+          int off[SS_DW_MAX_TAPS];
+          ss_dwconv_offsets (&s, off);
           for (size_t i = 0; i < scratch_n; i++)
             scratch[i] = NAN;
           for (int ch = 0; ch < c; ch++)
             {
               int ld;
               const float *rows = ss_dwconv_plane (&s, in + (size_t) ch * h * w, wt + ch * taps,
-                                                   scratch, &ld);
+                                                   off, scratch, &ld);
               for (int y = 0; y < s.out_h; y++)
                 memcpy (fast + ((size_t) ch * s.out_h + y) * s.out_w, rows + (size_t) y * ld,
                         sizeof (float) * s.out_w);
@@ -451,7 +453,7 @@ check_dwconv_kernels (SsRng *rng)
             scratch[i] = NAN;
           for (int ch = 0; ch < c; ch++)
             ss_dwconv_plane_backward (&s, in + (size_t) ch * h * w, wt + ch * taps,
-                                      dout + (size_t) ch * s.out_h * s.out_w, scratch,
+                                      dout + (size_t) ch * s.out_h * s.out_w, off, scratch,
                                       dw + ch * taps, din + (size_t) ch * h * w);
           ss_ref_dwconv_backward (&s, in, wt, dout, din_ref, dw_ref);
           double scale_x = 1e-6, scale_w = 1e-6, err_x = 0.0, err_w = 0.0;

@@ -18,7 +18,6 @@
 #include <math.h>
 
 #define DW_BLOCK 64  /* outputs a kernel call keeps in registers: 4 AVX-512 vectors */
-#define DW_MAX_TAPS 49
 
 /* One channel's shape of the node's (in_c = out_c = 1). */
 static void
@@ -54,7 +53,7 @@ ss_dwconv_scratch_floats (const SsConvShape *s)
 bool
 ss_dwconv_fits (const SsConvShape *s)
 {
-  return s->in_c == s->out_c && s->k % 2 == 1 && s->k >= 3 && s->k * s->k <= DW_MAX_TAPS
+  return s->in_c == s->out_c && s->k % 2 == 1 && s->k >= 3 && s->k * s->k <= SS_DW_MAX_TAPS
          && s->pad == s->k / 2 && (s->stride == 1 || s->stride == 2);
 }
 
@@ -166,20 +165,27 @@ ss_dwconv_kernel (void)
 
 /* ---- forward and backward of one plane ------------------------------------------------ */
 
+void
+ss_dwconv_offsets (const SsConvShape *s, int *off)
+{
+  SsConvShape p;
+  plane_shape (s, &p);
+  ss_tapconv_offsets (&p, s->out_h, off);
+}
+
 const float *
-ss_dwconv_plane (const SsConvShape *s, const float *in, const float *weight, float *scratch,
-                 int *ld)
+ss_dwconv_plane (const SsConvShape *s, const float *in, const float *weight, const int *off,
+                 float *scratch, int *ld)
 {
   SsConvShape p;
   plane_shape (s, &p);
   size_t src_n, run_n;
-  int ws, off[DW_MAX_TAPS];
+  int ws;
   dw_sizes (s, &src_n, &run_n, &ws);
   float *src = scratch, *out = scratch + src_n;
   if (__atomic_load_n (&dw_taps, __ATOMIC_ACQUIRE) == NULL)
     ss_dwconv_select ("best");
   ss_tapconv_source (&p, in, 0, s->out_h, src);
-  ss_tapconv_offsets (&p, s->out_h, off);
   dw_taps (src, off, s->k * s->k, weight, out, run_n);
   *ld = ws;
   return out;
@@ -187,19 +193,18 @@ ss_dwconv_plane (const SsConvShape *s, const float *in, const float *weight, flo
 
 void
 ss_dwconv_plane_backward (const SsConvShape *s, const float *in, const float *weight,
-                          const float *out_grad, float *scratch, float *weight_grad,
-                          float *in_grad)
+                          const float *out_grad, const int *off, float *scratch,
+                          float *weight_grad, float *in_grad)
 {
   SsConvShape p;
   plane_shape (s, &p);
   size_t src_n, run_n;
-  int ws, off[DW_MAX_TAPS];
+  int ws;
   dw_sizes (s, &src_n, &run_n, &ws);
   float *restrict src = scratch;
   float *restrict g = scratch + src_n + run_n;
   float *restrict dsrc = g + run_n;
   const int taps = s->k * s->k;
-  ss_tapconv_offsets (&p, s->out_h, off);
 
   /* the output gradient as an output run: zeros in the columns past out_w */
   memset (g, 0, sizeof (float) * run_n);

@@ -134,19 +134,23 @@ void ss_pool2_backward (const float *out, const float *out_grad, const uint8_t *
 
 /* Depthwise convolution (dwconv.c), one channel plane at a time. s is the node's shape
  * (in_c == out_c; k odd, 3 to 7; stride 1 or 2; padding k / 2: ss_dwconv_fits), in one
- * (in_h, in_w) input plane, weight its (k, k) filter. The forward returns the plane's
- * raw (out_h, out_w) output in scratch, rows *ld floats apart; the backward adds the
- * filter's gradient to weight_grad and the input's to in_grad (either may be NULL).
- * scratch holds ss_dwconv_scratch_floats (s) floats. Every kernel gives the bits of
- * ss_ref_dwconv; ss_dwconv_select takes one ("avx512", "avx2", "plain", "best"; false if
- * this CPU has not got it), for tests. */
+ * (in_h, in_w) input plane, weight its (k, k) filter, off the k^2 tap offsets of
+ * ss_dwconv_offsets (s). The forward returns the plane's raw (out_h, out_w) output in
+ * scratch, rows *ld floats apart; the backward adds the filter's gradient to weight_grad
+ * and the input's to in_grad (either may be NULL). scratch holds
+ * ss_dwconv_scratch_floats (s) floats. Every kernel gives the bits of ss_ref_dwconv;
+ * ss_dwconv_select takes one ("avx512", "avx2", "plain", "best"; false if this CPU has
+ * not got it), for tests. */
+#define SS_DW_MAX_TAPS 49
 bool         ss_dwconv_fits (const SsConvShape *s);
 size_t       ss_dwconv_scratch_floats (const SsConvShape *s);
+void         ss_dwconv_offsets (const SsConvShape *s, int *off);
 const float *ss_dwconv_plane (const SsConvShape *s, const float *in, const float *weight,
-                              float *scratch, int *ld);
+                              const int *off, float *scratch, int *ld);
 void         ss_dwconv_plane_backward (const SsConvShape *s, const float *in,
                                        const float *weight, const float *out_grad,
-                                       float *scratch, float *weight_grad, float *in_grad);
+                                       const int *off, float *scratch, float *weight_grad,
+                                       float *in_grad);
 bool         ss_dwconv_select (const char *name);
 const char  *ss_dwconv_kernel (void);
 

@@ -454,6 +454,15 @@ pool_epilogue (const Job *job, int b, int y0, int y1, const float *pre)
                       run->out[job->id] + (size_t) b * run->stride[job->id], arg);
 }
 
+/* A 1x1 stride-1 convolution's padded source would be a copy of its input: the kernel
+ * reads the input itself, each plane's rows at the offsets of whole planes
+ * (ss_tapconv_offsets for out_h rows), the same floats in the same order. */
+static bool
+tap_reads_input (const SsConvShape *s)
+{
+  return s->k == 1 && s->stride == 1 && s->pad == 0;
+}
+
 /* Output rows [y0, y1) of image b through tapconv.c, then the epilogue (a pooling one
  * reads the band from the thread's pre buffer, as after the GEMM). */
 static void
@@ -464,19 +473,28 @@ conv_forward_tap (Job *job, int b, int y0, int y1, int thread)
   const SsConvShape *s = &n->conv;
   const int in_id = n->inputs[0], out_id = job->bn != NULL ? job->bn_id : job->id;
   float *out = run->out[out_id] + (size_t) b * run->stride[out_id];
-  ss_tapconv_source (s, run->out[in_id] + (size_t) b * run->stride[in_id], y0, y1,
-                     run->tap_src[thread]);
-  ss_tapconv_offsets (s, y1 - y0, run->tap_off[thread]);
+  const float *in = run->out[in_id] + (size_t) b * run->stride[in_id];
+  const float *src = run->tap_src[thread];
+  if (tap_reads_input (s))
+    {
+      /* the input's own rows, at the offsets of its planes (conv_forward set them) */
+      src = in + (size_t) y0 * s->in_w;
+    }
+  else
+    {
+      ss_tapconv_source (s, in, y0, y1, run->tap_src[thread]);
+      ss_tapconv_offsets (s, y1 - y0, run->tap_off[thread]);
+    }
   const int N = (y1 - y0) * s->out_w;
   if (n->pool)
     {
       float *pre = run->pre[thread];
-      ss_tapconv_rows (s, run->tap_w[job->id], run->tap_src[thread], run->tap_off[thread], y0,
-                       y1, pre, (size_t) N);
+      ss_tapconv_rows (s, run->tap_w[job->id], src, run->tap_off[thread], y0, y1, pre,
+                       (size_t) N);
       pool_epilogue (job, b, y0, y1, pre);
       return;
     }
-  ss_tapconv_rows (s, run->tap_w[job->id], run->tap_src[thread], run->tap_off[thread], y0, y1,
+  ss_tapconv_rows (s, run->tap_w[job->id], src, run->tap_off[thread], y0, y1,
                    out + (size_t) y0 * s->out_w, (size_t) s->out_h * s->out_w);
   conv_epilogue (job, b, y0, N, out + (size_t) y0 * s->out_w);
 }
@@ -496,6 +514,8 @@ conv_forward (void *ctx, int begin, int end, int thread)
   const size_t out_plane = (size_t) s->out_h * s->out_w;
   const float *W = m->params + n->w_off;
   const bool direct = s->k == 1 && s->stride == 1 && s->pad == 0;
+  if (job->tap && tap_reads_input (s))
+    ss_tapconv_offsets (s, s->out_h, run->tap_off[thread]);
 
   for (int item = begin; item < end; item++)
     {
@@ -732,24 +752,24 @@ dwconv_forward (void *ctx, int begin, int end, int thread)
   const int in_id = n->inputs[0], out_id = job->bn != NULL ? job->bn_id : job->id;
   const size_t in_plane = (size_t) s->in_h * s->in_w, out_plane = (size_t) s->out_h * s->out_w;
   const size_t taps = (size_t) s->k * s->k;
+  int off[SS_DW_MAX_TAPS];
+  ss_dwconv_offsets (s, off);
   for (int item = begin; item < end; item++)
     {
       const int b = item / n->c, c = item % n->c;
       int ld;
       const float *raw = ss_dwconv_plane (s, run->out[in_id] + (size_t) b * run->stride[in_id]
                                                 + c * in_plane,
-                                          m->params + n->w_off + c * taps, run->dw[thread], &ld);
+                                          m->params + n->w_off + c * taps, off, run->dw[thread],
+                                          &ld);
       float *out = run->out[out_id] + (size_t) b * run->stride[out_id] + c * out_plane;
       for (int y = 0; y < s->out_h; y++)
-        {
-          float *row = out + (size_t) y * s->out_w;
-          if (job->bn != NULL)
-            bn_row (raw + (size_t) y * ld, row, (size_t) s->out_w, run->bn_scale[job->bn_id][c],
-                    run->bn_shift[job->bn_id][c],
-                    bn_residual (job, job->bn, b, c, (size_t) y * s->out_w), job->bn->act);
-          else
-            memcpy (row, raw + (size_t) y * ld, sizeof (float) * s->out_w);
-        }
+        memcpy (out + (size_t) y * s->out_w, raw + (size_t) y * ld, sizeof (float) * s->out_w);
+      /* the norm over the whole plane, in cache: rows of 4 to 64 are too short for
+       * vectors */
+      if (job->bn != NULL)
+        bn_row (out, out, out_plane, run->bn_scale[job->bn_id][c], run->bn_shift[job->bn_id][c],
+                bn_residual (job, job->bn, b, c, 0), job->bn->act);
     }
 }
 
@@ -1273,6 +1293,8 @@ dwconv_backward (void *ctx, int begin, int end, int thread)
   const size_t in_plane = (size_t) s->in_h * s->in_w, out_plane = (size_t) s->out_h * s->out_w;
   const size_t taps = (size_t) s->k * s->k;
   const bool want_dx = needs_input_grad (m, in_id);
+  int off[SS_DW_MAX_TAPS];
+  ss_dwconv_offsets (s, off);
   for (int item = begin; item < end; item++)
     {
       const int b = item / n->c, c = item % n->c;
@@ -1280,7 +1302,7 @@ dwconv_backward (void *ctx, int begin, int end, int thread)
       ss_dwconv_plane_backward (s, run->out[in_id] + at_in, m->params + n->w_off + c * taps,
                                 run->grad[job->id] + (size_t) b * run->stride[job->id]
                                   + c * out_plane,
-                                run->dw[thread],
+                                off, run->dw[thread],
                                 job->param_grads ? run->pgrad[thread] + n->w_off + c * taps : NULL,
                                 want_dx ? run->grad[in_id] + at_in : NULL);
     }
