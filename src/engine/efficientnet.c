@@ -97,6 +97,7 @@ ss_build_efficientnet (SsModel *m, SsError *error)
   if (logits < 0)
     return ss_error_set (error, SS_ERR_ARG, "could not build the EfficientNet graph (too many "
                          "layers?)");
+  m->train_taps = true;
   m->feature_node = pooled;
   return SS_OK;
 }

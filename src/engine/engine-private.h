@@ -231,6 +231,9 @@ struct SsModel {
   int         feature_node;  /* what the final dense layer reads (ss_model_features) */
   uint64_t    draw_seed;  /* a training forward's random choices (stochastic depth) come
                            * from this alone: the trainer sets it for every step */
+  bool        train_taps; /* training's forward convolutions run on tapconv.c where it
+                           * fits, as inference's do (the networks added with issue 29;
+                           * the older ones keep im2col + sgemm, as recorded) */
   float      *params;    /* trained values */
   size_t      n_params;
   float      *buffers;   /* running statistics */

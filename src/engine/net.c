@@ -859,9 +859,12 @@ ss_run_forward (SsModel *m, const float *x, int n, bool train)
                   bn_eval_coeffs (m, job.bn, c, &run->bn_scale[i + 1][c],
                                   &run->bn_shift[i + 1][c]);
               }
-            /* inference: the convolutions tapconv.c fits skip im2col (training keeps the
-             * GEMM path its recorded models were made with) */
-            if (!train && run->tap_w[i] != NULL && ss_tapconv_fits (&node->conv))
+            /* inference: the convolutions tapconv.c fits skip im2col (the networks
+             * trained before it keep the GEMM path in training, as their recorded models
+             * were made; the later ones take it in training too, weights packed anew
+             * for every step) */
+            if ((!train || m->train_taps) && run->tap_w[i] != NULL
+                && ss_tapconv_fits (&node->conv))
               {
                 job.tap = true;
                 if (run->tap_packed != ss_engine_conv_kernel ())

@@ -50,6 +50,7 @@ ss_build_vgg (SsModel *m, SsError *error)
   int logits = features < 0 ? -1 : ss_graph_dense (m, features, m->spec.n_classes, SS_ACT_NONE);
   if (logits < 0)
     return ss_error_set (error, SS_ERR_ARG, "could not build the VGG16 graph");
+  m->train_taps = true;
   /* Grad-CAM on the last convolution's map (input / 16), as Selvaraju et al. did */
   m->cam_node = last_conv;
   m->feature_node = features;
