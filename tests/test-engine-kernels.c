@@ -492,6 +492,56 @@ check_dwconv_kernels (SsRng *rng)
   ss_dwconv_select ("best");
 }
 
+/* The depthwise backward gives the same bits on every kernel this CPU has (its loops'
+ * contraction is off): random planes, each kernel against the plain one. */
+static void
+check_dwconv_backward_bits (SsRng *rng)
+{
+  static const char *const kernels[] = { "avx512", "avx2" };
+  int compared = 0;
+  for (int trial = 0; trial < 30; trial++)
+    {
+      const int k = 3 + 2 * (int) ss_rng_below (rng, 2), stride = 1 + (int) ss_rng_below (rng, 2);
+      const int h = 1 + (int) ss_rng_below (rng, 40), w = 1 + (int) ss_rng_below (rng, 40);
+      SsConvShape s;
+      ss_conv_shape_init (&s, 1, h, w, 1, k, stride, k / 2);
+      const size_t in_n = (size_t) h * w, out_n = (size_t) s.out_h * s.out_w;
+      float *in = malloc (sizeof (float) * in_n), *dout = malloc (sizeof (float) * out_n);
+      float *scratch = malloc (sizeof (float) * ss_dwconv_scratch_floats (&s));
+      float wt[25], dw_plain[25], dw_k[25];
+      float *din_plain = malloc (sizeof (float) * in_n), *din_k = malloc (sizeof (float) * in_n);
+      int off[SS_DW_MAX_TAPS];
+      fill_random (in, in_n, rng, 1.0f);
+      fill_random (dout, out_n, rng, 1.0f);
+      fill_random (wt, (size_t) k * k, rng, 0.5f);
+      ss_dwconv_offsets (&s, off);
+      ss_dwconv_select ("plain");
+      memset (dw_plain, 0, sizeof dw_plain);
+      memset (din_plain, 0, sizeof (float) * in_n);
+      ss_dwconv_plane_backward (&s, in, wt, dout, off, scratch, dw_plain, din_plain);
+      for (int kn = 0; kn < 2; kn++)
+        {
+          if (!ss_dwconv_select (kernels[kn]))
+            continue;
+          memset (dw_k, 0, sizeof dw_k);
+          memset (din_k, 0, sizeof (float) * in_n);
+          ss_dwconv_plane_backward (&s, in, wt, dout, off, scratch, dw_k, din_k);
+          CHECK (memcmp (dw_k, dw_plain, sizeof (float) * k * k) == 0
+                   && memcmp (din_k, din_plain, sizeof (float) * in_n) == 0,
+                 "depthwise backward %s %dx%d k %d stride %d: not the plain kernel's bits",
+                 kernels[kn], h, w, k, stride);
+          compared++;
+        }
+      free (in);
+      free (dout);
+      free (scratch);
+      free (din_plain);
+      free (din_k);
+    }
+  ss_dwconv_select ("best");
+  printf ("# depthwise backward: %d planes the plain kernel's bits\n", compared);
+}
+
 /* ss_exp and SiLU against libm's exp over the range the clamp keeps (relative error), and
  * past it (SiLU of -87 and below is within 1e-30 of 0); the SiLU's derivative against the
  * derivative written out in double. */
@@ -817,6 +867,7 @@ main (void)
   check_fused_norm (&rng, SS_ARCH_EFFICIENTNET_B0, 64);
   check_fused_norm (&rng, SS_ARCH_VGG16_BN, 32);
   check_dwconv_kernels (&rng);
+  check_dwconv_backward_bits (&rng);
   check_silu ();
   check_se (&rng);
   check_stochastic_depth (&rng);

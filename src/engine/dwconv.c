@@ -112,55 +112,112 @@ SS_DW_TAPS (dw_taps_avx2, "avx2,fma", __m256, 8, _mm256_setzero_ps, _mm256_loadu
             _mm256_set1_ps, _mm256_fmadd_ps, _mm256_storeu_ps)
 #endif
 
-static DwTapsFn dw_taps;
-static const char *dw_name;
+/* The backward's two loops, plain C that the compiler vectorises for each instruction
+ * set, contraction off: the same bits on every one. weight_grad[t] += the sum over j of
+ * g[j] src[off[t] + j] in 16 lanes added in order (n a multiple of 16); the spread adds
+ * w[t] g[j] to dsrc[off[t] + j]. */
+typedef void (*DwWeightGradFn) (const float *src, const float *g, const int *off, int taps,
+                                size_t n, float *weight_grad);
+typedef void (*DwSpreadFn) (float *dsrc, const float *g, const int *off, int taps,
+                            const float *w, size_t n);
 
-static bool
-dw_named (const char *name, DwTapsFn *fn, const char **chosen)
-{
+#define SS_DW_BACKWARD(WEIGHT_GRAD, SPREAD, ATTRIBUTES)                                     \
+  ATTRIBUTES static void WEIGHT_GRAD (const float *restrict src, const float *restrict g,   \
+                                      const int *off, int taps, size_t n,                  \
+                                      float *weight_grad)                                  \
+  {                                                                                         \
+    for (int t = 0; t < taps; t++)                                                          \
+      {                                                                                     \
+        float part[16] = { 0 };                                                             \
+        const float *restrict x = src + off[t];                                             \
+        for (size_t j = 0; j < n; j += 16)                                                  \
+          for (int l = 0; l < 16; l++)                                                      \
+            part[l] += g[j + l] * x[j + l];                                                 \
+        float sum = 0.0f;                                                                   \
+        for (int l = 0; l < 16; l++)                                                        \
+          sum += part[l];                                                                   \
+        weight_grad[t] += sum;                                                              \
+      }                                                                                     \
+  }                                                                                         \
+  ATTRIBUTES static void SPREAD (float *restrict dsrc, const float *restrict g,             \
+                                 const int *off, int taps, const float *w, size_t n)        \
+  {                                                                                         \
+    for (int t = 0; t < taps; t++)                                                          \
+      {                                                                                     \
+        float *restrict d = dsrc + off[t];                                                  \
+        const float wt = w[t];                                                              \
+        for (size_t j = 0; j < n; j++)                                                      \
+          d[j] += wt * g[j];                                                                \
+      }                                                                                     \
+  }
+
+SS_DW_BACKWARD (dw_weight_grad_plain, dw_spread_plain,
+                __attribute__ ((optimize ("fp-contract=off"))))
 #ifdef SS_DW_X86
-  bool avx2 = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
-  bool avx512 = avx2 && __builtin_cpu_supports ("avx512f");
-  if ((strcmp (name, "avx512") == 0 || strcmp (name, "best") == 0) && avx512)
-    {
-      *fn = dw_taps_avx512;
-      *chosen = "avx512";
-      return true;
-    }
-  if ((strcmp (name, "avx2") == 0 || strcmp (name, "best") == 0) && avx2)
-    {
-      *fn = dw_taps_avx2;
-      *chosen = "avx2";
-      return true;
-    }
+SS_DW_BACKWARD (dw_weight_grad_avx512, dw_spread_avx512,
+                __attribute__ ((target ("avx512f"), optimize ("fp-contract=off"))))
+SS_DW_BACKWARD (dw_weight_grad_avx2, dw_spread_avx2,
+                __attribute__ ((target ("avx2"), optimize ("fp-contract=off"))))
 #endif
-  if (strcmp (name, "plain") == 0 || strcmp (name, "best") == 0)
-    {
-      *fn = dw_taps_plain;
-      *chosen = "plain";
-      return true;
-    }
-  return false;
+
+typedef struct {
+  const char    *name;
+  DwTapsFn       taps;
+  DwWeightGradFn weight_grad;
+  DwSpreadFn     spread;
+} DwKernel;
+
+static const DwKernel kernel_plain = { "plain", dw_taps_plain, dw_weight_grad_plain,
+                                       dw_spread_plain };
+#ifdef SS_DW_X86
+static const DwKernel kernel_avx512 = { "avx512", dw_taps_avx512, dw_weight_grad_avx512,
+                                        dw_spread_avx512 };
+static const DwKernel kernel_avx2 = { "avx2", dw_taps_avx2, dw_weight_grad_avx2,
+                                      dw_spread_avx2 };
+#endif
+
+static const DwKernel *dw_kernel;
+
+static const DwKernel *
+dw_named (const char *name)
+{
+  const bool best = strcmp (name, "best") == 0;
+#ifdef SS_DW_X86
+  const bool avx2 = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
+  const bool avx512 = avx2 && __builtin_cpu_supports ("avx512f");
+  if ((best || strcmp (name, "avx512") == 0) && avx512)
+    return &kernel_avx512;
+  if ((best || strcmp (name, "avx2") == 0) && avx2)
+    return &kernel_avx2;
+#endif
+  return best || strcmp (name, "plain") == 0 ? &kernel_plain : NULL;
 }
 
 bool
 ss_dwconv_select (const char *name)
 {
-  DwTapsFn fn;
-  const char *chosen;
-  if (!dw_named (name, &fn, &chosen))
-    return false;
-  __atomic_store_n (&dw_name, chosen, __ATOMIC_RELEASE);
-  __atomic_store_n (&dw_taps, fn, __ATOMIC_RELEASE);
-  return true;
+  const DwKernel *k = dw_named (name);
+  if (k != NULL)
+    __atomic_store_n (&dw_kernel, k, __ATOMIC_RELEASE);
+  return k != NULL;
+}
+
+static const DwKernel *
+dw_chosen (void)
+{
+  const DwKernel *k = __atomic_load_n (&dw_kernel, __ATOMIC_ACQUIRE);
+  if (k == NULL)
+    {
+      ss_dwconv_select ("best");
+      k = __atomic_load_n (&dw_kernel, __ATOMIC_ACQUIRE);
+    }
+  return k;
 }
 
 const char *
 ss_dwconv_kernel (void)
 {
-  if (__atomic_load_n (&dw_taps, __ATOMIC_ACQUIRE) == NULL)
-    ss_dwconv_select ("best");
-  return __atomic_load_n (&dw_name, __ATOMIC_ACQUIRE);
+  return dw_chosen ()->name;
 }
 
 /* ---- forward and backward of one plane ------------------------------------------------ */
@@ -183,10 +240,8 @@ ss_dwconv_plane (const SsConvShape *s, const float *in, const float *weight, con
   int ws;
   dw_sizes (s, &src_n, &run_n, &ws);
   float *src = scratch, *out = scratch + src_n;
-  if (__atomic_load_n (&dw_taps, __ATOMIC_ACQUIRE) == NULL)
-    ss_dwconv_select ("best");
   ss_tapconv_source (&p, in, 0, s->out_h, src);
-  dw_taps (src, off, s->k * s->k, weight, out, run_n);
+  dw_chosen ()->taps (src, off, s->k * s->k, weight, out, run_n);
   *ld = ws;
   return out;
 }
@@ -218,31 +273,12 @@ ss_dwconv_plane_backward (const SsConvShape *s, const float *in, const float *we
       const size_t used = ss_tapconv_src_floats (&p);
       memset (src + used, 0, sizeof (float) * (src_n - used));
       ss_tapconv_source (&p, in, 0, s->out_h, src);
-      for (int t = 0; t < taps; t++)
-        {
-          /* 16 partial sums, one per lane, added in order: the same bits on every
-           * vector width */
-          float part[16] = { 0 };
-          const float *restrict x = src + off[t];
-          for (size_t j = 0; j < run_n; j += 16)
-            for (int l = 0; l < 16; l++)
-              part[l] += g[j + l] * x[j + l];
-          float sum = 0.0f;
-          for (int l = 0; l < 16; l++)
-            sum += part[l];
-          weight_grad[t] += sum;
-        }
+      dw_chosen ()->weight_grad (src, g, off, taps, run_n, weight_grad);
     }
   if (in_grad == NULL)
     return;
   memset (dsrc, 0, sizeof (float) * src_n);
-  for (int t = 0; t < taps; t++)
-    {
-      float *restrict d = dsrc + off[t];
-      const float wt = weight[t];
-      for (size_t j = 0; j < run_n; j++)
-        d[j] += wt * g[j];
-    }
+  dw_chosen ()->spread (dsrc, g, off, taps, weight, run_n);
   /* back from the padded source to the input plane: the inverse of ss_tapconv_source */
   const int st = s->stride, side = st == 2 ? 2 : 1, reach = (s->k - 1) / st;
   const int hs = s->out_h + reach;
