@@ -1,6 +1,6 @@
 /* The graphs of VGG16 and EfficientNet-B0 (vgg.c, efficientnet.c): EfficientNet's size
  * against torchvision's for three widths, VGG16's against its layers written out here;
- * where Grad-CAM and the features read; what each refuses. */
+ * where Grad-CAM and the features read, and that they run; what each refuses. */
 #include "engine-test-util.h"
 
 /* torchvision 0.14.1's efficientnet_b0 with 8 classes at width_mult 0.5, 1 and 2 (its
@@ -102,6 +102,61 @@ check_vgg_size (SsArch arch, int width, int size)
   ss_model_free (m);
 }
 
+/* Grad-CAM and the features run through the new layers' backward and forward: a map of
+ * the Grad-CAM node's size in [0, 1] with its maximum 1 for some class, and features of
+ * the feature node's size that differ between two images */
+static void
+check_gradcam_features (SsArch arch, int width)
+{
+  const int size = 64, k = 3;
+  SsModelSpec spec = tiny_spec (arch, size, width, k);
+  SsError error;
+  SsModel *m = ss_model_new (&spec, 3, &error);
+  CHECK (m != NULL, "%s: %s", ss_arch_name (arch), error.message);
+  if (m == NULL)
+    return;
+  for (int i = 0; i < m->n_nodes; i++)
+    if (m->nodes[i].kind == SS_OP_BN)
+      for (size_t j = 0; j < m->nodes[i].w_len; j++)
+        m->params[m->nodes[i].w_off + j] = 1.0f;  /* residual branches start at 0 */
+  const size_t image = (size_t) 3 * size * size;
+  float *x = malloc (sizeof (float) * 2 * image);
+  SsRng rng;
+  ss_rng_seed (&rng, 21);
+  for (size_t i = 0; i < 2 * image; i++)
+    x[i] = ss_rng_uniform (&rng);
+  int lit = 0, bad = 0;
+  for (int cls = 0; cls < k; cls++)
+    {
+      float *map = NULL, prob = 0.0f;
+      int h = 0, w = 0;
+      CHECK (ss_model_gradcam (m, x, cls, &map, &h, &w, &prob, &error) == SS_OK, "%s Grad-CAM: %s",
+             ss_arch_name (arch), error.message);
+      if (map == NULL)
+        continue;
+      CHECK (h == m->nodes[m->cam_node].h && w == m->nodes[m->cam_node].w,
+             "%s Grad-CAM map %d x %d", ss_arch_name (arch), h, w);
+      float most = 0.0f;
+      for (int i = 0; i < h * w; i++)
+        {
+          bad += !(map[i] >= 0.0f && map[i] <= 1.0f);
+          most = fmaxf (most, map[i]);
+        }
+      lit += most == 1.0f;
+      free (map);
+    }
+  CHECK (bad == 0 && lit > 0, "%s Grad-CAM: %d values outside [0, 1], %d of %d classes lit",
+         ss_arch_name (arch), bad, lit, k);
+  const size_t dim = ss_model_feature_dim (m);
+  float *f = malloc (sizeof (float) * 2 * dim);
+  CHECK (ss_model_features (m, x, 2, f, &error) == SS_OK
+           && memcmp (f, f + dim, sizeof (float) * dim) != 0,
+         "%s features: %s", ss_arch_name (arch), error.message);
+  free (f);
+  free (x);
+  ss_model_free (m);
+}
+
 /* sizes the graphs cannot take, stems they have not got, names */
 static void
 check_refusals (void)
@@ -136,6 +191,9 @@ main (void)
   check_vgg_size (SS_ARCH_VGG16, 64, 128);
   check_vgg_size (SS_ARCH_VGG16, 16, 96);
   check_vgg_size (SS_ARCH_VGG16_BN, 32, 128);
+  check_gradcam_features (SS_ARCH_EFFICIENTNET_B0, 8);
+  check_gradcam_features (SS_ARCH_VGG16, 4);
+  check_gradcam_features (SS_ARCH_VGG16_BN, 4);
   check_refusals ();
   return test_summary ("test-engine-nets");
 }
