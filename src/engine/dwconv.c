@@ -161,19 +161,16 @@ SS_DW_BACKWARD (dw_weight_grad_avx2, dw_spread_avx2,
 #endif
 
 typedef struct {
-  const char    *name;
   DwTapsFn       taps;
   DwWeightGradFn weight_grad;
   DwSpreadFn     spread;
 } DwKernel;
 
-static const DwKernel kernel_plain = { "plain", dw_taps_plain, dw_weight_grad_plain,
-                                       dw_spread_plain };
+static const DwKernel kernel_plain = { dw_taps_plain, dw_weight_grad_plain, dw_spread_plain };
 #ifdef SS_DW_X86
-static const DwKernel kernel_avx512 = { "avx512", dw_taps_avx512, dw_weight_grad_avx512,
+static const DwKernel kernel_avx512 = { dw_taps_avx512, dw_weight_grad_avx512,
                                         dw_spread_avx512 };
-static const DwKernel kernel_avx2 = { "avx2", dw_taps_avx2, dw_weight_grad_avx2,
-                                      dw_spread_avx2 };
+static const DwKernel kernel_avx2 = { dw_taps_avx2, dw_weight_grad_avx2, dw_spread_avx2 };
 #endif
 
 static const DwKernel *dw_kernel;
@@ -212,12 +209,6 @@ dw_chosen (void)
       k = __atomic_load_n (&dw_kernel, __ATOMIC_ACQUIRE);
     }
   return k;
-}
-
-const char *
-ss_dwconv_kernel (void)
-{
-  return dw_chosen ()->name;
 }
 
 /* ---- forward and backward of one plane ------------------------------------------------ */

@@ -152,7 +152,6 @@ void         ss_dwconv_plane_backward (const SsConvShape *s, const float *in,
                                        const int *off, float *scratch, float *weight_grad,
                                        float *in_grad);
 bool         ss_dwconv_select (const char *name);
-const char  *ss_dwconv_kernel (void);
 
 /* Squeeze and excitation (se.c) of one image: x is (c, hw); params hold w1 (q, c), b1
  * (q), w2 (c, q), b2 (c) in that order. The forward writes y = x * gate, gate =
