@@ -1,7 +1,8 @@
 /* Gradient check: every model kind's backward pass (conv with fused bias/ReLU/pool,
- * batch norm in training mode with residual adds, max-pool, global average pool,
- * concat, dense, softmax cross-entropy) against central finite differences of the loss,
- * on tiny instances of the real architectures. */
+ * batch norm in training mode with residual adds, ReLU or SiLU and stochastic depth,
+ * depthwise conv, squeeze and excitation, max-pool, global average pool, concat, dense
+ * with and without ReLU, softmax cross-entropy) against central finite differences of
+ * the loss, on tiny instances of the real architectures. */
 #include "engine-test-util.h"
 
 static float
@@ -13,8 +14,9 @@ batch_loss (SsModel *m, const float *x, const int *labels, int n)
                                    NULL, NULL);
 }
 
+/* step scales the finite differences' step (1: the loss moves by about 3e-4) */
 static void
-grad_check (SsArch arch, int size, int width, int threads, bool partial)
+grad_check (SsArch arch, int size, int width, int threads, bool partial, double step)
 {
   const int n = 8, k = 3;
   SsModelSpec spec = tiny_spec (arch, size, width, k);
@@ -68,7 +70,7 @@ grad_check (SsArch arch, int size, int width, int threads, bool partial)
       memcpy (saved, m->params + nd->w_off, sizeof (float) * len);
       /* step so that the loss moves by about 3e-4: big against float rounding, small
        * against curvature */
-      const double eps = 1e-3 / sqrt (norm2) / sqrt (norm2) * 0.3;
+      const double eps = 1e-3 / sqrt (norm2) / sqrt (norm2) * 0.3 * step;
       for (size_t j = 0; j < len; j++)
         m->params[nd->w_off + j] = saved[j] + (float) (eps * g[j]);
       float lp = batch_loss (m, x, labels, n);
@@ -339,11 +341,18 @@ optim_check (SsOptimKind kind, float l2, float decoupled)
 int
 main (void)
 {
-  grad_check (SS_ARCH_MSCNN, 16, 2, 1, false);
-  grad_check (SS_ARCH_MSCNN, 16, 2, 2, false);
-  grad_check (SS_ARCH_MSCNN, 16, 2, 2, true);
-  grad_check (SS_ARCH_RESNET18, 64, 4, 2, false);
-  grad_check (SS_ARCH_RESNET50, 64, 4, 2, false);
+  grad_check (SS_ARCH_MSCNN, 16, 2, 1, false, 1.0);
+  grad_check (SS_ARCH_MSCNN, 16, 2, 2, false, 1.0);
+  grad_check (SS_ARCH_MSCNN, 16, 2, 2, true, 1.0);
+  grad_check (SS_ARCH_RESNET18, 64, 4, 2, false, 1.0);
+  grad_check (SS_ARCH_RESNET50, 64, 4, 2, false, 1.0);
+  /* depthwise convolutions, squeeze and excitation, SiLU and stochastic depth (with the
+   * default draw some branches dropped: the same ones in every pass) */
+  grad_check (SS_ARCH_EFFICIENTNET_B0, 32, 8, 2, false, 1.0);
+  grad_check (SS_ARCH_EFFICIENTNET_B0, 32, 8, 1, true, 1.0);
+  /* dense layers with ReLU, the max-pool after the last block's convolution */
+  grad_check (SS_ARCH_VGG16, 32, 4, 2, false, 0.3);  /* no norm: the loss bends sharply */
+  grad_check (SS_ARCH_VGG16_BN, 32, 4, 2, false, 1.0);
   distill_grad_check (0.0f);
   distill_grad_check (0.1f);
   mixed_grad_check (0.0f);

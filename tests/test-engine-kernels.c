@@ -1,7 +1,9 @@
 /* The fast convolution (im2col + sgemm + fused bias/ReLU/pool epilogue, in bands) against
  * the plain-loop reference, on random shapes, strides, kernels and band sizes; the dense
  * layer likewise; the thread count must not change a forward pass, nor must carrying
- * batch norm in the convolution's epilogue. */
+ * batch norm in the convolution's epilogue. EfficientNet's layers (depthwise conv, SiLU,
+ * squeeze and excitation, stochastic depth) and VGG's wide dense layers against their
+ * plain-loop twins. */
 #include "engine-test-util.h"
 #include "reference.h"
 
@@ -25,7 +27,7 @@ conv_model (int c, int h, int w, int out_c, int k, int stride, bool bias, bool r
   if (band_rows > 0)
     m->nodes[conv].band_rows = band_rows;
   int g = ss_graph_gap (m, conv);
-  ss_graph_dense (m, g, 2);
+  ss_graph_dense (m, g, 2, SS_ACT_NONE);
   SsError error;
   if (ss_graph_finish (m, &error) != SS_OK || ss_graph_allocate (m, &error) != SS_OK)
     abort ();
@@ -119,9 +121,9 @@ check_dense (SsRng *rng)
 
 /* Predictions must not depend on how many threads computed them. */
 static void
-check_thread_invariance (SsRng *rng)
+check_thread_invariance (SsRng *rng, SsArch arch)
 {
-  SsModelSpec spec = tiny_spec (SS_ARCH_RESNET18, 32, 4, 4);
+  SsModelSpec spec = tiny_spec (arch, 32, arch == SS_ARCH_EFFICIENTNET_B0 ? 8 : 4, 4);
   SsError error;
   SsModel *m = ss_model_new (&spec, 3, &error);
   const int n = 6;
@@ -132,7 +134,8 @@ check_thread_invariance (SsRng *rng)
   ss_model_predict (m, x, n, p1, &error);
   ss_engine_set_threads (2);
   ss_model_predict (m, x, n, p2, &error);
-  CHECK (memcmp (p1, p2, sizeof p1) == 0, "1 and 2 threads give different predictions");
+  CHECK (memcmp (p1, p2, sizeof p1) == 0, "%s: 1 and 2 threads give different predictions",
+         ss_arch_name (arch));
   ss_engine_set_threads (0);
   free (x);
   ss_model_free (m);
@@ -147,7 +150,7 @@ check_fused_norm (SsRng *rng, SsArch arch, int size)
   SsModelSpec spec = tiny_spec (arch, size, 8, 3);
   SsError error;
   SsModel *m = ss_model_new (&spec, 5, &error);
-  CHECK (m != NULL, "tiny ResNet: %s", error.message);
+  CHECK (m != NULL, "tiny %s: %s", ss_arch_name (arch), error.message);
   int fused = 0;
   for (int i = 0; i < m->n_nodes; i++)
     {
@@ -387,6 +390,430 @@ check_packed_weights_follow (SsRng *rng)
   ss_model_free (m);
 }
 
+
+/* ---- EfficientNet's layers ------------------------------------------------------------ */
+
+/* dwconv.c's kernels against ss_ref_dwconv, bit for bit: every kernel this CPU has,
+ * random planes (1 to 70 pixels a side, odd and even), 3x3 to 7x7, stride 1 and 2, the
+ * scratch poisoned with NaN so that a float the kernel reads but nothing wrote shows in a
+ * kept output. The backward against ss_ref_dwconv_backward (double) within 1e-4 of each
+ * gradient's size. */
+static void
+check_dwconv_kernels (SsRng *rng)
+{
+  static const char *const kernels[] = { "avx512", "avx2", "plain" };
+  for (int kn = 0; kn < 3; kn++)
+    {
+      if (!ss_dwconv_select (kernels[kn]))
+        {
+          printf ("# depthwise %s: this CPU has not got it, not checked\n", kernels[kn]);
+          continue;
+        }
+      int checked = 0, strided = 0;
+      double worst_back = 0.0;
+      for (int trial = 0; trial < 120; trial++)
+        {
+          static const int ks[3] = { 3, 5, 7 };
+          const int k = ks[ss_rng_below (rng, 3)], stride = 1 + (int) ss_rng_below (rng, 2);
+          const int c = 1 + (int) ss_rng_below (rng, 3);
+          const int h = 1 + (int) ss_rng_below (rng, 70), w = 1 + (int) ss_rng_below (rng, 70);
+          SsConvShape s;
+          ss_conv_shape_init (&s, c, h, w, c, k, stride, k / 2);
+          if (s.out_h < 1 || s.out_w < 1)
+            continue;
+          const size_t in_n = (size_t) c * h * w, out_n = (size_t) c * s.out_h * s.out_w;
+          const size_t scratch_n = ss_dwconv_scratch_floats (&s), taps = (size_t) k * k;
+          float *in = malloc (sizeof (float) * in_n), *wt = malloc (sizeof (float) * c * taps);
+          float *fast = malloc (sizeof (float) * out_n), *want = malloc (sizeof (float) * out_n);
+          float *scratch = malloc (sizeof (float) * scratch_n);
+          float *dout = malloc (sizeof (float) * out_n);
+          float *din = calloc (in_n, sizeof (float)), *dw = calloc ((size_t) c * taps, sizeof (float));
+          float *din_ref = malloc (sizeof (float) * in_n), *dw_ref = malloc (sizeof (float) * c * taps);
+          fill_random (in, in_n, rng, 1.0f);
+          fill_random (wt, (size_t) c * taps, rng, 0.5f);
+          fill_random (dout, out_n, rng, 1.0f);
+          int off[SS_DW_MAX_TAPS];
+          ss_dwconv_offsets (&s, off);
+          for (size_t i = 0; i < scratch_n; i++)
+            scratch[i] = NAN;
+          for (int ch = 0; ch < c; ch++)
+            {
+              int ld;
+              const float *rows = ss_dwconv_plane (&s, in + (size_t) ch * h * w, wt + ch * taps,
+                                                   off, scratch, &ld);
+              for (int y = 0; y < s.out_h; y++)
+                memcpy (fast + ((size_t) ch * s.out_h + y) * s.out_w, rows + (size_t) y * ld,
+                        sizeof (float) * s.out_w);
+            }
+          ss_ref_dwconv (&s, in, wt, want);
+          CHECK (memcmp (fast, want, sizeof (float) * out_n) == 0,
+                 "depthwise %s c %d %dx%d k %d stride %d: not the reference's bits", kernels[kn],
+                 c, h, w, k, stride);
+          for (size_t i = 0; i < scratch_n; i++)
+            scratch[i] = NAN;
+          for (int ch = 0; ch < c; ch++)
+            ss_dwconv_plane_backward (&s, in + (size_t) ch * h * w, wt + ch * taps,
+                                      dout + (size_t) ch * s.out_h * s.out_w, off, scratch,
+                                      dw + ch * taps, din + (size_t) ch * h * w);
+          ss_ref_dwconv_backward (&s, in, wt, dout, din_ref, dw_ref);
+          double scale_x = 1e-6, scale_w = 1e-6, err_x = 0.0, err_w = 0.0;
+          for (size_t i = 0; i < in_n; i++)
+            {
+              scale_x = fmax (scale_x, fabs (din_ref[i]));
+              err_x = fmax (err_x, fabs ((double) din[i] - din_ref[i]));
+            }
+          for (size_t i = 0; i < (size_t) c * taps; i++)
+            {
+              scale_w = fmax (scale_w, fabs (dw_ref[i]));
+              err_w = fmax (err_w, fabs ((double) dw[i] - dw_ref[i]));
+            }
+          worst_back = fmax (worst_back, fmax (err_x / scale_x, err_w / scale_w));
+          CHECK (err_x <= 1e-4 * scale_x && err_w <= 1e-4 * scale_w,
+                 "depthwise backward c %d %dx%d k %d stride %d: input off by %g of %g, weights "
+                 "by %g of %g", c, h, w, k, stride, err_x, scale_x, err_w, scale_w);
+          checked++;
+          strided += stride == 2;
+          free (in);
+          free (wt);
+          free (fast);
+          free (want);
+          free (scratch);
+          free (dout);
+          free (din);
+          free (dw);
+          free (din_ref);
+          free (dw_ref);
+        }
+      CHECK (checked >= 100 && strided >= 30, "depthwise %s: only %d shapes, %d strided",
+             kernels[kn], checked, strided);
+      printf ("# depthwise %s: %d shapes (%d with stride 2) the reference's bits; backward "
+              "within %.1e of the gradients' size\n", kernels[kn], checked, strided, worst_back);
+    }
+  ss_dwconv_select ("best");
+}
+
+/* The depthwise backward gives the same bits on every kernel this CPU has (its loops'
+ * contraction is off): random planes, each kernel against the plain one. */
+static void
+check_dwconv_backward_bits (SsRng *rng)
+{
+  static const char *const kernels[] = { "avx512", "avx2" };
+  int compared = 0;
+  for (int trial = 0; trial < 30; trial++)
+    {
+      const int k = 3 + 2 * (int) ss_rng_below (rng, 2), stride = 1 + (int) ss_rng_below (rng, 2);
+      const int h = 1 + (int) ss_rng_below (rng, 40), w = 1 + (int) ss_rng_below (rng, 40);
+      SsConvShape s;
+      ss_conv_shape_init (&s, 1, h, w, 1, k, stride, k / 2);
+      const size_t in_n = (size_t) h * w, out_n = (size_t) s.out_h * s.out_w;
+      float *in = malloc (sizeof (float) * in_n), *dout = malloc (sizeof (float) * out_n);
+      float *scratch = malloc (sizeof (float) * ss_dwconv_scratch_floats (&s));
+      float wt[25], dw_plain[25], dw_k[25];
+      float *din_plain = malloc (sizeof (float) * in_n), *din_k = malloc (sizeof (float) * in_n);
+      int off[SS_DW_MAX_TAPS];
+      fill_random (in, in_n, rng, 1.0f);
+      fill_random (dout, out_n, rng, 1.0f);
+      fill_random (wt, (size_t) k * k, rng, 0.5f);
+      ss_dwconv_offsets (&s, off);
+      ss_dwconv_select ("plain");
+      memset (dw_plain, 0, sizeof dw_plain);
+      memset (din_plain, 0, sizeof (float) * in_n);
+      ss_dwconv_plane_backward (&s, in, wt, dout, off, scratch, dw_plain, din_plain);
+      for (int kn = 0; kn < 2; kn++)
+        {
+          if (!ss_dwconv_select (kernels[kn]))
+            continue;
+          memset (dw_k, 0, sizeof dw_k);
+          memset (din_k, 0, sizeof (float) * in_n);
+          ss_dwconv_plane_backward (&s, in, wt, dout, off, scratch, dw_k, din_k);
+          CHECK (memcmp (dw_k, dw_plain, sizeof (float) * k * k) == 0
+                   && memcmp (din_k, din_plain, sizeof (float) * in_n) == 0,
+                 "depthwise backward %s %dx%d k %d stride %d: not the plain kernel's bits",
+                 kernels[kn], h, w, k, stride);
+          compared++;
+        }
+      free (in);
+      free (dout);
+      free (scratch);
+      free (din_plain);
+      free (din_k);
+    }
+  ss_dwconv_select ("best");
+  printf ("# depthwise backward: %d planes the plain kernel's bits\n", compared);
+}
+
+/* ss_exp and SiLU against libm's exp over the range the clamp keeps (relative error), and
+ * past it (SiLU of -87 and below is within 1e-30 of 0); the SiLU's derivative against the
+ * derivative written out in double. */
+static void
+check_silu (void)
+{
+  double worst_exp = 0.0, worst_silu = 0.0, worst_grad = 0.0;
+  int far = 0;
+  for (double x = -100.0; x <= 100.0; x += 0.0037)
+    {
+      const float xf = (float) x;
+      if (xf >= -87.0f && xf <= 88.0f)
+        worst_exp = fmax (worst_exp, fabs (ss_exp (xf) - exp (xf)) / exp (xf));
+      const double want = ss_ref_silu (xf);
+      if (xf >= -87.0f)
+        worst_silu = fmax (worst_silu, fabs (ss_silu (xf) - want) / fabs (want));
+      else
+        far += fabs (ss_silu (xf)) > 1e-30;
+      const double s = 1.0 / (1.0 + exp (-(double) xf));
+      worst_grad = fmax (worst_grad, fabs (ss_silu_grad (xf) - s * (1.0 + xf * (1.0 - s))));
+    }
+  /* float has 6e-8 per ulp: a few ulp */
+  CHECK (worst_exp < 4e-7 && worst_silu < 4e-7 && worst_grad < 2e-6 && far == 0,
+         "exp off by %g, SiLU by %g (relative), its derivative by %g; %d far out", worst_exp,
+         worst_silu, worst_grad, far);
+  CHECK (ss_silu (200.0f) == 200.0f && ss_sigmoid (-200.0f) >= 0.0f && ss_sigmoid (200.0f) == 1.0f,
+         "SiLU far out: %g, sigmoid %g, %g", ss_silu (200.0f), ss_sigmoid (-200.0f),
+         ss_sigmoid (200.0f));
+  printf ("# exp within %.1e, SiLU within %.1e of libm; its derivative within %.1e\n", worst_exp,
+          worst_silu, worst_grad);
+}
+
+/* se.c against the plain loops in double: forward within 1e-5 and both gradients within
+ * 1e-4 of their size, on random sizes. */
+static void
+check_se (SsRng *rng)
+{
+  double worst_f = 0.0, worst_b = 0.0;
+  for (int trial = 0; trial < 40; trial++)
+    {
+      const int c = 1 + (int) ss_rng_below (rng, 40), q = 1 + (int) ss_rng_below (rng, 10);
+      const size_t hw = 1 + ss_rng_below (rng, 70), np = ss_se_params (c, q);
+      const size_t n = (size_t) c * hw;
+      float *params = malloc (sizeof (float) * np), *x = malloc (sizeof (float) * n);
+      float *y = malloc (sizeof (float) * n), *y_ref = malloc (sizeof (float) * n);
+      float *dy = malloc (sizeof (float) * n), *dx = calloc (n, sizeof (float));
+      float *dx_ref = malloc (sizeof (float) * n), *dp = calloc (np, sizeof (float));
+      float *dp_ref = malloc (sizeof (float) * np);
+      float *state = malloc (sizeof (float) * (2 * c + 2 * q));
+      float *scratch = malloc (sizeof (float) * (2 * c + q));
+      fill_random (params, np, rng, 1.0f);
+      fill_random (x, n, rng, 2.0f);
+      fill_random (dy, n, rng, 1.0f);
+      ss_se_forward (c, q, hw, params, x, y, state);
+      ss_ref_se_forward (c, q, hw, params, x, y_ref);
+      double err = 0.0, size = 1e-6;
+      for (size_t i = 0; i < n; i++)
+        {
+          err = fmax (err, fabs ((double) y[i] - y_ref[i]));
+          size = fmax (size, fabs (y_ref[i]));
+        }
+      worst_f = fmax (worst_f, err / size);
+      CHECK (err <= 1e-5 * size, "SE c %d q %d hw %zu: forward off by %g of %g", c, q, hw, err,
+             size);
+      ss_se_backward (c, q, hw, params, x, dy, state, dp, dx, scratch);
+      ss_ref_se_backward (c, q, hw, params, x, dy, dp_ref, dx_ref);
+      double err_x = 0.0, size_x = 1e-6, err_p = 0.0, size_p = 1e-6;
+      for (size_t i = 0; i < n; i++)
+        {
+          err_x = fmax (err_x, fabs ((double) dx[i] - dx_ref[i]));
+          size_x = fmax (size_x, fabs (dx_ref[i]));
+        }
+      for (size_t i = 0; i < np; i++)
+        {
+          err_p = fmax (err_p, fabs ((double) dp[i] - dp_ref[i]));
+          size_p = fmax (size_p, fabs (dp_ref[i]));
+        }
+      worst_b = fmax (worst_b, fmax (err_x / size_x, err_p / size_p));
+      CHECK (err_x <= 1e-4 * size_x && err_p <= 1e-4 * size_p,
+             "SE c %d q %d hw %zu: input gradient off by %g of %g, parameters' by %g of %g", c, q,
+             hw, err_x, size_x, err_p, size_p);
+      free (params);
+      free (x);
+      free (y);
+      free (y_ref);
+      free (dy);
+      free (dx);
+      free (dx_ref);
+      free (dp);
+      free (dp_ref);
+      free (state);
+      free (scratch);
+    }
+  printf ("# squeeze and excitation within %.1e (forward), %.1e (backward)\n", worst_f, worst_b);
+}
+
+/* A tiny EfficientNet in training: every norm against ss_ref_bn_train (batch statistics,
+ * SiLU, residual and the branch's stochastic depth) within 1e-4; a dropped branch leaves
+ * exactly the residual; the draws are 0 or 1 / (1 - p), about p of them 0 over many
+ * seeds, the same for a seed, other for another; the training pass is the same on 1 and
+ * 2 threads; inference ignores the drops. */
+static void
+check_stochastic_depth (SsRng *rng)
+{
+  const int n = 16, size = 32, k = 3;
+  SsModelSpec spec = tiny_spec (SS_ARCH_EFFICIENTNET_B0, size, 8, k);
+  SsError error;
+  SsModel *m = ss_model_new (&spec, 5, &error);
+  CHECK (m != NULL, "tiny EfficientNet: %s", error.message);
+  for (int i = 0; i < m->n_nodes; i++)
+    if (m->nodes[i].kind == SS_OP_BN)
+      {
+        fill_random (m->params + m->nodes[i].w_off, m->nodes[i].w_len, rng, 1.0f);
+        fill_random (m->params + m->nodes[i].b_off, m->nodes[i].b_len, rng, 0.3f);
+      }
+  const size_t image = (size_t) 3 * size * size;
+  float *x = malloc (sizeof (float) * image * n);
+  fill_random (x, image * n, rng, 1.0f);
+  ss_run_ensure (m, n, true, &error);
+
+  double expected = 0.0, worst = 0.0;
+  int dropped = 0, draws = 0, norms = 0, odd = 0, not_residual = 0;
+  float first[16 * 3], again[16 * 3], other[16 * 3], one_thread[16 * 3];
+  for (int seed = 0; seed < 20; seed++)
+    {
+      m->draw_seed = (uint64_t) seed;
+      ss_run_forward (m, x, n, true);
+      if (seed == 0)
+        memcpy (first, ss_run_output (m), sizeof first);
+      if (seed == 1)
+        memcpy (other, ss_run_output (m), sizeof other);
+      for (int i = 0; i < m->n_nodes; i++)
+        {
+          const SsNode *nd = &m->nodes[i];
+          if (nd->kind != SS_OP_BN)
+            continue;
+          const float *keep = ss_run_drop_scale (m, i);
+          CHECK ((keep != NULL) == (nd->drop > 0.0f), "node %d: drop %g but %s draws", i,
+                 nd->drop, keep != NULL ? "has" : "no");
+          size_t sx, sy, sr = 0;
+          const float *in = ss_run_node_out (m, nd->inputs[0], &sx);
+          const float *out = ss_run_node_out (m, i, &sy);
+          const float *res = nd->residual >= 0 ? ss_run_node_out (m, nd->residual, &sr) : NULL;
+          const size_t hw = (size_t) nd->h * nd->w, plane = (size_t) nd->c * hw;
+          for (int b = 0; keep != NULL && b < n; b++)
+            {
+              draws++;
+              expected += nd->drop;
+              dropped += keep[b] == 0.0f;
+              odd += keep[b] != 0.0f && keep[b] != 1.0f / (1.0f - nd->drop);
+              if (keep[b] == 0.0f)
+                not_residual += memcmp (out + b * sy, res + b * sr, sizeof (float) * plane) != 0;
+            }
+          if (seed > 2)
+            continue;
+          /* the reference reads images packed one after another */
+          float *xs = malloc (sizeof (float) * plane * n), *rs = malloc (sizeof (float) * plane * n);
+          float *want = malloc (sizeof (float) * plane * n);
+          for (int b = 0; b < n; b++)
+            {
+              memcpy (xs + b * plane, in + b * sx, sizeof (float) * plane);
+              if (res != NULL)
+                memcpy (rs + b * plane, res + b * sr, sizeof (float) * plane);
+            }
+          ss_ref_bn_train (xs, n, nd->c, hw, m->params + nd->w_off, m->params + nd->b_off,
+                           res != NULL ? rs : NULL, keep, nd->act, want);
+          double err = 0.0, scale = 1e-6;
+          for (int b = 0; b < n; b++)
+            for (size_t j = 0; j < plane; j++)
+              {
+                err = fmax (err, fabs ((double) out[b * sy + j] - want[b * plane + j]));
+                scale = fmax (scale, fabs (want[b * plane + j]));
+              }
+          worst = fmax (worst, err / scale);
+          CHECK (err <= 1e-4 * scale, "norm %d (act %d, residual %d, drop %g): off by %g of %g",
+                 i, nd->act, nd->residual, nd->drop, err, scale);
+          norms++;
+          free (xs);
+          free (rs);
+          free (want);
+        }
+    }
+  CHECK (odd == 0 && not_residual == 0, "%d draws neither 0 nor 1 / (1 - p); %d dropped "
+         "branches not the residual", odd, not_residual);
+  /* binomial: the count within 4 standard deviations of its mean */
+  CHECK (fabs (dropped - expected) < 4.0 * sqrt (expected) && dropped > 0,
+         "%d of %d branches dropped, %.1f expected", dropped, draws, expected);
+  m->draw_seed = 0;
+  ss_run_forward (m, x, n, true);
+  memcpy (again, ss_run_output (m), sizeof again);
+  ss_engine_set_threads (1);
+  ss_run_forward (m, x, n, true);
+  memcpy (one_thread, ss_run_output (m), sizeof one_thread);
+  ss_engine_set_threads (0);
+  CHECK (memcmp (first, again, sizeof first) == 0, "one seed, two draws");
+  CHECK (memcmp (first, other, sizeof first) != 0, "two seeds, one draw");
+  CHECK (memcmp (first, one_thread, sizeof first) == 0, "a training pass differs on 1 thread");
+
+  /* inference: no branch dropped, whatever the seed or the rates */
+  float p_drop[16 * 3], p_none[16 * 3];
+  m->draw_seed = 77;
+  ss_model_predict (m, x, n, p_drop, &error);
+  for (int i = 0; i < m->n_nodes; i++)
+    m->nodes[i].drop = 0.0f;
+  ss_model_predict (m, x, n, p_none, &error);
+  CHECK (memcmp (p_drop, p_none, sizeof p_drop) == 0, "inference drops branches");
+  printf ("# stochastic depth: %d of %d branches dropped (%.1f expected); %d norms within %.1e "
+          "of the reference\n", dropped, draws, expected, norms, worst);
+  free (x);
+  ss_model_free (m);
+}
+
+/* Wide dense layers (one GEMM per block of outputs over the batch) give what the
+ * per-image GEMV gives within 1e-5, the same bits on 1 and 2 threads, and ReLU where
+ * asked; checked on VGG16's dense layers with every one made wide. */
+static void
+check_dense_wide (SsRng *rng)
+{
+  SsModelSpec spec = tiny_spec (SS_ARCH_VGG16, 32, 8, 3);
+  SsError error;
+  SsModel *m = ss_model_new (&spec, 4, &error);
+  const int n = 5;
+  float *x = malloc (sizeof (float) * 3 * 32 * 32 * n);
+  float p_narrow[5 * 3], p_wide[5 * 3], p_wide1[5 * 3];
+  fill_random (x, 3 * 32 * 32 * n, rng, 1.0f);
+  int dense = 0;
+  ss_model_predict (m, x, n, p_narrow, &error);
+  for (int i = 0; i < m->n_nodes; i++)
+    if (m->nodes[i].kind == SS_OP_DENSE)
+      {
+        CHECK (!m->nodes[i].wide, "a tiny dense layer is wide");
+        m->nodes[i].wide = true;
+        dense++;
+      }
+  ss_model_predict (m, x, n, p_wide, &error);
+  ss_engine_set_threads (1);
+  ss_model_predict (m, x, n, p_wide1, &error);
+  ss_engine_set_threads (0);
+  double worst = 0.0;
+  for (int i = 0; i < n * 3; i++)
+    worst = fmax (worst, fabs (p_narrow[i] - p_wide[i]));
+  CHECK (dense == 3 && worst < 1e-5, "wide dense layers: %d, off by %g", dense, worst);
+  CHECK (memcmp (p_wide, p_wide1, sizeof p_wide) == 0, "wide dense layers differ on 1 thread");
+  /* the first hidden layer against the plain loops, ReLU applied */
+  const int d1 = m->n_nodes - 3;
+  const SsNode *nd = &m->nodes[d1];
+  size_t sx, sy;
+  const float *in = ss_run_node_out (m, nd->inputs[0], &sx);
+  const float *out = ss_run_node_out (m, d1, &sy);
+  const int n_in = (int) (nd->w_len / nd->b_len);
+  float *want = malloc (sizeof (float) * nd->c), *xs = malloc (sizeof (float) * n_in);
+  int positive = 0;
+  worst = 0.0;
+  for (int b = 0; b < n; b++)
+    {
+      memcpy (xs, in + b * sx, sizeof (float) * n_in);
+      ss_ref_dense (xs, m->params + nd->w_off, m->params + nd->b_off, 1, n_in, nd->c, want);
+      ss_ref_relu (want, nd->c);
+      for (int o = 0; o < nd->c; o++)
+        {
+          worst = fmax (worst, fabs (want[o] - out[b * sy + o]));
+          positive += want[o] > 0.0f;
+        }
+    }
+  CHECK (worst < 1e-4 && positive > 0 && positive < n * nd->c,
+         "wide dense + ReLU off the reference by %g (%d outputs above 0)", worst, positive);
+  free (want);
+  free (xs);
+  free (x);
+  ss_model_free (m);
+}
+
 int
 main (void)
 {
@@ -431,9 +858,19 @@ main (void)
   check_conv_case (&rng, 5, 64, 4, 4, 128, 3, 1, false, true, false, 0);
   check_pool_argmax (&rng);
   check_dense (&rng);
-  check_thread_invariance (&rng);
+  check_thread_invariance (&rng, SS_ARCH_RESNET18);
+  check_thread_invariance (&rng, SS_ARCH_EFFICIENTNET_B0);
+  check_thread_invariance (&rng, SS_ARCH_VGG16);
   check_packed_weights_follow (&rng);
   check_fused_norm (&rng, SS_ARCH_RESNET18, 64);
   check_fused_norm (&rng, SS_ARCH_RESNET50, 32);
+  check_fused_norm (&rng, SS_ARCH_EFFICIENTNET_B0, 64);
+  check_fused_norm (&rng, SS_ARCH_VGG16_BN, 32);
+  check_dwconv_kernels (&rng);
+  check_dwconv_backward_bits (&rng);
+  check_silu ();
+  check_se (&rng);
+  check_stochastic_depth (&rng);
+  check_dense_wide (&rng);
   return test_summary ("test-engine-kernels");
 }

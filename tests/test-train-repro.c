@@ -2,8 +2,9 @@
  * file byte for byte, and a run stopped after an epoch and resumed from its checkpoint
  * ends exactly where an uninterrupted run ends, with or without a moving average of the
  * weights or area resampling (which the model records); so do distillation from a
- * teacher and decoupled weight decay. The shift-and-zoom augmentation moves
- * and scales what it is given by no more than it was asked to. */
+ * teacher and decoupled weight decay, and EfficientNet with its stochastic depth. The
+ * shift-and-zoom augmentation moves and scales what it is given by no more than it was
+ * asked to. */
 #include "ss-dataset.h"
 #include "ss-image.h"
 #include "ss-training.h"
@@ -233,6 +234,31 @@ test_repro (void)
   g_autoptr (GBytes) bytes_w2 = trained (&cw2, ds);
   g_assert_true (g_bytes_equal (bytes_w1, bytes_w2));
   g_assert_false (g_bytes_equal (bytes_a, bytes_w1));
+
+  /* EfficientNet, whose training drops branches at random (stochastic depth): the same
+   * seed gives the same file, and so does a run stopped after epoch 2 and resumed (the
+   * draws of a step come from the seed and the step's number) */
+  g_autoptr (SsDataset) ds32 = ss_dataset_load (data, NULL, NULL, 0, 32, 32, SS_RESAMPLE_BILINEAR,
+                                                &error);
+  g_assert_no_error (error);
+  g_autofree char *f1 = g_build_filename (tmp_dir, "f1.ssm", NULL);
+  g_autofree char *f2 = g_build_filename (tmp_dir, "f2.ssm", NULL);
+  g_autofree char *f3 = g_build_filename (tmp_dir, "f3.ssm", NULL);
+  SsTrainConfig cf1 = tiny_config (f1), cf2 = tiny_config (f2), cf3 = tiny_config (f3);
+  cf1.arch = cf2.arch = cf3.arch = SS_ARCH_EFFICIENTNET_B0;
+  cf1.width = cf2.width = cf3.width = 8;
+  cf1.input_size = cf2.input_size = cf3.input_size = 32;
+  g_autoptr (GBytes) bytes_f1 = trained (&cf1, ds32);
+  g_autoptr (GBytes) bytes_f2 = trained (&cf2, ds32);
+  g_assert_true (g_bytes_equal (bytes_f1, bytes_f2));
+  g_cancellable_reset (cancellable);
+  g_assert_false (ss_train (&cf3, ds32, NULL, stop_after_two, cancellable, cancellable, &error));
+  g_clear_error (&error);
+  cf3.resume = TRUE;
+  g_assert_true (ss_train (&cf3, ds32, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_autoptr (GBytes) bytes_f3 = read_file (f3);
+  g_assert_true (g_bytes_equal (bytes_f1, bytes_f3));
 }
 
 /* Centre of mass and area of the dark pixels of a CHW image (red channel < 0.5), within

@@ -77,7 +77,8 @@ typedef struct {
   double flops_forward, flops_train, sgemm;
 } BenchFigures;
 
-/* The peer's two networks: msCNN (2 classes) and ResNet-18 (width 64, 8 classes). */
+/* The peer's networks: msCNN (2 classes); ResNet-18, VGG16 (width 64) and
+ * EfficientNet-B0 (width 32), 8 classes, as torchvision builds them. */
 static void
 bench_model (SsArch arch, int iters, int iters_b1, int warmup, BenchFigures *f)
 {
@@ -86,7 +87,7 @@ bench_model (SsArch arch, int iters, int iters_b1, int warmup, BenchFigures *f)
   spec.arch = arch;
   spec.in_c = 3;
   spec.in_h = spec.in_w = 128;
-  spec.width = arch == SS_ARCH_MSCNN ? 32 : 64;
+  spec.width = arch == SS_ARCH_MSCNN || arch == SS_ARCH_EFFICIENTNET_B0 ? 32 : 64;
   spec.n_classes = arch == SS_ARCH_MSCNN ? 2 : 8;
   for (int c = 0; c < spec.n_classes; c++)
     snprintf (spec.class_names[c], SS_NAME_LEN, "class%d", c);
@@ -463,7 +464,7 @@ ss_cli_bench (int argc, char **argv)
   int iters = 10, iters_b1 = 50, warmup = 3;
   const GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
-    { "arch", 0, 0, G_OPTION_ARG_STRING, &arch_name, "mscnn (default) or resnet18, as the peer", "ARCH" },
+    { "arch", 0, 0, G_OPTION_ARG_STRING, &arch_name, "mscnn (default), resnet18, vgg16 or efficientnet_b0, as the peer", "ARCH" },
     { "model", 0, 0, G_OPTION_ARG_FILENAME, &model_name, "Time a trained model: one cell and 100 cells", "MODEL" },
     { "compare", 0, 0, G_OPTION_ARG_NONE, &compare, "Also run the PyTorch peer and print ratios", NULL },
     { "iters", 0, 0, G_OPTION_ARG_INT, &iters, "Timed batch-32 passes and training steps (10)", "N" },
@@ -490,9 +491,11 @@ ss_cli_bench (int argc, char **argv)
   if (model_name != NULL)
     return bench_classifier (model_name, iters, json);
   SsArch arch = ss_arch_from_name (arch_name != NULL ? arch_name : "mscnn");
-  if (arch != SS_ARCH_MSCNN && arch != SS_ARCH_RESNET18)
+  if (arch != SS_ARCH_MSCNN && arch != SS_ARCH_RESNET18 && arch != SS_ARCH_VGG16
+      && arch != SS_ARCH_EFFICIENTNET_B0)
     {
-      ss_cli_error ("--arch must be mscnn or resnet18 (the peer's two networks)");
+      ss_cli_error ("--arch must be mscnn, resnet18, vgg16 or efficientnet_b0 (the peer's "
+                    "networks)");
       return 2;
     }
   BenchFigures f = { 0 };

@@ -73,7 +73,7 @@ ss_cli_train (int argc, char **argv)
   gboolean no_augment = FALSE, cosine = FALSE, half = FALSE, resume = FALSE, balance = FALSE;
   gboolean rotate = FALSE;
   const GOptionEntry entries[] = {
-    { "arch", 0, 0, G_OPTION_ARG_STRING, &arch, "mscnn, resnet18 or resnet50", "ARCH" },
+    { "arch", 0, 0, G_OPTION_ARG_STRING, &arch, "mscnn, resnet18, resnet50, vgg16, vgg16_bn (with batch norm) or efficientnet_b0", "ARCH" },
     { "data", 0, 0, G_OPTION_ARG_FILENAME, &data, "Training images, one folder per class", "DIR" },
     { "val", 0, 0, G_OPTION_ARG_FILENAME, &val, "Validation images (reported, never trained on)", "DIR" },
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Model file to write", "MODEL" },
@@ -83,7 +83,7 @@ ss_cli_train (int argc, char **argv)
     { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, "Learning rate (0.0002)", "X" },
     { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "Batch size (32)", "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed (1)", "N" },
-    { "width", 0, 0, G_OPTION_ARG_INT, &width, "msCNN first-conv filters (32) or ResNet stem width (64)", "N" },
+    { "width", 0, 0, G_OPTION_ARG_INT, &width, "msCNN first-conv filters (32), ResNet stem width (64), VGG16 first block's filters (64), EfficientNet stem width (32; every stage scales with it)", "N" },
     { "stem", 0, 0, G_OPTION_ARG_INT, &stem, "ResNet stem kernel: 7 (He et al., the default), 5 or 3 (the same stride and width, cheaper: the stem is a quarter of a narrow ResNet-18's time); recorded in the model", "K" },
     { "input", 0, 0, G_OPTION_ARG_INT, &input, "Input size in pixels (128)", "N" },
     { "resample", 0, 0, G_OPTION_ARG_STRING, &resample, "How images are brought to the input size: bilinear (one tap per pixel, the default) or area (the mean over each pixel's footprint when shrinking); recorded in the model", "HOW" },
@@ -126,7 +126,8 @@ ss_cli_train (int argc, char **argv)
   config.arch = ss_arch_from_name (arch != NULL ? arch : "mscnn");
   if (config.arch == 0)
     {
-      ss_cli_error ("unknown --arch '%s' (mscnn, resnet18, resnet50)", arch);
+      ss_cli_error ("unknown --arch '%s' (mscnn, resnet18, resnet50, vgg16, vgg16_bn, "
+                    "efficientnet_b0)", arch);
       return 2;
     }
   if (epochs < 1 || epochs > 10000)
@@ -208,10 +209,12 @@ ss_cli_train (int argc, char **argv)
   if (!ss_stem_kernel_valid (config.arch, config.stem_k))
     {
       ss_cli_error ("--stem is 7, 5 or 3, for a ResNet (not %d%s)", stem,
-                    config.arch == SS_ARCH_MSCNN ? " for the msCNN" : "");
+                    config.arch == SS_ARCH_RESNET18 || config.arch == SS_ARCH_RESNET50
+                      ? "" : " for this network");
       return 2;
     }
-  config.width = width > 0 ? width : (config.arch == SS_ARCH_MSCNN ? 32 : 64);
+  config.width = width > 0 ? width
+                 : config.arch == SS_ARCH_MSCNN || config.arch == SS_ARCH_EFFICIENTNET_B0 ? 32 : 64;
   config.input_size = input;
   config.resample = (SsResample) resample_mode;
   config.epochs = epochs;

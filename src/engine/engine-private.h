@@ -5,6 +5,7 @@
 #include "ss-engine.h"
 
 #include <stdbool.h>
+#include <string.h>
 
 /* ---- thread pool -------------------------------------------------------------------- */
 
@@ -16,6 +17,68 @@ void ss_parallel_for (int n_items, SsParallelFn fn, void *ctx);
 void ss_parallel_each_thread (SsParallelFn fn, void *ctx);
 void ss_blas_single_threaded (void);  /* our threads call sgemm; OpenBLAS's must not */
 void ss_blas_all_threads (void);      /* OpenBLAS's own threads (bench's sgemm yardstick) */
+
+/* ---- element-wise functions ------------------------------------------------------- */
+
+/* e^x from +, *, / and the float's bits alone, so that the compiler vectorises the loops
+ * that call it and a vector lane gives the same bits as the scalar code: x = n ln 2 + r
+ * with |r| <= ln 2 / 2, e^r by its Taylor series to r^7 (the rest is below 6e-10 of
+ * it), times 2^n through the exponent field. x is held to [-87, 88], where 2^n and the
+ * result are normal floats; the reference (reference.c) checks it against expf. */
+static inline float
+ss_exp (float x)
+{
+  x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
+  const float round = 12582912.0f;  /* 1.5 x 2^23: adding it rounds to an integer */
+  float t = x * 1.44269504f + round;
+  float n = t - round;
+  int32_t bits;
+  memcpy (&bits, &t, sizeof bits);
+  const int32_t exponent = bits - 0x4b400000;  /* the integer n, from t's low bits */
+  /* ln 2 in two parts: n times the first is exact for |n| < 256 */
+  float r = x - n * 0.693359375f;
+  r = r + n * 2.12194440e-4f;
+  float p = 1.0f / 5040.0f;
+  p = p * r + 1.0f / 720.0f;
+  p = p * r + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  memcpy (&bits, &p, sizeof bits);
+  bits += exponent * (1 << 23);
+  memcpy (&p, &bits, sizeof p);
+  return p;
+}
+
+static inline float
+ss_sigmoid (float x)
+{
+  return 1.0f / (1.0f + ss_exp (-x));
+}
+
+static inline float
+ss_silu (float x)
+{
+  return x / (1.0f + ss_exp (-x));
+}
+
+/* d silu / dx = s (1 + x (1 - s)), s = sigmoid(x) */
+static inline float
+ss_silu_grad (float x)
+{
+  const float s = ss_sigmoid (x);
+  return s * (1.0f + x * (1.0f - s));
+}
+
+/* out = silu(in * scale + shift + res) over n values (res may be NULL; in may be out):
+ * vectorised, the same bits on every instruction set (silu.c) */
+void ss_silu_row (const float *in, float *out, size_t n, float scale, float shift,
+                  const float *res);
+/* grad *= silu'(in * scale + shift + res): back through the above */
+void ss_silu_row_backward (const float *in, float *grad, size_t n, float scale, float shift,
+                           const float *res);
 
 /* ---- layer kernels (one file per kind; plain-loop twins in reference.c) ------------ */
 
@@ -69,7 +132,48 @@ void ss_pool2_bias_relu (const float *pre, int out_c, int y0, int y1, int out_h,
 void ss_pool2_backward (const float *out, const float *out_grad, const uint8_t *arg,
                         int out_c, int out_h, int out_w, bool relu, float *pre_grad);
 
+/* Depthwise convolution (dwconv.c), one channel plane at a time. s is the node's shape
+ * (in_c == out_c; k odd, 3 to 7; stride 1 or 2; padding k / 2: ss_dwconv_fits), in one
+ * (in_h, in_w) input plane, weight its (k, k) filter, off the k^2 tap offsets of
+ * ss_dwconv_offsets (s). The forward returns the plane's raw (out_h, out_w) output in
+ * scratch, rows *ld floats apart; the backward adds the filter's gradient to weight_grad
+ * and the input's to in_grad (either may be NULL). scratch holds
+ * ss_dwconv_scratch_floats (s) floats. Every kernel gives the bits of ss_ref_dwconv;
+ * ss_dwconv_select takes one ("avx512", "avx2", "plain", "best"; false if this CPU has
+ * not got it), for tests. */
+#define SS_DW_MAX_TAPS 49
+bool         ss_dwconv_fits (const SsConvShape *s);
+size_t       ss_dwconv_scratch_floats (const SsConvShape *s);
+void         ss_dwconv_offsets (const SsConvShape *s, int *off);
+const float *ss_dwconv_plane (const SsConvShape *s, const float *in, const float *weight,
+                              const int *off, float *scratch, int *ld);
+void         ss_dwconv_plane_backward (const SsConvShape *s, const float *in,
+                                       const float *weight, const float *out_grad,
+                                       const int *off, float *scratch, float *weight_grad,
+                                       float *in_grad);
+bool         ss_dwconv_select (const char *name);
+
+/* Squeeze and excitation (se.c) of one image: x is (c, hw); params hold w1 (q, c), b1
+ * (q), w2 (c, q), b2 (c) in that order. The forward writes y = x * gate, gate =
+ * sigmoid(w2 silu(w1 mean_hw(x) + b1) + b2), and keeps the channel means (c), the
+ * squeezed sums before and after their SiLU (q, q) and the gate (c) in state (2 c + 2 q
+ * floats) for the backward, which adds to param_grad (laid out as params) and in_grad
+ * (either may be NULL); scratch holds 2 c + q floats. */
+size_t ss_se_params (int c, int q);
+void   ss_se_forward (int c, int q, size_t hw, const float *params, const float *x, float *y,
+                      float *state);
+void   ss_se_backward (int c, int q, size_t hw, const float *params, const float *x,
+                       const float *y_grad, const float *state, float *param_grad,
+                       float *in_grad, float *scratch);
+
 /* ---- the graph ---------------------------------------------------------------------- */
+
+/* What follows a layer's sum, element by element. */
+typedef enum {
+  SS_ACT_NONE = 0,
+  SS_ACT_RELU,
+  SS_ACT_SILU,  /* x sigmoid(x) (Ramachandran et al.'s swish; EfficientNet's) */
+} SsAct;
 
 typedef enum {
   SS_OP_INPUT = 0, /* normalises raw [0,1] input */
@@ -78,7 +182,9 @@ typedef enum {
   SS_OP_MAXPOOL,   /* 2x2 stride 2 max-pool */
   SS_OP_GAP,       /* global average pool to (c, 1, 1) */
   SS_OP_CONCAT,    /* flatten + concatenate: its inputs write straight into its buffer */
-  SS_OP_DENSE,     /* fully connected, with bias */
+  SS_OP_DENSE,     /* fully connected, with bias, then optional fused ReLU */
+  SS_OP_DWCONV,    /* depthwise convolution: one k x k filter per channel, no bias */
+  SS_OP_SE,        /* squeeze and excitation: each channel times a gate from all of them */
 } SsOpKind;
 
 #define SS_MAX_INPUTS 4
@@ -90,13 +196,21 @@ typedef struct {
   int      c, h, w;  /* output shape of one image */
   /* conv */
   SsConvShape conv;
-  bool     bias, relu, pool;
+  bool     bias, pool;
+  SsAct    act;        /* conv and dense: none or ReLU; bn: any, after the residual add */
   int      band_rows;  /* output rows per work item (even when pooling) */
   int      group;      /* images per work item: small maps share one GEMM (1 = alone) */
   bool     fuse_bn;    /* the next node is a BN whose only input this is, and nothing else
                         * reads this output: inference applies the norm in the epilogue */
   /* bn */
   int      residual;  /* node whose output is added after the norm, or -1 */
+  float    drop;      /* stochastic depth (Huang et al. 2016): in training, the norm's
+                       * output is dropped for an image with this probability before the
+                       * residual add, and scaled by 1 / (1 - drop) where kept */
+  /* se */
+  int      squeeze;   /* channels between the two dense layers */
+  /* dense */
+  bool     wide;      /* weights too big for the caches: read once per batch */
   /* parameters: offsets into the model's parameter blob (weights, then bias or beta) */
   size_t   w_off, w_len, b_off, b_len;
   size_t   buf_off;  /* bn running mean (c) then running var (c), in the buffer blob */
@@ -114,6 +228,11 @@ struct SsModel {
   int         n_nodes;
   int         cam_node;  /* last convolutional stage, for Grad-CAM */
   int         feature_node;  /* what the final dense layer reads (ss_model_features) */
+  uint64_t    draw_seed;  /* a training forward's random choices (stochastic depth) come
+                           * from this alone: the trainer sets it for every step */
+  bool        train_taps; /* training's forward convolutions run on tapconv.c where it
+                           * fits, as inference's do (the networks added with issue 29;
+                           * the older ones keep im2col + sgemm, as recorded) */
   float      *params;    /* trained values */
   size_t      n_params;
   float      *buffers;   /* running statistics */
@@ -129,16 +248,19 @@ struct SsModel {
 
 typedef struct SsRun SsRun;
 
-/* Graph building (mscnn.c, resnet.c) */
+/* Graph building (mscnn.c, resnet.c, vgg.c, efficientnet.c) */
 int  ss_graph_add (SsModel *m, const SsNode *proto);
 int  ss_graph_input (SsModel *m);
 int  ss_graph_conv (SsModel *m, int in, int out_c, int k, int stride, bool bias, bool relu,
                     bool pool);
-int  ss_graph_bn (SsModel *m, int in, int residual, bool relu);
+int  ss_graph_bn (SsModel *m, int in, int residual, SsAct act);
 int  ss_graph_maxpool (SsModel *m, int in);
 int  ss_graph_gap (SsModel *m, int in);
 int  ss_graph_concat (SsModel *m, const int *ins, int n_ins);
-int  ss_graph_dense (SsModel *m, int in, int out);
+int  ss_graph_dense (SsModel *m, int in, int out, SsAct act);
+/* k x k depthwise convolution, "same" padding (k / 2) */
+int  ss_graph_dwconv (SsModel *m, int in, int k, int stride);
+int  ss_graph_se (SsModel *m, int in, int squeeze);
 /* Lay out the parameter and buffer blobs once the graph is complete (no allocation:
  * n_params and n_buffers are then known), then allocate them. */
 SsStatus ss_graph_finish (SsModel *m, SsError *error);
@@ -150,6 +272,8 @@ SsStatus ss_model_count_params (const SsModelSpec *spec, size_t *n_params, size_
                                 SsError *error);
 SsStatus ss_build_mscnn (SsModel *m, SsError *error);
 SsStatus ss_build_resnet (SsModel *m, SsError *error);
+SsStatus ss_build_vgg (SsModel *m, SsError *error);
+SsStatus ss_build_efficientnet (SsModel *m, SsError *error);
 
 /* One network, no views (model.c); ensemble.c builds views and ensembles on them. */
 SsStatus ss_net_predict (SsModel *m, const float *x, int n, float *probs, SsError *error);
@@ -192,6 +316,9 @@ float   *ss_run_node_grad (SsModel *m, int node, size_t *image_stride);
  * batch) land in ss_run_param_grad. */
 void     ss_run_backward (SsModel *m, const float *logits_grad, int n, bool param_grads);
 float   *ss_run_param_grad (SsModel *m);
+/* The last forward's stochastic depth of norm `node`, per image (0: dropped, else the
+ * kept branch's scale); NULL when the node has none. For tests. */
+const float *ss_run_drop_scale (SsModel *m, int node);
 void     ss_run_free (SsRun *run);
 /* After a forward in training mode: a batch-norm node's batch mean and (biased) variance
  * per channel, the statistics it normalised with, into mean and var (c floats each);

@@ -59,7 +59,7 @@ ss_graph_conv (SsModel *m, int in, int out_c, int k, int stride, bool bias, bool
   SsNode n = { .kind = SS_OP_CONV, .inputs = { in }, .n_inputs = 1, .residual = -1 };
   ss_conv_shape_init (&n.conv, src->c, src->h, src->w, out_c, k, stride, k / 2);
   n.bias = bias;
-  n.relu = relu;
+  n.act = relu ? SS_ACT_RELU : SS_ACT_NONE;
   n.pool = pool;
   if (pool && (n.conv.out_h % 2 != 0 || n.conv.out_w % 2 != 0))
     return -1;
@@ -71,14 +71,44 @@ ss_graph_conv (SsModel *m, int in, int out_c, int k, int stride, bool bias, bool
 }
 
 int
-ss_graph_bn (SsModel *m, int in, int residual, bool relu)
+ss_graph_dwconv (SsModel *m, int in, int k, int stride)
+{
+  if (in < 0)
+    return -1;
+  const SsNode *src = &m->nodes[in];
+  SsNode n = { .kind = SS_OP_DWCONV, .inputs = { in }, .n_inputs = 1, .residual = -1 };
+  ss_conv_shape_init (&n.conv, src->c, src->h, src->w, src->c, k, stride, k / 2);
+  if (!ss_dwconv_fits (&n.conv))
+    return -1;
+  n.c = src->c;
+  n.h = n.conv.out_h;
+  n.w = n.conv.out_w;
+  return ss_graph_add (m, &n);
+}
+
+int
+ss_graph_se (SsModel *m, int in, int squeeze)
+{
+  if (in < 0 || squeeze < 1)
+    return -1;
+  const SsNode *src = &m->nodes[in];
+  SsNode n = { .kind = SS_OP_SE, .inputs = { in }, .n_inputs = 1, .residual = -1 };
+  n.squeeze = squeeze;
+  n.c = src->c;
+  n.h = src->h;
+  n.w = src->w;
+  return ss_graph_add (m, &n);
+}
+
+int
+ss_graph_bn (SsModel *m, int in, int residual, SsAct act)
 {
   if (in < 0)
     return -1;
   const SsNode *src = &m->nodes[in];
   SsNode n = { .kind = SS_OP_BN, .inputs = { in }, .n_inputs = 1 };
   n.residual = residual;
-  n.relu = relu;
+  n.act = act;
   n.c = src->c;
   n.h = src->h;
   n.w = src->w;
@@ -149,14 +179,15 @@ ss_graph_concat (SsModel *m, const int *ins, int n_ins)
 }
 
 int
-ss_graph_dense (SsModel *m, int in, int out)
+ss_graph_dense (SsModel *m, int in, int out, SsAct act)
 {
-  if (in < 0)
+  if (in < 0 || act == SS_ACT_SILU)
     return -1;
   SsNode n = { .kind = SS_OP_DENSE, .inputs = { in }, .n_inputs = 1, .residual = -1 };
   n.c = out;
   n.h = 1;
   n.w = 1;
+  n.act = act;
   return ss_graph_add (m, &n);
 }
 
@@ -204,6 +235,24 @@ ss_graph_finish (SsModel *m, SsError *error)
           n->b_off = p;
           n->b_len = (size_t) n->c;
           p += n->b_len;
+          /* more than 4 MiB of weights (VGG's first dense layers) is read from memory for
+           * every image when each image is a GEMV: one GEMM over the batch reads it once */
+          n->wide = n->w_len > ((size_t) 1 << 20);
+          break;
+        case SS_OP_DWCONV:
+          n->w_off = p;
+          n->w_len = (size_t) n->c * n->conv.k * n->conv.k;
+          p += n->w_len;
+          n->b_off = p;
+          n->b_len = 0;
+          break;
+        case SS_OP_SE:
+          /* both dense layers in one run: w1, b1, w2, b2 (ss_se_forward) */
+          n->w_off = p;
+          n->w_len = ss_se_params (n->c, n->squeeze);
+          p += n->w_len;
+          n->b_off = p;
+          n->b_len = 0;
           break;
         default:
           break;
@@ -216,7 +265,8 @@ ss_graph_finish (SsModel *m, SsError *error)
       SsNode *n = &m->nodes[i];
       const SsNode *next = &m->nodes[i + 1];
       n->fuse_bn = false;
-      if (n->kind != SS_OP_CONV || n->bias || n->relu || n->pool || n->concat_into >= 0
+      const bool plain_conv = n->kind == SS_OP_CONV && !n->bias && n->act == SS_ACT_NONE && !n->pool;
+      if (!(plain_conv || n->kind == SS_OP_DWCONV) || n->concat_into >= 0
           || next->kind != SS_OP_BN || next->inputs[0] != i || next->concat_into >= 0)
         continue;
       bool read_elsewhere = false;
@@ -270,6 +320,25 @@ ss_graph_init_params (SsModel *m, uint64_t seed)
               w[j] = sd * ss_rng_normal (&rng);
             for (size_t j = 0; j < n->b_len; j++)
               b[j] = 0.0f;
+            break;
+          }
+        case SS_OP_DWCONV:
+          {
+            /* He normal over each filter's own k x k inputs */
+            float sd = sqrtf (2.0f / (float) (n->conv.k * n->conv.k));
+            for (size_t j = 0; j < n->w_len; j++)
+              w[j] = sd * ss_rng_normal (&rng);
+            break;
+          }
+        case SS_OP_SE:
+          {
+            /* each of the two dense layers as PyTorch's default for Linear (below) */
+            const int c = n->c, q = n->squeeze;
+            const float bound1 = 1.0f / sqrtf ((float) c), bound2 = 1.0f / sqrtf ((float) q);
+            for (size_t j = 0; j < (size_t) q * c + q; j++)
+              w[j] = bound1 * (2.0f * ss_rng_uniform (&rng) - 1.0f);
+            for (size_t j = (size_t) q * c + q; j < n->w_len; j++)
+              w[j] = bound2 * (2.0f * ss_rng_uniform (&rng) - 1.0f);
             break;
           }
         case SS_OP_BN:

@@ -13,6 +13,9 @@ static const struct { SsArch arch; const char *name; } arch_names[] = {
   { SS_ARCH_MSCNN, "mscnn" },
   { SS_ARCH_RESNET18, "resnet18" },
   { SS_ARCH_RESNET50, "resnet50" },
+  { SS_ARCH_VGG16, "vgg16" },
+  { SS_ARCH_VGG16_BN, "vgg16_bn" },
+  { SS_ARCH_EFFICIENTNET_B0, "efficientnet_b0" },
 };
 
 SsArch
@@ -35,7 +38,8 @@ ss_model_stem_kernel (const SsModelSpec *spec)
 int
 ss_stem_kernel_valid (SsArch arch, int stem_k)
 {
-  return stem_k == 0 || (arch != SS_ARCH_MSCNN && (stem_k == 3 || stem_k == 5));
+  const bool resnet = arch == SS_ARCH_RESNET18 || arch == SS_ARCH_RESNET50;
+  return stem_k == 0 || (resnet && (stem_k == 3 || stem_k == 5));
 }
 
 const char *
@@ -82,7 +86,7 @@ check_spec (const SsModelSpec *spec, SsError *error)
     return ss_error_set (error, SS_ERR_ARG, "width %d is outside 1..512", spec->width);
   if (!ss_stem_kernel_valid (spec->arch, spec->stem_k))
     return ss_error_set (error, SS_ERR_ARG, "stem kernel %d: a ResNet's stem is 7 (written 0), "
-                         "5 or 3; the msCNN has none", spec->stem_k);
+                         "5 or 3; the other networks have no choice", spec->stem_k);
   if (spec->n_classes < 2 || spec->n_classes > SS_MAX_CLASSES)
     return ss_error_set (error, SS_ERR_ARG, "a model needs 2 to %d classes, not %d",
                          SS_MAX_CLASSES, spec->n_classes);
@@ -109,8 +113,23 @@ model_layout (const SsModelSpec *spec, SsError *error)
       return NULL;
     }
   m->spec = *spec;
-  SsStatus st = spec->arch == SS_ARCH_MSCNN ? ss_build_mscnn (m, error)
-                                            : ss_build_resnet (m, error);
+  SsStatus st;
+  switch (spec->arch)
+    {
+    case SS_ARCH_MSCNN:
+      st = ss_build_mscnn (m, error);
+      break;
+    case SS_ARCH_VGG16:
+    case SS_ARCH_VGG16_BN:
+      st = ss_build_vgg (m, error);
+      break;
+    case SS_ARCH_EFFICIENTNET_B0:
+      st = ss_build_efficientnet (m, error);
+      break;
+    default:
+      st = ss_build_resnet (m, error);
+      break;
+    }
   if (st == SS_OK)
     st = ss_graph_finish (m, error);
   if (st != SS_OK)
@@ -188,10 +207,12 @@ ss_model_flops (const SsModel *model)
   for (int i = 0; i < model->n_nodes; i++)
     {
       const SsNode *n = &model->nodes[i];
-      if (n->kind == SS_OP_CONV)
+      if (n->kind == SS_OP_CONV || n->kind == SS_OP_DWCONV)
         flops += 2.0 * n->w_len * n->conv.out_h * n->conv.out_w;
       else if (n->kind == SS_OP_DENSE)
         flops += 2.0 * n->w_len;
+      else if (n->kind == SS_OP_SE)
+        flops += 4.0 * n->c * n->squeeze;  /* its two dense layers */
     }
   return flops * ss_model_views (model);  /* an ensemble's members have one view each */
 }
@@ -384,6 +405,7 @@ struct SsTrainer {
   float        *probs, *dlogits, *dlogits2;
   float         ema_decay;    /* 0: no moving average */
   float        *ema_params, *ema_buffers;
+  uint64_t      seed;         /* of the network's random choices (ss_trainer_set_seed) */
 };
 
 SsTrainer *
@@ -503,6 +525,12 @@ ss_trainer_set_lr (SsTrainer *trainer, float lr)
 }
 
 void
+ss_trainer_set_seed (SsTrainer *trainer, uint64_t seed)
+{
+  trainer->seed = seed;
+}
+
+void
 ss_trainer_set_label_smoothing (SsTrainer *trainer, float smoothing)
 {
   trainer->smoothing = smoothing;
@@ -522,6 +550,8 @@ trainer_step (SsTrainer *trainer, const float *x, const int *labels, const int *
    * follow it (nothing is allocated when it has not) */
   if (ss_run_ensure (m, trainer->max_batch, true, NULL) != SS_OK)
     return NAN;
+  /* the step about to be taken, so that a resumed run draws as the first run did */
+  m->draw_seed = (trainer->seed << 32) ^ (uint64_t) (trainer->step + 1);
   ss_run_forward (m, x, n, true);
   const float *z = ss_run_output (m);
   float loss;

@@ -16,7 +16,7 @@ ss_build_mscnn (SsModel *m, SsError *error)
   int s3 = ss_graph_conv (m, s2, 4 * w, 3, 1, true, true, true);
   int stages[3] = { s1, s2, s3 };
   int features = ss_graph_concat (m, stages, 3);
-  int logits = ss_graph_dense (m, features, m->spec.n_classes);
+  int logits = ss_graph_dense (m, features, m->spec.n_classes, SS_ACT_NONE);
   if (logits < 0)
     return ss_error_set (error, SS_ERR_ARG, "could not build the msCNN graph");
   m->cam_node = s3;

@@ -23,19 +23,24 @@ struct SsRun {
   uint8_t *arg[SS_MAX_NODES];     /* max-pool winners */
   float   *bn_mean[SS_MAX_NODES];
   float   *bn_invstd[SS_MAX_NODES];
-  float   *bn_scale[SS_MAX_NODES];   /* inference: the norm as y = x * scale + shift */
+  float   *bn_scale[SS_MAX_NODES];   /* the norm as y = x * scale + shift */
   float   *bn_shift[SS_MAX_NODES];
+  float   *drop_scale[SS_MAX_NODES];  /* stochastic depth of a norm's branch, per image:
+                                       * 0 or 1 / (1 - p) in training, 1 otherwise */
   float   *col[64];       /* per thread: im2col of one band */
   float   *pre[64];       /* per thread: GEMM output of one band / one image's pre-grad */
   float   *phase[64];     /* per thread: ss_im2col's scratch (stride-2 phase planes) */
   float   *tap_src[64];   /* per thread: tapconv's padded source of one band */
   int     *tap_off[64];   /* per thread: tapconv's tap offsets */
   float   *tap_w[SS_MAX_NODES];  /* tapconv's packed weights, for the convs it fits */
+  float   *dw[64];        /* per thread: a depthwise plane's scratch (dwconv.c) */
+  float   *se_state[SS_MAX_NODES];  /* squeeze and excitation: what the backward reads */
+  float   *se[64];        /* per thread: its backward's scratch */
   const char *tap_packed;  /* the kernel tap_w was packed for while params stood still,
                             * NULL when params may have moved since (ss_run_params_changed) */
   float   *pgrad[64];     /* per thread: parameter gradients */
   float   *param_grad;    /* reduced over threads */
-  void    *owned[7 * SS_MAX_NODES + 6 * 64 + 1];
+  void    *owned[10 * SS_MAX_NODES + 8 * 64 + 1];
   int      n_owned;
 };
 
@@ -87,6 +92,7 @@ ss_run_ensure (SsModel *m, int batch, bool with_grads, SsError *error)
   run->with_grads = with_grads;
 
   size_t col_max = 0, pre_max = 0, phase_max = 1, tap_src_max = 1, tap_k_max = 1;
+  size_t dw_max = 1, se_max = 1;
   for (int i = 0; i < m->n_nodes; i++)
     {
       const SsNode *n = &m->nodes[i];
@@ -149,6 +155,18 @@ ss_run_ensure (SsModel *m, int batch, bool with_grads, SsError *error)
               || !(run->bn_scale[i] = run_alloc (run, n->c))
               || !(run->bn_shift[i] = run_alloc (run, n->c)))
             goto nomem;
+          if (n->drop > 0.0f && !(run->drop_scale[i] = run_alloc (run, batch)))
+            goto nomem;
+        }
+      if (n->kind == SS_OP_DWCONV && ss_dwconv_scratch_floats (&n->conv) > dw_max)
+        dw_max = ss_dwconv_scratch_floats (&n->conv);
+      if (n->kind == SS_OP_SE)
+        {
+          size_t state = 2 * (size_t) n->c + 2 * (size_t) n->squeeze;
+          if (!(run->se_state[i] = run_alloc (run, state * batch)))
+            goto nomem;
+          if (state > se_max)
+            se_max = state;
         }
     }
   for (int t = 0; t < n_threads; t++)
@@ -156,7 +174,8 @@ ss_run_ensure (SsModel *m, int batch, bool with_grads, SsError *error)
       if (!(run->col[t] = run_alloc (run, col_max)) || !(run->pre[t] = run_alloc (run, pre_max))
           || !(run->phase[t] = run_alloc (run, phase_max))
           || !(run->tap_src[t] = run_alloc (run, tap_src_max))
-          || !(run->tap_off[t] = run_alloc (run, tap_k_max)))
+          || !(run->tap_off[t] = run_alloc (run, tap_k_max))
+          || !(run->dw[t] = run_alloc (run, dw_max)) || !(run->se[t] = run_alloc (run, se_max)))
         goto nomem;
       if (with_grads && !(run->pgrad[t] = run_alloc (run, m->n_params)))
         goto nomem;
@@ -195,6 +214,12 @@ float *
 ss_run_param_grad (SsModel *m)
 {
   return m->run->param_grad;
+}
+
+const float *
+ss_run_drop_scale (SsModel *m, int node)
+{
+  return m->run->drop_scale[node];
 }
 
 /* ---- forward ------------------------------------------------------------------------ */
@@ -309,22 +334,34 @@ bn_eval_coeffs (const SsModel *m, const SsNode *node, int c, float *scale, float
   *shift = m->params[node->b_off + c] - running_mean[c] * *scale;
 }
 
-/* Norm, residual and ReLU over one channel's run of n values; in and out may be one.
- * The only place the arithmetic is written, so fused and separate norms agree to the
- * bit. */
+/* Norm, residual and activation over one channel's run of n values; in and out may be
+ * one. The only place the arithmetic is written, so fused and separate norms agree to
+ * the bit. */
 static inline void
 bn_row (const float *in, float *out, size_t n, float scale, float shift, const float *res,
-        bool relu)
+        SsAct act)
 {
-  for (size_t i = 0; i < n; i++)
-    {
-      float v = in[i] * scale + shift;
-      if (res != NULL)
-        v += res[i];
-      if (relu && v < 0.0f)
-        v = 0.0f;
-      out[i] = v;
-    }
+  /* one plain loop per case, which the compiler vectorises */
+  if (act == SS_ACT_SILU)
+    ss_silu_row (in, out, n, scale, shift, res);
+  else if (res != NULL && act == SS_ACT_RELU)
+    for (size_t i = 0; i < n; i++)
+      {
+        const float v = in[i] * scale + shift + res[i];
+        out[i] = v < 0.0f ? 0.0f : v;
+      }
+  else if (res != NULL)
+    for (size_t i = 0; i < n; i++)
+      out[i] = in[i] * scale + shift + res[i];
+  else if (act == SS_ACT_RELU)
+    for (size_t i = 0; i < n; i++)
+      {
+        const float v = in[i] * scale + shift;
+        out[i] = v < 0.0f ? 0.0f : v;
+      }
+  else
+    for (size_t i = 0; i < n; i++)
+      out[i] = in[i] * scale + shift;
 }
 
 /* Channel c's residual input for image b at offset off within the channel, or NULL. */
@@ -367,11 +404,11 @@ conv_forward_group (Job *job, int b0, int count, int thread)
           const float *src = pre + (size_t) c * N + (size_t) g * HW;
           if (job->bn != NULL)
             bn_row (src, row, HW, run->bn_scale[job->bn_id][c], run->bn_shift[job->bn_id][c],
-                    bn_residual (job, job->bn, b0 + g, c, 0), job->bn->relu);
+                    bn_residual (job, job->bn, b0 + g, c, 0), job->bn->act);
           else
             {
               memcpy (row, src, sizeof (float) * HW);
-              bias_relu_row (row, HW, bias != NULL ? bias[c] : 0.0f, n->relu);
+              bias_relu_row (row, HW, bias != NULL ? bias[c] : 0.0f, n->act == SS_ACT_RELU);
             }
         }
     }
@@ -393,11 +430,12 @@ conv_epilogue (const Job *job, int b, int y0, int N, float *C)
       {
         float *row = C + (size_t) c * out_plane;
         bn_row (row, row, (size_t) N, run->bn_scale[job->bn_id][c], run->bn_shift[job->bn_id][c],
-                bn_residual (job, job->bn, b, c, (size_t) y0 * s->out_w), job->bn->relu);
+                bn_residual (job, job->bn, b, c, (size_t) y0 * s->out_w), job->bn->act);
       }
-  else if (bias != NULL || n->relu)
+  else if (bias != NULL || n->act == SS_ACT_RELU)
     for (int c = 0; c < s->out_c; c++)
-      bias_relu_row (C + (size_t) c * out_plane, N, bias != NULL ? bias[c] : 0.0f, n->relu);
+      bias_relu_row (C + (size_t) c * out_plane, N, bias != NULL ? bias[c] : 0.0f,
+                     n->act == SS_ACT_RELU);
 }
 
 /* Bias, 2 x 2 max and ReLU of output rows [y0, y1) of image b (even), from pre (out_c,
@@ -412,8 +450,17 @@ pool_epilogue (const Job *job, int b, int y0, int y1, const float *pre)
   uint8_t *arg = run->arg[job->id] != NULL ? run->arg[job->id] + (size_t) b * node_numel (n)
                                            : NULL;
   ss_pool2_bias_relu (pre, s->out_c, y0, y1, s->out_h, s->out_w,
-                      n->bias ? m->params + n->b_off : NULL, n->relu,
+                      n->bias ? m->params + n->b_off : NULL, n->act == SS_ACT_RELU,
                       run->out[job->id] + (size_t) b * run->stride[job->id], arg);
+}
+
+/* A 1x1 stride-1 convolution's padded source would be a copy of its input: the kernel
+ * reads the input itself, each plane's rows at the offsets of whole planes
+ * (ss_tapconv_offsets for out_h rows), the same floats in the same order. */
+static bool
+tap_reads_input (const SsConvShape *s)
+{
+  return s->k == 1 && s->stride == 1 && s->pad == 0;
 }
 
 /* Output rows [y0, y1) of image b through tapconv.c, then the epilogue (a pooling one
@@ -426,19 +473,28 @@ conv_forward_tap (Job *job, int b, int y0, int y1, int thread)
   const SsConvShape *s = &n->conv;
   const int in_id = n->inputs[0], out_id = job->bn != NULL ? job->bn_id : job->id;
   float *out = run->out[out_id] + (size_t) b * run->stride[out_id];
-  ss_tapconv_source (s, run->out[in_id] + (size_t) b * run->stride[in_id], y0, y1,
-                     run->tap_src[thread]);
-  ss_tapconv_offsets (s, y1 - y0, run->tap_off[thread]);
+  const float *in = run->out[in_id] + (size_t) b * run->stride[in_id];
+  const float *src = run->tap_src[thread];
+  if (tap_reads_input (s))
+    {
+      /* the input's own rows, at the offsets of its planes (conv_forward set them) */
+      src = in + (size_t) y0 * s->in_w;
+    }
+  else
+    {
+      ss_tapconv_source (s, in, y0, y1, run->tap_src[thread]);
+      ss_tapconv_offsets (s, y1 - y0, run->tap_off[thread]);
+    }
   const int N = (y1 - y0) * s->out_w;
   if (n->pool)
     {
       float *pre = run->pre[thread];
-      ss_tapconv_rows (s, run->tap_w[job->id], run->tap_src[thread], run->tap_off[thread], y0,
-                       y1, pre, (size_t) N);
+      ss_tapconv_rows (s, run->tap_w[job->id], src, run->tap_off[thread], y0, y1, pre,
+                       (size_t) N);
       pool_epilogue (job, b, y0, y1, pre);
       return;
     }
-  ss_tapconv_rows (s, run->tap_w[job->id], run->tap_src[thread], run->tap_off[thread], y0, y1,
+  ss_tapconv_rows (s, run->tap_w[job->id], src, run->tap_off[thread], y0, y1,
                    out + (size_t) y0 * s->out_w, (size_t) s->out_h * s->out_w);
   conv_epilogue (job, b, y0, N, out + (size_t) y0 * s->out_w);
 }
@@ -458,6 +514,8 @@ conv_forward (void *ctx, int begin, int end, int thread)
   const size_t out_plane = (size_t) s->out_h * s->out_w;
   const float *W = m->params + n->w_off;
   const bool direct = s->k == 1 && s->stride == 1 && s->pad == 0;
+  if (job->tap && tap_reads_input (s))
+    ss_tapconv_offsets (s, s->out_h, run->tap_off[thread]);
 
   for (int item = begin; item < end; item++)
     {
@@ -571,10 +629,18 @@ bn_forward (void *ctx, int begin, int end, int thread)
       float scale = gamma[c] * invstd, shift = beta[c] - mean * scale;
       if (!job->train)
         bn_eval_coeffs (m, node, c, &scale, &shift);
+      run->bn_scale[id][c] = scale;  /* for the activation's gradient */
+      run->bn_shift[id][c] = shift;
+      const float *keep = job->train ? run->drop_scale[id] : NULL;
       for (int b = 0; b < job->n; b++)
-        bn_row (run->out[in_id] + (size_t) b * run->stride[in_id] + c * hw,
-                run->out[id] + (size_t) b * run->stride[id] + c * hw, hw, scale, shift,
-                bn_residual (job, node, b, c, 0), node->relu);
+        {
+          /* stochastic depth: 0 drops the branch, 1 / (1 - p) keeps it (1 exactly
+           * outside training), so a dropped image's output is its residual input */
+          const float d = keep != NULL ? keep[b] : 1.0f;
+          bn_row (run->out[in_id] + (size_t) b * run->stride[in_id] + c * hw,
+                  run->out[id] + (size_t) b * run->stride[id] + c * hw, hw, scale * d, shift * d,
+                  bn_residual (job, node, b, c, 0), node->act);
+        }
     }
 }
 
@@ -634,6 +700,110 @@ dense_forward (void *ctx, int begin, int end, int thread)
       memcpy (y, bias, sizeof (float) * n_out);
       cblas_sgemv (CblasRowMajor, CblasNoTrans, n_out, n_in, 1.0f, W, n_in,
                    run->out[in_id] + (size_t) b * run->stride[in_id], 1, 1.0f, y, 1);
+      if (n->act == SS_ACT_RELU)
+        bias_relu_row (y, n_out, 0.0f, true);
+    }
+}
+
+#define SS_DENSE_BLOCK 256  /* outputs per work item of a wide dense layer */
+
+/* A wide layer (SsNode.wide): one work item = a block of outputs for the whole batch, one
+ * GEMM, the block's weights read once. The blocks are fixed by the layer alone, so no
+ * result depends on the thread count. */
+static void
+dense_forward_wide (void *ctx, int begin, int end, int thread)
+{
+  Job *job = ctx;
+  SsModel *m = job->m;
+  SsRun *run = m->run;
+  const SsNode *n = job->node;
+  const int in_id = n->inputs[0];
+  const int n_in = (int) (n->w_len / n->b_len), n_out = n->c;
+  const float *W = m->params + n->w_off, *bias = m->params + n->b_off;
+  float *y = run->out[job->id];
+  const int ldy = (int) run->stride[job->id];
+  (void) thread;
+  for (int item = begin; item < end; item++)
+    {
+      const int o0 = item * SS_DENSE_BLOCK;
+      const int rows = n_out - o0 < SS_DENSE_BLOCK ? n_out - o0 : SS_DENSE_BLOCK;
+      for (int b = 0; b < job->n; b++)
+        memcpy (y + (size_t) b * ldy + o0, bias + o0, sizeof (float) * rows);
+      /* y (n, rows) += x (n, n_in) W[o0 .. o0 + rows)^T */
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, job->n, rows, n_in, 1.0f,
+                   run->out[in_id], (int) run->stride[in_id], W + (size_t) o0 * n_in, n_in,
+                   1.0f, y + o0, ldy);
+      if (n->act == SS_ACT_RELU)
+        for (int b = 0; b < job->n; b++)
+          bias_relu_row (y + (size_t) b * ldy + o0, rows, 0.0f, true);
+    }
+}
+
+/* One work item = one channel plane of one image: the plane's convolution, then its
+ * norm when the convolution carries it (inference, SsNode.fuse_bn). */
+static void
+dwconv_forward (void *ctx, int begin, int end, int thread)
+{
+  Job *job = ctx;
+  SsModel *m = job->m;
+  SsRun *run = m->run;
+  const SsNode *n = job->node;
+  const SsConvShape *s = &n->conv;
+  const int in_id = n->inputs[0], out_id = job->bn != NULL ? job->bn_id : job->id;
+  const size_t in_plane = (size_t) s->in_h * s->in_w, out_plane = (size_t) s->out_h * s->out_w;
+  const size_t taps = (size_t) s->k * s->k;
+  int off[SS_DW_MAX_TAPS];
+  ss_dwconv_offsets (s, off);
+  for (int item = begin; item < end; item++)
+    {
+      const int b = item / n->c, c = item % n->c;
+      int ld;
+      const float *raw = ss_dwconv_plane (s, run->out[in_id] + (size_t) b * run->stride[in_id]
+                                                + c * in_plane,
+                                          m->params + n->w_off + c * taps, off, run->dw[thread],
+                                          &ld);
+      float *out = run->out[out_id] + (size_t) b * run->stride[out_id] + c * out_plane;
+      for (int y = 0; y < s->out_h; y++)
+        memcpy (out + (size_t) y * s->out_w, raw + (size_t) y * ld, sizeof (float) * s->out_w);
+      /* the norm over the whole plane, in cache: rows of 4 to 64 are too short for
+       * vectors */
+      if (job->bn != NULL)
+        bn_row (out, out, out_plane, run->bn_scale[job->bn_id][c], run->bn_shift[job->bn_id][c],
+                bn_residual (job, job->bn, b, c, 0), job->bn->act);
+    }
+}
+
+static void
+se_forward (void *ctx, int begin, int end, int thread)
+{
+  Job *job = ctx;
+  SsModel *m = job->m;
+  SsRun *run = m->run;
+  const SsNode *n = job->node;
+  const int in_id = n->inputs[0];
+  const size_t state = 2 * (size_t) n->c + 2 * (size_t) n->squeeze;
+  (void) thread;
+  for (int b = begin; b < end; b++)
+    ss_se_forward (n->c, n->squeeze, (size_t) n->h * n->w, m->params + n->w_off,
+                   run->out[in_id] + (size_t) b * run->stride[in_id],
+                   run->out[job->id] + (size_t) b * run->stride[job->id],
+                   run->se_state[job->id] + (size_t) b * state);
+}
+
+/* The branches stochastic depth drops in this training pass, from m->draw_seed alone. */
+static void
+draw_drops (SsModel *m, int n)
+{
+  SsRng rng;
+  ss_rng_seed (&rng, m->draw_seed);
+  for (int i = 0; i < m->n_nodes; i++)
+    {
+      const float p = m->nodes[i].drop;
+      float *keep = m->run->drop_scale[i];
+      if (keep == NULL)
+        continue;
+      for (int b = 0; b < n; b++)
+        keep[b] = ss_rng_uniform (&rng) < p ? 0.0f : 1.0f / (1.0f - p);
     }
 }
 
@@ -650,7 +820,10 @@ ss_run_forward (SsModel *m, const float *x, int n, bool train)
   SsRun *run = m->run;
   run->last_train = train;
   if (train)
-    run->tap_packed = NULL;  /* the optimizer's step comes next */
+    {
+      run->tap_packed = NULL;  /* the optimizer's step comes next */
+      draw_drops (m, n);
+    }
   for (int i = 0; i < m->n_nodes; i++)
     {
       const SsNode *node = &m->nodes[i];
@@ -686,9 +859,12 @@ ss_run_forward (SsModel *m, const float *x, int n, bool train)
                   bn_eval_coeffs (m, job.bn, c, &run->bn_scale[i + 1][c],
                                   &run->bn_shift[i + 1][c]);
               }
-            /* inference: the convolutions tapconv.c fits skip im2col (training keeps the
-             * GEMM path its recorded models were made with) */
-            if (!train && run->tap_w[i] != NULL && ss_tapconv_fits (&node->conv))
+            /* inference: the convolutions tapconv.c fits skip im2col (the networks
+             * trained before it keep the GEMM path in training, as their recorded models
+             * were made; the later ones take it in training too, weights packed anew
+             * for every step) */
+            if ((!train || m->train_taps) && run->tap_w[i] != NULL
+                && ss_tapconv_fits (&node->conv))
               {
                 job.tap = true;
                 if (run->tap_packed != ss_engine_conv_kernel ())
@@ -711,7 +887,26 @@ ss_run_forward (SsModel *m, const float *x, int n, bool train)
         case SS_OP_CONCAT:
           break;  /* its inputs already wrote into its buffer */
         case SS_OP_DENSE:
-          ss_parallel_for (n, dense_forward, &job);
+          if (node->wide)
+            ss_parallel_for ((node->c + SS_DENSE_BLOCK - 1) / SS_DENSE_BLOCK, dense_forward_wide,
+                             &job);
+          else
+            ss_parallel_for (n, dense_forward, &job);
+          break;
+        case SS_OP_DWCONV:
+          if (!train && !run->with_grads && node->fuse_bn)
+            {
+              job.bn = &m->nodes[i + 1];
+              job.bn_id = i + 1;
+              for (int c = 0; c < job.bn->c; c++)
+                bn_eval_coeffs (m, job.bn, c, &run->bn_scale[i + 1][c], &run->bn_shift[i + 1][c]);
+            }
+          ss_parallel_for (n * node->c, dwconv_forward, &job);
+          if (job.bn != NULL)
+            i++;  /* the norm is done */
+          break;
+        case SS_OP_SE:
+          ss_parallel_for (n, se_forward, &job);
           break;
         }
     }
@@ -741,10 +936,10 @@ conv_pre_grad (Job *job, int b, float *scratch)
   if (n->pool)
     {
       ss_pool2_backward (out, dout, run->arg[job->id] + (size_t) b * node_numel (n), s->out_c,
-                         s->out_h, s->out_w, n->relu, scratch);
+                         s->out_h, s->out_w, n->act == SS_ACT_RELU, scratch);
       return scratch;
     }
-  if (n->relu)
+  if (n->act == SS_ACT_RELU)
     {
       for (int i = 0; i < s->out_c * HW; i++)
         scratch[i] = out[i] > 0.0f ? dout[i] : 0.0f;
@@ -778,7 +973,7 @@ conv_backward_group (Job *job, int b0, int count, int thread)
           float *dst = dpre + (size_t) c * N + (size_t) g * HW;
           const float *o = out + (size_t) c * HW, *d = dout + (size_t) c * HW;
           for (int i = 0; i < HW; i++)
-            dst[i] = !n->relu || o[i] > 0.0f ? d[i] : 0.0f;
+            dst[i] = n->act != SS_ACT_RELU || o[i] > 0.0f ? d[i] : 0.0f;
         }
     }
   if (job->param_grads)
@@ -878,6 +1073,44 @@ conv_backward (void *ctx, int begin, int end, int thread)
     }
 }
 
+/* One image's plane of a norm's backward after the activation: the residual gets dy,
+ * the branch dy times its stochastic depth d, which is what the norm's gradient sums
+ * read; in 16 lanes of float (the same bits on every vector width), each plane's sum
+ * then added in double. */
+static void
+bn_branch_sums (const float *restrict x, float *restrict dy, float *restrict dr, size_t hw,
+                float d, float mean, float invstd, double *sum_dy, double *sum_dy_xhat)
+{
+  float lane_g[16] = { 0 }, lane_gx[16] = { 0 };
+  size_t i = 0;
+  if (dr != NULL)
+    for (size_t j = 0; j < hw; j++)
+      dr[j] += dy[j];
+  for (; i + 16 <= hw; i += 16)
+    for (int l = 0; l < 16; l++)
+      {
+        const float g = dy[i + l] * d;
+        dy[i + l] = g;
+        lane_g[l] += g;
+        lane_gx[l] += g * (x[i + l] - mean);
+      }
+  for (; i < hw; i++)
+    {
+      const float g = dy[i] * d;
+      dy[i] = g;
+      lane_g[0] += g;
+      lane_gx[0] += g * (x[i] - mean);
+    }
+  float g = 0.0f, gx = 0.0f;
+  for (int l = 0; l < 16; l++)
+    {
+      g += lane_g[l];
+      gx += lane_gx[l];
+    }
+  *sum_dy += g;
+  *sum_dy_xhat += (double) gx * invstd;
+}
+
 static void
 bn_backward (void *ctx, int begin, int end, int thread)
 {
@@ -896,7 +1129,9 @@ bn_backward (void *ctx, int begin, int end, int thread)
     {
       const float mean = run->bn_mean[id][c], invstd = run->bn_invstd[id][c];
       double sum_dy = 0.0, sum_dy_xhat = 0.0;
-      /* pass 1: mask by ReLU, hand the residual its gradient, and reduce */
+      const float scale = run->bn_scale[id][c], shift = run->bn_shift[id][c];
+      /* pass 1: through the activation, hand the residual its gradient, through the
+       * branch's stochastic depth, and reduce */
       for (int b = 0; b < job->n; b++)
         {
           const float *x = run->out[in_id] + (size_t) b * run->stride[in_id] + c * hw;
@@ -906,14 +1141,32 @@ bn_backward (void *ctx, int begin, int end, int thread)
                         ? run->grad[node->residual] + (size_t) b * run->stride[node->residual]
                             + c * hw
                         : NULL;
+          const float d = run->last_train && run->drop_scale[id] != NULL ? run->drop_scale[id][b]
+                                                                         : 1.0f;
+          /* the networks with SiLU or stochastic depth (EfficientNet) in vectors; the
+           * others' arithmetic as their recorded models were trained */
+          if (node->act == SS_ACT_SILU || node->drop > 0.0f)
+            {
+              if (node->act == SS_ACT_SILU)
+                ss_silu_row_backward (x, dy, hw, scale * d, shift * d,
+                                      bn_residual (job, node, b, c, 0));
+              else if (node->act == SS_ACT_RELU)
+                for (size_t i = 0; i < hw; i++)
+                  dy[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+              bn_branch_sums (x, dy, dr, hw, d, mean, invstd, &sum_dy, &sum_dy_xhat);
+              continue;
+            }
           for (size_t i = 0; i < hw; i++)
             {
-              if (node->relu && y[i] <= 0.0f)
-                dy[i] = 0.0f;
+              float g = dy[i];
+              if (node->act == SS_ACT_RELU && y[i] <= 0.0f)
+                g = 0.0f;
               if (dr != NULL)
-                dr[i] += dy[i];
-              sum_dy += dy[i];
-              sum_dy_xhat += (double) dy[i] * (x[i] - mean) * invstd;
+                dr[i] += g;
+              g *= d;
+              dy[i] = g;
+              sum_dy += g;
+              sum_dy_xhat += (double) g * (x[i] - mean) * invstd;
             }
         }
       if (job->param_grads)
@@ -1004,6 +1257,16 @@ dense_backward (void *ctx, int begin, int end, int thread)
   float *dx = run->grad[in_id] + (size_t) begin * run->stride[in_id];
   const int ldx = (int) run->stride[in_id];
 
+  if (n->act == SS_ACT_RELU)
+    for (int b = begin; b < end; b++)
+      {
+        const float *y = run->out[job->id] + (size_t) b * run->stride[job->id];
+        float *g = run->grad[job->id] + (size_t) b * run->stride[job->id];
+        for (int o = 0; o < n_out; o++)
+          if (y[o] <= 0.0f)
+            g[o] = 0.0f;
+      }
+
   if (job->param_grads)
     {
       float *dW = run->pgrad[thread] + n->w_off;
@@ -1018,6 +1281,54 @@ dense_backward (void *ctx, int begin, int end, int thread)
   if (needs_input_grad (m, in_id))
     cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, n_in, n_out, 1.0f, dy, ldy, W, n_in, 1.0f,
                  dx, ldx);
+}
+
+/* One work item = one channel plane of one image. */
+static void
+dwconv_backward (void *ctx, int begin, int end, int thread)
+{
+  Job *job = ctx;
+  SsModel *m = job->m;
+  SsRun *run = m->run;
+  const SsNode *n = job->node;
+  const SsConvShape *s = &n->conv;
+  const int in_id = n->inputs[0];
+  const size_t in_plane = (size_t) s->in_h * s->in_w, out_plane = (size_t) s->out_h * s->out_w;
+  const size_t taps = (size_t) s->k * s->k;
+  const bool want_dx = needs_input_grad (m, in_id);
+  int off[SS_DW_MAX_TAPS];
+  ss_dwconv_offsets (s, off);
+  for (int item = begin; item < end; item++)
+    {
+      const int b = item / n->c, c = item % n->c;
+      const size_t at_in = (size_t) b * run->stride[in_id] + c * in_plane;
+      ss_dwconv_plane_backward (s, run->out[in_id] + at_in, m->params + n->w_off + c * taps,
+                                run->grad[job->id] + (size_t) b * run->stride[job->id]
+                                  + c * out_plane,
+                                off, run->dw[thread],
+                                job->param_grads ? run->pgrad[thread] + n->w_off + c * taps : NULL,
+                                want_dx ? run->grad[in_id] + at_in : NULL);
+    }
+}
+
+static void
+se_backward (void *ctx, int begin, int end, int thread)
+{
+  Job *job = ctx;
+  SsModel *m = job->m;
+  SsRun *run = m->run;
+  const SsNode *n = job->node;
+  const int in_id = n->inputs[0];
+  const size_t state = 2 * (size_t) n->c + 2 * (size_t) n->squeeze;
+  const bool want_dx = needs_input_grad (m, in_id);
+  for (int b = begin; b < end; b++)
+    ss_se_backward (n->c, n->squeeze, (size_t) n->h * n->w, m->params + n->w_off,
+                    run->out[in_id] + (size_t) b * run->stride[in_id],
+                    run->grad[job->id] + (size_t) b * run->stride[job->id],
+                    run->se_state[job->id] + (size_t) b * state,
+                    job->param_grads ? run->pgrad[thread] + n->w_off : NULL,
+                    want_dx ? run->grad[in_id] + (size_t) b * run->stride[in_id] : NULL,
+                    run->se[thread]);
 }
 
 static void
@@ -1091,6 +1402,12 @@ ss_run_backward (SsModel *m, const float *logits_grad, int n, bool param_grads)
           break;
         case SS_OP_DENSE:
           ss_parallel_for (n, dense_backward, &job);
+          break;
+        case SS_OP_DWCONV:
+          ss_parallel_for (n * node->c, dwconv_backward, &job);
+          break;
+        case SS_OP_SE:
+          ss_parallel_for (n, se_backward, &job);
           break;
         case SS_OP_INPUT:
         case SS_OP_CONCAT:

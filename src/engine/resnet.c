@@ -9,7 +9,7 @@ static int
 conv_bn (SsModel *m, int in, int out_c, int k, int stride, int residual, bool relu)
 {
   int c = ss_graph_conv (m, in, out_c, k, stride, false, false, false);
-  return c < 0 ? -1 : ss_graph_bn (m, c, residual, relu);
+  return c < 0 ? -1 : ss_graph_bn (m, c, residual, relu ? SS_ACT_RELU : SS_ACT_NONE);
 }
 
 static int
@@ -74,7 +74,7 @@ ss_build_resnet (SsModel *m, SsError *error)
   const bool small = m->spec.in_h < 128 || m->spec.in_w < 128;
   m->cam_node = small && stage3 >= 0 ? stage3 : x;
   int pooled = x < 0 ? -1 : ss_graph_gap (m, x);
-  int logits = pooled < 0 ? -1 : ss_graph_dense (m, pooled, m->spec.n_classes);
+  int logits = pooled < 0 ? -1 : ss_graph_dense (m, pooled, m->spec.n_classes, SS_ACT_NONE);
   if (logits < 0)
     return ss_error_set (error, SS_ERR_ARG, "could not build the ResNet graph (too many layers?)");
   m->feature_node = pooled;

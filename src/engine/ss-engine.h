@@ -86,6 +86,9 @@ typedef enum {
   SS_ARCH_RESNET18,   /* basic blocks [2,2,2,2] */
   SS_ARCH_RESNET50,   /* bottleneck blocks [3,4,6,3] */
   SS_ARCH_ENSEMBLE,   /* several trained networks whose probabilities are averaged */
+  SS_ARCH_VGG16,      /* 13 3x3 conv+ReLU in 5 blocks, each pooled; 3 dense layers */
+  SS_ARCH_EFFICIENTNET_B0, /* MBConv blocks (depthwise conv, squeeze and excitation, SiLU) */
+  SS_ARCH_VGG16_BN,   /* VGG16 with batch norm after every convolution */
 } SsArch;
 
 /* How a caller brings an image to the model's input size. The engine never resamples;
@@ -98,7 +101,9 @@ typedef enum {
 typedef struct {
   SsArch arch;
   int    in_c, in_h, in_w;  /* e.g. 3 x 128 x 128 */
-  int    width;             /* msCNN: first conv's filters (32); ResNet: stem width (64) */
+  int    width;             /* msCNN: first conv's filters (32); ResNet: stem width (64);
+                             * VGG16: first block's (64); EfficientNet: the stem's (32),
+                             * every stage scaled by width / 32 */
   int    n_classes;
   char   class_names[SS_MAX_CLASSES][SS_NAME_LEN];
   float  mean[3], std[3];   /* per-channel normalisation of [0,1] input */
@@ -130,7 +135,7 @@ int         ss_model_has_camera_colour (const SsModelSpec *spec);
 typedef struct SsModel SsModel;
 
 SsArch      ss_arch_from_name (const char *name);  /* 0 if unknown */
-int         ss_model_stem_kernel (const SsModelSpec *spec);  /* ResNet: 7, 5 or 3; msCNN: 0 */
+int         ss_model_stem_kernel (const SsModelSpec *spec);  /* ResNet: 7, 5 or 3; others: 0 */
 int         ss_stem_kernel_valid (SsArch arch, int stem_k);  /* 1 if stem_k (SsModelSpec) fits arch */
 const char *ss_arch_name (SsArch arch);
 int         ss_resample_from_name (const char *name);  /* "bilinear", "area"; -1 if unknown */
@@ -279,6 +284,10 @@ float      ss_trainer_step_distill (SsTrainer *trainer, const float *x, const in
 float      ss_trainer_step_mixed (SsTrainer *trainer, const float *x, const int *labels,
                                   const int *labels2, float lambda, int n, int *n_correct);
 void       ss_trainer_set_lr (SsTrainer *trainer, float lr);
+/* Seeds the random choices a training step makes inside the network (EfficientNet's
+ * stochastic depth): step t's come from (seed, t) alone, so that a run is repeated by
+ * its seed and thread count, and resumed from saved state, exactly. 0 by default. */
+void       ss_trainer_set_seed (SsTrainer *trainer, uint64_t seed);
 /* Label smoothing s in [0, 1): a class label's target is 1 - s on it plus s / k on
  * every class (loss.c); labels "not class e" are not smoothed. 0 (the default) is off. */
 void       ss_trainer_set_label_smoothing (SsTrainer *trainer, float smoothing);
