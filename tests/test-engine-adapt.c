@@ -51,7 +51,20 @@ check_arch (SsArch arch, int size)
   float *saved = malloc (sizeof (float) * m->n_buffers);
   memcpy (saved, m->buffers, sizeof (float) * m->n_buffers);
   logits_of (m, x, n, false, before);
+  /* the training-mode pass with every branch kept (as adapting measures) */
+  float drops[SS_MAX_NODES];
+  for (int i = 0; i < m->n_nodes; i++)
+    {
+      drops[i] = m->nodes[i].drop;
+      m->nodes[i].drop = 0.0f;
+    }
+  ss_run_free (m->run);
+  m->run = NULL;
   logits_of (m, x, n, true, train);
+  for (int i = 0; i < m->n_nodes; i++)
+    m->nodes[i].drop = drops[i];
+  ss_run_free (m->run);
+  m->run = NULL;
   memcpy (m->buffers, saved, sizeof (float) * m->n_buffers);
   ss_run_params_changed (m);
 
@@ -109,6 +122,8 @@ main (void)
   ss_engine_set_threads (2);
   check_arch (SS_ARCH_RESNET18, 32);
   check_arch (SS_ARCH_RESNET50, 32);
+  check_arch (SS_ARCH_EFFICIENTNET_B0, 32);  /* stochastic depth: every branch measured */
+  check_arch (SS_ARCH_VGG16_BN, 32);
   if (test_failures)
     fprintf (stderr, "%d failure(s)\n", test_failures);
   return test_failures ? 1 : 0;

@@ -16,6 +16,15 @@ batch_stats (SsModel *m, const float *x, int n, float *stats, SsError *error)
   if (saved == NULL)
     return ss_error_set (error, SS_ERR_NOMEM, "out of memory adapting the batch norms");
   memcpy (saved, m->buffers, sizeof (float) * m->n_buffers);
+  /* every branch counts: stochastic depth is for learning, not for measuring */
+  float drops[SS_MAX_NODES];
+  for (int i = 0; i < m->n_nodes; i++)
+    {
+      drops[i] = m->nodes[i].drop;
+      m->nodes[i].drop = 0.0f;
+    }
+  ss_run_free (m->run);
+  m->run = NULL;
   SsStatus status = ss_run_ensure (m, n, false, error);
   if (status == SS_OK)
     {
@@ -31,6 +40,8 @@ batch_stats (SsModel *m, const float *x, int n, float *stats, SsError *error)
   /* the forward moved every running statistic a step */
   memcpy (m->buffers, saved, sizeof (float) * m->n_buffers);
   free (saved);
+  for (int i = 0; i < m->n_nodes; i++)
+    m->nodes[i].drop = drops[i];
   /* the run was sized for the whole set: let the next use size its own */
   ss_run_free (m->run);
   m->run = NULL;
