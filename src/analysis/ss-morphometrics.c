@@ -52,12 +52,12 @@ flood (guint8 *grid, int *stack, int start, guint8 value, guint8 label)
   stack[top++] = start;
   while (top > 0)
     {
-      int at_ = stack[--top];
-      int x = at_ % SOLIDITY_GRID, y = at_ / SOLIDITY_GRID;
+      int here = stack[--top];
+      int x = here % SOLIDITY_GRID, y = here / SOLIDITY_GRID;
       n++;
-      const int next[4] = { x > 0 ? at_ - 1 : -1, x < SOLIDITY_GRID - 1 ? at_ + 1 : -1,
-                            y > 0 ? at_ - SOLIDITY_GRID : -1,
-                            y < SOLIDITY_GRID - 1 ? at_ + SOLIDITY_GRID : -1 };
+      const int next[4] = { x > 0 ? here - 1 : -1, x < SOLIDITY_GRID - 1 ? here + 1 : -1,
+                            y > 0 ? here - SOLIDITY_GRID : -1,
+                            y < SOLIDITY_GRID - 1 ? here + SOLIDITY_GRID : -1 };
       for (int i = 0; i < 4; i++)
         if (next[i] >= 0 && grid[next[i]] == value)
           {

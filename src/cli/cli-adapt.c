@@ -13,13 +13,9 @@
 static gboolean
 read_images (const char *dir, GHashTable *map, const SsModelSpec *spec, GArray *x, int *n)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (SsDataset) data = ss_dataset_load_for_model (dir, map, spec, &error);
+  g_autoptr (SsDataset) data = ss_cli_load_dataset (dir, map, spec);
   if (data == NULL)
-    {
-      ss_cli_error ("%s", error->message);
-      return FALSE;
-    }
+    return FALSE;
   const gsize image = (gsize) spec->in_c * spec->in_h * spec->in_w;
   g_array_set_size (x, (guint) ((*n + data->n) * image));
   for (int i = 0; i < data->n; i++)

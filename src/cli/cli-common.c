@@ -199,3 +199,13 @@ ss_cli_load_classifier (const char *name_or_path)
   return classifier;
 }
 
+SsDataset *
+ss_cli_load_dataset (const char *dir, GHashTable *map, const SsModelSpec *spec)
+{
+  g_autoptr (GError) error = NULL;
+  SsDataset *data = ss_dataset_load_for_model (dir, map, spec, &error);
+  if (data == NULL)
+    ss_cli_error ("%s", error->message);
+  return data;
+}
+

@@ -17,16 +17,6 @@
 
 #define LEARN_REFUSED 3  /* exit status: the guard did not pass, nothing written */
 
-static SsDataset *
-load_cells (const char *dir, GHashTable *map, const SsModelSpec *spec)
-{
-  g_autoptr (GError) error = NULL;
-  SsDataset *data = ss_dataset_load_for_model (dir, map, spec, &error);
-  if (data == NULL)
-    ss_cli_error ("%s", error->message);
-  return data;
-}
-
 /* Fraction of the images of data (those at idx, or all when idx is NULL) the model
  * calls right; *n gets how many were counted. */
 static double
@@ -125,14 +115,10 @@ ss_cli_learn (int argc, char **argv)
   g_autoptr (SsLearnCells) taught = NULL;
   if (data_dir != NULL)
     {
-      taught = g_new0 (SsLearnCells, 1);
-      taught->skipped = g_ptr_array_new_with_free_func (g_free);
-      if ((taught->cells = load_cells (data_dir, map, spec)) == NULL)
+      SsDataset *crops = ss_cli_load_dataset (data_dir, map, spec);
+      if (crops == NULL)
         return 1;
-      taught->image_ids = g_new (gint64, MAX (taught->cells->n, 1));
-      for (int i = 0; i < taught->cells->n; i++)
-        taught->image_ids[i] = i + 1;  /* each crop its own picture */
-      taught->n_images = taught->cells->n;
+      taught = ss_learn_cells_from_dataset (crops);
     }
   else
     {
@@ -156,8 +142,9 @@ ss_cli_learn (int argc, char **argv)
                     taught->n_images);
       return 1;
     }
-  g_autoptr (SsDataset) replay = replay_dir != NULL ? load_cells (replay_dir, map, spec) : NULL;
-  g_autoptr (SsDataset) reference = load_cells (reference_dir, map, spec);
+  g_autoptr (SsDataset) replay = replay_dir != NULL ? ss_cli_load_dataset (replay_dir, map, spec)
+                                                    : NULL;
+  g_autoptr (SsDataset) reference = ss_cli_load_dataset (reference_dir, map, spec);
   if ((replay_dir != NULL && replay == NULL) || reference == NULL)
     return 1;
 

@@ -5,6 +5,7 @@
 #include <glib.h>
 
 #include "ss-classifier.h"
+#include "ss-dataset.h"
 
 G_BEGIN_DECLS
 
@@ -27,6 +28,8 @@ const char   *ss_cli_models_override (void);
 char         *ss_cli_find_model (const char *name_or_path);
 /* The model of that name or path, as a classifier; NULL after saying why. */
 SsClassifier *ss_cli_load_classifier (const char *name_or_path);
+/* Class folders read for a model (ss_dataset_load_for_model); NULL with the error said. */
+SsDataset    *ss_cli_load_dataset (const char *dir, GHashTable *map, const SsModelSpec *spec);
 /* Parse argv with context; on failure print the message and the usage hint. */
 gboolean      ss_cli_parse (GOptionContext *context, int *argc, char ***argv);
 /* ss_cli_parse, then exactly n_operands words must follow the subcommand's name; if not,

@@ -120,32 +120,3 @@ ss_model_adapt_norms (SsModel *model, const float *ref, int n_ref, const float *
     }
   return adapt_net (model, ref, n_ref, x, n, n_layers, error);
 }
-
-float *
-ss_model_head (SsModel *model, float **bias)
-{
-  if (model == NULL || model->n_members > 0)
-    return NULL;
-  for (int i = model->n_nodes - 1; i >= 0; i--)
-    {
-      const SsNode *node = &model->nodes[i];
-      if (node->kind == SS_OP_DENSE && node->inputs[0] == model->feature_node)
-        {
-          if (bias != NULL)
-            *bias = model->params + node->b_off;
-          return model->params + node->w_off;
-        }
-    }
-  return NULL;
-}
-
-void
-ss_model_params_changed (SsModel *model)
-{
-  if (model == NULL)
-    return;
-  for (int i = 0; i < model->n_members; i++)
-    ss_run_params_changed (model->members[i]);
-  if (model->n_members == 0)
-    ss_run_params_changed (model);
-}

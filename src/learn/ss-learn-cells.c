@@ -148,6 +148,19 @@ ss_learn_cells_gather (SsStore *store, const char *const *accessions, const SsMo
   return out;
 }
 
+SsLearnCells *
+ss_learn_cells_from_dataset (SsDataset *cells)
+{
+  SsLearnCells *out = g_new0 (SsLearnCells, 1);
+  out->skipped = g_ptr_array_new_with_free_func (g_free);
+  out->cells = cells;
+  out->image_ids = g_new (gint64, MAX (cells->n, 1));
+  for (int i = 0; i < cells->n; i++)
+    out->image_ids[i] = i + 1;
+  out->n_images = cells->n;
+  return out;
+}
+
 void
 ss_learn_cells_free (SsLearnCells *cells)
 {
@@ -159,41 +172,42 @@ ss_learn_cells_free (SsLearnCells *cells)
   g_free (cells);
 }
 
+/* The images in a fixed, seeded order: splitmix64 of (id, seed). */
+typedef struct {
+  gint64  id;
+  guint64 key;
+} Ranked;
+
+static int
+compare_ranked (const void *a, const void *b)
+{
+  const Ranked *p = a, *q = b;
+  return p->key != q->key ? (p->key < q->key ? -1 : 1) : (p->id > q->id) - (p->id < q->id);
+}
+
 void
 ss_learn_cells_split (const SsLearnCells *cells, double fraction, guint64 seed, GArray *learn,
                       GArray *held_back)
 {
-  /* the distinct images in order of a seeded hash of their ids */
+  /* the crops of one image are consecutive: its distinct images, in order */
   const int n = cells->cells != NULL ? cells->cells->n : 0;
-  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr (GArray) images = g_array_new (FALSE, FALSE, sizeof (Ranked));
   for (int i = 0; i < n; i++)
     if (i == 0 || cells->image_ids[i] != cells->image_ids[i - 1])
-      g_array_append_val (ids, cells->image_ids[i]);
+      {
+        guint64 z = (guint64) cells->image_ids[i] + seed * 0x9E3779B97F4A7C15ull;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        Ranked r = { cells->image_ids[i], z ^ (z >> 31) };
+        g_array_append_val (images, r);
+      }
+  g_array_sort (images, compare_ranked);
+  /* the first of that order are held back: at least one, and one left to learn from */
+  const guint n_images = images->len;
+  guint n_back = n_images >= 2 ? CLAMP ((guint) (fraction * n_images + 0.5), 1, n_images - 1) : 0;
   g_autoptr (GHashTable) back = g_hash_table_new (g_int64_hash, g_int64_equal);
-  const guint n_images = ids->len;
-  guint n_back = (guint) (fraction * n_images + 0.5);
-  if (n_images >= 2)
-    n_back = CLAMP (n_back, 1, n_images - 1);
-  else
-    n_back = 0;
-  /* rank by splitmix64 of (id, seed): a fixed, seeded choice */
-  g_autofree guint64 *keys = g_new (guint64, MAX (n_images, 1));
-  for (guint i = 0; i < n_images; i++)
-    {
-      guint64 z = (guint64) g_array_index (ids, gint64, i) + seed * 0x9E3779B97F4A7C15ull;
-      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-      z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-      keys[i] = z ^ (z >> 31);
-    }
-  for (guint taken = 0; taken < n_back; taken++)
-    {
-      guint best = G_MAXUINT;
-      for (guint i = 0; i < n_images; i++)
-        if (!g_hash_table_contains (back, &g_array_index (ids, gint64, i))
-            && (best == G_MAXUINT || keys[i] < keys[best]))
-          best = i;
-      g_hash_table_add (back, &g_array_index (ids, gint64, best));
-    }
+  for (guint i = 0; i < n_back; i++)
+    g_hash_table_add (back, &g_array_index (images, Ranked, i).id);
   for (int i = 0; i < n; i++)
     g_array_append_val (g_hash_table_contains (back, &cells->image_ids[i]) ? held_back : learn, i);
 }

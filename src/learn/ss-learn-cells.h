@@ -25,6 +25,9 @@ typedef struct {
 SsLearnCells *ss_learn_cells_gather (SsStore *store, const char *const *accessions,
                                      const SsModelSpec *spec, gint64 max_pixels,
                                      GError **error);
+/* Labelled crops from elsewhere (a folder of class folders), taken over: each crop its
+ * own picture. */
+SsLearnCells *ss_learn_cells_from_dataset (SsDataset *cells);
 void          ss_learn_cells_free (SsLearnCells *cells);
 
 /* Split the cells by image (never one image on both sides): about `fraction` of the
