@@ -332,6 +332,19 @@ def check_bad_input():
     check(run.returncode == 1 and "no counted white cells" in run.stderr,
           "hl7 without cells: %r" % run.stderr)
     check(not os.path.exists(out), "failed exports leave no file")
+    # an image taken as an output's name is never written over: "analyze --json IMG IMG..."
+    # makes the first image the JSON's file
+    with open(WEIRD, "rb") as f:
+        picture = f.read()
+    run = cli("analyze", "--json", WEIRD, WEIRD, ok=False)
+    check(run.returncode == 1 and "is an image" in run.stderr and "--json" in run.stderr,
+          "analyze --json IMAGE: %r" % run.stderr)
+    run = cli("analyze", "--csv", WEIRD, WEIRD, ok=False)
+    check(run.returncode == 1 and "is an image" in run.stderr, "analyze --csv IMAGE: %r" % run.stderr)
+    run = cli("export", "--case", ACCESSION, "--format", "cells-csv", "--out", WEIRD, ok=False)
+    check(run.returncode == 1 and "is an image" in run.stderr, "export --out IMAGE: %r" % run.stderr)
+    with open(WEIRD, "rb") as f:
+        check(f.read() == picture, "the image given as an output is unchanged")
 
 
 build_case()

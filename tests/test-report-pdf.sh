@@ -257,8 +257,9 @@ cp "$first" "$work/moved/field-moved-away.jpg"
 rm "$work/moved/field-moved-away.jpg"
 if "$cli" report --case RPT-2 --out "$work/missing.pdf" >/dev/null 2>"$work/err.txt"; then
   # a long path wraps inside its box, where pdftotext may also put a space: join the
-  # lines and drop the spaces before looking
-  if pdftotext -enc UTF-8 "$work/missing.pdf" - | tr -d ' \n' \
+  # lines and drop the spaces before looking (-raw: without it pdftotext drops the hyphen
+  # where a line breaks after one, "field-moved-" + "away" read back as "field-movedaway")
+  if pdftotext -raw -enc UTF-8 "$work/missing.pdf" - | tr -d ' \n' \
      | grep -qF "imagenotfound:$work/moved/field-moved-away.jpg"; then
     ok "a missing field is named: image not found: PATH"
   else

@@ -56,6 +56,25 @@ jpeg_truncated (const char *path)
   return truncated;
 }
 
+gboolean
+ss_image_file_is_image (const char *path)
+{
+  guint8 head[8] = { 0 };
+  FILE *f = fopen (path, "rb");
+  if (f == NULL)
+    return FALSE;
+  size_t got = fread (head, 1, sizeof head, f);
+  fclose (f);
+  if (got < 4)
+    return FALSE;
+  return (head[0] == 0xff && head[1] == 0xd8 && head[2] == 0xff)              /* JPEG */
+         || memcmp (head, "\x89PNG", 4) == 0                                   /* PNG */
+         || memcmp (head, "II*\0", 4) == 0 || memcmp (head, "MM\0*", 4) == 0   /* TIFF */
+         || memcmp (head, "GIF8", 4) == 0
+         || (head[0] == 'B' && head[1] == 'M' && got == 8
+             && head[6] == 0 && head[7] == 0);                                 /* BMP */
+}
+
 SsImage *
 ss_image_load (const char *path, gint64 max_pixels, GError **error)
 {

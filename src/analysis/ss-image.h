@@ -29,6 +29,8 @@ typedef struct {
 SsImage *ss_image_new (int width, int height);
 void     ss_image_free (SsImage *image);
 SsImage *ss_image_load (const char *path, gint64 max_pixels, GError **error);
+/* TRUE when the file begins as a JPEG, PNG, TIFF, GIF or BMP does (no decoding) */
+gboolean ss_image_file_is_image (const char *path);
 gboolean ss_image_save_png (const SsImage *image, const char *path, GError **error);
 
 /* Resample the region (x, y, w, h) of image (pixels outside it read as the nearest edge

@@ -43,6 +43,7 @@ typedef struct
   GtkWidget     *reviewed_icon;
   GtkWidget     *unsure_label;
   GtkWidget     *detail_label;
+  GtkWidget     *reason_label;  /* why an unsure cell is unsure, when the analysis said */
 } Tile;
 
 struct _SsCellGallery
@@ -225,6 +226,7 @@ ss_cell_gallery_tile_update (Tile *tile)
   int percent;
   gboolean reviewed;
   gboolean unsure;
+  gboolean not_round;
 
   if (item == NULL)
     return;
@@ -232,6 +234,7 @@ ss_cell_gallery_tile_update (Tile *tile)
   cell_class = ss_cell_item_get_cell_class (item);
   reviewed = ss_cell_item_get_reviewed (item);
   unsure = !reviewed && ss_cell_item_get_unsure (item);
+  not_round = unsure && (ss_cell_item_get_cell (item)->doubt & SS_DOUBT_NUCLEUS_NOT_ROUND);
   percent = (int) round (100.0 * ss_cell_gallery_class_confidence (item));
   name = ss_cell_class_display_name (cell_class);
 
@@ -255,6 +258,8 @@ ss_cell_gallery_tile_update (Tile *tile)
   gtk_label_set_label (GTK_LABEL (tile->name_label), name);
   gtk_widget_set_visible (tile->reviewed_icon, reviewed);
   gtk_widget_set_visible (tile->unsure_label, unsure);
+  /* a 100% call set aside must say why on the tile itself, not only on hover */
+  gtk_widget_set_visible (tile->reason_label, not_round);
 
   /* a person's class has no model confidence: say where it came from instead */
   const SsCell *cell = ss_cell_item_get_cell (item);
@@ -280,7 +285,12 @@ ss_cell_gallery_tile_update (Tile *tile)
       gtk_widget_add_css_class (tile->detail_label, state_class);
     }
 
-  if (ss_cell_item_get_typed (item) || cell->user_drawn)
+  if (not_round)
+    /* TRANSLATORS: a tile as a screen reader says it: "Lymphocyte, 100 percent, unsure: its
+     * nucleus is not round" */
+    accessible = g_strdup_printf (_("%s, %d percent, %s"), name, percent,
+                                  _("unsure: its nucleus is not round"));
+  else if (ss_cell_item_get_typed (item) || cell->user_drawn)
     /* TRANSLATORS: a tile as a screen reader says it: "Neutrophil, 97 percent, reviewed" */
     accessible = g_strdup_printf (_("%s, %d percent, %s"), name, percent, state_text);
   else
@@ -632,6 +642,17 @@ ss_cell_gallery_tile_setup (GtkSignalListItemFactory *factory,
   gtk_widget_add_css_class (tile->detail_label, "caption");
   gtk_widget_add_css_class (tile->detail_label, "numeric");
   gtk_box_append (GTK_BOX (tile->box), tile->detail_label);
+
+  /* TRANSLATORS: a gallery tile's third line: why a confident lymphocyte call is unsure
+   * (its nucleus is lobed); keep it short, the tile is 120 pixels wide */
+  tile->reason_label = gtk_label_new (_("nucleus not round"));
+  gtk_label_set_xalign (GTK_LABEL (tile->reason_label), 0.0);
+  gtk_label_set_wrap (GTK_LABEL (tile->reason_label), TRUE);
+  gtk_label_set_max_width_chars (GTK_LABEL (tile->reason_label), 16);
+  gtk_widget_add_css_class (tile->reason_label, "caption");
+  gtk_widget_add_css_class (tile->reason_label, "warning");
+  gtk_widget_set_visible (tile->reason_label, FALSE);
+  gtk_box_append (GTK_BOX (tile->box), tile->reason_label);
 
   gtk_widget_set_has_tooltip (tile->box, TRUE);
   g_signal_connect (tile->box, "query-tooltip",

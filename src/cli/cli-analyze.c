@@ -253,6 +253,16 @@ ss_cli_analyze (int argc, char **argv)
       ss_cli_error ("--gradcam needs a cell-type classifier (--model MODEL)");
       return 2;
     }
+  /* before the analysis, not after it: an image taken as the output's name is refused */
+  {
+    g_autoptr (GError) error = NULL;
+    if (!ss_cli_output_ok ("--json", json_path, &error)
+        || !ss_cli_output_ok ("--csv", csv_path, &error))
+      {
+        ss_cli_error ("%s", error->message);
+        return 1;
+      }
+  }
   if (gradcam_dir != NULL && g_mkdir_with_parents (gradcam_dir, 0755) != 0)
     {
       ss_cli_error ("cannot create the Grad-CAM folder %s", gradcam_dir);

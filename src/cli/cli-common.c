@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include "ss-engine.h"
+#include "ss-image.h"
 #include "ss-models.h"
 #include "ss-report-analysis.h"
 #include "ss-store.h"
@@ -145,6 +146,19 @@ ss_cli_store_failed (const GError *error)
   return 1;
 }
 
+/* A text output never replaces a picture: "analyze --json IMAGE IMAGE..." takes the first
+ * image as the JSON's file, and writing there would destroy it. */
+gboolean
+ss_cli_output_ok (const char *option, const char *path, GError **error)
+{
+  if (path == NULL || g_strcmp0 (path, "-") == 0 || !ss_image_file_is_image (path))
+    return TRUE;
+  g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
+               "%s %s: that file is an image; not writing over it (give the output a file "
+               "name of its own, or - for the screen)", option, path);
+  return FALSE;
+}
+
 gboolean
 ss_cli_write_text (const char *path, const char *text, GError **error)
 {
@@ -154,6 +168,8 @@ ss_cli_write_text (const char *path, const char *text, GError **error)
       fflush (stdout);
       return TRUE;
     }
+  if (!ss_cli_output_ok ("output", path, error))
+    return FALSE;
   return ss_report_write_text_atomic (path, text, error);
 }
 

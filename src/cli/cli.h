@@ -58,6 +58,7 @@ gboolean      ss_cli_parse_colour_target (const char *text, double target[6]);
  * Returns 1, the exit code of a store that refused or failed. */
 int           ss_cli_store_failed (const GError *error);
 /* Write text to path ("-" is stdout) atomically (ss_report_write_text_atomic). */
+gboolean      ss_cli_output_ok (const char *option, const char *path, GError **error);
 gboolean      ss_cli_write_text (const char *path, const char *text, GError **error);
 
 /* engine and classifiers (cli-train.c, cli-classify.c, cli-evaluate.c, cli-bench.c) */

@@ -51,6 +51,7 @@ def review(app, db, seen):
     n_cells = window.wait_analysed(len(FIELDS))
     check(n_cells >= 4, f"the scenario needs 4 cells or more, the analysis found {n_cells}")
     seen.n_cells = n_cells
+    seen.tiles_at_open = [name for name, _ in window.tiles()]
     screenshot("01-case-open")
 
     # 2. relabel the selected cell with a digit: the review moves on to the next cell
@@ -161,6 +162,17 @@ def check_store(db, seen):
           "the relabel, delete, confirm and add should touch four different cells")
     check(confirm["old_class"] == confirm["new_class"], f"the confirm changed a class: {confirm}")
     check(all(k["undoes"] is None for k in (delete, confirm, add)), "an unexpected undo link")
+
+    # a cell the shape check doubted says why on its tile, not only in its tooltip: as many
+    # tiles gave the reason when the case opened (nothing reviewed yet) as the store has
+    # doubted cells (these fields hold one; any number is checked)
+    doubted = [c for image in shown["images"] for c in image["cells"]
+               if c.get("doubt") == "nucleus-not-round"]
+    with_reason = [t for t in seen.tiles_at_open
+                   if t.endswith(", unsure: its nucleus is not round")]
+    check(len(with_reason) == len(doubted),
+          f"{len(doubted)} cells are doubted in the store (nucleus not round), "
+          f"{len(with_reason)} tiles said so when the case opened: {seen.tiles_at_open}")
 
     # the cells as the store keeps them
     by_id = {c["id"]: (i, c) for i, image in enumerate(shown["images"]) for c in image["cells"]}
