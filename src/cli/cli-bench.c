@@ -396,6 +396,8 @@ bench_classifier (const char *name, int iters, gboolean json)
       json_builder_set_member_name (b, "resample");
       json_builder_add_string_value (b, ss_resample_name (spec->resample));
       add_number (b, "resample100_ms", resample_ms);
+      json_builder_set_member_name (b, "params");
+      json_builder_add_int_value (b, (gint64) ss_model_n_params (model));
       add_number (b, "flop_every_view", ss_model_flops (model));
       add_number (b, "gflops_every_view", rate);
       add_number (b, "sgemm_gflops", sgemm);
