@@ -63,18 +63,125 @@ assert_fails (Run *run, const char *words)
     g_error ("expected '%s' in: %s", words, run->err);
 }
 
+/* The file's own ends: a backup, the sqlite3 shell, files that are no store. */
+static void
+test_contract_sqlite (const char *dir)
+{
+  g_autofree char *backup = g_build_filename (dir, "backup.db", NULL);
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "db", "backup", backup, NULL);
+    g_assert_cmpint (run.status, ==, 0);
+    g_assert_true (g_file_test (backup, G_FILE_TEST_IS_REGULAR));
+  }
+  /* Tampering with the sqlite3 shell: db check exits 1 and names the row. */
+  if (store_test_sqlite3 (db, "DROP TRIGGER corrections_no_update; UPDATE corrections SET user = 'mallory' "
+                              "WHERE id = 2; CREATE TRIGGER corrections_no_update BEFORE UPDATE ON "
+                              "corrections BEGIN SELECT RAISE (ABORT, 'append-only'); END;"))
+    {
+      g_auto (Run) run = { 0 };
+      run_cli (&run, "db", "check", NULL);
+      g_assert_cmpint (run.status, ==, 1);
+      g_assert_nonnull (strstr (run.err, "corrections row 2 "));
+    }
+  /* The backup taken before is still good. */
+  g_free (db);
+  db = g_strdup (backup);
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "db", "check", NULL);
+    g_assert_cmpint (run.status, ==, 0);
+  }
+  /* Files that are no store. */
+  g_free (db);
+  db = g_build_filename (dir, "notes.txt", NULL);
+  g_file_set_contents (db, "not a database", -1, NULL);
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "case", "list", NULL);
+    assert_fails (&run, "not a SQLite database");
+  }
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "db", "check", NULL);
+    g_assert_cmpint (run.status, ==, 1);
+  }
+  g_free (db);
+  db = g_build_filename (dir, "missing.db", NULL);
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "counts", "--case", "A", NULL);
+    assert_fails (&run, "no case store");
+    assert_fails (&run, "smearscope-cli case new");
+    g_assert_false (g_file_test (db, G_FILE_TEST_EXISTS));
+  }
+}
+
+/* The server's ends: its backups are the server's, psql's edits are seen, and a wrong
+ * address or an empty database is told plainly. */
+static void
+test_contract_pg (const char *dir)
+{
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "db", "backup", "backup.db", NULL);
+    assert_fails (&run, "pg_dump");
+  }
+  g_assert_true (store_test_pg_exec (db, "ALTER TABLE corrections DISABLE TRIGGER corrections_no_update;"
+                                         "UPDATE corrections SET \"user\" = 'mallory' WHERE id = 2;"
+                                         "ALTER TABLE corrections ENABLE TRIGGER corrections_no_update",
+                                     NULL));
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "db", "check", NULL);
+    g_assert_cmpint (run.status, ==, 1);
+    g_assert_nonnull (strstr (run.err, "corrections row 2 "));
+  }
+  g_autofree char *store = g_steal_pointer (&db);
+  db = g_strdup_printf ("postgresql://ann:secret@%s", store + strlen ("postgresql://"));
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "case", "list", NULL);
+    assert_fails (&run, "~/.pgpass");
+    g_assert_null (strstr (run.err, "secret"));
+  }
+  g_free (db);
+  db = g_strdup_printf ("postgresql:///x?host=%s&port=1", dir);
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "case", "list", NULL);
+    assert_fails (&run, "cannot reach the case server at");
+  }
+  g_free (db);
+  db = store_test_location (dir, "empty");
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "counts", "--case", "A", NULL);
+    assert_fails (&run, "no case store");
+    assert_fails (&run, "smearscope-cli case new");
+    g_autoptr (GError) error = NULL;
+    g_assert_null (ss_store_open (db, SS_STORE_OPEN_READ_ONLY, &error));
+    g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_NO_STORE);
+  }
+}
+
 static void
 test_contract (void)
 {
   g_autofree char *dir = store_test_dir ();
-  db = g_build_filename (dir, "sub", "cases.db", NULL);  /* its folder does not exist yet */
+  const gboolean on_pg = store_test_pg () != NULL;
+  /* a file whose folder does not exist yet, or an empty database on the test cluster */
+  db = on_pg ? store_test_location (dir, "cases") : g_build_filename (dir, "sub", "cases.db", NULL);
   {
     g_auto (Run) run = { 0 };
     run_cli (&run, "case", "new", "S-100", "--patient", "MRN-7", "--stain", "Wright", NULL);
     g_assert_cmpint (run.status, ==, 0);
     GStatBuf st;
-    g_assert_cmpint (g_stat (db, &st), ==, 0);
-    g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+    if (!on_pg)
+      {
+        g_assert_cmpint (g_stat (db, &st), ==, 0);
+        g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+      }
   }
   {
     g_auto (Run) run = { 0 };
@@ -266,54 +373,10 @@ test_contract (void)
     run_cli (&run, "db", "check", NULL);
     g_assert_cmpint (run.status, ==, 0);
   }
-  g_autofree char *backup = g_build_filename (dir, "backup.db", NULL);
-  {
-    g_auto (Run) run = { 0 };
-    run_cli (&run, "db", "backup", backup, NULL);
-    g_assert_cmpint (run.status, ==, 0);
-    g_assert_true (g_file_test (backup, G_FILE_TEST_IS_REGULAR));
-  }
-  /* Tampering with the sqlite3 shell: db check exits 1 and names the row. */
-  if (store_test_sqlite3 (db, "DROP TRIGGER corrections_no_update; UPDATE corrections SET user = 'mallory' "
-                              "WHERE id = 2; CREATE TRIGGER corrections_no_update BEFORE UPDATE ON "
-                              "corrections BEGIN SELECT RAISE (ABORT, 'append-only'); END;"))
-    {
-      g_auto (Run) run = { 0 };
-      run_cli (&run, "db", "check", NULL);
-      g_assert_cmpint (run.status, ==, 1);
-      g_assert_nonnull (strstr (run.err, "corrections row 2 "));
-    }
-  /* The backup taken before is still good. */
-  g_free (db);
-  db = g_strdup (backup);
-  {
-    g_auto (Run) run = { 0 };
-    run_cli (&run, "db", "check", NULL);
-    g_assert_cmpint (run.status, ==, 0);
-  }
-  /* Files that are no store. */
-  g_free (db);
-  db = g_build_filename (dir, "notes.txt", NULL);
-  g_file_set_contents (db, "not a database", -1, NULL);
-  {
-    g_auto (Run) run = { 0 };
-    run_cli (&run, "case", "list", NULL);
-    assert_fails (&run, "not a SQLite database");
-  }
-  {
-    g_auto (Run) run = { 0 };
-    run_cli (&run, "db", "check", NULL);
-    g_assert_cmpint (run.status, ==, 1);
-  }
-  g_free (db);
-  db = g_build_filename (dir, "missing.db", NULL);
-  {
-    g_auto (Run) run = { 0 };
-    run_cli (&run, "counts", "--case", "A", NULL);
-    assert_fails (&run, "no case store");
-    assert_fails (&run, "smearscope-cli case new");
-    g_assert_false (g_file_test (db, G_FILE_TEST_EXISTS));
-  }
+  if (on_pg)
+    test_contract_pg (dir);
+  else
+    test_contract_sqlite (dir);
   g_ptr_array_unref (cells);
   g_autofree char *sub = g_build_filename (dir, "sub", NULL);
   store_test_remove_dir (sub);

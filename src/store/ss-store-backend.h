@@ -98,9 +98,11 @@ struct _SsStoreBackend {
 };
 
 extern const SsStoreBackend ss_store_backend_sqlite;
+extern const SsStoreBackend ss_store_backend_pg;
 
-/* The backend whose locations look like location. */
-const SsStoreBackend *ss_store_backend_for (const char *location, GError **error);
+/* The backend of a location: a postgresql:// (or postgres://) URI is a PostgreSQL
+ * server's, anything else a SQLite file. */
+const SsStoreBackend *ss_store_backend_for (const char *location);
 
 static inline void
 ss_stmt_reset (SsStoreStmt *stmt)

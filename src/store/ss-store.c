@@ -229,8 +229,10 @@ ss_store_rollback (SsStore *self)
 /* Opening ---------------------------------------------------------------------------- */
 
 const SsStoreBackend *
-ss_store_backend_for (const char *location, GError **error)
+ss_store_backend_for (const char *location)
 {
+  if (g_str_has_prefix (location, "postgresql://") || g_str_has_prefix (location, "postgres://"))
+    return &ss_store_backend_pg;
   return &ss_store_backend_sqlite;
 }
 
@@ -240,9 +242,7 @@ ss_store_open (const char *path, SsStoreOpenFlags flags, GError **error)
   g_return_val_if_fail (path != NULL && *path != '\0', NULL);
   g_return_val_if_fail (!((flags & SS_STORE_OPEN_CREATE) && (flags & SS_STORE_OPEN_READ_ONLY)), NULL);
 
-  const SsStoreBackend *backend = ss_store_backend_for (path, error);
-  if (backend == NULL)
-    return NULL;
+  const SsStoreBackend *backend = ss_store_backend_for (path);
   gboolean created = FALSE;
   SsStoreConn *conn = backend->open (path, flags, &created, error);
   if (conn == NULL)
