@@ -295,15 +295,24 @@ test_case_edit_delete (Fixture *f, gconstpointer data)
   g_assert_cmpuint (cases->len, ==, 1);
 }
 
+/* Cells 3, 4 and 5 relabelled as lymphoblasts: the rows the tamper tests edit. */
+static void
+relabel_three (Fixture *f, gint64 *first, gint64 *second)
+{
+  g_autoptr (GError) error = NULL;
+  *first = ss_store_relabel_cell (f->store, "A-1", cell_id (f, 3), 0, "ann", &error);
+  *second = ss_store_relabel_cell (f->store, "A-1", cell_id (f, 4), 0, "ann", &error);
+  ss_store_relabel_cell (f->store, "A-1", cell_id (f, 5), 0, "ann", &error);
+  g_assert_no_error (error);
+}
+
 /* The triggers refuse; with them dropped, db check still sees the edit. */
 static void
 test_tamper (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  gint64 k1 = ss_store_relabel_cell (f->store, "A-1", cell_id (f, 3), 0, "ann", &error);
-  gint64 k2 = ss_store_relabel_cell (f->store, "A-1", cell_id (f, 4), 0, "ann", &error);
-  ss_store_relabel_cell (f->store, "A-1", cell_id (f, 5), 0, "ann", &error);
-  g_assert_no_error (error);
+  gint64 k1 = 0, k2 = 0;
+  relabel_three (f, &k1, &k2);
   g_clear_object (&f->store);
 
   sqlite3 *db = NULL;
@@ -1457,9 +1466,8 @@ static void
 test_pg_tamper (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  gint64 k1 = ss_store_relabel_cell (f->store, "A-1", cell_id (f, 3), 0, "ann", &error);
-  gint64 k2 = ss_store_relabel_cell (f->store, "A-1", cell_id (f, 4), 0, "ann", &error);
-  ss_store_relabel_cell (f->store, "A-1", cell_id (f, 5), 0, "ann", &error);
+  gint64 k1 = 0, k2 = 0;
+  relabel_three (f, &k1, &k2);
   ss_store_sign_case (f->store, "A-1", "dr. hem", &error);
   g_assert_no_error (error);
   assert_check_ok (f->store);

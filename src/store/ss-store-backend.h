@@ -95,6 +95,9 @@ struct _SsStoreBackend {
    * keep the audit tables append-only. */
   gboolean     (*check_engine)   (SsStoreConn *conn, GError **error);
   gboolean     (*backup)         (SsStoreConn *conn, const char *path, GError **error);
+  /* After rows were copied in with their ids (ss_store_copy), inside its transaction:
+   * the next id of each table follows them. NULL when the engine does that itself. */
+  gboolean     (*after_copy)     (SsStoreConn *conn, GError **error);
 };
 
 extern const SsStoreBackend ss_store_backend_sqlite;

@@ -534,7 +534,9 @@ pg_open (const char *uri, SsStoreOpenFlags flags, gboolean *created, GError **er
   self->server = pg_server_name (self->pg);
   if (PQstatus (self->pg) != CONNECTION_OK)
     {
-      g_autofree char *message = g_strstrip (g_strdup (PQerrorMessage (self->pg)));
+      /* libpq's message runs over lines; a station shows one */
+      g_autofree char *message = g_strstrip (g_strdelimit (g_strdup (PQerrorMessage (self->pg)),
+                                                           "\n\t", ' '));
       if (PQconnectionNeedsPassword (self->pg))
         g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_FAILED,
                      "the case server at %s asks for a password; put it in ~/.pgpass or "
@@ -649,6 +651,26 @@ pg_backup (SsStoreConn *conn, const char *path, GError **error)
   return FALSE;
 }
 
+/* Copy ------------------------------------------------------------------------------- */
+
+/* Rows copied in with their ids leave the identity sequences behind them. */
+static gboolean
+pg_after_copy (SsStoreConn *conn, GError **error)
+{
+  static const char *const tables[] = { "models", "cases", "images", "cells", "corrections",
+                                        "case_events", "truth_cells" };
+  for (guint i = 0; i < G_N_ELEMENTS (tables); i++)
+    {
+      /* the table names are ours, not the user's */
+      g_autofree char *sql = g_strdup_printf (
+        "SELECT setval (pg_get_serial_sequence ('%s', 'id'), "
+        "coalesce ((SELECT max (id) FROM %s), 0) + 1, false)", tables[i], tables[i]);
+      if (!pg_exec (conn, sql, "copying the case store", error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 const SsStoreBackend ss_store_backend_pg = {
   .name = "PostgreSQL",
   .migrations = ss_store_pg_migrations,
@@ -679,4 +701,5 @@ const SsStoreBackend ss_store_backend_pg = {
   .column_blob = pg_column_blob,
   .check_engine = pg_check_engine,
   .backup = pg_backup,
+  .after_copy = pg_after_copy,
 };
