@@ -1,10 +1,13 @@
-/* Shared by the store tests: scratch folders, synthetic cells, a populated case. */
+/* Shared by the store tests: scratch folders, synthetic cells, a populated case, and the
+ * location of a store on either backend. */
 #pragma once
 
 #include "ss-store.h"
 
 #include <glib/gstdio.h>
+#include <libpq-fe.h>
 #include <string.h>
+#include <unistd.h>
 
 #define TEST_SHA256 "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
@@ -28,6 +31,57 @@ store_test_remove_dir (const char *dir)
       g_unlink (path);
     }
   g_rmdir (dir);
+}
+
+/* The maintenance database of the throwaway cluster tests/pg-cluster.sh started, or NULL
+ * when the tests run on SQLite files. */
+static inline const char *
+store_test_pg (void)
+{
+  const char *uri = g_getenv ("SMEARSCOPE_TEST_DB");
+  return uri != NULL && g_str_has_prefix (uri, "postgresql://") ? uri : NULL;
+}
+
+/* Run sql (no parameters: the tests' own text) on the database at uri; FALSE with the
+ * server's message in message (may be NULL) when it refused. */
+static inline gboolean
+store_test_pg_exec (const char *uri, const char *sql, char **message)
+{
+  PGconn *pg = PQconnectdb (uri);
+  if (PQstatus (pg) != CONNECTION_OK)
+    g_error ("cannot reach the test cluster at %s: %s", uri, PQerrorMessage (pg));
+  PGresult *result = PQexec (pg, sql);
+  gboolean ok = PQresultStatus (result) == PGRES_COMMAND_OK
+                || PQresultStatus (result) == PGRES_TUPLES_OK;
+  if (message != NULL)
+    *message = ok ? NULL : g_strdup (PQresultErrorMessage (result));
+  PQclear (result);
+  PQfinish (pg);
+  return ok;
+}
+
+/* The URI of database name on the test cluster. */
+static inline char *
+store_test_pg_uri (const char *name)
+{
+  g_auto (GStrv) parts = g_strsplit (store_test_pg (), "?", 2);
+  return g_strdup_printf ("postgresql:///%s?%s", name, parts[1]);
+}
+
+/* Where a test keeps the store it calls name: the file dir/name, or on PostgreSQL a new
+ * empty database of the test cluster (each store its own, as each file is). */
+static inline char *
+store_test_location (const char *dir, const char *name)
+{
+  if (store_test_pg () == NULL)
+    return g_build_filename (dir, name, NULL);
+  static guint n_databases;
+  g_autofree char *database = g_strdup_printf ("ss_%d_%u", (int) getpid (), n_databases++);
+  g_autofree char *sql = g_strdup_printf ("CREATE DATABASE %s", database);
+  g_autofree char *message = NULL;
+  if (!store_test_pg_exec (store_test_pg (), sql, &message))
+    g_error ("cannot create the test database %s: %s", database, message);
+  return store_test_pg_uri (database);
 }
 
 /* n cells with disc masks, classes cycling through the 8 (so counts are known). */
@@ -75,7 +129,7 @@ store_test_populated (const char *dir, const char *name, const char *accession, 
                       GPtrArray **cells_out)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autofree char *path = store_test_location (dir, name);
   SsStore *store = ss_store_open (path, SS_STORE_OPEN_CREATE, &error);
   g_assert_no_error (error);
   g_autoptr (SsCase) c = ss_store_create_case (store, accession, "P-1", "peripheral blood",

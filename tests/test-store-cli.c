@@ -63,18 +63,198 @@ assert_fails (Run *run, const char *words)
     g_error ("expected '%s' in: %s", words, run->err);
 }
 
+/* The file's own ends: a backup, the sqlite3 shell, files that are no store. */
+static void
+test_contract_sqlite (const char *dir)
+{
+  g_autofree char *backup = g_build_filename (dir, "backup.db", NULL);
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "db", "backup", backup, NULL);
+    g_assert_cmpint (run.status, ==, 0);
+    g_assert_true (g_file_test (backup, G_FILE_TEST_IS_REGULAR));
+  }
+  /* Tampering with the sqlite3 shell: db check exits 1 and names the row. */
+  if (store_test_sqlite3 (db, "DROP TRIGGER corrections_no_update; UPDATE corrections SET user = 'mallory' "
+                              "WHERE id = 2; CREATE TRIGGER corrections_no_update BEFORE UPDATE ON "
+                              "corrections BEGIN SELECT RAISE (ABORT, 'append-only'); END;"))
+    {
+      g_auto (Run) run = { 0 };
+      run_cli (&run, "db", "check", NULL);
+      g_assert_cmpint (run.status, ==, 1);
+      g_assert_nonnull (strstr (run.err, "corrections row 2 "));
+    }
+  /* The backup taken before is still good. */
+  g_free (db);
+  db = g_strdup (backup);
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "db", "check", NULL);
+    g_assert_cmpint (run.status, ==, 0);
+  }
+  /* Files that are no store. */
+  g_free (db);
+  db = g_build_filename (dir, "notes.txt", NULL);
+  g_file_set_contents (db, "not a database", -1, NULL);
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "case", "list", NULL);
+    assert_fails (&run, "not a SQLite database");
+  }
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "db", "check", NULL);
+    g_assert_cmpint (run.status, ==, 1);
+  }
+  g_free (db);
+  db = g_build_filename (dir, "missing.db", NULL);
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "counts", "--case", "A", NULL);
+    assert_fails (&run, "no case store");
+    assert_fails (&run, "smearscope-cli case new");
+    g_assert_false (g_file_test (db, G_FILE_TEST_EXISTS));
+  }
+}
+
+/* What the CLI prints of every case of the store at location: case show --json (deleted
+ * cells too) and the full JSON export, case after case. */
+static char *
+describe_store (const char *location, JsonParser *parser)
+{
+  g_autofree char *saved = g_steal_pointer (&db);
+  db = g_strdup (location);
+  GString *all = g_string_new (NULL);
+  g_auto (Run) list = { 0 };
+  run_cli (&list, "case", "list", "--json", NULL);
+  g_assert_cmpint (list.status, ==, 0);
+  JsonArray *cases = json_object_get_array_member (parse_object (parser, list.out), "cases");
+  g_assert_cmpuint (json_array_get_length (cases), >, 0);
+  g_string_append (all, list.out);
+  for (guint i = 0; i < json_array_get_length (cases); i++)
+    {
+      const char *accession = json_object_get_string_member (json_array_get_object_element (cases, i),
+                                                             "accession");
+      g_auto (Run) show = { 0 };
+      run_cli (&show, "case", "show", accession, "--json", "--deleted", NULL);
+      g_assert_cmpint (show.status, ==, 0);
+      g_auto (Run) export = { 0 };
+      run_cli (&export, "export", "--case", accession, "--format", "json", "--out", "-", NULL);
+      g_assert_cmpint (export.status, ==, 0);
+      g_string_append_printf (all, "%s\n%s\n", show.out, export.out);
+    }
+  g_free (db);
+  db = g_steal_pointer (&saved);
+  return g_string_free (all, FALSE);
+}
+
+static void
+assert_migrates (const char *from, const char *to, JsonParser *parser)
+{
+  g_auto (Run) run = { 0 };
+  run_cli (&run, "db", "migrate", "--from", from, "--to", to, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.out, "Chain head (both): "));
+  g_autofree char *before = describe_store (from, parser);
+  g_autofree char *after = describe_store (to, parser);
+  g_assert_cmpstr (after, ==, before);
+}
+
+/* The server's ends: its backups are the server's, a copy to a file and back shows every
+ * case as it was, psql's edits are seen, and a wrong address or an empty database is
+ * told plainly. */
+static void
+test_contract_pg (const char *dir)
+{
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "db", "backup", "backup.db", NULL);
+    assert_fails (&run, "pg_dump");
+  }
+  /* db migrate: the server's store to a new file, that file to a new database */
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autofree char *file = g_build_filename (dir, "migrated.db", NULL);
+  g_autofree char *again = store_test_location (dir, "again");
+  assert_migrates (db, file, parser);
+  assert_migrates (file, again, parser);
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "db", "migrate", "--from", file, "--to", again, NULL);
+    assert_fails (&run, "already holds cases");
+    run_clear (&run);
+    run_cli (&run, "db", "migrate", "--from", file, NULL);
+    g_assert_cmpint (run.status, ==, 2);
+  }
+  /* the copy goes on: new ids follow the copied ones */
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (SsStore) store = ss_store_open (again, SS_STORE_OPEN_DEFAULT, &error);
+    g_autoptr (SsCase) c = ss_store_create_case (store, "S-200", NULL, NULL, NULL, NULL, &error);
+    g_assert_no_error (error);
+    g_autoptr (GPtrArray) cells = store_test_cells (2);
+    SsImageInfo info = store_test_image_info ();
+    g_assert_cmpint (ss_store_add_image (store, "S-200", &info, cells, &error), >, 1);
+    g_assert_no_error (error);
+    g_assert_cmpint (ss_store_confirm_cell (store, "S-200", ((SsCell *) g_ptr_array_index (cells, 0))->id,
+                                            "ann", &error), >, 1);
+    g_assert_no_error (error);
+    g_assert_true (ss_store_check (store, NULL, NULL, &error));
+  }
+  g_assert_true (store_test_pg_exec (db, "ALTER TABLE corrections DISABLE TRIGGER corrections_no_update;"
+                                         "UPDATE corrections SET \"user\" = 'mallory' WHERE id = 2;"
+                                         "ALTER TABLE corrections ENABLE TRIGGER corrections_no_update",
+                                     NULL));
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "db", "check", NULL);
+    g_assert_cmpint (run.status, ==, 1);
+    g_assert_nonnull (strstr (run.err, "corrections row 2 "));
+  }
+  g_autofree char *store = g_steal_pointer (&db);
+  db = g_strdup_printf ("postgresql://ann:secret@%s", store + strlen ("postgresql://"));
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "case", "list", NULL);
+    assert_fails (&run, "~/.pgpass");
+    g_assert_null (strstr (run.err, "secret"));
+  }
+  g_free (db);
+  db = g_strdup_printf ("postgresql:///x?host=%s&port=1", dir);
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "case", "list", NULL);
+    assert_fails (&run, "cannot reach the case server at");
+  }
+  g_free (db);
+  db = store_test_location (dir, "empty");
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "counts", "--case", "A", NULL);
+    assert_fails (&run, "no case store");
+    assert_fails (&run, "smearscope-cli case new");
+    g_autoptr (GError) error = NULL;
+    g_assert_null (ss_store_open (db, SS_STORE_OPEN_READ_ONLY, &error));
+    g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_NO_STORE);
+  }
+}
+
 static void
 test_contract (void)
 {
   g_autofree char *dir = store_test_dir ();
-  db = g_build_filename (dir, "sub", "cases.db", NULL);  /* its folder does not exist yet */
+  const gboolean on_pg = store_test_pg () != NULL;
+  /* a file whose folder does not exist yet, or an empty database on the test cluster */
+  db = on_pg ? store_test_location (dir, "cases") : g_build_filename (dir, "sub", "cases.db", NULL);
   {
     g_auto (Run) run = { 0 };
     run_cli (&run, "case", "new", "S-100", "--patient", "MRN-7", "--stain", "Wright", NULL);
     g_assert_cmpint (run.status, ==, 0);
     GStatBuf st;
-    g_assert_cmpint (g_stat (db, &st), ==, 0);
-    g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+    if (!on_pg)
+      {
+        g_assert_cmpint (g_stat (db, &st), ==, 0);
+        g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+      }
   }
   {
     g_auto (Run) run = { 0 };
@@ -266,54 +446,10 @@ test_contract (void)
     run_cli (&run, "db", "check", NULL);
     g_assert_cmpint (run.status, ==, 0);
   }
-  g_autofree char *backup = g_build_filename (dir, "backup.db", NULL);
-  {
-    g_auto (Run) run = { 0 };
-    run_cli (&run, "db", "backup", backup, NULL);
-    g_assert_cmpint (run.status, ==, 0);
-    g_assert_true (g_file_test (backup, G_FILE_TEST_IS_REGULAR));
-  }
-  /* Tampering with the sqlite3 shell: db check exits 1 and names the row. */
-  if (store_test_sqlite3 (db, "DROP TRIGGER corrections_no_update; UPDATE corrections SET user = 'mallory' "
-                              "WHERE id = 2; CREATE TRIGGER corrections_no_update BEFORE UPDATE ON "
-                              "corrections BEGIN SELECT RAISE (ABORT, 'append-only'); END;"))
-    {
-      g_auto (Run) run = { 0 };
-      run_cli (&run, "db", "check", NULL);
-      g_assert_cmpint (run.status, ==, 1);
-      g_assert_nonnull (strstr (run.err, "corrections row 2 "));
-    }
-  /* The backup taken before is still good. */
-  g_free (db);
-  db = g_strdup (backup);
-  {
-    g_auto (Run) run = { 0 };
-    run_cli (&run, "db", "check", NULL);
-    g_assert_cmpint (run.status, ==, 0);
-  }
-  /* Files that are no store. */
-  g_free (db);
-  db = g_build_filename (dir, "notes.txt", NULL);
-  g_file_set_contents (db, "not a database", -1, NULL);
-  {
-    g_auto (Run) run = { 0 };
-    run_cli (&run, "case", "list", NULL);
-    assert_fails (&run, "not a SQLite database");
-  }
-  {
-    g_auto (Run) run = { 0 };
-    run_cli (&run, "db", "check", NULL);
-    g_assert_cmpint (run.status, ==, 1);
-  }
-  g_free (db);
-  db = g_build_filename (dir, "missing.db", NULL);
-  {
-    g_auto (Run) run = { 0 };
-    run_cli (&run, "counts", "--case", "A", NULL);
-    assert_fails (&run, "no case store");
-    assert_fails (&run, "smearscope-cli case new");
-    g_assert_false (g_file_test (db, G_FILE_TEST_EXISTS));
-  }
+  if (on_pg)
+    test_contract_pg (dir);
+  else
+    test_contract_sqlite (dir);
   g_ptr_array_unref (cells);
   g_autofree char *sub = g_build_filename (dir, "sub", NULL);
   store_test_remove_dir (sub);

@@ -51,8 +51,8 @@ test_two_writers (void)
 {
   g_autofree char *dir = store_test_dir ();
   g_autoptr (SsStore) setup = store_test_populated (dir, "two.db", "W-1", N_CELLS, NULL);
+  g_autofree char *path = g_strdup (ss_store_get_path (setup));
   g_clear_object (&setup);
-  g_autofree char *path = g_build_filename (dir, "two.db", NULL);
   int start[2];
   g_assert_cmpint (pipe (start), ==, 0);
   pid_t pids[2];

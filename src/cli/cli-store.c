@@ -658,6 +658,51 @@ db_backup (int argc, char **argv)
   return 0;
 }
 
+/* Copy a whole store into a new one, file to server or back (docs/case-store.md). */
+static int
+db_migrate (int argc, char **argv)
+{
+  g_autofree char *from = NULL, *to = NULL;
+  const GOptionEntry entries[] = {
+    { "from", 0, 0, G_OPTION_ARG_STRING, &from, "The store to copy (a file or a postgresql:// URI)", "STORE" },
+    { "to", 0, 0, G_OPTION_ARG_STRING, &to, "The new store, empty (a file or a postgresql:// URI)", "STORE" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new ("- copy every case into a new store");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!ss_cli_parse (context, &argc, &argv))
+    return EXIT_USAGE;
+  if (from == NULL || to == NULL || argc > 1)
+    {
+      ss_cli_error ("db migrate takes --from STORE and --to STORE, and nothing else");
+      return EXIT_USAGE;
+    }
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SsStore) source = ss_store_open (from, SS_STORE_OPEN_READ_ONLY, &error);
+  if (source == NULL)
+    return fail (error);
+  g_autoptr (SsStore) target = ss_store_open (to, SS_STORE_OPEN_CREATE, &error);
+  if (target == NULL)
+    return fail (error);
+  gint64 n_cases = 0, n_source = 0, n_target = 0;
+  g_autofree char *source_head = NULL, *target_head = NULL;
+  if (!ss_store_copy (source, target, &n_cases, &error)
+      || !ss_store_check (source, &source_head, &n_source, &error)
+      || !ss_store_check (target, &target_head, &n_target, &error))
+    return fail (error);
+  if (n_source != n_target || g_strcmp0 (source_head, target_head) != 0)
+    {
+      ss_cli_error ("the copy's audit chain (%" G_GINT64_FORMAT " corrections, head %s) is not "
+                    "the original's (%" G_GINT64_FORMAT ", head %s); do not use the copy",
+                    n_target, target_head, n_source, source_head);
+      return EXIT_FAILED;
+    }
+  printf ("Copied %" G_GINT64_FORMAT " cases and %" G_GINT64_FORMAT " corrections from %s to %s\n"
+          "Chain head (both): %s\n", n_cases, n_target, ss_store_get_path (source),
+          ss_store_get_path (target), target_head);
+  return 0;
+}
+
 int
 ss_cli_db (int argc, char **argv)
 {
@@ -668,14 +713,19 @@ ss_cli_db (int argc, char **argv)
     }
   if (argc >= 2 && strcmp (argv[1], "backup") == 0)
     return db_backup (argc - 1, argv + 1);
+  if (argc >= 2 && strcmp (argv[1], "migrate") == 0)
+    return db_migrate (argc - 1, argv + 1);
   gboolean help = argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0);
   if (!help)
-    ss_cli_error (argc < 2 ? "db needs an action: check or backup" : "unknown db action '%s'",
-                  argc < 2 ? "" : argv[1]);
+    ss_cli_error (argc < 2 ? "db needs an action: check, backup or migrate"
+                           : "unknown db action '%s'", argc < 2 ? "" : argv[1]);
   fprintf (help ? stdout : stderr,
-           "Usage: smearscope-cli db ACTION [--db FILE]\n\nActions:\n"
+           "Usage: smearscope-cli db ACTION [--db FILE|URI]\n\nActions:\n"
            "  check        integrity, foreign keys, the audit hash chain and every cell against\n"
            "               its corrections; exit 0 when all is well, 1 naming the first bad row\n"
-           "  backup FILE  copy the live store with SQLite's online backup\n");
+           "  backup FILE  copy the live store with SQLite's online backup\n"
+           "  migrate --from STORE --to STORE\n"
+           "               copy every case, ids and audit chain included, into a new store:\n"
+           "               a file to a postgresql:// URI, or back\n");
   return help ? 0 : EXIT_USAGE;
 }

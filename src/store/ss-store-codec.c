@@ -1,5 +1,5 @@
-/* The byte formats the store writes inside its rows: masks, probabilities and the hash
- * that chains the audit trail. docs/case-store.md documents each for outside readers. */
+/* The byte formats the store writes inside its rows: masks and probabilities.
+ * docs/case-store.md documents each for outside readers. */
 #include "ss-store-private.h"
 
 #include <string.h>
@@ -116,43 +116,4 @@ ss_store_probabilities_from_blob (float probabilities[SS_N_CLASSES], const guint
       memcpy (&probabilities[c], &bits, 4);
     }
   return TRUE;
-}
-
-/* Each field goes in as "<byte length>:<bytes>;" so that no choice of user name can
- * make two different rows hash the same bytes. */
-static void
-hash_field (GChecksum *checksum, const char *value)
-{
-  char length[24];
-  gsize n = strlen (value);
-  g_snprintf (length, sizeof length, "%" G_GSIZE_FORMAT ":", n);
-  g_checksum_update (checksum, (const guchar *) length, -1);
-  g_checksum_update (checksum, (const guchar *) value, n);
-  g_checksum_update (checksum, (const guchar *) ";", 1);
-}
-
-static void
-hash_integer (GChecksum *checksum, gint64 value)
-{
-  char text[24];
-  g_snprintf (text, sizeof text, "%" G_GINT64_FORMAT, value);
-  hash_field (checksum, text);
-}
-
-char *
-ss_store_correction_hash (const char *prev_hash, gint64 id, gint64 cell_id, const char *kind,
-                          int old_class, int new_class, const char *user, const char *at,
-                          gint64 undoes)
-{
-  g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
-  hash_field (checksum, prev_hash);
-  hash_integer (checksum, id);
-  hash_integer (checksum, cell_id);
-  hash_field (checksum, kind);
-  hash_integer (checksum, old_class);
-  hash_integer (checksum, new_class);
-  hash_field (checksum, user);
-  hash_field (checksum, at);
-  hash_integer (checksum, undoes);
-  return g_strdup (g_checksum_get_string (checksum));
 }

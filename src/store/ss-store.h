@@ -1,6 +1,7 @@
 /* The case store: cases, analysed images, cells, the audit trail of corrections, and
- * the counts derived from them, in one SQLite file. The API speaks in cells and cases;
- * no caller sees SQL, so another backend can stand behind the same functions. */
+ * the counts derived from them, in one SQLite file or on a PostgreSQL server. The API
+ * speaks in cells and cases; no caller sees SQL, so either backend stands behind the
+ * same functions. */
 #pragma once
 
 #include <glib-object.h>
@@ -148,7 +149,8 @@ G_DECLARE_FINAL_TYPE (SsStore, ss_store, SS, STORE, GObject)
 /* An SsStore is used by one thread at a time; a worker thread opens its own (several
  * connections to one file are safe, in one process or several).
  *
- * Open (and create or migrate) the store at path. A file that is not a case store, is
+ * Open (and create or migrate) the store at path: a file, or a postgresql:// URI (which
+ * may not hold a password: ~/.pgpass or PGPASSWORD). A file that is not a case store, is
  * damaged, read-only (unless READ_ONLY is asked) or from a newer version is refused
  * with an error that says so. */
 SsStore    *ss_store_open (const char *path, SsStoreOpenFlags flags, GError **error);
@@ -284,6 +286,11 @@ gboolean    ss_store_check (SsStore *self, char **head_hash, gint64 *n_correctio
 /* Copy the live store to path with SQLite's online backup (writers keep working);
  * the copy appears under its name only once complete. */
 gboolean    ss_store_backup (SsStore *self, const char *path, GError **error);
+/* Copy every row of source, ids and all, into target, which must hold no case (a new
+ * store, on either backend): in one transaction of target, from one snapshot of source.
+ * The audit chain and db check's chain head are the same in both afterwards. n_cases
+ * (may be NULL) receives how many cases were copied. */
+gboolean    ss_store_copy (SsStore *source, SsStore *target, gint64 *n_cases, GError **error);
 
 
 G_END_DECLS

@@ -1,0 +1,705 @@
+/* The PostgreSQL backend of the case store, through libpq: the stations of a lab point
+ * at one server with a postgresql:// URI. Statements are the API's own, their ?N
+ * parameters renamed $N, prepared once per connection and always sent as parameters
+ * (never spliced into the SQL). Writers queue on one transaction-scoped advisory lock,
+ * as SQLite's writers queue on its file lock, so the hash chain of corrections grows one
+ * row at a time; every session runs with synchronous_commit on, so a correction whose
+ * COMMIT returned is on the server's disk. ss-store-backend.h says what a backend
+ * provides. */
+#include "ss-store-private.h"
+
+#include <libpq-fe.h>
+#include <string.h>
+
+typedef struct {
+  SsStoreConn  conn;
+  PGconn      *pg;
+  char        *server;       /* "host:port" or the socket folder, for messages */
+  guint        n_prepared;   /* names the next prepared statement */
+} PgConn;
+
+typedef struct {
+  SsStoreStmt  base;
+  char        *sql;          /* with $N parameters */
+  char        *name;         /* of the prepared statement; NULL: sent with its SQL */
+  int          n_params;
+  char       **values;       /* text parameters are owned copies, blobs the caller's */
+  int         *lengths;
+  int         *formats;      /* 1 for a blob, sent as binary bytea */
+  gboolean    *owned;
+  PGresult    *result;       /* of the last execution, NULL before the first step */
+  int          row;
+  guint8     **blobs;        /* the current row's bytea columns, decoded on demand */
+  int          n_blobs;
+} PgStmt;
+
+/* Long enough for the other station to finish a 100,000-cell insert on a slow disk. */
+#define DEFAULT_BUSY_TIMEOUT_MS 30000
+
+#define PG_CONN(conn) ((PgConn *) (conn))
+#define PG_STMT(stmt) ((PgStmt *) (stmt))
+
+/* Errors ----------------------------------------------------------------------------- */
+
+/* The first two characters of an SQLSTATE name its class. */
+static gboolean
+sqlstate_is (const char *sqlstate, const char *prefix)
+{
+  return sqlstate != NULL && g_str_has_prefix (sqlstate, prefix);
+}
+
+/* Turn a server's refusal (result may be NULL when the connection failed) into a GError
+ * that says what failed, why in words a lab can act on, and the server's own message. */
+static SsStepResult
+pg_set_error (PgConn *self, const PGresult *result, GError **error, const char *operation)
+{
+  const char *sqlstate = result != NULL ? PQresultErrorField (result, PG_DIAG_SQLSTATE) : NULL;
+  g_autofree char *message = g_strdup (result != NULL && PQresultErrorMessage (result)[0] != '\0'
+                                         ? PQresultErrorMessage (result)
+                                         : PQerrorMessage (self->pg));
+  g_strstrip (message);
+  const char *location = self->conn.location;
+  if (PQstatus (self->pg) == CONNECTION_BAD || sqlstate_is (sqlstate, "08")
+      || sqlstate_is (sqlstate, "57P"))
+    g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_IO,
+                 "%s: lost the connection to the case server at %s; is it running? Nothing "
+                 "of this change is stored unless a reload shows it (%s)", operation,
+                 self->server, message);
+  else if (sqlstate_is (sqlstate, "23"))
+    g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_INVALID,
+                 "%s: refused by the case store's rules (%s)", operation, message);
+  else if (g_strcmp0 (sqlstate, "55P03") == 0 || g_strcmp0 (sqlstate, "40001") == 0
+           || g_strcmp0 (sqlstate, "40P01") == 0 || g_strcmp0 (sqlstate, "57014") == 0)
+    g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_BUSY,
+                 "%s: another station kept the case store %s locked for more than %d s; "
+                 "try again when it has finished (%s)", operation, location,
+                 self->conn.busy_timeout_ms / 1000, message);
+  else if (g_strcmp0 (sqlstate, "25006") == 0 || g_strcmp0 (sqlstate, "42501") == 0)
+    g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_READ_ONLY,
+                 "%s: the case store %s cannot be written by this login (%s)", operation,
+                 location, message);
+  else if (g_strcmp0 (sqlstate, "53100") == 0)
+    g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_FULL,
+                 "%s: the disk of the case server at %s is full; nothing was stored. Ask "
+                 "whoever runs the server to free some space (%s)", operation, self->server,
+                 message);
+  else if (sqlstate_is (sqlstate, "XX0"))
+    g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_CORRUPT,
+                 "%s: the case server reports damage in %s; restore it from a backup (%s)",
+                 operation, location, message);
+  else
+    g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_FAILED, "%s: %s (PostgreSQL error %s)",
+                 operation, message, sqlstate != NULL ? sqlstate : "without a code");
+  if (g_strcmp0 (sqlstate, "23505") == 0)
+    return SS_STEP_UNIQUE;
+  if (g_strcmp0 (sqlstate, "23503") == 0)
+    return SS_STEP_FOREIGN_KEY;
+  return SS_STEP_ERROR;
+}
+
+/* Run SQL without parameters (set-up, transactions, migrations): TRUE when the server
+ * accepted all of it. */
+static gboolean
+pg_exec (SsStoreConn *conn, const char *sql, const char *operation, GError **error)
+{
+  PgConn *self = PG_CONN (conn);
+  PGresult *result = PQexec (self->pg, sql);
+  ExecStatusType status = PQresultStatus (result);
+  gboolean ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+  if (!ok)
+    pg_set_error (self, result, error, operation);
+  PQclear (result);
+  return ok;
+}
+
+/* Statements ------------------------------------------------------------------------- */
+
+/* The API's statements number their parameters ?1, ?2 ...; libpq's are $1, $2 ....
+ * Quoted text and identifiers are copied as they are. */
+static char *
+pg_translate_sql (const char *sql, int *n_params)
+{
+  GString *out = g_string_sized_new (strlen (sql) + 16);
+  char quote = 0;
+  *n_params = 0;
+  for (const char *p = sql; *p != '\0'; p++)
+    {
+      if (quote != 0)
+        {
+          if (*p == quote)
+            quote = 0;
+        }
+      else if (*p == '\'' || *p == '"')
+        quote = *p;
+      else if (*p == '?' && g_ascii_isdigit (p[1]))
+        {
+          int index = (int) g_ascii_strtoll (p + 1, NULL, 10);
+          *n_params = MAX (*n_params, index);
+          g_string_append_c (out, '$');
+          continue;
+        }
+      g_string_append_c (out, *p);
+    }
+  return g_string_free (out, FALSE);
+}
+
+static void
+pg_clear_blobs (PgStmt *stmt)
+{
+  for (int i = 0; i < stmt->n_blobs; i++)
+    g_clear_pointer (&stmt->blobs[i], PQfreemem);
+}
+
+static void
+pg_reset (SsStoreStmt *base)
+{
+  PgStmt *stmt = PG_STMT (base);
+  pg_clear_blobs (stmt);
+  g_clear_pointer (&stmt->result, PQclear);
+  stmt->row = 0;
+  for (int i = 0; i < stmt->n_params; i++)
+    {
+      if (stmt->owned[i])
+        g_free (stmt->values[i]);
+      stmt->values[i] = NULL;
+      stmt->lengths[i] = 0;
+      stmt->formats[i] = 0;
+      stmt->owned[i] = FALSE;
+    }
+}
+
+static void
+pg_finalize (SsStoreStmt *base)
+{
+  PgStmt *stmt = PG_STMT (base);
+  pg_reset (base);
+  g_free (stmt->blobs);
+  g_free (stmt->values);
+  g_free (stmt->lengths);
+  g_free (stmt->formats);
+  g_free (stmt->owned);
+  g_free (stmt->sql);
+  g_free (stmt->name);
+  g_free (stmt);
+}
+
+/* A persistent statement is prepared on the server now, so that a mistake in it shows
+ * at once; a statement used once goes with its SQL at the step. */
+static SsStoreStmt *
+pg_prepare (SsStoreConn *conn, const char *sql, gboolean persistent, const char *operation,
+            GError **error)
+{
+  PgConn *self = PG_CONN (conn);
+  PgStmt *stmt = g_new0 (PgStmt, 1);
+  stmt->base.conn = conn;
+  stmt->sql = pg_translate_sql (sql, &stmt->n_params);
+  stmt->values = g_new0 (char *, MAX (stmt->n_params, 1));
+  stmt->lengths = g_new0 (int, MAX (stmt->n_params, 1));
+  stmt->formats = g_new0 (int, MAX (stmt->n_params, 1));
+  stmt->owned = g_new0 (gboolean, MAX (stmt->n_params, 1));
+  if (persistent)
+    {
+      stmt->name = g_strdup_printf ("smearscope_%u", self->n_prepared++);
+      PGresult *result = PQprepare (self->pg, stmt->name, stmt->sql, 0, NULL);
+      gboolean ok = PQresultStatus (result) == PGRES_COMMAND_OK;
+      if (!ok)
+        pg_set_error (self, result, error, operation);
+      PQclear (result);
+      if (!ok)
+        {
+          pg_finalize (&stmt->base);
+          return NULL;
+        }
+    }
+  return &stmt->base;
+}
+
+static void
+pg_bind_owned (SsStoreStmt *base, int index, char *text)
+{
+  PgStmt *stmt = PG_STMT (base);
+  g_assert (index >= 1 && index <= stmt->n_params);
+  int i = index - 1;
+  if (stmt->owned[i])
+    g_free (stmt->values[i]);
+  stmt->values[i] = text;
+  stmt->lengths[i] = 0;
+  stmt->formats[i] = 0;
+  stmt->owned[i] = text != NULL;
+}
+
+static void
+pg_bind_int64 (SsStoreStmt *stmt, int index, gint64 value)
+{
+  pg_bind_owned (stmt, index, g_strdup_printf ("%" G_GINT64_FORMAT, value));
+}
+
+static void
+pg_bind_double (SsStoreStmt *stmt, int index, double value)
+{
+  char text[G_ASCII_DTOSTR_BUF_SIZE];
+  /* g_ascii_dtostr writes the shortest text that reads back to the same double */
+  pg_bind_owned (stmt, index, g_strdup (g_ascii_dtostr (text, sizeof text, value)));
+}
+
+static void
+pg_bind_text (SsStoreStmt *stmt, int index, const char *text)
+{
+  pg_bind_owned (stmt, index, g_strdup (text));
+}
+
+static void
+pg_bind_blob (SsStoreStmt *base, int index, const void *data, gsize size)
+{
+  PgStmt *stmt = PG_STMT (base);
+  pg_bind_owned (base, index, NULL);
+  if (data == NULL)
+    return;
+  g_assert (size <= G_MAXINT);
+  stmt->values[index - 1] = (char *) data;
+  stmt->lengths[index - 1] = (int) size;
+  stmt->formats[index - 1] = 1;
+}
+
+static SsStepResult
+pg_step (SsStoreStmt *base, const char *operation, GError **error)
+{
+  PgStmt *stmt = PG_STMT (base);
+  PgConn *self = PG_CONN (base->conn);
+  pg_clear_blobs (stmt);
+  if (stmt->result != NULL)
+    {
+      stmt->row++;
+      return stmt->row < PQntuples (stmt->result) ? SS_STEP_ROW : SS_STEP_DONE;
+    }
+  const char *const *values = (const char *const *) stmt->values;
+  stmt->result = stmt->name != NULL
+                 ? PQexecPrepared (self->pg, stmt->name, stmt->n_params, values, stmt->lengths,
+                                   stmt->formats, 0)
+                 : PQexecParams (self->pg, stmt->sql, stmt->n_params, NULL, values,
+                                 stmt->lengths, stmt->formats, 0);
+  ExecStatusType status = PQresultStatus (stmt->result);
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
+    {
+      SsStepResult failure = pg_set_error (self, stmt->result, error, operation);
+      g_clear_pointer (&stmt->result, PQclear);
+      return failure;
+    }
+  stmt->row = 0;
+  if (PQnfields (stmt->result) > stmt->n_blobs)
+    {
+      stmt->n_blobs = PQnfields (stmt->result);
+      stmt->blobs = g_renew (guint8 *, stmt->blobs, stmt->n_blobs);
+      memset (stmt->blobs, 0, sizeof (guint8 *) * stmt->n_blobs);
+    }
+  return PQntuples (stmt->result) > 0 ? SS_STEP_ROW : SS_STEP_DONE;
+}
+
+static gboolean
+pg_column_is_null (SsStoreStmt *base, int column)
+{
+  PgStmt *stmt = PG_STMT (base);
+  return PQgetisnull (stmt->result, stmt->row, column);
+}
+
+static const char *
+pg_column_text (SsStoreStmt *base, int column)
+{
+  PgStmt *stmt = PG_STMT (base);
+  if (PQgetisnull (stmt->result, stmt->row, column))
+    return NULL;
+  return PQgetvalue (stmt->result, stmt->row, column);
+}
+
+/* NULL reads as 0, as in SQLite. */
+static gint64
+pg_column_int64 (SsStoreStmt *stmt, int column)
+{
+  const char *text = pg_column_text (stmt, column);
+  return text != NULL ? g_ascii_strtoll (text, NULL, 10) : 0;
+}
+
+static double
+pg_column_double (SsStoreStmt *stmt, int column)
+{
+  const char *text = pg_column_text (stmt, column);
+  return text != NULL ? g_ascii_strtod (text, NULL) : 0.0;
+}
+
+/* Results come as text, where bytea is written in hex; decoded once per row. */
+static const guint8 *
+pg_column_blob (SsStoreStmt *base, int column, gsize *size)
+{
+  PgStmt *stmt = PG_STMT (base);
+  const char *text = pg_column_text (base, column);
+  *size = 0;
+  if (text == NULL)
+    return NULL;
+  g_clear_pointer (&stmt->blobs[column], PQfreemem);
+  size_t length = 0;
+  stmt->blobs[column] = PQunescapeBytea ((const unsigned char *) text, &length);
+  *size = stmt->blobs[column] != NULL ? length : 0;
+  return stmt->blobs[column];
+}
+
+/* Transactions ----------------------------------------------------------------------- */
+
+static gboolean
+pg_begin_read (SsStoreConn *conn, const char *operation, GError **error)
+{
+  return pg_exec (conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", operation, error);
+}
+
+static void
+pg_rollback (SsStoreConn *conn)
+{
+  PGTransactionStatusType status = PQtransactionStatus (PG_CONN (conn)->pg);
+  if (status == PQTRANS_INTRANS || status == PQTRANS_INERROR)
+    PQclear (PQexec (PG_CONN (conn)->pg, "ROLLBACK"));
+}
+
+/* The store's one write lock, held until the transaction ends: writers wait for it up to
+ * lock_timeout (the busy timeout), then fail with 55P03, told as BUSY. Its key is the
+ * application id, so no other program's advisory locks collide with it. */
+static gboolean
+pg_begin_write (SsStoreConn *conn, const char *operation, GError **error)
+{
+  g_autofree char *lock = g_strdup_printf ("BEGIN ISOLATION LEVEL READ COMMITTED; "
+                                           "SELECT pg_advisory_xact_lock (%d)",
+                                           SS_STORE_APPLICATION_ID);
+  if (!pg_exec (conn, lock, operation, error))
+    {
+      pg_rollback (conn);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+pg_commit (SsStoreConn *conn, const char *operation, GError **error)
+{
+  PgConn *self = PG_CONN (conn);
+  PGresult *result = PQexec (self->pg, "COMMIT");
+  gboolean ok = PQresultStatus (result) == PGRES_COMMAND_OK
+                && g_strcmp0 (PQcmdStatus (result), "COMMIT") == 0;
+  if (!ok && PQresultStatus (result) == PGRES_COMMAND_OK)
+    /* COMMIT of a transaction that had failed answers ROLLBACK */
+    g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_FAILED,
+                 "%s: the case server rolled the change back; nothing was stored", operation);
+  else if (!ok)
+    pg_set_error (self, result, error, operation);
+  PQclear (result);
+  if (!ok)
+    pg_rollback (conn);
+  return ok;
+}
+
+/* Opening ---------------------------------------------------------------------------- */
+
+static void
+pg_close (SsStoreConn *conn)
+{
+  PgConn *self = PG_CONN (conn);
+  PQfinish (self->pg);
+  g_free (self->server);
+  g_free (conn->location);
+  g_free (conn);
+}
+
+static void
+pg_set_busy_timeout (SsStoreConn *conn, int milliseconds)
+{
+  /* lock_timeout 0 would wait for ever, where a busy timeout of 0 means do not wait */
+  g_autofree char *sql = g_strdup_printf ("SET lock_timeout = %d", MAX (milliseconds, 1));
+  pg_exec (conn, sql, "setting how long to wait for other stations", NULL);
+}
+
+/* A password in the URI would stand in the process list and the shell's history for
+ * any user of the station to read: libpq takes it from ~/.pgpass or PGPASSWORD. */
+static gboolean
+pg_check_uri (const char *uri, GError **error)
+{
+  char *parse_error = NULL;
+  PQconninfoOption *options = PQconninfoParse (uri, &parse_error);
+  if (options == NULL)
+    {
+      g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_INVALID,
+                   "the case store's address is not a PostgreSQL URI libpq understands (%s); "
+                   "write it as postgresql://HOST:PORT/DATABASE?user=NAME",
+                   parse_error != NULL ? g_strstrip (parse_error) : "out of memory");
+      PQfreemem (parse_error);
+      return FALSE;
+    }
+  gboolean has_password = FALSE;
+  for (PQconninfoOption *option = options; option->keyword != NULL; option++)
+    if (g_strcmp0 (option->keyword, "password") == 0 && option->val != NULL)
+      has_password = TRUE;
+  PQconninfoFree (options);
+  if (has_password)
+    {
+      g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_INVALID,
+                   "the case store's address holds a password, which other users of this "
+                   "computer could read; remove it from the URI and put it in ~/.pgpass "
+                   "(one line host:port:database:user:password, mode 0600) or in PGPASSWORD");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+pg_query_int (PgConn *self, const char *sql, gint64 *value, const char *operation,
+              GError **error)
+{
+  PGresult *result = PQexec (self->pg, sql);
+  gboolean ok = PQresultStatus (result) == PGRES_TUPLES_OK && PQntuples (result) == 1;
+  if (ok)
+    *value = g_ascii_strtoll (PQgetvalue (result, 0, 0), NULL, 10);
+  else if (PQresultStatus (result) == PGRES_TUPLES_OK)
+    g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_CORRUPT,
+                 "%s: the table smearscope_store of %s should hold one row; restore the "
+                 "store from a backup", operation, self->conn.location);
+  else
+    pg_set_error (self, result, error, operation);
+  PQclear (result);
+  return ok;
+}
+
+/* The schema's identity lives in the table smearscope_store (application id and
+ * version, one row); a database without it holds no case store. */
+static gboolean
+pg_read_schema (SsStoreConn *conn, gint64 *application_id, gint64 *version, gint64 *n_objects,
+                GError **error)
+{
+  PgConn *self = PG_CONN (conn);
+  const char *operation = "reading the case store";
+  gint64 has_table = 0;
+  *application_id = 0;
+  *version = 0;
+  if (!pg_query_int (self, "SELECT count (*) FROM pg_catalog.pg_class c "
+                     "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                     "WHERE n.nspname = current_schema () AND c.relkind IN ('r', 'v', 'p')",
+                     n_objects, operation, error)
+      || !pg_query_int (self, "SELECT count (*) FROM pg_catalog.pg_class c "
+                        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                        "WHERE n.nspname = current_schema () AND c.relname = 'smearscope_store'",
+                        &has_table, operation, error))
+    return FALSE;
+  if (!has_table)
+    return TRUE;
+  return pg_query_int (self, "SELECT application_id FROM smearscope_store", application_id,
+                       operation, error)
+         && pg_query_int (self, "SELECT schema_version FROM smearscope_store", version,
+                          operation, error);
+}
+
+static gboolean
+pg_write_schema (SsStoreConn *conn, GError **error)
+{
+  g_autofree char *sql = g_strdup_printf (
+    "CREATE TABLE IF NOT EXISTS smearscope_store ("
+    "  application_id BIGINT NOT NULL, schema_version INTEGER NOT NULL);"
+    "DELETE FROM smearscope_store;"
+    "INSERT INTO smearscope_store (application_id, schema_version) VALUES (%d, %d)",
+    SS_STORE_APPLICATION_ID, SS_STORE_SCHEMA_VERSION);
+  return pg_exec (conn, sql, "upgrading the case store's schema", error);
+}
+
+/* Where the server is, for messages: its host (or socket folder) and port. */
+static char *
+pg_server_name (PGconn *pg)
+{
+  const char *host = PQhost (pg);
+  const char *port = PQport (pg);
+  return g_strdup_printf ("%s%s%s", host != NULL && *host != '\0' ? host : "localhost",
+                          port != NULL && *port != '\0' ? ":" : "", port != NULL ? port : "");
+}
+
+static SsStoreConn *
+pg_open (const char *uri, SsStoreOpenFlags flags, gboolean *created, GError **error)
+{
+  *created = FALSE;
+  if (!pg_check_uri (uri, error))
+    return NULL;
+  /* connect_timeout first, so that one in the URI wins: a station whose server is
+   * down says so within seconds instead of hanging on a TCP connect. */
+  const char *const keywords[] = { "connect_timeout", "fallback_application_name",
+                                   "client_encoding", "dbname", NULL };
+  const char *const values[] = { "10", "smearscope", "UTF8", uri, NULL };
+  PgConn *self = g_new0 (PgConn, 1);
+  self->conn.backend = &ss_store_backend_pg;
+  self->conn.location = g_strdup (uri);
+  self->conn.read_only = (flags & SS_STORE_OPEN_READ_ONLY) != 0;
+  self->conn.busy_timeout_ms = DEFAULT_BUSY_TIMEOUT_MS;
+  self->pg = PQconnectdbParams (keywords, values, TRUE);
+  self->server = pg_server_name (self->pg);
+  if (PQstatus (self->pg) != CONNECTION_OK)
+    {
+      /* libpq's message runs over lines; a station shows one */
+      g_autofree char *message = g_strstrip (g_strdelimit (g_strdup (PQerrorMessage (self->pg)),
+                                                           "\n\t", ' '));
+      if (PQconnectionNeedsPassword (self->pg))
+        g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_FAILED,
+                     "the case server at %s asks for a password; put it in ~/.pgpass or "
+                     "PGPASSWORD, never in the URI (%s)", self->server, message);
+      else
+        g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_IO,
+                     "cannot reach the case server at %s: %s; is it running, and are the "
+                     "database and user in %s right?", self->server, message, uri);
+      pg_close (&self->conn);
+      return NULL;
+    }
+  /* Durable commits whatever the server's default; floats written exactly; a writer
+   * waits for another at most the busy timeout. */
+  g_autofree char *settings = g_strdup_printf (
+    "SET synchronous_commit = on; SET extra_float_digits = 3; SET lock_timeout = %d;%s",
+    self->conn.busy_timeout_ms,
+    self->conn.read_only ? " SET default_transaction_read_only = on;" : "");
+  gint64 application_id = 0, version = 0, n_objects = 0;
+  if (!pg_exec (&self->conn, settings, "opening the case store", error)
+      || !pg_read_schema (&self->conn, &application_id, &version, &n_objects, error))
+    {
+      pg_close (&self->conn);
+      return NULL;
+    }
+  /* As a missing file: the database is the lab's, made by whoever runs the server,
+   * and the first case created in it makes the store. */
+  if (application_id == 0 && n_objects == 0 && !(flags & SS_STORE_OPEN_CREATE))
+    {
+      g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_NO_STORE,
+                   "no case store in %s yet; creating a case starts one there, or choose the "
+                   "database that holds the cases", uri);
+      pg_close (&self->conn);
+      return NULL;
+    }
+  return &self->conn;
+}
+
+/* Check ------------------------------------------------------------------------------ */
+
+/* The server keeps its pages itself; what db check can see from here is a row that
+ * refers to nothing (foreign keys switched off by hand) and the triggers that keep the
+ * audit tables append-only, missing or disabled. */
+static gboolean
+pg_check_engine (SsStoreConn *conn, GError **error)
+{
+  PgConn *self = PG_CONN (conn);
+  static const char *const orphans =
+    "SELECT 'cells', c.id, 'images' FROM cells c LEFT JOIN images i ON i.id = c.image_id "
+    "  WHERE i.id IS NULL "
+    "UNION ALL SELECT 'images', i.id, 'cases' FROM images i "
+    "  LEFT JOIN cases c ON c.id = i.case_id WHERE c.id IS NULL "
+    "UNION ALL SELECT 'images', i.id, 'models' FROM images i "
+    "  LEFT JOIN models m ON m.id = i.model_id WHERE i.model_id IS NOT NULL AND m.id IS NULL "
+    "UNION ALL SELECT 'corrections', k.id, 'cells' FROM corrections k "
+    "  LEFT JOIN cells c ON c.id = k.cell_id WHERE c.id IS NULL "
+    "UNION ALL SELECT 'corrections', k.id, 'corrections' FROM corrections k "
+    "  LEFT JOIN corrections u ON u.id = k.undoes WHERE k.undoes IS NOT NULL AND u.id IS NULL "
+    "UNION ALL SELECT 'case_events', e.id, 'cases' FROM case_events e "
+    "  LEFT JOIN cases c ON c.id = e.case_id WHERE c.id IS NULL "
+    "UNION ALL SELECT 'truth_cells', t.id, 'images' FROM truth_cells t "
+    "  LEFT JOIN images i ON i.id = t.image_id WHERE i.id IS NULL "
+    "LIMIT 1";
+  PGresult *result = PQexec (self->pg, orphans);
+  if (PQresultStatus (result) != PGRES_TUPLES_OK)
+    {
+      pg_set_error (self, result, error, "checking foreign keys");
+      PQclear (result);
+      return FALSE;
+    }
+  if (PQntuples (result) > 0)
+    {
+      ss_store_check_failed (error, "%s row %s refers to a missing row of %s",
+                             PQgetvalue (result, 0, 0), PQgetvalue (result, 0, 1),
+                             PQgetvalue (result, 0, 2));
+      PQclear (result);
+      return FALSE;
+    }
+  PQclear (result);
+
+  static const char *const triggers[] = { "corrections_no_update", "corrections_no_delete",
+                                          "corrections_no_truncate", "case_events_no_update",
+                                          "case_events_no_delete", "case_events_no_truncate" };
+  for (guint i = 0; i < G_N_ELEMENTS (triggers); i++)
+    {
+      gint64 present = 0;
+      /* the names are ours, not the user's: no parameter needed */
+      g_autofree char *sql = g_strdup_printf (
+        "SELECT count (*) FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c "
+        "ON c.oid = t.tgrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = current_schema () AND t.tgname = '%s' AND t.tgenabled <> 'D'",
+        triggers[i]);
+      if (!pg_query_int (self, sql, &present, "checking the schema", error))
+        return FALSE;
+      if (!present)
+        return ss_store_check_failed (error, "the trigger %s that keeps %s append-only is "
+                                      "missing or disabled (the schema was changed outside "
+                                      "Smearscope)", triggers[i],
+                                      i < 3 ? "corrections" : "case events");
+    }
+  return TRUE;
+}
+
+/* Backup ----------------------------------------------------------------------------- */
+
+static gboolean
+pg_backup (SsStoreConn *conn, const char *path, GError **error)
+{
+  g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_INVALID,
+               "backing up the case store: %s is on a PostgreSQL server, whose backups are "
+               "the server's (pg_dump, or the lab's backup of the server); db backup copies "
+               "SQLite stores", conn->location);
+  return FALSE;
+}
+
+/* Copy ------------------------------------------------------------------------------- */
+
+/* Rows copied in with their ids leave the identity sequences behind them. */
+static gboolean
+pg_after_copy (SsStoreConn *conn, GError **error)
+{
+  static const char *const tables[] = { "models", "cases", "images", "cells", "corrections",
+                                        "case_events", "truth_cells" };
+  for (guint i = 0; i < G_N_ELEMENTS (tables); i++)
+    {
+      /* the table names are ours, not the user's */
+      g_autofree char *sql = g_strdup_printf (
+        "SELECT setval (pg_get_serial_sequence ('%s', 'id'), "
+        "coalesce ((SELECT max (id) FROM %s), 0) + 1, false)", tables[i], tables[i]);
+      if (!pg_exec (conn, sql, "copying the case store", error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+const SsStoreBackend ss_store_backend_pg = {
+  .name = "PostgreSQL",
+  .migrations = ss_store_pg_migrations,
+  .open = pg_open,
+  .close = pg_close,
+  .discard = NULL,
+  .set_busy_timeout = pg_set_busy_timeout,
+  .read_schema = pg_read_schema,
+  .before_migrate = NULL,
+  .write_schema = pg_write_schema,
+  .exec = pg_exec,
+  .begin_read = pg_begin_read,
+  .begin_write = pg_begin_write,
+  .commit = pg_commit,
+  .rollback = pg_rollback,
+  .prepare = pg_prepare,
+  .finalize = pg_finalize,
+  .reset = pg_reset,
+  .bind_int64 = pg_bind_int64,
+  .bind_double = pg_bind_double,
+  .bind_text = pg_bind_text,
+  .bind_blob = pg_bind_blob,
+  .step = pg_step,
+  .column_is_null = pg_column_is_null,
+  .column_int64 = pg_column_int64,
+  .column_double = pg_column_double,
+  .column_text = pg_column_text,
+  .column_blob = pg_column_blob,
+  .check_engine = pg_check_engine,
+  .backup = pg_backup,
+  .after_copy = pg_after_copy,
+};
