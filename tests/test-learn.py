@@ -5,13 +5,18 @@ relabel, taught to the shipped cell-type model behind the guard.
 - nothing reviewed: refused with a clear message, nothing written;
 - the cells confirmed: both guard figures printed, the candidate written only when the
   guard passes (exit 0), never when it does not (exit 3);
-- a deliberately bad set (every neutrophil taught as basophil, learned hard): refused by
-  the reference check, nothing written;
-- an image whose file changed after analysis: said so, its cells left out.
+- a deliberately bad set (every neutrophil taught as basophil, learned hard with nothing
+  replayed): refused by the reference check, nothing written (with the shipped replay
+  such a set keeps the reference cells and passes: its own held-back cells agree with
+  it; the guard catches teaching that costs what the model knew, not a lab's consistent
+  mistake);
+- an image whose file changed after analysis: said so, its cells left out;
+- no reference cells beside a model (a copy of it elsewhere): refused, naming --reference;
+- an offered candidate gets the reference sheet beside it.
 
-The guard's reference cells are PBC val's (5 pictures of each of its folders, each
-centre cell cut as the analysis cuts it), which the model knows: the test is skipped
-(77) without ../shared/datasets.
+The guard's reference is the sheet shipped beside the model (data/models/
+celltype-reference: 20 cells of each class the model was trained on), so the test needs no
+data set.
 
     test-learn.py CLI SAMPLES_DIR DATASETS_DIR
 """
@@ -22,10 +27,6 @@ import sys
 import tempfile
 
 CLI, SAMPLES, DATASETS = sys.argv[1], sys.argv[2], sys.argv[3]
-PBC_VAL = os.path.abspath(os.path.join(DATASETS, "pbc", "val"))
-if not os.path.isdir(PBC_VAL):
-    print("skipped: no %s (the guard's reference cells)" % PBC_VAL)
-    sys.exit(77)
 TMP = tempfile.mkdtemp(prefix="ss-learn-")
 DB = os.path.join(TMP, "cases.db")
 
@@ -47,17 +48,8 @@ case = cli.json("case", "show", "LAB", "--json")
 cells = [c for image in case["images"] for c in image["cells"] if not c["deleted"]]
 check(len(cells) >= 4, "the sample fields give a cell each (%d)" % len(cells))
 
-# the reference: PBC val's cells, 5 of each folder, cut as the analysis cuts them
-ref_fields = os.path.join(TMP, "ref-fields")
-for folder in sorted(os.listdir(PBC_VAL)):
-    os.makedirs(os.path.join(ref_fields, folder))
-    for name in sorted(os.listdir(os.path.join(PBC_VAL, folder)))[:5]:
-        os.symlink(os.path.join(PBC_VAL, folder, name), os.path.join(ref_fields, folder, name))
-reference = os.path.join(TMP, "reference")
-cli("cells", "--data", ref_fields, "--out", reference, "--max-cells", "1", "--pick", "centre",
-    "--size", "128")
 out = os.path.join(TMP, "learned.ssm")
-learn = ["learn", "--model", "celltype", "--case", "LAB", "--reference", reference, "--out", out]
+learn = ["learn", "--model", "celltype", "--case", "LAB", "--out", out]
 
 run = cli(*learn, ok=False)
 check(run.returncode == 1 and "review more cells" in run.stderr,
@@ -75,16 +67,35 @@ check(held is not None and ref is not None, "both guard figures printed: %s" % r
 check(run.returncode in (0, 3), "the guard decides (%d: %s)" % (run.returncode, run.stderr))
 check(os.path.exists(out) == (run.returncode == 0),
       "the candidate written exactly when offered (exit %d)" % run.returncode)
+check(ref is not None and "celltype-reference" in run.stdout and int(ref.group(3)) == 160,
+      "the guard used the 160 reference cells shipped beside the model: %s" % run.stdout)
 if held and ref and run.returncode == 0:
     check(float(held.group(2)) > float(held.group(1)), "offered only when better on the lab's cells")
     check(float(ref.group(2)) >= float(ref.group(1)) - 0.01, "offered only within the margin")
+    check(os.path.exists(os.path.join(TMP, "learned-reference", "sheet.csv"))
+          and os.path.exists(os.path.join(TMP, "learned-replay", "sheet.csv")),
+          "the offered candidate has its reference and replay sheets beside it")
+    # the same run again gives the same bytes
+    again = os.path.join(TMP, "again.ssm")
+    run2 = cli(*learn[:-1], again, ok=False)
+    check(run2.returncode == 0 and open(out, "rb").read() == open(again, "rb").read(),
+          "two identical learn runs give byte-identical models (%d)" % run2.returncode)
 if os.path.exists(out):
     os.remove(out)
+
+# a model with no reference beside it: refused, saying how to give one
+models = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "models")
+bare = os.path.join(TMP, "bare.ssm")
+shutil.copy(os.path.join(models, "celltype.ssm"), bare)
+run = cli("learn", "--model", bare, "--case", "LAB", "--out", out, ok=False)
+check(run.returncode == 1 and "no reference cells beside" in run.stderr
+      and "--reference" in run.stderr, "no reference: refused (%d: %s)" % (run.returncode, run.stderr))
+check(not os.path.exists(out), "no reference: nothing written")
 
 # a deliberately bad set: every neutrophil taught as basophil, learned hard
 for c in cells:
     cli("relabel", "--case", "LAB", "--cell", str(c["id"]), "--class", "basophil", "--user", "tech")
-run = cli(*learn, "--lab-weight", "100", "--anchor", "0", "--steps", "500", ok=False)
+run = cli(*learn, "--lab-weight", "100", "--anchor", "0", "--steps", "500", "--no-replay", ok=False)
 ref = re.search(r"reference cells .*: model (\S+), candidate (\S+)", run.stdout)
 print("a bad set:", run.stdout.strip().replace("\n", " | "))
 check(run.returncode == 3 and "not offered" in run.stdout,

@@ -61,6 +61,47 @@ collect_items (const char *dir, GError **error)
   g_autofree char *csv = g_build_filename (dir, "labels.csv", NULL);
   g_autofree char *images_dir = g_build_filename (dir, "images", NULL);
 
+  g_autofree char *sheet_csv = g_build_filename (dir, "sheet.csv", NULL);
+  g_autofree char *sheet_png = g_build_filename (dir, "sheet.png", NULL);
+
+  if (g_file_test (sheet_csv, G_FILE_TEST_IS_REGULAR))
+    {
+      /* a sheet: many cells in one picture, sheet.csv giving each one's rectangle and class
+       * (x,y,width,height,class,source); an item is "DIR/sheet.png#x,y,w,h#source" */
+      g_autofree char *text = NULL;
+      if (!g_file_get_contents (sheet_csv, &text, NULL, error))
+        return NULL;
+      g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+      for (int i = 1; lines[0] != NULL && lines[i] != NULL; i++)
+        {
+          g_strstrip (lines[i]);
+          if (lines[i][0] == '\0')
+            continue;
+          g_auto (GStrv) f = g_strsplit (lines[i], ",", 6);
+          int x, y, w, h;
+          char end;
+          if (g_strv_length (f) != 6 || sscanf (f[0], "%d%c", &x, &end) != 1
+              || sscanf (f[1], "%d%c", &y, &end) != 1 || sscanf (f[2], "%d%c", &w, &end) != 1
+              || sscanf (f[3], "%d%c", &h, &end) != 1 || x < 0 || y < 0 || w < 1 || h < 1
+              || w > 4096 || h > 4096 || f[4][0] == '\0')
+            {
+              g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_DATA,
+                           "%s, line %d: expected x,y,width,height,class,source", sheet_csv,
+                           i + 1);
+              return NULL;
+            }
+          char *item = g_strdup_printf ("%s#%d,%d,%d,%d#%s", sheet_png, x, y, w, h, f[5]);
+          GPtrArray *list = g_hash_table_lookup (items, f[4]);
+          if (list == NULL)
+            {
+              list = g_ptr_array_new_with_free_func (g_free);
+              g_hash_table_insert (items, g_strdup (f[4]), list);
+            }
+          g_ptr_array_add (list, item);
+        }
+      return g_steal_pointer (&items);
+    }
+
   if (g_file_test (csv, G_FILE_TEST_IS_REGULAR) && g_file_test (images_dir, G_FILE_TEST_IS_DIR))
     {
       /* wbc-seg layout: labels.csv with id,class; images/ID.png */
@@ -114,6 +155,39 @@ collect_items (const char *dir, GError **error)
       g_hash_table_insert (items, g_strdup (sub), list);
     }
   return g_steal_pointer (&items);
+}
+
+/* One item of collect_items: an image file, or a cell of a sheet (the sheet decoded once
+ * and kept in *sheet). The cell is copied out whole, so it is resampled exactly as the
+ * same cell saved as a file of its own would be. */
+static SsImage *
+load_item (const char *item, SsImage **sheet, GError **error)
+{
+  const char *mark = strchr (item, '#');
+  if (mark == NULL)
+    return ss_image_load (item, SS_DEFAULT_MAX_PIXELS, error);
+  g_autofree char *sheet_path = g_strndup (item, mark - item);
+  int x, y, w, h;
+  if (sscanf (mark + 1, "%d,%d,%d,%d", &x, &y, &w, &h) != 4)
+    {
+      g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_DATA, "%s: not a sheet cell", item);
+      return NULL;
+    }
+  if (*sheet == NULL && (*sheet = ss_image_load (sheet_path, SS_DEFAULT_MAX_PIXELS, error)) == NULL)
+    return NULL;
+  const SsImage *whole = *sheet;
+  if ((gint64) x + w > whole->width || (gint64) y + h > whole->height)
+    {
+      g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_DATA,
+                   "%s: the cell at %d,%d (%d x %d) lies outside the %d x %d sheet", sheet_path,
+                   x, y, w, h, whole->width, whole->height);
+      return NULL;
+    }
+  SsImage *cell = ss_image_new (w, h);
+  for (int row = 0; row < h; row++)
+    memcpy (cell->rgb + (gsize) row * w * 3, whole->rgb + ((gsize) (y + row) * whole->width + x) * 3,
+            (gsize) w * 3);
+  return cell;
 }
 
 SsDataset *
@@ -255,6 +329,7 @@ ss_dataset_load (const char *dir, GHashTable *map, const char *const *classes, i
   ds->source_labels = g_new0 (char *, total);
   int per_class[SS_MAX_CLASSES] = { 0 };
   int partial = 0;
+  g_autoptr (SsImage) sheet = NULL;
   for (guint f = 0; f < folders->len; f++)
     {
       if (target[f] == -1)
@@ -263,7 +338,14 @@ ss_dataset_load (const char *dir, GHashTable *map, const char *const *classes, i
       for (guint i = 0; i < list->len; i++)
         {
           g_autoptr (GError) local = NULL;
-          g_autoptr (SsImage) image = ss_image_load (list->pdata[i], SS_DEFAULT_MAX_PIXELS, &local);
+          g_autoptr (SsImage) image = load_item (list->pdata[i], &sheet, &local);
+          if (image == NULL && strchr (list->pdata[i], '#') != NULL)
+            {
+              /* a sheet is one file made as a whole: a cell it cannot give is a broken
+               * sheet, not a picture to pass over */
+              g_propagate_error (error, g_steal_pointer (&local));
+              return NULL;
+            }
           if (image == NULL)
             {
               fprintf (stderr, "note: skipping %s\n", local->message);

@@ -1,4 +1,5 @@
-/* Labelled image sets for training and evaluation: a folder of class folders (or a
+/* Labelled image sets for training and evaluation: a folder of class folders (or a sheet:
+ * DIR/sheet.png holding many cells, DIR/sheet.csv giving each x,y,width,height,class,source; or a
  * wbc-seg style folder with labels.csv), each folder name mapped to a target class
  * through --map and the label table, the images kept in memory at the model's input
  * size as RGB8. */

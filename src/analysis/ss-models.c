@@ -46,6 +46,15 @@ ss_models_find (const char *models_dir, const char *name_or_path)
 }
 
 char *
+ss_models_beside (const char *model_path, const char *what)
+{
+  g_autofree char *stem = g_str_has_suffix (model_path, ".ssm")
+                            ? g_strndup (model_path, strlen (model_path) - 4)
+                            : g_strdup (model_path);
+  return g_strconcat (stem, "-", what, NULL);
+}
+
+char *
 ss_models_default_classifier_path (const char *models_dir)
 {
   return ss_models_find (models_dir, DEFAULT_CLASSIFIER);

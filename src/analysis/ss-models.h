@@ -24,6 +24,11 @@ char         *ss_models_dir (const char *override);
 /* A model argument: a path as given, or a name ("celltype") looked up in models_dir
  * (NULL: ss_models_dir (NULL)) with the .ssm extension. */
 char         *ss_models_find (const char *models_dir, const char *name_or_path);
+/* The cells shipped beside a model file: MODEL.ssm -> MODEL-WHAT, a sheet of cells (see
+ * ss-dataset.h): "reference", what `learn`'s guard checks a candidate against, and
+ * "replay", what it replays so that the candidate keeps what the model knew. The path
+ * whether or not it exists. */
+char         *ss_models_beside (const char *model_path, const char *what);
 /* Where the default cell-type classifier of models_dir (NULL: ss_models_dir (NULL)) is
  * or would be: ss_models_find of "celltype". */
 char         *ss_models_default_classifier_path (const char *models_dir);

@@ -11,8 +11,11 @@
 #include "ss-dataset.h"
 #include "ss-learn.h"
 #include "ss-learn-cells.h"
+#include "ss-models.h"
 #include "ss-training.h"
 
+#include <errno.h>
+#include <gio/gio.h>
 #include <stdio.h>
 
 #define LEARN_REFUSED 3  /* exit status: the guard did not pass, nothing written */
@@ -39,13 +42,42 @@ accuracy (SsModel *model, const SsDataset *data, const GArray *idx, int *n, GErr
   return total > 0 ? (double) right / total : 0;
 }
 
+/* The reference sheet (sheet.png, sheet.csv) copied into dest, unless dest is where it
+ * is. Returns FALSE with error set on failure; *copied says whether there was a sheet
+ * (class folders are not copied: they may be a whole data set). */
+static gboolean
+copy_reference_sheet (const char *from, const char *dest, gboolean *copied, GError **error)
+{
+  static const char *const files[] = { "sheet.png", "sheet.csv" };
+  g_autofree char *csv = g_build_filename (from, "sheet.csv", NULL);
+  g_autoptr (GFile) a = g_file_new_for_path (from), b = g_file_new_for_path (dest);
+  *copied = g_file_test (csv, G_FILE_TEST_IS_REGULAR);
+  if (!*copied || g_file_equal (a, b))
+    return TRUE;
+  if (g_mkdir_with_parents (dest, 0755) != 0)
+    {
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
+                   "cannot create %s: %s", dest, g_strerror (errno));
+      return FALSE;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *src = g_build_filename (from, files[i], NULL);
+      g_autofree char *dst = g_build_filename (dest, files[i], NULL);
+      g_autoptr (GFile) s = g_file_new_for_path (src), d = g_file_new_for_path (dst);
+      if (!g_file_copy (s, d, G_FILE_COPY_OVERWRITE, NULL, NULL, NULL, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 int
 ss_cli_learn (int argc, char **argv)
 {
   g_autofree char *model_name = NULL, *out = NULL, *data_dir = NULL, *replay_dir = NULL;
   g_autofree char *map_spec = NULL, *reference_dir = NULL;
   g_auto (GStrv) accessions = NULL;
-  gboolean half = FALSE;
+  gboolean half = FALSE, no_replay = FALSE;
   double hold_back = 0.25, margin = 0.01;
   gint64 seed = 1;
   SsLearnHeadConfig config;
@@ -54,8 +86,9 @@ ss_cli_learn (int argc, char **argv)
     { "model", 0, 0, G_OPTION_ARG_STRING, &model_name, "The cell-type model to teach (path or name)", "MODEL" },
     { "case", 0, 0, G_OPTION_ARG_STRING_ARRAY, &accessions, "Learn from this case of the store (again for more; default: every case)", "ACCESSION" },
     { "data", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "Or learn from labelled crops: class folders", "DIR" },
-    { "replay", 0, 0, G_OPTION_ARG_FILENAME, &replay_dir, "Cells the model was trained on, replayed so that it keeps them (class folders)", "DIR" },
-    { "reference", 0, 0, G_OPTION_ARG_FILENAME, &reference_dir, "Cells of what the model knew, never learned from: the guard's second check (class folders)", "DIR" },
+    { "replay", 0, 0, G_OPTION_ARG_FILENAME, &replay_dir, "Cells the model was trained on, replayed so that it keeps them (class folders or a sheet; default: the sheet shipped beside the model, MODEL-replay, when there is one)", "DIR" },
+    { "no-replay", 0, 0, G_OPTION_ARG_NONE, &no_replay, "Replay nothing", NULL },
+    { "reference", 0, 0, G_OPTION_ARG_FILENAME, &reference_dir, "Cells of what the model knew, never learned from: the guard's second check (class folders or a sheet; default: the sheet shipped beside the model, MODEL-reference)", "DIR" },
     { "margin", 0, 0, G_OPTION_ARG_DOUBLE, &margin, "How much worse on --reference the candidate may be (0.01)", "X" },
     { "hold-back", 0, 0, G_OPTION_ARG_DOUBLE, &hold_back, "Fraction of the lab's images held back for the guard (0.25)", "X" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Which images are held back (1)", "N" },
@@ -82,20 +115,45 @@ ss_cli_learn (int argc, char **argv)
     "figures are printed either way. Exit status 3: the guard did not pass.");
   if (!ss_cli_parse (context, &argc, &argv))
     return 2;
-  if (model_name == NULL || out == NULL || reference_dir == NULL || argc > 1
+  if (model_name == NULL || out == NULL || argc > 1
       || (data_dir != NULL && accessions != NULL) || !(config.lab_weight > 0)
       || !(config.anchor >= 0) || config.steps < 1 || !(hold_back > 0 && hold_back < 1)
       || !(margin >= 0 && margin < 1))
     {
-      ss_cli_error ("learn needs --model MODEL, --reference DIR and --out FILE, and the lab's "
+      ss_cli_error ("learn needs --model MODEL and --out FILE, and the lab's "
                     "cells from the store (--db, --case) or --data DIR, not both (--hold-back "
                     "in (0, 1), --margin in [0, 1), a positive --lab-weight, --anchor at least "
                     "0, --steps at least 1)");
       return 2;
     }
-  g_autoptr (SsClassifier) classifier = ss_cli_load_classifier (model_name);
+  g_autofree char *model_path = ss_cli_find_model (model_name);
+  g_autoptr (SsClassifier) classifier = ss_cli_load_classifier (model_path);
   if (classifier == NULL)
     return 1;
+  /* the guard's reference: given, or the sheet shipped beside the model */
+  if (reference_dir == NULL)
+    {
+      reference_dir = ss_models_beside (model_path, "reference");
+      if (!g_file_test (reference_dir, G_FILE_TEST_IS_DIR))
+        {
+          ss_cli_error ("no reference cells beside %s (%s): the guard needs cells the model "
+                        "knew; give them with --reference DIR", model_path, reference_dir);
+          return 1;
+        }
+    }
+  /* replayed cells: given, else the sheet shipped beside the model when there is one
+   * (--no-replay: none) */
+  if (replay_dir == NULL && !no_replay)
+    {
+      replay_dir = ss_models_beside (model_path, "replay");
+      if (!g_file_test (replay_dir, G_FILE_TEST_IS_DIR))
+        g_clear_pointer (&replay_dir, g_free);
+    }
+  else if (no_replay && replay_dir != NULL)
+    {
+      ss_cli_error ("--replay and --no-replay: give one");
+      return 2;
+    }
   SsModel *model = ss_classifier_model (classifier);
   const SsModelSpec *spec = ss_model_spec (model);
   const int d = (int) ss_model_feature_dim (model);
@@ -220,6 +278,22 @@ ss_cli_learn (int argc, char **argv)
       ss_cli_error ("%s", engine_error.message);
       return 1;
     }
-  printf ("offered: %s\n", out);
+  /* the candidate keeps the reference it was checked against, so that it can be taught
+   * again behind the same guard */
+  g_autofree char *out_reference = ss_models_beside (out, "reference");
+  g_autofree char *out_replay = ss_models_beside (out, "replay");
+  gboolean copied = FALSE, replay_copied = FALSE;
+  if (!copy_reference_sheet (reference_dir, out_reference, &copied, &error)
+      || (replay_dir != NULL
+          && !copy_reference_sheet (replay_dir, out_replay, &replay_copied, &error)))
+    {
+      ss_cli_error ("%s (the candidate %s is written; give --reference %s when teaching it)",
+                    error->message, out, reference_dir);
+      return 1;
+    }
+  if (copied)
+    printf ("offered: %s (its reference cells beside it: %s)\n", out, out_reference);
+  else
+    printf ("offered: %s (teach it again with --reference %s)\n", out, reference_dir);
   return 0;
 }
