@@ -11,6 +11,7 @@
 #include "ss-dataset.h"
 #include "ss-learn.h"
 #include "ss-learn-cells.h"
+#include "ss-learn-guard.h"
 #include "ss-models.h"
 #include "ss-training.h"
 
@@ -19,28 +20,6 @@
 #include <stdio.h>
 
 #define LEARN_REFUSED 3  /* exit status: the guard did not pass, nothing written */
-
-/* Fraction of the images of data (those at idx, or all when idx is NULL) the model
- * calls right; *n gets how many were counted. */
-static double
-accuracy (SsModel *model, const SsDataset *data, const GArray *idx, int *n, GError **error)
-{
-  g_autofree float *probs = ss_predict_dataset (model, data, error);
-  if (probs == NULL)
-    return -1;
-  const int k = ss_model_spec (model)->n_classes;
-  int right = 0, total = 0;
-  for (int j = 0; j < (idx != NULL ? (int) idx->len : data->n); j++)
-    {
-      int i = idx != NULL ? g_array_index (idx, int, j) : j;
-      if (data->labels[i] < 0)
-        continue;
-      total++;
-      right += ss_argmax (probs + (gsize) i * k, k) == data->labels[i];
-    }
-  *n = total;
-  return total > 0 ? (double) right / total : 0;
-}
 
 /* The reference sheet (sheet.png, sheet.csv) copied into dest, unless dest is where it
  * is. Returns FALSE with error set on failure; *copied says whether there was a sheet
@@ -78,10 +57,9 @@ ss_cli_learn (int argc, char **argv)
   g_autofree char *map_spec = NULL, *reference_dir = NULL;
   g_auto (GStrv) accessions = NULL;
   gboolean half = FALSE, no_replay = FALSE;
-  double hold_back = 0.25, margin = 0.01;
   gint64 seed = 1;
-  SsLearnHeadConfig config;
-  ss_learn_head_config_init (&config);
+  SsLearnGuardConfig config;
+  ss_learn_guard_config_init (&config);
   const GOptionEntry entries[] = {
     { "model", 0, 0, G_OPTION_ARG_STRING, &model_name, "The cell-type model to teach (path or name)", "MODEL" },
     { "case", 0, 0, G_OPTION_ARG_STRING_ARRAY, &accessions, "Learn from this case of the store (again for more; default: every case)", "ACCESSION" },
@@ -89,14 +67,14 @@ ss_cli_learn (int argc, char **argv)
     { "replay", 0, 0, G_OPTION_ARG_FILENAME, &replay_dir, "Cells the model was trained on, replayed so that it keeps them (class folders or a sheet; default: the sheet shipped beside the model, MODEL-replay, when there is one)", "DIR" },
     { "no-replay", 0, 0, G_OPTION_ARG_NONE, &no_replay, "Replay nothing", NULL },
     { "reference", 0, 0, G_OPTION_ARG_FILENAME, &reference_dir, "Cells of what the model knew, never learned from: the guard's second check (class folders or a sheet; default: the sheet shipped beside the model, MODEL-reference)", "DIR" },
-    { "margin", 0, 0, G_OPTION_ARG_DOUBLE, &margin, "How much worse on --reference the candidate may be (0.01)", "X" },
-    { "hold-back", 0, 0, G_OPTION_ARG_DOUBLE, &hold_back, "Fraction of the lab's images held back for the guard (0.25)", "X" },
+    { "margin", 0, 0, G_OPTION_ARG_DOUBLE, &config.margin, "How much worse on --reference the candidate may be (0.01)", "X" },
+    { "hold-back", 0, 0, G_OPTION_ARG_DOUBLE, &config.hold_back, "Fraction of the lab's images held back for the guard (0.25)", "X" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Which images are held back (1)", "N" },
     { "map", 0, 0, G_OPTION_ARG_STRING, &map_spec, "Override the label table (for the folders)", "FROM=TO,..." },
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Write the candidate here when the guard passes", "FILE" },
-    { "lab-weight", 0, 0, G_OPTION_ARG_DOUBLE, &config.lab_weight, "Each lab cell counts as this many replayed ones (4)", "X" },
-    { "anchor", 0, 0, G_OPTION_ARG_DOUBLE, &config.anchor, "Pull towards the model's own head (0.001)", "X" },
-    { "steps", 0, 0, G_OPTION_ARG_INT, &config.steps, "Full-batch steps (300)", "N" },
+    { "lab-weight", 0, 0, G_OPTION_ARG_DOUBLE, &config.head.lab_weight, "Each lab cell counts as this many replayed ones (4)", "X" },
+    { "anchor", 0, 0, G_OPTION_ARG_DOUBLE, &config.head.anchor, "Pull towards the model's own head (0.001)", "X" },
+    { "steps", 0, 0, G_OPTION_ARG_INT, &config.head.steps, "Full-batch steps (300)", "N" },
     { "half", 0, 0, G_OPTION_ARG_NONE, &half, "Store the weights as float16", NULL },
     { NULL }
   };
@@ -116,9 +94,10 @@ ss_cli_learn (int argc, char **argv)
   if (!ss_cli_parse (context, &argc, &argv))
     return 2;
   if (model_name == NULL || out == NULL || argc > 1
-      || (data_dir != NULL && accessions != NULL) || !(config.lab_weight > 0)
-      || !(config.anchor >= 0) || config.steps < 1 || !(hold_back > 0 && hold_back < 1)
-      || !(margin >= 0 && margin < 1))
+      || (data_dir != NULL && accessions != NULL) || !(config.head.lab_weight > 0)
+      || !(config.head.anchor >= 0) || config.head.steps < 1
+      || !(config.hold_back > 0 && config.hold_back < 1)
+      || !(config.margin >= 0 && config.margin < 1))
     {
       ss_cli_error ("learn needs --model MODEL and --out FILE, and the lab's "
                     "cells from the store (--db, --case) or --data DIR, not both (--hold-back "
@@ -190,84 +169,36 @@ ss_cli_learn (int argc, char **argv)
       for (guint i = 0; i < taught->skipped->len; i++)
         g_printerr ("learn: %s\n", (const char *) g_ptr_array_index (taught->skipped, i));
     }
-  g_autoptr (GArray) learn_idx = g_array_new (FALSE, FALSE, sizeof (int));
-  g_autoptr (GArray) back_idx = g_array_new (FALSE, FALSE, sizeof (int));
-  ss_learn_cells_split (taught, hold_back, (guint64) seed, learn_idx, back_idx);
-  if (learn_idx->len == 0 || back_idx->len == 0)
-    {
-      ss_cli_error ("%d taught cells from %d images: too few to learn from some and hold "
-                    "others back for the guard; review more cells first", taught->cells->n,
-                    taught->n_images);
-      return 1;
-    }
   g_autoptr (SsDataset) replay = replay_dir != NULL ? ss_cli_load_dataset (replay_dir, map, spec)
                                                     : NULL;
   g_autoptr (SsDataset) reference = ss_cli_load_dataset (reference_dir, map, spec);
   if ((replay_dir != NULL && replay == NULL) || reference == NULL)
     return 1;
 
-  /* the model as it is, on both checks */
-  int n_back = 0, n_ref = 0;
-  double back_before = accuracy (model, taught->cells, back_idx, &n_back, &error);
-  double ref_before = back_before >= 0 ? accuracy (model, reference, NULL, &n_ref, &error) : -1;
-  g_autofree float *lab_features = ref_before >= 0 ? ss_features_dataset (model, taught->cells, &error) : NULL;
-  g_autofree float *replay_features = lab_features != NULL && replay != NULL
-                                      ? ss_features_dataset (model, replay, &error) : NULL;
-  if (lab_features == NULL || (replay != NULL && replay_features == NULL))
-    {
-      ss_cli_error ("%s", error->message);
-      return 1;
-    }
-  const int n_learn = (int) learn_idx->len, n_replay = replay != NULL ? replay->n : 0;
-  const int n = n_learn + n_replay;
-  g_autofree float *features = g_new (float, (gsize) MAX (n, 1) * d);
-  g_autofree int *labels = g_new (int, MAX (n, 1));
-  g_autofree gboolean *is_lab = g_new (gboolean, MAX (n, 1));
-  for (int j = 0; j < n_learn; j++)
-    {
-      int i = g_array_index (learn_idx, int, j);
-      memcpy (features + (gsize) j * d, lab_features + (gsize) i * d, sizeof (float) * d);
-      labels[j] = taught->cells->labels[i];
-      is_lab[j] = TRUE;
-    }
-  for (int j = 0; j < n_replay; j++)
-    {
-      memcpy (features + (gsize) (n_learn + j) * d, replay_features + (gsize) j * d,
-              sizeof (float) * d);
-      labels[n_learn + j] = replay->labels[j];
-      is_lab[n_learn + j] = FALSE;
-    }
-  if (ss_learn_head (model, features, labels, is_lab, n, &config, &error) < 0)
-    {
-      ss_cli_error ("%s", error->message);
-      return 1;
-    }
-
-  /* the guard */
-  int n_back2 = 0, n_ref2 = 0;
-  double back_after = accuracy (model, taught->cells, back_idx, &n_back2, &error);
-  double ref_after = back_after >= 0 ? accuracy (model, reference, NULL, &n_ref2, &error) : -1;
-  if (ref_after < 0)
+  config.seed = (guint64) seed;
+  SsLearnVerdict v;
+  if (!ss_learn_guarded (model, taught, replay, reference, &config, &v, &error))
     {
       ss_cli_error ("%s", error->message);
       return 1;
     }
   if (data_dir != NULL)
     printf ("learned from %d of the lab's cells (%s; %d replayed); held back %d cells\n",
-            n_learn, data_dir, n_replay, n_back);
+            v.n_learn, data_dir, v.n_replay, v.n_back);
   else
     printf ("learned from %d of the lab's cells (%d images of %d cases; %d replayed); held "
-            "back %d cells\n", n_learn, taught->n_images, taught->n_cases, n_replay, n_back);
-  printf ("the lab's held-back cells: model %.4f, candidate %.4f (%d cells)\n", back_before,
-          back_after, n_back);
+            "back %d cells\n", v.n_learn, taught->n_images, taught->n_cases, v.n_replay,
+            v.n_back);
+  printf ("the lab's held-back cells: model %.4f, candidate %.4f (%d cells)\n", v.back_before,
+          v.back_after, v.n_back);
   printf ("reference cells (%s): model %.4f, candidate %.4f (%d cells; margin %.4f)\n",
-          reference_dir, ref_before, ref_after, n_ref, margin);
-  if (!(back_after > back_before))
+          reference_dir, v.reference_before, v.reference_after, v.n_reference, config.margin);
+  if (!v.better_on_lab)
     {
       printf ("not offered: the candidate is not better on the lab's held-back cells\n");
       return LEARN_REFUSED;
     }
-  if (ref_after < ref_before - margin)
+  if (!v.within_margin)
     {
       printf ("not offered: the candidate is worse on the reference cells than the margin allows\n");
       return LEARN_REFUSED;

@@ -1,0 +1,117 @@
+/* The guard of a lab's learning (issue 30); see ss-learn-guard.h. */
+#include "ss-learn-guard.h"
+
+#include "ss-training.h"
+
+#include <string.h>
+
+G_DEFINE_QUARK (ss-learn-error-quark, ss_learn_error)
+
+void
+ss_learn_guard_config_init (SsLearnGuardConfig *config)
+{
+  config->hold_back = 0.25;
+  config->seed = 1;
+  config->margin = 0.01;
+  ss_learn_head_config_init (&config->head);
+}
+
+/* Fraction of the images of data (those at idx, or all when idx is NULL) the model
+ * calls right; *n gets how many were counted (cells known only not to be a class are
+ * not). -1 with error when the engine fails. */
+static double
+accuracy (SsModel *model, const SsDataset *data, const GArray *idx, int *n, GError **error)
+{
+  g_autofree float *probs = ss_predict_dataset (model, data, error);
+  if (probs == NULL)
+    return -1;
+  const int k = ss_model_spec (model)->n_classes;
+  int right = 0, total = 0;
+  for (int j = 0; j < (idx != NULL ? (int) idx->len : data->n); j++)
+    {
+      int i = idx != NULL ? g_array_index (idx, int, j) : j;
+      if (data->labels[i] < 0)
+        continue;
+      total++;
+      right += ss_argmax (probs + (gsize) i * k, k) == data->labels[i];
+    }
+  *n = total;
+  return total > 0 ? (double) right / total : 0;
+}
+
+gboolean
+ss_learn_guarded (SsModel *model, const SsLearnCells *taught, const SsDataset *replay,
+                  const SsDataset *reference, const SsLearnGuardConfig *config,
+                  SsLearnVerdict *v, GError **error)
+{
+  memset (v, 0, sizeof *v);
+  const int d = (int) ss_model_feature_dim (model);
+  if (d == 0)
+    {
+      g_set_error (error, SS_LEARN_ERROR, SS_LEARN_ERROR_MODEL,
+                   "the model holds several networks: teach one network");
+      return FALSE;
+    }
+  g_autoptr (GArray) learn_idx = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr (GArray) back_idx = g_array_new (FALSE, FALSE, sizeof (int));
+  ss_learn_cells_split (taught, config->hold_back, config->seed, learn_idx, back_idx);
+  if (learn_idx->len == 0 || back_idx->len == 0)
+    {
+      g_set_error (error, SS_LEARN_ERROR, SS_LEARN_ERROR_TOO_FEW,
+                   "%d taught cells from %d images: too few to learn from some and hold "
+                   "others back for the guard; review more cells first", taught->cells->n,
+                   taught->n_images);
+      return FALSE;
+    }
+
+  /* the model as it is, on both checks */
+  v->back_before = accuracy (model, taught->cells, back_idx, &v->n_back, error);
+  if (v->back_before < 0)
+    return FALSE;
+  v->reference_before = accuracy (model, reference, NULL, &v->n_reference, error);
+  if (v->reference_before < 0)
+    return FALSE;
+  g_autofree float *lab_features = ss_features_dataset (model, taught->cells, error);
+  if (lab_features == NULL)
+    return FALSE;
+  g_autofree float *replay_features = NULL;
+  if (replay != NULL && (replay_features = ss_features_dataset (model, replay, error)) == NULL)
+    return FALSE;
+
+  /* the lab's learning part, then the replay, as one set of features */
+  v->n_learn = (int) learn_idx->len;
+  v->n_replay = replay != NULL ? replay->n : 0;
+  const int n = v->n_learn + v->n_replay;
+  g_autofree float *features = g_new (float, (gsize) n * d);
+  g_autofree int *labels = g_new (int, n);
+  g_autofree gboolean *is_lab = g_new (gboolean, n);
+  for (int j = 0; j < v->n_learn; j++)
+    {
+      int i = g_array_index (learn_idx, int, j);
+      memcpy (features + (gsize) j * d, lab_features + (gsize) i * d, sizeof (float) * d);
+      labels[j] = taught->cells->labels[i];
+      is_lab[j] = TRUE;
+    }
+  for (int j = 0; j < v->n_replay; j++)
+    {
+      memcpy (features + (gsize) (v->n_learn + j) * d, replay_features + (gsize) j * d,
+              sizeof (float) * d);
+      labels[v->n_learn + j] = replay->labels[j];
+      is_lab[v->n_learn + j] = FALSE;
+    }
+  if (ss_learn_head (model, features, labels, is_lab, n, &config->head, error) < 0)
+    return FALSE;
+
+  /* the candidate, on both checks */
+  int n_back = 0, n_ref = 0;
+  v->back_after = accuracy (model, taught->cells, back_idx, &n_back, error);
+  if (v->back_after < 0)
+    return FALSE;
+  v->reference_after = accuracy (model, reference, NULL, &n_ref, error);
+  if (v->reference_after < 0)
+    return FALSE;
+  v->better_on_lab = v->back_after > v->back_before;
+  v->within_margin = v->reference_after >= v->reference_before - config->margin;
+  v->offered = v->better_on_lab && v->within_margin;
+  return TRUE;
+}

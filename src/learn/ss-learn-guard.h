@@ -1,0 +1,49 @@
+/* A lab's cells taught to a cell-type model behind the guard (issue 30): the cells split
+ * by image, a new head learned from one part (with replayed cells the model was trained
+ * on), and the verdict: offered only when the candidate calls the held-back part better
+ * than the model does and the reference cells at most a margin worse. The one place the
+ * command line (smearscope-cli learn) and the workstation take the decision. */
+#pragma once
+
+#include "ss-learn.h"
+#include "ss-learn-cells.h"
+
+G_BEGIN_DECLS
+
+#define SS_LEARN_ERROR (ss_learn_error_quark ())
+GQuark ss_learn_error_quark (void);
+
+typedef enum {
+  SS_LEARN_ERROR_TOO_FEW,     /* not enough taught cells to learn from some, hold back others */
+  SS_LEARN_ERROR_MODEL,       /* a model of several networks: nothing to teach one head */
+  SS_LEARN_ERROR_FAILED,      /* the engine could not predict or learn */
+} SsLearnError;
+
+typedef struct {
+  double   hold_back;   /* fraction of the lab's images held back for the guard (0.25) */
+  guint64  seed;        /* which images are held back (1) */
+  double   margin;      /* how much worse on the reference the candidate may be (0.01) */
+  SsLearnHeadConfig head;
+} SsLearnGuardConfig;
+
+typedef struct {
+  int      n_learn, n_replay, n_back, n_reference;
+  double   back_before, back_after;            /* the lab's held-back cells, right */
+  double   reference_before, reference_after;  /* the reference cells, right */
+  gboolean better_on_lab;                      /* back_after > back_before */
+  gboolean within_margin;                      /* reference_after >= before - margin */
+  gboolean offered;                            /* both */
+} SsLearnVerdict;
+
+void     ss_learn_guard_config_init (SsLearnGuardConfig *config);
+
+/* Teach model (its head is changed in place: the candidate) the cells of taught, with
+ * replay (may be NULL), and judge the candidate against the held-back part and
+ * reference. FALSE with error when it cannot be done (too few cells, a model of several
+ * networks, an engine failure); otherwise TRUE and the verdict, offered or not. */
+gboolean ss_learn_guarded (SsModel *model, const SsLearnCells *taught,
+                           const SsDataset *replay, const SsDataset *reference,
+                           const SsLearnGuardConfig *config, SsLearnVerdict *verdict,
+                           GError **error);
+
+G_END_DECLS
