@@ -73,6 +73,7 @@ ss_cli_learn (int argc, char **argv)
     { "map", 0, 0, G_OPTION_ARG_STRING, &map_spec, "Override the label table (for the folders)", "FROM=TO,..." },
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Write the candidate here when the guard passes", "FILE" },
     { "lab-weight", 0, 0, G_OPTION_ARG_DOUBLE, &config.head.lab_weight, "Each lab cell counts as this many replayed ones (4)", "X" },
+    { "halvings", 0, 0, G_OPTION_ARG_INT, &config.halvings, "When the reference refuses the candidate, learn again at half the lab weight, up to N times (4; 0: once)", "N" },
     { "anchor", 0, 0, G_OPTION_ARG_DOUBLE, &config.head.anchor, "Pull towards the model's own head (0.001)", "X" },
     { "steps", 0, 0, G_OPTION_ARG_INT, &config.head.steps, "Full-batch steps (300)", "N" },
     { "half", 0, 0, G_OPTION_ARG_NONE, &half, "Store the weights as float16", NULL },
@@ -95,14 +96,14 @@ ss_cli_learn (int argc, char **argv)
     return 2;
   if (model_name == NULL || out == NULL || argc > 1
       || (data_dir != NULL && accessions != NULL) || !(config.head.lab_weight > 0)
-      || !(config.head.anchor >= 0) || config.head.steps < 1
+      || !(config.head.anchor >= 0) || config.head.steps < 1 || config.halvings < 0
       || !(config.hold_back > 0 && config.hold_back < 1)
       || !(config.margin >= 0 && config.margin < 1))
     {
       ss_cli_error ("learn needs --model MODEL and --out FILE, and the lab's "
                     "cells from the store (--db, --case) or --data DIR, not both (--hold-back "
                     "in (0, 1), --margin in [0, 1), a positive --lab-weight, --anchor at least "
-                    "0, --steps at least 1)");
+                    "0, --steps at least 1, --halvings at least 0)");
       return 2;
     }
   g_autofree char *model_path = ss_cli_find_model (model_name);
@@ -189,6 +190,9 @@ ss_cli_learn (int argc, char **argv)
     printf ("learned from %d of the lab's cells (%d images of %d cases; %d replayed); held "
             "back %d cells\n", v.n_learn, taught->n_images, taught->n_cases, v.n_replay,
             v.n_back);
+  printf ("each lab cell weighed as %g replayed ones%s\n", v.lab_weight,
+          v.tries > 1 ? " (halved until the reference allowed it, or as far as --halvings goes)"
+                      : "");
   printf ("the lab's held-back cells: model %.4f, candidate %.4f (%d cells)\n", v.back_before,
           v.back_after, v.n_back);
   printf ("reference cells (%s): model %.4f, candidate %.4f (%d cells; margin %.4f)\n",

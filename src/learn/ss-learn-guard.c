@@ -13,6 +13,7 @@ ss_learn_guard_config_init (SsLearnGuardConfig *config)
   config->hold_back = 0.25;
   config->seed = 1;
   config->margin = 0.01;
+  config->halvings = 4;
   ss_learn_head_config_init (&config->head);
 }
 
@@ -99,16 +100,38 @@ ss_learn_guarded (SsModel *model, const SsLearnCells *taught, const SsDataset *r
       labels[v->n_learn + j] = replay->labels[j];
       is_lab[v->n_learn + j] = FALSE;
     }
-  if (ss_learn_head (model, features, labels, is_lab, n, &config->head, error) < 0)
-    return FALSE;
+  /* the head as the model has it, to start every try from */
+  const int k = ss_model_spec (model)->n_classes;
+  float *bias = NULL;
+  float *weight = ss_model_head (model, &bias);
+  g_autofree float *weight0 = g_memdup2 (weight, sizeof (float) * k * d);
+  g_autofree float *bias0 = g_memdup2 (bias, sizeof (float) * k);
+  SsLearnHeadConfig head = config->head;
+  int n_ref = 0;
+  for (int attempt = 0; attempt <= MAX (config->halvings, 0); attempt++)
+    {
+      if (attempt > 0)
+        {
+          memcpy (weight, weight0, sizeof (float) * k * d);
+          memcpy (bias, bias0, sizeof (float) * k);
+          ss_model_params_changed (model);
+          head.lab_weight /= 2;
+        }
+      if (ss_learn_head (model, features, labels, is_lab, n, &head, error) < 0)
+        return FALSE;
+      v->tries = attempt + 1;
+      v->lab_weight = head.lab_weight;
+      v->reference_after = accuracy (model, reference, NULL, &n_ref, error);
+      if (v->reference_after < 0)
+        return FALSE;
+      if (v->reference_after >= v->reference_before - config->margin)
+        break;
+    }
 
-  /* the candidate, on both checks */
-  int n_back = 0, n_ref = 0;
+  /* the candidate on the lab's held-back cells, looked at once */
+  int n_back = 0;
   v->back_after = accuracy (model, taught->cells, back_idx, &n_back, error);
   if (v->back_after < 0)
-    return FALSE;
-  v->reference_after = accuracy (model, reference, NULL, &n_ref, error);
-  if (v->reference_after < 0)
     return FALSE;
   v->better_on_lab = v->back_after > v->back_before;
   v->within_margin = v->reference_after >= v->reference_before - config->margin;

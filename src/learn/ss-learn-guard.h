@@ -23,6 +23,10 @@ typedef struct {
   double   hold_back;   /* fraction of the lab's images held back for the guard (0.25) */
   guint64  seed;        /* which images are held back (1) */
   double   margin;      /* how much worse on the reference the candidate may be (0.01) */
+  int      halvings;    /* when the reference refuses the candidate at head.lab_weight, try
+                         * again at half the weight, up to this many times (4): the lab's
+                         * cells weigh as much as the reference allows. The choice looks at
+                         * the reference alone, never at the held-back cells (0: one try) */
   SsLearnHeadConfig head;
 } SsLearnGuardConfig;
 
@@ -33,6 +37,8 @@ typedef struct {
   gboolean better_on_lab;                      /* back_after > back_before */
   gboolean within_margin;                      /* reference_after >= before - margin */
   gboolean offered;                            /* both */
+  double   lab_weight;                         /* the weight the candidate was learned at */
+  int      tries;                              /* head fits made (1 + halvings used) */
 } SsLearnVerdict;
 
 void     ss_learn_guard_config_init (SsLearnGuardConfig *config);
