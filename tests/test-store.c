@@ -1400,7 +1400,8 @@ test_migrate_v3 (void)
   g_autoptr (SsStore) store = ss_store_open (path, SS_STORE_OPEN_DEFAULT, &error);
   g_assert_no_error (error);
   g_autofree char *version = query_text (path, "PRAGMA user_version");
-  g_assert_cmpstr (version, ==, "5");
+  g_autofree char *expected_version = g_strdup_printf ("%d", SS_STORE_SCHEMA_VERSION);
+  g_assert_cmpstr (version, ==, expected_version);
   g_autofree char *n_truth = query_text (path, "SELECT count (*) FROM truth_cells");
   g_assert_cmpstr (n_truth, ==, "0");
   g_autofree char *n_measured = query_text (path, "SELECT count (*) FROM cells "

@@ -39,6 +39,15 @@ typedef enum {
 struct _SsStoreBackend {
   const char        *name;        /* "SQLite", "PostgreSQL": the engine, in messages */
   const char *const *migrations;  /* SS_STORE_SCHEMA_VERSION scripts in its dialect */
+  /* NULL: a correction is an INSERT into corrections, then an UPDATE of its cell. Else
+   * one statement with the INSERT's ten parameters that appends the row and applies it
+   * to the cell (PostgreSQL's smearscope_append_correction, which checks it first). */
+  const char        *append_correction;
+  /* TRUE: the server enforces the roles (ss_store_check_role has nothing to do), and
+   * these set them up (NULL on a file). */
+  gboolean           roles_on_server;
+  const char        *init_roles;     /* no parameters */
+  const char        *add_user;       /* ?1 login name, ?2 role name */
 
   /* Connect to location (open the file, reach the server). CREATE makes what the
    * location needs to exist, and says so in created; a failed open leaves nothing it

@@ -74,6 +74,12 @@ pg_set_error (PgConn *self, const PGresult *result, GError **error, const char *
                  "%s: another station kept the case store %s locked for more than %d s; "
                  "try again when it has finished (%s)", operation, location,
                  self->conn.busy_timeout_ms / 1000, message);
+  else if (g_strcmp0 (sqlstate, "42501") == 0 && !self->conn.read_only)
+    /* the roles' own refusals say who and why ("your login ann is a technician; only
+     * a hematologist can sign off"); the server's plain ones name the table */
+    g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_FORBIDDEN, "%s: %s (the roles of %s "
+                 "are set on the server, docs/case-store.md \"Roles\")", operation,
+                 PQresultErrorField (result, PG_DIAG_MESSAGE_PRIMARY), location);
   else if (g_strcmp0 (sqlstate, "25006") == 0 || g_strcmp0 (sqlstate, "42501") == 0)
     g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_READ_ONLY,
                  "%s: the case store %s cannot be written by this login (%s)", operation,
@@ -674,6 +680,10 @@ pg_after_copy (SsStoreConn *conn, GError **error)
 const SsStoreBackend ss_store_backend_pg = {
   .name = "PostgreSQL",
   .migrations = ss_store_pg_migrations,
+  .append_correction = "SELECT smearscope_append_correction (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+  .roles_on_server = TRUE,
+  .init_roles = "SELECT smearscope_init_roles ()",
+  .add_user = "SELECT smearscope_add_user (?1, ?2)",
   .open = pg_open,
   .close = pg_close,
   .discard = NULL,

@@ -12,7 +12,7 @@
 G_BEGIN_DECLS
 
 /* The schema this build writes; files with a higher user_version are refused. */
-#define SS_STORE_SCHEMA_VERSION 5
+#define SS_STORE_SCHEMA_VERSION 6
 
 #define SS_STORE_ERROR (ss_store_error_quark ())
 GQuark ss_store_error_quark (void);
@@ -32,7 +32,22 @@ typedef enum {
   SS_STORE_ERROR_INVALID,       /* a bad argument: class, empty name, foreign cell */
   SS_STORE_ERROR_SIGNED,        /* the case is signed and can no longer change */
   SS_STORE_ERROR_CHECK_FAILED,  /* ss_store_check found a problem; the message names it */
+  SS_STORE_ERROR_STALE,         /* the cell changed since the caller loaded it: reload */
+  SS_STORE_ERROR_FORBIDDEN,     /* the user's (or the login's) role does not allow it */
 } SsStoreError;
+
+/* Who may do what: a technician analyses and corrects; a hematologist also signs off and
+ * reopens; an admin also adds users. On a PostgreSQL server the server enforces them
+ * (database roles and grants); on a SQLite file the program checks them once any user
+ * is recorded, and the file's owner can do anything (docs/case-store.md, "Roles"). */
+typedef enum {
+  SS_ROLE_TECHNICIAN,
+  SS_ROLE_HEMATOLOGIST,
+  SS_ROLE_ADMIN,
+} SsRole;
+
+const char *ss_role_name (SsRole role);  /* "technician", "hematologist", "admin" */
+gboolean    ss_role_from_name (const char *name, SsRole *role);
 
 typedef enum {
   SS_STORE_OPEN_DEFAULT   = 0,       /* read-write; the file must exist */
@@ -222,6 +237,12 @@ gint64      ss_store_confirm_cell (SsStore *self, const char *accession, gint64 
  * cell has changed since, so that an undo cannot silently revert someone else's work. */
 gint64      ss_store_undo (SsStore *self, const char *accession, gint64 correction_id,
                            const char *user, GError **error);
+/* A relabel, delete, restore or confirm based on the cell as the caller loaded it:
+ * refused with SS_STORE_ERROR_STALE, nothing stored, when another correction changed
+ * the cell since (cell->version differs from expected_version). */
+gint64      ss_store_correct_cell (SsStore *self, const char *accession, gint64 cell_id,
+                                   SsCorrectionKind kind, int new_class,
+                                   gint64 expected_version, const char *user, GError **error);
 /* The audit trail of a case, oldest first. */
 GPtrArray  *ss_store_list_corrections (SsStore *self, const char *accession, GError **error);
 
@@ -283,6 +304,14 @@ gboolean    ss_store_image_counts (SsStore *self, gint64 image_id, int counts[SS
  * bad row. head_hash (may be NULL) receives the last hash of the chain. */
 gboolean    ss_store_check (SsStore *self, char **head_hash, gint64 *n_corrections,
                             GError **error);
+/* Roles. On a server, run by its owner (a login that may create roles): make this
+ * database's group roles (DATABASE_technician, _hematologist, _admin) and their grants,
+ * and close the database to every other login. Nothing to do on a file. */
+gboolean    ss_store_init_roles (SsStore *self, GError **error);
+/* Record name in role (and only that one). On a server, by the owner or an admin login:
+ * the login name is made when missing (without a password) and put in the role's group. */
+gboolean    ss_store_add_user (SsStore *self, const char *name, SsRole role, GError **error);
+
 /* Copy the live store to path with SQLite's online backup (writers keep working);
  * the copy appears under its name only once complete. */
 gboolean    ss_store_backup (SsStore *self, const char *path, GError **error);
