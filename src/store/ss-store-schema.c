@@ -492,7 +492,7 @@ const char *const ss_store_pg_migrations[SS_STORE_SCHEMA_VERSION] = {
   /* Run by the owner or an admin: a login (made when missing, without a password) in
    * one of the three roles, and only that one. */
   "CREATE FUNCTION smearscope_add_user (p_name TEXT, p_role TEXT) RETURNS VOID"
-  "  LANGUAGE plpgsql AS $$"
+  "  LANGUAGE plpgsql SET client_min_messages = error AS $$"
   "  DECLARE group_role TEXT;"
   "  BEGIN"
   "    IF p_role NOT IN ('technician', 'hematologist', 'admin') THEN"
@@ -522,7 +522,8 @@ const char *const ss_store_pg_migrations[SS_STORE_SCHEMA_VERSION] = {
 
   /* Run by the owner (a login allowed to make roles): the three group roles of this
    * database and what each may do. */
-  "CREATE FUNCTION smearscope_init_roles () RETURNS VOID LANGUAGE plpgsql AS $$"
+  "CREATE FUNCTION smearscope_init_roles () RETURNS VOID LANGUAGE plpgsql"
+  "  SET client_min_messages = error AS $$"
   "  DECLARE"
   "    db TEXT := current_database (); schema_name TEXT := current_schema ();"
   "    technician TEXT := current_database () || '_technician';"
