@@ -264,6 +264,77 @@ test_roles_server (void)
   store_test_remove_dir (dir);
 }
 
+static gboolean
+count_call (gpointer data)
+{
+  (*(int *) data)++;
+  return G_SOURCE_CONTINUE;
+}
+
+/* Run context until *calls grows or limit_us passes; how long it took, or -1. */
+static gint64
+wait_for_call (GMainContext *context, int *calls, gint64 limit_us)
+{
+  int before = *calls;
+  gint64 start = g_get_monotonic_time ();
+  while (*calls == before && g_get_monotonic_time () - start < limit_us)
+    {
+      g_main_context_iteration (context, FALSE);
+      g_usleep (2000);
+    }
+  return *calls > before ? g_get_monotonic_time () - start : -1;
+}
+
+/* A station watching a case hears another station's correction within a second. */
+static void
+test_watch (void)
+{
+  g_autofree char *dir = store_test_dir ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) cells = NULL;
+  g_autoptr (SsStore) watcher = store_test_populated (dir, "watch.db", "S-1", 4, &cells);
+  g_autoptr (SsCase) other_case = ss_store_create_case (watcher, "S-2", NULL, NULL, NULL, NULL,
+                                                        &error);
+  g_assert_no_error (error);
+  g_autoptr (SsStore) other = ss_store_open (ss_store_get_path (watcher), SS_STORE_OPEN_DEFAULT,
+                                             &error);
+  g_assert_no_error (error);
+  g_autoptr (GMainContext) context = g_main_context_new ();
+  GSource *source = ss_store_watch_case (watcher, "S-1", &error);
+  g_assert_no_error (error);
+  int calls = 0;
+  g_source_set_callback (source, count_call, &calls, NULL);
+  g_source_attach (source, context);
+
+  /* quiet while nothing changes */
+  g_assert_cmpint (wait_for_call (context, &calls, G_USEC_PER_SEC), ==, -1);
+
+  gint64 cell_id = ((SsCell *) cells->pdata[2])->id;
+  g_assert_cmpint (ss_store_relabel_cell (other, "S-1", cell_id, 0, "bob", &error), >, 0);
+  g_assert_no_error (error);
+  gint64 waited = wait_for_call (context, &calls, G_USEC_PER_SEC);
+  g_test_message ("the correction was heard after %.3f s", waited / 1e6);
+  g_assert_cmpint (waited, >=, 0);
+
+  g_assert_true (ss_store_sign_case (other, "S-1", "dr hem", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (wait_for_call (context, &calls, G_USEC_PER_SEC), >=, 0);
+
+  /* another case's change is not this case's, on a server (a file has one version) */
+  if (store_test_pg () != NULL)
+    {
+      g_assert_true (ss_store_sign_case (other, "S-2", "dr hem", &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (wait_for_call (context, &calls, G_USEC_PER_SEC), ==, -1);
+    }
+  g_source_destroy (source);
+  g_source_unref (source);
+
+  g_assert_null (ss_store_watch_case (watcher, "NO-SUCH", &error));
+  g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_NOT_FOUND);
+  store_test_remove_dir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -277,5 +348,6 @@ main (int argc, char **argv)
   g_test_add_func ("/store/stale", test_stale);
   g_test_add_func ("/store/roles-file", test_roles_file);
   g_test_add_func ("/store/roles-server", test_roles_server);
+  g_test_add_func ("/store/watch", test_watch);
   return g_test_run ();
 }

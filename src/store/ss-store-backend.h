@@ -107,6 +107,10 @@ struct _SsStoreBackend {
   /* After rows were copied in with their ids (ss_store_copy), inside its transaction:
    * the next id of each table follows them. NULL when the engine does that itself. */
   gboolean     (*after_copy)     (SsStoreConn *conn, GError **error);
+  /* A source, on a connection of its own to conn's store, dispatched (callback with no
+   * argument but its data) within about a second of a commit that changed case case_id
+   * (ss_store_watch_case). */
+  GSource     *(*watch)          (SsStoreConn *conn, gint64 case_id, GError **error);
 };
 
 extern const SsStoreBackend ss_store_backend_sqlite;

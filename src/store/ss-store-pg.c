@@ -677,6 +677,117 @@ pg_after_copy (SsStoreConn *conn, GError **error)
   return TRUE;
 }
 
+/* Watching ---------------------------------------------------------------------------- */
+
+/* smearscope_append_correction and the sign-off trigger notify smearscope_case_ID when
+ * they commit; this source listens on a connection of its own (the store's is busy
+ * with statements, and a notification only arrives between them). */
+typedef struct {
+  GSource  source;
+  char    *location;
+  gint64   case_id;
+  PGconn  *pg;
+  gpointer fd_tag;
+} PgWatch;
+
+#define PG_WATCH_RETRY_USEC (G_USEC_PER_SEC)
+
+static gboolean
+pg_watch_connect (PgWatch *watch, GError **error)
+{
+  const char *const keywords[] = { "connect_timeout", "fallback_application_name",
+                                   "client_encoding", "dbname", NULL };
+  const char *const values[] = { "5", "smearscope-watch", "UTF8", watch->location, NULL };
+  watch->pg = PQconnectdbParams (keywords, values, TRUE);
+  /* the channel's name is made of an integer, not of anything a user typed */
+  g_autofree char *listen = g_strdup_printf ("LISTEN smearscope_case_%" G_GINT64_FORMAT,
+                                             watch->case_id);
+  PGresult *result = PQstatus (watch->pg) == CONNECTION_OK ? PQexec (watch->pg, listen) : NULL;
+  gboolean ok = result != NULL && PQresultStatus (result) == PGRES_COMMAND_OK;
+  if (!ok)
+    {
+      g_autofree char *message = g_strstrip (g_strdelimit (g_strdup (PQerrorMessage (watch->pg)),
+                                                           "\n\t", ' '));
+      g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_IO,
+                   "watching the case: cannot listen to the case server: %s", message);
+      PQclear (result);
+      g_clear_pointer (&watch->pg, PQfinish);
+      return FALSE;
+    }
+  PQclear (result);
+  watch->fd_tag = g_source_add_unix_fd (&watch->source, PQsocket (watch->pg), G_IO_IN);
+  return TRUE;
+}
+
+static void
+pg_watch_lose (PgWatch *watch)
+{
+  if (watch->fd_tag != NULL)
+    g_source_remove_unix_fd (&watch->source, g_steal_pointer (&watch->fd_tag));
+  g_clear_pointer (&watch->pg, PQfinish);
+  g_source_set_ready_time (&watch->source, g_get_monotonic_time () + PG_WATCH_RETRY_USEC);
+}
+
+static gboolean
+pg_watch_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
+{
+  PgWatch *watch = (PgWatch *) source;
+  gboolean changed = FALSE;
+  if (watch->pg == NULL)
+    {
+      /* the server is back: what happened meanwhile was not heard, so call back */
+      if (!pg_watch_connect (watch, NULL))
+        {
+          g_source_set_ready_time (source, g_get_monotonic_time () + PG_WATCH_RETRY_USEC);
+          return G_SOURCE_CONTINUE;
+        }
+      g_source_set_ready_time (source, -1);
+      changed = TRUE;
+    }
+  else if (!PQconsumeInput (watch->pg))
+    {
+      pg_watch_lose (watch);
+      changed = TRUE;
+    }
+  for (PGnotify *notify; watch->pg != NULL && (notify = PQnotifies (watch->pg)) != NULL;)
+    {
+      changed = TRUE;
+      PQfreemem (notify);
+    }
+  if (changed && callback != NULL)
+    return callback (user_data);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+pg_watch_finalize (GSource *source)
+{
+  PgWatch *watch = (PgWatch *) source;
+  g_clear_pointer (&watch->pg, PQfinish);
+  g_free (watch->location);
+}
+
+static GSourceFuncs pg_watch_funcs = {
+  .dispatch = pg_watch_dispatch,
+  .finalize = pg_watch_finalize,
+};
+
+static GSource *
+pg_watch (SsStoreConn *conn, gint64 case_id, GError **error)
+{
+  GSource *source = g_source_new (&pg_watch_funcs, sizeof (PgWatch));
+  g_source_set_static_name (source, "smearscope case watch (PostgreSQL)");
+  PgWatch *watch = (PgWatch *) source;
+  watch->location = g_strdup (conn->location);
+  watch->case_id = case_id;
+  if (!pg_watch_connect (watch, error))
+    {
+      g_source_unref (source);
+      return NULL;
+    }
+  return source;
+}
+
 const SsStoreBackend ss_store_backend_pg = {
   .name = "PostgreSQL",
   .migrations = ss_store_pg_migrations,
@@ -712,4 +823,5 @@ const SsStoreBackend ss_store_backend_pg = {
   .check_engine = pg_check_engine,
   .backup = pg_backup,
   .after_copy = pg_after_copy,
+  .watch = pg_watch,
 };

@@ -394,6 +394,7 @@ const char *const ss_store_pg_migrations[SS_STORE_SCHEMA_VERSION] = {
   "      RAISE EXCEPTION 'your login % signs under its own name, not %', session_user,"
   "        NEW.\"user\" USING ERRCODE = '42501';"
   "    END IF;"
+  "    PERFORM pg_notify ('smearscope_case_' || NEW.case_id, NEW.kind);"
   "    RETURN NEW;"
   "  END $$;"
   "CREATE TRIGGER case_events_signer BEFORE INSERT ON case_events"

@@ -534,6 +534,16 @@ ss_store_check_role (SsStore *self, const char *user, SsRole needed, const char 
   return FALSE;
 }
 
+GSource *
+ss_store_watch_case (SsStore *self, const char *accession, GError **error)
+{
+  g_return_val_if_fail (SS_IS_STORE (self), NULL);
+  gint64 case_id = ss_store_case_id (self, accession, "watching the case", error);
+  if (case_id == 0)
+    return NULL;
+  return self->conn->backend->watch (self->conn, case_id, error);
+}
+
 gboolean
 ss_store_init_roles (SsStore *self, GError **error)
 {

@@ -304,6 +304,16 @@ gboolean    ss_store_image_counts (SsStore *self, gint64 image_id, int counts[SS
  * bad row. head_hash (may be NULL) receives the last hash of the chain. */
 gboolean    ss_store_check (SsStore *self, char **head_hash, gint64 *n_corrections,
                             GError **error);
+/* Watching a case for the other stations' changes: the source's callback (a
+ * GSourceFunc, set with g_source_set_callback) runs in the context it is attached to
+ * within about a second of any correction, sign-off or reopening of the case committed
+ * by any connection, this one's too; the watcher reloads what it shows. On a server
+ * through LISTEN/NOTIFY on a connection of the source's own, which it makes again by
+ * itself when the server comes back (and then calls back, since it may have missed
+ * changes); on a file by reading the file's data version twice a second (any commit to
+ * the store calls back). Destroy the source to stop watching. */
+GSource    *ss_store_watch_case (SsStore *self, const char *accession, GError **error);
+
 /* Roles. On a server, run by its owner (a login that may create roles): make this
  * database's group roles (DATABASE_technician, _hematologist, _admin) and their grants,
  * and close the database to every other login. Nothing to do on a file. */
