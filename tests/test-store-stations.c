@@ -4,6 +4,8 @@
  * files, and on the throwaway cluster as test-store-stations-pg. */
 #include "store-test-util.h"
 
+#include <sys/wait.h>
+
 static char *cli;
 
 static gint64
@@ -335,6 +337,78 @@ test_watch (void)
   store_test_remove_dir (dir);
 }
 
+static void
+control_server (const char *action)
+{
+  const char *argv[] = { g_getenv ("SMEARSCOPE_TEST_PG_CONTROL"), action, NULL };
+  g_autoptr (GError) error = NULL;
+  int status = 0;
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL, &status,
+                &error);
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+}
+
+/* The server stops and comes back: a station's next correction waits for it, saying so,
+ * and goes through; every correction whose commit returned is there. */
+static void
+test_reconnect (void)
+{
+  if (store_test_pg () == NULL || g_getenv ("SMEARSCOPE_TEST_PG_CONTROL") == NULL)
+    {
+      g_test_skip ("needs the PostgreSQL test cluster (test-store-stations-pg)");
+      return;
+    }
+  g_autofree char *dir = store_test_dir ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) cells = NULL;
+  g_autoptr (SsStore) store = store_test_populated (dir, "lab", "S-1", 4, &cells);
+  gint64 cell_id = ((SsCell *) cells->pdata[0])->id;
+  g_assert_cmpint (ss_store_relabel_cell (store, "S-1", cell_id, 2, "ann", &error), >, 0);
+  g_assert_no_error (error);
+
+  /* killed and back at once: the next correction finds the connection dead, makes a
+   * new one and prepares its statements again */
+  control_server ("stop");
+  control_server ("start");
+  gint64 after_restart = ss_store_relabel_cell (store, "S-1", cell_id, 3, "ann", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (after_restart, >, 0);
+
+  /* down for two seconds: the CLI waits, says so, and stores the correction */
+  control_server ("stop");
+  const char *restart[] = { "/bin/sh", "-c", "sleep 2; exec \"$0\" start",
+                            g_getenv ("SMEARSCOPE_TEST_PG_CONTROL"), NULL };
+  GPid restarter = 0;
+  g_spawn_async (NULL, (char **) restart, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                 &restarter, &error);
+  g_assert_no_error (error);
+  g_autofree char *cell = g_strdup_printf ("%" G_GINT64_FORMAT, cell_id);
+  const char *argv[] = { cli, "relabel", "--db", ss_store_get_path (store), "--case", "S-1",
+                         "--cell", cell, "--class", "eosinophil", "--user", "ann", NULL };
+  g_autofree char *err = NULL;
+  int status = 0;
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err,
+                &status, &error);
+  g_assert_no_error (error);
+  int restarted = 0;
+  waitpid (restarter, &restarted, 0);
+  g_spawn_close_pid (restarter);
+  g_assert_true (g_spawn_check_wait_status (restarted, NULL));
+  g_test_message ("the CLI said: %s", err);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_nonnull (strstr (err, "is not answering; retrying"));
+
+  /* and the station's own handle carries on too */
+  g_assert_cmpint (ss_store_relabel_cell (store, "S-1", cell_id, 5, "ann", &error), >, 0);
+  g_assert_no_error (error);
+  g_assert_cmpint (n_corrections (store), ==, 4);
+  g_autoptr (SsCell) now = ss_store_get_cell (store, cell_id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (now->current_class, ==, 5);
+  store_test_remove_dir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -349,5 +423,6 @@ main (int argc, char **argv)
   g_test_add_func ("/store/roles-file", test_roles_file);
   g_test_add_func ("/store/roles-server", test_roles_server);
   g_test_add_func ("/store/watch", test_watch);
+  g_test_add_func ("/store/reconnect", test_reconnect);
   return g_test_run ();
 }

@@ -1528,10 +1528,13 @@ test_pg_open (void)
   assert_open_fails ("postgresql://[::1", SS_STORE_OPEN_DEFAULT, SS_STORE_ERROR_INVALID,
                      "postgresql://HOST:PORT/DATABASE");
 
-  /* a server that is not there, and a database that is not */
+  /* a server that is not there (not waited for: it is not coming back), and a
+   * database that is not */
+  g_setenv ("SMEARSCOPE_RECONNECT_WAIT", "0", TRUE);
   g_autofree char *no_server = g_strdup_printf ("postgresql:///x?host=%s&port=1", dir);
   assert_open_fails (no_server, SS_STORE_OPEN_DEFAULT, SS_STORE_ERROR_IO,
                      "cannot reach the case server at");
+  g_unsetenv ("SMEARSCOPE_RECONNECT_WAIT");
   g_autofree char *no_database = store_test_pg_uri ("no_such_database");
   assert_open_fails (no_database, SS_STORE_OPEN_CREATE, SS_STORE_ERROR_IO, "no_such_database");
 
