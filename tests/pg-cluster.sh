@@ -57,14 +57,21 @@ $as_server "$bin/pg_ctl" -D "$folder/data" -l "$folder/server.log" -w -t 60 \
   -o "-c listen_addresses='' -c unix_socket_directories='$folder' -p $port -c max_connections=60" \
   start >/dev/null || { cat "$folder/server.log"; exit 1; }
 
-# The reconnection tests stop the server and start it again: control.sh stop|start.
+# The reconnection tests stop the server and start it again: control.sh stop|kill|start
+# (kill: SIGKILL to the postmaster; start waits for its orphaned backends to go).
 cat >"$folder/control.sh" <<EOF
 #!/bin/sh
 case "\$1" in
   stop) exec $as_server "$bin/pg_ctl" -D "$folder/data" -m immediate -w stop >/dev/null ;;
-  start) exec $as_server "$bin/pg_ctl" -D "$folder/data" -l "$folder/server.log" -w -t 60 \\
-    -o "-c listen_addresses='' -c unix_socket_directories='$folder' -p $port -c max_connections=60" \\
-    start >/dev/null ;;
+  kill) kill -KILL "\$(head -n 1 "$folder/data/postmaster.pid")" ;;
+  start)
+    for attempt in \$(seq 40); do
+      $as_server "$bin/pg_ctl" -D "$folder/data" -l "$folder/server.log" -w -t 60 \\
+        -o "-c listen_addresses='' -c unix_socket_directories='$folder' -p $port -c max_connections=60" \\
+        start >/dev/null 2>&1 && exit 0
+      sleep 0.25
+    done
+    exit 1 ;;
 esac
 EOF
 chmod 0755 "$folder/control.sh"
