@@ -463,12 +463,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  cli = g_strdup (g_getenv ("SMEARSCOPE_CLI"));
-  if (cli == NULL)
-    {
-      g_printerr ("set SMEARSCOPE_CLI to the smearscope-cli to test\n");
-      return 77;
-    }
+  cli = store_test_cli ();
   g_test_add_func ("/store/cli-contract", test_contract);
   return g_test_run ();
 }

@@ -413,12 +413,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  cli = g_strdup (g_getenv ("SMEARSCOPE_CLI"));
-  if (cli == NULL)
-    {
-      g_printerr ("set SMEARSCOPE_CLI to the smearscope-cli to test\n");
-      return 1;
-    }
+  cli = store_test_cli ();
   g_test_add_func ("/store/stale", test_stale);
   g_test_add_func ("/store/roles-file", test_roles_file);
   g_test_add_func ("/store/roles-server", test_roles_server);
