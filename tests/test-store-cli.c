@@ -83,6 +83,16 @@ test_contract_sqlite (const char *dir)
       run_cli (&run, "db", "check", NULL);
       g_assert_cmpint (run.status, ==, 1);
       g_assert_nonnull (strstr (run.err, "corrections row 2 "));
+      /* a copy of it fails its check, and leaves no store behind to be taken for one */
+      g_autofree char *copy = g_build_filename (dir, "copy.db", NULL);
+      g_autofree char *copy_wal = g_strconcat (copy, "-wal", NULL);
+      run_clear (&run);
+      run_cli (&run, "db", "migrate", "--from", db, "--to", copy, NULL);
+      g_assert_cmpint (run.status, ==, 1);
+      g_assert_nonnull (strstr (run.err, "corrections row 2 "));
+      g_assert_nonnull (strstr (run.err, "nothing was left at"));
+      g_assert_false (g_file_test (copy, G_FILE_TEST_EXISTS));
+      g_assert_false (g_file_test (copy_wal, G_FILE_TEST_EXISTS));
     }
   /* The backup taken before is still good. */
   g_free (db);
