@@ -510,6 +510,13 @@ fail:
 GPtrArray *
 ss_store_list_corrections (SsStore *self, const char *accession, GError **error)
 {
+  return ss_store_list_corrections_since (self, accession, 0, error);
+}
+
+GPtrArray *
+ss_store_list_corrections_since (SsStore *self, const char *accession, gint64 after_id,
+                                 GError **error)
+{
   g_return_val_if_fail (SS_IS_STORE (self), NULL);
   const char *operation = "reading the case's corrections";
   gint64 case_id = ss_store_case_id (self, accession, operation, error);
@@ -519,6 +526,7 @@ ss_store_list_corrections (SsStore *self, const char *accession, GError **error)
   if (stmt == NULL)
     return NULL;
   ss_stmt_bind_int64 (stmt, 1, case_id);
+  ss_stmt_bind_int64 (stmt, 2, after_id);
   g_autoptr (GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_correction_free);
   SsStepResult rc;
   while ((rc = ss_stmt_step (stmt, operation, error)) == SS_STEP_ROW)

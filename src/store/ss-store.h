@@ -243,8 +243,11 @@ gint64      ss_store_undo (SsStore *self, const char *accession, gint64 correcti
 gint64      ss_store_correct_cell (SsStore *self, const char *accession, gint64 cell_id,
                                    SsCorrectionKind kind, int new_class,
                                    gint64 expected_version, const char *user, GError **error);
-/* The audit trail of a case, oldest first. */
+/* The audit trail of a case, oldest first; _since: only the corrections after after_id
+ * (what a station watching the case has not seen yet). */
 GPtrArray  *ss_store_list_corrections (SsStore *self, const char *accession, GError **error);
+GPtrArray  *ss_store_list_corrections_since (SsStore *self, const char *accession,
+                                             gint64 after_id, GError **error);
 
 /* Ground truth: cells another tool or a person annotated, imported from an annotation
  * file (smearscope-cli import, docs/exchange.md "In"). A layer of its own beside the
