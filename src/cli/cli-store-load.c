@@ -221,6 +221,8 @@ ss_cli_bench_store_load (const char *location, int n_writers, int n_corrections,
   g_array_sort (latencies, compare_floats);
   float p50 = latencies->len > 0 ? g_array_index (latencies, float, latencies->len / 2) : 0;
   float p95 = latencies->len > 0 ? g_array_index (latencies, float, latencies->len * 95 / 100) : 0;
+  float p99 = latencies->len > 0 ? g_array_index (latencies, float, latencies->len * 99 / 100) : 0;
+  float longest = latencies->len > 0 ? g_array_index (latencies, float, latencies->len - 1) : 0;
 
   printf ("  corrections returned: %" G_GINT64_FORMAT " of %d; missing or changed in the store "
           "afterwards: %" G_GINT64_FORMAT "\n", returned, n_writers * n_corrections, missing);
@@ -229,8 +231,8 @@ ss_cli_bench_store_load (const char *location, int n_writers, int n_corrections,
   printf ("  writers that failed: %d; server restarts: %d\n", failed, done_restarts);
   printf ("  db check: %s%s\n", chain_ok ? "passed, chain head " : "FAILED: ",
           chain_ok ? head : error->message);
-  printf ("  %.0f corrections/s over %.1f s; one durable relabel: p50 %.2f ms, p95 %.2f ms\n",
-          returned / seconds, seconds, p50, p95);
+  printf ("  %.0f corrections/s over %.1f s; one durable relabel: p50 %.2f ms, p95 %.2f ms, "
+          "p99 %.2f ms, longest %.0f ms\n", returned / seconds, seconds, p50, p95, p99, longest);
   /* without faults every returned correction is the chain's growth; with them a
    * correction whose reply was lost may be stored too */
   gboolean complete = restarts > 0 ? after - before >= returned : after - before == returned;

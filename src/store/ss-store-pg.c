@@ -80,9 +80,9 @@ pg_set_error (PgConn *self, const PGresult *result, GError **error, const char *
   else if (g_strcmp0 (sqlstate, "42501") == 0 && !self->conn.read_only)
     /* the roles' own refusals say who and why ("your login ann is a technician; only
      * a hematologist can sign off"); the server's plain ones name the table */
-    g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_FORBIDDEN, "%s: %s (the roles of %s "
-                 "are set on the server, docs/case-store.md \"Roles\")", operation,
-                 PQresultErrorField (result, PG_DIAG_MESSAGE_PRIMARY), location);
+    g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_FORBIDDEN, "%s: %s (roles are set on "
+                 "the case server at %s, docs/case-store.md \"Roles\")", operation,
+                 PQresultErrorField (result, PG_DIAG_MESSAGE_PRIMARY), self->server);
   else if (g_strcmp0 (sqlstate, "25006") == 0 || g_strcmp0 (sqlstate, "42501") == 0)
     g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_READ_ONLY,
                  "%s: the case store %s cannot be written by this login (%s)", operation,
