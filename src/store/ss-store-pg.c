@@ -638,6 +638,7 @@ pg_server_away (PGconn *pg)
 {
   static const char *const away[] = { "Connection refused", "No such file or directory",
                                       "starting up", "shutting down", "in recovery",
+                                      "not yet accepting connections",
                                       "timeout expired", "timed out",
                                       "server closed the connection", "No route to host" };
   const char *message = PQerrorMessage (pg);
