@@ -3,9 +3,10 @@
 # (as an unprivileged user: initdb refuses root), a server listening on a unix socket in
 # that folder only, and the command run with SMEARSCOPE_TEST_DB set to the cluster's
 # maintenance database (postgresql:///postgres?host=SOCKET&port=PORT&user=USER); the
-# tests make a database of their own from it for each store. The server is stopped and
-# the folder removed when the command ends, whatever its end. Exits with the command's
-# status, or 77 (meson's skip) when Debian's server binaries are not installed.
+# tests make a database of their own from it for each store, and may stop and start the
+# server with SMEARSCOPE_TEST_PG_CONTROL (a script taking stop or start). The server is
+# stopped and the folder removed when the command ends, whatever its end. Exits with the
+# command's status, or 77 (meson's skip) when Debian's server binaries are not installed.
 # Usage: pg-cluster.sh COMMAND [ARGS...]
 set -eu
 
@@ -56,6 +57,25 @@ $as_server "$bin/pg_ctl" -D "$folder/data" -l "$folder/server.log" -w -t 60 \
   -o "-c listen_addresses='' -c unix_socket_directories='$folder' -p $port -c max_connections=60" \
   start >/dev/null || { cat "$folder/server.log"; exit 1; }
 
+# The reconnection tests stop the server and start it again: control.sh stop|kill|start
+# (kill: SIGKILL to the postmaster; start waits for its orphaned backends to go).
+cat >"$folder/control.sh" <<EOF
+#!/bin/sh
+case "\$1" in
+  stop) exec $as_server "$bin/pg_ctl" -D "$folder/data" -m immediate -w stop >/dev/null ;;
+  kill) kill -KILL "\$(head -n 1 "$folder/data/postmaster.pid")" ;;
+  start)
+    for attempt in \$(seq 40); do
+      $as_server "$bin/pg_ctl" -D "$folder/data" -l "$folder/server.log" -w -t 60 \\
+        -o "-c listen_addresses='' -c unix_socket_directories='$folder' -p $port -c max_connections=60" \\
+        start >/dev/null 2>&1 && exit 0
+      sleep 0.25
+    done
+    exit 1 ;;
+esac
+EOF
+chmod 0755 "$folder/control.sh"
+export SMEARSCOPE_TEST_PG_CONTROL="$folder/control.sh"
 export SMEARSCOPE_TEST_DB="postgresql:///postgres?host=$folder&port=$port&user=smearscope"
 echo "PostgreSQL $("$bin/postgres" --version | awk '{ print $3 }') at $SMEARSCOPE_TEST_DB (server user $server_user)"
 "$@"

@@ -6,6 +6,7 @@
 
 #include <glib/gstdio.h>
 #include <libpq-fe.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -31,6 +32,20 @@ store_test_remove_dir (const char *dir)
       g_unlink (path);
     }
   g_rmdir (dir);
+}
+
+/* The smearscope-cli the tests run ($SMEARSCOPE_CLI, meson sets it); without it the
+ * test is skipped (77) with a message. */
+static inline char *
+store_test_cli (void)
+{
+  const char *cli = g_getenv ("SMEARSCOPE_CLI");
+  if (cli == NULL)
+    {
+      g_printerr ("set SMEARSCOPE_CLI to the smearscope-cli to test\n");
+      exit (77);
+    }
+  return g_strdup (cli);
 }
 
 /* The maintenance database of the throwaway cluster tests/pg-cluster.sh started, or NULL

@@ -438,6 +438,53 @@ test_viewer_state (void)
   g_assert_cmpuint (ss_viewer_state_get_n_selected (state), ==, 0);
 }
 
+/* Two stations on one case: the second's relabel of a cell the first changed is refused
+ * and its view reloaded; the first's later changes show at the second by themselves. */
+static void
+test_two_stations (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SsStore) other_store = ss_store_open (ss_store_get_path (f->store),
+                                                   SS_STORE_OPEN_DEFAULT, &error);
+  g_assert_no_error (error);
+  g_autoptr (SsCaseDocument) other = ss_case_document_open (other_store, "A1", "second", &error);
+  g_assert_no_error (error);
+  SsCellItem *mine = item_at (f, 2);
+  g_autoptr (SsCellItem) theirs = g_list_model_get_item (ss_case_document_get_cells (other), 2);
+  g_assert_cmpint (ss_cell_item_get_id (mine), ==, ss_cell_item_get_id (theirs));
+  int before = ss_cell_item_get_cell_class (theirs);
+
+  g_assert_true (ss_case_document_relabel (f->doc, &mine, 1, SS_CLASS_EOSINOPHIL, &error));
+  g_assert_no_error (error);
+  g_assert_false (ss_case_document_relabel (other, (SsCellItem **) &theirs, 1, SS_CLASS_BASOPHIL,
+                                            &error));
+  g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_STALE);
+  g_assert_nonnull (strstr (error->message, "reloaded"));
+  g_clear_error (&error);
+  g_assert_cmpint (before, !=, SS_CLASS_EOSINOPHIL);
+  g_assert_cmpint (ss_cell_item_get_cell_class (theirs), ==, SS_CLASS_EOSINOPHIL);
+  g_assert_false (ss_case_document_get_can_undo (other));
+  g_autoptr (SsCell) stored = stored_cell (f, ss_cell_item_get_id (mine));
+  g_assert_cmpint (stored->current_class, ==, SS_CLASS_EOSINOPHIL);
+
+  /* now based on what it shows, the second station's relabel goes through */
+  g_assert_true (ss_case_document_relabel (other, (SsCellItem **) &theirs, 1, SS_CLASS_BASOPHIL,
+                                           &error));
+  g_assert_no_error (error);
+
+  /* live: the first station's view follows without being asked, within a second */
+  gint64 start = g_get_monotonic_time ();
+  while (ss_cell_item_get_cell_class (mine) != SS_CLASS_BASOPHIL
+         && g_get_monotonic_time () - start < G_USEC_PER_SEC)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (5000);
+    }
+  g_assert_cmpint (ss_cell_item_get_cell_class (mine), ==, SS_CLASS_BASOPHIL);
+  g_assert_true (ss_case_document_relabel (f->doc, &mine, 1, SS_CLASS_MONOCYTE, &error));
+  g_assert_no_error (error);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -453,6 +500,7 @@ main (int argc, char **argv)
   ADD ("/document/sign-reopen", test_sign_reopen);
   ADD ("/document/reopen-from-store", test_reopen_from_store);
   ADD ("/document/update-details", test_update_details);
+  ADD ("/document/two-stations", test_two_stations);
   g_test_add_func ("/viewer-state/zoom-and-selection", test_viewer_state);
   return g_test_run ();
 }

@@ -83,6 +83,16 @@ test_contract_sqlite (const char *dir)
       run_cli (&run, "db", "check", NULL);
       g_assert_cmpint (run.status, ==, 1);
       g_assert_nonnull (strstr (run.err, "corrections row 2 "));
+      /* a copy of it fails its check, and leaves no store behind to be taken for one */
+      g_autofree char *copy = g_build_filename (dir, "copy.db", NULL);
+      g_autofree char *copy_wal = g_strconcat (copy, "-wal", NULL);
+      run_clear (&run);
+      run_cli (&run, "db", "migrate", "--from", db, "--to", copy, NULL);
+      g_assert_cmpint (run.status, ==, 1);
+      g_assert_nonnull (strstr (run.err, "corrections row 2 "));
+      g_assert_nonnull (strstr (run.err, "nothing was left at"));
+      g_assert_false (g_file_test (copy, G_FILE_TEST_EXISTS));
+      g_assert_false (g_file_test (copy_wal, G_FILE_TEST_EXISTS));
     }
   /* The backup taken before is still good. */
   g_free (db);
@@ -221,9 +231,12 @@ test_contract_pg (const char *dir)
   g_free (db);
   db = g_strdup_printf ("postgresql:///x?host=%s&port=1", dir);
   {
+    /* not waited for: no server is coming back there */
+    g_setenv ("SMEARSCOPE_RECONNECT_WAIT", "0", TRUE);
     g_auto (Run) run = { 0 };
     run_cli (&run, "case", "list", NULL);
     assert_fails (&run, "cannot reach the case server at");
+    g_unsetenv ("SMEARSCOPE_RECONNECT_WAIT");
   }
   g_free (db);
   db = store_test_location (dir, "empty");
@@ -460,12 +473,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  cli = g_strdup (g_getenv ("SMEARSCOPE_CLI"));
-  if (cli == NULL)
-    {
-      g_printerr ("set SMEARSCOPE_CLI to the smearscope-cli to test\n");
-      return 77;
-    }
+  cli = store_test_cli ();
   g_test_add_func ("/store/cli-contract", test_contract);
   return g_test_run ();
 }

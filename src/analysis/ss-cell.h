@@ -62,6 +62,9 @@ typedef struct {
   gboolean        reviewed;     /* a person's correction stands: relabelled, confirmed,
                                  * drawn, deleted or restored; FALSE as the model called it */
   guint           doubt;        /* SsDoubt flags the analysis raised (ss_cell_check_doubt) */
+  gint64          version;      /* the store's count of this cell's changes, as loaded: a
+                                 * correction based on it is refused once another made it
+                                 * stale (ss_store_correct_cell) */
 } SsCell;
 
 void     ss_rle_clear (SsRle *rle);

@@ -29,6 +29,11 @@ main (int   argc,
       return 1;
     }
 
+  /* The store's calls run on the main loop: a case server that is away is waited for
+   * 5 s, not the CLI's 30, before the action fails with a toast saying so (the case's
+   * live view reconnects by itself meanwhile). */
+  g_setenv ("SMEARSCOPE_RECONNECT_WAIT", "5", FALSE);
+
   g_autoptr (SsApplication) app = ss_application_new ();
   return g_application_run (G_APPLICATION (app), argc, argv);
 }

@@ -63,6 +63,8 @@ struct _SsCaseDocument
   guint        n_unsure;
   double       blast_threshold;
   double       unsure_below;
+  GSource     *watch;         /* the other stations' changes of this case */
+  gint64       heard_up_to;   /* the last correction of the case taken in */
 };
 
 G_DEFINE_FINAL_TYPE (SsCaseDocument, ss_case_document, G_TYPE_OBJECT)
@@ -185,17 +187,13 @@ list_store_insert_by_id (GListStore *store,
   g_list_store_insert (store, lo, item);
 }
 
-/* The store has changed this cell: read it back and make the item and the models say
- * the same. */
-static gboolean
-ss_case_document_refresh_cell (SsCaseDocument *self,
-                               SsCellItem     *item,
-                               GError        **error)
+/* Make the item and the models say what the store says of its cell. */
+static void
+ss_case_document_take_stored (SsCaseDocument *self,
+                              SsCellItem     *item,
+                              const SsCell   *stored)
 {
-  g_autoptr (SsCell) stored = ss_store_get_cell (self->store, ss_cell_item_get_id (item), error);
-  if (stored == NULL)
-    return FALSE;
-
+  ss_cell_item_set_version (item, stored->version);
   gboolean was_deleted = ss_cell_item_get_deleted (item);
   ss_case_document_tally (self, item, -1);
   ss_cell_item_set_deleted (item, stored->deleted);
@@ -218,7 +216,69 @@ ss_case_document_refresh_cell (SsCaseDocument *self,
         }
     }
   g_signal_emit (self, signals[CELL_CHANGED], 0, item);
+}
+
+/* The store has changed this cell: read it back. */
+static gboolean
+ss_case_document_refresh_cell (SsCaseDocument *self,
+                               SsCellItem     *item,
+                               GError        **error)
+{
+  g_autoptr (SsCell) stored = ss_store_get_cell (self->store, ss_cell_item_get_id (item), error);
+  if (stored == NULL)
+    return FALSE;
+  ss_case_document_take_stored (self, item, stored);
   return TRUE;
+}
+
+/* Read the case's status and the cells corrected since the last look again, and show
+ * what another station changed: only the cells whose version moved are touched, so a
+ * case of 100,000 cells costs a few rows, not a reread. */
+static gboolean
+ss_case_document_reload_cells (SsCaseDocument *self,
+                               GError        **error)
+{
+  guint old_cells = ss_case_document_get_n_cells (self);
+  guint old_unreviewed = self->n_unreviewed, old_unsure = self->n_unsure;
+  gboolean read_only = ss_case_document_get_read_only (self);
+  g_autoptr (SsCase) info = ss_store_get_case (self->store, self->info->accession, error);
+  if (info == NULL)
+    return FALSE;
+  ss_case_free (self->info);
+  self->info = g_steal_pointer (&info);
+  if (read_only != ss_case_document_get_read_only (self))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_READ_ONLY]);
+  g_autoptr (GPtrArray) corrections = ss_store_list_corrections_since (self->store,
+                                                                      self->info->accession,
+                                                                      self->heard_up_to, error);
+  if (corrections == NULL)
+    return FALSE;
+  for (guint i = 0; i < corrections->len; i++)
+    {
+      const SsCorrection *correction = corrections->pdata[i];
+      SsCellItem *item = g_hash_table_lookup (self->by_id, &correction->cell_id);
+      self->heard_up_to = MAX (self->heard_up_to, correction->id);
+      if (item == NULL)
+        continue;
+      g_autoptr (SsCell) stored = ss_store_get_cell (self->store, correction->cell_id, error);
+      if (stored == NULL)
+        return FALSE;
+      if (ss_cell_item_get_version (item) != stored->version)
+        ss_case_document_take_stored (self, item, stored);
+    }
+  ss_case_document_notify_tallies (self, old_cells, old_unreviewed, old_unsure);
+  return TRUE;
+}
+
+static gboolean
+ss_case_document_heard (gpointer data)
+{
+  SsCaseDocument *self = data;
+  g_autoptr (GError) error = NULL;
+  if (!ss_case_document_reload_cells (self, &error))
+    g_warning ("reloading case %s after another station's change: %s",
+               self->info->accession, error->message);
+  return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -226,6 +286,9 @@ ss_case_document_finalize (GObject *object)
 {
   SsCaseDocument *self = SS_CASE_DOCUMENT (object);
 
+  if (self->watch != NULL)
+    g_source_destroy (self->watch);
+  g_clear_pointer (&self->watch, g_source_unref);
   g_queue_clear_full (&self->undo_stack, (GDestroyNotify) step_free);
   g_queue_clear_full (&self->redo_stack, (GDestroyNotify) step_free);
   g_queue_clear_full (&self->fields, (GDestroyNotify) field_free);
@@ -418,6 +481,12 @@ ss_case_document_open (SsStore    *store,
   g_autoptr (SsCase) info = ss_store_get_case (store, accession, error);
   if (info == NULL)
     return NULL;
+  /* before the cells: a correction made while they are read is then heard again */
+  g_autoptr (GPtrArray) corrections = ss_store_list_corrections (store, accession, error);
+  if (corrections == NULL)
+    return NULL;
+  gint64 heard_up_to = corrections->len > 0
+                       ? ((SsCorrection *) corrections->pdata[corrections->len - 1])->id : 0;
   g_autoptr (GPtrArray) images = ss_store_list_images (store, accession, TRUE, error);
   if (images == NULL)
     return NULL;
@@ -430,6 +499,19 @@ ss_case_document_open (SsStore    *store,
   while (images->len > 0)
     if (!ss_case_document_take_image (self, g_ptr_array_steal_index (images, 0), error))
       return NULL;
+  /* the other stations' corrections show as they are made; a station that cannot
+   * watch still works, and sees them when it opens the case again */
+  self->heard_up_to = heard_up_to;
+  g_autoptr (GError) watch_error = NULL;
+  self->watch = ss_store_watch_case (store, accession, &watch_error);
+  if (self->watch != NULL)
+    {
+      g_source_set_callback (self->watch, ss_case_document_heard, self, NULL);
+      g_source_attach (self->watch, NULL);
+    }
+  else
+    g_warning ("case %s will not show other stations' changes live: %s", accession,
+               watch_error->message);
   return g_steal_pointer (&self);
 }
 
@@ -974,19 +1056,26 @@ ss_case_document_apply_one (SsCaseDocument *self,
   const char *accession = self->info->accession;
   gint64 id = ss_cell_item_get_id (item);
 
+  /* based on the cell as shown: refused when another station changed it meanwhile */
+  gint64 version = ss_cell_item_get_version (item);
   switch (step->kind)
     {
     case STEP_RELABEL:
       if (ss_cell_item_get_cell_class (item) == step->new_class)
-        return ss_store_confirm_cell (self->store, accession, id, self->user, error);
-      return ss_store_relabel_cell (self->store, accession, id, step->new_class, self->user, error);
+        return ss_store_correct_cell (self->store, accession, id, SS_CORRECTION_CONFIRM, 0,
+                                      version, self->user, error);
+      return ss_store_correct_cell (self->store, accession, id, SS_CORRECTION_RELABEL,
+                                    step->new_class, version, self->user, error);
     case STEP_CONFIRM:
-      return ss_store_confirm_cell (self->store, accession, id, self->user, error);
+      return ss_store_correct_cell (self->store, accession, id, SS_CORRECTION_CONFIRM, 0,
+                                    version, self->user, error);
     case STEP_DELETE:
-      return ss_store_delete_cell (self->store, accession, id, self->user, error);
+      return ss_store_correct_cell (self->store, accession, id, SS_CORRECTION_DELETE, 0,
+                                    version, self->user, error);
     case STEP_ADD:
       /* redoing an added cell: it comes back */
-      return ss_store_restore_cell (self->store, accession, id, self->user, error);
+      return ss_store_correct_cell (self->store, accession, id, SS_CORRECTION_RESTORE, 0,
+                                    version, self->user, error);
     default:
       g_assert_not_reached ();
     }
@@ -1007,9 +1096,26 @@ ss_case_document_apply (SsCaseDocument *self,
   for (guint i = 0; i < step->items->len && ok; i++)
     {
       SsCellItem *item = step->items->pdata[i];
-      gint64 correction = ss_case_document_apply_one (self, step, item, error);
+      g_autoptr (GError) local_error = NULL;
+      gint64 correction = ss_case_document_apply_one (self, step, item, &local_error);
+      if (g_error_matches (local_error, SS_STORE_ERROR, SS_STORE_ERROR_STALE))
+        {
+          /* show the other station's change, and say why this one did not happen */
+          g_autoptr (GError) reload_error = NULL;
+          if (!ss_case_document_reload_cells (self, &reload_error))
+            g_warning ("reloading case %s: %s", self->info->accession, reload_error->message);
+          g_autofree char *cell = g_strdup_printf ("%" G_GINT64_FORMAT, ss_cell_item_get_id (item));
+          g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_STALE,
+                       /* TRANSLATORS: %s is the cell's number */
+                       _("Another station changed cell %s meanwhile; the case was reloaded to "
+                         "show it. Your change to it was not stored: make it again if it still "
+                         "applies."), cell);
+          ok = FALSE;
+          break;
+        }
       if (correction < 0)
         {
+          g_propagate_error (error, g_steal_pointer (&local_error));
           ok = FALSE;
           break;
         }

@@ -274,6 +274,23 @@ ss_cell_item_set_cell_class (SsCellItem *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LABEL]);
 }
 
+gint64
+ss_cell_item_get_version (SsCellItem *self)
+{
+  g_return_val_if_fail (SS_IS_CELL_ITEM (self), 0);
+
+  return self->cell->version;
+}
+
+void
+ss_cell_item_set_version (SsCellItem *self,
+                          gint64      version)
+{
+  g_return_if_fail (SS_IS_CELL_ITEM (self));
+
+  self->cell->version = version;
+}
+
 void
 ss_cell_item_set_reviewed (SsCellItem *self,
                            gboolean    reviewed)

@@ -47,6 +47,10 @@ void          ss_cell_item_set_reviewed   (SsCellItem  *self,
                                            gboolean     reviewed);
 void          ss_cell_item_set_deleted    (SsCellItem  *self,
                                            gboolean     deleted);
+/* The store's version of the cell as last read: corrections are based on it. */
+gint64        ss_cell_item_get_version    (SsCellItem  *self);
+void          ss_cell_item_set_version    (SsCellItem  *self,
+                                           gint64       version);
 void          ss_cell_item_set_unsure_below (SsCellItem *self,
                                            double       unsure_below);
 

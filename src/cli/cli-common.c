@@ -140,6 +140,11 @@ ss_cli_store_failed (const GError *error)
   else if (g_error_matches (error, SS_STORE_ERROR, SS_STORE_ERROR_SIGNED))
     fprintf (stderr, "  'smearscope-cli case reopen ACCESSION --user NAME --reason TEXT' "
                      "reopens it\n");
+  else if (g_error_matches (error, SS_STORE_ERROR, SS_STORE_ERROR_STALE))
+    fprintf (stderr, "  'smearscope-cli case show ACCESSION' shows the cell as it is now\n");
+  else if (g_error_matches (error, SS_STORE_ERROR, SS_STORE_ERROR_FORBIDDEN))
+    fprintf (stderr, "  'smearscope-cli db user add NAME --role ROLE', run by an admin, sets "
+                     "who may do what\n");
   else if (g_error_matches (error, SS_STORE_ERROR, SS_STORE_ERROR_CORRUPT))
     fprintf (stderr, "  'smearscope-cli db check' names the damage; 'smearscope-cli db backup' "
                      "makes backups\n");

@@ -70,7 +70,8 @@ ss_cli_bench_store (int argc, char **argv)
 {
   gboolean json = FALSE;
   int n_cells = 100000, repeats = 5, n_relabels = 200;
-  g_autofree char *dir = NULL;
+  int n_writers = 0, n_corrections = 10000, restarts = 0;
+  g_autofree char *dir = NULL, *control = NULL;
   const GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
     { "cells", 0, 0, G_OPTION_ARG_INT, &n_cells, "Cells in the case (default 100000)", "N" },
@@ -78,6 +79,14 @@ ss_cli_bench_store (int argc, char **argv)
     { "relabels", 0, 0, G_OPTION_ARG_INT, &n_relabels, "Relabels to time (default 200)", "N" },
     { "bench-dir", 0, 0, G_OPTION_ARG_FILENAME, &dir,
       "Where the scratch stores go: the disk being measured (default: the temp dir)", "DIR" },
+    { "writers", 0, 0, G_OPTION_ARG_INT, &n_writers,
+      "Instead: N writer processes correcting one case of the store --db names", "N" },
+    { "corrections", 0, 0, G_OPTION_ARG_INT, &n_corrections,
+      "Corrections each writer stores (default 10000)", "N" },
+    { "restarts", 0, 0, G_OPTION_ARG_INT, &restarts,
+      "Kill the server (SIGKILL) and start it again N times during the writers' run", "N" },
+    { "server-control", 0, 0, G_OPTION_ARG_FILENAME, &control,
+      "With --restarts: a script taking kill or start", "SCRIPT" },
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("- time the case store");
@@ -86,6 +95,18 @@ ss_cli_bench_store (int argc, char **argv)
   g_option_context_set_ignore_unknown_options (context, TRUE);
   if (!ss_cli_parse (context, &argc, &argv))
     return 2;
+  if (n_writers != 0)
+    {
+      if (n_writers < 1 || n_writers > 64 || n_corrections < 1 || n_corrections > 10000000
+          || restarts < 0 || (restarts > 0 && control == NULL))
+        {
+          ss_cli_error ("--writers 1..64, --corrections 1..10000000, and --restarts N needs "
+                        "--server-control SCRIPT");
+          return 2;
+        }
+      return ss_cli_bench_store_load (ss_cli_db_path (), n_writers, n_corrections, restarts,
+                                      control);
+    }
   if (n_cells < 1 || n_cells > 10000000 || repeats < 1 || repeats > 100 || n_relabels < 1
       || n_relabels > 100000)
     {

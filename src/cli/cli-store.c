@@ -8,6 +8,7 @@
 #include "ss-report-case.h"
 #include "ss-store.h"
 
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <stdio.h>
@@ -681,25 +682,110 @@ db_migrate (int argc, char **argv)
   g_autoptr (SsStore) source = ss_store_open (from, SS_STORE_OPEN_READ_ONLY, &error);
   if (source == NULL)
     return fail (error);
+  /* A file this command makes is removed again when the copy fails, so that a retry
+   * finds nothing in its way; a server's database is the lab's and stays. */
+  gboolean to_file = !g_str_has_prefix (to, "postgresql://") && !g_str_has_prefix (to, "postgres://");
+  gboolean made_file = to_file && !g_file_test (to, G_FILE_TEST_EXISTS);
   g_autoptr (SsStore) target = ss_store_open (to, SS_STORE_OPEN_CREATE, &error);
   if (target == NULL)
     return fail (error);
   gint64 n_cases = 0, n_source = 0, n_target = 0;
   g_autofree char *source_head = NULL, *target_head = NULL;
-  if (!ss_store_copy (source, target, &n_cases, &error)
-      || !ss_store_check (source, &source_head, &n_source, &error)
-      || !ss_store_check (target, &target_head, &n_target, &error))
-    return fail (error);
-  if (n_source != n_target || g_strcmp0 (source_head, target_head) != 0)
+  gboolean copied = ss_store_copy (source, target, &n_cases, &error)
+                    && ss_store_check (source, &source_head, &n_source, &error)
+                    && ss_store_check (target, &target_head, &n_target, &error);
+  if (copied && (n_source != n_target || g_strcmp0 (source_head, target_head) != 0))
     {
-      ss_cli_error ("the copy's audit chain (%" G_GINT64_FORMAT " corrections, head %s) is not "
-                    "the original's (%" G_GINT64_FORMAT ", head %s); do not use the copy",
-                    n_target, target_head, n_source, source_head);
+      g_set_error (&error, SS_STORE_ERROR, SS_STORE_ERROR_CHECK_FAILED,
+                   "the copy's audit chain (%" G_GINT64_FORMAT " corrections, head %s) is not "
+                   "the original's (%" G_GINT64_FORMAT ", head %s)", n_target, target_head,
+                   n_source, source_head);
+      copied = FALSE;
+    }
+  if (!copied)
+    {
+      g_clear_object (&target);
+      ss_cli_store_failed (error);
+      if (made_file)
+        {
+          static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
+          for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+            {
+              g_autofree char *path = g_strconcat (to, suffixes[i], NULL);
+              g_unlink (path);
+            }
+          fprintf (stderr, "  nothing was left at %s; run db migrate again once the problem is "
+                           "fixed\n", to);
+        }
+      else
+        fprintf (stderr, "  %s may now hold the empty tables of a case store, no case: do not "
+                         "use it as the copy; db migrate accepts it again as the target once the "
+                         "problem is fixed\n", to);
       return EXIT_FAILED;
     }
   printf ("Copied %" G_GINT64_FORMAT " cases and %" G_GINT64_FORMAT " corrections from %s to %s\n"
           "Chain head (both): %s\n", n_cases, n_target, ss_store_get_path (source),
           ss_store_get_path (target), target_head);
+  return 0;
+}
+
+/* Roles (docs/case-store.md, "Roles"): set up by the store's owner, users added by an
+ * admin. */
+static int
+db_roles (int argc, char **argv)
+{
+  gboolean init = FALSE;
+  const GOptionEntry entries[] = {
+    { "init", 0, 0, G_OPTION_ARG_NONE, &init, "Make the roles of this store and their rights", NULL },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new ("--init - set up the roles");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!ss_cli_parse (context, &argc, &argv))
+    return EXIT_USAGE;
+  if (!init || argc > 1)
+    {
+      ss_cli_error ("db roles takes --init, and nothing else");
+      return EXIT_USAGE;
+    }
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SsStore) store = open_store (SS_STORE_OPEN_CREATE, &error);
+  if (store == NULL || !ss_store_init_roles (store, &error))
+    return fail (error);
+  printf ("The roles technician, hematologist and admin are set up in %s\n"
+          "Add users with: smearscope-cli db user add NAME --role ROLE\n",
+          ss_store_get_path (store));
+  return 0;
+}
+
+static int
+db_user (int argc, char **argv)
+{
+  g_autofree char *role_name = NULL;
+  const GOptionEntry entries[] = {
+    { "role", 0, 0, G_OPTION_ARG_STRING, &role_name, "technician, hematologist or admin", "ROLE" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new ("add NAME --role ROLE - add a user");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!ss_cli_parse (context, &argc, &argv))
+    return EXIT_USAGE;
+  SsRole role = SS_ROLE_TECHNICIAN;
+  if (argc != 3 || strcmp (argv[1], "add") != 0 || role_name == NULL)
+    {
+      ss_cli_error ("db user takes add NAME --role technician|hematologist|admin");
+      return EXIT_USAGE;
+    }
+  if (!ss_role_from_name (role_name, &role))
+    {
+      ss_cli_error ("'%s' is not a role: technician, hematologist or admin", role_name);
+      return EXIT_USAGE;
+    }
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SsStore) store = open_store (SS_STORE_OPEN_CREATE, &error);
+  if (store == NULL || !ss_store_add_user (store, argv[2], role, &error))
+    return fail (error);
+  printf ("%s is a %s of %s\n", argv[2], ss_role_name (role), ss_store_get_path (store));
   return 0;
 }
 
@@ -715,9 +801,13 @@ ss_cli_db (int argc, char **argv)
     return db_backup (argc - 1, argv + 1);
   if (argc >= 2 && strcmp (argv[1], "migrate") == 0)
     return db_migrate (argc - 1, argv + 1);
+  if (argc >= 2 && strcmp (argv[1], "roles") == 0)
+    return db_roles (argc - 1, argv + 1);
+  if (argc >= 2 && strcmp (argv[1], "user") == 0)
+    return db_user (argc - 1, argv + 1);
   gboolean help = argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0);
   if (!help)
-    ss_cli_error (argc < 2 ? "db needs an action: check, backup or migrate"
+    ss_cli_error (argc < 2 ? "db needs an action: check, backup, migrate, roles or user"
                            : "unknown db action '%s'", argc < 2 ? "" : argv[1]);
   fprintf (help ? stdout : stderr,
            "Usage: smearscope-cli db ACTION [--db FILE|URI]\n\nActions:\n"
@@ -726,6 +816,10 @@ ss_cli_db (int argc, char **argv)
            "  backup FILE  copy the live store with SQLite's online backup\n"
            "  migrate --from STORE --to STORE\n"
            "               copy every case, ids and audit chain included, into a new store:\n"
-           "               a file to a postgresql:// URI, or back\n");
+           "               a file to a postgresql:// URI, or back\n"
+           "  roles --init set up the roles technician, hematologist and admin (on a server,\n"
+           "               by the login that owns the store; docs/case-store.md \"Roles\")\n"
+           "  user add NAME --role technician|hematologist|admin\n"
+           "               record a user's role (on a server: make the login, by an admin)\n");
   return help ? 0 : EXIT_USAGE;
 }

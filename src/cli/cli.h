@@ -87,6 +87,9 @@ int ss_cli_counts (int argc, char **argv);
 int ss_cli_signoff (int argc, char **argv);
 int ss_cli_db (int argc, char **argv);
 int ss_cli_bench_store (int argc, char **argv);
+/* Several writer processes on one case of the store at location (cli-store-load.c). */
+int ss_cli_bench_store_load (const char *location, int n_writers, int n_corrections,
+                             int restarts, const char *control);
 /* bench --report IMAGE: a case of --cells cells over --fields copies of IMAGE, to PDF
  * and to COCO (cli-report-bench.c) */
 int ss_cli_bench_report (int argc, char **argv);

@@ -101,6 +101,7 @@ ss_store_correction_hash (const char *prev_hash, gint64 id, gint64 cell_id, cons
 typedef struct {
   int      current_class;
   gboolean deleted;
+  gint64   version;
 } CellState;
 
 static gboolean
@@ -117,6 +118,7 @@ ss_store_cell_state (SsStore *self, gint64 case_id, const char *accession, gint6
     {
       state->current_class = ss_stmt_column_int (stmt, 0);
       state->deleted = ss_stmt_column_int (stmt, 1) != 0;
+      state->version = ss_stmt_column_int64 (stmt, 3);
       ok = TRUE;
     }
   else if (rc == SS_STEP_ROW || rc == SS_STEP_DONE)
@@ -168,6 +170,8 @@ ss_store_append_correction (SsStore *self, gint64 cell_id, SsCorrectionKind kind
   ss_stmt_bind_text (insert, 10, hash);
   if (!ss_store_run (self, insert, operation, error))
     return -1;
+  if (self->conn->backend->append_correction != NULL)
+    return id;
 
   SsStoreStmt *update = ss_store_stmt (self, STMT_CELL_SET_STATE, operation, error);
   if (update == NULL)
@@ -180,16 +184,49 @@ ss_store_append_correction (SsStore *self, gint64 cell_id, SsCorrectionKind kind
   return id;
 }
 
+/* Another station changed the cell since the caller loaded it: say who and when. */
+static void
+ss_store_set_stale (SsStore *self, gint64 cell_id, const char *accession,
+                    gint64 expected_version, gint64 version, const char *operation,
+                    GError **error)
+{
+  g_autofree char *who = NULL, *when = NULL;
+  SsStoreStmt *stmt = ss_store_stmt (self, STMT_CELL_LAST_CHANGE, operation, NULL);
+  if (stmt != NULL)
+    {
+      ss_stmt_bind_int64 (stmt, 1, cell_id);
+      if (ss_stmt_step (stmt, operation, NULL) == SS_STEP_ROW)
+        {
+          who = ss_stmt_column_dup (stmt, 0);
+          when = ss_stmt_column_dup (stmt, 1);
+        }
+      ss_stmt_reset (stmt);
+    }
+  g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_STALE,
+               "%s: cell %" G_GINT64_FORMAT " of case '%s' was changed by %s at %s since it "
+               "was loaded (version %" G_GINT64_FORMAT ", now %" G_GINT64_FORMAT "); nothing "
+               "was stored: reload the case to see the change, then correct it again",
+               operation, cell_id, accession, who != NULL ? who : "another station",
+               when != NULL ? when : "an unknown time", expected_version, version);
+}
+
 /* One correction of an existing cell, inside the caller's transaction: returns the new
- * correction id, 0 when the cell already is as asked, -1 on error. */
+ * correction id, 0 when the cell already is as asked, -1 on error. expected_version
+ * below 0 takes the cell as it is now. */
 static gint64
 ss_store_correct_locked (SsStore *self, gint64 case_id, const char *accession, gint64 cell_id,
                          SsCorrectionKind kind, int new_class, const char *user, gint64 undoes,
-                         const char *operation, GError **error)
+                         gint64 expected_version, const char *operation, GError **error)
 {
   CellState state;
   if (!ss_store_cell_state (self, case_id, accession, cell_id, &state, operation, error))
     return -1;
+  if (expected_version >= 0 && expected_version != state.version)
+    {
+      ss_store_set_stale (self, cell_id, accession, expected_version, state.version, operation,
+                          error);
+      return -1;
+    }
   switch (kind)
     {
     case SS_CORRECTION_RELABEL:
@@ -230,7 +267,8 @@ ss_store_correct_locked (SsStore *self, gint64 case_id, const char *accession, g
 
 static gint64
 ss_store_correct (SsStore *self, const char *accession, gint64 cell_id, SsCorrectionKind kind,
-                  int new_class, const char *user, const char *operation, GError **error)
+                  int new_class, gint64 expected_version, const char *user,
+                  const char *operation, GError **error)
 {
   if (!ss_store_validate_user (user, error))
     return -1;
@@ -243,11 +281,13 @@ ss_store_correct (SsStore *self, const char *accession, gint64 cell_id, SsCorrec
   g_autofree char *now = ss_store_now ();
   if (!ss_store_begin_write (self, operation, error))
     return -1;
+  if (!ss_store_check_role (self, user, SS_ROLE_TECHNICIAN, operation, error))
+    goto fail;
   gint64 case_id = ss_store_case_for_change (self, accession, operation, error);
   if (case_id == 0)
     goto fail;
   gint64 id = ss_store_correct_locked (self, case_id, accession, cell_id, kind, new_class, user, 0,
-                                       operation, error);
+                                       expected_version, operation, error);
   if (id < 0)
     goto fail;
   if (id == 0)
@@ -269,7 +309,7 @@ ss_store_relabel_cell (SsStore *self, const char *accession, gint64 cell_id, int
                        const char *user, GError **error)
 {
   g_return_val_if_fail (SS_IS_STORE (self), -1);
-  return ss_store_correct (self, accession, cell_id, SS_CORRECTION_RELABEL, new_class, user,
+  return ss_store_correct (self, accession, cell_id, SS_CORRECTION_RELABEL, new_class, -1, user,
                            "relabelling the cell", error);
 }
 
@@ -278,7 +318,7 @@ ss_store_delete_cell (SsStore *self, const char *accession, gint64 cell_id, cons
                       GError **error)
 {
   g_return_val_if_fail (SS_IS_STORE (self), -1);
-  return ss_store_correct (self, accession, cell_id, SS_CORRECTION_DELETE, 0, user,
+  return ss_store_correct (self, accession, cell_id, SS_CORRECTION_DELETE, 0, -1, user,
                            "deleting the cell", error);
 }
 
@@ -287,7 +327,7 @@ ss_store_restore_cell (SsStore *self, const char *accession, gint64 cell_id, con
                        GError **error)
 {
   g_return_val_if_fail (SS_IS_STORE (self), -1);
-  return ss_store_correct (self, accession, cell_id, SS_CORRECTION_RESTORE, 0, user,
+  return ss_store_correct (self, accession, cell_id, SS_CORRECTION_RESTORE, 0, -1, user,
                            "restoring the cell", error);
 }
 
@@ -296,8 +336,25 @@ ss_store_confirm_cell (SsStore *self, const char *accession, gint64 cell_id, con
                        GError **error)
 {
   g_return_val_if_fail (SS_IS_STORE (self), -1);
-  return ss_store_correct (self, accession, cell_id, SS_CORRECTION_CONFIRM, 0, user,
+  return ss_store_correct (self, accession, cell_id, SS_CORRECTION_CONFIRM, 0, -1, user,
                            "confirming the cell's class", error);
+}
+
+gint64
+ss_store_correct_cell (SsStore *self, const char *accession, gint64 cell_id,
+                       SsCorrectionKind kind, int new_class, gint64 expected_version,
+                       const char *user, GError **error)
+{
+  g_return_val_if_fail (SS_IS_STORE (self), -1);
+  g_return_val_if_fail (kind != SS_CORRECTION_ADD, -1);
+  static const char *const operations[] = {
+    [SS_CORRECTION_RELABEL] = "relabelling the cell",
+    [SS_CORRECTION_DELETE] = "deleting the cell",
+    [SS_CORRECTION_RESTORE] = "restoring the cell",
+    [SS_CORRECTION_CONFIRM] = "confirming the cell's class",
+  };
+  return ss_store_correct (self, accession, cell_id, kind, new_class, expected_version, user,
+                           operations[kind], error);
 }
 
 gint64
@@ -312,6 +369,8 @@ ss_store_add_cell (SsStore *self, const char *accession, gint64 image_id, SsCell
   g_autofree char *now = ss_store_now ();
   if (!ss_store_begin_write (self, operation, error))
     return -1;
+  if (!ss_store_check_role (self, user, SS_ROLE_TECHNICIAN, operation, error))
+    goto fail;
   gint64 case_id = ss_store_case_for_change (self, accession, operation, error);
   if (case_id == 0)
     goto fail;
@@ -387,6 +446,8 @@ ss_store_undo (SsStore *self, const char *accession, gint64 correction_id, const
   g_autoptr (GError) local_error = NULL;
   g_autoptr (SsCorrection) k = NULL;
   gint64 correction_case = 0;
+  if (!ss_store_check_role (self, user, SS_ROLE_TECHNICIAN, operation, error))
+    goto fail;
   gint64 case_id = ss_store_case_for_change (self, accession, operation, error);
   if (case_id == 0)
     goto fail;
@@ -428,7 +489,7 @@ ss_store_undo (SsStore *self, const char *accession, gint64 correction_id, const
                              : k->kind == SS_CORRECTION_CONFIRM ? SS_CORRECTION_CONFIRM
                              : SS_CORRECTION_DELETE;
   gint64 id = ss_store_correct_locked (self, case_id, accession, k->cell_id, reverse, k->old_class,
-                                       user, k->id, operation, error);
+                                       user, k->id, -1, operation, error);
   if (id <= 0)
     {
       if (id == 0)
@@ -449,6 +510,13 @@ fail:
 GPtrArray *
 ss_store_list_corrections (SsStore *self, const char *accession, GError **error)
 {
+  return ss_store_list_corrections_since (self, accession, 0, error);
+}
+
+GPtrArray *
+ss_store_list_corrections_since (SsStore *self, const char *accession, gint64 after_id,
+                                 GError **error)
+{
   g_return_val_if_fail (SS_IS_STORE (self), NULL);
   const char *operation = "reading the case's corrections";
   gint64 case_id = ss_store_case_id (self, accession, operation, error);
@@ -458,6 +526,7 @@ ss_store_list_corrections (SsStore *self, const char *accession, GError **error)
   if (stmt == NULL)
     return NULL;
   ss_stmt_bind_int64 (stmt, 1, case_id);
+  ss_stmt_bind_int64 (stmt, 2, after_id);
   g_autoptr (GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_correction_free);
   SsStepResult rc;
   while ((rc = ss_stmt_step (stmt, operation, error)) == SS_STEP_ROW)

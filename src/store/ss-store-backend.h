@@ -39,6 +39,15 @@ typedef enum {
 struct _SsStoreBackend {
   const char        *name;        /* "SQLite", "PostgreSQL": the engine, in messages */
   const char *const *migrations;  /* SS_STORE_SCHEMA_VERSION scripts in its dialect */
+  /* NULL: a correction is an INSERT into corrections, then an UPDATE of its cell. Else
+   * one statement with the INSERT's ten parameters that appends the row and applies it
+   * to the cell (PostgreSQL's smearscope_append_correction, which checks it first). */
+  const char        *append_correction;
+  /* TRUE: the server enforces the roles (ss_store_check_role has nothing to do), and
+   * these set them up (NULL on a file). */
+  gboolean           roles_on_server;
+  const char        *init_roles;     /* no parameters */
+  const char        *add_user;       /* ?1 login name, ?2 role name */
 
   /* Connect to location (open the file, reach the server). CREATE makes what the
    * location needs to exist, and says so in created; a failed open leaves nothing it
@@ -98,6 +107,10 @@ struct _SsStoreBackend {
   /* After rows were copied in with their ids (ss_store_copy), inside its transaction:
    * the next id of each table follows them. NULL when the engine does that itself. */
   gboolean     (*after_copy)     (SsStoreConn *conn, GError **error);
+  /* A source, on a connection of its own to conn's store, dispatched (callback with no
+   * argument but its data) within about a second of a commit that changed case case_id
+   * (ss_store_watch_case). */
+  GSource     *(*watch)          (SsStoreConn *conn, gint64 case_id, GError **error);
 };
 
 extern const SsStoreBackend ss_store_backend_sqlite;

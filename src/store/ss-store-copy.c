@@ -21,7 +21,8 @@ static const CopiedTable copied_tables[] = {
               "scale_source", "iittiitirt" },
   { "cells", "id, image_id, x, y, width, height, mask, nucleus_mask, predicted_class, confidence, "
              "probabilities, area, perimeter, circularity, nucleus_area, nc_ratio, stored_class, "
-             "current_class, origin, deleted, nucleus_solidity, doubt", "iiiiiibbirbrrrrriitiri" },
+             "current_class, origin, deleted, nucleus_solidity, doubt, version",
+    "iiiiiibbirbrrrrriitirii" },
   { "corrections", "id, cell_id, kind, old_class, new_class, \"user\", at, undoes, prev_hash, hash",
     "iitiittitt" },
   { "case_events", "id, case_id, kind, \"user\", at, reason", "iitttt" },

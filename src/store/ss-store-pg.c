@@ -16,12 +16,15 @@ typedef struct {
   PGconn      *pg;
   char        *server;       /* "host:port" or the socket folder, for messages */
   guint        n_prepared;   /* names the next prepared statement */
+  guint        session;      /* counts reconnections: a new session has no prepared
+                              * statements, so each is prepared again on its next use */
 } PgConn;
 
 typedef struct {
   SsStoreStmt  base;
   char        *sql;          /* with $N parameters */
   char        *name;         /* of the prepared statement; NULL: sent with its SQL */
+  guint        session;      /* of the connection's sessions, the one it was prepared in */
   int          n_params;
   char       **values;       /* text parameters are owned copies, blobs the caller's */
   int         *lengths;
@@ -74,6 +77,12 @@ pg_set_error (PgConn *self, const PGresult *result, GError **error, const char *
                  "%s: another station kept the case store %s locked for more than %d s; "
                  "try again when it has finished (%s)", operation, location,
                  self->conn.busy_timeout_ms / 1000, message);
+  else if (g_strcmp0 (sqlstate, "42501") == 0 && !self->conn.read_only)
+    /* the roles' own refusals say who and why ("your login ann is a technician; only
+     * a hematologist can sign off"); the server's plain ones name the table */
+    g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_FORBIDDEN, "%s: %s (roles are set on "
+                 "the case server at %s, docs/case-store.md \"Roles\")", operation,
+                 PQresultErrorField (result, PG_DIAG_MESSAGE_PRIMARY), self->server);
   else if (g_strcmp0 (sqlstate, "25006") == 0 || g_strcmp0 (sqlstate, "42501") == 0)
     g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_READ_ONLY,
                  "%s: the case store %s cannot be written by this login (%s)", operation,
@@ -200,6 +209,7 @@ pg_prepare (SsStoreConn *conn, const char *sql, gboolean persistent, const char 
   if (persistent)
     {
       stmt->name = g_strdup_printf ("smearscope_%u", self->n_prepared++);
+      stmt->session = self->session;
       PGresult *result = PQprepare (self->pg, stmt->name, stmt->sql, 0, NULL);
       gboolean ok = PQresultStatus (result) == PGRES_COMMAND_OK;
       if (!ok)
@@ -272,6 +282,16 @@ pg_step (SsStoreStmt *base, const char *operation, GError **error)
       stmt->row++;
       return stmt->row < PQntuples (stmt->result) ? SS_STEP_ROW : SS_STEP_DONE;
     }
+  if (stmt->name != NULL && stmt->session != self->session)
+    {
+      PGresult *prepared = PQprepare (self->pg, stmt->name, stmt->sql, 0, NULL);
+      gboolean ok = PQresultStatus (prepared) == PGRES_COMMAND_OK;
+      SsStepResult failure = ok ? SS_STEP_DONE : pg_set_error (self, prepared, error, operation);
+      PQclear (prepared);
+      if (!ok)
+        return failure;
+      stmt->session = self->session;
+    }
   const char *const *values = (const char *const *) stmt->values;
   stmt->result = stmt->name != NULL
                  ? PQexecPrepared (self->pg, stmt->name, stmt->n_params, values, stmt->lengths,
@@ -342,12 +362,96 @@ pg_column_blob (SsStoreStmt *base, int column, gsize *size)
   return stmt->blobs[column];
 }
 
+/* Reconnecting ----------------------------------------------------------------------- */
+
+/* How long a station waits for a server that is away: $SMEARSCOPE_RECONNECT_WAIT
+ * seconds, by default 30 (a restart of the server takes a few). */
+static gint64
+pg_wait_usec (void)
+{
+  const char *text = g_getenv ("SMEARSCOPE_RECONNECT_WAIT");
+  gint64 seconds = text != NULL ? g_ascii_strtoll (text, NULL, 10) : 30;
+  return CLAMP (seconds, 0, 24 * 3600) * G_USEC_PER_SEC;
+}
+
+static void
+pg_ignore_notice (void *data, const char *message)
+{
+  /* the server's notices ("terminating connection due to immediate shutdown") are
+   * followed by an error the store reports in its own words */
+}
+
+static gboolean pg_set_session (PgConn *self, GError **error);
+
+/* The server went away (restarted, or the network dropped): a transaction that had
+ * begun is lost whole, and said so by the statement that failed. The next one waits
+ * for the server, up to the busy timeout, saying once on stderr (and to the station's
+ * log) that it is waiting, then carries on in a new session. */
+static gboolean
+pg_reconnect (PgConn *self, const char *operation, GError **error)
+{
+  gint64 deadline = g_get_monotonic_time () + pg_wait_usec ();
+  gboolean said = FALSE;
+  for (;;)
+    {
+      PQreset (self->pg);
+      PQsetNoticeProcessor (self->pg, pg_ignore_notice, NULL);
+      if (PQstatus (self->pg) == CONNECTION_OK && pg_set_session (self, NULL))
+        {
+          self->session++;
+          if (said)
+            g_printerr ("smearscope: the case server at %s answers again\n", self->server);
+          return TRUE;
+        }
+      if (g_get_monotonic_time () >= deadline)
+        break;
+      if (!said)
+        {
+          g_printerr ("smearscope: the case server at %s is not answering; retrying...\n",
+                      self->server);
+          said = TRUE;
+        }
+      g_usleep (G_USEC_PER_SEC / 2);
+    }
+  g_autofree char *message = g_strstrip (g_strdelimit (g_strdup (PQerrorMessage (self->pg)),
+                                                       "\n\t", ' '));
+  g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_IO,
+               "%s: the case server at %s is not answering (waited %d s); nothing was stored. "
+               "Is it running? Try again when it is back (%s)", operation, self->server,
+               (int) (pg_wait_usec () / G_USEC_PER_SEC), message);
+  return FALSE;
+}
+
+/* Begin a transaction with sql; when the connection turns out dead before anything of
+ * it reached the server, reconnect and begin again. */
+static gboolean
+pg_begin (PgConn *self, const char *sql, const char *operation, GError **error)
+{
+  if (PQstatus (self->pg) != CONNECTION_OK && !pg_reconnect (self, operation, error))
+    return FALSE;
+  PGresult *result = PQexec (self->pg, sql);
+  ExecStatusType status = PQresultStatus (result);
+  const char *sqlstate = PQresultErrorField (result, PG_DIAG_SQLSTATE);
+  /* a dead connection fails without a SQLSTATE of the server's, or with class 08 (or
+   * 57P: the server shutting down) */
+  gboolean ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+  gboolean dead = !ok && (PQstatus (self->pg) != CONNECTION_OK || sqlstate == NULL
+                          || sqlstate_is (sqlstate, "08") || sqlstate_is (sqlstate, "57P"));
+  if (!ok && !dead)
+    pg_set_error (self, result, error, operation);
+  PQclear (result);
+  if (!dead)
+    return ok;
+  return pg_reconnect (self, operation, error) && pg_exec (&self->conn, sql, operation, error);
+}
+
 /* Transactions ----------------------------------------------------------------------- */
 
 static gboolean
 pg_begin_read (SsStoreConn *conn, const char *operation, GError **error)
 {
-  return pg_exec (conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", operation, error);
+  return pg_begin (PG_CONN (conn), "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", operation,
+                   error);
 }
 
 static void
@@ -367,7 +471,7 @@ pg_begin_write (SsStoreConn *conn, const char *operation, GError **error)
   g_autofree char *lock = g_strdup_printf ("BEGIN ISOLATION LEVEL READ COMMITTED; "
                                            "SELECT pg_advisory_xact_lock (%d)",
                                            SS_STORE_APPLICATION_ID);
-  if (!pg_exec (conn, lock, operation, error))
+  if (!pg_begin (PG_CONN (conn), lock, operation, error))
     {
       pg_rollback (conn);
       return FALSE;
@@ -514,6 +618,38 @@ pg_server_name (PGconn *pg)
                           port != NULL && *port != '\0' ? ":" : "", port != NULL ? port : "");
 }
 
+/* Durable commits whatever the server's default; floats written exactly; a writer waits
+ * for another at most the busy timeout. Again after each reconnection. */
+static gboolean
+pg_set_session (PgConn *self, GError **error)
+{
+  g_autofree char *settings = g_strdup_printf (
+    "SET synchronous_commit = on; SET extra_float_digits = 3; SET lock_timeout = %d;%s",
+    MAX (self->conn.busy_timeout_ms, 1),
+    self->conn.read_only ? " SET default_transaction_read_only = on;" : "");
+  return pg_exec (&self->conn, settings, "opening the case store", error);
+}
+
+/* Whether a failed connection is the server being away (down, restarting, unreachable)
+ * rather than refusing this login or database. libpq gives no SQLSTATE for a failed
+ * connection, so its message tells. */
+static gboolean
+pg_server_away (PGconn *pg)
+{
+  static const char *const away[] = { "Connection refused", "No such file or directory",
+                                      "starting up", "shutting down", "in recovery",
+                                      "not yet accepting connections",
+                                      "timeout expired", "timed out",
+                                      "server closed the connection", "No route to host" };
+  const char *message = PQerrorMessage (pg);
+  if (PQconnectionNeedsPassword (pg))
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (away); i++)
+    if (strstr (message, away[i]) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
 static SsStoreConn *
 pg_open (const char *uri, SsStoreOpenFlags flags, gboolean *created, GError **error)
 {
@@ -532,6 +668,24 @@ pg_open (const char *uri, SsStoreOpenFlags flags, gboolean *created, GError **er
   self->conn.busy_timeout_ms = DEFAULT_BUSY_TIMEOUT_MS;
   self->pg = PQconnectdbParams (keywords, values, TRUE);
   self->server = pg_server_name (self->pg);
+  /* A server restarting (or not up yet) is waited for, as a writer waits for the lock;
+   * a wrong name, password or database is said at once. */
+  gint64 deadline = g_get_monotonic_time () + pg_wait_usec ();
+  gboolean said = FALSE;
+  while (PQstatus (self->pg) != CONNECTION_OK && pg_server_away (self->pg)
+         && g_get_monotonic_time () < deadline)
+    {
+      if (!said)
+        g_printerr ("smearscope: the case server at %s is not answering; retrying...\n",
+                    self->server);
+      said = TRUE;
+      g_usleep (G_USEC_PER_SEC / 2);
+      PQfinish (self->pg);
+      self->pg = PQconnectdbParams (keywords, values, TRUE);
+    }
+  if (said && PQstatus (self->pg) == CONNECTION_OK)
+    g_printerr ("smearscope: the case server at %s answers again\n", self->server);
+  PQsetNoticeProcessor (self->pg, pg_ignore_notice, NULL);
   if (PQstatus (self->pg) != CONNECTION_OK)
     {
       /* libpq's message runs over lines; a station shows one */
@@ -548,14 +702,8 @@ pg_open (const char *uri, SsStoreOpenFlags flags, gboolean *created, GError **er
       pg_close (&self->conn);
       return NULL;
     }
-  /* Durable commits whatever the server's default; floats written exactly; a writer
-   * waits for another at most the busy timeout. */
-  g_autofree char *settings = g_strdup_printf (
-    "SET synchronous_commit = on; SET extra_float_digits = 3; SET lock_timeout = %d;%s",
-    self->conn.busy_timeout_ms,
-    self->conn.read_only ? " SET default_transaction_read_only = on;" : "");
   gint64 application_id = 0, version = 0, n_objects = 0;
-  if (!pg_exec (&self->conn, settings, "opening the case store", error)
+  if (!pg_set_session (self, error)
       || !pg_read_schema (&self->conn, &application_id, &version, &n_objects, error))
     {
       pg_close (&self->conn);
@@ -671,9 +819,125 @@ pg_after_copy (SsStoreConn *conn, GError **error)
   return TRUE;
 }
 
+/* Watching ---------------------------------------------------------------------------- */
+
+/* smearscope_append_correction and the sign-off trigger notify smearscope_case_ID when
+ * they commit; this source listens on a connection of its own (the store's is busy
+ * with statements, and a notification only arrives between them). */
+typedef struct {
+  GSource  source;
+  char    *location;
+  gint64   case_id;
+  PGconn  *pg;
+  gpointer fd_tag;
+} PgWatch;
+
+#define PG_WATCH_RETRY_USEC (G_USEC_PER_SEC)
+
+static gboolean
+pg_watch_connect (PgWatch *watch, GError **error)
+{
+  const char *const keywords[] = { "connect_timeout", "fallback_application_name",
+                                   "client_encoding", "dbname", NULL };
+  const char *const values[] = { "5", "smearscope-watch", "UTF8", watch->location, NULL };
+  watch->pg = PQconnectdbParams (keywords, values, TRUE);
+  PQsetNoticeProcessor (watch->pg, pg_ignore_notice, NULL);
+  /* the channel's name is made of an integer, not of anything a user typed */
+  g_autofree char *listen = g_strdup_printf ("LISTEN smearscope_case_%" G_GINT64_FORMAT,
+                                             watch->case_id);
+  PGresult *result = PQstatus (watch->pg) == CONNECTION_OK ? PQexec (watch->pg, listen) : NULL;
+  gboolean ok = result != NULL && PQresultStatus (result) == PGRES_COMMAND_OK;
+  if (!ok)
+    {
+      g_autofree char *message = g_strstrip (g_strdelimit (g_strdup (PQerrorMessage (watch->pg)),
+                                                           "\n\t", ' '));
+      g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_IO,
+                   "watching the case: cannot listen to the case server: %s", message);
+      PQclear (result);
+      g_clear_pointer (&watch->pg, PQfinish);
+      return FALSE;
+    }
+  PQclear (result);
+  watch->fd_tag = g_source_add_unix_fd (&watch->source, PQsocket (watch->pg), G_IO_IN);
+  return TRUE;
+}
+
+static void
+pg_watch_lose (PgWatch *watch)
+{
+  if (watch->fd_tag != NULL)
+    g_source_remove_unix_fd (&watch->source, g_steal_pointer (&watch->fd_tag));
+  g_clear_pointer (&watch->pg, PQfinish);
+  g_source_set_ready_time (&watch->source, g_get_monotonic_time () + PG_WATCH_RETRY_USEC);
+}
+
+static gboolean
+pg_watch_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
+{
+  PgWatch *watch = (PgWatch *) source;
+  gboolean changed = FALSE;
+  if (watch->pg == NULL)
+    {
+      /* the server is back: what happened meanwhile was not heard, so call back */
+      if (!pg_watch_connect (watch, NULL))
+        {
+          g_source_set_ready_time (source, g_get_monotonic_time () + PG_WATCH_RETRY_USEC);
+          return G_SOURCE_CONTINUE;
+        }
+      g_source_set_ready_time (source, -1);
+      changed = TRUE;
+    }
+  else if (!PQconsumeInput (watch->pg))
+    {
+      pg_watch_lose (watch);
+      changed = TRUE;
+    }
+  for (PGnotify *notify; watch->pg != NULL && (notify = PQnotifies (watch->pg)) != NULL;)
+    {
+      changed = TRUE;
+      PQfreemem (notify);
+    }
+  if (changed && callback != NULL)
+    return callback (user_data);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+pg_watch_finalize (GSource *source)
+{
+  PgWatch *watch = (PgWatch *) source;
+  g_clear_pointer (&watch->pg, PQfinish);
+  g_free (watch->location);
+}
+
+static GSourceFuncs pg_watch_funcs = {
+  .dispatch = pg_watch_dispatch,
+  .finalize = pg_watch_finalize,
+};
+
+static GSource *
+pg_watch (SsStoreConn *conn, gint64 case_id, GError **error)
+{
+  GSource *source = g_source_new (&pg_watch_funcs, sizeof (PgWatch));
+  g_source_set_static_name (source, "smearscope case watch (PostgreSQL)");
+  PgWatch *watch = (PgWatch *) source;
+  watch->location = g_strdup (conn->location);
+  watch->case_id = case_id;
+  if (!pg_watch_connect (watch, error))
+    {
+      g_source_unref (source);
+      return NULL;
+    }
+  return source;
+}
+
 const SsStoreBackend ss_store_backend_pg = {
   .name = "PostgreSQL",
   .migrations = ss_store_pg_migrations,
+  .append_correction = "SELECT smearscope_append_correction (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+  .roles_on_server = TRUE,
+  .init_roles = "SELECT smearscope_init_roles ()",
+  .add_user = "SELECT smearscope_add_user (?1, ?2)",
   .open = pg_open,
   .close = pg_close,
   .discard = NULL,
@@ -702,4 +966,5 @@ const SsStoreBackend ss_store_backend_pg = {
   .check_engine = pg_check_engine,
   .backup = pg_backup,
   .after_copy = pg_after_copy,
+  .watch = pg_watch,
 };

@@ -37,6 +37,10 @@ typedef enum {
   STMT_CELL_GET,
   STMT_CELL_STATE,
   STMT_CELL_SET_STATE,
+  STMT_CELL_LAST_CHANGE,
+  STMT_USER_ROLE,
+  STMT_USER_ANY,
+  STMT_USER_PUT,
   STMT_CHAIN_HEAD,
   STMT_CORRECTION_INSERT,
   STMT_CORRECTION_GET,
@@ -80,6 +84,10 @@ char        *ss_store_now (void);
 gboolean     ss_store_validate_user (const char *user, GError **error);
 gboolean     ss_store_validate_cell (const SsCell *cell, guint index, const SsImageInfo *info,
                                      GError **error);
+/* On a file on which users are recorded: user must be one, of a role at least needed.
+ * Always TRUE on a server, which enforces the roles itself. Inside a transaction. */
+gboolean     ss_store_check_role (SsStore *self, const char *user, SsRole needed,
+                                  const char *operation, GError **error);
 gint64       ss_store_case_id (SsStore *self, const char *accession, const char *operation,
                                GError **error);
 gint64       ss_store_case_for_change (SsStore *self, const char *accession,

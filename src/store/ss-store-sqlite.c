@@ -705,6 +705,70 @@ sqlite_backup (SsStoreConn *conn, const char *path, GError **error)
 }
 
 
+/* Watching ---------------------------------------------------------------------------- */
+
+/* A file has no notifications: the source reads PRAGMA data_version on a connection of
+ * its own twice a second; it changes with every commit of another connection. */
+typedef struct {
+  GSource      source;
+  SsStoreConn *conn;
+  gint64       data_version;
+} SqliteWatch;
+
+#define SQLITE_WATCH_USEC (G_USEC_PER_SEC / 2)
+
+static gint64
+sqlite_data_version (SsStoreConn *conn)
+{
+  sqlite3_stmt *stmt = NULL;
+  gint64 version = -1;
+  if (sqlite3_prepare_v2 (SQLITE_CONN (conn)->db, "PRAGMA data_version", -1, &stmt, NULL) == SQLITE_OK
+      && sqlite3_step (stmt) == SQLITE_ROW)
+    version = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  return version;
+}
+
+static gboolean
+sqlite_watch_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
+{
+  SqliteWatch *watch = (SqliteWatch *) source;
+  g_source_set_ready_time (source, g_get_monotonic_time () + SQLITE_WATCH_USEC);
+  gint64 version = sqlite_data_version (watch->conn);
+  if (version == watch->data_version)
+    return G_SOURCE_CONTINUE;
+  watch->data_version = version;
+  return callback != NULL ? callback (user_data) : G_SOURCE_CONTINUE;
+}
+
+static void
+sqlite_watch_finalize (GSource *source)
+{
+  SqliteWatch *watch = (SqliteWatch *) source;
+  g_clear_pointer (&watch->conn, sqlite_close);
+}
+
+static GSourceFuncs sqlite_watch_funcs = {
+  .dispatch = sqlite_watch_dispatch,
+  .finalize = sqlite_watch_finalize,
+};
+
+static GSource *
+sqlite_watch (SsStoreConn *conn, gint64 case_id, GError **error)
+{
+  SqliteConn *opened = sqlite_open_existing (conn->location, SS_STORE_OPEN_READ_ONLY, error);
+  if (opened == NULL)
+    return NULL;
+  SsStoreConn *own = &opened->conn;
+  GSource *source = g_source_new (&sqlite_watch_funcs, sizeof (SqliteWatch));
+  g_source_set_static_name (source, "smearscope case watch (SQLite)");
+  SqliteWatch *watch = (SqliteWatch *) source;
+  watch->conn = own;
+  watch->data_version = sqlite_data_version (own);
+  g_source_set_ready_time (source, g_get_monotonic_time () + SQLITE_WATCH_USEC);
+  return source;
+}
+
 const SsStoreBackend ss_store_backend_sqlite = {
   .name = "SQLite",
   .migrations = ss_store_migrations,
@@ -735,4 +799,5 @@ const SsStoreBackend ss_store_backend_sqlite = {
   .column_blob = sqlite_column_blob,
   .check_engine = sqlite_check_engine,
   .backup = sqlite_backup,
+  .watch = sqlite_watch,
 };

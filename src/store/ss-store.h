@@ -12,7 +12,7 @@
 G_BEGIN_DECLS
 
 /* The schema this build writes; files with a higher user_version are refused. */
-#define SS_STORE_SCHEMA_VERSION 5
+#define SS_STORE_SCHEMA_VERSION 6
 
 #define SS_STORE_ERROR (ss_store_error_quark ())
 GQuark ss_store_error_quark (void);
@@ -32,7 +32,22 @@ typedef enum {
   SS_STORE_ERROR_INVALID,       /* a bad argument: class, empty name, foreign cell */
   SS_STORE_ERROR_SIGNED,        /* the case is signed and can no longer change */
   SS_STORE_ERROR_CHECK_FAILED,  /* ss_store_check found a problem; the message names it */
+  SS_STORE_ERROR_STALE,         /* the cell changed since the caller loaded it: reload */
+  SS_STORE_ERROR_FORBIDDEN,     /* the user's (or the login's) role does not allow it */
 } SsStoreError;
+
+/* Who may do what: a technician analyses and corrects; a hematologist also signs off and
+ * reopens; an admin also adds users. On a PostgreSQL server the server enforces them
+ * (database roles and grants); on a SQLite file the program checks them once any user
+ * is recorded, and the file's owner can do anything (docs/case-store.md, "Roles"). */
+typedef enum {
+  SS_ROLE_TECHNICIAN,
+  SS_ROLE_HEMATOLOGIST,
+  SS_ROLE_ADMIN,
+} SsRole;
+
+const char *ss_role_name (SsRole role);  /* "technician", "hematologist", "admin" */
+gboolean    ss_role_from_name (const char *name, SsRole *role);
 
 typedef enum {
   SS_STORE_OPEN_DEFAULT   = 0,       /* read-write; the file must exist */
@@ -222,8 +237,17 @@ gint64      ss_store_confirm_cell (SsStore *self, const char *accession, gint64 
  * cell has changed since, so that an undo cannot silently revert someone else's work. */
 gint64      ss_store_undo (SsStore *self, const char *accession, gint64 correction_id,
                            const char *user, GError **error);
-/* The audit trail of a case, oldest first. */
+/* A relabel, delete, restore or confirm based on the cell as the caller loaded it:
+ * refused with SS_STORE_ERROR_STALE, nothing stored, when another correction changed
+ * the cell since (cell->version differs from expected_version). */
+gint64      ss_store_correct_cell (SsStore *self, const char *accession, gint64 cell_id,
+                                   SsCorrectionKind kind, int new_class,
+                                   gint64 expected_version, const char *user, GError **error);
+/* The audit trail of a case, oldest first; _since: only the corrections after after_id
+ * (what a station watching the case has not seen yet). */
 GPtrArray  *ss_store_list_corrections (SsStore *self, const char *accession, GError **error);
+GPtrArray  *ss_store_list_corrections_since (SsStore *self, const char *accession,
+                                             gint64 after_id, GError **error);
 
 /* Ground truth: cells another tool or a person annotated, imported from an annotation
  * file (smearscope-cli import, docs/exchange.md "In"). A layer of its own beside the
@@ -283,6 +307,24 @@ gboolean    ss_store_image_counts (SsStore *self, gint64 image_id, int counts[SS
  * bad row. head_hash (may be NULL) receives the last hash of the chain. */
 gboolean    ss_store_check (SsStore *self, char **head_hash, gint64 *n_corrections,
                             GError **error);
+/* Watching a case for the other stations' changes: the source's callback (a
+ * GSourceFunc, set with g_source_set_callback) runs in the context it is attached to
+ * within about a second of any correction, sign-off or reopening of the case committed
+ * by any connection, this one's too; the watcher reloads what it shows. On a server
+ * through LISTEN/NOTIFY on a connection of the source's own, which it makes again by
+ * itself when the server comes back (and then calls back, since it may have missed
+ * changes); on a file by reading the file's data version twice a second (any commit to
+ * the store calls back). Destroy the source to stop watching. */
+GSource    *ss_store_watch_case (SsStore *self, const char *accession, GError **error);
+
+/* Roles. On a server, run by its owner (a login that may create roles): make this
+ * database's group roles (DATABASE_technician, _hematologist, _admin) and their grants,
+ * and close the database to every other login. Nothing to do on a file. */
+gboolean    ss_store_init_roles (SsStore *self, GError **error);
+/* Record name in role (and only that one). On a server, by the owner or an admin login:
+ * the login name is made when missing (without a password) and put in the role's group. */
+gboolean    ss_store_add_user (SsStore *self, const char *name, SsRole role, GError **error);
+
 /* Copy the live store to path with SQLite's online backup (writers keep working);
  * the copy appears under its name only once complete. */
 gboolean    ss_store_backup (SsStore *self, const char *path, GError **error);

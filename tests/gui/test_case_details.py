@@ -9,9 +9,11 @@ A case of the two fields in data/samples is analysed; it has no patient referenc
    keyboard would) and Return saves it: `smearscope-cli case show --json` has it, the
    dialog has gone, and the HL7 export from the window now writes a message that
    python3-hl7 parses, with the reference in PID-3.
-3. The case is signed behind the window's back (smearscope-cli signoff): Case Details
-   from the main menu, a changed reference, Return: the dialog shows the store's
-   refusal and stays open; the store keeps the reference of step 2.
+3. Case Details is opened from the main menu, and the case is signed behind the
+   window's back (smearscope-cli signoff): the window hears it by itself (its header
+   says "Signed by", live updates of issue 31); in the dialog still open, a changed
+   reference and Return: the dialog shows the store's refusal and stays open; the store
+   keeps the reference of step 2.
 4. The window started again on the signed case: Ctrl+I opens Case Details, which says
    the case is signed and must be reopened, offers Close and no Save; typing and Return
    change nothing in the store. The case's title in the header bar opens it too.
@@ -115,9 +117,11 @@ def export_hl7(app, window, hl7_path, toasts):
 
 
 def refused_when_signed_behind(app, window, db):
-    cli("signoff", "--case", ACCESSION, "--user", SIGNER, "--db", db, json_output=False)
     open_menu_item(app, window, "Case Details…")
     app.dialog("label", DIALOG)
+    cli("signoff", "--case", ACCESSION, "--user", SIGNER, "--db", db, json_output=False)
+    app.find("label", re.compile(r"^Signed by "), timeout=10)
+    log("the window heard the sign-off by itself")
     focus_dialog(app, DIALOG)
     app.key("End")
     type_text("X9")
