@@ -345,6 +345,10 @@ main (void)
   grad_check (SS_ARCH_MSCNN, 16, 2, 2, false, 1.0);
   grad_check (SS_ARCH_MSCNN, 16, 2, 2, true, 1.0);
   grad_check (SS_ARCH_RESNET18, 64, 4, 2, false, 1.0);
+  /* wide enough for the tap kernels' tiles: the forward and the input gradients of the
+   * stride-1 convolutions through tapconv.c */
+  grad_check (SS_ARCH_RESNET18, 64, 16, 1, false, 1.0);
+  grad_check (SS_ARCH_RESNET18, 64, 16, 2, false, 1.0);
   grad_check (SS_ARCH_RESNET50, 64, 4, 2, false, 1.0);
   /* depthwise convolutions, squeeze and excitation, SiLU and stochastic depth (with the
    * default draw some branches dropped: the same ones in every pass) */

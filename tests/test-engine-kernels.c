@@ -349,6 +349,126 @@ check_tapconv (SsRng *rng)
   ss_tapconv_select ("best");
 }
 
+/* A stride-1 convolution's input gradient through the tap kernels (the filters turned
+ * round and packed by ss_tapconv_pack_input_grad) against ss_ref_conv_input_grad, bit for
+ * bit: every kernel this CPU has, random shapes whose turned convolution it fits. */
+static void
+check_tapconv_input_grad (SsRng *rng)
+{
+  static const char *const kernels[] = { "avx512", "avx2" };
+  for (int kn = 0; kn < 2; kn++)
+    {
+      if (!ss_tapconv_select (kernels[kn]))
+        continue;
+      int nc, vl = ss_tapconv_vector (&nc), checked = 0;
+      for (int trial = 0; trial < 400 && checked < 100; trial++)
+        {
+          static const int ks[3] = { 3, 5, 7 };
+          static const int in_cs[5] = { 4, 8, 16, 32, 64 };
+          int k = ks[ss_rng_below (rng, 3)];
+          int pad = ss_rng_below (rng, 4) == 0 ? 0 : k / 2;
+          int in_w = ss_rng_below (rng, 2) ? vl * (1 + (int) ss_rng_below (rng, 3))
+                                           : 4 * (1 + (int) ss_rng_below (rng, 2));
+          SsConvShape s, t;
+          ss_conv_shape_init (&s, in_cs[ss_rng_below (rng, 5)], k + (int) ss_rng_below (rng, 12),
+                              in_w, 1 + (int) ss_rng_below (rng, 20), k, 1, pad);
+          if (s.out_w < 1 || s.out_h < 1)
+            continue;
+          CHECK (ss_tapconv_input_grad_shape (&s, &t) && t.in_c == s.out_c && t.out_c == s.in_c
+                   && t.out_h == s.in_h && t.out_w == s.in_w,
+                 "input gradient shape of c %d %dx%d oc %d k %d pad %d", s.in_c, s.in_h, s.in_w,
+                 s.out_c, k, pad);
+          if (!ss_tapconv_fits (&t))
+            continue;
+          size_t in_n = (size_t) s.in_c * s.in_h * s.in_w, K = (size_t) ss_conv_k (&s);
+          size_t out_n = (size_t) s.out_c * s.out_h * s.out_w;
+          float *dout = malloc (sizeof (float) * out_n), *w = malloc (sizeof (float) * s.out_c * K);
+          float *packed = malloc (sizeof (float) * ss_tapconv_packed_floats (&t));
+          float *src = malloc (sizeof (float) * ss_tapconv_src_floats (&t));
+          float *fast = malloc (sizeof (float) * in_n), *want = calloc (in_n, sizeof (float));
+          int *off = malloc (sizeof (int) * ss_conv_k (&t));
+          fill_random (dout, out_n, rng, 1.0f);
+          fill_random (w, s.out_c * K, rng, 0.5f);
+          ss_tapconv_pack_input_grad (&s, &t, w, packed);
+          ss_tapconv_source (&t, dout, 0, t.out_h, src);
+          ss_tapconv_offsets (&t, t.out_h, off);
+          ss_tapconv_rows (&t, packed, src, off, 0, t.out_h, fast, (size_t) t.out_h * t.out_w);
+          ss_ref_conv_input_grad (&s, dout, w, want);
+          CHECK (memcmp (fast, want, sizeof (float) * in_n) == 0,
+                 "tapconv %s input gradient c %d %dx%d oc %d k %d pad %d differs", kernels[kn],
+                 s.in_c, s.in_h, s.in_w, s.out_c, k, pad);
+          checked++;
+          free (dout);
+          free (w);
+          free (packed);
+          free (src);
+          free (fast);
+          free (want);
+          free (off);
+        }
+      CHECK (checked >= 50, "tapconv %s input gradient: only %d shapes checked", kernels[kn],
+             checked);
+      printf ("# tapconv %s input gradient: %d shapes\n", kernels[kn], checked);
+    }
+  ss_tapconv_select ("best");
+}
+
+/* The same through a training step of a network that trains on the tap kernels: the
+ * input gradient of the convolution under test (node 2 of conv_model) against the
+ * reference from its output gradient, at 1 and 2 threads, per image and for grouped
+ * small maps; with ReLU, through its mask. */
+static void
+check_conv_input_grad_case (SsRng *rng, int n, int c, int hw, int out_c, bool relu)
+{
+  SsModel *m = conv_model (c, hw, hw, out_c, 3, 1, false, relu, false, 0, rng);
+  m->train_taps = true;
+  const SsNode *node = &m->nodes[2];
+  SsConvShape t;
+  if (!ss_tapconv_input_grad_shape (&node->conv, &t) || !ss_tapconv_fits (&t))
+    {
+      printf ("# input gradient %dx%d c %d oc %d: the kernels do not fit, not checked\n", hw, hw,
+              c, out_c);
+      ss_model_free (m);
+      return;
+    }
+  size_t image = (size_t) 3 * hw * hw, in_n = (size_t) c * hw * hw;
+  size_t out_n = (size_t) out_c * hw * hw;
+  float *x = malloc (sizeof (float) * image * n), *dlogits = malloc (sizeof (float) * 2 * n);
+  float *want = malloc (sizeof (float) * in_n), *dpre = malloc (sizeof (float) * out_n);
+  fill_random (x, image * n, rng, 1.0f);
+  fill_random (dlogits, 2 * (size_t) n, rng, 1.0f);
+  for (int threads = 1; threads <= 2; threads++)
+    {
+      ss_engine_set_threads (threads);
+      SsError error;
+      if (ss_run_ensure (m, n, true, &error) != SS_OK)
+        abort ();
+      ss_run_forward (m, x, n, true);
+      ss_run_backward (m, dlogits, n, true);
+      size_t s_in, s_out;
+      const float *din = ss_run_node_grad (m, 1, &s_in);
+      const float *dout = ss_run_node_grad (m, 2, &s_out);
+      const float *out = ss_run_node_out (m, 2, &s_out);
+      int bad = 0;
+      for (int b = 0; b < n; b++)
+        {
+          for (size_t i = 0; i < out_n; i++)
+            dpre[i] = relu && out[b * s_out + i] <= 0.0f ? 0.0f : dout[b * s_out + i];
+          memset (want, 0, sizeof (float) * in_n);
+          ss_ref_conv_input_grad (&node->conv, dpre, m->params + node->w_off, want);
+          bad += memcmp (want, din + b * s_in, sizeof (float) * in_n) != 0;
+        }
+      CHECK (bad == 0, "input gradient %dx%d c %d oc %d relu %d group %d, %d threads: %d of %d images differ",
+             hw, hw, c, out_c, relu, node->group, threads, bad, n);
+    }
+  ss_engine_set_threads (0);
+  free (x);
+  free (dlogits);
+  free (want);
+  free (dpre);
+  ss_model_free (m);
+}
+
 /* Inference keeps a packed copy of the convolution weights (tapconv.c) between passes.
  * It must follow the weights: after training steps, and after swapping averaged weights
  * in and out, a model's predictions must be those of a fresh model given the same
@@ -848,6 +968,11 @@ main (void)
     }
   check_im2col_paths (&rng);
   check_tapconv (&rng);
+  check_tapconv_input_grad (&rng);
+  check_conv_input_grad_case (&rng, 3, 16, 32, 32, false);
+  check_conv_input_grad_case (&rng, 2, 32, 16, 16, true);
+  check_conv_input_grad_case (&rng, 5, 64, 8, 32, false);
+  check_conv_input_grad_case (&rng, 5, 64, 4, 64, true);
   /* through the network (band split, epilogue) on shapes the tap kernels fit */
   check_conv_case (&rng, 3, 3, 64, 64, 16, 7, 2, false, false, false, 5);
   check_conv_case (&rng, 2, 16, 32, 32, 32, 3, 1, true, true, false, 7);

@@ -121,6 +121,14 @@ void ss_tapconv_source (const SsConvShape *s, const float *in, int y0, int y1, f
 void ss_tapconv_offsets (const SsConvShape *s, int rows, int *off);
 void ss_tapconv_rows (const SsConvShape *s, const float *packed, const float *src,
                       const int *off, int y0, int y1, float *out, size_t plane);
+/* The input gradient of a stride-1 convolution s whose output is as large as its input
+ * would be with its padding: a convolution t of the output gradient (s's out_c planes)
+ * with the filters transposed and turned half round, padding k - 1 - pad (false for
+ * other strides and for 1 x 1). ss_tapconv_pack_input_grad packs s's (out_c, in_c, k, k)
+ * weights for t where ss_tapconv_fits (t) (ss_tapconv_packed_floats (t) floats). */
+bool ss_tapconv_input_grad_shape (const SsConvShape *s, SsConvShape *t);
+void ss_tapconv_pack_input_grad (const SsConvShape *s, const SsConvShape *t,
+                                 const float *weight, float *packed);
 
 /* Epilogue read straight after the GEMM of a band of output rows:
  * pre is (out_c, rows, out_w) with rows even; out gets relu?(max2x2(pre) + bias) at
@@ -230,9 +238,11 @@ struct SsModel {
   int         feature_node;  /* what the final dense layer reads (ss_model_features) */
   uint64_t    draw_seed;  /* a training forward's random choices (stochastic depth) come
                            * from this alone: the trainer sets it for every step */
-  bool        train_taps; /* training's forward convolutions run on tapconv.c where it
-                           * fits, as inference's do (the networks added with issue 29;
-                           * the older ones keep im2col + sgemm, as recorded) */
+  bool        train_taps; /* training's forward convolutions, and the input gradients of
+                           * the stride-1 ones, run on tapconv.c where it fits, as
+                           * inference's do (the networks added with issue 29 and, since
+                           * issue 30, the ResNets; the msCNN keeps im2col + sgemm, as
+                           * its recorded models were trained) */
   float      *params;    /* trained values */
   size_t      n_params;
   float      *buffers;   /* running statistics */

@@ -34,13 +34,14 @@ struct SsRun {
   int     *tap_off[64];   /* per thread: tapconv's tap offsets */
   float   *tap_w[SS_MAX_NODES];  /* tapconv's packed weights, for the convs it fits */
   float   *dw[64];        /* per thread: a depthwise plane's scratch (dwconv.c) */
+  float   *dx[64];        /* per thread: one image's input gradient from tapconv.c */
   float   *se_state[SS_MAX_NODES];  /* squeeze and excitation: what the backward reads */
   float   *se[64];        /* per thread: its backward's scratch */
   const char *tap_packed;  /* the kernel tap_w was packed for while params stood still,
                             * NULL when params may have moved since (ss_run_params_changed) */
   float   *pgrad[64];     /* per thread: parameter gradients */
   float   *param_grad;    /* reduced over threads */
-  void    *owned[10 * SS_MAX_NODES + 8 * 64 + 1];
+  void    *owned[10 * SS_MAX_NODES + 9 * 64 + 1];
   int      n_owned;
 };
 
@@ -92,7 +93,7 @@ ss_run_ensure (SsModel *m, int batch, bool with_grads, SsError *error)
   run->with_grads = with_grads;
 
   size_t col_max = 0, pre_max = 0, phase_max = 1, tap_src_max = 1, tap_k_max = 1;
-  size_t dw_max = 1, se_max = 1;
+  size_t dw_max = 1, se_max = 1, dx_max = 1;
   for (int i = 0; i < m->n_nodes; i++)
     {
       const SsNode *n = &m->nodes[i];
@@ -137,6 +138,20 @@ ss_run_ensure (SsModel *m, int batch, bool with_grads, SsError *error)
               if (k > tap_k_max)
                 tap_k_max = k;
             }
+          SsConvShape t;
+          if (with_grads && m->train_taps && run->tap_w[i] != NULL
+              && ss_tapconv_input_grad_shape (s, &t))
+            {
+              /* the input gradient through tapconv.c (conv_input_grad_tap) */
+              if (ss_tapconv_src_floats (&t) > tap_src_max)
+                tap_src_max = ss_tapconv_src_floats (&t);
+              if ((size_t) ss_conv_k (&t) > tap_k_max)
+                tap_k_max = (size_t) ss_conv_k (&t);
+              if ((size_t) t.out_c * t.out_h * t.out_w > dx_max)
+                dx_max = (size_t) t.out_c * t.out_h * t.out_w;
+              if (k * s->out_h * s->out_w > col_max)
+                col_max = k * s->out_h * s->out_w;
+            }
           size_t full = (size_t) s->out_c * s->out_h * s->out_w * n->group;
           size_t pre = with_grads ? full : (size_t) s->out_c * band;
           if (pre > pre_max)
@@ -175,7 +190,8 @@ ss_run_ensure (SsModel *m, int batch, bool with_grads, SsError *error)
           || !(run->phase[t] = run_alloc (run, phase_max))
           || !(run->tap_src[t] = run_alloc (run, tap_src_max))
           || !(run->tap_off[t] = run_alloc (run, tap_k_max))
-          || !(run->dw[t] = run_alloc (run, dw_max)) || !(run->se[t] = run_alloc (run, se_max)))
+          || !(run->dw[t] = run_alloc (run, dw_max)) || !(run->se[t] = run_alloc (run, se_max))
+          || !(run->dx[t] = run_alloc (run, dx_max)))
         goto nomem;
       if (with_grads && !(run->pgrad[t] = run_alloc (run, m->n_params)))
         goto nomem;
@@ -237,8 +253,10 @@ typedef struct {
    * to that norm's buffer, normalised, plus the norm's residual, through its ReLU */
   const SsNode *bn;
   int          bn_id;
-  int          group;  /* images per item of a grouped convolution (forward) */
-  bool         tap;    /* inference convolution through tapconv.c */
+  int          group;  /* images per item of a grouped convolution */
+  bool         tap;    /* forward: convolution through tapconv.c; backward: the input
+                       * gradient through it, for the shape tap_dx */
+  SsConvShape  tap_dx;
 } Job;
 
 static void
@@ -848,7 +866,6 @@ ss_run_forward (SsModel *m, const float *x, int n, bool train)
                 if (half < job.group)
                   job.group = half;
               }
-            int items = node->group > 1 ? (n + job.group - 1) / job.group : n * n_bands;
             /* inference without gradients: nothing reads the raw convolution, so the norm
              * after it is applied while the GEMM's output is still in cache */
             if (!train && !run->with_grads && node->fuse_bn)
@@ -869,7 +886,12 @@ ss_run_forward (SsModel *m, const float *x, int n, bool train)
                 job.tap = true;
                 if (run->tap_packed != ss_engine_conv_kernel ())
                   ss_tapconv_pack (&node->conv, m->params + node->w_off, run->tap_w[i]);
+                /* the tap kernels convolve image by image, whatever the grouping: one
+                 * image per item keeps both threads busy on the small maps (a training
+                 * batch of 32 at 4 x 4 is a single group) */
+                job.group = 1;
               }
+            int items = node->group > 1 ? (n + job.group - 1) / job.group : n * n_bands;
             ss_parallel_for (items, conv_forward, &job);
             if (job.bn != NULL)
               i++;  /* the norm is done */
@@ -948,6 +970,26 @@ conv_pre_grad (Job *job, int b, float *scratch)
   return dout;
 }
 
+/* Adds image b's input gradient, from its gradient before the epilogue dpre (out_c,
+ * out_h, out_w), through tapconv.c: the convolution job->tap_dx of dpre with the
+ * turned filters the backward packed into the node's tap_w. */
+static void
+conv_input_grad_tap (Job *job, int b, const float *dpre, int thread)
+{
+  SsRun *run = job->m->run;
+  const SsConvShape *t = &job->tap_dx;
+  const int in_id = job->node->inputs[0];
+  const size_t numel = (size_t) t->out_c * t->out_h * t->out_w;
+  float *restrict dx = run->dx[thread];
+  float *restrict din = run->grad[in_id] + (size_t) b * run->stride[in_id];
+  ss_tapconv_source (t, dpre, 0, t->out_h, run->tap_src[thread]);
+  ss_tapconv_offsets (t, t->out_h, run->tap_off[thread]);
+  ss_tapconv_rows (t, run->tap_w[job->id], run->tap_src[thread], run->tap_off[thread], 0,
+                   t->out_h, dx, (size_t) t->out_h * t->out_w);
+  for (size_t i = 0; i < numel; i++)
+    din[i] += dx[i];
+}
+
 /* Small maps: a group of whole images through one GEMM per gradient. */
 static void
 conv_backward_group (Job *job, int b0, int count, int thread)
@@ -992,7 +1034,10 @@ conv_backward_group (Job *job, int b0, int count, int thread)
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, s->out_c, K, N, 1.0f, dpre, N, col, N,
                    1.0f, dW, K);
     }
-  if (needs_input_grad (m, in_id))
+  if (needs_input_grad (m, in_id) && job->tap)
+    for (int g = 0; g < count; g++)
+      conv_input_grad_tap (job, b0 + g, conv_pre_grad (job, b0 + g, col), thread);
+  else if (needs_input_grad (m, in_id))
     {
       cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, K, N, s->out_c, 1.0f,
                    m->params + n->w_off, K, dpre, N, 0.0f, col, N);
@@ -1024,8 +1069,9 @@ conv_backward (void *ctx, int begin, int end, int thread)
     {
       if (n->group > 1)
         {
-          int b0 = item * n->group;
-          conv_backward_group (job, b0, job->n - b0 < n->group ? job->n - b0 : n->group, thread);
+          int b0 = item * job->group;
+          conv_backward_group (job, b0, job->n - b0 < job->group ? job->n - b0 : job->group,
+                               thread);
           continue;
         }
       const int b = item;
@@ -1042,6 +1088,8 @@ conv_backward (void *ctx, int begin, int end, int thread)
             db[c] += sum;
           }
 
+      if (want_dx && job->tap)
+        conv_input_grad_tap (job, b, dpre, thread);
       if (direct)
         {
           if (job->param_grads)
@@ -1052,9 +1100,12 @@ conv_backward (void *ctx, int begin, int end, int thread)
                          HW, 1.0f, din, HW);
           continue;
         }
-      for (int y0 = 0; y0 < s->out_h; y0 += n->band_rows)
+      /* with the input gradient on the tap kernels col serves the weight gradient alone:
+       * the whole image in one GEMM */
+      const int rows = job->tap ? s->out_h : n->band_rows;
+      for (int y0 = 0; y0 < s->out_h; y0 += rows)
         {
-          int y1 = y0 + n->band_rows < s->out_h ? y0 + n->band_rows : s->out_h;
+          int y1 = y0 + rows < s->out_h ? y0 + rows : s->out_h;
           int N = (y1 - y0) * s->out_w;
           const float *dpre_band = dpre + (size_t) y0 * s->out_w;
           if (job->param_grads)
@@ -1063,7 +1114,7 @@ conv_backward (void *ctx, int begin, int end, int thread)
               cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, s->out_c, K, N, 1.0f, dpre_band,
                            HW, run->col[thread], N, 1.0f, dW, K);
             }
-          if (want_dx)
+          if (want_dx && !job->tap)
             {
               cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, K, N, s->out_c, 1.0f, W, K,
                            dpre_band, HW, 0.0f, run->col[thread], N);
@@ -1388,8 +1439,24 @@ ss_run_backward (SsModel *m, const float *logits_grad, int n, bool param_grads)
       switch (node->kind)
         {
         case SS_OP_CONV:
-          ss_parallel_for (node->group > 1 ? (n + node->group - 1) / node->group : n,
-                           conv_backward, &job);
+          /* a group of small maps at most half the batch, so that two threads have work
+           * (always in two whatever the thread count, as inference splits them) */
+          job.group = node->group < (n + 1) / 2 ? node->group : (n + 1) / 2;
+          /* a training step's input gradients of stride-1 convolutions through tapconv.c
+           * (the networks that train their forward on it); the weights packed for it,
+           * the forward's packing is gone */
+          job.tap = run->last_train && m->train_taps && run->tap_w[i] != NULL
+                    && needs_input_grad (m, node->inputs[0])
+                    && ss_tapconv_input_grad_shape (&node->conv, &job.tap_dx)
+                    && ss_tapconv_fits (&job.tap_dx);
+          if (job.tap)
+            {
+              ss_tapconv_pack_input_grad (&node->conv, &job.tap_dx, m->params + node->w_off,
+                                          run->tap_w[i]);
+              run->tap_packed = NULL;
+            }
+          ss_parallel_for (node->group > 1 ? (n + job.group - 1) / job.group : n, conv_backward,
+                           &job);
           break;
         case SS_OP_BN:
           ss_parallel_for (node->c, bn_backward, &job);

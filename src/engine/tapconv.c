@@ -12,7 +12,10 @@
  * Every output is the sum over taps in the order (ci, ky, kx), one fused multiply-add at
  * a time from zero. So the AVX-512 and AVX2 kernels and ss_ref_tapconv (reference.c, fmaf)
  * agree to the bit, whatever the thread count, batch or band. The im2col + sgemm path
- * rounds differently; training keeps that path, inference takes this one where it fits. */
+ * rounds differently; inference takes this one where it fits, and so does the training
+ * of the networks that ask for it (SsModel.train_taps): their forward, and the input
+ * gradient of a stride-1 convolution, which is the convolution of the output gradient
+ * with the filters turned round (ss_tapconv_input_grad_shape). */
 #include "engine-private.h"
 
 #include <stdio.h>
@@ -334,6 +337,35 @@ ss_tapconv_pack (const SsConvShape *s, const float *weight, float *packed)
     for (int k = 0; k < K; k++)
       for (int c = 0; c < nc; c++)
         packed[((size_t) cb * K + k) * nc + c] = weight[(size_t) (cb * nc + c) * K + k];
+}
+
+bool
+ss_tapconv_input_grad_shape (const SsConvShape *s, SsConvShape *t)
+{
+  /* (a 1 x 1 one needs no im2col on the GEMM path either) */
+  if (s->stride != 1 || s->k < 2 || s->pad > s->k - 1)
+    return false;
+  ss_conv_shape_init (t, s->out_c, s->out_h, s->out_w, s->in_c, s->k, 1, s->k - 1 - s->pad);
+  return true;
+}
+
+/* As ss_tapconv_pack for t, from s's weights: t's filter ci over tap (co, ky, kx) is s's
+ * weight (co, ci, k - 1 - ky, k - 1 - kx) */
+void
+ss_tapconv_pack_input_grad (const SsConvShape *s, const SsConvShape *t, const float *weight,
+                            float *packed)
+{
+  const int k = s->k, taps = k * k, K = ss_conv_k (t), nc = tap_tiling (t)->nc;
+  for (int cb = 0; cb < t->out_c / nc; cb++)
+    for (int co = 0; co < s->out_c; co++)
+      for (int tap = 0; tap < taps; tap++)
+        {
+          float *dst = packed + ((size_t) cb * K + (size_t) co * taps + tap) * nc;
+          const float *src = weight + ((size_t) co * s->in_c + (size_t) cb * nc) * taps
+                             + (taps - 1 - tap);
+          for (int c = 0; c < nc; c++)
+            dst[c] = src[(size_t) c * taps];
+        }
 }
 
 void
