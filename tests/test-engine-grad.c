@@ -46,7 +46,7 @@ grad_check (SsArch arch, int size, int width, int threads, bool partial, double 
   ss_run_ensure (m, n, true, &error);
   ss_run_forward (m, x, n, true);
   ss_softmax_cross_entropy (ss_run_output (m), labels, n, k, 0.0f, probs, dlogits, NULL);
-  ss_run_backward (m, dlogits, n, true);
+  ss_run_backward (m, dlogits, n, true, -1);
   float *analytic = malloc (sizeof (float) * m->n_params);
   memcpy (analytic, ss_run_param_grad (m), sizeof (float) * m->n_params);
 

@@ -444,7 +444,7 @@ check_conv_input_grad_case (SsRng *rng, int n, int c, int hw, int out_c, bool re
       if (ss_run_ensure (m, n, true, &error) != SS_OK)
         abort ();
       ss_run_forward (m, x, n, true);
-      ss_run_backward (m, dlogits, n, true);
+      ss_run_backward (m, dlogits, n, true, -1);
       size_t s_in, s_out;
       const float *din = ss_run_node_grad (m, 1, &s_in);
       const float *dout = ss_run_node_grad (m, 2, &s_out);

@@ -323,8 +323,11 @@ float   *ss_run_output (SsModel *m);           /* logits (n, n_classes) */
 float   *ss_run_node_out (SsModel *m, int node, size_t *image_stride);
 float   *ss_run_node_grad (SsModel *m, int node, size_t *image_stride);
 /* Backward from logits_grad (n, n_classes); parameter gradients (summed over the
- * batch) land in ss_run_param_grad. */
-void     ss_run_backward (SsModel *m, const float *logits_grad, int n, bool param_grads);
+ * batch) land in ss_run_param_grad. With stop_node >= 0 the pass ends once that node's
+ * output gradient is whole (the nodes after it done): a convolution's gradient shares
+ * its norm's buffer, which the norm's backward overwrites (net.c). -1: the whole graph. */
+void     ss_run_backward (SsModel *m, const float *logits_grad, int n, bool param_grads,
+                          int stop_node);
 float   *ss_run_param_grad (SsModel *m);
 /* The last forward's stochastic depth of norm `node`, per image (0: dropped, else the
  * kept branch's scale); NULL when the node has none. For tests. */

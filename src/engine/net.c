@@ -40,7 +40,7 @@ struct SsRun {
   const char *tap_packed;  /* the kernel tap_w was packed for while params stood still,
                             * NULL when params may have moved since (ss_run_params_changed) */
   float   *pgrad[64];     /* per thread: parameter gradients */
-  float   *param_grad;    /* reduced over threads */
+  float   *param_grad;    /* reduced over threads: thread 0's, in place */
   void    *owned[10 * SS_MAX_NODES + 9 * 64 + 1];
   int      n_owned;
 };
@@ -68,6 +68,16 @@ static size_t
 node_numel (const SsNode *n)
 {
   return (size_t) n->c * n->h * n->w;
+}
+
+/* A convolution read by the norm after it alone (SsNode.fuse_bn) gets its gradient from
+ * that norm alone: the norm's backward turns its own output gradient into it in place,
+ * so the two share one buffer (a ResNet's training batch needs a sixth less memory, and
+ * nothing zeroes or reads the convolution's separately). */
+static bool
+grad_in_norm (const SsModel *m, int i)
+{
+  return m->nodes[i].fuse_bn;
 }
 
 SsStatus
@@ -102,9 +112,13 @@ ss_run_ensure (SsModel *m, int batch, bool with_grads, SsError *error)
       run->stride[i] = node_numel (n);
       if (!(run->out[i] = run_alloc (run, run->stride[i] * batch)))
         goto nomem;
-      if (with_grads && !(run->grad[i] = run_alloc (run, run->stride[i] * batch)))
+      if (with_grads && !grad_in_norm (m, i)
+          && !(run->grad[i] = run_alloc (run, run->stride[i] * batch)))
         goto nomem;
     }
+  for (int i = 0; i < m->n_nodes; i++)
+    if (with_grads && grad_in_norm (m, i))
+      run->grad[i] = run->grad[i + 1];
   for (int i = 0; i < m->n_nodes; i++)
     {
       const SsNode *n = &m->nodes[i];
@@ -196,8 +210,7 @@ ss_run_ensure (SsModel *m, int batch, bool with_grads, SsError *error)
       if (with_grads && !(run->pgrad[t] = run_alloc (run, m->n_params)))
         goto nomem;
     }
-  if (with_grads && !(run->param_grad = run_alloc (run, m->n_params)))
-    goto nomem;
+  run->param_grad = run->pgrad[0];
   m->run = run;
   return SS_OK;
 
@@ -593,6 +606,32 @@ conv_forward (void *ctx, int begin, int end, int thread)
     }
 }
 
+/* Adds the sum and the sum of squares of x's n values to sum and sumsq, in 8 lanes of
+ * double (the same bits whatever the vector width), the lanes then summed in order. */
+static void
+bn_plane_sums (const float *restrict x, size_t n, double *sum, double *sumsq)
+{
+  double lane_s[8] = { 0 }, lane_q[8] = { 0 };
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int l = 0; l < 8; l++)
+      {
+        const double v = x[i + l];
+        lane_s[l] += v;
+        lane_q[l] += v * v;
+      }
+  for (; i < n; i++)
+    {
+      lane_s[0] += x[i];
+      lane_q[0] += (double) x[i] * x[i];
+    }
+  for (int l = 0; l < 8; l++)
+    {
+      *sum += lane_s[l];
+      *sumsq += lane_q[l];
+    }
+}
+
 /* Batch norm, parallel over channels. */
 static void
 bn_forward (void *ctx, int begin, int end, int thread)
@@ -616,14 +655,8 @@ bn_forward (void *ctx, int begin, int end, int thread)
         {
           double sum = 0.0, sumsq = 0.0;
           for (int b = 0; b < job->n; b++)
-            {
-              const float *x = run->out[in_id] + (size_t) b * run->stride[in_id] + c * hw;
-              for (size_t i = 0; i < hw; i++)
-                {
-                  sum += x[i];
-                  sumsq += (double) x[i] * x[i];
-                }
-            }
+            bn_plane_sums (run->out[in_id] + (size_t) b * run->stride[in_id] + c * hw, hw, &sum,
+                           &sumsq);
           double count = (double) job->n * hw;
           double mu = sum / count;
           double var = sumsq / count - mu * mu;
@@ -1124,16 +1157,21 @@ conv_backward (void *ctx, int begin, int end, int thread)
     }
 }
 
-/* One image's plane of a norm's backward after the activation: the residual gets dy,
- * the branch dy times its stochastic depth d, which is what the norm's gradient sums
- * read; in 16 lanes of float (the same bits on every vector width), each plane's sum
- * then added in double. */
+/* One image's plane of a norm's backward: through a ReLU whose output is y (NULL: the
+ * activation's gradient is in dy already), then the residual gets dy, the branch dy
+ * times its stochastic depth d, which is what the norm's gradient sums read; in 16 lanes
+ * of float (the same bits on every vector width), each plane's sum then added in
+ * double. */
 static void
-bn_branch_sums (const float *restrict x, float *restrict dy, float *restrict dr, size_t hw,
-                float d, float mean, float invstd, double *sum_dy, double *sum_dy_xhat)
+bn_branch_sums (const float *restrict x, const float *restrict y, float *restrict dy,
+                float *restrict dr, size_t hw, float d, float mean, float invstd,
+                double *sum_dy, double *sum_dy_xhat)
 {
   float lane_g[16] = { 0 }, lane_gx[16] = { 0 };
   size_t i = 0;
+  if (y != NULL)
+    for (size_t j = 0; j < hw; j++)
+      dy[j] = y[j] > 0.0f ? dy[j] : 0.0f;
   if (dr != NULL)
     for (size_t j = 0; j < hw; j++)
       dr[j] += dy[j];
@@ -1194,31 +1232,11 @@ bn_backward (void *ctx, int begin, int end, int thread)
                         : NULL;
           const float d = run->last_train && run->drop_scale[id] != NULL ? run->drop_scale[id][b]
                                                                          : 1.0f;
-          /* the networks with SiLU or stochastic depth (EfficientNet) in vectors; the
-           * others' arithmetic as their recorded models were trained */
-          if (node->act == SS_ACT_SILU || node->drop > 0.0f)
-            {
-              if (node->act == SS_ACT_SILU)
-                ss_silu_row_backward (x, dy, hw, scale * d, shift * d,
-                                      bn_residual (job, node, b, c, 0));
-              else if (node->act == SS_ACT_RELU)
-                for (size_t i = 0; i < hw; i++)
-                  dy[i] = y[i] > 0.0f ? dy[i] : 0.0f;
-              bn_branch_sums (x, dy, dr, hw, d, mean, invstd, &sum_dy, &sum_dy_xhat);
-              continue;
-            }
-          for (size_t i = 0; i < hw; i++)
-            {
-              float g = dy[i];
-              if (node->act == SS_ACT_RELU && y[i] <= 0.0f)
-                g = 0.0f;
-              if (dr != NULL)
-                dr[i] += g;
-              g *= d;
-              dy[i] = g;
-              sum_dy += g;
-              sum_dy_xhat += (double) g * (x[i] - mean) * invstd;
-            }
+          if (node->act == SS_ACT_SILU)
+            ss_silu_row_backward (x, dy, hw, scale * d, shift * d,
+                                  bn_residual (job, node, b, c, 0));
+          bn_branch_sums (x, node->act == SS_ACT_RELU ? y : NULL, dy, dr, hw, d, mean, invstd,
+                          &sum_dy, &sum_dy_xhat);
         }
       if (job->param_grads)
         {
@@ -1238,11 +1256,19 @@ bn_backward (void *ctx, int begin, int end, int thread)
           const float *x = run->out[in_id] + (size_t) b * run->stride[in_id] + c * hw;
           const float *dy = run->grad[id] + (size_t) b * run->stride[id] + c * hw;
           float *dx = run->grad[in_id] + (size_t) b * run->stride[in_id] + c * hw;
-          for (size_t i = 0; i < hw; i++)
-            {
-              float xhat = (x[i] - mean) * invstd;
-              dx[i] += k * (dy[i] - mean_dy - xhat * mean_dy_xhat);
-            }
+          /* the input's gradient over the output's (grad_in_norm), or added to it */
+          if (dx == dy)
+            for (size_t i = 0; i < hw; i++)
+              {
+                float xhat = (x[i] - mean) * invstd;
+                dx[i] = k * (dy[i] - mean_dy - xhat * mean_dy_xhat);
+              }
+          else
+            for (size_t i = 0; i < hw; i++)
+              {
+                float xhat = (x[i] - mean) * invstd;
+                dx[i] += k * (dy[i] - mean_dy - xhat * mean_dy_xhat);
+              }
         }
     }
 }
@@ -1398,7 +1424,7 @@ zero_node_grads (void *ctx, int begin, int end, int thread)
   SsModel *m = job->m;
   (void) thread;
   for (int i = begin; i < end; i++)
-    if (m->nodes[i].concat_into < 0)
+    if (m->nodes[i].concat_into < 0 && !grad_in_norm (m, i))
       memset (m->run->grad[i], 0, sizeof (float) * m->run->stride[i] * job->n);
 }
 
@@ -1410,15 +1436,15 @@ reduce_grads (void *ctx, int begin, int end, int thread)
   (void) thread;
   for (int i = begin; i < end; i++)
     {
-      float sum = 0.0f;
-      for (int t = 0; t < run->n_threads; t++)
+      float sum = run->pgrad[0][i];
+      for (int t = 1; t < run->n_threads; t++)
         sum += run->pgrad[t][i];
       run->param_grad[i] = sum;
     }
 }
 
 void
-ss_run_backward (SsModel *m, const float *logits_grad, int n, bool param_grads)
+ss_run_backward (SsModel *m, const float *logits_grad, int n, bool param_grads, int stop_node)
 {
   SsRun *run = m->run;
   Job job = { .m = m, .n = n, .param_grads = param_grads };
@@ -1431,7 +1457,7 @@ ss_run_backward (SsModel *m, const float *logits_grad, int n, bool param_grads)
     memcpy (run->grad[last] + (size_t) b * run->stride[last],
             logits_grad + (size_t) b * m->spec.n_classes, sizeof (float) * m->spec.n_classes);
 
-  for (int i = last; i >= 0; i--)
+  for (int i = last; i > stop_node; i--)
     {
       const SsNode *node = &m->nodes[i];
       job.node = node;
@@ -1481,7 +1507,7 @@ ss_run_backward (SsModel *m, const float *logits_grad, int n, bool param_grads)
           break;
         }
     }
-  if (param_grads)
+  if (param_grads && run->n_threads > 1)
     ss_parallel_for ((int) m->n_params, reduce_grads, &job);
 }
 
