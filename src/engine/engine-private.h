@@ -127,6 +127,18 @@ void ss_tapconv_rows (const SsConvShape *s, const float *packed, const float *sr
  * other strides and for 1 x 1). ss_tapconv_pack_input_grad packs s's (out_c, in_c, k, k)
  * weights for t where ss_tapconv_fits (t) (ss_tapconv_packed_floats (t) floats). */
 bool ss_tapconv_input_grad_shape (const SsConvShape *s, SsConvShape *t);
+/* The weight gradient of n_img images: weight_grad (out_c, K) gets, added, each
+ * weight's sum over the images' pixels in order. src holds each image's source
+ * (ss_tapconv_source over all out_h rows), src_stride floats apart, off the offsets of
+ * ss_tapconv_offsets (s, out_h); turned the output gradients as ..._turn lays them out
+ * (out_c n_img out_h out_w floats) from dout: out_c planes ld floats apart, each image's
+ * out_h out_w pixels after the previous one's. Where ss_tapconv_weight_grad_fits. */
+bool ss_tapconv_weight_grad_fits (const SsConvShape *s);
+void ss_tapconv_weight_grad_turn (const SsConvShape *s, int n_img, const float *dout,
+                                  size_t ld, float *turned);
+void ss_tapconv_weight_grad (const SsConvShape *s, const float *src, size_t src_stride,
+                             int n_img, const int *off, const float *turned,
+                             float *weight_grad);
 void ss_tapconv_pack_input_grad (const SsConvShape *s, const SsConvShape *t,
                                  const float *weight, float *packed);
 

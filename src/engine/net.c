@@ -152,6 +152,18 @@ ss_run_ensure (SsModel *m, int batch, bool with_grads, SsError *error)
               if (k > tap_k_max)
                 tap_k_max = k;
             }
+          if (with_grads && m->train_taps && run->tap_w[i] != NULL)
+            {
+              /* the weight gradient through tapconv.c (conv_weight_grad_tap): the
+               * sources of a backward group's images, their output gradients turned */
+              size_t g = n->group > 1 && n->group < (batch + 1) / 2 ? (size_t) n->group
+                         : n->group > 1                           ? (size_t) (batch + 1) / 2
+                                                                  : 1;
+              if (g * ss_tapconv_src_floats (s) > tap_src_max)
+                tap_src_max = g * ss_tapconv_src_floats (s);
+              if (g * s->out_c * s->out_h * s->out_w > col_max)
+                col_max = g * s->out_c * s->out_h * s->out_w;
+            }
           SsConvShape t;
           if (with_grads && m->train_taps && run->tap_w[i] != NULL
               && ss_tapconv_input_grad_shape (s, &t))
@@ -270,6 +282,7 @@ typedef struct {
   bool         tap;    /* forward: convolution through tapconv.c; backward: the input
                        * gradient through it, for the shape tap_dx */
   SsConvShape  tap_dx;
+  bool         tap_dw; /* backward: the weight gradient through tapconv.c */
 } Job;
 
 static void
@@ -1023,6 +1036,27 @@ conv_input_grad_tap (Job *job, int b, const float *dpre, int thread)
     din[i] += dx[i];
 }
 
+/* Adds the weight gradient of images b0 .. b0 + count, whose gradients before the
+ * epilogue are in dpre (out_c planes ld floats apart, each image's out_h out_w pixels
+ * after the previous image's), through tapconv.c: the images' sources side by side in
+ * tap_src, the gradients turned for the kernel in col. */
+static void
+conv_weight_grad_tap (Job *job, int b0, int count, const float *dpre, size_t ld, int thread)
+{
+  SsRun *run = job->m->run;
+  const SsNode *n = job->node;
+  const SsConvShape *s = &n->conv;
+  const int in_id = n->inputs[0];
+  const size_t src_n = ss_tapconv_src_floats (s);
+  for (int g = 0; g < count; g++)
+    ss_tapconv_source (s, run->out[in_id] + (size_t) (b0 + g) * run->stride[in_id], 0, s->out_h,
+                       run->tap_src[thread] + g * src_n);
+  ss_tapconv_offsets (s, s->out_h, run->tap_off[thread]);
+  ss_tapconv_weight_grad_turn (s, count, dpre, ld, run->col[thread]);
+  ss_tapconv_weight_grad (s, run->tap_src[thread], src_n, count, run->tap_off[thread],
+                          run->col[thread], run->pgrad[thread] + n->w_off);
+}
+
 /* Small maps: a group of whole images through one GEMM per gradient. */
 static void
 conv_backward_group (Job *job, int b0, int count, int thread)
@@ -1061,11 +1095,16 @@ conv_backward_group (Job *job, int b0, int count, int thread)
               sum += dpre[(size_t) c * N + i];
             db[c] += sum;
           }
-      for (int g = 0; g < count; g++)
-        ss_im2col (s, run->out[in_id] + (size_t) (b0 + g) * run->stride[in_id], 0, s->out_h,
-                   col + (size_t) g * HW, N, run->phase[thread]);
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, s->out_c, K, N, 1.0f, dpre, N, col, N,
-                   1.0f, dW, K);
+      if (job->tap_dw)
+        conv_weight_grad_tap (job, b0, count, dpre, (size_t) N, thread);
+      else
+        {
+          for (int g = 0; g < count; g++)
+            ss_im2col (s, run->out[in_id] + (size_t) (b0 + g) * run->stride[in_id], 0, s->out_h,
+                       col + (size_t) g * HW, N, run->phase[thread]);
+          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, s->out_c, K, N, 1.0f, dpre, N,
+                       col, N, 1.0f, dW, K);
+        }
     }
   if (needs_input_grad (m, in_id) && job->tap)
     for (int g = 0; g < count; g++)
@@ -1123,9 +1162,14 @@ conv_backward (void *ctx, int begin, int end, int thread)
 
       if (want_dx && job->tap)
         conv_input_grad_tap (job, b, dpre, thread);
+      if (job->param_grads && job->tap_dw)
+        conv_weight_grad_tap (job, b, 1, dpre, (size_t) HW, thread);
+      const bool gemm_dw = job->param_grads && !job->tap_dw;
+      if (!gemm_dw && (!want_dx || job->tap))
+        continue;
       if (direct)
         {
-          if (job->param_grads)
+          if (gemm_dw)
             cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, s->out_c, K, HW, 1.0f, dpre, HW,
                          in, HW, 1.0f, dW, K);
           if (want_dx)
@@ -1141,7 +1185,7 @@ conv_backward (void *ctx, int begin, int end, int thread)
           int y1 = y0 + rows < s->out_h ? y0 + rows : s->out_h;
           int N = (y1 - y0) * s->out_w;
           const float *dpre_band = dpre + (size_t) y0 * s->out_w;
-          if (job->param_grads)
+          if (gemm_dw)
             {
               ss_im2col (s, in, y0, y1, run->col[thread], (size_t) N, run->phase[thread]);
               cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, s->out_c, K, N, 1.0f, dpre_band,
@@ -1481,6 +1525,9 @@ ss_run_backward (SsModel *m, const float *logits_grad, int n, bool param_grads, 
                                           run->tap_w[i]);
               run->tap_packed = NULL;
             }
+          /* and its weight gradients, the buffers sized for it (ss_run_ensure) */
+          job.tap_dw = param_grads && run->last_train && m->train_taps && run->tap_w[i] != NULL
+                       && ss_tapconv_weight_grad_fits (&node->conv);
           ss_parallel_for (node->group > 1 ? (n + job.group - 1) / job.group : n, conv_backward,
                            &job);
           break;

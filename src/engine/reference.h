@@ -13,6 +13,8 @@ void ss_ref_dense (const float *x, const float *weight, const float *bias, int n
 void ss_ref_tapconv (const SsConvShape *s, const float *in, const float *weight, float *out);
 void ss_ref_conv_input_grad (const SsConvShape *s, const float *out_grad, const float *weight,
                              float *in_grad);
+void ss_ref_conv_weight_grad (const SsConvShape *s, int n, const float *in,
+                              const float *out_grad, float *weight_grad);
 void ss_ref_dwconv (const SsConvShape *s, const float *in, const float *weight, float *out);
 void ss_ref_dwconv_backward (const SsConvShape *s, const float *in, const float *weight,
                              const float *dout, float *din, float *dweight);

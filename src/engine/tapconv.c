@@ -125,11 +125,21 @@ typedef struct {
   TapTileFn tile, tile1;  /* rr rows; one row (a band's last rows, rr > 1) */
 } TapTiling;
 
+/* The weight gradient's tile: taps t0 .. t0 + T of channels co0 .. co0 + NCV VL, summed
+ * over every pixel of n_img images (the sources src_stride floats apart; the output
+ * gradients of those channels NCV VL floats per pixel, one image's pixels after the
+ * other's), then stored at sums (co0, t0), rows ld apart */
+typedef void (*TapWeightGradFn) (const float *src, size_t src_stride, int n_img, int ws,
+                                 int out_h, int out_w, const int *off, const float *dout_t,
+                                 float *sums, int ld);
+
 typedef struct {
   const char *name;
   int         vl;       /* floats per vector */
   TapTiling   pixels;   /* vectors along a row: maps at least a vector wide */
   TapTiling   chan[2];  /* vectors across channels: narrower maps (px 8, then 4) */
+  int         wg_nc, wg_taps;  /* weight gradient: channels and taps per tile */
+  TapWeightGradFn wg_tile, wg_tap;  /* wg_taps taps; one (the last K % wg_taps) */
 } TapKernel;
 
 #ifdef SS_TAP_X86
@@ -215,15 +225,67 @@ SS_TAP_TILE (tile_avx2_2, "avx2,fma", __m256, _mm256_setzero_ps, _mm256_loadu_ps
 SS_TAP_TILE (tile_avx2_1, "avx2,fma", __m256, _mm256_setzero_ps, _mm256_loadu_ps,
              _mm256_set1_ps, _mm256_fmadd_ps, _mm256_storeu_ps, 4, 1)
 
+/* The weight gradient: acc[t][v] holds channels v VL .. of tap t; for each pixel the
+ * output gradient's NCV vectors are loaded once and the T taps' input pixels broadcast.
+ * Each weight's sum runs over the pixels in order, one fused multiply-add at a time
+ * from zero, and no lane is summed with another: every vector width gives the bits of
+ * ss_ref_conv_weight_grad. */
+#define SS_TAP_WGRAD(NAME, TARGET, VEC, VL, ZERO, LOADU, SET1, FMA, STOREU, NCV, T)           \
+  __attribute__ ((target (TARGET))) static void NAME (                                    \
+    const float *src, size_t src_stride, int n_img, int ws, int out_h, int out_w,          \
+    const int *off, const float *dout_t, float *sums, int ld)                              \
+  {                                                                                        \
+    VEC acc[T][NCV];                                                                       \
+    for (int t = 0; t < T; t++)                                                            \
+      for (int v = 0; v < NCV; v++)                                                        \
+        acc[t][v] = ZERO ();                                                               \
+    for (int b = 0; b < n_img; b++)                                                        \
+      for (int y = 0; y < out_h; y++)                                                      \
+        for (int x = 0; x < out_w; x++, dout_t += NCV * VL)                                \
+          {                                                                                \
+            const float *p = src + b * src_stride + (size_t) y * ws + x;                   \
+            VEC d[NCV];                                                                    \
+            for (int v = 0; v < NCV; v++)                                                  \
+              d[v] = LOADU (dout_t + v * VL);                                              \
+            for (int t = 0; t < T; t++)                                                    \
+              {                                                                            \
+                VEC x_t = SET1 (p[off[t]]);                                                \
+                for (int v = 0; v < NCV; v++)                                              \
+                  acc[t][v] = FMA (d[v], x_t, acc[t][v]);                                  \
+              }                                                                            \
+          }                                                                                \
+    for (int t = 0; t < T; t++)                                                            \
+      for (int v = 0; v < NCV; v++)                                                        \
+        {                                                                                  \
+          float sum[VL];                                                                   \
+          STOREU (sum, acc[t][v]);                                                         \
+          for (int l = 0; l < VL; l++)                                                     \
+            sums[(size_t) (v * VL + l) * ld + t] = sum[l];                                 \
+        }                                                                                  \
+  }
+
+SS_TAP_WGRAD (wgrad_avx512_6, "avx512f", __m512, 16, _mm512_setzero_ps, _mm512_loadu_ps,
+              _mm512_set1_ps, _mm512_fmadd_ps, _mm512_storeu_ps, 4, 6)
+SS_TAP_WGRAD (wgrad_avx512_1, "avx512f", __m512, 16, _mm512_setzero_ps, _mm512_loadu_ps,
+              _mm512_set1_ps, _mm512_fmadd_ps, _mm512_storeu_ps, 4, 1)
+SS_TAP_WGRAD (wgrad_avx2_6, "avx2,fma", __m256, 8, _mm256_setzero_ps, _mm256_loadu_ps,
+              _mm256_set1_ps, _mm256_fmadd_ps, _mm256_storeu_ps, 2, 6)
+SS_TAP_WGRAD (wgrad_avx2_1, "avx2,fma", __m256, 8, _mm256_setzero_ps, _mm256_loadu_ps,
+              _mm256_set1_ps, _mm256_fmadd_ps, _mm256_storeu_ps, 2, 1)
+
 static const TapKernel kernel_avx512 = {
   "avx512", 16, { 16, 8, 2, tile_avx512_2, tile_avx512_1 },
-  { { 8, 32, 1, ctile_avx512_8, ctile_avx512_8 }, { 4, 64, 1, ctile_avx512_4, ctile_avx512_4 } }
+  { { 8, 32, 1, ctile_avx512_8, ctile_avx512_8 }, { 4, 64, 1, ctile_avx512_4, ctile_avx512_4 } },
+  64, 6, wgrad_avx512_6, wgrad_avx512_1
 };
 static const TapKernel kernel_avx2 = {
   "avx2", 8, { 8, 4, 2, tile_avx2_2, tile_avx2_1 },
-  { { 4, 16, 1, ctile_avx2_4, ctile_avx2_4 }, { 0, 0, 0, NULL, NULL } }
+  { { 4, 16, 1, ctile_avx2_4, ctile_avx2_4 }, { 0, 0, 0, NULL, NULL } },
+  16, 6, wgrad_avx2_6, wgrad_avx2_1
 };
 #endif
+
+#define SS_TAP_WG_MAX_NC 64  /* the widest weight-gradient tile's channels */
 
 static const TapKernel *chosen;
 static int decided;
@@ -366,6 +428,61 @@ ss_tapconv_pack_input_grad (const SsConvShape *s, const SsConvShape *t, const fl
           for (int c = 0; c < nc; c++)
             dst[c] = src[(size_t) c * taps];
         }
+}
+
+bool
+ss_tapconv_weight_grad_fits (const SsConvShape *s)
+{
+  const TapKernel *k = tap_kernel ();
+  return k != NULL && (s->stride == 1 || s->stride == 2) && s->out_c % k->wg_nc == 0;
+}
+
+void
+ss_tapconv_weight_grad_turn (const SsConvShape *s, int n_img, const float *dout, size_t ld,
+                             float *turned)
+{
+  const int nc = tap_kernel ()->wg_nc;
+  const size_t pixels = (size_t) n_img * s->out_h * s->out_w;
+  for (int cb = 0; cb < s->out_c / nc; cb++, turned += pixels * nc)
+    for (size_t p = 0; p < pixels; p++)
+      for (int c = 0; c < nc; c++)
+        turned[p * nc + c] = dout[(size_t) (cb * nc + c) * ld + p];
+}
+
+void
+ss_tapconv_weight_grad (const SsConvShape *s, const float *src, size_t src_stride, int n_img,
+                        const int *off, const float *turned, float *weight_grad)
+{
+  const TapKernel *k = tap_kernel ();
+  int hs, ws;
+  tap_geometry (s, s->out_h, &hs, &ws);
+  const int K = ss_conv_k (s);
+  const size_t pixels = (size_t) n_img * s->out_h * s->out_w;
+  /* a chunk of taps' sums first in a small block, then added to the gradient's rows a
+   * chunk at a time: a tile's own rows lie K floats apart, which for wide layers puts
+   * them in the same few cache sets */
+  enum { CHUNK = 48 };
+  float sums[SS_TAP_WG_MAX_NC * CHUNK];
+  for (int co = 0; co < s->out_c; co += k->wg_nc)
+    for (int t0 = 0; t0 < K; t0 += CHUNK)
+      {
+        const int t1 = K - t0 < CHUNK ? K : t0 + CHUNK;
+        for (int t = t0; t < t1;)
+          {
+            const bool whole = t1 - t >= k->wg_taps;
+            (whole ? k->wg_tile : k->wg_tap) (src, src_stride, n_img, ws, s->out_h, s->out_w,
+                                              off + t, turned + (size_t) co * pixels,
+                                              sums + (t - t0), CHUNK);
+            t += whole ? k->wg_taps : 1;
+          }
+        for (int c = 0; c < k->wg_nc; c++)
+          {
+            float *restrict row = weight_grad + (size_t) (co + c) * K;
+            const float *restrict sum = sums + c * CHUNK;
+            for (int t = t0; t < t1; t++)
+              row[t] += sum[t - t0];
+          }
+      }
 }
 
 void
