@@ -389,7 +389,7 @@ check_tapconv_input_grad (SsRng *rng)
           int *off = malloc (sizeof (int) * ss_conv_k (&t));
           fill_random (dout, out_n, rng, 1.0f);
           fill_random (w, s.out_c * K, rng, 0.5f);
-          ss_tapconv_pack_input_grad (&s, &t, w, packed);
+          ss_tapconv_pack_input_grad (&s, &t, w, packed, 0, ss_tapconv_pack_blocks (&t));
           ss_tapconv_source (&t, dout, 0, t.out_h, src);
           ss_tapconv_offsets (&t, t.out_h, off);
           ss_tapconv_rows (&t, packed, src, off, 0, t.out_h, fast, (size_t) t.out_h * t.out_w);

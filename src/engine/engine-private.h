@@ -117,6 +117,11 @@ int ss_tapconv_vector (int *channels);  /* pixels per vector (0: none), channels
 size_t ss_tapconv_src_floats (const SsConvShape *s);
 size_t ss_tapconv_packed_floats (const SsConvShape *s);
 void ss_tapconv_pack (const SsConvShape *s, const float *weight, float *packed);
+/* The same for the blocks of channels [begin, end) of ss_tapconv_pack_blocks (s) alone,
+ * so that threads can share it */
+int  ss_tapconv_pack_blocks (const SsConvShape *s);
+void ss_tapconv_pack_range (const SsConvShape *s, const float *weight, float *packed,
+                            int begin, int end);
 void ss_tapconv_source (const SsConvShape *s, const float *in, int y0, int y1, float *src);
 void ss_tapconv_offsets (const SsConvShape *s, int rows, int *off);
 void ss_tapconv_rows (const SsConvShape *s, const float *packed, const float *src,
@@ -125,7 +130,8 @@ void ss_tapconv_rows (const SsConvShape *s, const float *packed, const float *sr
  * would be with its padding: a convolution t of the output gradient (s's out_c planes)
  * with the filters transposed and turned half round, padding k - 1 - pad (false for
  * other strides and for 1 x 1). ss_tapconv_pack_input_grad packs s's (out_c, in_c, k, k)
- * weights for t where ss_tapconv_fits (t) (ss_tapconv_packed_floats (t) floats). */
+ * weights for t where ss_tapconv_fits (t) (ss_tapconv_packed_floats (t) floats), blocks
+ * [begin, end) of ss_tapconv_pack_blocks (t). */
 bool ss_tapconv_input_grad_shape (const SsConvShape *s, SsConvShape *t);
 /* The weight gradient of n_img images: weight_grad (out_c, K) gets, added, each
  * weight's sum over the images' pixels in order. src holds each image's source
@@ -140,7 +146,7 @@ void ss_tapconv_weight_grad (const SsConvShape *s, const float *src, size_t src_
                              int n_img, const int *off, const float *turned,
                              float *weight_grad);
 void ss_tapconv_pack_input_grad (const SsConvShape *s, const SsConvShape *t,
-                                 const float *weight, float *packed);
+                                 const float *weight, float *packed, int begin, int end);
 
 /* Epilogue read straight after the GEMM of a band of output rows:
  * pre is (out_c, rows, out_w) with rows even; out gets relu?(max2x2(pre) + bias) at

@@ -854,6 +854,16 @@ se_forward (void *ctx, int begin, int end, int thread)
                    run->se_state[job->id] + (size_t) b * state);
 }
 
+/* The node's weights packed for tapconv.c, blocks of channels [begin, end). */
+static void
+pack_weights (void *ctx, int begin, int end, int thread)
+{
+  Job *job = ctx;
+  (void) thread;
+  ss_tapconv_pack_range (&job->node->conv, job->m->params + job->node->w_off,
+                         job->m->run->tap_w[job->id], begin, end);
+}
+
 /* The branches stochastic depth drops in this training pass, from m->draw_seed alone. */
 static void
 draw_drops (SsModel *m, int n)
@@ -931,7 +941,7 @@ ss_run_forward (SsModel *m, const float *x, int n, bool train)
               {
                 job.tap = true;
                 if (run->tap_packed != ss_engine_conv_kernel ())
-                  ss_tapconv_pack (&node->conv, m->params + node->w_off, run->tap_w[i]);
+                  ss_parallel_for (ss_tapconv_pack_blocks (&node->conv), pack_weights, &job);
                 /* the tap kernels convolve image by image, whatever the grouping: one
                  * image per item keeps both threads busy on the small maps (a training
                  * batch of 32 at 4 x 4 is a single group) */
@@ -1055,6 +1065,16 @@ conv_weight_grad_tap (Job *job, int b0, int count, const float *dpre, size_t ld,
   ss_tapconv_weight_grad_turn (s, count, dpre, ld, run->col[thread]);
   ss_tapconv_weight_grad (s, run->tap_src[thread], src_n, count, run->tap_off[thread],
                           run->col[thread], run->pgrad[thread] + n->w_off);
+}
+
+/* The node's weights packed for its input gradient (job->tap_dx), blocks [begin, end). */
+static void
+pack_input_grad_weights (void *ctx, int begin, int end, int thread)
+{
+  Job *job = ctx;
+  (void) thread;
+  ss_tapconv_pack_input_grad (&job->node->conv, &job->tap_dx, job->m->params + job->node->w_off,
+                              job->m->run->tap_w[job->id], begin, end);
 }
 
 /* Small maps: a group of whole images through one GEMM per gradient. */
@@ -1461,15 +1481,18 @@ zero_thread_grads (void *ctx, int begin, int end, int thread)
   memset (job->m->run->pgrad[thread], 0, sizeof (float) * job->m->n_params);
 }
 
+/* Images [begin, end) of every gradient buffer (by image: the first nodes' maps are
+ * the largest, so a split by node would leave one thread most of the work) */
 static void
 zero_node_grads (void *ctx, int begin, int end, int thread)
 {
   Job *job = ctx;
   SsModel *m = job->m;
   (void) thread;
-  for (int i = begin; i < end; i++)
+  for (int i = 0; i < m->n_nodes; i++)
     if (m->nodes[i].concat_into < 0 && !grad_in_norm (m, i))
-      memset (m->run->grad[i], 0, sizeof (float) * m->run->stride[i] * job->n);
+      memset (m->run->grad[i] + (size_t) begin * m->run->stride[i], 0,
+              sizeof (float) * m->run->stride[i] * (end - begin));
 }
 
 static void
@@ -1493,7 +1516,7 @@ ss_run_backward (SsModel *m, const float *logits_grad, int n, bool param_grads, 
   SsRun *run = m->run;
   Job job = { .m = m, .n = n, .param_grads = param_grads };
 
-  ss_parallel_for (m->n_nodes, zero_node_grads, &job);
+  ss_parallel_for (n, zero_node_grads, &job);
   if (param_grads)
     ss_parallel_each_thread (zero_thread_grads, &job);
   const int last = m->n_nodes - 1;
@@ -1521,8 +1544,8 @@ ss_run_backward (SsModel *m, const float *logits_grad, int n, bool param_grads, 
                     && ss_tapconv_fits (&job.tap_dx);
           if (job.tap)
             {
-              ss_tapconv_pack_input_grad (&node->conv, &job.tap_dx, m->params + node->w_off,
-                                          run->tap_w[i]);
+              ss_parallel_for (ss_tapconv_pack_blocks (&job.tap_dx), pack_input_grad_weights,
+                               &job);
               run->tap_packed = NULL;
             }
           /* and its weight gradients, the buffers sized for it (ss_run_ensure) */

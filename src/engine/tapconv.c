@@ -389,16 +389,29 @@ ss_tapconv_packed_floats (const SsConvShape *s)
   return (size_t) s->out_c * ss_conv_k (s);
 }
 
+int
+ss_tapconv_pack_blocks (const SsConvShape *s)
+{
+  return s->out_c / tap_tiling (s)->nc;
+}
+
 /* (out_c, K) weights to (out_c / nc, K, nc): a tile reads its channels' weights for one
  * tap side by side */
 void
-ss_tapconv_pack (const SsConvShape *s, const float *weight, float *packed)
+ss_tapconv_pack_range (const SsConvShape *s, const float *weight, float *packed, int begin,
+                       int end)
 {
   const int K = ss_conv_k (s), nc = tap_tiling (s)->nc;
-  for (int cb = 0; cb < s->out_c / nc; cb++)
+  for (int cb = begin; cb < end; cb++)
     for (int k = 0; k < K; k++)
       for (int c = 0; c < nc; c++)
         packed[((size_t) cb * K + k) * nc + c] = weight[(size_t) (cb * nc + c) * K + k];
+}
+
+void
+ss_tapconv_pack (const SsConvShape *s, const float *weight, float *packed)
+{
+  ss_tapconv_pack_range (s, weight, packed, 0, ss_tapconv_pack_blocks (s));
 }
 
 bool
@@ -415,10 +428,10 @@ ss_tapconv_input_grad_shape (const SsConvShape *s, SsConvShape *t)
  * weight (co, ci, k - 1 - ky, k - 1 - kx) */
 void
 ss_tapconv_pack_input_grad (const SsConvShape *s, const SsConvShape *t, const float *weight,
-                            float *packed)
+                            float *packed, int begin, int end)
 {
   const int k = s->k, taps = k * k, K = ss_conv_k (t), nc = tap_tiling (t)->nc;
-  for (int cb = 0; cb < t->out_c / nc; cb++)
+  for (int cb = begin; cb < end; cb++)
     for (int co = 0; co < s->out_c; co++)
       for (int tap = 0; tap < taps; tap++)
         {
