@@ -349,75 +349,13 @@ check_tapconv (SsRng *rng)
   ss_tapconv_select ("best");
 }
 
-/* A stride-1 convolution's input gradient through the tap kernels (the filters turned
- * round and packed by ss_tapconv_pack_input_grad) against ss_ref_conv_input_grad, bit for
- * bit: every kernel this CPU has, random shapes whose turned convolution it fits. */
-static void
-check_tapconv_input_grad (SsRng *rng)
-{
-  static const char *const kernels[] = { "avx512", "avx2" };
-  for (int kn = 0; kn < 2; kn++)
-    {
-      if (!ss_tapconv_select (kernels[kn]))
-        continue;
-      int nc, vl = ss_tapconv_vector (&nc), checked = 0;
-      for (int trial = 0; trial < 400 && checked < 100; trial++)
-        {
-          static const int ks[3] = { 3, 5, 7 };
-          static const int in_cs[5] = { 4, 8, 16, 32, 64 };
-          int k = ks[ss_rng_below (rng, 3)];
-          int pad = ss_rng_below (rng, 4) == 0 ? 0 : k / 2;
-          int in_w = ss_rng_below (rng, 2) ? vl * (1 + (int) ss_rng_below (rng, 3))
-                                           : 4 * (1 + (int) ss_rng_below (rng, 2));
-          SsConvShape s, t;
-          ss_conv_shape_init (&s, in_cs[ss_rng_below (rng, 5)], k + (int) ss_rng_below (rng, 12),
-                              in_w, 1 + (int) ss_rng_below (rng, 20), k, 1, pad);
-          if (s.out_w < 1 || s.out_h < 1)
-            continue;
-          CHECK (ss_tapconv_input_grad_shape (&s, &t) && t.in_c == s.out_c && t.out_c == s.in_c
-                   && t.out_h == s.in_h && t.out_w == s.in_w,
-                 "input gradient shape of c %d %dx%d oc %d k %d pad %d", s.in_c, s.in_h, s.in_w,
-                 s.out_c, k, pad);
-          if (!ss_tapconv_fits (&t))
-            continue;
-          size_t in_n = (size_t) s.in_c * s.in_h * s.in_w, K = (size_t) ss_conv_k (&s);
-          size_t out_n = (size_t) s.out_c * s.out_h * s.out_w;
-          float *dout = malloc (sizeof (float) * out_n), *w = malloc (sizeof (float) * s.out_c * K);
-          float *packed = malloc (sizeof (float) * ss_tapconv_packed_floats (&t));
-          float *src = malloc (sizeof (float) * ss_tapconv_src_floats (&t));
-          float *fast = malloc (sizeof (float) * in_n), *want = calloc (in_n, sizeof (float));
-          int *off = malloc (sizeof (int) * ss_conv_k (&t));
-          fill_random (dout, out_n, rng, 1.0f);
-          fill_random (w, s.out_c * K, rng, 0.5f);
-          ss_tapconv_pack_input_grad (&s, &t, w, packed, 0, ss_tapconv_pack_blocks (&t));
-          ss_tapconv_source (&t, dout, 0, t.out_h, src);
-          ss_tapconv_offsets (&t, t.out_h, off);
-          ss_tapconv_rows (&t, packed, src, off, 0, t.out_h, fast, (size_t) t.out_h * t.out_w);
-          ss_ref_conv_input_grad (&s, dout, w, want);
-          CHECK (memcmp (fast, want, sizeof (float) * in_n) == 0,
-                 "tapconv %s input gradient c %d %dx%d oc %d k %d pad %d differs", kernels[kn],
-                 s.in_c, s.in_h, s.in_w, s.out_c, k, pad);
-          checked++;
-          free (dout);
-          free (w);
-          free (packed);
-          free (src);
-          free (fast);
-          free (want);
-          free (off);
-        }
-      CHECK (checked >= 50, "tapconv %s input gradient: only %d shapes checked", kernels[kn],
-             checked);
-      printf ("# tapconv %s input gradient: %d shapes\n", kernels[kn], checked);
-    }
-  ss_tapconv_select ("best");
-}
+/* One random shape's check of a tap kernel against its twin; false when the shape drawn
+ * did not suit the kernel (nothing checked). */
+typedef bool (*TapShapeCheck) (SsRng *rng, const char *kernel);
 
-/* The weight gradient through the tap kernels (ss_tapconv_weight_grad) against
- * ss_ref_conv_weight_grad, bit for bit: every kernel this CPU has, random shapes (1x1 to
- * 7x7, stride 1 and 2, 1 to 3 images), added to what the gradient held. */
+/* check on up to 100 random shapes with every tap kernel this CPU has */
 static void
-check_tapconv_weight_grad (SsRng *rng)
+check_each_tap_kernel (SsRng *rng, const char *what, TapShapeCheck check)
 {
   static const char *const kernels[] = { "avx512", "avx2" };
   for (int kn = 0; kn < 2; kn++)
@@ -426,61 +364,118 @@ check_tapconv_weight_grad (SsRng *rng)
         continue;
       int checked = 0;
       for (int trial = 0; trial < 400 && checked < 100; trial++)
-        {
-          static const int ks[4] = { 1, 3, 5, 7 };
-          static const int out_cs[4] = { 16, 32, 64, 128 };
-          int k = ks[ss_rng_below (rng, 4)], stride = 1 + (int) ss_rng_below (rng, 2);
-          int pad = ss_rng_below (rng, 4) == 0 ? 0 : k / 2;
-          int n = 1 + (int) ss_rng_below (rng, 3);
-          SsConvShape s;
-          ss_conv_shape_init (&s, 1 + (int) ss_rng_below (rng, 9), k + (int) ss_rng_below (rng, 17),
-                              k + (int) ss_rng_below (rng, 17), out_cs[ss_rng_below (rng, 4)], k,
-                              stride, pad);
-          if (s.out_w < 1 || s.out_h < 1 || !ss_tapconv_weight_grad_fits (&s))
-            continue;
-          const size_t in_n = (size_t) s.in_c * s.in_h * s.in_w, K = (size_t) ss_conv_k (&s);
-          const size_t hw = (size_t) s.out_h * s.out_w, src_n = ss_tapconv_src_floats (&s);
-          float *in = malloc (sizeof (float) * in_n * n);
-          float *dout = malloc (sizeof (float) * s.out_c * hw * n);
-          float *turned = malloc (sizeof (float) * s.out_c * hw * n);
-          float *src = malloc (sizeof (float) * src_n * n);
-          float *fast = malloc (sizeof (float) * s.out_c * K), *want = malloc (sizeof (float) * s.out_c * K);
-          int *off = malloc (sizeof (int) * K);
-          fill_random (in, in_n * n, rng, 1.0f);
-          fill_random (dout, s.out_c * hw * n, rng, 1.0f);
-          fill_random (fast, s.out_c * K, rng, 0.1f);
-          memcpy (want, fast, sizeof (float) * s.out_c * K);
-          /* the images' gradients as the group backward gathers them: (out_c, n hw) */
-          float *gathered = malloc (sizeof (float) * s.out_c * hw * n);
-          for (int b = 0; b < n; b++)
-            {
-              ss_tapconv_source (&s, in + b * in_n, 0, s.out_h, src + b * src_n);
-              for (int c = 0; c < s.out_c; c++)
-                memcpy (gathered + (size_t) c * n * hw + b * hw, dout + (b * (size_t) s.out_c + c) * hw,
-                        sizeof (float) * hw);
-            }
-          ss_tapconv_weight_grad_turn (&s, n, gathered, (size_t) n * hw, turned);
-          free (gathered);
-          ss_tapconv_offsets (&s, s.out_h, off);
-          ss_tapconv_weight_grad (&s, src, src_n, n, off, turned, fast);
-          ss_ref_conv_weight_grad (&s, n, in, dout, want);
-          CHECK (memcmp (fast, want, sizeof (float) * s.out_c * K) == 0,
-                 "tapconv %s weight gradient c %d %dx%d oc %d k %d stride %d pad %d n %d differs",
-                 kernels[kn], s.in_c, s.in_h, s.in_w, s.out_c, k, stride, pad, n);
-          checked++;
-          free (in);
-          free (dout);
-          free (turned);
-          free (src);
-          free (fast);
-          free (want);
-          free (off);
-        }
-      CHECK (checked >= 50, "tapconv %s weight gradient: only %d shapes checked", kernels[kn],
-             checked);
-      printf ("# tapconv %s weight gradient: %d shapes\n", kernels[kn], checked);
+        checked += check (rng, kernels[kn]);
+      CHECK (checked >= 50, "tapconv %s %s: only %d shapes checked", kernels[kn], what, checked);
+      printf ("# tapconv %s %s: %d shapes\n", kernels[kn], what, checked);
     }
   ss_tapconv_select ("best");
+}
+
+/* A stride-1 convolution's input gradient through the tap kernels (the filters turned
+ * round and packed by ss_tapconv_pack_input_grad) against ss_ref_conv_input_grad, bit for
+ * bit, on a random shape whose turned convolution the kernel fits. */
+static bool
+input_grad_shape_ok (SsRng *rng, const char *kernel)
+{
+  int nc, vl = ss_tapconv_vector (&nc);
+  static const int ks[3] = { 3, 5, 7 };
+  static const int in_cs[5] = { 4, 8, 16, 32, 64 };
+  int k = ks[ss_rng_below (rng, 3)];
+  int pad = ss_rng_below (rng, 4) == 0 ? 0 : k / 2;
+  int in_w = ss_rng_below (rng, 2) ? vl * (1 + (int) ss_rng_below (rng, 3))
+                                   : 4 * (1 + (int) ss_rng_below (rng, 2));
+  SsConvShape s, t;
+  ss_conv_shape_init (&s, in_cs[ss_rng_below (rng, 5)], k + (int) ss_rng_below (rng, 12), in_w,
+                      1 + (int) ss_rng_below (rng, 20), k, 1, pad);
+  if (s.out_w < 1 || s.out_h < 1)
+    return false;
+  CHECK (ss_tapconv_input_grad_shape (&s, &t) && t.in_c == s.out_c && t.out_c == s.in_c
+           && t.out_h == s.in_h && t.out_w == s.in_w,
+         "input gradient shape of c %d %dx%d oc %d k %d pad %d", s.in_c, s.in_h, s.in_w, s.out_c,
+         k, pad);
+  if (!ss_tapconv_fits (&t))
+    return false;
+  size_t in_n = (size_t) s.in_c * s.in_h * s.in_w, K = (size_t) ss_conv_k (&s);
+  size_t out_n = (size_t) s.out_c * s.out_h * s.out_w;
+  float *dout = malloc (sizeof (float) * out_n), *w = malloc (sizeof (float) * s.out_c * K);
+  float *packed = malloc (sizeof (float) * ss_tapconv_packed_floats (&t));
+  float *src = malloc (sizeof (float) * ss_tapconv_src_floats (&t));
+  float *fast = malloc (sizeof (float) * in_n), *want = calloc (in_n, sizeof (float));
+  int *off = malloc (sizeof (int) * ss_conv_k (&t));
+  fill_random (dout, out_n, rng, 1.0f);
+  fill_random (w, s.out_c * K, rng, 0.5f);
+  ss_tapconv_pack_input_grad (&s, &t, w, packed, 0, ss_tapconv_pack_blocks (&t));
+  ss_tapconv_source (&t, dout, 0, t.out_h, src);
+  ss_tapconv_offsets (&t, t.out_h, off);
+  ss_tapconv_rows (&t, packed, src, off, 0, t.out_h, fast, (size_t) t.out_h * t.out_w);
+  ss_ref_conv_input_grad (&s, dout, w, want);
+  CHECK (memcmp (fast, want, sizeof (float) * in_n) == 0,
+         "tapconv %s input gradient c %d %dx%d oc %d k %d pad %d differs", kernel, s.in_c, s.in_h,
+         s.in_w, s.out_c, k, pad);
+  free (dout);
+  free (w);
+  free (packed);
+  free (src);
+  free (fast);
+  free (want);
+  free (off);
+  return true;
+}
+
+/* The weight gradient through the tap kernels (ss_tapconv_weight_grad) against
+ * ss_ref_conv_weight_grad, bit for bit, on a random shape (1x1 to 7x7, stride 1 or 2, 1
+ * to 3 images), added to what the gradient held. */
+static bool
+weight_grad_shape_ok (SsRng *rng, const char *kernel)
+{
+  static const int ks[4] = { 1, 3, 5, 7 };
+  static const int out_cs[4] = { 16, 32, 64, 128 };
+  int k = ks[ss_rng_below (rng, 4)], stride = 1 + (int) ss_rng_below (rng, 2);
+  int pad = ss_rng_below (rng, 4) == 0 ? 0 : k / 2;
+  int n = 1 + (int) ss_rng_below (rng, 3);
+  SsConvShape s;
+  ss_conv_shape_init (&s, 1 + (int) ss_rng_below (rng, 9), k + (int) ss_rng_below (rng, 17),
+                      k + (int) ss_rng_below (rng, 17), out_cs[ss_rng_below (rng, 4)], k, stride,
+                      pad);
+  if (s.out_w < 1 || s.out_h < 1 || !ss_tapconv_weight_grad_fits (&s))
+    return false;
+  const size_t in_n = (size_t) s.in_c * s.in_h * s.in_w, K = (size_t) ss_conv_k (&s);
+  const size_t hw = (size_t) s.out_h * s.out_w, src_n = ss_tapconv_src_floats (&s);
+  float *in = malloc (sizeof (float) * in_n * n);
+  float *dout = malloc (sizeof (float) * s.out_c * hw * n);
+  float *gathered = malloc (sizeof (float) * s.out_c * hw * n);
+  float *turned = malloc (sizeof (float) * s.out_c * hw * n);
+  float *src = malloc (sizeof (float) * src_n * n);
+  float *fast = malloc (sizeof (float) * s.out_c * K), *want = malloc (sizeof (float) * s.out_c * K);
+  int *off = malloc (sizeof (int) * K);
+  fill_random (in, in_n * n, rng, 1.0f);
+  fill_random (dout, s.out_c * hw * n, rng, 1.0f);
+  fill_random (fast, s.out_c * K, rng, 0.1f);
+  memcpy (want, fast, sizeof (float) * s.out_c * K);
+  /* the images' gradients as the group backward gathers them: (out_c, n hw) */
+  for (int b = 0; b < n; b++)
+    {
+      ss_tapconv_source (&s, in + b * in_n, 0, s.out_h, src + b * src_n);
+      for (int c = 0; c < s.out_c; c++)
+        memcpy (gathered + (size_t) c * n * hw + b * hw, dout + (b * (size_t) s.out_c + c) * hw,
+                sizeof (float) * hw);
+    }
+  ss_tapconv_weight_grad_turn (&s, n, gathered, (size_t) n * hw, turned);
+  ss_tapconv_offsets (&s, s.out_h, off);
+  ss_tapconv_weight_grad (&s, src, src_n, n, off, turned, fast);
+  ss_ref_conv_weight_grad (&s, n, in, dout, want);
+  CHECK (memcmp (fast, want, sizeof (float) * s.out_c * K) == 0,
+         "tapconv %s weight gradient c %d %dx%d oc %d k %d stride %d pad %d n %d differs", kernel,
+         s.in_c, s.in_h, s.in_w, s.out_c, k, stride, pad, n);
+  free (in);
+  free (dout);
+  free (gathered);
+  free (turned);
+  free (src);
+  free (fast);
+  free (want);
+  free (off);
+  return true;
 }
 
 /* The same through a training step of a network that trains on the tap kernels: the
@@ -1052,8 +1047,8 @@ main (void)
     }
   check_im2col_paths (&rng);
   check_tapconv (&rng);
-  check_tapconv_input_grad (&rng);
-  check_tapconv_weight_grad (&rng);
+  check_each_tap_kernel (&rng, "input gradient", input_grad_shape_ok);
+  check_each_tap_kernel (&rng, "weight gradient", weight_grad_shape_ok);
   check_conv_input_grad_case (&rng, 3, 16, 32, 32, false);
   check_conv_input_grad_case (&rng, 2, 32, 16, 16, true);
   check_conv_input_grad_case (&rng, 5, 64, 8, 32, false);

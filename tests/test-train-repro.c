@@ -86,6 +86,35 @@ stop_after_two (const SsTrainProgress *p, gpointer user_data)
     g_cancellable_cancel (G_CANCELLABLE (user_data));
 }
 
+/* A network of arch trained twice from the same seed gives the same file, and so does
+ * a run stopped after epoch 2 and resumed from its checkpoint; files named tag1 to 3. */
+static void
+check_arch_repro (const char *data, SsArch arch, int width, int size, const char *tag)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SsDataset) ds = ss_dataset_load (data, NULL, NULL, 0, size, size,
+                                              SS_RESAMPLE_BILINEAR, &error);
+  g_assert_no_error (error);
+  g_autofree char *n1 = g_strdup_printf ("%s/%s1.ssm", tmp_dir, tag);
+  g_autofree char *n2 = g_strdup_printf ("%s/%s2.ssm", tmp_dir, tag);
+  g_autofree char *n3 = g_strdup_printf ("%s/%s3.ssm", tmp_dir, tag);
+  SsTrainConfig c1 = tiny_config (n1), c2 = tiny_config (n2), c3 = tiny_config (n3);
+  c1.arch = c2.arch = c3.arch = arch;
+  c1.width = c2.width = c3.width = width;
+  c1.input_size = c2.input_size = c3.input_size = size;
+  g_autoptr (GBytes) bytes1 = trained (&c1, ds);
+  g_autoptr (GBytes) bytes2 = trained (&c2, ds);
+  g_assert_true (g_bytes_equal (bytes1, bytes2));
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_assert_false (ss_train (&c3, ds, NULL, stop_after_two, cancellable, cancellable, &error));
+  g_clear_error (&error);
+  c3.resume = TRUE;
+  g_assert_true (ss_train (&c3, ds, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_autoptr (GBytes) bytes3 = read_file (n3);
+  g_assert_true (g_bytes_equal (bytes1, bytes3));
+}
+
 static void
 test_repro (void)
 {
@@ -238,52 +267,10 @@ test_repro (void)
   /* EfficientNet, whose training drops branches at random (stochastic depth): the same
    * seed gives the same file, and so does a run stopped after epoch 2 and resumed (the
    * draws of a step come from the seed and the step's number) */
-  g_autoptr (SsDataset) ds32 = ss_dataset_load (data, NULL, NULL, 0, 32, 32, SS_RESAMPLE_BILINEAR,
-                                                &error);
-  g_assert_no_error (error);
-  g_autofree char *f1 = g_build_filename (tmp_dir, "f1.ssm", NULL);
-  g_autofree char *f2 = g_build_filename (tmp_dir, "f2.ssm", NULL);
-  g_autofree char *f3 = g_build_filename (tmp_dir, "f3.ssm", NULL);
-  SsTrainConfig cf1 = tiny_config (f1), cf2 = tiny_config (f2), cf3 = tiny_config (f3);
-  cf1.arch = cf2.arch = cf3.arch = SS_ARCH_EFFICIENTNET_B0;
-  cf1.width = cf2.width = cf3.width = 8;
-  cf1.input_size = cf2.input_size = cf3.input_size = 32;
-  g_autoptr (GBytes) bytes_f1 = trained (&cf1, ds32);
-  g_autoptr (GBytes) bytes_f2 = trained (&cf2, ds32);
-  g_assert_true (g_bytes_equal (bytes_f1, bytes_f2));
-  g_cancellable_reset (cancellable);
-  g_assert_false (ss_train (&cf3, ds32, NULL, stop_after_two, cancellable, cancellable, &error));
-  g_clear_error (&error);
-  cf3.resume = TRUE;
-  g_assert_true (ss_train (&cf3, ds32, NULL, NULL, NULL, NULL, &error));
-  g_assert_no_error (error);
-  g_autoptr (GBytes) bytes_f3 = read_file (f3);
-  g_assert_true (g_bytes_equal (bytes_f1, bytes_f3));
-
-  /* ResNet-18 wide enough for the tap kernels (its forward and its input gradients on
-   * tapconv.c, the small maps' weight gradients in groups of half the batch): the same
-   * seed gives the same file, and so does a run stopped after epoch 2 and resumed */
-  g_autoptr (SsDataset) ds64 = ss_dataset_load (data, NULL, NULL, 0, 64, 64, SS_RESAMPLE_BILINEAR,
-                                                &error);
-  g_assert_no_error (error);
-  g_autofree char *n1 = g_build_filename (tmp_dir, "n1.ssm", NULL);
-  g_autofree char *n2 = g_build_filename (tmp_dir, "n2.ssm", NULL);
-  g_autofree char *n3 = g_build_filename (tmp_dir, "n3.ssm", NULL);
-  SsTrainConfig cn1 = tiny_config (n1), cn2 = tiny_config (n2), cn3 = tiny_config (n3);
-  cn1.arch = cn2.arch = cn3.arch = SS_ARCH_RESNET18;
-  cn1.width = cn2.width = cn3.width = 16;
-  cn1.input_size = cn2.input_size = cn3.input_size = 64;
-  g_autoptr (GBytes) bytes_n1 = trained (&cn1, ds64);
-  g_autoptr (GBytes) bytes_n2 = trained (&cn2, ds64);
-  g_assert_true (g_bytes_equal (bytes_n1, bytes_n2));
-  g_cancellable_reset (cancellable);
-  g_assert_false (ss_train (&cn3, ds64, NULL, stop_after_two, cancellable, cancellable, &error));
-  g_clear_error (&error);
-  cn3.resume = TRUE;
-  g_assert_true (ss_train (&cn3, ds64, NULL, NULL, NULL, NULL, &error));
-  g_assert_no_error (error);
-  g_autoptr (GBytes) bytes_n3 = read_file (n3);
-  g_assert_true (g_bytes_equal (bytes_n1, bytes_n3));
+  check_arch_repro (data, SS_ARCH_EFFICIENTNET_B0, 8, 32, "f");
+  /* ResNet-18 wide enough for the tap kernels (its forward, input and weight gradients
+   * on tapconv.c, the small maps in groups of half the batch) */
+  check_arch_repro (data, SS_ARCH_RESNET18, 16, 64, "n");
 }
 
 /* Centre of mass and area of the dark pixels of a CHW image (red channel < 0.5), within
