@@ -133,13 +133,18 @@ typedef void (*TapWeightGradFn) (const float *src, size_t src_stride, int n_img,
                                  int out_h, int out_w, const int *off, const float *dout_t,
                                  float *sums, int ld);
 
+/* A weight-gradient tile of nc channels by taps taps */
 typedef struct {
-  const char *name;
-  int         vl;       /* floats per vector */
-  TapTiling   pixels;   /* vectors along a row: maps at least a vector wide */
-  TapTiling   chan[2];  /* vectors across channels: narrower maps (px 8, then 4) */
-  int         wg_nc, wg_taps;  /* weight gradient: channels and taps per tile */
-  TapWeightGradFn wg_tile, wg_tap;  /* wg_taps taps; one (the last K % wg_taps) */
+  int             nc, taps;
+  TapWeightGradFn tile, tap;  /* taps taps; one (the last of a chunk that taps do not fill) */
+} TapWeightGrad;
+
+typedef struct {
+  const char   *name;
+  int           vl;       /* floats per vector */
+  TapTiling     pixels;   /* vectors along a row: maps at least a vector wide */
+  TapTiling     chan[2];  /* vectors across channels: narrower maps (px 8, then 4) */
+  TapWeightGrad wg[3];    /* the weight gradient, the widest tile whose nc divides out_c */
 } TapKernel;
 
 #ifdef SS_TAP_X86
@@ -264,24 +269,36 @@ SS_TAP_TILE (tile_avx2_1, "avx2,fma", __m256, _mm256_setzero_ps, _mm256_loadu_ps
         }                                                                                  \
   }
 
-SS_TAP_WGRAD (wgrad_avx512_6, "avx512f", __m512, 16, _mm512_setzero_ps, _mm512_loadu_ps,
-              _mm512_set1_ps, _mm512_fmadd_ps, _mm512_storeu_ps, 4, 6)
-SS_TAP_WGRAD (wgrad_avx512_1, "avx512f", __m512, 16, _mm512_setzero_ps, _mm512_loadu_ps,
-              _mm512_set1_ps, _mm512_fmadd_ps, _mm512_storeu_ps, 4, 1)
-SS_TAP_WGRAD (wgrad_avx2_6, "avx2,fma", __m256, 8, _mm256_setzero_ps, _mm256_loadu_ps,
-              _mm256_set1_ps, _mm256_fmadd_ps, _mm256_storeu_ps, 2, 6)
-SS_TAP_WGRAD (wgrad_avx2_1, "avx2,fma", __m256, 8, _mm256_setzero_ps, _mm256_loadu_ps,
-              _mm256_set1_ps, _mm256_fmadd_ps, _mm256_storeu_ps, 2, 1)
+/* 24 accumulators in every tile: channel vectors by taps 4 x 6, 2 x 12, 1 x 24 */
+#define SS_TAP_WGRAD_512(NCV, T)                                                           \
+  SS_TAP_WGRAD (wgrad_avx512_##NCV##_##T, "avx512f", __m512, 16, _mm512_setzero_ps,         \
+                _mm512_loadu_ps, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_storeu_ps, NCV, T)
+#define SS_TAP_WGRAD_256(NCV, T)                                                           \
+  SS_TAP_WGRAD (wgrad_avx2_##NCV##_##T, "avx2,fma", __m256, 8, _mm256_setzero_ps,           \
+                _mm256_loadu_ps, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_storeu_ps, NCV, T)
+SS_TAP_WGRAD_512 (4, 6)
+SS_TAP_WGRAD_512 (4, 1)
+SS_TAP_WGRAD_512 (2, 12)
+SS_TAP_WGRAD_512 (2, 1)
+SS_TAP_WGRAD_512 (1, 24)
+SS_TAP_WGRAD_512 (1, 1)
+SS_TAP_WGRAD_256 (2, 6)
+SS_TAP_WGRAD_256 (2, 1)
+SS_TAP_WGRAD_256 (1, 12)
+SS_TAP_WGRAD_256 (1, 1)
 
 static const TapKernel kernel_avx512 = {
   "avx512", 16, { 16, 8, 2, tile_avx512_2, tile_avx512_1 },
   { { 8, 32, 1, ctile_avx512_8, ctile_avx512_8 }, { 4, 64, 1, ctile_avx512_4, ctile_avx512_4 } },
-  64, 6, wgrad_avx512_6, wgrad_avx512_1
+  { { 64, 6, wgrad_avx512_4_6, wgrad_avx512_4_1 },
+    { 32, 12, wgrad_avx512_2_12, wgrad_avx512_2_1 },
+    { 16, 24, wgrad_avx512_1_24, wgrad_avx512_1_1 } }
 };
 static const TapKernel kernel_avx2 = {
   "avx2", 8, { 8, 4, 2, tile_avx2_2, tile_avx2_1 },
   { { 4, 16, 1, ctile_avx2_4, ctile_avx2_4 }, { 0, 0, 0, NULL, NULL } },
-  16, 6, wgrad_avx2_6, wgrad_avx2_1
+  { { 16, 6, wgrad_avx2_2_6, wgrad_avx2_2_1 }, { 8, 12, wgrad_avx2_1_12, wgrad_avx2_1_1 },
+    { 0, 0, NULL, NULL } }
 };
 #endif
 
@@ -443,18 +460,30 @@ ss_tapconv_pack_input_grad (const SsConvShape *s, const SsConvShape *t, const fl
         }
 }
 
+/* The weight-gradient tile for this shape, NULL if none fits */
+static const TapWeightGrad *
+wg_tiling (const SsConvShape *s)
+{
+  const TapKernel *k = tap_kernel ();
+  if (k == NULL || (s->stride != 1 && s->stride != 2))
+    return NULL;
+  for (int i = 0; i < 3; i++)
+    if (k->wg[i].nc > 0 && s->out_c % k->wg[i].nc == 0)
+      return &k->wg[i];
+  return NULL;
+}
+
 bool
 ss_tapconv_weight_grad_fits (const SsConvShape *s)
 {
-  const TapKernel *k = tap_kernel ();
-  return k != NULL && (s->stride == 1 || s->stride == 2) && s->out_c % k->wg_nc == 0;
+  return wg_tiling (s) != NULL;
 }
 
 void
 ss_tapconv_weight_grad_turn (const SsConvShape *s, int n_img, const float *dout, size_t ld,
                              float *turned)
 {
-  const int nc = tap_kernel ()->wg_nc;
+  const int nc = wg_tiling (s)->nc;
   const size_t pixels = (size_t) n_img * s->out_h * s->out_w;
   for (int cb = 0; cb < s->out_c / nc; cb++, turned += pixels * nc)
     for (size_t p = 0; p < pixels; p++)
@@ -466,7 +495,7 @@ void
 ss_tapconv_weight_grad (const SsConvShape *s, const float *src, size_t src_stride, int n_img,
                         const int *off, const float *turned, float *weight_grad)
 {
-  const TapKernel *k = tap_kernel ();
+  const TapWeightGrad *wg = wg_tiling (s);
   int hs, ws;
   tap_geometry (s, s->out_h, &hs, &ws);
   const int K = ss_conv_k (s);
@@ -476,19 +505,19 @@ ss_tapconv_weight_grad (const SsConvShape *s, const float *src, size_t src_strid
    * them in the same few cache sets */
   enum { CHUNK = 48 };
   float sums[SS_TAP_WG_MAX_NC * CHUNK];
-  for (int co = 0; co < s->out_c; co += k->wg_nc)
+  for (int co = 0; co < s->out_c; co += wg->nc)
     for (int t0 = 0; t0 < K; t0 += CHUNK)
       {
         const int t1 = K - t0 < CHUNK ? K : t0 + CHUNK;
         for (int t = t0; t < t1;)
           {
-            const bool whole = t1 - t >= k->wg_taps;
-            (whole ? k->wg_tile : k->wg_tap) (src, src_stride, n_img, ws, s->out_h, s->out_w,
-                                              off + t, turned + (size_t) co * pixels,
-                                              sums + (t - t0), CHUNK);
-            t += whole ? k->wg_taps : 1;
+            const bool whole = t1 - t >= wg->taps;
+            (whole ? wg->tile : wg->tap) (src, src_stride, n_img, ws, s->out_h, s->out_w,
+                                          off + t, turned + (size_t) co * pixels,
+                                          sums + (t - t0), CHUNK);
+            t += whole ? wg->taps : 1;
           }
-        for (int c = 0; c < k->wg_nc; c++)
+        for (int c = 0; c < wg->nc; c++)
           {
             float *restrict row = weight_grad + (size_t) (co + c) * K;
             const float *restrict sum = sums + c * CHUNK;
