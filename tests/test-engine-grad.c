@@ -46,7 +46,7 @@ grad_check (SsArch arch, int size, int width, int threads, bool partial, double 
   ss_run_ensure (m, n, true, &error);
   ss_run_forward (m, x, n, true);
   ss_softmax_cross_entropy (ss_run_output (m), labels, n, k, 0.0f, probs, dlogits, NULL);
-  ss_run_backward (m, dlogits, n, true);
+  ss_run_backward (m, dlogits, n, true, -1);
   float *analytic = malloc (sizeof (float) * m->n_params);
   memcpy (analytic, ss_run_param_grad (m), sizeof (float) * m->n_params);
 
@@ -345,6 +345,10 @@ main (void)
   grad_check (SS_ARCH_MSCNN, 16, 2, 2, false, 1.0);
   grad_check (SS_ARCH_MSCNN, 16, 2, 2, true, 1.0);
   grad_check (SS_ARCH_RESNET18, 64, 4, 2, false, 1.0);
+  /* wide enough for the tap kernels' tiles: the forward and the input gradients of the
+   * stride-1 convolutions through tapconv.c */
+  grad_check (SS_ARCH_RESNET18, 64, 16, 1, false, 1.0);
+  grad_check (SS_ARCH_RESNET18, 64, 16, 2, false, 1.0);
   grad_check (SS_ARCH_RESNET50, 64, 4, 2, false, 1.0);
   /* depthwise convolutions, squeeze and excitation, SiLU and stochastic depth (with the
    * default draw some branches dropped: the same ones in every pass) */

@@ -349,6 +349,205 @@ check_tapconv (SsRng *rng)
   ss_tapconv_select ("best");
 }
 
+/* One random shape's check of a tap kernel against its twin; false when the shape drawn
+ * did not suit the kernel (nothing checked). */
+typedef bool (*TapShapeCheck) (SsRng *rng, const char *kernel);
+
+/* check on up to 100 random shapes with every tap kernel this CPU has */
+static void
+check_each_tap_kernel (SsRng *rng, const char *what, TapShapeCheck check)
+{
+  static const char *const kernels[] = { "avx512", "avx2" };
+  for (int kn = 0; kn < 2; kn++)
+    {
+      if (!ss_tapconv_select (kernels[kn]))
+        continue;
+      int checked = 0;
+      for (int trial = 0; trial < 400 && checked < 100; trial++)
+        checked += check (rng, kernels[kn]);
+      CHECK (checked >= 50, "tapconv %s %s: only %d shapes checked", kernels[kn], what, checked);
+      printf ("# tapconv %s %s: %d shapes\n", kernels[kn], what, checked);
+    }
+  ss_tapconv_select ("best");
+}
+
+/* A stride-1 convolution's input gradient through the tap kernels (the filters turned
+ * round and packed by ss_tapconv_pack_input_grad) against ss_ref_conv_input_grad, bit for
+ * bit, on a random shape whose turned convolution the kernel fits. */
+static bool
+input_grad_shape_ok (SsRng *rng, const char *kernel)
+{
+  int nc, vl = ss_tapconv_vector (&nc);
+  static const int ks[3] = { 3, 5, 7 };
+  static const int in_cs[5] = { 4, 8, 16, 32, 64 };
+  int k = ks[ss_rng_below (rng, 3)];
+  int pad = ss_rng_below (rng, 4) == 0 ? 0 : k / 2;
+  int in_w = ss_rng_below (rng, 2) ? vl * (1 + (int) ss_rng_below (rng, 3))
+                                   : 4 * (1 + (int) ss_rng_below (rng, 2));
+  SsConvShape s, t;
+  ss_conv_shape_init (&s, in_cs[ss_rng_below (rng, 5)], k + (int) ss_rng_below (rng, 12), in_w,
+                      1 + (int) ss_rng_below (rng, 20), k, 1, pad);
+  if (s.out_w < 1 || s.out_h < 1)
+    return false;
+  CHECK (ss_tapconv_input_grad_shape (&s, &t) && t.in_c == s.out_c && t.out_c == s.in_c
+           && t.out_h == s.in_h && t.out_w == s.in_w,
+         "input gradient shape of c %d %dx%d oc %d k %d pad %d", s.in_c, s.in_h, s.in_w, s.out_c,
+         k, pad);
+  if (!ss_tapconv_fits (&t))
+    return false;
+  size_t in_n = (size_t) s.in_c * s.in_h * s.in_w, K = (size_t) ss_conv_k (&s);
+  size_t out_n = (size_t) s.out_c * s.out_h * s.out_w;
+  float *dout = malloc (sizeof (float) * out_n), *w = malloc (sizeof (float) * s.out_c * K);
+  float *packed = malloc (sizeof (float) * ss_tapconv_packed_floats (&t));
+  float *src = malloc (sizeof (float) * ss_tapconv_src_floats (&t));
+  float *fast = malloc (sizeof (float) * in_n), *want = calloc (in_n, sizeof (float));
+  int *off = malloc (sizeof (int) * ss_conv_k (&t));
+  fill_random (dout, out_n, rng, 1.0f);
+  fill_random (w, s.out_c * K, rng, 0.5f);
+  ss_tapconv_pack_input_grad (&s, &t, w, packed, 0, ss_tapconv_pack_blocks (&t));
+  ss_tapconv_source (&t, dout, 0, t.out_h, src);
+  ss_tapconv_offsets (&t, t.out_h, off);
+  ss_tapconv_rows (&t, packed, src, off, 0, t.out_h, fast, (size_t) t.out_h * t.out_w);
+  ss_ref_conv_input_grad (&s, dout, w, want);
+  CHECK (memcmp (fast, want, sizeof (float) * in_n) == 0,
+         "tapconv %s input gradient c %d %dx%d oc %d k %d pad %d differs", kernel, s.in_c, s.in_h,
+         s.in_w, s.out_c, k, pad);
+  free (dout);
+  free (w);
+  free (packed);
+  free (src);
+  free (fast);
+  free (want);
+  free (off);
+  return true;
+}
+
+/* The weight gradient through the tap kernels (ss_tapconv_weight_grad) against
+ * ss_ref_conv_weight_grad, bit for bit, on a random shape (1x1 to 7x7, stride 1 or 2, 1
+ * to 3 images), added to what the gradient held. */
+static bool
+weight_grad_shape_ok (SsRng *rng, const char *kernel)
+{
+  static const int ks[4] = { 1, 3, 5, 7 };
+  static const int out_cs[4] = { 16, 32, 64, 128 };
+  int k = ks[ss_rng_below (rng, 4)], stride = 1 + (int) ss_rng_below (rng, 2);
+  int pad = ss_rng_below (rng, 4) == 0 ? 0 : k / 2;
+  int n = 1 + (int) ss_rng_below (rng, 3);
+  SsConvShape s;
+  ss_conv_shape_init (&s, 1 + (int) ss_rng_below (rng, 9), k + (int) ss_rng_below (rng, 17),
+                      k + (int) ss_rng_below (rng, 17), out_cs[ss_rng_below (rng, 4)], k, stride,
+                      pad);
+  if (s.out_w < 1 || s.out_h < 1 || !ss_tapconv_weight_grad_fits (&s))
+    return false;
+  const size_t in_n = (size_t) s.in_c * s.in_h * s.in_w, K = (size_t) ss_conv_k (&s);
+  const size_t hw = (size_t) s.out_h * s.out_w, src_n = ss_tapconv_src_floats (&s);
+  float *in = malloc (sizeof (float) * in_n * n);
+  float *dout = malloc (sizeof (float) * s.out_c * hw * n);
+  float *gathered = malloc (sizeof (float) * s.out_c * hw * n);
+  float *turned = malloc (sizeof (float) * s.out_c * hw * n);
+  float *src = malloc (sizeof (float) * src_n * n);
+  float *fast = malloc (sizeof (float) * s.out_c * K), *want = malloc (sizeof (float) * s.out_c * K);
+  int *off = malloc (sizeof (int) * K);
+  fill_random (in, in_n * n, rng, 1.0f);
+  fill_random (dout, s.out_c * hw * n, rng, 1.0f);
+  fill_random (fast, s.out_c * K, rng, 0.1f);
+  memcpy (want, fast, sizeof (float) * s.out_c * K);
+  /* the images' gradients as the group backward gathers them: (out_c, n hw) */
+  for (int b = 0; b < n; b++)
+    {
+      ss_tapconv_source (&s, in + b * in_n, 0, s.out_h, src + b * src_n);
+      for (int c = 0; c < s.out_c; c++)
+        memcpy (gathered + (size_t) c * n * hw + b * hw, dout + (b * (size_t) s.out_c + c) * hw,
+                sizeof (float) * hw);
+    }
+  ss_tapconv_weight_grad_turn (&s, n, gathered, (size_t) n * hw, turned);
+  ss_tapconv_offsets (&s, s.out_h, off);
+  ss_tapconv_weight_grad (&s, src, src_n, n, off, turned, fast);
+  ss_ref_conv_weight_grad (&s, n, in, dout, want);
+  CHECK (memcmp (fast, want, sizeof (float) * s.out_c * K) == 0,
+         "tapconv %s weight gradient c %d %dx%d oc %d k %d stride %d pad %d n %d differs", kernel,
+         s.in_c, s.in_h, s.in_w, s.out_c, k, stride, pad, n);
+  free (in);
+  free (dout);
+  free (gathered);
+  free (turned);
+  free (src);
+  free (fast);
+  free (want);
+  free (off);
+  return true;
+}
+
+/* The same through a training step of a network that trains on the tap kernels: the
+ * input and weight gradients of the convolution under test (node 2 of conv_model)
+ * against the references from its output gradient, at 1 and 2 threads, per image and
+ * for grouped small maps; with ReLU, through its mask. */
+static void
+check_conv_input_grad_case (SsRng *rng, int n, int c, int hw, int out_c, bool relu)
+{
+  SsModel *m = conv_model (c, hw, hw, out_c, 3, 1, false, relu, false, 0, rng);
+  m->train_taps = true;
+  const SsNode *node = &m->nodes[2];
+  SsConvShape t;
+  if (!ss_tapconv_input_grad_shape (&node->conv, &t) || !ss_tapconv_fits (&t))
+    {
+      printf ("# input gradient %dx%d c %d oc %d: the kernels do not fit, not checked\n", hw, hw,
+              c, out_c);
+      ss_model_free (m);
+      return;
+    }
+  size_t image = (size_t) 3 * hw * hw, in_n = (size_t) c * hw * hw;
+  size_t out_n = (size_t) out_c * hw * hw;
+  float *x = malloc (sizeof (float) * image * n), *dlogits = malloc (sizeof (float) * 2 * n);
+  float *want = malloc (sizeof (float) * in_n), *dpre = malloc (sizeof (float) * out_n);
+  const size_t w_len = node->w_len;
+  float *want_w = malloc (sizeof (float) * w_len);
+  fill_random (x, image * n, rng, 1.0f);
+  fill_random (dlogits, 2 * (size_t) n, rng, 1.0f);
+  for (int threads = 1; threads <= 2; threads++)
+    {
+      ss_engine_set_threads (threads);
+      SsError error;
+      if (ss_run_ensure (m, n, true, &error) != SS_OK)
+        abort ();
+      ss_run_forward (m, x, n, true);
+      ss_run_backward (m, dlogits, n, true, -1);
+      size_t s_in, s_out;
+      const float *din = ss_run_node_grad (m, 1, &s_in);
+      const float *dout = ss_run_node_grad (m, 2, &s_out);
+      const float *out = ss_run_node_out (m, 2, &s_out);
+      int bad = 0;
+      memset (want_w, 0, sizeof (float) * w_len);
+      for (int b = 0; b < n; b++)
+        {
+          for (size_t i = 0; i < out_n; i++)
+            dpre[i] = relu && out[b * s_out + i] <= 0.0f ? 0.0f : dout[b * s_out + i];
+          memset (want, 0, sizeof (float) * in_n);
+          ss_ref_conv_input_grad (&node->conv, dpre, m->params + node->w_off, want);
+          bad += memcmp (want, din + b * s_in, sizeof (float) * in_n) != 0;
+          ss_ref_conv_weight_grad (&node->conv, 1, ss_run_node_out (m, 1, &s_in) + b * s_in, dpre,
+                                   want_w);
+        }
+      CHECK (bad == 0, "input gradient %dx%d c %d oc %d relu %d group %d, %d threads: %d of %d images differ",
+             hw, hw, c, out_c, relu, node->group, threads, bad, n);
+      /* the weight gradient: summed per thread (and per group of small maps) before
+       * the threads' sums are added, so within rounding of the reference */
+      const float *dw = ss_run_param_grad (m) + node->w_off;
+      double max_err = 0.0;
+      for (size_t i = 0; i < w_len; i++)
+        max_err = fmax (max_err, fabs ((double) dw[i] - want_w[i]) / (1.0 + fabs (want_w[i])));
+      CHECK (max_err < 1e-5, "weight gradient %dx%d c %d oc %d relu %d, %d threads: max err %g", hw,
+             hw, c, out_c, relu, threads, max_err);
+    }
+  ss_engine_set_threads (0);
+  free (x);
+  free (dlogits);
+  free (want);
+  free (want_w);
+  free (dpre);
+  ss_model_free (m);
+}
+
 /* Inference keeps a packed copy of the convolution weights (tapconv.c) between passes.
  * It must follow the weights: after training steps, and after swapping averaged weights
  * in and out, a model's predictions must be those of a fresh model given the same
@@ -848,6 +1047,12 @@ main (void)
     }
   check_im2col_paths (&rng);
   check_tapconv (&rng);
+  check_each_tap_kernel (&rng, "input gradient", input_grad_shape_ok);
+  check_each_tap_kernel (&rng, "weight gradient", weight_grad_shape_ok);
+  check_conv_input_grad_case (&rng, 3, 16, 32, 32, false);
+  check_conv_input_grad_case (&rng, 2, 32, 16, 16, true);
+  check_conv_input_grad_case (&rng, 5, 64, 8, 32, false);
+  check_conv_input_grad_case (&rng, 5, 64, 4, 64, true);
   /* through the network (band split, epilogue) on shapes the tap kernels fit */
   check_conv_case (&rng, 3, 3, 64, 64, 16, 7, 2, false, false, false, 5);
   check_conv_case (&rng, 2, 16, 32, 32, 32, 3, 1, true, true, false, 7);

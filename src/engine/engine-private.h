@@ -117,10 +117,36 @@ int ss_tapconv_vector (int *channels);  /* pixels per vector (0: none), channels
 size_t ss_tapconv_src_floats (const SsConvShape *s);
 size_t ss_tapconv_packed_floats (const SsConvShape *s);
 void ss_tapconv_pack (const SsConvShape *s, const float *weight, float *packed);
+/* The same for the blocks of channels [begin, end) of ss_tapconv_pack_blocks (s) alone,
+ * so that threads can share it */
+int  ss_tapconv_pack_blocks (const SsConvShape *s);
+void ss_tapconv_pack_range (const SsConvShape *s, const float *weight, float *packed,
+                            int begin, int end);
 void ss_tapconv_source (const SsConvShape *s, const float *in, int y0, int y1, float *src);
 void ss_tapconv_offsets (const SsConvShape *s, int rows, int *off);
 void ss_tapconv_rows (const SsConvShape *s, const float *packed, const float *src,
                       const int *off, int y0, int y1, float *out, size_t plane);
+/* The input gradient of a stride-1 convolution s whose output is as large as its input
+ * would be with its padding: a convolution t of the output gradient (s's out_c planes)
+ * with the filters transposed and turned half round, padding k - 1 - pad (false for
+ * other strides and for 1 x 1). ss_tapconv_pack_input_grad packs s's (out_c, in_c, k, k)
+ * weights for t where ss_tapconv_fits (t) (ss_tapconv_packed_floats (t) floats), blocks
+ * [begin, end) of ss_tapconv_pack_blocks (t). */
+bool ss_tapconv_input_grad_shape (const SsConvShape *s, SsConvShape *t);
+/* The weight gradient of n_img images: weight_grad (out_c, K) gets, added, each
+ * weight's sum over the images' pixels in order. src holds each image's source
+ * (ss_tapconv_source over all out_h rows), src_stride floats apart, off the offsets of
+ * ss_tapconv_offsets (s, out_h); turned the output gradients as ..._turn lays them out
+ * (out_c n_img out_h out_w floats) from dout: out_c planes ld floats apart, each image's
+ * out_h out_w pixels after the previous one's. Where ss_tapconv_weight_grad_fits. */
+bool ss_tapconv_weight_grad_fits (const SsConvShape *s);
+void ss_tapconv_weight_grad_turn (const SsConvShape *s, int n_img, const float *dout,
+                                  size_t ld, float *turned);
+void ss_tapconv_weight_grad (const SsConvShape *s, const float *src, size_t src_stride,
+                             int n_img, const int *off, const float *turned,
+                             float *weight_grad);
+void ss_tapconv_pack_input_grad (const SsConvShape *s, const SsConvShape *t,
+                                 const float *weight, float *packed, int begin, int end);
 
 /* Epilogue read straight after the GEMM of a band of output rows:
  * pre is (out_c, rows, out_w) with rows even; out gets relu?(max2x2(pre) + bias) at
@@ -230,9 +256,11 @@ struct SsModel {
   int         feature_node;  /* what the final dense layer reads (ss_model_features) */
   uint64_t    draw_seed;  /* a training forward's random choices (stochastic depth) come
                            * from this alone: the trainer sets it for every step */
-  bool        train_taps; /* training's forward convolutions run on tapconv.c where it
-                           * fits, as inference's do (the networks added with issue 29;
-                           * the older ones keep im2col + sgemm, as recorded) */
+  bool        train_taps; /* training's forward convolutions, and the input gradients of
+                           * the stride-1 ones, run on tapconv.c where it fits, as
+                           * inference's do (the networks added with issue 29 and, since
+                           * issue 30, the ResNets; the msCNN keeps im2col + sgemm, as
+                           * its recorded models were trained) */
   float      *params;    /* trained values */
   size_t      n_params;
   float      *buffers;   /* running statistics */
@@ -313,8 +341,11 @@ float   *ss_run_output (SsModel *m);           /* logits (n, n_classes) */
 float   *ss_run_node_out (SsModel *m, int node, size_t *image_stride);
 float   *ss_run_node_grad (SsModel *m, int node, size_t *image_stride);
 /* Backward from logits_grad (n, n_classes); parameter gradients (summed over the
- * batch) land in ss_run_param_grad. */
-void     ss_run_backward (SsModel *m, const float *logits_grad, int n, bool param_grads);
+ * batch) land in ss_run_param_grad. With stop_node >= 0 the pass ends once that node's
+ * output gradient is whole (the nodes after it done): a convolution's gradient shares
+ * its norm's buffer, which the norm's backward overwrites (net.c). -1: the whole graph. */
+void     ss_run_backward (SsModel *m, const float *logits_grad, int n, bool param_grads,
+                          int stop_node);
 float   *ss_run_param_grad (SsModel *m);
 /* The last forward's stochastic depth of norm `node`, per image (0: dropped, else the
  * kept branch's scale); NULL when the node has none. For tests. */

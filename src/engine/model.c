@@ -386,7 +386,7 @@ ss_net_gradcam (SsModel *model, const float *x, int cls, float **map, int *map_h
   if (prob != NULL)
     *prob = p[cls];
   dlogits[cls] = 1.0f;  /* gradient of the class score before softmax, as Selvaraju et al. */
-  ss_run_backward (model, dlogits, 1, false);
+  ss_run_backward (model, dlogits, 1, false, model->cam_node);
 
   const SsNode *node = &model->nodes[model->cam_node];
   size_t stride;
@@ -595,7 +595,7 @@ trainer_step (SsTrainer *trainer, const float *x, const int *labels, const int *
   else
     loss = ss_softmax_cross_entropy (z, labels, n, k, trainer->smoothing, trainer->probs,
                                      trainer->dlogits, n_correct);
-  ss_run_backward (m, trainer->dlogits, n, true);
+  ss_run_backward (m, trainer->dlogits, n, true, -1);
   trainer->step++;
   /* the blob in runs of equal learning rate: dense layers may learn slower (see
    * SsOptimConfig.dense_fan_in_ref) */

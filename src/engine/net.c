@@ -34,13 +34,14 @@ struct SsRun {
   int     *tap_off[64];   /* per thread: tapconv's tap offsets */
   float   *tap_w[SS_MAX_NODES];  /* tapconv's packed weights, for the convs it fits */
   float   *dw[64];        /* per thread: a depthwise plane's scratch (dwconv.c) */
+  float   *dx[64];        /* per thread: one image's input gradient from tapconv.c */
   float   *se_state[SS_MAX_NODES];  /* squeeze and excitation: what the backward reads */
   float   *se[64];        /* per thread: its backward's scratch */
   const char *tap_packed;  /* the kernel tap_w was packed for while params stood still,
                             * NULL when params may have moved since (ss_run_params_changed) */
   float   *pgrad[64];     /* per thread: parameter gradients */
-  float   *param_grad;    /* reduced over threads */
-  void    *owned[10 * SS_MAX_NODES + 8 * 64 + 1];
+  float   *param_grad;    /* reduced over threads: thread 0's, in place */
+  void    *owned[10 * SS_MAX_NODES + 9 * 64 + 1];
   int      n_owned;
 };
 
@@ -69,6 +70,16 @@ node_numel (const SsNode *n)
   return (size_t) n->c * n->h * n->w;
 }
 
+/* A convolution read by the norm after it alone (SsNode.fuse_bn) gets its gradient from
+ * that norm alone: the norm's backward turns its own output gradient into it in place,
+ * so the two share one buffer (a ResNet's training batch needs a sixth less memory, and
+ * nothing zeroes or reads the convolution's separately). */
+static bool
+grad_in_norm (const SsModel *m, int i)
+{
+  return m->nodes[i].fuse_bn;
+}
+
 SsStatus
 ss_run_ensure (SsModel *m, int batch, bool with_grads, SsError *error)
 {
@@ -92,7 +103,7 @@ ss_run_ensure (SsModel *m, int batch, bool with_grads, SsError *error)
   run->with_grads = with_grads;
 
   size_t col_max = 0, pre_max = 0, phase_max = 1, tap_src_max = 1, tap_k_max = 1;
-  size_t dw_max = 1, se_max = 1;
+  size_t dw_max = 1, se_max = 1, dx_max = 1;
   for (int i = 0; i < m->n_nodes; i++)
     {
       const SsNode *n = &m->nodes[i];
@@ -101,9 +112,13 @@ ss_run_ensure (SsModel *m, int batch, bool with_grads, SsError *error)
       run->stride[i] = node_numel (n);
       if (!(run->out[i] = run_alloc (run, run->stride[i] * batch)))
         goto nomem;
-      if (with_grads && !(run->grad[i] = run_alloc (run, run->stride[i] * batch)))
+      if (with_grads && !grad_in_norm (m, i)
+          && !(run->grad[i] = run_alloc (run, run->stride[i] * batch)))
         goto nomem;
     }
+  for (int i = 0; i < m->n_nodes; i++)
+    if (with_grads && grad_in_norm (m, i))
+      run->grad[i] = run->grad[i + 1];
   for (int i = 0; i < m->n_nodes; i++)
     {
       const SsNode *n = &m->nodes[i];
@@ -136,6 +151,32 @@ ss_run_ensure (SsModel *m, int batch, bool with_grads, SsError *error)
                 tap_src_max = ss_tapconv_src_floats (s);
               if (k > tap_k_max)
                 tap_k_max = k;
+            }
+          if (with_grads && m->train_taps && run->tap_w[i] != NULL)
+            {
+              /* the weight gradient through tapconv.c (conv_weight_grad_tap): the
+               * sources of a backward group's images, their output gradients turned */
+              size_t g = n->group > 1 && n->group < (batch + 1) / 2 ? (size_t) n->group
+                         : n->group > 1                           ? (size_t) (batch + 1) / 2
+                                                                  : 1;
+              if (g * ss_tapconv_src_floats (s) > tap_src_max)
+                tap_src_max = g * ss_tapconv_src_floats (s);
+              if (g * s->out_c * s->out_h * s->out_w > col_max)
+                col_max = g * s->out_c * s->out_h * s->out_w;
+            }
+          SsConvShape t;
+          if (with_grads && m->train_taps && run->tap_w[i] != NULL
+              && ss_tapconv_input_grad_shape (s, &t))
+            {
+              /* the input gradient through tapconv.c (conv_input_grad_tap) */
+              if (ss_tapconv_src_floats (&t) > tap_src_max)
+                tap_src_max = ss_tapconv_src_floats (&t);
+              if ((size_t) ss_conv_k (&t) > tap_k_max)
+                tap_k_max = (size_t) ss_conv_k (&t);
+              if ((size_t) t.out_c * t.out_h * t.out_w > dx_max)
+                dx_max = (size_t) t.out_c * t.out_h * t.out_w;
+              if (k * s->out_h * s->out_w > col_max)
+                col_max = k * s->out_h * s->out_w;
             }
           size_t full = (size_t) s->out_c * s->out_h * s->out_w * n->group;
           size_t pre = with_grads ? full : (size_t) s->out_c * band;
@@ -175,13 +216,13 @@ ss_run_ensure (SsModel *m, int batch, bool with_grads, SsError *error)
           || !(run->phase[t] = run_alloc (run, phase_max))
           || !(run->tap_src[t] = run_alloc (run, tap_src_max))
           || !(run->tap_off[t] = run_alloc (run, tap_k_max))
-          || !(run->dw[t] = run_alloc (run, dw_max)) || !(run->se[t] = run_alloc (run, se_max)))
+          || !(run->dw[t] = run_alloc (run, dw_max)) || !(run->se[t] = run_alloc (run, se_max))
+          || !(run->dx[t] = run_alloc (run, dx_max)))
         goto nomem;
       if (with_grads && !(run->pgrad[t] = run_alloc (run, m->n_params)))
         goto nomem;
     }
-  if (with_grads && !(run->param_grad = run_alloc (run, m->n_params)))
-    goto nomem;
+  run->param_grad = run->pgrad[0];
   m->run = run;
   return SS_OK;
 
@@ -237,8 +278,11 @@ typedef struct {
    * to that norm's buffer, normalised, plus the norm's residual, through its ReLU */
   const SsNode *bn;
   int          bn_id;
-  int          group;  /* images per item of a grouped convolution (forward) */
-  bool         tap;    /* inference convolution through tapconv.c */
+  int          group;  /* images per item of a grouped convolution */
+  bool         tap;    /* forward: convolution through tapconv.c; backward: the input
+                       * gradient through it, for the shape tap_dx */
+  SsConvShape  tap_dx;
+  bool         tap_dw; /* backward: the weight gradient through tapconv.c */
 } Job;
 
 static void
@@ -575,6 +619,32 @@ conv_forward (void *ctx, int begin, int end, int thread)
     }
 }
 
+/* Adds the sum and the sum of squares of x's n values to sum and sumsq, in 8 lanes of
+ * double (the same bits whatever the vector width), the lanes then summed in order. */
+static void
+bn_plane_sums (const float *restrict x, size_t n, double *sum, double *sumsq)
+{
+  double lane_s[8] = { 0 }, lane_q[8] = { 0 };
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int l = 0; l < 8; l++)
+      {
+        const double v = x[i + l];
+        lane_s[l] += v;
+        lane_q[l] += v * v;
+      }
+  for (; i < n; i++)
+    {
+      lane_s[0] += x[i];
+      lane_q[0] += (double) x[i] * x[i];
+    }
+  for (int l = 0; l < 8; l++)
+    {
+      *sum += lane_s[l];
+      *sumsq += lane_q[l];
+    }
+}
+
 /* Batch norm, parallel over channels. */
 static void
 bn_forward (void *ctx, int begin, int end, int thread)
@@ -598,14 +668,8 @@ bn_forward (void *ctx, int begin, int end, int thread)
         {
           double sum = 0.0, sumsq = 0.0;
           for (int b = 0; b < job->n; b++)
-            {
-              const float *x = run->out[in_id] + (size_t) b * run->stride[in_id] + c * hw;
-              for (size_t i = 0; i < hw; i++)
-                {
-                  sum += x[i];
-                  sumsq += (double) x[i] * x[i];
-                }
-            }
+            bn_plane_sums (run->out[in_id] + (size_t) b * run->stride[in_id] + c * hw, hw, &sum,
+                           &sumsq);
           double count = (double) job->n * hw;
           double mu = sum / count;
           double var = sumsq / count - mu * mu;
@@ -790,6 +854,16 @@ se_forward (void *ctx, int begin, int end, int thread)
                    run->se_state[job->id] + (size_t) b * state);
 }
 
+/* The node's weights packed for tapconv.c, blocks of channels [begin, end). */
+static void
+pack_weights (void *ctx, int begin, int end, int thread)
+{
+  Job *job = ctx;
+  (void) thread;
+  ss_tapconv_pack_range (&job->node->conv, job->m->params + job->node->w_off,
+                         job->m->run->tap_w[job->id], begin, end);
+}
+
 /* The branches stochastic depth drops in this training pass, from m->draw_seed alone. */
 static void
 draw_drops (SsModel *m, int n)
@@ -848,7 +922,6 @@ ss_run_forward (SsModel *m, const float *x, int n, bool train)
                 if (half < job.group)
                   job.group = half;
               }
-            int items = node->group > 1 ? (n + job.group - 1) / job.group : n * n_bands;
             /* inference without gradients: nothing reads the raw convolution, so the norm
              * after it is applied while the GEMM's output is still in cache */
             if (!train && !run->with_grads && node->fuse_bn)
@@ -868,8 +941,13 @@ ss_run_forward (SsModel *m, const float *x, int n, bool train)
               {
                 job.tap = true;
                 if (run->tap_packed != ss_engine_conv_kernel ())
-                  ss_tapconv_pack (&node->conv, m->params + node->w_off, run->tap_w[i]);
+                  ss_parallel_for (ss_tapconv_pack_blocks (&node->conv), pack_weights, &job);
+                /* the tap kernels convolve image by image, whatever the grouping: one
+                 * image per item keeps both threads busy on the small maps (a training
+                 * batch of 32 at 4 x 4 is a single group) */
+                job.group = 1;
               }
+            int items = node->group > 1 ? (n + job.group - 1) / job.group : n * n_bands;
             ss_parallel_for (items, conv_forward, &job);
             if (job.bn != NULL)
               i++;  /* the norm is done */
@@ -948,6 +1026,57 @@ conv_pre_grad (Job *job, int b, float *scratch)
   return dout;
 }
 
+/* Adds image b's input gradient, from its gradient before the epilogue dpre (out_c,
+ * out_h, out_w), through tapconv.c: the convolution job->tap_dx of dpre with the
+ * turned filters the backward packed into the node's tap_w. */
+static void
+conv_input_grad_tap (Job *job, int b, const float *dpre, int thread)
+{
+  SsRun *run = job->m->run;
+  const SsConvShape *t = &job->tap_dx;
+  const int in_id = job->node->inputs[0];
+  const size_t numel = (size_t) t->out_c * t->out_h * t->out_w;
+  float *restrict dx = run->dx[thread];
+  float *restrict din = run->grad[in_id] + (size_t) b * run->stride[in_id];
+  ss_tapconv_source (t, dpre, 0, t->out_h, run->tap_src[thread]);
+  ss_tapconv_offsets (t, t->out_h, run->tap_off[thread]);
+  ss_tapconv_rows (t, run->tap_w[job->id], run->tap_src[thread], run->tap_off[thread], 0,
+                   t->out_h, dx, (size_t) t->out_h * t->out_w);
+  for (size_t i = 0; i < numel; i++)
+    din[i] += dx[i];
+}
+
+/* Adds the weight gradient of images b0 .. b0 + count, whose gradients before the
+ * epilogue are in dpre (out_c planes ld floats apart, each image's out_h out_w pixels
+ * after the previous image's), through tapconv.c: the images' sources side by side in
+ * tap_src, the gradients turned for the kernel in col. */
+static void
+conv_weight_grad_tap (Job *job, int b0, int count, const float *dpre, size_t ld, int thread)
+{
+  SsRun *run = job->m->run;
+  const SsNode *n = job->node;
+  const SsConvShape *s = &n->conv;
+  const int in_id = n->inputs[0];
+  const size_t src_n = ss_tapconv_src_floats (s);
+  for (int g = 0; g < count; g++)
+    ss_tapconv_source (s, run->out[in_id] + (size_t) (b0 + g) * run->stride[in_id], 0, s->out_h,
+                       run->tap_src[thread] + g * src_n);
+  ss_tapconv_offsets (s, s->out_h, run->tap_off[thread]);
+  ss_tapconv_weight_grad_turn (s, count, dpre, ld, run->col[thread]);
+  ss_tapconv_weight_grad (s, run->tap_src[thread], src_n, count, run->tap_off[thread],
+                          run->col[thread], run->pgrad[thread] + n->w_off);
+}
+
+/* The node's weights packed for its input gradient (job->tap_dx), blocks [begin, end). */
+static void
+pack_input_grad_weights (void *ctx, int begin, int end, int thread)
+{
+  Job *job = ctx;
+  (void) thread;
+  ss_tapconv_pack_input_grad (&job->node->conv, &job->tap_dx, job->m->params + job->node->w_off,
+                              job->m->run->tap_w[job->id], begin, end);
+}
+
 /* Small maps: a group of whole images through one GEMM per gradient. */
 static void
 conv_backward_group (Job *job, int b0, int count, int thread)
@@ -986,13 +1115,21 @@ conv_backward_group (Job *job, int b0, int count, int thread)
               sum += dpre[(size_t) c * N + i];
             db[c] += sum;
           }
-      for (int g = 0; g < count; g++)
-        ss_im2col (s, run->out[in_id] + (size_t) (b0 + g) * run->stride[in_id], 0, s->out_h,
-                   col + (size_t) g * HW, N, run->phase[thread]);
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, s->out_c, K, N, 1.0f, dpre, N, col, N,
-                   1.0f, dW, K);
+      if (job->tap_dw)
+        conv_weight_grad_tap (job, b0, count, dpre, (size_t) N, thread);
+      else
+        {
+          for (int g = 0; g < count; g++)
+            ss_im2col (s, run->out[in_id] + (size_t) (b0 + g) * run->stride[in_id], 0, s->out_h,
+                       col + (size_t) g * HW, N, run->phase[thread]);
+          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, s->out_c, K, N, 1.0f, dpre, N,
+                       col, N, 1.0f, dW, K);
+        }
     }
-  if (needs_input_grad (m, in_id))
+  if (needs_input_grad (m, in_id) && job->tap)
+    for (int g = 0; g < count; g++)
+      conv_input_grad_tap (job, b0 + g, conv_pre_grad (job, b0 + g, col), thread);
+  else if (needs_input_grad (m, in_id))
     {
       cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, K, N, s->out_c, 1.0f,
                    m->params + n->w_off, K, dpre, N, 0.0f, col, N);
@@ -1024,8 +1161,9 @@ conv_backward (void *ctx, int begin, int end, int thread)
     {
       if (n->group > 1)
         {
-          int b0 = item * n->group;
-          conv_backward_group (job, b0, job->n - b0 < n->group ? job->n - b0 : n->group, thread);
+          int b0 = item * job->group;
+          conv_backward_group (job, b0, job->n - b0 < job->group ? job->n - b0 : job->group,
+                               thread);
           continue;
         }
       const int b = item;
@@ -1042,9 +1180,16 @@ conv_backward (void *ctx, int begin, int end, int thread)
             db[c] += sum;
           }
 
+      if (want_dx && job->tap)
+        conv_input_grad_tap (job, b, dpre, thread);
+      if (job->param_grads && job->tap_dw)
+        conv_weight_grad_tap (job, b, 1, dpre, (size_t) HW, thread);
+      const bool gemm_dw = job->param_grads && !job->tap_dw;
+      if (!gemm_dw && (!want_dx || job->tap))
+        continue;
       if (direct)
         {
-          if (job->param_grads)
+          if (gemm_dw)
             cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, s->out_c, K, HW, 1.0f, dpre, HW,
                          in, HW, 1.0f, dW, K);
           if (want_dx)
@@ -1052,18 +1197,21 @@ conv_backward (void *ctx, int begin, int end, int thread)
                          HW, 1.0f, din, HW);
           continue;
         }
-      for (int y0 = 0; y0 < s->out_h; y0 += n->band_rows)
+      /* with the input gradient on the tap kernels col serves the weight gradient alone:
+       * the whole image in one GEMM */
+      const int rows = job->tap ? s->out_h : n->band_rows;
+      for (int y0 = 0; y0 < s->out_h; y0 += rows)
         {
-          int y1 = y0 + n->band_rows < s->out_h ? y0 + n->band_rows : s->out_h;
+          int y1 = y0 + rows < s->out_h ? y0 + rows : s->out_h;
           int N = (y1 - y0) * s->out_w;
           const float *dpre_band = dpre + (size_t) y0 * s->out_w;
-          if (job->param_grads)
+          if (gemm_dw)
             {
               ss_im2col (s, in, y0, y1, run->col[thread], (size_t) N, run->phase[thread]);
               cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, s->out_c, K, N, 1.0f, dpre_band,
                            HW, run->col[thread], N, 1.0f, dW, K);
             }
-          if (want_dx)
+          if (want_dx && !job->tap)
             {
               cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, K, N, s->out_c, 1.0f, W, K,
                            dpre_band, HW, 0.0f, run->col[thread], N);
@@ -1073,16 +1221,21 @@ conv_backward (void *ctx, int begin, int end, int thread)
     }
 }
 
-/* One image's plane of a norm's backward after the activation: the residual gets dy,
- * the branch dy times its stochastic depth d, which is what the norm's gradient sums
- * read; in 16 lanes of float (the same bits on every vector width), each plane's sum
- * then added in double. */
+/* One image's plane of a norm's backward: through a ReLU whose output is y (NULL: the
+ * activation's gradient is in dy already), then the residual gets dy, the branch dy
+ * times its stochastic depth d, which is what the norm's gradient sums read; in 16 lanes
+ * of float (the same bits on every vector width), each plane's sum then added in
+ * double. */
 static void
-bn_branch_sums (const float *restrict x, float *restrict dy, float *restrict dr, size_t hw,
-                float d, float mean, float invstd, double *sum_dy, double *sum_dy_xhat)
+bn_branch_sums (const float *restrict x, const float *restrict y, float *restrict dy,
+                float *restrict dr, size_t hw, float d, float mean, float invstd,
+                double *sum_dy, double *sum_dy_xhat)
 {
   float lane_g[16] = { 0 }, lane_gx[16] = { 0 };
   size_t i = 0;
+  if (y != NULL)
+    for (size_t j = 0; j < hw; j++)
+      dy[j] = y[j] > 0.0f ? dy[j] : 0.0f;
   if (dr != NULL)
     for (size_t j = 0; j < hw; j++)
       dr[j] += dy[j];
@@ -1143,31 +1296,11 @@ bn_backward (void *ctx, int begin, int end, int thread)
                         : NULL;
           const float d = run->last_train && run->drop_scale[id] != NULL ? run->drop_scale[id][b]
                                                                          : 1.0f;
-          /* the networks with SiLU or stochastic depth (EfficientNet) in vectors; the
-           * others' arithmetic as their recorded models were trained */
-          if (node->act == SS_ACT_SILU || node->drop > 0.0f)
-            {
-              if (node->act == SS_ACT_SILU)
-                ss_silu_row_backward (x, dy, hw, scale * d, shift * d,
-                                      bn_residual (job, node, b, c, 0));
-              else if (node->act == SS_ACT_RELU)
-                for (size_t i = 0; i < hw; i++)
-                  dy[i] = y[i] > 0.0f ? dy[i] : 0.0f;
-              bn_branch_sums (x, dy, dr, hw, d, mean, invstd, &sum_dy, &sum_dy_xhat);
-              continue;
-            }
-          for (size_t i = 0; i < hw; i++)
-            {
-              float g = dy[i];
-              if (node->act == SS_ACT_RELU && y[i] <= 0.0f)
-                g = 0.0f;
-              if (dr != NULL)
-                dr[i] += g;
-              g *= d;
-              dy[i] = g;
-              sum_dy += g;
-              sum_dy_xhat += (double) g * (x[i] - mean) * invstd;
-            }
+          if (node->act == SS_ACT_SILU)
+            ss_silu_row_backward (x, dy, hw, scale * d, shift * d,
+                                  bn_residual (job, node, b, c, 0));
+          bn_branch_sums (x, node->act == SS_ACT_RELU ? y : NULL, dy, dr, hw, d, mean, invstd,
+                          &sum_dy, &sum_dy_xhat);
         }
       if (job->param_grads)
         {
@@ -1187,11 +1320,19 @@ bn_backward (void *ctx, int begin, int end, int thread)
           const float *x = run->out[in_id] + (size_t) b * run->stride[in_id] + c * hw;
           const float *dy = run->grad[id] + (size_t) b * run->stride[id] + c * hw;
           float *dx = run->grad[in_id] + (size_t) b * run->stride[in_id] + c * hw;
-          for (size_t i = 0; i < hw; i++)
-            {
-              float xhat = (x[i] - mean) * invstd;
-              dx[i] += k * (dy[i] - mean_dy - xhat * mean_dy_xhat);
-            }
+          /* the input's gradient over the output's (grad_in_norm), or added to it */
+          if (dx == dy)
+            for (size_t i = 0; i < hw; i++)
+              {
+                float xhat = (x[i] - mean) * invstd;
+                dx[i] = k * (dy[i] - mean_dy - xhat * mean_dy_xhat);
+              }
+          else
+            for (size_t i = 0; i < hw; i++)
+              {
+                float xhat = (x[i] - mean) * invstd;
+                dx[i] += k * (dy[i] - mean_dy - xhat * mean_dy_xhat);
+              }
         }
     }
 }
@@ -1340,15 +1481,18 @@ zero_thread_grads (void *ctx, int begin, int end, int thread)
   memset (job->m->run->pgrad[thread], 0, sizeof (float) * job->m->n_params);
 }
 
+/* Images [begin, end) of every gradient buffer (by image: the first nodes' maps are
+ * the largest, so a split by node would leave one thread most of the work) */
 static void
 zero_node_grads (void *ctx, int begin, int end, int thread)
 {
   Job *job = ctx;
   SsModel *m = job->m;
   (void) thread;
-  for (int i = begin; i < end; i++)
-    if (m->nodes[i].concat_into < 0)
-      memset (m->run->grad[i], 0, sizeof (float) * m->run->stride[i] * job->n);
+  for (int i = 0; i < m->n_nodes; i++)
+    if (m->nodes[i].concat_into < 0 && !grad_in_norm (m, i))
+      memset (m->run->grad[i] + (size_t) begin * m->run->stride[i], 0,
+              sizeof (float) * m->run->stride[i] * (end - begin));
 }
 
 static void
@@ -1359,20 +1503,20 @@ reduce_grads (void *ctx, int begin, int end, int thread)
   (void) thread;
   for (int i = begin; i < end; i++)
     {
-      float sum = 0.0f;
-      for (int t = 0; t < run->n_threads; t++)
+      float sum = run->pgrad[0][i];
+      for (int t = 1; t < run->n_threads; t++)
         sum += run->pgrad[t][i];
       run->param_grad[i] = sum;
     }
 }
 
 void
-ss_run_backward (SsModel *m, const float *logits_grad, int n, bool param_grads)
+ss_run_backward (SsModel *m, const float *logits_grad, int n, bool param_grads, int stop_node)
 {
   SsRun *run = m->run;
   Job job = { .m = m, .n = n, .param_grads = param_grads };
 
-  ss_parallel_for (m->n_nodes, zero_node_grads, &job);
+  ss_parallel_for (n, zero_node_grads, &job);
   if (param_grads)
     ss_parallel_each_thread (zero_thread_grads, &job);
   const int last = m->n_nodes - 1;
@@ -1380,7 +1524,7 @@ ss_run_backward (SsModel *m, const float *logits_grad, int n, bool param_grads)
     memcpy (run->grad[last] + (size_t) b * run->stride[last],
             logits_grad + (size_t) b * m->spec.n_classes, sizeof (float) * m->spec.n_classes);
 
-  for (int i = last; i >= 0; i--)
+  for (int i = last; i > stop_node; i--)
     {
       const SsNode *node = &m->nodes[i];
       job.node = node;
@@ -1388,8 +1532,27 @@ ss_run_backward (SsModel *m, const float *logits_grad, int n, bool param_grads)
       switch (node->kind)
         {
         case SS_OP_CONV:
-          ss_parallel_for (node->group > 1 ? (n + node->group - 1) / node->group : n,
-                           conv_backward, &job);
+          /* a group of small maps at most half the batch, so that two threads have work
+           * (always in two whatever the thread count, as inference splits them) */
+          job.group = node->group < (n + 1) / 2 ? node->group : (n + 1) / 2;
+          /* a training step's input gradients of stride-1 convolutions through tapconv.c
+           * (the networks that train their forward on it); the weights packed for it,
+           * the forward's packing is gone */
+          job.tap = run->last_train && m->train_taps && run->tap_w[i] != NULL
+                    && needs_input_grad (m, node->inputs[0])
+                    && ss_tapconv_input_grad_shape (&node->conv, &job.tap_dx)
+                    && ss_tapconv_fits (&job.tap_dx);
+          if (job.tap)
+            {
+              ss_parallel_for (ss_tapconv_pack_blocks (&job.tap_dx), pack_input_grad_weights,
+                               &job);
+              run->tap_packed = NULL;
+            }
+          /* and its weight gradients, the buffers sized for it (ss_run_ensure) */
+          job.tap_dw = param_grads && run->last_train && m->train_taps && run->tap_w[i] != NULL
+                       && ss_tapconv_weight_grad_fits (&node->conv);
+          ss_parallel_for (node->group > 1 ? (n + job.group - 1) / job.group : n, conv_backward,
+                           &job);
           break;
         case SS_OP_BN:
           ss_parallel_for (node->c, bn_backward, &job);
@@ -1414,7 +1577,7 @@ ss_run_backward (SsModel *m, const float *logits_grad, int n, bool param_grads)
           break;
         }
     }
-  if (param_grads)
+  if (param_grads && run->n_threads > 1)
     ss_parallel_for ((int) m->n_params, reduce_grads, &job);
 }
 

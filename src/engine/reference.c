@@ -125,6 +125,70 @@ ss_ref_tapconv (const SsConvShape *s, const float *in, const float *weight, floa
         }
 }
 
+/* The input gradient of a stride-1 convolution s, the plain way: in_grad (C, H, W) gets,
+ * added, for each input pixel the sum over (oc, ky, kx) in that order, one fmaf at a
+ * time from zero, of out_grad (OC, OH, OW) at output pixel (y + pad - (k - 1 - ky),
+ * x + pad - (k - 1 - kx)), 0 outside the map, times weight (oc, c, k - 1 - ky, k - 1 - kx)
+ * (the output pixels that read the input pixel through each weight). The tap kernels
+ * must give these bits. */
+void
+ss_ref_conv_input_grad (const SsConvShape *s, const float *out_grad, const float *weight,
+                        float *in_grad)
+{
+  const int k = s->k;
+  for (int ci = 0; ci < s->in_c; ci++)
+    for (int iy = 0; iy < s->in_h; iy++)
+      for (int ix = 0; ix < s->in_w; ix++)
+        {
+          float acc = 0.0f;
+          for (int oc = 0; oc < s->out_c; oc++)
+            for (int ky = 0; ky < k; ky++)
+              for (int kx = 0; kx < k; kx++)
+                {
+                  int oy = iy + s->pad - (k - 1 - ky), ox = ix + s->pad - (k - 1 - kx);
+                  float g = oy < 0 || oy >= s->out_h || ox < 0 || ox >= s->out_w
+                              ? 0.0f
+                              : out_grad[((size_t) oc * s->out_h + oy) * s->out_w + ox];
+                  acc = fmaf (weight[(((size_t) oc * s->in_c + ci) * k + (k - 1 - ky)) * k
+                                     + (k - 1 - kx)],
+                              g, acc);
+                }
+          in_grad[((size_t) ci * s->in_h + iy) * s->in_w + ix] += acc;
+        }
+}
+
+/* The weight gradient of n images, the plain way: weight_grad (OC, C, k, k) gets, added,
+ * for each weight the sum over the images' output pixels in order (image, y, x), one
+ * fmaf at a time from zero, of out_grad (n, OC, OH, OW) times the input pixel (n, C, H,
+ * W) the weight reads there, 0 outside the image. The tap kernels must give these bits. */
+void
+ss_ref_conv_weight_grad (const SsConvShape *s, int n, const float *in, const float *out_grad,
+                         float *weight_grad)
+{
+  const int k = s->k;
+  const size_t in_n = (size_t) s->in_c * s->in_h * s->in_w;
+  const size_t out_n = (size_t) s->out_c * s->out_h * s->out_w;
+  for (int oc = 0; oc < s->out_c; oc++)
+    for (int ci = 0; ci < s->in_c; ci++)
+      for (int ky = 0; ky < k; ky++)
+        for (int kx = 0; kx < k; kx++)
+          {
+            float acc = 0.0f;
+            for (int b = 0; b < n; b++)
+              for (int oy = 0; oy < s->out_h; oy++)
+                for (int ox = 0; ox < s->out_w; ox++)
+                  {
+                    int iy = oy * s->stride - s->pad + ky, ix = ox * s->stride - s->pad + kx;
+                    float v = iy < 0 || iy >= s->in_h || ix < 0 || ix >= s->in_w
+                                ? 0.0f
+                                : in[b * in_n + ((size_t) ci * s->in_h + iy) * s->in_w + ix];
+                    acc = fmaf (out_grad[b * out_n + ((size_t) oc * s->out_h + oy) * s->out_w + ox],
+                                v, acc);
+                  }
+            weight_grad[(((size_t) oc * s->in_c + ci) * k + ky) * k + kx] += acc;
+          }
+}
+
 /* Depthwise convolution, dwconv.c's sum the plain way: in (C, H, W), weight (C, k, k),
  * out (C, OH, OW); over taps (ky, kx) in that order, one fmaf at a time from zero, a tap
  * outside the image reading 0. The kernels must give these bits. */

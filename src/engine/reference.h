@@ -11,6 +11,10 @@ void ss_ref_maxpool2 (const float *in, int c, int h, int w, float *out, uint8_t 
 void ss_ref_dense (const float *x, const float *weight, const float *bias, int n, int in,
                    int out, float *y);
 void ss_ref_tapconv (const SsConvShape *s, const float *in, const float *weight, float *out);
+void ss_ref_conv_input_grad (const SsConvShape *s, const float *out_grad, const float *weight,
+                             float *in_grad);
+void ss_ref_conv_weight_grad (const SsConvShape *s, int n, const float *in,
+                              const float *out_grad, float *weight_grad);
 void ss_ref_dwconv (const SsConvShape *s, const float *in, const float *weight, float *out);
 void ss_ref_dwconv_backward (const SsConvShape *s, const float *in, const float *weight,
                              const float *dout, float *din, float *dweight);

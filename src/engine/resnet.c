@@ -77,6 +77,7 @@ ss_build_resnet (SsModel *m, SsError *error)
   int logits = pooled < 0 ? -1 : ss_graph_dense (m, pooled, m->spec.n_classes, SS_ACT_NONE);
   if (logits < 0)
     return ss_error_set (error, SS_ERR_ARG, "could not build the ResNet graph (too many layers?)");
+  m->train_taps = true;
   m->feature_node = pooled;
   return SS_OK;
 }

@@ -12,7 +12,10 @@
  * Every output is the sum over taps in the order (ci, ky, kx), one fused multiply-add at
  * a time from zero. So the AVX-512 and AVX2 kernels and ss_ref_tapconv (reference.c, fmaf)
  * agree to the bit, whatever the thread count, batch or band. The im2col + sgemm path
- * rounds differently; training keeps that path, inference takes this one where it fits. */
+ * rounds differently; inference takes this one where it fits, and so does the training
+ * of the networks that ask for it (SsModel.train_taps): their forward, and the input
+ * gradient of a stride-1 convolution, which is the convolution of the output gradient
+ * with the filters turned round (ss_tapconv_input_grad_shape). */
 #include "engine-private.h"
 
 #include <stdio.h>
@@ -122,11 +125,26 @@ typedef struct {
   TapTileFn tile, tile1;  /* rr rows; one row (a band's last rows, rr > 1) */
 } TapTiling;
 
+/* The weight gradient's tile: taps t0 .. t0 + T of channels co0 .. co0 + NCV VL, summed
+ * over every pixel of n_img images (the sources src_stride floats apart; the output
+ * gradients of those channels NCV VL floats per pixel, one image's pixels after the
+ * other's), then stored at sums (co0, t0), rows ld apart */
+typedef void (*TapWeightGradFn) (const float *src, size_t src_stride, int n_img, int ws,
+                                 int out_h, int out_w, const int *off, const float *dout_t,
+                                 float *sums, int ld);
+
+/* A weight-gradient tile of nc channels by taps taps */
 typedef struct {
-  const char *name;
-  int         vl;       /* floats per vector */
-  TapTiling   pixels;   /* vectors along a row: maps at least a vector wide */
-  TapTiling   chan[2];  /* vectors across channels: narrower maps (px 8, then 4) */
+  int             nc, taps;
+  TapWeightGradFn tile, tap;  /* taps taps; one (the last of a chunk that taps do not fill) */
+} TapWeightGrad;
+
+typedef struct {
+  const char   *name;
+  int           vl;       /* floats per vector */
+  TapTiling     pixels;   /* vectors along a row: maps at least a vector wide */
+  TapTiling     chan[2];  /* vectors across channels: narrower maps (px 8, then 4) */
+  TapWeightGrad wg[3];    /* the weight gradient, the widest tile whose nc divides out_c */
 } TapKernel;
 
 #ifdef SS_TAP_X86
@@ -212,15 +230,79 @@ SS_TAP_TILE (tile_avx2_2, "avx2,fma", __m256, _mm256_setzero_ps, _mm256_loadu_ps
 SS_TAP_TILE (tile_avx2_1, "avx2,fma", __m256, _mm256_setzero_ps, _mm256_loadu_ps,
              _mm256_set1_ps, _mm256_fmadd_ps, _mm256_storeu_ps, 4, 1)
 
+/* The weight gradient: acc[t][v] holds channels v VL .. of tap t; for each pixel the
+ * output gradient's NCV vectors are loaded once and the T taps' input pixels broadcast.
+ * Each weight's sum runs over the pixels in order, one fused multiply-add at a time
+ * from zero, and no lane is summed with another: every vector width gives the bits of
+ * ss_ref_conv_weight_grad. */
+#define SS_TAP_WGRAD(NAME, TARGET, VEC, VL, ZERO, LOADU, SET1, FMA, STOREU, NCV, T)           \
+  __attribute__ ((target (TARGET))) static void NAME (                                    \
+    const float *src, size_t src_stride, int n_img, int ws, int out_h, int out_w,          \
+    const int *off, const float *dout_t, float *sums, int ld)                              \
+  {                                                                                        \
+    VEC acc[T][NCV];                                                                       \
+    for (int t = 0; t < T; t++)                                                            \
+      for (int v = 0; v < NCV; v++)                                                        \
+        acc[t][v] = ZERO ();                                                               \
+    for (int b = 0; b < n_img; b++)                                                        \
+      for (int y = 0; y < out_h; y++)                                                      \
+        for (int x = 0; x < out_w; x++, dout_t += NCV * VL)                                \
+          {                                                                                \
+            const float *p = src + b * src_stride + (size_t) y * ws + x;                   \
+            VEC d[NCV];                                                                    \
+            for (int v = 0; v < NCV; v++)                                                  \
+              d[v] = LOADU (dout_t + v * VL);                                              \
+            for (int t = 0; t < T; t++)                                                    \
+              {                                                                            \
+                VEC x_t = SET1 (p[off[t]]);                                                \
+                for (int v = 0; v < NCV; v++)                                              \
+                  acc[t][v] = FMA (d[v], x_t, acc[t][v]);                                  \
+              }                                                                            \
+          }                                                                                \
+    for (int t = 0; t < T; t++)                                                            \
+      for (int v = 0; v < NCV; v++)                                                        \
+        {                                                                                  \
+          float sum[VL];                                                                   \
+          STOREU (sum, acc[t][v]);                                                         \
+          for (int l = 0; l < VL; l++)                                                     \
+            sums[(size_t) (v * VL + l) * ld + t] = sum[l];                                 \
+        }                                                                                  \
+  }
+
+/* 24 accumulators in every tile: channel vectors by taps 4 x 6, 2 x 12, 1 x 24 */
+#define SS_TAP_WGRAD_512(NCV, T)                                                           \
+  SS_TAP_WGRAD (wgrad_avx512_##NCV##_##T, "avx512f", __m512, 16, _mm512_setzero_ps,         \
+                _mm512_loadu_ps, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_storeu_ps, NCV, T)
+#define SS_TAP_WGRAD_256(NCV, T)                                                           \
+  SS_TAP_WGRAD (wgrad_avx2_##NCV##_##T, "avx2,fma", __m256, 8, _mm256_setzero_ps,           \
+                _mm256_loadu_ps, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_storeu_ps, NCV, T)
+SS_TAP_WGRAD_512 (4, 6)
+SS_TAP_WGRAD_512 (4, 1)
+SS_TAP_WGRAD_512 (2, 12)
+SS_TAP_WGRAD_512 (2, 1)
+SS_TAP_WGRAD_512 (1, 24)
+SS_TAP_WGRAD_512 (1, 1)
+SS_TAP_WGRAD_256 (2, 6)
+SS_TAP_WGRAD_256 (2, 1)
+SS_TAP_WGRAD_256 (1, 12)
+SS_TAP_WGRAD_256 (1, 1)
+
 static const TapKernel kernel_avx512 = {
   "avx512", 16, { 16, 8, 2, tile_avx512_2, tile_avx512_1 },
-  { { 8, 32, 1, ctile_avx512_8, ctile_avx512_8 }, { 4, 64, 1, ctile_avx512_4, ctile_avx512_4 } }
+  { { 8, 32, 1, ctile_avx512_8, ctile_avx512_8 }, { 4, 64, 1, ctile_avx512_4, ctile_avx512_4 } },
+  { { 64, 6, wgrad_avx512_4_6, wgrad_avx512_4_1 },
+    { 32, 12, wgrad_avx512_2_12, wgrad_avx512_2_1 },
+    { 16, 24, wgrad_avx512_1_24, wgrad_avx512_1_1 } }
 };
 static const TapKernel kernel_avx2 = {
   "avx2", 8, { 8, 4, 2, tile_avx2_2, tile_avx2_1 },
-  { { 4, 16, 1, ctile_avx2_4, ctile_avx2_4 }, { 0, 0, 0, NULL, NULL } }
+  { { 4, 16, 1, ctile_avx2_4, ctile_avx2_4 }, { 0, 0, 0, NULL, NULL } },
+  { { 16, 6, wgrad_avx2_2_6, wgrad_avx2_2_1 }, { 8, 12, wgrad_avx2_1_12, wgrad_avx2_1_1 },
+    { 0, 0, NULL, NULL } }
 };
 #endif
+
+#define SS_TAP_WG_MAX_NC 64  /* the widest weight-gradient tile's channels */
 
 static const TapKernel *chosen;
 static int decided;
@@ -324,16 +406,125 @@ ss_tapconv_packed_floats (const SsConvShape *s)
   return (size_t) s->out_c * ss_conv_k (s);
 }
 
+int
+ss_tapconv_pack_blocks (const SsConvShape *s)
+{
+  return s->out_c / tap_tiling (s)->nc;
+}
+
 /* (out_c, K) weights to (out_c / nc, K, nc): a tile reads its channels' weights for one
  * tap side by side */
 void
-ss_tapconv_pack (const SsConvShape *s, const float *weight, float *packed)
+ss_tapconv_pack_range (const SsConvShape *s, const float *weight, float *packed, int begin,
+                       int end)
 {
   const int K = ss_conv_k (s), nc = tap_tiling (s)->nc;
-  for (int cb = 0; cb < s->out_c / nc; cb++)
+  for (int cb = begin; cb < end; cb++)
     for (int k = 0; k < K; k++)
       for (int c = 0; c < nc; c++)
         packed[((size_t) cb * K + k) * nc + c] = weight[(size_t) (cb * nc + c) * K + k];
+}
+
+void
+ss_tapconv_pack (const SsConvShape *s, const float *weight, float *packed)
+{
+  ss_tapconv_pack_range (s, weight, packed, 0, ss_tapconv_pack_blocks (s));
+}
+
+bool
+ss_tapconv_input_grad_shape (const SsConvShape *s, SsConvShape *t)
+{
+  /* (a 1 x 1 one needs no im2col on the GEMM path either) */
+  if (s->stride != 1 || s->k < 2 || s->pad > s->k - 1)
+    return false;
+  ss_conv_shape_init (t, s->out_c, s->out_h, s->out_w, s->in_c, s->k, 1, s->k - 1 - s->pad);
+  return true;
+}
+
+/* As ss_tapconv_pack for t, from s's weights: t's filter ci over tap (co, ky, kx) is s's
+ * weight (co, ci, k - 1 - ky, k - 1 - kx) */
+void
+ss_tapconv_pack_input_grad (const SsConvShape *s, const SsConvShape *t, const float *weight,
+                            float *packed, int begin, int end)
+{
+  const int k = s->k, taps = k * k, K = ss_conv_k (t), nc = tap_tiling (t)->nc;
+  for (int cb = begin; cb < end; cb++)
+    for (int co = 0; co < s->out_c; co++)
+      for (int tap = 0; tap < taps; tap++)
+        {
+          float *dst = packed + ((size_t) cb * K + (size_t) co * taps + tap) * nc;
+          const float *src = weight + ((size_t) co * s->in_c + (size_t) cb * nc) * taps
+                             + (taps - 1 - tap);
+          for (int c = 0; c < nc; c++)
+            dst[c] = src[(size_t) c * taps];
+        }
+}
+
+/* The weight-gradient tile for this shape, NULL if none fits */
+static const TapWeightGrad *
+wg_tiling (const SsConvShape *s)
+{
+  const TapKernel *k = tap_kernel ();
+  if (k == NULL || (s->stride != 1 && s->stride != 2))
+    return NULL;
+  for (int i = 0; i < 3; i++)
+    if (k->wg[i].nc > 0 && s->out_c % k->wg[i].nc == 0)
+      return &k->wg[i];
+  return NULL;
+}
+
+bool
+ss_tapconv_weight_grad_fits (const SsConvShape *s)
+{
+  return wg_tiling (s) != NULL;
+}
+
+void
+ss_tapconv_weight_grad_turn (const SsConvShape *s, int n_img, const float *dout, size_t ld,
+                             float *turned)
+{
+  const int nc = wg_tiling (s)->nc;
+  const size_t pixels = (size_t) n_img * s->out_h * s->out_w;
+  for (int cb = 0; cb < s->out_c / nc; cb++, turned += pixels * nc)
+    for (size_t p = 0; p < pixels; p++)
+      for (int c = 0; c < nc; c++)
+        turned[p * nc + c] = dout[(size_t) (cb * nc + c) * ld + p];
+}
+
+void
+ss_tapconv_weight_grad (const SsConvShape *s, const float *src, size_t src_stride, int n_img,
+                        const int *off, const float *turned, float *weight_grad)
+{
+  const TapWeightGrad *wg = wg_tiling (s);
+  int hs, ws;
+  tap_geometry (s, s->out_h, &hs, &ws);
+  const int K = ss_conv_k (s);
+  const size_t pixels = (size_t) n_img * s->out_h * s->out_w;
+  /* a chunk of taps' sums first in a small block, then added to the gradient's rows a
+   * chunk at a time: a tile's own rows lie K floats apart, which for wide layers puts
+   * them in the same few cache sets */
+  enum { CHUNK = 48 };
+  float sums[SS_TAP_WG_MAX_NC * CHUNK];
+  for (int co = 0; co < s->out_c; co += wg->nc)
+    for (int t0 = 0; t0 < K; t0 += CHUNK)
+      {
+        const int t1 = K - t0 < CHUNK ? K : t0 + CHUNK;
+        for (int t = t0; t < t1;)
+          {
+            const bool whole = t1 - t >= wg->taps;
+            (whole ? wg->tile : wg->tap) (src, src_stride, n_img, ws, s->out_h, s->out_w,
+                                          off + t, turned + (size_t) co * pixels,
+                                          sums + (t - t0), CHUNK);
+            t += whole ? wg->taps : 1;
+          }
+        for (int c = 0; c < wg->nc; c++)
+          {
+            float *restrict row = weight_grad + (size_t) (co + c) * K;
+            const float *restrict sum = sums + c * CHUNK;
+            for (int t = t0; t < t1; t++)
+              row[t] += sum[t - t0];
+          }
+      }
 }
 
 void
