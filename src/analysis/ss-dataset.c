@@ -52,6 +52,19 @@ ss_sort_strings (GPtrArray *strings)
   g_ptr_array_sort (strings, compare_strings);
 }
 
+/* item (taken) appended to the list of label in items (label -> GPtrArray of char *) */
+static void
+add_item (GHashTable *items, const char *label, char *item)
+{
+  GPtrArray *list = g_hash_table_lookup (items, label);
+  if (list == NULL)
+    {
+      list = g_ptr_array_new_with_free_func (g_free);
+      g_hash_table_insert (items, g_strdup (label), list);
+    }
+  g_ptr_array_add (list, item);
+}
+
 /* folder (or labels.csv label) -> list of image paths, sorted for repeatability */
 static GHashTable *
 collect_items (const char *dir, GError **error)
@@ -90,14 +103,8 @@ collect_items (const char *dir, GError **error)
                            i + 1);
               return NULL;
             }
-          char *item = g_strdup_printf ("%s#%d,%d,%d,%d#%s", sheet_png, x, y, w, h, f[5]);
-          GPtrArray *list = g_hash_table_lookup (items, f[4]);
-          if (list == NULL)
-            {
-              list = g_ptr_array_new_with_free_func (g_free);
-              g_hash_table_insert (items, g_strdup (f[4]), list);
-            }
-          g_ptr_array_add (list, item);
+          add_item (items, f[4], g_strdup_printf ("%s#%d,%d,%d,%d#%s", sheet_png, x, y, w, h,
+                                                  f[5]));
         }
       return g_steal_pointer (&items);
     }
@@ -116,14 +123,7 @@ collect_items (const char *dir, GError **error)
           if (f[0] == NULL || f[1] == NULL)
             continue;
           g_autofree char *name = g_strconcat (f[0], ".png", NULL);
-          char *path = g_build_filename (images_dir, name, NULL);
-          GPtrArray *list = g_hash_table_lookup (items, f[1]);
-          if (list == NULL)
-            {
-              list = g_ptr_array_new_with_free_func (g_free);
-              g_hash_table_insert (items, g_strdup (f[1]), list);
-            }
-          g_ptr_array_add (list, path);
+          add_item (items, f[1], g_build_filename (images_dir, name, NULL));
         }
       return g_steal_pointer (&items);
     }
