@@ -67,7 +67,7 @@ add_item (GHashTable *items, const char *label, char *item)
 
 /* folder (or labels.csv label) -> list of image paths, sorted for repeatability */
 static GHashTable *
-collect_items (const char *dir, GError **error)
+collect_items (const char *dir, char **sheet_out, GError **error)
 {
   g_autoptr (GHashTable) items =
     g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_ptr_array_unref);
@@ -80,7 +80,8 @@ collect_items (const char *dir, GError **error)
   if (g_file_test (sheet_csv, G_FILE_TEST_IS_REGULAR))
     {
       /* a sheet: many cells in one picture, sheet.csv giving each one's rectangle and class
-       * (x,y,width,height,class,source); an item is "DIR/sheet.png#x,y,w,h#source" */
+       * (x,y,width,height,class,source); an item is "DIR/sheet.png#x,y,w,h#source", and
+       * *sheet_out names the sheet, so that a '#' in a folder's name is never read as one */
       g_autofree char *text = NULL;
       if (!g_file_get_contents (sheet_csv, &text, NULL, error))
         return NULL;
@@ -106,6 +107,7 @@ collect_items (const char *dir, GError **error)
           add_item (items, f[4], g_strdup_printf ("%s#%d,%d,%d,%d#%s", sheet_png, x, y, w, h,
                                                   f[5]));
         }
+      *sheet_out = g_steal_pointer (&sheet_png);
       return g_steal_pointer (&items);
     }
 
@@ -157,18 +159,16 @@ collect_items (const char *dir, GError **error)
   return g_steal_pointer (&items);
 }
 
-/* One item of collect_items: an image file, or a cell of a sheet (the sheet decoded once
- * and kept in *sheet). The cell is copied out whole, so it is resampled exactly as the
- * same cell saved as a file of its own would be. */
+/* One item of collect_items: an image file, or (sheet_path not NULL) a cell of that sheet,
+ * the sheet decoded once and kept in *sheet. The cell is copied out whole, so it is
+ * resampled exactly as the same cell saved as a file of its own would be. */
 static SsImage *
-load_item (const char *item, SsImage **sheet, GError **error)
+load_item (const char *item, const char *sheet_path, SsImage **sheet, GError **error)
 {
-  const char *mark = strchr (item, '#');
-  if (mark == NULL)
+  if (sheet_path == NULL)
     return ss_image_load (item, SS_DEFAULT_MAX_PIXELS, error);
-  g_autofree char *sheet_path = g_strndup (item, mark - item);
   int x, y, w, h;
-  if (sscanf (mark + 1, "%d,%d,%d,%d", &x, &y, &w, &h) != 4)
+  if (sscanf (item + strlen (sheet_path), "#%d,%d,%d,%d", &x, &y, &w, &h) != 4)
     {
       g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_DATA, "%s: not a sheet cell", item);
       return NULL;
@@ -225,7 +225,8 @@ SsDataset *
 ss_dataset_load (const char *dir, GHashTable *map, const char *const *classes, int n_classes,
                  int width, int height, SsResample resample, GError **error)
 {
-  g_autoptr (GHashTable) items = collect_items (dir, error);
+  g_autofree char *sheet_path = NULL;  /* set when dir is a sheet */
+  g_autoptr (GHashTable) items = collect_items (dir, &sheet_path, error);
   if (items == NULL)
     return NULL;
   g_autoptr (GPtrArray) folders = g_ptr_array_new ();
@@ -338,8 +339,8 @@ ss_dataset_load (const char *dir, GHashTable *map, const char *const *classes, i
       for (guint i = 0; i < list->len; i++)
         {
           g_autoptr (GError) local = NULL;
-          g_autoptr (SsImage) image = load_item (list->pdata[i], &sheet, &local);
-          if (image == NULL && strchr (list->pdata[i], '#') != NULL)
+          g_autoptr (SsImage) image = load_item (list->pdata[i], sheet_path, &sheet, &local);
+          if (image == NULL && sheet_path != NULL)
             {
               /* a sheet is one file made as a whole: a cell it cannot give is a broken
                * sheet, not a picture to pass over */

@@ -234,7 +234,7 @@ ss_cell_gallery_tile_update (Tile *tile)
   cell_class = ss_cell_item_get_cell_class (item);
   reviewed = ss_cell_item_get_reviewed (item);
   unsure = !reviewed && ss_cell_item_get_unsure (item);
-  not_round = unsure && (ss_cell_item_get_cell (item)->doubt & SS_DOUBT_NUCLEUS_NOT_ROUND);
+  not_round = ss_cell_item_get_not_round (item);
   percent = (int) round (100.0 * ss_cell_gallery_class_confidence (item));
   name = ss_cell_class_display_name (cell_class);
 
@@ -285,14 +285,13 @@ ss_cell_gallery_tile_update (Tile *tile)
       gtk_widget_add_css_class (tile->detail_label, state_class);
     }
 
-  if (not_round)
-    /* TRANSLATORS: a tile as a screen reader says it: "Lymphocyte, 100 percent, unsure: its
-     * nucleus is not round" */
-    accessible = g_strdup_printf (_("%s, %d percent, %s"), name, percent,
-                                  _("unsure: its nucleus is not round"));
-  else if (ss_cell_item_get_typed (item) || cell->user_drawn)
+  if (ss_cell_item_get_typed (item) || cell->user_drawn)
     /* TRANSLATORS: a tile as a screen reader says it: "Neutrophil, 97 percent, reviewed" */
-    accessible = g_strdup_printf (_("%s, %d percent, %s"), name, percent, state_text);
+    accessible = g_strdup_printf (_("%s, %d percent, %s"), name, percent,
+                                  /* TRANSLATORS: the review state of a confident
+                                   * lymphocyte call whose nucleus is lobed */
+                                  not_round ? _("unsure: its nucleus is not round")
+                                            : state_text);
   else
     /* TRANSLATORS: a tile as a screen reader says it when no cell-type model classified
      * the cell: "Other, not typed, not reviewed" */
@@ -332,8 +331,7 @@ ss_cell_gallery_tile_query_tooltip (GtkWidget  *widget,
                             ss_cell_item_get_nc_ratio (item),
                             ss_cell_item_get_image_index (item) + 1);
   /* a doubt the analysis raised says what to look at */
-  if (!ss_cell_item_get_reviewed (item)
-      && (ss_cell_item_get_cell (item)->doubt & SS_DOUBT_NUCLEUS_NOT_ROUND))
+  if (ss_cell_item_get_not_round (item))
     {
       char *with_doubt = g_strconcat (text, "\n",
                                       /* TRANSLATORS: why a confident lymphocyte call is

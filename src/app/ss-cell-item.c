@@ -39,7 +39,7 @@ ss_cell_item_state_text (SsCellItem *self)
 {
   if (self->cell->reviewed)
     return _("reviewed");
-  if (ss_cell_item_get_unsure (self) && (self->cell->doubt & SS_DOUBT_NUCLEUS_NOT_ROUND))
+  if (ss_cell_item_get_not_round (self))
     /* TRANSLATORS: the review state of a confident lymphocyte call whose nucleus is lobed */
     return _("unsure: its nucleus is not round");
   if (ss_cell_item_get_unsure (self))
@@ -214,6 +214,13 @@ ss_cell_item_get_unsure (SsCellItem *self)
 {
   g_return_val_if_fail (SS_IS_CELL_ITEM (self), FALSE);
   return ss_cell_is_unsure (self->cell, self->unsure_below);
+}
+
+gboolean
+ss_cell_item_get_not_round (SsCellItem *self)
+{
+  g_return_val_if_fail (SS_IS_CELL_ITEM (self), FALSE);
+  return ss_cell_item_get_unsure (self) && (self->cell->doubt & SS_DOUBT_NUCLEUS_NOT_ROUND);
 }
 
 gboolean

@@ -31,6 +31,8 @@ double        ss_cell_item_get_confidence (SsCellItem  *self);
 gboolean      ss_cell_item_get_reviewed   (SsCellItem  *self);
 gboolean      ss_cell_item_get_deleted    (SsCellItem  *self);
 gboolean      ss_cell_item_get_unsure     (SsCellItem  *self);
+/* unsure because the shape check doubts its lymphocyte call (its nucleus is not round) */
+gboolean      ss_cell_item_get_not_round  (SsCellItem  *self);
 char         *ss_cell_item_dup_label      (SsCellItem  *self);
 /* The cell's nucleus-to-cytoplasm ratio, for tooltips. */
 double        ss_cell_item_get_nc_ratio   (SsCellItem  *self);

@@ -9,11 +9,9 @@
 
 #include "ss-classifier.h"
 #include "ss-dataset.h"
-#include "ss-learn.h"
 #include "ss-learn-cells.h"
 #include "ss-learn-guard.h"
 #include "ss-models.h"
-#include "ss-training.h"
 
 #include <errno.h>
 #include <gio/gio.h>
@@ -136,8 +134,7 @@ ss_cli_learn (int argc, char **argv)
     }
   SsModel *model = ss_classifier_model (classifier);
   const SsModelSpec *spec = ss_model_spec (model);
-  const int d = (int) ss_model_feature_dim (model);
-  if (d == 0)
+  if (ss_model_feature_dim (model) == 0)
     {
       ss_cli_error ("%s holds several networks: teach one network", model_name);
       return 1;
