@@ -4,6 +4,7 @@
 #include "ss-counts.h"
 #include "ss-overlay.h"
 
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
@@ -77,5 +78,35 @@ main (int argc, char **argv)
   for (int c = 0; c < 3; c++)
     g_assert_cmpint (abs (rgb[c] - (int) (colour[c] * 255 + 0.5)), <=, 2);
   cairo_surface_destroy (s);
+
+  /* a small field's PNG is written larger (200 px -> 4 x), the cells where they were */
+  g_assert_cmpint (ss_overlay_png_factor (field), ==, 4);
+  g_autofree char *dir = g_dir_make_tmp ("ss-overlay-XXXXXX", NULL);
+  g_assert_nonnull (dir);
+  g_autofree char *path = g_build_filename (dir, "field.png", NULL);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (ss_overlay_write_png (field, cells, NULL, path, &error));
+  g_assert_no_error (error);
+  cairo_surface_t *png = cairo_image_surface_create_from_png (path);
+  g_assert_cmpint (cairo_surface_status (png), ==, CAIRO_STATUS_SUCCESS);
+  g_assert_cmpint (cairo_image_surface_get_width (png), ==, 800);
+  g_assert_cmpint (cairo_image_surface_get_height (png), ==, 480);
+  pixel (png, 4 * (20 + 30 + 20), 4 * (30 + 30), rgb);
+  g_assert_cmpint (rgb[0], ==, 200);
+  /* the outline, enlarged and smoothed: nearer the class's colour than the field's */
+  pixel (png, 4 * (20 + 1) + 2, 4 * (30 + 30), rgb);
+  double to_class = 0, to_field = 0;
+  for (int c = 0; c < 3; c++)
+    {
+      to_class += fabs (rgb[c] - colour[c] * 255);
+      to_field += fabs (rgb[c] - 200.0);
+    }
+  g_assert_cmpfloat (to_class, <, to_field);
+  cairo_surface_destroy (png);
+  g_unlink (path);
+  g_rmdir (dir);
+  /* a camera's field is written as it is */
+  g_autoptr (SsImage) large = ss_image_new (640, 480);
+  g_assert_cmpint (ss_overlay_png_factor (large), ==, 1);
   return 0;
 }

@@ -136,8 +136,10 @@ ss_overlay_rgb_surface (const guint8 *rgb, int width, int height)
   return surface;
 }
 
-void
-ss_overlay_draw (cairo_t *cr, const SsImage *image, GPtrArray *cells, GPtrArray *set_aside)
+/* scale_text: the lines' and labels' size in the field's pixels, 1 for 13 px labels */
+static void
+overlay_draw_at (cairo_t *cr, const SsImage *image, GPtrArray *cells, GPtrArray *set_aside,
+                 double scale_text)
 {
   cairo_surface_t *field = ss_overlay_rgb_surface (image->rgb, image->width, image->height);
   cairo_save (cr);
@@ -147,7 +149,6 @@ ss_overlay_draw (cairo_t *cr, const SsImage *image, GPtrArray *cells, GPtrArray 
   cairo_rectangle (cr, 0, 0, image->width, image->height);
   cairo_fill (cr);
   cairo_surface_destroy (field);
-  double scale_text = MAX (1.0, MAX (image->width, image->height) / 800.0);
   for (guint i = 0; set_aside != NULL && i < set_aside->len; i++)
     draw_cell (cr, set_aside->pdata[i], TRUE, scale_text);
   for (guint i = 0; i < cells->len; i++)
@@ -155,14 +156,39 @@ ss_overlay_draw (cairo_t *cr, const SsImage *image, GPtrArray *cells, GPtrArray 
   cairo_restore (cr);
 }
 
+void
+ss_overlay_draw (cairo_t *cr, const SsImage *image, GPtrArray *cells, GPtrArray *set_aside)
+{
+  overlay_draw_at (cr, image, cells, set_aside,
+                   MAX (1.0, MAX (image->width, image->height) / 800.0));
+}
+
+int
+ss_overlay_png_factor (const SsImage *image)
+{
+  int side = MAX (image->width, image->height);
+  if (side <= 0 || side >= SS_OVERLAY_MIN_SIDE)
+    return 1;
+  return CLAMP ((SS_OVERLAY_MIN_SIDE + side - 1) / side, 1, SS_OVERLAY_MAX_FACTOR);
+}
+
 gboolean
 ss_overlay_write_png (const SsImage *image, GPtrArray *cells, GPtrArray *set_aside,
                       const char *path, GError **error)
 {
-  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, image->width,
-                                                         image->height);
+  /* a small field (aria-all's are 224 px) is enlarged, its labels kept at the size they
+   * have on a camera's field, so that they no longer cover the cells they name */
+  const int k = ss_overlay_png_factor (image);
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, image->width * k,
+                                                         image->height * k);
   cairo_t *cr = cairo_create (surface);
-  ss_overlay_draw (cr, image, cells, set_aside);
+  if (k == 1)
+    ss_overlay_draw (cr, image, cells, set_aside);
+  else
+    {
+      cairo_scale (cr, k, k);
+      overlay_draw_at (cr, image, cells, set_aside, 1.0 / k);
+    }
   cairo_destroy (cr);
   cairo_status_t status = cairo_surface_write_to_png (surface, path);
   cairo_surface_destroy (surface);

@@ -22,6 +22,13 @@ void     ss_overlay_class_colour (int cls, double rgb[3]);
  * they stay legible on camera-size images. set_aside (may be NULL) as below. */
 void     ss_overlay_draw (cairo_t *cr, const SsImage *image, GPtrArray *cells,
                           GPtrArray *set_aside);
+/* A PNG of a field smaller than SS_OVERLAY_MIN_SIDE on its long side is written that many
+ * times larger (an integer factor, at most SS_OVERLAY_MAX_FACTOR), its lines and labels at
+ * the size a camera's field gets, so that on a 224 px field the labels do not hide the
+ * cells; the factor for an image (1 for most). */
+#define SS_OVERLAY_MIN_SIDE 640
+#define SS_OVERLAY_MAX_FACTOR 4
+int      ss_overlay_png_factor (const SsImage *image);
 /* set_aside (may be NULL) is drawn dashed and grey: cells under the minimum confidence. */
 gboolean ss_overlay_write_png (const SsImage *image, GPtrArray *cells, GPtrArray *set_aside,
                                const char *path, GError **error);
