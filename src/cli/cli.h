@@ -76,6 +76,7 @@ int ss_cli_scale (int argc, char **argv);
 int ss_cli_distance (int argc, char **argv);  /* cli-distance.c */
 int ss_cli_adapt (int argc, char **argv);     /* cli-adapt.c */
 int ss_cli_learn (int argc, char **argv);     /* cli-learn.c */
+int ss_cli_model (int argc, char **argv);     /* cli-model.c: the lab's models in the store */
 int ss_cli_evaluate_detect (int argc, char **argv);
 int ss_cli_evaluate_segment (int argc, char **argv);
 int ss_cli_bench_analyze (int argc, char **argv);
