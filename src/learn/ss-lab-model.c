@@ -1,9 +1,14 @@
 /* The lab's models between the case store and the analysis; see ss-lab-model.h. */
 #include "ss-lab-model.h"
 
+#include "ss-config.h"
+
 #include "ss-models.h"
 
+#include <errno.h>
 #include <gio/gio.h>
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 char *
@@ -175,4 +180,96 @@ ss_lab_model_offer (SsStore *store, const char *path, const char *name, const ch
     .margin = margin,
   };
   return ss_store_add_lab_model (store, &info, bytes, user, existed, error);
+}
+
+void
+ss_lab_learn_result_free (SsLabLearnResult *result)
+{
+  if (result == NULL)
+    return;
+  g_free (result->taught);
+  g_free (result->cases);
+  g_clear_pointer (&result->skipped, g_ptr_array_unref);
+  g_free (result);
+}
+
+static void
+lab_learn_progress (SsLabLearnProgress progress, gpointer user_data, double fraction,
+                    const char *message)
+{
+  if (progress != NULL)
+    progress (fraction, message, user_data);
+}
+
+SsLabLearnResult *
+ss_lab_learn (const char *location, const char *models_dir, const char *user,
+              GCancellable *cancellable, SsLabLearnProgress progress, gpointer user_data,
+              GError **error)
+{
+  g_autoptr (SsStore) store = ss_store_open (location, SS_STORE_OPEN_DEFAULT, error);
+  if (store == NULL)
+    return NULL;
+  lab_learn_progress (progress, user_data, 0.05, _("Finding the model in use"));
+  g_autofree char *model_path = NULL, *reference_dir = NULL, *replay_dir = NULL;
+  if (!ss_lab_model_to_teach (store, models_dir, NULL, &model_path, &reference_dir, &replay_dir,
+                              error))
+    return NULL;
+  g_autoptr (SsClassifier) classifier = ss_classifier_load (model_path, error);
+  if (classifier == NULL)
+    return NULL;
+  SsModel *model = ss_classifier_model (classifier);
+  const SsModelSpec *spec = ss_model_spec (model);
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+  lab_learn_progress (progress, user_data, 0.15, _("Reading the reviewed cells"));
+  g_autoptr (SsLearnCells) taught = ss_learn_cells_gather (store, NULL, spec,
+                                                           SS_DEFAULT_MAX_PIXELS, error);
+  if (taught == NULL || g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+  lab_learn_progress (progress, user_data, 0.35, _("Reading the reference cells"));
+  g_autoptr (SsDataset) reference = ss_dataset_load_for_model (reference_dir, NULL, spec, error);
+  if (reference == NULL)
+    return NULL;
+  g_autoptr (SsDataset) replay = NULL;
+  if (replay_dir != NULL
+      && (replay = ss_dataset_load_for_model (replay_dir, NULL, spec, error)) == NULL)
+    return NULL;
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+  lab_learn_progress (progress, user_data, 0.5, _("Learning from the lab’s cells and checking "
+                                                  "the candidate"));
+  SsLearnGuardConfig config;
+  ss_learn_guard_config_init (&config);
+  g_autoptr (SsLabLearnResult) result = g_new0 (SsLabLearnResult, 1);
+  result->margin = config.margin;
+  if (!ss_learn_guarded (model, taught, replay, reference, &config, &result->verdict, error))
+    return NULL;
+  result->taught = ss_lab_model_taught_text (taught);
+  result->cases = ss_lab_model_cases_text (taught);
+  result->n_images = taught->n_images;
+  result->skipped = g_ptr_array_ref (taught->skipped);
+  /* the last moment a Cancel is heard: after it the candidate is in the store */
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+  if (!result->verdict.offered)
+    return g_steal_pointer (&result);
+  lab_learn_progress (progress, user_data, 0.9, _("Recording the candidate"));
+  g_autofree char *dir = g_dir_make_tmp ("smearscope-learn-XXXXXX", error);
+  if (dir == NULL)
+    return NULL;
+  g_autofree char *path = g_build_filename (dir, "candidate.ssm", NULL);
+  SsError engine_error;
+  gboolean saved = ss_model_save (model, path, SS_STORE_F32, &engine_error) == SS_OK;
+  if (!saved)
+    g_set_error (error, SS_LEARN_ERROR, SS_LEARN_ERROR_FAILED, "%s", engine_error.message);
+  else
+    result->model_id = ss_lab_model_offer (store, path, NULL, model_path, taught,
+                                           &result->verdict, config.margin, user,
+                                           &result->existed, error);
+  g_unlink (path);
+  g_rmdir (dir);
+  if (!saved || result->model_id == 0)
+    return NULL;
+  lab_learn_progress (progress, user_data, 1.0, _("Done"));
+  return g_steal_pointer (&result);
 }

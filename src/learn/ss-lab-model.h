@@ -49,3 +49,35 @@ gint64        ss_lab_model_offer (SsStore *store, const char *path, const char *
                                   const char *user, gboolean *existed, GError **error);
 
 G_END_DECLS
+
+G_BEGIN_DECLS
+
+/* A lab's learning from its store, as the workstation runs it: every case's reviewed
+ * cells taught to the model in use (ss_lab_model_to_teach), behind the guard with its
+ * default settings, and an offered candidate recorded in the store. */
+typedef struct {
+  SsLearnVerdict verdict;
+  double         margin;
+  gint64         model_id;   /* the candidate in the store; 0 when the guard refused it */
+  gboolean       existed;    /* the store held these very bytes already */
+  char          *taught;     /* ss_lab_model_taught_text */
+  char          *cases;      /* ss_lab_model_cases_text */
+  int            n_images;
+  GPtrArray     *skipped;    /* char *: the images left out, and why */
+} SsLabLearnResult;
+
+void ss_lab_learn_result_free (SsLabLearnResult *result);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsLabLearnResult, ss_lab_learn_result_free)
+
+/* Where a run is: called from the thread that runs it. */
+typedef void (*SsLabLearnProgress) (double fraction, const char *message, gpointer user_data);
+
+/* Run it on a connection of its own to the store at location (so from any thread),
+ * offering under user's name. Cancelled (G_IO_ERROR_CANCELLED) between its steps, and
+ * then nothing is recorded. NULL with error when it cannot be done (too few reviewed
+ * cells among them); a refused candidate is a result, with model_id 0. */
+SsLabLearnResult *ss_lab_learn (const char *location, const char *models_dir, const char *user,
+                                GCancellable *cancellable, SsLabLearnProgress progress,
+                                gpointer user_data, GError **error);
+
+G_END_DECLS
