@@ -410,6 +410,18 @@ action_cancel_analysis (GtkWidget  *widget,
     ss_analysis_job_cancel (self->job);
 }
 
+/* The case store, or NULL after the window said why it cannot be opened. */
+static SsStore *
+ss_window_store_or_say (SsWindow *self)
+{
+  g_autoptr (GError) error = NULL;
+  SsStore *store = ss_application_get_store (self->app, &error);
+
+  if (store == NULL)
+    ss_window_show_error (self, error);
+  return store;
+}
+
 static void
 on_case_created (SsWindow   *self,
                  const char *accession)
@@ -425,14 +437,10 @@ action_new_case (GtkWidget  *widget,
                  GVariant   *param)
 {
   SsWindow *self = SS_WINDOW (widget);
-  g_autoptr (GError) error = NULL;
-  SsStore *store = ss_application_get_store (self->app, &error);
+  SsStore *store = ss_window_store_or_say (self);
 
   if (store == NULL)
-    {
-      ss_window_show_error (self, error);
-      return;
-    }
+    return;
   g_autoptr (GDateTime) now = g_date_time_new_now_local ();
   g_autofree char *suggested = g_date_time_format (now, "S-%Y%m%d-%H%M");
   SsCaseDialog *dialog = ss_case_dialog_new_case (GTK_WINDOW (self), store, suggested);
@@ -460,14 +468,10 @@ action_models (GtkWidget  *widget,
                GVariant   *param)
 {
   SsWindow *self = SS_WINDOW (widget);
-  g_autoptr (GError) error = NULL;
-  SsStore *store = ss_application_get_store (self->app, &error);
+  SsStore *store = ss_window_store_or_say (self);
 
   if (store == NULL)
-    {
-      ss_window_show_error (self, error);
-      return;
-    }
+    return;
   g_autofree char *user = ss_application_dup_user (self->app);
   g_autofree char *shipped = ss_models_default_classifier_path (NULL);
   g_autofree char *shipped_name = g_path_get_basename (shipped);

@@ -32,16 +32,6 @@ parse_id (const char *text)
 }
 
 static void
-json_member_text (JsonBuilder *b, const char *name, const char *value)
-{
-  json_builder_set_member_name (b, name);
-  if (value != NULL)
-    json_builder_add_string_value (b, value);
-  else
-    json_builder_add_null_value (b);
-}
-
-static void
 json_member_double (JsonBuilder *b, const char *name, double value)
 {
   json_builder_set_member_name (b, name);
@@ -60,18 +50,18 @@ json_add_model (JsonBuilder *b, const SsLabModel *m)
 {
   json_builder_begin_object (b);
   json_member_int (b, "id", m->id);
-  json_member_text (b, "name", m->name);
-  json_member_text (b, "sha256", m->sha256);
+  ss_report_json_add_string_or_null (b, "name", m->name);
+  ss_report_json_add_string_or_null (b, "sha256", m->sha256);
   json_member_int (b, "size", m->size);
   json_builder_set_member_name (b, "parent_id");
   if (m->parent_id > 0)
     json_builder_add_int_value (b, m->parent_id);
   else
     json_builder_add_null_value (b);
-  json_member_text (b, "parent_sha256", m->parent_sha256);
+  ss_report_json_add_string_or_null (b, "parent_sha256", m->parent_sha256);
   json_member_int (b, "cells", m->n_cells);
-  json_member_text (b, "taught", m->taught);
-  json_member_text (b, "cases", m->cases);
+  ss_report_json_add_string_or_null (b, "taught", m->taught);
+  ss_report_json_add_string_or_null (b, "cases", m->cases);
   json_builder_set_member_name (b, "guard");
   json_builder_begin_object (b);
   json_member_int (b, "held_back_cells", m->n_back);
@@ -82,10 +72,10 @@ json_add_model (JsonBuilder *b, const SsLabModel *m)
   json_member_double (b, "reference_after", m->reference_after);
   json_member_double (b, "margin", m->margin);
   json_builder_end_object (b);
-  json_member_text (b, "offered_by", m->offered_by);
-  json_member_text (b, "offered_at", m->offered_at);
-  json_member_text (b, "adopted_by", m->adopted_by);
-  json_member_text (b, "adopted_at", m->adopted_at);
+  ss_report_json_add_string_or_null (b, "offered_by", m->offered_by);
+  ss_report_json_add_string_or_null (b, "offered_at", m->offered_at);
+  ss_report_json_add_string_or_null (b, "adopted_by", m->adopted_by);
+  ss_report_json_add_string_or_null (b, "adopted_at", m->adopted_at);
   json_builder_set_member_name (b, "in_use");
   json_builder_add_boolean_value (b, m->in_use);
   json_builder_end_object (b);
@@ -255,27 +245,11 @@ model_export (int argc, char **argv)
 int
 ss_cli_model (int argc, char **argv)
 {
-  static const struct {
-    const char *name;
-    int (*run) (int argc, char **argv);
-    const char *summary;
-  } actions[] = {
+  static const SsCliAction actions[] = {
     { "list", model_list, "[--json]: the lab's models, their figures, which one is in use" },
     { "use", model_use, "ID [--user NAME]: put a model in use (an admin)" },
     { "rollback", model_rollback, "[--user NAME]: back to the model in use before (an admin)" },
     { "export", model_export, "ID --out FILE: write a model's exact bytes" },
   };
-  if (argc >= 2)
-    for (guint i = 0; i < G_N_ELEMENTS (actions); i++)
-      if (strcmp (argv[1], actions[i].name) == 0)
-        return actions[i].run (argc - 1, argv + 1);
-  FILE *out = argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)
-                ? stdout : stderr;
-  if (out == stderr)
-    ss_cli_error (argc < 2 ? "model needs an action" : "unknown model action '%s'",
-                  argc < 2 ? "" : argv[1]);
-  fprintf (out, "Usage: smearscope-cli model ACTION [--db FILE] ...\n\nActions:\n");
-  for (guint i = 0; i < G_N_ELEMENTS (actions); i++)
-    fprintf (out, "  %-9s %s\n", actions[i].name, actions[i].summary);
-  return out == stdout ? 0 : EXIT_USAGE;
+  return ss_cli_run_action ("model", actions, G_N_ELEMENTS (actions), argc, argv);
 }
