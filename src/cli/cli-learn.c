@@ -112,9 +112,19 @@ ss_cli_learn (int argc, char **argv)
   /* the store, when the cells come from it: it also names the model taught (the one in
    * use unless --model says) and records the candidate offered */
   g_autoptr (SsStore) store = NULL;
+  gboolean store_writable = TRUE;
   if (data_dir == NULL)
     {
       store = ss_store_open (ss_cli_db_path (), SS_STORE_OPEN_DEFAULT, &error);
+      if (store == NULL && g_error_matches (error, SS_STORE_ERROR, SS_STORE_ERROR_READ_ONLY))
+        {
+          /* a store on a read-only share still teaches; the candidate goes to --out only */
+          g_printerr ("learn: %s; an offered candidate is written to --out but not recorded "
+                      "in the store\n", error->message);
+          g_clear_error (&error);
+          store_writable = FALSE;
+          store = ss_store_open (ss_cli_db_path (), SS_STORE_OPEN_READ_ONLY, &error);
+        }
       if (store == NULL)
         return ss_cli_store_failed (error);
     }
@@ -239,7 +249,7 @@ ss_cli_learn (int argc, char **argv)
     printf ("offered: %s (its reference cells beside it: %s)\n", out, out_reference);
   else
     printf ("offered: %s (teach it again with --reference %s)\n", out, reference_dir);
-  if (store != NULL)
+  if (store != NULL && store_writable)
     {
       gboolean existed = FALSE;
       gint64 id = ss_lab_model_offer (store, out, name, model_path, taught, &v, config.margin,
