@@ -8,6 +8,7 @@
 
 #include "ss-application.h"
 #include "ss-bench.h"
+#include "ss-lab-model.h"
 #include "ss-resources.h"
 #include "ss-window.h"
 
@@ -59,7 +60,10 @@ ss_application_load_models (SsApplication *self)
   if (self->models_loaded)
     return;
   self->models_loaded = TRUE;
-  self->classifier = ss_models_load_default_classifier (NULL, &path, &error);
+  /* the case store's model in use (issue 30), else the shipped one; a store that cannot
+   * be opened is said elsewhere, and the shipped model analyses meanwhile */
+  SsStore *store = ss_application_get_store (self, NULL);
+  self->classifier = ss_lab_model_load_in_use (store, NULL, &path, NULL, &error);
   if (self->classifier == NULL)
     {
       g_autofree char *dir = ss_models_dir (NULL);
@@ -279,6 +283,17 @@ ss_application_get_store (SsApplication *self,
       return NULL;
     }
   return self->store;
+}
+
+void
+ss_application_reload_models (SsApplication *self)
+{
+  g_return_if_fail (SS_IS_APPLICATION (self));
+  g_clear_pointer (&self->classifier, ss_classifier_unref);
+  ss_model_identity_clear (&self->model);
+  g_clear_pointer (&self->model_problem, g_free);
+  self->models_loaded = FALSE;
+  ss_application_load_models (self);
 }
 
 SsClassifier *

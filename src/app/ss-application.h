@@ -23,9 +23,12 @@ GSettings     *ss_application_get_settings      (SsApplication *self);
  * shows that and keeps working). */
 SsStore       *ss_application_get_store         (SsApplication *self,
                                                  GError       **error);
-/* The default cell-type classifier (NULL when none is installed or it is unusable:
+/* The cell-type classifier new analyses use: the case store's model in use, else the
+ * shipped default (NULL when none is installed or it is unusable:
  * ss_application_get_model_problem says which) and what the store records of it. */
 SsClassifier  *ss_application_get_classifier    (SsApplication *self);
+/* Load it again: another model was put in use. */
+void           ss_application_reload_models     (SsApplication *self);
 const SsModelIdentity *ss_application_get_model (SsApplication *self);
 const char    *ss_application_get_model_problem (SsApplication *self);
 /* Who makes corrections: the preference, else the login name. */

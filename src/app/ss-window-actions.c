@@ -7,6 +7,8 @@
 
 #include "ss-case-dialog.h"
 #include "ss-gradcam.h"
+#include "ss-learn-dialog.h"
+#include "ss-models-dialog.h"
 #include "ss-preferences-window.h"
 #include "ss-window-private.h"
 
@@ -408,6 +410,18 @@ action_cancel_analysis (GtkWidget  *widget,
     ss_analysis_job_cancel (self->job);
 }
 
+/* The case store, or NULL after the window said why it cannot be opened. */
+static SsStore *
+ss_window_store_or_say (SsWindow *self)
+{
+  g_autoptr (GError) error = NULL;
+  SsStore *store = ss_application_get_store (self->app, &error);
+
+  if (store == NULL)
+    ss_window_show_error (self, error);
+  return store;
+}
+
 static void
 on_case_created (SsWindow   *self,
                  const char *accession)
@@ -423,19 +437,52 @@ action_new_case (GtkWidget  *widget,
                  GVariant   *param)
 {
   SsWindow *self = SS_WINDOW (widget);
-  g_autoptr (GError) error = NULL;
-  SsStore *store = ss_application_get_store (self->app, &error);
+  SsStore *store = ss_window_store_or_say (self);
 
   if (store == NULL)
-    {
-      ss_window_show_error (self, error);
-      return;
-    }
+    return;
   g_autoptr (GDateTime) now = g_date_time_new_now_local ();
   g_autofree char *suggested = g_date_time_format (now, "S-%Y%m%d-%H%M");
   SsCaseDialog *dialog = ss_case_dialog_new_case (GTK_WINDOW (self), store, suggested);
   g_signal_connect_object (dialog, "created", G_CALLBACK (on_case_created), self, G_CONNECT_SWAPPED);
   gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* Another cell-type model is in use (issue 30): new analyses, and the class a drawn cell
+ * is given, use it; what the open case's cells were called stays. */
+static void
+on_model_changed (SsWindow *self)
+{
+  ss_application_reload_models (self->app);
+  if (self->document != NULL)
+    ss_case_document_set_classifier (self->document, ss_application_get_classifier (self->app));
+  const char *problem = ss_application_get_model_problem (self->app);
+  ss_window_show_message (self, problem != NULL ? problem
+                                                : _("New analyses use the model now in use; "
+                                                    "cases analysed before keep their calls."));
+}
+
+static void
+action_models (GtkWidget  *widget,
+               const char *name,
+               GVariant   *param)
+{
+  SsWindow *self = SS_WINDOW (widget);
+  SsStore *store = ss_window_store_or_say (self);
+
+  if (store == NULL)
+    return;
+  g_autofree char *user = ss_application_dup_user (self->app);
+  g_autofree char *shipped = ss_models_default_classifier_path (NULL);
+  g_autofree char *shipped_name = g_path_get_basename (shipped);
+  GtkWindow *dialog = NULL;
+  if (g_str_equal (name, "win.improve-model"))
+    dialog = GTK_WINDOW (ss_learn_dialog_new (GTK_WINDOW (self), store, user));
+  else
+    dialog = GTK_WINDOW (ss_models_dialog_new (GTK_WINDOW (self), store, user, shipped_name));
+  g_signal_connect_object (dialog, "model-changed", G_CALLBACK (on_model_changed), self,
+                           G_CONNECT_SWAPPED);
+  gtk_window_present (dialog);
 }
 
 /* The open case's patient reference, specimen, stain and notes; saved through the
@@ -626,6 +673,8 @@ ss_window_install_actions (SsWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.cancel-analysis", NULL, action_cancel_analysis);
   gtk_widget_class_install_action (widget_class, "win.new-case", NULL, action_new_case);
   gtk_widget_class_install_action (widget_class, "win.case-details", NULL, action_case_details);
+  gtk_widget_class_install_action (widget_class, "win.models", NULL, action_models);
+  gtk_widget_class_install_action (widget_class, "win.improve-model", NULL, action_models);
   gtk_widget_class_install_action (widget_class, "win.zoom-in", NULL, action_zoom);
   gtk_widget_class_install_action (widget_class, "win.zoom-out", NULL, action_zoom);
   gtk_widget_class_install_action (widget_class, "win.zoom-fit", NULL, action_zoom);

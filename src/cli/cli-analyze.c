@@ -7,6 +7,7 @@
 #include "ss-dataset.h"
 #include "ss-gradcam.h"
 #include "ss-metrics.h"
+#include "ss-lab-model.h"
 #include "ss-models.h"
 #include "ss-morphometrics.h"
 #include "ss-overlay.h"
@@ -115,10 +116,11 @@ settings_from_options (SsAnalysisSettings *settings)
   return TRUE;
 }
 
-/* The classifier named by --model, or the default one if it is installed. *ok is FALSE
- * only when a model was asked for and cannot be used. */
+/* The classifier named by --model, else the store's model in use when the results go
+ * to a case of store (may be NULL), else the default one if it is installed. *ok is
+ * FALSE only when a model was asked for (or is in use) and cannot be used. */
 static SsClassifier *
-load_classifier (gboolean *ok, char **model_path)
+load_classifier (SsStore *store, gboolean *ok, char **model_path)
 {
   *ok = TRUE;
   if (opt_no_classifier)
@@ -128,7 +130,7 @@ load_classifier (gboolean *ok, char **model_path)
   g_autoptr (SsClassifier) classifier =
     opt_model != NULL
       ? ss_models_load_classifier (ss_cli_models_override (), opt_model, &path, &error)
-      : ss_models_load_default_classifier (ss_cli_models_override (), &path, &error);
+      : ss_lab_model_load_in_use (store, ss_cli_models_override (), &path, NULL, &error);
   if (classifier == NULL && error == NULL)
     {
       g_autofree char *looked = ss_models_default_classifier_path (ss_cli_models_override ());
@@ -221,16 +223,7 @@ ss_cli_analyze (int argc, char **argv)
   /* the images of one run are taken as one case's: they share its scale */
   g_autoptr (SsScalePool) scale_pool = ss_scale_pool_new ();
   settings.scale_pool = scale_pool;
-  gboolean ok;
-  g_autofree char *model_path = NULL;
-  g_autoptr (SsClassifier) classifier = load_classifier (&ok, &model_path);
-  if (!ok)
-    return 1;
-  /* the images of one run are taken as one camera's: their colours are pooled */
-  g_autoptr (SsColourPool) colour_pool = ss_analysis_colour_pool_new (&settings, classifier);
-  settings.colour_pool = colour_pool;
   g_autoptr (SsStore) store = NULL;
-  g_auto (SsModelIdentity) model = { 0 };
   if (accession != NULL)
     {
       g_autoptr (GError) error = NULL;
@@ -242,6 +235,19 @@ ss_cli_analyze (int argc, char **argv)
                         accession);
           return 1;
         }
+    }
+  gboolean ok;
+  g_autofree char *model_path = NULL;
+  g_autoptr (SsClassifier) classifier = load_classifier (store, &ok, &model_path);
+  if (!ok)
+    return 1;
+  /* the images of one run are taken as one camera's: their colours are pooled */
+  g_autoptr (SsColourPool) colour_pool = ss_analysis_colour_pool_new (&settings, classifier);
+  settings.colour_pool = colour_pool;
+  g_auto (SsModelIdentity) model = { 0 };
+  if (store != NULL)
+    {
+      g_autoptr (GError) error = NULL;
       if (!ss_model_identity_init (&model, model_path, &error))
         {
           ss_cli_error ("%s", error->message);
@@ -469,7 +475,7 @@ ss_cli_evaluate_detect (int argc, char **argv)
   g_autoptr (SsScalePool) scale_pool = ss_scale_pool_new ();
   settings.scale_pool = scale_pool;
   gboolean ok;
-  g_autoptr (SsClassifier) classifier = load_classifier (&ok, NULL);
+  g_autoptr (SsClassifier) classifier = load_classifier (NULL, &ok, NULL);
   if (!ok)
     return 1;
   /* the images of one run are taken as one camera's: their colours are pooled */
@@ -839,7 +845,7 @@ ss_cli_bench_analyze (int argc, char **argv)
   if (!settings_from_options (&settings))
     return 2;
   gboolean ok;
-  g_autoptr (SsClassifier) classifier = load_classifier (&ok, NULL);
+  g_autoptr (SsClassifier) classifier = load_classifier (NULL, &ok, NULL);
   if (!ok)
     return 1;
   const int n_images = (int) g_strv_length (images);

@@ -230,3 +230,23 @@ ss_cli_load_dataset (const char *dir, GHashTable *map, const SsModelSpec *spec)
   return data;
 }
 
+
+int
+ss_cli_run_action (const char *command, const SsCliAction *actions, guint n_actions, int argc,
+                   char **argv)
+{
+  if (argc >= 2)
+    for (guint i = 0; i < n_actions; i++)
+      if (strcmp (argv[1], actions[i].name) == 0)
+        return actions[i].run (argc - 1, argv + 1);
+  FILE *out = argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)
+                ? stdout : stderr;
+  if (out == stderr && argc < 2)
+    ss_cli_error ("%s needs an action", command);
+  else if (out == stderr)
+    ss_cli_error ("unknown %s action '%s'", command, argv[1]);
+  fprintf (out, "Usage: smearscope-cli %s ACTION [--db FILE] ...\n\nActions:\n", command);
+  for (guint i = 0; i < n_actions; i++)
+    fprintf (out, "  %-9s %s\n", actions[i].name, actions[i].summary);
+  return out == stdout ? 0 : 2;
+}

@@ -9,6 +9,7 @@
 
 #include "ss-classifier.h"
 #include "ss-dataset.h"
+#include "ss-lab-model.h"
 #include "ss-learn-cells.h"
 #include "ss-learn-guard.h"
 #include "ss-models.h"
@@ -52,14 +53,14 @@ int
 ss_cli_learn (int argc, char **argv)
 {
   g_autofree char *model_name = NULL, *out = NULL, *data_dir = NULL, *replay_dir = NULL;
-  g_autofree char *map_spec = NULL, *reference_dir = NULL;
+  g_autofree char *map_spec = NULL, *reference_dir = NULL, *user = NULL, *name = NULL;
   g_auto (GStrv) accessions = NULL;
   gboolean half = FALSE, no_replay = FALSE;
   gint64 seed = 1;
   SsLearnGuardConfig config;
   ss_learn_guard_config_init (&config);
   const GOptionEntry entries[] = {
-    { "model", 0, 0, G_OPTION_ARG_STRING, &model_name, "The cell-type model to teach (path or name)", "MODEL" },
+    { "model", 0, 0, G_OPTION_ARG_STRING, &model_name, "The cell-type model to teach (path or name; default with the store: its model in use, else the shipped one)", "MODEL" },
     { "case", 0, 0, G_OPTION_ARG_STRING_ARRAY, &accessions, "Learn from this case of the store (again for more; default: every case)", "ACCESSION" },
     { "data", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "Or learn from labelled crops: class folders", "DIR" },
     { "replay", 0, 0, G_OPTION_ARG_FILENAME, &replay_dir, "Cells the model was trained on, replayed so that it keeps them (class folders or a sheet; default: the sheet shipped beside the model, MODEL-replay, when there is one)", "DIR" },
@@ -75,6 +76,8 @@ ss_cli_learn (int argc, char **argv)
     { "anchor", 0, 0, G_OPTION_ARG_DOUBLE, &config.head.anchor, "Pull towards the model's own head (0.001)", "X" },
     { "steps", 0, 0, G_OPTION_ARG_INT, &config.head.steps, "Full-batch steps (300)", "N" },
     { "half", 0, 0, G_OPTION_ARG_NONE, &half, "Store the weights as float16", NULL },
+    { "user", 0, 0, G_OPTION_ARG_STRING, &user, "Who offers the candidate, recorded in the store (default: your login name)", "NAME" },
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name, "The candidate's name in the store (default: MODEL-lab-N)", "NAME" },
     { NULL }
   };
   g_autoptr (GOptionContext) context =
@@ -89,29 +92,55 @@ ss_cli_learn (int argc, char **argv)
     "About --hold-back of their images are held back; a new head is learned from the rest\n"
     "(and --replay). The candidate is written to --out only if it calls the held-back\n"
     "cells better than the model does and --reference at most --margin worse; both\n"
-    "figures are printed either way. Exit status 3: the guard did not pass.");
+    "figures are printed either way. Learned from the store, an offered candidate is also\n"
+    "recorded in it as offered, with its figures (smearscope-cli model list; an admin\n"
+    "adopts it with model use ID). Exit status 3: the guard did not pass.");
   if (!ss_cli_parse (context, &argc, &argv))
     return 2;
-  if (model_name == NULL || out == NULL || argc > 1
+  if ((model_name == NULL && data_dir != NULL) || out == NULL || argc > 1
       || (data_dir != NULL && accessions != NULL) || !(config.head.lab_weight > 0)
       || !(config.head.anchor >= 0) || config.head.steps < 1 || config.halvings < 0
       || !(config.hold_back > 0 && config.hold_back < 1)
       || !(config.margin >= 0 && config.margin < 1))
     {
-      ss_cli_error ("learn needs --model MODEL and --out FILE, and the lab's "
-                    "cells from the store (--db, --case) or --data DIR, not both (--hold-back "
+      ss_cli_error ("learn needs --out FILE, and the lab's cells from the store (--db, "
+                    "--case) or --data DIR with --model MODEL, not both (--hold-back "
                     "in (0, 1), --margin in [0, 1), a positive --lab-weight, --anchor at least "
                     "0, --steps at least 1, --halvings at least 0)");
       return 2;
     }
-  g_autofree char *model_path = ss_cli_find_model (model_name);
+  /* the store, when the cells come from it: it also names the model taught (the one in
+   * use unless --model says) and records the candidate offered */
+  g_autoptr (SsStore) store = NULL;
+  gboolean store_writable = TRUE;
+  if (data_dir == NULL)
+    {
+      store = ss_store_open (ss_cli_db_path (), SS_STORE_OPEN_DEFAULT, &error);
+      if (store == NULL && g_error_matches (error, SS_STORE_ERROR, SS_STORE_ERROR_READ_ONLY))
+        {
+          /* a store on a read-only share still teaches; the candidate goes to --out only */
+          g_printerr ("learn: %s; an offered candidate is written to --out but not recorded "
+                      "in the store\n", error->message);
+          g_clear_error (&error);
+          store_writable = FALSE;
+          store = ss_store_open (ss_cli_db_path (), SS_STORE_OPEN_READ_ONLY, &error);
+        }
+      if (store == NULL)
+        return ss_cli_store_failed (error);
+    }
+  g_autofree char *model_path = NULL, *beside_reference = NULL, *beside_replay = NULL;
+  if (!ss_lab_model_to_teach (store, ss_cli_models_override (), model_name, &model_path,
+                              &beside_reference, &beside_replay, &error))
+    return ss_cli_store_failed (error);
+  if (model_name == NULL)
+    model_name = g_strdup (model_path);
   g_autoptr (SsClassifier) classifier = ss_cli_load_classifier (model_path);
   if (classifier == NULL)
     return 1;
   /* the guard's reference: given, or the sheet shipped beside the model */
   if (reference_dir == NULL)
     {
-      reference_dir = ss_models_beside (model_path, "reference");
+      reference_dir = g_steal_pointer (&beside_reference);
       if (!g_file_test (reference_dir, G_FILE_TEST_IS_DIR))
         {
           ss_cli_error ("no reference cells beside %s (%s): the guard needs cells the model "
@@ -122,11 +151,7 @@ ss_cli_learn (int argc, char **argv)
   /* replayed cells: given, else the sheet shipped beside the model when there is one
    * (--no-replay: none) */
   if (replay_dir == NULL && !no_replay)
-    {
-      replay_dir = ss_models_beside (model_path, "replay");
-      if (!g_file_test (replay_dir, G_FILE_TEST_IS_DIR))
-        g_clear_pointer (&replay_dir, g_free);
-    }
+    replay_dir = g_steal_pointer (&beside_replay);
   else if (no_replay && replay_dir != NULL)
     {
       ss_cli_error ("--replay and --no-replay: give one");
@@ -157,9 +182,6 @@ ss_cli_learn (int argc, char **argv)
     }
   else
     {
-      g_autoptr (SsStore) store = ss_store_open (ss_cli_db_path (), SS_STORE_OPEN_READ_ONLY, &error);
-      if (store == NULL)
-        return ss_cli_store_failed (error);
       taught = ss_learn_cells_gather (store, (const char *const *) accessions, spec,
                                       SS_DEFAULT_MAX_PIXELS, &error);
       if (taught == NULL)
@@ -227,5 +249,17 @@ ss_cli_learn (int argc, char **argv)
     printf ("offered: %s (its reference cells beside it: %s)\n", out, out_reference);
   else
     printf ("offered: %s (teach it again with --reference %s)\n", out, reference_dir);
+  if (store != NULL && store_writable)
+    {
+      gboolean existed = FALSE;
+      gint64 id = ss_lab_model_offer (store, out, name, model_path, taught, &v, config.margin,
+                                      user != NULL ? user : g_get_user_name (), &existed,
+                                      &error);
+      if (id == 0)
+        return ss_cli_store_failed (error);
+      printf ("%s in the case store as model %" G_GINT64_FORMAT " (an admin puts it in use: "
+              "smearscope-cli model use %" G_GINT64_FORMAT ")\n",
+              existed ? "already" : "recorded", id, id);
+    }
   return 0;
 }

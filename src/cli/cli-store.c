@@ -397,11 +397,7 @@ case_history (int argc, char **argv)
 int
 ss_cli_case (int argc, char **argv)
 {
-  static const struct {
-    const char *name;
-    int (*run) (int argc, char **argv);
-    const char *summary;
-  } actions[] = {
+  static const SsCliAction actions[] = {
     { "new", case_new, "ACCESSION [--patient --specimen --stain --notes]: create a case" },
     { "list", case_list, "[--json]: the cases, newest first" },
     { "show", case_show, "ACCESSION [--json]: a case, its images, cells and counts" },
@@ -410,19 +406,7 @@ ss_cli_case (int argc, char **argv)
     { "history", case_history, "ACCESSION [--json]: who changed which cell, and when" },
     { "reopen", case_reopen, "ACCESSION --user NAME --reason TEXT: reopen a signed case" },
   };
-  if (argc >= 2)
-    for (guint i = 0; i < G_N_ELEMENTS (actions); i++)
-      if (strcmp (argv[1], actions[i].name) == 0)
-        return actions[i].run (argc - 1, argv + 1);
-  FILE *out = argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)
-                ? stdout : stderr;
-  if (out == stderr)
-    ss_cli_error (argc < 2 ? "case needs an action" : "unknown case action '%s'",
-                  argc < 2 ? "" : argv[1]);
-  fprintf (out, "Usage: smearscope-cli case ACTION [--db FILE] ...\n\nActions:\n");
-  for (guint i = 0; i < G_N_ELEMENTS (actions); i++)
-    fprintf (out, "  %-8s %s\n", actions[i].name, actions[i].summary);
-  return out == stdout ? 0 : EXIT_USAGE;
+  return ss_cli_run_action ("case", actions, G_N_ELEMENTS (actions), argc, argv);
 }
 
 /* relabel ---------------------------------------------------------------------------- */

@@ -47,6 +47,18 @@ gboolean      ss_cli_parse_field_pick (const char *word, SsFieldCells *pick);
 #define SS_CLI_VIEWS_BELOW_HELP \
   "The views after the first only for cells less sure than X (0: every cell; default: the model's own)"
 gboolean      ss_cli_set_views (SsModel *model, int views, double below);
+/* A command of actions ("case new", "model use"): each action's name, what it runs and
+ * its one-line summary for the usage. */
+typedef struct {
+  const char *name;
+  int       (*run) (int argc, char **argv);
+  const char *summary;
+} SsCliAction;
+
+/* Run the action argv[1] names with argv shifted to it; else the usage of command (to
+ * stdout and 0 for --help, to stderr and 2 otherwise, saying what was wrong). */
+int           ss_cli_run_action (const char *command, const SsCliAction *actions,
+                                 guint n_actions, int argc, char **argv);
 /* Print "smearscope-cli: message" to stderr. */
 void          ss_cli_error (const char *format, ...) G_GNUC_PRINTF (1, 2);
 /* The median of v[0, n) (sorts v). */
@@ -76,6 +88,7 @@ int ss_cli_scale (int argc, char **argv);
 int ss_cli_distance (int argc, char **argv);  /* cli-distance.c */
 int ss_cli_adapt (int argc, char **argv);     /* cli-adapt.c */
 int ss_cli_learn (int argc, char **argv);     /* cli-learn.c */
+int ss_cli_model (int argc, char **argv);     /* cli-model.c: the lab's models in the store */
 int ss_cli_evaluate_detect (int argc, char **argv);
 int ss_cli_evaluate_segment (int argc, char **argv);
 int ss_cli_bench_analyze (int argc, char **argv);

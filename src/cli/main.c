@@ -18,6 +18,7 @@ static const SsCliCommand commands[] = {
   { "evaluate", "Measure a model or the analysis on a labelled data set", ss_cli_evaluate },
   { "adapt", "Bring a classifier's batch norms to a camera's images (AdaBN)", ss_cli_adapt },
   { "learn", "Teach a cell-type model a lab's own labelled cells (a new head)", ss_cli_learn },
+  { "model", "The lab's own cell-type models in the store (list, use, rollback, export)", ss_cli_model },
   { "distance", "How far each image lies from what a classifier learned", ss_cli_distance },
   { "scale", "Estimate each field's scale from its red cells", ss_cli_scale },
   { "cells", "Crop the white cells of labelled fields into a labelled cell set", ss_cli_cells },

@@ -102,6 +102,7 @@ ss_learn_cells_gather (SsStore *store, const char *const *accessions, const SsMo
     return NULL;
   SsLearnCells *out = g_new0 (SsLearnCells, 1);
   out->skipped = g_ptr_array_new_with_free_func (g_free);
+  out->cases = g_ptr_array_new_with_free_func (g_free);
   Builder b = { g_byte_array_new (), g_array_new (FALSE, FALSE, sizeof (int)),
                 g_array_new (FALSE, FALSE, sizeof (gint64)), g_ptr_array_new (),
                 g_ptr_array_new () };
@@ -118,9 +119,12 @@ ss_learn_cells_gather (SsStore *store, const char *const *accessions, const SsMo
           break;
         }
       out->n_cases++;
+      guint before = b.labels->len;
       for (guint j = 0; j < images->len; j++)
         add_image (out, &b, spec, g_ptr_array_index (images, j), c->status == SS_CASE_SIGNED,
                    max_pixels);
+      if (b.labels->len > before)
+        g_ptr_array_add (out->cases, g_strdup (c->accession));
     }
   if (out == NULL)
     {
@@ -153,6 +157,7 @@ ss_learn_cells_from_dataset (SsDataset *cells)
 {
   SsLearnCells *out = g_new0 (SsLearnCells, 1);
   out->skipped = g_ptr_array_new_with_free_func (g_free);
+  out->cases = g_ptr_array_new_with_free_func (g_free);
   out->cells = cells;
   out->image_ids = g_new (gint64, MAX (cells->n, 1));
   for (int i = 0; i < cells->n; i++)
@@ -169,6 +174,7 @@ ss_learn_cells_free (SsLearnCells *cells)
   ss_dataset_free (cells->cells);
   g_free (cells->image_ids);
   g_ptr_array_unref (cells->skipped);
+  g_ptr_array_unref (cells->cases);
   g_free (cells);
 }
 

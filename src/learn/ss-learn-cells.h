@@ -15,6 +15,7 @@ typedef struct {
   gint64    *image_ids;  /* cells->n: the store's image each crop comes from */
   int        n_cases, n_images;
   GPtrArray *skipped;    /* char *: one sentence per image not used, and why */
+  GPtrArray *cases;      /* char *: the accessions of the cases whose cells are here */
 } SsLearnCells;
 
 /* Gather from store the cases named in accessions (NULL-terminated; NULL: every case),

@@ -59,8 +59,8 @@ correction_from_row (SsStoreStmt *stmt)
 
 /* Each field goes in as "<byte length>:<bytes>;" so that no choice of user name can
  * make two different rows hash the same bytes. */
-static void
-hash_field (GChecksum *checksum, const char *value)
+void
+ss_store_hash_field (GChecksum *checksum, const char *value)
 {
   char length[24];
   gsize n = strlen (value);
@@ -70,12 +70,12 @@ hash_field (GChecksum *checksum, const char *value)
   g_checksum_update (checksum, (const guchar *) ";", 1);
 }
 
-static void
-hash_integer (GChecksum *checksum, gint64 value)
+void
+ss_store_hash_integer (GChecksum *checksum, gint64 value)
 {
   char text[24];
   g_snprintf (text, sizeof text, "%" G_GINT64_FORMAT, value);
-  hash_field (checksum, text);
+  ss_store_hash_field (checksum, text);
 }
 
 char *
@@ -84,15 +84,15 @@ ss_store_correction_hash (const char *prev_hash, gint64 id, gint64 cell_id, cons
                           gint64 undoes)
 {
   g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
-  hash_field (checksum, prev_hash);
-  hash_integer (checksum, id);
-  hash_integer (checksum, cell_id);
-  hash_field (checksum, kind);
-  hash_integer (checksum, old_class);
-  hash_integer (checksum, new_class);
-  hash_field (checksum, user);
-  hash_field (checksum, at);
-  hash_integer (checksum, undoes);
+  ss_store_hash_field (checksum, prev_hash);
+  ss_store_hash_integer (checksum, id);
+  ss_store_hash_integer (checksum, cell_id);
+  ss_store_hash_field (checksum, kind);
+  ss_store_hash_integer (checksum, old_class);
+  ss_store_hash_integer (checksum, new_class);
+  ss_store_hash_field (checksum, user);
+  ss_store_hash_field (checksum, at);
+  ss_store_hash_integer (checksum, undoes);
   return g_strdup (g_checksum_get_string (checksum));
 }
 

@@ -28,6 +28,11 @@ static const CopiedTable copied_tables[] = {
   { "case_events", "id, case_id, kind, \"user\", at, reason", "iitttt" },
   { "truth_cells", "id, image_id, x, y, width, height, class, mask, source_format, source_file, "
                    "source_sha256, imported_at, \"user\"", "iiiiiiibttttt" },
+  { "lab_models", "id, name, bytes, sha256, parent_id, parent_sha256, n_cells, taught, cases, "
+                  "n_back, back_before, back_after, n_reference, reference_before, "
+                  "reference_after, margin, offered_by, offered_at",
+    "itbtitittirrirrrtt" },
+  { "model_uses", "id, kind, model_id, \"user\", at, prev_hash, hash", "ititttt" },
 };
 
 /* Copy the current row of from into the parameters of to, column by column. */

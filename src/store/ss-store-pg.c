@@ -806,7 +806,7 @@ static gboolean
 pg_after_copy (SsStoreConn *conn, GError **error)
 {
   static const char *const tables[] = { "models", "cases", "images", "cells", "corrections",
-                                        "case_events", "truth_cells" };
+                                        "case_events", "truth_cells", "lab_models", "model_uses" };
   for (guint i = 0; i < G_N_ELEMENTS (tables); i++)
     {
       /* the table names are ours, not the user's */
@@ -936,7 +936,7 @@ const SsStoreBackend ss_store_backend_pg = {
   .migrations = ss_store_pg_migrations,
   .append_correction = "SELECT smearscope_append_correction (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
   .roles_on_server = TRUE,
-  .init_roles = "SELECT smearscope_init_roles ()",
+  .init_roles = "SELECT smearscope_init_roles (), smearscope_init_model_roles ()",
   .add_user = "SELECT smearscope_add_user (?1, ?2)",
   .open = pg_open,
   .close = pg_close,

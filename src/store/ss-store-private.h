@@ -128,6 +128,19 @@ char     *ss_store_correction_hash (const char *prev_hash, gint64 id, gint64 cel
                                     const char *kind, int old_class, int new_class,
                                     const char *user, const char *at, gint64 undoes);
 
+/* One field of a hashed row, as "<byte length>:<bytes>;" (an integer as its decimal
+ * text): the encoding of the corrections' chain, and of the model uses' chain. */
+void      ss_store_hash_field (GChecksum *checksum, const char *value);
+void      ss_store_hash_integer (GChecksum *checksum, gint64 value);
+
+/* The lab models (ss-store-models.c): every model's bytes against its SHA-256, the
+ * chain of model uses, and each rollback against the history before it. */
+gboolean  ss_store_check_lab_models (SsStore *self, GError **error);
+
+/* ss_store_check_role, saying "only ACTION" when it refuses. */
+gboolean  ss_store_check_role_to (SsStore *self, const char *user, SsRole needed,
+                                  const char *action, const char *operation, GError **error);
+
 #define SS_STORE_GENESIS_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 
 G_END_DECLS

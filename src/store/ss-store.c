@@ -500,6 +500,13 @@ gboolean
 ss_store_check_role (SsStore *self, const char *user, SsRole needed, const char *operation,
                      GError **error)
 {
+  return ss_store_check_role_to (self, user, needed, role_action (needed), operation, error);
+}
+
+gboolean
+ss_store_check_role_to (SsStore *self, const char *user, SsRole needed, const char *action,
+                        const char *operation, GError **error)
+{
   if (self->conn->backend->roles_on_server)
     return TRUE;
   SsStoreStmt *any = ss_store_stmt (self, STMT_USER_ANY, operation, error);
@@ -525,12 +532,11 @@ ss_store_check_role (SsStore *self, const char *user, SsRole needed, const char 
     return TRUE;
   if (known)
     g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_FORBIDDEN,
-                 "%s: %s is a %s; only %s", operation, user, role_names[role],
-                 role_action (needed));
+                 "%s: %s is a %s; only %s", operation, user, role_names[role], action);
   else
     g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_FORBIDDEN,
                  "%s: %s is not a user of this case store; only %s (an admin adds users "
-                 "with their role)", operation, user, role_action (needed));
+                 "with their role)", operation, user, action);
   return FALSE;
 }
 
@@ -1652,7 +1658,8 @@ ss_store_check (SsStore *self, char **head_hash, gint64 *n_corrections, GError *
   gboolean ok = self->conn->backend->check_engine (self->conn, error)
                 && ss_store_check_chain (self, head_hash, n_corrections, error)
                 && ss_store_check_replay (self, error)
-                && ss_store_check_case_events (self, error);
+                && ss_store_check_case_events (self, error)
+                && ss_store_check_lab_models (self, error);
   ss_store_rollback (self);
   return ok;
 }

@@ -12,7 +12,7 @@
 G_BEGIN_DECLS
 
 /* The schema this build writes; files with a higher user_version are refused. */
-#define SS_STORE_SCHEMA_VERSION 6
+#define SS_STORE_SCHEMA_VERSION 7
 
 #define SS_STORE_ERROR (ss_store_error_quark ())
 GQuark ss_store_error_quark (void);
@@ -324,6 +324,73 @@ gboolean    ss_store_init_roles (SsStore *self, GError **error);
 /* Record name in role (and only that one). On a server, by the owner or an admin login:
  * the login name is made when missing (without a password) and put in the role's group. */
 gboolean    ss_store_add_user (SsStore *self, const char *name, SsRole role, GError **error);
+
+/* The lab's own cell-type models (issue 30, docs/case-store.md "Lab models"): model
+ * files taught from the lab's corrections behind the guard (smearscope-cli learn),
+ * stored with their bytes, and which one the lab uses. A model is offered by anyone who
+ * may change the store; only an admin adopts one or rolls back. The shipped model is in
+ * use while none is adopted. */
+typedef struct {
+  gint64    id;                  /* 0 before it is stored */
+  char     *name;                /* a name for people, e.g. "celltype-lab-3" */
+  char     *sha256;              /* hex, of the bytes */
+  gint64    size;                /* bytes */
+  gint64    parent_id;           /* the stored model it was taught from, 0: none stored */
+  char     *parent_sha256;       /* the model file it was taught from; may be NULL */
+  int       n_cells;             /* the lab's cells it learned from */
+  char     *taught;              /* how many of each class: "neutrophil 12, basophil 2" */
+  char     *cases;               /* the cases they came from: "A1, A2" */
+  int       n_back;              /* the guard: the lab's held-back cells, right before/after */
+  double    back_before, back_after;
+  int       n_reference;         /* the guard: the reference cells, right before/after */
+  double    reference_before, reference_after;
+  double    margin;              /* how much worse on the reference it was allowed to be */
+  char     *offered_by, *offered_at;
+  char     *adopted_by, *adopted_at;  /* the last time it was put in use; NULL: never */
+  gboolean  in_use;
+} SsLabModel;
+
+void ss_lab_model_free (SsLabModel *model);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsLabModel, ss_lab_model_free)
+
+/* One row of the history of the model in use. */
+typedef struct {
+  gint64  id;
+  char   *kind;       /* "use" or "rollback" */
+  gint64  model_id;   /* the model in use after it; 0: the shipped model */
+  char   *user;
+  char   *at;         /* ISO 8601 UTC with microseconds */
+  char   *hash;       /* hex SHA-256 chaining this row to the one before */
+} SsModelUse;
+
+void ss_model_use_free (SsModelUse *use);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsModelUse, ss_model_use_free)
+
+/* Record a model offered by user: info's strings and figures (id, sha256, size,
+ * parent_id, offered_*, adopted_* and in_use are not read) and the model file's bytes
+ * (at most SS_STORE_MAX_MODEL_BYTES). parent_id is set from parent_sha256 when the
+ * store holds that model. Returns the new model's id; when the store holds these very
+ * bytes already, their id, with *existed TRUE (may be NULL); 0 on error. */
+#define SS_STORE_MAX_MODEL_BYTES (32 * 1024 * 1024)
+gint64      ss_store_add_lab_model (SsStore *self, const SsLabModel *info, GBytes *bytes,
+                                    const char *user, gboolean *existed, GError **error);
+/* Every lab model (SsLabModel*), oldest first, with who adopted it and whether it is in
+ * use; *in_use (may be NULL) gets the id of the one in use, 0 for the shipped model. */
+GPtrArray  *ss_store_list_lab_models (SsStore *self, gint64 *in_use, GError **error);
+/* One model with its bytes, their SHA-256 verified: bytes that no longer match are
+ * refused with SS_STORE_ERROR_CORRUPT. */
+SsLabModel *ss_store_get_lab_model (SsStore *self, gint64 id, GBytes **bytes, GError **error);
+/* The id of the model in use (0: the shipped model), or -1 on error. */
+gint64      ss_store_lab_model_in_use (SsStore *self, GError **error);
+/* Put model id in use (an admin only; the history keeps the one it replaces). Refused
+ * for a model not in the store, and for the one already in use. */
+gboolean    ss_store_use_lab_model (SsStore *self, gint64 id, const char *user, GError **error);
+/* Back to the model in use before the present one was put in use (the shipped model
+ * when it was the first): an admin only; refused when the shipped model is in use.
+ * Returns the id now in use (0: the shipped model), -1 on error. */
+gint64      ss_store_rollback_lab_model (SsStore *self, const char *user, GError **error);
+/* The history of the model in use (SsModelUse*), oldest first. */
+GPtrArray  *ss_store_list_model_uses (SsStore *self, GError **error);
 
 /* Copy the live store to path with SQLite's online backup (writers keep working);
  * the copy appears under its name only once complete. */

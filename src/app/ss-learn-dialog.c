@@ -1,0 +1,340 @@
+/* Improve the Model from This Lab's Corrections; see ss-learn-dialog.h. The learning
+ * runs in a GTask thread on a store connection of its own; Cancel is heard between its
+ * steps, and a cancelled run records nothing. */
+#define G_LOG_DOMAIN "smearscope"
+
+#include "ss-config.h"
+
+#include <glib/gi18n.h>
+
+#include "ss-lab-model.h"
+#include "ss-learn-dialog.h"
+
+struct _SsLearnDialog
+{
+  AdwWindow         parent_instance;
+
+  SsStore          *store;
+  char             *user;
+  GCancellable     *cancellable;
+  SsLabLearnResult *result;
+  gboolean          running;
+
+  GtkStack         *stack;
+  GtkLabel         *progress_label;
+  GtkProgressBar   *progress_bar;
+  GtkButton        *cancel_button;
+  GtkLabel         *verdict_label;
+  AdwActionRow     *held_back_row;
+  AdwActionRow     *reference_row;
+  AdwActionRow     *taught_row;
+  GtkLabel         *error_label;
+  GtkButton        *keep_button;
+  GtkButton        *use_button;
+};
+
+G_DEFINE_FINAL_TYPE (SsLearnDialog, ss_learn_dialog, ADW_TYPE_WINDOW)
+
+enum {
+  MODEL_CHANGED,
+  OFFERED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+/* Progress from the worker thread, shown in the main loop. */
+typedef struct {
+  SsLearnDialog *dialog;
+  double         fraction;
+  char          *message;
+} SsLearnProgress;
+
+static gboolean
+ss_learn_dialog_show_progress (gpointer data)
+{
+  SsLearnProgress *progress = data;
+  SsLearnDialog *self = progress->dialog;
+
+  if (self->running && !g_cancellable_is_cancelled (self->cancellable))
+    {
+      gtk_progress_bar_set_fraction (self->progress_bar, progress->fraction);
+      gtk_label_set_text (self->progress_label, progress->message);
+    }
+  g_object_unref (progress->dialog);
+  g_free (progress->message);
+  g_free (progress);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+ss_learn_dialog_progress (double      fraction,
+                          const char *message,
+                          gpointer    user_data)
+{
+  SsLearnProgress *progress = g_new0 (SsLearnProgress, 1);
+
+  progress->dialog = g_object_ref (user_data);
+  progress->fraction = fraction;
+  progress->message = g_strdup_printf ("%s…", message);
+  g_idle_add (ss_learn_dialog_show_progress, progress);
+}
+
+static void
+ss_learn_dialog_thread (GTask        *task,
+                        gpointer      source_object,
+                        gpointer      task_data,
+                        GCancellable *cancellable)
+{
+  SsLearnDialog *self = source_object;
+  const char *location = task_data;
+  g_autoptr (GError) error = NULL;
+  SsLabLearnResult *result = ss_lab_learn (location, NULL, self->user, cancellable,
+                                           ss_learn_dialog_progress, self, &error);
+
+  if (result == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (task, result, (GDestroyNotify) ss_lab_learn_result_free);
+}
+
+/* The button that leaves the model in use as it is: Keep the Current One beside Use
+ * This Model, else Close. */
+static void
+ss_learn_dialog_set_keep_label (SsLearnDialog *self,
+                                gboolean       offered)
+{
+  gtk_button_set_label (self->keep_button, offered ? _("_Keep the Current One") : _("_Close"));
+}
+
+/* "0.55 → 0.80 (20 cells)" */
+static char *
+ss_learn_dialog_figures (double before,
+                         double after,
+                         int    n)
+{
+  /* Translators: the model's figure, then the candidate's, then how many cells */
+  return g_strdup_printf (ngettext ("model %.2f → candidate %.2f (%d cell)",
+                                    "model %.2f → candidate %.2f (%d cells)", n),
+                          before, after, n);
+}
+
+static void
+ss_learn_dialog_show_result (SsLearnDialog *self)
+{
+  const SsLabLearnResult *r = self->result;
+  const SsLearnVerdict *v = &r->verdict;
+  g_autofree char *held = ss_learn_dialog_figures (v->back_before, v->back_after, v->n_back);
+  g_autofree char *reference = ss_learn_dialog_figures (v->reference_before, v->reference_after,
+                                                        v->n_reference);
+  g_autofree char *with_margin = g_strdup_printf (_("%s; it may be at most %.2f worse"),
+                                                  reference, r->margin);
+  /* Translators: how many cells, of which classes ("neutrophil 12, basophil 2"), from
+   * which cases */
+  g_autofree char *taught = g_strdup_printf (ngettext ("%d reviewed cell (%s) from %s; %d of "
+                                                       "them held back for the check",
+                                                       "%d reviewed cells (%s) from %s; %d of "
+                                                       "them held back for the check",
+                                                       v->n_learn + v->n_back),
+                                             v->n_learn + v->n_back, r->taught, r->cases,
+                                             v->n_back);
+  adw_action_row_set_subtitle (self->held_back_row, held);
+  adw_action_row_set_subtitle (self->reference_row, with_margin);
+  adw_action_row_set_subtitle (self->taught_row, taught);
+
+  const char *verdict;
+  if (v->offered)
+    verdict = _("The candidate is better on this lab’s held-back cells and keeps what the "
+                "model knew. It is saved in the case store as offered. Use it for new "
+                "analyses?");
+  else if (!v->better_on_lab)
+    verdict = _("Not offered: the candidate does not call this lab’s held-back cells better "
+                "than the model in use. Review more cells, then try again. The model in use "
+                "stays.");
+  else
+    verdict = _("Not offered: the candidate forgets too much of what the model knew (it "
+                "calls the reference cells worse than the margin allows). The model in use "
+                "stays.");
+  gtk_label_set_text (self->verdict_label, verdict);
+  gtk_widget_set_visible (GTK_WIDGET (self->use_button), v->offered);
+  ss_learn_dialog_set_keep_label (self, v->offered);
+  gtk_stack_set_visible_child_name (self->stack, "result");
+  gtk_widget_grab_focus (GTK_WIDGET (v->offered ? self->use_button : self->keep_button));
+}
+
+static void
+ss_learn_dialog_show_failure (SsLearnDialog *self,
+                              const GError  *error)
+{
+  /* Translators: %s says why */
+  g_autofree char *message = g_strdup_printf (_("The model could not be improved: %s"),
+                                              error->message);
+  gtk_label_set_text (self->verdict_label, message);
+  gtk_widget_set_visible (GTK_WIDGET (self->held_back_row), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->reference_row), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->taught_row), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->use_button), FALSE);
+  ss_learn_dialog_set_keep_label (self, FALSE);
+  gtk_stack_set_visible_child_name (self->stack, "result");
+  gtk_widget_grab_focus (GTK_WIDGET (self->keep_button));
+}
+
+static void
+ss_learn_dialog_done (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  SsLearnDialog *self = SS_LEARN_DIALOG (source);
+  g_autoptr (GError) error = NULL;
+
+  self->running = FALSE;
+  self->result = g_task_propagate_pointer (G_TASK (result), &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+      || g_cancellable_is_cancelled (self->cancellable))
+    {
+      gtk_window_destroy (GTK_WINDOW (self));
+      return;
+    }
+  if (self->result == NULL)
+    {
+      ss_learn_dialog_show_failure (self, error);
+      return;
+    }
+  if (self->result->model_id > 0)
+    g_signal_emit (self, signals[OFFERED], 0);
+  ss_learn_dialog_show_result (self);
+}
+
+static void
+ss_learn_dialog_cancel (GtkWidget  *widget,
+                        const char *action_name,
+                        GVariant   *param)
+{
+  SsLearnDialog *self = SS_LEARN_DIALOG (widget);
+
+  if (!self->running)
+    {
+      gtk_window_destroy (GTK_WINDOW (self));
+      return;
+    }
+  g_cancellable_cancel (self->cancellable);
+  gtk_label_set_text (self->progress_label, _("Stopping; nothing will be recorded…"));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->cancel_button), FALSE);
+}
+
+static void
+ss_learn_dialog_use (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *param)
+{
+  SsLearnDialog *self = SS_LEARN_DIALOG (widget);
+  g_autoptr (GError) error = NULL;
+
+  if (self->result == NULL || self->result->model_id == 0)
+    return;
+  if (!ss_store_use_lab_model (self->store, self->result->model_id, self->user, &error))
+    {
+      /* Translators: %s is the case store's own explanation */
+      g_autofree char *message = g_strdup_printf (_("The model was not put in use: %s"),
+                                                  error->message);
+      gtk_label_set_text (self->error_label, message);
+      gtk_widget_set_visible (GTK_WIDGET (self->error_label), TRUE);
+      return;
+    }
+  g_signal_emit (self, signals[MODEL_CHANGED], 0);
+  gtk_window_destroy (GTK_WINDOW (self));
+}
+
+static gboolean
+ss_learn_dialog_close_request (GtkWindow *window)
+{
+  SsLearnDialog *self = SS_LEARN_DIALOG (window);
+
+  /* Escape while it runs is Cancel: the dialog goes once the run has stopped */
+  if (self->running)
+    {
+      ss_learn_dialog_cancel (GTK_WIDGET (self), NULL, NULL);
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+ss_learn_dialog_dispose (GObject *object)
+{
+  SsLearnDialog *self = SS_LEARN_DIALOG (object);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), SS_TYPE_LEARN_DIALOG);
+  g_clear_object (&self->store);
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->result, ss_lab_learn_result_free);
+  g_clear_pointer (&self->user, g_free);
+
+  G_OBJECT_CLASS (ss_learn_dialog_parent_class)->dispose (object);
+}
+
+static void
+ss_learn_dialog_class_init (SsLearnDialogClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
+
+  object_class->dispose = ss_learn_dialog_dispose;
+  window_class->close_request = ss_learn_dialog_close_request;
+
+  signals[MODEL_CHANGED] =
+    g_signal_new ("model-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[OFFERED] =
+    g_signal_new ("offered", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 0);
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/smearscope/Smearscope/ss-learn-dialog.ui");
+  gtk_widget_class_bind_template_child (widget_class, SsLearnDialog, stack);
+  gtk_widget_class_bind_template_child (widget_class, SsLearnDialog, progress_label);
+  gtk_widget_class_bind_template_child (widget_class, SsLearnDialog, progress_bar);
+  gtk_widget_class_bind_template_child (widget_class, SsLearnDialog, cancel_button);
+  gtk_widget_class_bind_template_child (widget_class, SsLearnDialog, verdict_label);
+  gtk_widget_class_bind_template_child (widget_class, SsLearnDialog, held_back_row);
+  gtk_widget_class_bind_template_child (widget_class, SsLearnDialog, reference_row);
+  gtk_widget_class_bind_template_child (widget_class, SsLearnDialog, taught_row);
+  gtk_widget_class_bind_template_child (widget_class, SsLearnDialog, error_label);
+  gtk_widget_class_bind_template_child (widget_class, SsLearnDialog, keep_button);
+  gtk_widget_class_bind_template_child (widget_class, SsLearnDialog, use_button);
+  gtk_widget_class_install_action (widget_class, "learn.cancel", NULL, ss_learn_dialog_cancel);
+  gtk_widget_class_install_action (widget_class, "learn.use", NULL, ss_learn_dialog_use);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
+}
+
+static void
+ss_learn_dialog_init (SsLearnDialog *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->cancellable = g_cancellable_new ();
+}
+
+SsLearnDialog *
+ss_learn_dialog_new (GtkWindow  *parent,
+                     SsStore    *store,
+                     const char *user)
+{
+  g_return_val_if_fail (SS_IS_STORE (store), NULL);
+
+  SsLearnDialog *self = g_object_new (SS_TYPE_LEARN_DIALOG,
+                                      "transient-for", parent,
+                                      NULL);
+  self->store = g_object_ref (store);
+  self->user = g_strdup (user);
+  self->running = TRUE;
+  gtk_label_set_text (self->progress_label, _("Starting…"));
+  gtk_widget_grab_focus (GTK_WIDGET (self->cancel_button));
+
+  GTask *task = g_task_new (self, self->cancellable, ss_learn_dialog_done, NULL);
+  g_task_set_source_tag (task, ss_learn_dialog_new);
+  g_task_set_task_data (task, g_strdup (ss_store_get_path (store)), g_free);
+  g_task_run_in_thread (task, ss_learn_dialog_thread);
+  g_object_unref (task);
+  return self;
+}

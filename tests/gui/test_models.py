@@ -1,0 +1,142 @@
+"""The lab's models in the real window (issue 30): Cell-Type Models… and Improve the
+Model from This Lab's Corrections….
+
+A case of sixteen fields (the two sample fields, eight times each, so that a run lasts
+long enough to be cancelled) is analysed with the command
+line and every cell relabelled as a neutrophil (the shipped model calls them
+lymphocytes): reviewed cells to learn from. Then, in the window:
+
+1. Main menu > Improve the Model from This Lab's Corrections…: the dialog starts; Cancel
+   (Escape) at once. Once the learning has had time to end, the store holds no
+   model: a cancelled run offers nothing.
+2. Main menu > Cell-Type Models…: the shipped model is listed, in use. Improve… runs
+   the learning again; the dialog shows both guard figures ("model 0.00 → candidate
+   1.00 (… cells)") and what was taught (the cells, their class, the case), and offers
+   Use This Model. Pressed: smearscope-cli model list says the new model is in use,
+   adopted by the window's user; the Cell-Type Models dialog lists it as in use.
+
+With SS_GUI_SHOTS set, saves screenshots of both dialogs.
+"""
+
+import os
+import re
+import shutil
+import sys
+import time
+
+from ssgui import (TMP, check, cli, do_action, focus, focus_dialog, is_visible, log, name_of, run,
+                   run_app, screenshot, wait_until, open_menu_item, find_all, children)
+from sswindow import ReviewWindow
+
+SAMPLES = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                        "..", "..", "data", "samples"))
+ACCESSION = "LAB-1"
+FIGURES = re.compile(r"^model (\d\.\d\d) → candidate (\d\.\d\d) \((\d+) cells?\)")
+TAUGHT = re.compile(r"^(\d+) reviewed cells? \(neutrophil (\d+)\) from " + ACCESSION)
+
+
+def make_case(db):
+    samples = sorted(f for f in os.listdir(SAMPLES) if f.endswith(".jpg"))
+    fields = []
+    for copy in "abcdefgh":
+        for name in samples:
+            fields.append(os.path.join(TMP, f"{copy}-{name}"))
+            shutil.copy(os.path.join(SAMPLES, name), fields[-1])
+    cli("case", "new", ACCESSION, "--db", db, json_output=False)
+    cli("analyze", "--case", ACCESSION, "--db", db, *fields, json_output=False)
+    cells = [c for image in cli("case", "show", ACCESSION, "--db", db, "--json")["images"]
+             for c in image["cells"] if not c["deleted"]]
+    for cell in cells:
+        cli("relabel", "--case", ACCESSION, "--cell", str(cell["id"]), "--class", "neutrophil",
+            "--db", db, json_output=False)
+    log(f"{len(cells)} cells relabelled as neutrophils")
+    return len(cells)
+
+
+def models(db):
+    return cli("model", "list", "--db", db, "--json")
+
+
+def dialog_nodes(app, role, pattern):
+    """Visible nodes of the windows other than the main one (asked only while a dialog
+    is open, see App.main_window)."""
+    found = []
+    for top in children(app.accessible):
+        if name_of(top) == name_of(app.root):
+            continue
+        found += find_all(top, role, pattern, visible=True)
+    return found
+
+
+def cancelled(app, window, db):
+    open_menu_item(app, window, "Improve the Model from This Lab’s Corrections…")
+    # Escape is the dialog's Cancel while it runs (the keyboard at once: a walk of the
+    # accessibility tree could outlast the run)
+    focus_dialog(app, "Improve the Model")
+    app.key("Escape")
+    log("Escape (Cancel) pressed")
+    # the run stops at its next step and the dialog goes; give the learning as long as a
+    # whole run takes here, then the store must still hold no model
+    time.sleep(20)
+    listed = models(db)
+    check(listed["models"] == [] and listed["in_use"] == "shipped",
+          f"a cancelled run left the store with {listed}")
+    log("after Cancel the store holds no model")
+
+
+def improved(app, window, db, n_cells):
+    open_menu_item(app, window, "Cell-Type Models…")
+    app.dialog("label", re.compile(r"^Shipped model \(celltype\.ssm\)$"))
+    app.dialog("label", "In use")
+    time.sleep(0.5)
+    screenshot("models-dialog-shipped")
+    do_action(app.dialog("push button", re.compile(r"^_?Improve…")))
+    use = app.dialog("push button", re.compile(r"^_?Use This Model"), timeout=180)
+    figures = wait_until(lambda: [FIGURES.match(name_of(n)) for n in dialog_nodes(app, "label", FIGURES)],
+                         10, "the guard's two figures")
+    check(len(figures) == 2, f"the dialog shows {len(figures)} guard figures")
+    held, reference = figures
+    check(float(held.group(2)) > float(held.group(1)),
+          f"offered, yet not better on the held-back cells: {held.group(0)}")
+    check(int(reference.group(3)) == 160, f"the reference figure: {reference.group(0)}")
+    taught = wait_until(lambda: [TAUGHT.match(name_of(n)) for n in dialog_nodes(app, "label", TAUGHT)],
+                        10, "what was taught")
+    check(int(taught[0].group(1)) == n_cells, f"what was taught: {taught[0].group(0)}")
+    log("the dialog shows", held.group(0), "|", reference.group(0), "|", taught[0].group(0))
+    time.sleep(0.5)
+    screenshot("learn-dialog-offered")
+    listed = models(db)
+    check(len(listed["models"]) == 1 and listed["in_use"] == "shipped",
+          f"offered, the store lists {listed}")
+    do_action(use)
+    adopted = wait_until(lambda: models(db)["in_use"] == 1 and models(db), 10,
+                         "the store's model in use to change")
+    model = adopted["models"][0]
+    check(model["adopted_by"] is not None and model["in_use"],
+          f"the adopted model: {model}")
+    log(f"model 1 ({model['name']}) in use, adopted by {model['adopted_by']}")
+    # the list of the dialog still open says so too
+    wait_until(lambda: dialog_nodes(app, "label", re.compile(r"^1\. celltype-lab-1$")), 10,
+               "the new model in the list")
+    time.sleep(0.5)
+    screenshot("models-dialog-adopted")
+    focus_dialog(app, "Cell-Type Models")
+    app.key("Escape")
+    time.sleep(0.5)
+    focus(app, window.title)
+
+
+def main():
+    db = os.path.join(TMP, "cases.db")
+    n_cells = make_case(db)
+
+    def body(app):
+        window = ReviewWindow(app, ACCESSION)
+        cancelled(app, window, db)
+        improved(app, window, db, n_cells)
+
+    run_app(["--db", db, "--case", ACCESSION], None, "models", body)
+
+
+if __name__ == "__main__":
+    sys.exit(run(main))
