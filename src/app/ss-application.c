@@ -269,6 +269,10 @@ ss_application_get_store (SsApplication *self,
       if (path == NULL)
         path = fallback = g_build_filename (g_get_user_data_dir (), "smearscope", "cases.db", NULL);
       self->store = ss_store_open (path, SS_STORE_OPEN_CREATE, &self->store_error);
+      /* a server that goes away never blocks the window: its actions fail at once and
+       * the window reconnects in the background (ss-window-server.c) */
+      if (self->store != NULL)
+        ss_store_set_reconnect_wait (self->store, 0);
       if (self->store == NULL)
         /* the store's own message names the file */
         g_prefix_error (&self->store_error, _("The case store cannot be opened: "));

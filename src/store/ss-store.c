@@ -7,6 +7,7 @@
  * once per store and reused. */
 #include "ss-store-private.h"
 
+#include <gio/gio.h>
 #include <string.h>
 
 G_DEFINE_QUARK (ss-store-error-quark, ss_store_error)
@@ -284,6 +285,98 @@ ss_store_set_busy_timeout (SsStore *self, int milliseconds)
   g_return_if_fail (SS_IS_STORE (self));
   self->conn->busy_timeout_ms = MAX (milliseconds, 0);
   self->conn->backend->set_busy_timeout (self->conn, self->conn->busy_timeout_ms);
+}
+
+/* The server's connection ---------------------------------------------------------- */
+
+void
+ss_store_set_reconnect_wait (SsStore *self, int milliseconds)
+{
+  g_return_if_fail (SS_IS_STORE (self));
+  if (self->conn->backend->set_reconnect_wait != NULL)
+    self->conn->backend->set_reconnect_wait (self->conn, milliseconds);
+}
+
+gboolean
+ss_store_get_connected (SsStore *self)
+{
+  g_return_val_if_fail (SS_IS_STORE (self), FALSE);
+  return self->conn->backend->connected == NULL || self->conn->backend->connected (self->conn);
+}
+
+const char *
+ss_store_get_server (SsStore *self)
+{
+  g_return_val_if_fail (SS_IS_STORE (self), NULL);
+  return self->conn->backend->server != NULL ? self->conn->backend->server (self->conn) : NULL;
+}
+
+/* What the worker thread needs, copied (it touches nothing of the store's), and the
+ * session it made until the store's thread takes it in. */
+typedef struct {
+  const SsStoreBackend *backend;
+  char                 *location;
+  gboolean              read_only;
+  int                   busy_timeout_ms;
+  gpointer              session;
+} Reconnect;
+
+static void
+reconnect_free (Reconnect *reconnect)
+{
+  /* a session made but never taken in: the caller went away */
+  if (reconnect->session != NULL)
+    reconnect->backend->drop_session (reconnect->session);
+  g_free (reconnect->location);
+  g_free (reconnect);
+}
+
+static void
+reconnect_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  Reconnect *reconnect = data;
+  GError *error = NULL;
+  reconnect->session = reconnect->backend->connect_session (reconnect->location,
+                                                           reconnect->read_only,
+                                                           reconnect->busy_timeout_ms, &error);
+  if (reconnect->session == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+void
+ss_store_reconnect_async (SsStore *self, GCancellable *cancellable, GAsyncReadyCallback callback,
+                          gpointer user_data)
+{
+  g_return_if_fail (SS_IS_STORE (self));
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, ss_store_reconnect_async);
+  const SsStoreBackend *backend = self->conn->backend;
+  if (backend->connect_session == NULL)
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+  Reconnect *reconnect = g_new0 (Reconnect, 1);
+  reconnect->backend = backend;
+  reconnect->location = g_strdup (self->conn->location);
+  reconnect->read_only = self->conn->read_only;
+  reconnect->busy_timeout_ms = self->conn->busy_timeout_ms;
+  g_task_set_task_data (task, reconnect, (GDestroyNotify) reconnect_free);
+  g_task_run_in_thread (task, reconnect_thread);
+}
+
+gboolean
+ss_store_reconnect_finish (SsStore *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return FALSE;
+  Reconnect *reconnect = g_task_get_task_data (G_TASK (result));
+  if (reconnect != NULL && reconnect->session != NULL)
+    self->conn->backend->adopt_session (self->conn, g_steal_pointer (&reconnect->session));
+  return TRUE;
 }
 
 /* Records ---------------------------------------------------------------------------- */

@@ -4,7 +4,7 @@
  * same functions. */
 #pragma once
 
-#include <glib-object.h>
+#include <gio/gio.h>
 
 #include "ss-cell.h"
 #include "ss-counts.h"
@@ -173,6 +173,25 @@ const char *ss_store_get_path (SsStore *self);
 /* How long a writer waits for another program's write to finish before giving up with
  * SS_STORE_ERROR_BUSY (default 30 s). */
 void        ss_store_set_busy_timeout (SsStore *self, int milliseconds);
+
+/* A server that goes away (docs/case-store.md, "Reconnecting"). By default an action
+ * that finds it away waits for it up to $SMEARSCOPE_RECONNECT_WAIT seconds (30), trying
+ * again every half second. milliseconds 0: it fails at once with SS_STORE_ERROR_IO and
+ * makes no attempt to reach the server on the caller's thread, which therefore never
+ * blocks on it (the workstation's window); ss_store_reconnect_async brings it back.
+ * -1: the default again. Nothing to do on a file. */
+void        ss_store_set_reconnect_wait (SsStore *self, int milliseconds);
+/* FALSE once the store's connection to its server is known to be lost (a file: TRUE). */
+gboolean    ss_store_get_connected (SsStore *self);
+/* "HOST:PORT" (or the socket folder) of the store's server; NULL for a file. */
+const char *ss_store_get_server (SsStore *self);
+/* Try once to reach the server again, on a worker thread (up to its connect_timeout,
+ * 10 s by default, there); _finish, on the store's thread between two actions, takes
+ * the new session in (statements are prepared again on their next use), or fails with
+ * SS_STORE_ERROR_IO when the server is still away. Succeeds at once on a file. */
+void        ss_store_reconnect_async (SsStore *self, GCancellable *cancellable,
+                                      GAsyncReadyCallback callback, gpointer user_data);
+gboolean    ss_store_reconnect_finish (SsStore *self, GAsyncResult *result, GError **error);
 
 /* Cases. Optional fields may be NULL. */
 SsCase     *ss_store_create_case (SsStore *self, const char *accession,
