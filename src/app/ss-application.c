@@ -176,8 +176,10 @@ ss_application_handle_local_options (GApplication *app,
       g_print ("smearscope %s\n", SS_VERSION);
       return 0;
     }
+  /* a file is named from the folder the app was started in; a server's URI as given */
   if (g_variant_dict_lookup (options, "db", "^&ay", &db))
-    self->db_path = g_canonicalize_filename (db, NULL);
+    self->db_path = ss_store_is_server_location (db) ? g_strdup (db)
+                                                     : g_canonicalize_filename (db, NULL);
   return -1;
 }
 
@@ -211,7 +213,7 @@ static void
 ss_application_init (SsApplication *self)
 {
   static const GOptionEntry entries[] = {
-    { "db", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_("Case store (SQLite file)"), N_("FILE") },
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_("Case store (SQLite file or postgresql:// URI)"), N_("FILE") },
     { "case", 0, 0, G_OPTION_ARG_STRING, NULL,
       N_("Open this case (created if it does not exist); images given are added to it"),
       N_("ACCESSION") },

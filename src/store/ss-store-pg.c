@@ -19,6 +19,8 @@ typedef struct {
   guint        session;      /* counts reconnections: a new session has no prepared
                               * statements, so each is prepared again on its next use */
   gint64       wait_usec;    /* how long an action waits for the server; -1: the default */
+  gboolean     lost;         /* a statement failed for want of the server: the session is
+                              * gone even where libpq has not noticed yet */
 } PgConn;
 
 typedef struct {
@@ -63,8 +65,12 @@ pg_set_error (PgConn *self, const PGresult *result, GError **error, const char *
                                          : PQerrorMessage (self->pg));
   g_strstrip (message);
   const char *location = self->conn.location;
-  if (PQstatus (self->pg) == CONNECTION_BAD || sqlstate_is (sqlstate, "08")
+  /* an error of libpq's own has no SQLSTATE: the server closed the connection, or a
+   * write to it failed before libpq read its end */
+  if (PQstatus (self->pg) == CONNECTION_BAD || sqlstate == NULL || sqlstate_is (sqlstate, "08")
       || sqlstate_is (sqlstate, "57P"))
+    self->lost = TRUE;
+  if (self->lost)
     g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_IO,
                  "%s: lost the connection to the case server at %s; is it running? Nothing "
                  "of this change is stored unless a reload shows it (%s)", operation,
@@ -442,6 +448,7 @@ pg_reconnect (PgConn *self, const char *operation, GError **error)
       if (PQstatus (self->pg) == CONNECTION_OK && pg_set_session (self, NULL))
         {
           self->session++;
+          self->lost = FALSE;
           if (said)
             g_printerr ("smearscope: the case server at %s answers again\n", self->server);
           return TRUE;
@@ -503,6 +510,7 @@ pg_adopt_session (SsStoreConn *conn, gpointer session)
   PgConn *self = PG_CONN (conn);
   PQfinish (self->pg);
   self->pg = session;
+  self->lost = FALSE;
   /* every statement is prepared again in the new session on its next use */
   self->session++;
 }
@@ -510,7 +518,7 @@ pg_adopt_session (SsStoreConn *conn, gpointer session)
 static gboolean
 pg_connected (SsStoreConn *conn)
 {
-  return PQstatus (PG_CONN (conn)->pg) == CONNECTION_OK;
+  return PQstatus (PG_CONN (conn)->pg) == CONNECTION_OK && !PG_CONN (conn)->lost;
 }
 
 static const char *
@@ -530,7 +538,7 @@ pg_set_reconnect_wait (SsStoreConn *conn, int milliseconds)
 static gboolean
 pg_begin (PgConn *self, const char *sql, const char *operation, GError **error)
 {
-  if (PQstatus (self->pg) != CONNECTION_OK && !pg_reconnect (self, operation, error))
+  if ((PQstatus (self->pg) != CONNECTION_OK || self->lost) && !pg_reconnect (self, operation, error))
     return FALSE;
   PGresult *result = PQexec (self->pg, sql);
   ExecStatusType status = PQresultStatus (result);
@@ -545,6 +553,7 @@ pg_begin (PgConn *self, const char *sql, const char *operation, GError **error)
   PQclear (result);
   if (!dead)
     return ok;
+  self->lost = TRUE;
   return pg_reconnect (self, operation, error) && pg_exec (&self->conn, sql, operation, error);
 }
 

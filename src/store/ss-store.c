@@ -239,12 +239,17 @@ ss_store_rollback (SsStore *self)
 
 /* Opening ---------------------------------------------------------------------------- */
 
+gboolean
+ss_store_is_server_location (const char *location)
+{
+  g_return_val_if_fail (location != NULL, FALSE);
+  return g_str_has_prefix (location, "postgresql://") || g_str_has_prefix (location, "postgres://");
+}
+
 const SsStoreBackend *
 ss_store_backend_for (const char *location)
 {
-  if (g_str_has_prefix (location, "postgresql://") || g_str_has_prefix (location, "postgres://"))
-    return &ss_store_backend_pg;
-  return &ss_store_backend_sqlite;
+  return ss_store_is_server_location (location) ? &ss_store_backend_pg : &ss_store_backend_sqlite;
 }
 
 SsStore *

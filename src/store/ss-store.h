@@ -169,6 +169,8 @@ G_DECLARE_FINAL_TYPE (SsStore, ss_store, SS, STORE, GObject)
  * damaged, read-only (unless READ_ONLY is asked) or from a newer version is refused
  * with an error that says so. */
 SsStore    *ss_store_open (const char *path, SsStoreOpenFlags flags, GError **error);
+/* Whether location is a server's (a postgresql:// or postgres:// URI), not a file. */
+gboolean    ss_store_is_server_location (const char *location);
 const char *ss_store_get_path (SsStore *self);
 /* How long a writer waits for another program's write to finish before giving up with
  * SS_STORE_ERROR_BUSY (default 30 s). */
