@@ -316,6 +316,9 @@ ss_application_dup_user (SsApplication *self)
 {
   g_return_val_if_fail (SS_IS_APPLICATION (self), NULL);
 
+  /* on a server every change is recorded under the login (docs/case-store.md "Roles") */
+  if (self->store != NULL && ss_store_get_login (self->store) != NULL)
+    return g_strdup (ss_store_get_login (self->store));
   g_autofree char *user = g_settings_get_string (self->settings, "user-name");
   g_strstrip (user);
   if (user[0] != '\0')

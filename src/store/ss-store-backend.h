@@ -119,6 +119,7 @@ struct _SsStoreBackend {
    * only its arguments), which the connection's own thread then takes in. */
   gboolean     (*connected)      (SsStoreConn *conn);
   const char  *(*server)         (SsStoreConn *conn);
+  const char  *(*login)          (SsStoreConn *conn);
   void         (*set_reconnect_wait) (SsStoreConn *conn, int milliseconds);
   gpointer     (*connect_session) (const char *location, gboolean read_only,
                                    int busy_timeout_ms, GError **error);

@@ -75,6 +75,10 @@ pg_set_error (PgConn *self, const PGresult *result, GError **error, const char *
                  "%s: lost the connection to the case server at %s; is it running? Nothing "
                  "of this change is stored unless a reload shows it (%s)", operation,
                  self->server, message);
+  else if (g_strcmp0 (sqlstate, "SS001") == 0)
+    /* the signed-case triggers of schema 7: a change the program did not check first */
+    g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_SIGNED, "%s: %s", operation,
+                 PQresultErrorField (result, PG_DIAG_MESSAGE_PRIMARY));
   else if (sqlstate_is (sqlstate, "23"))
     g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_INVALID,
                  "%s: refused by the case store's rules (%s)", operation, message);
@@ -525,6 +529,12 @@ static const char *
 pg_server (SsStoreConn *conn)
 {
   return PG_CONN (conn)->server;
+}
+
+static const char *
+pg_login (SsStoreConn *conn)
+{
+  return PQuser (PG_CONN (conn)->pg);
 }
 
 static void
@@ -1163,6 +1173,7 @@ const SsStoreBackend ss_store_backend_pg = {
   .watch = pg_watch,
   .connected = pg_connected,
   .server = pg_server,
+  .login = pg_login,
   .set_reconnect_wait = pg_set_reconnect_wait,
   .connect_session = pg_connect_session,
   .adopt_session = pg_adopt_session,

@@ -100,6 +100,7 @@ static const char *const stmt_sql[N_STMTS] = {
   [STMT_USER_PUT] =
     "INSERT INTO users (name, role, added_at) VALUES (?1, ?2, ?3) "
     "ON CONFLICT (name) DO UPDATE SET role = excluded.role",
+  [STMT_USER_LIST] = "SELECT name, role, added_at FROM users ORDER BY name",
   [STMT_CHAIN_HEAD] = "SELECT id, hash FROM corrections ORDER BY id DESC LIMIT 1",
   [STMT_CORRECTION_INSERT] =
     "INSERT INTO corrections (id, cell_id, kind, old_class, new_class, \"user\", at, undoes, "
@@ -640,6 +641,55 @@ ss_store_watch_case (SsStore *self, const char *accession, GError **error)
   if (case_id == 0)
     return NULL;
   return self->conn->backend->watch (self->conn, case_id, error);
+}
+
+void
+ss_store_user_free (SsStoreUser *user)
+{
+  if (user == NULL)
+    return;
+  g_free (user->name);
+  g_free (user->added_at);
+  g_free (user);
+}
+
+static int
+compare_users (gconstpointer a, gconstpointer b)
+{
+  return strcmp ((*(SsStoreUser *const *) a)->name, (*(SsStoreUser *const *) b)->name);
+}
+
+GPtrArray *
+ss_store_list_users (SsStore *self, GError **error)
+{
+  g_return_val_if_fail (SS_IS_STORE (self), NULL);
+  const char *operation = "listing the users";
+  SsStoreStmt *stmt = ss_store_stmt (self, STMT_USER_LIST, operation, error);
+  if (stmt == NULL)
+    return NULL;
+  g_autoptr (GPtrArray) users = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_store_user_free);
+  SsStepResult rc;
+  while ((rc = ss_stmt_step (stmt, operation, error)) == SS_STEP_ROW)
+    {
+      SsStoreUser *user = g_new0 (SsStoreUser, 1);
+      user->name = ss_stmt_column_dup (stmt, 0);
+      ss_role_from_name (ss_stmt_column_text (stmt, 1), &user->role);
+      user->added_at = ss_stmt_column_dup (stmt, 2);
+      g_ptr_array_add (users, user);
+    }
+  ss_stmt_reset (stmt);
+  if (rc != SS_STEP_DONE)
+    return NULL;
+  /* by bytes, as on either engine whatever the server's collation */
+  g_ptr_array_sort (users, compare_users);
+  return g_steal_pointer (&users);
+}
+
+const char *
+ss_store_get_login (SsStore *self)
+{
+  g_return_val_if_fail (SS_IS_STORE (self), NULL);
+  return self->conn->backend->login != NULL ? self->conn->backend->login (self->conn) : NULL;
 }
 
 gboolean

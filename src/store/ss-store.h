@@ -12,7 +12,7 @@
 G_BEGIN_DECLS
 
 /* The schema this build writes; files with a higher user_version are refused. */
-#define SS_STORE_SCHEMA_VERSION 6
+#define SS_STORE_SCHEMA_VERSION 7
 
 #define SS_STORE_ERROR (ss_store_error_quark ())
 GQuark ss_store_error_quark (void);
@@ -337,6 +337,24 @@ gboolean    ss_store_check (SsStore *self, char **head_hash, gint64 *n_correctio
  * changes); on a file by reading the file's data version twice a second (any commit to
  * the store calls back). Destroy the source to stop watching. */
 GSource    *ss_store_watch_case (SsStore *self, const char *accession, GError **error);
+
+/* A user recorded in the store with a role (on a server, the record of a login: the
+ * login and its group role are the server's). */
+typedef struct {
+  char   *name;
+  SsRole  role;
+  char   *added_at;  /* ISO 8601 UTC */
+} SsStoreUser;
+
+void ss_store_user_free (SsStoreUser *user);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsStoreUser, ss_store_user_free)
+
+/* The users recorded (SsStoreUser*), by name; empty while no roles are recorded. */
+GPtrArray  *ss_store_list_users (SsStore *self, GError **error);
+/* On a server, the login the store is connected as: the name every correction and
+ * sign-off of this connection records (the server holds a login other than the store's
+ * owner to it). NULL on a file. */
+const char *ss_store_get_login (SsStore *self);
 
 /* Roles. On a server, run by its owner (a login that may create roles): make this
  * database's group roles (DATABASE_technician, _hematologist, _admin) and their grants,
