@@ -26,7 +26,9 @@ from sswindow import ReviewWindow
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIELD = os.path.join(HERE, "..", "..", "data", "samples", "BloodImage_00001.jpg")
-ACCESSION = "NET-1"
+# of this run: run-gui-test.sh tries a second X server when the first fails, and the
+# cluster (made once around both tries) keeps the first try's case
+ACCESSION = f"NET-{os.getpid()}"
 AWAY = re.compile(r"^The case base at .+ is not reachable\. Retrying…")
 NOT_SAVED = re.compile(AWAY.pattern + r" Your last change was not saved\.$")
 BACK = re.compile(r"^Reconnected to the case base at ")
