@@ -373,6 +373,16 @@ test_signed_raw (void)
   g_assert_cmpint (n_corrections (store), ==, 2);
   for (guint i = 0; i < G_N_ELEMENTS (sql); i++)
     g_free (sql[i]);
+
+  /* db check names a guard taken away */
+  g_autofree char *message = NULL;
+  g_assert_true (raw_exec (location, store_test_pg () != NULL
+                                     ? "ALTER TABLE cells DISABLE TRIGGER cells_signed_case"
+                                     : "DROP TRIGGER cells_signed_update", &message));
+  g_assert_false (ss_store_check (store, NULL, NULL, &error));
+  g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_CHECK_FAILED);
+  g_assert_nonnull (strstr (error->message, "keeps a signed case as it was signed"));
+  g_clear_error (&error);
   store_test_remove_dir (dir);
 }
 

@@ -899,7 +899,10 @@ pg_check_engine (SsStoreConn *conn, GError **error)
 
   static const char *const triggers[] = { "corrections_no_update", "corrections_no_delete",
                                           "corrections_no_truncate", "case_events_no_update",
-                                          "case_events_no_delete", "case_events_no_truncate" };
+                                          "case_events_no_delete", "case_events_no_truncate",
+                                          /* schema 7 */
+                                          "images_signed_case", "cells_signed_case",
+                                          "truth_cells_signed_case", "corrections_signed_case" };
   for (guint i = 0; i < G_N_ELEMENTS (triggers); i++)
     {
       gint64 present = 0;
@@ -912,10 +915,11 @@ pg_check_engine (SsStoreConn *conn, GError **error)
       if (!pg_query_int (self, sql, &present, "checking the schema", error))
         return FALSE;
       if (!present)
-        return ss_store_check_failed (error, "the trigger %s that keeps %s append-only is "
-                                      "missing or disabled (the schema was changed outside "
-                                      "Smearscope)", triggers[i],
-                                      i < 3 ? "corrections" : "case events");
+        return ss_store_check_failed (error, "the trigger %s that keeps %s is missing or "
+                                      "disabled (the schema was changed outside Smearscope)",
+                                      triggers[i], i < 3 ? "corrections append-only"
+                                                   : i < 6 ? "case events append-only"
+                                                   : "a signed case as it was signed");
     }
   return TRUE;
 }

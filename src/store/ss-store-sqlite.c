@@ -636,6 +636,25 @@ sqlite_check_engine (SsStoreConn *conn, GError **error)
                              "(the schema was changed outside Smearscope)", triggers[i],
                              i < 2 ? "corrections" : "case events");
     }
+  /* schema 7: a signed case stands still */
+  static const char *const tables[] = { "images", "cells", "truth_cells" };
+  static const char *const events[] = { "insert", "update", "delete" };
+  for (guint i = 0; i <= G_N_ELEMENTS (tables) * G_N_ELEMENTS (events); i++)
+    {
+      gint64 present = 0;
+      /* the names are ours; the last is the one trigger of corrections */
+      g_autofree char *name = i < G_N_ELEMENTS (tables) * G_N_ELEMENTS (events)
+        ? g_strdup_printf ("%s_signed_%s", tables[i / 3], events[i % 3])
+        : g_strdup ("corrections_signed_insert");
+      g_autofree char *sql = g_strdup_printf ("SELECT count (*) FROM sqlite_schema WHERE type = "
+                                              "'trigger' AND name = '%s'", name);
+      if (!sqlite_query_int (conn, sql, &present, "checking the schema", error))
+        return FALSE;
+      if (!present)
+        return ss_store_check_failed (error, "the trigger %s that keeps a signed case as it was "
+                                      "signed is missing (the schema was changed outside "
+                                      "Smearscope)", name);
+    }
   return TRUE;
 }
 
