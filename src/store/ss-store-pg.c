@@ -21,6 +21,9 @@ typedef struct {
   gint64       wait_usec;    /* how long an action waits for the server; -1: the default */
   gboolean     lost;         /* a statement failed for want of the server: the session is
                               * gone even where libpq has not noticed yet */
+  gboolean     in_transaction;  /* begun and not yet committed or rolled back: a statement
+                                 * then never moves to a new session (its transaction is
+                                 * lost whole), one outside any does */
 } PgConn;
 
 typedef struct {
@@ -54,6 +57,17 @@ sqlstate_is (const char *sqlstate, const char *prefix)
   return sqlstate != NULL && g_str_has_prefix (sqlstate, prefix);
 }
 
+/* Whether a failure is the session gone: an error of libpq's own has no SQLSTATE (the
+ * server closed the connection, or a write to it failed before libpq read its end),
+ * class 08 is the connection's, 57P the server shutting down. */
+static gboolean
+pg_result_lost (PgConn *self, const PGresult *result)
+{
+  const char *sqlstate = result != NULL ? PQresultErrorField (result, PG_DIAG_SQLSTATE) : NULL;
+  return PQstatus (self->pg) == CONNECTION_BAD || sqlstate == NULL || sqlstate_is (sqlstate, "08")
+         || sqlstate_is (sqlstate, "57P");
+}
+
 /* Turn a server's refusal (result may be NULL when the connection failed) into a GError
  * that says what failed, why in words a lab can act on, and the server's own message. */
 static SsStepResult
@@ -65,10 +79,7 @@ pg_set_error (PgConn *self, const PGresult *result, GError **error, const char *
                                          : PQerrorMessage (self->pg));
   g_strstrip (message);
   const char *location = self->conn.location;
-  /* an error of libpq's own has no SQLSTATE: the server closed the connection, or a
-   * write to it failed before libpq read its end */
-  if (PQstatus (self->pg) == CONNECTION_BAD || sqlstate == NULL || sqlstate_is (sqlstate, "08")
-      || sqlstate_is (sqlstate, "57P"))
+  if (pg_result_lost (self, result))
     self->lost = TRUE;
   if (self->lost)
     g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_IO,
@@ -133,6 +144,24 @@ pg_exec (SsStoreConn *conn, const char *sql, const char *operation, GError **err
 }
 
 /* Statements ------------------------------------------------------------------------- */
+
+static gboolean pg_reconnect (PgConn *self, const char *operation, GError **error);
+static gboolean pg_result_lost (PgConn *self, const PGresult *result);
+
+/* pg_execute's "again, in the new session" (never returned by pg_step) */
+#define SS_STEP_AGAIN ((SsStepResult) (SS_STEP_ERROR + 1))
+static SsStepResult pg_execute (PgConn *self, PgStmt *stmt, const char *operation,
+                                gboolean retried, GError **error);
+
+/* A statement of its own (outside a transaction) on a session known to be gone goes to a
+ * new one, as a transaction's BEGIN does (pg_begin). */
+static gboolean
+pg_ensure_session (PgConn *self, const char *operation, GError **error)
+{
+  if (self->in_transaction || (!self->lost && PQstatus (self->pg) == CONNECTION_OK))
+    return TRUE;
+  return pg_reconnect (self, operation, error);
+}
 
 /* The API's statements number their parameters ?1, ?2 ...; libpq's are $1, $2 ....
  * Quoted text and identifiers are copied as they are. */
@@ -217,6 +246,11 @@ pg_prepare (SsStoreConn *conn, const char *sql, gboolean persistent, const char 
   stmt->lengths = g_new0 (int, MAX (stmt->n_params, 1));
   stmt->formats = g_new0 (int, MAX (stmt->n_params, 1));
   stmt->owned = g_new0 (gboolean, MAX (stmt->n_params, 1));
+  if (persistent && !pg_ensure_session (self, operation, error))
+    {
+      pg_finalize (&stmt->base);
+      return NULL;
+    }
   if (persistent)
     {
       stmt->name = g_strdup_printf ("smearscope_%u", self->n_prepared++);
@@ -293,6 +327,22 @@ pg_step (SsStoreStmt *base, const char *operation, GError **error)
       stmt->row++;
       return stmt->row < PQntuples (stmt->result) ? SS_STEP_ROW : SS_STEP_DONE;
     }
+  if (!pg_ensure_session (self, operation, error))
+    return SS_STEP_ERROR;
+  for (gboolean retried = FALSE;; retried = TRUE)
+    {
+      SsStepResult result = pg_execute (self, stmt, operation, retried, error);
+      if (result != SS_STEP_AGAIN)
+        return result;
+    }
+}
+
+/* One execution of stmt; on a session found gone by this very statement, outside any
+ * transaction and not retried yet: SS_STEP_AGAIN after moving to a new session (the
+ * statement is then sent again: outside a transaction the store only reads). */
+static SsStepResult
+pg_execute (PgConn *self, PgStmt *stmt, const char *operation, gboolean retried, GError **error)
+{
   if (stmt->name != NULL && stmt->session != self->session)
     {
       PGresult *prepared = PQprepare (self->pg, stmt->name, stmt->sql, 0, NULL);
@@ -310,6 +360,13 @@ pg_step (SsStoreStmt *base, const char *operation, GError **error)
                  : PQexecParams (self->pg, stmt->sql, stmt->n_params, NULL, values,
                                  stmt->lengths, stmt->formats, 0);
   ExecStatusType status = PQresultStatus (stmt->result);
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && !self->in_transaction
+      && !retried && pg_result_lost (self, stmt->result))
+    {
+      g_clear_pointer (&stmt->result, PQclear);
+      self->lost = TRUE;
+      return pg_reconnect (self, operation, error) ? SS_STEP_AGAIN : SS_STEP_ERROR;
+    }
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
     {
       SsStepResult failure = pg_set_error (self, stmt->result, error, operation);
@@ -552,19 +609,22 @@ pg_begin (PgConn *self, const char *sql, const char *operation, GError **error)
     return FALSE;
   PGresult *result = PQexec (self->pg, sql);
   ExecStatusType status = PQresultStatus (result);
-  const char *sqlstate = PQresultErrorField (result, PG_DIAG_SQLSTATE);
   /* a dead connection fails without a SQLSTATE of the server's, or with class 08 (or
    * 57P: the server shutting down) */
   gboolean ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
-  gboolean dead = !ok && (PQstatus (self->pg) != CONNECTION_OK || sqlstate == NULL
-                          || sqlstate_is (sqlstate, "08") || sqlstate_is (sqlstate, "57P"));
+  gboolean dead = !ok && pg_result_lost (self, result);
   if (!ok && !dead)
     pg_set_error (self, result, error, operation);
   PQclear (result);
   if (!dead)
-    return ok;
+    {
+      self->in_transaction = ok;
+      return ok;
+    }
   self->lost = TRUE;
-  return pg_reconnect (self, operation, error) && pg_exec (&self->conn, sql, operation, error);
+  self->in_transaction = pg_reconnect (self, operation, error)
+                         && pg_exec (&self->conn, sql, operation, error);
+  return self->in_transaction;
 }
 
 /* Transactions ----------------------------------------------------------------------- */
@@ -579,6 +639,7 @@ pg_begin_read (SsStoreConn *conn, const char *operation, GError **error)
 static void
 pg_rollback (SsStoreConn *conn)
 {
+  PG_CONN (conn)->in_transaction = FALSE;
   PGTransactionStatusType status = PQtransactionStatus (PG_CONN (conn)->pg);
   if (status == PQTRANS_INTRANS || status == PQTRANS_INERROR)
     PQclear (PQexec (PG_CONN (conn)->pg, "ROLLBACK"));
@@ -605,6 +666,7 @@ static gboolean
 pg_commit (SsStoreConn *conn, const char *operation, GError **error)
 {
   PgConn *self = PG_CONN (conn);
+  self->in_transaction = FALSE;
   PGresult *result = PQexec (self->pg, "COMMIT");
   gboolean ok = PQresultStatus (result) == PGRES_COMMAND_OK
                 && g_strcmp0 (PQcmdStatus (result), "COMMIT") == 0;
