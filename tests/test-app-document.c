@@ -35,7 +35,7 @@ fixture_setup (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   f->dir = store_test_dir ();
   f->image_path = write_field (f->dir);
-  g_autofree char *db = g_build_filename (f->dir, "cases.db", NULL);
+  g_autofree char *db = store_test_location (f->dir, "cases.db");
   f->store = ss_store_open (db, SS_STORE_OPEN_CREATE, &error);
   g_assert_no_error (error);
   g_autoptr (SsCase) c = ss_store_create_case (f->store, "A1", NULL, NULL, NULL, NULL, &error);
@@ -485,6 +485,128 @@ test_two_stations (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
 }
 
+/* Run the main context until done (data) says so, at most a second; how long it took. */
+static gint64
+wait_heard (gboolean (*done) (Fixture *f, gconstpointer data), Fixture *f, gconstpointer data)
+{
+  gint64 start = g_get_monotonic_time ();
+  while (!done (f, data) && g_get_monotonic_time () - start < G_USEC_PER_SEC)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (5000);
+    }
+  g_assert_true (done (f, data));
+  return g_get_monotonic_time () - start;
+}
+
+static gboolean
+has_n_cells (Fixture *f, gconstpointer n)
+{
+  return ss_case_document_get_n_cells (f->doc) == GPOINTER_TO_UINT (n);
+}
+
+static gboolean
+is_read_only (Fixture *f, gconstpointer read_only)
+{
+  return ss_case_document_get_read_only (f->doc) == GPOINTER_TO_INT (read_only);
+}
+
+/* Run smearscope-cli (the other station) on the fixture's store as user (on a server,
+ * as the login: every change is recorded under it); it must succeed. */
+static void
+other_station (Fixture *f, const char *user, const char *first, ...)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *cli = store_test_cli ();
+  g_ptr_array_add (argv, cli);
+  va_list args;
+  va_start (args, first);
+  for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (args);
+  if (store_test_pg () == NULL)
+    {
+      g_ptr_array_add (argv, "--user");
+      g_ptr_array_add (argv, (char *) user);
+    }
+  g_ptr_array_add (argv, "--db");
+  g_ptr_array_add (argv, (char *) ss_store_get_path (f->store));
+  g_ptr_array_add (argv, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *err = NULL;
+  int status = 0;
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
+                &err, &status, &error);
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("smearscope-cli %s failed: %s", first, err);
+}
+
+/* Another station draws a cell, deletes one, signs the case and reopens it: each shows
+ * in this station's document within a second, without a reload asked for, and the cell
+ * the person had selected stays selected. */
+static void
+test_other_station (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SsViewerState) state = ss_viewer_state_new ();
+  SsCellItem *selected = item_at (f, 3);
+  ss_viewer_state_set_current (state, selected, FALSE);
+  int counts_before[SS_N_CLASSES] = { 0 };
+  SsCounts counts = { 0 };
+  ss_case_document_get_counts (f->doc, &counts);
+  memcpy (counts_before, counts.counts, sizeof counts_before);
+
+  /* a cell drawn at the other station (its own connection) */
+  g_autoptr (SsStore) other = ss_store_open (ss_store_get_path (f->store), SS_STORE_OPEN_DEFAULT,
+                                             &error);
+  g_assert_no_error (error);
+  const SsImageRecord *record = ss_case_document_get_image (f->doc, 0);
+  g_autoptr (GPtrArray) drawn = store_test_cells (1);
+  SsCell *cell = drawn->pdata[0];
+  cell->box = (SsBox) { 500, 400, 24, 24 };
+  cell->current_class = cell->predicted_class = SS_CLASS_MONOCYTE;
+  cell->user_drawn = TRUE;
+  g_assert_cmpint (ss_store_add_cell (other, "A1", record->id, cell, "second", &error), >, 0);
+  g_assert_no_error (error);
+  gint64 waited = wait_heard (has_n_cells, f, GUINT_TO_POINTER (17));
+  g_test_message ("the drawn cell arrived after %.3f s", waited / 1e6);
+  SsCellItem *arrived = ss_case_document_find_cell (f->doc, cell->id);
+  g_assert_nonnull (arrived);
+  g_assert_cmpint (ss_cell_item_get_cell_class (arrived), ==, SS_CLASS_MONOCYTE);
+  g_assert_true (ss_cell_item_get_reviewed (arrived));
+  GListModel *field = ss_case_document_get_image_cells (f->doc, 0);
+  g_assert_cmpuint (g_list_model_get_n_items (field), ==, 17);
+  ss_case_document_get_counts (f->doc, &counts);
+  g_assert_cmpint (counts.counts[SS_CLASS_MONOCYTE], ==, counts_before[SS_CLASS_MONOCYTE] + 1);
+  /* this station can correct it at once, from the version it was told */
+  g_assert_true (ss_case_document_relabel (f->doc, &arrived, 1, SS_CLASS_LYMPHOCYTE, &error));
+  g_assert_no_error (error);
+
+  /* a cell deleted there, with the command line */
+  SsCellItem *victim = item_at (f, 5);
+  g_autofree char *victim_id = g_strdup_printf ("%" G_GINT64_FORMAT, ss_cell_item_get_id (victim));
+  other_station (f, "second", "relabel", "--case", "A1", "--cell", victim_id, "--delete", NULL);
+  waited = wait_heard (has_n_cells, f, GUINT_TO_POINTER (16));
+  g_test_message ("the deletion arrived after %.3f s", waited / 1e6);
+  g_assert_true (ss_cell_item_get_deleted (victim));
+  g_assert_cmpuint (g_list_model_get_n_items (field), ==, 16);
+
+  /* signed there, then reopened there */
+  other_station (f, "dr hem", "signoff", "--case", "A1", NULL);
+
+  waited = wait_heard (is_read_only, f, GINT_TO_POINTER (TRUE));
+  g_test_message ("the sign-off arrived after %.3f s", waited / 1e6);
+  g_assert_cmpstr (ss_case_document_get_case (f->doc)->signed_by, ==,
+                   store_test_pg () != NULL ? "smearscope" : "dr hem");
+  other_station (f, "dr hem", "case", "reopen", "A1", "--reason", "recount", NULL);
+  wait_heard (is_read_only, f, GINT_TO_POINTER (FALSE));
+
+  /* the person's selection is where it was */
+  g_assert_true (ss_viewer_state_get_current (state) == selected);
+  g_assert_true (item_at (f, 3) == selected);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -501,6 +623,7 @@ main (int argc, char **argv)
   ADD ("/document/reopen-from-store", test_reopen_from_store);
   ADD ("/document/update-details", test_update_details);
   ADD ("/document/two-stations", test_two_stations);
+  ADD ("/document/other-station", test_other_station);
   g_test_add_func ("/viewer-state/zoom-and-selection", test_viewer_state);
   return g_test_run ();
 }

@@ -141,6 +141,11 @@ describe_store (const char *location, JsonParser *parser)
   JsonArray *cases = json_object_get_array_member (parse_object (parser, list.out), "cases");
   g_assert_cmpuint (json_array_get_length (cases), >, 0);
   g_string_append (all, list.out);
+  /* the users and their roles travel with the cases */
+  g_auto (Run) users = { 0 };
+  run_cli (&users, "db", "user", "list", "--json", NULL);
+  g_assert_cmpint (users.status, ==, 0);
+  g_string_append (all, users.out);
   for (guint i = 0; i < json_array_get_length (cases); i++)
     {
       const char *accession = json_object_get_string_member (json_array_get_object_element (cases, i),
@@ -185,8 +190,41 @@ test_contract_pg (const char *dir)
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autofree char *file = g_build_filename (dir, "migrated.db", NULL);
   g_autofree char *again = store_test_location (dir, "again");
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (SsStore) store = ss_store_open (db, SS_STORE_OPEN_DEFAULT, &error);
+    g_assert_no_error (error);
+    g_assert_true (ss_store_init_roles (store, &error));
+    g_assert_true (ss_store_add_user (store, "tech1", SS_ROLE_TECHNICIAN, &error));
+    g_assert_true (ss_store_add_user (store, "hem1", SS_ROLE_HEMATOLOGIST, &error));
+    g_assert_no_error (error);
+  }
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "db", "user", "list", "--json", NULL);
+    g_assert_cmpint (run.status, ==, 0);
+    JsonArray *users = json_object_get_array_member (parse_object (parser, run.out), "users");
+    g_assert_cmpuint (json_array_get_length (users), ==, 2);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (users, 0),
+                                                    "name"), ==, "hem1");
+  }
+  {
+    /* to the file: the users say what the admin of a server must do, on the way back */
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "db", "migrate", "--from", db, "--to", file, NULL);
+    g_assert_cmpint (run.status, ==, 0);
+    g_assert_nonnull (strstr (run.out, "Copied 2 users with their roles"));
+    g_unlink (file);
+  }
   assert_migrates (db, file, parser);
   assert_migrates (file, again, parser);
+  {
+    g_auto (Run) run = { 0 };
+    g_autofree char *other = store_test_location (dir, "other");
+    run_cli (&run, "db", "migrate", "--from", file, "--to", other, NULL);
+    g_assert_cmpint (run.status, ==, 0);
+    g_assert_nonnull (strstr (run.out, "'smearscope-cli db user add NAME --role ROLE' for each"));
+  }
   {
     g_auto (Run) run = { 0 };
     run_cli (&run, "db", "migrate", "--from", file, "--to", again, NULL);
@@ -258,6 +296,9 @@ test_contract (void)
   const gboolean on_pg = store_test_pg () != NULL;
   /* a file whose folder does not exist yet, or an empty database on the test cluster */
   db = on_pg ? store_test_location (dir, "cases") : g_build_filename (dir, "sub", "cases.db", NULL);
+  /* on a server every change is recorded under the login: the test cluster's is smearscope */
+  const char *ann = on_pg ? "smearscope" : "ann";
+  const char *hem = on_pg ? "smearscope" : "dr. hem";
   {
     g_auto (Run) run = { 0 };
     run_cli (&run, "case", "new", "S-100", "--patient", "MRN-7", "--stain", "Wright", NULL);
@@ -322,22 +363,22 @@ test_contract (void)
   {
     g_auto (Run) run = { 0 };
     run_cli (&run, "relabel", "--case", "S-100", "--cell", cell_arg, "--class", "lymphoblast",
-             "--user", "ann", NULL);
+             "--user", ann, NULL);
     g_assert_cmpint (run.status, ==, 0);
   }
   {
     g_auto (Run) run = { 0 };
-    run_cli (&run, "relabel", "--case", "S-100", "--cell", cell_arg, "--class", "3", "--user", "ann", NULL);
+    run_cli (&run, "relabel", "--case", "S-100", "--cell", cell_arg, "--class", "3", "--user", ann, NULL);
     g_assert_cmpint (run.status, ==, 0);  /* a key stands for its class: 3 is neutrophil */
   }
   {
     g_auto (Run) run = { 0 };
-    run_cli (&run, "relabel", "--case", "S-100", "--cell", cell_arg, "--undo", "2", "--user", "ann", NULL);
+    run_cli (&run, "relabel", "--case", "S-100", "--cell", cell_arg, "--undo", "2", "--user", ann, NULL);
     g_assert_cmpint (run.status, !=, 0);  /* --undo is an action of its own */
   }
   {
     g_auto (Run) run = { 0 };
-    run_cli (&run, "relabel", "--case", "S-100", "--undo", "2", "--user", "ann", NULL);
+    run_cli (&run, "relabel", "--case", "S-100", "--undo", "2", "--user", ann, NULL);
     g_assert_cmpint (run.status, ==, 0);
   }
   {
@@ -369,17 +410,17 @@ test_contract (void)
   /* Bad input: a message and a non-zero exit, nothing stored. */
   {
     g_auto (Run) run = { 0 };
-    run_cli (&run, "relabel", "--case", "S-100", "--cell", cell_arg, "--class", "blastoid", "--user", "x", NULL);
+    run_cli (&run, "relabel", "--case", "S-100", "--cell", cell_arg, "--class", "blastoid", "--user", ann, NULL);
     assert_fails (&run, "unknown class 'blastoid'");
   }
   {
     g_auto (Run) run = { 0 };
-    run_cli (&run, "relabel", "--case", "S-999", "--cell", cell_arg, "--class", "1", "--user", "x", NULL);
+    run_cli (&run, "relabel", "--case", "S-999", "--cell", cell_arg, "--class", "1", "--user", ann, NULL);
     assert_fails (&run, "no case 'S-999'");
   }
   {
     g_auto (Run) run = { 0 };
-    run_cli (&run, "relabel", "--case", "S-100", "--cell", "99999", "--class", "1", "--user", "x", NULL);
+    run_cli (&run, "relabel", "--case", "S-100", "--cell", "99999", "--class", "1", "--user", ann, NULL);
     assert_fails (&run, "no cell 99999");
   }
   {
@@ -389,13 +430,14 @@ test_contract (void)
   }
   {
     g_auto (Run) run = { 0 };
-    run_cli (&run, "signoff", "--case", "S-100", "--user", "dr. hem", NULL);
+    run_cli (&run, "signoff", "--case", "S-100", "--user", hem, NULL);
     g_assert_cmpint (run.status, ==, 0);
   }
   {
     g_auto (Run) run = { 0 };
-    run_cli (&run, "relabel", "--case", "S-100", "--cell", cell_arg, "--class", "1", "--user", "x", NULL);
-    assert_fails (&run, "signed by dr. hem");
+    run_cli (&run, "relabel", "--case", "S-100", "--cell", cell_arg, "--class", "1", "--user", ann, NULL);
+    g_autofree char *signed_by = g_strdup_printf ("signed by %s", hem);
+    assert_fails (&run, signed_by);
     /* The store says what to do in words; the CLI adds the command that does it. */
     assert_fails (&run, "reopen it first");
     assert_fails (&run, "smearscope-cli case reopen");
@@ -408,18 +450,18 @@ test_contract (void)
   }
   {
     g_auto (Run) run = { 0 };
-    run_cli (&run, "case", "reopen", "S-100", "--user", "dr. hem", NULL);
+    run_cli (&run, "case", "reopen", "S-100", "--user", hem, NULL);
     g_assert_cmpint (run.status, ==, 2);  /* the reason is required */
     assert_fails (&run, "--reason");
   }
   {
     g_auto (Run) run = { 0 };
-    run_cli (&run, "case", "reopen", "S-100", "--user", "dr. hem", "--reason", "recount the blasts", NULL);
+    run_cli (&run, "case", "reopen", "S-100", "--user", hem, "--reason", "recount the blasts", NULL);
     g_assert_cmpint (run.status, ==, 0);
   }
   {
     g_auto (Run) run = { 0 };
-    run_cli (&run, "case", "reopen", "S-100", "--user", "dr. hem", "--reason", "again", NULL);
+    run_cli (&run, "case", "reopen", "S-100", "--user", hem, "--reason", "again", NULL);
     assert_fails (&run, "not signed");
   }
   {
@@ -436,7 +478,7 @@ test_contract (void)
     g_assert_true (json_object_get_null_member (signed_event, "reason"));
     JsonObject *reopened = json_array_get_object_element (events, 1);
     g_assert_cmpstr (json_object_get_string_member (reopened, "kind"), ==, "reopened");
-    g_assert_cmpstr (json_object_get_string_member (reopened, "user"), ==, "dr. hem");
+    g_assert_cmpstr (json_object_get_string_member (reopened, "user"), ==, hem);
     g_assert_cmpstr (json_object_get_string_member (reopened, "reason"), ==, "recount the blasts");
     /* Relabelled, relabelled again, the second undone: the first stands, so reviewed. */
     JsonArray *shown = json_object_get_array_member (
@@ -452,7 +494,8 @@ test_contract (void)
     g_auto (Run) run = { 0 };
     run_cli (&run, "case", "show", "S-100", NULL);
     g_assert_cmpint (run.status, ==, 0);
-    g_assert_nonnull (strstr (run.out, "reopened by dr. hem: recount the blasts"));
+    g_autofree char *reopened = g_strdup_printf ("reopened by %s: recount the blasts", hem);
+    g_assert_nonnull (strstr (run.out, reopened));
   }
   {
     g_auto (Run) run = { 0 };
@@ -469,11 +512,70 @@ test_contract (void)
   store_test_remove_dir (dir);
 }
 
+/* Who a change is recorded as: on a file --user (required to sign); on a server the
+ * login, and a --user that differs from it is refused before anything is stored. */
+static void
+test_user_is_login (void)
+{
+  g_autofree char *dir = store_test_dir ();
+  g_autoptr (GPtrArray) cells = NULL;
+  g_autoptr (SsStore) store = store_test_populated (dir, "login.db", "L-1", 4, &cells);
+  g_free (db);
+  db = g_strdup (ss_store_get_path (store));
+  g_autofree char *cell_arg = g_strdup_printf ("%" G_GINT64_FORMAT,
+                                               ((SsCell *) cells->pdata[0])->id);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  if (store_test_pg () == NULL)
+    {
+      g_auto (Run) run = { 0 };
+      run_cli (&run, "signoff", "--case", "L-1", NULL);
+      g_assert_cmpint (run.status, ==, 2);
+      assert_fails (&run, "signoff needs --user NAME");
+      store_test_remove_dir (dir);
+      return;
+    }
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "relabel", "--case", "L-1", "--cell", cell_arg, "--class", "monocyte",
+             "--user", "ann", NULL);
+    g_assert_cmpint (run.status, ==, 2);
+    assert_fails (&run, "--user ann is not your login smearscope; leave --user out");
+  }
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "signoff", "--case", "L-1", "--user", "ann", NULL);
+    g_assert_cmpint (run.status, ==, 2);
+    assert_fails (&run, "is not your login smearscope");
+  }
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "relabel", "--case", "L-1", "--cell", cell_arg, "--class", "monocyte", NULL);
+    g_assert_cmpint (run.status, ==, 0);
+  }
+  {
+    g_auto (Run) run = { 0 };
+    run_cli (&run, "signoff", "--case", "L-1", NULL);
+    g_assert_cmpint (run.status, ==, 0);
+  }
+  g_auto (Run) run = { 0 };
+  run_cli (&run, "case", "history", "L-1", "--json", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  JsonObject *root = parse_object (parser, run.out);
+  JsonArray *corrections = json_object_get_array_member (root, "corrections");
+  g_assert_cmpuint (json_array_get_length (corrections), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (corrections, 0),
+                                                  "user"), ==, "smearscope");
+  g_autoptr (SsCase) signed_case = ss_store_get_case (store, "L-1", NULL);
+  g_assert_cmpstr (signed_case->signed_by, ==, "smearscope");
+  store_test_remove_dir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   cli = store_test_cli ();
   g_test_add_func ("/store/cli-contract", test_contract);
+  g_test_add_func ("/store/cli-user-is-login", test_user_is_login);
   return g_test_run ();
 }

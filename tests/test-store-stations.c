@@ -4,6 +4,7 @@
  * files, and on the throwaway cluster as test-store-stations-pg. */
 #include "store-test-util.h"
 
+#include <sqlite3.h>
 #include <sys/wait.h>
 
 static char *cli;
@@ -266,6 +267,125 @@ test_roles_server (void)
   store_test_remove_dir (dir);
 }
 
+/* Run sql on the store at location as its owner: the sqlite3 shell's way on a file, a
+ * hand-written statement on the server; FALSE with the engine's message when refused. */
+static gboolean
+raw_exec (const char *location, const char *sql, char **message)
+{
+  if (store_test_pg () != NULL)
+    return store_test_pg_exec (location, sql, message);
+  sqlite3 *db = NULL;
+  g_assert_cmpint (sqlite3_open (location, &db), ==, SQLITE_OK);
+  char *text = NULL;
+  gboolean ok = sqlite3_exec (db, sql, NULL, NULL, &text) == SQLITE_OK;
+  *message = g_strdup (text);
+  sqlite3_free (text);
+  sqlite3_close (db);
+  return ok;
+}
+
+/* A signed case's images, cells, truth cells and corrections cannot change, whoever
+ * writes the SQL: the owner's login (or the file's owner with the sqlite3 shell), and on
+ * a server a technician's login; the program says SIGNED before it gets that far. */
+static void
+test_signed_raw (void)
+{
+  g_autofree char *dir = store_test_dir ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) cells = NULL;
+  g_autoptr (SsStore) store = store_test_populated (dir, "signed.db", "S-1", 4, &cells);
+  const char *location = ss_store_get_path (store);
+  gint64 cell_id = ((SsCell *) cells->pdata[0])->id;
+  g_autoptr (GPtrArray) images = ss_store_list_images (store, "S-1", FALSE, &error);
+  g_assert_no_error (error);
+  gint64 image_id = ((SsImageRecord *) images->pdata[0])->id;
+  g_assert_cmpint (ss_store_relabel_cell (store, "S-1", cell_id, 2, "ann", &error), >, 0);
+  g_assert_no_error (error);
+  g_assert_true (ss_store_sign_case (store, "S-1", "drhem", &error));
+  g_assert_no_error (error);
+
+  /* the program refuses first, in its own words */
+  g_autoptr (GPtrArray) drawn = store_test_cells (1);
+  g_assert_cmpint (ss_store_add_cell (store, "S-1", image_id, drawn->pdata[0], "ann", &error), ==, -1);
+  g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_SIGNED);
+  g_clear_error (&error);
+  SsImageInfo info = store_test_image_info ();
+  g_autoptr (GPtrArray) more = store_test_cells (2);
+  g_assert_cmpint (ss_store_add_image (store, "S-1", &info, more, &error), ==, 0);
+  g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_SIGNED);
+  g_clear_error (&error);
+
+  /* hand-written SQL by the store's owner */
+  char *sql[] = {
+    g_strdup_printf ("INSERT INTO images (case_id, path, sha256, width, height, analysed_at) "
+                     "SELECT id, 'x.png', '%s', 10, 10, 'now' FROM cases WHERE accession = 'S-1'",
+                     TEST_SHA256),
+    g_strdup_printf ("UPDATE images SET path = 'y.png' WHERE id = %" G_GINT64_FORMAT, image_id),
+    g_strdup_printf ("DELETE FROM images WHERE id = %" G_GINT64_FORMAT, image_id),
+    g_strdup_printf ("INSERT INTO cells (image_id, x, y, width, height, predicted_class, "
+                     "confidence, stored_class, current_class, origin) VALUES (%" G_GINT64_FORMAT
+                     ", 0, 0, 5, 5, 0, 0.5, 0, 0, 'model')", image_id),
+    g_strdup_printf ("UPDATE cells SET current_class = 5 WHERE id = %" G_GINT64_FORMAT, cell_id),
+    g_strdup_printf ("DELETE FROM cells WHERE id = %" G_GINT64_FORMAT, cell_id),
+    g_strdup_printf ("INSERT INTO truth_cells (image_id, x, y, width, height, source_format, "
+                     "source_file, source_sha256, imported_at, \"user\") VALUES (%" G_GINT64_FORMAT
+                     ", 0, 0, 5, 5, 'voc', 'a.xml', '%s', 'now', 'ann')", image_id, TEST_SHA256),
+    g_strdup_printf ("INSERT INTO corrections (id, cell_id, kind, old_class, new_class, \"user\", "
+                     "at, prev_hash, hash) SELECT max (id) + 1, %" G_GINT64_FORMAT ", 'relabel', "
+                     "2, 5, 'ann', 'now', 'x', 'y' FROM corrections", cell_id),
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (sql); i++)
+    {
+      g_autofree char *message = NULL;
+      if (raw_exec (location, sql[i], &message))
+        g_error ("a signed case's rows changed: %s", sql[i]);
+      if (strstr (message, "is signed") == NULL)
+        g_error ("%s was refused with \"%s\", not because the case is signed", sql[i], message);
+    }
+
+  /* and on a server, by a technician's login (who may insert images and cells) */
+  if (store_test_pg () != NULL)
+    {
+      g_assert_true (ss_store_init_roles (store, &error));
+      g_assert_true (ss_store_add_user (store, "tech1", SS_ROLE_TECHNICIAN, &error));
+      g_assert_no_error (error);
+      g_autofree char *as_tech = uri_as (location, "tech1");
+      expect_refused (as_tech, sql[0], "is signed by drhem and cannot change");
+      expect_refused (as_tech, sql[3], "is signed by drhem and cannot change");
+      expect_refused (as_tech, sql[6], "is signed by drhem and cannot change");
+      g_autoptr (SsStore) tech = ss_store_open (as_tech, SS_STORE_OPEN_DEFAULT, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (ss_store_add_image (tech, "S-1", &info, more, &error), ==, 0);
+      g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_SIGNED);
+      g_clear_error (&error);
+    }
+
+  /* nothing changed; once reopened, the case takes a drawn cell again */
+  g_assert_cmpint (n_corrections (store), ==, 1);
+  g_autoptr (SsCase) signed_case = ss_store_get_case (store, "S-1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (signed_case->n_images, ==, 1);
+  g_assert_cmpint (signed_case->n_cells, ==, 4);
+  g_assert_true (ss_store_reopen_case (store, "S-1", "drhem", "one more cell", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (ss_store_add_cell (store, "S-1", image_id, drawn->pdata[0], "ann", &error), >, 0);
+  g_assert_no_error (error);
+  g_assert_cmpint (n_corrections (store), ==, 2);
+  for (guint i = 0; i < G_N_ELEMENTS (sql); i++)
+    g_free (sql[i]);
+
+  /* db check names a guard taken away */
+  g_autofree char *message = NULL;
+  g_assert_true (raw_exec (location, store_test_pg () != NULL
+                                     ? "ALTER TABLE cells DISABLE TRIGGER cells_signed_case"
+                                     : "DROP TRIGGER cells_signed_update", &message));
+  g_assert_false (ss_store_check (store, NULL, NULL, &error));
+  g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_CHECK_FAILED);
+  g_assert_nonnull (strstr (error->message, "keeps a signed case as it was signed"));
+  g_clear_error (&error);
+  store_test_remove_dir (dir);
+}
+
 static gboolean
 count_call (gpointer data)
 {
@@ -384,8 +504,9 @@ test_reconnect (void)
                  &restarter, &error);
   g_assert_no_error (error);
   g_autofree char *cell = g_strdup_printf ("%" G_GINT64_FORMAT, cell_id);
+  /* (on a server the CLI records the change under its login) */
   const char *argv[] = { cli, "relabel", "--db", ss_store_get_path (store), "--case", "S-1",
-                         "--cell", cell, "--class", "eosinophil", "--user", "ann", NULL };
+                         "--cell", cell, "--class", "eosinophil", NULL };
   g_autofree char *err = NULL;
   int status = 0;
   g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err,
@@ -399,10 +520,43 @@ test_reconnect (void)
   g_assert_true (g_spawn_check_wait_status (status, NULL));
   g_assert_nonnull (strstr (err, "is not answering; retrying"));
 
+  /* the live view's own connection: lost with the server (a call back), made again
+   * without ever holding up its main loop while the server is away, then a call back
+   * (changes may have gone unheard) and the next correction heard */
+  g_autoptr (GMainContext) context = g_main_context_new ();
+  GSource *watch = ss_store_watch_case (store, "S-1", &error);
+  g_assert_no_error (error);
+  int calls = 0;
+  g_source_set_callback (watch, count_call, &calls, NULL);
+  g_source_attach (watch, context);
+  control_server ("stop");
+  g_assert_cmpint (wait_for_call (context, &calls, 5 * G_USEC_PER_SEC), >=, 0);
+  gint64 slowest = 0, until = g_get_monotonic_time () + 3 * G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < until)
+    {
+      gint64 start = g_get_monotonic_time ();
+      g_main_context_iteration (context, FALSE);
+      slowest = MAX (slowest, g_get_monotonic_time () - start);
+      g_usleep (10000);
+    }
+  g_test_message ("the slowest main loop iteration while the server was away: %.3f s",
+                  slowest / 1e6);
+  g_assert_cmpint (slowest, <, G_USEC_PER_SEC / 2);
+  control_server ("start");
+  g_assert_cmpint (wait_for_call (context, &calls, 10 * G_USEC_PER_SEC), >=, 0);
+  g_autoptr (SsStore) other = ss_store_open (ss_store_get_path (store), SS_STORE_OPEN_DEFAULT,
+                                             &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ss_store_relabel_cell (other, "S-1", cell_id, 1, "bob", &error), >, 0);
+  g_assert_no_error (error);
+  g_assert_cmpint (wait_for_call (context, &calls, G_USEC_PER_SEC), >=, 0);
+  g_source_destroy (watch);
+  g_source_unref (watch);
+
   /* and the station's own handle carries on too */
   g_assert_cmpint (ss_store_relabel_cell (store, "S-1", cell_id, 5, "ann", &error), >, 0);
   g_assert_no_error (error);
-  g_assert_cmpint (n_corrections (store), ==, 4);
+  g_assert_cmpint (n_corrections (store), ==, 5);
   g_autoptr (SsCell) now = ss_store_get_cell (store, cell_id, &error);
   g_assert_no_error (error);
   g_assert_cmpint (now->current_class, ==, 5);
@@ -417,6 +571,7 @@ main (int argc, char **argv)
   g_test_add_func ("/store/stale", test_stale);
   g_test_add_func ("/store/roles-file", test_roles_file);
   g_test_add_func ("/store/roles-server", test_roles_server);
+  g_test_add_func ("/store/signed-raw", test_signed_raw);
   g_test_add_func ("/store/watch", test_watch);
   g_test_add_func ("/store/reconnect", test_reconnect);
   return g_test_run ();

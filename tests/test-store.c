@@ -955,8 +955,10 @@ test_migrate_v1 (void)
   g_autofree char *schema = query_text (path, "SELECT group_concat (name, ',') FROM (SELECT name "
                                               "FROM sqlite_schema WHERE tbl_name = 'corrections' "
                                               "ORDER BY name)");
+  /* (and schema 8's trigger that keeps a signed case's corrections as they are) */
   g_assert_cmpstr (schema, ==, "corrections,corrections_by_cell,corrections_no_delete,"
-                               "corrections_no_update,sqlite_autoindex_corrections_1");
+                               "corrections_no_update,corrections_signed_insert,"
+                               "sqlite_autoindex_corrections_1");
   g_autofree char *keys = query_text (path, "SELECT group_concat (\"table\" || '.' || \"from\", ',') "
                                             "FROM (SELECT * FROM pragma_foreign_key_list "
                                             "('corrections') ORDER BY \"from\")");
@@ -1494,13 +1496,19 @@ test_pg_tamper (Fixture *f, gconstpointer data)
     "ALTER TABLE corrections DISABLE TRIGGER corrections_no_update;"
     "UPDATE corrections SET new_class = 0 WHERE id = %" G_GINT64_FORMAT ";"
     "ALTER TABLE corrections ENABLE TRIGGER corrections_no_update;"
-    "UPDATE cells SET current_class = 6 WHERE id = %" G_GINT64_FORMAT, k2, cell_id (f, 7));
+    /* the case is signed: its cells are changed past schema 8's trigger, as a tamperer
+     * who owns the store could */
+    "ALTER TABLE cells DISABLE TRIGGER cells_signed_case;"
+    "UPDATE cells SET current_class = 6 WHERE id = %" G_GINT64_FORMAT ";"
+    "ALTER TABLE cells ENABLE TRIGGER cells_signed_case", k2, cell_id (f, 7));
   pg_exec_ok (f, behind);
   g_autofree char *cell_row = g_strdup_printf ("cells row %" G_GINT64_FORMAT " ", cell_id (f, 7));
   assert_pg_check_fails (f, cell_row);
 
   g_autofree char *removal = g_strdup_printf (
+    "ALTER TABLE cells DISABLE TRIGGER cells_signed_case;"
     "UPDATE cells SET current_class = 7 WHERE id = %" G_GINT64_FORMAT ";"
+    "ALTER TABLE cells ENABLE TRIGGER cells_signed_case;"
     "ALTER TABLE corrections DISABLE TRIGGER corrections_no_delete;"
     "DELETE FROM corrections WHERE id = %" G_GINT64_FORMAT ";"
     "ALTER TABLE corrections ENABLE TRIGGER corrections_no_delete", cell_id (f, 7), k1);

@@ -29,9 +29,10 @@ main (int   argc,
       return 1;
     }
 
-  /* The store's calls run on the main loop: a case server that is away is waited for
-   * 5 s, not the CLI's 30, before the action fails with a toast saying so (the case's
-   * live view reconnects by itself meanwhile). */
+  /* A case server that is away when the workstation starts (or opens a store for an
+   * export, on a worker thread) is waited for 5 s, not the CLI's 30. Once the store is
+   * open the window never waits for it: its actions fail at once and it reconnects in the
+   * background (ss-window-server.c). */
   g_setenv ("SMEARSCOPE_RECONNECT_WAIT", "5", FALSE);
 
   g_autoptr (SsApplication) app = ss_application_new ();

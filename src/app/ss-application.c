@@ -180,8 +180,10 @@ ss_application_handle_local_options (GApplication *app,
       g_print ("smearscope %s\n", SS_VERSION);
       return 0;
     }
+  /* a file is named from the folder the app was started in; a server's URI as given */
   if (g_variant_dict_lookup (options, "db", "^&ay", &db))
-    self->db_path = g_canonicalize_filename (db, NULL);
+    self->db_path = ss_store_is_server_location (db) ? g_strdup (db)
+                                                     : g_canonicalize_filename (db, NULL);
   return -1;
 }
 
@@ -215,7 +217,7 @@ static void
 ss_application_init (SsApplication *self)
 {
   static const GOptionEntry entries[] = {
-    { "db", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_("Case store (SQLite file)"), N_("FILE") },
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_("Case store (SQLite file or postgresql:// URI)"), N_("FILE") },
     { "case", 0, 0, G_OPTION_ARG_STRING, NULL,
       N_("Open this case (created if it does not exist); images given are added to it"),
       N_("ACCESSION") },
@@ -273,6 +275,10 @@ ss_application_get_store (SsApplication *self,
       if (path == NULL)
         path = fallback = g_build_filename (g_get_user_data_dir (), "smearscope", "cases.db", NULL);
       self->store = ss_store_open (path, SS_STORE_OPEN_CREATE, &self->store_error);
+      /* a server that goes away never blocks the window: its actions fail at once and
+       * the window reconnects in the background (ss-window-server.c) */
+      if (self->store != NULL)
+        ss_store_set_reconnect_wait (self->store, 0);
       if (self->store == NULL)
         /* the store's own message names the file */
         g_prefix_error (&self->store_error, _("The case store cannot be opened: "));
@@ -325,6 +331,9 @@ ss_application_dup_user (SsApplication *self)
 {
   g_return_val_if_fail (SS_IS_APPLICATION (self), NULL);
 
+  /* on a server every change is recorded under the login (docs/case-store.md "Roles") */
+  if (self->store != NULL && ss_store_get_login (self->store) != NULL)
+    return g_strdup (ss_store_get_login (self->store));
   g_autofree char *user = g_settings_get_string (self->settings, "user-name");
   g_strstrip (user);
   if (user[0] != '\0')

@@ -88,6 +88,7 @@ enum {
   CELL_CHANGED,
   FIELD_LOADED,
   IMAGES_CHANGED,
+  STORE_FAILED,
   N_SIGNALS
 };
 
@@ -218,6 +219,39 @@ ss_case_document_take_stored (SsCaseDocument *self,
   g_signal_emit (self, signals[CELL_CHANGED], 0, item);
 }
 
+/* A cell new to the document (drawn here, or at another station) as an item of field
+ * index, in the models where its id orders it; the cell moves into the item. */
+static SsCellItem *
+ss_case_document_adopt_cell (SsCaseDocument *self,
+                             SsCell         *cell,
+                             guint           index,
+                             gint64          image_id)
+{
+  SsCellItem *item = ss_cell_item_new (cell, index, image_id);
+  ss_cell_item_set_unsure_below (item, self->unsure_below);
+  g_hash_table_insert (self->by_id, &((SsCell *) ss_cell_item_get_cell (item))->id, item);
+  ss_case_document_tally (self, item, +1);
+  if (!cell->deleted)
+    {
+      list_store_insert_by_id (self->cells, item);
+      list_store_insert_by_id (self->image_cells->pdata[index], item);
+    }
+  g_signal_emit (self, signals[CELL_CHANGED], 0, item);
+  return item;
+}
+
+/* The field showing image_id, or -1 when the document does not have it (an image
+ * another station added since the case was opened). */
+static int
+ss_case_document_field_of_image (SsCaseDocument *self,
+                                 gint64          image_id)
+{
+  for (guint i = 0; i < self->images->len; i++)
+    if (((SsImageRecord *) self->images->pdata[i])->id == image_id)
+      return (int) i;
+  return -1;
+}
+
 /* The store has changed this cell: read it back. */
 static gboolean
 ss_case_document_refresh_cell (SsCaseDocument *self,
@@ -257,13 +291,21 @@ ss_case_document_reload_cells (SsCaseDocument *self,
     {
       const SsCorrection *correction = corrections->pdata[i];
       SsCellItem *item = g_hash_table_lookup (self->by_id, &correction->cell_id);
-      self->heard_up_to = MAX (self->heard_up_to, correction->id);
-      if (item == NULL)
-        continue;
+      int field = ss_case_document_field_of_image (self, correction->image_id);
+      if (item == NULL && field < 0)
+        {
+          self->heard_up_to = MAX (self->heard_up_to, correction->id);
+          continue;
+        }
       g_autoptr (SsCell) stored = ss_store_get_cell (self->store, correction->cell_id, error);
       if (stored == NULL)
         return FALSE;
-      if (ss_cell_item_get_version (item) != stored->version)
+      self->heard_up_to = MAX (self->heard_up_to, correction->id);
+      if (item == NULL)
+        /* a cell drawn at another station: its "add" is its first correction */
+        ss_case_document_adopt_cell (self, g_steal_pointer (&stored), field,
+                                     correction->image_id);
+      else if (ss_cell_item_get_version (item) != stored->version)
         ss_case_document_take_stored (self, item, stored);
     }
   ss_case_document_notify_tallies (self, old_cells, old_unreviewed, old_unsure);
@@ -276,8 +318,11 @@ ss_case_document_heard (gpointer data)
   SsCaseDocument *self = data;
   g_autoptr (GError) error = NULL;
   if (!ss_case_document_reload_cells (self, &error))
-    g_warning ("reloading case %s after another station's change: %s",
-               self->info->accession, error->message);
+    {
+      g_message ("reloading case %s after another station's change: %s",
+                 self->info->accession, error->message);
+      g_signal_emit (self, signals[STORE_FAILED], 0, error);
+    }
   return G_SOURCE_CONTINUE;
 }
 
@@ -398,6 +443,10 @@ ss_case_document_class_init (SsCaseDocumentClass *klass)
   signals[IMAGES_CHANGED] =
     g_signal_new ("images-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 0);
+  /* reading another station's change failed (the server away, say): the error */
+  signals[STORE_FAILED] =
+    g_signal_new ("store-failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
 }
 
 static void
@@ -513,6 +562,14 @@ ss_case_document_open (SsStore    *store,
     g_warning ("case %s will not show other stations' changes live: %s", accession,
                watch_error->message);
   return g_steal_pointer (&self);
+}
+
+gboolean
+ss_case_document_reload (SsCaseDocument *self,
+                         GError        **error)
+{
+  g_return_val_if_fail (SS_IS_CASE_DOCUMENT (self), FALSE);
+  return ss_case_document_reload_cells (self, error);
 }
 
 SsStore *
@@ -1293,12 +1350,7 @@ ss_case_document_add_cell (SsCaseDocument *self,
   guint old_cells = ss_case_document_get_n_cells (self);
   guint old_unreviewed = self->n_unreviewed, old_unsure = self->n_unsure;
   cell->reviewed = TRUE;
-  SsCellItem *item = ss_cell_item_new (g_steal_pointer (&cell), index, record->id);
-  ss_cell_item_set_unsure_below (item, self->unsure_below);
-  g_hash_table_insert (self->by_id, &((SsCell *) ss_cell_item_get_cell (item))->id, item);
-  ss_case_document_tally (self, item, +1);
-  list_store_insert_by_id (self->cells, item);
-  list_store_insert_by_id (self->image_cells->pdata[index], item);
+  SsCellItem *item = ss_case_document_adopt_cell (self, g_steal_pointer (&cell), index, record->id);
   ss_case_document_notify_tallies (self, old_cells, old_unreviewed, old_unsure);
 
   /* Undoing an add deletes the cell; its redo restores it. */

@@ -23,6 +23,12 @@ SsCaseDocument *ss_case_document_open            (SsStore         *store,
                                                   const char      *accession,
                                                   const char      *user,
                                                   GError         **error);
+/* Take in what other stations changed since the last look: the case's status, cells
+ * corrected, drawn or deleted (the watch does it by itself; after a reconnection the
+ * window asks, since changes may have gone unheard). Signal "store-failed" (a GError):
+ * the watch's reload failed. */
+gboolean        ss_case_document_reload          (SsCaseDocument  *self,
+                                                  GError         **error);
 SsStore        *ss_case_document_get_store       (SsCaseDocument  *self);
 const SsCase   *ss_case_document_get_case        (SsCaseDocument  *self);
 const char     *ss_case_document_get_accession   (SsCaseDocument  *self);

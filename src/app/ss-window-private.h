@@ -27,6 +27,10 @@ struct _SsWindow
   AdwToast             *draw_hint;      /* shown while drawing a cell; not owned */
   GFile                *export_folder;  /* where the last export went: the next starts there */
   GCancellable         *exports;        /* cancelled when the window goes: no toast then */
+  GCancellable         *reconnecting;   /* while a try to reach the case server runs */
+  guint                 retry_source;   /* the next try, a second after the last failed */
+  guint                 server_hide_source;  /* hides "Reconnected" */
+  gboolean              change_lost;    /* a change failed while the server was away */
 
   /* template children */
   AdwToastOverlay      *toast_overlay;
@@ -39,6 +43,8 @@ struct _SsWindow
   GtkListView          *case_list;
   GtkStack             *main_stack;
   AdwStatusPage        *empty_page;
+  GtkRevealer          *server_revealer;
+  GtkLabel             *server_label;
   GtkRevealer          *signed_revealer;
   GtkLabel             *signed_label;
   GtkRevealer          *progress_revealer;
@@ -64,6 +70,13 @@ void ss_window_update_actions   (SsWindow      *self);
 void ss_window_reload_cases     (SsWindow      *self);
 void ss_window_show_error       (SsWindow      *self,
                                  const GError  *error);
+/* The case server away (ss-window-server.c): when error says so, the bar across the top
+ * says it (and, change_lost, that the last change was not saved), the window tries
+ * again by itself, and TRUE; FALSE for any other error. */
+gboolean ss_window_store_away   (SsWindow      *self,
+                                 const GError  *error,
+                                 gboolean       change_lost);
+void ss_window_server_dispose   (SsWindow      *self);
 /* Put the keyboard in the review pane (gallery) so that the digits act. */
 void ss_window_focus_review     (SsWindow      *self);
 void ss_window_update_draw_hint (SsWindow      *self);

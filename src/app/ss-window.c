@@ -25,7 +25,17 @@ void
 ss_window_show_error (SsWindow     *self,
                       const GError *error)
 {
+  /* the window's errors from the store are of what the person just did */
+  if (ss_window_store_away (self, error, TRUE))
+    return;
   ss_window_show_message (self, error->message);
+}
+
+static void
+on_document_store_failed (SsWindow     *self,
+                          const GError *error)
+{
+  ss_window_store_away (self, error, FALSE);
 }
 
 void
@@ -178,6 +188,7 @@ ss_window_set_document (SsWindow       *self,
       g_signal_connect_swapped (document, "notify::can-undo", G_CALLBACK (on_document_notify), self);
       g_signal_connect_swapped (document, "notify::can-redo", G_CALLBACK (on_document_notify), self);
       g_signal_connect_swapped (document, "notify::read-only", G_CALLBACK (on_document_read_only), self);
+      g_signal_connect_swapped (document, "store-failed", G_CALLBACK (on_document_store_failed), self);
       if (first != NULL)
         ss_viewer_state_set_current (self->state, first, FALSE);
       gtk_stack_set_visible_child_name (self->main_stack, "case");
@@ -627,6 +638,7 @@ ss_window_dispose (GObject *object)
   if (self->job != NULL)
     ss_analysis_job_cancel (self->job);
   g_cancellable_cancel (self->exports);
+  ss_window_server_dispose (self);
   if (self->document != NULL)
     g_signal_handlers_disconnect_by_data (self->document, self);
   gtk_widget_dispose_template (GTK_WIDGET (self), SS_TYPE_WINDOW);
@@ -678,6 +690,8 @@ ss_window_class_init (SsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SsWindow, case_list);
   gtk_widget_class_bind_template_child (widget_class, SsWindow, main_stack);
   gtk_widget_class_bind_template_child (widget_class, SsWindow, empty_page);
+  gtk_widget_class_bind_template_child (widget_class, SsWindow, server_revealer);
+  gtk_widget_class_bind_template_child (widget_class, SsWindow, server_label);
   gtk_widget_class_bind_template_child (widget_class, SsWindow, signed_revealer);
   gtk_widget_class_bind_template_child (widget_class, SsWindow, signed_label);
   gtk_widget_class_bind_template_child (widget_class, SsWindow, progress_revealer);

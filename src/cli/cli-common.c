@@ -2,6 +2,8 @@
  * and error output. */
 #include "cli.h"
 
+#include <string.h>
+
 #include "ss-engine.h"
 #include "ss-image.h"
 #include "ss-models.h"
@@ -149,6 +151,28 @@ ss_cli_store_failed (const GError *error)
     fprintf (stderr, "  'smearscope-cli db check' names the damage; 'smearscope-cli db backup' "
                      "makes backups\n");
   return 1;
+}
+
+const char *
+ss_cli_store_user (SsStore *store, const char *user, const char *required)
+{
+  const char *login = ss_store_get_login (store);
+  if (login != NULL && user != NULL && strcmp (user, login) != 0)
+    {
+      ss_cli_error ("on the case server at %s every change is recorded under the login it is "
+                    "made with: --user %s is not your login %s; leave --user out, or connect "
+                    "as %s (user=%s in the URI)", ss_store_get_server (store), user, login, user,
+                    user);
+      return NULL;
+    }
+  if (login != NULL)
+    return login;
+  if (user == NULL && required != NULL)
+    {
+      ss_cli_error ("%s needs --user NAME (try --help)", required);
+      return NULL;
+    }
+  return user != NULL ? user : g_get_user_name ();
 }
 
 /* A text output never replaces a picture: "analyze --json IMAGE IMAGE..." takes the first

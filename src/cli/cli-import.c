@@ -99,7 +99,9 @@ ss_cli_import (int argc, char **argv)
   g_autoptr (SsCase) before = ss_store_get_case (store, accession, &error);
   if (before == NULL)
     return ss_cli_store_failed (error);
-  const char *who = user != NULL ? user : g_get_user_name ();
+  const char *who = ss_cli_store_user (store, user, NULL);
+  if (who == NULL)
+    return 2;
   if (!ss_store_add_truth (store, accession, (const SsTruthImage *) images->data, images->len,
                            who, &error))
     {

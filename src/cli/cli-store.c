@@ -322,7 +322,7 @@ case_reopen (int argc, char **argv)
 {
   g_autofree char *user = NULL, *reason = NULL;
   const GOptionEntry entries[] = {
-    { "user", 0, 0, G_OPTION_ARG_STRING, &user, "Who reopens the case (required)", "NAME" },
+    { "user", 0, 0, G_OPTION_ARG_STRING, &user, "Who reopens the case (required on a file; on a server the login)", "NAME" },
     { "reason", 0, 0, G_OPTION_ARG_STRING, &reason, "Why it is reopened (required; kept with it)", "TEXT" },
     { NULL }
   };
@@ -330,7 +330,7 @@ case_reopen (int argc, char **argv)
   g_option_context_add_main_entries (context, entries, NULL);
   if (!ss_cli_parse_operands (context, &argc, &argv, 1, "case reopen takes one ACCESSION number"))
     return EXIT_USAGE;
-  if (user == NULL || reason == NULL)
+  if (reason == NULL)
     {
       ss_cli_error ("case reopen needs --user NAME and --reason TEXT (try --help)");
       return EXIT_USAGE;
@@ -339,9 +339,12 @@ case_reopen (int argc, char **argv)
   g_autoptr (SsStore) store = open_store (SS_STORE_OPEN_DEFAULT, &error);
   if (store == NULL)
     return fail (error);
-  if (!ss_store_reopen_case (store, argv[1], user, reason, &error))
+  const char *who = ss_cli_store_user (store, user, "case reopen");
+  if (who == NULL)
+    return EXIT_USAGE;
+  if (!ss_store_reopen_case (store, argv[1], who, reason, &error))
     return fail (error);
-  printf ("Case %s reopened by %s\n", argv[1], user);
+  printf ("Case %s reopened by %s\n", argv[1], who);
   return 0;
 }
 
@@ -425,7 +428,7 @@ ss_cli_relabel (int argc, char **argv)
     { "delete", 0, 0, G_OPTION_ARG_NONE, &delete, "Delete the cell instead (not a cell at all)", NULL },
     { "restore", 0, 0, G_OPTION_ARG_NONE, &restore, "Restore a deleted cell", NULL },
     { "undo", 0, 0, G_OPTION_ARG_INT64, &undo_id, "Reverse correction ID (case history lists them)", "ID" },
-    { "user", 0, 0, G_OPTION_ARG_STRING, &user, "Who makes the correction (default: your login name)", "NAME" },
+    { "user", 0, 0, G_OPTION_ARG_STRING, &user, "Who makes the correction (default: your login name; on a server the login)", "NAME" },
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("- correct a cell; every correction is kept");
@@ -446,11 +449,13 @@ ss_cli_relabel (int argc, char **argv)
       ss_cli_error ("unknown class '%s'; the classes are %s", class_name, names);
       return EXIT_USAGE;
     }
-  const char *who = user != NULL ? user : g_get_user_name ();
   g_autoptr (GError) error = NULL;
   g_autoptr (SsStore) store = open_store (SS_STORE_OPEN_DEFAULT, &error);
   if (store == NULL)
     return fail (error);
+  const char *who = ss_cli_store_user (store, user, NULL);
+  if (who == NULL)
+    return EXIT_USAGE;
   gint64 id;
   if (undo_id != 0)
     id = ss_store_undo (store, accession, undo_id, who, &error);
@@ -561,14 +566,14 @@ ss_cli_signoff (int argc, char **argv)
   g_autofree char *accession = NULL, *user = NULL;
   const GOptionEntry entries[] = {
     { "case", 0, 0, G_OPTION_ARG_STRING, &accession, "Accession number of the case", "A" },
-    { "user", 0, 0, G_OPTION_ARG_STRING, &user, "Who signs (required)", "NAME" },
+    { "user", 0, 0, G_OPTION_ARG_STRING, &user, "Who signs (required on a file; on a server the login)", "NAME" },
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("- sign a case; its cells can no longer change");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!ss_cli_parse (context, &argc, &argv))
     return EXIT_USAGE;
-  if (accession == NULL || user == NULL || argc != 1)
+  if (accession == NULL || argc != 1)
     {
       ss_cli_error ("signoff needs --case A and --user NAME (try --help)");
       return EXIT_USAGE;
@@ -577,9 +582,12 @@ ss_cli_signoff (int argc, char **argv)
   g_autoptr (SsStore) store = open_store (SS_STORE_OPEN_DEFAULT, &error);
   if (store == NULL)
     return fail (error);
-  if (!ss_store_sign_case (store, accession, user, &error))
+  const char *who = ss_cli_store_user (store, user, "signoff");
+  if (who == NULL)
+    return EXIT_USAGE;
+  if (!ss_store_sign_case (store, accession, who, &error))
     return fail (error);
-  printf ("Case %s signed by %s\n", accession, user);
+  printf ("Case %s signed by %s\n", accession, who);
   return 0;
 }
 
@@ -710,6 +718,18 @@ db_migrate (int argc, char **argv)
   printf ("Copied %" G_GINT64_FORMAT " cases and %" G_GINT64_FORMAT " corrections from %s to %s\n"
           "Chain head (both): %s\n", n_cases, n_target, ss_store_get_path (source),
           ss_store_get_path (target), target_head);
+  g_autoptr (GPtrArray) users = ss_store_list_users (target, &error);
+  if (users == NULL)
+    return fail (error);
+  if (users->len > 0 && ss_store_get_login (target) != NULL)
+    printf ("Copied %u users with their roles, not passwords: on the server each needs a login "
+            "in its role. As the store's owner run 'smearscope-cli db roles --init' once and "
+            "'smearscope-cli db user add NAME --role ROLE' for each user (it makes a missing "
+            "login, without a password), then set each password on the server (ALTER ROLE NAME "
+            "PASSWORD ..., or \\password NAME in psql)\n", users->len);
+  else if (users->len > 0)
+    printf ("Copied %u users with their roles: the program checks them on this file (no "
+            "passwords; the file's owner can do anything)\n", users->len);
   return 0;
 }
 
@@ -742,22 +762,71 @@ db_roles (int argc, char **argv)
   return 0;
 }
 
+/* The users recorded, with their roles. */
+static int
+db_user_list (gboolean json)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SsStore) store = open_store (OPEN_FOR_READING, &error);
+  if (store == NULL)
+    return fail (error);
+  g_autoptr (GPtrArray) users = ss_store_list_users (store, &error);
+  if (users == NULL)
+    return fail (error);
+  if (json)
+    {
+      g_autoptr (JsonBuilder) builder = json_builder_new ();
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "users");
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < users->len; i++)
+        {
+          const SsStoreUser *user = users->pdata[i];
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "name");
+          json_builder_add_string_value (builder, user->name);
+          json_builder_set_member_name (builder, "role");
+          json_builder_add_string_value (builder, ss_role_name (user->role));
+          json_builder_set_member_name (builder, "added_at");
+          json_builder_add_string_value (builder, user->added_at);
+          json_builder_end_object (builder);
+        }
+      json_builder_end_array (builder);
+      json_builder_end_object (builder);
+      return print_json (builder) ? 0 : EXIT_FAILED;
+    }
+  if (users->len == 0)
+    printf ("No users recorded in %s: whoever can write it does anything\n",
+            ss_store_get_path (store));
+  for (guint i = 0; i < users->len; i++)
+    {
+      const SsStoreUser *user = users->pdata[i];
+      printf ("%-24s %-13s %s\n", user->name, ss_role_name (user->role), user->added_at);
+    }
+  return 0;
+}
+
 static int
 db_user (int argc, char **argv)
 {
   g_autofree char *role_name = NULL;
+  gboolean json = FALSE;
   const GOptionEntry entries[] = {
     { "role", 0, 0, G_OPTION_ARG_STRING, &role_name, "technician, hematologist or admin", "ROLE" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "list: print JSON", NULL },
     { NULL }
   };
-  g_autoptr (GOptionContext) context = g_option_context_new ("add NAME --role ROLE - add a user");
+  g_autoptr (GOptionContext) context = g_option_context_new ("add NAME --role ROLE | list [--json] - "
+                                                             "add a user, or list them");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!ss_cli_parse (context, &argc, &argv))
     return EXIT_USAGE;
   SsRole role = SS_ROLE_TECHNICIAN;
+  if (argc == 2 && strcmp (argv[1], "list") == 0 && role_name == NULL)
+    return db_user_list (json);
   if (argc != 3 || strcmp (argv[1], "add") != 0 || role_name == NULL)
     {
-      ss_cli_error ("db user takes add NAME --role technician|hematologist|admin");
+      ss_cli_error ("db user takes add NAME --role technician|hematologist|admin, or list");
       return EXIT_USAGE;
     }
   if (!ss_role_from_name (role_name, &role))
@@ -804,6 +873,8 @@ ss_cli_db (int argc, char **argv)
            "  roles --init set up the roles technician, hematologist and admin (on a server,\n"
            "               by the login that owns the store; docs/case-store.md \"Roles\")\n"
            "  user add NAME --role technician|hematologist|admin\n"
-           "               record a user's role (on a server: make the login, by an admin)\n");
+           "               record a user's role (on a server: make the login, by an admin)\n"
+           "  user list [--json]\n"
+           "               the users recorded, with their roles\n");
   return help ? 0 : EXIT_USAGE;
 }

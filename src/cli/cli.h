@@ -6,6 +6,7 @@
 
 #include "ss-classifier.h"
 #include "ss-dataset.h"
+#include "ss-store.h"
 
 G_BEGIN_DECLS
 
@@ -69,6 +70,12 @@ gboolean      ss_cli_parse_colour_target (const char *text, double target[6]);
  * (the store's messages say what to do in words, as the workstation shows them).
  * Returns 1, the exit code of a store that refused or failed. */
 int           ss_cli_store_failed (const GError *error);
+/* Who a change is recorded as. On a server, always the login the store is connected as
+ * (docs/case-store.md "Roles"): --user may be left out, and one that differs from the
+ * login is refused, whatever the login (the server holds every login but the store's
+ * owner to it anyway). On a file, user as given; without it the system's user name,
+ * unless required names the command that needs --user. NULL after saying why (exit 2). */
+const char   *ss_cli_store_user (SsStore *store, const char *user, const char *required);
 /* Write text to path ("-" is stdout) atomically (ss_report_write_text_atomic). */
 gboolean      ss_cli_output_ok (const char *option, const char *path, GError **error);
 gboolean      ss_cli_write_text (const char *path, const char *text, GError **error);

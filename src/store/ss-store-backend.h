@@ -111,6 +111,20 @@ struct _SsStoreBackend {
    * argument but its data) within about a second of a commit that changed case case_id
    * (ss_store_watch_case). */
   GSource     *(*watch)          (SsStoreConn *conn, gint64 case_id, GError **error);
+
+  /* A server's connection (all NULL for a file, which is always there): whether it is
+   * up as far as is known, where the server is (for messages), how long an action
+   * waits for a server that went away (-1: the default, 0: no attempt on the caller's
+   * thread at all), and a new session made on a worker thread (connect_session reads
+   * only its arguments), which the connection's own thread then takes in. */
+  gboolean     (*connected)      (SsStoreConn *conn);
+  const char  *(*server)         (SsStoreConn *conn);
+  const char  *(*login)          (SsStoreConn *conn);
+  void         (*set_reconnect_wait) (SsStoreConn *conn, int milliseconds);
+  gpointer     (*connect_session) (const char *location, gboolean read_only,
+                                   int busy_timeout_ms, GError **error);
+  void         (*adopt_session)  (SsStoreConn *conn, gpointer session);
+  void         (*drop_session)   (gpointer session);
 };
 
 extern const SsStoreBackend ss_store_backend_sqlite;

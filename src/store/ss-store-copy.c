@@ -11,28 +11,34 @@ typedef struct {
   const char *name;
   const char *columns;
   const char *kinds;
+  const char *key;       /* orders the rows (the ids, so that they go in as they were made) */
+  const char *conflict;  /* how a row the target has already is taken: the target holds no
+                          * case, but may hold the users its administrator recorded */
 } CopiedTable;
 
 static const CopiedTable copied_tables[] = {
-  { "models", "id, name, version, checksum", "ittt" },
+  { "models", "id, name, version, checksum", "ittt", "id", "" },
   { "cases", "id, accession, patient_ref, specimen, stain, notes, status, signed_by, signed_at, "
-             "created_at, updated_at", "itttttttttt" },
+             "created_at, updated_at", "itttttttttt", "id", "" },
   { "images", "id, case_id, path, sha256, width, height, analysed_at, model_id, cell_diameter, "
-              "scale_source", "iittiitirt" },
+              "scale_source", "iittiitirt", "id", "" },
   { "cells", "id, image_id, x, y, width, height, mask, nucleus_mask, predicted_class, confidence, "
              "probabilities, area, perimeter, circularity, nucleus_area, nc_ratio, stored_class, "
              "current_class, origin, deleted, nucleus_solidity, doubt, version",
-    "iiiiiibbirbrrrrriitirii" },
+    "iiiiiibbirbrrrrriitirii", "id", "" },
   { "corrections", "id, cell_id, kind, old_class, new_class, \"user\", at, undoes, prev_hash, hash",
-    "iitiittitt" },
-  { "case_events", "id, case_id, kind, \"user\", at, reason", "iitttt" },
+    "iitiittitt", "id", "" },
+  { "case_events", "id, case_id, kind, \"user\", at, reason", "iitttt", "id", "" },
   { "truth_cells", "id, image_id, x, y, width, height, class, mask, source_format, source_file, "
-                   "source_sha256, imported_at, \"user\"", "iiiiiiibttttt" },
+                   "source_sha256, imported_at, \"user\"", "iiiiiiibttttt", "id", "" },
   { "lab_models", "id, name, bytes, sha256, parent_id, parent_sha256, n_cells, taught, cases, "
                   "n_back, back_before, back_after, n_reference, reference_before, "
                   "reference_after, margin, offered_by, offered_at",
-    "itbtitittirrirrrtt" },
-  { "model_uses", "id, kind, model_id, \"user\", at, prev_hash, hash", "ititttt" },
+    "itbtitittirrirrrtt", "id", "" },
+  { "model_uses", "id, kind, model_id, \"user\", at, prev_hash, hash", "ititttt", "id", "" },
+  /* the users and their roles, not their passwords: a server's logins are its own */
+  { "users", "name, role, added_at", "ttt", "name",
+    " ON CONFLICT (name) DO UPDATE SET role = excluded.role, added_at = excluded.added_at" },
 };
 
 /* Copy the current row of from into the parameters of to, column by column. */
@@ -74,13 +80,14 @@ static gint64
 copy_table (SsStore *source, SsStore *target, const CopiedTable *table, GError **error)
 {
   g_autofree char *operation = g_strdup_printf ("copying the table %s", table->name);
-  g_autofree char *select = g_strdup_printf ("SELECT %s FROM %s ORDER BY id", table->columns,
-                                             table->name);
+  g_autofree char *select = g_strdup_printf ("SELECT %s FROM %s ORDER BY %s", table->columns,
+                                             table->name, table->key);
   g_autoptr (GString) insert = g_string_new (NULL);
   g_string_printf (insert, "INSERT INTO %s (%s) VALUES (", table->name, table->columns);
   for (int c = 0; table->kinds[c] != '\0'; c++)
     g_string_append_printf (insert, "%s?%d", c > 0 ? ", " : "", c + 1);
   g_string_append_c (insert, ')');
+  g_string_append (insert, table->conflict);
 
   SsStoreStmt *from = ss_store_prepare_once (source, select, operation, error);
   if (from == NULL)
@@ -94,10 +101,19 @@ copy_table (SsStore *source, SsStore *target, const CopiedTable *table, GError *
     }
   gint64 n = 0;
   SsStepResult rc;
+  gboolean cases = strcmp (table->name, "cases") == 0;
   while ((rc = ss_stmt_step (from, operation, error)) == SS_STEP_ROW)
     {
       ss_stmt_reset (to);
       copy_row (from, to, table->kinds);
+      /* a signed case takes no images nor cells (schema 8): it comes in open and is
+       * signed once its rows are in (copy_signatures) */
+      if (cases && g_strcmp0 (ss_stmt_column_text (from, 6), "signed") == 0)
+        {
+          ss_stmt_bind_text (to, 7, "open");
+          ss_stmt_bind_text (to, 8, NULL);
+          ss_stmt_bind_text (to, 9, NULL);
+        }
       if (SS_STEP_FAILED (ss_stmt_step (to, operation, error)))
         {
           rc = SS_STEP_ERROR;
@@ -108,6 +124,34 @@ copy_table (SsStore *source, SsStore *target, const CopiedTable *table, GError *
   ss_stmt_finalize (to);
   ss_stmt_finalize (from);
   return rc == SS_STEP_DONE ? n : -1;
+}
+
+/* Sign the copied cases that are signed in source, as they are there. */
+static gboolean
+copy_signatures (SsStore *source, SsStore *target, GError **error)
+{
+  const char *operation = "copying the sign-offs";
+  SsStoreStmt *from = ss_store_prepare_once (source, "SELECT id, status, signed_by, signed_at "
+                                             "FROM cases WHERE status = 'signed' ORDER BY id",
+                                             operation, error);
+  if (from == NULL)
+    return FALSE;
+  SsStoreStmt *to = ss_store_prepare_once (target, "UPDATE cases SET status = ?2, signed_by = ?3, "
+                                           "signed_at = ?4 WHERE id = ?1", operation, error);
+  SsStepResult rc = SS_STEP_ERROR;
+  while (to != NULL && (rc = ss_stmt_step (from, operation, error)) == SS_STEP_ROW)
+    {
+      ss_stmt_reset (to);
+      copy_row (from, to, "ittt");
+      if (SS_STEP_FAILED (ss_stmt_step (to, operation, error)))
+        {
+          rc = SS_STEP_ERROR;
+          break;
+        }
+    }
+  ss_stmt_finalize (to);
+  ss_stmt_finalize (from);
+  return rc == SS_STEP_DONE;
 }
 
 gboolean
@@ -143,6 +187,8 @@ ss_store_copy (SsStore *source, SsStore *target, gint64 *n_cases, GError **error
       if (i == 1)
         copied_cases = n;
     }
+  if (ok)
+    ok = copy_signatures (source, target, error);
   if (ok && target->conn->backend->after_copy != NULL)
     ok = target->conn->backend->after_copy (target->conn, error);
   ss_store_rollback (source);

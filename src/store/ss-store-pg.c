@@ -18,6 +18,12 @@ typedef struct {
   guint        n_prepared;   /* names the next prepared statement */
   guint        session;      /* counts reconnections: a new session has no prepared
                               * statements, so each is prepared again on its next use */
+  gint64       wait_usec;    /* how long an action waits for the server; -1: the default */
+  gboolean     lost;         /* a statement failed for want of the server: the session is
+                              * gone even where libpq has not noticed yet */
+  gboolean     in_transaction;  /* begun and not yet committed or rolled back: a statement
+                                 * then never moves to a new session (its transaction is
+                                 * lost whole), one outside any does */
 } PgConn;
 
 typedef struct {
@@ -51,6 +57,17 @@ sqlstate_is (const char *sqlstate, const char *prefix)
   return sqlstate != NULL && g_str_has_prefix (sqlstate, prefix);
 }
 
+/* Whether a failure is the session gone: an error of libpq's own has no SQLSTATE (the
+ * server closed the connection, or a write to it failed before libpq read its end),
+ * class 08 is the connection's, 57P the server shutting down. */
+static gboolean
+pg_result_lost (PgConn *self, const PGresult *result)
+{
+  const char *sqlstate = result != NULL ? PQresultErrorField (result, PG_DIAG_SQLSTATE) : NULL;
+  return PQstatus (self->pg) == CONNECTION_BAD || sqlstate == NULL || sqlstate_is (sqlstate, "08")
+         || sqlstate_is (sqlstate, "57P");
+}
+
 /* Turn a server's refusal (result may be NULL when the connection failed) into a GError
  * that says what failed, why in words a lab can act on, and the server's own message. */
 static SsStepResult
@@ -62,12 +79,17 @@ pg_set_error (PgConn *self, const PGresult *result, GError **error, const char *
                                          : PQerrorMessage (self->pg));
   g_strstrip (message);
   const char *location = self->conn.location;
-  if (PQstatus (self->pg) == CONNECTION_BAD || sqlstate_is (sqlstate, "08")
-      || sqlstate_is (sqlstate, "57P"))
+  if (pg_result_lost (self, result))
+    self->lost = TRUE;
+  if (self->lost)
     g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_IO,
                  "%s: lost the connection to the case server at %s; is it running? Nothing "
                  "of this change is stored unless a reload shows it (%s)", operation,
                  self->server, message);
+  else if (g_strcmp0 (sqlstate, "SS001") == 0)
+    /* the signed-case triggers of schema 8: a change the program did not check first */
+    g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_SIGNED, "%s: %s", operation,
+                 PQresultErrorField (result, PG_DIAG_MESSAGE_PRIMARY));
   else if (sqlstate_is (sqlstate, "23"))
     g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_INVALID,
                  "%s: refused by the case store's rules (%s)", operation, message);
@@ -122,6 +144,24 @@ pg_exec (SsStoreConn *conn, const char *sql, const char *operation, GError **err
 }
 
 /* Statements ------------------------------------------------------------------------- */
+
+static gboolean pg_reconnect (PgConn *self, const char *operation, GError **error);
+static gboolean pg_result_lost (PgConn *self, const PGresult *result);
+
+/* pg_execute's "again, in the new session" (never returned by pg_step) */
+#define SS_STEP_AGAIN ((SsStepResult) (SS_STEP_ERROR + 1))
+static SsStepResult pg_execute (PgConn *self, PgStmt *stmt, const char *operation,
+                                gboolean retried, GError **error);
+
+/* A statement of its own (outside a transaction) on a session known to be gone goes to a
+ * new one, as a transaction's BEGIN does (pg_begin). */
+static gboolean
+pg_ensure_session (PgConn *self, const char *operation, GError **error)
+{
+  if (self->in_transaction || (!self->lost && PQstatus (self->pg) == CONNECTION_OK))
+    return TRUE;
+  return pg_reconnect (self, operation, error);
+}
 
 /* The API's statements number their parameters ?1, ?2 ...; libpq's are $1, $2 ....
  * Quoted text and identifiers are copied as they are. */
@@ -206,6 +246,11 @@ pg_prepare (SsStoreConn *conn, const char *sql, gboolean persistent, const char 
   stmt->lengths = g_new0 (int, MAX (stmt->n_params, 1));
   stmt->formats = g_new0 (int, MAX (stmt->n_params, 1));
   stmt->owned = g_new0 (gboolean, MAX (stmt->n_params, 1));
+  if (persistent && !pg_ensure_session (self, operation, error))
+    {
+      pg_finalize (&stmt->base);
+      return NULL;
+    }
   if (persistent)
     {
       stmt->name = g_strdup_printf ("smearscope_%u", self->n_prepared++);
@@ -282,6 +327,22 @@ pg_step (SsStoreStmt *base, const char *operation, GError **error)
       stmt->row++;
       return stmt->row < PQntuples (stmt->result) ? SS_STEP_ROW : SS_STEP_DONE;
     }
+  if (!pg_ensure_session (self, operation, error))
+    return SS_STEP_ERROR;
+  for (gboolean retried = FALSE;; retried = TRUE)
+    {
+      SsStepResult result = pg_execute (self, stmt, operation, retried, error);
+      if (result != SS_STEP_AGAIN)
+        return result;
+    }
+}
+
+/* One execution of stmt; on a session found gone by this very statement, outside any
+ * transaction and not retried yet: SS_STEP_AGAIN after moving to a new session (the
+ * statement is then sent again: outside a transaction the store only reads). */
+static SsStepResult
+pg_execute (PgConn *self, PgStmt *stmt, const char *operation, gboolean retried, GError **error)
+{
   if (stmt->name != NULL && stmt->session != self->session)
     {
       PGresult *prepared = PQprepare (self->pg, stmt->name, stmt->sql, 0, NULL);
@@ -299,6 +360,13 @@ pg_step (SsStoreStmt *base, const char *operation, GError **error)
                  : PQexecParams (self->pg, stmt->sql, stmt->n_params, NULL, values,
                                  stmt->lengths, stmt->formats, 0);
   ExecStatusType status = PQresultStatus (stmt->result);
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && !self->in_transaction
+      && !retried && pg_result_lost (self, stmt->result))
+    {
+      g_clear_pointer (&stmt->result, PQclear);
+      self->lost = TRUE;
+      return pg_reconnect (self, operation, error) ? SS_STEP_AGAIN : SS_STEP_ERROR;
+    }
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
     {
       SsStepResult failure = pg_set_error (self, stmt->result, error, operation);
@@ -367,11 +435,29 @@ pg_column_blob (SsStoreStmt *base, int column, gsize *size)
 /* How long a station waits for a server that is away: $SMEARSCOPE_RECONNECT_WAIT
  * seconds, by default 30 (a restart of the server takes a few). */
 static gint64
-pg_wait_usec (void)
+pg_default_wait_usec (void)
 {
   const char *text = g_getenv ("SMEARSCOPE_RECONNECT_WAIT");
   gint64 seconds = text != NULL ? g_ascii_strtoll (text, NULL, 10) : 30;
   return CLAMP (seconds, 0, 24 * 3600) * G_USEC_PER_SEC;
+}
+
+/* Connect to the server at uri, blocking. The parameters before dbname are defaults
+ * that the URI may override: a station whose server is down says so within seconds
+ * instead of hanging on a TCP connect, and a server whose host vanished mid-statement
+ * (cable, crash) is noticed in about ten seconds (keepalives, tcp_user_timeout) rather
+ * than after the system's TCP timeout of many minutes. start: begin the connection
+ * without waiting (PQconnectStartParams), for a main loop to poll. */
+static PGconn *
+pg_connect (const char *uri, const char *application, gboolean start)
+{
+  const char *const keywords[] = { "connect_timeout", "fallback_application_name",
+                                   "client_encoding", "keepalives_idle",
+                                   "keepalives_interval", "keepalives_count",
+                                   "tcp_user_timeout", "dbname", NULL };
+  const char *const values[] = { "10", application, "UTF8", "5", "2", "2", "10000", uri, NULL };
+  return start ? PQconnectStartParams (keywords, values, TRUE)
+               : PQconnectdbParams (keywords, values, TRUE);
 }
 
 static void
@@ -382,6 +468,23 @@ pg_ignore_notice (void *data, const char *message)
 }
 
 static gboolean pg_set_session (PgConn *self, GError **error);
+static gboolean pg_session_settings (PGconn *pg, int busy_timeout_ms, gboolean read_only,
+                                     GError **error);
+
+static gint64
+pg_wait_usec (PgConn *self)
+{
+  return self->wait_usec >= 0 ? self->wait_usec : pg_default_wait_usec ();
+}
+
+static void
+pg_set_away_error (PgConn *self, const char *operation, GError **error)
+{
+  g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_IO,
+               "%s: the case server at %s is not reachable; nothing was stored. It is tried "
+               "again in the background: make the change again once it answers", operation,
+               self->server);
+}
 
 /* The server went away (restarted, or the network dropped): a transaction that had
  * begun is lost whole, and said so by the statement that failed. The next one waits
@@ -390,7 +493,14 @@ static gboolean pg_set_session (PgConn *self, GError **error);
 static gboolean
 pg_reconnect (PgConn *self, const char *operation, GError **error)
 {
-  gint64 deadline = g_get_monotonic_time () + pg_wait_usec ();
+  if (self->wait_usec == 0)
+    {
+      /* the workstation: nothing that could block its window; it reconnects on a
+       * worker thread (pg_connect_session) */
+      pg_set_away_error (self, operation, error);
+      return FALSE;
+    }
+  gint64 deadline = g_get_monotonic_time () + pg_wait_usec (self);
   gboolean said = FALSE;
   for (;;)
     {
@@ -399,6 +509,7 @@ pg_reconnect (PgConn *self, const char *operation, GError **error)
       if (PQstatus (self->pg) == CONNECTION_OK && pg_set_session (self, NULL))
         {
           self->session++;
+          self->lost = FALSE;
           if (said)
             g_printerr ("smearscope: the case server at %s answers again\n", self->server);
           return TRUE;
@@ -418,8 +529,75 @@ pg_reconnect (PgConn *self, const char *operation, GError **error)
   g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_IO,
                "%s: the case server at %s is not answering (waited %d s); nothing was stored. "
                "Is it running? Try again when it is back (%s)", operation, self->server,
-               (int) (pg_wait_usec () / G_USEC_PER_SEC), message);
+               (int) (pg_wait_usec (self) / G_USEC_PER_SEC), message);
   return FALSE;
+}
+
+/* The workstation's way back (ss_store_reconnect_async): a new session made on a
+ * worker thread, which touches nothing of the connection's; the window's thread then
+ * takes it in between two actions. */
+static gpointer
+pg_connect_session (const char *location, gboolean read_only, int busy_timeout_ms,
+                    GError **error)
+{
+  PGconn *pg = pg_connect (location, "smearscope", FALSE);
+  PQsetNoticeProcessor (pg, pg_ignore_notice, NULL);
+  if (PQstatus (pg) != CONNECTION_OK)
+    {
+      g_autofree char *message = g_strstrip (g_strdelimit (g_strdup (PQerrorMessage (pg)),
+                                                           "\n\t", ' '));
+      g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_IO,
+                   "the case server is not reachable yet (%s)", message);
+      PQfinish (pg);
+      return NULL;
+    }
+  if (!pg_session_settings (pg, busy_timeout_ms, read_only, error))
+    {
+      PQfinish (pg);
+      return NULL;
+    }
+  return pg;
+}
+
+static void
+pg_drop_session (gpointer session)
+{
+  PQfinish (session);
+}
+
+static void
+pg_adopt_session (SsStoreConn *conn, gpointer session)
+{
+  PgConn *self = PG_CONN (conn);
+  PQfinish (self->pg);
+  self->pg = session;
+  self->lost = FALSE;
+  /* every statement is prepared again in the new session on its next use */
+  self->session++;
+}
+
+static gboolean
+pg_connected (SsStoreConn *conn)
+{
+  return PQstatus (PG_CONN (conn)->pg) == CONNECTION_OK && !PG_CONN (conn)->lost;
+}
+
+static const char *
+pg_server (SsStoreConn *conn)
+{
+  return PG_CONN (conn)->server;
+}
+
+static const char *
+pg_login (SsStoreConn *conn)
+{
+  return PQuser (PG_CONN (conn)->pg);
+}
+
+static void
+pg_set_reconnect_wait (SsStoreConn *conn, int milliseconds)
+{
+  PG_CONN (conn)->wait_usec = milliseconds < 0 ? -1 : (gint64) milliseconds * 1000;
 }
 
 /* Begin a transaction with sql; when the connection turns out dead before anything of
@@ -427,22 +605,26 @@ pg_reconnect (PgConn *self, const char *operation, GError **error)
 static gboolean
 pg_begin (PgConn *self, const char *sql, const char *operation, GError **error)
 {
-  if (PQstatus (self->pg) != CONNECTION_OK && !pg_reconnect (self, operation, error))
+  if ((PQstatus (self->pg) != CONNECTION_OK || self->lost) && !pg_reconnect (self, operation, error))
     return FALSE;
   PGresult *result = PQexec (self->pg, sql);
   ExecStatusType status = PQresultStatus (result);
-  const char *sqlstate = PQresultErrorField (result, PG_DIAG_SQLSTATE);
   /* a dead connection fails without a SQLSTATE of the server's, or with class 08 (or
    * 57P: the server shutting down) */
   gboolean ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
-  gboolean dead = !ok && (PQstatus (self->pg) != CONNECTION_OK || sqlstate == NULL
-                          || sqlstate_is (sqlstate, "08") || sqlstate_is (sqlstate, "57P"));
+  gboolean dead = !ok && pg_result_lost (self, result);
   if (!ok && !dead)
     pg_set_error (self, result, error, operation);
   PQclear (result);
   if (!dead)
-    return ok;
-  return pg_reconnect (self, operation, error) && pg_exec (&self->conn, sql, operation, error);
+    {
+      self->in_transaction = ok;
+      return ok;
+    }
+  self->lost = TRUE;
+  self->in_transaction = pg_reconnect (self, operation, error)
+                         && pg_exec (&self->conn, sql, operation, error);
+  return self->in_transaction;
 }
 
 /* Transactions ----------------------------------------------------------------------- */
@@ -457,6 +639,7 @@ pg_begin_read (SsStoreConn *conn, const char *operation, GError **error)
 static void
 pg_rollback (SsStoreConn *conn)
 {
+  PG_CONN (conn)->in_transaction = FALSE;
   PGTransactionStatusType status = PQtransactionStatus (PG_CONN (conn)->pg);
   if (status == PQTRANS_INTRANS || status == PQTRANS_INERROR)
     PQclear (PQexec (PG_CONN (conn)->pg, "ROLLBACK"));
@@ -483,6 +666,7 @@ static gboolean
 pg_commit (SsStoreConn *conn, const char *operation, GError **error)
 {
   PgConn *self = PG_CONN (conn);
+  self->in_transaction = FALSE;
   PGresult *result = PQexec (self->pg, "COMMIT");
   gboolean ok = PQresultStatus (result) == PGRES_COMMAND_OK
                 && g_strcmp0 (PQcmdStatus (result), "COMMIT") == 0;
@@ -621,13 +805,28 @@ pg_server_name (PGconn *pg)
 /* Durable commits whatever the server's default; floats written exactly; a writer waits
  * for another at most the busy timeout. Again after each reconnection. */
 static gboolean
-pg_set_session (PgConn *self, GError **error)
+pg_session_settings (PGconn *pg, int busy_timeout_ms, gboolean read_only, GError **error)
 {
   g_autofree char *settings = g_strdup_printf (
     "SET synchronous_commit = on; SET extra_float_digits = 3; SET lock_timeout = %d;%s",
-    MAX (self->conn.busy_timeout_ms, 1),
-    self->conn.read_only ? " SET default_transaction_read_only = on;" : "");
-  return pg_exec (&self->conn, settings, "opening the case store", error);
+    MAX (busy_timeout_ms, 1), read_only ? " SET default_transaction_read_only = on;" : "");
+  PGresult *result = PQexec (pg, settings);
+  gboolean ok = PQresultStatus (result) == PGRES_COMMAND_OK;
+  if (!ok)
+    {
+      g_autofree char *message = g_strstrip (g_strdup (PQerrorMessage (pg)));
+      g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_IO,
+                   "opening the case store: the case server refused the session's settings "
+                   "(%s)", message);
+    }
+  PQclear (result);
+  return ok;
+}
+
+static gboolean
+pg_set_session (PgConn *self, GError **error)
+{
+  return pg_session_settings (self->pg, self->conn.busy_timeout_ms, self->conn.read_only, error);
 }
 
 /* Whether a failed connection is the server being away (down, restarting, unreachable)
@@ -656,21 +855,17 @@ pg_open (const char *uri, SsStoreOpenFlags flags, gboolean *created, GError **er
   *created = FALSE;
   if (!pg_check_uri (uri, error))
     return NULL;
-  /* connect_timeout first, so that one in the URI wins: a station whose server is
-   * down says so within seconds instead of hanging on a TCP connect. */
-  const char *const keywords[] = { "connect_timeout", "fallback_application_name",
-                                   "client_encoding", "dbname", NULL };
-  const char *const values[] = { "10", "smearscope", "UTF8", uri, NULL };
   PgConn *self = g_new0 (PgConn, 1);
   self->conn.backend = &ss_store_backend_pg;
   self->conn.location = g_strdup (uri);
   self->conn.read_only = (flags & SS_STORE_OPEN_READ_ONLY) != 0;
   self->conn.busy_timeout_ms = DEFAULT_BUSY_TIMEOUT_MS;
-  self->pg = PQconnectdbParams (keywords, values, TRUE);
+  self->wait_usec = -1;
+  self->pg = pg_connect (uri, "smearscope", FALSE);
   self->server = pg_server_name (self->pg);
   /* A server restarting (or not up yet) is waited for, as a writer waits for the lock;
    * a wrong name, password or database is said at once. */
-  gint64 deadline = g_get_monotonic_time () + pg_wait_usec ();
+  gint64 deadline = g_get_monotonic_time () + pg_default_wait_usec ();
   gboolean said = FALSE;
   while (PQstatus (self->pg) != CONNECTION_OK && pg_server_away (self->pg)
          && g_get_monotonic_time () < deadline)
@@ -681,7 +876,7 @@ pg_open (const char *uri, SsStoreOpenFlags flags, gboolean *created, GError **er
       said = TRUE;
       g_usleep (G_USEC_PER_SEC / 2);
       PQfinish (self->pg);
-      self->pg = PQconnectdbParams (keywords, values, TRUE);
+      self->pg = pg_connect (uri, "smearscope", FALSE);
     }
   if (said && PQstatus (self->pg) == CONNECTION_OK)
     g_printerr ("smearscope: the case server at %s answers again\n", self->server);
@@ -766,7 +961,10 @@ pg_check_engine (SsStoreConn *conn, GError **error)
 
   static const char *const triggers[] = { "corrections_no_update", "corrections_no_delete",
                                           "corrections_no_truncate", "case_events_no_update",
-                                          "case_events_no_delete", "case_events_no_truncate" };
+                                          "case_events_no_delete", "case_events_no_truncate",
+                                          /* schema 8 */
+                                          "images_signed_case", "cells_signed_case",
+                                          "truth_cells_signed_case", "corrections_signed_case" };
   for (guint i = 0; i < G_N_ELEMENTS (triggers); i++)
     {
       gint64 present = 0;
@@ -779,10 +977,11 @@ pg_check_engine (SsStoreConn *conn, GError **error)
       if (!pg_query_int (self, sql, &present, "checking the schema", error))
         return FALSE;
       if (!present)
-        return ss_store_check_failed (error, "the trigger %s that keeps %s append-only is "
-                                      "missing or disabled (the schema was changed outside "
-                                      "Smearscope)", triggers[i],
-                                      i < 3 ? "corrections" : "case events");
+        return ss_store_check_failed (error, "the trigger %s that keeps %s is missing or "
+                                      "disabled (the schema was changed outside Smearscope)",
+                                      triggers[i], i < 3 ? "corrections append-only"
+                                                   : i < 6 ? "case events append-only"
+                                                   : "a signed case as it was signed");
     }
   return TRUE;
 }
@@ -823,52 +1022,111 @@ pg_after_copy (SsStoreConn *conn, GError **error)
 
 /* smearscope_append_correction and the sign-off trigger notify smearscope_case_ID when
  * they commit; this source listens on a connection of its own (the store's is busy
- * with statements, and a notification only arrives between them). */
+ * with statements, and a notification only arrives between them). When the server goes
+ * away it calls back (the watcher's reload then finds the server away) and connects
+ * again without ever blocking the main loop: PQconnectStartParams, then PQconnectPoll
+ * each time the socket is ready, at most PG_WATCH_CONNECT_USEC per attempt, one attempt
+ * a second; once back it calls back again, since it may have missed changes. */
 typedef struct {
   GSource  source;
   char    *location;
   gint64   case_id;
   PGconn  *pg;
+  gboolean listening;        /* connected, LISTEN sent */
+  gint64   connect_deadline; /* of the attempt under way */
   gpointer fd_tag;
 } PgWatch;
 
 #define PG_WATCH_RETRY_USEC (G_USEC_PER_SEC)
+#define PG_WATCH_CONNECT_USEC (5 * G_USEC_PER_SEC)
+
+static void
+pg_watch_set_fd (PgWatch *watch, GIOCondition condition)
+{
+  if (watch->fd_tag != NULL)
+    g_source_remove_unix_fd (&watch->source, g_steal_pointer (&watch->fd_tag));
+  /* the socket may change from one poll to the next (libpq tries each address) */
+  if (watch->pg != NULL && PQsocket (watch->pg) >= 0)
+    watch->fd_tag = g_source_add_unix_fd (&watch->source, PQsocket (watch->pg), condition);
+}
 
 static gboolean
-pg_watch_connect (PgWatch *watch, GError **error)
+pg_watch_listen (PgWatch *watch, GError **error)
 {
-  const char *const keywords[] = { "connect_timeout", "fallback_application_name",
-                                   "client_encoding", "dbname", NULL };
-  const char *const values[] = { "5", "smearscope-watch", "UTF8", watch->location, NULL };
-  watch->pg = PQconnectdbParams (keywords, values, TRUE);
-  PQsetNoticeProcessor (watch->pg, pg_ignore_notice, NULL);
   /* the channel's name is made of an integer, not of anything a user typed */
   g_autofree char *listen = g_strdup_printf ("LISTEN smearscope_case_%" G_GINT64_FORMAT,
                                              watch->case_id);
-  PGresult *result = PQstatus (watch->pg) == CONNECTION_OK ? PQexec (watch->pg, listen) : NULL;
-  gboolean ok = result != NULL && PQresultStatus (result) == PGRES_COMMAND_OK;
+  PGresult *result = PQexec (watch->pg, listen);
+  gboolean ok = PQresultStatus (result) == PGRES_COMMAND_OK;
+  PQclear (result);
   if (!ok)
     {
       g_autofree char *message = g_strstrip (g_strdelimit (g_strdup (PQerrorMessage (watch->pg)),
                                                            "\n\t", ' '));
       g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_IO,
                    "watching the case: cannot listen to the case server: %s", message);
-      PQclear (result);
-      g_clear_pointer (&watch->pg, PQfinish);
       return FALSE;
     }
-  PQclear (result);
-  watch->fd_tag = g_source_add_unix_fd (&watch->source, PQsocket (watch->pg), G_IO_IN);
+  watch->listening = TRUE;
+  g_source_set_ready_time (&watch->source, -1);
+  pg_watch_set_fd (watch, G_IO_IN);
   return TRUE;
 }
 
+/* Connection lost, or an attempt failed: try again in a second. */
 static void
 pg_watch_lose (PgWatch *watch)
 {
   if (watch->fd_tag != NULL)
     g_source_remove_unix_fd (&watch->source, g_steal_pointer (&watch->fd_tag));
   g_clear_pointer (&watch->pg, PQfinish);
+  watch->listening = FALSE;
   g_source_set_ready_time (&watch->source, g_get_monotonic_time () + PG_WATCH_RETRY_USEC);
+}
+
+/* Begin an attempt without waiting for it. */
+static void
+pg_watch_start (PgWatch *watch)
+{
+  watch->pg = pg_connect (watch->location, "smearscope-watch", TRUE);
+  if (watch->pg == NULL || PQstatus (watch->pg) == CONNECTION_BAD)
+    {
+      pg_watch_lose (watch);
+      return;
+    }
+  PQsetNoticeProcessor (watch->pg, pg_ignore_notice, NULL);
+  watch->connect_deadline = g_get_monotonic_time () + PG_WATCH_CONNECT_USEC;
+  /* libpq's first poll comes once the socket is writable */
+  g_source_set_ready_time (&watch->source, watch->connect_deadline);
+  pg_watch_set_fd (watch, G_IO_OUT);
+}
+
+/* One step of an attempt under way; TRUE once the watch listens again. */
+static gboolean
+pg_watch_poll (PgWatch *watch)
+{
+  if (g_get_monotonic_time () >= watch->connect_deadline)
+    {
+      pg_watch_lose (watch);
+      return FALSE;
+    }
+  switch (PQconnectPoll (watch->pg))
+    {
+    case PGRES_POLLING_OK:
+      if (pg_watch_listen (watch, NULL))
+        return TRUE;
+      pg_watch_lose (watch);
+      return FALSE;
+    case PGRES_POLLING_READING:
+      pg_watch_set_fd (watch, G_IO_IN);
+      return FALSE;
+    case PGRES_POLLING_WRITING:
+      pg_watch_set_fd (watch, G_IO_OUT);
+      return FALSE;
+    default:
+      pg_watch_lose (watch);
+      return FALSE;
+    }
 }
 
 static gboolean
@@ -878,21 +1136,20 @@ pg_watch_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
   gboolean changed = FALSE;
   if (watch->pg == NULL)
     {
+      pg_watch_start (watch);
+      return G_SOURCE_CONTINUE;
+    }
+  if (!watch->listening)
+    {
       /* the server is back: what happened meanwhile was not heard, so call back */
-      if (!pg_watch_connect (watch, NULL))
-        {
-          g_source_set_ready_time (source, g_get_monotonic_time () + PG_WATCH_RETRY_USEC);
-          return G_SOURCE_CONTINUE;
-        }
-      g_source_set_ready_time (source, -1);
-      changed = TRUE;
+      changed = pg_watch_poll (watch);
     }
   else if (!PQconsumeInput (watch->pg))
     {
       pg_watch_lose (watch);
       changed = TRUE;
     }
-  for (PGnotify *notify; watch->pg != NULL && (notify = PQnotifies (watch->pg)) != NULL;)
+  for (PGnotify *notify; watch->listening && (notify = PQnotifies (watch->pg)) != NULL;)
     {
       changed = TRUE;
       PQfreemem (notify);
@@ -923,7 +1180,20 @@ pg_watch (SsStoreConn *conn, gint64 case_id, GError **error)
   PgWatch *watch = (PgWatch *) source;
   watch->location = g_strdup (conn->location);
   watch->case_id = case_id;
-  if (!pg_watch_connect (watch, error))
+  /* the first connection is made at once (the case is being opened, the server is
+   * there), so that a watch that cannot listen says so to its caller */
+  watch->pg = pg_connect (watch->location, "smearscope-watch", FALSE);
+  PQsetNoticeProcessor (watch->pg, pg_ignore_notice, NULL);
+  if (PQstatus (watch->pg) != CONNECTION_OK)
+    {
+      g_autofree char *message = g_strstrip (g_strdelimit (g_strdup (PQerrorMessage (watch->pg)),
+                                                           "\n\t", ' '));
+      g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_IO,
+                   "watching the case: cannot listen to the case server: %s", message);
+      g_source_unref (source);
+      return NULL;
+    }
+  if (!pg_watch_listen (watch, error))
     {
       g_source_unref (source);
       return NULL;
@@ -967,4 +1237,11 @@ const SsStoreBackend ss_store_backend_pg = {
   .backup = pg_backup,
   .after_copy = pg_after_copy,
   .watch = pg_watch,
+  .connected = pg_connected,
+  .server = pg_server,
+  .login = pg_login,
+  .set_reconnect_wait = pg_set_reconnect_wait,
+  .connect_session = pg_connect_session,
+  .adopt_session = pg_adopt_session,
+  .drop_session = pg_drop_session,
 };

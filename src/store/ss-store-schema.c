@@ -228,6 +228,34 @@ const char *const ss_store_migrations[SS_STORE_SCHEMA_VERSION] = {
   "  BEGIN SELECT RAISE (ABORT, 'model uses are append-only: rows cannot be changed'); END;"
   "CREATE TRIGGER model_uses_no_delete BEFORE DELETE ON model_uses"
   "  BEGIN SELECT RAISE (ABORT, 'model uses are append-only: rows cannot be deleted'); END;",
+
+  /* 7 -> 8: a signed case's images, cells, truth cells and corrections cannot change,
+   * whatever SQL writes them: the program checks first and says so in its own words
+   * (SIGNED); these triggers refuse what comes in by another way (the sqlite3 shell).
+   * ss_store_copy signs the copied cases only after their rows are in. */
+#define SIGNED_GUARD(name, event, table, when) \
+  "CREATE TRIGGER " name " BEFORE " event " ON " table " WHEN " when \
+  " BEGIN SELECT RAISE (ABORT, 'the case is signed and cannot change; reopen it first if it" \
+  " must'); END;"
+#define CASE_SIGNED(case_id) "(SELECT status FROM cases WHERE id = " case_id ") = 'signed'"
+#define IMAGE_SIGNED(image_id) CASE_SIGNED ("(SELECT case_id FROM images WHERE id = " image_id ")")
+  SIGNED_GUARD ("images_signed_insert", "INSERT", "images", CASE_SIGNED ("NEW.case_id"))
+  SIGNED_GUARD ("images_signed_update", "UPDATE", "images",
+                CASE_SIGNED ("OLD.case_id") " OR " CASE_SIGNED ("NEW.case_id"))
+  SIGNED_GUARD ("images_signed_delete", "DELETE", "images", CASE_SIGNED ("OLD.case_id"))
+  SIGNED_GUARD ("cells_signed_insert", "INSERT", "cells", IMAGE_SIGNED ("NEW.image_id"))
+  SIGNED_GUARD ("cells_signed_update", "UPDATE", "cells",
+                IMAGE_SIGNED ("OLD.image_id") " OR " IMAGE_SIGNED ("NEW.image_id"))
+  SIGNED_GUARD ("cells_signed_delete", "DELETE", "cells", IMAGE_SIGNED ("OLD.image_id"))
+  SIGNED_GUARD ("truth_cells_signed_insert", "INSERT", "truth_cells", IMAGE_SIGNED ("NEW.image_id"))
+  SIGNED_GUARD ("truth_cells_signed_update", "UPDATE", "truth_cells",
+                IMAGE_SIGNED ("OLD.image_id") " OR " IMAGE_SIGNED ("NEW.image_id"))
+  SIGNED_GUARD ("truth_cells_signed_delete", "DELETE", "truth_cells", IMAGE_SIGNED ("OLD.image_id"))
+  SIGNED_GUARD ("corrections_signed_insert", "INSERT", "corrections",
+                IMAGE_SIGNED ("(SELECT image_id FROM cells WHERE id = NEW.cell_id)")),
+#undef IMAGE_SIGNED
+#undef CASE_SIGNED
+#undef SIGNED_GUARD
 };
 
 /* The same schema in PostgreSQL's SQL, version for version: ids are identity columns
@@ -676,6 +704,49 @@ const char *const ss_store_pg_migrations[SS_STORE_SCHEMA_VERSION] = {
   "    PERFORM smearscope_init_model_roles ();"
   "  END IF;"
   "END $$;",
+
+  /* 7 -> 8: a signed case's images, cells, truth cells and corrections cannot change,
+   * by anyone, the owner's login and hand-written SQL included (SQLSTATE SS001, told as
+   * SIGNED). One trigger function per way a row finds its case, each a static query
+   * (its plan is kept: a cell inserted costs one index probe of images and one of
+   * cases), checking the old and the new row of an UPDATE. ss_store_copy signs the
+   * copied cases only after their rows are in. */
+#define PG_REFUSE_SIGNED(case_id) \
+  "    SELECT accession, signed_by INTO signed_case FROM cases" \
+  "      WHERE id = " case_id " AND status = 'signed';" \
+  "    IF FOUND THEN" \
+  "      RAISE EXCEPTION 'case ''%'' is signed by % and cannot change (% on % refused);" \
+  " reopen it first if it must', signed_case.accession, signed_case.signed_by, TG_OP," \
+  "        TG_TABLE_NAME USING ERRCODE = 'SS001';" \
+  "    END IF;"
+#define PG_SIGNED_GUARD(function, case_of_old, case_of_new) \
+  "CREATE FUNCTION " function " () RETURNS trigger LANGUAGE plpgsql AS $$" \
+  "  DECLARE signed_case RECORD;" \
+  "  BEGIN" \
+  "    IF TG_OP <> 'INSERT' THEN" PG_REFUSE_SIGNED (case_of_old) "    END IF;" \
+  "    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;" \
+  PG_REFUSE_SIGNED (case_of_new) \
+  "    RETURN NEW;" \
+  "  END $$;"
+  PG_SIGNED_GUARD ("smearscope_signed_image", "OLD.case_id", "NEW.case_id")
+  PG_SIGNED_GUARD ("smearscope_signed_cell",
+                   "(SELECT case_id FROM images WHERE id = OLD.image_id)",
+                   "(SELECT case_id FROM images WHERE id = NEW.image_id)")
+  PG_SIGNED_GUARD ("smearscope_signed_correction",
+                   "(SELECT i.case_id FROM cells c JOIN images i ON i.id = c.image_id"
+                   " WHERE c.id = OLD.cell_id)",
+                   "(SELECT i.case_id FROM cells c JOIN images i ON i.id = c.image_id"
+                   " WHERE c.id = NEW.cell_id)")
+  "CREATE TRIGGER images_signed_case BEFORE INSERT OR UPDATE OR DELETE ON images"
+  "  FOR EACH ROW EXECUTE FUNCTION smearscope_signed_image ();"
+  "CREATE TRIGGER cells_signed_case BEFORE INSERT OR UPDATE OR DELETE ON cells"
+  "  FOR EACH ROW EXECUTE FUNCTION smearscope_signed_cell ();"
+  "CREATE TRIGGER truth_cells_signed_case BEFORE INSERT OR UPDATE OR DELETE ON truth_cells"
+  "  FOR EACH ROW EXECUTE FUNCTION smearscope_signed_cell ();"
+  "CREATE TRIGGER corrections_signed_case BEFORE INSERT ON corrections"
+  "  FOR EACH ROW EXECUTE FUNCTION smearscope_signed_correction ();",
+#undef PG_SIGNED_GUARD
+#undef PG_REFUSE_SIGNED
 };
 
 /* Opening: refuse, migrate or accept ------------------------------------------------- */

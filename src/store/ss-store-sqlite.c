@@ -268,6 +268,48 @@ sqlite_commit (SsStoreConn *conn, const char *operation, GError **error)
 
 /* Opening ---------------------------------------------------------------------------- */
 
+/* The first bytes of the file, read through SQLite's own file layer rather than with
+ * open () and close (): closing any descriptor of a file drops every POSIX lock this
+ * process holds on it, so another connection of this process to the same store (the
+ * workstation's, while its watch or an export opens one) would lose the shared lock it
+ * holds in WAL mode. Another program closing its connection then takes itself for the
+ * last one, checkpoints and removes the WAL under it, and that connection reads garbage
+ * ("database disk image is malformed"). SQLite's layer knows the file's locks and keeps
+ * the descriptor open until they go. FALSE with errno set when it cannot be read. */
+static gboolean
+sqlite_read_header (const char *path, guint8 *header, size_t size, size_t *got)
+{
+  sqlite3_vfs *vfs = sqlite3_vfs_find (NULL);
+  /* the name as SQLite passes it to its file layer: with its (empty) parameter list */
+  sqlite3_filename name = sqlite3_create_filename (path, "", "", 0, NULL);
+  sqlite3_file *file = g_malloc0 (vfs->szOsFile);
+  int out_flags = 0;
+  *got = 0;
+  memset (header, 0, size);
+  gboolean ok = name != NULL
+                && vfs->xOpen (vfs, name, file, SQLITE_OPEN_READONLY | SQLITE_OPEN_MAIN_DB,
+                               &out_flags) == SQLITE_OK;
+  if (!ok && errno == 0)
+    errno = EIO;
+  if (ok)
+    {
+      sqlite3_int64 file_size = 0;
+      ok = file->pMethods->xFileSize (file, &file_size) == SQLITE_OK;
+      size_t wanted = ok ? (size_t) MIN ((sqlite3_int64) size, file_size) : 0;
+      /* a short read fills the rest with zeros and says so; wanted is never past the end */
+      if (ok && wanted > 0)
+        ok = file->pMethods->xRead (file, header, (int) wanted, 0) == SQLITE_OK;
+      if (ok)
+        *got = wanted;
+      else
+        errno = EIO;
+      file->pMethods->xClose (file);
+    }
+  g_free (file);
+  sqlite3_free_filename (name);
+  return ok;
+}
+
 /* Look at the file before SQLite does, to name the common faults plainly: SQLite
  * reports a truncated file only when a query reaches the missing pages. */
 static gboolean
@@ -298,8 +340,8 @@ sqlite_inspect_file (const char *path, gboolean *empty, GError **error)
       return TRUE;
     }
   guint8 header[100];
-  FILE *file = fopen (path, "rb");
-  if (file == NULL)
+  size_t got = 0;
+  if (!sqlite_read_header (path, header, sizeof header, &got))
     {
       int saved = errno;
       g_set_error (error, SS_STORE_ERROR,
@@ -307,8 +349,6 @@ sqlite_inspect_file (const char *path, gboolean *empty, GError **error)
                    "cannot read the case store %s: %s", path, g_strerror (saved));
       return FALSE;
     }
-  size_t got = fread (header, 1, sizeof header, file);
-  fclose (file);
   if (got < 16 || memcmp (header, "SQLite format 3", 16) != 0)
     {
       g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_NOT_A_STORE,
@@ -595,6 +635,25 @@ sqlite_check_engine (SsStoreConn *conn, GError **error)
         return ss_store_check_failed (error, "the trigger %s that keeps %s append-only is missing "
                              "(the schema was changed outside Smearscope)", triggers[i],
                              i < 2 ? "corrections" : "case events");
+    }
+  /* schema 8: a signed case stands still */
+  static const char *const tables[] = { "images", "cells", "truth_cells" };
+  static const char *const events[] = { "insert", "update", "delete" };
+  for (guint i = 0; i <= G_N_ELEMENTS (tables) * G_N_ELEMENTS (events); i++)
+    {
+      gint64 present = 0;
+      /* the names are ours; the last is the one trigger of corrections */
+      g_autofree char *name = i < G_N_ELEMENTS (tables) * G_N_ELEMENTS (events)
+        ? g_strdup_printf ("%s_signed_%s", tables[i / 3], events[i % 3])
+        : g_strdup ("corrections_signed_insert");
+      g_autofree char *sql = g_strdup_printf ("SELECT count (*) FROM sqlite_schema WHERE type = "
+                                              "'trigger' AND name = '%s'", name);
+      if (!sqlite_query_int (conn, sql, &present, "checking the schema", error))
+        return FALSE;
+      if (!present)
+        return ss_store_check_failed (error, "the trigger %s that keeps a signed case as it was "
+                                      "signed is missing (the schema was changed outside "
+                                      "Smearscope)", name);
     }
   return TRUE;
 }

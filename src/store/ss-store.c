@@ -7,6 +7,7 @@
  * once per store and reused. */
 #include "ss-store-private.h"
 
+#include <gio/gio.h>
 #include <string.h>
 
 G_DEFINE_QUARK (ss-store-error-quark, ss_store_error)
@@ -99,6 +100,7 @@ static const char *const stmt_sql[N_STMTS] = {
   [STMT_USER_PUT] =
     "INSERT INTO users (name, role, added_at) VALUES (?1, ?2, ?3) "
     "ON CONFLICT (name) DO UPDATE SET role = excluded.role",
+  [STMT_USER_LIST] = "SELECT name, role, added_at FROM users ORDER BY name",
   [STMT_CHAIN_HEAD] = "SELECT id, hash FROM corrections ORDER BY id DESC LIMIT 1",
   [STMT_CORRECTION_INSERT] =
     "INSERT INTO corrections (id, cell_id, kind, old_class, new_class, \"user\", at, undoes, "
@@ -238,12 +240,17 @@ ss_store_rollback (SsStore *self)
 
 /* Opening ---------------------------------------------------------------------------- */
 
+gboolean
+ss_store_is_server_location (const char *location)
+{
+  g_return_val_if_fail (location != NULL, FALSE);
+  return g_str_has_prefix (location, "postgresql://") || g_str_has_prefix (location, "postgres://");
+}
+
 const SsStoreBackend *
 ss_store_backend_for (const char *location)
 {
-  if (g_str_has_prefix (location, "postgresql://") || g_str_has_prefix (location, "postgres://"))
-    return &ss_store_backend_pg;
-  return &ss_store_backend_sqlite;
+  return ss_store_is_server_location (location) ? &ss_store_backend_pg : &ss_store_backend_sqlite;
 }
 
 SsStore *
@@ -284,6 +291,98 @@ ss_store_set_busy_timeout (SsStore *self, int milliseconds)
   g_return_if_fail (SS_IS_STORE (self));
   self->conn->busy_timeout_ms = MAX (milliseconds, 0);
   self->conn->backend->set_busy_timeout (self->conn, self->conn->busy_timeout_ms);
+}
+
+/* The server's connection ---------------------------------------------------------- */
+
+void
+ss_store_set_reconnect_wait (SsStore *self, int milliseconds)
+{
+  g_return_if_fail (SS_IS_STORE (self));
+  if (self->conn->backend->set_reconnect_wait != NULL)
+    self->conn->backend->set_reconnect_wait (self->conn, milliseconds);
+}
+
+gboolean
+ss_store_get_connected (SsStore *self)
+{
+  g_return_val_if_fail (SS_IS_STORE (self), FALSE);
+  return self->conn->backend->connected == NULL || self->conn->backend->connected (self->conn);
+}
+
+const char *
+ss_store_get_server (SsStore *self)
+{
+  g_return_val_if_fail (SS_IS_STORE (self), NULL);
+  return self->conn->backend->server != NULL ? self->conn->backend->server (self->conn) : NULL;
+}
+
+/* What the worker thread needs, copied (it touches nothing of the store's), and the
+ * session it made until the store's thread takes it in. */
+typedef struct {
+  const SsStoreBackend *backend;
+  char                 *location;
+  gboolean              read_only;
+  int                   busy_timeout_ms;
+  gpointer              session;
+} Reconnect;
+
+static void
+reconnect_free (Reconnect *reconnect)
+{
+  /* a session made but never taken in: the caller went away */
+  if (reconnect->session != NULL)
+    reconnect->backend->drop_session (reconnect->session);
+  g_free (reconnect->location);
+  g_free (reconnect);
+}
+
+static void
+reconnect_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  Reconnect *reconnect = data;
+  GError *error = NULL;
+  reconnect->session = reconnect->backend->connect_session (reconnect->location,
+                                                           reconnect->read_only,
+                                                           reconnect->busy_timeout_ms, &error);
+  if (reconnect->session == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+void
+ss_store_reconnect_async (SsStore *self, GCancellable *cancellable, GAsyncReadyCallback callback,
+                          gpointer user_data)
+{
+  g_return_if_fail (SS_IS_STORE (self));
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, ss_store_reconnect_async);
+  const SsStoreBackend *backend = self->conn->backend;
+  if (backend->connect_session == NULL)
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+  Reconnect *reconnect = g_new0 (Reconnect, 1);
+  reconnect->backend = backend;
+  reconnect->location = g_strdup (self->conn->location);
+  reconnect->read_only = self->conn->read_only;
+  reconnect->busy_timeout_ms = self->conn->busy_timeout_ms;
+  g_task_set_task_data (task, reconnect, (GDestroyNotify) reconnect_free);
+  g_task_run_in_thread (task, reconnect_thread);
+}
+
+gboolean
+ss_store_reconnect_finish (SsStore *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return FALSE;
+  Reconnect *reconnect = g_task_get_task_data (G_TASK (result));
+  if (reconnect != NULL && reconnect->session != NULL)
+    self->conn->backend->adopt_session (self->conn, g_steal_pointer (&reconnect->session));
+  return TRUE;
 }
 
 /* Records ---------------------------------------------------------------------------- */
@@ -548,6 +647,55 @@ ss_store_watch_case (SsStore *self, const char *accession, GError **error)
   if (case_id == 0)
     return NULL;
   return self->conn->backend->watch (self->conn, case_id, error);
+}
+
+void
+ss_store_user_free (SsStoreUser *user)
+{
+  if (user == NULL)
+    return;
+  g_free (user->name);
+  g_free (user->added_at);
+  g_free (user);
+}
+
+static int
+compare_users (gconstpointer a, gconstpointer b)
+{
+  return strcmp ((*(SsStoreUser *const *) a)->name, (*(SsStoreUser *const *) b)->name);
+}
+
+GPtrArray *
+ss_store_list_users (SsStore *self, GError **error)
+{
+  g_return_val_if_fail (SS_IS_STORE (self), NULL);
+  const char *operation = "listing the users";
+  SsStoreStmt *stmt = ss_store_stmt (self, STMT_USER_LIST, operation, error);
+  if (stmt == NULL)
+    return NULL;
+  g_autoptr (GPtrArray) users = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_store_user_free);
+  SsStepResult rc;
+  while ((rc = ss_stmt_step (stmt, operation, error)) == SS_STEP_ROW)
+    {
+      SsStoreUser *user = g_new0 (SsStoreUser, 1);
+      user->name = ss_stmt_column_dup (stmt, 0);
+      ss_role_from_name (ss_stmt_column_text (stmt, 1), &user->role);
+      user->added_at = ss_stmt_column_dup (stmt, 2);
+      g_ptr_array_add (users, user);
+    }
+  ss_stmt_reset (stmt);
+  if (rc != SS_STEP_DONE)
+    return NULL;
+  /* by bytes, as on either engine whatever the server's collation */
+  g_ptr_array_sort (users, compare_users);
+  return g_steal_pointer (&users);
+}
+
+const char *
+ss_store_get_login (SsStore *self)
+{
+  g_return_val_if_fail (SS_IS_STORE (self), NULL);
+  return self->conn->backend->login != NULL ? self->conn->backend->login (self->conn) : NULL;
 }
 
 gboolean

@@ -4,7 +4,7 @@
  * same functions. */
 #pragma once
 
-#include <glib-object.h>
+#include <gio/gio.h>
 
 #include "ss-cell.h"
 #include "ss-counts.h"
@@ -12,7 +12,7 @@
 G_BEGIN_DECLS
 
 /* The schema this build writes; files with a higher user_version are refused. */
-#define SS_STORE_SCHEMA_VERSION 7
+#define SS_STORE_SCHEMA_VERSION 8
 
 #define SS_STORE_ERROR (ss_store_error_quark ())
 GQuark ss_store_error_quark (void);
@@ -169,10 +169,31 @@ G_DECLARE_FINAL_TYPE (SsStore, ss_store, SS, STORE, GObject)
  * damaged, read-only (unless READ_ONLY is asked) or from a newer version is refused
  * with an error that says so. */
 SsStore    *ss_store_open (const char *path, SsStoreOpenFlags flags, GError **error);
+/* Whether location is a server's (a postgresql:// or postgres:// URI), not a file. */
+gboolean    ss_store_is_server_location (const char *location);
 const char *ss_store_get_path (SsStore *self);
 /* How long a writer waits for another program's write to finish before giving up with
  * SS_STORE_ERROR_BUSY (default 30 s). */
 void        ss_store_set_busy_timeout (SsStore *self, int milliseconds);
+
+/* A server that goes away (docs/case-store.md, "Reconnecting"). By default an action
+ * that finds it away waits for it up to $SMEARSCOPE_RECONNECT_WAIT seconds (30), trying
+ * again every half second. milliseconds 0: it fails at once with SS_STORE_ERROR_IO and
+ * makes no attempt to reach the server on the caller's thread, which therefore never
+ * blocks on it (the workstation's window); ss_store_reconnect_async brings it back.
+ * -1: the default again. Nothing to do on a file. */
+void        ss_store_set_reconnect_wait (SsStore *self, int milliseconds);
+/* FALSE once the store's connection to its server is known to be lost (a file: TRUE). */
+gboolean    ss_store_get_connected (SsStore *self);
+/* "HOST:PORT" (or the socket folder) of the store's server; NULL for a file. */
+const char *ss_store_get_server (SsStore *self);
+/* Try once to reach the server again, on a worker thread (up to its connect_timeout,
+ * 10 s by default, there); _finish, on the store's thread between two actions, takes
+ * the new session in (statements are prepared again on their next use), or fails with
+ * SS_STORE_ERROR_IO when the server is still away. Succeeds at once on a file. */
+void        ss_store_reconnect_async (SsStore *self, GCancellable *cancellable,
+                                      GAsyncReadyCallback callback, gpointer user_data);
+gboolean    ss_store_reconnect_finish (SsStore *self, GAsyncResult *result, GError **error);
 
 /* Cases. Optional fields may be NULL. */
 SsCase     *ss_store_create_case (SsStore *self, const char *accession,
@@ -316,6 +337,24 @@ gboolean    ss_store_check (SsStore *self, char **head_hash, gint64 *n_correctio
  * changes); on a file by reading the file's data version twice a second (any commit to
  * the store calls back). Destroy the source to stop watching. */
 GSource    *ss_store_watch_case (SsStore *self, const char *accession, GError **error);
+
+/* A user recorded in the store with a role (on a server, the record of a login: the
+ * login and its group role are the server's). */
+typedef struct {
+  char   *name;
+  SsRole  role;
+  char   *added_at;  /* ISO 8601 UTC */
+} SsStoreUser;
+
+void ss_store_user_free (SsStoreUser *user);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsStoreUser, ss_store_user_free)
+
+/* The users recorded (SsStoreUser*), by name; empty while no roles are recorded. */
+GPtrArray  *ss_store_list_users (SsStore *self, GError **error);
+/* On a server, the login the store is connected as: the name every correction and
+ * sign-off of this connection records (the server holds a login other than the store's
+ * owner to it). NULL on a file. */
+const char *ss_store_get_login (SsStore *self);
 
 /* Roles. On a server, run by its owner (a login that may create roles): make this
  * database's group roles (DATABASE_technician, _hematologist, _admin) and their grants,
