@@ -100,10 +100,17 @@ ss_image_load (const char *path, gint64 max_pixels, GError **error)
                    "%s: the file is empty", path);
       return NULL;
     }
-  if (gdk_pixbuf_get_file_info (path, &width, &height) == NULL)
+  /* GdkPixbuf's loaders also take SVG, XPM, ICO, TGA, PNM and more: none of them is a
+   * microscope field, and each is one more decoder open to a hostile file */
+  static const char *const formats[] = { "jpeg", "png", "tiff", "gif", "bmp", NULL };
+  GdkPixbufFormat *format = gdk_pixbuf_get_file_info (path, &width, &height);
+  g_autofree char *format_name = format != NULL ? gdk_pixbuf_format_get_name (format) : NULL;
+  if (format_name == NULL || !g_strv_contains (formats, format_name))
     {
       g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_UNREADABLE,
-                   "%s: not an image Smearscope can read (JPEG, PNG, TIFF or BMP)", path);
+                   "%s: not an image Smearscope can read (JPEG, PNG, TIFF, GIF or BMP)%s%s",
+                   path, format_name != NULL ? "; it is " : "",
+                   format_name != NULL ? format_name : "");
       return NULL;
     }
   if (width <= 0 || height <= 0)
