@@ -240,20 +240,30 @@ check_mask (JsonObject *cell, const char *member, const SsRle *mask)
                 member, i);
 }
 
+/* The export in a JSON format, parsed: its top-level object lives as long as *root. */
+static JsonObject *
+export_json (const SsReportCase *report, SsReportFormat format, JsonNode **root)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = ss_report_case_export (report, format, &error);
+  FUZZ_CHECK (text != NULL, "no %s export: %s", ss_report_format_name (format),
+              error->message);
+  *root = parse_json (text, ss_report_format_name (format));
+  FUZZ_CHECK (JSON_NODE_HOLDS_OBJECT (*root), "the %s export is no object",
+              ss_report_format_name (format));
+  return json_node_get_object (*root);
+}
+
 static void
 check_case_json (const SsReportCase *report)
 {
-  g_autoptr (GError) error = NULL;
-  g_autofree char *text = ss_report_case_export (report, SS_REPORT_FORMAT_JSON, &error);
-  FUZZ_CHECK (text != NULL, "no JSON export: %s", error->message);
-  g_autoptr (JsonNode) root = parse_json (text, "case JSON");
-  JsonObject *top = json_node_get_object (root);
+  g_autoptr (JsonNode) root = NULL;
+  JsonObject *top = export_json (report, SS_REPORT_FORMAT_JSON, &root);
   const SsCase *c = report->case_info;
-  check_text (top, "accession", c->accession);
-  check_text (top, "patient", c->patient_ref);
-  check_text (top, "specimen", c->specimen);
-  check_text (top, "notes", c->notes);
-  check_text (top, "signed_by", c->signed_by);
+  const char *members[] = { "accession", "patient", "specimen", "notes", "signed_by" };
+  const char *texts[] = { c->accession, c->patient_ref, c->specimen, c->notes, c->signed_by };
+  for (guint i = 0; i < G_N_ELEMENTS (members); i++)
+    check_text (top, members[i], texts[i]);
   JsonArray *images = json_object_get_array_member (top, "images");
   FUZZ_CHECK (json_array_get_length (images) == report->images->len, "images lost");
   for (guint i = 0; i < report->images->len; i++)
@@ -277,11 +287,8 @@ check_case_json (const SsReportCase *report)
 static void
 check_coco (const SsReportCase *report)
 {
-  g_autoptr (GError) error = NULL;
-  g_autofree char *text = ss_report_case_export (report, SS_REPORT_FORMAT_COCO, &error);
-  FUZZ_CHECK (text != NULL, "no COCO export: %s", error->message);
-  g_autoptr (JsonNode) root = parse_json (text, "COCO");
-  JsonObject *top = json_node_get_object (root);
+  g_autoptr (JsonNode) root = NULL;
+  JsonObject *top = export_json (report, SS_REPORT_FORMAT_COCO, &root);
   JsonArray *annotations = json_object_get_array_member (top, "annotations");
   FUZZ_CHECK (annotations != NULL, "COCO without annotations");
   for (guint i = 0; i < json_array_get_length (annotations); i++)

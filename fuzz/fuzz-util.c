@@ -2,49 +2,40 @@
 #include "fuzz-util.h"
 
 #include <glib/gstdio.h>
-#include <string.h>
 #include <unistd.h>
 
-static char *scratch_dir;
+static char *scratch_path;
 
 static void
 remove_scratch (void)
 {
-  g_autoptr (GDir) dir = g_dir_open (scratch_dir, 0, NULL);
-  const char *name;
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (scratch_dir, name, NULL);
-      g_unlink (path);
-    }
-  g_rmdir (scratch_dir);
+  if (scratch_path != NULL)
+    g_unlink (scratch_path);
 }
 
 const char *
 fuzz_write_file (const char *suffix, const uint8_t *data, size_t size)
 {
-  static char *path;
   static char *path_suffix;
-  if (scratch_dir == NULL)
+  if (scratch_path == NULL || g_strcmp0 (path_suffix, suffix) != 0)
     {
-      g_autoptr (GError) error = NULL;
-      scratch_dir = g_dir_make_tmp ("smearscope-fuzz-XXXXXX", &error);
-      FUZZ_CHECK (scratch_dir != NULL, "no scratch folder: %s", error->message);
-      atexit (remove_scratch);
-    }
-  if (path == NULL || g_strcmp0 (path_suffix, suffix) != 0)
-    {
-      if (path != NULL)
-        g_unlink (path);
-      g_free (path);
+      remove_scratch ();
+      g_free (scratch_path);
       g_free (path_suffix);
-      g_autofree char *name = g_strconcat ("input", suffix, NULL);
-      path = g_build_filename (scratch_dir, name, NULL);
+      g_autoptr (GError) error = NULL;
+      g_autofree char *name = g_strconcat ("smearscope-fuzz-XXXXXX", suffix, NULL);
+      int fd = g_file_open_tmp (name, &scratch_path, &error);
+      FUZZ_CHECK (fd >= 0, "no scratch file: %s", error->message);
+      close (fd);
       path_suffix = g_strdup (suffix);
+      static gboolean registered;
+      if (!registered)
+        atexit (remove_scratch);
+      registered = TRUE;
     }
-  FILE *f = fopen (path, "wb");
-  FUZZ_CHECK (f != NULL, "cannot write %s", path);
-  FUZZ_CHECK (size == 0 || fwrite (data, 1, size, f) == size, "cannot write %s", path);
-  FUZZ_CHECK (fclose (f) == 0, "cannot write %s", path);
-  return path;
+  FILE *f = fopen (scratch_path, "wb");
+  FUZZ_CHECK (f != NULL, "cannot write %s", scratch_path);
+  FUZZ_CHECK (size == 0 || fwrite (data, 1, size, f) == size, "cannot write %s", scratch_path);
+  FUZZ_CHECK (fclose (f) == 0, "cannot write %s", scratch_path);
+  return scratch_path;
 }

@@ -89,18 +89,23 @@ main (int argc, char **argv)
   write_seed (dir, "mscnn-v1-f16", m, SS_STORE_F16, 1);
   write_seed (dir, "mscnn-v1-raw", m, SS_STORE_F16, 0);
   ss_model_free (m);
-  m = tiny (SS_ARCH_RESNET18, 32, 1, 3, 0);
-  write_seed (dir, "resnet18-v2-stem3-f16", m, SS_STORE_F16, 1);
-  ss_model_free (m);
-  m = tiny (SS_ARCH_RESNET18, 32, 1, 0, 1);
-  write_seed (dir, "resnet18-v3-camera-f16", m, SS_STORE_F16, 1);
-  ss_model_free (m);
-  m = tiny (SS_ARCH_EFFICIENTNET_B0, 32, 1, 0, 0);
-  write_seed (dir, "efficientnet-v1-f16", m, SS_STORE_F16, 1);
-  ss_model_free (m);
-  m = tiny (SS_ARCH_VGG16_BN, 32, 1, 0, 0);
-  write_seed (dir, "vgg16bn-v1-f16", m, SS_STORE_F16, 1);
-  ss_model_free (m);
+  /* name, architecture, input side, stem kernel, version 3 fields */
+  static const struct {
+    const char *name;
+    SsArch      arch;
+    int         side, stem_k, version3;
+  } nets[] = {
+    { "resnet18-v2-stem3-f16", SS_ARCH_RESNET18, 32, 3, 0 },
+    { "resnet18-v3-camera-f16", SS_ARCH_RESNET18, 32, 0, 1 },
+    { "efficientnet-v1-f16", SS_ARCH_EFFICIENTNET_B0, 32, 0, 0 },
+    { "vgg16bn-v1-f16", SS_ARCH_VGG16_BN, 32, 0, 0 },
+  };
+  for (size_t i = 0; i < sizeof nets / sizeof nets[0]; i++)
+    {
+      m = tiny (nets[i].arch, nets[i].side, 1, nets[i].stem_k, nets[i].version3);
+      write_seed (dir, nets[i].name, m, SS_STORE_F16, 1);
+      ss_model_free (m);
+    }
 
   SsError error;
   m = tiny (SS_ARCH_MSCNN, 16, 1, 0, 0);
