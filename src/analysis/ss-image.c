@@ -56,6 +56,33 @@ jpeg_truncated (const char *path)
   return truncated;
 }
 
+/* libpng allocates each chunk's declared length before reading it: a 265-byte PNG whose
+ * text chunk says 620 MB took that much memory and 15 s. Every chunk of a PNG must fit
+ * in the file; FALSE (with the chunk's place in *bad_at) when one does not. */
+static gboolean
+png_chunks_fit (const char *path, gint64 size, gint64 *bad_at)
+{
+  FILE *f = fopen (path, "rb");
+  if (f == NULL)
+    return TRUE;  /* the decoder says why it cannot read it */
+  guint8 head[8];
+  gboolean fit = TRUE;
+  gint64 at = 8;
+  if (fread (head, 1, 8, f) == 8 && memcmp (head, "\x89PNG", 4) == 0)
+    while (fit && at + 12 <= size && fseek (f, (long) at, SEEK_SET) == 0
+           && fread (head, 1, 8, f) == 8)
+      {
+        const guint32 length = (guint32) head[0] << 24 | head[1] << 16 | head[2] << 8 | head[3];
+        fit = (gint64) length <= size - at - 12;
+        *bad_at = at;
+        if (memcmp (head + 4, "IEND", 4) == 0)
+          break;
+        at += 12 + (gint64) length;
+      }
+  fclose (f);
+  return fit;
+}
+
 gboolean
 ss_image_file_is_image (const char *path)
 {
@@ -132,6 +159,14 @@ ss_image_load (const char *path, gint64 max_pixels, GError **error)
       g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_TOO_LARGE,
                    "%s: %d x %d pixels is over the limit of %" G_GINT64_FORMAT " pixels",
                    path, width, height, max_pixels);
+      return NULL;
+    }
+  gint64 bad_at = 0;
+  if (!png_chunks_fit (path, st.st_size, &bad_at))
+    {
+      g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_UNREADABLE,
+                   "%s: the PNG file is damaged: its chunk at byte %" G_GINT64_FORMAT " is "
+                   "longer than the file", path, bad_at);
       return NULL;
     }
   if (jpeg_truncated (path))
