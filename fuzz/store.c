@@ -26,7 +26,9 @@ static void
 check_refusal (const GError *error, const char *what)
 {
   FUZZ_CHECK (error != NULL && error->domain == SS_STORE_ERROR && error->message[0] != '\0',
-              "%s failed without a store error", what);
+              "%s failed without a store error (%s: %s)", what,
+              error != NULL ? g_quark_to_string (error->domain) : "no error",
+              error != NULL ? error->message : "");
 }
 
 static void
