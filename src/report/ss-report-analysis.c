@@ -11,9 +11,10 @@ ss_report_json_add_rounded (JsonBuilder *builder, const char *name, double value
 {
   json_builder_set_member_name (builder, name);
   /* JSON has no NaN or infinity (json-glib would write "nan"): a damaged store's
-   * figure is null */
+   * figure is null, and one too large to round (1e308 * 1e3) is written unrounded */
+  const double rounded = round (value * precision) / precision;
   if (isfinite (value))
-    json_builder_add_double_value (builder, round (value * precision) / precision);
+    json_builder_add_double_value (builder, isfinite (rounded) ? rounded : value);
   else
     json_builder_add_null_value (builder);
 }
