@@ -1,7 +1,8 @@
 #!/bin/sh
 # The whole default test suite on a fresh Debian 12 machine (or an old one): install what
 # is missing from the one list, build, run every default suite, then the engine tests
-# again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# and the replay of every fuzzing corpus again under AddressSanitizer +
+# UndefinedBehaviorSanitizer.
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/install-deps.sh
@@ -11,4 +12,4 @@ meson test -C build --print-errorlogs --no-suite slow --no-suite bench
 [ -d build-asan ] || meson setup build-asan -Db_sanitize=address,undefined -Dbuildtype=debug -Dgui=disabled
 meson compile -C build-asan
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  meson test -C build-asan --print-errorlogs --suite engine
+  meson test -C build-asan --print-errorlogs --suite engine --suite fuzz-smoke

@@ -56,23 +56,59 @@ jpeg_truncated (const char *path)
   return truncated;
 }
 
+/* libpng allocates each chunk's declared length before reading it: a 265-byte PNG whose
+ * text chunk says 620 MB took that much memory and 15 s. Every chunk of a PNG must fit
+ * in the file; FALSE (with the chunk's place in *bad_at) when one does not. */
+static gboolean
+png_chunks_fit (const char *path, gint64 size, gint64 *bad_at)
+{
+  FILE *f = fopen (path, "rb");
+  if (f == NULL)
+    return TRUE;  /* the decoder says why it cannot read it */
+  guint8 head[8];
+  gboolean fit = TRUE;
+  gint64 at = 8;
+  if (fread (head, 1, 8, f) == 8 && memcmp (head, "\x89PNG", 4) == 0)
+    while (fit && at + 12 <= size && fseek (f, (long) at, SEEK_SET) == 0
+           && fread (head, 1, 8, f) == 8)
+      {
+        const guint32 length = (guint32) head[0] << 24 | head[1] << 16 | head[2] << 8 | head[3];
+        fit = (gint64) length <= size - at - 12;
+        *bad_at = at;
+        if (memcmp (head + 4, "IEND", 4) == 0)
+          break;
+        at += 12 + (gint64) length;
+      }
+  fclose (f);
+  return fit;
+}
+
 gboolean
 ss_image_file_is_image (const char *path)
 {
-  guint8 head[8] = { 0 };
+  guint8 head[18] = { 0 };
   FILE *f = fopen (path, "rb");
   if (f == NULL)
     return FALSE;
   size_t got = fread (head, 1, sizeof head, f);
+  long size = fseek (f, 0, SEEK_END) == 0 ? ftell (f) : -1;
   fclose (f);
   if (got < 4)
     return FALSE;
+  /* a BMP's info header is one of the sizes its versions define, and its pixels start
+   * inside the file: GdkPixbuf allocates whatever the file says (fuzzed ones asked for
+   * 1.7 and 2 GB) */
+  const guint32 bmp_info = head[14] | head[15] << 8 | head[16] << 16 | (guint32) head[17] << 24;
+  const guint32 bmp_pixels = head[10] | head[11] << 8 | head[12] << 16 | (guint32) head[13] << 24;
   return (head[0] == 0xff && head[1] == 0xd8 && head[2] == 0xff)              /* JPEG */
          || memcmp (head, "\x89PNG", 4) == 0                                   /* PNG */
          || memcmp (head, "II*\0", 4) == 0 || memcmp (head, "MM\0*", 4) == 0   /* TIFF */
          || memcmp (head, "GIF8", 4) == 0
-         || (head[0] == 'B' && head[1] == 'M' && got == 8
-             && head[6] == 0 && head[7] == 0);                                 /* BMP */
+         || (head[0] == 'B' && head[1] == 'M' && got == sizeof head
+             && head[6] == 0 && head[7] == 0 && (long) bmp_pixels < size
+             && (bmp_info == 12 || bmp_info == 16 || bmp_info == 40 || bmp_info == 52
+                 || bmp_info == 56 || bmp_info == 64 || bmp_info == 108
+                 || bmp_info == 124));                                         /* BMP */
 }
 
 SsImage *
@@ -100,10 +136,19 @@ ss_image_load (const char *path, gint64 max_pixels, GError **error)
                    "%s: the file is empty", path);
       return NULL;
     }
-  if (gdk_pixbuf_get_file_info (path, &width, &height) == NULL)
+  /* GdkPixbuf's loaders also take SVG, XPM, ICO, TGA, PNM and more: none of them is a
+   * microscope field, and each is one more decoder open to a hostile file. The bytes
+   * are looked at first, so that no other loader even sees the file. */
+  static const char *const formats[] = { "jpeg", "png", "tiff", "gif", "bmp", NULL };
+  GdkPixbufFormat *format = ss_image_file_is_image (path)
+                              ? gdk_pixbuf_get_file_info (path, &width, &height) : NULL;
+  g_autofree char *format_name = format != NULL ? gdk_pixbuf_format_get_name (format) : NULL;
+  if (format_name == NULL || !g_strv_contains (formats, format_name))
     {
       g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_UNREADABLE,
-                   "%s: not an image Smearscope can read (JPEG, PNG, TIFF or BMP)", path);
+                   "%s: not an image Smearscope can read (JPEG, PNG, TIFF, GIF or BMP)%s%s",
+                   path, format_name != NULL ? "; it is " : "",
+                   format_name != NULL ? format_name : "");
       return NULL;
     }
   if (width <= 0 || height <= 0)
@@ -117,6 +162,14 @@ ss_image_load (const char *path, gint64 max_pixels, GError **error)
       g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_TOO_LARGE,
                    "%s: %d x %d pixels is over the limit of %" G_GINT64_FORMAT " pixels",
                    path, width, height, max_pixels);
+      return NULL;
+    }
+  gint64 bad_at = 0;
+  if (!png_chunks_fit (path, st.st_size, &bad_at))
+    {
+      g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_UNREADABLE,
+                   "%s: the PNG file is damaged: its chunk at byte %" G_GINT64_FORMAT " is "
+                   "longer than the file", path, bad_at);
       return NULL;
     }
   if (jpeg_truncated (path))

@@ -47,7 +47,9 @@ ss_exp (float x)
   p = p * r + 1.0f;
   p = p * r + 1.0f;
   memcpy (&bits, &p, sizeof bits);
-  bits += exponent * (1 << 23);
+  /* in unsigned arithmetic, as a vector lane does it: NaN (whose exponent's low bits are
+   * 0) stays NaN instead of overflowing an int */
+  bits = (int32_t) ((uint32_t) bits + ((uint32_t) exponent << 23));
   memcpy (&p, &bits, sizeof p);
   return p;
 }

@@ -3,13 +3,20 @@
 #include "ss-report-analysis.h"
 
 #include <math.h>
+#include <string.h>
 
 void
 ss_report_json_add_rounded (JsonBuilder *builder, const char *name, double value,
                             double precision)
 {
   json_builder_set_member_name (builder, name);
-  json_builder_add_double_value (builder, round (value * precision) / precision);
+  /* JSON has no NaN or infinity (json-glib would write "nan"): a damaged store's
+   * figure is null, and one too large to round (1e308 * 1e3) is written unrounded */
+  const double rounded = round (value * precision) / precision;
+  if (isfinite (value))
+    json_builder_add_double_value (builder, isfinite (rounded) ? rounded : value);
+  else
+    json_builder_add_null_value (builder);
 }
 
 void
@@ -240,7 +247,8 @@ void
 ss_report_csv_append_number (GString *csv, const char *format, double value)
 {
   char buffer[G_ASCII_DTOSTR_BUF_SIZE];
-  g_string_append (csv, g_ascii_formatd (buffer, sizeof buffer, format, value));
+  if (isfinite (value))  /* NaN or infinity: an empty field, as for no value */
+    g_string_append (csv, g_ascii_formatd (buffer, sizeof buffer, format, value));
 }
 
 void
@@ -271,7 +279,14 @@ ss_report_counts_csv_row (GString *csv, const char *path, const SsCounts *counts
   g_string_append_printf (csv, ",%s,", counts->flag ? "true" : "false");
   if (cell_diameter > 0)
     ss_report_csv_append_number (csv, "%.1f", cell_diameter);
-  g_string_append_printf (csv, ",%s\n", scale_source != NULL ? scale_source : "");
+  g_string_append_c (csv, ',');
+  /* a store's own text: quoted when it could end the field or the row (only a damaged
+   * or hostile store holds such a scale source) */
+  if (scale_source != NULL && strpbrk (scale_source, ",\"\r\n") != NULL)
+    ss_report_csv_append_quoted (csv, scale_source);
+  else if (scale_source != NULL)
+    g_string_append (csv, scale_source);
+  g_string_append_c (csv, '\n');
 }
 
 char *

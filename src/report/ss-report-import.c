@@ -188,25 +188,45 @@ load_voc (SsTruthFile *file, const char *text, gsize length, GError **error)
 
 /* json-glib nests as deep as the text does, and keeps every value as a node of its
  * own (about 80 bytes for a 2-byte "0,"): measure depth and values on the bytes first.
- * Values are counted as commas and openings outside strings, a bound from above. */
+ * Values are counted as commas and openings outside strings, a bound from above. The
+ * text is split as json-glib 1.6's scanner splits it, which also takes '...' strings
+ * (no escapes in them) and comments; a '"' in a comment must not hide brackets after
+ * it (a COCO file nested 100,000 deep that way overflowed the stack). */
 static gboolean
 json_measure (SsTruthFile *file, const char *text, gsize length, GError **error)
 {
+  enum { CODE, DOUBLE_QUOTED, SINGLE_QUOTED, COMMENT } state = CODE;
   int depth = 0;
   gsize n_values = 1;
-  gboolean in_string = FALSE;
   for (gsize i = 0; i < length; i++)
     {
       char c = text[i];
-      if (in_string)
+      if (state == DOUBLE_QUOTED)
         {
           if (c == '\\')
             i++;
           else if (c == '"')
-            in_string = FALSE;
+            state = CODE;
+        }
+      else if (state == SINGLE_QUOTED)
+        state = c == '\'' ? CODE : state;
+      else if (state == COMMENT)
+        {
+          if (c == '*' && i + 1 < length && text[i + 1] == '/')
+            {
+              state = CODE;
+              i++;
+            }
         }
       else if (c == '"')
-        in_string = TRUE;
+        state = DOUBLE_QUOTED;
+      else if (c == '\'')
+        state = SINGLE_QUOTED;
+      else if (c == '/' && i + 1 < length && text[i + 1] == '*')
+        {
+          state = COMMENT;
+          i++;
+        }
       else if (c == ',')
         n_values++;
       else if (c == '[' || c == '{')

@@ -207,10 +207,16 @@ ss_stmt_column_text (SsStoreStmt *stmt, int column)
   return stmt->conn->backend->column_text (stmt, column);
 }
 
+/* The text as a string of its own, always UTF-8: the store writes nothing else, and a
+ * damaged file's bytes are handed on with U+FFFD in their place, never as they are
+ * (every export, label and report expects UTF-8). */
 static inline char *
 ss_stmt_column_dup (SsStoreStmt *stmt, int column)
 {
-  return g_strdup (stmt->conn->backend->column_text (stmt, column));
+  const char *text = stmt->conn->backend->column_text (stmt, column);
+  if (text == NULL || g_utf8_validate (text, -1, NULL))
+    return g_strdup (text);
+  return g_utf8_make_valid (text, -1);
 }
 
 static inline const guint8 *

@@ -58,11 +58,11 @@ ss_store_rle_to_blob (const SsRle *rle, GByteArray *out)
 gboolean
 ss_store_rle_from_blob (SsRle *rle, const guint8 *data, gsize size)
 {
-  const guint8 *at = data, *end = data + size;
   guint64 width, height, n_runs;
   memset (rle, 0, sizeof *rle);
   if (data == NULL || size == 0)
-    return TRUE;
+    return TRUE;  /* no mask (and no pointer arithmetic on NULL) */
+  const guint8 *at = data, *end = data + size;
   if (!get_varint (&at, end, &width) || !get_varint (&at, end, &height)
       || !get_varint (&at, end, &n_runs)
       || width > MAX_MASK_SIDE || height > MAX_MASK_SIDE || n_runs > (guint64) (end - at)

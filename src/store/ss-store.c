@@ -896,7 +896,19 @@ ss_store_list_cases (SsStore *self, GError **error)
   g_autoptr (GPtrArray) cases = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_case_free);
   SsStepResult rc;
   while ((rc = ss_stmt_step (stmt, operation, error)) == SS_STEP_ROW)
-    g_ptr_array_add (cases, case_from_row (stmt));
+    {
+      SsCase *c = case_from_row (stmt);
+      if (c->accession == NULL)  /* the schema forbids it: only a damaged file has it */
+        {
+          g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_CORRUPT, "%s: case %" G_GINT64_FORMAT
+                       " has no accession number: the store is damaged (smearscope-cli db "
+                       "check says more)", ss_store_get_path (self), c->id);
+          ss_case_free (c);
+          ss_stmt_reset (stmt);
+          return NULL;
+        }
+      g_ptr_array_add (cases, c);
+    }
   ss_stmt_reset (stmt);
   if (rc != SS_STEP_DONE)
     return NULL;
