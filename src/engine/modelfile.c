@@ -26,6 +26,7 @@
 #include "engine-private.h"
 
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -456,6 +457,15 @@ ss_net_from_bytes (const uint8_t *buf, size_t n, SsError *error)
       }
   for (size_t i = 0; i < n_buffers; i++, p += 4)
     m->buffers[i] = get_f32 (p);
+  /* a NaN or an infinity among the weights would make every answer NaN, silently */
+  for (size_t i = 0; i < n_params + n_buffers; i++)
+    if (!isfinite (i < n_params ? m->params[i] : m->buffers[i - n_params]))
+      {
+        ss_error_set (error, SS_ERR_FORMAT, "%s %zu is not a finite number",
+                      i < n_params ? "parameter" : "buffer", i < n_params ? i : i - n_params);
+        ss_model_free (m);
+        return NULL;
+      }
   return m;
 }
 
