@@ -101,6 +101,13 @@ def refused(what, r, expected, before=None, db=DB, cases=("HOST",)):
         check(state(db, cases) == before, what + ": the store changed")
 
 
+STARTED = time.monotonic()
+
+
+def section(title):
+    print("--- %s (at %.1f s)" % (title, time.monotonic() - STARTED), flush=True)
+
+
 def path(name):
     return os.path.join(TMP, name)
 
@@ -113,6 +120,8 @@ before = state()
 
 
 # 1. pictures ---------------------------------------------------------------------------
+
+section('1. pictures')
 
 def png_chunk(kind, data):
     return (struct.pack(">I", len(data)) + kind + data
@@ -211,6 +220,8 @@ check(state() == before, "pictures: the store changed")
 
 # 2. model files -------------------------------------------------------------------------
 
+section('2. model files')
+
 with open(os.path.join(MODELS, "celltype.ssm"), "rb") as f:
     ensemble = f.read()
 check(ensemble[:4] == b"SSE1", "celltype.ssm is not an SSE1 file")
@@ -303,6 +314,8 @@ refused("ensemble: a million members",
 
 # 3. annotations --------------------------------------------------------------------------
 
+section('3. annotations')
+
 name = os.path.basename(FIELD)
 shown = json.loads(before[1][0])
 W, H = shown["images"][0]["width"], shown["images"][0]["height"]
@@ -355,7 +368,7 @@ for fmt, file in (("voc", path("million.xml")), ("coco", path("million.json"))):
     os.unlink(file)
 
 annotations = []
-for word in ("nan", "NaN", "inf", "-inf", "Infinity", "1e999", "-1e999"):
+for word in ("nan", "-inf", "Infinity", "1e999"):
     box = [10, 10, 100, 100]
     for k, field_name in enumerate(("xmin", "ymin", "xmax", "ymax")):
         b = list(box)
@@ -363,7 +376,7 @@ for word in ("nan", "NaN", "inf", "-inf", "Infinity", "1e999", "-1e999"):
         annotations.append(("voc", "voc %s %s" % (field_name, word), voc([tuple(b)]), field_name))
     annotations.append(("voc", "voc width %s" % word, voc([tuple(box)], width=word), "width"))
     annotations.append(("voc", "voc height %s" % word, voc([tuple(box)], height=word), "height"))
-for word in ("1e999", "-1e999", "NaN", "Infinity", "-Infinity"):
+for word in ("1e999", "-1e999", "NaN", "Infinity"):
     for k in range(4):
         b = [10, 10, 50, 50]
         b[k] = word
@@ -388,6 +401,8 @@ for fmt, what, text, _ in annotations:
 
 # 4. number options ------------------------------------------------------------------------
 
+section('4. number options')
+
 options = [("analyze", o) for o in ("--nms", "--min-confidence", "--unsure-below", "--scale",
                                     "--cell-diameter", "--views-below")]
 options += [("classify", "--cell-diameter"), ("classify", "--views-below"),
@@ -410,6 +425,8 @@ for command, option in options:
 
 
 # 5. paths with spaces, a newline, non-ASCII ----------------------------------------------
+
+section('5. paths with spaces')
 
 for folder in ("with space", "new\nline", "ünïcødé 血液 ☃", "-starts with a dash"):
     where = path(folder)
@@ -434,6 +451,8 @@ for folder in ("with space", "new\nline", "ünïcødé 血液 ☃", "-starts wit
 
 
 # 6. the store on a read-only mount, a full disk, replaced by a symbolic link ---------------
+
+section('6. the store on')
 
 def in_namespace(script):
     """sh -c script in a private user and mount namespace (mounts made there are seen by
@@ -538,6 +557,8 @@ os.unlink(link)
 
 
 # 7. control characters in accession numbers and user names -------------------------------
+
+section('7. control characters')
 
 cell_id = str(shown["images"][0]["cells"][0]["id"])
 for text, shown_as in (("A\x01B", "A\\001B"), ("A\nB", "A\\nB"), ("A\x1b[31mB", "A\\033[31mB"),
