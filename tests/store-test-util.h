@@ -48,6 +48,16 @@ store_test_cli (void)
   return g_strdup (cli);
 }
 
+/* How much longer than usual a timed check may take: SMEARSCOPE_TEST_TIME_FACTOR, set
+ * by the sanitizer and valgrind runs (docs/security.md), or 1. */
+static inline double
+store_test_time_factor (void)
+{
+  const char *factor = g_getenv ("SMEARSCOPE_TEST_TIME_FACTOR");
+  double value = factor != NULL ? g_ascii_strtod (factor, NULL) : 1.0;
+  return value >= 1.0 && value <= 1000.0 ? value : 1.0;
+}
+
 /* The maintenance database of the throwaway cluster tests/pg-cluster.sh started, or NULL
  * when the tests run on SQLite files. */
 static inline const char *

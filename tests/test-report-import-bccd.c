@@ -64,8 +64,9 @@ main (void)
       g_assert_no_error (error);
       g_array_append_val (image_ids, image_id);
       g_autofree SsBox *boxes = NULL;
-      expected_wbc += ss_voc_boxes (voc, "WBC", &boxes);
-      expected_skipped += voc->objects->len - ss_voc_boxes (voc, "WBC", &boxes);
+      int n_wbc = ss_voc_boxes (voc, "WBC", &boxes);
+      expected_wbc += n_wbc;
+      expected_skipped += voc->objects->len - n_wbc;
 
       SsTruthFile *file = ss_report_truth_file_load (xml, "voc", &error);
       g_assert_no_error (error);

@@ -248,7 +248,8 @@ circles_at_radius (const Edges *edges,
             g_array_append_val (candidates, c);
           }
       }
-  qsort (candidates->data, candidates->len, sizeof (Candidate), compare_candidates);
+  if (candidates->len > 1)  /* no candidates: no array to sort (qsort of NULL) */
+    qsort (candidates->data, candidates->len, sizeof (Candidate), compare_candidates);
 
   /* the strongest first; a centre closer than 1.2 r to one kept is the same cell's, or
    * a neighbour's rim crossing it */

@@ -14,6 +14,7 @@
 
 #include "ss-field-strip.h"
 #include "ss-background.h"
+#include "ss-image.h"
 
 /* Thumbnails fit in this box (BCCD's 640 x 480 fields become 128 x 96). */
 #define THUMB_MAX_WIDTH  160
@@ -231,6 +232,17 @@ ss_field_thumb_decode (GTask        *task,
         }
     }
 
+  /* A field replaced on disk since its analysis may be anything: over the analysis's
+   * pixel limit it is not decoded (a decompression bomb would take gigabytes). */
+  if (gdk_pixbuf_get_file_info (job->path, &width, &height) != NULL
+      && (gint64) width * height > SS_DEFAULT_MAX_PIXELS)
+    {
+      g_task_return_new_error (task, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_TOO_LARGE,
+                               _("%s: %d x %d pixels is over the limit of %d million pixels"),
+                               job->path, width, height,
+                               (int) (SS_DEFAULT_MAX_PIXELS / 1000000));
+      return;
+    }
   /* Decoded at a reduced size first (a JPEG decoder does most of the scaling), then
    * turned as the camera recorded it, as the analysis turns it, and fitted exactly. */
   loaded = gdk_pixbuf_new_from_file_at_size (job->path, 2 * THUMB_MAX_WIDTH, 2 * THUMB_MAX_WIDTH,

@@ -222,7 +222,9 @@ static gint64
 tile_key (int tx,
           int ty)
 {
-  return ((gint64) tx << 32) | (guint32) ty;
+  /* shifted as unsigned: a tile left of the field has a negative column (a left shift of
+   * a negative number is undefined) */
+  return (gint64) (((guint64) (guint32) tx << 32) | (guint32) ty);
 }
 
 static void

@@ -46,7 +46,7 @@ ss_cli_adapt (int argc, char **argv)
   g_autoptr (GOptionContext) context =
     g_option_context_new ("DIR... - bring a classifier's batch norms to a camera's images");
   g_autoptr (GError) error = NULL;
-  g_option_context_add_main_entries (context, entries, NULL);
+  ss_cli_add_entries (context, entries);
   g_option_context_set_description (context,
     "Reads every image of each DIR (class folders, mapped to the model's classes through\n"
     "--map and the label table; their classes are not used), and writes the model with\n"

@@ -66,7 +66,7 @@ add_analysis_options (GOptionContext *context)
 {
   GOptionGroup *group = g_option_group_new ("analysis", "Analysis settings:",
                                             "Show the analysis settings", NULL, NULL);
-  g_option_group_add_entries (group, analysis_entries);
+  ss_cli_add_group_entries (group, analysis_entries);
   g_option_context_add_group (context, group);
 }
 
@@ -197,8 +197,8 @@ print_summary (FILE *out, const char *path, const SsAnalysisResult *result, doub
 int
 ss_cli_analyze (int argc, char **argv)
 {
-  char *json_path = NULL, *csv_path = NULL, *overlay_dir = NULL, *accession = NULL;
-  char *gradcam_dir = NULL;
+  g_autofree char *json_path = NULL, *csv_path = NULL, *overlay_dir = NULL, *accession = NULL;
+  g_autofree char *gradcam_dir = NULL;
   const GOptionEntry entries[] = {
     { "gradcam", 0, 0, G_OPTION_ARG_FILENAME, &gradcam_dir, "Write each cell's Grad-CAM picture into this folder", "DIR" },
     { "case", 0, 0, G_OPTION_ARG_STRING, &accession, "Store the results in this case (see --db)", "ACCESSION" },
@@ -208,7 +208,7 @@ ss_cli_analyze (int argc, char **argv)
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("IMAGE... - find, outline, classify and count white cells");
-  g_option_context_add_main_entries (context, entries, NULL);
+  ss_cli_add_entries (context, entries);
   add_analysis_options (context);
   if (!ss_cli_parse (context, &argc, &argv))
     return 2;
@@ -231,8 +231,13 @@ ss_cli_analyze (int argc, char **argv)
       g_autoptr (SsCase) found = store != NULL ? ss_store_get_case (store, accession, &error) : NULL;
       if (found == NULL)
         {
-          ss_cli_error ("%s (create the case first: smearscope-cli case new %s)", error->message,
-                        accession);
+          /* the hint only when the case is missing, not when the store failed */
+          if (g_error_matches (error, SS_STORE_ERROR, SS_STORE_ERROR_NOT_FOUND)
+              || g_error_matches (error, SS_STORE_ERROR, SS_STORE_ERROR_NO_STORE))
+            ss_cli_error ("%s (create the case first: smearscope-cli case new %s)",
+                          error->message, accession);
+          else
+            ss_cli_error ("%s", error->message);
           return 1;
         }
     }
@@ -447,7 +452,7 @@ add_score (JsonBuilder *b, const SsDetectionScore *s)
 int
 ss_cli_evaluate_detect (int argc, char **argv)
 {
-  char *data = NULL, *split = NULL, *json_path = NULL, *task = NULL, *label = NULL;
+  g_autofree char *data = NULL, *split = NULL, *json_path = NULL, *task = NULL, *label = NULL;
   gboolean verbose = FALSE;
   const GOptionEntry entries[] = {
     { "task", 0, 0, G_OPTION_ARG_STRING, &task, "detect", "TASK" },
@@ -459,7 +464,7 @@ ss_cli_evaluate_detect (int argc, char **argv)
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("- WBC detection and counting against Pascal VOC boxes");
-  g_option_context_add_main_entries (context, entries, NULL);
+  ss_cli_add_entries (context, entries);
   add_analysis_options (context);
   if (!ss_cli_parse (context, &argc, &argv))
     return 2;
@@ -697,7 +702,7 @@ add_segment_score (JsonBuilder *b, const SegmentScore *s)
 int
 ss_cli_evaluate_segment (int argc, char **argv)
 {
-  char *data = NULL, *ids = NULL, *json_path = NULL, *task = NULL;
+  g_autofree char *data = NULL, *ids = NULL, *json_path = NULL, *task = NULL;
   gboolean verbose = FALSE;
   const GOptionEntry entries[] = {
     { "task", 0, 0, G_OPTION_ARG_STRING, &task, "segment", "TASK" },
@@ -708,7 +713,7 @@ ss_cli_evaluate_segment (int argc, char **argv)
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("- cell and nucleus segmentation against wbc-seg masks");
-  g_option_context_add_main_entries (context, entries, NULL);
+  ss_cli_add_entries (context, entries);
   add_analysis_options (context);
   if (!ss_cli_parse (context, &argc, &argv))
     return 2;
@@ -821,7 +826,8 @@ tile_fields (SsImage **fields, int n, int width, int height)
 int
 ss_cli_bench_analyze (int argc, char **argv)
 {
-  char **images = NULL, *tile = NULL;
+  g_auto (GStrv) images = NULL;
+  g_autofree char *tile = NULL;
   int iterations = 10;
   gboolean json = FALSE;
   const GOptionEntry entries[] = {
@@ -832,7 +838,7 @@ ss_cli_bench_analyze (int argc, char **argv)
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("--analyze IMAGE - time the field analysis per stage");
-  g_option_context_add_main_entries (context, entries, NULL);
+  ss_cli_add_entries (context, entries);
   add_analysis_options (context);
   if (!ss_cli_parse (context, &argc, &argv))
     return 2;

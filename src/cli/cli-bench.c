@@ -476,7 +476,7 @@ ss_cli_bench (int argc, char **argv)
   };
   g_autoptr (GOptionContext) context =
     g_option_context_new ("- time the msCNN (or --analyze IMAGE, --store, --report IMAGE)");
-  g_option_context_add_main_entries (context, entries, NULL);
+  ss_cli_add_entries (context, entries);
   g_option_context_set_description (
     context, "Inference convolutions run on the engine's own AVX-512 or AVX2 kernels where the "
              "CPU has them.\nSMEARSCOPE_CONV=gemm (im2col + OpenBLAS sgemm, as training) or "

@@ -59,7 +59,7 @@ ss_cli_classify (int argc, char **argv)
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("MODEL IMAGE... - classify images");
-  g_option_context_add_main_entries (context, entries, NULL);
+  ss_cli_add_entries (context, entries);
   if (!ss_cli_parse (context, &argc, &argv))
     return 2;
   if (argc < 3)
@@ -156,7 +156,7 @@ ss_cli_explain (int argc, char **argv)
   };
   g_autoptr (GOptionContext) context =
     g_option_context_new ("MODEL IMAGE - Grad-CAM: which pixels drove the call");
-  g_option_context_add_main_entries (context, entries, NULL);
+  ss_cli_add_entries (context, entries);
   if (!ss_cli_parse (context, &argc, &argv))
     return 2;
   if (argc != 3 || out == NULL)
@@ -253,7 +253,7 @@ ss_cli_ensemble (int argc, char **argv)
   g_autofree char *command = g_strjoinv (" ", argv);
   g_autoptr (GOptionContext) context =
     g_option_context_new ("MODEL... - one model file that averages several models");
-  g_option_context_add_main_entries (context, entries, NULL);
+  ss_cli_add_entries (context, entries);
   if (!ss_cli_parse (context, &argc, &argv))
     return 2;
   const int n = argc - 1;

@@ -10,8 +10,10 @@
 #include "ss-report-analysis.h"
 #include "ss-store.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static char *opt_db;
 static char *opt_models;
@@ -33,16 +35,73 @@ ss_cli_add_common_options (GOptionContext *context)
   g_option_context_add_group (context, group);
 }
 
+/* The option tables of the command being run (one command a process) */
+static const GOptionEntry *number_tables[8];
+static guint n_number_tables;
+
+static void
+remember_entries (const GOptionEntry *entries)
+{
+  g_return_if_fail (n_number_tables < G_N_ELEMENTS (number_tables));
+  number_tables[n_number_tables++] = entries;
+}
+
+void
+ss_cli_add_entries (GOptionContext *context, const GOptionEntry *entries)
+{
+  g_option_context_add_main_entries (context, entries, NULL);
+  remember_entries (entries);
+}
+
+void
+ss_cli_add_group_entries (GOptionGroup *group, const GOptionEntry *entries)
+{
+  g_option_group_add_entries (group, entries);
+  remember_entries (entries);
+}
+
+/* GOption reads a double with g_ascii_strtod, which takes "nan", "inf" and "infinity":
+ * a number option the command line set to one of those is refused (a default may be
+ * anything: only values that changed in the parse are looked at). */
+static gboolean
+numbers_finite (const double *before)
+{
+  guint k = 0;
+
+  for (guint t = 0; t < n_number_tables; t++)
+    for (const GOptionEntry *e = number_tables[t]; e->long_name != NULL; e++)
+      if (e->arg == G_OPTION_ARG_DOUBLE && k < 64)
+        {
+          double value = *(const double *) e->arg_data;
+
+          if (memcmp (&value, &before[k++], sizeof value) != 0 && !isfinite (value))
+            {
+              ss_cli_error ("--%s must be a finite number, not %g", e->long_name, value);
+              return FALSE;
+            }
+        }
+  return TRUE;
+}
+
 gboolean
 ss_cli_parse (GOptionContext *context, int *argc, char ***argv)
 {
   g_autoptr (GError) error = NULL;
+  double before[64];
+  guint k = 0;
+
+  for (guint t = 0; t < n_number_tables; t++)
+    for (const GOptionEntry *e = number_tables[t]; e->long_name != NULL; e++)
+      if (e->arg == G_OPTION_ARG_DOUBLE && k < G_N_ELEMENTS (before))
+        before[k++] = *(const double *) e->arg_data;
   ss_cli_add_common_options (context);
   if (!g_option_context_parse (context, argc, argv, &error))
     {
       ss_cli_error ("%s (try --help)", error->message);
       return FALSE;
     }
+  if (!numbers_finite (before))
+    return FALSE;
   if (opt_threads < 0 || opt_threads > 64)
     {
       ss_cli_error ("--threads must be between 1 and 64 (0 or absent: all cores)");

@@ -185,7 +185,7 @@ ss_cli_cells (int argc, char **argv)
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("- crops of the white cells of labelled fields");
-  g_option_context_add_main_entries (context, entries, NULL);
+  ss_cli_add_entries (context, entries);
   if (!ss_cli_parse (context, &argc, &argv))
     return 2;
   if (margin < 0 || margin > 2 || size < 0 || size > 4096 || max_cells < 1 || background < 0)

@@ -68,7 +68,7 @@ ss_cli_distance (int argc, char **argv)
     g_option_context_new ("DIR... - each image's distance from what a classifier learned");
   g_autoptr (GError) error = NULL;
 
-  g_option_context_add_main_entries (context, entries, NULL);
+  ss_cli_add_entries (context, entries);
   g_option_context_set_description (context,
     "Prints one line per image of each DIR (class folders): its path, its folder, the\n"
     "class the model calls it and the confidence, the nearest class mean and the least\n"

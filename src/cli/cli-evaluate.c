@@ -55,7 +55,7 @@ evaluate_classify (int argc, char **argv)
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("- measure a model or the analysis");
-  g_option_context_add_main_entries (context, entries, NULL);
+  ss_cli_add_entries (context, entries);
   if (!ss_cli_parse (context, &argc, &argv))
     return 2;
   if (model_name == NULL || data == NULL)

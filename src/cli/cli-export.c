@@ -25,7 +25,7 @@ ss_cli_export (int argc, char **argv)
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("- write a case as CSV, JSON, COCO or HL7");
-  g_option_context_add_main_entries (context, entries, NULL);
+  ss_cli_add_entries (context, entries);
   g_autofree char *names = ss_report_format_list ();
   g_autoptr (GString) description = g_string_new ("Formats (docs/exchange.md):\n");
   for (int i = 0; i < SS_REPORT_N_FORMATS; i++)

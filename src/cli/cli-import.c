@@ -29,7 +29,7 @@ ss_cli_import (int argc, char **argv)
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("FILE... - import annotations as ground truth");
-  g_option_context_add_main_entries (context, entries, NULL);
+  ss_cli_add_entries (context, entries);
   g_option_context_set_description (context,
     "Each annotated image is matched to the case's image of the same file name. Boxes named\n"
     "WBC become truth cells without a class, class names (and the label table's) cells of\n"

@@ -83,7 +83,7 @@ ss_cli_learn (int argc, char **argv)
   g_autoptr (GOptionContext) context =
     g_option_context_new ("- teach a cell-type model a lab's own cells, behind a guard");
   g_autoptr (GError) error = NULL;
-  g_option_context_add_main_entries (context, entries, NULL);
+  ss_cli_add_entries (context, entries);
   g_option_context_set_description (context,
     "The lab's cells: from the case store (--db), every reviewed cell (relabelled,\n"
     "confirmed, drawn; a deleted one as no white cell) and every cell of a signed case,\n"

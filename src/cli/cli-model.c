@@ -90,7 +90,7 @@ model_list (int argc, char **argv)
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("- the lab's models, oldest first");
-  g_option_context_add_main_entries (context, entries, NULL);
+  ss_cli_add_entries (context, entries);
   if (!ss_cli_parse_operands (context, &argc, &argv, 0, "model list takes no operand"))
     return EXIT_USAGE;
   g_autoptr (GError) error = NULL;
@@ -160,7 +160,7 @@ model_use (int argc, char **argv)
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("ID - put the lab's model ID in use");
-  g_option_context_add_main_entries (context, entries, NULL);
+  ss_cli_add_entries (context, entries);
   if (!ss_cli_parse_operands (context, &argc, &argv, 1, "model use takes one model id"))
     return EXIT_USAGE;
   gint64 id = parse_id (argv[1]);
@@ -186,7 +186,7 @@ model_rollback (int argc, char **argv)
   };
   g_autoptr (GOptionContext) context =
     g_option_context_new ("- back to the model in use before this one");
-  g_option_context_add_main_entries (context, entries, NULL);
+  ss_cli_add_entries (context, entries);
   if (!ss_cli_parse_operands (context, &argc, &argv, 0, "model rollback takes no operand"))
     return EXIT_USAGE;
   g_autoptr (GError) error = NULL;
@@ -212,7 +212,7 @@ model_export (int argc, char **argv)
   };
   g_autoptr (GOptionContext) context =
     g_option_context_new ("ID --out FILE - the lab's model ID, its exact bytes");
-  g_option_context_add_main_entries (context, entries, NULL);
+  ss_cli_add_entries (context, entries);
   if (!ss_cli_parse_operands (context, &argc, &argv, 1, "model export takes one model id"))
     return EXIT_USAGE;
   gint64 id = parse_id (argv[1]);

@@ -90,7 +90,7 @@ ss_cli_bench_report (int argc, char **argv)
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("--report IMAGE - time the case report and exports");
-  g_option_context_add_main_entries (context, entries, NULL);
+  ss_cli_add_entries (context, entries);
   if (!ss_cli_parse (context, &argc, &argv))
     return 2;
   if (image == NULL || n_cells < 1 || n_cells > 1000000 || n_fields < 1 || n_fields > 1000

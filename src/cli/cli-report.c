@@ -26,7 +26,7 @@ ss_cli_report (int argc, char **argv)
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("- write a case's report as PDF");
-  g_option_context_add_main_entries (context, entries, NULL);
+  ss_cli_add_entries (context, entries);
   g_option_context_set_description (context,
     "The report holds the case's header, the differential count and blast % with its 95% "
     "interval, the sign-off, every field with its overlay, a gallery of the cells by "

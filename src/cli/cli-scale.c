@@ -19,7 +19,7 @@ ss_cli_scale (int argc, char **argv)
     g_option_context_new ("IMAGE... - estimate each field's scale from its red cells");
   int status = 0;
 
-  g_option_context_add_main_entries (context, entries, NULL);
+  ss_cli_add_entries (context, entries);
   g_option_context_set_description (context,
     "Prints, per image: the red-cell diameter found (pixels), the typical white-cell\n"
     "diameter it implies, the number of red-cell circles confirmed, the mean share of\n"

@@ -90,7 +90,7 @@ ss_cli_bench_store (int argc, char **argv)
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("- time the case store");
-  g_option_context_add_main_entries (context, entries, NULL);
+  ss_cli_add_entries (context, entries);
   /* bench passes its whole command line on; what is not ours is the caller's. */
   g_option_context_set_ignore_unknown_options (context, TRUE);
   if (!ss_cli_parse (context, &argc, &argv))

@@ -119,7 +119,7 @@ case_new (int argc, char **argv)
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("ACCESSION - create a case");
-  g_option_context_add_main_entries (context, entries, NULL);
+  ss_cli_add_entries (context, entries);
   if (!ss_cli_parse_operands (context, &argc, &argv, 1, "case new takes one ACCESSION number"))
     return EXIT_USAGE;
   g_autoptr (GError) error = NULL;
@@ -142,7 +142,7 @@ case_list (int argc, char **argv)
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("- list the cases, newest first");
-  g_option_context_add_main_entries (context, entries, NULL);
+  ss_cli_add_entries (context, entries);
   if (!ss_cli_parse (context, &argc, &argv))
     return EXIT_USAGE;
   g_autoptr (GError) error = NULL;
@@ -193,7 +193,7 @@ case_show (int argc, char **argv)
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("ACCESSION - show a case");
-  g_option_context_add_main_entries (context, entries, NULL);
+  ss_cli_add_entries (context, entries);
   if (!ss_cli_parse_operands (context, &argc, &argv, 1, "case show takes one ACCESSION number"))
     return EXIT_USAGE;
   if (!(threshold >= 0 && threshold <= 100))
@@ -285,7 +285,7 @@ case_edit (int argc, char **argv)
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("ACCESSION - change an unsigned case");
-  g_option_context_add_main_entries (context, entries, NULL);
+  ss_cli_add_entries (context, entries);
   if (!ss_cli_parse_operands (context, &argc, &argv, 1, "case edit takes one ACCESSION number"))
     return EXIT_USAGE;
   g_autoptr (GError) error = NULL;
@@ -327,7 +327,7 @@ case_reopen (int argc, char **argv)
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("ACCESSION - reopen a signed case");
-  g_option_context_add_main_entries (context, entries, NULL);
+  ss_cli_add_entries (context, entries);
   if (!ss_cli_parse_operands (context, &argc, &argv, 1, "case reopen takes one ACCESSION number"))
     return EXIT_USAGE;
   if (reason == NULL)
@@ -357,7 +357,7 @@ case_history (int argc, char **argv)
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("ACCESSION - the audit trail of a case");
-  g_option_context_add_main_entries (context, entries, NULL);
+  ss_cli_add_entries (context, entries);
   if (!ss_cli_parse_operands (context, &argc, &argv, 1, "case history takes one ACCESSION number"))
     return EXIT_USAGE;
   g_autoptr (GError) error = NULL;
@@ -432,7 +432,7 @@ ss_cli_relabel (int argc, char **argv)
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("- correct a cell; every correction is kept");
-  g_option_context_add_main_entries (context, entries, NULL);
+  ss_cli_add_entries (context, entries);
   if (!ss_cli_parse (context, &argc, &argv))
     return EXIT_USAGE;
   int n_actions = (class_name != NULL) + delete + restore + confirm + (undo_id != 0);
@@ -500,7 +500,7 @@ ss_cli_counts (int argc, char **argv)
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("- the differential count and blast % of a case");
-  g_option_context_add_main_entries (context, entries, NULL);
+  ss_cli_add_entries (context, entries);
   if (!ss_cli_parse (context, &argc, &argv))
     return EXIT_USAGE;
   if (accession == NULL || argc != 1)
@@ -570,7 +570,7 @@ ss_cli_signoff (int argc, char **argv)
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("- sign a case; its cells can no longer change");
-  g_option_context_add_main_entries (context, entries, NULL);
+  ss_cli_add_entries (context, entries);
   if (!ss_cli_parse (context, &argc, &argv))
     return EXIT_USAGE;
   if (accession == NULL || argc != 1)
@@ -602,7 +602,7 @@ db_check (int argc, char **argv)
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("- check the file, the audit chain and every cell");
-  g_option_context_add_main_entries (context, entries, NULL);
+  ss_cli_add_entries (context, entries);
   if (!ss_cli_parse (context, &argc, &argv))
     return EXIT_USAGE;
   g_autoptr (GError) error = NULL;
@@ -662,7 +662,7 @@ db_migrate (int argc, char **argv)
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("- copy every case into a new store");
-  g_option_context_add_main_entries (context, entries, NULL);
+  ss_cli_add_entries (context, entries);
   if (!ss_cli_parse (context, &argc, &argv))
     return EXIT_USAGE;
   if (from == NULL || to == NULL || argc > 1)
@@ -744,7 +744,7 @@ db_roles (int argc, char **argv)
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("--init - set up the roles");
-  g_option_context_add_main_entries (context, entries, NULL);
+  ss_cli_add_entries (context, entries);
   if (!ss_cli_parse (context, &argc, &argv))
     return EXIT_USAGE;
   if (!init || argc > 1)
@@ -818,7 +818,7 @@ db_user (int argc, char **argv)
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("add NAME --role ROLE | list [--json] - "
                                                              "add a user, or list them");
-  g_option_context_add_main_entries (context, entries, NULL);
+  ss_cli_add_entries (context, entries);
   if (!ss_cli_parse (context, &argc, &argv))
     return EXIT_USAGE;
   SsRole role = SS_ROLE_TECHNICIAN;

@@ -113,7 +113,7 @@ ss_cli_train (int argc, char **argv)
   };
   g_autofree char *command = g_strjoinv (" ", argv);
   g_autoptr (GOptionContext) context = g_option_context_new ("- train a classifier");
-  g_option_context_add_main_entries (context, entries, NULL);
+  ss_cli_add_entries (context, entries);
   if (!ss_cli_parse (context, &argc, &argv))
     return 2;
   if (data == NULL || out == NULL)

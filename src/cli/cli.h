@@ -31,6 +31,10 @@ char         *ss_cli_find_model (const char *name_or_path);
 SsClassifier *ss_cli_load_classifier (const char *name_or_path);
 /* Class folders read for a model (ss_dataset_load_for_model); NULL with the error said. */
 SsDataset    *ss_cli_load_dataset (const char *dir, GHashTable *map, const SsModelSpec *spec);
+/* g_option_context_add_main_entries and g_option_group_add_entries, with the entries
+ * remembered: ss_cli_parse refuses a number option given as nan or inf. */
+void          ss_cli_add_entries (GOptionContext *context, const GOptionEntry *entries);
+void          ss_cli_add_group_entries (GOptionGroup *group, const GOptionEntry *entries);
 /* Parse argv with context; on failure print the message and the usage hint. */
 gboolean      ss_cli_parse (GOptionContext *context, int *argc, char ***argv);
 /* ss_cli_parse, then exactly n_operands words must follow the subcommand's name; if not,

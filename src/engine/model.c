@@ -95,7 +95,7 @@ check_spec (const SsModelSpec *spec, SsError *error)
         || memchr (spec->class_names[c], '\0', SS_NAME_LEN) == NULL)
       return ss_error_set (error, SS_ERR_ARG, "class %d has no valid name", c);
   for (int c = 0; c < 3; c++)
-    if (!(spec->std[c] > 0.0f) || !isfinite (spec->mean[c]))
+    if (!(spec->std[c] > 0.0f) || !isfinite (spec->std[c]) || !isfinite (spec->mean[c]))
       return ss_error_set (error, SS_ERR_ARG, "normalisation of channel %d is invalid", c);
   return SS_OK;
 }

@@ -320,6 +320,15 @@ sqlite_inspect_file (const char *path, gboolean *empty, GError **error)
   if (g_stat (path, &st) != 0)
     {
       int saved = errno;
+      g_autofree char *target = saved == ENOENT ? g_file_read_link (path, NULL) : NULL;
+      if (target != NULL)
+        {
+          g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_NO_STORE,
+                       "the case store %s is a symbolic link to %s, which does not exist; "
+                       "remove the link or choose the store file that holds the cases",
+                       path, target);
+          return FALSE;
+        }
       g_set_error (error, SS_STORE_ERROR,
                    saved == ENOENT ? SS_STORE_ERROR_NO_STORE : SS_STORE_ERROR_IO,
                    saved == ENOENT ? "no case store at %s; creating a case starts one there, or "
@@ -382,10 +391,12 @@ sqlite_inspect_file (const char *path, gboolean *empty, GError **error)
 }
 
 /* New stores are readable by their owner only: they hold patient references. SQLite
- * gives its -wal and -shm files the mode of the database file. */
+ * gives its -wal and -shm files the mode of the database file. made: whether this call
+ * made the file (never when anything, a file or a link, was there already). */
 static gboolean
-sqlite_create_file (const char *path, GError **error)
+sqlite_create_file (const char *path, gboolean *made, GError **error)
 {
+  *made = FALSE;
   g_autofree char *folder = g_path_get_dirname (path);
   if (g_mkdir_with_parents (folder, 0700) != 0)
     {
@@ -406,7 +417,10 @@ sqlite_create_file (const char *path, GError **error)
       return FALSE;
     }
   if (fd >= 0)
-    close (fd);
+    {
+      *made = TRUE;
+      close (fd);
+    }
   return TRUE;
 }
 
@@ -521,8 +535,11 @@ sqlite_open_existing (const char *path, SsStoreOpenFlags flags, GError **error)
 static SsStoreConn *
 sqlite_open (const char *path, SsStoreOpenFlags flags, gboolean *created, GError **error)
 {
-  *created = (flags & SS_STORE_OPEN_CREATE) && !g_file_test (path, G_FILE_TEST_EXISTS);
-  if (*created && !sqlite_create_file (path, error))
+  /* created only by the O_EXCL open itself: a file another process made meanwhile, or a
+   * dangling symbolic link, is never removed below */
+  *created = FALSE;
+  if ((flags & SS_STORE_OPEN_CREATE) && !g_file_test (path, G_FILE_TEST_EXISTS)
+      && !sqlite_create_file (path, created, error))
     return NULL;
   SqliteConn *self = sqlite_open_existing (path, flags, error);
   /* A store this call created but could not open is removed, so that no half-made

@@ -526,13 +526,20 @@ validate_accession (const char *accession, GError **error)
                    "an accession number must be 1 to 64 characters of UTF-8");
       return FALSE;
     }
-  for (const char *p = accession; *p != '\0'; p++)
-    if (g_ascii_iscntrl (*p) || g_ascii_isspace (*p))
-      {
-        g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_INVALID,
-                     "the accession number '%s' contains spaces or control characters", accession);
-        return FALSE;
-      }
+  for (const char *p = accession; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (g_unichar_iscntrl (c) || g_unichar_isspace (c))
+        {
+          /* escaped: the name must not drive the terminal it is printed on */
+          g_autofree char *shown = g_strescape (accession, NULL);
+
+          g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_INVALID,
+                       "the accession number '%s' contains spaces or control characters", shown);
+          return FALSE;
+        }
+    }
   return TRUE;
 }
 
@@ -558,7 +565,21 @@ ss_store_validate_user (const char *user, GError **error)
                    "every change needs the name of the person who makes it");
       return FALSE;
     }
-  return validate_text ("user name", user, 128, error);
+  if (!validate_text ("user name", user, 128, error))
+    return FALSE;
+  /* a name is shown in the audit trail, reports and HL7 messages: no line breaks, tabs,
+   * escape sequences or other control characters */
+  for (const char *p = user; *p != '\0'; p = g_utf8_next_char (p))
+    if (g_unichar_iscntrl (g_utf8_get_char (p)))
+      {
+        g_autofree char *shown = g_strescape (user, NULL);
+
+        g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_INVALID,
+                     "the user name '%s' contains control characters (line breaks, tabs, "
+                     "escapes): give the name as plain text", shown);
+        return FALSE;
+      }
+  return TRUE;
 }
 
 /* The id of the case, and its status and signature when asked (may be NULL), or 0 with
