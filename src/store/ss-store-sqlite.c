@@ -9,6 +9,7 @@
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -350,7 +351,10 @@ sqlite_inspect_file (const char *path, gboolean *empty, GError **error)
     }
   guint8 header[100];
   size_t got = 0;
-  if (!sqlite_read_header (path, header, sizeof header, &got))
+  /* SQLite's file layer refuses a symbolic link (ELOOP); the link was followed above to a
+   * regular file, so its header is read through the file's own name */
+  g_autofree char *real = realpath (path, NULL);
+  if (!sqlite_read_header (real != NULL ? real : path, header, sizeof header, &got))
     {
       int saved = errno;
       g_set_error (error, SS_STORE_ERROR,

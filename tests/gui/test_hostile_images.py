@@ -60,7 +60,7 @@ def main():
         "CUT.jpg": "truncated",
         "BOMB.png": "60000 x 60000 pixels is over the limit",
         "BOMB.jpg": "65000 x 65000 pixels is over the limit",
-        "CUT.png": "cannot decode",
+        "CUT.png": "the PNG file is damaged",
     }
     paths = {name: os.path.join(TMP, name) for name in bad}
     bomb_png(paths["BOMB.png"])
