@@ -56,7 +56,19 @@ def dialog_buttons(app, pattern):
 
 
 def type_text(text):
-    subprocess.run(["xdotool", "type", "--delay", "30", text], check=True, timeout=60)
+    """Type text as a person would. A letter outside ASCII goes in through GTK's own
+    Unicode entry (Ctrl+Shift+U, its hex code, space): xdotool would remap a spare key
+    for it and back, and now and then the window read the key before the new map and the
+    letter was lost (seen: 'Łdź-Núñez-7')."""
+    for ch in text:
+        if ord(ch) < 128:
+            subprocess.run(["xdotool", "type", "--delay", "30", ch], check=True, timeout=60)
+        else:
+            subprocess.run(["xdotool", "key", "--delay", "30", "ctrl+shift+u"], check=True,
+                           timeout=60)
+            subprocess.run(["xdotool", "type", "--delay", "30", "%x" % ord(ch)], check=True,
+                           timeout=60)
+            subprocess.run(["xdotool", "key", "--delay", "30", "space"], check=True, timeout=60)
     time.sleep(0.3)
 
 
