@@ -83,11 +83,49 @@ png_chunks_fit (const char *path, gint64 size, gint64 *bad_at)
   return fit;
 }
 
-gboolean
-ss_image_file_is_image (const char *path)
+static guint32
+le32 (const guint8 *p)
 {
-  guint8 head[18] = { 0 };
+  return p[0] | p[1] << 8 | p[2] << 16 | (guint32) p[3] << 24;
+}
+
+/* A BMP's info header is one of the sizes its versions define, and its pixels start
+ * inside the file: GdkPixbuf allocates whatever the file says (fuzzed ones asked for
+ * 1.7 and 2 GB). So does its colour table: a 55-byte file that said 16.7 million
+ * colours made the loader ask for 4 GB. The table (4 bytes a colour after an info
+ * header of 40 bytes or more) must fit in the file, with no more colours than the
+ * pixels' bits can name. */
+static gboolean
+bmp_header_sane (const guint8 *head, size_t got, long size)
+{
+  if (got < 18 || head[0] != 'B' || head[1] != 'M' || head[6] != 0 || head[7] != 0)
+    return FALSE;
+  const guint32 info = le32 (head + 14);
+  const guint32 pixels = le32 (head + 10);
+  if ((long) pixels >= size
+      || !(info == 12 || info == 16 || info == 40 || info == 52 || info == 56 || info == 64
+           || info == 108 || info == 124))
+    return FALSE;
+  if (info < 40)
+    return TRUE;  /* an OS/2 header: no colour count, the table is what the bits name */
+  if (got < 50)
+    return FALSE; /* shorter than its own header */
+  const guint bits = head[28] | head[29] << 8;
+  const guint64 colours = le32 (head + 46);
+  if (bits <= 8 && colours > (1u << bits))
+    return FALSE;
+  return 14 + (guint64) info + 4 * colours <= (guint64) size;
+}
+
+/* TRUE when the file's first bytes are those of a format Smearscope reads; *bmp (may
+ * be NULL) says whether it starts as a BMP does, sane or not */
+static gboolean
+sniff (const char *path, gboolean *bmp)
+{
+  guint8 head[54] = { 0 };
   FILE *f = fopen (path, "rb");
+  if (bmp != NULL)
+    *bmp = FALSE;
   if (f == NULL)
     return FALSE;
   size_t got = fread (head, 1, sizeof head, f);
@@ -95,20 +133,19 @@ ss_image_file_is_image (const char *path)
   fclose (f);
   if (got < 4)
     return FALSE;
-  /* a BMP's info header is one of the sizes its versions define, and its pixels start
-   * inside the file: GdkPixbuf allocates whatever the file says (fuzzed ones asked for
-   * 1.7 and 2 GB) */
-  const guint32 bmp_info = head[14] | head[15] << 8 | head[16] << 16 | (guint32) head[17] << 24;
-  const guint32 bmp_pixels = head[10] | head[11] << 8 | head[12] << 16 | (guint32) head[13] << 24;
+  if (bmp != NULL)
+    *bmp = head[0] == 'B' && head[1] == 'M';
   return (head[0] == 0xff && head[1] == 0xd8 && head[2] == 0xff)              /* JPEG */
          || memcmp (head, "\x89PNG", 4) == 0                                   /* PNG */
          || memcmp (head, "II*\0", 4) == 0 || memcmp (head, "MM\0*", 4) == 0   /* TIFF */
          || memcmp (head, "GIF8", 4) == 0
-         || (head[0] == 'B' && head[1] == 'M' && got == sizeof head
-             && head[6] == 0 && head[7] == 0 && (long) bmp_pixels < size
-             && (bmp_info == 12 || bmp_info == 16 || bmp_info == 40 || bmp_info == 52
-                 || bmp_info == 56 || bmp_info == 64 || bmp_info == 108
-                 || bmp_info == 124));                                         /* BMP */
+         || bmp_header_sane (head, got, size);                                /* BMP */
+}
+
+gboolean
+ss_image_file_is_image (const char *path)
+{
+  return sniff (path, NULL);
 }
 
 SsImage *
@@ -140,8 +177,16 @@ ss_image_load (const char *path, gint64 max_pixels, GError **error)
    * microscope field, and each is one more decoder open to a hostile file. The bytes
    * are looked at first, so that no other loader even sees the file. */
   static const char *const formats[] = { "jpeg", "png", "tiff", "gif", "bmp", NULL };
-  GdkPixbufFormat *format = ss_image_file_is_image (path)
+  gboolean bmp = FALSE;
+  GdkPixbufFormat *format = sniff (path, &bmp)
                               ? gdk_pixbuf_get_file_info (path, &width, &height) : NULL;
+  if (format == NULL && bmp)
+    {
+      g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_UNREADABLE,
+                   "%s: the BMP file is damaged: its header asks for more than the file holds",
+                   path);
+      return NULL;
+    }
   g_autofree char *format_name = format != NULL ? gdk_pixbuf_format_get_name (format) : NULL;
   if (format_name == NULL || !g_strv_contains (formats, format_name))
     {

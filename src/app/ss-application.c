@@ -206,10 +206,13 @@ ss_application_quit (GSimpleAction *action,
                      gpointer       user_data)
 {
   GApplication *app = user_data;
-  GList *windows = gtk_application_get_windows (GTK_APPLICATION (app));
-  /* every change is already stored: closing loses nothing */
-  for (GList *l = windows; l != NULL; l = l->next)
-    gtk_window_destroy (l->data);
+  GList *windows;
+  /* every change is already stored: closing loses nothing. Destroying a window takes
+   * it (and the dialogs it owns) out of the application's list, freeing their links:
+   * the list is asked for again each time, never walked while it changes (walking it
+   * read a freed link, a crash at quit seen now and then in CI) */
+  while ((windows = gtk_application_get_windows (GTK_APPLICATION (app))) != NULL)
+    gtk_window_destroy (windows->data);
   g_application_quit (app);
 }
 
