@@ -99,8 +99,17 @@ for c in cells:
 m1, m2 = os.path.join(TMP, "m1.ssm"), os.path.join(TMP, "m2.ssm")
 # (on a server every change is recorded under its login: the technician's own)
 run1 = tech("learn", "--model", "celltype", "--case", "LAB", "--out", m1, "--user", "tech")
-run2 = tech("learn", "--model", "celltype", "--case", "LAB", "--out", m2, "--user", "tech",
-            "--lab-weight", "2")
+# on a server the second without --user: the login is who offers it, whatever the
+# account running the command is called
+run2 = tech("learn", "--model", "celltype", "--case", "LAB", "--out", m2,
+            *([] if PG else ["--user", "tech"]), "--lab-weight", "2")
+if PG:
+    run = tech("learn", "--model", "celltype", "--case", "LAB", "--out",
+               os.path.join(TMP, "m-boss.ssm"), "--user", "boss", ok=False)
+    check(run.returncode == 2 and "not your login tech" in run.stderr
+          and not os.path.exists(os.path.join(TMP, "m-boss.ssm")),
+          "on a server learn --user other than the login is refused before learning (%d: %s)"
+          % (run.returncode, run.stderr))
 print(run1.stdout.strip().replace("\n", " | "))
 check("recorded in the case store as model 1" in run1.stdout
       and "recorded in the case store as model 2" in run2.stdout,
@@ -176,7 +185,9 @@ run = cli("db", "check")
 check("OK" in run.stdout, "db check passes after adoptions and rollbacks: %s" % run.stdout)
 
 # damaged bytes: refused wherever they would be used, and named by db check
-boss("model", "use", "2", "--user", "boss")
+# (on a server without --user: adopted under the login; the account running the test
+# is not called boss, and the server refuses an adoption under another name)
+boss("model", "use", "2", *([] if PG else ["--user", "boss"]))
 if PG:
     psql("ALTER TABLE lab_models DISABLE TRIGGER lab_models_no_update;"
          "UPDATE lab_models SET bytes = overlay (bytes PLACING '\\x00'::bytea FROM 100) WHERE id = 2")

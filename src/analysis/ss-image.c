@@ -148,30 +148,30 @@ ss_image_file_is_image (const char *path)
   return sniff (path, NULL);
 }
 
-SsImage *
-ss_image_load (const char *path, gint64 max_pixels, GError **error)
+gboolean
+ss_image_check_file (const char *path, gint64 max_pixels, int *width_out, int *height_out,
+                     GError **error)
 {
   GStatBuf st;
   int width = 0, height = 0;
-  g_autoptr (GError) local = NULL;
 
   if (g_stat (path, &st) != 0)
     {
       g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_UNREADABLE,
                    "%s: cannot open: %s", path, g_strerror (errno));
-      return NULL;
+      return FALSE;
     }
   if (!S_ISREG (st.st_mode))
     {
       g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_UNREADABLE,
                    "%s: not a regular file", path);
-      return NULL;
+      return FALSE;
     }
   if (st.st_size == 0)
     {
       g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_UNREADABLE,
                    "%s: the file is empty", path);
-      return NULL;
+      return FALSE;
     }
   /* GdkPixbuf's loaders also take SVG, XPM, ICO, TGA, PNM and more: none of them is a
    * microscope field, and each is one more decoder open to a hostile file. The bytes
@@ -185,7 +185,7 @@ ss_image_load (const char *path, gint64 max_pixels, GError **error)
       g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_UNREADABLE,
                    "%s: the BMP file is damaged: its header asks for more than the file holds",
                    path);
-      return NULL;
+      return FALSE;
     }
   g_autofree char *format_name = format != NULL ? gdk_pixbuf_format_get_name (format) : NULL;
   if (format_name == NULL || !g_strv_contains (formats, format_name))
@@ -194,20 +194,20 @@ ss_image_load (const char *path, gint64 max_pixels, GError **error)
                    "%s: not an image Smearscope can read (JPEG, PNG, TIFF, GIF or BMP)%s%s",
                    path, format_name != NULL ? "; it is " : "",
                    format_name != NULL ? format_name : "");
-      return NULL;
+      return FALSE;
     }
   if (width <= 0 || height <= 0)
     {
       g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_UNREADABLE,
                    "%s: the image says it is %d x %d pixels", path, width, height);
-      return NULL;
+      return FALSE;
     }
   if ((gint64) width * height > max_pixels)
     {
       g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_TOO_LARGE,
                    "%s: %d x %d pixels is over the limit of %" G_GINT64_FORMAT " pixels",
                    path, width, height, max_pixels);
-      return NULL;
+      return FALSE;
     }
   gint64 bad_at = 0;
   if (!png_chunks_fit (path, st.st_size, &bad_at))
@@ -215,14 +215,29 @@ ss_image_load (const char *path, gint64 max_pixels, GError **error)
       g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_UNREADABLE,
                    "%s: the PNG file is damaged: its chunk at byte %" G_GINT64_FORMAT " is "
                    "longer than the file", path, bad_at);
-      return NULL;
+      return FALSE;
     }
   if (jpeg_truncated (path))
     {
       g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_UNREADABLE,
                    "%s: the JPEG file is truncated (no end-of-image marker)", path);
-      return NULL;
+      return FALSE;
     }
+  if (width_out != NULL)
+    *width_out = width;
+  if (height_out != NULL)
+    *height_out = height;
+  return TRUE;
+}
+
+SsImage *
+ss_image_load (const char *path, gint64 max_pixels, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  int width, height;
+
+  if (!ss_image_check_file (path, max_pixels, NULL, NULL, error))
+    return NULL;
   g_autoptr (GdkPixbuf) raw = gdk_pixbuf_new_from_file (path, &local);
   if (raw == NULL)
     {

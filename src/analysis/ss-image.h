@@ -28,6 +28,13 @@ typedef struct {
 
 SsImage *ss_image_new (int width, int height);
 void     ss_image_free (SsImage *image);
+/* Everything looked at before a file goes to a decoder, for every reader of fields (the
+ * analysis, the window's thumbnails): a regular, non-empty file in a format Smearscope
+ * reads (by its first bytes; no other GdkPixbuf loader sees it), within max_pixels, its
+ * PNG chunks and BMP tables within the file, its JPEG not cut short. FALSE with an
+ * SS_ANALYSIS_ERROR saying which; else TRUE and the size its header gives. */
+gboolean ss_image_check_file (const char *path, gint64 max_pixels, int *width, int *height,
+                              GError **error);
 SsImage *ss_image_load (const char *path, gint64 max_pixels, GError **error);
 /* TRUE when the file begins as a JPEG, PNG, TIFF, GIF or BMP does (no decoding) */
 gboolean ss_image_file_is_image (const char *path);

@@ -28,6 +28,13 @@ struct _SsApplication
 
 G_DEFINE_FINAL_TYPE (SsApplication, ss_application, ADW_TYPE_APPLICATION)
 
+enum {
+  CLASSIFIER_CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 void
 ss_application_find_schemas (void)
 {
@@ -51,39 +58,50 @@ ss_application_finalize (GObject *object)
   G_OBJECT_CLASS (ss_application_parent_class)->finalize (object);
 }
 
-static void
-ss_application_load_models (SsApplication *self)
+/* The model the store has in use (issue 30), else the shipped one, with its identity;
+ * NULL and *problem (what the window says) when there is none to use */
+static SsClassifier *
+ss_application_read_models (SsApplication   *self,
+                            SsModelIdentity *identity,
+                            char           **problem)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *path = NULL;
 
-  if (self->models_loaded)
-    return;
-  self->models_loaded = TRUE;
-  /* the case store's model in use (issue 30), else the shipped one; a store that cannot
-   * be opened is said elsewhere, and the shipped model analyses meanwhile */
+  /* a store that cannot be opened is said elsewhere, and the shipped model analyses
+   * meanwhile */
   SsStore *store = ss_application_get_store (self, NULL);
-  self->classifier = ss_lab_model_load_in_use (store, NULL, &path, NULL, &error);
-  if (self->classifier == NULL)
+  g_autoptr (SsClassifier) classifier = ss_lab_model_load_in_use (store, NULL, &path, NULL,
+                                                                  &error);
+  if (classifier == NULL)
     {
       g_autofree char *dir = ss_models_dir (NULL);
       if (error != NULL)
-        self->model_problem = g_strdup_printf (_("The cell-type model cannot be used: %s. Cells are "
-                                                 "found and outlined but left as “Other”."),
-                                               error->message);
+        *problem = g_strdup_printf (_("The cell-type model cannot be used: %s. Cells are found "
+                                      "and outlined but left as “Other”."), error->message);
       else
-        self->model_problem = g_strdup_printf (_("No cell-type model is installed in %s. Cells are "
-                                                 "found and outlined but left as “Other”."), dir);
-      ss_model_identity_init (&self->model, NULL, NULL);
-      return;
+        *problem = g_strdup_printf (_("No cell-type model is installed in %s. Cells are found "
+                                      "and outlined but left as “Other”."), dir);
+      ss_model_identity_init (identity, NULL, NULL);
+      return NULL;
     }
   g_clear_error (&error);
-  if (!ss_model_identity_init (&self->model, path, &error))
+  if (!ss_model_identity_init (identity, path, &error))
     {
-      self->model_problem = g_strdup (error->message);
-      g_clear_pointer (&self->classifier, ss_classifier_unref);
-      ss_model_identity_init (&self->model, NULL, NULL);
+      *problem = g_strdup (error->message);
+      ss_model_identity_init (identity, NULL, NULL);
+      return NULL;
     }
+  return g_steal_pointer (&classifier);
+}
+
+static void
+ss_application_load_models (SsApplication *self)
+{
+  if (self->models_loaded)
+    return;
+  self->models_loaded = TRUE;
+  self->classifier = ss_application_read_models (self, &self->model, &self->model_problem);
 }
 
 static void
@@ -194,6 +212,11 @@ ss_application_class_init (SsApplicationClass *klass)
   GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
 
   object_class->finalize = ss_application_finalize;
+
+  /* another cell-type model is in use (ss_application_reload_models) */
+  signals[CLASSIFIER_CHANGED] =
+    g_signal_new ("classifier-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 0);
   app_class->startup = ss_application_startup;
   app_class->activate = ss_application_activate;
   app_class->command_line = ss_application_command_line;
@@ -298,11 +321,29 @@ void
 ss_application_reload_models (SsApplication *self)
 {
   g_return_if_fail (SS_IS_APPLICATION (self));
+  SsModelIdentity identity = { 0 };
+  g_autofree char *problem = NULL;
+  SsClassifier *classifier = ss_application_read_models (self, &identity, &problem);
+
+  g_clear_pointer (&self->model_problem, g_free);
+  if (classifier == NULL && self->classifier != NULL)
+    {
+      /* the model now in use cannot be read (a server away, a damaged model, a cache
+       * that cannot be written): the one working so far goes on, and each cell records
+       * which model called it; the next change of model tries again */
+      ss_model_identity_clear (&identity);
+      self->model_problem = g_strdup_printf (_("%s Analyses go on with the model used until "
+                                               "now."), problem);
+      return;
+    }
   g_clear_pointer (&self->classifier, ss_classifier_unref);
   ss_model_identity_clear (&self->model);
-  g_clear_pointer (&self->model_problem, g_free);
-  self->models_loaded = FALSE;
-  ss_application_load_models (self);
+  self->classifier = classifier;
+  self->model = identity;
+  self->model_problem = g_steal_pointer (&problem);
+  self->models_loaded = TRUE;
+  /* every window's open case draws its new cells with it */
+  g_signal_emit (self, signals[CLASSIFIER_CHANGED], 0);
 }
 
 SsClassifier *

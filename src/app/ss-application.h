@@ -27,7 +27,9 @@ SsStore       *ss_application_get_store         (SsApplication *self,
  * shipped default (NULL when none is installed or it is unusable:
  * ss_application_get_model_problem says which) and what the store records of it. */
 SsClassifier  *ss_application_get_classifier    (SsApplication *self);
-/* Load it again: another model was put in use. */
+/* Load it again: another model was put in use. Emits "classifier-changed" when it
+ * changed; when the new one cannot be read the one working so far stays (and
+ * ss_application_get_model_problem says why). */
 void           ss_application_reload_models     (SsApplication *self);
 const SsModelIdentity *ss_application_get_model (SsApplication *self);
 const char    *ss_application_get_model_problem (SsApplication *self);

@@ -299,7 +299,11 @@ ss_case_document_reload_cells (SsCaseDocument *self,
         }
       g_autoptr (SsCell) stored = ss_store_get_cell (self->store, correction->cell_id, error);
       if (stored == NULL)
-        return FALSE;
+        {
+          /* the changes taken in before this one are counted and shown all the same */
+          ss_case_document_notify_tallies (self, old_cells, old_unreviewed, old_unsure);
+          return FALSE;
+        }
       self->heard_up_to = MAX (self->heard_up_to, correction->id);
       if (item == NULL)
         /* a cell drawn at another station: its "add" is its first correction */

@@ -167,6 +167,10 @@ thumb_cache_read (const ThumbJob *job,
 
   if (job->cache_path == NULL)
     return NULL;
+  /* the cache is a folder like any other: checked as a field is, a thumbnail at most */
+  if (!ss_image_check_file (job->cache_path, (gint64) THUMB_MAX_WIDTH * THUMB_HEIGHT, NULL,
+                            NULL, NULL))
+    return NULL;
   cached = gdk_pixbuf_new_from_file (job->cache_path, NULL);
   if (cached == NULL
       || g_strcmp0 (gdk_pixbuf_get_option (cached, "tEXt::Thumb::Size"), size) != 0
@@ -232,15 +236,12 @@ ss_field_thumb_decode (GTask        *task,
         }
     }
 
-  /* A field replaced on disk since its analysis may be anything: over the analysis's
-   * pixel limit it is not decoded (a decompression bomb would take gigabytes). */
-  if (gdk_pixbuf_get_file_info (job->path, &width, &height) != NULL
-      && (gint64) width * height > SS_DEFAULT_MAX_PIXELS)
+  /* A field replaced on disk since its analysis may be anything: it passes the
+   * analysis's own checks before any decoder sees it (a decompression bomb, a damaged
+   * PNG or BMP asking for gigabytes, a format that is no field) */
+  if (!ss_image_check_file (job->path, SS_DEFAULT_MAX_PIXELS, NULL, NULL, &error))
     {
-      g_task_return_new_error (task, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_TOO_LARGE,
-                               _("%s: %d x %d pixels is over the limit of %d million pixels"),
-                               job->path, width, height,
-                               (int) (SS_DEFAULT_MAX_PIXELS / 1000000));
+      g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
   /* Decoded at a reduced size first (a JPEG decoder does most of the scaling), then

@@ -1,6 +1,8 @@
 /* Improve the Model from This Lab's Corrections; see ss-learn-dialog.h. The learning
  * runs in a GTask thread on a store connection of its own; Cancel is heard between its
- * steps, and a cancelled run records nothing. */
+ * steps, and a run cancelled before its last step records nothing. The thread has its
+ * own copies of what it reads: the dialog may be destroyed under it (with its parent,
+ * or at quit), which cancels the run. */
 #define G_LOG_DOMAIN "smearscope"
 
 #include "ss-config.h"
@@ -19,6 +21,7 @@ struct _SsLearnDialog
   GCancellable     *cancellable;
   SsLabLearnResult *result;
   gboolean          running;
+  gboolean          disposed;
 
   GtkStack         *stack;
   GtkLabel         *progress_label;
@@ -56,7 +59,7 @@ ss_learn_dialog_show_progress (gpointer data)
   SsLearnProgress *progress = data;
   SsLearnDialog *self = progress->dialog;
 
-  if (self->running && !g_cancellable_is_cancelled (self->cancellable))
+  if (!self->disposed && self->running && !g_cancellable_is_cancelled (self->cancellable))
     {
       gtk_progress_bar_set_fraction (self->progress_bar, progress->fraction);
       gtk_label_set_text (self->progress_label, progress->message);
@@ -80,17 +83,31 @@ ss_learn_dialog_progress (double      fraction,
   g_idle_add (ss_learn_dialog_show_progress, progress);
 }
 
+/* What the thread reads, its own copies */
+typedef struct {
+  char *location;
+  char *user;
+} SsLearnJob;
+
+static void
+ss_learn_job_free (SsLearnJob *job)
+{
+  g_free (job->location);
+  g_free (job->user);
+  g_free (job);
+}
+
 static void
 ss_learn_dialog_thread (GTask        *task,
                         gpointer      source_object,
                         gpointer      task_data,
                         GCancellable *cancellable)
 {
-  SsLearnDialog *self = source_object;
-  const char *location = task_data;
+  const SsLearnJob *job = task_data;
   g_autoptr (GError) error = NULL;
-  SsLabLearnResult *result = ss_lab_learn (location, NULL, self->user, cancellable,
-                                           ss_learn_dialog_progress, self, &error);
+  /* the progress callback refs the dialog (the task holds it alive meanwhile) */
+  SsLabLearnResult *result = ss_lab_learn (job->location, NULL, job->user, cancellable,
+                                           ss_learn_dialog_progress, source_object, &error);
 
   if (result == NULL)
     g_task_return_error (task, g_steal_pointer (&error));
@@ -186,20 +203,26 @@ ss_learn_dialog_done (GObject      *source,
 {
   SsLearnDialog *self = SS_LEARN_DIALOG (source);
   g_autoptr (GError) error = NULL;
+  g_autoptr (SsLabLearnResult) learned = g_task_propagate_pointer (G_TASK (result), &error);
 
   self->running = FALSE;
-  self->result = g_task_propagate_pointer (G_TASK (result), &error);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
-      || g_cancellable_is_cancelled (self->cancellable))
+  if (self->disposed)
+    return;  /* destroyed meanwhile: nobody to tell (a candidate recorded stays offered) */
+  /* a Cancel that came during the last step (recording the candidate) is too late: the
+   * candidate is in the store, and the dialog says so */
+  if (learned == NULL
+      && (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+          || g_cancellable_is_cancelled (self->cancellable)))
     {
       gtk_window_destroy (GTK_WINDOW (self));
       return;
     }
-  if (self->result == NULL)
+  if (learned == NULL)
     {
       ss_learn_dialog_show_failure (self, error);
       return;
     }
+  self->result = g_steal_pointer (&learned);
   if (self->result->model_id > 0)
     g_signal_emit (self, signals[OFFERED], 0);
   ss_learn_dialog_show_result (self);
@@ -218,7 +241,9 @@ ss_learn_dialog_cancel (GtkWidget  *widget,
       return;
     }
   g_cancellable_cancel (self->cancellable);
-  gtk_label_set_text (self->progress_label, _("Stopping; nothing will be recorded…"));
+  gtk_label_set_text (self->progress_label,
+                      _("Stopping; nothing will be recorded unless the candidate is already "
+                        "being recorded…"));
   gtk_widget_set_sensitive (GTK_WIDGET (self->cancel_button), FALSE);
 }
 
@@ -264,13 +289,26 @@ ss_learn_dialog_dispose (GObject *object)
 {
   SsLearnDialog *self = SS_LEARN_DIALOG (object);
 
+  /* destroyed while it runs (its parent closed, or quit): the run stops at its next
+   * step, and what it reports later goes nowhere */
+  self->disposed = TRUE;
+  g_cancellable_cancel (self->cancellable);
   gtk_widget_dispose_template (GTK_WIDGET (self), SS_TYPE_LEARN_DIALOG);
   g_clear_object (&self->store);
-  g_clear_object (&self->cancellable);
   g_clear_pointer (&self->result, ss_lab_learn_result_free);
-  g_clear_pointer (&self->user, g_free);
 
   G_OBJECT_CLASS (ss_learn_dialog_parent_class)->dispose (object);
+}
+
+static void
+ss_learn_dialog_finalize (GObject *object)
+{
+  SsLearnDialog *self = SS_LEARN_DIALOG (object);
+
+  g_clear_object (&self->cancellable);
+  g_free (self->user);
+
+  G_OBJECT_CLASS (ss_learn_dialog_parent_class)->finalize (object);
 }
 
 static void
@@ -281,6 +319,7 @@ ss_learn_dialog_class_init (SsLearnDialogClass *klass)
   GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
 
   object_class->dispose = ss_learn_dialog_dispose;
+  object_class->finalize = ss_learn_dialog_finalize;
   window_class->close_request = ss_learn_dialog_close_request;
 
   signals[MODEL_CHANGED] =
@@ -331,9 +370,14 @@ ss_learn_dialog_new (GtkWindow  *parent,
   gtk_label_set_text (self->progress_label, _("Starting…"));
   gtk_widget_grab_focus (GTK_WIDGET (self->cancel_button));
 
+  SsLearnJob *job = g_new0 (SsLearnJob, 1);
+  job->location = g_strdup (ss_store_get_path (store));
+  job->user = g_strdup (user);
   GTask *task = g_task_new (self, self->cancellable, ss_learn_dialog_done, NULL);
   g_task_set_source_tag (task, ss_learn_dialog_new);
-  g_task_set_task_data (task, g_strdup (ss_store_get_path (store)), g_free);
+  /* a result that came despite a Cancel (the candidate was being recorded) is shown */
+  g_task_set_check_cancellable (task, FALSE);
+  g_task_set_task_data (task, job, (GDestroyNotify) ss_learn_job_free);
   g_task_run_in_thread (task, ss_learn_dialog_thread);
   g_object_unref (task);
   return self;

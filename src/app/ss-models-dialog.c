@@ -117,6 +117,7 @@ ss_models_dialog_reload (SsModelsDialog *self)
   /* Translators: %s is the model file's name */
   g_autofree char *shipped_title = g_strdup_printf (_("Shipped model (%s)"), self->shipped_name);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (shipped), shipped_title);
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (shipped), FALSE);
   adw_action_row_set_subtitle (shipped, _("Installed with Smearscope; in use while no model of "
                                           "this lab is"));
   ss_models_dialog_add_suffix (self, shipped, in_use == 0, 0, self->shipped_name);

@@ -454,8 +454,6 @@ static void
 on_model_changed (SsWindow *self)
 {
   ss_application_reload_models (self->app);
-  if (self->document != NULL)
-    ss_case_document_set_classifier (self->document, ss_application_get_classifier (self->app));
   const char *problem = ss_application_get_model_problem (self->app);
   ss_window_show_message (self, problem != NULL ? problem
                                                 : _("New analyses use the model now in use; "

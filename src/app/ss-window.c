@@ -747,6 +747,13 @@ ss_window_init (SsWindow *self)
   ss_window_add_review_keys (self);
 }
 
+static void
+on_classifier_changed (SsWindow *self)
+{
+  if (self->document != NULL)
+    ss_case_document_set_classifier (self->document, ss_application_get_classifier (self->app));
+}
+
 SsWindow *
 ss_window_new (SsApplication *app)
 {
@@ -755,6 +762,10 @@ ss_window_new (SsApplication *app)
   SsWindow *self = g_object_new (SS_TYPE_WINDOW, "application", app, NULL);
   self->app = app;
   self->settings = g_object_ref (ss_application_get_settings (app));
+  /* another model put in use, from this window or another: the open case's drawn cells
+   * are called by it */
+  g_signal_connect_object (app, "classifier-changed", G_CALLBACK (on_classifier_changed), self,
+                           G_CONNECT_SWAPPED);
 
   g_settings_bind (self->settings, "window-width", self, "default-width", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "window-height", self, "default-height", G_SETTINGS_BIND_DEFAULT);

@@ -10,6 +10,7 @@
 #include "ss-dataset.h"
 #include "ss-detect.h"
 #include "ss-image.h"
+#include "ss-report-analysis.h"
 
 #include <cblas.h>
 #include <json-glib/json-glib.h>
@@ -203,13 +204,6 @@ run_peer (JsonParser *parser, SsArch arch)
   return json_node_get_object (json_parser_get_root (parser));
 }
 
-static void
-add_number (JsonBuilder *b, const char *name, double value)
-{
-  json_builder_set_member_name (b, name);
-  json_builder_add_double_value (b, value);
-}
-
 /* Up to `want` real cells into x: PBC val's pictures (../shared/datasets), spread evenly
  * over its folders, each one's centre cell framed as the analysis frames it. Returns how
  * many (0 when the data set is not there). */
@@ -375,32 +369,32 @@ bench_classifier (const char *name, int iters, gboolean json)
       json_builder_add_int_value (b, ss_model_stem_kernel (spec));
       json_builder_set_member_name (b, "views");
       json_builder_add_int_value (b, views);
-      add_number (b, "views_below", below);
-      add_number (b, "cell_ms", one_ms);
-      add_number (b, "batch100_ms", hundred_ms);
+      ss_report_json_add_figure (b, "views_below", below);
+      ss_report_json_add_figure (b, "cell_ms", one_ms);
+      ss_report_json_add_figure (b, "batch100_ms", hundred_ms);
       json_builder_set_member_name (b, "batch100_every_view");
       json_builder_add_int_value (b, noise_looks);
       if (adaptive)
         {
-          add_number (b, "cell_all_views_ms", every_one_ms);
-          add_number (b, "batch100_all_views_ms", every_ms);
+          ss_report_json_add_figure (b, "cell_all_views_ms", every_one_ms);
+          ss_report_json_add_figure (b, "batch100_all_views_ms", every_ms);
           json_builder_set_member_name (b, "real_cells");
           json_builder_add_int_value (b, real_n);
           if (real_n > 0)
             {
-              add_number (b, "real_cells_ms", real_ms);
+              ss_report_json_add_figure (b, "real_cells_ms", real_ms);
               json_builder_set_member_name (b, "real_cells_every_view");
               json_builder_add_int_value (b, real_looks);
             }
         }
       json_builder_set_member_name (b, "resample");
       json_builder_add_string_value (b, ss_resample_name (spec->resample));
-      add_number (b, "resample100_ms", resample_ms);
+      ss_report_json_add_figure (b, "resample100_ms", resample_ms);
       json_builder_set_member_name (b, "params");
       json_builder_add_int_value (b, (gint64) ss_model_n_params (model));
-      add_number (b, "flop_every_view", ss_model_flops (model));
-      add_number (b, "gflops_every_view", rate);
-      add_number (b, "sgemm_gflops", sgemm);
+      ss_report_json_add_figure (b, "flop_every_view", ss_model_flops (model));
+      ss_report_json_add_figure (b, "gflops_every_view", rate);
+      ss_report_json_add_figure (b, "sgemm_gflops", sgemm);
       json_builder_set_member_name (b, "threads");
       json_builder_add_int_value (b, ss_engine_get_threads ());
       json_builder_set_member_name (b, "openblas_corename");
@@ -516,19 +510,19 @@ ss_cli_bench (int argc, char **argv)
   json_builder_add_string_value (b, ss_arch_name (arch));
   json_builder_set_member_name (b, "threads");
   json_builder_add_int_value (b, ss_engine_get_threads ());
-  add_number (b, "latency_b1_ms", f.latency_b1_ms);
-  add_number (b, "infer_img_per_s", f.infer_img_per_s);
-  add_number (b, "train_img_per_s", f.train_img_per_s);
-  add_number (b, "max_rss_mib", f.max_rss_mib);
-  add_number (b, "flop_forward", f.flops_forward);
-  add_number (b, "flop_train", f.flops_train);
-  add_number (b, "gflops_b1", rate_b1);
-  add_number (b, "gflops_infer", rate_b32);
-  add_number (b, "gflops_train", rate_train);
-  add_number (b, "sgemm_gflops", f.sgemm);
-  add_number (b, "sgemm_fraction_b1", rate_b1 / f.sgemm);
-  add_number (b, "sgemm_fraction_infer", rate_b32 / f.sgemm);
-  add_number (b, "sgemm_fraction_train", rate_train / f.sgemm);
+  ss_report_json_add_figure (b, "latency_b1_ms", f.latency_b1_ms);
+  ss_report_json_add_figure (b, "infer_img_per_s", f.infer_img_per_s);
+  ss_report_json_add_figure (b, "train_img_per_s", f.train_img_per_s);
+  ss_report_json_add_figure (b, "max_rss_mib", f.max_rss_mib);
+  ss_report_json_add_figure (b, "flop_forward", f.flops_forward);
+  ss_report_json_add_figure (b, "flop_train", f.flops_train);
+  ss_report_json_add_figure (b, "gflops_b1", rate_b1);
+  ss_report_json_add_figure (b, "gflops_infer", rate_b32);
+  ss_report_json_add_figure (b, "gflops_train", rate_train);
+  ss_report_json_add_figure (b, "sgemm_gflops", f.sgemm);
+  ss_report_json_add_figure (b, "sgemm_fraction_b1", rate_b1 / f.sgemm);
+  ss_report_json_add_figure (b, "sgemm_fraction_infer", rate_b32 / f.sgemm);
+  ss_report_json_add_figure (b, "sgemm_fraction_train", rate_train / f.sgemm);
   json_builder_set_member_name (b, "openblas_corename");
   json_builder_add_string_value (b, openblas_get_corename ());
   json_builder_set_member_name (b, "openblas_coretype_chosen_by");
@@ -566,13 +560,13 @@ ss_cli_bench (int argc, char **argv)
       json_builder_add_value (b, json_node_copy (json_parser_get_root (parser)));
       json_builder_set_member_name (b, "speedup");
       json_builder_begin_object (b);
-      add_number (b, "latency_b1", json_object_get_double_member (peer, "latency_b1_ms")
+      ss_report_json_add_figure (b, "latency_b1", json_object_get_double_member (peer, "latency_b1_ms")
                                      / f.latency_b1_ms);
-      add_number (b, "infer", f.infer_img_per_s
+      ss_report_json_add_figure (b, "infer", f.infer_img_per_s
                                 / json_object_get_double_member (peer, "infer_img_per_s"));
-      add_number (b, "train", f.train_img_per_s
+      ss_report_json_add_figure (b, "train", f.train_img_per_s
                                 / json_object_get_double_member (peer, "train_img_per_s"));
-      add_number (b, "rss_ratio", f.max_rss_mib
+      ss_report_json_add_figure (b, "rss_ratio", f.max_rss_mib
                                     / json_object_get_double_member (peer, "max_rss_mib"));
       json_builder_end_object (b);
     }

@@ -10,21 +10,12 @@
 #include "ss-classify-metrics.h"
 #include "ss-dataset.h"
 #include "ss-training.h"
+#include "ss-report-analysis.h"
 
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-static void
-add_figure (JsonBuilder *b, const char *name, double v)
-{
-  json_builder_set_member_name (b, name);
-  if (isnan (v))
-    json_builder_add_null_value (b);
-  else
-    json_builder_add_double_value (b, v);
-}
 
 static int
 evaluate_classify (int argc, char **argv)
@@ -181,7 +172,7 @@ evaluate_classify (int argc, char **argv)
   json_builder_set_member_name (b, "n");
   json_builder_add_int_value (b, ds->n);
   for (guint f = 0; f < G_N_ELEMENTS (figures); f++)
-    add_figure (b, figure_names[f], figures[f]);
+    ss_report_json_add_figure (b, figure_names[f], figures[f]);
   json_builder_set_member_name (b, "averaging");
   json_builder_add_string_value (b, binary ? "positive class (the model's first)" : "macro");
   json_builder_set_member_name (b, "classes");
@@ -205,12 +196,12 @@ evaluate_classify (int argc, char **argv)
     {
       json_builder_set_member_name (b, names[c]);
       json_builder_begin_object (b);
-      add_figure (b, "sensitivity", s.sensitivity[c]);
-      add_figure (b, "specificity", s.specificity[c]);
-      add_figure (b, "ppv", s.ppv[c]);
-      add_figure (b, "npv", s.npv[c]);
-      add_figure (b, "f1", s.f1[c]);
-      add_figure (b, "auc", s.auc[c]);
+      ss_report_json_add_figure (b, "sensitivity", s.sensitivity[c]);
+      ss_report_json_add_figure (b, "specificity", s.specificity[c]);
+      ss_report_json_add_figure (b, "ppv", s.ppv[c]);
+      ss_report_json_add_figure (b, "npv", s.npv[c]);
+      ss_report_json_add_figure (b, "f1", s.f1[c]);
+      ss_report_json_add_figure (b, "auc", s.auc[c]);
       json_builder_end_object (b);
     }
   json_builder_end_object (b);
@@ -230,7 +221,7 @@ evaluate_classify (int argc, char **argv)
       json_builder_add_string_value (b, names[truth]);
       json_builder_set_member_name (b, "call");
       json_builder_add_string_value (b, names[call]);
-      add_figure (b, "confidence", p[call]);
+      ss_report_json_add_figure (b, "confidence", p[call]);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);

@@ -14,7 +14,6 @@
 
 /* Exit codes, as the other store commands: 1 a file or the store refused, 2 usage. */
 #define EXIT_FAILED 1
-#define EXIT_USAGE  2
 
 int
 ss_cli_import (int argc, char **argv)

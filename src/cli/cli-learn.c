@@ -128,6 +128,10 @@ ss_cli_learn (int argc, char **argv)
       if (store == NULL)
         return ss_cli_store_failed (error);
     }
+  /* who offers the candidate: on a server the login, checked before any learning */
+  const char *who = store != NULL ? ss_cli_store_user (store, user, NULL) : NULL;
+  if (store != NULL && who == NULL)
+    return EXIT_USAGE;
   g_autofree char *model_path = NULL, *beside_reference = NULL, *beside_replay = NULL;
   if (!ss_lab_model_to_teach (store, ss_cli_models_override (), model_name, &model_path,
                               &beside_reference, &beside_replay, &error))
@@ -253,7 +257,7 @@ ss_cli_learn (int argc, char **argv)
     {
       gboolean existed = FALSE;
       gint64 id = ss_lab_model_offer (store, out, name, model_path, taught, &v, config.margin,
-                                      user != NULL ? user : g_get_user_name (), &existed,
+                                      who, &existed,
                                       &error);
       if (id == 0)
         return ss_cli_store_failed (error);

@@ -14,7 +14,6 @@
 #include <string.h>
 
 #define EXIT_FAILED 1
-#define EXIT_USAGE  2
 
 /* "ID" as a model id, or 0 after saying why. */
 static gint64
@@ -29,13 +28,6 @@ parse_id (const char *text)
       return 0;
     }
   return id;
-}
-
-static void
-json_member_double (JsonBuilder *b, const char *name, double value)
-{
-  json_builder_set_member_name (b, name);
-  json_builder_add_double_value (b, value);
 }
 
 static void
@@ -65,12 +57,12 @@ json_add_model (JsonBuilder *b, const SsLabModel *m)
   json_builder_set_member_name (b, "guard");
   json_builder_begin_object (b);
   json_member_int (b, "held_back_cells", m->n_back);
-  json_member_double (b, "held_back_before", m->back_before);
-  json_member_double (b, "held_back_after", m->back_after);
+  ss_report_json_add_figure (b, "held_back_before", m->back_before);
+  ss_report_json_add_figure (b, "held_back_after", m->back_after);
   json_member_int (b, "reference_cells", m->n_reference);
-  json_member_double (b, "reference_before", m->reference_before);
-  json_member_double (b, "reference_after", m->reference_after);
-  json_member_double (b, "margin", m->margin);
+  ss_report_json_add_figure (b, "reference_before", m->reference_before);
+  ss_report_json_add_figure (b, "reference_after", m->reference_after);
+  ss_report_json_add_figure (b, "margin", m->margin);
   json_builder_end_object (b);
   ss_report_json_add_string_or_null (b, "offered_by", m->offered_by);
   ss_report_json_add_string_or_null (b, "offered_at", m->offered_at);
@@ -168,8 +160,12 @@ model_use (int argc, char **argv)
     return EXIT_USAGE;
   g_autoptr (GError) error = NULL;
   g_autoptr (SsStore) store = ss_store_open (ss_cli_db_path (), SS_STORE_OPEN_DEFAULT, &error);
-  const char *who = user != NULL ? user : g_get_user_name ();
-  if (store == NULL || !ss_store_use_lab_model (store, id, who, &error))
+  if (store == NULL)
+    return ss_cli_store_failed (error);
+  const char *who = ss_cli_store_user (store, user, NULL);
+  if (who == NULL)
+    return EXIT_USAGE;
+  if (!ss_store_use_lab_model (store, id, who, &error))
     return ss_cli_store_failed (error);
   printf ("Model %" G_GINT64_FORMAT " is in use, put there by %s. New analyses use it; cases "
           "analysed before keep their calls.\n", id, who);
@@ -191,8 +187,12 @@ model_rollback (int argc, char **argv)
     return EXIT_USAGE;
   g_autoptr (GError) error = NULL;
   g_autoptr (SsStore) store = ss_store_open (ss_cli_db_path (), SS_STORE_OPEN_DEFAULT, &error);
-  const char *who = user != NULL ? user : g_get_user_name ();
-  gint64 now = store != NULL ? ss_store_rollback_lab_model (store, who, &error) : -1;
+  if (store == NULL)
+    return ss_cli_store_failed (error);
+  const char *who = ss_cli_store_user (store, user, NULL);
+  if (who == NULL)
+    return EXIT_USAGE;
+  gint64 now = ss_store_rollback_lab_model (store, who, &error);
   if (now < 0)
     return ss_cli_store_failed (error);
   if (now == 0)

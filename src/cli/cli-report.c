@@ -10,7 +10,6 @@
 /* Exit codes as the other store commands: 1 the store or the file failed, 2 the
  * command line was wrong. */
 #define EXIT_FAILED 1
-#define EXIT_USAGE  2
 
 int
 ss_cli_report (int argc, char **argv)

@@ -16,7 +16,6 @@
 
 /* Exit codes: 0 done, 1 the store refused or failed, 2 the command line was wrong. */
 #define EXIT_FAILED 1
-#define EXIT_USAGE  2
 
 static int
 fail (GError *error)
@@ -787,8 +786,7 @@ db_user_list (gboolean json)
           json_builder_add_string_value (builder, user->name);
           json_builder_set_member_name (builder, "role");
           json_builder_add_string_value (builder, ss_role_name (user->role));
-          json_builder_set_member_name (builder, "added_at");
-          json_builder_add_string_value (builder, user->added_at);
+          ss_report_json_add_string_or_null (builder, "added_at", user->added_at);
           json_builder_end_object (builder);
         }
       json_builder_end_array (builder);
@@ -801,7 +799,8 @@ db_user_list (gboolean json)
   for (guint i = 0; i < users->len; i++)
     {
       const SsStoreUser *user = users->pdata[i];
-      printf ("%-24s %-13s %s\n", user->name, ss_role_name (user->role), user->added_at);
+      printf ("%-24s %-13s %s\n", user->name, ss_role_name (user->role),
+              user->added_at != NULL ? user->added_at : "");
     }
   return 0;
 }

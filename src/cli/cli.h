@@ -47,6 +47,9 @@ gboolean      ss_cli_parse_field_pick (const char *word, SsFieldCells *pick);
 /* --views N and --views-below X over a model's own (views 0 and below
  * SS_CLI_VIEWS_BELOW_KEEP: keep the model's); prints the error and returns FALSE if the
  * model refuses them. */
+/* the exit status of a command line the command cannot take (a usage error) */
+#define EXIT_USAGE  2
+
 #define SS_CLI_VIEWS_BELOW_KEEP (-1e300)
 #define SS_CLI_VIEWS_HELP "Test-time views instead of the model's own: 1, 2, 4 or 8"
 #define SS_CLI_VIEWS_BELOW_HELP \

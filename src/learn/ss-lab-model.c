@@ -48,20 +48,31 @@ ss_lab_model_file (SsStore *store, gint64 id, GError **error)
   return g_steal_pointer (&path);
 }
 
+/* The file of the store's model in use (written to the cache from the store), or the
+ * shipped default's when none of the lab's is (store NULL: no store); *id its id, 0 for
+ * the shipped one. NULL with error when the store cannot say or give it. */
+static char *
+lab_model_in_use_path (SsStore *store, const char *models_dir, gint64 *id, GError **error)
+{
+  *id = store != NULL ? ss_store_lab_model_in_use (store, error) : 0;
+  if (*id < 0)
+    return NULL;
+  return *id > 0 ? ss_lab_model_file (store, *id, error)
+                 : ss_models_default_classifier_path (models_dir);
+}
+
 SsClassifier *
 ss_lab_model_load_in_use (SsStore *store, const char *models_dir, char **path_out,
                           gint64 *lab_id, GError **error)
 {
+  gint64 id = 0;
   if (lab_id != NULL)
     *lab_id = 0;
-  gint64 id = store != NULL ? ss_store_lab_model_in_use (store, error) : 0;
-  if (id < 0)
+  g_autofree char *path = lab_model_in_use_path (store, models_dir, &id, error);
+  if (path == NULL)
     return NULL;
   if (id == 0)
     return ss_models_load_default_classifier (models_dir, path_out, error);
-  g_autofree char *path = ss_lab_model_file (store, id, error);
-  if (path == NULL)
-    return NULL;
   SsClassifier *classifier = ss_classifier_load (path, error);
   if (classifier == NULL)
     return NULL;
@@ -81,12 +92,8 @@ ss_lab_model_to_teach (SsStore *store, const char *models_dir, const char *model
     found = ss_models_find (models_dir, model);
   else
     {
-      gint64 id = store != NULL ? ss_store_lab_model_in_use (store, error) : 0;
-      if (id < 0)
-        return FALSE;
-      found = id > 0 ? ss_lab_model_file (store, id, error)
-                     : ss_models_default_classifier_path (models_dir);
-      if (found == NULL)
+      gint64 id = 0;
+      if ((found = lab_model_in_use_path (store, models_dir, &id, error)) == NULL)
         return FALSE;
     }
   g_autofree char *reference = ss_models_beside (found, "reference");

@@ -6,17 +6,24 @@
 #include <string.h>
 
 void
+ss_report_json_add_figure (JsonBuilder *builder, const char *name, double value)
+{
+  json_builder_set_member_name (builder, name);
+  /* JSON has no NaN or infinity (json-glib would write "nan" or "inf"): a damaged
+   * store's figure is null */
+  if (isfinite (value))
+    json_builder_add_double_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
+void
 ss_report_json_add_rounded (JsonBuilder *builder, const char *name, double value,
                             double precision)
 {
-  json_builder_set_member_name (builder, name);
-  /* JSON has no NaN or infinity (json-glib would write "nan"): a damaged store's
-   * figure is null, and one too large to round (1e308 * 1e3) is written unrounded */
+  /* one too large to round (1e308 * 1e3) is written unrounded */
   const double rounded = round (value * precision) / precision;
-  if (isfinite (value))
-    json_builder_add_double_value (builder, isfinite (rounded) ? rounded : value);
-  else
-    json_builder_add_null_value (builder);
+  ss_report_json_add_figure (builder, name, isfinite (rounded) ? rounded : value);
 }
 
 void

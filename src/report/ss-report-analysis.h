@@ -39,6 +39,9 @@ char     *ss_report_json_text (JsonNode *root);
 /* root as JSON text on one line, ending in a newline: for files read by programs only,
  * whose long arrays would take a line per number indented (COCO). */
 char     *ss_report_json_text_compact (JsonNode *root);
+/* Add the member name with value, or null when it is not finite (JSON has no NaN or
+ * infinity) */
+void      ss_report_json_add_figure (JsonBuilder *builder, const char *name, double value);
 /* Add the member name with value rounded to 1 / precision (100: two decimals), so the
  * files carry no more digits than the figure has. */
 void      ss_report_json_add_rounded (JsonBuilder *builder, const char *name, double value,

@@ -41,6 +41,16 @@ ss_model_use_free (SsModelUse *use)
   "taught, cases, n_back, back_before, back_after, n_reference, reference_before, "     \
   "reference_after, margin, offered_by, offered_at"
 
+/* TRUE when a stored model's bytes are those its recorded SHA-256 names */
+static gboolean
+lab_model_bytes_match (const guint8 *data, gsize size, const char *sha256)
+{
+  g_autofree char *actual = g_compute_checksum_for_data (G_CHECKSUM_SHA256,
+                                                         data != NULL ? data : (const guint8 *) "",
+                                                         size);
+  return g_strcmp0 (actual, sha256) == 0;
+}
+
 static SsLabModel *
 lab_model_from_row (SsStoreStmt *stmt)
 {
@@ -176,6 +186,12 @@ ss_store_add_lab_model (SsStore *self, const SsLabModel *info, GBytes *bytes, co
                      "%s: the guard's figures are fractions in [0, 1]", operation);
         return 0;
       }
+  if (!(info->margin >= 0 && info->margin <= 1))
+    {
+      g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_INVALID,
+                   "%s: the guard's margin is a fraction in [0, 1]", operation);
+      return 0;
+    }
   g_autofree char *sha256 = g_compute_checksum_for_data (G_CHECKSUM_SHA256, data, size);
   g_autofree char *now = ss_store_now ();
   if (!ss_store_begin_write (self, operation, error))
@@ -320,10 +336,7 @@ ss_store_get_lab_model (SsStore *self, gint64 id, GBytes **bytes, GError **error
   g_autoptr (SsLabModel) model = lab_model_from_row (stmt);
   gsize size = 0;
   const guint8 *data = ss_stmt_column_blob (stmt, 18, &size);
-  g_autofree char *sha256 = g_compute_checksum_for_data (G_CHECKSUM_SHA256,
-                                                         data != NULL ? data : (const guint8 *) "",
-                                                         size);
-  if (g_strcmp0 (sha256, model->sha256) != 0)
+  if (!lab_model_bytes_match (data, size, model->sha256))
     {
       g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_CORRUPT,
                    "model %" G_GINT64_FORMAT " (%s) in the case store %s is damaged: its bytes "
@@ -509,9 +522,7 @@ ss_store_check_lab_models (SsStore *self, GError **error)
     {
       gsize size = 0;
       const guint8 *data = ss_stmt_column_blob (stmt, 2, &size);
-      g_autofree char *sha256 = g_compute_checksum_for_data (
-        G_CHECKSUM_SHA256, data != NULL ? data : (const guint8 *) "", size);
-      if (g_strcmp0 (sha256, ss_stmt_column_text (stmt, 1)) != 0)
+      if (!lab_model_bytes_match (data, size, ss_stmt_column_text (stmt, 1)))
         {
           gint64 id = ss_stmt_column_int64 (stmt, 0);
           ss_stmt_finalize (stmt);

@@ -287,6 +287,7 @@ sqlite_read_header (const char *path, guint8 *header, size_t size, size_t *got)
   int out_flags = 0;
   *got = 0;
   memset (header, 0, size);
+  errno = 0;  /* so that a stale errno is not taken for the reason */
   gboolean ok = name != NULL
                 && vfs->xOpen (vfs, name, file, SQLITE_OPEN_READONLY | SQLITE_OPEN_MAIN_DB,
                                &out_flags) == SQLITE_OK;

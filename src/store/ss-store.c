@@ -700,9 +700,19 @@ ss_store_list_users (SsStore *self, GError **error)
     {
       SsStoreUser *user = g_new0 (SsStoreUser, 1);
       user->name = ss_stmt_column_dup (stmt, 0);
-      ss_role_from_name (ss_stmt_column_text (stmt, 1), &user->role);
       user->added_at = ss_stmt_column_dup (stmt, 2);
       g_ptr_array_add (users, user);
+      if (!ss_role_from_name (ss_stmt_column_text (stmt, 1), &user->role))
+        {
+          /* the schema allows three roles: only a damaged store has another, and it is
+           * not listed as a technician's */
+          g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_CORRUPT, "%s: the user %s has a "
+                       "role Smearscope does not know: the store is damaged (smearscope-cli "
+                       "db check says more)", ss_store_get_path (self),
+                       user->name != NULL ? user->name : "(no name)");
+          ss_stmt_reset (stmt);
+          return NULL;
+        }
     }
   ss_stmt_reset (stmt);
   if (rc != SS_STEP_DONE)
