@@ -11,6 +11,7 @@
 
 #include "ss-lab-model.h"
 #include "ss-learn-dialog.h"
+#include "ss-window-private.h"
 
 struct _SsLearnDialog
 {
@@ -186,6 +187,8 @@ ss_learn_dialog_show_failure (SsLearnDialog *self,
   /* Translators: %s says why */
   g_autofree char *message = g_strdup_printf (_("The model could not be improved: %s"),
                                               error->message);
+  /* a case server away: the main window's bar says so and it tries again by itself */
+  ss_window_store_away_from (GTK_WINDOW (self), error, FALSE);
   gtk_label_set_text (self->verdict_label, message);
   gtk_widget_set_visible (GTK_WIDGET (self->held_back_row), FALSE);
   gtk_widget_set_visible (GTK_WIDGET (self->reference_row), FALSE);
@@ -262,6 +265,7 @@ ss_learn_dialog_use (GtkWidget  *widget,
       /* Translators: %s is the case store's own explanation */
       g_autofree char *message = g_strdup_printf (_("The model was not put in use: %s"),
                                                   error->message);
+      ss_window_store_away_from (GTK_WINDOW (self), error, TRUE);
       gtk_label_set_text (self->error_label, message);
       gtk_widget_set_visible (GTK_WIDGET (self->error_label), TRUE);
       return;

@@ -8,6 +8,7 @@
 
 #include "ss-learn-dialog.h"
 #include "ss-models-dialog.h"
+#include "ss-window-private.h"
 
 struct _SsModelsDialog
 {
@@ -36,9 +37,14 @@ static guint signals[N_SIGNALS];
 static void
 ss_models_dialog_show_error (SsModelsDialog *self,
                              const char     *what,
-                             const GError   *error)
+                             const GError   *error,
+                             gboolean        change_lost)
 {
   g_autofree char *message = g_strdup_printf ("%s: %s", what, error->message);
+
+  /* a case server away: the window behind says so in its bar and tries again by
+   * itself, as for its own errors */
+  ss_window_store_away_from (GTK_WINDOW (self), error, change_lost);
 
   gtk_label_set_text (self->error_label, message);
   gtk_widget_set_visible (GTK_WIDGET (self->error_label), TRUE);
@@ -109,7 +115,7 @@ ss_models_dialog_reload (SsModelsDialog *self)
   g_ptr_array_set_size (self->rows, 0);
   if (models == NULL)
     {
-      ss_models_dialog_show_error (self, _("The models cannot be listed"), error);
+      ss_models_dialog_show_error (self, _("The models cannot be listed"), error, FALSE);
       return;
     }
 
@@ -153,7 +159,7 @@ ss_models_dialog_use (GtkWidget  *widget,
   gtk_widget_set_visible (GTK_WIDGET (self->error_label), FALSE);
   if (!ss_store_use_lab_model (self->store, g_variant_get_int64 (param), self->user, &error))
     {
-      ss_models_dialog_show_error (self, _("The model was not put in use"), error);
+      ss_models_dialog_show_error (self, _("The model was not put in use"), error, TRUE);
       return;
     }
   ss_models_dialog_reload (self);
@@ -171,7 +177,7 @@ ss_models_dialog_rollback (GtkWidget  *widget,
   gtk_widget_set_visible (GTK_WIDGET (self->error_label), FALSE);
   if (ss_store_rollback_lab_model (self->store, self->user, &error) < 0)
     {
-      ss_models_dialog_show_error (self, _("The model was not rolled back"), error);
+      ss_models_dialog_show_error (self, _("The model was not rolled back"), error, TRUE);
       return;
     }
   ss_models_dialog_reload (self);

@@ -68,7 +68,11 @@ void ss_window_install_actions  (SsWindowClass *klass);
 void ss_window_install_export_actions (SsWindowClass *klass);
 void ss_window_update_actions   (SsWindow      *self);
 void ss_window_reload_cases     (SsWindow      *self);
+/* An error of what the person just did (a server away: "your last change was not
+ * saved"), or of a reading the window made by itself */
 void ss_window_show_error       (SsWindow      *self,
+                                 const GError  *error);
+void ss_window_show_read_error  (SsWindow      *self,
                                  const GError  *error);
 /* The case server away (ss-window-server.c): when error says so, the bar across the top
  * says it (and, change_lost, that the last change was not saved), the window tries
@@ -76,6 +80,10 @@ void ss_window_show_error       (SsWindow      *self,
 gboolean ss_window_store_away   (SsWindow      *self,
                                  const GError  *error,
                                  gboolean       change_lost);
+/* The same from a dialog: the main window it stands over (through other dialogs) */
+gboolean ss_window_store_away_from (GtkWindow    *dialog,
+                                    const GError *error,
+                                    gboolean      change_lost);
 void ss_window_server_dispose   (SsWindow      *self);
 /* Put the keyboard in the review pane (gallery) so that the digits act. */
 void ss_window_focus_review     (SsWindow      *self);

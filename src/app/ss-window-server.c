@@ -88,7 +88,7 @@ on_reconnect_done (GObject      *source,
   g_message ("reconnected to the case server at %s", ss_store_get_server (store));
   /* what other stations did meanwhile was not heard */
   if (self->document != NULL && !ss_case_document_reload (self->document, &error))
-    ss_window_show_error (self, error);
+    ss_window_show_read_error (self, error);
   ss_window_reload_cases (self);
 }
 
@@ -117,6 +117,17 @@ ss_window_store_away (SsWindow     *self,
   ss_window_show_server_state (self, store, FALSE);
   ss_window_try_reconnect (self);
   return TRUE;
+}
+
+gboolean
+ss_window_store_away_from (GtkWindow    *dialog,
+                           const GError *error,
+                           gboolean      change_lost)
+{
+  for (GtkWindow *w = dialog; w != NULL; w = gtk_window_get_transient_for (w))
+    if (SS_IS_WINDOW (w))
+      return ss_window_store_away (SS_WINDOW (w), error, change_lost);
+  return FALSE;
 }
 
 void

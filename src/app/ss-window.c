@@ -31,6 +31,16 @@ ss_window_show_error (SsWindow     *self,
   ss_window_show_message (self, error->message);
 }
 
+void
+ss_window_show_read_error (SsWindow     *self,
+                           const GError *error)
+{
+  /* nothing was being changed: a server away is said without "your change was lost" */
+  if (ss_window_store_away (self, error, FALSE))
+    return;
+  ss_window_show_message (self, error->message);
+}
+
 static void
 on_document_store_failed (SsWindow     *self,
                           const GError *error)
@@ -224,7 +234,7 @@ ss_window_open_case (SsWindow   *self,
   g_autoptr (SsCaseDocument) document = ss_case_document_open (store, accession, user, &error);
   if (document == NULL)
     {
-      ss_window_show_error (self, error);
+      ss_window_show_read_error (self, error);
       return FALSE;
     }
   ss_case_document_set_blast_threshold (document, g_settings_get_double (self->settings, "blast-threshold"));
@@ -458,7 +468,7 @@ ss_window_reload_cases (SsWindow *self)
   g_autoptr (GPtrArray) cases = ss_store_list_cases (store, &error);
   if (cases == NULL)
     {
-      ss_window_show_error (self, error);
+      ss_window_show_read_error (self, error);
       return;
     }
   g_hash_table_remove_all (self->cases);

@@ -1180,24 +1180,11 @@ pg_watch (SsStoreConn *conn, gint64 case_id, GError **error)
   PgWatch *watch = (PgWatch *) source;
   watch->location = g_strdup (conn->location);
   watch->case_id = case_id;
-  /* the first connection is made at once (the case is being opened, the server is
-   * there), so that a watch that cannot listen says so to its caller */
-  watch->pg = pg_connect (watch->location, "smearscope-watch", FALSE);
-  PQsetNoticeProcessor (watch->pg, pg_ignore_notice, NULL);
-  if (PQstatus (watch->pg) != CONNECTION_OK)
-    {
-      g_autofree char *message = g_strstrip (g_strdelimit (g_strdup (PQerrorMessage (watch->pg)),
-                                                           "\n\t", ' '));
-      g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_IO,
-                   "watching the case: cannot listen to the case server: %s", message);
-      g_source_unref (source);
-      return NULL;
-    }
-  if (!pg_watch_listen (watch, error))
-    {
-      g_source_unref (source);
-      return NULL;
-    }
+  /* the first connection is begun in the main loop, as every later one, never waited
+   * for here: the window opening the case does not stop for a server slow to answer
+   * (up to connect_timeout). Once it listens, the watch calls back, and its caller
+   * reads what changed since it read the case: nothing made meanwhile is missed. */
+  g_source_set_ready_time (source, 0);
   return source;
 }
 
