@@ -122,6 +122,8 @@ check(sorted(models) == [1, 2], "two models listed: %s" % sorted(models))
 for mid, path in ((1, m1), (2, m2)):
     m = models.get(mid, {})
     check(m.get("sha256") == sha256(path), "model %d: the bytes learn wrote" % mid)
+    check(m.get("name") == "celltype-lab-%d" % mid,
+          "model %d: named by the store's count (%s)" % (mid, m.get("name")))
     check(m.get("size") == os.path.getsize(path), "model %d: its size" % mid)
     check(m.get("parent_sha256") == sha256(SHIPPED) and m.get("parent_id") is None,
           "model %d: taught from the shipped model" % mid)

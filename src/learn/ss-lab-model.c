@@ -157,9 +157,6 @@ ss_lab_model_offer (SsStore *store, const char *path, const char *name, const ch
   g_autofree char *auto_name = NULL;
   if (name == NULL)
     {
-      g_autoptr (GPtrArray) models = ss_store_list_lab_models (store, NULL, error);
-      if (models == NULL)
-        return 0;
       g_autofree char *base = g_path_get_basename (parent_path);
       if (g_str_has_suffix (base, ".ssm"))
         base[strlen (base) - 4] = '\0';
@@ -167,7 +164,8 @@ ss_lab_model_offer (SsStore *store, const char *path, const char *name, const ch
       char *lab = strstr (base, "-lab-");
       if (lab != NULL)
         *lab = '\0';
-      auto_name = g_strdup_printf ("%s-lab-%u", base, models->len + 1);
+      /* the store numbers it (ss_store_add_lab_model), inside its write */
+      auto_name = g_strdup_printf ("%s-lab-", base);
       name = auto_name;
     }
   g_autofree char *taught_text = ss_lab_model_taught_text (taught);

@@ -194,6 +194,7 @@ ss_store_add_lab_model (SsStore *self, const SsLabModel *info, GBytes *bytes, co
     }
   g_autofree char *sha256 = g_compute_checksum_for_data (G_CHECKSUM_SHA256, data, size);
   g_autofree char *now = ss_store_now ();
+  g_autofree char *numbered = NULL;  /* (before the first goto: freed on every path) */
   if (!ss_store_begin_write (self, operation, error))
     return 0;
   if (!ss_store_check_role_to (self, user, SS_ROLE_TECHNICIAN,
@@ -227,6 +228,20 @@ ss_store_add_lab_model (SsStore *self, const SsLabModel *info, GBytes *bytes, co
         *existed = TRUE;
       return same;
     }
+  if (g_str_has_suffix (info->name, "-lab-"))
+    {
+      SsStoreStmt *count = ss_store_prepare_once (self, "SELECT count(*) FROM lab_models",
+                                                  operation, error);
+      if (count == NULL)
+        goto fail;
+      rc = ss_stmt_step (count, operation, error);
+      if (rc == SS_STEP_ROW)
+        numbered = g_strdup_printf ("%s%" G_GINT64_FORMAT, info->name,
+                                    ss_stmt_column_int64 (count, 0) + 1);
+      ss_stmt_finalize (count);
+      if (rc != SS_STEP_ROW)
+        goto fail;
+    }
   SsStoreStmt *insert = ss_store_prepare_once (self,
     "INSERT INTO lab_models (name, bytes, sha256, parent_id, parent_sha256, n_cells, taught, "
     "cases, n_back, back_before, back_after, n_reference, reference_before, reference_after, "
@@ -234,7 +249,7 @@ ss_store_add_lab_model (SsStore *self, const SsLabModel *info, GBytes *bytes, co
     "?12, ?13, ?14, ?15, ?16, ?17) RETURNING id", operation, error);
   if (insert == NULL)
     goto fail;
-  ss_stmt_bind_text (insert, 1, info->name);
+  ss_stmt_bind_text (insert, 1, numbered != NULL ? numbered : info->name);
   ss_stmt_bind_blob (insert, 2, data, size);
   ss_stmt_bind_text (insert, 3, sha256);
   if (parent != 0)

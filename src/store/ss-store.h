@@ -406,7 +406,9 @@ void ss_model_use_free (SsModelUse *use);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsModelUse, ss_model_use_free)
 
 /* Record a model offered by user: info's strings and figures (id, sha256, size,
- * parent_id, offered_*, adopted_* and in_use are not read) and the model file's bytes
+ * parent_id, offered_*, adopted_* and in_use are not read; a name ending in "-lab-" is
+ * given the number of lab models the store then holds plus one, counted inside the
+ * write so that two stations offering at once get two numbers) and the model file's bytes
  * (at most SS_STORE_MAX_MODEL_BYTES). parent_id is set from parent_sha256 when the
  * store holds that model. Returns the new model's id; when the store holds these very
  * bytes already, their id, with *existed TRUE (may be NULL); 0 on error. */
