@@ -448,6 +448,13 @@ pg_default_wait_usec (void)
  * (cable, crash) is noticed in about ten seconds (keepalives, tcp_user_timeout) rather
  * than after the system's TCP timeout of many minutes. start: begin the connection
  * without waiting (PQconnectStartParams), for a main loop to poll. */
+static void
+pg_ignore_notice (void *data, const char *message)
+{
+  /* the server's notices ("terminating connection due to immediate shutdown") are
+   * followed by an error the store reports in its own words */
+}
+
 static PGconn *
 pg_connect (const char *uri, const char *application, gboolean start)
 {
@@ -456,15 +463,18 @@ pg_connect (const char *uri, const char *application, gboolean start)
                                    "keepalives_interval", "keepalives_count",
                                    "tcp_user_timeout", "dbname", NULL };
   const char *const values[] = { "10", application, "UTF8", "5", "2", "2", "10000", uri, NULL };
-  return start ? PQconnectStartParams (keywords, values, TRUE)
-               : PQconnectdbParams (keywords, values, TRUE);
+  PGconn *pg = start ? PQconnectStartParams (keywords, values, TRUE)
+                     : PQconnectdbParams (keywords, values, TRUE);
+  if (pg != NULL)
+    PQsetNoticeProcessor (pg, pg_ignore_notice, NULL);
+  return pg;
 }
 
-static void
-pg_ignore_notice (void *data, const char *message)
+/* libpq's last error on one line, for a message of the store's own */
+static char *
+pg_message (const PGconn *pg)
 {
-  /* the server's notices ("terminating connection due to immediate shutdown") are
-   * followed by an error the store reports in its own words */
+  return g_strstrip (g_strdelimit (g_strdup (PQerrorMessage (pg)), "\n\t", ' '));
 }
 
 static gboolean pg_set_session (PgConn *self, GError **error);
@@ -504,8 +514,7 @@ pg_reconnect (PgConn *self, const char *operation, GError **error)
   gboolean said = FALSE;
   for (;;)
     {
-      PQreset (self->pg);
-      PQsetNoticeProcessor (self->pg, pg_ignore_notice, NULL);
+      PQreset (self->pg);  /* (the same connection object: its notice processor stays) */
       if (PQstatus (self->pg) == CONNECTION_OK && pg_set_session (self, NULL))
         {
           self->session++;
@@ -524,8 +533,7 @@ pg_reconnect (PgConn *self, const char *operation, GError **error)
         }
       g_usleep (G_USEC_PER_SEC / 2);
     }
-  g_autofree char *message = g_strstrip (g_strdelimit (g_strdup (PQerrorMessage (self->pg)),
-                                                       "\n\t", ' '));
+  g_autofree char *message = pg_message (self->pg);
   g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_IO,
                "%s: the case server at %s is not answering (waited %d s); nothing was stored. "
                "Is it running? Try again when it is back (%s)", operation, self->server,
@@ -541,11 +549,9 @@ pg_connect_session (const char *location, gboolean read_only, int busy_timeout_m
                     GError **error)
 {
   PGconn *pg = pg_connect (location, "smearscope", FALSE);
-  PQsetNoticeProcessor (pg, pg_ignore_notice, NULL);
   if (PQstatus (pg) != CONNECTION_OK)
     {
-      g_autofree char *message = g_strstrip (g_strdelimit (g_strdup (PQerrorMessage (pg)),
-                                                           "\n\t", ' '));
+      g_autofree char *message = pg_message (pg);
       g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_IO,
                    "the case server is not reachable yet (%s)", message);
       PQfinish (pg);
@@ -880,12 +886,10 @@ pg_open (const char *uri, SsStoreOpenFlags flags, gboolean *created, GError **er
     }
   if (said && PQstatus (self->pg) == CONNECTION_OK)
     g_printerr ("smearscope: the case server at %s answers again\n", self->server);
-  PQsetNoticeProcessor (self->pg, pg_ignore_notice, NULL);
   if (PQstatus (self->pg) != CONNECTION_OK)
     {
       /* libpq's message runs over lines; a station shows one */
-      g_autofree char *message = g_strstrip (g_strdelimit (g_strdup (PQerrorMessage (self->pg)),
-                                                           "\n\t", ' '));
+      g_autofree char *message = pg_message (self->pg);
       if (PQconnectionNeedsPassword (self->pg))
         g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_FAILED,
                      "the case server at %s asks for a password; put it in ~/.pgpass or "
@@ -1061,8 +1065,7 @@ pg_watch_listen (PgWatch *watch, GError **error)
   PQclear (result);
   if (!ok)
     {
-      g_autofree char *message = g_strstrip (g_strdelimit (g_strdup (PQerrorMessage (watch->pg)),
-                                                           "\n\t", ' '));
+      g_autofree char *message = pg_message (watch->pg);
       g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_IO,
                    "watching the case: cannot listen to the case server: %s", message);
       return FALSE;
@@ -1094,7 +1097,6 @@ pg_watch_start (PgWatch *watch)
       pg_watch_lose (watch);
       return;
     }
-  PQsetNoticeProcessor (watch->pg, pg_ignore_notice, NULL);
   watch->connect_deadline = g_get_monotonic_time () + PG_WATCH_CONNECT_USEC;
   /* libpq's first poll comes once the socket is writable */
   g_source_set_ready_time (&watch->source, watch->connect_deadline);
