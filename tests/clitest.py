@@ -7,6 +7,20 @@ import sys
 failures = []
 
 
+def distinct_copy(src, dst, tag):
+    """Copy the JPEG src to dst as another picture: the same pixels with a comment (a COM
+    segment after the start marker) naming tag, so another SHA-256. A case takes a
+    picture once (the same SHA-256 twice is refused); tests that want several fields from
+    one sample make them this way."""
+    with open(src, "rb") as f:
+        data = f.read()
+    assert data[:2] == b"\xff\xd8", src + " is not a JPEG"
+    text = ("smearscope test field " + str(tag)).encode()
+    segment = b"\xff\xfe" + (len(text) + 2).to_bytes(2, "big") + text
+    with open(dst, "wb") as f:
+        f.write(data[:2] + segment + data[2:])
+
+
 def check(condition, what):
     """Note a failed check (the test goes on, and exits 1 at the end)."""
     if not condition:

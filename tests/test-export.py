@@ -29,7 +29,7 @@ ACCESSION = "EXP-1"
 # an image path a spreadsheet and every writer must get right: comma, quote, newline
 WEIRD = os.path.join(TMP, 'field, "one"\nsecond line.jpg')
 
-from clitest import Cli, check, failures  # noqa: E402
+from clitest import Cli, check, distinct_copy, failures  # noqa: E402
 
 cli = Cli(CLI, DB)
 cli_json = cli.json
@@ -52,7 +52,9 @@ def build_case():
     if not samples:
         print("no sample fields in", SAMPLES)
         sys.exit(77)
-    shutil.copyfile(samples[0], WEIRD)
+    # the first sample again under a hostile name, as another picture (a case takes a
+    # picture once)
+    distinct_copy(samples[0], WEIRD, "weird name")
     cli("case", "new", ACCESSION, "--patient", PATIENT, "--specimen", "peripheral blood",
         "--stain", "Wright-Giemsa")
     # a low minimum confidence and a small cell size find several cells of every field,

@@ -30,7 +30,7 @@ CLI, SAMPLES, MODELS = sys.argv[1], sys.argv[2], sys.argv[3]
 TMP = tempfile.mkdtemp(prefix="ss-lab-models-")
 os.environ["XDG_CACHE_HOME"] = os.path.join(TMP, "cache")
 
-from clitest import Cli, check, failures  # noqa: E402
+from clitest import Cli, check, distinct_copy, failures  # noqa: E402
 
 PG = os.environ.get("SMEARSCOPE_TEST_DB", "")
 if PG.startswith("postgresql://"):
@@ -71,7 +71,8 @@ def analyze(*extra):
     n_fields += 1
     name = sorted(n for n in os.listdir(SAMPLES) if n.endswith(".jpg"))[n_fields % 2]
     path = os.path.join(TMP, "f%d-%s" % (n_fields, name))
-    shutil.copy(os.path.join(SAMPLES, name), path)
+    # each field another picture (a case takes a picture once)
+    distinct_copy(os.path.join(SAMPLES, name), path, n_fields)
     cli("analyze", "--case", "LAB", path, *extra)
     images = cli.json("case", "show", "LAB", "--json")["images"]
     return [i for i in images if i["path"].endswith(os.path.basename(path))][0]

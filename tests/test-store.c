@@ -157,9 +157,26 @@ test_bad_image_stores_nothing (Fixture *f, gconstpointer data)
   g_assert_cmpint (ss_store_add_image (f->store, "no-such-case", &info, cells, &error), ==, 0);
   g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_NOT_FOUND);
   g_clear_error (&error);
+  /* the same picture analysed into the case again: refused, its cells not counted twice
+   * (the case already has TEST_SHA256 as field 1; the check ignores case and name) */
+  info.once_per_case = TRUE;
+  info.path = "elsewhere/renamed.png";
+  g_autofree char *upper = g_ascii_strup (TEST_SHA256, -1);
+  info.sha256 = upper;
+  g_assert_cmpint (ss_store_add_image (f->store, "A-1", &info, cells, &error), ==, 0);
+  g_assert_error (error, SS_STORE_ERROR, SS_STORE_ERROR_EXISTS);
+  g_assert_nonnull (strstr (error->message, "already field 1 of case A-1 (f1.png)"));
+  g_clear_error (&error);
+  g_assert_cmpint (((SsCell *) g_ptr_array_index (cells, 0))->id, ==, 0);
   g_autoptr (SsCase) c = ss_store_get_case (f->store, "A-1", &error);
   g_assert_cmpint (c->n_images, ==, 1);
   g_assert_cmpint (c->n_cells, ==, 40);
+  /* another case may hold it (a second look at the same slide is a case of its own) */
+  g_autoptr (SsCase) other = ss_store_create_case (f->store, "A-2", NULL, NULL, NULL, NULL,
+                                                   &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ss_store_add_image (f->store, "A-2", &info, cells, &error), >, 0);
+  g_assert_no_error (error);
 }
 
 static void

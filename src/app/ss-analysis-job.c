@@ -235,8 +235,18 @@ ss_analysis_job_batch_done (GObject      *source,
         g_ptr_array_add (problems, g_strdup_printf (_("%s was not analysed: %s"), base, r->error->message));
       else if (!ss_case_document_add_result (self->document, r, &self->model,
                                              &store_error))
-        g_ptr_array_add (problems, g_strdup_printf (_("%s was analysed but not stored: %s"), base,
-                                                    store_error->message));
+        {
+          if (g_error_matches (store_error, SS_STORE_ERROR, SS_STORE_ERROR_EXISTS))
+            /* (the store's message, for the command line, names paths a toast has no
+             * room for) */
+            g_ptr_array_add (problems,
+                             g_strdup_printf (_("%s was not added: the same picture is already a "
+                                                "field of this case, and its cells are counted "
+                                                "once."), base));
+          else
+            g_ptr_array_add (problems, g_strdup_printf (_("%s was analysed but not stored: %s"),
+                                                        base, store_error->message));
+        }
     }
   /* a field whose red cells did not give its scale is analysed at the preferences' size:
    * say so, it may be a different microscope's */

@@ -19,6 +19,7 @@ ss_store_add_analysis (SsStore *store, const char *accession, const SsAnalysisRe
         .height = result->height, .model_name = model->name, .model_version = model->format,
         .model_checksum = model->sha256, .cell_diameter = result->cell_diameter,
         .scale_source = ss_scale_source_to_string (result->scale_source),
+        .once_per_case = TRUE,
       };
       image_id = ss_store_add_image (store, accession, &info, result->cells, &local_error);
     }

@@ -74,6 +74,11 @@ static const char *const stmt_sql[N_STMTS] = {
     "FROM images i LEFT JOIN models m ON m.id = i.model_id "
     "WHERE i.case_id = ?1 ORDER BY i.id",
   [STMT_IMAGE_CASE] = "SELECT case_id FROM images WHERE id = ?1",
+  /* the case's field of that picture, and its number in the case (fields count from 1
+   * in the order they were added) */
+  [STMT_IMAGE_SAME_PICTURE] =
+    "SELECT i.path, (SELECT count(*) FROM images o WHERE o.case_id = ?1 AND o.id <= i.id) "
+    "FROM images i WHERE i.case_id = ?1 AND i.sha256 = ?2 ORDER BY i.id LIMIT 1",
   [STMT_CELL_INSERT] =
     "INSERT INTO cells (image_id, x, y, width, height, mask, nucleus_mask, predicted_class, "
     "confidence, probabilities, area, perimeter, circularity, nucleus_area, nc_ratio, "
@@ -1346,6 +1351,27 @@ ss_store_add_image (SsStore *self, const char *accession, const SsImageInfo *inf
   gint64 case_id = ss_store_case_for_change (self, accession, operation, error);
   if (case_id == 0)
     goto fail;
+  if (info->once_per_case)
+    {
+      SsStoreStmt *same = ss_store_stmt (self, STMT_IMAGE_SAME_PICTURE, operation, error);
+      if (same == NULL)
+        goto fail;
+      ss_stmt_bind_int64 (same, 1, case_id);
+      ss_stmt_bind_text (same, 2, sha256);
+      SsStepResult rc = ss_stmt_step (same, operation, error);
+      if (rc == SS_STEP_ROW)
+        {
+          g_autofree char *there = ss_stmt_column_dup (same, 0);
+          g_autofree char *base = g_path_get_basename (there != NULL ? there : "?");
+          g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_EXISTS,
+                       "the same picture (the same SHA-256) is already field %" G_GINT64_FORMAT
+                       " of case %s (%s): it is not added again, so that its cells are not "
+                       "counted twice", ss_stmt_column_int64 (same, 1), accession, base);
+        }
+      ss_stmt_reset (same);
+      if (rc != SS_STEP_DONE)
+        goto fail;
+    }
   gint64 model_id = ss_store_model_id (self, info, operation, error);
   if (model_id < 0)
     goto fail;

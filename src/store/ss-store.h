@@ -92,6 +92,9 @@ typedef struct {
   const char *model_checksum;
   double      cell_diameter;   /* the white cell the analysis assumed, px; 0: not known */
   const char *scale_source;    /* "setting", "red-cells" or "fallback"; NULL: not known */
+  gboolean    once_per_case;   /* refuse it (SS_STORE_ERROR_EXISTS, nothing stored) when the
+                                * case has a field of the same SHA-256 already: an analysis
+                                * adds a picture once, its cells counted once */
 } SsImageInfo;
 
 typedef struct {

@@ -67,6 +67,10 @@ def unreadable_images(good):
     text = os.path.join(TMP, "NOTANIMAGE.png")
     with open(text, "w") as f:
         f.write("This is a text file, not a picture of a blood smear.\n")
+    # the good field again under another name: the same picture, its cells counted once
+    same = os.path.join(TMP, "SAME PICTURE.jpg")
+    with open(same, "wb") as f:
+        f.write(data)
 
     def body(app):
         toasts = Toasts(app)
@@ -81,6 +85,9 @@ def unreadable_images(good):
             reason = message[len(prefix):].strip()
             check(len(reason) > len(bad) + 5,
                   f"the toast for {base} gives no reason: {message!r}")
+        toasts.wait_for("a toast saying the renamed copy is the same picture, not added",
+                        lambda t: t.startswith("SAME PICTURE.jpg was not added: the same "
+                                               "picture is already a field of this case"))
         finished = toasts.wait_for("the toast 'Analysis finished: …'",
                                    lambda t: t.startswith("Analysis finished:"))
         check(re.search(r"\b1 fields?\b", finished),
@@ -91,7 +98,8 @@ def unreadable_images(good):
         screenshot("errors-1-unreadable-images")
         relabel_still_works(app, window, n_cells)
 
-    run_app(["--db", db, "--case", "ERR-1", good, truncated, text], None, "unreadable", body)
+    run_app(["--db", db, "--case", "ERR-1", good, truncated, text, same], None, "unreadable",
+            body)
 
     shown = cli("case", "show", "ERR-1", "--db", db, "--json")
     paths = [image["path"] for image in shown["images"]]
