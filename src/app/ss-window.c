@@ -21,24 +21,31 @@ ss_window_show_message (SsWindow   *self,
   g_message ("%s", message);
 }
 
+/* A server away goes to the bar (with "your last change was not saved" when a change
+ * was being made), anything else to a toast */
+static void
+ss_window_show_store_error (SsWindow     *self,
+                            const GError *error,
+                            gboolean      change_lost)
+{
+  if (!ss_window_store_away (self, error, change_lost))
+    ss_window_show_message (self, error->message);
+}
+
 void
 ss_window_show_error (SsWindow     *self,
                       const GError *error)
 {
   /* the window's errors from the store are of what the person just did */
-  if (ss_window_store_away (self, error, TRUE))
-    return;
-  ss_window_show_message (self, error->message);
+  ss_window_show_store_error (self, error, TRUE);
 }
 
 void
 ss_window_show_read_error (SsWindow     *self,
                            const GError *error)
 {
-  /* nothing was being changed: a server away is said without "your change was lost" */
-  if (ss_window_store_away (self, error, FALSE))
-    return;
-  ss_window_show_message (self, error->message);
+  /* nothing was being changed */
+  ss_window_show_store_error (self, error, FALSE);
 }
 
 static void
