@@ -30,7 +30,7 @@ CLI, SAMPLES, DATASETS = sys.argv[1], sys.argv[2], sys.argv[3]
 TMP = tempfile.mkdtemp(prefix="ss-learn-")
 DB = os.path.join(TMP, "cases.db")
 
-from clitest import Cli, check, failures  # noqa: E402
+from clitest import Cli, check, distinct_copy, failures  # noqa: E402
 
 cli = Cli(CLI, DB)
 
@@ -40,7 +40,8 @@ for name in sorted(os.listdir(SAMPLES)):
     if name.endswith(".jpg"):
         for copy in ("a", "b"):
             path = os.path.join(TMP, copy + "-" + name)
-            shutil.copy(os.path.join(SAMPLES, name), path)
+            # two pictures of each sample (a case takes a picture once)
+            distinct_copy(os.path.join(SAMPLES, name), path, copy)
             fields.append(path)
 cli("case", "new", "LAB")
 cli("analyze", "--case", "LAB", *fields)

@@ -20,10 +20,12 @@ With SS_GUI_SHOTS set, saves screenshots of both dialogs.
 
 import os
 import re
-import shutil
 import sys
 import time
 
+# tests/clitest.py: distinct_copy (a case takes a picture once)
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from clitest import distinct_copy  # noqa: E402
 from ssgui import (TMP, check, cli, do_action, focus, focus_dialog, is_visible, log, name_of, run,
                    run_app, screenshot, wait_until, open_menu_item, find_all, children)
 from sswindow import ReviewWindow
@@ -41,7 +43,7 @@ def make_case(db):
     for copy in "abcdefgh":
         for name in samples:
             fields.append(os.path.join(TMP, f"{copy}-{name}"))
-            shutil.copy(os.path.join(SAMPLES, name), fields[-1])
+            distinct_copy(os.path.join(SAMPLES, name), fields[-1], copy)
     cli("case", "new", ACCESSION, "--db", db, json_output=False)
     cli("analyze", "--case", ACCESSION, "--db", db, *fields, json_output=False)
     cells = [c for image in cli("case", "show", ACCESSION, "--db", db, "--json")["images"]
