@@ -55,8 +55,19 @@ def bccd_field(name):
     return path
 
 
+# A sanitizer (scripts/test-sanitizers.sh) or valgrind slows the window several times:
+# SMEARSCOPE_TEST_TIME_FACTOR (a whole number, as the other tests read it) widens every
+# wait here; the default run keeps the times as written.
+try:
+    TIME_FACTOR = max(1, int(os.environ.get("SMEARSCOPE_TEST_TIME_FACTOR", "1")))
+except ValueError:
+    TIME_FACTOR = 1
+
+
 def wait_until(predicate, timeout=20.0, what="the condition", interval=0.05):
-    """predicate's value once it is true; Failure after timeout seconds."""
+    """predicate's value once it is true; Failure after timeout seconds (times
+    TIME_FACTOR)."""
+    timeout *= TIME_FACTOR
     deadline = time.monotonic() + timeout
     last_error = None
     while True:
@@ -321,7 +332,7 @@ class App:
 
     # the end
 
-    def quit(self, timeout=15.0):
+    def quit(self, timeout=15.0 * TIME_FACTOR):
         """Quit as a person does (Ctrl+Q), then wait for the process."""
         if self.process.poll() is None:
             try:
