@@ -545,8 +545,19 @@ test_reconnect (void)
   g_source_set_callback (watch, count_call, &calls, NULL);
   g_source_attach (watch, context);
   wait_listening (context, &calls);
+  /* a second watch whose first connection is not made yet when the server goes (the
+   * window opened the case a moment before): it tells its watcher too */
+  GSource *early = ss_store_watch_case (store, "S-1", &error);
+  g_assert_no_error (error);
+  int early_calls = 0;
+  g_source_set_callback (early, count_call, &early_calls, NULL);
+  g_source_attach (early, context);
   control_server ("stop");
   g_assert_cmpint (wait_for_call (context, &calls, 5 * G_USEC_PER_SEC), >=, 0);
+  if (early_calls == 0)
+    g_assert_cmpint (wait_for_call (context, &early_calls, 5 * G_USEC_PER_SEC), >=, 0);
+  g_source_destroy (early);
+  g_source_unref (early);
   gint64 slowest = 0, until = g_get_monotonic_time () + 3 * G_USEC_PER_SEC;
   while (g_get_monotonic_time () < until)
     {

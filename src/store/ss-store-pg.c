@@ -1037,6 +1037,8 @@ typedef struct {
   gint64   case_id;
   PGconn  *pg;
   gboolean listening;        /* connected, LISTEN sent */
+  gboolean told_down;        /* called back for the server being away, not listening
+                              * since: the next failed attempts say nothing more */
   gint64   connect_deadline; /* of the attempt under way */
   gpointer fd_tag;
 } PgWatch;
@@ -1071,6 +1073,7 @@ pg_watch_listen (PgWatch *watch, GError **error)
       return FALSE;
     }
   watch->listening = TRUE;
+  watch->told_down = FALSE;
   g_source_set_ready_time (&watch->source, -1);
   pg_watch_set_fd (watch, G_IO_IN);
   return TRUE;
@@ -1087,38 +1090,47 @@ pg_watch_lose (PgWatch *watch)
   g_source_set_ready_time (&watch->source, g_get_monotonic_time () + PG_WATCH_RETRY_USEC);
 }
 
-/* Begin an attempt without waiting for it. */
-static void
+/* An attempt failed or the connection was lost: try again in a second. TRUE when the
+ * watcher is to be told (once, until the watch listens again): its reload then finds
+ * the server away and says so, also when the server went before the watch's first
+ * connection was made. */
+static gboolean
+pg_watch_failed (PgWatch *watch)
+{
+  pg_watch_lose (watch);
+  gboolean tell = !watch->told_down;
+  watch->told_down = TRUE;
+  return tell;
+}
+
+/* Begin an attempt without waiting for it; TRUE when it failed at once and the watcher
+ * is to be told (pg_watch_failed). */
+static gboolean
 pg_watch_start (PgWatch *watch)
 {
   watch->pg = pg_connect (watch->location, "smearscope-watch", TRUE);
   if (watch->pg == NULL || PQstatus (watch->pg) == CONNECTION_BAD)
-    {
-      pg_watch_lose (watch);
-      return;
-    }
+    return pg_watch_failed (watch);
   watch->connect_deadline = g_get_monotonic_time () + PG_WATCH_CONNECT_USEC;
   /* libpq's first poll comes once the socket is writable */
   g_source_set_ready_time (&watch->source, watch->connect_deadline);
   pg_watch_set_fd (watch, G_IO_OUT);
+  return FALSE;
 }
 
-/* One step of an attempt under way; TRUE once the watch listens again. */
+/* One step of an attempt under way; TRUE once the watch listens again, or when the
+ * attempt failed and the watcher is to be told (pg_watch_failed). */
 static gboolean
 pg_watch_poll (PgWatch *watch)
 {
   if (g_get_monotonic_time () >= watch->connect_deadline)
-    {
-      pg_watch_lose (watch);
-      return FALSE;
-    }
+    return pg_watch_failed (watch);
   switch (PQconnectPoll (watch->pg))
     {
     case PGRES_POLLING_OK:
       if (pg_watch_listen (watch, NULL))
         return TRUE;
-      pg_watch_lose (watch);
-      return FALSE;
+      return pg_watch_failed (watch);
     case PGRES_POLLING_READING:
       pg_watch_set_fd (watch, G_IO_IN);
       return FALSE;
@@ -1126,8 +1138,7 @@ pg_watch_poll (PgWatch *watch)
       pg_watch_set_fd (watch, G_IO_OUT);
       return FALSE;
     default:
-      pg_watch_lose (watch);
-      return FALSE;
+      return pg_watch_failed (watch);
     }
 }
 
@@ -1137,20 +1148,14 @@ pg_watch_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
   PgWatch *watch = (PgWatch *) source;
   gboolean changed = FALSE;
   if (watch->pg == NULL)
-    {
-      pg_watch_start (watch);
-      return G_SOURCE_CONTINUE;
-    }
-  if (!watch->listening)
+    changed = pg_watch_start (watch);
+  else if (!watch->listening)
     {
       /* the server is back: what happened meanwhile was not heard, so call back */
       changed = pg_watch_poll (watch);
     }
   else if (!PQconsumeInput (watch->pg))
-    {
-      pg_watch_lose (watch);
-      changed = TRUE;
-    }
+    changed = pg_watch_failed (watch);
   for (PGnotify *notify; watch->listening && (notify = PQnotifies (watch->pg)) != NULL;)
     {
       changed = TRUE;
