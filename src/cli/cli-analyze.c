@@ -390,7 +390,8 @@ ss_cli_analyze (int argc, char **argv)
       return 1;
     }
   if (failed > 0)
-    ss_cli_error ("%d of %d images could not be analysed", failed, argc - 1);
+    ss_cli_error ("%d of %d images could not be analysed, stored or written out (each said "
+                  "why above)", failed, argc - 1);
   return failed > 0 ? 1 : 0;
 }
 
