@@ -167,10 +167,6 @@ thumb_cache_read (const ThumbJob *job,
 
   if (job->cache_path == NULL)
     return NULL;
-  /* the cache is a folder like any other: checked as a field is, a thumbnail at most */
-  if (!ss_image_check_file (job->cache_path, (gint64) THUMB_MAX_WIDTH * THUMB_HEIGHT, NULL,
-                            NULL, NULL))
-    return NULL;
   cached = gdk_pixbuf_new_from_file (job->cache_path, NULL);
   if (cached == NULL
       || g_strcmp0 (gdk_pixbuf_get_option (cached, "tEXt::Thumb::Size"), size) != 0

@@ -143,6 +143,26 @@ model_list (int argc, char **argv)
   return 0;
 }
 
+/* The store, and who makes the change (on a server its login, ss_cli_store_user);
+ * NULL with *status the command's exit status when either cannot be had. */
+static SsStore *
+open_for_change (const char *user, const char **who, int *status)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SsStore) store = ss_store_open (ss_cli_db_path (), SS_STORE_OPEN_DEFAULT, &error);
+  if (store == NULL)
+    {
+      *status = ss_cli_store_failed (error);
+      return NULL;
+    }
+  if ((*who = ss_cli_store_user (store, user, NULL)) == NULL)
+    {
+      *status = EXIT_USAGE;
+      return NULL;
+    }
+  return g_steal_pointer (&store);
+}
+
 static int
 model_use (int argc, char **argv)
 {
@@ -159,12 +179,11 @@ model_use (int argc, char **argv)
   if (id == 0)
     return EXIT_USAGE;
   g_autoptr (GError) error = NULL;
-  g_autoptr (SsStore) store = ss_store_open (ss_cli_db_path (), SS_STORE_OPEN_DEFAULT, &error);
+  const char *who = NULL;
+  int status = 0;
+  g_autoptr (SsStore) store = open_for_change (user, &who, &status);
   if (store == NULL)
-    return ss_cli_store_failed (error);
-  const char *who = ss_cli_store_user (store, user, NULL);
-  if (who == NULL)
-    return EXIT_USAGE;
+    return status;
   if (!ss_store_use_lab_model (store, id, who, &error))
     return ss_cli_store_failed (error);
   printf ("Model %" G_GINT64_FORMAT " is in use, put there by %s. New analyses use it; cases "
@@ -186,12 +205,11 @@ model_rollback (int argc, char **argv)
   if (!ss_cli_parse_operands (context, &argc, &argv, 0, "model rollback takes no operand"))
     return EXIT_USAGE;
   g_autoptr (GError) error = NULL;
-  g_autoptr (SsStore) store = ss_store_open (ss_cli_db_path (), SS_STORE_OPEN_DEFAULT, &error);
+  const char *who = NULL;
+  int status = 0;
+  g_autoptr (SsStore) store = open_for_change (user, &who, &status);
   if (store == NULL)
-    return ss_cli_store_failed (error);
-  const char *who = ss_cli_store_user (store, user, NULL);
-  if (who == NULL)
-    return EXIT_USAGE;
+    return status;
   gint64 now = ss_store_rollback_lab_model (store, who, &error);
   if (now < 0)
     return ss_cli_store_failed (error);
