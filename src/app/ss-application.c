@@ -20,6 +20,9 @@ struct _SsApplication
   char            *db_path;        /* --db, else the preference, else the default */
   SsStore         *store;
   GError          *store_error;
+  gboolean         store_away;     /* the case server did not answer: tried again */
+  guint            store_retry;    /* the next try, a few seconds after the last */
+  GCancellable    *store_opening;  /* while a try runs on a worker thread */
   SsClassifier    *classifier;
   SsModelIdentity  model;
   char            *model_problem;
@@ -30,6 +33,7 @@ G_DEFINE_FINAL_TYPE (SsApplication, ss_application, ADW_TYPE_APPLICATION)
 
 enum {
   CLASSIFIER_CHANGED,
+  STORE_CHANGED,
   N_SIGNALS
 };
 
@@ -47,6 +51,10 @@ ss_application_finalize (GObject *object)
 {
   SsApplication *self = SS_APPLICATION (object);
 
+  g_clear_handle_id (&self->store_retry, g_source_remove);
+  if (self->store_opening != NULL)
+    g_cancellable_cancel (self->store_opening);
+  g_clear_object (&self->store_opening);
   g_clear_object (&self->settings);
   g_clear_object (&self->store);
   g_clear_error (&self->store_error);
@@ -217,6 +225,11 @@ ss_application_class_init (SsApplicationClass *klass)
   signals[CLASSIFIER_CHANGED] =
     g_signal_new ("classifier-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 0);
+  /* the store, not open because its case server was away, was tried again and opened,
+   * or failed for another reason (ss_application_get_store_away) */
+  signals[STORE_CHANGED] =
+    g_signal_new ("store-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 0);
   app_class->startup = ss_application_startup;
   app_class->activate = ss_application_activate;
   app_class->command_line = ss_application_command_line;
@@ -283,6 +296,129 @@ ss_application_get_settings (SsApplication *self)
   return self->settings;
 }
 
+/* --db, else $SMEARSCOPE_DB, else the preference, else the default file */
+static char *
+ss_application_dup_store_location (SsApplication *self)
+{
+  g_autofree char *preference = g_settings_get_string (self->settings, "store-path");
+  if (self->db_path != NULL)
+    return g_strdup (self->db_path);
+  if (g_getenv ("SMEARSCOPE_DB") != NULL)
+    return g_strdup (g_getenv ("SMEARSCOPE_DB"));
+  if (preference[0] != '\0')
+    return g_steal_pointer (&preference);
+  return g_build_filename (g_get_user_data_dir (), "smearscope", "cases.db", NULL);
+}
+
+static SsStore *
+ss_application_open_store (const char *location,
+                           GError    **error)
+{
+  /* a server that does not answer fails the open at once: the window never waits for
+   * it on its own thread */
+  SsStore *store = ss_store_open (location, SS_STORE_OPEN_CREATE | SS_STORE_OPEN_NO_WAIT, error);
+  /* nor for one that goes away later: its actions fail at once and the window
+   * reconnects in the background (ss-window-server.c) */
+  if (store != NULL)
+    ss_store_set_reconnect_wait (store, 0);
+  return store;
+}
+
+static void ss_application_retry_store_later (SsApplication *self);
+
+/* What one open of the store gave: the store, or why not; a server that did not
+ * answer is tried again a few seconds later, and again, until it does. */
+static void
+ss_application_take_store (SsApplication *self,
+                           const char    *location,
+                           SsStore       *store,
+                           GError        *error)
+{
+  g_clear_error (&self->store_error);
+  if (store != NULL)
+    {
+      gboolean was_away = self->store_away;
+      self->store = store;
+      self->store_away = FALSE;
+      if (was_away)
+        {
+          g_message ("the case server at %s answers: the case base is open",
+                     ss_store_get_server (store));
+          /* the lab's model in use lives in the store */
+          if (self->models_loaded)
+            ss_application_reload_models (self);
+          g_signal_emit (self, signals[STORE_CHANGED], 0);
+        }
+      return;
+    }
+  gboolean was_away = self->store_away;
+  self->store_away = ss_store_is_server_location (location)
+                     && g_error_matches (error, SS_STORE_ERROR, SS_STORE_ERROR_IO);
+  /* the store's own message names the file or the server */
+  self->store_error = error;
+  g_prefix_error (&self->store_error, _("The case store cannot be opened: "));
+  if (self->store_away)
+    ss_application_retry_store_later (self);
+  else if (was_away)
+    /* the server answered, but the store cannot be used (a password, a database) */
+    g_signal_emit (self, signals[STORE_CHANGED], 0);
+}
+
+static void
+open_store_thread (GTask        *task,
+                   gpointer      source,
+                   gpointer      task_data,
+                   GCancellable *cancellable)
+{
+  GError *error = NULL;
+  SsStore *store = ss_application_open_store (task_data, &error);
+  if (store == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, store, g_object_unref);
+}
+
+static void
+on_store_retried (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  SsApplication *self = SS_APPLICATION (source);
+  GTask *task = G_TASK (result);
+  GError *error = NULL;
+  SsStore *store = g_task_propagate_pointer (task, &error);
+  gboolean cancelled = g_cancellable_is_cancelled (g_task_get_cancellable (task));
+  if (!cancelled)
+    g_clear_object (&self->store_opening);
+  if (cancelled || self->store != NULL)
+    {
+      g_clear_object (&store);
+      g_clear_error (&error);
+      return;
+    }
+  ss_application_take_store (self, g_task_get_task_data (task), store, error);
+}
+
+static gboolean
+on_store_retry (gpointer data)
+{
+  SsApplication *self = data;
+  self->store_retry = 0;
+  self->store_opening = g_cancellable_new ();
+  g_autoptr (GTask) task = g_task_new (self, self->store_opening, on_store_retried, NULL);
+  g_task_set_source_tag (task, on_store_retry);
+  g_task_set_task_data (task, ss_application_dup_store_location (self), g_free);
+  g_task_run_in_thread (task, open_store_thread);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+ss_application_retry_store_later (SsApplication *self)
+{
+  if (self->store_retry == 0 && self->store_opening == NULL)
+    self->store_retry = g_timeout_add_seconds (2, on_store_retry, self);
+}
+
 SsStore *
 ss_application_get_store (SsApplication *self,
                           GError       **error)
@@ -291,23 +427,10 @@ ss_application_get_store (SsApplication *self,
 
   if (self->store == NULL && self->store_error == NULL)
     {
-      g_autofree char *preference = g_settings_get_string (self->settings, "store-path");
-      const char *path = self->db_path;
-      g_autofree char *fallback = NULL;
-      if (path == NULL && g_getenv ("SMEARSCOPE_DB") != NULL)
-        path = g_getenv ("SMEARSCOPE_DB");
-      if (path == NULL && preference[0] != '\0')
-        path = preference;
-      if (path == NULL)
-        path = fallback = g_build_filename (g_get_user_data_dir (), "smearscope", "cases.db", NULL);
-      self->store = ss_store_open (path, SS_STORE_OPEN_CREATE, &self->store_error);
-      /* a server that goes away never blocks the window: its actions fail at once and
-       * the window reconnects in the background (ss-window-server.c) */
-      if (self->store != NULL)
-        ss_store_set_reconnect_wait (self->store, 0);
-      if (self->store == NULL)
-        /* the store's own message names the file */
-        g_prefix_error (&self->store_error, _("The case store cannot be opened: "));
+      g_autofree char *location = ss_application_dup_store_location (self);
+      GError *open_error = NULL;
+      SsStore *store = ss_application_open_store (location, &open_error);
+      ss_application_take_store (self, location, store, open_error);
     }
   if (self->store == NULL)
     {
@@ -315,6 +438,13 @@ ss_application_get_store (SsApplication *self,
       return NULL;
     }
   return self->store;
+}
+
+gboolean
+ss_application_get_store_away (SsApplication *self)
+{
+  g_return_val_if_fail (SS_IS_APPLICATION (self), FALSE);
+  return self->store == NULL && self->store_away;
 }
 
 void

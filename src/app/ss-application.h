@@ -23,6 +23,10 @@ GSettings     *ss_application_get_settings      (SsApplication *self);
  * shows that and keeps working). */
 SsStore       *ss_application_get_store         (SsApplication *self,
                                                  GError       **error);
+/* TRUE while the store is not open because its case server does not answer: it is
+ * tried again every few seconds, and "store-changed" is emitted when it answers (or
+ * answers with another reason not to open). */
+gboolean       ss_application_get_store_away    (SsApplication *self);
 /* The cell-type classifier new analyses use: the case store's model in use, else the
  * shipped default (NULL when none is installed or it is unusable:
  * ss_application_get_model_problem says which) and what the store records of it. */

@@ -31,6 +31,9 @@ struct _SsWindow
   guint                 retry_source;   /* the next try, a second after the last failed */
   guint                 server_hide_source;  /* hides "Reconnected" */
   gboolean              change_lost;    /* a change failed while the server was away */
+  gboolean              pending_open;   /* the command line waits for the case server */
+  char                 *pending_accession;
+  GPtrArray            *pending_files;  /* GFile */
 
   /* template children */
   AdwToastOverlay      *toast_overlay;

@@ -386,6 +386,18 @@ ss_window_open_from_command_line (SsWindow   *self,
 
   g_autoptr (GError) error = NULL;
   SsStore *store = ss_application_get_store (self->app, &error);
+  if (store == NULL && ss_application_get_store_away (self->app))
+    {
+      /* the empty page says the server is not answering; this is done when it does */
+      g_clear_pointer (&self->pending_accession, g_free);
+      g_clear_pointer (&self->pending_files, g_ptr_array_unref);
+      self->pending_open = TRUE;
+      self->pending_accession = g_strdup (accession);
+      self->pending_files = g_ptr_array_new_with_free_func (g_object_unref);
+      for (guint i = 0; i < n_files; i++)
+        g_ptr_array_add (self->pending_files, g_object_ref (files[i]));
+      return;
+    }
   if (store == NULL)
     {
       ss_window_show_error (self, error);
@@ -676,6 +688,8 @@ ss_window_finalize (GObject *object)
   g_clear_object (&self->export_folder);
   g_clear_object (&self->exports);
   g_clear_pointer (&self->cases, g_hash_table_unref);
+  g_clear_pointer (&self->pending_accession, g_free);
+  g_clear_pointer (&self->pending_files, g_ptr_array_unref);
 
   G_OBJECT_CLASS (ss_window_parent_class)->finalize (object);
 }
@@ -771,6 +785,61 @@ on_classifier_changed (SsWindow *self)
     ss_case_document_set_classifier (self->document, ss_application_get_classifier (self->app));
 }
 
+/* The page shown with no case open says whether the case store could be opened, and
+ * while its server does not answer, that the application keeps trying */
+static void
+ss_window_update_empty_page (SsWindow *self)
+{
+  g_autoptr (GError) error = NULL;
+  gboolean open = ss_application_get_store (self->app, &error) != NULL;
+  /* "New Case…" only where a case can be made */
+  gtk_widget_set_visible (adw_status_page_get_child (self->empty_page), open);
+  if (open)
+    {
+      adw_status_page_set_title (self->empty_page, _("No Case Open"));
+      adw_status_page_set_description (self->empty_page,
+                                       _("Choose a case on the left, or make a new one and add "
+                                         "the smear images from your microscope camera."));
+      adw_status_page_set_icon_name (self->empty_page, SS_APP_ID);
+      return;
+    }
+  /* the page's description is markup; a server's URI has its & */
+  g_autofree char *message = g_markup_escape_text (error->message, -1);
+  if (ss_application_get_store_away (self->app))
+    {
+      g_autofree char *text =
+        g_strdup_printf (_("%s\n\nSmearscope tries again every few seconds: the cases appear "
+                           "here as soon as the server answers. If it stays away, ask whoever "
+                           "runs the lab's case server."), message);
+      adw_status_page_set_title (self->empty_page, _("Waiting for the Case Base"));
+      adw_status_page_set_description (self->empty_page, text);
+      adw_status_page_set_icon_name (self->empty_page, "network-offline-symbolic");
+    }
+  else
+    {
+      adw_status_page_set_title (self->empty_page, _("The Case Store Cannot Be Opened"));
+      adw_status_page_set_description (self->empty_page, message);
+      adw_status_page_set_icon_name (self->empty_page, "dialog-warning-symbolic");
+    }
+}
+
+/* The case server answered at last (or answered that the store cannot be used) */
+static void
+on_store_changed (SsWindow *self)
+{
+  ss_window_update_empty_page (self);
+  ss_window_reload_cases (self);
+  ss_window_update_signed (self);
+  ss_window_update_actions (self);
+  if (self->pending_open && !ss_application_get_store_away (self->app))
+    {
+      g_autofree char *accession = g_steal_pointer (&self->pending_accession);
+      g_autoptr (GPtrArray) files = g_steal_pointer (&self->pending_files);
+      self->pending_open = FALSE;
+      ss_window_open_from_command_line (self, accession, (GFile **) files->pdata, files->len);
+    }
+}
+
 SsWindow *
 ss_window_new (SsApplication *app)
 {
@@ -792,13 +861,9 @@ ss_window_new (SsApplication *app)
   g_settings_bind (self->settings, "show-labels", self->state, "show-labels", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "show-truth", self->state, "show-truth", G_SETTINGS_BIND_DEFAULT);
 
-  g_autoptr (GError) error = NULL;
-  if (ss_application_get_store (app, &error) == NULL)
-    {
-      adw_status_page_set_title (self->empty_page, _("The Case Store Cannot Be Opened"));
-      adw_status_page_set_description (self->empty_page, error->message);
-      adw_status_page_set_icon_name (self->empty_page, "dialog-warning-symbolic");
-    }
+  g_signal_connect_object (app, "store-changed", G_CALLBACK (on_store_changed), self,
+                           G_CONNECT_SWAPPED);
+  ss_window_update_empty_page (self);
   ss_window_reload_cases (self);
   ss_window_update_signed (self);
   return self;

@@ -871,7 +871,8 @@ pg_open (const char *uri, SsStoreOpenFlags flags, gboolean *created, GError **er
   self->server = pg_server_name (self->pg);
   /* A server restarting (or not up yet) is waited for, as a writer waits for the lock;
    * a wrong name, password or database is said at once. */
-  gint64 deadline = g_get_monotonic_time () + pg_default_wait_usec ();
+  gint64 deadline = g_get_monotonic_time ()
+                    + ((flags & SS_STORE_OPEN_NO_WAIT) ? 0 : pg_default_wait_usec ());
   gboolean said = FALSE;
   while (PQstatus (self->pg) != CONNECTION_OK && pg_server_away (self->pg)
          && g_get_monotonic_time () < deadline)

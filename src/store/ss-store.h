@@ -53,6 +53,8 @@ typedef enum {
   SS_STORE_OPEN_DEFAULT   = 0,       /* read-write; the file must exist */
   SS_STORE_OPEN_CREATE    = 1 << 0,  /* create the file (mode 0600) and its folder */
   SS_STORE_OPEN_READ_ONLY = 1 << 1,  /* never write, not even a migration */
+  SS_STORE_OPEN_NO_WAIT   = 1 << 2,  /* a case server that is away fails the open at once
+                                      * (SS_STORE_ERROR_IO) instead of being waited for */
 } SsStoreOpenFlags;
 
 typedef enum {

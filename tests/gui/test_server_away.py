@@ -13,6 +13,10 @@ with smearscope-cli, and the window opens it. Then:
 3. The server is started again: the bar says "Reconnected …" by itself, and the same key
    now relabels the cell (the count moves); the store holds exactly that one correction,
    nothing of the refused one.
+4. The server is stopped and the workstation started again, asked for the case: its
+   window comes up at once and answers, saying "Waiting for the Case Base" (not
+   blocked on the server, not given up for good); the server is started, and the case
+   opens by itself.
 """
 
 import os
@@ -38,14 +42,18 @@ def control(action):
     subprocess.run([os.environ["SMEARSCOPE_TEST_PG_CONTROL"], action], check=True, timeout=120)
 
 
-def answers_quickly(window, seconds):
-    """Ask the window for its subtitle again and again for seconds: each answer within
-    a second (a window blocked on the server would not answer at all meanwhile)."""
+WAITING = re.compile(r"^Waiting for the Case Base$")
+
+
+def answers_quickly(window, seconds, ask=None):
+    """Ask the window for its subtitle (or ask()) again and again for seconds: each
+    answer within a second (a window blocked on the server would not answer at all
+    meanwhile)."""
     slowest = 0.0
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         start = time.monotonic()
-        window.subtitle_text()
+        (ask or window.subtitle_text)()
         slowest = max(slowest, time.monotonic() - start)
         time.sleep(0.1)
     log(f"the slowest accessibility answer while the server was away: {slowest:.3f} s")
@@ -86,6 +94,24 @@ def server_away(app, db):
     log("the relabel made after the reconnection is stored, the refused one is not")
 
 
+def start_while_away(app, started):
+    """The window of an application started while the server is stopped."""
+    log(f"the window was on the accessibility bus {time.monotonic() - started:.1f} s "
+        "after the start")
+    waiting = app.find("label", WAITING, timeout=10)
+    page = app.find("label", re.compile(r"cannot reach the case server at .+tries again every "
+                                        r"few seconds", re.S), timeout=5)
+    log(f"the page says: {name_of(waiting)!r}: {name_of(page)!r}")
+    answers_quickly(None, 3.0, lambda: name_of(waiting))
+    screenshot("server-away-4-start-while-away")
+    control("start")
+    log("the server is started again")
+    window = ReviewWindow(app, ACCESSION, timeout=30)
+    left, total = window.left()
+    check(total > 0, f"the case opened once the server answered with {left} of {total} cells left")
+    log(f"the case opened by itself once the server answered: {left} of {total} cells left")
+
+
 def main():
     db = os.environ.get("SMEARSCOPE_TEST_DB")
     if not db or not os.environ.get("SMEARSCOPE_TEST_PG_CONTROL"):
@@ -95,6 +121,11 @@ def main():
     cli("case", "new", ACCESSION, "--db", db, json_output=False)
     cli("analyze", "--case", ACCESSION, "--db", db, os.path.abspath(FIELD), json_output=False)
     run_app(["--db", db, "--case", ACCESSION], {}, "server-away", lambda app: server_away(app, db))
+    control("stop")
+    log("the server is stopped; the workstation starts")
+    started = time.monotonic()
+    run_app(["--db", db, "--case", ACCESSION], {}, "server-away-start",
+            lambda app: start_while_away(app, started))
 
 
 if __name__ == "__main__":
