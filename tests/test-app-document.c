@@ -602,6 +602,22 @@ test_other_station (Fixture *f, gconstpointer data)
   other_station (f, "dr hem", "case", "reopen", "A1", "--reason", "recount", NULL);
   wait_heard (is_read_only, f, GINT_TO_POINTER (FALSE));
 
+  /* a field analysed into the case there: it appears here with its cells */
+  g_autoptr (GPtrArray) analysed = store_test_cells (3);
+  g_autofree char *sha = ss_file_sha256 (f->image_path, &error);
+  g_assert_no_error (error);
+  SsImageInfo info = { .path = f->image_path, .sha256 = sha, .width = 640, .height = 480,
+                       .model_name = "test", .model_version = "SSM1",
+                       .model_checksum = TEST_SHA256 };
+  g_assert_cmpint (ss_store_add_image (other, "A1", &info, analysed, &error), >, 0);
+  g_assert_no_error (error);
+  waited = wait_heard (has_n_cells, f, GUINT_TO_POINTER (19));
+  g_test_message ("the field analysed there arrived after %.3f s", waited / 1e6);
+  g_assert_cmpuint (ss_case_document_get_n_images (f->doc), ==, 2);
+  g_assert_cmpuint (g_list_model_get_n_items (ss_case_document_get_image_cells (f->doc, 1)), ==, 3);
+  g_assert_nonnull (ss_case_document_find_cell (f->doc, ((SsCell *) analysed->pdata[2])->id));
+  g_assert_cmpuint (g_list_model_get_n_items (field), ==, 16);
+
   /* the person's selection is where it was */
   g_assert_true (ss_viewer_state_get_current (state) == selected);
   g_assert_true (item_at (f, 3) == selected);

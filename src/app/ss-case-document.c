@@ -265,6 +265,41 @@ ss_case_document_refresh_cell (SsCaseDocument *self,
   return TRUE;
 }
 
+static gboolean ss_case_document_take_image (SsCaseDocument *self,
+                                             SsImageRecord  *record,
+                                             GError        **error);
+
+/* Take in the images the store has of the case and the document not yet */
+static gboolean
+ss_case_document_take_new_images (SsCaseDocument *self,
+                                  GError        **error)
+{
+  g_autoptr (GPtrArray) images = ss_store_list_images (self->store, self->info->accession,
+                                                       FALSE, error);
+  if (images == NULL)
+    return FALSE;
+  guint before = self->images->len;
+  for (guint i = 0; i < images->len; i++)
+    {
+      SsImageRecord *record = images->pdata[i];
+      if (ss_case_document_field_of_image (self, record->id) >= 0)
+        continue;
+      record->cells = ss_store_list_image_cells (self->store, record->id, error);
+      if (record->cells == NULL)
+        return FALSE;
+      /* taken by the document, freed by it even when it fails */
+      images->pdata[i] = NULL;
+      if (!ss_case_document_take_image (self, record, error))
+        return FALSE;
+    }
+  if (self->images->len != before)
+    {
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_IMAGES]);
+      g_signal_emit (self, signals[IMAGES_CHANGED], 0);
+    }
+  return TRUE;
+}
+
 /* Read the case's status and the cells corrected since the last look again, and show
  * what another station changed: only the cells whose version moved are touched, so a
  * case of 100,000 cells costs a few rows, not a reread. */
@@ -282,6 +317,13 @@ ss_case_document_reload_cells (SsCaseDocument *self,
   self->info = g_steal_pointer (&info);
   if (read_only != ss_case_document_get_read_only (self))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_READ_ONLY]);
+  /* fields another station analysed into the case, with their cells as they are now */
+  if ((guint) self->info->n_images > self->images->len
+      && !ss_case_document_take_new_images (self, error))
+    {
+      ss_case_document_notify_tallies (self, old_cells, old_unreviewed, old_unsure);
+      return FALSE;
+    }
   g_autoptr (GPtrArray) corrections = ss_store_list_corrections_since (self->store,
                                                                       self->info->accession,
                                                                       self->heard_up_to, error);

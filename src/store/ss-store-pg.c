@@ -1232,6 +1232,8 @@ const SsStoreBackend ss_store_backend_pg = {
   .backup = pg_backup,
   .after_copy = pg_after_copy,
   .watch = pg_watch,
+  /* the watch (LISTEN) hears the other notifications from the schema's functions */
+  .notify_image = "SELECT pg_notify ('smearscope_case_' || ?1::text, 'image')",
   .connected = pg_connected,
   .server = pg_server,
   .login = pg_login,

@@ -1320,6 +1320,22 @@ ss_store_insert_image_row (SsStore *self, gint64 case_id, const SsImageInfo *inf
   return ss_store_insert_returning_id (stmt, operation, error);
 }
 
+/* Other stations with the case open show the new image (their watch hears it) */
+static gboolean
+ss_store_notify_image (SsStore *self, gint64 case_id, const char *operation, GError **error)
+{
+  if (self->conn->backend->notify_image == NULL)
+    return TRUE;
+  SsStoreStmt *stmt = ss_store_prepare_once (self, self->conn->backend->notify_image,
+                                             operation, error);
+  if (stmt == NULL)
+    return FALSE;
+  ss_stmt_bind_int64 (stmt, 1, case_id);
+  SsStepResult rc = ss_stmt_step (stmt, operation, error);
+  ss_stmt_finalize (stmt);
+  return rc == SS_STEP_ROW || rc == SS_STEP_DONE;
+}
+
 gint64
 ss_store_add_image (SsStore *self, const char *accession, const SsImageInfo *info,
                     GPtrArray *cells, GError **error)
@@ -1390,6 +1406,7 @@ ss_store_add_image (SsStore *self, const char *accession, const SsImageInfo *inf
         goto fail;
     }
   if (!ss_store_touch_case (self, case_id, now, operation, error)
+      || !ss_store_notify_image (self, case_id, operation, error)
       || !ss_store_commit (self, operation, error))
     goto fail;
   for (guint i = 0; i < cells->len; i++)
