@@ -105,6 +105,35 @@ test_open (Fixture *f, gconstpointer data)
   g_assert_false (ss_case_document_get_can_undo (f->doc));
   g_assert_cmpuint (ss_case_document_get_n_truth_cells (f->doc), ==, 0);
   g_assert_cmpuint (ss_case_document_get_image_truth (f->doc, 0)->len, ==, 0);
+
+  /* the label on the field marks an unsure call ("Lymphocyte? 60%") until a person
+   * reviews the cell; a sure call's is the plain label */
+  guint marked = 0;
+  SsCellItem *unsure_item = NULL;
+  for (guint i = 0; i < 16; i++)
+    {
+      SsCellItem *item = item_at (f, i);
+      g_autofree char *label = ss_cell_item_dup_label (item);
+      g_autofree char *on_field = ss_cell_item_dup_field_label (item);
+      g_assert_null (strchr (label, '?'));
+      if (ss_cell_item_get_unsure (item))
+        {
+          g_autofree char *expected = g_strdup_printf ("%s? %d%%",
+            ss_cell_class_display_name (ss_cell_item_get_cell_class (item)),
+            (int) (100.0 * ss_cell_item_get_confidence (item) + 0.5));
+          g_assert_cmpstr (on_field, ==, expected);
+          marked++;
+          unsure_item = item;
+        }
+      else
+        g_assert_cmpstr (on_field, ==, label);
+    }
+  g_assert_cmpuint (marked, ==, unsure);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (ss_case_document_confirm (f->doc, &unsure_item, 1, &error));
+  g_assert_no_error (error);
+  g_autofree char *confirmed = ss_cell_item_dup_field_label (unsure_item);
+  g_assert_null (strchr (confirmed, '?'));
 }
 
 /* Imported ground truth opens with the case, beside the cells: never one of them, never

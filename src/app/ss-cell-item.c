@@ -245,6 +245,23 @@ ss_cell_item_dup_label (SsCellItem *self)
                           (int) (100.0 * self->cell->confidence + 0.5));
 }
 
+char *
+ss_cell_item_dup_field_label (SsCellItem *self)
+{
+  g_return_val_if_fail (SS_IS_CELL_ITEM (self), NULL);
+
+  /* the model's call on a cell it is unsure of, not yet reviewed: a bare "100%" on the
+   * field would read as sure (the gallery and the tooltip say why it is unsure) */
+  if (!self->cell->user_drawn && self->cell->current_class == self->cell->predicted_class
+      && ss_cell_item_get_typed (self) && !ss_cell_item_get_reviewed (self)
+      && ss_cell_item_get_unsure (self))
+    /* TRANSLATORS: the label on the field of a cell the model is unsure of, e.g.
+     * "Lymphocyte? 100%" */
+    return g_strdup_printf (_("%s? %d%%"), ss_cell_class_display_name (self->cell->current_class),
+                            (int) (100.0 * self->cell->confidence + 0.5));
+  return ss_cell_item_dup_label (self);
+}
+
 double
 ss_cell_item_get_nc_ratio (SsCellItem *self)
 {

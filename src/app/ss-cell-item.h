@@ -34,6 +34,9 @@ gboolean      ss_cell_item_get_unsure     (SsCellItem  *self);
 /* unsure because the shape check doubts its lymphocyte call (its nucleus is not round) */
 gboolean      ss_cell_item_get_not_round  (SsCellItem  *self);
 char         *ss_cell_item_dup_label      (SsCellItem  *self);
+/* The label drawn on the field: the same, with a "?" after the class while the cell is
+ * unsure and not reviewed ("Lymphocyte? 100%") */
+char        *ss_cell_item_dup_field_label (SsCellItem *self);
 /* The cell's nucleus-to-cytoplasm ratio, for tooltips. */
 double        ss_cell_item_get_nc_ratio   (SsCellItem  *self);
 /* A small picture of the cell (its box framed as the classifier frames it, at most

@@ -2156,7 +2156,7 @@ cell_entry_is_dimmed (CellEntry *entry,
          && ss_cell_item_get_confidence (entry->item) < dim_below;
 }
 
-/* "Neutrophil 97%" on a small dark tag above the box (inside it at the top edge). */
+/* "Neutrophil 97%" ("Lymphocyte? 100%" while unsure) on a small dark tag above the box (inside it at the top edge). */
 static void
 ss_slide_view_draw_label (SsSlideView *self,
                           cairo_t     *cr,
@@ -2170,7 +2170,7 @@ ss_slide_view_draw_label (SsSlideView *self,
 
   if (entry->label_layout == NULL)
     {
-      g_autofree char *label = ss_cell_item_dup_label (item);
+      g_autofree char *label = ss_cell_item_dup_field_label (item);
 
       entry->label_layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), label);
       pango_layout_set_attributes (entry->label_layout, self->label_attrs);
@@ -3377,10 +3377,21 @@ ss_slide_view_on_show_outlines (SsSlideView *self)
   ss_slide_view_invalidate_overlay (self);
 }
 
+static void
+clear_labels (GPtrArray *entries)
+{
+  for (guint i = 0; entries != NULL && i < entries->len; i++)
+    g_clear_object (&((CellEntry *) entries->pdata[i])->label_layout);
+}
+
 /* Which cells are unsure changed: every cell may look different. */
 static void
 ss_slide_view_on_unsure_below (SsSlideView *self)
 {
+  /* the labels say which are unsure, on the field shown and the parked ones */
+  clear_labels (self->entries);
+  for (GList *l = self->parked.head; l != NULL; l = l->next)
+    clear_labels (((ParkedField *) l->data)->entries);
   ss_slide_view_invalidate_overlay (self);
 }
 
