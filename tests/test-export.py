@@ -349,7 +349,21 @@ def check_bad_input():
         check(f.read() == picture, "the image given as an output is unchanged")
 
 
+def check_relative_path():
+    """A field named relative to the folder analyze ran in is stored by its whole path:
+    the window and learn read the store from anywhere."""
+    samples = sorted(n for n in os.listdir(SAMPLES) if n.endswith(".jpg"))
+    cli("case", "new", "REL-1")
+    run = subprocess.run([CLI, "analyze", "--case", "REL-1", "--db", DB, samples[0]],
+                         cwd=SAMPLES, capture_output=True, text=True)
+    check(run.returncode == 0, "analyze with a relative path: %s" % run.stderr)
+    stored = cli_json("case", "show", "REL-1", "--json")["images"][0]["path"]
+    check(stored == os.path.join(os.path.abspath(SAMPLES), samples[0]),
+          "the relative path %s stored as %s" % (samples[0], stored))
+
+
 build_case()
+check_relative_path()
 check_csvs()
 check_coco(*check_json())
 have_hl7 = check_hl7(signed=False)

@@ -36,6 +36,9 @@ ss_window_update_actions (SsWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.reopen",
                                  self->document != NULL && !editable);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open-images", editable && !running);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.analyse-again",
+                                 self->document != NULL && !running
+                                 && ss_case_document_get_n_images (self->document) > 0);
   /* a signed case's details are shown too, read-only */
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.case-details", self->document != NULL);
   /* without a case the title is only "Smearscope": no hover, no tooltip */
@@ -377,6 +380,105 @@ on_open_images_response (GtkNativeDialog *chooser,
   g_object_unref (chooser);
 }
 
+/* Analyse again with the model in use: a new case of the same fields. The case keeps
+ * its calls and its corrections (a case takes each picture once, so that no cell is
+ * counted twice, and the audit trail of its calls stays whole); the new one records
+ * where it came from in its notes. */
+static void
+on_analyse_again_response (AdwMessageDialog *dialog,
+                           const char       *response,
+                           gpointer          user_data)
+{
+  SsWindow *self = user_data;
+  g_autoptr (GError) error = NULL;
+  GtkEditable *entry = GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog));
+
+  if (g_strcmp0 (response, "analyse") != 0 || self->document == NULL)
+    return;
+  g_autofree char *accession = g_strstrip (g_strdup (gtk_editable_get_text (entry)));
+  SsStore *store = ss_case_document_get_store (self->document);
+  const SsCase *from = ss_case_document_get_case (self->document);
+  const SsModelIdentity *model = ss_application_get_model (self->app);
+  /* TRANSLATORS: appended to a case's notes; the first %s is a case, the second a model */
+  g_autofree char *origin = g_strdup_printf (_("Analysed again from case %s with the model %s."),
+                                             from->accession, model->name);
+  g_autofree char *notes = from->notes != NULL && from->notes[0] != '\0'
+                           ? g_strdup_printf ("%s\n%s", from->notes, origin) : g_strdup (origin);
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < ss_case_document_get_n_images (self->document); i++)
+    g_ptr_array_add (files, g_file_new_for_path (ss_case_document_get_image (self->document, i)->path));
+
+  g_autoptr (SsCase) made = ss_store_create_case (store, accession, from->patient_ref,
+                                                  from->specimen, from->stain, notes, &error);
+  if (made == NULL)
+    {
+      ss_window_show_error (self, error);
+      return;
+    }
+  ss_window_reload_cases (self);
+  if (ss_window_open_case (self, accession))
+    ss_window_add_images (self, (GFile **) files->pdata, files->len);
+}
+
+static void
+on_accession_changed (GtkEditable      *entry,
+                      AdwMessageDialog *dialog)
+{
+  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (entry)));
+  adw_message_dialog_set_response_enabled (dialog, "analyse", text[0] != '\0');
+}
+
+static void
+action_analyse_again (GtkWidget  *widget,
+                      const char *name,
+                      GVariant   *param)
+{
+  SsWindow *self = SS_WINDOW (widget);
+
+  if (self->document == NULL || ss_case_document_get_n_images (self->document) == 0)
+    return;
+  SsStore *store = ss_case_document_get_store (self->document);
+  const char *accession = ss_case_document_get_accession (self->document);
+  guint n_fields = ss_case_document_get_n_images (self->document);
+  /* the first of ACCESSION-2, -3, ... that is free */
+  g_autofree char *proposed = NULL;
+  for (int k = 2; proposed == NULL && k < 1000; k++)
+    {
+      g_autofree char *candidate = g_strdup_printf ("%s-%d", accession, k);
+      g_autoptr (SsCase) taken = ss_store_get_case (store, candidate, NULL);
+      if (taken == NULL)
+        proposed = g_steal_pointer (&candidate);
+    }
+  const SsModelIdentity *model = ss_application_get_model (self->app);
+  g_autofree char *body = g_strdup_printf (
+    ngettext ("A new case is made with the %u field of case %s, analysed by the model now in "
+              "use, %s. Case %s keeps its calls and its corrections as they are.",
+              "A new case is made with the %u fields of case %s, analysed by the model now in "
+              "use, %s. Case %s keeps its calls and its corrections as they are.", n_fields),
+    n_fields, accession, model->name, accession);
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self),
+                                              _("Analyse Again with the Model in Use?"), body);
+  GtkWidget *entry = gtk_entry_new ();
+  gtk_editable_set_text (GTK_EDITABLE (entry), proposed != NULL ? proposed : "");
+  gtk_entry_set_activates_default (GTK_ENTRY (entry), TRUE);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Accession number of the new case"), -1);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), entry);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "analyse", _("_Analyse Again"),
+                                    NULL);
+  adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (dialog), "analyse",
+                                           proposed != NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "analyse",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "analyse");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect (entry, "changed", G_CALLBACK (on_accession_changed), dialog);
+  g_signal_connect (dialog, "response", G_CALLBACK (on_analyse_again_response), self);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 static void
 action_open_images (GtkWidget  *widget,
                     const char *name,
@@ -668,6 +770,7 @@ ss_window_install_actions (SsWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.sign-off", NULL, action_sign_off);
   gtk_widget_class_install_action (widget_class, "win.reopen", NULL, action_reopen);
   gtk_widget_class_install_action (widget_class, "win.open-images", NULL, action_open_images);
+  gtk_widget_class_install_action (widget_class, "win.analyse-again", NULL, action_analyse_again);
   gtk_widget_class_install_action (widget_class, "win.cancel-analysis", NULL, action_cancel_analysis);
   gtk_widget_class_install_action (widget_class, "win.new-case", NULL, action_new_case);
   gtk_widget_class_install_action (widget_class, "win.case-details", NULL, action_case_details);

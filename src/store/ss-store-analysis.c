@@ -11,11 +11,14 @@ ss_store_add_analysis (SsStore *store, const char *accession, const SsAnalysisRe
   g_return_val_if_fail (model != NULL, 0);
   g_autoptr (GError) local_error = NULL;
   g_autofree char *sha256 = ss_file_sha256 (result->path, &local_error);
+  /* the store is read later from anywhere (the window, learn, another folder): a path
+   * given relative to where the command ran is kept whole */
+  g_autofree char *path = g_canonicalize_filename (result->path, NULL);
   gint64 image_id = 0;
   if (sha256 != NULL)
     {
       SsImageInfo info = {
-        .path = result->path, .sha256 = sha256, .width = result->width,
+        .path = path, .sha256 = sha256, .width = result->width,
         .height = result->height, .model_name = model->name, .model_version = model->format,
         .model_checksum = model->sha256, .cell_diameter = result->cell_diameter,
         .scale_source = ss_scale_source_to_string (result->scale_source),

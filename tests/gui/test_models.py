@@ -14,6 +14,9 @@ lymphocytes): reviewed cells to learn from. Then, in the window:
    1.00 (… cells)") and what was taught (the cells, their class, the case), and offers
    Use This Model. Pressed: smearscope-cli model list says the new model is in use,
    adopted by the window's user; the Cell-Type Models dialog lists it as in use.
+3. Main menu > Analyse Again with the Model in Use…: the proposed LAB-1-2 is made with
+   the same sixteen fields, analysed by the adopted model, and LAB-1 keeps every call
+   and correction it had.
 
 With SS_GUI_SHOTS set, saves screenshots of both dialogs.
 """
@@ -128,6 +131,44 @@ def improved(app, window, db, n_cells):
     focus(app, window.title)
 
 
+def analysed_again(app, window, db):
+    """Main menu > Analyse Again with the Model in Use…, proposed accession accepted: a
+    new case of the same fields, analysed by the model adopted above, its origin in its
+    notes; the case it came from keeps its calls and its corrections."""
+    def calls(shown):
+        return [(image["path"], image["model_checksum"],
+                 [(c["id"], c["class"], c["deleted"]) for c in image["cells"]])
+                for image in shown["images"]]
+
+    before = cli("case", "show", ACCESSION, "--db", db, "--json")
+    adopted = models(db)["models"][0]
+    open_menu_item(app, window, "Analyse Again with the Model in Use…")
+    app.dialog("label", re.compile(r"^A new case is made with the 16 fields of case "
+                                   + ACCESSION + r", analysed by the model now in use, "
+                                   + re.escape(adopted["name"])))
+    time.sleep(0.5)
+    screenshot("analyse-again-dialog")
+    # GTK 4.8 names a response button "_Analyse Again Analyse Again"
+    do_action(app.dialog("push button", re.compile(r"^_?Analyse Again")))
+    # the same window shows the new case (not looked up among the application's
+    # windows while the dialog is destroyed: see ssgui.App.main_window)
+    wait_until(lambda: name_of(window.frame) == f"Case {ACCESSION}-2", 30,
+               "the window to show the new case")
+    n_cells = window.wait_analysed(len(before["images"]), timeout=240)
+    again = cli("case", "show", ACCESSION + "-2", "--db", db, "--json")
+    check(sorted(i["path"] for i in again["images"]) == sorted(i["path"] for i in before["images"]),
+          "the new case has the same fields")
+    check({i["model_checksum"] for i in again["images"]} == {adopted["sha256"]},
+          f"the new case's fields were analysed by the adopted model {adopted['sha256'][:12]}")
+    check(again["notes"] is not None
+          and f"Analysed again from case {ACCESSION} with the model" in again["notes"],
+          f"the new case's notes: {again['notes']!r}")
+    after = cli("case", "show", ACCESSION, "--db", db, "--json")
+    check(calls(after) == calls(before), "the case analysed again kept its calls and corrections")
+    log(f"case {ACCESSION}-2: {len(again['images'])} fields, {n_cells} cells, by model "
+        f"{adopted['name']}; {ACCESSION} unchanged")
+
+
 def main():
     db = os.path.join(TMP, "cases.db")
     n_cells = make_case(db)
@@ -136,6 +177,7 @@ def main():
         window = ReviewWindow(app, ACCESSION)
         cancelled(app, window, db)
         improved(app, window, db, n_cells)
+        analysed_again(app, window, db)
 
     run_app(["--db", db, "--case", ACCESSION], None, "models", body)
 
