@@ -2,6 +2,8 @@
  * its review queue, counts, corrections with undo and redo, sign-off and reopening,
  * and the viewer state. Every change must be in the store, not only on screen. */
 #include "ss-case-document.h"
+#include "ss-image.h"
+#include "ss-learn-cells.h"
 #include "ss-viewer-state.h"
 #include "store-test-util.h"
 
@@ -652,6 +654,76 @@ test_other_station (Fixture *f, gconstpointer data)
   g_assert_true (item_at (f, 3) == selected);
 }
 
+/* Learning's gathering of the reviewed cells (issue 30) tells its progress field by
+ * field and hears Cancel between two fields: a store of many fields is read for a long
+ * while, and the window's dialog shows how far it is and stops when asked. */
+typedef struct {
+  GArray       *read;        /* guint: fields_read of each call */
+  guint         n_fields;
+  GCancellable *cancel_at_first;
+} GatherCalls;
+
+static void
+on_field_read (guint fields_read, guint n_fields, gpointer data)
+{
+  GatherCalls *calls = data;
+  g_array_append_val (calls->read, fields_read);
+  calls->n_fields = n_fields;
+  if (calls->cancel_at_first != NULL)
+    g_cancellable_cancel (calls->cancel_at_first);
+}
+
+static void
+test_learn_gather_progress (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  /* two more fields, the same picture (a case may take it again through this call) */
+  for (int k = 0; k < 2; k++)
+    {
+      g_autoptr (GPtrArray) cells = store_test_cells (2);
+      g_autofree char *sha = ss_file_sha256 (f->image_path, &error);
+      g_assert_no_error (error);
+      SsImageInfo info = { .path = f->image_path, .sha256 = sha, .width = 640, .height = 480,
+                           .model_name = "test", .model_version = "SSM1",
+                           .model_checksum = TEST_SHA256 };
+      g_assert_cmpint (ss_store_add_image (f->store, "A1", &info, cells, &error), >, 0);
+      g_assert_no_error (error);
+    }
+  /* two cells of the first field confirmed: what teaches */
+  SsCellItem *items[2] = { item_at (f, 0), item_at (f, 1) };
+  g_assert_true (ss_case_document_confirm (f->doc, items, 2, &error));
+  g_assert_no_error (error);
+
+  SsModelSpec spec = { .arch = SS_ARCH_RESNET18, .in_c = 3, .in_h = 32, .in_w = 32,
+                       .width = 16, .n_classes = SS_N_CLASSES };
+  for (int c = 0; c < SS_N_CLASSES; c++)
+    g_strlcpy (spec.class_names[c], ss_class_name (c), SS_NAME_LEN);
+
+  GatherCalls calls = { g_array_new (FALSE, FALSE, sizeof (guint)) };
+  g_autoptr (SsLearnCells) taught = ss_learn_cells_gather_full (f->store, NULL, &spec,
+                                                                SS_DEFAULT_MAX_PIXELS, NULL,
+                                                                on_field_read, &calls, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (taught);
+  g_assert_cmpint (taught->cells->n, ==, 2);
+  g_assert_cmpuint (calls.read->len, ==, 3);
+  g_assert_cmpuint (calls.n_fields, ==, 3);
+  for (guint i = 0; i < calls.read->len; i++)
+    g_assert_cmpuint (g_array_index (calls.read, guint, i), ==, i + 1);
+
+  /* cancelled after the first field: nothing more is read, and it says why */
+  g_array_set_size (calls.read, 0);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  calls.cancel_at_first = cancellable;
+  SsLearnCells *cancelled = ss_learn_cells_gather_full (f->store, NULL, &spec,
+                                                        SS_DEFAULT_MAX_PIXELS, cancellable,
+                                                        on_field_read, &calls, &error);
+  g_assert_null (cancelled);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (calls.read->len, ==, 1);
+  g_array_free (calls.read, TRUE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -669,6 +741,7 @@ main (int argc, char **argv)
   ADD ("/document/update-details", test_update_details);
   ADD ("/document/two-stations", test_two_stations);
   ADD ("/document/other-station", test_other_station);
+  ADD ("/learn/gather-progress", test_learn_gather_progress);
   g_test_add_func ("/viewer-state/zoom-and-selection", test_viewer_state);
   return g_test_run ();
 }

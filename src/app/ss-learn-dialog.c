@@ -1,8 +1,8 @@
 /* Improve the Model from This Lab's Corrections; see ss-learn-dialog.h. The learning
  * runs in a GTask thread on a store connection of its own; Cancel is heard between its
- * steps, and a run cancelled before its last step records nothing. The thread has its
- * own copies of what it reads: the dialog may be destroyed under it (with its parent,
- * or at quit), which cancels the run. */
+ * steps and between two fields read, and a run cancelled before its last step records
+ * nothing. The thread has its own copies of what it reads: the dialog may be destroyed
+ * under it (with its parent, or at quit), which cancels the run. */
 #define G_LOG_DOMAIN "smearscope"
 
 #include "ss-config.h"

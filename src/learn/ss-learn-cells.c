@@ -97,9 +97,26 @@ SsLearnCells *
 ss_learn_cells_gather (SsStore *store, const char *const *accessions, const SsModelSpec *spec,
                        gint64 max_pixels, GError **error)
 {
+  return ss_learn_cells_gather_full (store, accessions, spec, max_pixels, NULL, NULL, NULL,
+                                     error);
+}
+
+SsLearnCells *
+ss_learn_cells_gather_full (SsStore *store, const char *const *accessions,
+                            const SsModelSpec *spec, gint64 max_pixels,
+                            GCancellable *cancellable, SsLearnCellsProgress progress,
+                            gpointer user_data, GError **error)
+{
   g_autoptr (GPtrArray) cases = ss_store_list_cases (store, error);
   if (cases == NULL)
     return NULL;
+  guint n_fields = 0, fields_read = 0;
+  for (guint i = 0; i < cases->len; i++)
+    {
+      const SsCase *c = g_ptr_array_index (cases, i);
+      if (accessions == NULL || g_strv_contains (accessions, c->accession))
+        n_fields += (guint) MAX (c->n_images, 0);
+    }
   SsLearnCells *out = g_new0 (SsLearnCells, 1);
   out->skipped = g_ptr_array_new_with_free_func (g_free);
   out->cases = g_ptr_array_new_with_free_func (g_free);
@@ -120,9 +137,22 @@ ss_learn_cells_gather (SsStore *store, const char *const *accessions, const SsMo
         }
       out->n_cases++;
       guint before = b.labels->len;
-      for (guint j = 0; j < images->len; j++)
-        add_image (out, &b, spec, g_ptr_array_index (images, j), c->status == SS_CASE_SIGNED,
-                   max_pixels);
+      for (guint j = 0; out != NULL && j < images->len; j++)
+        {
+          if (g_cancellable_set_error_if_cancelled (cancellable, error))
+            {
+              ss_learn_cells_free (out);
+              out = NULL;
+              break;
+            }
+          add_image (out, &b, spec, g_ptr_array_index (images, j), c->status == SS_CASE_SIGNED,
+                     max_pixels);
+          fields_read++;
+          if (progress != NULL)
+            progress (fields_read, MAX (n_fields, fields_read), user_data);
+        }
+      if (out == NULL)
+        break;
       if (b.labels->len > before)
         g_ptr_array_add (out->cases, g_strdup (c->accession));
     }
