@@ -319,12 +319,24 @@ on_reopen_response (AdwMessageDialog *dialog,
     ss_window_show_error (self, error);
 }
 
+/* A response that stays disabled while the dialog's entry is blank */
 static void
-on_reason_changed (GtkEditable      *entry,
-                   AdwMessageDialog *dialog)
+on_required_entry_changed (GtkEditable      *entry,
+                           AdwMessageDialog *dialog)
 {
+  const char *response = g_object_get_data (G_OBJECT (entry), "ss-required-for");
   g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (entry)));
-  adw_message_dialog_set_response_enabled (dialog, "reopen", text[0] != '\0');
+  adw_message_dialog_set_response_enabled (dialog, response, text[0] != '\0');
+}
+
+static void
+ss_message_dialog_require_entry (AdwMessageDialog *dialog,
+                                 GtkWidget        *entry,
+                                 const char       *response)
+{
+  g_object_set_data_full (G_OBJECT (entry), "ss-required-for", g_strdup (response), g_free);
+  g_signal_connect (entry, "changed", G_CALLBACK (on_required_entry_changed), dialog);
+  on_required_entry_changed (GTK_EDITABLE (entry), dialog);
 }
 
 static void
@@ -352,12 +364,11 @@ action_reopen (GtkWidget  *widget,
                                     "cancel", _("_Cancel"),
                                     "reopen", _("_Reopen"),
                                     NULL);
-  adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (dialog), "reopen", FALSE);
   adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "reopen",
                                               ADW_RESPONSE_DESTRUCTIVE);
   adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "reopen");
   adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  g_signal_connect (entry, "changed", G_CALLBACK (on_reason_changed), dialog);
+  ss_message_dialog_require_entry (ADW_MESSAGE_DIALOG (dialog), entry, "reopen");
   g_signal_connect (dialog, "response", G_CALLBACK (on_reopen_response), self);
   gtk_window_present (GTK_WINDOW (dialog));
 }
@@ -421,14 +432,6 @@ on_analyse_again_response (AdwMessageDialog *dialog,
 }
 
 static void
-on_accession_changed (GtkEditable      *entry,
-                      AdwMessageDialog *dialog)
-{
-  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (entry)));
-  adw_message_dialog_set_response_enabled (dialog, "analyse", text[0] != '\0');
-}
-
-static void
 action_analyse_again (GtkWidget  *widget,
                       const char *name,
                       GVariant   *param)
@@ -468,13 +471,11 @@ action_analyse_again (GtkWidget  *widget,
                                     "cancel", _("_Cancel"),
                                     "analyse", _("_Analyse Again"),
                                     NULL);
-  adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (dialog), "analyse",
-                                           proposed != NULL);
   adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "analyse",
                                               ADW_RESPONSE_SUGGESTED);
   adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "analyse");
   adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  g_signal_connect (entry, "changed", G_CALLBACK (on_accession_changed), dialog);
+  ss_message_dialog_require_entry (ADW_MESSAGE_DIALOG (dialog), entry, "analyse");
   g_signal_connect (dialog, "response", G_CALLBACK (on_analyse_again_response), self);
   gtk_window_present (GTK_WINDOW (dialog));
 }
