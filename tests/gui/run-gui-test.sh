@@ -68,14 +68,17 @@ export PYTHONPATH="$HERE${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONDONTWRITEBYTECODE=1
 unset SMEARSCOPE_DB DBUS_SESSION_BUS_ADDRESS AT_SPI_BUS_ADDRESS WAYLAND_DISPLAY DISPLAY
 
-# xvfb-run -a picks a free display number; the screen is larger than the window
-# (1280x800 by default) so that nothing is cut off. The accessibility bus's processes
-# get no stdout/stderr of ours: meson waits for those pipes to close. Status 99: the X
-# server could not be reached (two xvfb-run -a starting at once can race for a display
-# number; other people's tests run on these machines too): tried once more.
+# xvfb-run -a picks a free display number, searching up from a random one (-n): every
+# xvfb-run starts at :99 otherwise, and other people's tests run on these machines too
+# (a display the application could not open was seen when one of theirs held :99). The
+# screen is larger than the window (1280x800 by default) so that nothing is cut off.
+# The accessibility bus's processes get no stdout/stderr of ours: meson waits for those
+# pipes to close. Status 99: the X server could not be reached: tried twice more, each
+# time from another random display number.
 run_once () {
+  first=$((100 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 800))
   dbus-run-session --config-file="$HERE/session.conf" -- \
-    xvfb-run -a -s "-screen 0 1400x900x24 -nolisten tcp" sh -c '
+    xvfb-run -a -n "$first" -s "-screen 0 1400x900x24 -nolisten tcp" sh -c '
       tries=0
       until xdotool getdisplaygeometry >/dev/null 2>&1; do
         tries=$((tries + 1))
@@ -93,11 +96,12 @@ run_once () {
 
 run_once "$@"
 status=$?
-if [ $status = 99 ]; then
+for again in 1 2; do
+  [ $status = 99 ] || break
   echo "retrying with another X server" >&2
-  # the first try may have made its store already: begin again from nothing
+  # the try before may have made its store already: begin again from nothing
   rm -rf "$TMP/work" && mkdir -p "$TMP/work"
   run_once "$@"
   status=$?
-fi
+done
 exit $status

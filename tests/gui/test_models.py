@@ -97,8 +97,12 @@ def improved(app, window, db, n_cells):
     screenshot("models-dialog-shipped")
     do_action(app.dialog("push button", re.compile(r"^_?Improve…")))
     use = app.dialog("push button", re.compile(r"^_?Use This Model"), timeout=180)
-    figures = wait_until(lambda: [FIGURES.match(name_of(n)) for n in dialog_nodes(app, "label", FIGURES)],
-                         10, "the guard's two figures")
+    def both_figures():
+        # both rows are filled in one go, but the accessibility tree may be read between
+        # the two: wait for both
+        found = [FIGURES.match(name_of(n)) for n in dialog_nodes(app, "label", FIGURES)]
+        return len(found) >= 2 and found
+    figures = wait_until(both_figures, 10, "the guard's two figures")
     check(len(figures) == 2, f"the dialog shows {len(figures)} guard figures")
     held, reference = figures
     check(float(held.group(2)) > float(held.group(1)),
