@@ -329,14 +329,42 @@ on_required_entry_changed (GtkEditable      *entry,
   adw_message_dialog_set_response_enabled (dialog, response, text[0] != '\0');
 }
 
-static void
-ss_message_dialog_require_entry (AdwMessageDialog *dialog,
-                                 GtkWidget        *entry,
-                                 const char       *response)
+/* A question with one line to fill in (placeholder and accessible label given, text
+ * put in it): Cancel, or `response` (`label`, in `appearance`), which stays disabled
+ * while the line is blank; on_response gets the answer, user_data the window. */
+static GtkWidget *
+ss_entry_dialog_new (SsWindow               *self,
+                     const char             *heading,
+                     const char             *body,
+                     const char             *entry_label,
+                     const char             *placeholder,
+                     const char             *text,
+                     const char             *response,
+                     const char             *label,
+                     AdwResponseAppearance   appearance,
+                     GCallback               on_response)
 {
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, body);
+  GtkWidget *entry = gtk_entry_new ();
+  if (placeholder != NULL)
+    gtk_entry_set_placeholder_text (GTK_ENTRY (entry), placeholder);
+  gtk_editable_set_text (GTK_EDITABLE (entry), text != NULL ? text : "");
+  gtk_entry_set_activates_default (GTK_ENTRY (entry), TRUE);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  entry_label, -1);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), entry);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    response, label,
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), response, appearance);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), response);
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
   g_object_set_data_full (G_OBJECT (entry), "ss-required-for", g_strdup (response), g_free);
   g_signal_connect (entry, "changed", G_CALLBACK (on_required_entry_changed), dialog);
-  on_required_entry_changed (GTK_EDITABLE (entry), dialog);
+  on_required_entry_changed (GTK_EDITABLE (entry), ADW_MESSAGE_DIALOG (dialog));
+  g_signal_connect (dialog, "response", on_response, self);
+  return dialog;
 }
 
 static void
@@ -350,26 +378,14 @@ action_reopen (GtkWidget  *widget,
     return;
   g_autofree char *heading = g_strdup_printf (_("Reopen Case %s?"),
                                               ss_case_document_get_accession (self->document));
-  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), heading,
-                                              _("Reopening removes the lock of the sign-off so that "
-                                                "cells can be corrected again. Who reopened it, when "
-                                                "and why is recorded."));
-  GtkWidget *entry = gtk_entry_new ();
-  gtk_entry_set_placeholder_text (GTK_ENTRY (entry), _("Reason (required)"));
-  gtk_entry_set_activates_default (GTK_ENTRY (entry), TRUE);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("Reason for reopening"), -1);
-  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), entry);
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
-                                    "cancel", _("_Cancel"),
-                                    "reopen", _("_Reopen"),
-                                    NULL);
-  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "reopen",
-                                              ADW_RESPONSE_DESTRUCTIVE);
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "reopen");
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  ss_message_dialog_require_entry (ADW_MESSAGE_DIALOG (dialog), entry, "reopen");
-  g_signal_connect (dialog, "response", G_CALLBACK (on_reopen_response), self);
+  GtkWidget *dialog = ss_entry_dialog_new (self, heading,
+                                           _("Reopening removes the lock of the sign-off so "
+                                             "that cells can be corrected again. Who reopened "
+                                             "it, when and why is recorded."),
+                                           _("Reason for reopening"), _("Reason (required)"),
+                                           NULL, "reopen", _("_Reopen"),
+                                           ADW_RESPONSE_DESTRUCTIVE,
+                                           G_CALLBACK (on_reopen_response));
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
@@ -459,24 +475,11 @@ action_analyse_again (GtkWidget  *widget,
               "A new case is made with the %u fields of case %s, analysed by the model now in "
               "use, %s. Case %s keeps its calls and its corrections as they are.", n_fields),
     n_fields, accession, model->name, accession);
-  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self),
-                                              _("Analyse Again with the Model in Use?"), body);
-  GtkWidget *entry = gtk_entry_new ();
-  gtk_editable_set_text (GTK_EDITABLE (entry), proposed != NULL ? proposed : "");
-  gtk_entry_set_activates_default (GTK_ENTRY (entry), TRUE);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("Accession number of the new case"), -1);
-  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), entry);
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
-                                    "cancel", _("_Cancel"),
-                                    "analyse", _("_Analyse Again"),
-                                    NULL);
-  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "analyse",
-                                              ADW_RESPONSE_SUGGESTED);
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "analyse");
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  ss_message_dialog_require_entry (ADW_MESSAGE_DIALOG (dialog), entry, "analyse");
-  g_signal_connect (dialog, "response", G_CALLBACK (on_analyse_again_response), self);
+  GtkWidget *dialog = ss_entry_dialog_new (self, _("Analyse Again with the Model in Use?"), body,
+                                           _("Accession number of the new case"), NULL,
+                                           proposed, "analyse", _("_Analyse Again"),
+                                           ADW_RESPONSE_SUGGESTED,
+                                           G_CALLBACK (on_analyse_again_response));
   gtk_window_present (GTK_WINDOW (dialog));
 }
 

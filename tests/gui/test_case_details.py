@@ -17,6 +17,8 @@ A case of the two fields in data/samples is analysed; it has no patient referenc
 4. The window started again on the signed case: Ctrl+I opens Case Details, which says
    the case is signed and must be reopened, offers Close and no Save; typing and Return
    change nothing in the store. The case's title in the header bar opens it too.
+5. Main menu > Reopen Case…: Reopen is not offered until a reason is typed; typed and
+   Return: the store has the case open again, with the reopening and its reason.
 """
 
 import os
@@ -24,11 +26,12 @@ import re
 import subprocess
 import sys
 import time
+from types import SimpleNamespace
 
 from ssgui import (SKIP, Toasts, TMP, check, children, cli, do_action, find_all, focus,
                    focus_dialog, is_visible, log, name_of, open_menu_item, run, run_app,
                    save_as, screenshot, wait_until)
-from sswindow import ReviewWindow
+from sswindow import ReviewWindow, enabled
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SAMPLES = os.path.join(HERE, "..", "..", "data", "samples")
@@ -173,6 +176,24 @@ def read_only_when_signed(app, db):
     app.dialog("label", re.compile(r"is signed by .*Reopen the case first"))
     close_dialog(app, title)
     log("the header's title opened Case Details")
+
+    # reopened from the main menu: Reopen is offered only once a reason is typed, and
+    # the reason is recorded with the reopening
+    open_menu_item(app, SimpleNamespace(title=title), "Reopen Case…")
+    reopen = app.dialog("push button", re.compile(r"^_?Reopen"))
+    check(not enabled(reopen), "Reopen is offered with no reason given")
+    focus_dialog(app, f"Reopen Case {ACCESSION}?")
+    type_text("recount")
+    wait_until(lambda: enabled(reopen), 5, "Reopen to be offered once a reason is typed")
+    screenshot("case-details-4-reopen")
+    app.key("Return")
+    wait_until(lambda: stored(db, "status") == "open", 10, "the store to say the case is open")
+    events = stored(db, "events")
+    check(events[-1]["kind"] == "reopened" and events[-1]["reason"] == "recount",
+          f"the reopening and its reason recorded: {events[-1]}")
+    time.sleep(0.5)
+    focus(app, title)
+    log("reopened from the window, the reason recorded")
 
 
 def main():
