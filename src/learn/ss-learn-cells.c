@@ -161,6 +161,9 @@ ss_learn_cells_gather_full (SsStore *store, const char *const *accessions,
       g_byte_array_free (b.pixels, TRUE);
       g_array_free (b.labels, TRUE);
       g_array_free (b.image_ids, TRUE);
+      /* the strings too: on success the data set takes them over */
+      g_ptr_array_set_free_func (b.paths, g_free);
+      g_ptr_array_set_free_func (b.sources, g_free);
       g_ptr_array_free (b.paths, TRUE);
       g_ptr_array_free (b.sources, TRUE);
       return NULL;
