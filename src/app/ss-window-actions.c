@@ -25,6 +25,11 @@ ss_window_update_actions (SsWindow *self)
   gboolean running = self->job != NULL && ss_analysis_job_get_running (self->job);
   gboolean has_cells = self->document != NULL && ss_case_document_get_n_cells (self->document) > 0;
 
+  /* no case can be made without a store (the empty page says why, and while a case
+   * server is away, that the window waits for it) */
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.new-case",
+                                 self->app != NULL
+                                 && ss_application_get_store (self->app, NULL) != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.relabel", editable && has_cells);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.confirm", editable && has_cells);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.delete-cells", editable && has_cells);

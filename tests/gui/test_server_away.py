@@ -15,8 +15,8 @@ with smearscope-cli, and the window opens it. Then:
    nothing of the refused one.
 4. The server is stopped and the workstation started again, asked for the case: its
    window comes up at once and answers, saying "Waiting for the Case Base" (not
-   blocked on the server, not given up for good); the server is started, and the case
-   opens by itself.
+   blocked on the server, not given up for good), with New Case not offered; the server
+   is started, the case opens by itself, and New Case is offered again.
 """
 
 import os
@@ -26,7 +26,7 @@ import sys
 import time
 
 from ssgui import SKIP, check, cli, log, name_of, run, run_app, screenshot, wait_until
-from sswindow import ReviewWindow
+from sswindow import ReviewWindow, enabled
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIELD = os.path.join(HERE, "..", "..", "data", "samples", "BloodImage_00001.jpg")
@@ -103,12 +103,16 @@ def start_while_away(app, started):
                                         r"few seconds", re.S), timeout=5)
     log(f"the page says: {name_of(waiting)!r}: {name_of(page)!r}")
     answers_quickly(None, 3.0, lambda: name_of(waiting))
+    new_case = app.find("push button", "New Case")
+    check(not enabled(new_case), "New Case is offered while there is no case store")
     screenshot("server-away-4-start-while-away")
     control("start")
     log("the server is started again")
     window = ReviewWindow(app, ACCESSION, timeout=30)
     left, total = window.left()
     check(total > 0, f"the case opened once the server answered with {left} of {total} cells left")
+    wait_until(lambda: enabled(app.find("push button", "New Case")), 5,
+               "New Case to be offered once the store is open")
     log(f"the case opened by itself once the server answered: {left} of {total} cells left")
 
 
