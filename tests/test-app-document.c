@@ -700,9 +700,9 @@ test_learn_gather_progress (Fixture *f, gconstpointer data)
     g_strlcpy (spec.class_names[c], ss_class_name (c), SS_NAME_LEN);
 
   GatherCalls calls = { g_array_new (FALSE, FALSE, sizeof (guint)) };
-  g_autoptr (SsLearnCells) taught = ss_learn_cells_gather_full (f->store, NULL, &spec,
-                                                                SS_DEFAULT_MAX_PIXELS, NULL,
-                                                                on_field_read, &calls, &error);
+  g_autoptr (SsLearnCells) taught = ss_learn_cells_gather (f->store, NULL, &spec,
+                                                           SS_DEFAULT_MAX_PIXELS, NULL,
+                                                           on_field_read, &calls, &error);
   g_assert_no_error (error);
   g_assert_nonnull (taught);
   g_assert_cmpint (taught->cells->n, ==, 2);
@@ -715,9 +715,8 @@ test_learn_gather_progress (Fixture *f, gconstpointer data)
   g_array_set_size (calls.read, 0);
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   calls.cancel_at_first = cancellable;
-  SsLearnCells *cancelled = ss_learn_cells_gather_full (f->store, NULL, &spec,
-                                                        SS_DEFAULT_MAX_PIXELS, cancellable,
-                                                        on_field_read, &calls, &error);
+  SsLearnCells *cancelled = ss_learn_cells_gather (f->store, NULL, &spec, SS_DEFAULT_MAX_PIXELS,
+                                                   cancellable, on_field_read, &calls, &error);
   g_assert_null (cancelled);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_cmpuint (calls.read->len, ==, 1);

@@ -22,7 +22,8 @@ struct _SsApplication
   GError          *store_error;
   gboolean         store_away;     /* the case server did not answer: tried again */
   guint            store_retry;    /* the next try, a few seconds after the last */
-  GCancellable    *store_opening;  /* while a try runs on a worker thread */
+  gboolean         store_trying;   /* a try runs on a worker thread (its task holds a
+                                    * reference on the application) */
   SsClassifier    *classifier;
   SsModelIdentity  model;
   char            *model_problem;
@@ -52,9 +53,6 @@ ss_application_finalize (GObject *object)
   SsApplication *self = SS_APPLICATION (object);
 
   g_clear_handle_id (&self->store_retry, g_source_remove);
-  if (self->store_opening != NULL)
-    g_cancellable_cancel (self->store_opening);
-  g_clear_object (&self->store_opening);
   g_clear_object (&self->settings);
   g_clear_object (&self->store);
   g_clear_error (&self->store_error);
@@ -300,11 +298,11 @@ ss_application_get_settings (SsApplication *self)
 static char *
 ss_application_dup_store_location (SsApplication *self)
 {
-  g_autofree char *preference = g_settings_get_string (self->settings, "store-path");
   if (self->db_path != NULL)
     return g_strdup (self->db_path);
   if (g_getenv ("SMEARSCOPE_DB") != NULL)
     return g_strdup (g_getenv ("SMEARSCOPE_DB"));
+  g_autofree char *preference = g_settings_get_string (self->settings, "store-path");
   if (preference[0] != '\0')
     return g_steal_pointer (&preference);
   return g_build_filename (g_get_user_data_dir (), "smearscope", "cases.db", NULL);
@@ -387,15 +385,7 @@ on_store_retried (GObject      *source,
   GTask *task = G_TASK (result);
   GError *error = NULL;
   SsStore *store = g_task_propagate_pointer (task, &error);
-  gboolean cancelled = g_cancellable_is_cancelled (g_task_get_cancellable (task));
-  if (!cancelled)
-    g_clear_object (&self->store_opening);
-  if (cancelled || self->store != NULL)
-    {
-      g_clear_object (&store);
-      g_clear_error (&error);
-      return;
-    }
+  self->store_trying = FALSE;
   ss_application_take_store (self, g_task_get_task_data (task), store, error);
 }
 
@@ -404,8 +394,8 @@ on_store_retry (gpointer data)
 {
   SsApplication *self = data;
   self->store_retry = 0;
-  self->store_opening = g_cancellable_new ();
-  g_autoptr (GTask) task = g_task_new (self, self->store_opening, on_store_retried, NULL);
+  self->store_trying = TRUE;
+  g_autoptr (GTask) task = g_task_new (self, NULL, on_store_retried, NULL);
   g_task_set_source_tag (task, on_store_retry);
   g_task_set_task_data (task, ss_application_dup_store_location (self), g_free);
   g_task_run_in_thread (task, open_store_thread);
@@ -415,7 +405,7 @@ on_store_retry (gpointer data)
 static void
 ss_application_retry_store_later (SsApplication *self)
 {
-  if (self->store_retry == 0 && self->store_opening == NULL)
+  if (self->store_retry == 0 && !self->store_trying)
     self->store_retry = g_timeout_add_seconds (2, on_store_retry, self);
 }
 

@@ -230,36 +230,41 @@ ss_cell_item_get_typed (SsCellItem *self)
   return ss_cell_is_typed (self->cell);
 }
 
+/* The cell's label; mark_unsure: with a "?" after the class while the model's call is
+ * unsure and not reviewed */
+static char *
+ss_cell_item_label (SsCellItem *self,
+                    gboolean    mark_unsure)
+{
+  const char *name = ss_cell_class_display_name (self->cell->current_class);
+  if (self->cell->user_drawn || self->cell->current_class != self->cell->predicted_class)
+    return g_strdup (name);
+  if (!ss_cell_item_get_typed (self))
+    /* TRANSLATORS: the label of a cell no cell-type model classified, e.g. "Other, not typed" */
+    return g_strdup_printf (_("%s, not typed"), name);
+  int percent = (int) (100.0 * self->cell->confidence + 0.5);
+  if (mark_unsure && !ss_cell_item_get_reviewed (self) && ss_cell_item_get_unsure (self))
+    /* TRANSLATORS: the label on the field of a cell the model is unsure of, e.g.
+     * "Lymphocyte? 100%" */
+    return g_strdup_printf (_("%s? %d%%"), name, percent);
+  /* TRANSLATORS: a cell's class and the model's confidence, e.g. "Neutrophil 97%" */
+  return g_strdup_printf (_("%s %d%%"), name, percent);
+}
+
 char *
 ss_cell_item_dup_label (SsCellItem *self)
 {
   g_return_val_if_fail (SS_IS_CELL_ITEM (self), NULL);
-
-  if (self->cell->user_drawn || self->cell->current_class != self->cell->predicted_class)
-    return g_strdup (ss_cell_class_display_name (self->cell->current_class));
-  if (!ss_cell_item_get_typed (self))
-    /* TRANSLATORS: the label of a cell no cell-type model classified, e.g. "Other, not typed" */
-    return g_strdup_printf (_("%s, not typed"), ss_cell_class_display_name (self->cell->current_class));
-  /* TRANSLATORS: a cell's class and the model's confidence, e.g. "Neutrophil 97%" */
-  return g_strdup_printf (_("%s %d%%"), ss_cell_class_display_name (self->cell->current_class),
-                          (int) (100.0 * self->cell->confidence + 0.5));
+  return ss_cell_item_label (self, FALSE);
 }
 
 char *
 ss_cell_item_dup_field_label (SsCellItem *self)
 {
   g_return_val_if_fail (SS_IS_CELL_ITEM (self), NULL);
-
-  /* the model's call on a cell it is unsure of, not yet reviewed: a bare "100%" on the
-   * field would read as sure (the gallery and the tooltip say why it is unsure) */
-  if (!self->cell->user_drawn && self->cell->current_class == self->cell->predicted_class
-      && ss_cell_item_get_typed (self) && !ss_cell_item_get_reviewed (self)
-      && ss_cell_item_get_unsure (self))
-    /* TRANSLATORS: the label on the field of a cell the model is unsure of, e.g.
-     * "Lymphocyte? 100%" */
-    return g_strdup_printf (_("%s? %d%%"), ss_cell_class_display_name (self->cell->current_class),
-                            (int) (100.0 * self->cell->confidence + 0.5));
-  return ss_cell_item_dup_label (self);
+  /* a bare "100%" on the field would read as sure (the gallery and the tooltip say why
+   * the cell is unsure) */
+  return ss_cell_item_label (self, TRUE);
 }
 
 double

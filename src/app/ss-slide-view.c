@@ -2156,7 +2156,8 @@ cell_entry_is_dimmed (CellEntry *entry,
          && ss_cell_item_get_confidence (entry->item) < dim_below;
 }
 
-/* "Neutrophil 97%" ("Lymphocyte? 100%" while unsure) on a small dark tag above the box (inside it at the top edge). */
+/* "Neutrophil 97%" ("Lymphocyte? 100%" while unsure) on a small dark tag above the box
+ * (inside it at the top edge). */
 static void
 ss_slide_view_draw_label (SsSlideView *self,
                           cairo_t     *cr,

@@ -303,6 +303,18 @@ action_sign_off (GtkWidget  *widget,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+/* The line of a dialog of ss_entry_dialog_new, stripped, when its response was the one
+ * it asks for; NULL for Cancel */
+static char *
+ss_entry_dialog_dup_answer (AdwMessageDialog *dialog,
+                            const char       *response)
+{
+  GtkEditable *entry = GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog));
+  if (g_strcmp0 (response, g_object_get_data (G_OBJECT (entry), "ss-required-for")) != 0)
+    return NULL;
+  return g_strstrip (g_strdup (gtk_editable_get_text (entry)));
+}
+
 static void
 on_reopen_response (AdwMessageDialog *dialog,
                     const char       *response,
@@ -310,11 +322,10 @@ on_reopen_response (AdwMessageDialog *dialog,
 {
   SsWindow *self = user_data;
   g_autoptr (GError) error = NULL;
-  GtkEditable *entry = GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog));
+  g_autofree char *reason = ss_entry_dialog_dup_answer (dialog, response);
 
-  if (g_strcmp0 (response, "reopen") != 0 || self->document == NULL)
+  if (reason == NULL || self->document == NULL)
     return;
-  g_autofree char *reason = g_strstrip (g_strdup (gtk_editable_get_text (entry)));
   if (reason[0] == '\0')
     {
       ss_window_show_message (self, _("Say why the case is reopened; the reason is recorded with it."));
@@ -423,11 +434,10 @@ on_analyse_again_response (AdwMessageDialog *dialog,
 {
   SsWindow *self = user_data;
   g_autoptr (GError) error = NULL;
-  GtkEditable *entry = GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog));
+  g_autofree char *accession = ss_entry_dialog_dup_answer (dialog, response);
 
-  if (g_strcmp0 (response, "analyse") != 0 || self->document == NULL)
+  if (accession == NULL || self->document == NULL)
     return;
-  g_autofree char *accession = g_strstrip (g_strdup (gtk_editable_get_text (entry)));
   SsStore *store = ss_case_document_get_store (self->document);
   const SsCase *from = ss_case_document_get_case (self->document);
   const SsModelIdentity *model = ss_application_get_model (self->app);

@@ -31,9 +31,10 @@ struct _SsWindow
   guint                 retry_source;   /* the next try, a second after the last failed */
   guint                 server_hide_source;  /* hides "Reconnected" */
   gboolean              change_lost;    /* a change failed while the server was away */
-  gboolean              pending_open;   /* the command line waits for the case server */
+  /* the command line, while it waits for the case server: its accession (may be NULL)
+   * and its files (GFile); pending_files NULL when nothing waits */
   char                 *pending_accession;
-  GPtrArray            *pending_files;  /* GFile */
+  GPtrArray            *pending_files;
 
   /* template children */
   AdwToastOverlay      *toast_overlay;

@@ -391,7 +391,6 @@ ss_window_open_from_command_line (SsWindow   *self,
       /* the empty page says the server is not answering; this is done when it does */
       g_clear_pointer (&self->pending_accession, g_free);
       g_clear_pointer (&self->pending_files, g_ptr_array_unref);
-      self->pending_open = TRUE;
       self->pending_accession = g_strdup (accession);
       self->pending_files = g_ptr_array_new_with_free_func (g_object_unref);
       for (guint i = 0; i < n_files; i++)
@@ -831,11 +830,10 @@ on_store_changed (SsWindow *self)
   ss_window_reload_cases (self);
   ss_window_update_signed (self);
   ss_window_update_actions (self);
-  if (self->pending_open && !ss_application_get_store_away (self->app))
+  if (self->pending_files != NULL && !ss_application_get_store_away (self->app))
     {
       g_autofree char *accession = g_steal_pointer (&self->pending_accession);
       g_autoptr (GPtrArray) files = g_steal_pointer (&self->pending_files);
-      self->pending_open = FALSE;
       ss_window_open_from_command_line (self, accession, (GFile **) files->pdata, files->len);
     }
 }

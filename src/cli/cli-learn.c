@@ -187,7 +187,7 @@ ss_cli_learn (int argc, char **argv)
   else
     {
       taught = ss_learn_cells_gather (store, (const char *const *) accessions, spec,
-                                      SS_DEFAULT_MAX_PIXELS, &error);
+                                      SS_DEFAULT_MAX_PIXELS, NULL, NULL, NULL, &error);
       if (taught == NULL)
         return ss_cli_store_failed (error);
       for (guint i = 0; i < taught->skipped->len; i++)

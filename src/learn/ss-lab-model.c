@@ -248,10 +248,9 @@ ss_lab_learn (const char *location, const char *models_dir, const char *user,
     return NULL;
   lab_learn_progress (progress, user_data, 0.15, _("Reading the reviewed cells"));
   LabLearnFields fields = { progress, user_data };
-  g_autoptr (SsLearnCells) taught = ss_learn_cells_gather_full (store, NULL, spec,
-                                                                SS_DEFAULT_MAX_PIXELS,
-                                                                cancellable, lab_learn_field,
-                                                                &fields, error);
+  g_autoptr (SsLearnCells) taught = ss_learn_cells_gather (store, NULL, spec,
+                                                           SS_DEFAULT_MAX_PIXELS, cancellable,
+                                                           lab_learn_field, &fields, error);
   if (taught == NULL || g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
   lab_learn_progress (progress, user_data, 0.35, _("Reading the reference cells"));

@@ -95,17 +95,8 @@ add_image (SsLearnCells *out, Builder *b, const SsModelSpec *spec, const SsImage
 
 SsLearnCells *
 ss_learn_cells_gather (SsStore *store, const char *const *accessions, const SsModelSpec *spec,
-                       gint64 max_pixels, GError **error)
-{
-  return ss_learn_cells_gather_full (store, accessions, spec, max_pixels, NULL, NULL, NULL,
-                                     error);
-}
-
-SsLearnCells *
-ss_learn_cells_gather_full (SsStore *store, const char *const *accessions,
-                            const SsModelSpec *spec, gint64 max_pixels,
-                            GCancellable *cancellable, SsLearnCellsProgress progress,
-                            gpointer user_data, GError **error)
+                       gint64 max_pixels, GCancellable *cancellable,
+                       SsLearnCellsProgress progress, gpointer user_data, GError **error)
 {
   g_autoptr (GPtrArray) cases = ss_store_list_cases (store, error);
   if (cases == NULL)
@@ -137,7 +128,7 @@ ss_learn_cells_gather_full (SsStore *store, const char *const *accessions,
         }
       out->n_cases++;
       guint before = b.labels->len;
-      for (guint j = 0; out != NULL && j < images->len; j++)
+      for (guint j = 0; j < images->len; j++)
         {
           if (g_cancellable_set_error_if_cancelled (cancellable, error))
             {

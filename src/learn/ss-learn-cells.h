@@ -22,19 +22,15 @@ typedef struct {
  * for a model of spec (its classes, input size and resampling; classes the model lacks
  * are skipped). An image whose file is gone or whose bytes no longer match the SHA-256
  * stored at analysis is skipped and said so in skipped, never read as if it were the
- * same. NULL with error only when the store cannot be read. */
+ * same. progress (may be NULL) is told after each field read, of how many there are in
+ * the cases gathered; once cancellable (may be NULL) is cancelled it gives up between
+ * two fields with G_IO_ERROR_CANCELLED. NULL with error only then and when the store
+ * cannot be read. */
+typedef void (*SsLearnCellsProgress) (guint fields_read, guint n_fields, gpointer user_data);
 SsLearnCells *ss_learn_cells_gather (SsStore *store, const char *const *accessions,
                                      const SsModelSpec *spec, gint64 max_pixels,
-                                     GError **error);
-/* The same, telling progress (may be NULL) after each field read, of how many there are
- * in the cases gathered, and giving up with G_IO_ERROR_CANCELLED between two fields once
- * cancellable (may be NULL) is cancelled. */
-typedef void (*SsLearnCellsProgress) (guint fields_read, guint n_fields, gpointer user_data);
-SsLearnCells *ss_learn_cells_gather_full (SsStore *store, const char *const *accessions,
-                                          const SsModelSpec *spec, gint64 max_pixels,
-                                          GCancellable *cancellable,
-                                          SsLearnCellsProgress progress, gpointer user_data,
-                                          GError **error);
+                                     GCancellable *cancellable, SsLearnCellsProgress progress,
+                                     gpointer user_data, GError **error);
 /* Labelled crops from elsewhere (a folder of class folders), taken over: each crop its
  * own picture. */
 SsLearnCells *ss_learn_cells_from_dataset (SsDataset *cells);

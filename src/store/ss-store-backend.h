@@ -110,11 +110,11 @@ struct _SsStoreBackend {
   /* A source, on a connection of its own to conn's store, dispatched (callback with no
    * argument but its data) within about a second of a commit that changed case case_id
    * (ss_store_watch_case). */
+  GSource     *(*watch)          (SsStoreConn *conn, gint64 case_id, GError **error);
   /* A statement that tells the case's watchers on other connections that an image was
    * added to case ?1, run in that change's transaction; NULL when every watcher sees
    * every commit anyway (a file's data version). */
   const char   *notify_image;
-  GSource     *(*watch)          (SsStoreConn *conn, gint64 case_id, GError **error);
 
   /* A server's connection (all NULL for a file, which is always there): whether it is
    * up as far as is known, where the server is (for messages), how long an action
