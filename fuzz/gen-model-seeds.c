@@ -1,6 +1,6 @@
 /* Writes the generated part of the modelfile corpus: tiny networks of every architecture
- * and file version, float16 and float32, ensembles and views, each prefixed with the
- * harness's mode byte (1: fix the envelope after mutating).
+ * and file version (4: with a lab's head), float16 and float32, ensembles and views,
+ * each prefixed with the harness's mode byte (1: fix the envelope after mutating).
  *   gen-model-seeds fuzz/corpus/modelfile */
 #include "engine-private.h"
 
@@ -108,6 +108,17 @@ main (int argc, char **argv)
     }
 
   SsError error;
+  /* version 4: a lab's head and its gate after the buffers (issue 30) */
+  m = tiny (SS_ARCH_RESNET18, 32, 1, 0, 0);
+  float *lab = calloc (ss_model_lab_head_len (m), sizeof (float));
+  for (size_t i = 0; lab != NULL && i < ss_model_lab_head_len (m); i++)
+    lab[i] = 0.01f * (float) (i % 17) - 0.05f;
+  if (lab == NULL || ss_model_set_lab_head (m, lab, &error) != SS_OK)
+    return 1;
+  free (lab);
+  write_seed (dir, "resnet18-v4-lab-head-f16", m, SS_STORE_F16, 1);
+  ss_model_free (m);
+
   m = tiny (SS_ARCH_MSCNN, 16, 1, 0, 0);
   if (ss_model_set_views (m, 8, &error) != SS_OK
       || ss_model_set_views_below (m, 0.75f, &error) != SS_OK)

@@ -5,12 +5,12 @@
 # fields through the whole analysis with whatever was offered (the model itself when
 # nothing was), scored by scripts/bccd-coarse-eval.py against data/labels/bccd-val-coarse.csv.
 #
-#   bccd-lab-curve.sh CLI MODEL CELL_SET WORK REFERENCE REPLAY N...
+#   [LEARN_ARGS="--camera-head ..."] bccd-lab-curve.sh CLI MODEL CELL_SET WORK REFERENCE REPLAY N...
 #
 # CELL_SET: the set scripts/build-celltype-set.sh makes (its train/wbc holds BCCD train's
 # white cells as bccd-IMAGE-K.png). Run from anywhere; writes into WORK.
 set -eu
-[ $# -ge 7 ] || { sed -n '2,12p' "$0"; exit 2; }
+[ $# -ge 7 ] || { sed -n '2,13p' "$0"; exit 2; }
 CLI=$1 MODEL=$2 SET=$3 WORK=$4 REF=$5 REPLAY=$6
 shift 6
 HERE=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,8 +28,9 @@ for n in "$@"; do
     done
   echo "== $n corrections"
   used=$MODEL
+  # shellcheck disable=SC2086
   if "$CLI" learn --model "$MODEL" --data "$d" --reference "$REF" --replay "$REPLAY" \
-       --out "$WORK/learned-$n.ssm"; then
+       --out "$WORK/learned-$n.ssm" ${LEARN_ARGS:-}; then
     used=$WORK/learned-$n.ssm
   fi
   # shellcheck disable=SC2086

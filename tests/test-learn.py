@@ -12,7 +12,9 @@ relabel, taught to the shipped cell-type model behind the guard.
   mistake);
 - an image whose file changed after analysis: said so, its cells left out;
 - no reference cells beside a model (a copy of it elsewhere): refused, naming --reference;
-- an offered candidate gets the reference sheet beside it.
+- an offered candidate gets the reference sheet beside it;
+- by default the lab's head goes beside the model's own, its gate taking the lab's
+  held-back cells (model file version 4); --one-head replaces the model's head.
 
 The guard's reference is the sheet shipped beside the model (data/models/
 celltype-reference: 20 cells of each class the model was trained on), so the test needs no
@@ -81,6 +83,21 @@ if held and ref and run.returncode == 0:
     run2 = cli(*learn[:-1], again, ok=False)
     check(run2.returncode == 0 and open(out, "rb").read() == open(again, "rb").read(),
           "two identical learn runs give byte-identical models (%d)" % run2.returncode)
+    # by default the lab's head goes beside the model's own (a version 4 file), and the
+    # gate gives it the lab's held-back cells; --one-head replaces the model's own head
+    gated = re.search(r"weighs most in (\d+) of the (\d+) held-back cells and in (\d+) of the "
+                      r"(\d+) reference", run.stdout)
+    check("a head for the lab's camera" in run.stdout and gated is not None
+          and gated.group(1) == gated.group(2), "a camera head by default: %s" % run.stdout)
+    def net_version(path):  # the network's format version (inside the views' wrapper)
+        data = open(path, "rb").read()
+        return data[data.index(b"SSM1") + 4]
+    check(net_version(out) == 4, "a model with a lab head is written as version 4")
+    one = os.path.join(TMP, "one.ssm")
+    run2 = cli(*learn[:-1], one, "--one-head", ok=False)
+    check("the model's own head replaced" in run2.stdout and "weighs most" not in run2.stdout
+          and (run2.returncode != 0 or net_version(one) != 4),
+          "--one-head replaces the model's head: %s" % run2.stdout)
 if os.path.exists(out):
     os.remove(out)
 

@@ -241,9 +241,9 @@ main (int argc, char **argv)
          "a PNG should be 'not a Smearscope model', said: %s", error.message);
   CHECK (ss_model_load_from_memory ("", 0, &error) == NULL, "an empty file was accepted");
   memcpy (bad, good, n);
-  bad[4] = 4;
+  bad[4] = 5;
   CHECK (ss_model_load_from_memory (bad, n, &error) == NULL && error.status == SS_ERR_VERSION
-           && strstr (error.message, "version 4") != NULL,
+           && strstr (error.message, "version 5") != NULL,
          "a newer version should be named, said: %s", error.message);
   CHECK (good[4] == 1 && good[5] == 0, "a bilinear model should be written as version 1, not %d",
          good[4]);

@@ -99,3 +99,70 @@ ss_learn_head (SsModel *model, const float *features, const int *labels, const g
   ss_model_params_changed (model);
   return loss;
 }
+
+gboolean
+ss_learn_gate (const float *stats, const gboolean *lab, int n, float *gate, GError **error)
+{
+  enum { S = SS_CAMERA_STATS };
+  int n_lab = 0;
+  for (int i = 0; i < n; i++)
+    n_lab += lab[i] != FALSE;
+  if (n_lab == 0 || n_lab == n)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "a camera gate needs the lab's "
+                   "cells and cells the model knew (%d and %d)", n_lab, n - n_lab);
+      return FALSE;
+    }
+  double mean[S] = { 0 }, sd[S] = { 0 };
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < S; j++)
+      mean[j] += stats[(gsize) i * S + j] / n;
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < S; j++)
+      {
+        double t = stats[(gsize) i * S + j] - mean[j];
+        sd[j] += t * t / n;
+      }
+  for (int j = 0; j < S; j++)
+    sd[j] = sqrt (sd[j]) + 1e-3;  /* a statistic every cell shares tells nothing */
+  /* full-batch Adam on the mean log loss, each side half of it, plus l2 / 2 |w|^2 */
+  const double l2 = 0.001, lr = 0.05, b1 = 0.9, b2 = 0.999, eps = 1e-8;
+  double p[S + 1] = { 0 }, m1[S + 1] = { 0 }, m2[S + 1] = { 0 }, grad[S + 1];
+  for (int step = 1; step <= 500; step++)
+    {
+      memset (grad, 0, sizeof grad);
+      for (int i = 0; i < n; i++)
+        {
+          double z = p[S], t[S];
+          for (int j = 0; j < S; j++)
+            {
+              t[j] = (stats[(gsize) i * S + j] - mean[j]) / sd[j];
+              z += p[j] * t[j];
+            }
+          const double y = lab[i] ? 1.0 : 0.0;
+          const double w = lab[i] ? 0.5 / n_lab : 0.5 / (n - n_lab);
+          const double g = w * (1.0 / (1.0 + exp (-z)) - y);
+          for (int j = 0; j < S; j++)
+            grad[j] += g * t[j];
+          grad[S] += g;
+        }
+      for (int j = 0; j <= S; j++)
+        {
+          if (j < S)
+            grad[j] += l2 * p[j];
+          m1[j] = b1 * m1[j] + (1 - b1) * grad[j];
+          m2[j] = b2 * m2[j] + (1 - b2) * grad[j] * grad[j];
+          double mh = m1[j] / (1 - pow (b1, step)), vh = m2[j] / (1 - pow (b2, step));
+          p[j] -= lr * mh / (sqrt (vh) + eps);
+        }
+    }
+  /* back to the raw statistics */
+  double bias = p[S];
+  for (int j = 0; j < S; j++)
+    {
+      gate[j] = (float) (p[j] / sd[j]);
+      bias -= p[j] * mean[j] / sd[j];
+    }
+  gate[S] = (float) bias;
+  return TRUE;
+}

@@ -28,4 +28,13 @@ double   ss_learn_head (SsModel *model, const float *features, const int *labels
                         const gboolean *lab, int n, const SsLearnHeadConfig *config,
                         GError **error);
 
+/* Fit the gate of a lab's own head (ss_model_set_lab_head): a logistic regression on
+ * what each cell's camera looks like (stats: n rows of SS_CAMERA_STATS, ss_camera_stats),
+ * the lab's cells (lab[i] TRUE) against cells of the cameras the model knew, each side
+ * weighed as a whole, the statistics standardised and the weights held small. gate gets
+ * SS_CAMERA_STATS weights then the bias, on the raw statistics. FALSE with error when
+ * one side has no cell. */
+gboolean ss_learn_gate (const float *stats, const gboolean *lab, int n, float *gate,
+                        GError **error);
+
 G_END_DECLS

@@ -67,6 +67,29 @@ ss_features_dataset (SsModel *model, const SsDataset *data, GError **error)
   return run_dataset (model, data, ss_model_feature_dim (model), ss_model_features, error);
 }
 
+static SsStatus
+camera_stats_run (SsModel *model, const float *x, int n, float *stats, SsError *error)
+{
+  (void) error;
+  const SsModelSpec *sp = ss_model_spec (model);
+  const gsize image = (gsize) sp->in_c * sp->in_h * sp->in_w;
+  for (int i = 0; i < n; i++)
+    ss_camera_stats (x + i * image, sp->in_c, sp->in_h, sp->in_w, stats + i * SS_CAMERA_STATS);
+  return SS_OK;
+}
+
+float *
+ss_camera_stats_dataset (SsModel *model, const SsDataset *data, GError **error)
+{
+  return run_dataset (model, data, SS_CAMERA_STATS, camera_stats_run, error);
+}
+
+float *
+ss_lab_gate_dataset (SsModel *model, const SsDataset *data, GError **error)
+{
+  return run_dataset (model, data, 1, ss_model_lab_gate, error);
+}
+
 float *
 ss_teacher_targets (const char *teacher_path, const char *data_dir, GHashTable *map,
                     const SsDataset *train, float temperature, GError **error)

@@ -161,7 +161,16 @@ ss_learn_dialog_show_result (SsLearnDialog *self)
   adw_action_row_set_subtitle (self->taught_row, taught);
 
   const char *verdict;
-  if (v->offered)
+  g_autofree char *verdict_camera = NULL;
+  if (v->offered && v->camera_head)
+    /* Translators: the held-back cells, all of them, the reference cells, all of them */
+    verdict = verdict_camera = g_strdup_printf (
+      _("The candidate is better on this lab’s held-back cells and keeps what the model "
+        "knew: what it learned here answers only for cells that look like this lab’s "
+        "camera (%d of %d held-back cells, %d of %d reference cells). It is saved in the "
+        "case store as offered. Use it for new analyses?"),
+      v->gate_back, v->n_back, v->gate_reference, v->n_reference);
+  else if (v->offered)
     verdict = _("The candidate is better on this lab’s held-back cells and keeps what the "
                 "model knew. It is saved in the case store as offered. Use it for new "
                 "analyses?");

@@ -55,7 +55,7 @@ ss_cli_learn (int argc, char **argv)
   g_autofree char *model_name = NULL, *out = NULL, *data_dir = NULL, *replay_dir = NULL;
   g_autofree char *map_spec = NULL, *reference_dir = NULL, *user = NULL, *name = NULL;
   g_auto (GStrv) accessions = NULL;
-  gboolean half = FALSE, no_replay = FALSE;
+  gboolean half = FALSE, no_replay = FALSE, one_head = FALSE;
   gint64 seed = 1;
   SsLearnGuardConfig config;
   ss_learn_guard_config_init (&config);
@@ -75,6 +75,7 @@ ss_cli_learn (int argc, char **argv)
     { "halvings", 0, 0, G_OPTION_ARG_INT, &config.halvings, "When the reference refuses the candidate, learn again at half the lab weight, up to N times (4; 0: once)", "N" },
     { "anchor", 0, 0, G_OPTION_ARG_DOUBLE, &config.head.anchor, "Pull towards the model's own head (0.001)", "X" },
     { "steps", 0, 0, G_OPTION_ARG_INT, &config.head.steps, "Full-batch steps (300)", "N" },
+    { "one-head", 0, 0, G_OPTION_ARG_NONE, &one_head, "Replace the model's own head, as --no-replay does too (default: keep it and learn the lab's beside it, for the cells that look like the lab's camera)", NULL },
     { "half", 0, 0, G_OPTION_ARG_NONE, &half, "Store the weights as float16", NULL },
     { "user", 0, 0, G_OPTION_ARG_STRING, &user, "Who offers the candidate, recorded in the store (default: your login name)", "NAME" },
     { "name", 0, 0, G_OPTION_ARG_STRING, &name, "The candidate's name in the store (default: MODEL-lab-N)", "NAME" },
@@ -200,6 +201,7 @@ ss_cli_learn (int argc, char **argv)
     return 1;
 
   config.seed = (guint64) seed;
+  config.camera_head = !one_head;
   SsLearnVerdict v;
   if (!ss_learn_guarded (model, taught, replay, reference, &config, &v, &error))
     {
@@ -213,6 +215,8 @@ ss_cli_learn (int argc, char **argv)
     printf ("learned from %d of the lab's cells (%d images of %d cases; %d replayed); held "
             "back %d cells\n", v.n_learn, taught->n_images, taught->n_cases, v.n_replay,
             v.n_back);
+  printf ("%s\n", v.camera_head ? "a head for the lab's camera, beside the model's own"
+                                 : "the model's own head replaced");
   printf ("each lab cell weighed as %g replayed ones%s\n", v.lab_weight,
           v.tries > 1 ? " (halved until the reference allowed it, or as far as --halvings goes)"
                       : "");
@@ -220,6 +224,9 @@ ss_cli_learn (int argc, char **argv)
           v.back_after, v.n_back);
   printf ("reference cells (%s): model %.4f, candidate %.4f (%d cells; margin %.4f)\n",
           reference_dir, v.reference_before, v.reference_after, v.n_reference, config.margin);
+  if (v.camera_head)
+    printf ("the lab's head weighs most in %d of the %d held-back cells and in %d of the "
+            "%d reference cells\n", v.gate_back, v.n_back, v.gate_reference, v.n_reference);
   if (!v.better_on_lab)
     {
       printf ("not offered: the candidate is not better on the lab's held-back cells\n");

@@ -268,6 +268,9 @@ struct SsModel {
   float      *buffers;   /* running statistics */
   size_t      n_buffers;
   char       *training_info;
+  float      *lab_head;  /* a lab's own head and its camera gate (ss_model_set_lab_head):
+                          * n_classes x feature dim weights, n_classes biases, then the
+                          * gate's SS_CAMERA_STATS weights and its bias; NULL: none */
   int         views;       /* test-time views (1, 2, 4, 8); 0 means 1 */
   float       views_below; /* > 0: the other views only for images less sure than this */
   struct SsModel **members; /* an ensemble's networks (n_members > 0: no graph here) */

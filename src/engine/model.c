@@ -180,6 +180,7 @@ ss_model_free (SsModel *model)
   ss_aligned_free (model->params);
   ss_aligned_free (model->buffers);
   free (model->training_info);
+  free (model->lab_head);
   free (model);
 }
 
@@ -356,17 +357,141 @@ ss_model_features (SsModel *model, const float *x, int n, float *features, SsErr
   return forward_chunks (model, x, n, take_features, features, error);
 }
 
+void
+ss_camera_stats (const float *x, int c, int h, int w, float *stats)
+{
+  const size_t hw = (size_t) h * w;
+  for (int ch = 0; ch < 3; ch++)
+    {
+      /* a grey input has one channel: it stands for all three */
+      const float *v = x + (size_t) (ch < c ? ch : c - 1) * hw;
+      unsigned hist[256] = { 0 };
+      double sum = 0, sum2 = 0;
+      for (size_t i = 0; i < hw; i++)
+        {
+          const float t = v[i] < 0.0f ? 0.0f : (v[i] > 1.0f ? 1.0f : v[i]);
+          sum += t;
+          sum2 += (double) t * t;
+          hist[(int) (t * 255.0f + 0.5f)]++;
+        }
+      const double mean = sum / (double) hw;
+      const double var = sum2 / (double) hw - mean * mean;
+      size_t seen = 0, bin = 0;
+      while (bin < 255 && (seen += hist[bin]) < (hw * 9 + 9) / 10)
+        bin++;
+      stats[3 * ch] = (float) mean;
+      stats[3 * ch + 1] = (float) sqrt (var > 0 ? var : 0);
+      stats[3 * ch + 2] = (float) bin / 255.0f;
+    }
+}
+
+size_t
+ss_model_lab_head_len (const SsModel *model)
+{
+  if (model->n_members > 0)
+    return 0;
+  const size_t k = (size_t) model->spec.n_classes;
+  return k * ss_model_feature_dim (model) + k + SS_CAMERA_STATS + 1;
+}
+
+SsStatus
+ss_model_set_lab_head (SsModel *model, const float *values, SsError *error)
+{
+  if (model->n_members > 0)
+    return ss_error_set (error, SS_ERR_ARG, "a model of %d networks has no one head to give "
+                         "a lab's head beside", model->n_members);
+  const size_t len = ss_model_lab_head_len (model);
+  float *copy = NULL;
+  if (values != NULL)
+    {
+      for (size_t i = 0; i < len; i++)
+        if (!isfinite (values[i]))
+          return ss_error_set (error, SS_ERR_ARG, "lab head value %zu is not a finite number", i);
+      copy = malloc (sizeof (float) * len);
+      if (copy == NULL)
+        return ss_error_set (error, SS_ERR_NOMEM, "out of memory");
+      memcpy (copy, values, sizeof (float) * len);
+    }
+  free (model->lab_head);
+  model->lab_head = copy;
+  return SS_OK;
+}
+
+const float *
+ss_model_lab_head (const SsModel *model)
+{
+  return model->n_members > 0 ? NULL : model->lab_head;
+}
+
+/* The gate of one image of the model's input size. */
+static float
+lab_gate (const SsModel *model, const float *x)
+{
+  const SsModelSpec *sp = &model->spec;
+  const float *gate = model->lab_head + ss_model_lab_head_len (model) - SS_CAMERA_STATS - 1;
+  float stats[SS_CAMERA_STATS];
+  ss_camera_stats (x, sp->in_c, sp->in_h, sp->in_w, stats);
+  double z = gate[SS_CAMERA_STATS];
+  for (int j = 0; j < SS_CAMERA_STATS; j++)
+    z += (double) gate[j] * stats[j];
+  return (float) (1.0 / (1.0 + exp (-z)));
+}
+
+SsStatus
+ss_model_lab_gate (SsModel *model, const float *x, int n, float *gate, SsError *error)
+{
+  (void) error;
+  const SsModelSpec *sp = &model->spec;
+  const size_t image = (size_t) sp->in_c * sp->in_h * sp->in_w;
+  for (int i = 0; i < n; i++)
+    gate[i] = ss_model_lab_head (model) != NULL ? lab_gate (model, x + (size_t) i * image) : 0.0f;
+  return SS_OK;
+}
+
+typedef struct {
+  const float *x;
+  float       *probs;
+} TakeProbs;
+
 static void
 take_probs (SsModel *model, int first, int nb, void *data)
 {
+  TakeProbs *t = data;
   const int k = model->spec.n_classes;
-  ss_softmax_rows (ss_run_output (model), nb, k, (float *) data + (size_t) first * k);
+  float *probs = t->probs + (size_t) first * k;
+  ss_softmax_rows (ss_run_output (model), nb, k, probs);
+  if (model->lab_head == NULL)
+    return;
+  /* the lab's head on the same features, for the images that look like the lab's
+   * camera */
+  const SsModelSpec *sp = &model->spec;
+  const size_t image = (size_t) sp->in_c * sp->in_h * sp->in_w;
+  const size_t dim = ss_model_feature_dim (model);
+  const float *weight = model->lab_head, *bias = model->lab_head + (size_t) k * dim;
+  size_t stride;
+  const float *features = ss_run_node_out (model, model->feature_node, &stride);
+  float logits[SS_MAX_CLASSES];
+  for (int i = 0; i < nb; i++)
+    {
+      if (lab_gate (model, t->x + (size_t) (first + i) * image) <= 0.5f)
+        continue;
+      const float *f = features + (size_t) i * stride;
+      for (int c = 0; c < k; c++)
+        {
+          double s = bias[c];
+          for (size_t j = 0; j < dim; j++)
+            s += (double) weight[(size_t) c * dim + j] * f[j];
+          logits[c] = (float) s;
+        }
+      ss_softmax_rows (logits, 1, k, probs + (size_t) i * k);
+    }
 }
 
 SsStatus
 ss_net_predict (SsModel *model, const float *x, int n, float *probs, SsError *error)
 {
-  return forward_chunks (model, x, n, take_probs, probs, error);
+  TakeProbs t = { x, probs };
+  return forward_chunks (model, x, n, take_probs, &t, error);
 }
 
 SsStatus

@@ -2,7 +2,8 @@
  *
  *   0  "SSM1"                       magic
  *   4  u32 format version           (1; 2 when the header has the fields at 88; 3 when it
- *                                    also has the camera colour at 96)
+ *                                    also has the camera colour at 96; 4 when a lab's
+ *                                    head follows the buffers)
  *   8  u64 total size in bytes      (the whole file, checksum included)
  *  16  u32 arch, in_c, in_h, in_w, width, n_classes
  *  40  f32 mean[3], std[3]          normalisation of [0,1] input
@@ -10,16 +11,18 @@
  *  68  u32 training info length
  *  72  u64 n_params, n_buffers
  *  88  version 2 and 3: u32 resampling (SsResample), u32 ResNet stem kernel (0: 7 x 7)
- *  96  version 3 only: f32 camera colour[6] (SsModelSpec.camera_colour), f32 crop
+ *  96  version 3 and 4: f32 camera colour[6] (SsModelSpec.camera_colour), f32 crop
  *      stretch (SsModelSpec.crop_stretch), 4 bytes of 0
  *  88, 96 or 128: n_classes x 48-byte class names (NUL-padded)
  *      training info (UTF-8 text: data, command, seed, metrics)
  *      parameters (float32 or float16), buffers (float32: batch-norm running stats)
+ *      version 4 only: the lab's head and its gate, ss_model_lab_head_len float32
  *  end u32 CRC-32 (IEEE) of every byte before it
  *
  * A model with the default (bilinear) resampling and stem and no camera colour or crop
  * stretch is written as version 1, byte for byte as before version 2 existed; one with a
- * camera colour or a crop stretch as version 3; others as version 2.
+ * camera colour or a crop stretch as version 3, one with a lab's head as version 4;
+ * others as version 2.
  *
  * Loading checks the magic, the version, the size, the checksum, then every field, and
  * says which of them is wrong. */
@@ -34,7 +37,7 @@
 #include <string.h>
 
 #define SS_MODEL_MAGIC     "SSM1"
-#define SS_MODEL_VERSION   3u   /* the newest read and written */
+#define SS_MODEL_VERSION   4u   /* the newest read and written */
 #define SS_MODEL_HEADER_V1 88u
 #define SS_MODEL_HEADER_V2 96u
 #define SS_MODEL_HEADER_V3 128u
@@ -48,6 +51,7 @@ ss_model_has_camera_colour (const SsModelSpec *spec)
 static size_t
 header_size (uint32_t version)
 {
+  /* version 4 has version 3's header */
   return version == 1u ? SS_MODEL_HEADER_V1
                        : version == 2u ? SS_MODEL_HEADER_V2 : SS_MODEL_HEADER_V3;
 }
@@ -209,11 +213,13 @@ ss_net_to_bytes (const SsModel *model, SsStorage storage, uint8_t **bytes, size_
   const char *info = ss_model_training_info (model);
   const size_t info_len = strlen (info);
   const size_t wbytes = storage == SS_STORE_F16 ? 2 : 4;
-  const uint32_t version = ss_model_has_camera_colour (sp) || sp->crop_stretch > 0.0f ? 3u
+  const size_t lab_len = model->lab_head != NULL ? ss_model_lab_head_len (model) : 0;
+  const uint32_t version = lab_len > 0 ? 4u
+                           : ss_model_has_camera_colour (sp) || sp->crop_stretch > 0.0f ? 3u
                            : sp->resample == SS_RESAMPLE_BILINEAR && sp->stem_k == 0 ? 1u : 2u;
   const size_t header = header_size (version);
   const size_t total = header + (size_t) sp->n_classes * SS_NAME_LEN + info_len
-                       + model->n_params * wbytes + model->n_buffers * 4 + 4;
+                       + model->n_params * wbytes + model->n_buffers * 4 + lab_len * 4 + 4;
   if (info_len > SS_MODEL_MAX_INFO)
     return ss_error_set (error, SS_ERR_ARG, "training description too long (%zu bytes)", info_len);
   uint8_t *buf = calloc (1, total);
@@ -241,7 +247,7 @@ ss_net_to_bytes (const SsModel *model, SsStorage storage, uint8_t **bytes, size_
       put_u32 (buf + 88, (uint32_t) sp->resample);
       put_u32 (buf + 92, (uint32_t) sp->stem_k);
     }
-  if (version == 3u)
+  if (version >= 3u)
     {
       for (int j = 0; j < 6; j++)
         put_f32 (buf + 96 + 4 * j, sp->camera_colour[j]);
@@ -267,6 +273,8 @@ ss_net_to_bytes (const SsModel *model, SsStorage storage, uint8_t **bytes, size_
       }
   for (size_t i = 0; i < model->n_buffers; i++, p += 4)
     put_f32 (p, model->buffers[i]);
+  for (size_t i = 0; i < lab_len; i++, p += 4)
+    put_f32 (p, model->lab_head[i]);
   put_u32 (p, ss_crc32 (0, buf, total - 4));
   *bytes = buf;
   *n_bytes = total;
@@ -352,7 +360,7 @@ ss_net_from_bytes (const uint8_t *buf, size_t n, SsError *error)
       spec.mean[c] = get_f32 (buf + 40 + 4 * c);
       spec.std[c] = get_f32 (buf + 52 + 4 * c);
     }
-  if (version == 3u)
+  if (version >= 3u)
     {
       /* all 0 (none), or means in [0, 1] and deviations above 0 and at most 1 */
       const int none = get_f32 (buf + 96 + 12) == 0.0f;
@@ -408,7 +416,9 @@ ss_net_from_bytes (const uint8_t *buf, size_t n, SsError *error)
   size_t wbytes = storage == SS_STORE_F16 ? 2 : 4;
   size_t expect = header + (size_t) spec.n_classes * SS_NAME_LEN + info_len
                   + n_params * wbytes + n_buffers * 4 + 4;
-  if (n_params > SS_MODEL_MAX_BYTES || n_buffers > SS_MODEL_MAX_BYTES || expect != n)
+  /* version 4: the lab's head fills the rest, counted once the graph is known */
+  if (n_params > SS_MODEL_MAX_BYTES || n_buffers > SS_MODEL_MAX_BYTES
+      || (version == 4u ? expect >= n : expect != n))
     {
       ss_error_set (error, SS_ERR_FORMAT, "model sections do not add up to the file size");
       return NULL;
@@ -438,6 +448,14 @@ ss_net_from_bytes (const uint8_t *buf, size_t n, SsError *error)
   SsModel *m = ss_model_new (&spec, 0, error);
   if (m == NULL)
     return NULL;
+  const size_t lab_len = version == 4u ? ss_model_lab_head_len (m) : 0;
+  if (lab_len * 4 != n - expect)
+    {
+      ss_error_set (error, SS_ERR_FORMAT, "the lab's head holds %zu bytes; this network's "
+                    "takes %zu", n - expect, lab_len * 4);
+      ss_model_free (m);
+      return NULL;
+    }
   if (ss_model_read_info (m, p, info_len, error) != SS_OK)
     {
       ss_model_free (m);
@@ -457,6 +475,25 @@ ss_net_from_bytes (const uint8_t *buf, size_t n, SsError *error)
       }
   for (size_t i = 0; i < n_buffers; i++, p += 4)
     m->buffers[i] = get_f32 (p);
+  if (lab_len > 0)
+    {
+      float *lab = malloc (sizeof (float) * lab_len);
+      if (lab == NULL)
+        {
+          ss_error_set (error, SS_ERR_NOMEM, "out of memory");
+          ss_model_free (m);
+          return NULL;
+        }
+      for (size_t i = 0; i < lab_len; i++, p += 4)
+        lab[i] = get_f32 (p);
+      SsStatus st = ss_model_set_lab_head (m, lab, error);
+      free (lab);
+      if (st != SS_OK)
+        {
+          ss_model_free (m);
+          return NULL;
+        }
+    }
   /* NaN or infinity in a weight makes every answer NaN, which reads as class 0 */
   for (size_t i = 0; i < n_params + n_buffers; i++)
     if (!isfinite (i < n_params ? m->params[i] : m->buffers[i - n_params]))

@@ -191,6 +191,28 @@ SsStatus ss_model_adapt_norms (SsModel *model, const float *ref, int n_ref, cons
 float   *ss_model_head (SsModel *model, float **bias);
 void     ss_model_params_changed (SsModel *model);
 
+/* A lab's own head (issue 30): a second final dense layer, learned from one lab's
+ * camera, that speaks only for the cells that look as if they came from that camera.
+ * What an image's camera looks like is read from SS_CAMERA_STATS numbers of its raw
+ * input (ss_camera_stats: per channel the mean, the deviation and the 90th percentile:
+ * the light, the stain's strength, the plasma's colour), and a logistic gate on them
+ * gives the probability g that an image is the lab's: where g > 0.5 the lab's head
+ * gives the probabilities, elsewhere the model's own (a blend of the two would blur
+ * both heads' confidence). The lab head's values are
+ * n_classes x ss_model_feature_dim weights, n_classes biases, then the gate's
+ * SS_CAMERA_STATS weights and its bias: ss_model_lab_head_len of them. Set NULL to
+ * remove it; non-finite values are refused. Model files keep it (format version 4).
+ * Not for a model of several networks (SS_ERR_ARG). Grad-CAM explains the model's own
+ * head. */
+#define SS_CAMERA_STATS 9
+void         ss_camera_stats (const float *x, int c, int h, int w, float *stats);
+size_t       ss_model_lab_head_len (const SsModel *model);
+SsStatus     ss_model_set_lab_head (SsModel *model, const float *values, SsError *error);
+const float *ss_model_lab_head (const SsModel *model);
+/* The gate g of each of n images (0 for every image without a lab head). */
+SsStatus     ss_model_lab_gate (SsModel *model, const float *x, int n, float *gate,
+                                SsError *error);
+
 /* Grad-CAM of class cls for one image: map is (map_h, map_w) of the last convolutional
  * stage, non-negative, scaled so its maximum is 1 (all zero if nothing supports the
  * class). The caller frees *map with free(). */

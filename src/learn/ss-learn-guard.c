@@ -14,7 +14,23 @@ ss_learn_guard_config_init (SsLearnGuardConfig *config)
   config->seed = 1;
   config->margin = 0.01;
   config->halvings = 4;
+  config->camera_head = TRUE;
   ss_learn_head_config_init (&config->head);
+}
+
+/* How many of the images of data (those at idx, or all) the lab's head weighs more
+ * than half in. */
+static int
+lab_gated (SsModel *model, const SsDataset *data, const GArray *idx, GError **error)
+{
+  g_autofree float *gate = ss_lab_gate_dataset (model, data, error);
+  if (gate == NULL)
+    return -1;
+  const int n = idx != NULL ? (int) idx->len : data->n;
+  int count = 0;
+  for (int j = 0; j < n; j++)
+    count += gate[idx != NULL ? g_array_index (idx, int, j) : j] > 0.5f;
+  return count;
 }
 
 /* Fraction of the images of data (those at idx, or all when idx is NULL) the model
@@ -106,6 +122,27 @@ ss_learn_guarded (SsModel *model, const SsLearnCells *taught, const SsDataset *r
   float *weight = ss_model_head (model, &bias);
   g_autofree float *weight0 = g_memdup2 (weight, sizeof (float) * k * d);
   g_autofree float *bias0 = g_memdup2 (bias, sizeof (float) * k);
+  /* a camera head: the gate, from the lab's learning cells against the replay */
+  const gsize lab_len = ss_model_lab_head_len (model);
+  v->camera_head = config->camera_head && replay != NULL;
+  g_autofree float *lab_head = v->camera_head ? g_new (float, lab_len) : NULL;
+  if (v->camera_head)
+    {
+      g_autofree float *lab_stats = ss_camera_stats_dataset (model, taught->cells, error);
+      g_autofree float *replay_stats = lab_stats != NULL
+                                         ? ss_camera_stats_dataset (model, replay, error) : NULL;
+      if (replay_stats == NULL)
+        return FALSE;
+      g_autofree float *stats = g_new (float, (gsize) n * SS_CAMERA_STATS);
+      for (int j = 0; j < v->n_learn; j++)
+        memcpy (stats + (gsize) j * SS_CAMERA_STATS,
+                lab_stats + (gsize) g_array_index (learn_idx, int, j) * SS_CAMERA_STATS,
+                sizeof (float) * SS_CAMERA_STATS);
+      memcpy (stats + (gsize) v->n_learn * SS_CAMERA_STATS, replay_stats,
+              sizeof (float) * SS_CAMERA_STATS * v->n_replay);
+      if (!ss_learn_gate (stats, is_lab, n, lab_head + lab_len - SS_CAMERA_STATS - 1, error))
+        return FALSE;
+    }
   SsLearnHeadConfig head = config->head;
   int n_ref = 0;
   for (int attempt = 0; attempt <= MAX (config->halvings, 0); attempt++)
@@ -119,6 +156,22 @@ ss_learn_guarded (SsModel *model, const SsLearnCells *taught, const SsDataset *r
         }
       if (ss_learn_head (model, features, labels, is_lab, n, &head, error) < 0)
         return FALSE;
+      if (v->camera_head)
+        {
+          /* the learned head goes beside the model's own, which is put back */
+          memcpy (lab_head, weight, sizeof (float) * k * d);
+          memcpy (lab_head + (gsize) k * d, bias, sizeof (float) * k);
+          memcpy (weight, weight0, sizeof (float) * k * d);
+          memcpy (bias, bias0, sizeof (float) * k);
+          ss_model_params_changed (model);
+          SsError engine_error;
+          if (ss_model_set_lab_head (model, lab_head, &engine_error) != SS_OK)
+            {
+              g_set_error (error, SS_LEARN_ERROR, SS_LEARN_ERROR_FAILED, "%s",
+                           engine_error.message);
+              return FALSE;
+            }
+        }
       v->tries = attempt + 1;
       v->lab_weight = head.lab_weight;
       v->reference_after = accuracy (model, reference, NULL, &n_ref, error);
@@ -133,6 +186,13 @@ ss_learn_guarded (SsModel *model, const SsLearnCells *taught, const SsDataset *r
   v->back_after = accuracy (model, taught->cells, back_idx, &n_back, error);
   if (v->back_after < 0)
     return FALSE;
+  if (v->camera_head)
+    {
+      v->gate_back = lab_gated (model, taught->cells, back_idx, error);
+      v->gate_reference = v->gate_back >= 0 ? lab_gated (model, reference, NULL, error) : -1;
+      if (v->gate_reference < 0)
+        return FALSE;
+    }
   v->better_on_lab = v->back_after > v->back_before;
   v->within_margin = v->reference_after >= v->reference_before - config->margin;
   v->offered = v->better_on_lab && v->within_margin;

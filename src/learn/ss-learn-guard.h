@@ -27,6 +27,11 @@ typedef struct {
                          * again at half the weight, up to this many times (4): the lab's
                          * cells weigh as much as the reference allows. The choice looks at
                          * the reference alone, never at the held-back cells (0: one try) */
+  gboolean camera_head; /* the learned head becomes a lab head beside the model's own,
+                         * used for the cells that look like the lab's camera
+                         * (ss_model_set_lab_head; TRUE). The gate is fitted to the lab's
+                         * learning cells against the replay, so without a replay the
+                         * model's own head is replaced, as with FALSE */
   SsLearnHeadConfig head;
 } SsLearnGuardConfig;
 
@@ -39,6 +44,10 @@ typedef struct {
   gboolean offered;                            /* both */
   double   lab_weight;                         /* the weight the candidate was learned at */
   int      tries;                              /* head fits made (1 + halvings used) */
+  gboolean camera_head;                        /* the candidate has a lab head */
+  int      gate_back, gate_reference;          /* camera head: the held-back and the
+                                                * reference cells the lab's head
+                                                * weighs more than half in */
 } SsLearnVerdict;
 
 void     ss_learn_guard_config_init (SsLearnGuardConfig *config);

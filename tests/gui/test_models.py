@@ -111,6 +111,12 @@ def improved(app, window, db, n_cells):
     taught = wait_until(lambda: [TAUGHT.match(name_of(n)) for n in dialog_nodes(app, "label", TAUGHT)],
                         10, "what was taught")
     check(int(taught[0].group(1)) == n_cells, f"what was taught: {taught[0].group(0)}")
+    camera = re.compile(r"answers only for cells that look like this lab’s camera "
+                        r"\((\d+) of (\d+) held-back cells")
+    said = wait_until(lambda: [camera.search(name_of(n)) for n in dialog_nodes(app, "label", camera)],
+                      10, "the verdict saying what the lab's head answers for")
+    check(said[0].group(1) == said[0].group(2),
+          f"the lab's head answers for every held-back cell: {said[0].group(0)}")
     log("the dialog shows", held.group(0), "|", reference.group(0), "|", taught[0].group(0))
     time.sleep(0.5)
     screenshot("learn-dialog-offered")
