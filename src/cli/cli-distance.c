@@ -2,10 +2,12 @@
  * the space its final dense layer reads (ss_model_features). The training set's features
  * give one mean per class and one covariance shared by all (shrunk towards its diagonal
  * mean, so that it inverts); an image's distance is the least Mahalanobis distance to a
- * class mean (Lee et al. 2018). A measuring tool for issue 27: which cells from another
- * microscope the model has not learned to see. */
+ * class mean (Lee et al. 2018). With --camera, how unlike the training images' cameras
+ * an image looks instead (SsCameraCheck). A measuring tool for issue 27: which cells from
+ * another microscope the model has not learned to see. */
 #include "cli.h"
 
+#include "ss-camera-check.h"
 #include "ss-classifier.h"
 #include "ss-dataset.h"
 #include "ss-training.h"
@@ -54,11 +56,51 @@ mahalanobis2 (const double *l, int d, double *v)
   return sum;
 }
 
+/* --camera: each image's camera check distance from the fit images (all of them) */
+static int
+camera_distance (SsModel *model, const SsDataset *train, char **dirs, int n_dirs,
+                 GHashTable *map, const char *const *names)
+{
+  g_autoptr (GError) error = NULL;
+  const int k = ss_model_spec (model)->n_classes;
+  g_autofree float *ts = ss_camera_stats_dataset (model, train, &error);
+  g_autoptr (SsCameraCheck) check = ts != NULL ? ss_camera_check_new (ts, train->n) : NULL;
+  if (check == NULL)
+    {
+      ss_cli_error ("%s", error != NULL ? error->message : "too few images to fit on");
+      return 1;
+    }
+  g_printerr ("distance: camera statistics of %d images\n", train->n);
+  g_print ("path\tfolder\tcalled\tconfidence\tcamera_distance2\n");
+  for (int a = 0; a < n_dirs; a++)
+    {
+      g_autoptr (SsDataset) data = ss_dataset_load_for_model (dirs[a], map, ss_model_spec (model),
+                                                              &error);
+      g_autofree float *s = data != NULL ? ss_camera_stats_dataset (model, data, &error) : NULL;
+      g_autofree float *probs = s != NULL ? ss_predict_dataset (model, data, &error) : NULL;
+      if (probs == NULL)
+        {
+          ss_cli_error ("%s", error->message);
+          return 1;
+        }
+      for (int i = 0; i < data->n; i++)
+        {
+          int called = ss_argmax (probs + (gsize) i * k, k);
+          g_print ("%s\t%s\t%s\t%.4f\t%.3f\n", data->paths[i], data->source_labels[i],
+                   names[called], probs[(gsize) i * k + called],
+                   ss_camera_check_distance (check, s + (gsize) i * SS_CAMERA_STATS));
+        }
+    }
+  return 0;
+}
+
 int
 ss_cli_distance (int argc, char **argv)
 {
   g_autofree char *model_name = NULL, *fit_dir = NULL, *map_spec = NULL;
+  gboolean camera = FALSE;
   const GOptionEntry entries[] = {
+    { "camera", 0, 0, G_OPTION_ARG_NONE, &camera, "Measure how unlike the --fit images' cameras each image looks instead (ss_camera_stats, the squared distance to the 5th nearest)", NULL },
     { "model", 0, 0, G_OPTION_ARG_STRING, &model_name, "The classifier (path or name)", "MODEL" },
     { "fit", 0, 0, G_OPTION_ARG_FILENAME, &fit_dir, "Its training set: class folders", "DIR" },
     { "map", 0, 0, G_OPTION_ARG_STRING, &map_spec, "Override the label table", "FROM=TO,..." },
@@ -73,7 +115,9 @@ ss_cli_distance (int argc, char **argv)
     "Prints one line per image of each DIR (class folders): its path, its folder, the\n"
     "class the model calls it and the confidence, the nearest class mean and the least\n"
     "squared Mahalanobis distance to a class mean in the model's feature space, fitted on\n"
-    "the images of --fit under their folders' classes.");
+    "the images of --fit under their folders' classes. With --camera: its path, its\n"
+    "folder, the call and confidence, and the squared distance of its camera statistics\n"
+    "to the 5th nearest of the --fit images', each statistic in units of its spread there.");
   if (!ss_cli_parse (context, &argc, &argv))
     return 2;
   if (model_name == NULL || fit_dir == NULL || argc < 2)
@@ -103,9 +147,16 @@ ss_cli_distance (int argc, char **argv)
       return 2;
     }
 
-  /* the fit: class means and the shared covariance of the training features */
   g_autoptr (SsDataset) train = ss_dataset_load_for_model (fit_dir, map, spec, &error);
-  g_autofree float *tf = train != NULL ? ss_features_dataset (model, train, &error) : NULL;
+  if (train == NULL)
+    {
+      ss_cli_error ("%s", error->message);
+      return 1;
+    }
+  if (camera)
+    return camera_distance (model, train, argv + 1, argc - 1, map, names);
+  /* the fit: class means and the shared covariance of the training features */
+  g_autofree float *tf = ss_features_dataset (model, train, &error);
   if (tf == NULL)
     {
       ss_cli_error ("%s", error->message);
