@@ -1,11 +1,16 @@
 /* The camera check (issue 27): the distance to the K-th nearest known cell, each
  * statistic in units of its spread over the known cells, worked out by hand on points
  * that differ in one statistic; a statistic every known cell shares counts a difference
- * in it as large; too few known cells give no check. */
+ * in it as large; too few known cells give no check; the file beside a model read back as
+ * written, a missing one told apart from a damaged one, and damaged ones refused with
+ * what is wrong. */
 #include "ss-camera-check.h"
 
+#include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 static int failures;
 
@@ -32,9 +37,9 @@ main (void)
   for (int i = 0; i < N; i++)
     for (int j = 0; j < S; j++)
       known[i * S + j] = j == 0 ? (float) i : 0.5f;
-  CHECK (ss_camera_check_new (known, SS_CAMERA_CHECK_K - 1) == NULL,
+  CHECK (ss_camera_check_new (known, SS_CAMERA_CHECK_K - 1, 1.0) == NULL,
          "fewer known cells than K give no check");
-  SsCameraCheck *check = ss_camera_check_new (known, N);
+  SsCameraCheck *check = ss_camera_check_new (known, N, 1.0);
   CHECK (check != NULL, "ten known cells give a check");
   const double sd = sqrt (8.25) + 1e-3;
   float cell[S];
@@ -55,6 +60,50 @@ main (void)
   cell[3] = 0.51f;
   d = ss_camera_check_distance (check, cell);
   CHECK (fabs (d - (pow (2.5 / sd, 2) + 100.0)) < 0.05, "off in a shared statistic: %g", d);
+  /* saved and loaded: the same distances and threshold */
+  char dir[] = "/tmp/ss-camera-check-XXXXXX";
+  CHECK (g_mkdtemp (dir) != NULL, "temporary folder");
+  g_autofree char *path = g_build_filename (dir, "m-cameras.csv", NULL);
+  GError *error = NULL;
+  CHECK (ss_camera_check_save (known, N, 2.5, path, &error), "save: %s",
+         error ? error->message : "");
+  SsCameraCheck *back = ss_camera_check_load (path, &error);
+  CHECK (back != NULL, "load: %s", error ? error->message : "");
+  if (back != NULL)
+    {
+      CHECK (ss_camera_check_threshold (back) == 2.5, "threshold read back %g",
+             ss_camera_check_threshold (back));
+      CHECK (fabs (ss_camera_check_distance (back, cell) - ss_camera_check_distance (check, cell))
+               < 1e-9, "the check read back measures as before");
+      ss_camera_check_free (back);
+    }
+  g_clear_error (&error);
+  /* missing: G_FILE_ERROR_NOENT (the analysis goes on without); damaged: refused */
+  g_autofree char *missing = g_build_filename (dir, "none.csv", NULL);
+  CHECK (ss_camera_check_load (missing, &error) == NULL
+           && g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT),
+         "a missing file is told apart");
+  g_clear_error (&error);
+  static const struct { const char *text, *says; } bad[] = {
+    { "threshold,-1\nh\n1,2,3,4,5,6,7,8,9\n", "threshold" },
+    { "h\n1,2,3,4,5,6,7,8,9\n", "no threshold" },
+    { "threshold,1\nh\n1,2,3\n", "not the 9 statistics" },
+    { "threshold,1\nh\n1,2,3,4,5,6,7,8,nan\n", "not a number" },
+    { "threshold,1\nh\n1,2,3,4,5,6,7,8,9\n", "fewer than 5" },
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    {
+      g_file_set_contents (path, bad[i].text, -1, NULL);
+      SsCameraCheck *c = ss_camera_check_load (path, &error);
+      CHECK (c == NULL && error != NULL && strstr (error->message, bad[i].says) != NULL
+               && strstr (error->message, "m-cameras.csv") != NULL,
+             "damaged file %zu: %s", i, error ? error->message : "loaded");
+      ss_camera_check_free (c);
+      g_clear_error (&error);
+    }
+  g_remove (path);
+  g_rmdir (dir);
+
   ss_camera_check_free (check);
   if (failures == 0)
     printf ("test-camera-check: all checks passed\n");

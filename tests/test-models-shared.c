@@ -438,9 +438,11 @@ test_colour_pool (void)
       g_autoptr (SsColourPool) pool_a = round ? ss_colour_pool_new (target) : NULL;
       g_autoptr (SsColourPool) pool_b = round ? ss_colour_pool_new (target) : NULL;
       g_assert_true (ss_classifier_run_boxes_pooled (classifier, image, boxes, N_BOXES,
-                                                     SS_CLASSIFIER_MARGIN, pool_a, a, &error));
+                                                     SS_CLASSIFIER_MARGIN, pool_a, a, NULL,
+                                                     &error));
       g_assert_true (ss_classifier_run_boxes_pooled (classifier, other, boxes, N_BOXES,
-                                                     SS_CLASSIFIER_MARGIN, pool_b, b, &error));
+                                                     SS_CLASSIFIER_MARGIN, pool_b, b, NULL,
+                                                     &error));
       double most = 0;
       for (int i = 0; i < N_BOXES * k; i++)
         most = MAX (most, fabs (a[i] - b[i]));

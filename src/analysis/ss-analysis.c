@@ -1,6 +1,8 @@
 /* The field-analysis pipeline and its batch task. */
 #include "ss-analysis.h"
 
+#include "ss-camera-check.h"
+
 #include "ss-metrics.h"
 #include "ss-morphometrics.h"
 #include "ss-scale.h"
@@ -80,9 +82,53 @@ SsAnalysisResult *
 ss_analysis_result_new_failed (const char *path, GError *error)
 {
   SsAnalysisResult *result = g_new0 (SsAnalysisResult, 1);
+  result->camera_distance = -1;
   result->path = g_strdup (path);
   result->error = error;
   return result;
+}
+
+static int
+compare_float (gconstpointer a, gconstpointer b)
+{
+  const float x = *(const float *) a, y = *(const float *) b;
+  return (x > y) - (x < y);
+}
+
+/* The field's cameras against those the model learned: the median of its counted cells'
+ * camera check distances; beyond the check's threshold every typed cell of the field is
+ * doubted (a camera is one per field, so its cells are judged together). */
+static void
+check_camera (SsAnalysisResult *result, SsClassifier *classifier, gboolean doubt)
+{
+  result->camera_distance = -1;
+  const SsCameraCheck *check = classifier != NULL ? ss_classifier_camera_check (classifier)
+                                                  : NULL;
+  if (check == NULL)
+    return;
+  result->camera_threshold = ss_camera_check_threshold (check);
+  g_autoptr (GArray) d = g_array_new (FALSE, FALSE, sizeof (float));
+  for (guint i = 0; i < result->cells->len; i++)
+    {
+      const SsCell *cell = result->cells->pdata[i];
+      if (ss_class_is_counted (cell->current_class) && cell->camera_distance >= 0)
+        g_array_append_val (d, cell->camera_distance);
+    }
+  if (d->len == 0)
+    return;
+  g_array_sort (d, compare_float);
+  const guint m = d->len / 2;
+  result->camera_distance = d->len % 2 ? g_array_index (d, float, m)
+                                       : (g_array_index (d, float, m - 1)
+                                          + g_array_index (d, float, m)) / 2.0;
+  if (!doubt || result->camera_distance <= result->camera_threshold)
+    return;
+  for (guint i = 0; i < result->cells->len; i++)
+    {
+      SsCell *cell = result->cells->pdata[i];
+      if (!cell->user_drawn && ss_cell_is_typed (cell))
+        cell->doubt |= SS_DOUBT_CAMERA_UNLIKE;
+    }
 }
 
 gboolean
@@ -94,14 +140,16 @@ ss_analysis_classify (SsClassifier *classifier, const SsImage *image, GPtrArray 
     return TRUE;
   g_autofree SsBox *boxes = g_new (SsBox, n);
   g_autofree float *probs = g_new (float, (gsize) n * n_classes);
+  g_autofree float *camera = g_new (float, n);
   for (int i = 0; i < n; i++)
     boxes[i] = ((SsCell *) cells->pdata[i])->box;
   if (!ss_classifier_run_boxes_pooled (classifier, image, boxes, n, margin, colour_pool, probs,
-                                       error))
+                                       camera, error))
     return FALSE;
   for (int i = 0; i < n; i++)
     {
       SsCell *cell = cells->pdata[i];
+      cell->camera_distance = camera[i];
       ss_classifier_cell_probs (classifier, probs + (gsize) i * n_classes, cell->probabilities);
       int best = ss_argmax (cell->probabilities, SS_N_CLASSES);
       cell->predicted_class = cell->current_class = best;
@@ -220,6 +268,7 @@ ss_analysis_run (const SsImage *image, const SsAnalysisSettings *settings,
       if (settings->check_doubts)
         ss_cell_check_doubt (cell);
     }
+  check_camera (result, classifier, settings->check_doubts);
   t->morphometrics_ms = now_ms () - mark;
 
   mark = now_ms ();

@@ -39,7 +39,9 @@ typedef struct {
   double           unsure_below;      /* a cell under this confidence is marked unsure
                                        * (ss_cell_is_unsure): reviewed first, in the JSON */
   gboolean         check_doubts;      /* mark unsure the calls the cell's shape contradicts
-                                       * (ss_cell_check_doubt): on by default */
+                                       * (ss_cell_check_doubt) and those of a field unlike
+                                       * the model's cameras (SsCameraCheck): on by
+                                       * default */
   struct _SsScalePool *scale_pool;    /* not owned; if set, the fields analysed with it are
                                        * of one case and share its median scale */
   SsColourMap      colour_map;        /* whether batches and runs map their crops' pooled
@@ -86,6 +88,11 @@ typedef struct {
   SsScaleSource     scale_source;
   double            red_cell_diameter;  /* what the red cells measured (0: not measured) */
   int               red_cell_circles;   /* how many red-cell circles confirmed it */
+  double            camera_distance;    /* the median camera check distance of the
+                                         * field's counted cells (-1: no check, or no
+                                         * cell); beyond camera_threshold the field's
+                                         * calls are doubted (SS_DOUBT_CAMERA_UNLIKE) */
+  double            camera_threshold;
   SsAnalysisTimings timings;
   GError           *error;         /* batches: why this image has no result */
 } SsAnalysisResult;

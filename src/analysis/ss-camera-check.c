@@ -1,23 +1,27 @@
 /* The camera check (issue 27); see ss-camera-check.h. */
 #include "ss-camera-check.h"
 
+#include <gio/gio.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct _SsCameraCheck {
   int     n;
+  double  threshold;
   float  *stats;                  /* n x SS_CAMERA_STATS, standardised */
   double  mean[SS_CAMERA_STATS], sd[SS_CAMERA_STATS];
 };
 
 SsCameraCheck *
-ss_camera_check_new (const float *stats, int n)
+ss_camera_check_new (const float *stats, int n, double threshold)
 {
   enum { S = SS_CAMERA_STATS };
   if (n < SS_CAMERA_CHECK_K)
     return NULL;
   SsCameraCheck *check = g_new0 (SsCameraCheck, 1);
   check->n = n;
+  check->threshold = threshold;
   check->stats = g_new (float, (gsize) n * S);
   for (int i = 0; i < n; i++)
     for (int j = 0; j < S; j++)
@@ -73,4 +77,107 @@ ss_camera_check_distance (const SsCameraCheck *check, const float *stats)
           }
     }
   return nearest[K - 1];
+}
+
+double
+ss_camera_check_threshold (const SsCameraCheck *check)
+{
+  return check->threshold;
+}
+
+static const char *const stat_names[SS_CAMERA_STATS] = {
+  "red_mean", "red_sd", "red_p90", "green_mean", "green_sd", "green_p90",
+  "blue_mean", "blue_sd", "blue_p90",
+};
+
+gboolean
+ss_camera_check_save (const float *stats, int n, double threshold, const char *path,
+                      GError **error)
+{
+  g_autoptr (GString) text = g_string_new (
+    "# Smearscope camera check: the camera statistics of cells the cell-type model was "
+    "trained on, cut as the analysis cuts them (docs/models.md)\n");
+  g_string_append_printf (text, "threshold,%.6g\n", threshold);
+  for (int j = 0; j < SS_CAMERA_STATS; j++)
+    g_string_append_printf (text, "%s%s", j ? "," : "", stat_names[j]);
+  g_string_append_c (text, '\n');
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < SS_CAMERA_STATS; j++)
+      g_string_append_printf (text, "%.6g%c", stats[(gsize) i * SS_CAMERA_STATS + j],
+                              j + 1 < SS_CAMERA_STATS ? ',' : '\n');
+  return g_file_set_contents (path, text->str, (gssize) text->len, error);
+}
+
+static gboolean
+parse_number (const char *text, double *value)
+{
+  char *end = NULL;
+  *value = g_ascii_strtod (text, &end);
+  return end != text && *end == '\0' && isfinite (*value);
+}
+
+SsCameraCheck *
+ss_camera_check_load (const char *path, GError **error)
+{
+  g_autofree char *text = NULL;
+  gsize len = 0;
+  if (!g_file_get_contents (path, &text, &len, error))
+    return NULL;
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  const guint n_lines = g_strv_length (lines);
+  double threshold = -1;
+  g_autoptr (GArray) stats = g_array_new (FALSE, FALSE, sizeof (float));
+  gboolean header = FALSE;
+  for (guint l = 0; l < n_lines; l++)
+    {
+      g_strchomp (lines[l]);
+      if (lines[l][0] == '\0' || lines[l][0] == '#')
+        continue;
+      if (g_str_has_prefix (lines[l], "threshold,"))
+        {
+          if (!parse_number (lines[l] + strlen ("threshold,"), &threshold) || threshold <= 0)
+            {
+              g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                           "%s, line %u: the threshold is not a positive number", path, l + 1);
+              return NULL;
+            }
+          continue;
+        }
+      if (!header)
+        {
+          header = TRUE;  /* the statistics' names */
+          continue;
+        }
+      g_auto (GStrv) fields = g_strsplit (lines[l], ",", -1);
+      if (g_strv_length (fields) != SS_CAMERA_STATS
+          || stats->len / SS_CAMERA_STATS >= SS_CAMERA_CHECK_MAX_CELLS)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                       "%s, line %u: %s", path, l + 1,
+                       stats->len / SS_CAMERA_STATS >= SS_CAMERA_CHECK_MAX_CELLS
+                         ? "more cells than a camera check holds"
+                         : "not the 9 statistics of a cell");
+          return NULL;
+        }
+      for (int j = 0; j < SS_CAMERA_STATS; j++)
+        {
+          double v;
+          if (!parse_number (fields[j], &v))
+            {
+              g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                           "%s, line %u: \"%s\" is not a number", path, l + 1, fields[j]);
+              return NULL;
+            }
+          float f = (float) v;
+          g_array_append_val (stats, f);
+        }
+    }
+  const int n = (int) (stats->len / SS_CAMERA_STATS);
+  if (threshold <= 0 || n < SS_CAMERA_CHECK_K)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s: %s", path,
+                   threshold <= 0 ? "no threshold line" : "fewer than 5 known cells");
+      return NULL;
+    }
+  return ss_camera_check_new ((const float *) stats->data, n, threshold);
 }

@@ -16,11 +16,21 @@ G_BEGIN_DECLS
 typedef struct _SsCameraCheck SsCameraCheck;
 
 /* From n known cells' statistics (n x SS_CAMERA_STATS, copied); NULL when n is under
- * SS_CAMERA_CHECK_K. */
-SsCameraCheck *ss_camera_check_new (const float *stats, int n);
+ * SS_CAMERA_CHECK_K. threshold: the distance beyond which a cell looks unlike them. */
+SsCameraCheck *ss_camera_check_new (const float *stats, int n, double threshold);
 void           ss_camera_check_free (SsCameraCheck *check);
 /* The squared distance of a cell's statistics to its K-th nearest known cell. */
 double         ss_camera_check_distance (const SsCameraCheck *check, const float *stats);
+double         ss_camera_check_threshold (const SsCameraCheck *check);
+
+/* The file beside a cell-type model (MODEL-cameras.csv, ss_models_beside): a comment
+ * line, "threshold,X", a header, then one line of SS_CAMERA_STATS numbers per known
+ * cell. Loading: NULL with G_IO_ERROR_NOT_FOUND when there is no file, or with what is
+ * wrong in it (at most SS_CAMERA_CHECK_MAX_CELLS lines, every number finite). */
+#define SS_CAMERA_CHECK_MAX_CELLS 100000
+gboolean       ss_camera_check_save (const float *stats, int n, double threshold,
+                                     const char *path, GError **error);
+SsCameraCheck *ss_camera_check_load (const char *path, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsCameraCheck, ss_camera_check_free)
 

@@ -170,7 +170,11 @@ ss_cell_check_doubt (SsCell *cell)
 const char *
 ss_doubt_to_string (guint doubt)
 {
-  return (doubt & SS_DOUBT_NUCLEUS_NOT_ROUND) ? "nucleus-not-round" : NULL;
+  if ((doubt & SS_DOUBT_CAMERA_UNLIKE) && (doubt & SS_DOUBT_NUCLEUS_NOT_ROUND))
+    return "camera-unlike-training;nucleus-not-round";
+  return (doubt & SS_DOUBT_CAMERA_UNLIKE)       ? "camera-unlike-training"
+         : (doubt & SS_DOUBT_NUCLEUS_NOT_ROUND) ? "nucleus-not-round"
+                                                : NULL;
 }
 
 gboolean

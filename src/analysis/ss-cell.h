@@ -40,6 +40,9 @@ typedef enum {
                                          * indented (solidity under
                                          * SS_LYMPHOCYTE_MIN_SOLIDITY), as a granulocyte's or
                                          * a monocyte's is */
+  SS_DOUBT_CAMERA_UNLIKE = 1 << 1,      /* its field's cells look unlike the cameras the
+                                         * model learned (SsCameraCheck): whatever its
+                                         * confidence, the model has not seen such cells */
 } SsDoubt;
 
 /* A lymphocyte's nucleus is round: the least solidity (SsMorphometrics) that passes.
@@ -62,6 +65,8 @@ typedef struct {
   gboolean        reviewed;     /* a person's correction stands: relabelled, confirmed,
                                  * drawn, deleted or restored; FALSE as the model called it */
   guint           doubt;        /* SsDoubt flags the analysis raised (ss_cell_check_doubt) */
+  float           camera_distance; /* the analysis's camera check of its crop (-1: none;
+                                    * not stored) */
   gint64          version;      /* the store's count of this cell's changes, as loaded: a
                                  * correction based on it is refused once another made it
                                  * stale (ss_store_correct_cell) */

@@ -1,6 +1,9 @@
 /* Classifiers: an engine model plus the mapping of its classes to cell classes. */
 #include "ss-classifier-private.h"
 
+#include "ss-camera-check.h"
+#include "ss-models.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -11,6 +14,7 @@ struct _SsClassifier {
   int             cell_class[SS_MAX_CLASSES];
   float          *batch;  /* (chunk, 3, h, w) */
   int             chunk;
+  SsCameraCheck  *camera; /* the cameras the model learned (MODEL-cameras.csv), or NULL */
 };
 
 #define SS_CLASSIFIER_CHUNK 32
@@ -25,7 +29,20 @@ ss_classifier_load (const char *path, GError **error)
       g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_MODEL, "%s", engine_error.message);
       return NULL;
     }
+  /* the camera check beside the model, when there is one */
+  g_autofree char *cameras_path = ss_models_beside (path, "cameras.csv");
+  g_autoptr (GError) camera_error = NULL;
+  SsCameraCheck *camera = ss_camera_check_load (cameras_path, &camera_error);
+  if (camera == NULL && !g_error_matches (camera_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+    {
+      g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_MODEL, "%s (the camera check "
+                   "beside the model; restore it, or remove it to analyse without)",
+                   camera_error->message);
+      ss_model_free (model);
+      return NULL;
+    }
   SsClassifier *c = g_new0 (SsClassifier, 1);
+  c->camera = camera;
   const SsModelSpec *spec = ss_model_spec (model);
   g_atomic_ref_count_init (&c->ref_count);
   g_mutex_init (&c->lock);
@@ -58,6 +75,7 @@ ss_classifier_unref (SsClassifier *classifier)
   if (classifier == NULL || !g_atomic_ref_count_dec (&classifier->ref_count))
     return;
   ss_model_free (classifier->model);
+  ss_camera_check_free (classifier->camera);
   g_free (classifier->batch);
   g_mutex_clear (&classifier->lock);
   g_free (classifier);
@@ -113,9 +131,11 @@ ss_classifier_cell_probs (SsClassifier *classifier, const float *probs, float *c
     cell_probs[classifier->cell_class[k]] += probs[k];
 }
 
-/* Called with the lock held: the batch buffer holds the chunk's n inputs. */
+/* Called with the lock held: the batch buffer holds the chunk's n inputs. camera (may be
+ * NULL) gets each input's camera check distance, or -1 without a check; an input the
+ * model's lab head answers for (its camera taught by the lab) gets 0. */
 static gboolean
-run_chunk (SsClassifier *c, int n, float *probs, GError **error)
+run_chunk (SsClassifier *c, int n, float *probs, float *camera, GError **error)
 {
   SsError engine_error;
   if (ss_model_predict (c->model, c->batch, n, probs, &engine_error) != SS_OK)
@@ -123,7 +143,29 @@ run_chunk (SsClassifier *c, int n, float *probs, GError **error)
       g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_MODEL, "%s", engine_error.message);
       return FALSE;
     }
+  const SsModelSpec *spec = ss_model_spec (c->model);
+  const gsize plane = (gsize) spec->in_c * spec->in_h * spec->in_w;
+  for (int i = 0; camera != NULL && i < n; i++)
+    {
+      float stats[SS_CAMERA_STATS], gate = 0;
+      ss_model_lab_gate (c->model, c->batch + i * plane, 1, &gate, &engine_error);
+      if (c->camera == NULL)
+        camera[i] = -1;
+      else if (gate > 0.5f)
+        camera[i] = 0;
+      else
+        {
+          ss_camera_stats (c->batch + i * plane, spec->in_c, spec->in_h, spec->in_w, stats);
+          camera[i] = (float) ss_camera_check_distance (c->camera, stats);
+        }
+    }
   return TRUE;
+}
+
+const SsCameraCheck *
+ss_classifier_camera_check (SsClassifier *classifier)
+{
+  return classifier->camera;
 }
 
 void
@@ -137,9 +179,9 @@ ss_classifier_frame_box (SsClassifier *c, const SsImage *image, const SsBox *box
                            x);
 }
 
-gboolean
-ss_classifier_run_boxes (SsClassifier *c, const SsImage *image, const SsBox *boxes, int n,
-                         double margin, float *probs, GError **error)
+static gboolean
+run_boxes (SsClassifier *c, const SsImage *image, const SsBox *boxes, int n, double margin,
+           float *probs, float *camera, GError **error)
 {
   const SsModelSpec *spec = ss_model_spec (c->model);
   const gsize plane = (gsize) 3 * spec->in_h * spec->in_w;
@@ -149,10 +191,18 @@ ss_classifier_run_boxes (SsClassifier *c, const SsImage *image, const SsBox *box
       g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&c->lock);
       for (int i = 0; i < nb; i++)
         ss_classifier_frame_box (c, image, &boxes[b + i], margin, c->batch + i * plane);
-      if (!run_chunk (c, nb, probs + (gsize) b * spec->n_classes, error))
+      if (!run_chunk (c, nb, probs + (gsize) b * spec->n_classes,
+                      camera != NULL ? camera + b : NULL, error))
         return FALSE;
     }
   return TRUE;
+}
+
+gboolean
+ss_classifier_run_boxes (SsClassifier *c, const SsImage *image, const SsBox *boxes, int n,
+                         double margin, float *probs, GError **error)
+{
+  return run_boxes (c, image, boxes, n, margin, probs, NULL, error);
 }
 
 struct _SsColourPool
@@ -200,10 +250,11 @@ ss_colour_pool_target (const SsColourPool *pool, const SsModelSpec *spec, double
 
 gboolean
 ss_classifier_run_boxes_pooled (SsClassifier *c, const SsImage *image, const SsBox *boxes, int n,
-                                double margin, SsColourPool *pool, float *probs, GError **error)
+                                double margin, SsColourPool *pool, float *probs, float *camera,
+                                GError **error)
 {
   if (pool == NULL)
-    return ss_classifier_run_boxes (c, image, boxes, n, margin, probs, error);
+    return run_boxes (c, image, boxes, n, margin, probs, camera, error);
 
   const SsModelSpec *spec = ss_model_spec (c->model);
   const gsize area = (gsize) spec->in_h * spec->in_w, plane = 3 * area;
@@ -246,7 +297,8 @@ ss_classifier_run_boxes_pooled (SsClassifier *c, const SsImage *image, const SsB
             for (gsize k = 0; k < area; k++)
               x[ch * area + k] = crop[ch * area + k] * gain[ch] + offset[ch];
         }
-      if (!run_chunk (c, nb, probs + (gsize) b * spec->n_classes, error))
+      if (!run_chunk (c, nb, probs + (gsize) b * spec->n_classes,
+                      camera != NULL ? camera + b : NULL, error))
         return FALSE;
     }
   return TRUE;
@@ -266,7 +318,7 @@ ss_classifier_run_images (SsClassifier *c, SsImage *const *images, int n, float 
         ss_image_crop_to_tensor (images[b + i], 0, 0, images[b + i]->width,
                                  images[b + i]->height, spec->in_w, spec->in_h,
                                  spec->resample, c->batch + i * plane);
-      if (!run_chunk (c, nb, probs + (gsize) b * spec->n_classes, error))
+      if (!run_chunk (c, nb, probs + (gsize) b * spec->n_classes, NULL, error))
         return FALSE;
     }
   return TRUE;
@@ -304,7 +356,8 @@ run_field (SsClassifier *c, const SsImage *image, const SsDetectSettings *detect
   for (int i = 0; i < n; i++)
     boxes[i] = ((const SsCell *) cells->pdata[i])->box;
   g_autofree float *each = g_new (float, (gsize) n * k);
-  if (!ss_classifier_run_boxes_pooled (c, image, boxes, n, margin, colour_pool, each, error))
+  if (!ss_classifier_run_boxes_pooled (c, image, boxes, n, margin, colour_pool, each, NULL,
+                                       error))
     return FALSE;
   for (int j = 0; j < k; j++)
     {

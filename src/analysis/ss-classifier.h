@@ -73,10 +73,16 @@ void          ss_colour_pool_target (const SsColourPool *pool, const SsModelSpec
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsColourPool, ss_colour_pool_free)
 
 /* ss_classifier_run_boxes with the colours mapped through pool, which first takes in
- * these crops' pixels (pool NULL: as ss_classifier_run_boxes). */
+ * these crops' pixels (pool NULL: as ss_classifier_run_boxes). camera (may be NULL) gets
+ * each crop's camera check distance (ss_classifier_camera_check), -1 without a check, 0
+ * where the model's lab head answers (a camera the lab taught it). */
 gboolean ss_classifier_run_boxes_pooled (SsClassifier *classifier, const SsImage *image,
                                          const SsBox *boxes, int n, double margin,
-                                         SsColourPool *pool, float *probs, GError **error);
+                                         SsColourPool *pool, float *probs, float *camera,
+                                         GError **error);
+/* How unlike the cameras the model learned a crop looks: the check in the file beside
+ * the model (MODEL-cameras.csv), or NULL when there is none. */
+const struct _SsCameraCheck *ss_classifier_camera_check (SsClassifier *classifier);
 
 gboolean ss_classifier_run_boxes (SsClassifier *classifier, const SsImage *image,
                                   const SsBox *boxes, int n, double margin, float *probs,

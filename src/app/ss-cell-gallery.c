@@ -226,7 +226,7 @@ ss_cell_gallery_tile_update (Tile *tile)
   int percent;
   gboolean reviewed;
   gboolean unsure;
-  gboolean not_round;
+  const char *doubt;
 
   if (item == NULL)
     return;
@@ -234,7 +234,7 @@ ss_cell_gallery_tile_update (Tile *tile)
   cell_class = ss_cell_item_get_cell_class (item);
   reviewed = ss_cell_item_get_reviewed (item);
   unsure = !reviewed && ss_cell_item_get_unsure (item);
-  not_round = ss_cell_item_get_not_round (item);
+  doubt = reviewed ? NULL : ss_cell_item_doubt_phrase (item);
   percent = (int) round (100.0 * ss_cell_gallery_class_confidence (item));
   name = ss_cell_class_display_name (cell_class);
 
@@ -259,7 +259,9 @@ ss_cell_gallery_tile_update (Tile *tile)
   gtk_widget_set_visible (tile->reviewed_icon, reviewed);
   gtk_widget_set_visible (tile->unsure_label, unsure);
   /* a 100% call set aside must say why on the tile itself, not only on hover */
-  gtk_widget_set_visible (tile->reason_label, not_round);
+  gtk_widget_set_visible (tile->reason_label, doubt != NULL);
+  if (doubt != NULL)
+    gtk_label_set_label (GTK_LABEL (tile->reason_label), doubt);
 
   /* a person's class has no model confidence: say where it came from instead */
   const SsCell *cell = ss_cell_item_get_cell (item);
@@ -288,10 +290,8 @@ ss_cell_gallery_tile_update (Tile *tile)
   if (ss_cell_item_get_typed (item) || cell->user_drawn)
     /* TRANSLATORS: a tile as a screen reader says it: "Neutrophil, 97 percent, reviewed" */
     accessible = g_strdup_printf (_("%s, %d percent, %s"), name, percent,
-                                  /* TRANSLATORS: the review state of a confident
-                                   * lymphocyte call whose nucleus is lobed */
-                                  not_round ? _("unsure: its nucleus is not round")
-                                            : state_text);
+                                  doubt != NULL ? ss_cell_item_get_state_text (item)
+                                                : state_text);
   else
     /* TRANSLATORS: a tile as a screen reader says it when no cell-type model classified
      * the cell: "Other, not typed, not reviewed" */
@@ -331,13 +331,9 @@ ss_cell_gallery_tile_query_tooltip (GtkWidget  *widget,
                             ss_cell_item_get_nc_ratio (item),
                             ss_cell_item_get_image_index (item) + 1);
   /* a doubt the analysis raised says what to look at */
-  if (ss_cell_item_get_not_round (item))
+  if (ss_cell_item_doubt_sentence (item) != NULL)
     {
-      char *with_doubt = g_strconcat (text, "\n",
-                                      /* TRANSLATORS: why a confident lymphocyte call is
-                                       * marked unsure, in a gallery tile's tooltip */
-                                      _("Unsure: its nucleus is not round, as a lymphocyte's "
-                                        "is. Check the type."), NULL);
+      char *with_doubt = g_strconcat (text, "\n", ss_cell_item_doubt_sentence (item), NULL);
       g_free (text);
       text = with_doubt;
     }

@@ -34,14 +34,17 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-static const char *
-ss_cell_item_state_text (SsCellItem *self)
+const char *
+ss_cell_item_get_state_text (SsCellItem *self)
 {
   if (self->cell->reviewed)
     return _("reviewed");
-  if (ss_cell_item_get_not_round (self))
-    /* TRANSLATORS: the review state of a confident lymphocyte call whose nucleus is lobed */
-    return _("unsure: its nucleus is not round");
+  if (ss_cell_item_doubt_phrase (self) != NULL)
+    /* TRANSLATORS: the review state of a call the analysis doubts: "unsure: nucleus not
+     * round" */
+    return self->cell->doubt & SS_DOUBT_CAMERA_UNLIKE
+             ? _("unsure: its camera is new to the model")
+             : _("unsure: its nucleus is not round");
   if (ss_cell_item_get_unsure (self))
     return _("unsure");
   return _("as called");
@@ -87,7 +90,7 @@ ss_cell_item_get_property (GObject    *object,
       g_value_take_string (value, ss_cell_item_dup_label (self));
       break;
     case PROP_STATE_TEXT:
-      g_value_set_string (value, ss_cell_item_state_text (self));
+      g_value_set_string (value, ss_cell_item_get_state_text (self));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -216,11 +219,36 @@ ss_cell_item_get_unsure (SsCellItem *self)
   return ss_cell_is_unsure (self->cell, self->unsure_below);
 }
 
-gboolean
-ss_cell_item_get_not_round (SsCellItem *self)
+const char *
+ss_cell_item_doubt_phrase (SsCellItem *self)
 {
-  g_return_val_if_fail (SS_IS_CELL_ITEM (self), FALSE);
-  return ss_cell_item_get_unsure (self) && (self->cell->doubt & SS_DOUBT_NUCLEUS_NOT_ROUND);
+  g_return_val_if_fail (SS_IS_CELL_ITEM (self), NULL);
+  if (!ss_cell_item_get_unsure (self))
+    return NULL;
+  if (self->cell->doubt & SS_DOUBT_CAMERA_UNLIKE)
+    /* TRANSLATORS: why a call is unsure, on a gallery tile: the field's cells look unlike
+     * any camera the cell-type model learned */
+    return _("camera new to the model");
+  if (self->cell->doubt & SS_DOUBT_NUCLEUS_NOT_ROUND)
+    return _("nucleus not round");
+  return NULL;
+}
+
+const char *
+ss_cell_item_doubt_sentence (SsCellItem *self)
+{
+  g_return_val_if_fail (SS_IS_CELL_ITEM (self), NULL);
+  if (ss_cell_item_doubt_phrase (self) == NULL)
+    return NULL;
+  if (self->cell->doubt & SS_DOUBT_CAMERA_UNLIKE)
+    /* TRANSLATORS: why a call is unsure, in a gallery tile's tooltip */
+    return _("Unsure: the cells of this field look unlike those of every camera the "
+             "cell-type model learned, so its calls may be wrong whatever their "
+             "confidence. Check the type; the lab can teach the model its camera "
+             "(Improve the Model).");
+  /* TRANSLATORS: why a confident lymphocyte call is marked unsure, in a gallery tile's
+   * tooltip */
+  return _("Unsure: its nucleus is not round, as a lymphocyte's is. Check the type.");
 }
 
 gboolean

@@ -32,7 +32,12 @@ gboolean      ss_cell_item_get_reviewed   (SsCellItem  *self);
 gboolean      ss_cell_item_get_deleted    (SsCellItem  *self);
 gboolean      ss_cell_item_get_unsure     (SsCellItem  *self);
 /* unsure because the shape check doubts its lymphocyte call (its nucleus is not round) */
-gboolean      ss_cell_item_get_not_round  (SsCellItem  *self);
+/* The review state in words: "reviewed", "unsure: nucleus not round", "as called"... */
+const char   *ss_cell_item_get_state_text (SsCellItem  *self);
+/* Why an unsure, unreviewed cell is unsure beyond its confidence (the analysis's doubt):
+ * a short phrase for a gallery tile, a sentence for a tooltip; NULL when there is none. */
+const char   *ss_cell_item_doubt_phrase   (SsCellItem  *self);
+const char   *ss_cell_item_doubt_sentence (SsCellItem  *self);
 char         *ss_cell_item_dup_label      (SsCellItem  *self);
 /* The label drawn on the field: the same, with a "?" after the class while the cell is
  * unsure and not reviewed ("Lymphocyte? 100%") */

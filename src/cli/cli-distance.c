@@ -14,6 +14,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #define SHRINK 0.05   /* covariance = (1 - s) S + s (trace S / d) I */
 
@@ -58,19 +59,57 @@ mahalanobis2 (const double *l, int d, double *v)
 
 /* --camera: each image's camera check distance from the fit images (all of them) */
 static int
-camera_distance (SsModel *model, const SsDataset *train, char **dirs, int n_dirs,
-                 GHashTable *map, const char *const *names)
+compare_double (gconstpointer a, gconstpointer b)
+{
+  const double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
+
+static int
+camera_distance (SsModel *model, const SsDataset *train, const char *calibrate_dir,
+                 const char *save, char **dirs, int n_dirs, GHashTable *map,
+                 const char *const *names)
 {
   g_autoptr (GError) error = NULL;
   const int k = ss_model_spec (model)->n_classes;
   g_autofree float *ts = ss_camera_stats_dataset (model, train, &error);
-  g_autoptr (SsCameraCheck) check = ts != NULL ? ss_camera_check_new (ts, train->n) : NULL;
+  g_autoptr (SsCameraCheck) check = ts != NULL ? ss_camera_check_new (ts, train->n, 1.0) : NULL;
   if (check == NULL)
     {
       ss_cli_error ("%s", error != NULL ? error->message : "too few images to fit on");
       return 1;
     }
   g_printerr ("distance: camera statistics of %d images\n", train->n);
+  if (calibrate_dir != NULL)
+    {
+      /* the threshold: the 95th percentile of cells of the same cameras not among them */
+      g_autoptr (SsDataset) cal = ss_dataset_load_for_model (calibrate_dir, map,
+                                                             ss_model_spec (model), &error);
+      g_autofree float *cs = cal != NULL ? ss_camera_stats_dataset (model, cal, &error) : NULL;
+      if (cs == NULL)
+        {
+          ss_cli_error ("%s", error->message);
+          return 1;
+        }
+      g_autofree double *d = g_new (double, cal->n);
+      for (int i = 0; i < cal->n; i++)
+        d[i] = ss_camera_check_distance (check, cs + (gsize) i * SS_CAMERA_STATS);
+      qsort (d, cal->n, sizeof (double), compare_double);
+      const double threshold = d[MIN (cal->n - 1, (int) (0.95 * cal->n))];
+      g_printerr ("distance: threshold %.3f, the 95th percentile of %d images of %s\n",
+                  threshold, cal->n, calibrate_dir);
+      if (save != NULL && !(threshold > 0))
+        {
+          ss_cli_error ("every --calibrate image lies on the --fit images: no threshold to "
+                        "save; calibrate on other images of the same cameras");
+          return 1;
+        }
+      if (save != NULL && !ss_camera_check_save (ts, train->n, threshold, save, &error))
+        {
+          ss_cli_error ("%s", error->message);
+          return 1;
+        }
+    }
   g_print ("path\tfolder\tcalled\tconfidence\tcamera_distance2\n");
   for (int a = 0; a < n_dirs; a++)
     {
@@ -99,7 +138,10 @@ ss_cli_distance (int argc, char **argv)
 {
   g_autofree char *model_name = NULL, *fit_dir = NULL, *map_spec = NULL;
   gboolean camera = FALSE;
+  g_autofree char *calibrate_dir = NULL, *save = NULL;
   const GOptionEntry entries[] = {
+    { "calibrate", 0, 0, G_OPTION_ARG_FILENAME, &calibrate_dir, "With --camera: images of the same cameras, not among --fit's; the 95th percentile of their distances is the threshold", "DIR" },
+    { "save", 0, 0, G_OPTION_ARG_FILENAME, &save, "With --calibrate: write the camera check (the --fit images' statistics and the threshold) here, to lie beside the model as MODEL-cameras.csv", "FILE" },
     { "camera", 0, 0, G_OPTION_ARG_NONE, &camera, "Measure how unlike the --fit images' cameras each image looks instead (ss_camera_stats, the squared distance to the 5th nearest)", NULL },
     { "model", 0, 0, G_OPTION_ARG_STRING, &model_name, "The classifier (path or name)", "MODEL" },
     { "fit", 0, 0, G_OPTION_ARG_FILENAME, &fit_dir, "Its training set: class folders", "DIR" },
@@ -120,9 +162,12 @@ ss_cli_distance (int argc, char **argv)
     "to the 5th nearest of the --fit images', each statistic in units of its spread there.");
   if (!ss_cli_parse (context, &argc, &argv))
     return 2;
-  if (model_name == NULL || fit_dir == NULL || argc < 2)
+  if (model_name == NULL || fit_dir == NULL || (argc < 2 && save == NULL)
+      || ((calibrate_dir != NULL || save != NULL) && !camera)
+      || (save != NULL && calibrate_dir == NULL))
     {
-      ss_cli_error ("distance needs --model MODEL, --fit DIR and at least one DIR to measure");
+      ss_cli_error ("distance needs --model MODEL, --fit DIR and at least one DIR to measure "
+                    "(--calibrate and --save only with --camera, --save with --calibrate)");
       return 2;
     }
   g_autoptr (SsClassifier) classifier = ss_cli_load_classifier (model_name);
@@ -154,7 +199,7 @@ ss_cli_distance (int argc, char **argv)
       return 1;
     }
   if (camera)
-    return camera_distance (model, train, argv + 1, argc - 1, map, names);
+    return camera_distance (model, train, calibrate_dir, save, argv + 1, argc - 1, map, names);
   /* the fit: class means and the shared covariance of the training features */
   g_autofree float *tf = ss_features_dataset (model, train, &error);
   if (tf == NULL)

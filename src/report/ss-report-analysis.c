@@ -160,6 +160,17 @@ add_result (JsonBuilder *b, const SsAnalysisResult *r, double unsure_below)
       json_builder_add_int_value (b, r->red_cell_circles);
     }
   json_builder_end_object (b);
+  /* how unlike the cameras the model learned the field's cells look, when checked */
+  if (r->camera_distance >= 0)
+    {
+      json_builder_set_member_name (b, "camera");
+      json_builder_begin_object (b);
+      ss_report_json_add_rounded (b, "distance", r->camera_distance, 1000);
+      ss_report_json_add_rounded (b, "threshold", r->camera_threshold, 1000);
+      json_builder_set_member_name (b, "unlike_training");
+      json_builder_add_boolean_value (b, r->camera_distance > r->camera_threshold);
+      json_builder_end_object (b);
+    }
   json_builder_set_member_name (b, "cells");
   json_builder_begin_array (b);
   for (guint i = 0; i < r->cells->len; i++)

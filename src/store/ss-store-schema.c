@@ -171,8 +171,9 @@ const char *const ss_store_migrations[SS_STORE_SCHEMA_VERSION] = {
   "CREATE INDEX truth_cells_by_image ON truth_cells (image_id, source_sha256);",
 
   /* 4 -> 5: the nucleus's solidity (area over its convex hull's), and the analysis's
-   * doubts about a call (SsDoubt flags: 1, a lymphocyte whose nucleus is not round).
-   * Cells stored before have 0 for both: not measured, no doubt raised. */
+   * doubts about a call (SsDoubt flags: 1, a lymphocyte whose nucleus is not round; 2,
+   * since issue 27's camera check, a field unlike the model's cameras). Cells stored
+   * before have 0 for both: not measured, no doubt raised. */
   "ALTER TABLE cells ADD COLUMN nucleus_solidity REAL NOT NULL DEFAULT 0"
   "  CHECK (nucleus_solidity BETWEEN 0 AND 1);"
   "ALTER TABLE cells ADD COLUMN doubt INTEGER NOT NULL DEFAULT 0 CHECK (doubt >= 0);",
