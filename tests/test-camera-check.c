@@ -6,26 +6,13 @@
  * what is wrong. */
 #include "ss-camera-check.h"
 
+#include "engine-test-util.h"
+
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                   \
-  do                                                                                       \
-    {                                                                                      \
-      if (!(cond))                                                                         \
-        {                                                                                  \
-          fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                            \
-          fprintf (stderr, __VA_ARGS__);                                                   \
-          fprintf (stderr, "\n");                                                          \
-          failures++;                                                                      \
-        }                                                                                  \
-    }                                                                                      \
-  while (0)
 
 int
 main (void)
@@ -105,7 +92,5 @@ main (void)
   g_rmdir (dir);
 
   ss_camera_check_free (check);
-  if (failures == 0)
-    printf ("test-camera-check: all checks passed\n");
-  return failures == 0 ? 0 : 1;
+  return test_summary ("test-camera-check");
 }

@@ -163,6 +163,11 @@ check(run.returncode == 2 and "--out" in run.stderr, "export without --out: %s" 
 boss("model", "use", "1", "--user", "boss")
 check(in_use() == 1, "model 1 in use")
 check(analyze()["model_checksum"] == sha256(m1), "with model 1 in use the cells record it")
+# a lab's model is stored without a camera check: it checks against the shipped model's
+with_m1 = os.path.join(TMP, "with-m1.json")
+analyze("--json", with_m1)
+check(all("camera" in im for im in json.load(open(with_m1))["images"]),
+      "a lab's model in use keeps the shipped model's camera check")
 boss("model", "use", "2", "--user", "boss")
 check(analyze()["model_checksum"] == sha256(m2), "with model 2 in use the cells record it")
 check(analyze("--model", SHIPPED)["model_checksum"] == sha256(SHIPPED),

@@ -29,20 +29,7 @@ ss_classifier_load (const char *path, GError **error)
       g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_MODEL, "%s", engine_error.message);
       return NULL;
     }
-  /* the camera check beside the model, when there is one */
-  g_autofree char *cameras_path = ss_models_beside (path, "cameras.csv");
-  g_autoptr (GError) camera_error = NULL;
-  SsCameraCheck *camera = ss_camera_check_load (cameras_path, &camera_error);
-  if (camera == NULL && !g_error_matches (camera_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-    {
-      g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_MODEL, "%s (the camera check "
-                   "beside the model; restore it, or remove it to analyse without)",
-                   camera_error->message);
-      ss_model_free (model);
-      return NULL;
-    }
   SsClassifier *c = g_new0 (SsClassifier, 1);
-  c->camera = camera;
   const SsModelSpec *spec = ss_model_spec (model);
   g_atomic_ref_count_init (&c->ref_count);
   g_mutex_init (&c->lock);
@@ -58,7 +45,34 @@ ss_classifier_load (const char *path, GError **error)
       int cls = ss_label_map (spec->class_names[i], names, SS_N_CLASSES);
       c->cell_class[i] = cls == SS_CLASS_NONE ? SS_CLASS_OTHER : cls;
     }
+  /* the camera check beside the model, when there is one */
+  if (!ss_classifier_use_camera_check_of (c, path, error))
+    {
+      ss_classifier_unref (c);
+      return NULL;
+    }
   return c;
+}
+
+gboolean
+ss_classifier_use_camera_check_of (SsClassifier *c, const char *model_path, GError **error)
+{
+  g_autofree char *cameras_path = ss_models_beside (model_path, "cameras.csv");
+  g_autoptr (GError) camera_error = NULL;
+  SsCameraCheck *camera = ss_camera_check_load (cameras_path, &camera_error);
+  if (camera == NULL && !g_error_matches (camera_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+    {
+      g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_MODEL, "%s (the camera check "
+                   "beside the model; restore it, or remove it to analyse without)",
+                   camera_error->message);
+      return FALSE;
+    }
+  if (camera != NULL)
+    {
+      ss_camera_check_free (c->camera);
+      c->camera = camera;
+    }
+  return TRUE;
 }
 
 SsClassifier *

@@ -83,6 +83,12 @@ gboolean ss_classifier_run_boxes_pooled (SsClassifier *classifier, const SsImage
 /* How unlike the cameras the model learned a crop looks: the check in the file beside
  * the model (MODEL-cameras.csv), or NULL when there is none. */
 const struct _SsCameraCheck *ss_classifier_camera_check (SsClassifier *classifier);
+/* Take the camera check beside another model file (a lab's model, stored without one,
+ * checks against the cameras of the model it was taught from; its own head's camera is
+ * known by its gate). TRUE when there is none there; FALSE with error when it is
+ * damaged. */
+gboolean ss_classifier_use_camera_check_of (SsClassifier *classifier, const char *model_path,
+                                            GError **error);
 
 gboolean ss_classifier_run_boxes (SsClassifier *classifier, const SsImage *image,
                                   const SsBox *boxes, int n, double margin, float *probs,
