@@ -250,7 +250,7 @@ ss_analysis_job_batch_done (GObject      *source,
     }
   /* a field whose red cells did not give its scale is analysed at the preferences' size:
    * say so, it may be a different microscope's */
-  guint fallbacks = 0;
+  guint fallbacks = 0, unlike = 0;
   double diameter = 0;
   for (guint i = 0; i < results->len; i++)
     {
@@ -260,7 +260,24 @@ ss_analysis_job_batch_done (GObject      *source,
           fallbacks++;
           diameter = r->cell_diameter;
         }
+      /* a field whose calls were doubted: its cells look unlike every camera the
+       * cell-type model learned */
+      gboolean doubted = FALSE;
+      for (guint c = 0; r->error == NULL && c < r->cells->len && !doubted; c++)
+        doubted = (((SsCell *) r->cells->pdata[c])->doubt & SS_DOUBT_CAMERA_UNLIKE) != 0;
+      unlike += doubted;
     }
+  if (unlike > 0)
+    g_ptr_array_add (problems,
+                     /* TRANSLATORS: a toast: keep it short, it does not wrap */
+                     g_strdup_printf (ngettext ("Calls of %u field marked unsure: its camera is "
+                                                "new to the cell-type model (Improve the Model "
+                                                "teaches it)",
+                                                "Calls of %u fields marked unsure: their camera "
+                                                "is new to the cell-type model (Improve the Model "
+                                                "teaches it)",
+                                                unlike),
+                                      unlike));
   if (fallbacks > 0)
     g_ptr_array_add (problems,
                      g_strdup_printf (ngettext ("The scale of %u field could not be measured on "
