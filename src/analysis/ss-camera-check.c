@@ -13,6 +13,25 @@ struct _SsCameraCheck {
   double  mean[SS_CAMERA_STATS], sd[SS_CAMERA_STATS];
 };
 
+void
+ss_camera_stats_spread (const float *stats, int n, double *mean, double *sd)
+{
+  enum { S = SS_CAMERA_STATS };
+  for (int j = 0; j < S; j++)
+    mean[j] = sd[j] = 0;
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < S; j++)
+      mean[j] += stats[(gsize) i * S + j] / n;
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < S; j++)
+      {
+        double t = stats[(gsize) i * S + j] - mean[j];
+        sd[j] += t * t / n;
+      }
+  for (int j = 0; j < S; j++)
+    sd[j] = sqrt (sd[j]) + 1e-3;
+}
+
 SsCameraCheck *
 ss_camera_check_new (const float *stats, int n, double threshold)
 {
@@ -23,17 +42,7 @@ ss_camera_check_new (const float *stats, int n, double threshold)
   check->n = n;
   check->threshold = threshold;
   check->stats = g_new (float, (gsize) n * S);
-  for (int i = 0; i < n; i++)
-    for (int j = 0; j < S; j++)
-      check->mean[j] += stats[(gsize) i * S + j] / n;
-  for (int i = 0; i < n; i++)
-    for (int j = 0; j < S; j++)
-      {
-        double t = stats[(gsize) i * S + j] - check->mean[j];
-        check->sd[j] += t * t / n;
-      }
-  for (int j = 0; j < S; j++)
-    check->sd[j] = sqrt (check->sd[j]) + 1e-3;  /* a statistic all share tells nothing */
+  ss_camera_stats_spread (stats, n, check->mean, check->sd);
   for (int i = 0; i < n; i++)
     for (int j = 0; j < S; j++)
       check->stats[(gsize) i * S + j]

@@ -13,6 +13,12 @@ G_BEGIN_DECLS
 
 #define SS_CAMERA_CHECK_K 5
 
+/* The mean and spread of each of n cells' camera statistics (n x SS_CAMERA_STATS); the
+ * spread is at least 0.001, so that a statistic every cell shares counts a difference in
+ * it as large, not infinite. The camera check and the lab head's gate measure in these
+ * units. */
+void ss_camera_stats_spread (const float *stats, int n, double *mean, double *sd);
+
 typedef struct _SsCameraCheck SsCameraCheck;
 
 /* From n known cells' statistics (n x SS_CAMERA_STATS, copied); NULL when n is under

@@ -4,6 +4,8 @@
  * original. */
 #include "ss-learn.h"
 
+#include "ss-camera-check.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -113,18 +115,8 @@ ss_learn_gate (const float *stats, const gboolean *lab, int n, float *gate, GErr
                    "cells and cells the model knew (%d and %d)", n_lab, n - n_lab);
       return FALSE;
     }
-  double mean[S] = { 0 }, sd[S] = { 0 };
-  for (int i = 0; i < n; i++)
-    for (int j = 0; j < S; j++)
-      mean[j] += stats[(gsize) i * S + j] / n;
-  for (int i = 0; i < n; i++)
-    for (int j = 0; j < S; j++)
-      {
-        double t = stats[(gsize) i * S + j] - mean[j];
-        sd[j] += t * t / n;
-      }
-  for (int j = 0; j < S; j++)
-    sd[j] = sqrt (sd[j]) + 1e-3;  /* a statistic every cell shares tells nothing */
+  double mean[S], sd[S];
+  ss_camera_stats_spread (stats, n, mean, sd);
   /* full-batch Adam on the mean log loss, each side half of it, plus l2 / 2 |w|^2 */
   const double l2 = 0.001, lr = 0.05, b1 = 0.9, b2 = 0.999, eps = 1e-8;
   double p[S + 1] = { 0 }, m1[S + 1] = { 0 }, m2[S + 1] = { 0 }, grad[S + 1];
