@@ -26,8 +26,9 @@ def far_models():
     folder = os.path.join(TMP, "models")
     os.makedirs(folder, exist_ok=True)
     for name in os.listdir(MODELS):
-        if name != "celltype-cameras.csv":
-            os.symlink(os.path.join(MODELS, name), os.path.join(folder, name))
+        link = os.path.join(folder, name)
+        if name != "celltype-cameras.csv" and not os.path.lexists(link):
+            os.symlink(os.path.join(MODELS, name), link)
     with open(os.path.join(folder, "celltype-cameras.csv"), "w") as f:
         f.write("# a far camera\nthreshold,1\nred_mean,red_sd,red_p90,green_mean,green_sd,"
                 "green_p90,blue_mean,blue_sd,blue_p90\n")
