@@ -88,13 +88,6 @@ ss_analysis_result_new_failed (const char *path, GError *error)
   return result;
 }
 
-static int
-compare_float (gconstpointer a, gconstpointer b)
-{
-  const float x = *(const float *) a, y = *(const float *) b;
-  return (x > y) - (x < y);
-}
-
 /* The field's cameras against those the model learned: the median of its counted cells'
  * camera check distances; beyond the check's threshold every typed cell of the field is
  * doubted (a camera is one per field, so its cells are judged together). */
@@ -107,20 +100,18 @@ check_camera (SsAnalysisResult *result, SsClassifier *classifier, gboolean doubt
   if (check == NULL)
     return;
   result->camera_threshold = ss_camera_check_threshold (check);
-  g_autoptr (GArray) d = g_array_new (FALSE, FALSE, sizeof (float));
+  g_autofree double *d = g_new (double, MAX (result->cells->len, 1));
+  gsize n = 0;
   for (guint i = 0; i < result->cells->len; i++)
     {
       const SsCell *cell = result->cells->pdata[i];
       if (ss_class_is_counted (cell->current_class) && cell->camera_distance >= 0)
-        g_array_append_val (d, cell->camera_distance);
+        d[n++] = cell->camera_distance;
     }
-  if (d->len == 0)
+  if (n == 0)
     return;
-  g_array_sort (d, compare_float);
-  const guint m = d->len / 2;
-  result->camera_distance = d->len % 2 ? g_array_index (d, float, m)
-                                       : (g_array_index (d, float, m - 1)
-                                          + g_array_index (d, float, m)) / 2.0;
+  ss_sort_doubles (d, n);
+  result->camera_distance = ss_median_sorted (d, n);
   if (!doubt || result->camera_distance <= result->camera_threshold)
     return;
   for (guint i = 0; i < result->cells->len; i++)

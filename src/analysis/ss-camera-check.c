@@ -158,14 +158,15 @@ ss_camera_check_load (const char *path, GError **error)
           continue;
         }
       g_auto (GStrv) fields = g_strsplit (lines[l], ",", -1);
-      if (g_strv_length (fields) != SS_CAMERA_STATS
-          || stats->len / SS_CAMERA_STATS >= SS_CAMERA_CHECK_MAX_CELLS)
+      const char *wrong = stats->len / SS_CAMERA_STATS >= SS_CAMERA_CHECK_MAX_CELLS
+                            ? "more cells than a camera check holds"
+                          : g_strv_length (fields) != SS_CAMERA_STATS
+                            ? "not the 9 statistics of a cell"
+                            : NULL;
+      if (wrong != NULL)
         {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                       "%s, line %u: %s", path, l + 1,
-                       stats->len / SS_CAMERA_STATS >= SS_CAMERA_CHECK_MAX_CELLS
-                         ? "more cells than a camera check holds"
-                         : "not the 9 statistics of a cell");
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s, line %u: %s", path,
+                       l + 1, wrong);
           return NULL;
         }
       for (int j = 0; j < SS_CAMERA_STATS; j++)

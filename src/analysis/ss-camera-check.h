@@ -31,7 +31,7 @@ double         ss_camera_check_threshold (const SsCameraCheck *check);
 
 /* The file beside a cell-type model (MODEL-cameras.csv, ss_models_beside): a comment
  * line, "threshold,X", a header, then one line of SS_CAMERA_STATS numbers per known
- * cell. Loading: NULL with G_IO_ERROR_NOT_FOUND when there is no file, or with what is
+ * cell. Loading: NULL with G_FILE_ERROR_NOENT when there is no file, or with what is
  * wrong in it (at most SS_CAMERA_CHECK_MAX_CELLS lines, every number finite). */
 #define SS_CAMERA_CHECK_MAX_CELLS 100000
 gboolean       ss_camera_check_save (const float *stats, int n, double threshold,

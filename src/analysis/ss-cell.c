@@ -124,6 +124,7 @@ ss_cell_new (void)
   SsCell *cell = g_new0 (SsCell, 1);
   cell->predicted_class = SS_CLASS_NONE;
   cell->current_class = SS_CLASS_NONE;
+  cell->camera_distance = -1;
   return cell;
 }
 

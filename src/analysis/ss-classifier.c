@@ -161,17 +161,16 @@ run_chunk (SsClassifier *c, int n, float *probs, float *camera, GError **error)
   const gsize plane = (gsize) spec->in_c * spec->in_h * spec->in_w;
   for (int i = 0; camera != NULL && i < n; i++)
     {
-      float stats[SS_CAMERA_STATS], gate = 0;
-      ss_model_lab_gate (c->model, c->batch + i * plane, 1, &gate, &engine_error);
       if (c->camera == NULL)
-        camera[i] = -1;
-      else if (gate > 0.5f)
-        camera[i] = 0;
-      else
         {
-          ss_camera_stats (c->batch + i * plane, spec->in_c, spec->in_h, spec->in_w, stats);
-          camera[i] = (float) ss_camera_check_distance (c->camera, stats);
+          camera[i] = -1;
+          continue;
         }
+      /* one reading of the crop's camera serves the lab head's gate and the check */
+      float stats[SS_CAMERA_STATS];
+      ss_camera_stats (c->batch + i * plane, spec->in_c, spec->in_h, spec->in_w, stats);
+      camera[i] = ss_model_lab_gate_stats (c->model, stats) > 0.5f
+                    ? 0.0f : (float) ss_camera_check_distance (c->camera, stats);
     }
   return TRUE;
 }

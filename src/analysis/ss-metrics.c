@@ -28,6 +28,28 @@ struct _SsDetectionEval {
   double  count_error;
 };
 
+static int
+compare_doubles (const void *a, const void *b)
+{
+  const double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
+
+void
+ss_sort_doubles (double *values, gsize n)
+{
+  if (n > 1)
+    qsort (values, n, sizeof (double), compare_doubles);
+}
+
+double
+ss_median_sorted (const double *values, gsize n)
+{
+  if (n == 0)
+    return 0;
+  return n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
 SsDetectionEval *
 ss_detection_eval_new (double iou_threshold)
 {

@@ -10,6 +10,12 @@ G_BEGIN_DECLS
 
 double ss_box_iou (const SsBox *a, const SsBox *b);
 
+/* n values sorted in place, least first; the median of n sorted values (the mean of the
+ * middle two when n is even; 0 when n is 0). The scale pool's, the camera check's and
+ * the threshold's order statistics. */
+void   ss_sort_doubles (double *values, gsize n);
+double ss_median_sorted (const double *values, gsize n);
+
 typedef struct _SsDetectionEval SsDetectionEval;
 
 typedef struct {

@@ -7,6 +7,7 @@
  * are confirmed, weighted by how much of each rim the edges confirm, is the red cells'. */
 #include "ss-scale.h"
 
+#include "ss-metrics.h"
 #include "ss-preprocess.h"
 
 #include <math.h>
@@ -371,14 +372,6 @@ ss_scale_pool_free (SsScalePool *pool)
   g_free (pool);
 }
 
-static int
-compare_doubles (const void *a,
-                 const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
-
 void
 ss_scale_pool_add_stored (SsScalePool *pool,
                           double       cell_diameter,
@@ -426,6 +419,6 @@ ss_scale_pool_add (SsScalePool           *pool,
   if (n == 0)
     return 0;
   sorted = g_memdup2 (pool->diameters->data, n * sizeof (double));
-  qsort (sorted, n, sizeof (double), compare_doubles);
-  return n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+  ss_sort_doubles (sorted, n);
+  return ss_median_sorted (sorted, n);
 }

@@ -85,12 +85,6 @@ ss_camera_stats_dataset (SsModel *model, const SsDataset *data, GError **error)
 }
 
 float *
-ss_lab_gate_dataset (SsModel *model, const SsDataset *data, GError **error)
-{
-  return run_dataset (model, data, 1, ss_model_lab_gate, error);
-}
-
-float *
 ss_teacher_targets (const char *teacher_path, const char *data_dir, GHashTable *map,
                     const SsDataset *train, float temperature, GError **error)
 {

@@ -75,8 +75,6 @@ float   *ss_predict_dataset (SsModel *model, const SsDataset *data, GError **err
 float   *ss_features_dataset (SsModel *model, const SsDataset *data, GError **error);
 /* What each image's camera looks like (ss_camera_stats), n x SS_CAMERA_STATS. */
 float   *ss_camera_stats_dataset (SsModel *model, const SsDataset *data, GError **error);
-/* The weight of the model's lab head for each image (ss_model_lab_gate), n values. */
-float   *ss_lab_gate_dataset (SsModel *model, const SsDataset *data, GError **error);
 
 /* Distillation targets for train (loaded from data_dir with map): the teacher model's
  * probabilities of every image (at the teacher's input size, with its own test-time

@@ -34,17 +34,39 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
+/* The doubt the window gives as the reason an unsure cell is unsure, the broader first
+ * (a camera new to the model makes every call of the field doubtful); SS_DOUBT_NONE when
+ * it is not unsure or the analysis raised none. */
+static SsDoubt
+ss_cell_item_shown_doubt (SsCellItem *self)
+{
+  if (!ss_cell_item_get_unsure (self))
+    return SS_DOUBT_NONE;
+  if (self->cell->doubt & SS_DOUBT_CAMERA_UNLIKE)
+    return SS_DOUBT_CAMERA_UNLIKE;
+  if (self->cell->doubt & SS_DOUBT_NUCLEUS_NOT_ROUND)
+    return SS_DOUBT_NUCLEUS_NOT_ROUND;
+  return SS_DOUBT_NONE;
+}
+
 const char *
 ss_cell_item_get_state_text (SsCellItem *self)
 {
   if (self->cell->reviewed)
     return _("reviewed");
-  if (ss_cell_item_doubt_phrase (self) != NULL)
-    /* TRANSLATORS: the review state of a call the analysis doubts: "unsure: nucleus not
-     * round" */
-    return self->cell->doubt & SS_DOUBT_CAMERA_UNLIKE
-             ? _("unsure: its camera is new to the model")
-             : _("unsure: its nucleus is not round");
+  switch (ss_cell_item_shown_doubt (self))
+    {
+    case SS_DOUBT_CAMERA_UNLIKE:
+      /* TRANSLATORS: the review state of a call whose field looks unlike every camera
+       * the cell-type model learned */
+      return _("unsure: its camera is new to the model");
+    case SS_DOUBT_NUCLEUS_NOT_ROUND:
+      /* TRANSLATORS: the review state of a confident lymphocyte call whose nucleus is
+       * lobed */
+      return _("unsure: its nucleus is not round");
+    default:
+      break;
+    }
   if (ss_cell_item_get_unsure (self))
     return _("unsure");
   return _("as called");
@@ -223,32 +245,38 @@ const char *
 ss_cell_item_doubt_phrase (SsCellItem *self)
 {
   g_return_val_if_fail (SS_IS_CELL_ITEM (self), NULL);
-  if (!ss_cell_item_get_unsure (self))
-    return NULL;
-  if (self->cell->doubt & SS_DOUBT_CAMERA_UNLIKE)
-    /* TRANSLATORS: why a call is unsure, on a gallery tile: the field's cells look unlike
-     * any camera the cell-type model learned */
-    return _("camera new to the model");
-  if (self->cell->doubt & SS_DOUBT_NUCLEUS_NOT_ROUND)
-    return _("nucleus not round");
-  return NULL;
+  switch (ss_cell_item_shown_doubt (self))
+    {
+    case SS_DOUBT_CAMERA_UNLIKE:
+      /* TRANSLATORS: why a call is unsure, on a gallery tile: the field's cells look
+       * unlike any camera the cell-type model learned */
+      return _("camera new to the model");
+    case SS_DOUBT_NUCLEUS_NOT_ROUND:
+      return _("nucleus not round");
+    default:
+      return NULL;
+    }
 }
 
 const char *
 ss_cell_item_doubt_sentence (SsCellItem *self)
 {
   g_return_val_if_fail (SS_IS_CELL_ITEM (self), NULL);
-  if (ss_cell_item_doubt_phrase (self) == NULL)
-    return NULL;
-  if (self->cell->doubt & SS_DOUBT_CAMERA_UNLIKE)
-    /* TRANSLATORS: why a call is unsure, in a gallery tile's tooltip */
-    return _("Unsure: the cells of this field look unlike those of every camera the "
-             "cell-type model learned, so its calls may be wrong whatever their "
-             "confidence. Check the type; the lab can teach the model its camera "
-             "(Improve the Model).");
-  /* TRANSLATORS: why a confident lymphocyte call is marked unsure, in a gallery tile's
-   * tooltip */
-  return _("Unsure: its nucleus is not round, as a lymphocyte's is. Check the type.");
+  switch (ss_cell_item_shown_doubt (self))
+    {
+    case SS_DOUBT_CAMERA_UNLIKE:
+      /* TRANSLATORS: why a call is unsure, in a gallery tile's tooltip */
+      return _("Unsure: the cells of this field look unlike those of every camera the "
+               "cell-type model learned, so its calls may be wrong whatever their "
+               "confidence. Check the type; the lab can teach the model its camera "
+               "(Improve the Model).");
+    case SS_DOUBT_NUCLEUS_NOT_ROUND:
+      /* TRANSLATORS: why a confident lymphocyte call is marked unsure, in a gallery
+       * tile's tooltip */
+      return _("Unsure: its nucleus is not round, as a lymphocyte's is. Check the type.");
+    default:
+      return NULL;
+    }
 }
 
 gboolean

@@ -31,7 +31,6 @@ double        ss_cell_item_get_confidence (SsCellItem  *self);
 gboolean      ss_cell_item_get_reviewed   (SsCellItem  *self);
 gboolean      ss_cell_item_get_deleted    (SsCellItem  *self);
 gboolean      ss_cell_item_get_unsure     (SsCellItem  *self);
-/* unsure because the shape check doubts its lymphocyte call (its nucleus is not round) */
 /* The review state in words: "reviewed", "unsure: nucleus not round", "as called"... */
 const char   *ss_cell_item_get_state_text (SsCellItem  *self);
 /* Why an unsure, unreviewed cell is unsure beyond its confidence (the analysis's doubt):

@@ -10,11 +10,11 @@
 #include "ss-camera-check.h"
 #include "ss-classifier.h"
 #include "ss-dataset.h"
+#include "ss-metrics.h"
 #include "ss-training.h"
 
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #define SHRINK 0.05   /* covariance = (1 - s) S + s (trace S / d) I */
 
@@ -59,13 +59,6 @@ mahalanobis2 (const double *l, int d, double *v)
 
 /* --camera: each image's camera check distance from the fit images (all of them) */
 static int
-compare_double (gconstpointer a, gconstpointer b)
-{
-  const double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
-
-static int
 camera_distance (SsModel *model, const SsDataset *train, const char *calibrate_dir,
                  const char *save, char **dirs, int n_dirs, GHashTable *map,
                  const char *const *names)
@@ -94,7 +87,7 @@ camera_distance (SsModel *model, const SsDataset *train, const char *calibrate_d
       g_autofree double *d = g_new (double, cal->n);
       for (int i = 0; i < cal->n; i++)
         d[i] = ss_camera_check_distance (check, cs + (gsize) i * SS_CAMERA_STATS);
-      qsort (d, cal->n, sizeof (double), compare_double);
+      ss_sort_doubles (d, cal->n);
       const double threshold = d[MIN (cal->n - 1, (int) (0.95 * cal->n))];
       g_printerr ("distance: threshold %.3f, the 95th percentile of %d images of %s\n",
                   threshold, cal->n, calibrate_dir);

@@ -423,18 +423,26 @@ ss_model_lab_head (const SsModel *model)
   return model->n_members > 0 ? NULL : model->lab_head;
 }
 
+float
+ss_model_lab_gate_stats (const SsModel *model, const float *stats)
+{
+  if (ss_model_lab_head (model) == NULL)
+    return 0.0f;
+  const float *gate = model->lab_head + ss_model_lab_head_len (model) - SS_CAMERA_STATS - 1;
+  double z = gate[SS_CAMERA_STATS];
+  for (int j = 0; j < SS_CAMERA_STATS; j++)
+    z += (double) gate[j] * stats[j];
+  return (float) (1.0 / (1.0 + exp (-z)));
+}
+
 /* The gate of one image of the model's input size. */
 static float
 lab_gate (const SsModel *model, const float *x)
 {
   const SsModelSpec *sp = &model->spec;
-  const float *gate = model->lab_head + ss_model_lab_head_len (model) - SS_CAMERA_STATS - 1;
   float stats[SS_CAMERA_STATS];
   ss_camera_stats (x, sp->in_c, sp->in_h, sp->in_w, stats);
-  double z = gate[SS_CAMERA_STATS];
-  for (int j = 0; j < SS_CAMERA_STATS; j++)
-    z += (double) gate[j] * stats[j];
-  return (float) (1.0 / (1.0 + exp (-z)));
+  return ss_model_lab_gate_stats (model, stats);
 }
 
 SsStatus
@@ -444,7 +452,7 @@ ss_model_lab_gate (SsModel *model, const float *x, int n, float *gate, SsError *
   const SsModelSpec *sp = &model->spec;
   const size_t image = (size_t) sp->in_c * sp->in_h * sp->in_w;
   for (int i = 0; i < n; i++)
-    gate[i] = ss_model_lab_head (model) != NULL ? lab_gate (model, x + (size_t) i * image) : 0.0f;
+    gate[i] = lab_gate (model, x + (size_t) i * image);
   return SS_OK;
 }
 

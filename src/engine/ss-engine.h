@@ -209,9 +209,11 @@ void         ss_camera_stats (const float *x, int c, int h, int w, float *stats)
 size_t       ss_model_lab_head_len (const SsModel *model);
 SsStatus     ss_model_set_lab_head (SsModel *model, const float *values, SsError *error);
 const float *ss_model_lab_head (const SsModel *model);
-/* The gate g of each of n images (0 for every image without a lab head). */
+/* The gate g of each of n images (0 for every image without a lab head); and of one
+ * image whose camera statistics are already known. */
 SsStatus     ss_model_lab_gate (SsModel *model, const float *x, int n, float *gate,
                                 SsError *error);
+float        ss_model_lab_gate_stats (const SsModel *model, const float *stats);
 
 /* Grad-CAM of class cls for one image: map is (map_h, map_w) of the last convolutional
  * stage, non-negative, scaled so its maximum is 1 (all zero if nothing supports the

@@ -77,12 +77,14 @@ ss_lab_model_load_in_use (SsStore *store, const char *models_dir, char **path_ou
   if (classifier == NULL)
     return NULL;
   /* stored without a camera check: the shipped model's, which it was taught from */
-  g_autofree char *shipped = ss_models_default_classifier_path (models_dir);
-  if (ss_classifier_camera_check (classifier) == NULL && shipped != NULL
-      && !ss_classifier_use_camera_check_of (classifier, shipped, error))
+  if (ss_classifier_camera_check (classifier) == NULL)
     {
-      ss_classifier_unref (classifier);
-      return NULL;
+      g_autofree char *shipped = ss_models_default_classifier_path (models_dir);
+      if (shipped != NULL && !ss_classifier_use_camera_check_of (classifier, shipped, error))
+        {
+          ss_classifier_unref (classifier);
+          return NULL;
+        }
     }
   if (lab_id != NULL)
     *lab_id = id;

@@ -18,18 +18,17 @@ ss_learn_guard_config_init (SsLearnGuardConfig *config)
   ss_learn_head_config_init (&config->head);
 }
 
-/* How many of the images of data (those at idx, or all) the lab's head weighs more
- * than half in. */
+/* How many of the cells whose camera statistics are stats (those at idx, or all n) the
+ * model's lab head answers for. */
 static int
-lab_gated (SsModel *model, const SsDataset *data, const GArray *idx, GError **error)
+lab_gated (const SsModel *model, const float *stats, int n, const GArray *idx)
 {
-  g_autofree float *gate = ss_lab_gate_dataset (model, data, error);
-  if (gate == NULL)
-    return -1;
-  const int n = idx != NULL ? (int) idx->len : data->n;
   int count = 0;
-  for (int j = 0; j < n; j++)
-    count += gate[idx != NULL ? g_array_index (idx, int, j) : j] > 0.5f;
+  for (int j = 0; j < (idx != NULL ? (int) idx->len : n); j++)
+    count += ss_model_lab_gate_stats (model, stats + (gsize) (idx != NULL
+                                                                ? g_array_index (idx, int, j)
+                                                                : j) * SS_CAMERA_STATS)
+             > 0.5f;
   return count;
 }
 
@@ -126,9 +125,10 @@ ss_learn_guarded (SsModel *model, const SsLearnCells *taught, const SsDataset *r
   const gsize lab_len = ss_model_lab_head_len (model);
   v->camera_head = config->camera_head && replay != NULL;
   g_autofree float *lab_head = v->camera_head ? g_new (float, lab_len) : NULL;
+  g_autofree float *lab_stats = NULL;
   if (v->camera_head)
     {
-      g_autofree float *lab_stats = ss_camera_stats_dataset (model, taught->cells, error);
+      lab_stats = ss_camera_stats_dataset (model, taught->cells, error);
       g_autofree float *replay_stats = lab_stats != NULL
                                          ? ss_camera_stats_dataset (model, replay, error) : NULL;
       if (replay_stats == NULL)
@@ -188,10 +188,11 @@ ss_learn_guarded (SsModel *model, const SsLearnCells *taught, const SsDataset *r
     return FALSE;
   if (v->camera_head)
     {
-      v->gate_back = lab_gated (model, taught->cells, back_idx, error);
-      v->gate_reference = v->gate_back >= 0 ? lab_gated (model, reference, NULL, error) : -1;
-      if (v->gate_reference < 0)
+      g_autofree float *reference_stats = ss_camera_stats_dataset (model, reference, error);
+      if (reference_stats == NULL)
         return FALSE;
+      v->gate_back = lab_gated (model, lab_stats, taught->cells->n, back_idx);
+      v->gate_reference = lab_gated (model, reference_stats, reference->n, NULL);
     }
   v->better_on_lab = v->back_after > v->back_before;
   v->within_margin = v->reference_after >= v->reference_before - config->margin;
