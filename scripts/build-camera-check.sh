@@ -1,8 +1,10 @@
 #!/bin/sh
 # The camera check beside the cell-type model (issue 27; docs/models.md, "A camera unlike
-# the ones it learned"): the camera statistics of white cells from every training source,
-# cut as the analysis cuts them, and the threshold beyond which a field's cells look
-# unlike all of them.
+# the ones it learned"): the camera statistics of white cells from every training source
+# that taught the model cell types, cut as the analysis cuts them, the threshold beyond
+# which a field's cells look unlike all of them, and the colours such a camera's cells are
+# brought to: those of PBC's cells, the one source that teaches all eight types. BCCD's
+# cells are never known: they taught the model "a white cell", not a type.
 #
 #   build-camera-check.sh CLI MODEL SET WORK OUT.csv [SOURCE_LEFT_OUT]
 #
@@ -10,8 +12,9 @@
 # BCCD white-cell crops are framed as the analysis frames cells; its wbc-seg pictures are
 # whole, so wbc-seg's training pictures are cut here with `cells --pick centre`). For
 # each source and class, up to 30 cells are known and up to 15 others set the threshold
-# (their distances' 95th percentile). SOURCE_LEFT_OUT (pbc, aria, bccd, wbcseg-dataset1,
-# wbcseg-dataset2) leaves one source out, to measure a camera the check never saw.
+# (their distances' 95th percentile). SOURCE_LEFT_OUT (pbc, aria, wbcseg-dataset1,
+# wbcseg-dataset2) leaves one source out, to measure a camera the check never saw (with
+# pbc left out the check has no target colours).
 set -eu
 [ $# -ge 5 ] || { sed -n '2,15p' "$0"; exit 2; }
 CLI=$1 MODEL=$2 SET=$3 WORK=$4 OUT=$5 LEFT=${6:-none}
@@ -33,7 +36,7 @@ take () {  # take FOLDER PREFIX CLASS [NAME]: 30 known, 15 to calibrate, spread 
 for folder in "$SET"/train/*/; do
   cls=$(basename "$folder")
   [ "$cls" = not_a_cell ] && continue
-  for src in pbc aria bccd; do
+  for src in pbc aria; do
     [ "$src" = "$LEFT" ] && continue
     take "$folder" "$src-" "$cls"
   done
@@ -56,5 +59,13 @@ for ds in dataset1:200 dataset2:157; do
     take "$folder" "" "$(basename "$folder")" "wbcseg-$name"
   done
 done
+# the target: PBC's known cells, pooled
+if [ "$LEFT" != pbc ]; then
+  mkdir -p "$WORK/target/wbc"
+  for f in "$WORK"/known/*/pbc-*; do
+    ln -s "$(readlink -f "$f")" "$WORK/target/wbc/$(basename "$(dirname "$f")")-$(basename "$f")"
+  done
+fi
+# shellcheck disable=SC2046
 "$CLI" distance --camera --model "$MODEL" --fit "$WORK/known" --map 'wbc=!not_a_cell' \
-  --calibrate "$WORK/calibrate" --save "$OUT"
+  --calibrate "$WORK/calibrate" --save "$OUT" $([ "$LEFT" = pbc ] || echo --target "$WORK/target")

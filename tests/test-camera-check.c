@@ -2,8 +2,9 @@
  * statistic in units of its spread over the known cells, worked out by hand on points
  * that differ in one statistic; a statistic every known cell shares counts a difference
  * in it as large; too few known cells give no check; the file beside a model read back as
- * written, a missing one told apart from a damaged one, and damaged ones refused with
- * what is wrong. */
+ * written (with and without the colours an unlike camera is brought to), the pooled
+ * colours of crops worked out from their statistics, a missing file told apart from a
+ * damaged one, and damaged ones refused with what is wrong. */
 #include "ss-camera-check.h"
 
 #include "engine-test-util.h"
@@ -52,7 +53,7 @@ main (void)
   CHECK (g_mkdtemp (dir) != NULL, "temporary folder");
   g_autofree char *path = g_build_filename (dir, "m-cameras.csv", NULL);
   GError *error = NULL;
-  CHECK (ss_camera_check_save (known, N, 2.5, path, &error), "save: %s",
+  CHECK (ss_camera_check_save (known, N, 2.5, NULL, path, &error), "save: %s",
          error ? error->message : "");
   SsCameraCheck *back = ss_camera_check_load (path, &error);
   CHECK (back != NULL, "load: %s", error ? error->message : "");
@@ -62,9 +63,30 @@ main (void)
              ss_camera_check_threshold (back));
       CHECK (fabs (ss_camera_check_distance (back, cell) - ss_camera_check_distance (check, cell))
                < 1e-9, "the check read back measures as before");
+      CHECK (!ss_camera_check_target (back, NULL), "saved without a target, read without");
       ss_camera_check_free (back);
     }
   g_clear_error (&error);
+  /* with the target colours: read back as written */
+  const double target[6] = { 0.74, 0.6, 0.68, 0.26, 0.29, 0.11 };
+  double got[6] = { 0 };
+  CHECK (ss_camera_check_save (known, N, 2.5, target, path, &error), "save with a target");
+  back = ss_camera_check_load (path, &error);
+  CHECK (back != NULL && ss_camera_check_target (back, got), "target read back: %s",
+         error ? error->message : "none");
+  for (int i = 0; i < 6; i++)
+    CHECK (fabs (got[i] - target[i]) < 1e-6, "target %d: %g, not %g", i, got[i], target[i]);
+  ss_camera_check_free (back);
+  g_clear_error (&error);
+  /* pooled colours from two crops' statistics: red means 0.2 and 0.6, deviations 0 and
+   * 0.2; pooled mean 0.4, mean square (0.04 + 0.36 + 0.04) / 2 = 0.22, deviation
+   * sqrt(0.22 - 0.16) */
+  float two[2 * S] = { 0 };
+  two[0] = 0.2f, two[1] = 0.0f, two[S] = 0.6f, two[S + 1] = 0.2f;
+  double pooled[6];
+  ss_camera_stats_colour (two, 2, pooled);
+  CHECK (fabs (pooled[0] - 0.4) < 1e-6 && fabs (pooled[3] - sqrt (0.06)) < 1e-6,
+         "pooled red: %g, %g", pooled[0], pooled[3]);
   /* missing: G_FILE_ERROR_NOENT (the analysis goes on without); damaged: refused */
   g_autofree char *missing = g_build_filename (dir, "none.csv", NULL);
   CHECK (ss_camera_check_load (missing, &error) == NULL
@@ -77,6 +99,9 @@ main (void)
     { "threshold,1\nh\n1,2,3\n", "not the 9 statistics" },
     { "threshold,1\nh\n1,2,3,4,5,6,7,8,nan\n", "not a number" },
     { "threshold,1\nh\n1,2,3,4,5,6,7,8,9\n", "fewer than 5" },
+    { "threshold,1\ntarget,0.5,0.5,0.5,0.2,0.2\nh\n", "the target" },
+    { "threshold,1\ntarget,0.5,0.5,0.5,0.2,0.2,0\nh\n", "the target" },
+    { "threshold,1\ntarget,0.5,0.5,1.5,0.2,0.2,0.2\nh\n", "the target" },
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     {

@@ -5,9 +5,12 @@ beside it (MODEL-cameras.csv) judges each field's cells against the cameras it l
 - no file beside the model: no "camera" in the JSON, nothing doubted for it;
 - a file of a camera far from the sample fields' (dark, flat crops): every field is
   "unlike_training", every typed cell unsure with the doubt "camera-unlike-training",
-  and no class or count changes;
-- a file made by `distance --camera --save` from the sample fields' own cells: no field
-  is unlike;
+  and no class or count changes (no colours to bring the camera to, none mapped);
+- the same with target colours: every field's colours are mapped (the probabilities
+  change), its cells stay unsure for their camera; `--colour-map off` keeps them as taken;
+- a file made by `distance --camera --save --target` from the sample fields' own cells:
+  it holds the target, no field is unlike and none is mapped (the calls are as without
+  a check);
 - a damaged file: the analysis refuses with a message naming it and what to do.
 
     test-camera-check.py CLI SAMPLES_DIR MODELS_DIR
@@ -67,6 +70,37 @@ for im, im0 in zip(far["images"], plain["images"]):
           and [c["class"] for c in im["cells"]] == [c["class"] for c in im0["cells"]],
           "%s: the camera check changes no class and no count" % im["path"])
 check(sum(len(typed(im)) for im in far["images"]) > 0, "the sample fields have typed cells")
+check(all(not im["camera"]["colours_mapped"] for im in far["images"]),
+      "a far check without target colours maps nothing")
+
+
+def probabilities(result):
+    return [c["probabilities"] for im in result["images"] for c in im["cells"]]
+
+
+# the far camera with colours to bring an unlike camera to (a pale, flat target)
+with open(cameras, "w") as f:
+    f.write(header.replace("threshold,1\n", "threshold,1\ntarget,0.8,0.7,0.8,0.1,0.1,0.05\n"))
+    for i in range(10):
+        v = 0.10 + 0.01 * i
+        f.write(",".join(["%.3f" % v, "0.02", "%.3f" % (v + 0.05)] * 3) + "\n")
+run, mapped = analyze()
+check(run.returncode == 0, "analysed with a far check with a target: %s" % run.stderr)
+for im in mapped["images"]:
+    check(im["camera"]["colours_mapped"] and im["camera"]["unlike_training"],
+          "%s: an unlike camera's colours mapped: %s" % (im["path"], im["camera"]))
+    for cell in typed(im):
+        check(cell["unsure"] and "camera-unlike-training" in cell.get("doubt", ""),
+              "%s: a mapped camera's typed cells stay unsure: %s" % (im["path"], cell))
+check(probabilities(mapped) != probabilities(far),
+      "mapping the colours changes what the model answers")
+out = os.path.join(TMP, "off.json")
+run = subprocess.run([CLI, "analyze", "--model", model, "--colour-map", "off", "--json", out,
+                      *fields], capture_output=True, text=True)
+off = json.load(open(out)) if run.returncode == 0 else {"images": []}
+check(run.returncode == 0 and probabilities(off) == probabilities(far)
+      and all(not im["camera"]["colours_mapped"] for im in off["images"]),
+      "--colour-map off: the colours as taken (%d)" % run.returncode)
 
 # the sample fields' own cells as the known camera: nothing unlike (cut at a few sizes
 # about the 193 px the analysis measures on them, so that the known cells spread)
@@ -86,14 +120,17 @@ for diameter in (160, 175, 193, 210, 230):
 check(len(os.listdir(known)) >= 5, "cells cut from the sample fields: %d" % len(os.listdir(known)))
 save = subprocess.run([CLI, "distance", "--camera", "--model", model, "--fit",
                        os.path.dirname(known), "--calibrate", os.path.dirname(known),
-                       "--save", cameras], capture_output=True, text=True)
+                       "--save", cameras, "--target", os.path.dirname(known)],
+                      capture_output=True, text=True)
 check(save.returncode == 0 and os.path.exists(cameras), "distance --save: %s" % save.stderr)
+check(any(line.startswith("target,") for line in open(cameras)), "--target saved the colours")
 run, own = analyze()
 check(run.returncode == 0, "analysed with its own camera check: %s" % run.stderr)
+check(probabilities(own) == probabilities(plain), "a known camera's calls are as without a check")
 for im in own["images"]:
     cam = im.get("camera")
-    check(cam is not None and not cam["unlike_training"],
-          "%s: like its own cells' camera: %s" % (im["path"], cam))
+    check(cam is not None and not cam["unlike_training"] and not cam["colours_mapped"],
+          "%s: like its own cells' camera, not mapped: %s" % (im["path"], cam))
     for cell in im["cells"]:
         check("camera-unlike-training" not in cell.get("doubt", ""),
               "%s: no camera doubt when the camera is known" % im["path"])

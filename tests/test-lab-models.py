@@ -92,9 +92,12 @@ cli("db", "user", "add", "boss", "--role", "admin")
 cli("db", "user", "add", "tech", "--role", "technician")
 
 cells = [c for i in first for c in i["cells"] if not c["deleted"]]
-for c in cells:
-    tech("relabel", "--case", "LAB", "--cell", str(c["id"]), "--class", "neutrophil",
-         "--user", "tech")
+for c in cells:  # relabelled, or confirmed where already called a neutrophil
+    if c["class"] == "neutrophil":
+        tech("relabel", "--case", "LAB", "--cell", str(c["id"]), "--confirm", "--user", "tech")
+    else:
+        tech("relabel", "--case", "LAB", "--cell", str(c["id"]), "--class", "neutrophil",
+             "--user", "tech")
 
 # two candidates offered by the technician, from the shipped model
 m1, m2 = os.path.join(TMP, "m1.ssm"), os.path.join(TMP, "m2.ssm")

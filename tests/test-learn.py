@@ -12,7 +12,7 @@ relabel, taught to the shipped cell-type model behind the guard.
   mistake);
 - an image whose file changed after analysis: said so, its cells left out;
 - no reference cells beside a model (a copy of it elsewhere): refused, naming --reference;
-- an offered candidate gets the reference sheet beside it;
+- an offered candidate gets the reference sheet beside it, and the model's camera check;
 - by default the lab's head goes beside the model's own, its gate taking the lab's
   held-back cells (model file version 4); --one-head replaces the model's head.
 
@@ -35,6 +35,7 @@ DB = os.path.join(TMP, "cases.db")
 from clitest import Cli, check, distinct_copy, failures  # noqa: E402
 
 cli = Cli(CLI, DB)
+models = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "models")
 
 # four fields: each sample twice, so that images can be held back
 fields = []
@@ -59,9 +60,14 @@ check(run.returncode == 1 and "review more cells" in run.stderr,
       "nothing reviewed: refused, saying what to do (%d: %s)" % (run.returncode, run.stderr))
 check(not os.path.exists(out), "nothing reviewed: nothing written")
 
+# every cell reviewed as a neutrophil: relabelled, or confirmed where the analysis already
+# calls it one (the sample fields' camera is new to the model: their colours are mapped)
 for c in cells:
-    cli("relabel", "--case", "LAB", "--cell", str(c["id"]), "--class", "neutrophil",
-        "--user", "tech")
+    if c["class"] == "neutrophil":
+        cli("relabel", "--case", "LAB", "--cell", str(c["id"]), "--confirm", "--user", "tech")
+    else:
+        cli("relabel", "--case", "LAB", "--cell", str(c["id"]), "--class", "neutrophil",
+            "--user", "tech")
 run = cli(*learn, ok=False)
 print("reviewed as neutrophils:", run.stdout.strip().replace("\n", " | "))
 held = re.search(r"held-back cells: model (\S+), candidate (\S+) \((\d+) cells\)", run.stdout)
@@ -78,6 +84,10 @@ if held and ref and run.returncode == 0:
     check(os.path.exists(os.path.join(TMP, "learned-reference", "sheet.csv"))
           and os.path.exists(os.path.join(TMP, "learned-replay", "sheet.csv")),
           "the offered candidate has its reference and replay sheets beside it")
+    beside = os.path.join(models, "celltype-cameras.csv")
+    if os.path.exists(beside):
+        with open(beside, "rb") as a, open(os.path.join(TMP, "learned-cameras.csv"), "rb") as b:
+            check(a.read() == b.read(), "the offered candidate has the model's camera check beside it")
     # the same run again gives the same bytes
     again = os.path.join(TMP, "again.ssm")
     run2 = cli(*learn[:-1], again, ok=False)
@@ -102,7 +112,6 @@ if os.path.exists(out):
     os.remove(out)
 
 # a model with no reference beside it: refused, saying how to give one
-models = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "models")
 bare = os.path.join(TMP, "bare.ssm")
 shutil.copy(os.path.join(models, "celltype.ssm"), bare)
 run = cli("learn", "--model", bare, "--case", "LAB", "--out", out, ok=False)

@@ -40,12 +40,19 @@ ss_colour_map_from_string (const char *text)
 SsColourPool *
 ss_analysis_colour_pool_new (const SsAnalysisSettings *settings, SsClassifier *classifier)
 {
-  gboolean map = settings->colour_map == SS_COLOUR_MAP_ON;
-  if (settings->colour_map == SS_COLOUR_MAP_AUTO && classifier != NULL)
-    map = ss_model_has_camera_colour (ss_model_spec (ss_classifier_model (classifier)));
-  if (!map || classifier == NULL)
+  if (classifier == NULL || settings->colour_map == SS_COLOUR_MAP_OFF)
     return NULL;
-  return ss_colour_pool_new (settings->has_colour_target ? settings->colour_target : NULL);
+  if (settings->colour_map == SS_COLOUR_MAP_ON)
+    return ss_colour_pool_new (settings->has_colour_target ? settings->colour_target : NULL);
+  /* auto: a model trained with its cameras brought to one always; else a camera unlike
+   * all the model learned, when its camera check says what to bring it to */
+  if (ss_model_has_camera_colour (ss_model_spec (ss_classifier_model (classifier))))
+    return ss_colour_pool_new (NULL);
+  const SsCameraCheck *check = ss_classifier_camera_check (classifier);
+  double target[6];
+  if (check != NULL && ss_camera_check_target (check, target))
+    return ss_colour_pool_new_for_camera (target);
+  return NULL;
 }
 
 const char *
@@ -223,14 +230,16 @@ ss_analysis_run (const SsImage *image, const SsAnalysisSettings *settings,
   g_autoptr (SsColourPool) own_colours = settings->colour_pool == NULL
                                          ? ss_analysis_colour_pool_new (settings, classifier)
                                          : NULL;
+  SsColourPool *colours = own_colours != NULL ? own_colours : settings->colour_pool;
   if (classifier != NULL
       && !ss_analysis_classify (classifier, image, proposals, settings->classifier_margin,
-                                own_colours != NULL ? own_colours : settings->colour_pool,
-                                error))
+                                colours, error))
     {
       ss_analysis_result_free (result);
       return NULL;
     }
+  result->colours_mapped = classifier != NULL && proposals->len > 0
+                           && ss_colour_pool_mapped (colours);
   t->classify_ms = now_ms () - mark;
 
   mark = now_ms ();

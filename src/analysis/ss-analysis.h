@@ -17,8 +17,10 @@ G_BEGIN_DECLS
 /* Whether an analysis maps each camera's cell colours before classifying them
  * (SsColourPool, docs/models.md "It is the camera's colour"). */
 typedef enum {
-  SS_COLOUR_MAP_AUTO, /* when the model was trained with its cameras' colours brought to
-                       * one (ss_model_has_camera_colour): the default */
+  SS_COLOUR_MAP_AUTO, /* the default: always when the model was trained with its cameras'
+                       * colours brought to one (ss_model_has_camera_colour); else when the
+                       * camera check beside the model has a target and the run's camera
+                       * is unlike every camera it learned */
   SS_COLOUR_MAP_ON,
   SS_COLOUR_MAP_OFF,
 } SsColourMap;
@@ -93,6 +95,8 @@ typedef struct {
                                          * cell); beyond camera_threshold the field's
                                          * calls are doubted (SS_DOUBT_CAMERA_UNLIKE) */
   double            camera_threshold;
+  gboolean          colours_mapped;     /* the cells were classified with their colours
+                                         * mapped (SsColourPool) */
   SsAnalysisTimings timings;
   GError           *error;         /* batches: why this image has no result */
 } SsAnalysisResult;
@@ -112,9 +116,11 @@ void              ss_analysis_result_free (SsAnalysisResult *result);
 SsAnalysisResult *ss_analysis_result_new_failed (const char *path, GError *error);
 
 /* The colour pool a run of settings with classifier uses (NULL: none, colours as taken):
- * with colour_map on, or auto and a model trained with its cameras brought to one. The
+ * with colour_map on, or auto and a model trained with its cameras brought to one (the
  * pool maps onto settings' colour_target if it has one, else onto the model's camera
- * colour (or, for a model without, its normalisation). */
+ * colour, or for a model without, its normalisation); with auto and a camera check that
+ * has a target, a pool that maps onto it only while the run's camera is unlike every
+ * camera the model learned (ss_colour_pool_new_for_camera). */
 struct _SsColourPool *ss_analysis_colour_pool_new (const SsAnalysisSettings *settings,
                                                    SsClassifier *classifier);
 

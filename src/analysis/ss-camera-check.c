@@ -11,6 +11,8 @@ struct _SsCameraCheck {
   double  threshold;
   float  *stats;                  /* n x SS_CAMERA_STATS, standardised */
   double  mean[SS_CAMERA_STATS], sd[SS_CAMERA_STATS];
+  gboolean has_target;
+  double  target[6];
 };
 
 void
@@ -94,19 +96,57 @@ ss_camera_check_threshold (const SsCameraCheck *check)
   return check->threshold;
 }
 
+void
+ss_camera_check_set_target (SsCameraCheck *check, const double *target)
+{
+  check->has_target = target != NULL;
+  for (int i = 0; i < 6; i++)
+    check->target[i] = target != NULL ? target[i] : 0;
+}
+
+gboolean
+ss_camera_check_target (const SsCameraCheck *check, double target[6])
+{
+  for (int i = 0; check->has_target && target != NULL && i < 6; i++)
+    target[i] = check->target[i];
+  return check->has_target;
+}
+
+void
+ss_camera_stats_colour (const float *stats, int n, double target[6])
+{
+  /* every crop has as many pixels: the pooled mean is the mean of the crops' means, the
+   * pooled mean square the mean of their variances plus their squared means */
+  for (int ch = 0; ch < 3; ch++)
+    {
+      double m = 0, m2 = 0;
+      for (int i = 0; i < n; i++)
+        {
+          const float *s = stats + (gsize) i * SS_CAMERA_STATS + 3 * ch;
+          m += s[0] / n;
+          m2 += ((double) s[1] * s[1] + (double) s[0] * s[0]) / n;
+        }
+      target[ch] = m;
+      target[3 + ch] = sqrt (MAX (m2 - m * m, 0));
+    }
+}
+
 static const char *const stat_names[SS_CAMERA_STATS] = {
   "red_mean", "red_sd", "red_p90", "green_mean", "green_sd", "green_p90",
   "blue_mean", "blue_sd", "blue_p90",
 };
 
 gboolean
-ss_camera_check_save (const float *stats, int n, double threshold, const char *path,
-                      GError **error)
+ss_camera_check_save (const float *stats, int n, double threshold, const double *target,
+                      const char *path, GError **error)
 {
   g_autoptr (GString) text = g_string_new (
     "# Smearscope camera check: the camera statistics of cells the cell-type model was "
     "trained on, cut as the analysis cuts them (docs/models.md)\n");
   g_string_append_printf (text, "threshold,%.6g\n", threshold);
+  if (target != NULL)
+    g_string_append_printf (text, "target,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n", target[0],
+                            target[1], target[2], target[3], target[4], target[5]);
   for (int j = 0; j < SS_CAMERA_STATS; j++)
     g_string_append_printf (text, "%s%s", j ? "," : "", stat_names[j]);
   g_string_append_c (text, '\n');
@@ -134,7 +174,8 @@ ss_camera_check_load (const char *path, GError **error)
     return NULL;
   g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
   const guint n_lines = g_strv_length (lines);
-  double threshold = -1;
+  double threshold = -1, target[6];
+  gboolean has_target = FALSE;
   g_autoptr (GArray) stats = g_array_new (FALSE, FALSE, sizeof (float));
   gboolean header = FALSE;
   for (guint l = 0; l < n_lines; l++)
@@ -150,6 +191,23 @@ ss_camera_check_load (const char *path, GError **error)
                            "%s, line %u: the threshold is not a positive number", path, l + 1);
               return NULL;
             }
+          continue;
+        }
+      if (g_str_has_prefix (lines[l], "target,") && !has_target)
+        {
+          g_auto (GStrv) fields = g_strsplit (lines[l] + strlen ("target,"), ",", -1);
+          gboolean ok = g_strv_length (fields) == 6;
+          for (int i = 0; ok && i < 6; i++)
+            ok = parse_number (fields[i], &target[i]) && target[i] >= 0 && target[i] <= 1
+                 && (i < 3 || target[i] > 0);
+          if (!ok)
+            {
+              g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                           "%s, line %u: the target is not 3 means and 3 positive deviations "
+                           "in [0, 1]", path, l + 1);
+              return NULL;
+            }
+          has_target = TRUE;
           continue;
         }
       if (!header)
@@ -189,5 +247,7 @@ ss_camera_check_load (const char *path, GError **error)
                    threshold <= 0 ? "no threshold line" : "fewer than 5 known cells");
       return NULL;
     }
-  return ss_camera_check_new ((const float *) stats->data, n, threshold);
+  SsCameraCheck *check = ss_camera_check_new ((const float *) stats->data, n, threshold);
+  ss_camera_check_set_target (check, has_target ? target : NULL);
+  return check;
 }

@@ -29,13 +29,24 @@ void           ss_camera_check_free (SsCameraCheck *check);
 double         ss_camera_check_distance (const SsCameraCheck *check, const float *stats);
 double         ss_camera_check_threshold (const SsCameraCheck *check);
 
+/* The colours a camera beyond the threshold is brought to before the model sees its cells
+ * (SsColourPool): the R, G, B means then deviations, in [0, 1], of the cells of the
+ * camera that taught the model most of its types. target NULL: none. */
+void           ss_camera_check_set_target (SsCameraCheck *check, const double *target);
+/* FALSE when the check has no target; else TRUE, and target (may be NULL) gets it. */
+gboolean       ss_camera_check_target (const SsCameraCheck *check, double target[6]);
+/* The pooled R, G, B means then deviations of n crops of one size, from their camera
+ * statistics (n x SS_CAMERA_STATS). */
+void           ss_camera_stats_colour (const float *stats, int n, double target[6]);
+
 /* The file beside a cell-type model (MODEL-cameras.csv, ss_models_beside): a comment
- * line, "threshold,X", a header, then one line of SS_CAMERA_STATS numbers per known
+ * line, "threshold,X", optionally "target,M,M,M,S,S,S", a header, then one line of SS_CAMERA_STATS numbers per known
  * cell. Loading: NULL with G_FILE_ERROR_NOENT when there is no file, or with what is
  * wrong in it (at most SS_CAMERA_CHECK_MAX_CELLS lines, every number finite). */
 #define SS_CAMERA_CHECK_MAX_CELLS 100000
 gboolean       ss_camera_check_save (const float *stats, int n, double threshold,
-                                     const char *path, GError **error);
+                                     const double *target, const char *path,
+                                     GError **error);
 SsCameraCheck *ss_camera_check_load (const char *path, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsCameraCheck, ss_camera_check_free)

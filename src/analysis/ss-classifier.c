@@ -2,6 +2,7 @@
 #include "ss-classifier-private.h"
 
 #include "ss-camera-check.h"
+#include "ss-metrics.h"
 #include "ss-models.h"
 
 #include <math.h>
@@ -224,6 +225,9 @@ struct _SsColourPool
   gint64   n;                /* pixels per channel */
   gboolean has_target;
   double   target_mean[3], target_sd[3];
+  gboolean by_camera;        /* map only while the crops' camera lies beyond the check */
+  GArray  *distances;        /* by_camera: each crop's camera check distance, as taken */
+  gboolean mapped;           /* whether the last crops were mapped */
 };
 
 SsColourPool *
@@ -242,10 +246,35 @@ ss_colour_pool_new (const double *target)
   return pool;
 }
 
+SsColourPool *
+ss_colour_pool_new_for_camera (const double *target)
+{
+  SsColourPool *pool = ss_colour_pool_new (target);
+  pool->by_camera = TRUE;
+  pool->distances = g_array_new (FALSE, FALSE, sizeof (double));
+  return pool;
+}
+
 void
 ss_colour_pool_free (SsColourPool *pool)
 {
+  if (pool == NULL)
+    return;
+  if (pool->distances != NULL)
+    g_array_unref (pool->distances);
   g_free (pool);
+}
+
+gboolean
+ss_colour_pool_by_camera (const SsColourPool *pool)
+{
+  return pool != NULL && pool->by_camera;
+}
+
+gboolean
+ss_colour_pool_mapped (const SsColourPool *pool)
+{
+  return pool != NULL && pool->mapped;
 }
 
 void
@@ -259,6 +288,20 @@ ss_colour_pool_target (const SsColourPool *pool, const SsModelSpec *spec, double
       target[3 + ch] = pool != NULL && pool->has_target ? pool->target_sd[ch]
                        : camera ? spec->camera_colour[3 + ch] : spec->std[ch];
     }
+}
+
+/* The camera check's distance of one framed crop as the camera took it: 0 where the
+ * model's lab head answers (a camera the lab taught it), -1 without a check. */
+static float
+crop_camera (SsClassifier *c, const float *crop)
+{
+  if (c->camera == NULL)
+    return -1;
+  const SsModelSpec *spec = ss_model_spec (c->model);
+  float stats[SS_CAMERA_STATS];
+  ss_camera_stats (crop, spec->in_c, spec->in_h, spec->in_w, stats);
+  return ss_model_lab_gate_stats (c->model, stats) > 0.5f
+           ? 0.0f : (float) ss_camera_check_distance (c->camera, stats);
 }
 
 gboolean
@@ -275,6 +318,7 @@ ss_classifier_run_boxes_pooled (SsClassifier *c, const SsImage *image, const SsB
   double target[6];
   /* each crop framed once: the pool takes in this field's crops, then they are mapped */
   g_autofree float *crops = g_new (float, (gsize) MAX (n, 1) * plane);
+  g_autofree float *taken = g_new (float, MAX (n, 1));
   for (int i = 0; i < n; i++)
     {
       const float *crop = crops + (gsize) i * plane;
@@ -287,6 +331,24 @@ ss_classifier_run_boxes_pooled (SsClassifier *c, const SsImage *image, const SsB
             pool->squares[ch] += v * v;
           }
       pool->n += (gint64) area;
+      /* the check reads the crop as the camera took it, mapped or not */
+      taken[i] = crop_camera (c, crop);
+      if (pool->by_camera)
+        {
+          double d = taken[i];
+          g_array_append_val (pool->distances, d);
+        }
+    }
+  /* by camera: mapped while the median of the crops pooled so far lies beyond the
+   * check's threshold (a camera is judged on all its cells, not on one field's) */
+  pool->mapped = !pool->by_camera;
+  if (pool->by_camera && c->camera != NULL && pool->distances->len > 0)
+    {
+      g_autofree double *d = g_memdup2 (pool->distances->data,
+                                        sizeof (double) * pool->distances->len);
+      ss_sort_doubles (d, pool->distances->len);
+      pool->mapped = ss_median_sorted (d, pool->distances->len)
+                     > ss_camera_check_threshold (c->camera);
     }
   /* x -> (x - pool mean) / pool sd * the target's sd + the target's mean */
   ss_colour_pool_target (pool, spec, target);
@@ -295,25 +357,57 @@ ss_classifier_run_boxes_pooled (SsClassifier *c, const SsImage *image, const SsB
       double mean = pool->n > 0 ? pool->sum[ch] / pool->n : spec->mean[ch];
       double var = pool->n > 0 ? pool->squares[ch] / pool->n - mean * mean : 0;
       double sd = var > 1e-6 ? sqrt (var) : spec->std[ch];
-      gain[ch] = (float) (target[3 + ch] / sd);
-      offset[ch] = (float) (target[ch] - mean * gain[ch]);
+      gain[ch] = pool->mapped ? (float) (target[3 + ch] / sd) : 1.0f;
+      offset[ch] = pool->mapped ? (float) (target[ch] - mean * gain[ch]) : 0.0f;
     }
+  /* a camera mapped because the check finds it new is new to the model's types, not to
+   * its white cells: the camera check knows only the cameras that taught types, and the
+   * model may have learned from others what is and is not a white cell (BCCD's). So
+   * whether a crop is a cell is read as the camera took it, its type with the colours
+   * mapped: the raw not_a_cell probability, the rest shared as the mapped crop's types. */
+  int not_a_cell = -1;
+  for (int k = 0; pool->by_camera && pool->mapped && k < spec->n_classes; k++)
+    if (c->cell_class[k] == SS_CLASS_NOT_A_CELL)
+      not_a_cell = k;
+  const int k_classes = spec->n_classes;
+  g_autofree float *raw = not_a_cell >= 0 ? g_new (float, (gsize) c->chunk * k_classes) : NULL;
   for (int b = 0; b < n; b += c->chunk)
     {
       int nb = MIN (c->chunk, n - b);
+      float *p = probs + (gsize) b * k_classes;
       g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&c->lock);
+      if (raw != NULL)
+        {
+          memcpy (c->batch, crops + (gsize) b * plane, sizeof (float) * nb * plane);
+          if (!run_chunk (c, nb, raw, NULL, error))
+            return FALSE;
+        }
       for (int i = 0; i < nb; i++)
         {
           const float *crop = crops + (gsize) (b + i) * plane;
           float *x = c->batch + i * plane;
+          /* a crop the lab's head answers for is the lab's camera: never mapped */
+          const gboolean lab = taken[b + i] == 0.0f;
           for (int ch = 0; ch < 3; ch++)
             for (gsize k = 0; k < area; k++)
-              x[ch * area + k] = crop[ch * area + k] * gain[ch] + offset[ch];
+              x[ch * area + k] = lab ? crop[ch * area + k]
+                                     : crop[ch * area + k] * gain[ch] + offset[ch];
         }
-      if (!run_chunk (c, nb, probs + (gsize) b * spec->n_classes,
-                      camera != NULL ? camera + b : NULL, error))
+      if (!run_chunk (c, nb, p, NULL, error))
         return FALSE;
+      for (int i = 0; raw != NULL && i < nb; i++)
+        {
+          float *row = p + (gsize) i * k_classes;
+          const float *r = raw + (gsize) i * k_classes;
+          const double cell = 1.0 - row[not_a_cell];
+          for (int k = 0; k < k_classes; k++)
+            row[k] = k == not_a_cell ? r[k]
+                     : cell > 1e-6 ? (float) ((1.0 - r[not_a_cell]) * row[k] / cell)
+                     : (float) ((1.0 - r[not_a_cell]) / (k_classes - 1));
+        }
     }
+  if (camera != NULL)
+    memcpy (camera, taken, sizeof (float) * n);
   return TRUE;
 }
 

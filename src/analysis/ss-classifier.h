@@ -64,7 +64,15 @@ typedef struct _SsColourPool SsColourPool;
  * to (SsModelSpec.camera_colour), or for a model trained without, its own normalisation
  * statistics (those of its whole training set, background crops included). */
 SsColourPool *ss_colour_pool_new (const double *target);
+/* A pool that maps only while the camera check beside the model says the pooled crops'
+ * camera is unlike every camera it learned (the median of their distances, as taken,
+ * beyond its threshold): a new camera's colours are brought to target, those of a camera
+ * the model knows are left as they are (docs/models.md, "A new camera's colours"). */
+SsColourPool *ss_colour_pool_new_for_camera (const double *target);
 void          ss_colour_pool_free (SsColourPool *pool);
+gboolean      ss_colour_pool_by_camera (const SsColourPool *pool);
+/* Whether the crops of the pool's last run were mapped (FALSE for a NULL pool). */
+gboolean      ss_colour_pool_mapped (const SsColourPool *pool);
 /* The R, G, B means then deviations pool maps onto for a model of spec: its own target,
  * else the model's camera colour, else the model's normalisation (pool may be NULL:
  * the model's). */
@@ -74,8 +82,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsColourPool, ss_colour_pool_free)
 
 /* ss_classifier_run_boxes with the colours mapped through pool, which first takes in
  * these crops' pixels (pool NULL: as ss_classifier_run_boxes). camera (may be NULL) gets
- * each crop's camera check distance (ss_classifier_camera_check), -1 without a check, 0
- * where the model's lab head answers (a camera the lab taught it). */
+ * each crop's camera check distance (ss_classifier_camera_check) as the camera took it,
+ * before any map, -1 without a check, 0 where the model's lab head answers (a camera the
+ * lab taught it; such a crop is never mapped). */
 gboolean ss_classifier_run_boxes_pooled (SsClassifier *classifier, const SsImage *image,
                                          const SsBox *boxes, int n, double margin,
                                          SsColourPool *pool, float *probs, float *camera,

@@ -352,6 +352,7 @@ ss_scale_estimate (const SsImage   *image,
 struct _SsScalePool
 {
   GArray  *diameters;  /* double, the sure fields' white-cell diameters */
+  guint    seen;       /* fields offered, sure or not */
   gboolean complete;   /* primed with every field it will be asked about: takes no more */
 };
 
@@ -379,7 +380,10 @@ ss_scale_pool_add_stored (SsScalePool *pool,
 {
   g_return_if_fail (pool != NULL);
   if (g_strcmp0 (scale_source, "red-cells") == 0 && cell_diameter > 0 && isfinite (cell_diameter))
-    g_array_append_val (pool->diameters, cell_diameter);
+    {
+      g_array_append_val (pool->diameters, cell_diameter);
+      pool->seen++;
+    }
 }
 
 void
@@ -413,10 +417,17 @@ ss_scale_pool_add (SsScalePool           *pool,
 
   g_return_val_if_fail (pool != NULL && estimate != NULL, 0);
 
-  if (estimate->sure && !pool->complete)
-    g_array_append_val (pool->diameters, estimate->cell_diameter);
+  if (!pool->complete)
+    {
+      pool->seen++;
+      if (estimate->sure)
+        g_array_append_val (pool->diameters, estimate->cell_diameter);
+    }
   n = pool->diameters->len;
-  if (n == 0)
+  /* a case whose fields mostly show no red cells to measure (pictures of one cell each)
+   * does not take its scale from the few that seem to: what they measured is most
+   * likely the cell's own texture */
+  if (n == 0 || n * SS_SCALE_POOL_SURE_SHARE < pool->seen)
     return 0;
   sorted = g_memdup2 (pool->diameters->data, n * sizeof (double));
   ss_sort_doubles (sorted, n);

@@ -40,7 +40,10 @@ typedef struct _SsScalePool SsScalePool;
 SsScalePool *ss_scale_pool_new (void);
 void         ss_scale_pool_free (SsScalePool *pool);
 /* Adds the estimate if it is sure; returns the median white-cell diameter of the pool's
- * estimates, or 0 if it has none. */
+ * estimates, or 0 if it has none, or if fewer than one in SS_SCALE_POOL_SURE_SHARE of
+ * the fields offered so far were sure (pictures of single cells, with no red cells to
+ * measure: the few that seem sure measured the cell's own texture; wbc-seg's dataset1). */
+#define SS_SCALE_POOL_SURE_SHARE 5
 double       ss_scale_pool_add (SsScalePool *pool, const SsScaleEstimate *estimate);
 /* Adds the white-cell diameter a case's earlier field was analysed at, as if it were a
  * sure estimate, when its scale came from its red cells (scale_source "red-cells", as

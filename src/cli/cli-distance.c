@@ -57,11 +57,27 @@ mahalanobis2 (const double *l, int d, double *v)
   return sum;
 }
 
+/* The camera statistics of every image of dir (n x SS_CAMERA_STATS; *n gets n), or NULL
+ * with the reason printed. */
+static float *
+dir_camera_stats (SsModel *model, const char *dir, GHashTable *map, int *n)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SsDataset) data = ss_dataset_load_for_model (dir, map, ss_model_spec (model),
+                                                          &error);
+  float *stats = data != NULL ? ss_camera_stats_dataset (model, data, &error) : NULL;
+  if (stats == NULL)
+    ss_cli_error ("%s", error->message);
+  else
+    *n = data->n;
+  return stats;
+}
+
 /* --camera: each image's camera check distance from the fit images (all of them) */
 static int
 camera_distance (SsModel *model, const SsDataset *train, const char *calibrate_dir,
-                 const char *save, char **dirs, int n_dirs, GHashTable *map,
-                 const char *const *names)
+                 const char *save, const char *target_dir, char **dirs, int n_dirs,
+                 GHashTable *map, const char *const *names)
 {
   g_autoptr (GError) error = NULL;
   const int k = ss_model_spec (model)->n_classes;
@@ -76,28 +92,39 @@ camera_distance (SsModel *model, const SsDataset *train, const char *calibrate_d
   if (calibrate_dir != NULL)
     {
       /* the threshold: the 95th percentile of cells of the same cameras not among them */
-      g_autoptr (SsDataset) cal = ss_dataset_load_for_model (calibrate_dir, map,
-                                                             ss_model_spec (model), &error);
-      g_autofree float *cs = cal != NULL ? ss_camera_stats_dataset (model, cal, &error) : NULL;
+      int n_cal = 0;
+      g_autofree float *cs = dir_camera_stats (model, calibrate_dir, map, &n_cal);
       if (cs == NULL)
-        {
-          ss_cli_error ("%s", error->message);
-          return 1;
-        }
-      g_autofree double *d = g_new (double, cal->n);
-      for (int i = 0; i < cal->n; i++)
+        return 1;
+      g_autofree double *d = g_new (double, n_cal);
+      for (int i = 0; i < n_cal; i++)
         d[i] = ss_camera_check_distance (check, cs + (gsize) i * SS_CAMERA_STATS);
-      ss_sort_doubles (d, cal->n);
-      const double threshold = d[MIN (cal->n - 1, (int) (0.95 * cal->n))];
+      ss_sort_doubles (d, n_cal);
+      const double threshold = d[MIN (n_cal - 1, (int) (0.95 * n_cal))];
       g_printerr ("distance: threshold %.3f, the 95th percentile of %d images of %s\n",
-                  threshold, cal->n, calibrate_dir);
+                  threshold, n_cal, calibrate_dir);
       if (save != NULL && !(threshold > 0))
         {
           ss_cli_error ("every --calibrate image lies on the --fit images: no threshold to "
                         "save; calibrate on other images of the same cameras");
           return 1;
         }
-      if (save != NULL && !ss_camera_check_save (ts, train->n, threshold, save, &error))
+      /* the colours a camera beyond the threshold is brought to */
+      double target[6];
+      if (target_dir != NULL)
+        {
+          int n_target = 0;
+          g_autofree float *tgs = dir_camera_stats (model, target_dir, map, &n_target);
+          if (tgs == NULL)
+            return 1;
+          ss_camera_stats_colour (tgs, n_target, target);
+          g_printerr ("distance: target colours of %d images of %s: R, G, B mean %.3f %.3f "
+                      "%.3f, deviation %.3f %.3f %.3f\n", n_target, target_dir, target[0],
+                      target[1], target[2], target[3], target[4], target[5]);
+        }
+      if (save != NULL && !ss_camera_check_save (ts, train->n, threshold,
+                                                 target_dir != NULL ? target : NULL, save,
+                                                 &error))
         {
           ss_cli_error ("%s", error->message);
           return 1;
@@ -131,10 +158,11 @@ ss_cli_distance (int argc, char **argv)
 {
   g_autofree char *model_name = NULL, *fit_dir = NULL, *map_spec = NULL;
   gboolean camera = FALSE;
-  g_autofree char *calibrate_dir = NULL, *save = NULL;
+  g_autofree char *calibrate_dir = NULL, *save = NULL, *target_dir = NULL;
   const GOptionEntry entries[] = {
     { "calibrate", 0, 0, G_OPTION_ARG_FILENAME, &calibrate_dir, "With --camera: images of the same cameras, not among --fit's; the 95th percentile of their distances is the threshold", "DIR" },
     { "save", 0, 0, G_OPTION_ARG_FILENAME, &save, "With --calibrate: write the camera check (the --fit images' statistics and the threshold) here, to lie beside the model as MODEL-cameras.csv", "FILE" },
+    { "target", 0, 0, G_OPTION_ARG_FILENAME, &target_dir, "With --save: the pooled colours of these images (the cells of the camera that taught the model most of its types) are saved as those a camera beyond the threshold is brought to", "DIR" },
     { "camera", 0, 0, G_OPTION_ARG_NONE, &camera, "Measure how unlike the --fit images' cameras each image looks instead (ss_camera_stats, the squared distance to the 5th nearest)", NULL },
     { "model", 0, 0, G_OPTION_ARG_STRING, &model_name, "The classifier (path or name)", "MODEL" },
     { "fit", 0, 0, G_OPTION_ARG_FILENAME, &fit_dir, "Its training set: class folders", "DIR" },
@@ -157,10 +185,11 @@ ss_cli_distance (int argc, char **argv)
     return 2;
   if (model_name == NULL || fit_dir == NULL || (argc < 2 && save == NULL)
       || ((calibrate_dir != NULL || save != NULL) && !camera)
-      || (save != NULL && calibrate_dir == NULL))
+      || (save != NULL && calibrate_dir == NULL) || (target_dir != NULL && save == NULL))
     {
       ss_cli_error ("distance needs --model MODEL, --fit DIR and at least one DIR to measure "
-                    "(--calibrate and --save only with --camera, --save with --calibrate)");
+                    "(--calibrate and --save only with --camera, --save with --calibrate, "
+                    "--target with --save)");
       return 2;
     }
   g_autoptr (SsClassifier) classifier = ss_cli_load_classifier (model_name);
@@ -192,7 +221,8 @@ ss_cli_distance (int argc, char **argv)
       return 1;
     }
   if (camera)
-    return camera_distance (model, train, calibrate_dir, save, argv + 1, argc - 1, map, names);
+    return camera_distance (model, train, calibrate_dir, save, target_dir, argv + 1, argc - 1,
+                            map, names);
   /* the fit: class means and the shared covariance of the training features */
   g_autofree float *tf = ss_features_dataset (model, train, &error);
   if (tf == NULL)

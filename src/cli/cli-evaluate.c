@@ -3,11 +3,14 @@
  * --task detect and --task segment belong to the field analysis (cli-analyze.c). */
 #include "cli.h"
 
+#include "ss-camera-check.h"
+
 #include "ss-scale.h"
 
 #include "ss-analysis.h"
 #include "ss-classifier.h"
 #include "ss-classify-metrics.h"
+#include "ss-metrics.h"
 #include "ss-dataset.h"
 #include "ss-training.h"
 #include "ss-report-analysis.h"
@@ -120,7 +123,25 @@ evaluate_classify (int argc, char **argv)
       const char *const one_camera[] = { "", NULL };
       double target[6];
       ss_colour_pool_target (colour_pool, spec, target);
-      if (colour_pool == NULL || ss_dataset_normalise_cameras (ds, one_camera, target, NULL, &error))
+      gboolean mapped = colour_pool != NULL, ok = TRUE;
+      if (ss_colour_pool_by_camera (colour_pool))
+        {
+          /* the set is one camera: mapped when its crops' median lies beyond the check */
+          const SsCameraCheck *check = ss_classifier_camera_check (classifier);
+          g_autofree float *stats = ss_camera_stats_dataset (model, ds, &error);
+          g_autofree double *d = g_new (double, MAX (ds->n, 1));
+          ok = stats != NULL;
+          for (int i = 0; ok && i < ds->n; i++)
+            d[i] = ss_camera_check_distance (check, stats + (gsize) i * SS_CAMERA_STATS);
+          if (ok && ds->n > 0)
+            ss_sort_doubles (d, ds->n);
+          mapped = ok && ds->n > 0 && ss_median_sorted (d, ds->n) > ss_camera_check_threshold (check);
+          if (ok)
+            g_printerr ("evaluate: camera %s the model learned: colours %s\n",
+                        mapped ? "unlike every camera" : "like one of those",
+                        mapped ? "mapped" : "as taken");
+        }
+      if (ok && (!mapped || ss_dataset_normalise_cameras (ds, one_camera, target, NULL, &error)))
         probs = ss_predict_dataset (model, ds, &error);
     }
   if (probs == NULL)

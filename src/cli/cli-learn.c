@@ -256,6 +256,20 @@ ss_cli_learn (int argc, char **argv)
                     error->message, out, reference_dir);
       return 1;
     }
+  /* and the camera check of the model it was taught from, as a stored lab model uses it */
+  g_autofree char *cameras = ss_models_beside (model_path, "cameras.csv");
+  g_autofree char *out_cameras = ss_models_beside (out, "cameras.csv");
+  g_autoptr (GFile) cameras_file = g_file_new_for_path (cameras);
+  g_autoptr (GFile) out_cameras_file = g_file_new_for_path (out_cameras);
+  if (g_file_test (cameras, G_FILE_TEST_IS_REGULAR)
+      && !g_file_equal (cameras_file, out_cameras_file)
+      && !g_file_copy (cameras_file, out_cameras_file, G_FILE_COPY_OVERWRITE, NULL, NULL,
+                       NULL, &error))
+    {
+      ss_cli_error ("%s (the candidate %s is written without the camera check beside it)",
+                    error->message, out);
+      return 1;
+    }
   if (copied)
     printf ("offered: %s (its reference cells beside it: %s)\n", out, out_reference);
   else

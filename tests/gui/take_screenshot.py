@@ -3,7 +3,7 @@
     take_screenshot.py OUTFILE
 
 Opens a case of three BCCD fields, waits for the analysis (through the store, so that
-it works in any language), reviews three cells by keyboard so that the window shows a
+it works in any language), corrects three cells by keyboard so that the window shows a
 review under way, waits for the notification to go, and saves the window as OUTFILE.
 Nothing here reads the window's texts: they may be translated.
 """
@@ -52,8 +52,12 @@ def main():
             return len(shown["images"]) == len(FIELDS) and shown
         wait_until(analysed, 120, "the analysis to be stored", interval=0.3)
         time.sleep(1.0)
-        # a review under way: confirm two cells, call one a neutrophil
-        for key in ("space", "space", "3"):
+        # a review under way, as a technician would correct the first three in the queue
+        # (the least sure first): the eosinophil at the edge of BloodImage_00193 (called
+        # lymphocyte, 52%), BloodImage_00261's neutrophil (called lymphocyte, 66%) and the
+        # platelet clump of BloodImage_00312 (called neutrophil, 93%): eosinophil,
+        # neutrophil, not a cell
+        for key in ("5", "3", "8"):
             app.key(key)
             time.sleep(0.4)
         wait_until(lambda: not toasts(app), 20, "the notification to go", interval=0.3)

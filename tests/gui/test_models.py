@@ -3,8 +3,9 @@ Model from This Lab's Corrections….
 
 A case of sixteen fields (the two sample fields, eight times each, so that a run lasts
 long enough to be cancelled) is analysed with the command
-line and every cell relabelled as a neutrophil (the shipped model calls them
-lymphocytes): reviewed cells to learn from. Then, in the window:
+line and every cell reviewed as a neutrophil (relabelled, or confirmed where the
+analysis already calls it one): reviewed cells to learn from. (The model as such, on the
+crops as taken, calls them lymphocytes: the guard's figures.) Then, in the window:
 
 1. Main menu > Improve the Model from This Lab's Corrections…: the dialog starts; Cancel
    (Escape) at once. Once the learning has had time to end, the store holds no
@@ -52,9 +53,12 @@ def make_case(db):
     cells = [c for image in cli("case", "show", ACCESSION, "--db", db, "--json")["images"]
              for c in image["cells"] if not c["deleted"]]
     for cell in cells:
-        cli("relabel", "--case", ACCESSION, "--cell", str(cell["id"]), "--class", "neutrophil",
+        # relabelled, or confirmed where the analysis already calls it a neutrophil
+        what = (["--confirm"] if cell["class"] == "neutrophil"
+                else ["--class", "neutrophil"])
+        cli("relabel", "--case", ACCESSION, "--cell", str(cell["id"]), *what,
             "--db", db, json_output=False)
-    log(f"{len(cells)} cells relabelled as neutrophils")
+    log(f"{len(cells)} cells reviewed as neutrophils")
     return len(cells)
 
 
