@@ -1368,12 +1368,29 @@ ss_case_document_add_cell (SsCaseDocument *self,
   if (self->classifier != NULL)
     {
       Field *field = ss_case_document_get_field (self, index, NULL);
-      g_autoptr (GPtrArray) one = g_ptr_array_new ();
-      g_ptr_array_add (one, cell);
+      /* the field's own cells go first, so that a camera new to the model is judged, and
+       * its colours brought to the model's, as the analysis did (SsColourPool); only the
+       * drawn cell's call is kept */
+      g_autoptr (GPtrArray) cells = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_cell_free);
+      GListStore *on_field = g_ptr_array_index (self->image_cells, index);
+      for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (on_field)); i++)
+        {
+          g_autoptr (SsCellItem) item = g_list_model_get_item (G_LIST_MODEL (on_field), i);
+          SsCell *other = ss_cell_new ();
+          other->box = ss_cell_item_get_cell (item)->box;
+          g_ptr_array_add (cells, other);
+        }
+      g_ptr_array_add (cells, cell);
+      SsAnalysisSettings settings;
+      ss_analysis_settings_init (&settings);
+      g_autoptr (SsColourPool) colours = ss_analysis_colour_pool_new (&settings, self->classifier);
       /* the classifier's call is a suggestion; the person's drawing is the fact: a drawn
        * cell is a white cell, so "not a cell" gives way to the likeliest counted class */
-      if (field != NULL
-          && ss_analysis_classify (self->classifier, field->image, one, SS_CLASSIFIER_MARGIN, NULL, NULL))
+      gboolean classified = field != NULL
+                            && ss_analysis_classify (self->classifier, field->image, cells,
+                                                     SS_CLASSIFIER_MARGIN, colours, NULL);
+      g_ptr_array_steal_index (cells, cells->len - 1);  /* the drawn cell stays ours */
+      if (classified)
         {
           if (cell->predicted_class == SS_CLASS_NOT_A_CELL)
             {
