@@ -97,7 +97,9 @@ ss_analysis_result_new_failed (const char *path, GError *error)
 
 /* The field's cameras against those the model learned: the median of its counted cells'
  * camera check distances; beyond the check's threshold every typed cell of the field is
- * doubted (a camera is one per field, so its cells are judged together). */
+ * doubted (a camera is one per field, so its cells are judged together), and so is every
+ * typed cell of a field whose colours were mapped because its run's camera is unlike
+ * them (the run judged the camera; the map makes calls likelier right, not sure). */
 static void
 check_camera (SsAnalysisResult *result, SsClassifier *classifier, gboolean doubt)
 {
@@ -119,7 +121,9 @@ check_camera (SsAnalysisResult *result, SsClassifier *classifier, gboolean doubt
     return;
   ss_sort_doubles (d, n);
   result->camera_distance = ss_median_sorted (d, n);
-  if (!doubt || result->camera_distance <= result->camera_threshold)
+  result->camera_unlike = result->camera_distance > result->camera_threshold
+                          || result->colours_mapped;
+  if (!doubt || !result->camera_unlike)
     return;
   for (guint i = 0; i < result->cells->len; i++)
     {

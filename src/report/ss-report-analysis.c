@@ -168,7 +168,7 @@ add_result (JsonBuilder *b, const SsAnalysisResult *r, double unsure_below)
       ss_report_json_add_rounded (b, "distance", r->camera_distance, 1000);
       ss_report_json_add_rounded (b, "threshold", r->camera_threshold, 1000);
       json_builder_set_member_name (b, "unlike_training");
-      json_builder_add_boolean_value (b, r->camera_distance > r->camera_threshold);
+      json_builder_add_boolean_value (b, r->camera_unlike);
       json_builder_set_member_name (b, "colours_mapped");
       json_builder_add_boolean_value (b, r->colours_mapped);
       json_builder_end_object (b);
