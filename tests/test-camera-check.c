@@ -53,7 +53,22 @@ main (void)
   CHECK (g_mkdtemp (dir) != NULL, "temporary folder");
   g_autofree char *path = g_build_filename (dir, "m-cameras.csv", NULL);
   GError *error = NULL;
+  /* a file holds statistics as a crop has them, in [0, 1]: the known cells a tenth */
+  float tenth[N * S];
+  for (int i = 0; i < N * S; i++)
+    tenth[i] = known[i] / 10;
+  SsCameraCheck *small = ss_camera_check_new (tenth, N, 2.5);
+  float cell_tenth[S];
+  for (int j = 0; j < S; j++)
+    cell_tenth[j] = cell[j] / 10;
   CHECK (ss_camera_check_save (known, N, 2.5, NULL, path, &error), "save: %s",
+         error ? error->message : "");
+  g_clear_error (&error);
+  CHECK (ss_camera_check_load (path, &error) == NULL && error != NULL
+           && strstr (error->message, "in [0, 1]") != NULL,
+         "statistics beyond [0, 1] refused: %s", error ? error->message : "loaded");
+  g_clear_error (&error);
+  CHECK (ss_camera_check_save (tenth, N, 2.5, NULL, path, &error), "save: %s",
          error ? error->message : "");
   SsCameraCheck *back = ss_camera_check_load (path, &error);
   CHECK (back != NULL, "load: %s", error ? error->message : "");
@@ -61,8 +76,9 @@ main (void)
     {
       CHECK (ss_camera_check_threshold (back) == 2.5, "threshold read back %g",
              ss_camera_check_threshold (back));
-      CHECK (fabs (ss_camera_check_distance (back, cell) - ss_camera_check_distance (check, cell))
-               < 1e-9, "the check read back measures as before");
+      CHECK (fabs (ss_camera_check_distance (back, cell_tenth)
+                   - ss_camera_check_distance (small, cell_tenth)) < 1e-6,
+             "the check read back measures as before");
       CHECK (!ss_camera_check_target (back, NULL), "saved without a target, read without");
       ss_camera_check_free (back);
     }
@@ -70,7 +86,7 @@ main (void)
   /* with the target colours: read back as written */
   const double target[6] = { 0.74, 0.6, 0.68, 0.26, 0.29, 0.11 };
   double got[6] = { 0 };
-  CHECK (ss_camera_check_save (known, N, 2.5, target, path, &error), "save with a target");
+  CHECK (ss_camera_check_save (tenth, N, 2.5, target, path, &error), "save with a target");
   back = ss_camera_check_load (path, &error);
   CHECK (back != NULL && ss_camera_check_target (back, got), "target read back: %s",
          error ? error->message : "none");
@@ -94,11 +110,12 @@ main (void)
          "a missing file is told apart");
   g_clear_error (&error);
   static const struct { const char *text, *says; } bad[] = {
-    { "threshold,-1\nh\n1,2,3,4,5,6,7,8,9\n", "threshold" },
-    { "h\n1,2,3,4,5,6,7,8,9\n", "no threshold" },
+    { "threshold,-1\nh\n0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9\n", "threshold" },
+    { "h\n0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9\n", "no threshold" },
     { "threshold,1\nh\n1,2,3\n", "not the 9 statistics" },
     { "threshold,1\nh\n1,2,3,4,5,6,7,8,nan\n", "not a number" },
-    { "threshold,1\nh\n1,2,3,4,5,6,7,8,9\n", "fewer than 5" },
+    { "threshold,1\nh\n0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,1e300\n", "not a number in [0, 1]" },
+    { "threshold,1\nh\n0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9\n", "fewer than 5" },
     { "threshold,1\ntarget,0.5,0.5,0.5,0.2,0.2\nh\n", "the target" },
     { "threshold,1\ntarget,0.5,0.5,0.5,0.2,0.2,0\nh\n", "the target" },
     { "threshold,1\ntarget,0.5,0.5,1.5,0.2,0.2,0.2\nh\n", "the target" },
@@ -117,5 +134,6 @@ main (void)
   g_rmdir (dir);
 
   ss_camera_check_free (check);
+  ss_camera_check_free (small);
   return test_summary ("test-camera-check");
 }

@@ -230,10 +230,11 @@ ss_camera_check_load (const char *path, GError **error)
       for (int j = 0; j < SS_CAMERA_STATS; j++)
         {
           double v;
-          if (!parse_number (fields[j], &v))
+          if (!parse_number (fields[j], &v) || v < 0 || v > 1)
             {
               g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                           "%s, line %u: \"%s\" is not a number", path, l + 1, fields[j]);
+                           "%s, line %u: \"%s\" is not a number in [0, 1], as a cell's "
+                           "camera statistics are", path, l + 1, fields[j]);
               return NULL;
             }
           float f = (float) v;

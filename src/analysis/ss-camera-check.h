@@ -40,9 +40,9 @@ gboolean       ss_camera_check_target (const SsCameraCheck *check, double target
 void           ss_camera_stats_colour (const float *stats, int n, double target[6]);
 
 /* The file beside a cell-type model (MODEL-cameras.csv, ss_models_beside): a comment
- * line, "threshold,X", optionally "target,M,M,M,S,S,S", a header, then one line of SS_CAMERA_STATS numbers per known
- * cell. Loading: NULL with G_FILE_ERROR_NOENT when there is no file, or with what is
- * wrong in it (at most SS_CAMERA_CHECK_MAX_CELLS lines, every number finite). */
+ * line, "threshold,X", optionally "target,M,M,M,S,S,S", a header, then one line of
+ * SS_CAMERA_STATS numbers per known cell. Loading: NULL with G_FILE_ERROR_NOENT when there is no file, or with what is
+ * wrong in it (at most SS_CAMERA_CHECK_MAX_CELLS lines, every statistic in [0, 1]). */
 #define SS_CAMERA_CHECK_MAX_CELLS 100000
 gboolean       ss_camera_check_save (const float *stats, int n, double threshold,
                                      const double *target, const char *path,
