@@ -94,6 +94,11 @@ main (void)
     CHECK (fabs (got[i] - target[i]) < 1e-6, "target %d: %g, not %g", i, got[i], target[i]);
   ss_camera_check_free (back);
   g_clear_error (&error);
+  /* a target loading would refuse is not saved */
+  const double flat[6] = { 0.5, 0.5, 0.5, 0.2, 0.0, 0.2 };
+  CHECK (!ss_camera_check_save (tenth, N, 2.5, flat, path, &error) && error != NULL,
+         "a target with a zero deviation is not saved");
+  g_clear_error (&error);
   /* pooled colours from two crops' statistics: red means 0.2 and 0.6, deviations 0 and
    * 0.2; pooled mean 0.4, mean square (0.04 + 0.36 + 0.04) / 2 = 0.22, deviation
    * sqrt(0.22 - 0.16) */
@@ -119,6 +124,8 @@ main (void)
     { "threshold,1\ntarget,0.5,0.5,0.5,0.2,0.2\nh\n", "the target" },
     { "threshold,1\ntarget,0.5,0.5,0.5,0.2,0.2,0\nh\n", "the target" },
     { "threshold,1\ntarget,0.5,0.5,1.5,0.2,0.2,0.2\nh\n", "the target" },
+    { "threshold,1\ntarget,0.5,0.5,0.5,0.2,0.2,0.2\ntarget,0.5,0.5,0.5,0.2,0.2,0.2\nh\n",
+      "a second target" },
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     {

@@ -10,7 +10,7 @@ beside it (MODEL-cameras.csv) judges each field's cells against the cameras it l
   change), its cells stay unsure for their camera; `--colour-map off` keeps them as taken;
 - a file made by `distance --camera --save --target` from the sample fields' own cells:
   it holds the target, no field is unlike and none is mapped (the calls are as without
-  a check);
+  a check); with `--colour-map on` the fields are mapped but not doubted for their camera;
 - a damaged file: the analysis refuses with a message naming it and what to do.
 
     test-camera-check.py CLI SAMPLES_DIR MODELS_DIR
@@ -134,6 +134,17 @@ for im in own["images"]:
     for cell in im["cells"]:
         check("camera-unlike-training" not in cell.get("doubt", ""),
               "%s: no camera doubt when the camera is known" % im["path"])
+# a map asked for (--colour-map on) on that known camera: mapped, but not doubted for it
+out = os.path.join(TMP, "on.json")
+run = subprocess.run([CLI, "analyze", "--model", model, "--colour-map", "on", "--json", out,
+                      *fields], capture_output=True, text=True)
+on = json.load(open(out)) if run.returncode == 0 else {"images": []}
+check(run.returncode == 0 and on["images"], "--colour-map on: %s" % run.stderr)
+for im in on["images"]:
+    cam = im.get("camera", {})
+    check(cam.get("colours_mapped") and not cam.get("unlike_training")
+          and all("camera-unlike-training" not in c.get("doubt", "") for c in im["cells"]),
+          "%s: a map asked for on a known camera is no camera doubt: %s" % (im["path"], cam))
 
 # a damaged file: refused, named, with what to do
 with open(cameras, "w") as f:

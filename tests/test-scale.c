@@ -131,6 +131,24 @@ test_pool (void)
   g_assert_cmpfloat (ss_scale_pool_add (pool, &b), ==, 200);
   g_assert_cmpfloat (ss_scale_pool_add (pool, &unsure), ==, 200);
   g_assert_cmpfloat (ss_scale_pool_add (pool, &c), ==, 190);
+
+  /* pictures of one cell each: while fewer than one field in SS_SCALE_POOL_SURE_SHARE
+   * was sure, the few that seemed so give no scale */
+  g_autoptr (SsScalePool) cells = ss_scale_pool_new ();
+  for (int i = 0; i < SS_SCALE_POOL_SURE_SHARE; i++)
+    g_assert_cmpfloat (ss_scale_pool_add (cells, &unsure), ==, 0);
+  g_assert_cmpfloat (ss_scale_pool_add (cells, &a), ==, 0);   /* 1 of 6 */
+  g_assert_cmpfloat (ss_scale_pool_add (cells, &b), ==, 200); /* 2 of 7 */
+  /* a case's stored fields count alike: fallbacks against, settings not at all */
+  g_autoptr (SsScalePool) later = ss_scale_pool_new ();
+  for (int i = 0; i < SS_SCALE_POOL_SURE_SHARE; i++)
+    ss_scale_pool_add_stored (later, 200, "fallback");
+  ss_scale_pool_add_stored (later, 120, "setting");
+  g_assert_cmpfloat (ss_scale_pool_add (later, &a), ==, 0);   /* 1 of 6 */
+  g_autoptr (SsScalePool) set = ss_scale_pool_new ();
+  for (int i = 0; i < SS_SCALE_POOL_SURE_SHARE; i++)
+    ss_scale_pool_add_stored (set, 120, "setting");
+  g_assert_cmpfloat (ss_scale_pool_add (set, &a), ==, 180);   /* 1 of 1 */
 }
 
 /* A batch's scale before its first field: priming with every field makes the first one

@@ -101,9 +101,11 @@ ss_analysis_result_new_failed (const char *path, GError *error)
  * typed cell of a field whose colours were mapped because its run's camera is unlike
  * them (the run judged the camera; the map makes calls likelier right, not sure). */
 static void
-check_camera (SsAnalysisResult *result, SsClassifier *classifier, gboolean doubt)
+check_camera (SsAnalysisResult *result, SsClassifier *classifier, gboolean mapped_for_camera,
+              gboolean doubt)
 {
   result->camera_distance = -1;
+  result->camera_unlike = mapped_for_camera;
   const SsCameraCheck *check = classifier != NULL ? ss_classifier_camera_check (classifier)
                                                   : NULL;
   if (check == NULL)
@@ -122,7 +124,7 @@ check_camera (SsAnalysisResult *result, SsClassifier *classifier, gboolean doubt
   ss_sort_doubles (d, n);
   result->camera_distance = ss_median_sorted (d, n);
   result->camera_unlike = result->camera_distance > result->camera_threshold
-                          || result->colours_mapped;
+                          || mapped_for_camera;
   if (!doubt || !result->camera_unlike)
     return;
   for (guint i = 0; i < result->cells->len; i++)
@@ -272,7 +274,8 @@ ss_analysis_run (const SsImage *image, const SsAnalysisSettings *settings,
       if (settings->check_doubts)
         ss_cell_check_doubt (cell);
     }
-  check_camera (result, classifier, settings->check_doubts);
+  check_camera (result, classifier, result->colours_mapped && ss_colour_pool_by_camera (colours),
+                settings->check_doubts);
   t->morphometrics_ms = now_ms () - mark;
 
   mark = now_ms ();

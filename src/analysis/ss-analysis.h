@@ -97,8 +97,9 @@ typedef struct {
   double            camera_threshold;
   gboolean          colours_mapped;     /* the cells were classified with their colours
                                          * mapped (SsColourPool) */
-  gboolean          camera_unlike;      /* beyond the threshold, or mapped: the field's
-                                         * calls are doubted */
+  gboolean          camera_unlike;      /* beyond the threshold, or mapped because its
+                                         * run's camera is unlike (not because a map was
+                                         * asked for): the field's calls are doubted */
   SsAnalysisTimings timings;
   GError           *error;         /* batches: why this image has no result */
 } SsAnalysisResult;

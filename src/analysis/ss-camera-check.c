@@ -136,10 +136,27 @@ static const char *const stat_names[SS_CAMERA_STATS] = {
   "blue_mean", "blue_sd", "blue_p90",
 };
 
+/* three means in [0, 1], three deviations in (0, 1] */
+static gboolean
+target_ok (const double *target)
+{
+  for (int i = 0; i < 6; i++)
+    if (!(target[i] >= 0 && target[i] <= 1 && (i < 3 || target[i] > 0)))
+      return FALSE;
+  return TRUE;
+}
+
 gboolean
 ss_camera_check_save (const float *stats, int n, double threshold, const double *target,
                       const char *path, GError **error)
 {
+  if (target != NULL && !target_ok (target))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "the target colours are not 3 means and 3 positive deviations in [0, 1] "
+                   "(the target images are one flat colour?); %s not written", path);
+      return FALSE;
+    }
   g_autoptr (GString) text = g_string_new (
     "# Smearscope camera check: the camera statistics of cells the cell-type model was "
     "trained on, cut as the analysis cuts them (docs/models.md)\n");
@@ -193,14 +210,19 @@ ss_camera_check_load (const char *path, GError **error)
             }
           continue;
         }
-      if (g_str_has_prefix (lines[l], "target,") && !has_target)
+      if (g_str_has_prefix (lines[l], "target,") && has_target)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                       "%s, line %u: a second target line", path, l + 1);
+          return NULL;
+        }
+      if (g_str_has_prefix (lines[l], "target,"))
         {
           g_auto (GStrv) fields = g_strsplit (lines[l] + strlen ("target,"), ",", -1);
           gboolean ok = g_strv_length (fields) == 6;
           for (int i = 0; ok && i < 6; i++)
-            ok = parse_number (fields[i], &target[i]) && target[i] >= 0 && target[i] <= 1
-                 && (i < 3 || target[i] > 0);
-          if (!ok)
+            ok = parse_number (fields[i], &target[i]);
+          if (!ok || !target_ok (target))
             {
               g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                            "%s, line %u: the target is not 3 means and 3 positive deviations "

@@ -44,6 +44,7 @@ void           ss_camera_stats_colour (const float *stats, int n, double target[
  * SS_CAMERA_STATS numbers per known cell. Loading: NULL with G_FILE_ERROR_NOENT when there is no file, or with what is
  * wrong in it (at most SS_CAMERA_CHECK_MAX_CELLS lines, every statistic in [0, 1]). */
 #define SS_CAMERA_CHECK_MAX_CELLS 100000
+/* Saving refuses a target that loading would refuse. */
 gboolean       ss_camera_check_save (const float *stats, int n, double threshold,
                                      const double *target, const char *path,
                                      GError **error);

@@ -290,18 +290,19 @@ ss_colour_pool_target (const SsColourPool *pool, const SsModelSpec *spec, double
     }
 }
 
-/* The camera check's distance of one framed crop as the camera took it: 0 where the
- * model's lab head answers (a camera the lab taught it), -1 without a check. */
+/* One framed crop as the camera took it: whether the model's lab head answers for it (a
+ * camera the lab taught), and the camera check's distance (-1 without a check, 0 for a
+ * crop of the lab's camera). */
 static float
-crop_camera (SsClassifier *c, const float *crop)
+crop_camera (SsClassifier *c, const float *crop, gboolean *lab)
 {
-  if (c->camera == NULL)
-    return -1;
   const SsModelSpec *spec = ss_model_spec (c->model);
   float stats[SS_CAMERA_STATS];
   ss_camera_stats (crop, spec->in_c, spec->in_h, spec->in_w, stats);
-  return ss_model_lab_gate_stats (c->model, stats) > 0.5f
-           ? 0.0f : (float) ss_camera_check_distance (c->camera, stats);
+  *lab = ss_model_lab_gate_stats (c->model, stats) > 0.5f;
+  if (c->camera == NULL)
+    return -1;
+  return *lab ? 0.0f : (float) ss_camera_check_distance (c->camera, stats);
 }
 
 gboolean
@@ -319,6 +320,7 @@ ss_classifier_run_boxes_pooled (SsClassifier *c, const SsImage *image, const SsB
   /* each crop framed once: the pool takes in this field's crops, then they are mapped */
   g_autofree float *crops = g_new (float, (gsize) MAX (n, 1) * plane);
   g_autofree float *taken = g_new (float, MAX (n, 1));
+  g_autofree gboolean *lab = g_new (gboolean, MAX (n, 1));
   for (int i = 0; i < n; i++)
     {
       const float *crop = crops + (gsize) i * plane;
@@ -332,15 +334,17 @@ ss_classifier_run_boxes_pooled (SsClassifier *c, const SsImage *image, const SsB
           }
       pool->n += (gint64) area;
       /* the check reads the crop as the camera took it, mapped or not */
-      taken[i] = crop_camera (c, crop);
+      taken[i] = crop_camera (c, crop, &lab[i]);
       if (pool->by_camera)
         {
           double d = taken[i];
           g_array_append_val (pool->distances, d);
         }
     }
-  /* by camera: mapped while the median of the crops pooled so far lies beyond the
-   * check's threshold (a camera is judged on all its cells, not on one field's) */
+  /* by camera: mapped while the median of the crops pooled so far (every crop the run
+   * showed the classifier, those that end as not_a_cell and the lab's own included, where
+   * a field's reported distance is over its counted cells) lies beyond the check's
+   * threshold: a camera is judged on all its cells, not on one field's */
   pool->mapped = !pool->by_camera;
   if (pool->by_camera && c->camera != NULL && pool->distances->len > 0)
     {
@@ -365,12 +369,12 @@ ss_classifier_run_boxes_pooled (SsClassifier *c, const SsImage *image, const SsB
    * model may have learned from others what is and is not a white cell (BCCD's). So
    * whether a crop is a cell is read as the camera took it, its type with the colours
    * mapped: the raw not_a_cell probability, the rest shared as the mapped crop's types. */
-  int not_a_cell = -1;
-  for (int k = 0; pool->by_camera && pool->mapped && k < spec->n_classes; k++)
-    if (c->cell_class[k] == SS_CLASS_NOT_A_CELL)
-      not_a_cell = k;
   const int k_classes = spec->n_classes;
-  g_autofree float *raw = not_a_cell >= 0 ? g_new (float, (gsize) c->chunk * k_classes) : NULL;
+  gboolean any_not_a_cell = FALSE;
+  for (int k = 0; k < k_classes; k++)
+    any_not_a_cell |= c->cell_class[k] == SS_CLASS_NOT_A_CELL;
+  g_autofree float *raw = pool->by_camera && pool->mapped && any_not_a_cell
+                          ? g_new (float, (gsize) c->chunk * k_classes) : NULL;
   for (int b = 0; b < n; b += c->chunk)
     {
       int nb = MIN (c->chunk, n - b);
@@ -387,11 +391,10 @@ ss_classifier_run_boxes_pooled (SsClassifier *c, const SsImage *image, const SsB
           const float *crop = crops + (gsize) (b + i) * plane;
           float *x = c->batch + i * plane;
           /* a crop the lab's head answers for is the lab's camera: never mapped */
-          const gboolean lab = taken[b + i] == 0.0f;
           for (int ch = 0; ch < 3; ch++)
             for (gsize k = 0; k < area; k++)
-              x[ch * area + k] = lab ? crop[ch * area + k]
-                                     : crop[ch * area + k] * gain[ch] + offset[ch];
+              x[ch * area + k] = lab[b + i] ? crop[ch * area + k]
+                                            : crop[ch * area + k] * gain[ch] + offset[ch];
         }
       if (!run_chunk (c, nb, p, NULL, error))
         return FALSE;
@@ -399,11 +402,16 @@ ss_classifier_run_boxes_pooled (SsClassifier *c, const SsImage *image, const SsB
         {
           float *row = p + (gsize) i * k_classes;
           const float *r = raw + (gsize) i * k_classes;
-          const double cell = 1.0 - row[not_a_cell];
+          double raw_not = 0, mapped_not = 0;
           for (int k = 0; k < k_classes; k++)
-            row[k] = k == not_a_cell ? r[k]
-                     : cell > 1e-6 ? (float) ((1.0 - r[not_a_cell]) * row[k] / cell)
-                     : (float) ((1.0 - r[not_a_cell]) / (k_classes - 1));
+            if (c->cell_class[k] == SS_CLASS_NOT_A_CELL)
+              raw_not += r[k], mapped_not += row[k];
+          /* the not_a_cell classes as taken; the others share the rest as mapped, or,
+           * when the mapped crop is surely no cell, as taken */
+          const gboolean types = 1.0 - mapped_not > 1e-6;
+          for (int k = 0; k < k_classes; k++)
+            row[k] = c->cell_class[k] == SS_CLASS_NOT_A_CELL || !types
+                       ? r[k] : (float) ((1.0 - raw_not) * row[k] / (1.0 - mapped_not));
         }
     }
   if (camera != NULL)

@@ -81,10 +81,10 @@ void          ss_colour_pool_target (const SsColourPool *pool, const SsModelSpec
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsColourPool, ss_colour_pool_free)
 
 /* ss_classifier_run_boxes with the colours mapped through pool, which first takes in
- * these crops' pixels (pool NULL: as ss_classifier_run_boxes). camera (may be NULL) gets
- * each crop's camera check distance (ss_classifier_camera_check) as the camera took it,
- * before any map, -1 without a check, 0 where the model's lab head answers (a camera the
- * lab taught it; such a crop is never mapped). */
+ * these crops' pixels (pool NULL: as ss_classifier_run_boxes). A crop the model's lab
+ * head answers for (a camera the lab taught it) is never mapped. camera (may be NULL)
+ * gets each crop's camera check distance (ss_classifier_camera_check) as the camera took
+ * it, before any map: -1 without a check, 0 for a crop of the lab's camera. */
 gboolean ss_classifier_run_boxes_pooled (SsClassifier *classifier, const SsImage *image,
                                          const SsBox *boxes, int n, double margin,
                                          SsColourPool *pool, float *probs, float *camera,

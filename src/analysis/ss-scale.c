@@ -384,6 +384,9 @@ ss_scale_pool_add_stored (SsScalePool *pool,
       g_array_append_val (pool->diameters, cell_diameter);
       pool->seen++;
     }
+  /* a field whose red cells did not tell counts against the few that seemed to */
+  else if (g_strcmp0 (scale_source, "fallback") == 0)
+    pool->seen++;
 }
 
 void

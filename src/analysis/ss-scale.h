@@ -47,8 +47,8 @@ void         ss_scale_pool_free (SsScalePool *pool);
 double       ss_scale_pool_add (SsScalePool *pool, const SsScaleEstimate *estimate);
 /* Adds the white-cell diameter a case's earlier field was analysed at, as if it were a
  * sure estimate, when its scale came from its red cells (scale_source "red-cells", as
- * the store keeps it); a setting or a fallback says nothing of the camera and is
- * passed over. */
+ * the store keeps it); a fallback counts as a field that was not sure (for
+ * SS_SCALE_POOL_SURE_SHARE); a setting says nothing of the camera and is passed over. */
 void         ss_scale_pool_add_stored (SsScalePool *pool, double cell_diameter,
                                        const char *scale_source);
 /* The scale of a batch before any of its fields is analysed, so that the first field too

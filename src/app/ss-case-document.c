@@ -1369,8 +1369,8 @@ ss_case_document_add_cell (SsCaseDocument *self,
     {
       Field *field = ss_case_document_get_field (self, index, NULL);
       /* the field's own cells go first, so that a camera new to the model is judged, and
-       * its colours brought to the model's, as the analysis did (SsColourPool); only the
-       * drawn cell's call is kept */
+       * its colours brought to the model's, as the analysis judges a run (SsColourPool),
+       * here on this field's cells alone; only the drawn cell's call is kept */
       g_autoptr (GPtrArray) cells = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_cell_free);
       GListStore *on_field = g_ptr_array_index (self->image_cells, index);
       for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (on_field)); i++)

@@ -126,7 +126,9 @@ evaluate_classify (int argc, char **argv)
       gboolean mapped = colour_pool != NULL, ok = TRUE;
       if (ss_colour_pool_by_camera (colour_pool))
         {
-          /* the set is one camera: mapped when its crops' median lies beyond the check */
+          /* the set is one camera: mapped when its crops' median lies beyond the check
+           * (all of them, a lab head's camera included, and not_a_cell read mapped too:
+           * a measuring path; the analysis's is ss_classifier_run_boxes_pooled) */
           const SsCameraCheck *check = ss_classifier_camera_check (classifier);
           g_autofree float *stats = ss_camera_stats_dataset (model, ds, &error);
           g_autofree double *d = g_new (double, MAX (ds->n, 1));

@@ -15,6 +15,7 @@
 #include "ss-models.h"
 
 #include <errno.h>
+#include <glib/gstdio.h>
 #include <gio/gio.h>
 #include <stdio.h>
 
@@ -268,6 +269,14 @@ ss_cli_learn (int argc, char **argv)
     {
       ss_cli_error ("%s (the candidate %s is written without the camera check beside it)",
                     error->message, out);
+      return 1;
+    }
+  /* none there: none beside the candidate either (an earlier candidate's would be stale) */
+  if (!g_file_test (cameras, G_FILE_TEST_IS_REGULAR)
+      && g_file_test (out_cameras, G_FILE_TEST_EXISTS) && g_unlink (out_cameras) != 0)
+    {
+      ss_cli_error ("cannot remove %s, a camera check of an earlier candidate: %s",
+                    out_cameras, g_strerror (errno));
       return 1;
     }
   if (copied)
