@@ -194,6 +194,29 @@ print_summary (FILE *out, const char *path, const SsAnalysisResult *result, doub
   fprintf (out, "%s\n", line->str);
 }
 
+/* Said once a run ends: how many fields looked unlike every camera that taught the
+ * cell-type model its types (their calls doubted), and how many had their colours
+ * brought to the model's. */
+static void
+say_new_camera (GPtrArray *results)
+{
+  guint unlike = 0, mapped = 0, checked = 0;
+  for (guint i = 0; i < results->len; i++)
+    {
+      const SsAnalysisResult *r = results->pdata[i];
+      if (r->error != NULL || r->camera_distance < 0)
+        continue;
+      checked++;
+      unlike += r->camera_unlike;
+      mapped += r->camera_unlike && r->colours_mapped;
+    }
+  if (unlike > 0)
+    g_printerr ("smearscope-cli: %u of %u fields look unlike every camera that taught the "
+                "cell-type model its types: their calls are marked unsure (%u with their "
+                "colours brought to the model's first). Review them, or teach the model "
+                "this camera (smearscope-cli learn).\n", unlike, checked, mapped);
+}
+
 int
 ss_cli_analyze (int argc, char **argv)
 {
@@ -375,6 +398,7 @@ ss_cli_analyze (int argc, char **argv)
         }
     }
 
+  say_new_camera (results);
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) json = ss_report_analysis_json (results, &settings, classifier != NULL);
   g_autofree char *json_text = ss_report_json_text (json);
