@@ -296,6 +296,10 @@ ss_colour_pool_target (const SsColourPool *pool, const SsModelSpec *spec, double
 static float
 crop_camera (SsClassifier *c, const float *crop, gboolean *lab)
 {
+  *lab = FALSE;
+  /* nothing to read them for: no check, no lab head */
+  if (c->camera == NULL && ss_model_lab_head (c->model) == NULL)
+    return -1;
   const SsModelSpec *spec = ss_model_spec (c->model);
   float stats[SS_CAMERA_STATS];
   ss_camera_stats (crop, spec->in_c, spec->in_h, spec->in_w, stats);

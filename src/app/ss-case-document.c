@@ -1371,9 +1371,14 @@ ss_case_document_add_cell (SsCaseDocument *self,
       /* the field's own cells go first, so that a camera new to the model is judged, and
        * its colours brought to the model's, as the analysis judges a run (SsColourPool),
        * here on this field's cells alone; only the drawn cell's call is kept */
+      SsAnalysisSettings settings;
+      ss_analysis_settings_init (&settings);
+      g_autoptr (SsColourPool) colours = ss_analysis_colour_pool_new (&settings, self->classifier);
       g_autoptr (GPtrArray) cells = g_ptr_array_new_with_free_func ((GDestroyNotify) ss_cell_free);
       GListStore *on_field = g_ptr_array_index (self->image_cells, index);
-      for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (on_field)); i++)
+      /* (without a pool the drawn cell is classified alone) */
+      for (guint i = 0; colours != NULL && i < g_list_model_get_n_items (G_LIST_MODEL (on_field));
+           i++)
         {
           g_autoptr (SsCellItem) item = g_list_model_get_item (G_LIST_MODEL (on_field), i);
           SsCell *other = ss_cell_new ();
@@ -1381,9 +1386,6 @@ ss_case_document_add_cell (SsCaseDocument *self,
           g_ptr_array_add (cells, other);
         }
       g_ptr_array_add (cells, cell);
-      SsAnalysisSettings settings;
-      ss_analysis_settings_init (&settings);
-      g_autoptr (SsColourPool) colours = ss_analysis_colour_pool_new (&settings, self->classifier);
       /* the classifier's call is a suggestion; the person's drawing is the fact: a drawn
        * cell is a white cell, so "not a cell" gives way to the likeliest counted class */
       gboolean classified = field != NULL
