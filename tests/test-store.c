@@ -547,6 +547,9 @@ test_reviewed (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   g_autoptr (GHashTable) expected = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   assert_reviewed_cells (f->store, "A-1", NULL);
+  g_autoptr (GHashTable) none = ss_store_reviewed_per_case (f->store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_hash_table_size (none), ==, 0);
 
   /* relabel: reviewed; its undo: as the model called it. */
   gint64 a = cell_id (f, 1);
@@ -610,6 +613,13 @@ test_reviewed (Fixture *f, gconstpointer data)
   g_hash_table_add (expected, int64_key (g));
 
   assert_reviewed_cells (f->store, "A-1", expected);
+  /* the count per case, as the Improve dialog shows it: the same cells (deleted ones
+   * reviewed count too; here none stands deleted) */
+  g_autoptr (GHashTable) per_case = ss_store_reviewed_per_case (f->store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_hash_table_size (per_case), ==, 1);
+  g_assert_cmpint (GPOINTER_TO_INT (g_hash_table_lookup (per_case, "A-1")), ==,
+                   g_hash_table_size (expected));
   assert_check_ok (f->store);
 }
 

@@ -1,4 +1,5 @@
-/* Improve the Model from This Lab's Corrections; see ss-learn-dialog.h. The learning
+/* Improve the Model from This Lab's Corrections; see ss-learn-dialog.h. It opens on the
+ * cases to learn from (those with reviewed cells, all chosen at first). The learning
  * runs in a GTask thread on a store connection of its own; Cancel is heard between its
  * steps and between two fields read, and a run cancelled before its last step records
  * nothing. The thread has its own copies of what it reads: the dialog may be destroyed
@@ -25,6 +26,13 @@ struct _SsLearnDialog
   gboolean          disposed;
 
   GtkStack         *stack;
+  GtkLabel         *choose_label;
+  GtkListBox       *case_list;
+  GtkLabel         *chosen_label;
+  GtkButton        *choose_cancel_button;
+  GtkButton        *learn_button;
+  GPtrArray        *case_checks;   /* GtkCheckButton *, each with its "accession" and
+                                    * "cells" (what its case teaches) */
   GtkLabel         *progress_label;
   GtkProgressBar   *progress_bar;
   GtkButton        *cancel_button;
@@ -86,8 +94,9 @@ ss_learn_dialog_progress (double      fraction,
 
 /* What the thread reads, its own copies */
 typedef struct {
-  char *location;
-  char *user;
+  char  *location;
+  char  *user;
+  char **accessions;   /* the cases chosen */
 } SsLearnJob;
 
 static void
@@ -95,6 +104,7 @@ ss_learn_job_free (SsLearnJob *job)
 {
   g_free (job->location);
   g_free (job->user);
+  g_strfreev (job->accessions);
   g_free (job);
 }
 
@@ -107,7 +117,8 @@ ss_learn_dialog_thread (GTask        *task,
   const SsLearnJob *job = task_data;
   g_autoptr (GError) error = NULL;
   /* the progress callback refs the dialog (the task holds it alive meanwhile) */
-  SsLabLearnResult *result = ss_lab_learn (job->location, NULL, job->user, cancellable,
+  SsLabLearnResult *result = ss_lab_learn (job->location, NULL, job->user,
+                                           (const char *const *) job->accessions, cancellable,
                                            ss_learn_dialog_progress, source_object, &error);
 
   if (result == NULL)
@@ -240,6 +251,153 @@ ss_learn_dialog_done (GObject      *source,
   ss_learn_dialog_show_result (self);
 }
 
+/* How many cases are chosen and how many cells they teach; Learn only with one chosen. */
+static void
+ss_learn_dialog_update_chosen (SsLearnDialog *self)
+{
+  int n_cases = 0, n_cells = 0;
+
+  for (guint i = 0; i < self->case_checks->len; i++)
+    {
+      GtkCheckButton *check = g_ptr_array_index (self->case_checks, i);
+      if (gtk_check_button_get_active (check))
+        {
+          n_cases++;
+          n_cells += GPOINTER_TO_INT (g_object_get_data (G_OBJECT (check), "cells"));
+        }
+    }
+  /* Translators: "2 cases chosen", followed by ", 45 reviewed cells" */
+  g_autofree char *cases = g_strdup_printf (ngettext ("%d case chosen", "%d cases chosen",
+                                                      n_cases), n_cases);
+  /* Translators: "2 cases chosen, 45 reviewed cells" */
+  g_autofree char *text = g_strdup_printf (ngettext ("%s, %d reviewed cell", "%s, %d reviewed cells",
+                                                     n_cells), cases, n_cells);
+  gtk_label_set_text (self->chosen_label, text);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->learn_button), n_cases > 0);
+}
+
+/* One row of the chooser: the case, what it teaches, a check box (chosen when it
+ * teaches anything; a case that teaches nothing cannot be chosen). */
+static void
+ss_learn_dialog_add_case (SsLearnDialog *self,
+                          const SsCase  *c,
+                          int            n_reviewed)
+{
+  unsigned long n_cells = (unsigned long) MAX (c->n_cells, 0);
+  /* a signed case's sign-off confirms every cell it kept */
+  int teaches = c->status == SS_CASE_SIGNED ? (int) MIN (n_cells, G_MAXINT) : n_reviewed;
+  g_autofree char *subtitle = NULL;
+
+  if (c->status == SS_CASE_SIGNED)
+    /* Translators: the case's status ("Signed"), then its cells */
+    subtitle = g_strdup_printf (ngettext ("%s · its %lu cell confirmed by the sign-off",
+                                          "%s · all %lu cells confirmed by the sign-off", n_cells),
+                                ss_window_case_status_display (c->status), n_cells);
+  else if (n_reviewed > 0)
+    /* Translators: the case's status ("Open"), then how many of its cells were reviewed */
+    subtitle = g_strdup_printf (ngettext ("%s · %d cell reviewed", "%s · %d cells reviewed",
+                                          n_reviewed),
+                                ss_window_case_status_display (c->status), n_reviewed);
+  else
+    /* Translators: the case's status ("Open") */
+    subtitle = g_strdup_printf (_("%s · no cell reviewed yet"),
+                                ss_window_case_status_display (c->status));
+
+  GtkWidget *check = gtk_check_button_new ();
+  gtk_widget_set_valign (check, GTK_ALIGN_CENTER);
+  gtk_check_button_set_active (GTK_CHECK_BUTTON (check), teaches > 0);
+  g_object_set_data_full (G_OBJECT (check), "accession", g_strdup (c->accession), g_free);
+  g_object_set_data (G_OBJECT (check), "cells", GINT_TO_POINTER (teaches));
+  g_signal_connect_swapped (check, "toggled", G_CALLBACK (ss_learn_dialog_update_chosen), self);
+
+  GtkWidget *row = adw_action_row_new ();
+  /* plain text: an accession number may hold & or < */
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), c->accession);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+  adw_action_row_add_prefix (ADW_ACTION_ROW (row), check);
+  /* which also names the check box after the row's title, for assistive tools */
+  adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), check);
+  gtk_widget_set_sensitive (row, teaches > 0);
+  gtk_widget_set_sensitive (check, teaches > 0);  /* said to assistive tools as well */
+  gtk_list_box_append (self->case_list, row);
+  g_ptr_array_add (self->case_checks, check);
+}
+
+/* The chooser's rows, from the store: FALSE (the failure shown) when it cannot be read. */
+static gboolean
+ss_learn_dialog_fill_cases (SsLearnDialog *self)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) cases = ss_store_list_cases (self->store, &error);
+  g_autoptr (GHashTable) reviewed = cases != NULL
+                                    ? ss_store_reviewed_per_case (self->store, &error) : NULL;
+
+  if (reviewed == NULL)
+    {
+      ss_learn_dialog_show_failure (self, error);
+      return FALSE;
+    }
+  int n_teaching = 0;
+  for (guint i = 0; i < cases->len; i++)
+    {
+      const SsCase *c = g_ptr_array_index (cases, i);
+      int n = GPOINTER_TO_INT (g_hash_table_lookup (reviewed, c->accession));
+      ss_learn_dialog_add_case (self, c, n);
+      n_teaching += c->status == SS_CASE_SIGNED ? c->n_cells > 0 : n > 0;
+    }
+  if (n_teaching == 0)
+    gtk_label_set_text (self->choose_label,
+                        _("No case has reviewed cells yet. Relabel or confirm cells as you "
+                          "review them (or sign a case off), then come back: the model learns "
+                          "from what people have checked."));
+  gtk_widget_set_visible (GTK_WIDGET (self->case_list), cases->len > 0);
+  ss_learn_dialog_update_chosen (self);
+  return TRUE;
+}
+
+/* Learn: the run starts on the cases chosen */
+static void
+ss_learn_dialog_start (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *param)
+{
+  SsLearnDialog *self = SS_LEARN_DIALOG (widget);
+  g_autoptr (GStrvBuilder) chosen = g_strv_builder_new ();
+  int n_chosen = 0;
+
+  if (self->running || self->result != NULL)
+    return;
+  for (guint i = 0; i < self->case_checks->len; i++)
+    {
+      GtkCheckButton *check = g_ptr_array_index (self->case_checks, i);
+      if (gtk_check_button_get_active (check))
+        {
+          g_strv_builder_add (chosen, g_object_get_data (G_OBJECT (check), "accession"));
+          n_chosen++;
+        }
+    }
+  if (n_chosen == 0)
+    return;
+
+  self->running = TRUE;
+  gtk_label_set_text (self->progress_label, _("Starting…"));
+  gtk_stack_set_visible_child_name (self->stack, "running");
+  gtk_widget_grab_focus (GTK_WIDGET (self->cancel_button));
+
+  SsLearnJob *job = g_new0 (SsLearnJob, 1);
+  job->location = g_strdup (ss_store_get_path (self->store));
+  job->user = g_strdup (self->user);
+  job->accessions = g_strv_builder_end (chosen);
+  GTask *task = g_task_new (self, self->cancellable, ss_learn_dialog_done, NULL);
+  g_task_set_source_tag (task, ss_learn_dialog_start);
+  /* a result that came despite a Cancel (the candidate was being recorded) is shown */
+  g_task_set_check_cancellable (task, FALSE);
+  g_task_set_task_data (task, job, (GDestroyNotify) ss_learn_job_free);
+  g_task_run_in_thread (task, ss_learn_dialog_thread);
+  g_object_unref (task);
+}
+
 static void
 ss_learn_dialog_cancel (GtkWidget  *widget,
                         const char *action_name,
@@ -319,6 +477,7 @@ ss_learn_dialog_finalize (GObject *object)
   SsLearnDialog *self = SS_LEARN_DIALOG (object);
 
   g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->case_checks, g_ptr_array_unref);
   g_free (self->user);
 
   G_OBJECT_CLASS (ss_learn_dialog_parent_class)->finalize (object);
@@ -345,6 +504,11 @@ ss_learn_dialog_class_init (SsLearnDialogClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/smearscope/Smearscope/ss-learn-dialog.ui");
   gtk_widget_class_bind_template_child (widget_class, SsLearnDialog, stack);
+  gtk_widget_class_bind_template_child (widget_class, SsLearnDialog, choose_label);
+  gtk_widget_class_bind_template_child (widget_class, SsLearnDialog, case_list);
+  gtk_widget_class_bind_template_child (widget_class, SsLearnDialog, chosen_label);
+  gtk_widget_class_bind_template_child (widget_class, SsLearnDialog, choose_cancel_button);
+  gtk_widget_class_bind_template_child (widget_class, SsLearnDialog, learn_button);
   gtk_widget_class_bind_template_child (widget_class, SsLearnDialog, progress_label);
   gtk_widget_class_bind_template_child (widget_class, SsLearnDialog, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, SsLearnDialog, cancel_button);
@@ -355,6 +519,7 @@ ss_learn_dialog_class_init (SsLearnDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SsLearnDialog, error_label);
   gtk_widget_class_bind_template_child (widget_class, SsLearnDialog, keep_button);
   gtk_widget_class_bind_template_child (widget_class, SsLearnDialog, use_button);
+  gtk_widget_class_install_action (widget_class, "learn.start", NULL, ss_learn_dialog_start);
   gtk_widget_class_install_action (widget_class, "learn.cancel", NULL, ss_learn_dialog_cancel);
   gtk_widget_class_install_action (widget_class, "learn.use", NULL, ss_learn_dialog_use);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
@@ -365,6 +530,7 @@ ss_learn_dialog_init (SsLearnDialog *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   self->cancellable = g_cancellable_new ();
+  self->case_checks = g_ptr_array_new ();
 }
 
 SsLearnDialog *
@@ -379,19 +545,8 @@ ss_learn_dialog_new (GtkWindow  *parent,
                                       NULL);
   self->store = g_object_ref (store);
   self->user = g_strdup (user);
-  self->running = TRUE;
-  gtk_label_set_text (self->progress_label, _("Starting…"));
-  gtk_widget_grab_focus (GTK_WIDGET (self->cancel_button));
-
-  SsLearnJob *job = g_new0 (SsLearnJob, 1);
-  job->location = g_strdup (ss_store_get_path (store));
-  job->user = g_strdup (user);
-  GTask *task = g_task_new (self, self->cancellable, ss_learn_dialog_done, NULL);
-  g_task_set_source_tag (task, ss_learn_dialog_new);
-  /* a result that came despite a Cancel (the candidate was being recorded) is shown */
-  g_task_set_check_cancellable (task, FALSE);
-  g_task_set_task_data (task, job, (GDestroyNotify) ss_learn_job_free);
-  g_task_run_in_thread (task, ss_learn_dialog_thread);
-  g_object_unref (task);
+  if (ss_learn_dialog_fill_cases (self))
+    gtk_widget_grab_focus (GTK_WIDGET (gtk_widget_get_sensitive (GTK_WIDGET (self->learn_button))
+                                       ? self->learn_button : self->choose_cancel_button));
   return self;
 }

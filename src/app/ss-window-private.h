@@ -92,5 +92,7 @@ void ss_window_server_dispose   (SsWindow      *self);
 /* Put the keyboard in the review pane (gallery) so that the digits act. */
 void ss_window_focus_review     (SsWindow      *self);
 void ss_window_update_draw_hint (SsWindow      *self);
+/* A case's status as the window shows it: "Open", "Reviewed", "Signed". */
+const char *ss_window_case_status_display (SsCaseStatus status);
 
 G_END_DECLS

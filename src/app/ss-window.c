@@ -536,8 +536,8 @@ case_row_setup (GtkSignalListItemFactory *factory,
   gtk_list_item_set_child (list_item, box);
 }
 
-static const char *
-case_status_display (SsCaseStatus status)
+const char *
+ss_window_case_status_display (SsCaseStatus status)
 {
   switch (status)
     {
@@ -570,7 +570,8 @@ case_row_bind (GtkSignalListItemFactory *factory,
       /* TRANSLATORS: case list subtitle, the number of cells: "14 cells" */
       g_autofree char *cells = g_strdup_printf (ngettext ("%lu cell", "%lu cells", n_cells), n_cells);
       /* TRANSLATORS: case list subtitle: status, fields, cells, e.g. "Open · 2 fields · 14 cells" */
-      g_autofree char *text = g_strdup_printf (_("%s · %s · %s"), case_status_display (info->status),
+      g_autofree char *text = g_strdup_printf (_("%s · %s · %s"),
+                                               ss_window_case_status_display (info->status),
                                                fields, cells);
       gtk_label_set_text (GTK_LABEL (subtitle), text);
       g_autofree char *accessible = g_strdup_printf ("%s, %s", accession, text);

@@ -238,7 +238,7 @@ lab_learn_field (guint fields_read, guint n_fields, gpointer data)
 
 SsLabLearnResult *
 ss_lab_learn (const char *location, const char *models_dir, const char *user,
-              GCancellable *cancellable, SsLabLearnProgress progress, gpointer user_data,
+              const char *const *accessions, GCancellable *cancellable, SsLabLearnProgress progress, gpointer user_data,
               GError **error)
 {
   g_autoptr (SsStore) store = ss_store_open (location, SS_STORE_OPEN_DEFAULT, error);
@@ -258,7 +258,7 @@ ss_lab_learn (const char *location, const char *models_dir, const char *user,
     return NULL;
   lab_learn_progress (progress, user_data, 0.15, _("Reading the reviewed cells"));
   LabLearnFields fields = { progress, user_data };
-  g_autoptr (SsLearnCells) taught = ss_learn_cells_gather (store, NULL, spec,
+  g_autoptr (SsLearnCells) taught = ss_learn_cells_gather (store, accessions, spec,
                                                            SS_DEFAULT_MAX_PIXELS, cancellable,
                                                            lab_learn_field, &fields, error);
   if (taught == NULL || g_cancellable_set_error_if_cancelled (cancellable, error))

@@ -52,8 +52,8 @@ G_END_DECLS
 
 G_BEGIN_DECLS
 
-/* A lab's learning from its store, as the workstation runs it: every case's reviewed
- * cells taught to the model in use (ss_lab_model_to_teach), behind the guard with its
+/* A lab's learning from its store, as the workstation runs it: the reviewed cells of the
+ * cases named in accessions (NULL-terminated; NULL: every case) taught to the model in use (ss_lab_model_to_teach), behind the guard with its
  * default settings, and an offered candidate recorded in the store. */
 typedef struct {
   SsLearnVerdict verdict;
@@ -77,7 +77,8 @@ typedef void (*SsLabLearnProgress) (double fraction, const char *message, gpoint
  * then nothing is recorded. NULL with error when it cannot be done (too few reviewed
  * cells among them); a refused candidate is a result, with model_id 0. */
 SsLabLearnResult *ss_lab_learn (const char *location, const char *models_dir, const char *user,
-                                GCancellable *cancellable, SsLabLearnProgress progress,
-                                gpointer user_data, GError **error);
+                                const char *const *accessions, GCancellable *cancellable,
+                                SsLabLearnProgress progress, gpointer user_data,
+                                GError **error);
 
 G_END_DECLS

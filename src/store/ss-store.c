@@ -127,6 +127,13 @@ static const char *const stmt_sql[N_STMTS] = {
     "SELECT class, (SELECT count (*) FROM images JOIN cells ON cells.image_id = images.id "
     "  AND cells.deleted = 0 AND cells.current_class = classes.class WHERE images.case_id = ?1) "
     "FROM classes",
+  /* each case's reviewed cells, deleted ones too (a deletion reviewed teaches "no white
+   * cell"); a case without any has no row */
+  [STMT_REVIEWED_PER_CASE] =
+    REVIEWED_CTE ("SELECT id FROM cells")
+    "SELECT cases.accession, count (*) FROM reviewed "
+    "JOIN cells ON cells.id = reviewed.cell_id JOIN images ON images.id = cells.image_id "
+    "JOIN cases ON cases.id = images.case_id GROUP BY cases.accession",
   [STMT_COUNTS_IMAGE] =
     "WITH classes (class) AS (VALUES (0), (1), (2), (3), (4), (5), (6), (7)) "
     "SELECT class, (SELECT count (*) FROM cells WHERE cells.image_id = ?1 AND cells.deleted = 0 "
@@ -949,6 +956,29 @@ ss_store_list_cases (SsStore *self, GError **error)
   if (rc != SS_STEP_DONE)
     return NULL;
   return g_steal_pointer (&cases);
+}
+
+GHashTable *
+ss_store_reviewed_per_case (SsStore *self, GError **error)
+{
+  g_return_val_if_fail (SS_IS_STORE (self), NULL);
+  const char *operation = "counting each case's reviewed cells";
+  SsStoreStmt *stmt = ss_store_stmt (self, STMT_REVIEWED_PER_CASE, operation, error);
+  if (stmt == NULL)
+    return NULL;
+  g_autoptr (GHashTable) counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  SsStepResult rc;
+  while ((rc = ss_stmt_step (stmt, operation, error)) == SS_STEP_ROW)
+    {
+      char *accession = ss_stmt_column_dup (stmt, 0);
+      if (accession != NULL)
+        g_hash_table_insert (counts, accession,
+                             GINT_TO_POINTER ((int) MIN (ss_stmt_column_int64 (stmt, 1), G_MAXINT)));
+    }
+  ss_stmt_reset (stmt);
+  if (rc != SS_STEP_DONE)
+    return NULL;
+  return g_steal_pointer (&counts);
 }
 
 gboolean

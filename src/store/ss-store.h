@@ -206,6 +206,9 @@ SsCase     *ss_store_create_case (SsStore *self, const char *accession,
                                   const char *stain, const char *notes, GError **error);
 SsCase     *ss_store_get_case (SsStore *self, const char *accession, GError **error);
 GPtrArray  *ss_store_list_cases (SsStore *self, GError **error);  /* SsCase*, newest first */
+/* How many cells of each case are reviewed (docs/case-store.md, "Reviewed cells"; deleted
+ * ones too): accession -> GINT_TO_POINTER (count), for the cases that have any. */
+GHashTable *ss_store_reviewed_per_case (SsStore *self, GError **error);
 /* Change the descriptive fields of an open case; NULL leaves a field as it is. */
 gboolean    ss_store_update_case (SsStore *self, const char *accession,
                                   const char *patient_ref, const char *specimen,

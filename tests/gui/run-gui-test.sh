@@ -66,6 +66,10 @@ fi
 export SS_GUI_APP="$APP" SS_GUI_CLI="$CLI" SS_GUI_DATASETS="$DATASETS" SS_GUI_TMP="$TMP/work"
 export PYTHONPATH="$HERE${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONDONTWRITEBYTECODE=1
+# a crash inside the test's own process (libatspi and PyGObject are C) prints the Python
+# stack it happened under: a heap corruption once aborted /usr/bin/python3 itself, not the
+# application, in a fresh-clone CI run, and left no trace of where
+export PYTHONFAULTHANDLER=1
 unset SMEARSCOPE_DB DBUS_SESSION_BUS_ADDRESS AT_SPI_BUS_ADDRESS WAYLAND_DISPLAY DISPLAY
 
 # xvfb-run -a picks a free display number, searching up from a random one (-n): every

@@ -399,6 +399,30 @@ def focus_dialog(app, dialog_title):
     subprocess.run(["xdotool", "windowfocus", "--sync", ids[-1]], check=True, timeout=30)
 
 
+def click_in_dialog(app, dialog_title, node):
+    """Click the middle of node, in the newest X window titled dialog_title (for what
+    GTK 4.8 gives no accessible action, such as a check box). The point is the X
+    window's position, plus the border drawn round the dialog's frame, plus the node's
+    extents in the dialog's coordinates (see App.window_origin)."""
+    ids = subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--pid",
+                          str(app.pid), "--name", "^" + re.escape(dialog_title) + "$"],
+                         capture_output=True, text=True, timeout=30).stdout.split()
+    check(ids, f"no X window titled {dialog_title!r}")
+    out = subprocess.run(["xdotool", "getwindowgeometry", "--shell", ids[-1]],
+                         capture_output=True, text=True, timeout=30)
+    check(out.returncode == 0, f"xdotool getwindowgeometry {ids[-1]}: {out.stderr}")
+    values = dict(line.split("=", 1) for line in out.stdout.split())
+    frames = [top for top in children(app.accessible) if name_of(top) == dialog_title]
+    check(frames, f"no accessible window titled {dialog_title!r}: "
+          f"{[(role_name(top), name_of(top)) for top in children(app.accessible)]}")
+    _, _, fw, fh = extents(frames[-1])
+    x = int(values["X"]) + max(0, (int(values["WIDTH"]) - fw) // 2)
+    y = int(values["Y"]) + max(0, (int(values["HEIGHT"]) - fh) // 2)
+    nx, ny, nw, nh = extents(node)
+    subprocess.run(["xdotool", "mousemove", "--sync", str(x + nx + nw // 2), str(y + ny + nh // 2),
+                    "click", "1"], check=True, timeout=30)
+
+
 def save_as(app, window, dialog_title, path=None):
     """In the save dialog titled dialog_title: press Return to take the name and folder
     it suggests, or type path over them first. (GTK 4.8 does

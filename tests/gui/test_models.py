@@ -5,15 +5,20 @@ A case of sixteen fields (the two sample fields, eight times each, so that a run
 long enough to be cancelled) is analysed with the command
 line and every cell reviewed as a neutrophil (relabelled, or confirmed where the
 analysis already calls it one): reviewed cells to learn from. (The model as such, on the
-crops as taken, calls them lymphocytes: the guard's figures.) Then, in the window:
+crops as taken, calls them lymphocytes: the guard's figures.) A case of another
+"microscope" (one more copy of a sample field) has its cells reviewed as lymphocytes, and
+a third case has no field. Then, in the window:
 
-1. Main menu > Improve the Model from This Lab's Corrections…: the dialog starts; Cancel
-   (Escape) at once. Once the learning has had time to end, the store holds no
-   model: a cancelled run offers nothing.
-2. Main menu > Cell-Type Models…: the shipped model is listed, in use. Improve… runs
-   the learning again; the dialog shows both guard figures ("model 0.00 → candidate
-   1.00 (… cells)") and what was taught (the cells, their class, the case), and offers
-   Use This Model. Pressed: smearscope-cli model list says the new model is in use,
+1. Main menu > Improve the Model from This Lab's Corrections…: the dialog lists the
+   cases to learn from, each with how many of its cells were reviewed; the two with
+   reviewed cells are chosen, the empty one cannot be. Learn (Return), then Cancel
+   (Escape) at once. Once the learning has had time to end, the store holds no model: a cancelled
+   run offers nothing.
+2. Main menu > Cell-Type Models…: the shipped model is listed, in use. Improve… opens
+   the list again; the other microscope's case is left out, and Learn runs the learning
+   on LAB-1 alone; the dialog shows both guard figures ("model 0.00 → candidate
+   1.00 (… cells)") and what was taught (LAB-1's cells, all neutrophils: none of the
+   case left out), and offers Use This Model. Pressed: smearscope-cli model list says the new model is in use,
    adopted by the window's user; the Cell-Type Models dialog lists it as in use.
 3. Main menu > Analyse Again with the Model in Use…: the proposed LAB-1-2 is made with
    the same sixteen fields, analysed by the adopted model, and LAB-1 keeps every call
@@ -30,15 +35,33 @@ import time
 # tests/clitest.py: distinct_copy (a case takes a picture once)
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from clitest import distinct_copy  # noqa: E402
-from ssgui import (TMP, check, cli, do_action, focus, focus_dialog, is_visible, log, name_of, run,
-                   run_app, screenshot, wait_until, open_menu_item, find_all, children)
-from sswindow import ReviewWindow
+from ssgui import (TMP, Atspi, check, cli, click_in_dialog, do_action, focus, focus_dialog,
+                   log, name_of, run, run_app, screenshot, wait_until,
+                   open_menu_item, find_all, children)
+from sswindow import ReviewWindow, enabled
 
 SAMPLES = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                         "..", "..", "data", "samples"))
 ACCESSION = "LAB-1"
+OTHER = "OTHER-1"     # another microscope's case: left out of the learning
+EMPTY = "EMPTY-1"     # a case without fields: nothing to learn from
 FIGURES = re.compile(r"^model (\d\.\d\d) → candidate (\d\.\d\d) \((\d+) cells?\)")
 TAUGHT = re.compile(r"^(\d+) reviewed cells? \(neutrophil (\d+)\) from " + ACCESSION)
+
+
+def reviewed_case(db, accession, fields, cls):
+    """A case of fields analysed with the command line, every cell reviewed as cls:
+    relabelled, or confirmed where the analysis already calls it one. Its cell count."""
+    cli("case", "new", accession, "--db", db, json_output=False)
+    cli("analyze", "--case", accession, "--db", db, *fields, json_output=False)
+    cells = [c for image in cli("case", "show", accession, "--db", db, "--json")["images"]
+             for c in image["cells"] if not c["deleted"]]
+    for cell in cells:
+        what = ["--confirm"] if cell["class"] == cls else ["--class", cls]
+        cli("relabel", "--case", accession, "--cell", str(cell["id"]), *what,
+            "--db", db, json_output=False)
+    log(f"{accession}: {len(cells)} cells reviewed as {cls}")
+    return len(cells)
 
 
 def make_case(db):
@@ -48,18 +71,12 @@ def make_case(db):
         for name in samples:
             fields.append(os.path.join(TMP, f"{copy}-{name}"))
             distinct_copy(os.path.join(SAMPLES, name), fields[-1], copy)
-    cli("case", "new", ACCESSION, "--db", db, json_output=False)
-    cli("analyze", "--case", ACCESSION, "--db", db, *fields, json_output=False)
-    cells = [c for image in cli("case", "show", ACCESSION, "--db", db, "--json")["images"]
-             for c in image["cells"] if not c["deleted"]]
-    for cell in cells:
-        # relabelled, or confirmed where the analysis already calls it a neutrophil
-        what = (["--confirm"] if cell["class"] == "neutrophil"
-                else ["--class", "neutrophil"])
-        cli("relabel", "--case", ACCESSION, "--cell", str(cell["id"]), *what,
-            "--db", db, json_output=False)
-    log(f"{len(cells)} cells reviewed as neutrophils")
-    return len(cells)
+    n_cells = reviewed_case(db, ACCESSION, fields, "neutrophil")
+    other = os.path.join(TMP, "z-" + samples[0])
+    distinct_copy(os.path.join(SAMPLES, samples[0]), other, "z")
+    n_other = reviewed_case(db, OTHER, [other], "lymphocyte")
+    cli("case", "new", EMPTY, "--db", db, json_output=False)
+    return n_cells, n_other
 
 
 def models(db):
@@ -77,11 +94,36 @@ def dialog_nodes(app, role, pattern):
     return found
 
 
-def cancelled(app, window, db):
+def chooser(app, n_cells, n_other):
+    """The list of cases to learn from: each case's reviewed cells, the two with some
+    chosen, the empty one not choosable."""
+    def reviewed(n):
+        return f"Open · {n} cell{'' if n == 1 else 's'} reviewed"
+    for accession, subtitle in ((ACCESSION, reviewed(n_cells)), (OTHER, reviewed(n_other)),
+                                (EMPTY, "Open · no cell reviewed yet")):
+        app.dialog("label", accession)
+        app.dialog("label", subtitle)
+    boxes = {name_of(n): n for n in dialog_nodes(app, "check box", re.compile(r"-1$"))}
+    check(sorted(boxes) == [EMPTY, ACCESSION, OTHER], f"the chooser's check boxes: {sorted(boxes)}")
+    states = {name: (n.get_state_set().contains(Atspi.StateType.CHECKED), enabled(n))
+              for name, n in boxes.items()}
+    check(states == {ACCESSION: (True, True), OTHER: (True, True), EMPTY: (False, False)},
+          f"chosen, choosable: {states}")
+    app.dialog("label", f"2 cases chosen, {n_cells + n_other} reviewed cells")
+    log("the chooser lists the three cases:", states)
+    return boxes
+
+
+def cancelled(app, window, db, n_cells, n_other):
     open_menu_item(app, window, "Improve the Model from This Lab’s Corrections…")
-    # Escape is the dialog's Cancel while it runs (the keyboard at once: a walk of the
-    # accessibility tree could outlast the run)
+    chooser(app, n_cells, n_other)
+    time.sleep(0.5)
+    screenshot("learn-dialog-cases")
+    # Learn has the keyboard focus: Return starts the run, and Escape is the dialog's
+    # Cancel while it runs (the keyboard at once: a walk of the accessibility tree could
+    # outlast the run)
     focus_dialog(app, "Improve the Model")
+    app.key("Return")
     app.key("Escape")
     log("Escape (Cancel) pressed")
     # the run stops at its next step and the dialog goes; give the learning as long as a
@@ -93,13 +135,18 @@ def cancelled(app, window, db):
     log("after Cancel the store holds no model")
 
 
-def improved(app, window, db, n_cells):
+def improved(app, window, db, n_cells, n_other):
     open_menu_item(app, window, "Cell-Type Models…")
     app.dialog("label", re.compile(r"^Shipped model \(celltype\.ssm\)$"))
     app.dialog("label", "In use")
     time.sleep(0.5)
     screenshot("models-dialog-shipped")
     do_action(app.dialog("push button", re.compile(r"^_?Improve…")))
+    boxes = chooser(app, n_cells, n_other)
+    click_in_dialog(app, "Improve the Model", boxes[OTHER])
+    app.dialog("label", f"1 case chosen, {n_cells} reviewed cells")
+    log(f"{OTHER} left out")
+    do_action(app.dialog("push button", re.compile(r"^_?Learn\b")))
     use = app.dialog("push button", re.compile(r"^_?Use This Model"), timeout=180)
     def both_figures():
         # both rows are filled in one go, but the accessibility tree may be read between
@@ -185,12 +232,12 @@ def analysed_again(app, window, db):
 
 def main():
     db = os.path.join(TMP, "cases.db")
-    n_cells = make_case(db)
+    n_cells, n_other = make_case(db)
 
     def body(app):
         window = ReviewWindow(app, ACCESSION)
-        cancelled(app, window, db)
-        improved(app, window, db, n_cells)
+        cancelled(app, window, db, n_cells, n_other)
+        improved(app, window, db, n_cells, n_other)
         analysed_again(app, window, db)
 
     run_app(["--db", db, "--case", ACCESSION], None, "models", body)
