@@ -14,7 +14,11 @@ relabel, taught to the shipped cell-type model behind the guard.
 - no reference cells beside a model (a copy of it elsewhere): refused, naming --reference;
 - an offered candidate gets the reference sheet beside it, and the model's camera check;
 - by default the lab's head goes beside the model's own, its gate taking the lab's
-  held-back cells (model file version 4); --one-head replaces the model's head.
+  held-back cells (model file version 4); --one-head replaces the model's head;
+- a lab model taught a second case alone (the same camera, its cells taught as
+  basophils): the new head would replace the one that learned the first case, so the
+  guard checks the first case's cells too, prints that figure and refuses the
+  candidate; with both cases taught, or the shipped model taught, there is no such check.
 
 The guard's reference is the sheet shipped beside the model (data/models/
 celltype-reference: 20 cells of each class the model was trained on), so the test needs no
@@ -103,6 +107,38 @@ if held and ref and run.returncode == 0:
         data = open(path, "rb").read()
         return data[data.index(b"SSM1") + 4]
     check(net_version(out) == 4, "a model with a lab head is written as version 4")
+    # a second case taught alone to the lab's model (again.ssm, recorded in the store as
+    # taught from LAB): the same camera, its cells taught as basophils
+    fields2 = []
+    for name in sorted(os.listdir(SAMPLES)):
+        if name.endswith(".jpg"):
+            path = os.path.join(TMP, "c-" + name)
+            distinct_copy(os.path.join(SAMPLES, name), path, "c")
+            fields2.append(path)
+    cli("case", "new", "LAB2")
+    cli("analyze", "--case", "LAB2", *fields2, *fields[:2])
+    cells2 = [c for image in cli.json("case", "show", "LAB2", "--json")["images"]
+              for c in image["cells"] if not c["deleted"]]
+    for c in cells2:
+        cli("relabel", "--case", "LAB2", "--cell", str(c["id"]), "--class", "basophil",
+            "--user", "tech")
+    alone = os.path.join(TMP, "alone.ssm")
+    run3 = cli("learn", "--model", again, "--case", "LAB2", "--out", alone, ok=False)
+    print("LAB2 alone:", run3.stdout.strip().replace("\n", " | "))
+    earlier = re.search(r"cells taught before \(LAB\): model (\S+), candidate (\S+) \((\d+) cells",
+                        run3.stdout)
+    check(earlier is not None and int(earlier.group(3)) == len(cells)
+          and float(earlier.group(2)) < float(earlier.group(1)) - 0.01,
+          "the cells LAB taught the model checked, and forgotten: %s" % run3.stdout)
+    check(run3.returncode == 3 and "forgets what the lab taught the model before (the cells "
+          "of LAB)" in run3.stdout and not os.path.exists(alone),
+          "a candidate that forgets LAB's cells is refused, nothing written (%d: %s)"
+          % (run3.returncode, run3.stdout))
+    for model, cases in ((again, ["LAB", "LAB2"]), ("celltype", ["LAB2"])):
+        run3 = cli("learn", "--model", model, *[a for c in cases for a in ("--case", c)],
+                   "--out", alone, ok=False)
+        check(run3.returncode in (0, 3) and "cells taught before" not in run3.stdout,
+              "no cell taught before is left out (%s, %s): %s" % (model, cases, run3.stdout))
     one = os.path.join(TMP, "one.ssm")
     run2 = cli(*learn[:-1], one, "--one-head", ok=False)
     check("the model's own head replaced" in run2.stdout and "weighs most" not in run2.stdout

@@ -40,6 +40,7 @@ struct _SsLearnDialog
   AdwActionRow     *held_back_row;
   AdwActionRow     *reference_row;
   AdwActionRow     *taught_row;
+  AdwActionRow     *earlier_row;
   GtkLabel         *error_label;
   GtkButton        *keep_button;
   GtkButton        *use_button;
@@ -170,12 +171,23 @@ ss_learn_dialog_show_result (SsLearnDialog *self)
   adw_action_row_set_subtitle (self->held_back_row, held);
   adw_action_row_set_subtitle (self->reference_row, with_margin);
   adw_action_row_set_subtitle (self->taught_row, taught);
+  /* the cells the lab taught the model in use before, from cases not chosen now */
+  gtk_widget_set_visible (GTK_WIDGET (self->earlier_row), v->n_earlier > 0);
+  if (v->n_earlier > 0)
+    {
+      g_autofree char *figures = ss_learn_dialog_figures (v->earlier_before, v->earlier_after,
+                                                          v->n_earlier);
+      /* Translators: the figures ("model 0.95 → candidate 0.90 (12 cells)"), cases, margin */
+      g_autofree char *earlier = g_strdup_printf (_("%s, of %s; it may be at most %.2f worse"),
+                                                  figures, r->earlier_cases, r->margin);
+      adw_action_row_set_subtitle (self->earlier_row, earlier);
+    }
 
   const char *verdict;
-  g_autofree char *verdict_camera = NULL;
+  g_autofree char *verdict_text = NULL;
   if (v->offered && v->camera_head)
     /* Translators: the held-back cells, all of them, the reference cells, all of them */
-    verdict = verdict_camera = g_strdup_printf (
+    verdict = verdict_text = g_strdup_printf (
       _("The candidate is better on this lab’s held-back cells and keeps what the model "
         "knew: what it learned here answers only for cells that look like this lab’s "
         "camera (%d of %d held-back cells, %d of %d reference cells). It is saved in the "
@@ -189,10 +201,16 @@ ss_learn_dialog_show_result (SsLearnDialog *self)
     verdict = _("Not offered: the candidate does not call this lab’s held-back cells better "
                 "than the model in use. Review more cells, then try again. The model in use "
                 "stays.");
-  else
+  else if (!v->within_margin)
     verdict = _("Not offered: the candidate forgets too much of what the model knew (it "
                 "calls the reference cells worse than the margin allows). The model in use "
                 "stays.");
+  else
+    /* Translators: %s lists the cases */
+    verdict = verdict_text = g_strdup_printf (
+      _("Not offered: the candidate forgets what this lab taught the model in use before, "
+        "from %s. Choose those cases too, so that it learns from both. The model in use "
+        "stays."), r->earlier_cases);
   gtk_label_set_text (self->verdict_label, verdict);
   gtk_widget_set_visible (GTK_WIDGET (self->use_button), v->offered);
   ss_learn_dialog_set_keep_label (self, v->offered);
@@ -213,6 +231,7 @@ ss_learn_dialog_show_failure (SsLearnDialog *self,
   gtk_widget_set_visible (GTK_WIDGET (self->held_back_row), FALSE);
   gtk_widget_set_visible (GTK_WIDGET (self->reference_row), FALSE);
   gtk_widget_set_visible (GTK_WIDGET (self->taught_row), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->earlier_row), FALSE);
   gtk_widget_set_visible (GTK_WIDGET (self->use_button), FALSE);
   ss_learn_dialog_set_keep_label (self, FALSE);
   gtk_stack_set_visible_child_name (self->stack, "result");
@@ -516,6 +535,7 @@ ss_learn_dialog_class_init (SsLearnDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SsLearnDialog, held_back_row);
   gtk_widget_class_bind_template_child (widget_class, SsLearnDialog, reference_row);
   gtk_widget_class_bind_template_child (widget_class, SsLearnDialog, taught_row);
+  gtk_widget_class_bind_template_child (widget_class, SsLearnDialog, earlier_row);
   gtk_widget_class_bind_template_child (widget_class, SsLearnDialog, error_label);
   gtk_widget_class_bind_template_child (widget_class, SsLearnDialog, keep_button);
   gtk_widget_class_bind_template_child (widget_class, SsLearnDialog, use_button);

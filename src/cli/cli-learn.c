@@ -179,6 +179,7 @@ ss_cli_learn (int argc, char **argv)
 
   /* the lab's cells, split by image */
   g_autoptr (SsLearnCells) taught = NULL;
+  g_autoptr (SsLearnCells) earlier = NULL;
   if (data_dir != NULL)
     {
       SsDataset *crops = ss_cli_load_dataset (data_dir, map, spec);
@@ -194,6 +195,11 @@ ss_cli_learn (int argc, char **argv)
         return ss_cli_store_failed (error);
       for (guint i = 0; i < taught->skipped->len; i++)
         g_printerr ("learn: %s\n", (const char *) g_ptr_array_index (taught->skipped, i));
+      /* a lab model taught other cases before: the candidate must not forget them */
+      earlier = ss_lab_model_earlier_cells (store, model_path, (const char *const *) accessions,
+                                            spec, NULL, &error);
+      if (earlier == NULL && error != NULL)
+        return ss_cli_store_failed (error);
     }
   g_autoptr (SsDataset) replay = replay_dir != NULL ? ss_cli_load_dataset (replay_dir, map, spec)
                                                     : NULL;
@@ -204,7 +210,8 @@ ss_cli_learn (int argc, char **argv)
   config.seed = (guint64) seed;
   config.camera_head = !one_head;
   SsLearnVerdict v;
-  if (!ss_learn_guarded (model, taught, replay, reference, &config, &v, &error))
+  if (!ss_learn_guarded (model, taught, replay, reference, earlier != NULL ? earlier->cells : NULL,
+                         &config, &v, &error))
     {
       ss_cli_error ("%s", error->message);
       return 1;
@@ -225,6 +232,10 @@ ss_cli_learn (int argc, char **argv)
           v.back_after, v.n_back);
   printf ("reference cells (%s): model %.4f, candidate %.4f (%d cells; margin %.4f)\n",
           reference_dir, v.reference_before, v.reference_after, v.n_reference, config.margin);
+  g_autofree char *earlier_cases = earlier != NULL ? ss_lab_model_cases_text (earlier) : NULL;
+  if (v.n_earlier > 0)
+    printf ("cells taught before (%s): model %.4f, candidate %.4f (%d cells; margin %.4f)\n",
+            earlier_cases, v.earlier_before, v.earlier_after, v.n_earlier, config.margin);
   if (v.camera_head)
     printf ("the lab's head weighs most in %d of the %d held-back cells and in %d of the "
             "%d reference cells\n", v.gate_back, v.n_back, v.gate_reference, v.n_reference);
@@ -236,6 +247,12 @@ ss_cli_learn (int argc, char **argv)
   if (!v.within_margin)
     {
       printf ("not offered: the candidate is worse on the reference cells than the margin allows\n");
+      return LEARN_REFUSED;
+    }
+  if (!v.keeps_earlier)
+    {
+      printf ("not offered: the candidate forgets what the lab taught the model before (the "
+              "cells of %s); teach those cases too (--case for each)\n", earlier_cases);
       return LEARN_REFUSED;
     }
   SsError engine_error;

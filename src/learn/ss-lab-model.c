@@ -152,6 +152,49 @@ ss_lab_model_cases_text (const SsLearnCells *taught)
   return g_string_free (g_steal_pointer (&text), FALSE);
 }
 
+SsLearnCells *
+ss_lab_model_earlier_cells (SsStore *store, const char *model_path,
+                            const char *const *accessions, const SsModelSpec *spec,
+                            GCancellable *cancellable, GError **error)
+{
+  if (store == NULL || accessions == NULL)
+    return NULL;
+  g_autofree char *sha256 = ss_file_sha256 (model_path, error);
+  if (sha256 == NULL)
+    return NULL;
+  g_autoptr (GPtrArray) models = ss_store_list_lab_models (store, NULL, error);
+  if (models == NULL)
+    return NULL;
+  const SsLabModel *taught_before = NULL;
+  for (guint i = 0; i < models->len; i++)
+    {
+      const SsLabModel *m = g_ptr_array_index (models, i);
+      if (g_strcmp0 (m->sha256, sha256) == 0)
+        taught_before = m;
+    }
+  if (taught_before == NULL || taught_before->cases == NULL || *taught_before->cases == '\0')
+    return NULL;
+  /* ss_lab_model_cases_text's list (an accession holds no space) less those taught now */
+  g_auto (GStrv) cases = g_strsplit (taught_before->cases, ", ", -1);
+  g_autoptr (GStrvBuilder) others = g_strv_builder_new ();
+  int n_others = 0;
+  for (int i = 0; cases[i] != NULL; i++)
+    if (*cases[i] != '\0' && !g_strv_contains (accessions, cases[i]))
+      {
+        g_strv_builder_add (others, cases[i]);
+        n_others++;
+      }
+  if (n_others == 0)
+    return NULL;
+  g_auto (GStrv) earlier = g_strv_builder_end (others);
+  SsLearnCells *cells = ss_learn_cells_gather (store, (const char *const *) earlier, spec,
+                                               SS_DEFAULT_MAX_PIXELS, cancellable, NULL, NULL,
+                                               error);
+  if (cells != NULL && cells->cells->n == 0)
+    g_clear_pointer (&cells, ss_learn_cells_free);
+  return cells;
+}
+
 gint64
 ss_lab_model_offer (SsStore *store, const char *path, const char *name, const char *parent_path,
                     const SsLearnCells *taught, const SsLearnVerdict *verdict, double margin,
@@ -204,6 +247,7 @@ ss_lab_learn_result_free (SsLabLearnResult *result)
     return;
   g_free (result->taught);
   g_free (result->cases);
+  g_free (result->earlier_cases);
   g_clear_pointer (&result->skipped, g_ptr_array_unref);
   g_free (result);
 }
@@ -263,6 +307,15 @@ ss_lab_learn (const char *location, const char *models_dir, const char *user,
                                                            lab_learn_field, &fields, error);
   if (taught == NULL || g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
+  g_autoptr (GError) earlier_error = NULL;
+  g_autoptr (SsLearnCells) earlier = ss_lab_model_earlier_cells (store, model_path, accessions,
+                                                                 spec, cancellable,
+                                                                 &earlier_error);
+  if (earlier_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&earlier_error));
+      return NULL;
+    }
   lab_learn_progress (progress, user_data, 0.35, _("Reading the reference cells"));
   g_autoptr (SsDataset) reference = ss_dataset_load_for_model (reference_dir, NULL, spec, error);
   if (reference == NULL)
@@ -279,10 +332,12 @@ ss_lab_learn (const char *location, const char *models_dir, const char *user,
   ss_learn_guard_config_init (&config);
   g_autoptr (SsLabLearnResult) result = g_new0 (SsLabLearnResult, 1);
   result->margin = config.margin;
-  if (!ss_learn_guarded (model, taught, replay, reference, &config, &result->verdict, error))
+  if (!ss_learn_guarded (model, taught, replay, reference, earlier != NULL ? earlier->cells : NULL,
+                         &config, &result->verdict, error))
     return NULL;
   result->taught = ss_lab_model_taught_text (taught);
   result->cases = ss_lab_model_cases_text (taught);
+  result->earlier_cases = earlier != NULL ? ss_lab_model_cases_text (earlier) : NULL;
   result->n_images = taught->n_images;
   result->skipped = g_ptr_array_ref (taught->skipped);
   /* the last moment a Cancel is heard: after it the candidate is in the store */

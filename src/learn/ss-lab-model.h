@@ -39,6 +39,16 @@ char         *ss_lab_model_taught_text (const SsLearnCells *taught);
 /* "LAB-1, LAB-2": the cases they came from. */
 char         *ss_lab_model_cases_text (const SsLearnCells *taught);
 
+/* The cells the lab taught the model at model_path before, for the guard: when it is one
+ * of store's lab models, the reviewed cells of the cases it was taught from that are not
+ * among accessions (what is taught now; NULL: every case, and then there are none). A
+ * candidate's lab head replaces the model's, so it must not forget them. NULL with error
+ * unset when there are none (or store is NULL). */
+SsLearnCells *ss_lab_model_earlier_cells (SsStore *store, const char *model_path,
+                                          const char *const *accessions,
+                                          const SsModelSpec *spec, GCancellable *cancellable,
+                                          GError **error);
+
 /* Record the candidate written at path, taught from parent_path, as offered by user,
  * with the guard's verdict: its name is NAME-lab-N (NAME the parent's base name) unless
  * name is given. Returns its id (that of the same bytes stored before, with *existed
@@ -62,6 +72,8 @@ typedef struct {
   gboolean       existed;    /* the store held these very bytes already */
   char          *taught;     /* ss_lab_model_taught_text */
   char          *cases;      /* ss_lab_model_cases_text */
+  char          *earlier_cases;  /* the cases taught before and not now (their cells are
+                                  * the verdict's earlier ones); NULL: none */
   int            n_images;
   GPtrArray     *skipped;    /* char *: the images left out, and why */
 } SsLabLearnResult;

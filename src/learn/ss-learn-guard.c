@@ -57,8 +57,8 @@ accuracy (SsModel *model, const SsDataset *data, const GArray *idx, int *n, GErr
 
 gboolean
 ss_learn_guarded (SsModel *model, const SsLearnCells *taught, const SsDataset *replay,
-                  const SsDataset *reference, const SsLearnGuardConfig *config,
-                  SsLearnVerdict *v, GError **error)
+                  const SsDataset *reference, const SsDataset *earlier,
+                  const SsLearnGuardConfig *config, SsLearnVerdict *v, GError **error)
 {
   memset (v, 0, sizeof *v);
   const int d = (int) ss_model_feature_dim (model);
@@ -86,6 +86,9 @@ ss_learn_guarded (SsModel *model, const SsLearnCells *taught, const SsDataset *r
     return FALSE;
   v->reference_before = accuracy (model, reference, NULL, &v->n_reference, error);
   if (v->reference_before < 0)
+    return FALSE;
+  if (earlier != NULL && earlier->n > 0
+      && (v->earlier_before = accuracy (model, earlier, NULL, &v->n_earlier, error)) < 0)
     return FALSE;
   g_autofree float *lab_features = ss_features_dataset (model, taught->cells, error);
   if (lab_features == NULL)
@@ -194,8 +197,16 @@ ss_learn_guarded (SsModel *model, const SsLearnCells *taught, const SsDataset *r
       v->gate_back = lab_gated (model, lab_stats, taught->cells->n, back_idx);
       v->gate_reference = lab_gated (model, reference_stats, reference->n, NULL);
     }
+  if (v->n_earlier > 0)
+    {
+      int n_earlier = 0;
+      v->earlier_after = accuracy (model, earlier, NULL, &n_earlier, error);
+      if (v->earlier_after < 0)
+        return FALSE;
+    }
   v->better_on_lab = v->back_after > v->back_before;
   v->within_margin = v->reference_after >= v->reference_before - config->margin;
-  v->offered = v->better_on_lab && v->within_margin;
+  v->keeps_earlier = v->n_earlier == 0 || v->earlier_after >= v->earlier_before - config->margin;
+  v->offered = v->better_on_lab && v->within_margin && v->keeps_earlier;
   return TRUE;
 }

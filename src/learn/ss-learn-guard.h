@@ -1,7 +1,9 @@
 /* A lab's cells taught to a cell-type model behind the guard (issue 30): the cells split
  * by image, a new head learned from one part (with replayed cells the model was trained
  * on), and the verdict: offered only when the candidate calls the held-back part better
- * than the model does and the reference cells at most a margin worse. The one place the
+ * than the model does, the reference cells at most a margin worse, and the cells the lab
+ * taught the model before (when it is a lab's model taught other cases) at most a margin
+ * worse too. The one place the
  * command line (smearscope-cli learn) and the workstation take the decision. */
 #pragma once
 
@@ -39,9 +41,13 @@ typedef struct {
   int      n_learn, n_replay, n_back, n_reference;
   double   back_before, back_after;            /* the lab's held-back cells, right */
   double   reference_before, reference_after;  /* the reference cells, right */
+  int      n_earlier;                          /* the cells taught before, right: */
+  double   earlier_before, earlier_after;
   gboolean better_on_lab;                      /* back_after > back_before */
   gboolean within_margin;                      /* reference_after >= before - margin */
-  gboolean offered;                            /* both */
+  gboolean keeps_earlier;                      /* earlier_after >= before - margin, or
+                                                * no such cells */
+  gboolean offered;                            /* all three */
   double   lab_weight;                         /* the weight the candidate was learned at */
   int      tries;                              /* head fits made (1 + halvings used) */
   gboolean camera_head;                        /* the candidate has a lab head */
@@ -53,12 +59,13 @@ typedef struct {
 void     ss_learn_guard_config_init (SsLearnGuardConfig *config);
 
 /* Teach model (its head is changed in place: the candidate) the cells of taught, with
- * replay (may be NULL), and judge the candidate against the held-back part and
- * reference. FALSE with error when it cannot be done (too few cells, a model of several
+ * replay (may be NULL), and judge the candidate against the held-back part, reference,
+ * and earlier (may be NULL: the lab's cells the model was taught before and that are
+ * not taught now; a new lab head replaces the model's, and must not forget them). FALSE with error when it cannot be done (too few cells, a model of several
  * networks, an engine failure); otherwise TRUE and the verdict, offered or not. */
 gboolean ss_learn_guarded (SsModel *model, const SsLearnCells *taught,
                            const SsDataset *replay, const SsDataset *reference,
-                           const SsLearnGuardConfig *config, SsLearnVerdict *verdict,
+                           const SsDataset *earlier, const SsLearnGuardConfig *config, SsLearnVerdict *verdict,
                            GError **error);
 
 G_END_DECLS

@@ -23,6 +23,10 @@ a third case has no field. Then, in the window:
 3. Main menu > Analyse Again with the Model in Use…: the proposed LAB-1-2 is made with
    the same sixteen fields, analysed by the adopted model, and LAB-1 keeps every call
    and correction it had.
+4. Improve… again with the other microscope's case alone: the adopted model's head,
+   which learned LAB-1, would be replaced, so the dialog shows how the candidate calls
+   LAB-1's cells (worse) and does not offer it, saying to choose LAB-1 too; the store
+   still holds one model.
 
 With SS_GUI_SHOTS set, saves screenshots of both dialogs.
 """
@@ -72,9 +76,11 @@ def make_case(db):
             fields.append(os.path.join(TMP, f"{copy}-{name}"))
             distinct_copy(os.path.join(SAMPLES, name), fields[-1], copy)
     n_cells = reviewed_case(db, ACCESSION, fields, "neutrophil")
-    other = os.path.join(TMP, "z-" + samples[0])
-    distinct_copy(os.path.join(SAMPLES, samples[0]), other, "z")
-    n_other = reviewed_case(db, OTHER, [other], "lymphocyte")
+    others = []
+    for copy in "yz":   # two fields: one to learn from, one to hold back
+        others.append(os.path.join(TMP, f"{copy}-{samples[0]}"))
+        distinct_copy(os.path.join(SAMPLES, samples[0]), others[-1], copy)
+    n_other = reviewed_case(db, OTHER, others, "lymphocyte")
     cli("case", "new", EMPTY, "--db", db, json_output=False)
     return n_cells, n_other
 
@@ -230,6 +236,34 @@ def analysed_again(app, window, db):
         f"{adopted['name']}; {ACCESSION} unchanged")
 
 
+def forgets(app, window, db, n_other):
+    """Improve… with OTHER-1 alone, once a model taught from LAB-1 is in use: refused,
+    because the candidate calls LAB-1's cells worse."""
+    open_menu_item(app, window, "Improve the Model from This Lab’s Corrections…")
+    app.dialog("label", f"2 cases chosen, {n_other + 16} reviewed cells")
+    boxes = {name_of(n): n for n in dialog_nodes(app, "check box", re.compile(r"-\d$"))}
+    click_in_dialog(app, "Improve the Model", boxes[ACCESSION])
+    app.dialog("label", f"1 case chosen, {n_other} reviewed cell{'' if n_other == 1 else 's'}")
+    do_action(app.dialog("push button", re.compile(r"^_?Learn\b")))
+    app.dialog("label", re.compile(r"^Not offered: the candidate forgets what this lab taught "
+                                   r"the model in use before, from " + ACCESSION + r"\. "
+                                   r"Choose those cases too"), timeout=180)
+    earlier = re.compile(r"^model (\d\.\d\d) → candidate (\d\.\d\d) \((\d+) cells?\), of "
+                         + ACCESSION + ";")
+    found = wait_until(lambda: [earlier.match(name_of(n))
+                                for n in dialog_nodes(app, "label", earlier)], 10,
+                       "the figure of the cells taught before")
+    check(float(found[0].group(2)) < float(found[0].group(1)) and int(found[0].group(3)) == 16,
+          f"the cells LAB-1 taught, forgotten: {found[0].group(0)}")
+    log("refused:", found[0].group(0))
+    time.sleep(0.5)
+    screenshot("learn-dialog-forgets")
+    check(len(models(db)["models"]) == 1, "a refused candidate is not recorded")
+    do_action(app.dialog("push button", re.compile(r"^_?Close\b")))
+    time.sleep(0.5)
+    focus(app, window.title)
+
+
 def main():
     db = os.path.join(TMP, "cases.db")
     n_cells, n_other = make_case(db)
@@ -239,6 +273,7 @@ def main():
         cancelled(app, window, db, n_cells, n_other)
         improved(app, window, db, n_cells, n_other)
         analysed_again(app, window, db)
+        forgets(app, window, db, n_other)
 
     run_app(["--db", db, "--case", ACCESSION], None, "models", body)
 
