@@ -18,7 +18,8 @@ relabel, taught to the shipped cell-type model behind the guard.
 - a lab model taught a second case alone (the same camera, its cells taught as
   basophils): the new head would replace the one that learned the first case, so the
   guard checks the first case's cells too, prints that figure and refuses the
-  candidate; with both cases taught, or the shipped model taught, there is no such check.
+  candidate; with the first case's pictures moved away it refuses, saying why; with both
+  cases taught, or the shipped model taught, there is no such check.
 
 The guard's reference is the sheet shipped beside the model (data/models/
 celltype-reference: 20 cells of each class the model was trained on), so the test needs no
@@ -134,6 +135,15 @@ if held and ref and run.returncode == 0:
           "of LAB)" in run3.stdout and not os.path.exists(alone),
           "a candidate that forgets LAB's cells is refused, nothing written (%d: %s)"
           % (run3.returncode, run3.stdout))
+    # LAB's pictures gone (moved away): the check cannot be made, so nothing is offered
+    for path in fields:
+        os.rename(path, path + ".away")
+    run3 = cli("learn", "--model", again, "--case", "LAB2", "--out", alone, ok=False)
+    for path in fields:
+        os.rename(path + ".away", path)
+    check(run3.returncode == 1 and "taught cases LAB before, and their cells cannot be read now"
+          in run3.stderr and "No such file" in run3.stderr and not os.path.exists(alone),
+          "LAB's pictures gone: refused, saying why (%d: %s)" % (run3.returncode, run3.stderr))
     for model, cases in ((again, ["LAB", "LAB2"]), ("celltype", ["LAB2"])):
         run3 = cli("learn", "--model", model, *[a for c in cases for a in ("--case", c)],
                    "--out", alone, ok=False)

@@ -547,7 +547,7 @@ test_reviewed (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   g_autoptr (GHashTable) expected = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   assert_reviewed_cells (f->store, "A-1", NULL);
-  g_autoptr (GHashTable) none = ss_store_reviewed_per_case (f->store, &error);
+  g_autoptr (GHashTable) none = ss_store_taught_per_case (f->store, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (g_hash_table_size (none), ==, 0);
 
@@ -613,14 +613,98 @@ test_reviewed (Fixture *f, gconstpointer data)
   g_hash_table_add (expected, int64_key (g));
 
   assert_reviewed_cells (f->store, "A-1", expected);
-  /* the count per case, as the Improve dialog shows it: the same cells (deleted ones
-   * reviewed count too; here none stands deleted) */
-  g_autoptr (GHashTable) per_case = ss_store_reviewed_per_case (f->store, &error);
+  /* the cells the case teaches, as the Improve dialog shows them: here the reviewed ones
+   * (none stands deleted) */
+  g_autoptr (GHashTable) per_case = ss_store_taught_per_case (f->store, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (g_hash_table_size (per_case), ==, 1);
   g_assert_cmpint (GPOINTER_TO_INT (g_hash_table_lookup (per_case, "A-1")), ==,
                    g_hash_table_size (expected));
   assert_check_ok (f->store);
+}
+
+/* A case of n cells added to the store; its image's id. */
+static gint64
+add_case_of (Fixture *f, const char *accession, int n, GPtrArray **cells)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SsCase) c = ss_store_create_case (f->store, accession, NULL, NULL, NULL, NULL,
+                                               &error);
+  g_assert_no_error (error);
+  *cells = store_test_cells (n);
+  SsImageInfo info = store_test_image_info ();
+  gint64 image_id = ss_store_add_image (f->store, accession, &info, *cells, &error);
+  g_assert_no_error (error);
+  return image_id;
+}
+
+/* The cells each case teaches (ss_store_taught_per_case, one query) against the rule
+ * ss_learn_cells_gather applies cell by cell: a kept cell when reviewed or in a signed
+ * case, a deleted one when reviewed and found by the model. */
+static void
+test_taught_per_case (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  /* A-1: a relabel, a confirm, a model cell deleted (teaches "no white cell"), a drawn
+   * cell deleted (teaches nothing), a relabel undone (nothing) */
+  ss_store_relabel_cell (f->store, "A-1", cell_id (f, 1), SS_CLASS_MONOCYTE, "ann", &error);
+  ss_store_confirm_cell (f->store, "A-1", cell_id (f, 2), "ann", &error);
+  ss_store_delete_cell (f->store, "A-1", cell_id (f, 3), "ann", &error);
+  gint64 k = ss_store_relabel_cell (f->store, "A-1", cell_id (f, 4), SS_CLASS_BASOPHIL, "ann",
+                                    &error);
+  ss_store_undo (f->store, "A-1", k, "ann", &error);
+  g_assert_no_error (error);
+  g_autoptr (GPtrArray) images = ss_store_list_images (f->store, "A-1", FALSE, &error);
+  gint64 image_id = ((SsImageRecord *) g_ptr_array_index (images, 0))->id;
+  g_autoptr (GPtrArray) extra = store_test_cells (1);
+  SsCell *drawn = g_ptr_array_index (extra, 0);
+  ss_store_add_cell (f->store, "A-1", image_id, drawn, "dee", &error);
+  ss_store_delete_cell (f->store, "A-1", drawn->id, "dee", &error);
+  g_assert_no_error (error);
+  /* B-1: one model cell deleted, then signed: its 4 kept cells and the deleted one */
+  g_autoptr (GPtrArray) b = NULL;
+  add_case_of (f, "B-1", 5, &b);
+  ss_store_delete_cell (f->store, "B-1", ((SsCell *) g_ptr_array_index (b, 0))->id, "ann",
+                        &error);
+  g_assert_true (ss_store_sign_case (f->store, "B-1", "dr. hem", &error));
+  /* C-1: nothing reviewed; D-1: both cells deleted, then signed */
+  g_autoptr (GPtrArray) c = NULL, d = NULL;
+  add_case_of (f, "C-1", 3, &c);
+  add_case_of (f, "D-1", 2, &d);
+  for (guint i = 0; i < d->len; i++)
+    ss_store_delete_cell (f->store, "D-1", ((SsCell *) g_ptr_array_index (d, i))->id, "ann",
+                          &error);
+  g_assert_true (ss_store_sign_case (f->store, "D-1", "dr. hem", &error));
+  g_assert_no_error (error);
+
+  g_autoptr (GHashTable) taught = ss_store_taught_per_case (f->store, &error);
+  g_assert_no_error (error);
+  const char *accessions[] = { "A-1", "B-1", "C-1", "D-1" };
+  const int expected[] = { 3, 5, 0, 2 };
+  for (guint i = 0; i < G_N_ELEMENTS (accessions); i++)
+    {
+      g_autoptr (SsCase) info = ss_store_get_case (f->store, accessions[i], &error);
+      g_autoptr (GPtrArray) listed = ss_store_list_images (f->store, accessions[i], TRUE,
+                                                           &error);
+      g_assert_no_error (error);
+      int by_rule = 0;
+      for (guint j = 0; j < listed->len; j++)
+        {
+          GPtrArray *cells = ((SsImageRecord *) g_ptr_array_index (listed, j))->cells;
+          for (guint n = 0; n < cells->len; n++)
+            {
+              const SsCell *cell = g_ptr_array_index (cells, n);
+              by_rule += cell->deleted ? cell->reviewed && !cell->user_drawn
+                                       : cell->reviewed || info->status == SS_CASE_SIGNED;
+            }
+        }
+      int counted = GPOINTER_TO_INT (g_hash_table_lookup (taught, accessions[i]));
+      if (counted != by_rule || counted != expected[i])
+        g_error ("%s: counted %d, the rule %d, expected %d", accessions[i], counted, by_rule,
+                 expected[i]);
+      g_assert_true (g_hash_table_contains (taught, accessions[i]) == (expected[i] > 0));
+    }
+  g_assert_cmpuint (g_hash_table_size (taught), ==, 3);
 }
 
 static void
@@ -1672,6 +1756,7 @@ main (int argc, char **argv)
   ADD ("case-edit-delete", test_case_edit_delete);
   ADD ("confirm", test_confirm);
   ADD ("reviewed", test_reviewed);
+  ADD ("taught-per-case", test_taught_per_case);
   ADD ("reopen", test_reopen);
   ADD ("truth", test_truth);
   ADD ("tamper-confirm", test_tamper_confirm);

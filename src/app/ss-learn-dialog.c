@@ -170,7 +170,22 @@ ss_learn_dialog_show_result (SsLearnDialog *self)
                                              v->n_back);
   adw_action_row_set_subtitle (self->held_back_row, held);
   adw_action_row_set_subtitle (self->reference_row, with_margin);
-  adw_action_row_set_subtitle (self->taught_row, taught);
+  /* pictures left out (moved, or changed since they were analysed): how many, and the
+   * first one's reason in full in the tooltip */
+  g_autofree char *taught_skipped = NULL;
+  if (r->skipped != NULL && r->skipped->len > 0)
+    {
+      /* Translators: what was taught, then how many pictures could not be read */
+      taught_skipped = g_strdup_printf (ngettext ("%s; %u picture left out: it moved or changed "
+                                                  "since it was analysed",
+                                                  "%s; %u pictures left out: they moved or "
+                                                  "changed since they were analysed",
+                                                  r->skipped->len),
+                                        taught, r->skipped->len);
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->taught_row),
+                                   g_ptr_array_index (r->skipped, 0));
+    }
+  adw_action_row_set_subtitle (self->taught_row, taught_skipped != NULL ? taught_skipped : taught);
   /* the cells the lab taught the model in use before, from cases not chosen now */
   gtk_widget_set_visible (GTK_WIDGET (self->earlier_row), v->n_earlier > 0);
   if (v->n_earlier > 0)
@@ -206,8 +221,8 @@ ss_learn_dialog_show_result (SsLearnDialog *self)
                 "calls the reference cells worse than the margin allows). The model in use "
                 "stays.");
   else
-    /* Translators: %s lists the cases */
     verdict = verdict_text = g_strdup_printf (
+      /* Translators: %s lists the cases */
       _("Not offered: the candidate forgets what this lab taught the model in use before, "
         "from %s. Choose those cases too, so that it learns from both. The model in use "
         "stays."), r->earlier_cases);
@@ -300,23 +315,20 @@ ss_learn_dialog_update_chosen (SsLearnDialog *self)
 static void
 ss_learn_dialog_add_case (SsLearnDialog *self,
                           const SsCase  *c,
-                          int            n_reviewed)
+                          int            teaches)
 {
-  unsigned long n_cells = (unsigned long) MAX (c->n_cells, 0);
-  /* a signed case's sign-off confirms every cell it kept */
-  int teaches = c->status == SS_CASE_SIGNED ? (int) MIN (n_cells, G_MAXINT) : n_reviewed;
   g_autofree char *subtitle = NULL;
 
-  if (c->status == SS_CASE_SIGNED)
-    /* Translators: the case's status ("Signed"), then its cells */
-    subtitle = g_strdup_printf (ngettext ("%s · its %lu cell confirmed by the sign-off",
-                                          "%s · all %lu cells confirmed by the sign-off", n_cells),
-                                ss_window_case_status_display (c->status), n_cells);
-  else if (n_reviewed > 0)
+  if (c->status == SS_CASE_SIGNED && teaches > 0)
+    /* Translators: the case's status ("Signed"), then how many of its cells teach */
+    subtitle = g_strdup_printf (ngettext ("%s · %d cell, confirmed by the sign-off",
+                                          "%s · %d cells, confirmed by the sign-off", teaches),
+                                ss_window_case_status_display (c->status), teaches);
+  else if (teaches > 0)
     /* Translators: the case's status ("Open"), then how many of its cells were reviewed */
     subtitle = g_strdup_printf (ngettext ("%s · %d cell reviewed", "%s · %d cells reviewed",
-                                          n_reviewed),
-                                ss_window_case_status_display (c->status), n_reviewed);
+                                          teaches),
+                                ss_window_case_status_display (c->status), teaches);
   else
     /* Translators: the case's status ("Open") */
     subtitle = g_strdup_printf (_("%s · no cell reviewed yet"),
@@ -349,10 +361,11 @@ ss_learn_dialog_fill_cases (SsLearnDialog *self)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) cases = ss_store_list_cases (self->store, &error);
-  g_autoptr (GHashTable) reviewed = cases != NULL
-                                    ? ss_store_reviewed_per_case (self->store, &error) : NULL;
+  /* counted on the main thread, as the window's case list is: one query */
+  g_autoptr (GHashTable) taught = cases != NULL
+                                  ? ss_store_taught_per_case (self->store, &error) : NULL;
 
-  if (reviewed == NULL)
+  if (taught == NULL)
     {
       ss_learn_dialog_show_failure (self, error);
       return FALSE;
@@ -361,9 +374,9 @@ ss_learn_dialog_fill_cases (SsLearnDialog *self)
   for (guint i = 0; i < cases->len; i++)
     {
       const SsCase *c = g_ptr_array_index (cases, i);
-      int n = GPOINTER_TO_INT (g_hash_table_lookup (reviewed, c->accession));
+      int n = GPOINTER_TO_INT (g_hash_table_lookup (taught, c->accession));
       ss_learn_dialog_add_case (self, c, n);
-      n_teaching += c->status == SS_CASE_SIGNED ? c->n_cells > 0 : n > 0;
+      n_teaching += n > 0;
     }
   if (n_teaching == 0)
     gtk_label_set_text (self->choose_label,
@@ -483,6 +496,9 @@ ss_learn_dialog_dispose (GObject *object)
    * step, and what it reports later goes nowhere */
   self->disposed = TRUE;
   g_cancellable_cancel (self->cancellable);
+  /* the check boxes go with the template: none is looked at again */
+  if (self->case_checks != NULL)
+    g_ptr_array_set_size (self->case_checks, 0);
   gtk_widget_dispose_template (GTK_WIDGET (self), SS_TYPE_LEARN_DIALOG);
   g_clear_object (&self->store);
   g_clear_pointer (&self->result, ss_lab_learn_result_free);

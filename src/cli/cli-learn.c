@@ -200,6 +200,9 @@ ss_cli_learn (int argc, char **argv)
                                             spec, NULL, &error);
       if (earlier == NULL && error != NULL)
         return ss_cli_store_failed (error);
+      for (guint i = 0; earlier != NULL && i < earlier->skipped->len; i++)
+        g_printerr ("learn: %s (a case taught before)\n",
+                    (const char *) g_ptr_array_index (earlier->skipped, i));
     }
   g_autoptr (SsDataset) replay = replay_dir != NULL ? ss_cli_load_dataset (replay_dir, map, spec)
                                                     : NULL;

@@ -165,34 +165,55 @@ ss_lab_model_earlier_cells (SsStore *store, const char *model_path,
   g_autoptr (GPtrArray) models = ss_store_list_lab_models (store, NULL, error);
   if (models == NULL)
     return NULL;
-  const SsLabModel *taught_before = NULL;
+  /* the model and the lab models it descends from: each was taught its own cases, and
+   * each head learned from its parent's (a stored model's parent, by its SHA-256; at most
+   * as many steps as there are models, whatever a damaged row says) */
+  g_autoptr (GHashTable) by_sha = g_hash_table_new (g_str_hash, g_str_equal);
   for (guint i = 0; i < models->len; i++)
     {
       const SsLabModel *m = g_ptr_array_index (models, i);
-      if (g_strcmp0 (m->sha256, sha256) == 0)
-        taught_before = m;
+      if (m->sha256 != NULL)
+        g_hash_table_insert (by_sha, m->sha256, (gpointer) m);
     }
-  if (taught_before == NULL || taught_before->cases == NULL || *taught_before->cases == '\0')
-    return NULL;
-  /* ss_lab_model_cases_text's list (an accession holds no space) less those taught now */
-  g_auto (GStrv) cases = g_strsplit (taught_before->cases, ", ", -1);
   g_autoptr (GStrvBuilder) others = g_strv_builder_new ();
-  int n_others = 0;
-  for (int i = 0; cases[i] != NULL; i++)
-    if (*cases[i] != '\0' && !g_strv_contains (accessions, cases[i]))
-      {
-        g_strv_builder_add (others, cases[i]);
-        n_others++;
-      }
-  if (n_others == 0)
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  const SsLabModel *m = g_hash_table_lookup (by_sha, sha256);
+  for (guint step = 0; m != NULL && step < models->len; step++)
+    {
+      /* ss_lab_model_cases_text's list (an accession holds no space) less those taught now */
+      g_auto (GStrv) cases = g_strsplit (m->cases != NULL ? m->cases : "", ", ", -1);
+      for (int i = 0; cases[i] != NULL; i++)
+        if (*cases[i] != '\0' && !g_strv_contains (accessions, cases[i])
+            && !g_hash_table_contains (seen, cases[i]))
+          {
+            g_strv_builder_add (others, cases[i]);
+            g_hash_table_add (seen, g_strdup (cases[i]));
+          }
+      m = m->parent_sha256 != NULL ? g_hash_table_lookup (by_sha, m->parent_sha256) : NULL;
+    }
+  if (g_hash_table_size (seen) == 0)
     return NULL;
   g_auto (GStrv) earlier = g_strv_builder_end (others);
-  SsLearnCells *cells = ss_learn_cells_gather (store, (const char *const *) earlier, spec,
-                                               SS_DEFAULT_MAX_PIXELS, cancellable, NULL, NULL,
-                                               error);
-  if (cells != NULL && cells->cells->n == 0)
-    g_clear_pointer (&cells, ss_learn_cells_free);
-  return cells;
+  g_autoptr (SsLearnCells) cells = ss_learn_cells_gather (store, (const char *const *) earlier,
+                                                          spec, SS_DEFAULT_MAX_PIXELS,
+                                                          cancellable, NULL, NULL, error);
+  if (cells == NULL)
+    return NULL;
+  if (cells->cells->n == 0 && cells->skipped->len > 0)
+    {
+      /* taught before, but none of it can be read now: the guard could not tell whether
+       * the candidate forgets it */
+      g_autofree char *listed = g_strjoinv (", ", earlier);
+      g_set_error (error, SS_LEARN_ERROR, SS_LEARN_ERROR_TOO_FEW,
+                   "the model was taught cases %s before, and their cells cannot be read now "
+                   "(%s); a candidate must be checked against them: teach those cases too, "
+                   "bring their pictures back, or teach the shipped model instead", listed,
+                   (const char *) g_ptr_array_index (cells->skipped, 0));
+      return NULL;
+    }
+  if (cells->cells->n == 0)
+    return NULL;  /* no reviewed cell is left in them: nothing to forget */
+  return g_steal_pointer (&cells);
 }
 
 gint64
@@ -307,6 +328,7 @@ ss_lab_learn (const char *location, const char *models_dir, const char *user,
                                                            lab_learn_field, &fields, error);
   if (taught == NULL || g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
+  lab_learn_progress (progress, user_data, 0.35, _("Reading the cells taught before"));
   g_autoptr (GError) earlier_error = NULL;
   g_autoptr (SsLearnCells) earlier = ss_lab_model_earlier_cells (store, model_path, accessions,
                                                                  spec, cancellable,
@@ -340,6 +362,9 @@ ss_lab_learn (const char *location, const char *models_dir, const char *user,
   result->earlier_cases = earlier != NULL ? ss_lab_model_cases_text (earlier) : NULL;
   result->n_images = taught->n_images;
   result->skipped = g_ptr_array_ref (taught->skipped);
+  /* the pictures of the cases taught before that could not be read: said with the rest */
+  for (guint i = 0; earlier != NULL && i < earlier->skipped->len; i++)
+    g_ptr_array_add (result->skipped, g_strdup (g_ptr_array_index (earlier->skipped, i)));
   /* the last moment a Cancel is heard: after it the candidate is in the store */
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;

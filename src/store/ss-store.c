@@ -127,13 +127,19 @@ static const char *const stmt_sql[N_STMTS] = {
     "SELECT class, (SELECT count (*) FROM images JOIN cells ON cells.image_id = images.id "
     "  AND cells.deleted = 0 AND cells.current_class = classes.class WHERE images.case_id = ?1) "
     "FROM classes",
-  /* each case's reviewed cells, deleted ones too (a deletion reviewed teaches "no white
-   * cell"); a case without any has no row */
-  [STMT_REVIEWED_PER_CASE] =
+  /* the cells each case teaches the lab's learning (src/learn/ss-learn-cells.c reads
+   * them one by one by the same rule): a kept cell that is reviewed, or in a signed case;
+   * a deleted one only when reviewed and found by the model ("no white cell"); a case
+   * that teaches nothing has no row */
+  [STMT_TAUGHT_PER_CASE] =
     REVIEWED_CTE ("SELECT id FROM cells")
-    "SELECT cases.accession, count (*) FROM reviewed "
-    "JOIN cells ON cells.id = reviewed.cell_id JOIN images ON images.id = cells.image_id "
-    "JOIN cases ON cases.id = images.case_id GROUP BY cases.accession",
+    "SELECT cases.accession, count (*) FROM cells "
+    "JOIN images ON images.id = cells.image_id JOIN cases ON cases.id = images.case_id "
+    "LEFT JOIN reviewed ON reviewed.cell_id = cells.id "
+    "WHERE CASE WHEN cells.deleted <> 0 "
+    "           THEN reviewed.cell_id IS NOT NULL AND cells.origin = 'model' "
+    "           ELSE reviewed.cell_id IS NOT NULL OR cases.status = 'signed' END "
+    "GROUP BY cases.accession",
   [STMT_COUNTS_IMAGE] =
     "WITH classes (class) AS (VALUES (0), (1), (2), (3), (4), (5), (6), (7)) "
     "SELECT class, (SELECT count (*) FROM cells WHERE cells.image_id = ?1 AND cells.deleted = 0 "
@@ -959,11 +965,11 @@ ss_store_list_cases (SsStore *self, GError **error)
 }
 
 GHashTable *
-ss_store_reviewed_per_case (SsStore *self, GError **error)
+ss_store_taught_per_case (SsStore *self, GError **error)
 {
   g_return_val_if_fail (SS_IS_STORE (self), NULL);
-  const char *operation = "counting each case's reviewed cells";
-  SsStoreStmt *stmt = ss_store_stmt (self, STMT_REVIEWED_PER_CASE, operation, error);
+  const char *operation = "counting the cells each case teaches";
+  SsStoreStmt *stmt = ss_store_stmt (self, STMT_TAUGHT_PER_CASE, operation, error);
   if (stmt == NULL)
     return NULL;
   g_autoptr (GHashTable) counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);

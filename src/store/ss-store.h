@@ -206,9 +206,12 @@ SsCase     *ss_store_create_case (SsStore *self, const char *accession,
                                   const char *stain, const char *notes, GError **error);
 SsCase     *ss_store_get_case (SsStore *self, const char *accession, GError **error);
 GPtrArray  *ss_store_list_cases (SsStore *self, GError **error);  /* SsCase*, newest first */
-/* How many cells of each case are reviewed (docs/case-store.md, "Reviewed cells"; deleted
- * ones too): accession -> GINT_TO_POINTER (count), for the cases that have any. */
-GHashTable *ss_store_reviewed_per_case (SsStore *self, GError **error);
+/* How many cells each case teaches a lab's learning (issue 30): its reviewed cells
+ * (docs/case-store.md, "Reviewed cells"), every kept cell of a signed case (the sign-off
+ * confirms it), and a deleted cell only when a person deleted what the model found (it
+ * teaches "no white cell"; one drawn and deleted teaches nothing). accession ->
+ * GINT_TO_POINTER (count), for the cases that teach anything. */
+GHashTable *ss_store_taught_per_case (SsStore *self, GError **error);
 /* Change the descriptive fields of an open case; NULL leaves a field as it is. */
 gboolean    ss_store_update_case (SsStore *self, const char *accession,
                                   const char *patient_ref, const char *specimen,

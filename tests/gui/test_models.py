@@ -236,11 +236,11 @@ def analysed_again(app, window, db):
         f"{adopted['name']}; {ACCESSION} unchanged")
 
 
-def forgets(app, window, db, n_other):
+def forgets(app, window, db, n_cells, n_other):
     """Improve… with OTHER-1 alone, once a model taught from LAB-1 is in use: refused,
     because the candidate calls LAB-1's cells worse."""
     open_menu_item(app, window, "Improve the Model from This Lab’s Corrections…")
-    app.dialog("label", f"2 cases chosen, {n_other + 16} reviewed cells")
+    app.dialog("label", f"2 cases chosen, {n_cells + n_other} reviewed cells")
     boxes = {name_of(n): n for n in dialog_nodes(app, "check box", re.compile(r"-\d$"))}
     click_in_dialog(app, "Improve the Model", boxes[ACCESSION])
     app.dialog("label", f"1 case chosen, {n_other} reviewed cell{'' if n_other == 1 else 's'}")
@@ -253,7 +253,8 @@ def forgets(app, window, db, n_other):
     found = wait_until(lambda: [earlier.match(name_of(n))
                                 for n in dialog_nodes(app, "label", earlier)], 10,
                        "the figure of the cells taught before")
-    check(float(found[0].group(2)) < float(found[0].group(1)) and int(found[0].group(3)) == 16,
+    check(float(found[0].group(2)) < float(found[0].group(1))
+          and int(found[0].group(3)) == n_cells,
           f"the cells LAB-1 taught, forgotten: {found[0].group(0)}")
     log("refused:", found[0].group(0))
     time.sleep(0.5)
@@ -273,7 +274,7 @@ def main():
         cancelled(app, window, db, n_cells, n_other)
         improved(app, window, db, n_cells, n_other)
         analysed_again(app, window, db)
-        forgets(app, window, db, n_other)
+        forgets(app, window, db, n_cells, n_other)
 
     run_app(["--db", db, "--case", ACCESSION], None, "models", body)
 
