@@ -121,9 +121,7 @@ check_camera (SsAnalysisResult *result, SsClassifier *classifier, gboolean mappe
     }
   if (n == 0)
     return;
-  ss_sort_doubles (d, n);
-  result->camera_distance = ss_median_sorted (d, n);
-  result->camera_unlike = result->camera_distance > result->camera_threshold
+  result->camera_unlike = ss_camera_check_judge (check, d, n, &result->camera_distance)
                           || mapped_for_camera;
   if (!doubt || !result->camera_unlike)
     return;

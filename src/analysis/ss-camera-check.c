@@ -1,6 +1,8 @@
 /* The camera check (issue 27); see ss-camera-check.h. */
 #include "ss-camera-check.h"
 
+#include "ss-metrics.h"
+
 #include <gio/gio.h>
 #include <math.h>
 #include <stdlib.h>
@@ -96,6 +98,17 @@ ss_camera_check_threshold (const SsCameraCheck *check)
   return check->threshold;
 }
 
+gboolean
+ss_camera_check_judge (const SsCameraCheck *check, double *distances, gsize n, double *median)
+{
+  g_return_val_if_fail (n > 0, FALSE);
+  ss_sort_doubles (distances, n);
+  double m = ss_median_sorted (distances, n);
+  if (median != NULL)
+    *median = m;
+  return m > check->threshold;
+}
+
 void
 ss_camera_check_set_target (SsCameraCheck *check, const double *target)
 {
@@ -107,8 +120,8 @@ ss_camera_check_set_target (SsCameraCheck *check, const double *target)
 gboolean
 ss_camera_check_target (const SsCameraCheck *check, double target[6])
 {
-  for (int i = 0; check->has_target && target != NULL && i < 6; i++)
-    target[i] = check->target[i];
+  if (check->has_target && target != NULL)
+    memcpy (target, check->target, sizeof check->target);
   return check->has_target;
 }
 

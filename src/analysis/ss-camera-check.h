@@ -28,6 +28,10 @@ void           ss_camera_check_free (SsCameraCheck *check);
 /* The squared distance of a cell's statistics to its K-th nearest known cell. */
 double         ss_camera_check_distance (const SsCameraCheck *check, const float *stats);
 double         ss_camera_check_threshold (const SsCameraCheck *check);
+/* How a camera is judged on its cells: TRUE when the median of n (> 0) distances from
+ * check (sorted in place) lies beyond its threshold; *median (may be NULL) gets it. */
+gboolean       ss_camera_check_judge (const SsCameraCheck *check, double *distances, gsize n,
+                                      double *median);
 
 /* The colours a camera beyond the threshold is brought to before the model sees its cells
  * (SsColourPool): the R, G, B means then deviations, in [0, 1], of the cells of the
@@ -41,8 +45,9 @@ void           ss_camera_stats_colour (const float *stats, int n, double target[
 
 /* The file beside a cell-type model (MODEL-cameras.csv, ss_models_beside): a comment
  * line, "threshold,X", optionally "target,M,M,M,S,S,S", a header, then one line of
- * SS_CAMERA_STATS numbers per known cell. Loading: NULL with G_FILE_ERROR_NOENT when there is no file, or with what is
- * wrong in it (at most SS_CAMERA_CHECK_MAX_CELLS lines, every statistic in [0, 1]). */
+ * SS_CAMERA_STATS numbers per known cell. Loading: NULL with G_FILE_ERROR_NOENT when
+ * there is no file, or with what is wrong in it (at most SS_CAMERA_CHECK_MAX_CELLS lines,
+ * every statistic in [0, 1]). */
 #define SS_CAMERA_CHECK_MAX_CELLS 100000
 /* Saving refuses a target that loading would refuse. */
 gboolean       ss_camera_check_save (const float *stats, int n, double threshold,

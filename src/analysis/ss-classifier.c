@@ -2,7 +2,6 @@
 #include "ss-classifier-private.h"
 
 #include "ss-camera-check.h"
-#include "ss-metrics.h"
 #include "ss-models.h"
 
 #include <math.h>
@@ -354,9 +353,7 @@ ss_classifier_run_boxes_pooled (SsClassifier *c, const SsImage *image, const SsB
     {
       g_autofree double *d = g_memdup2 (pool->distances->data,
                                         sizeof (double) * pool->distances->len);
-      ss_sort_doubles (d, pool->distances->len);
-      pool->mapped = ss_median_sorted (d, pool->distances->len)
-                     > ss_camera_check_threshold (c->camera);
+      pool->mapped = ss_camera_check_judge (c->camera, d, pool->distances->len, NULL);
     }
   /* x -> (x - pool mean) / pool sd * the target's sd + the target's mean */
   ss_colour_pool_target (pool, spec, target);

@@ -10,7 +10,6 @@
 #include "ss-analysis.h"
 #include "ss-classifier.h"
 #include "ss-classify-metrics.h"
-#include "ss-metrics.h"
 #include "ss-dataset.h"
 #include "ss-training.h"
 #include "ss-report-analysis.h"
@@ -135,9 +134,7 @@ evaluate_classify (int argc, char **argv)
           ok = stats != NULL;
           for (int i = 0; ok && i < ds->n; i++)
             d[i] = ss_camera_check_distance (check, stats + (gsize) i * SS_CAMERA_STATS);
-          if (ok && ds->n > 0)
-            ss_sort_doubles (d, ds->n);
-          mapped = ok && ds->n > 0 && ss_median_sorted (d, ds->n) > ss_camera_check_threshold (check);
+          mapped = ok && ds->n > 0 && ss_camera_check_judge (check, d, ds->n, NULL);
           if (ok)
             g_printerr ("evaluate: camera %s the model learned: colours %s\n",
                         mapped ? "unlike every camera" : "like one of those",

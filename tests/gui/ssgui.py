@@ -293,16 +293,7 @@ class App:
         window's position plus the border GTK draws around the window's content
         (client-side decorations without a compositor), which the AT-SPI extents
         of the window's frame leave out."""
-        window_id = self.x_window(self.window_title)
-        out = subprocess.run(["xdotool", "getwindowgeometry", "--shell", window_id],
-                             capture_output=True, text=True, timeout=30)
-        check(out.returncode == 0, f"xdotool getwindowgeometry {window_id}: {out.stderr}")
-        values = dict(line.split("=", 1) for line in out.stdout.split())
-        x, y = int(values["X"]), int(values["Y"])
-        _, _, fw, fh = extents(self.root)
-        border_x = max(0, (int(values["WIDTH"]) - fw) // 2)
-        border_y = max(0, (int(values["HEIGHT"]) - fh) // 2)
-        return x + border_x, y + border_y
+        return x_window_origin(self.x_window(self.window_title), self.root)
 
     def screen_point(self, node, fx=0.5, fy=0.5):
         """The screen point at fractions (fx, fy) of node's extents."""
@@ -389,35 +380,45 @@ def focus(app, title):
     wait_until(lambda: app.focus_window(title), 10, f"the window {title!r} to take the keys")
 
 
-def focus_dialog(app, dialog_title):
-    """Give the keyboard to the newest X window titled dialog_title: xdotool also lists
-    the main window under a dialog's title (its group leader), first."""
+def dialog_x_window(app, dialog_title):
+    """The newest X window titled dialog_title: xdotool also lists the main window under
+    a dialog's title (its group leader), first."""
     ids = subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--pid",
                           str(app.pid), "--name", "^" + re.escape(dialog_title) + "$"],
                          capture_output=True, text=True, timeout=30).stdout.split()
     check(ids, f"no X window titled {dialog_title!r}")
-    subprocess.run(["xdotool", "windowfocus", "--sync", ids[-1]], check=True, timeout=30)
+    return ids[-1]
+
+
+def focus_dialog(app, dialog_title):
+    """Give the keyboard to the newest X window titled dialog_title."""
+    subprocess.run(["xdotool", "windowfocus", "--sync", dialog_x_window(app, dialog_title)],
+                   check=True, timeout=30)
+
+
+def x_window_origin(window_id, frame):
+    """The screen point of (0, 0) in AT-SPI window coordinates of the X window window_id,
+    whose accessible frame is frame: its position plus the border GTK draws round the
+    frame (client-side decorations without a compositor), which its extents leave out."""
+    out = subprocess.run(["xdotool", "getwindowgeometry", "--shell", window_id],
+                         capture_output=True, text=True, timeout=30)
+    check(out.returncode == 0, f"xdotool getwindowgeometry {window_id}: {out.stderr}")
+    values = dict(line.split("=", 1) for line in out.stdout.split())
+    _, _, fw, fh = extents(frame)
+    return (int(values["X"]) + max(0, (int(values["WIDTH"]) - fw) // 2),
+            int(values["Y"]) + max(0, (int(values["HEIGHT"]) - fh) // 2))
 
 
 def click_in_dialog(app, dialog_title, node):
     """Click the middle of node, in the newest X window titled dialog_title (for what
     GTK 4.8 gives no accessible action, such as a check box). The point is the X
     window's position, plus the border drawn round the dialog's frame, plus the node's
-    extents in the dialog's coordinates (see App.window_origin)."""
-    ids = subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--pid",
-                          str(app.pid), "--name", "^" + re.escape(dialog_title) + "$"],
-                         capture_output=True, text=True, timeout=30).stdout.split()
-    check(ids, f"no X window titled {dialog_title!r}")
-    out = subprocess.run(["xdotool", "getwindowgeometry", "--shell", ids[-1]],
-                         capture_output=True, text=True, timeout=30)
-    check(out.returncode == 0, f"xdotool getwindowgeometry {ids[-1]}: {out.stderr}")
-    values = dict(line.split("=", 1) for line in out.stdout.split())
+    extents in the dialog's coordinates (see x_window_origin)."""
+    window_id = dialog_x_window(app, dialog_title)
     frames = [top for top in children(app.accessible) if name_of(top) == dialog_title]
     check(frames, f"no accessible window titled {dialog_title!r}: "
           f"{[(role_name(top), name_of(top)) for top in children(app.accessible)]}")
-    _, _, fw, fh = extents(frames[-1])
-    x = int(values["X"]) + max(0, (int(values["WIDTH"]) - fw) // 2)
-    y = int(values["Y"]) + max(0, (int(values["HEIGHT"]) - fh) // 2)
+    x, y = x_window_origin(window_id, frames[-1])
     nx, ny, nw, nh = extents(node)
     subprocess.run(["xdotool", "mousemove", "--sync", str(x + nx + nw // 2), str(y + ny + nh // 2),
                     "click", "1"], check=True, timeout=30)
