@@ -19,7 +19,9 @@ relabel, taught to the shipped cell-type model behind the guard.
   basophils): the new head would replace the one that learned the first case, so the
   guard checks the first case's cells too, prints that figure and refuses the
   candidate; with the first case's pictures moved away it refuses, saying why; with both
-  cases taught, or the shipped model taught, there is no such check.
+  cases taught, or the shipped model taught, there is no such check;
+- a chain of lab models (M2 taught LAB2 from M1, taught LAB): a model taught from M2 is
+  checked against both cases' cells, and the store records that figure with it.
 
 The guard's reference is the sheet shipped beside the model (data/models/
 celltype-reference: 20 cells of each class the model was trained on), so the test needs no
@@ -41,6 +43,72 @@ from clitest import Cli, check, distinct_copy, failures  # noqa: E402
 
 cli = Cli(CLI, DB)
 models = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "models")
+
+
+
+def review(store, accession, pictures, label):
+    """A case of pictures in store, every cell of it relabelled as label; its cells."""
+    store("case", "new", accession)
+    store("analyze", "--case", accession, *pictures)
+    found = [c for image in store.json("case", "show", accession, "--json")["images"]
+             for c in image["cells"] if not c["deleted"]]
+    for c in found:
+        # a cell the analysis already calls so is confirmed, as a reviewer's key does
+        store("relabel", "--case", accession, "--cell", str(c["id"]),
+              *(["--confirm"] if c["class"] == label else ["--class", label]), "--user", "tech")
+    return found
+
+
+def check_chain(m1, lab_fields, lab2_fields):
+    """A chain of lab models: M2 taught LAB2 alone from M1 (which was taught LAB) and
+    recorded before M1 is (a store that did not know M1 yet), then M1 recorded; a model
+    taught from M2 must be checked against the cells of LAB2 (M2's) and of LAB (M1's, one
+    step up the chain), and an offered one records that third figure in the store."""
+    store = Cli(CLI, os.path.join(TMP, "chain.db"))
+    lab = review(store, "LAB", lab_fields, "neutrophil")
+    lab2 = review(store, "LAB2", lab2_fields + lab_fields[:2], "basophil")
+    m2 = os.path.join(TMP, "chain-m2.ssm")
+    run = store("learn", "--model", m1, "--case", "LAB2", "--out", m2, ok=False)
+    check(run.returncode == 0 and "cells taught before" not in run.stdout,
+          "M2 taught from M1 before the store knows M1: offered, nothing taught before (%d: %s)"
+          % (run.returncode, run.stdout))
+    m1_again = os.path.join(TMP, "chain-m1.ssm")
+    store("learn", "--model", "celltype", "--case", "LAB", "--out", m1_again)
+    check(open(m1, "rb").read() == open(m1_again, "rb").read(),
+          "LAB taught in another store gives M1's bytes again (the chain's first link)")
+    fields4 = []
+    for name in sorted(os.listdir(SAMPLES)):
+        if name.endswith(".jpg"):
+            fields4.append(os.path.join(TMP, "e-" + name))
+            distinct_copy(os.path.join(SAMPLES, name), fields4[-1], "e")
+    review(store, "LAB4", fields4, "neutrophil")
+    # a wide margin lets a candidate that forgets part of it through, so that the store
+    # records the figure
+    m3 = os.path.join(TMP, "chain-m3.ssm")
+    run = store("learn", "--model", m2, "--case", "LAB4", "--margin", "0.9", "--out", m3, ok=False)
+    print("taught from M2:", run.stdout.strip().replace("\n", " | "))
+    earlier = re.search(r"cells taught before \((.*?)\): model (\S+), candidate (\S+) "
+                        r"\((\d+) cells", run.stdout)
+    check(earlier is not None and earlier.group(1) == "LAB2, LAB"
+          and int(earlier.group(4)) == len(lab) + len(lab2),
+          "the cells of LAB2 (M2's) and of LAB (M1's, up the chain) checked (%d + %d): %s"
+          % (len(lab), len(lab2), run.stdout))
+    if earlier is None or run.returncode != 0:
+        check(False, "the candidate taught from M2 offered (%d: %s)" % (run.returncode, run.stdout))
+        return
+    listed = store.json("model", "list", "--json")["models"]
+    guard = listed[-1]["guard"]
+    check(listed[-1]["cases"] == "LAB4" and guard["earlier_cells"] == int(earlier.group(4))
+          and guard["earlier_cases"] == "LAB2, LAB"
+          and abs(guard["earlier_before"] - float(earlier.group(2))) < 1e-4
+          and abs(guard["earlier_after"] - float(earlier.group(3))) < 1e-4,
+          "the store records the third figure as printed: %s" % guard)
+    check(all(m["guard"]["earlier_cells"] == 0 and "earlier_before" not in m["guard"]
+              for m in listed[:-1]), "models with no such check record none: %s" % listed[:-1])
+    text = store("model", "list").stdout
+    check("cells taught before (LAB2, LAB) %s -> %s (%s)" % earlier.group(2, 3, 4) in text,
+          "model list prints it: %s" % text)
+
 
 # four fields: each sample twice, so that images can be held back
 fields = []
@@ -149,6 +217,7 @@ if held and ref and run.returncode == 0:
                    "--out", alone, ok=False)
         check(run3.returncode in (0, 3) and "cells taught before" not in run3.stdout,
               "no cell taught before is left out (%s, %s): %s" % (model, cases, run3.stdout))
+    check_chain(again, fields, fields2)
     one = os.path.join(TMP, "one.ssm")
     run2 = cli(*learn[:-1], one, "--one-head", ok=False)
     check("the model's own head replaced" in run2.stdout and "weighs most" not in run2.stdout

@@ -1,9 +1,9 @@
 /* Improve the Model from This Lab's Corrections; see ss-learn-dialog.h. It opens on the
- * cases to learn from (those with reviewed cells, all chosen at first). The learning
- * runs in a GTask thread on a store connection of its own; Cancel is heard between its
- * steps and between two fields read, and a run cancelled before its last step records
- * nothing. The thread has its own copies of what it reads: the dialog may be destroyed
- * under it (with its parent, or at quit), which cancels the run. */
+ * cases to learn from (read on a worker thread; those with reviewed cells, all chosen at
+ * first). The learning runs in a GTask thread on a store connection of its own; Cancel is
+ * heard between its steps and between two fields read, and a run cancelled before its
+ * last step records nothing. The threads have their own copies of what they read: the
+ * dialog may be destroyed under them (with its parent, or at quit), which cancels them. */
 #define G_LOG_DOMAIN "smearscope"
 
 #include "ss-config.h"
@@ -355,26 +355,69 @@ ss_learn_dialog_add_case (SsLearnDialog *self,
   g_ptr_array_add (self->case_checks, check);
 }
 
-/* The chooser's rows, from the store: FALSE (the failure shown) when it cannot be read. */
-static gboolean
-ss_learn_dialog_fill_cases (SsLearnDialog *self)
+/* The store's cases and what each teaches, read on a worker thread: counting them reads
+ * every cell of the store, which a lab's store of a year holds by the hundred thousand. */
+typedef struct {
+  GPtrArray  *cases;    /* SsCase * */
+  GHashTable *taught;   /* accession -> cells it teaches */
+} SsLearnCases;
+
+static void
+ss_learn_cases_free (SsLearnCases *read)
+{
+  g_clear_pointer (&read->cases, g_ptr_array_unref);
+  g_clear_pointer (&read->taught, g_hash_table_unref);
+  g_free (read);
+}
+
+static void
+ss_learn_dialog_read_cases (GTask        *task,
+                            gpointer      source_object,
+                            gpointer      task_data,
+                            GCancellable *cancellable)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) cases = ss_store_list_cases (self->store, &error);
-  /* counted on the main thread, as the window's case list is: one query */
-  g_autoptr (GHashTable) taught = cases != NULL
-                                  ? ss_store_taught_per_case (self->store, &error) : NULL;
+  /* a connection of its own: the window's is the main thread's */
+  g_autoptr (SsStore) store = ss_store_open (task_data, SS_STORE_OPEN_READ_ONLY, &error);
+  SsLearnCases *read = g_new0 (SsLearnCases, 1);
 
-  if (taught == NULL)
+  if (store != NULL && (read->cases = ss_store_list_cases (store, &error)) != NULL)
+    read->taught = ss_store_taught_per_case (store, &error);
+  if (read->taught == NULL)
+    {
+      ss_learn_cases_free (read);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  g_task_return_pointer (task, read, (GDestroyNotify) ss_learn_cases_free);
+}
+
+/* The chooser's rows, once read; the failure shown when the store could not be read. */
+static void
+ss_learn_dialog_fill_cases (GObject      *source,
+                            GAsyncResult *result,
+                            gpointer      user_data)
+{
+  SsLearnDialog *self = SS_LEARN_DIALOG (source);
+  g_autoptr (GError) error = NULL;
+  SsLearnCases *read = g_task_propagate_pointer (G_TASK (result), &error);
+
+  if (self->disposed)
+    {
+      g_clear_pointer (&read, ss_learn_cases_free);
+      return;  /* closed before the cases were read */
+    }
+  if (read == NULL)
     {
       ss_learn_dialog_show_failure (self, error);
-      return FALSE;
+      return;
     }
+  GPtrArray *cases = read->cases;
   int n_teaching = 0;
   for (guint i = 0; i < cases->len; i++)
     {
       const SsCase *c = g_ptr_array_index (cases, i);
-      int n = GPOINTER_TO_INT (g_hash_table_lookup (taught, c->accession));
+      int n = GPOINTER_TO_INT (g_hash_table_lookup (read->taught, c->accession));
       ss_learn_dialog_add_case (self, c, n);
       n_teaching += n > 0;
     }
@@ -385,7 +428,9 @@ ss_learn_dialog_fill_cases (SsLearnDialog *self)
                           "from what people have checked."));
   gtk_widget_set_visible (GTK_WIDGET (self->case_list), cases->len > 0);
   ss_learn_dialog_update_chosen (self);
-  return TRUE;
+  gtk_widget_grab_focus (GTK_WIDGET (gtk_widget_get_sensitive (GTK_WIDGET (self->learn_button))
+                                     ? self->learn_button : self->choose_cancel_button));
+  ss_learn_cases_free (read);
 }
 
 /* Learn: the run starts on the cases chosen */
@@ -581,8 +626,14 @@ ss_learn_dialog_new (GtkWindow  *parent,
                                       NULL);
   self->store = g_object_ref (store);
   self->user = g_strdup (user);
-  if (ss_learn_dialog_fill_cases (self))
-    gtk_widget_grab_focus (GTK_WIDGET (gtk_widget_get_sensitive (GTK_WIDGET (self->learn_button))
-                                       ? self->learn_button : self->choose_cancel_button));
+  gtk_label_set_text (self->chosen_label, _("Reading the cases…"));
+  /* the rows come when the cases are read; until then nothing can be learned */
+  gtk_widget_set_sensitive (GTK_WIDGET (self->learn_button), FALSE);
+  gtk_widget_grab_focus (GTK_WIDGET (self->choose_cancel_button));
+  GTask *task = g_task_new (self, self->cancellable, ss_learn_dialog_fill_cases, NULL);
+  g_task_set_source_tag (task, ss_learn_dialog_new);
+  g_task_set_task_data (task, g_strdup (ss_store_get_path (store)), g_free);
+  g_task_run_in_thread (task, ss_learn_dialog_read_cases);
+  g_object_unref (task);
   return self;
 }

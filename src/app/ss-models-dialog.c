@@ -88,6 +88,14 @@ ss_models_dialog_describe (const SsLabModel *m)
                                   "(%d, margin %.2f)"),
                           m->back_before, m->back_after, m->n_back, m->reference_before,
                           m->reference_after, m->n_reference, m->margin);
+  if (m->n_earlier > 0)
+    {
+      g_string_append (text, "; ");
+      /* Translators: the guard's third figure: the cells the lab taught before, in cases
+       * it was not taught this time, called right before and after; %s: those cases */
+      g_string_append_printf (text, _("taught before (%s) %.2f → %.2f (%d)"), m->earlier_cases,
+                              m->earlier_before, m->earlier_after, m->n_earlier);
+    }
   g_string_append_c (text, '\n');
   /* Translators: how many reviewed cells, of which classes, from which cases */
   g_string_append_printf (text, ngettext ("Taught %d cell (%s) from %s", "Taught %d cells (%s) from %s",

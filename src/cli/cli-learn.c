@@ -306,7 +306,7 @@ ss_cli_learn (int argc, char **argv)
   if (store != NULL && store_writable)
     {
       gboolean existed = FALSE;
-      gint64 id = ss_lab_model_offer (store, out, name, model_path, taught, &v, config.margin,
+      gint64 id = ss_lab_model_offer (store, out, name, model_path, taught, earlier, &v, config.margin,
                                       who, &existed,
                                       &error);
       if (id == 0)

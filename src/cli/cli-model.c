@@ -63,6 +63,14 @@ json_add_model (JsonBuilder *b, const SsLabModel *m)
   ss_report_json_add_figure (b, "reference_before", m->reference_before);
   ss_report_json_add_figure (b, "reference_after", m->reference_after);
   ss_report_json_add_figure (b, "margin", m->margin);
+  /* the third check: what the lab taught before, in cases not taught this time */
+  json_member_int (b, "earlier_cells", m->n_earlier);
+  if (m->n_earlier > 0)
+    {
+      ss_report_json_add_figure (b, "earlier_before", m->earlier_before);
+      ss_report_json_add_figure (b, "earlier_after", m->earlier_after);
+      ss_report_json_add_string_or_null (b, "earlier_cases", m->earlier_cases);
+    }
   json_builder_end_object (b);
   ss_report_json_add_string_or_null (b, "offered_by", m->offered_by);
   ss_report_json_add_string_or_null (b, "offered_at", m->offered_at);
@@ -132,6 +140,9 @@ model_list (int argc, char **argv)
       printf ("    held-back cells %.4f -> %.4f (%d); reference %.4f -> %.4f (%d, margin %.4f)\n",
               m->back_before, m->back_after, m->n_back, m->reference_before,
               m->reference_after, m->n_reference, m->margin);
+      if (m->n_earlier > 0)
+        printf ("    cells taught before (%s) %.4f -> %.4f (%d)\n", m->earlier_cases,
+                m->earlier_before, m->earlier_after, m->n_earlier);
       if (m->adopted_by != NULL)
         printf ("    offered by %s at %s; last adopted by %s at %s\n", m->offered_by,
                 m->offered_at, m->adopted_by, m->adopted_at);

@@ -218,8 +218,9 @@ ss_lab_model_earlier_cells (SsStore *store, const char *model_path,
 
 gint64
 ss_lab_model_offer (SsStore *store, const char *path, const char *name, const char *parent_path,
-                    const SsLearnCells *taught, const SsLearnVerdict *verdict, double margin,
-                    const char *user, gboolean *existed, GError **error)
+                    const SsLearnCells *taught, const SsLearnCells *earlier,
+                    const SsLearnVerdict *verdict, double margin, const char *user,
+                    gboolean *existed, GError **error)
 {
   g_autoptr (GMappedFile) file = g_mapped_file_new (path, FALSE, error);
   if (file == NULL)
@@ -244,6 +245,8 @@ ss_lab_model_offer (SsStore *store, const char *path, const char *name, const ch
     }
   g_autofree char *taught_text = ss_lab_model_taught_text (taught);
   g_autofree char *cases_text = ss_lab_model_cases_text (taught);
+  g_autofree char *earlier_text = earlier != NULL && verdict->n_earlier > 0
+                                    ? ss_lab_model_cases_text (earlier) : NULL;
   SsLabModel info = {
     .name = (char *) name,
     .parent_sha256 = parent_sha256,
@@ -257,6 +260,10 @@ ss_lab_model_offer (SsStore *store, const char *path, const char *name, const ch
     .reference_before = verdict->reference_before,
     .reference_after = verdict->reference_after,
     .margin = margin,
+    .n_earlier = earlier_text != NULL ? verdict->n_earlier : 0,
+    .earlier_before = verdict->earlier_before,
+    .earlier_after = verdict->earlier_after,
+    .earlier_cases = earlier_text,
   };
   return ss_store_add_lab_model (store, &info, bytes, user, existed, error);
 }
@@ -380,7 +387,7 @@ ss_lab_learn (const char *location, const char *models_dir, const char *user,
   if (!saved)
     g_set_error (error, SS_LEARN_ERROR, SS_LEARN_ERROR_FAILED, "%s", engine_error.message);
   else
-    result->model_id = ss_lab_model_offer (store, path, NULL, model_path, taught,
+    result->model_id = ss_lab_model_offer (store, path, NULL, model_path, taught, earlier,
                                            &result->verdict, config.margin, user,
                                            &result->existed, error);
   g_unlink (path);

@@ -50,12 +50,14 @@ SsLearnCells *ss_lab_model_earlier_cells (SsStore *store, const char *model_path
                                           GError **error);
 
 /* Record the candidate written at path, taught from parent_path, as offered by user,
- * with the guard's verdict: its name is NAME-lab-N (NAME the parent's base name) unless
+ * with the guard's verdict (its third figure with the cases of earlier, the cells taught
+ * before; may be NULL): its name is NAME-lab-N (NAME the parent's base name) unless
  * name is given. Returns its id (that of the same bytes stored before, with *existed
  * TRUE), 0 with error. */
 gint64        ss_lab_model_offer (SsStore *store, const char *path, const char *name,
                                   const char *parent_path, const SsLearnCells *taught,
-                                  const SsLearnVerdict *verdict, double margin,
+                                  const SsLearnCells *earlier, const SsLearnVerdict *verdict,
+                                  double margin,
                                   const char *user, gboolean *existed, GError **error);
 
 G_END_DECLS

@@ -33,8 +33,9 @@ static const CopiedTable copied_tables[] = {
                    "source_sha256, imported_at, \"user\"", "iiiiiiibttttt", "id", "" },
   { "lab_models", "id, name, bytes, sha256, parent_id, parent_sha256, n_cells, taught, cases, "
                   "n_back, back_before, back_after, n_reference, reference_before, "
-                  "reference_after, margin, offered_by, offered_at",
-    "itbtitittirrirrrtt", "id", "" },
+                  "reference_after, margin, offered_by, offered_at, n_earlier, earlier_before, "
+                  "earlier_after, earlier_cases",
+    "itbtitittirrirrrttirrt", "id", "" },
   { "model_uses", "id, kind, model_id, \"user\", at, prev_hash, hash", "ititttt", "id", "" },
   /* the users and their roles, not their passwords: a server's logins are its own */
   { "users", "name, role, added_at", "ttt", "name",

@@ -17,6 +17,7 @@ ss_lab_model_free (SsLabModel *model)
   g_free (model->parent_sha256);
   g_free (model->taught);
   g_free (model->cases);
+  g_free (model->earlier_cases);
   g_free (model->offered_by);
   g_free (model->offered_at);
   g_free (model->adopted_by);
@@ -39,7 +40,9 @@ ss_model_use_free (SsModelUse *use)
 #define LAB_MODEL_COLUMNS \
   "id, name, sha256, length (bytes), coalesce (parent_id, 0), parent_sha256, n_cells, " \
   "taught, cases, n_back, back_before, back_after, n_reference, reference_before, "     \
-  "reference_after, margin, offered_by, offered_at"
+  "reference_after, margin, offered_by, offered_at, n_earlier, earlier_before, "          \
+  "earlier_after, earlier_cases"
+#define LAB_MODEL_N_COLUMNS 22  /* a column after them is column LAB_MODEL_N_COLUMNS */
 
 /* TRUE when a stored model's bytes are those its recorded SHA-256 names */
 static gboolean
@@ -73,6 +76,10 @@ lab_model_from_row (SsStoreStmt *stmt)
   m->margin = ss_stmt_column_double (stmt, 15);
   m->offered_by = ss_stmt_column_dup (stmt, 16);
   m->offered_at = ss_stmt_column_dup (stmt, 17);
+  m->n_earlier = ss_stmt_column_int (stmt, 18);
+  m->earlier_before = ss_stmt_column_double (stmt, 19);
+  m->earlier_after = ss_stmt_column_double (stmt, 20);
+  m->earlier_cases = ss_stmt_column_dup (stmt, 21);
   return m;
 }
 
@@ -178,7 +185,7 @@ ss_store_add_lab_model (SsStore *self, const SsLabModel *info, GBytes *bytes, co
       return 0;
     }
   const double figures[] = { info->back_before, info->back_after, info->reference_before,
-                             info->reference_after };
+                             info->reference_after, info->earlier_before, info->earlier_after };
   for (guint i = 0; i < G_N_ELEMENTS (figures); i++)
     if (!(figures[i] >= 0 && figures[i] <= 1))
       {
@@ -245,8 +252,9 @@ ss_store_add_lab_model (SsStore *self, const SsLabModel *info, GBytes *bytes, co
   SsStoreStmt *insert = ss_store_prepare_once (self,
     "INSERT INTO lab_models (name, bytes, sha256, parent_id, parent_sha256, n_cells, taught, "
     "cases, n_back, back_before, back_after, n_reference, reference_before, reference_after, "
-    "margin, offered_by, offered_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-    "?12, ?13, ?14, ?15, ?16, ?17) RETURNING id", operation, error);
+    "margin, offered_by, offered_at, n_earlier, earlier_before, earlier_after, earlier_cases) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+    "?19, ?20, ?21) RETURNING id", operation, error);
   if (insert == NULL)
     goto fail;
   ss_stmt_bind_text (insert, 1, numbered != NULL ? numbered : info->name);
@@ -267,6 +275,11 @@ ss_store_add_lab_model (SsStore *self, const SsLabModel *info, GBytes *bytes, co
   ss_stmt_bind_double (insert, 15, MAX (info->margin, 0));
   ss_stmt_bind_text (insert, 16, user);
   ss_stmt_bind_text (insert, 17, now);
+  ss_stmt_bind_int64 (insert, 18, MAX (info->n_earlier, 0));
+  ss_stmt_bind_double (insert, 19, info->n_earlier > 0 ? info->earlier_before : 0);
+  ss_stmt_bind_double (insert, 20, info->n_earlier > 0 ? info->earlier_after : 0);
+  ss_stmt_bind_text (insert, 21, info->n_earlier > 0 && info->earlier_cases != NULL
+                                   ? info->earlier_cases : "");
   rc = ss_stmt_step (insert, operation, error);
   gint64 id = rc == SS_STEP_ROW ? ss_stmt_column_int64 (insert, 0) : 0;
   ss_stmt_finalize (insert);
@@ -350,7 +363,7 @@ ss_store_get_lab_model (SsStore *self, gint64 id, GBytes **bytes, GError **error
     }
   g_autoptr (SsLabModel) model = lab_model_from_row (stmt);
   gsize size = 0;
-  const guint8 *data = ss_stmt_column_blob (stmt, 18, &size);
+  const guint8 *data = ss_stmt_column_blob (stmt, LAB_MODEL_N_COLUMNS, &size);
   if (!lab_model_bytes_match (data, size, model->sha256))
     {
       g_set_error (error, SS_STORE_ERROR, SS_STORE_ERROR_CORRUPT,

@@ -257,6 +257,17 @@ const char *const ss_store_migrations[SS_STORE_SCHEMA_VERSION] = {
 #undef IMAGE_SIGNED
 #undef CASE_SIGNED
 #undef SIGNED_GUARD
+
+  /* 8 -> 9: the guard's third figure (issue 30): the cells the lab taught the model it
+   * was taught from, in cases not taught now, right before and after (n_earlier 0: no
+   * such cells, no such check), and those cases. Rows of version 8 read as no check. */
+  "ALTER TABLE lab_models ADD COLUMN n_earlier INTEGER NOT NULL DEFAULT 0"
+  "  CHECK (n_earlier >= 0);"
+  "ALTER TABLE lab_models ADD COLUMN earlier_before REAL NOT NULL DEFAULT 0"
+  "  CHECK (earlier_before BETWEEN 0 AND 1);"
+  "ALTER TABLE lab_models ADD COLUMN earlier_after REAL NOT NULL DEFAULT 0"
+  "  CHECK (earlier_after BETWEEN 0 AND 1);"
+  "ALTER TABLE lab_models ADD COLUMN earlier_cases TEXT NOT NULL DEFAULT '';",
 };
 
 /* The same schema in PostgreSQL's SQL, version for version: ids are identity columns
@@ -748,6 +759,15 @@ const char *const ss_store_pg_migrations[SS_STORE_SCHEMA_VERSION] = {
   "  FOR EACH ROW EXECUTE FUNCTION smearscope_signed_correction ();",
 #undef PG_SIGNED_GUARD
 #undef PG_REFUSE_SIGNED
+
+  /* 8 -> 9: the guard's third figure, as on SQLite. */
+  "ALTER TABLE lab_models"
+  "  ADD COLUMN n_earlier INTEGER NOT NULL DEFAULT 0 CHECK (n_earlier >= 0),"
+  "  ADD COLUMN earlier_before DOUBLE PRECISION NOT NULL DEFAULT 0"
+  "    CHECK (earlier_before BETWEEN 0 AND 1),"
+  "  ADD COLUMN earlier_after DOUBLE PRECISION NOT NULL DEFAULT 0"
+  "    CHECK (earlier_after BETWEEN 0 AND 1),"
+  "  ADD COLUMN earlier_cases TEXT NOT NULL DEFAULT '';",
 };
 
 /* Opening: refuse, migrate or accept ------------------------------------------------- */

@@ -12,7 +12,7 @@
 G_BEGIN_DECLS
 
 /* The schema this build writes; files with a higher user_version are refused. */
-#define SS_STORE_SCHEMA_VERSION 8
+#define SS_STORE_SCHEMA_VERSION 9
 
 #define SS_STORE_ERROR (ss_store_error_quark ())
 GQuark ss_store_error_quark (void);
@@ -395,6 +395,9 @@ typedef struct {
   int       n_reference;         /* the guard: the reference cells, right before/after */
   double    reference_before, reference_after;
   double    margin;              /* how much worse on the reference it was allowed to be */
+  int       n_earlier;           /* the guard's third figure: the cells taught before, in */
+  double    earlier_before, earlier_after;  /* cases not taught now, right before/after */
+  char     *earlier_cases;       /* those cases: "A1, A2"; "" (n_earlier 0): no such check */
   char     *offered_by, *offered_at;
   char     *adopted_by, *adopted_at;  /* the last time it was put in use; NULL: never */
   gboolean  in_use;
