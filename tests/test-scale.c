@@ -6,8 +6,12 @@
  * median of the sure ones, and a batch primed with its fields gives its first field their
  * median too. With ../shared/datasets present, BCCD's val fields pooled
  * must give a white-cell diameter within 15% of its annotated white cells (195.7 px,
- * the median of the uncut boxes). */
+ * the median of the uncut boxes). A field's scale also judges its cells: on a field whose
+ * red cells gave the scale, a stained blob far smaller than a white cell (a platelet
+ * clump's size) is called not a cell, doubted as too small, and a white cell is counted;
+ * with the scale given, both are counted. */
 #include "ss-config.h"
+#include "ss-analysis.h"
 #include "ss-scale.h"
 
 #include <glib/gstdio.h>
@@ -258,6 +262,66 @@ test_bccd (void)
   g_assert_cmpfloat (fabs (pooled / 195.7 - 1), <, 0.15);
 }
 
+/* A white cell (a lavender disc of radius r around a purple nucleus of 0.6 r) or, with
+ * cytoplasm FALSE, a purple blob of radius r, drawn over the smear at (x0, y0). */
+static void
+draw_stained (SsImage *image, double x0, double y0, double r, gboolean cytoplasm)
+{
+  for (int y = MAX (0, (int) (y0 - r - 1)); y < MIN (image->height, (int) (y0 + r + 2)); y++)
+    for (int x = MAX (0, (int) (x0 - r - 1)); x < MIN (image->width, (int) (x0 + r + 2)); x++)
+      {
+        double distance = hypot (x - x0, y - y0);
+        guint8 *p = image->rgb + ((gsize) y * image->width + x) * 3;
+        if (distance <= (cytoplasm ? 0.6 * r : r))
+          p[0] = 110, p[1] = 50, p[2] = 170;
+        else if (cytoplasm && distance <= r)
+          p[0] = 205, p[1] = 185, p[2] = 220;
+      }
+}
+
+static void
+test_too_small (void)
+{
+  g_autoptr (SsImage) image = draw_smear (640, 480, 50, 11);
+  draw_stained (image, 200, 240, 50, TRUE);    /* a white cell, 2 red cells across */
+  draw_stained (image, 470, 240, 13, FALSE);   /* a platelet clump, half a red cell */
+  for (int given = 0; given <= 1; given++)
+    {
+      SsAnalysisSettings settings;
+      ss_analysis_settings_init (&settings);
+      settings.min_confidence = 0;  /* only the size sets a cell aside here */
+      if (given)
+        {
+          settings.scale_from_image = FALSE;
+          ss_detect_settings_for_diameter (&settings.detect, 105);
+        }
+      g_autoptr (GError) error = NULL;
+      g_autoptr (SsAnalysisResult) r = ss_analysis_run (image, &settings, NULL, &error);
+      g_assert_no_error (error);
+      g_test_message ("scale %s, %.0f px: %d of %u cells counted",
+                      ss_scale_source_to_string (r->scale_source), r->cell_diameter,
+                      r->counts.total_counted, r->cells->len);
+      g_assert_cmpint (r->scale_source, ==, given ? SS_SCALE_SOURCE_SETTING
+                                                  : SS_SCALE_SOURCE_RED_CELLS);
+      g_assert_cmpfloat (fabs (r->cell_diameter / 105 - 1), <, 0.15);
+      /* both found; the blob counted only where the scale was not measured */
+      g_assert_cmpuint (r->cells->len, ==, 2);
+      g_assert_cmpint (r->counts.total_counted, ==, given ? 2 : 1);
+      for (guint i = 0; i < r->cells->len; i++)
+        {
+          const SsCell *cell = r->cells->pdata[i];
+          gboolean blob = cell->box.x > 320;
+          gboolean too_small = blob && !given;
+          g_assert_cmpint (cell->current_class, ==, too_small ? SS_CLASS_NOT_A_CELL
+                                                              : SS_CLASS_OTHER);
+          g_assert_cmpint (cell->predicted_class, ==, cell->current_class);
+          g_assert_cmpuint (cell->doubt, ==, too_small ? SS_DOUBT_TOO_SMALL : SS_DOUBT_NONE);
+          g_assert_true (ss_cell_is_unsure (cell, 0) == too_small);
+          g_assert_cmpstr (ss_doubt_to_string (cell->doubt), ==, too_small ? "too-small" : NULL);
+        }
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -267,5 +331,6 @@ main (int argc, char **argv)
   g_test_add_func ("/scale/pool", test_pool);
   g_test_add_func ("/scale/prime", test_prime);
   g_test_add_func ("/scale/bccd", test_bccd);
+  g_test_add_func ("/scale/too-small", test_too_small);
   return g_test_run ();
 }

@@ -128,7 +128,8 @@ check_camera (SsAnalysisResult *result, SsClassifier *classifier, gboolean mappe
   for (guint i = 0; i < result->cells->len; i++)
     {
       SsCell *cell = result->cells->pdata[i];
-      if (!cell->user_drawn && ss_cell_is_typed (cell))
+      /* (a cell too small to be a white one is called so by its size, not by the model) */
+      if (!cell->user_drawn && ss_cell_is_typed (cell) && !(cell->doubt & SS_DOUBT_TOO_SMALL))
         cell->doubt |= SS_DOUBT_CAMERA_UNLIKE;
     }
 }
@@ -265,10 +266,24 @@ ss_analysis_run (const SsImage *image, const SsAnalysisSettings *settings,
   t->select_ms = now_ms () - mark;
 
   mark = now_ms ();
+  /* a white cell is never much smaller than the field's typical one: what is (a platelet
+   * clump, a fragment, a sliver cut by the field's edge) is not a white cell, whatever
+   * the model called it, where the field's red cells gave the scale to judge it by. It
+   * stays in the field, doubted, for the reviewer to see and overrule. */
+  const double least = SS_WHITE_CELL_LEAST_SIZE * detect.cell_diameter;
+  const double least_area = result->scale_source == SS_SCALE_SOURCE_RED_CELLS
+                            ? G_PI / 4 * least * least : 0;
   for (guint i = 0; i < result->cells->len; i++)
     {
       SsCell *cell = result->cells->pdata[i];
       ss_morphometrics_compute (&cell->mask, &cell->nucleus_mask, &cell->morphometrics);
+      if (ss_class_is_counted (cell->current_class) && cell->morphometrics.area < least_area)
+        {
+          cell->predicted_class = cell->current_class = SS_CLASS_NOT_A_CELL;
+          cell->confidence = cell->probabilities[SS_CLASS_NOT_A_CELL];
+          cell->doubt |= SS_DOUBT_TOO_SMALL;
+          continue;
+        }
       if (settings->check_doubts)
         ss_cell_check_doubt (cell);
     }

@@ -171,11 +171,19 @@ ss_cell_check_doubt (SsCell *cell)
 const char *
 ss_doubt_to_string (guint doubt)
 {
-  if ((doubt & SS_DOUBT_CAMERA_UNLIKE) && (doubt & SS_DOUBT_NUCLEUS_NOT_ROUND))
-    return "camera-unlike-training;nucleus-not-round";
-  return (doubt & SS_DOUBT_CAMERA_UNLIKE)       ? "camera-unlike-training"
-         : (doubt & SS_DOUBT_NUCLEUS_NOT_ROUND) ? "nucleus-not-round"
-                                                : NULL;
+  /* by the flags' bits: the camera first, then the nucleus, then the size */
+  static const char *const words[] = {
+    NULL,
+    "nucleus-not-round",
+    "camera-unlike-training",
+    "camera-unlike-training;nucleus-not-round",
+    "too-small",
+    "nucleus-not-round;too-small",
+    "camera-unlike-training;too-small",
+    "camera-unlike-training;nucleus-not-round;too-small",
+  };
+  G_STATIC_ASSERT (G_N_ELEMENTS (words) == (SS_DOUBT_TOO_SMALL << 1));
+  return words[doubt & (G_N_ELEMENTS (words) - 1)];
 }
 
 gboolean

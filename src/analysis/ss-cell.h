@@ -43,6 +43,10 @@ typedef enum {
   SS_DOUBT_CAMERA_UNLIKE = 1 << 1,      /* its field's cells look unlike the cameras the
                                          * model learned (SsCameraCheck): whatever its
                                          * confidence, the model has not seen such cells */
+  SS_DOUBT_TOO_SMALL = 1 << 2,          /* far smaller than a white cell at its field's
+                                         * measured scale (SS_WHITE_CELL_LEAST_SIZE): the
+                                         * analysis calls it not_a_cell, whatever the
+                                         * model's call */
 } SsDoubt;
 
 /* A lymphocyte's nucleus is round: the least solidity (SsMorphometrics) that passes.

@@ -94,6 +94,7 @@ draw_cell (cairo_t *cr, const SsCell *cell, gboolean set_aside, double scale_tex
     g_snprintf (label, sizeof label, "%s%s %.2f%s", ss_class_name (cls), unsure ? "?" : "",
                 cell->confidence,
                 !unsure ? ""
+                : (cell->doubt & SS_DOUBT_TOO_SMALL) ? " unsure: too small for a white cell"
                 : (cell->doubt & SS_DOUBT_CAMERA_UNLIKE) ? " unsure: camera unlike training"
                 : (cell->doubt & SS_DOUBT_NUCLEUS_NOT_ROUND) ? " unsure: nucleus not round"
                 : " unsure");

@@ -34,14 +34,16 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-/* The doubt the window gives as the reason an unsure cell is unsure, the broader first
- * (a camera new to the model makes every call of the field doubtful); SS_DOUBT_NONE when
- * it is not unsure or the analysis raised none. */
+/* The doubt the window gives as the reason an unsure cell is unsure: its size first (it
+ * made the call), then the broader (a camera new to the model makes every call of the
+ * field doubtful); SS_DOUBT_NONE when it is not unsure or the analysis raised none. */
 static SsDoubt
 ss_cell_item_shown_doubt (SsCellItem *self)
 {
   if (!ss_cell_item_get_unsure (self))
     return SS_DOUBT_NONE;
+  if (self->cell->doubt & SS_DOUBT_TOO_SMALL)
+    return SS_DOUBT_TOO_SMALL;
   if (self->cell->doubt & SS_DOUBT_CAMERA_UNLIKE)
     return SS_DOUBT_CAMERA_UNLIKE;
   if (self->cell->doubt & SS_DOUBT_NUCLEUS_NOT_ROUND)
@@ -64,6 +66,10 @@ ss_cell_item_get_state_text (SsCellItem *self)
       /* TRANSLATORS: the review state of a confident lymphocyte call whose nucleus is
        * lobed */
       return _("unsure: its nucleus is not round");
+    case SS_DOUBT_TOO_SMALL:
+      /* TRANSLATORS: the review state of an object the analysis called "not a cell"
+       * because it is far smaller than a white cell at its field's scale */
+      return _("unsure: too small for a white cell");
     default:
       break;
     }
@@ -253,6 +259,9 @@ ss_cell_item_doubt_phrase (SsCellItem *self)
       return _("camera new to the model");
     case SS_DOUBT_NUCLEUS_NOT_ROUND:
       return _("nucleus not round");
+    case SS_DOUBT_TOO_SMALL:
+      /* TRANSLATORS: why an object is called "not a cell", on a gallery tile */
+      return _("too small for a white cell");
     default:
       return NULL;
     }
@@ -274,6 +283,11 @@ ss_cell_item_doubt_sentence (SsCellItem *self)
       /* TRANSLATORS: why a confident lymphocyte call is marked unsure, in a gallery
        * tile's tooltip */
       return _("Unsure: its nucleus is not round, as a lymphocyte's is. Check the type.");
+    case SS_DOUBT_TOO_SMALL:
+      /* TRANSLATORS: why an object the model called a white cell is called "not a cell",
+       * in a gallery tile's tooltip */
+      return _("Not counted: far smaller than a white cell at this field's scale (a "
+               "platelet clump or a fragment?). If it is a white cell, give it its type.");
     default:
       return NULL;
     }
