@@ -168,7 +168,9 @@ test_solidity (void)
 
 /* The shape check: a model's lymphocyte with a lobed nucleus is doubted, and so unsure at
  * any confidence; a round nucleus, another class, a person's cell and an untyped cell
- * are not. */
+ * are not. The size check: a model's lymphocyte larger than SS_LYMPHOCYTE_MAX_SIZE of
+ * the field's measured white-cell diameter is doubted; with no measured scale (0), or
+ * small enough, it is not. The cell drawn here is a disc 57 px across. */
 static void
 test_doubt (void)
 {
@@ -184,31 +186,46 @@ test_doubt (void)
                            || (x >= 16 && x <= 44 && y >= 29 && y <= 31);
       }
   const guint8 *nuclei[2] = { round, lobed };
-  for (int shape = 0; shape < 2; shape++)
-    for (int cls = 0; cls < SS_N_CLASSES; cls++)
-      for (int drawn = 0; drawn < 2; drawn++)
-        {
-          SsCell *cell = ss_cell_new ();
-          cell->box = (SsBox) { 0, 0, n, n };
-          ss_rle_encode (&cell->mask, cell_mask, n, n);
-          ss_rle_encode (&cell->nucleus_mask, nuclei[shape], n, n);
-          cell->predicted_class = cell->current_class = cls;
-          cell->confidence = 0.99f;
-          cell->probabilities[cls] = 0.99f;
-          cell->probabilities[(cls + 1) % SS_N_CLASSES] = 0.01f;
-          cell->user_drawn = drawn;
-          ss_morphometrics_compute (&cell->mask, &cell->nucleus_mask, &cell->morphometrics);
-          ss_cell_check_doubt (cell);
-          gboolean doubted = shape == 1 && cls == SS_CLASS_LYMPHOCYTE && !drawn;
-          g_assert_cmpuint (cell->doubt, ==, doubted ? SS_DOUBT_NUCLEUS_NOT_ROUND : SS_DOUBT_NONE);
-          g_assert_true (ss_cell_is_unsure (cell, 0.9) == doubted);
-          g_assert_cmpstr (ss_doubt_to_string (cell->doubt), ==,
-                           doubted ? "nucleus-not-round" : NULL);
-          /* a person's review settles it */
-          cell->reviewed = TRUE;
-          g_assert_false (ss_cell_is_unsure (cell, 0.9));
-          ss_cell_free (cell);
-        }
+  const double diameters[] = { 0, 100, 70 };  /* 57 px: 0.57 of 100, 0.81 of 70 */
+  for (guint d = 0; d < G_N_ELEMENTS (diameters); d++)
+    {
+      for (int shape = 0; shape < 2; shape++)
+        for (int cls = 0; cls < SS_N_CLASSES; cls++)
+          for (int drawn = 0; drawn < 2; drawn++)
+            {
+              SsCell *cell = ss_cell_new ();
+              cell->box = (SsBox) { 0, 0, n, n };
+              ss_rle_encode (&cell->mask, cell_mask, n, n);
+              ss_rle_encode (&cell->nucleus_mask, nuclei[shape], n, n);
+              cell->predicted_class = cell->current_class = cls;
+              cell->confidence = 0.99f;
+              cell->probabilities[cls] = 0.99f;
+              cell->probabilities[(cls + 1) % SS_N_CLASSES] = 0.01f;
+              cell->user_drawn = drawn;
+              ss_morphometrics_compute (&cell->mask, &cell->nucleus_mask, &cell->morphometrics);
+              ss_cell_check_doubt (cell, diameters[d]);
+              gboolean lymphocyte = cls == SS_CLASS_LYMPHOCYTE && !drawn;
+              gboolean lobes = lymphocyte && shape == 1, large = lymphocyte && d == 2;
+              guint expected = (lobes ? SS_DOUBT_NUCLEUS_NOT_ROUND : 0)
+                               | (large ? SS_DOUBT_LARGE_FOR_LYMPHOCYTE : 0);
+              g_assert_cmpuint (cell->doubt, ==, expected);
+              g_assert_true (ss_cell_is_unsure (cell, 0.9) == (expected != 0));
+              g_assert_cmpstr (ss_doubt_to_string (cell->doubt), ==,
+                               lobes && large ? "nucleus-not-round;large-for-lymphocyte"
+                               : lobes        ? "nucleus-not-round"
+                               : large        ? "large-for-lymphocyte" : NULL);
+              /* a person's review settles it */
+              cell->reviewed = TRUE;
+              g_assert_false (ss_cell_is_unsure (cell, 0.9));
+              ss_cell_free (cell);
+            }
+    }
+  /* every doubt's word, joined in one order */
+  g_assert_cmpstr (ss_doubt_to_string (SS_DOUBT_CAMERA_UNLIKE | SS_DOUBT_NUCLEUS_NOT_ROUND
+                                       | SS_DOUBT_LARGE_FOR_LYMPHOCYTE | SS_DOUBT_TOO_SMALL),
+                   ==, "camera-unlike-training;nucleus-not-round;large-for-lymphocyte;too-small");
+  g_assert_cmpstr (ss_doubt_to_string (SS_DOUBT_CAMERA_UNLIKE | SS_DOUBT_NUCLEUS_NOT_ROUND), ==,
+                   "camera-unlike-training;nucleus-not-round");
 }
 
 /* A new head on fixed features (issue 30): images the network calls otherwise are called

@@ -270,9 +270,10 @@ ss_analysis_run (const SsImage *image, const SsAnalysisSettings *settings,
    * clump, a fragment, a sliver cut by the field's edge) is not a white cell, whatever
    * the model called it, where the field's red cells gave the scale to judge it by. It
    * stays in the field, doubted, for the reviewer to see and overrule. */
-  const double least = SS_WHITE_CELL_LEAST_SIZE * detect.cell_diameter;
-  const double least_area = result->scale_source == SS_SCALE_SOURCE_RED_CELLS
-                            ? G_PI / 4 * least * least : 0;
+  const double measured = result->scale_source == SS_SCALE_SOURCE_RED_CELLS
+                          ? detect.cell_diameter : 0;
+  const double least = SS_WHITE_CELL_LEAST_SIZE * measured;
+  const double least_area = G_PI / 4 * least * least;
   for (guint i = 0; i < result->cells->len; i++)
     {
       SsCell *cell = result->cells->pdata[i];
@@ -285,7 +286,7 @@ ss_analysis_run (const SsImage *image, const SsAnalysisSettings *settings,
           continue;
         }
       if (settings->check_doubts)
-        ss_cell_check_doubt (cell);
+        ss_cell_check_doubt (cell, measured);
     }
   check_camera (result, classifier, result->colours_mapped && ss_colour_pool_by_camera (colours),
                 settings->check_doubts);

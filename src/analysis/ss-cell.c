@@ -156,34 +156,62 @@ ss_cell_is_unsure (const SsCell *cell, double unsure_below)
 }
 
 void
-ss_cell_check_doubt (SsCell *cell)
+ss_cell_check_doubt (SsCell *cell, double cell_diameter)
 {
   g_return_if_fail (cell != NULL);
-  cell->doubt &= ~(guint) SS_DOUBT_NUCLEUS_NOT_ROUND;
+  cell->doubt &= ~(guint) (SS_DOUBT_NUCLEUS_NOT_ROUND | SS_DOUBT_LARGE_FOR_LYMPHOCYTE);
   if (cell->user_drawn || !ss_cell_is_typed (cell))
     return;
   /* The model's own call, not a person's: a relabelled cell is reviewed anyway. */
-  if (cell->predicted_class == SS_CLASS_LYMPHOCYTE && cell->morphometrics.nucleus_area > 0
+  if (cell->predicted_class != SS_CLASS_LYMPHOCYTE)
+    return;
+  if (cell->morphometrics.nucleus_area > 0
       && cell->morphometrics.nucleus_solidity < SS_LYMPHOCYTE_MIN_SOLIDITY)
     cell->doubt |= SS_DOUBT_NUCLEUS_NOT_ROUND;
+  /* the diameter of a disc of the outline's area, against the largest a lymphocyte has */
+  const double largest = SS_LYMPHOCYTE_MAX_SIZE * cell_diameter;
+  if (cell_diameter > 0 && cell->morphometrics.area > G_PI / 4 * largest * largest)
+    cell->doubt |= SS_DOUBT_LARGE_FOR_LYMPHOCYTE;
+}
+
+/* Each doubt's word, in the order they are joined: the camera first, as the window
+ * gives the broader doubt first */
+static const struct {
+  SsDoubt     flag;
+  const char *word;
+} doubt_words[] = {
+  { SS_DOUBT_CAMERA_UNLIKE, "camera-unlike-training" },
+  { SS_DOUBT_NUCLEUS_NOT_ROUND, "nucleus-not-round" },
+  { SS_DOUBT_LARGE_FOR_LYMPHOCYTE, "large-for-lymphocyte" },
+  { SS_DOUBT_TOO_SMALL, "too-small" },
+};
+
+#define N_DOUBT_SETS (1u << G_N_ELEMENTS (doubt_words))
+G_STATIC_ASSERT ((SS_DOUBT_CAMERA_UNLIKE | SS_DOUBT_NUCLEUS_NOT_ROUND
+                  | SS_DOUBT_LARGE_FOR_LYMPHOCYTE | SS_DOUBT_TOO_SMALL) == N_DOUBT_SETS - 1);
+
+static gpointer
+doubt_strings_new (gpointer data)
+{
+  /* every set of flags joined once, kept for the program's life */
+  char **strings = g_new0 (char *, N_DOUBT_SETS);
+  for (guint set = 1; set < N_DOUBT_SETS; set++)
+    {
+      GString *text = g_string_new (NULL);
+      for (guint k = 0; k < G_N_ELEMENTS (doubt_words); k++)
+        if (set & doubt_words[k].flag)
+          g_string_append_printf (text, "%s%s", text->len > 0 ? ";" : "", doubt_words[k].word);
+      strings[set] = g_string_free (text, FALSE);
+    }
+  return strings;
 }
 
 const char *
 ss_doubt_to_string (guint doubt)
 {
-  /* by the flags' bits: the camera first, then the nucleus, then the size */
-  static const char *const words[] = {
-    NULL,
-    "nucleus-not-round",
-    "camera-unlike-training",
-    "camera-unlike-training;nucleus-not-round",
-    "too-small",
-    "nucleus-not-round;too-small",
-    "camera-unlike-training;too-small",
-    "camera-unlike-training;nucleus-not-round;too-small",
-  };
-  G_STATIC_ASSERT (G_N_ELEMENTS (words) == (SS_DOUBT_TOO_SMALL << 1));
-  return words[doubt & (G_N_ELEMENTS (words) - 1)];
+  static GOnce once = G_ONCE_INIT;
+  char **strings = g_once (&once, doubt_strings_new, NULL);
+  return strings[doubt & (N_DOUBT_SETS - 1)];
 }
 
 gboolean

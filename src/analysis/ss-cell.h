@@ -47,12 +47,23 @@ typedef enum {
                                          * measured scale (SS_WHITE_CELL_LEAST_SIZE): the
                                          * analysis calls it not_a_cell, whatever the
                                          * model's call */
+  SS_DOUBT_LARGE_FOR_LYMPHOCYTE = 1 << 3,  /* called lymphocyte, but larger than a
+                                            * lymphocyte at its field's measured scale
+                                            * (SS_LYMPHOCYTE_MAX_SIZE), as a monocyte is */
 } SsDoubt;
 
 /* A lymphocyte's nucleus is round: the least solidity (SsMorphometrics) that passes.
  * Chosen so that at most 5% of the right lymphocyte calls on PBC's training pictures fall
  * under it (4.7%; docs/models.md). */
 #define SS_LYMPHOCYTE_MIN_SOLIDITY 0.85
+
+/* A lymphocyte is small: the largest size that passes, as a fraction of the field's
+ * typical white-cell diameter, by its outline's area (the diameter of a disc of that
+ * area). Chosen as the shape's threshold was, on PBC's training pictures alone: the
+ * smallest value of two decimals above which at most 5% of the right lymphocyte calls
+ * lie (7 of 194, 3.6%; 0.73 would take 7.7%); the monocytes it calls lymphocyte there
+ * measure 0.82-1.11 (docs/models.md, "A lymphocyte is small"). */
+#define SS_LYMPHOCYTE_MAX_SIZE 0.74
 
 typedef struct {
   gint64          id;           /* store row id, 0 before it is stored */
@@ -97,11 +108,13 @@ gboolean ss_cell_is_typed (const SsCell *cell);
  * person has reviewed or drawn it. A cell a person has looked at is never unsure. */
 gboolean ss_cell_is_unsure (const SsCell *cell, double unsure_below);
 /* Raise cell->doubt where the call and the cell's measured shape disagree: a model's
- * lymphocyte whose nucleus solidity is under SS_LYMPHOCYTE_MIN_SOLIDITY. Needs the
+ * lymphocyte whose nucleus solidity is under SS_LYMPHOCYTE_MIN_SOLIDITY, or which is
+ * larger than SS_LYMPHOCYTE_MAX_SIZE of cell_diameter, the field's typical white cell
+ * (0: the field's scale was not measured, and size says nothing). Needs the
  * morphometrics; clears the flags it owns first. */
-void     ss_cell_check_doubt (SsCell *cell);
-/* The words the JSON and CSV use for a cell's doubts: "nucleus-not-round", or NULL for
- * none. */
+void     ss_cell_check_doubt (SsCell *cell, double cell_diameter);
+/* The words the JSON and CSV use for a cell's doubts, ";" between two: "nucleus-not-round",
+ * "camera-unlike-training;nucleus-not-round", or NULL for none. */
 const char *ss_doubt_to_string (guint doubt);
 /* The square around a box's centre with the box's longer side: crops keep a cell's
  * shape, as the classifiers were trained on them. */

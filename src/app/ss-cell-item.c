@@ -48,6 +48,8 @@ ss_cell_item_shown_doubt (SsCellItem *self)
     return SS_DOUBT_CAMERA_UNLIKE;
   if (self->cell->doubt & SS_DOUBT_NUCLEUS_NOT_ROUND)
     return SS_DOUBT_NUCLEUS_NOT_ROUND;
+  if (self->cell->doubt & SS_DOUBT_LARGE_FOR_LYMPHOCYTE)
+    return SS_DOUBT_LARGE_FOR_LYMPHOCYTE;
   return SS_DOUBT_NONE;
 }
 
@@ -66,6 +68,10 @@ ss_cell_item_get_state_text (SsCellItem *self)
       /* TRANSLATORS: the review state of a confident lymphocyte call whose nucleus is
        * lobed */
       return _("unsure: its nucleus is not round");
+    case SS_DOUBT_LARGE_FOR_LYMPHOCYTE:
+      /* TRANSLATORS: the review state of a confident lymphocyte call that is larger than
+       * a lymphocyte is, at its field's scale */
+      return _("unsure: large for a lymphocyte");
     case SS_DOUBT_TOO_SMALL:
       /* TRANSLATORS: the review state of an object the analysis called "not a cell"
        * because it is far smaller than a white cell at its field's scale */
@@ -259,6 +265,9 @@ ss_cell_item_doubt_phrase (SsCellItem *self)
       return _("camera new to the model");
     case SS_DOUBT_NUCLEUS_NOT_ROUND:
       return _("nucleus not round");
+    case SS_DOUBT_LARGE_FOR_LYMPHOCYTE:
+      /* TRANSLATORS: why a lymphocyte call is unsure, on a gallery tile */
+      return _("large for a lymphocyte");
     case SS_DOUBT_TOO_SMALL:
       /* TRANSLATORS: why an object is called "not a cell", on a gallery tile */
       return _("too small for a white cell");
@@ -283,6 +292,11 @@ ss_cell_item_doubt_sentence (SsCellItem *self)
       /* TRANSLATORS: why a confident lymphocyte call is marked unsure, in a gallery
        * tile's tooltip */
       return _("Unsure: its nucleus is not round, as a lymphocyte's is. Check the type.");
+    case SS_DOUBT_LARGE_FOR_LYMPHOCYTE:
+      /* TRANSLATORS: why a confident lymphocyte call is marked unsure, in a gallery
+       * tile's tooltip */
+      return _("Unsure: larger than a lymphocyte is at this field's scale, as a monocyte "
+               "is. Check the type.");
     case SS_DOUBT_TOO_SMALL:
       /* TRANSLATORS: why an object the model called a white cell is called "not a cell",
        * in a gallery tile's tooltip */

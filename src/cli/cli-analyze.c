@@ -50,8 +50,9 @@ static const GOptionEntry analysis_entries[] = {
   { "unsure-below", 0, 0, G_OPTION_ARG_DOUBLE, &opt_unsure_below,
     "Mark a cell unsure (review it first) under this class confidence (0.9)", "X" },
   { "no-shape-check", 0, 0, G_OPTION_ARG_NONE, &opt_no_shape_check,
-    "Do not mark unsure the calls a cell's shape contradicts (a lymphocyte whose nucleus "
-    "is not round) or whose field looks unlike every camera the model learned", NULL },
+    "Do not mark unsure the calls a cell's shape or size contradicts (a lymphocyte whose "
+    "nucleus is not round, or larger than a lymphocyte) or whose field looks unlike every "
+    "camera the model learned", NULL },
   { "max-pixels", 0, 0, G_OPTION_ARG_INT64, &opt_max_pixels,
     "Refuse images larger than this (100000000)", "N" },
   { "scale", 0, 0, G_OPTION_ARG_DOUBLE, &opt_scale, "Working scale of the proposals (0.25)", "X" },
