@@ -48,8 +48,10 @@ outline_surface (const SsRle *rle, int width)
   return surface;
 }
 
+/* field_width: a label that would run past the field's right edge is moved left */
 static void
-draw_cell (cairo_t *cr, const SsCell *cell, gboolean set_aside, double scale_text)
+draw_cell (cairo_t *cr, const SsCell *cell, gboolean set_aside, double scale_text,
+           int field_width)
 {
   int cls = CLAMP (cell->current_class, 0, SS_N_CLASSES - 1);
   const double *rgb = set_aside ? class_colour[SS_CLASS_NOT_A_CELL] : class_colour[cls];
@@ -90,11 +92,14 @@ draw_cell (cairo_t *cr, const SsCell *cell, gboolean set_aside, double scale_tex
   const gboolean unsure = !set_aside && ss_cell_is_unsure (cell, SS_UNSURE_BELOW_DEFAULT);
   if (cell->reviewed || cell->user_drawn)
     g_snprintf (label, sizeof label, "%s, reviewed", ss_class_name (cls));
+  else if (unsure && (cell->doubt & SS_DOUBT_TOO_SMALL))
+    /* the analysis's call, not the model's: its confidence says nothing of it */
+    g_snprintf (label, sizeof label, "%s? by size: too small for a white cell",
+                ss_class_name (cls));
   else
     g_snprintf (label, sizeof label, "%s%s %.2f%s", ss_class_name (cls), unsure ? "?" : "",
                 cell->confidence,
                 !unsure ? ""
-                : (cell->doubt & SS_DOUBT_TOO_SMALL) ? " unsure: too small for a white cell"
                 : (cell->doubt & SS_DOUBT_CAMERA_UNLIKE) ? " unsure: camera unlike training"
                 : (cell->doubt & SS_DOUBT_NUCLEUS_NOT_ROUND) ? " unsure: nucleus not round"
                 : (cell->doubt & SS_DOUBT_LARGE_FOR_LYMPHOCYTE) ? " unsure: large for a lymphocyte"
@@ -104,6 +109,7 @@ draw_cell (cairo_t *cr, const SsCell *cell, gboolean set_aside, double scale_tex
   cairo_text_extents_t ext;
   cairo_text_extents (cr, label, &ext);
   double tx = box->x, ty = box->y - 4 * scale_text;
+  tx = MAX (0, MIN (tx, field_width - ext.x_advance - 4 * scale_text));
   if (ty - ext.height < 0)
     ty = box->y + ext.height + 4 * scale_text;
   cairo_rectangle (cr, tx, ty - ext.height - 2 * scale_text, ext.x_advance + 4 * scale_text,
@@ -153,9 +159,9 @@ overlay_draw_at (cairo_t *cr, const SsImage *image, GPtrArray *cells, GPtrArray 
   cairo_fill (cr);
   cairo_surface_destroy (field);
   for (guint i = 0; set_aside != NULL && i < set_aside->len; i++)
-    draw_cell (cr, set_aside->pdata[i], TRUE, scale_text);
+    draw_cell (cr, set_aside->pdata[i], TRUE, scale_text, image->width);
   for (guint i = 0; i < cells->len; i++)
-    draw_cell (cr, cells->pdata[i], FALSE, scale_text);
+    draw_cell (cr, cells->pdata[i], FALSE, scale_text, image->width);
   cairo_restore (cr);
 }
 

@@ -275,6 +275,10 @@ ss_cell_gallery_tile_update (Tile *tile)
   else if (!ss_cell_item_get_typed (item))
     /* TRANSLATORS: a gallery tile's second line for a cell no cell-type model classified */
     detail = g_strdup_printf (_("not typed · %s"), state_text);
+  else if (ss_cell_item_get_by_size (item))
+    /* TRANSLATORS: a gallery tile's second line for an object the analysis called "Not a
+     * cell" by its size: the model's confidence says nothing of that call */
+    detail = g_strdup_printf (_("by its size · %s"), state_text);
   else
     /* TRANSLATORS: a gallery tile's second line: confidence, then "reviewed" etc. */
     detail = g_strdup_printf (_("%d%% · %s"), percent, state_text);
@@ -287,7 +291,12 @@ ss_cell_gallery_tile_update (Tile *tile)
       gtk_widget_add_css_class (tile->detail_label, state_class);
     }
 
-  if (ss_cell_item_get_typed (item) || cell->user_drawn)
+  if (ss_cell_item_get_by_size (item))
+    /* TRANSLATORS: a tile as a screen reader says it for an object called "Not a cell" by
+     * its size: "Not a cell, by its size, unsure: too small for a white cell" */
+    accessible = g_strdup_printf (_("%s, by its size, %s"), name,
+                                  ss_cell_item_get_state_text (item));
+  else if (ss_cell_item_get_typed (item) || cell->user_drawn)
     /* TRANSLATORS: a tile as a screen reader says it: "Neutrophil, 97 percent, reviewed" */
     accessible = g_strdup_printf (_("%s, %d percent, %s"), name, percent,
                                   doubt != NULL ? ss_cell_item_get_state_text (item)

@@ -314,6 +314,14 @@ ss_cell_item_get_typed (SsCellItem *self)
   return ss_cell_is_typed (self->cell);
 }
 
+gboolean
+ss_cell_item_get_by_size (SsCellItem *self)
+{
+  g_return_val_if_fail (SS_IS_CELL_ITEM (self), FALSE);
+  return !self->cell->user_drawn && (self->cell->doubt & SS_DOUBT_TOO_SMALL)
+         && self->cell->current_class == self->cell->predicted_class;
+}
+
 /* The cell's label; mark_unsure: with a "?" after the class while the model's call is
  * unsure and not reviewed */
 static char *
@@ -326,6 +334,10 @@ ss_cell_item_label (SsCellItem *self,
   if (!ss_cell_item_get_typed (self))
     /* TRANSLATORS: the label of a cell no cell-type model classified, e.g. "Other, not typed" */
     return g_strdup_printf (_("%s, not typed"), name);
+  if (ss_cell_item_get_by_size (self))
+    /* TRANSLATORS: the label of an object the analysis called "Not a cell" by its size,
+     * not by the model: "Not a cell, by its size" */
+    return g_strdup_printf (_("%s, by its size"), name);
   int percent = (int) (100.0 * self->cell->confidence + 0.5);
   if (mark_unsure && !ss_cell_item_get_reviewed (self) && ss_cell_item_get_unsure (self))
     /* TRANSLATORS: the label on the field of a cell the model is unsure of, e.g.

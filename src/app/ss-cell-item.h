@@ -27,6 +27,9 @@ const SsBox  *ss_cell_item_get_box        (SsCellItem  *self);
  * "Neutrophil 97%"), "state-text" ("reviewed" / "unsure" / "as called"). */
 int           ss_cell_item_get_cell_class (SsCellItem  *self);
 gboolean      ss_cell_item_get_typed      (SsCellItem  *self);
+/* Whether the analysis, not the model, made the call: too small for a white cell at its
+ * field's scale (SS_DOUBT_TOO_SMALL), so the model's confidence says nothing of it */
+gboolean      ss_cell_item_get_by_size    (SsCellItem  *self);
 double        ss_cell_item_get_confidence (SsCellItem  *self);
 gboolean      ss_cell_item_get_reviewed   (SsCellItem  *self);
 gboolean      ss_cell_item_get_deleted    (SsCellItem  *self);

@@ -3297,7 +3297,14 @@ ss_slide_view_query_tooltip (GtkWidget  *widget,
   nc_ratio = ss_cell_item_get_nc_ratio (item);
   nc_text = isfinite (nc_ratio) && nc_ratio > 0 ? g_strdup_printf ("%.2f", nc_ratio)
                                                  : g_strdup (_("not measured"));
-  if (ss_cell_item_get_typed (item))
+  if (ss_cell_item_get_by_size (item))
+    /* Translators: the tooltip of an object called "Not a cell" by its size: class, N:C
+     * ratio and review state */
+    markup = g_markup_printf_escaped (_("<b>%s</b>\nBy its size: too small for a white cell\n"
+                                        "N:C ratio %s\n%s"),
+                                      ss_cell_class_display_name (ss_cell_item_get_cell_class (item)),
+                                      nc_text, state_text ? state_text : "");
+  else if (ss_cell_item_get_typed (item))
     /* Translators: a cell's tooltip: class, then confidence, N:C ratio and review state */
     markup = g_markup_printf_escaped (_("<b>%s</b>\nConfidence %.0f%%\nN:C ratio %s\n%s"),
                                       ss_cell_class_display_name (ss_cell_item_get_cell_class (item)),
