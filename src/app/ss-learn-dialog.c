@@ -381,7 +381,9 @@ ss_learn_dialog_read_cases (GTask        *task,
   g_autoptr (SsStore) store = ss_store_open (task_data, SS_STORE_OPEN_READ_ONLY, &error);
   SsLearnCases *read = g_new0 (SsLearnCases, 1);
 
-  if (store != NULL && (read->cases = ss_store_list_cases (store, &error)) != NULL)
+  /* the dialog closed meanwhile: the count, the long step, is not started */
+  if (store != NULL && (read->cases = ss_store_list_cases (store, &error)) != NULL
+      && !g_cancellable_set_error_if_cancelled (cancellable, &error))
     read->taught = ss_store_taught_per_case (store, &error);
   if (read->taught == NULL)
     {

@@ -52,7 +52,9 @@ static const GOptionEntry analysis_entries[] = {
   { "no-shape-check", 0, 0, G_OPTION_ARG_NONE, &opt_no_shape_check,
     "Do not mark unsure the calls a cell's shape or size contradicts (a lymphocyte whose "
     "nucleus is not round, or larger than a lymphocyte) or whose field looks unlike every "
-    "camera the model learned", NULL },
+    "camera the model learned. Something far smaller than a white cell is still called "
+    "not a cell wherever the red cells give the scale; with --cell-diameter no size is "
+    "judged", NULL },
   { "max-pixels", 0, 0, G_OPTION_ARG_INT64, &opt_max_pixels,
     "Refuse images larger than this (100000000)", "N" },
   { "scale", 0, 0, G_OPTION_ARG_DOUBLE, &opt_scale, "Working scale of the proposals (0.25)", "X" },

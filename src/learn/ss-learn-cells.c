@@ -9,13 +9,16 @@
 
 /* The class a person gave a cell, or SS_CLASS_NONE when it teaches nothing: a reviewed
  * cell's class (a deleted one the model had found: no white cell), and in a signed case
- * every kept cell's (the sign-off confirms it). */
+ * every kept cell's (the sign-off confirms it) but one called by its size alone. The
+ * store's ss_store_taught_per_case counts by the same rule. */
 static int
 taught_class (const SsCell *cell, gboolean signed_case)
 {
   if (cell->deleted)
     return cell->reviewed && !cell->user_drawn ? SS_CLASS_NOT_A_CELL : SS_CLASS_NONE;
-  if (cell->reviewed || signed_case)
+  /* a sign-off confirms the calls it kept, but not one the analysis made by size alone:
+   * its crop, resampled to the model's input, no longer shows the size that decided it */
+  if (cell->reviewed || (signed_case && !(cell->doubt & SS_DOUBT_TOO_SMALL)))
     return cell->current_class;
   return SS_CLASS_NONE;
 }

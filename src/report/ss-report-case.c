@@ -590,8 +590,8 @@ add_annotation (JsonBuilder *builder, const SsImageRecord *image, const SsCell *
   json_builder_set_member_name (builder, "iscrowd");
   json_builder_add_int_value (builder, 0);
   ss_report_json_add_rounded (builder, "score", cell->confidence, 1e4);
-  /* beyond COCO, ignored by its readers: what the model said and whether a person
-   * looked */
+  /* beyond COCO, ignored by its readers: what the analysis said (the model, or the size
+   * for a too-small cell) and whether a person looked */
   json_builder_set_member_name (builder, "predicted_category_id");
   json_builder_add_int_value (builder, cell->predicted_class >= 0 ? cell->predicted_class + 1 : 0);
   json_builder_set_member_name (builder, "reviewed");

@@ -945,13 +945,19 @@ section_gallery (Writer *w, const Gallery *gallery)
           cairo_stroke (w->cr);
           cairo_set_source_rgb (w->cr, 0, 0, 0);
           g_autofree char *label = NULL;
+          /* a call the analysis made by the cell's size has no model confidence */
+          /* Translators: under a crop in the report: called "not a cell" by its size */
+          g_autofree char *figure = (cell->doubt & SS_DOUBT_TOO_SMALL) ? g_strdup (_("by size"))
+                                    : g_strdup_printf ("%.2f", cell->confidence);
           if (cell->user_drawn)
             label = g_strdup (_("drawn"));
           else if (cell->predicted_class != cell->current_class)
-            label = g_strdup_printf (_("%.2f\nwas %s"), cell->confidence,
+            /* Translators: under a crop: the confidence (or "by size"), then the class the
+             * analysis gave it */
+            label = g_strdup_printf (_("%s\nwas %s"), figure,
                                      ss_class_display_name (cell->predicted_class));
           else
-            label = g_strdup_printf ("%.2f%s", cell->confidence, cell->reviewed ? _(" ✓") : "");
+            label = g_strdup_printf ("%s%s", figure, cell->reviewed ? _(" ✓") : "");
           g_autoptr (PangoLayout) label_layout = writer_layout (w, FONT_TINY, label,
                                                                 CROP_SIZE + CROP_GAP - 1,
                                                                 PANGO_ALIGN_LEFT);
@@ -962,9 +968,11 @@ section_gallery (Writer *w, const Gallery *gallery)
   if (!any)
     writer_paragraph (w, FONT_BODY, _("No cells."), w->left, content_width, NULL);
   else
-    writer_paragraph (w, FONT_SMALL, _("Under each cell: the model's confidence; “was” names "
-                                       "the model's class of a corrected cell; ✓ a person "
-                                       "confirmed it."), w->left, content_width, NULL);
+    writer_paragraph (w, FONT_SMALL, _("Under each cell: the model's confidence (“by size”: "
+                                       "called not a cell for being far smaller than a white "
+                                       "cell); “was” names the analysis's class of a corrected "
+                                       "cell; ✓ a person confirmed it."),
+                      w->left, content_width, NULL);
 }
 
 static void

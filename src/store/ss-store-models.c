@@ -76,7 +76,7 @@ lab_model_from_row (SsStoreStmt *stmt)
   m->margin = ss_stmt_column_double (stmt, 15);
   m->offered_by = ss_stmt_column_dup (stmt, 16);
   m->offered_at = ss_stmt_column_dup (stmt, 17);
-  m->n_earlier = ss_stmt_column_int (stmt, 18);
+  m->n_earlier = ss_stmt_column_is_null (stmt, 18) ? -1 : ss_stmt_column_int (stmt, 18);
   m->earlier_before = ss_stmt_column_double (stmt, 19);
   m->earlier_after = ss_stmt_column_double (stmt, 20);
   m->earlier_cases = ss_stmt_column_dup (stmt, 21);

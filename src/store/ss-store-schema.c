@@ -172,8 +172,9 @@ const char *const ss_store_migrations[SS_STORE_SCHEMA_VERSION] = {
 
   /* 4 -> 5: the nucleus's solidity (area over its convex hull's), and the analysis's
    * doubts about a call (SsDoubt flags: 1, a lymphocyte whose nucleus is not round; 2,
-   * since issue 27's camera check, a field unlike the model's cameras). Cells stored
-   * before have 0 for both: not measured, no doubt raised. */
+   * since issue 27's camera check, a field unlike the model's cameras; since 2026-12-07,
+   * no new version needed, 4, called not a cell by its size, and 8, a lymphocyte larger
+   * than one). Cells stored before have 0 for both: not measured, no doubt raised. */
   "ALTER TABLE cells ADD COLUMN nucleus_solidity REAL NOT NULL DEFAULT 0"
   "  CHECK (nucleus_solidity BETWEEN 0 AND 1);"
   "ALTER TABLE cells ADD COLUMN doubt INTEGER NOT NULL DEFAULT 0 CHECK (doubt >= 0);",
@@ -260,9 +261,10 @@ const char *const ss_store_migrations[SS_STORE_SCHEMA_VERSION] = {
 
   /* 8 -> 9: the guard's third figure (issue 30): the cells the lab taught the model it
    * was taught from, in cases not taught now, right before and after (n_earlier 0: no
-   * such cells, no such check), and those cases. Rows of version 8 read as no check. */
-  "ALTER TABLE lab_models ADD COLUMN n_earlier INTEGER NOT NULL DEFAULT 0"
-  "  CHECK (n_earlier >= 0);"
+   * such cells, no such check), and those cases. n_earlier NULL: not recorded (the rows
+   * of version 8, whose guard may have made the check). */
+  "ALTER TABLE lab_models ADD COLUMN n_earlier INTEGER"
+  "  CHECK (n_earlier IS NULL OR n_earlier >= 0);"
   "ALTER TABLE lab_models ADD COLUMN earlier_before REAL NOT NULL DEFAULT 0"
   "  CHECK (earlier_before BETWEEN 0 AND 1);"
   "ALTER TABLE lab_models ADD COLUMN earlier_after REAL NOT NULL DEFAULT 0"
@@ -762,7 +764,7 @@ const char *const ss_store_pg_migrations[SS_STORE_SCHEMA_VERSION] = {
 
   /* 8 -> 9: the guard's third figure, as on SQLite. */
   "ALTER TABLE lab_models"
-  "  ADD COLUMN n_earlier INTEGER NOT NULL DEFAULT 0 CHECK (n_earlier >= 0),"
+  "  ADD COLUMN n_earlier INTEGER CHECK (n_earlier IS NULL OR n_earlier >= 0),"
   "  ADD COLUMN earlier_before DOUBLE PRECISION NOT NULL DEFAULT 0"
   "    CHECK (earlier_before BETWEEN 0 AND 1),"
   "  ADD COLUMN earlier_after DOUBLE PRECISION NOT NULL DEFAULT 0"

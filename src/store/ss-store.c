@@ -128,9 +128,10 @@ static const char *const stmt_sql[N_STMTS] = {
     "  AND cells.deleted = 0 AND cells.current_class = classes.class WHERE images.case_id = ?1) "
     "FROM classes",
   /* the cells each case teaches the lab's learning (src/learn/ss-learn-cells.c reads
-   * them one by one by the same rule): a kept cell that is reviewed, or in a signed case;
-   * a deleted one only when reviewed and found by the model ("no white cell"); a case
-   * that teaches nothing has no row */
+   * them one by one by the same rule): a kept cell that is reviewed, or in a signed case
+   * unless the analysis called it by its size alone (doubt SS_DOUBT_TOO_SMALL, 4); a
+   * deleted one only when reviewed and found by the model ("no white cell"); a case that
+   * teaches nothing has no row */
   [STMT_TAUGHT_PER_CASE] =
     REVIEWED_CTE ("SELECT id FROM cells")
     "SELECT cases.accession, count (*) FROM cells "
@@ -138,7 +139,8 @@ static const char *const stmt_sql[N_STMTS] = {
     "LEFT JOIN reviewed ON reviewed.cell_id = cells.id "
     "WHERE CASE WHEN cells.deleted <> 0 "
     "           THEN reviewed.cell_id IS NOT NULL AND cells.origin = 'model' "
-    "           ELSE reviewed.cell_id IS NOT NULL OR cases.status = 'signed' END "
+    "           ELSE reviewed.cell_id IS NOT NULL "
+    "                OR (cases.status = 'signed' AND (cells.doubt & 4) = 0) END "
     "GROUP BY cases.accession",
   [STMT_COUNTS_IMAGE] =
     "WITH classes (class) AS (VALUES (0), (1), (2), (3), (4), (5), (6), (7)) "
@@ -158,6 +160,7 @@ static const char *const stmt_sql[N_STMTS] = {
   [STMT_TRUTH_SEEN] =
     "SELECT 1 FROM truth_cells WHERE image_id = ?1 AND source_sha256 = ?2 LIMIT 1",
 };
+G_STATIC_ASSERT (SS_DOUBT_TOO_SMALL == 4);  /* as STMT_TAUGHT_PER_CASE writes it */
 
 G_DEFINE_FINAL_TYPE (SsStore, ss_store, G_TYPE_OBJECT)
 

@@ -397,7 +397,8 @@ typedef struct {
   double    margin;              /* how much worse on the reference it was allowed to be */
   int       n_earlier;           /* the guard's third figure: the cells taught before, in */
   double    earlier_before, earlier_after;  /* cases not taught now, right before/after */
-  char     *earlier_cases;       /* those cases: "A1, A2"; "" (n_earlier 0): no such check */
+  char     *earlier_cases;       /* those cases: "A1, A2"; "" (n_earlier 0): no such check;
+                                  * n_earlier -1: not recorded (stored before schema 9) */
   char     *offered_by, *offered_at;
   char     *adopted_by, *adopted_at;  /* the last time it was put in use; NULL: never */
   gboolean  in_use;
