@@ -30,7 +30,7 @@ run_bench () {
     set -- env GSK_RENDERER="$1"
   fi
   "$@" ADW_DISABLE_PORTAL=1 GSETTINGS_BACKEND=memory \
-    dbus-run-session -- xvfb-run -a -s "-screen 0 1400x900x24" \
+    dbus-run-session -- xvfb-run -a -s "-screen 0 1400x900x24 -noreset" \
     "$app" --bench --db "$dir/cases.db" --case BENCH-10K >"$dir/out" 2>"$dir/err" || true
   cat "$dir/out"
   if ! grep -q '^{"bench":' "$dir/out"; then
