@@ -167,7 +167,8 @@ builder_to_text (JsonBuilder *b)
 }
 
 /* "FIELD: 3 white cells, 3 counted (neutrophil 2, lymphocyte 1), 1 unsure; blast 0.0%;
- * white cells 171 px (red cells)" */
+ * white cells 171 px (red cells)"; what was found but called not a cell is said apart:
+ * "FIELD: 2 white cells and 1 not a cell, 2 counted (...)" */
 static void
 print_summary (FILE *out, const char *path, const SsAnalysisResult *result, double unsure_below)
 {
@@ -175,8 +176,12 @@ print_summary (FILE *out, const char *path, const SsAnalysisResult *result, doub
   guint unsure = 0;
   for (guint c = 0; c < result->cells->len; c++)
     unsure += ss_cell_is_unsure (result->cells->pdata[c], unsure_below);
-  g_string_append_printf (line, "%s: %u white cell%s, %d counted", path, result->cells->len,
-                          result->cells->len == 1 ? "" : "s", result->counts.total_counted);
+  const guint not_a_cell = result->cells->len - (guint) result->counts.total_counted;
+  const guint white = result->cells->len - not_a_cell;
+  g_string_append_printf (line, "%s: %u white cell%s", path, white, white == 1 ? "" : "s");
+  if (not_a_cell > 0)
+    g_string_append_printf (line, " and %u not a cell", not_a_cell);
+  g_string_append_printf (line, ", %d counted", result->counts.total_counted);
   const char *sep = " (";
   for (int k = 0; k < SS_N_CLASSES; k++)
     if (k != SS_CLASS_NOT_A_CELL && result->counts.counts[k] > 0)
