@@ -129,7 +129,7 @@ check_camera (SsAnalysisResult *result, SsClassifier *classifier, gboolean mappe
     {
       SsCell *cell = result->cells->pdata[i];
       /* (a cell too small to be a white one is called so by its size, not by the model) */
-      if (!cell->user_drawn && ss_cell_is_typed (cell) && !(cell->doubt & SS_DOUBT_TOO_SMALL))
+      if (!cell->user_drawn && ss_cell_is_typed (cell) && !ss_cell_called_by_size (cell))
         cell->doubt |= SS_DOUBT_CAMERA_UNLIKE;
     }
 }
@@ -272,13 +272,12 @@ ss_analysis_run (const SsImage *image, const SsAnalysisSettings *settings,
    * stays in the field, doubted, for the reviewer to see and overrule. */
   const double measured = result->scale_source == SS_SCALE_SOURCE_RED_CELLS
                           ? detect.cell_diameter : 0;
-  const double least = SS_WHITE_CELL_LEAST_SIZE * measured;
-  const double least_area = G_PI / 4 * least * least;
   for (guint i = 0; i < result->cells->len; i++)
     {
       SsCell *cell = result->cells->pdata[i];
       ss_morphometrics_compute (&cell->mask, &cell->nucleus_mask, &cell->morphometrics);
-      if (ss_class_is_counted (cell->current_class) && cell->morphometrics.area < least_area)
+      if (measured > 0 && ss_class_is_counted (cell->current_class)
+          && ss_cell_size (cell, measured) < SS_WHITE_CELL_LEAST_SIZE)
         {
           cell->predicted_class = cell->current_class = SS_CLASS_NOT_A_CELL;
           cell->confidence = cell->probabilities[SS_CLASS_NOT_A_CELL];

@@ -28,14 +28,12 @@ typedef enum {
 /* "auto", "on", "off"; -1 if text is none of them */
 int               ss_colour_map_from_string (const char *text);
 
-/* The least size of a white cell, as a fraction of the field's typical white-cell
- * diameter (SsDetectSettings.cell_diameter), by the area of its outline: a counted cell
- * under it is called not_a_cell, doubted (SS_DOUBT_TOO_SMALL), when the field's scale was
- * measured on its red cells. The
- * smallest white cell, a small lymphocyte, is about as wide as a red cell (half the
- * typical one); on BCCD's train fields the smallest found cell that matches an annotated
- * one measures 0.45, and platelet clumps and slivers at the edge 0.27 and below. 0.3 is
- * about 0.6 red cells (docs/analysis.md, "Too small to be a white cell"). */
+/* The least size of a white cell (ss_cell_size): a counted cell under it is called
+ * not_a_cell, doubted (SS_DOUBT_TOO_SMALL), when the field's scale was measured on its
+ * red cells. The smallest white cell, a small lymphocyte, is about as wide as a red cell
+ * (half the typical one); on BCCD's train fields the smallest found cell that matches an
+ * annotated one measures 0.45, and platelet clumps and slivers at the edge 0.27 and
+ * below. 0.3 is about 0.6 red cells (docs/analysis.md, "Too small to be a white cell"). */
 #define SS_WHITE_CELL_LEAST_SIZE 0.3
 
 typedef struct {

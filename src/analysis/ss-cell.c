@@ -1,6 +1,7 @@
 /* Cells and their run-length masks. */
 #include "ss-cell.h"
 
+#include <math.h>
 #include <string.h>
 
 void
@@ -168,10 +169,22 @@ ss_cell_check_doubt (SsCell *cell, double cell_diameter)
   if (cell->morphometrics.nucleus_area > 0
       && cell->morphometrics.nucleus_solidity < SS_LYMPHOCYTE_MIN_SOLIDITY)
     cell->doubt |= SS_DOUBT_NUCLEUS_NOT_ROUND;
-  /* the diameter of a disc of the outline's area, against the largest a lymphocyte has */
-  const double largest = SS_LYMPHOCYTE_MAX_SIZE * cell_diameter;
-  if (cell_diameter > 0 && cell->morphometrics.area > G_PI / 4 * largest * largest)
+  if (cell_diameter > 0 && ss_cell_size (cell, cell_diameter) > SS_LYMPHOCYTE_MAX_SIZE)
     cell->doubt |= SS_DOUBT_LARGE_FOR_LYMPHOCYTE;
+}
+
+double
+ss_cell_size (const SsCell *cell, double cell_diameter)
+{
+  g_return_val_if_fail (cell != NULL && cell_diameter > 0, 0);
+  return 2 * sqrt (cell->morphometrics.area / G_PI) / cell_diameter;
+}
+
+gboolean
+ss_cell_called_by_size (const SsCell *cell)
+{
+  g_return_val_if_fail (cell != NULL, FALSE);
+  return !cell->user_drawn && (cell->doubt & SS_DOUBT_TOO_SMALL);
 }
 
 /* Each doubt's word, in the order they are joined: the camera first, as the window

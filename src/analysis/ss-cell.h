@@ -57,9 +57,7 @@ typedef enum {
  * under it (4.7%; docs/models.md). */
 #define SS_LYMPHOCYTE_MIN_SOLIDITY 0.85
 
-/* A lymphocyte is small: the largest size that passes, as a fraction of the field's
- * typical white-cell diameter, by its outline's area (the diameter of a disc of that
- * area). Chosen as the shape's threshold was, on PBC's training pictures alone: the
+/* A lymphocyte is small: the largest size (ss_cell_size) that passes. Chosen as the shape's threshold was, on PBC's training pictures alone: the
  * smallest value of two decimals above which at most 5% of the right lymphocyte calls
  * lie (7 of 194, 3.6%; 0.73 would take 7.7%); the monocytes it calls lymphocyte there
  * measure 0.82-1.11 (docs/models.md, "A lymphocyte is small"). */
@@ -103,6 +101,13 @@ float    ss_cell_detection_score (const SsCell *cell);
  * only the detector's two probabilities, "a cell" (kept under other) and not_a_cell, and
  * its confidence says nothing of its type. */
 gboolean ss_cell_is_typed (const SsCell *cell);
+/* A cell's size against its field's typical white-cell diameter (SsDetectSettings
+ * .cell_diameter, > 0): the diameter of a disc of its outline's area over it. Needs the
+ * morphometrics. */
+double   ss_cell_size (const SsCell *cell, double cell_diameter);
+/* Whether the analysis, not the model, made the cell's call: too small to be a white cell
+ * (SS_DOUBT_TOO_SMALL), so the model's confidence says nothing of it. */
+gboolean ss_cell_called_by_size (const SsCell *cell);
 /* Whether a reviewer should look at the cell before it counts: the model's confidence in
  * its class is under unsure_below, or the analysis doubts the call (cell->doubt), and no
  * person has reviewed or drawn it. A cell a person has looked at is never unsure. */

@@ -92,7 +92,7 @@ draw_cell (cairo_t *cr, const SsCell *cell, gboolean set_aside, double scale_tex
   const gboolean unsure = !set_aside && ss_cell_is_unsure (cell, SS_UNSURE_BELOW_DEFAULT);
   if (cell->reviewed || cell->user_drawn)
     g_snprintf (label, sizeof label, "%s, reviewed", ss_class_name (cls));
-  else if (unsure && (cell->doubt & SS_DOUBT_TOO_SMALL))
+  else if (unsure && ss_cell_called_by_size (cell))
     /* the analysis's call, not the model's: its confidence says nothing of it */
     g_snprintf (label, sizeof label, "%s? by size: too small for a white cell",
                 ss_class_name (cls));

@@ -318,7 +318,8 @@ gboolean
 ss_cell_item_get_by_size (SsCellItem *self)
 {
   g_return_val_if_fail (SS_IS_CELL_ITEM (self), FALSE);
-  return !self->cell->user_drawn && (self->cell->doubt & SS_DOUBT_TOO_SMALL)
+  /* and not relabelled since: a person's class is not the size's */
+  return ss_cell_called_by_size (self->cell)
          && self->cell->current_class == self->cell->predicted_class;
 }
 

@@ -285,21 +285,35 @@ ss_learn_dialog_done (GObject      *source,
   ss_learn_dialog_show_result (self);
 }
 
-/* How many cases are chosen and how many cells they teach; Learn only with one chosen. */
-static void
-ss_learn_dialog_update_chosen (SsLearnDialog *self)
+/* The accessions of the cases chosen (NULL-terminated), and in *n_cells how many cells
+ * they teach */
+static GStrv
+ss_learn_dialog_chosen (SsLearnDialog *self,
+                        int           *n_cells)
 {
-  int n_cases = 0, n_cells = 0;
+  g_autoptr (GStrvBuilder) chosen = g_strv_builder_new ();
 
+  *n_cells = 0;
   for (guint i = 0; i < self->case_checks->len; i++)
     {
       GtkCheckButton *check = g_ptr_array_index (self->case_checks, i);
       if (gtk_check_button_get_active (check))
         {
-          n_cases++;
-          n_cells += GPOINTER_TO_INT (g_object_get_data (G_OBJECT (check), "cells"));
+          g_strv_builder_add (chosen, g_object_get_data (G_OBJECT (check), "accession"));
+          *n_cells += GPOINTER_TO_INT (g_object_get_data (G_OBJECT (check), "cells"));
         }
     }
+  return g_strv_builder_end (chosen);
+}
+
+/* How many cases are chosen and how many cells they teach; Learn only with one chosen. */
+static void
+ss_learn_dialog_update_chosen (SsLearnDialog *self)
+{
+  int n_cells;
+  g_auto (GStrv) chosen = ss_learn_dialog_chosen (self, &n_cells);
+  const int n_cases = (int) g_strv_length (chosen);
+
   /* Translators: "2 cases chosen", followed by ", 45 reviewed cells" */
   g_autofree char *cases = g_strdup_printf (ngettext ("%d case chosen", "%d cases chosen",
                                                       n_cases), n_cases);
@@ -317,22 +331,22 @@ ss_learn_dialog_add_case (SsLearnDialog *self,
                           const SsCase  *c,
                           int            teaches)
 {
+  const char *status = ss_window_case_status_display (c->status);
   g_autofree char *subtitle = NULL;
 
   if (c->status == SS_CASE_SIGNED && teaches > 0)
     /* Translators: the case's status ("Signed"), then how many of its cells teach */
     subtitle = g_strdup_printf (ngettext ("%s · %d cell, confirmed by the sign-off",
                                           "%s · %d cells, confirmed by the sign-off", teaches),
-                                ss_window_case_status_display (c->status), teaches);
+                                status, teaches);
   else if (teaches > 0)
     /* Translators: the case's status ("Open"), then how many of its cells were reviewed */
     subtitle = g_strdup_printf (ngettext ("%s · %d cell reviewed", "%s · %d cells reviewed",
                                           teaches),
-                                ss_window_case_status_display (c->status), teaches);
+                                status, teaches);
   else
     /* Translators: the case's status ("Open") */
-    subtitle = g_strdup_printf (_("%s · no cell reviewed yet"),
-                                ss_window_case_status_display (c->status));
+    subtitle = g_strdup_printf (_("%s · no cell reviewed yet"), status);
 
   GtkWidget *check = gtk_check_button_new ();
   gtk_widget_set_valign (check, GTK_ALIGN_CENTER);
@@ -369,6 +383,7 @@ ss_learn_cases_free (SsLearnCases *read)
   g_clear_pointer (&read->taught, g_hash_table_unref);
   g_free (read);
 }
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsLearnCases, ss_learn_cases_free)
 
 static void
 ss_learn_dialog_read_cases (GTask        *task,
@@ -379,19 +394,16 @@ ss_learn_dialog_read_cases (GTask        *task,
   g_autoptr (GError) error = NULL;
   /* a connection of its own: the window's is the main thread's */
   g_autoptr (SsStore) store = ss_store_open (task_data, SS_STORE_OPEN_READ_ONLY, &error);
-  SsLearnCases *read = g_new0 (SsLearnCases, 1);
+  g_autoptr (SsLearnCases) read = g_new0 (SsLearnCases, 1);
 
   /* the dialog closed meanwhile: the count, the long step, is not started */
   if (store != NULL && (read->cases = ss_store_list_cases (store, &error)) != NULL
       && !g_cancellable_set_error_if_cancelled (cancellable, &error))
     read->taught = ss_store_taught_per_case (store, &error);
   if (read->taught == NULL)
-    {
-      ss_learn_cases_free (read);
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  g_task_return_pointer (task, read, (GDestroyNotify) ss_learn_cases_free);
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (task, g_steal_pointer (&read), (GDestroyNotify) ss_learn_cases_free);
 }
 
 /* The chooser's rows, once read; the failure shown when the store could not be read. */
@@ -402,13 +414,10 @@ ss_learn_dialog_fill_cases (GObject      *source,
 {
   SsLearnDialog *self = SS_LEARN_DIALOG (source);
   g_autoptr (GError) error = NULL;
-  SsLearnCases *read = g_task_propagate_pointer (G_TASK (result), &error);
+  g_autoptr (SsLearnCases) read = g_task_propagate_pointer (G_TASK (result), &error);
 
   if (self->disposed)
-    {
-      g_clear_pointer (&read, ss_learn_cases_free);
-      return;  /* closed before the cases were read */
-    }
+    return;  /* closed before the cases were read */
   if (read == NULL)
     {
       ss_learn_dialog_show_failure (self, error);
@@ -432,7 +441,6 @@ ss_learn_dialog_fill_cases (GObject      *source,
   ss_learn_dialog_update_chosen (self);
   gtk_widget_grab_focus (GTK_WIDGET (gtk_widget_get_sensitive (GTK_WIDGET (self->learn_button))
                                      ? self->learn_button : self->choose_cancel_button));
-  ss_learn_cases_free (read);
 }
 
 /* Learn: the run starts on the cases chosen */
@@ -442,21 +450,12 @@ ss_learn_dialog_start (GtkWidget  *widget,
                        GVariant   *param)
 {
   SsLearnDialog *self = SS_LEARN_DIALOG (widget);
-  g_autoptr (GStrvBuilder) chosen = g_strv_builder_new ();
-  int n_chosen = 0;
+  int n_cells;
 
   if (self->running || self->result != NULL)
     return;
-  for (guint i = 0; i < self->case_checks->len; i++)
-    {
-      GtkCheckButton *check = g_ptr_array_index (self->case_checks, i);
-      if (gtk_check_button_get_active (check))
-        {
-          g_strv_builder_add (chosen, g_object_get_data (G_OBJECT (check), "accession"));
-          n_chosen++;
-        }
-    }
-  if (n_chosen == 0)
+  g_auto (GStrv) chosen = ss_learn_dialog_chosen (self, &n_cells);
+  if (chosen[0] == NULL)
     return;
 
   self->running = TRUE;
@@ -467,7 +466,7 @@ ss_learn_dialog_start (GtkWidget  *widget,
   SsLearnJob *job = g_new0 (SsLearnJob, 1);
   job->location = g_strdup (ss_store_get_path (self->store));
   job->user = g_strdup (self->user);
-  job->accessions = g_strv_builder_end (chosen);
+  job->accessions = g_steal_pointer (&chosen);
   GTask *task = g_task_new (self, self->cancellable, ss_learn_dialog_done, NULL);
   g_task_set_source_tag (task, ss_learn_dialog_start);
   /* a result that came despite a Cancel (the candidate was being recorded) is shown */

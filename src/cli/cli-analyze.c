@@ -176,12 +176,13 @@ print_summary (FILE *out, const char *path, const SsAnalysisResult *result, doub
   guint unsure = 0;
   for (guint c = 0; c < result->cells->len; c++)
     unsure += ss_cell_is_unsure (result->cells->pdata[c], unsure_below);
-  const guint not_a_cell = result->cells->len - (guint) result->counts.total_counted;
-  const guint white = result->cells->len - not_a_cell;
-  g_string_append_printf (line, "%s: %u white cell%s", path, white, white == 1 ? "" : "s");
+  /* the kept cells are the counted ones and those called not a cell */
+  const int white = result->counts.total_counted;
+  const int not_a_cell = (int) result->cells->len - white;
+  g_string_append_printf (line, "%s: %d white cell%s", path, white, white == 1 ? "" : "s");
   if (not_a_cell > 0)
-    g_string_append_printf (line, " and %u not a cell", not_a_cell);
-  g_string_append_printf (line, ", %d counted", result->counts.total_counted);
+    g_string_append_printf (line, " and %d not a cell", not_a_cell);
+  g_string_append_printf (line, ", %d counted", white);
   const char *sep = " (";
   for (int k = 0; k < SS_N_CLASSES; k++)
     if (k != SS_CLASS_NOT_A_CELL && result->counts.counts[k] > 0)

@@ -306,9 +306,8 @@ ss_cli_learn (int argc, char **argv)
   if (store != NULL && store_writable)
     {
       gboolean existed = FALSE;
-      gint64 id = ss_lab_model_offer (store, out, name, model_path, taught, earlier, &v, config.margin,
-                                      who, &existed,
-                                      &error);
+      gint64 id = ss_lab_model_offer (store, out, name, model_path, taught, earlier_cases, &v,
+                                      config.margin, who, &existed, &error);
       if (id == 0)
         return ss_cli_store_failed (error);
       printf ("%s in the case store as model %" G_GINT64_FORMAT " (an admin puts it in use: "

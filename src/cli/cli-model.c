@@ -63,8 +63,8 @@ json_add_model (JsonBuilder *b, const SsLabModel *m)
   ss_report_json_add_figure (b, "reference_before", m->reference_before);
   ss_report_json_add_figure (b, "reference_after", m->reference_after);
   ss_report_json_add_figure (b, "margin", m->margin);
-  /* the third check: what the lab taught before, in cases not taught this time */
-  /* null: not recorded (a model stored before the store kept it) */
+  /* the third check: what the lab taught before, in cases not taught this time (null:
+   * not recorded, a model stored before the store kept it) */
   json_builder_set_member_name (b, "earlier_cells");
   if (m->n_earlier >= 0)
     json_builder_add_int_value (b, m->n_earlier);

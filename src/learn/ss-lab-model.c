@@ -218,7 +218,7 @@ ss_lab_model_earlier_cells (SsStore *store, const char *model_path,
 
 gint64
 ss_lab_model_offer (SsStore *store, const char *path, const char *name, const char *parent_path,
-                    const SsLearnCells *taught, const SsLearnCells *earlier,
+                    const SsLearnCells *taught, const char *earlier_cases,
                     const SsLearnVerdict *verdict, double margin, const char *user,
                     gboolean *existed, GError **error)
 {
@@ -245,8 +245,6 @@ ss_lab_model_offer (SsStore *store, const char *path, const char *name, const ch
     }
   g_autofree char *taught_text = ss_lab_model_taught_text (taught);
   g_autofree char *cases_text = ss_lab_model_cases_text (taught);
-  g_autofree char *earlier_text = earlier != NULL && verdict->n_earlier > 0
-                                    ? ss_lab_model_cases_text (earlier) : NULL;
   SsLabModel info = {
     .name = (char *) name,
     .parent_sha256 = parent_sha256,
@@ -260,10 +258,10 @@ ss_lab_model_offer (SsStore *store, const char *path, const char *name, const ch
     .reference_before = verdict->reference_before,
     .reference_after = verdict->reference_after,
     .margin = margin,
-    .n_earlier = earlier_text != NULL ? verdict->n_earlier : 0,
+    .n_earlier = earlier_cases != NULL ? verdict->n_earlier : 0,
     .earlier_before = verdict->earlier_before,
     .earlier_after = verdict->earlier_after,
-    .earlier_cases = earlier_text,
+    .earlier_cases = (char *) earlier_cases,
   };
   return ss_store_add_lab_model (store, &info, bytes, user, existed, error);
 }
@@ -310,8 +308,8 @@ lab_learn_field (guint fields_read, guint n_fields, gpointer data)
 
 SsLabLearnResult *
 ss_lab_learn (const char *location, const char *models_dir, const char *user,
-              const char *const *accessions, GCancellable *cancellable, SsLabLearnProgress progress, gpointer user_data,
-              GError **error)
+              const char *const *accessions, GCancellable *cancellable,
+              SsLabLearnProgress progress, gpointer user_data, GError **error)
 {
   g_autoptr (SsStore) store = ss_store_open (location, SS_STORE_OPEN_DEFAULT, error);
   if (store == NULL)
@@ -387,8 +385,8 @@ ss_lab_learn (const char *location, const char *models_dir, const char *user,
   if (!saved)
     g_set_error (error, SS_LEARN_ERROR, SS_LEARN_ERROR_FAILED, "%s", engine_error.message);
   else
-    result->model_id = ss_lab_model_offer (store, path, NULL, model_path, taught, earlier,
-                                           &result->verdict, config.margin, user,
+    result->model_id = ss_lab_model_offer (store, path, NULL, model_path, taught,
+                                           result->earlier_cases, &result->verdict, config.margin, user,
                                            &result->existed, error);
   g_unlink (path);
   g_rmdir (dir);

@@ -50,23 +50,24 @@ SsLearnCells *ss_lab_model_earlier_cells (SsStore *store, const char *model_path
                                           GError **error);
 
 /* Record the candidate written at path, taught from parent_path, as offered by user,
- * with the guard's verdict (its third figure with the cases of earlier, the cells taught
- * before; may be NULL): its name is NAME-lab-N (NAME the parent's base name) unless
- * name is given. Returns its id (that of the same bytes stored before, with *existed
- * TRUE), 0 with error. */
+ * with the guard's verdict (its third figure with earlier_cases, the cases of the cells
+ * taught before, ss_lab_model_cases_text; NULL: none): its name is NAME-lab-N (NAME the
+ * parent's base name) unless name is given. Returns its id (that of the same bytes
+ * stored before, with *existed TRUE), 0 with error. */
 gint64        ss_lab_model_offer (SsStore *store, const char *path, const char *name,
                                   const char *parent_path, const SsLearnCells *taught,
-                                  const SsLearnCells *earlier, const SsLearnVerdict *verdict,
-                                  double margin,
-                                  const char *user, gboolean *existed, GError **error);
+                                  const char *earlier_cases, const SsLearnVerdict *verdict,
+                                  double margin, const char *user, gboolean *existed,
+                                  GError **error);
 
 G_END_DECLS
 
 G_BEGIN_DECLS
 
 /* A lab's learning from its store, as the workstation runs it: the reviewed cells of the
- * cases named in accessions (NULL-terminated; NULL: every case) taught to the model in use (ss_lab_model_to_teach), behind the guard with its
- * default settings, and an offered candidate recorded in the store. */
+ * cases named in accessions (NULL-terminated; NULL: every case) taught to the model in
+ * use (ss_lab_model_to_teach), behind the guard with its default settings, and an
+ * offered candidate recorded in the store. */
 typedef struct {
   SsLearnVerdict verdict;
   double         margin;

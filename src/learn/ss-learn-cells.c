@@ -18,7 +18,7 @@ taught_class (const SsCell *cell, gboolean signed_case)
     return cell->reviewed && !cell->user_drawn ? SS_CLASS_NOT_A_CELL : SS_CLASS_NONE;
   /* a sign-off confirms the calls it kept, but not one the analysis made by size alone:
    * its crop, resampled to the model's input, no longer shows the size that decided it */
-  if (cell->reviewed || (signed_case && !(cell->doubt & SS_DOUBT_TOO_SMALL)))
+  if (cell->reviewed || (signed_case && !ss_cell_called_by_size (cell)))
     return cell->current_class;
   return SS_CLASS_NONE;
 }

@@ -947,7 +947,7 @@ section_gallery (Writer *w, const Gallery *gallery)
           g_autofree char *label = NULL;
           /* a call the analysis made by the cell's size has no model confidence */
           /* Translators: under a crop in the report: called "not a cell" by its size */
-          g_autofree char *figure = (cell->doubt & SS_DOUBT_TOO_SMALL) ? g_strdup (_("by size"))
+          g_autofree char *figure = ss_cell_called_by_size (cell) ? g_strdup (_("by size"))
                                     : g_strdup_printf ("%.2f", cell->confidence);
           if (cell->user_drawn)
             label = g_strdup (_("drawn"));
