@@ -86,6 +86,21 @@ stop_after_two (const SsTrainProgress *p, gpointer user_data)
     g_cancellable_cancel (G_CANCELLABLE (user_data));
 }
 
+/* c trained, stopped after epoch 2 and resumed from its checkpoint, gives want */
+static void
+assert_resumes_to (SsTrainConfig *c, const SsDataset *ds, GBytes *want)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_assert_false (ss_train (c, ds, NULL, stop_after_two, cancellable, cancellable, &error));
+  g_clear_error (&error);
+  c->resume = TRUE;
+  g_assert_true (ss_train (c, ds, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_autoptr (GBytes) resumed = read_file (c->out);
+  g_assert_true (g_bytes_equal (want, resumed));
+}
+
 /* A network of arch trained twice from the same seed gives the same file, and so does
  * a run stopped after epoch 2 and resumed from its checkpoint; files named tag1 to 3. */
 static void
@@ -105,14 +120,43 @@ check_arch_repro (const char *data, SsArch arch, int width, int size, const char
   g_autoptr (GBytes) bytes1 = trained (&c1, ds);
   g_autoptr (GBytes) bytes2 = trained (&c2, ds);
   g_assert_true (g_bytes_equal (bytes1, bytes2));
-  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
-  g_assert_false (ss_train (&c3, ds, NULL, stop_after_two, cancellable, cancellable, &error));
-  g_clear_error (&error);
-  c3.resume = TRUE;
-  g_assert_true (ss_train (&c3, ds, NULL, NULL, NULL, NULL, &error));
+  assert_resumes_to (&c3, ds, bytes1);
+}
+
+/* A fine-tune of part of check_arch_repro's ResNet-18 (n1.ssm): the same file twice and
+ * after a stop and resume, and not the file it started from, nor a fine-tune of the
+ * whole; files named tag1 to 3. A part needs a model to start from. */
+static void
+check_part_repro (const char *data, SsTrainPart part, const char *tag)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SsDataset) ds = ss_dataset_load (data, NULL, NULL, 0, 64, 64, SS_RESAMPLE_BILINEAR,
+                                              &error);
   g_assert_no_error (error);
-  g_autoptr (GBytes) bytes3 = read_file (n3);
-  g_assert_true (g_bytes_equal (bytes1, bytes3));
+  g_autofree char *from = g_strdup_printf ("%s/n1.ssm", tmp_dir);
+  g_autofree char *whole = g_strdup_printf ("%s/%s0.ssm", tmp_dir, tag);
+  g_autofree char *n1 = g_strdup_printf ("%s/%s1.ssm", tmp_dir, tag);
+  g_autofree char *n2 = g_strdup_printf ("%s/%s2.ssm", tmp_dir, tag);
+  g_autofree char *n3 = g_strdup_printf ("%s/%s3.ssm", tmp_dir, tag);
+  SsTrainConfig c0 = tiny_config (whole), c1 = tiny_config (n1), c2 = tiny_config (n2);
+  SsTrainConfig c3 = tiny_config (n3);
+  SsTrainConfig *all[] = { &c0, &c1, &c2, &c3 };
+  for (int i = 0; i < 4; i++)
+    {
+      all[i]->arch = SS_ARCH_RESNET18;
+      all[i]->width = 16;
+      all[i]->input_size = 64;
+      all[i]->init_from = from;
+      all[i]->part = i == 0 ? SS_TRAIN_ALL : part;
+    }
+  g_autoptr (GBytes) start = read_file (from);
+  g_autoptr (GBytes) bytes0 = trained (&c0, ds);
+  g_autoptr (GBytes) bytes1 = trained (&c1, ds);
+  g_autoptr (GBytes) bytes2 = trained (&c2, ds);
+  g_assert_true (g_bytes_equal (bytes1, bytes2));
+  g_assert_false (g_bytes_equal (bytes1, start));
+  g_assert_false (g_bytes_equal (bytes1, bytes0));
+  assert_resumes_to (&c3, ds, bytes1);
 }
 
 static void
@@ -271,6 +315,10 @@ test_repro (void)
   /* ResNet-18 wide enough for the tap kernels (its forward, input and weight gradients
    * on tapconv.c, the small maps in groups of half the batch) */
   check_arch_repro (data, SS_ARCH_RESNET18, 16, 64, "n");
+  /* fine-tunes of a part of that ResNet (the layers before it as they were: the engine's
+   * test-engine-grad) */
+  check_part_repro (data, SS_TRAIN_LAST_STAGE, "p");
+  check_part_repro (data, SS_TRAIN_HEAD, "q");
 }
 
 /* Centre of mass and area of the dark pixels of a CHW image (red channel < 0.5), within

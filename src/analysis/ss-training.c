@@ -326,7 +326,8 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
     }
   ss_trainer_set_label_smoothing (trainer, config->label_smoothing);
   ss_trainer_set_seed (trainer, config->seed);
-  if (ss_trainer_set_ema (trainer, config->ema, &e) != SS_OK
+  if ((config->part != SS_TRAIN_ALL && ss_trainer_set_part (trainer, config->part, &e) != SS_OK)
+      || ss_trainer_set_ema (trainer, config->ema, &e) != SS_OK
       || (first_epoch > 0 && ss_trainer_load_state (trainer, ckpt_opt, &e) != SS_OK))
     {
       ss_trainer_free (trainer);

@@ -35,6 +35,8 @@ typedef struct {
   gboolean    balance;      /* every class drawn equally often in each epoch */
   gboolean    half;         /* store weights as float16 */
   const char *init_from;    /* start from these weights (same architecture), or NULL */
+  SsTrainPart part;         /* what it changes (ss_trainer_set_part); SS_TRAIN_ALL by
+                             * default, a part only with init_from */
   const char *out;          /* model path; OUT.ckpt and OUT.ckpt.opt hold the checkpoint */
   gboolean    resume;
   const char *info;         /* training description recorded in the model (JSON) */

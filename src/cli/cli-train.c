@@ -63,7 +63,7 @@ ss_cli_train (int argc, char **argv)
 {
   g_autofree char *arch = NULL, *data = NULL, *out = NULL, *val = NULL, *map_spec = NULL;
   g_autofree char *classes = NULL, *optim = NULL, *init = NULL, *teacher = NULL;
-  g_autofree char *resample = NULL, *cameras = NULL;
+  g_autofree char *resample = NULL, *cameras = NULL, *part = NULL;
   int epochs = 20, batch = 32, width = 0, input = 128, stem = 7;
   double decoupled = 0.0;
   double lr = 2e-4, weight_decay = 0.0, dense_ref = 0.0, shift_zoom = 0.0, smoothing = 0.0;
@@ -108,6 +108,7 @@ ss_cli_train (int argc, char **argv)
     { "crop-stretch", 0, 0, G_OPTION_ARG_DOUBLE, &crop_stretch, "Stretch each crop's channels so that this fraction of it is darkest and as much lightest (e.g. 0.01), in training and wherever the model is used: the nucleus as dark whatever the stain's strength (0: off)", "X" },
     { "half", 0, 0, G_OPTION_ARG_NONE, &half, "Store weights as float16 (half the size)", NULL },
     { "init", 0, 0, G_OPTION_ARG_FILENAME, &init, "Start from this model's weights (fine-tune)", "MODEL" },
+    { "train-part", 0, 0, G_OPTION_ARG_STRING, &part, "With --init: what the training changes: all (the default), last-stage (the layers at the network's last resolution and the dense layer; the earlier ones, their batch norms' statistics included, stay as they are) or head (the final dense layer alone)", "PART" },
     { "resume", 0, 0, G_OPTION_ARG_NONE, &resume, "Continue from MODEL.ckpt if present", NULL },
     { NULL }
   };
@@ -236,6 +237,24 @@ ss_cli_train (int argc, char **argv)
   config.balance = balance;
   config.half = half;
   config.init_from = init;
+  if (part != NULL && strcmp (part, "all") != 0)
+    {
+      if (strcmp (part, "last-stage") == 0)
+        config.part = SS_TRAIN_LAST_STAGE;
+      else if (strcmp (part, "head") == 0)
+        config.part = SS_TRAIN_HEAD;
+      else
+        {
+          ss_cli_error ("unknown --train-part '%s' (all, last-stage, head)", part);
+          return 2;
+        }
+      if (init == NULL)
+        {
+          ss_cli_error ("--train-part %s needs --init MODEL: the rest of the network comes "
+                        "from it", part);
+          return 2;
+        }
+    }
   config.resume = resume;
   config.out = out;
   if (optim != NULL && strcmp (optim, "sgd") == 0)
@@ -399,6 +418,11 @@ ss_cli_train (int argc, char **argv)
   add_double_if_set (b, "ema", ema);
   add_double_if_set (b, "decoupled_decay", decoupled);
   add_double_if_set (b, "crop_stretch", crop_stretch);
+  if (config.part != SS_TRAIN_ALL)
+    {
+      json_builder_set_member_name (b, "train_part");
+      json_builder_add_string_value (b, part);
+    }
   if (cameras != NULL)
     {
       json_builder_set_member_name (b, "cameras");

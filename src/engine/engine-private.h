@@ -258,6 +258,9 @@ struct SsModel {
   int         feature_node;  /* what the final dense layer reads (ss_model_features) */
   uint64_t    draw_seed;  /* a training forward's random choices (stochastic depth) come
                            * from this alone: the trainer sets it for every step */
+  int         train_from; /* a training forward normalises nodes before this one with
+                           * their running statistics, left as they are (the trainer's
+                           * part, ss_trainer_set_part); 0: every node learns */
   bool        train_taps; /* training's forward convolutions, and the input gradients of
                            * the stride-1 ones, run on tapconv.c where it fits, as
                            * inference's do (the networks added with issue 29 and, since

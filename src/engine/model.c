@@ -568,6 +568,9 @@ struct SsTrainer {
   float         ema_decay;    /* 0: no moving average */
   float        *ema_params, *ema_buffers;
   uint64_t      seed;         /* of the network's random choices (ss_trainer_set_seed) */
+  /* the part it trains (ss_trainer_set_part): nodes from model->train_from on, whose
+   * parameters and statistics are those from these offsets on */
+  size_t        first_param, first_buffer;
 };
 
 SsTrainer *
@@ -611,6 +614,7 @@ ss_trainer_free (SsTrainer *trainer)
 {
   if (trainer == NULL)
     return;
+  trainer->model->train_from = 0;
   ss_aligned_free (trainer->m);
   ss_aligned_free (trainer->v);
   free (trainer->probs);
@@ -680,6 +684,66 @@ ss_trainer_swap_ema (SsTrainer *trainer)
   ss_run_params_changed (m);
 }
 
+/* The first node of part, or -1 when the network has no such part. */
+static int
+part_first_node (const SsModel *m, SsTrainPart part)
+{
+  if (part == SS_TRAIN_ALL)
+    return 0;
+  const int last = m->n_nodes - 1;
+  if (last < 1 || m->nodes[last].kind != SS_OP_DENSE)
+    return -1;
+  if (part == SS_TRAIN_HEAD)
+    return last;
+  /* the last resolution: that of the map the global pooling reads */
+  const SsNode *pool = &m->nodes[m->feature_node];
+  if (m->feature_node <= 0 || pool->kind != SS_OP_GAP)
+    return -1;
+  const int h = m->nodes[pool->inputs[0]].h, w = m->nodes[pool->inputs[0]].w;
+  if (h >= m->spec.in_h && w >= m->spec.in_w)
+    return -1;  /* nothing at a lower resolution than the input's */
+  for (int i = 1; i < m->feature_node; i++)
+    if (m->nodes[i].h == h && m->nodes[i].w == w)
+      return i;
+  return -1;
+}
+
+SsStatus
+ss_trainer_set_part (SsTrainer *trainer, SsTrainPart part, SsError *error)
+{
+  SsModel *m = trainer->model;
+  const int first = part_first_node (m, part);
+  if (first < 0)
+    return ss_error_set (error, SS_ERR_ARG, "this network has no %s to train alone",
+                         part == SS_TRAIN_HEAD ? "final dense layer" : "last stage");
+  /* the nodes left out must hold the parameters and statistics before the part's (the
+   * graph lays them out in node order) */
+  size_t first_param = m->n_params, first_buffer = m->n_buffers;
+  for (int i = first; i < m->n_nodes; i++)
+    {
+      const SsNode *node = &m->nodes[i];
+      if (node->w_len > 0 && node->w_off < first_param)
+        first_param = node->w_off;
+      if (node->b_len > 0 && node->b_off < first_param)
+        first_param = node->b_off;
+      if (node->kind == SS_OP_BN && node->buf_off < first_buffer)
+        first_buffer = node->buf_off;
+    }
+  for (int i = 0; i < first; i++)
+    {
+      const SsNode *node = &m->nodes[i];
+      if ((node->w_len > 0 && node->w_off + node->w_len > first_param)
+          || (node->b_len > 0 && node->b_off + node->b_len > first_param)
+          || (node->kind == SS_OP_BN && node->buf_off + 2 * (size_t) node->c > first_buffer))
+        return ss_error_set (error, SS_ERR_ARG, "this network's parameters are not laid out "
+                             "in the order of its layers: it cannot be trained in part");
+    }
+  m->train_from = first;
+  trainer->first_param = first_param;
+  trainer->first_buffer = first_buffer;
+  return SS_OK;
+}
+
 void
 ss_trainer_set_lr (SsTrainer *trainer, float lr)
 {
@@ -728,13 +792,14 @@ trainer_step (SsTrainer *trainer, const float *x, const int *labels, const int *
   else
     loss = ss_softmax_cross_entropy (z, labels, n, k, trainer->smoothing, trainer->probs,
                                      trainer->dlogits, n_correct);
-  ss_run_backward (m, trainer->dlogits, n, true, -1);
+  /* back to the part trained, no further */
+  ss_run_backward (m, trainer->dlogits, n, true, m->train_from - 1);
   trainer->step++;
   /* the blob in runs of equal learning rate: dense layers may learn slower (see
-   * SsOptimConfig.dense_fan_in_ref) */
+   * SsOptimConfig.dense_fan_in_ref); the part left out is not touched */
   const float *grad = ss_run_param_grad (m);
-  size_t done = 0;
-  for (int i = 0; i <= m->n_nodes; i++)
+  size_t done = trainer->first_param;
+  for (int i = m->train_from; i <= m->n_nodes; i++)
     {
       const SsNode *node = i < m->n_nodes ? &m->nodes[i] : NULL;
       if (node != NULL && (node->kind != SS_OP_DENSE || trainer->config.dense_fan_in_ref <= 0.0f))
@@ -756,8 +821,10 @@ trainer_step (SsTrainer *trainer, const float *x, const int *labels, const int *
   if (trainer->ema_params != NULL)
     {
       float d = fminf (trainer->ema_decay, (1.0f + trainer->step) / (10.0f + trainer->step));
-      ema_update (trainer->ema_params, m->params, m->n_params, d);
-      ema_update (trainer->ema_buffers, m->buffers, m->n_buffers, d);
+      ema_update (trainer->ema_params + trainer->first_param, m->params + trainer->first_param,
+                  m->n_params - trainer->first_param, d);
+      ema_update (trainer->ema_buffers + trainer->first_buffer,
+                  m->buffers + trainer->first_buffer, m->n_buffers - trainer->first_buffer, d);
     }
   return loss;
 }

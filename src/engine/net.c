@@ -901,7 +901,9 @@ ss_run_forward (SsModel *m, const float *x, int n, bool train)
   for (int i = 0; i < m->n_nodes; i++)
     {
       const SsNode *node = &m->nodes[i];
-      Job job = { .m = m, .node = node, .id = i, .x = x, .n = n, .train = train };
+      /* a node the trainer leaves as it is normalises as in inference */
+      Job job = { .m = m, .node = node, .id = i, .x = x, .n = n,
+                  .train = train && i >= m->train_from };
       switch (node->kind)
         {
         case SS_OP_INPUT:

@@ -308,6 +308,16 @@ float      ss_trainer_step_distill (SsTrainer *trainer, const float *x, const in
 float      ss_trainer_step_mixed (SsTrainer *trainer, const float *x, const int *labels,
                                   const int *labels2, float lambda, int n, int *n_correct);
 void       ss_trainer_set_lr (SsTrainer *trainer, float lr);
+/* Which part of the network a training step changes. SS_TRAIN_ALL (the default): every
+ * weight. SS_TRAIN_LAST_STAGE: the layers at the network's last resolution (a ResNet's
+ * fourth stage, an EfficientNet's last two stages and head convolution) and the dense
+ * layer after them. SS_TRAIN_HEAD: the final dense layer alone. The layers left out keep
+ * their weights bit for bit, and their batch norms normalise with the running statistics,
+ * which stay as they are: the features they hand on are the model's own, however few the
+ * images. Their gradients are not computed. Call before the first step; an error for a
+ * network without such a part (no global pooling before its dense layers). */
+typedef enum { SS_TRAIN_ALL = 0, SS_TRAIN_LAST_STAGE, SS_TRAIN_HEAD } SsTrainPart;
+SsStatus   ss_trainer_set_part (SsTrainer *trainer, SsTrainPart part, SsError *error);
 /* Seeds the random choices a training step makes inside the network (EfficientNet's
  * stochastic depth): step t's come from (seed, t) alone, so that a run is repeated by
  * its seed and thread count, and resumed from saved state, exactly. 0 by default. */
