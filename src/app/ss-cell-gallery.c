@@ -432,7 +432,7 @@ ss_cell_gallery_make_crops (gpointer user_data)
           waiting++;
           continue;
         }
-      gtk_picture_set_paintable (GTK_PICTURE (tile->picture), GDK_PAINTABLE (crop));
+      gtk_image_set_from_paintable (GTK_IMAGE (tile->picture), GDK_PAINTABLE (crop));
       g_hash_table_remove (self->pending_crops, tile);
     }
 
@@ -608,9 +608,10 @@ ss_cell_gallery_tile_setup (GtkSignalListItemFactory *factory,
   /* the grid widens its columns to fill the row: keep the lines under the picture */
   gtk_widget_set_halign (tile->box, GTK_ALIGN_CENTER);
 
-  tile->picture = gtk_picture_new ();
-  gtk_picture_set_can_shrink (GTK_PICTURE (tile->picture), TRUE);
-  gtk_picture_set_content_fit (GTK_PICTURE (tile->picture), GTK_CONTENT_FIT_CONTAIN);
+  /* an image of a fixed size: a picture takes the height its width allows, and a tile
+   * widened by its text showed a larger crop than the others */
+  tile->picture = gtk_image_new ();
+  gtk_image_set_pixel_size (GTK_IMAGE (tile->picture), TILE_CROP_SIZE);
   gtk_widget_set_size_request (tile->picture, TILE_CROP_SIZE, TILE_CROP_SIZE);
   gtk_widget_set_halign (tile->picture, GTK_ALIGN_CENTER);
   gtk_box_append (GTK_BOX (tile->box), tile->picture);
@@ -698,7 +699,7 @@ ss_cell_gallery_tile_bind (GtkSignalListItemFactory *factory,
   ss_cell_gallery_tile_update (tile);
 
   crop = ss_cell_item_get_crop (item);
-  gtk_picture_set_paintable (GTK_PICTURE (tile->picture), GDK_PAINTABLE (crop));
+  gtk_image_set_from_paintable (GTK_IMAGE (tile->picture), GDK_PAINTABLE (crop));
   if (crop == NULL)
     ss_cell_gallery_queue_crop (self, tile);
 
@@ -719,7 +720,7 @@ ss_cell_gallery_tile_unbind (GtkSignalListItemFactory *factory,
   if (g_hash_table_lookup (self->bound_tiles, tile->item) == tile)
     g_hash_table_remove (self->bound_tiles, tile->item);
   g_clear_signal_handler (&tile->notify_handler, tile->item);
-  gtk_picture_set_paintable (GTK_PICTURE (tile->picture), NULL);
+  gtk_image_clear (GTK_IMAGE (tile->picture));
   g_clear_object (&tile->item);
 }
 

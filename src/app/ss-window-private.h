@@ -35,6 +35,11 @@ struct _SsWindow
    * and its files (GFile); pending_files NULL when nothing waits */
   char                 *pending_accession;
   GPtrArray            *pending_files;
+  /* a window narrower than SS_WINDOW_FOLD_WIDTH folds the case list away (the idle that
+   * does it after an allocation); it comes back as it was when the window widens */
+  guint                 fold_source;
+  gboolean              folded;
+  gboolean              sidebar_before_fold;
 
   /* template children */
   AdwToastOverlay      *toast_overlay;

@@ -277,13 +277,18 @@ on_analysis_done (GObject      *source,
     ss_window_show_message (self, problems->pdata[i]);
   if (self->document != NULL)
     {
+      guint n_cells = ss_case_document_get_n_cells (self->document);
+      /* the gallery appends cells as their fields come in, so that no tile moves under a
+       * reviewer; in a case nobody has reviewed yet nothing can, and the review queue
+       * takes its order now that every cell is in */
+      if (ss_case_document_get_n_unreviewed (self->document) == n_cells)
+        ss_cell_gallery_refresh (self->cell_gallery);
       if (ss_viewer_state_get_current (self->state) == NULL)
         {
           SsCellItem *first = ss_case_document_next_unreviewed (self->document, NULL);
           if (first != NULL)
             ss_viewer_state_set_current (self->state, first, FALSE);
         }
-      guint n_cells = ss_case_document_get_n_cells (self->document);
       guint n_fields = ss_case_document_get_n_images (self->document);
       /* TRANSLATORS: the first half of "Analysis finished: 12 cells in 3 fields" */
       g_autofree char *cells = g_strdup_printf (ngettext ("%u cell", "%u cells", n_cells), n_cells);
@@ -659,11 +664,52 @@ ss_window_add_review_keys (SsWindow *self)
   gtk_widget_add_controller (self->review_pane, controller);
 }
 
+/* Below this width the case list folds away, so that the field keeps some room beside
+ * the counts and the review queue, which never shrink (the window is 1280 wide at
+ * first; half of a 1366 px laptop screen is 683). */
+#define SS_WINDOW_FOLD_WIDTH 1100
+
+static gboolean
+ss_window_fold (gpointer user_data)
+{
+  SsWindow *self = user_data;
+  int width = gtk_widget_get_width (GTK_WIDGET (self));
+  gboolean narrow = width > 0 && width < SS_WINDOW_FOLD_WIDTH;
+
+  self->fold_source = 0;
+  if (narrow == self->folded)
+    return G_SOURCE_REMOVE;
+  self->folded = narrow;
+  if (narrow)
+    {
+      self->sidebar_before_fold = gtk_widget_get_visible (self->sidebar);
+      gtk_widget_set_visible (self->sidebar, FALSE);
+    }
+  else
+    gtk_widget_set_visible (self->sidebar, self->sidebar_before_fold);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+ss_window_size_allocate (GtkWidget *widget,
+                         int        width,
+                         int        height,
+                         int        baseline)
+{
+  SsWindow *self = SS_WINDOW (widget);
+
+  GTK_WIDGET_CLASS (ss_window_parent_class)->size_allocate (widget, width, height, baseline);
+  /* not while allocating: showing or hiding a child asks for a new layout */
+  if ((width < SS_WINDOW_FOLD_WIDTH) != self->folded && self->fold_source == 0)
+    self->fold_source = g_idle_add (ss_window_fold, self);
+}
+
 static void
 ss_window_dispose (GObject *object)
 {
   SsWindow *self = SS_WINDOW (object);
 
+  g_clear_handle_id (&self->fold_source, g_source_remove);
   if (self->job != NULL)
     ss_analysis_job_cancel (self->job);
   g_cancellable_cancel (self->exports);
@@ -702,6 +748,7 @@ ss_window_class_init (SsWindowClass *klass)
 
   object_class->dispose = ss_window_dispose;
   object_class->finalize = ss_window_finalize;
+  widget_class->size_allocate = ss_window_size_allocate;
 
   g_type_ensure (SS_TYPE_SLIDE_VIEW);
   g_type_ensure (SS_TYPE_CELL_GALLERY);

@@ -80,6 +80,26 @@ class ReviewWindow:
         return selected[0]
 
 
+TILE_PERCENT = re.compile(r"^[^,]+, (\d+) percent, ")
+
+
+def check_queue_order(window):
+    """The gallery shows the review queue in its order, as the selection walks it: the
+    cell selected first, then unsure cells before the others, each group least certain
+    first (a tile with no percent, a call made by size, is passed over in that)."""
+    tiles = window.tiles()
+    check(tiles and tiles[0][1], f"the first tile is not the cell selected: {tiles}")
+    keys = []
+    for name, _ in tiles:
+        m = TILE_PERCENT.match(name)
+        keys.append((0 if "unsure" in name else 1, int(m.group(1)) if m else None))
+    groups = [g for g, _ in keys]
+    check(groups == sorted(groups), f"a sure cell before an unsure one in the queue: {tiles}")
+    for group in (0, 1):
+        percents = [p for g, p in keys if g == group and p is not None]
+        check(percents == sorted(percents), f"the queue is not least certain first: {tiles}")
+
+
 def tile_class(tile_name):
     """The class index a tile's name ("Lymphocyte, 52 percent, unsure") gives."""
     display = tile_name.split(",")[0]

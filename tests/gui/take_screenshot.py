@@ -3,7 +3,7 @@
     take_screenshot.py OUTFILE
 
 Opens a case of three BCCD fields, waits for the analysis (through the store, so that
-it works in any language), corrects three cells by keyboard so that the window shows a
+it works in any language), reviews three cells by keyboard so that the window shows a
 review under way, waits for the notification to go, and saves the window as OUTFILE.
 Nothing here reads the window's texts: they may be translated.
 """
@@ -17,6 +17,18 @@ from ssgui import App, TMP, bccd_field, check, children, cli, log, role_name, ru
 
 ACCESSION = "S-2024-0412"
 FIELDS = ["BloodImage_00193.jpg", "BloodImage_00312.jpg", "BloodImage_00261.jpg"]
+# (field, the call, the key a technician presses) for the first cells of the review queue
+REVIEW = [("BloodImage_00312.jpg", "not_a_cell", "space"),
+          ("BloodImage_00193.jpg", "lymphocyte", "5"),
+          ("BloodImage_00261.jpg", "lymphocyte", "3")]
+
+
+def review_queue(case):
+    """(field, class) of the case's cells in the window's review queue order: unsure
+    first, then the least certain, ties by id (ss-case-document.c, queue_compare)."""
+    cells = [(not c["unsure"], c["confidence"], c["id"], os.path.basename(image["path"]),
+              c["class"]) for image in case["images"] for c in image["cells"]]
+    return [(field, cls) for *_, field, cls in sorted(cells)]
 
 
 def toasts(app):
@@ -52,12 +64,19 @@ def main():
             return len(shown["images"]) == len(FIELDS) and shown
         wait_until(analysed, 120, "the analysis to be stored", interval=0.3)
         time.sleep(1.0)
-        # a review under way, as a technician would correct the first three in the queue
-        # (the least sure first): the eosinophil at the edge of BloodImage_00193 (called
-        # lymphocyte, 52%), BloodImage_00261's neutrophil (called lymphocyte, 66%) and the
-        # platelet clump of BloodImage_00312 (called neutrophil, 93%): eosinophil,
-        # neutrophil, not a cell
-        for key in ("5", "3", "8"):
+        # a review under way, as a technician would take the first three of the queue
+        # (unsure first, the least sure first): the platelet clump of BloodImage_00312,
+        # called not a cell by its size, confirmed (Space); the eosinophil at the edge of
+        # BloodImage_00193 and BloodImage_00261's neutrophil, both called lymphocyte:
+        # eosinophil (5), neutrophil (3). Next in the queue then: 00312's monocyte,
+        # called lymphocyte. The keys fit these calls only: if the analysis calls the
+        # fields otherwise, say so rather than save a review that makes no sense.
+        queue = review_queue(analysed())
+        for (field, called, key), (got_field, got_called) in zip(REVIEW, queue):
+            check((got_field, got_called) == (field, called),
+                  f"the queue's cells changed: {queue[:len(REVIEW)]}; the screenshot's "
+                  f"keys fit {[(f, c) for f, c, _ in REVIEW]}: update REVIEW")
+        for _, _, key in REVIEW:
             app.key(key)
             time.sleep(0.4)
         wait_until(lambda: not toasts(app), 20, "the notification to go", interval=0.3)

@@ -17,7 +17,8 @@ import sys
 
 from ssgui import (Failure, TMP, bccd_field, check, cli, do_action, extents, log, name_of,
                    run, run_app, screenshot, wait_until, write_user_name)
-from sswindow import CLASSES, DISPLAY, ReviewWindow, read_count_panel, tile_class
+from sswindow import (CLASSES, DISPLAY, ReviewWindow, check_queue_order, read_count_panel,
+                      tile_class)
 
 ACCESSION = "GUI-1"
 USER = "gui-reviewer"
@@ -52,6 +53,8 @@ def review(app, db, seen):
     check(n_cells >= 4, f"the scenario needs 4 cells or more, the analysis found {n_cells}")
     seen.n_cells = n_cells
     seen.tiles_at_open = [name for name, _ in window.tiles()]
+    # the cells came in field by field: the gallery now shows them in the queue's order
+    check_queue_order(window)
     screenshot("01-case-open")
 
     # 2. relabel the selected cell with a digit: the review moves on to the next cell
