@@ -1,6 +1,7 @@
 /* The overlay for people (ss-overlay.c): a cell's outline is drawn in its class's
  * colour and its inside is left as the field shows it, so the cell is seen through the
  * overlay; a cell under the unsure confidence is labelled unsure, one above is not. */
+#include "ss-classifier.h"
 #include "ss-counts.h"
 #include "ss-overlay.h"
 
@@ -108,5 +109,27 @@ main (int argc, char **argv)
   /* a camera's field is written as it is */
   g_autoptr (SsImage) large = ss_image_new (640, 480);
   g_assert_cmpint (ss_overlay_png_factor (large), ==, 1);
+
+  /* a cell at the field's corner as a person is shown it (ss_cell_view_crop): inside
+   * the field its pixels, past the edge plain grey, not the edge pixels in stripes */
+  for (int y = 0; y < 120; y++)
+    for (int x = 0; x < 200; x++)
+      {
+        guint8 *p = field->rgb + 3 * (y * 200 + x);
+        p[0] = 40;
+        p[1] = (guint8) (x < 100 ? 90 : 150);
+        p[2] = 60;
+      }
+  const SsBox corner = { 0, 0, 40, 40 };  /* framed: 40 + 2 x 6 px, from (-6, -6) */
+  guint8 crop[52 * 52 * 3];
+  ss_cell_view_crop (field, &corner, 52, crop);
+  const guint8 *outside = crop + 3 * (2 * 52 + 30), *edge = crop + 3 * (30 * 52 + 2);
+  const guint8 *inside = crop + 3 * (30 * 52 + 30);
+  g_assert_cmpint (outside[0], ==, 0xbc);  /* above the field */
+  g_assert_cmpint (outside[2], ==, 0xbc);
+  g_assert_cmpint (edge[1], ==, 0xbc);     /* left of it */
+  g_assert_cmpint (inside[0], ==, 40);
+  g_assert_cmpint (inside[1], ==, 90);
+  g_assert_cmpint (inside[2], ==, 60);
   return 0;
 }

@@ -182,6 +182,21 @@ ss_classifier_camera_check (SsClassifier *classifier)
 }
 
 void
+ss_cell_view_crop (const SsImage *field, const SsBox *box, int size, guint8 *rgb)
+{
+  double x, y, side;
+  ss_box_frame (box, SS_CLASSIFIER_MARGIN, &x, &y, &side);
+  ss_image_crop_to_rgb (field, x, y, side, side, size, size, SS_RESAMPLE_AREA, rgb);
+  for (int v = 0; v < size; v++)
+    for (int u = 0; u < size; u++)
+      {
+        double sx = x + (u + 0.5) * side / size, sy = y + (v + 0.5) * side / size;
+        if (sx < 0 || sy < 0 || sx >= field->width || sy >= field->height)
+          memset (rgb + 3 * ((gsize) v * size + u), 0xbc, 3);
+      }
+}
+
+void
 ss_classifier_frame_box (SsClassifier *c, const SsImage *image, const SsBox *box,
                          double margin, float *x)
 {

@@ -44,6 +44,12 @@ void          ss_classifier_cell_probs (SsClassifier *classifier, const float *p
  * cells framed as it learned them (docs/models.md, "Framing"). */
 #define SS_CLASSIFIER_MARGIN 0.15
 
+/* A cell as a person is shown it (the window's gallery, the PDF report): its box framed
+ * as the model sees it (SS_CLASSIFIER_MARGIN), brought to size x size RGB (3 bytes a
+ * pixel, into rgb), and the part past the field's edge plain grey rather than the edge
+ * pixels repeated in stripes, which could be taken for the cell. */
+void     ss_cell_view_crop (const SsImage *field, const SsBox *box, int size, guint8 *rgb);
+
 /* The model's input for one cell of image: its box framed by ss_box_frame (squared,
  * widened by `margin`), resampled as the model was trained; x holds 3 x in_h x in_w
  * floats. */

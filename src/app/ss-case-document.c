@@ -1013,19 +1013,8 @@ ss_case_document_make_crop (SsCaseDocument *self,
                             Field          *field,
                             int             size)
 {
-  double x, y, side;
-  ss_box_frame (ss_cell_item_get_box (item), SS_CLASSIFIER_MARGIN, &x, &y, &side);
   g_autofree guint8 *rgb = g_malloc ((gsize) size * size * 3);
-  ss_image_crop_to_rgb (field->image, x, y, side, side, size, size, SS_RESAMPLE_AREA, rgb);
-  /* past the field's edge the crop repeats the edge pixels in stripes; show that part
-   * as plain grey, so that nobody takes it for the cell */
-  for (int v = 0; v < size; v++)
-    for (int u = 0; u < size; u++)
-      {
-        double sx = x + (u + 0.5) * side / size, sy = y + (v + 0.5) * side / size;
-        if (sx < 0 || sy < 0 || sx >= field->image->width || sy >= field->image->height)
-          memset (rgb + 3 * ((gsize) v * size + u), 0xbc, 3);
-      }
+  ss_cell_view_crop (field->image, ss_cell_item_get_box (item), size, rgb);
   g_autoptr (GBytes) bytes = g_bytes_new_take (g_steal_pointer (&rgb), (gsize) size * size * 3);
   g_autoptr (GdkTexture) texture = gdk_memory_texture_new (size, size, GDK_MEMORY_R8G8B8,
                                                            bytes, size * 3);

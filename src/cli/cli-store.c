@@ -260,8 +260,9 @@ case_show (int argc, char **argv)
         return fail (error);
       for (int k = 0; k < SS_N_CLASSES; k++)
         n += image_counts[k];
-      printf ("  %" G_GINT64_FORMAT "  %s  %dx%d  %d cells  %s%s%s\n", image->id, image->path,
-              image->width, image->height, n, image->model_name != NULL ? image->model_name : "",
+      printf ("  %" G_GINT64_FORMAT "  %s  %dx%d  %d %s  %s%s%s\n", image->id, image->path,
+              image->width, image->height, n, n == 1 ? "cell" : "cells",
+              image->model_name != NULL ? image->model_name : "",
               image->model_version != NULL ? " " : "",
               image->model_version != NULL ? image->model_version : "");
     }

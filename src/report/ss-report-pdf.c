@@ -443,15 +443,12 @@ make_thumbnail (const SsImage *field, GPtrArray *cells, int width, int height)
   return surface;
 }
 
-/* A cell cut as the workstation's gallery cuts it (ss_box_frame with the classifier's
- * margin), CROP_PIXELS square. */
+/* A cell cut as the workstation's gallery cuts it, CROP_PIXELS square. */
 static cairo_surface_t *
 make_crop (const SsImage *field, const SsCell *cell)
 {
-  double x, y, side;
   g_autofree guint8 *rgb = g_new (guint8, CROP_PIXELS * CROP_PIXELS * 3);
-  ss_box_frame (&cell->box, SS_CLASSIFIER_MARGIN, &x, &y, &side);
-  ss_image_crop_to_rgb (field, x, y, side, side, CROP_PIXELS, CROP_PIXELS, SS_RESAMPLE_AREA, rgb);
+  ss_cell_view_crop (field, &cell->box, CROP_PIXELS, rgb);
   cairo_surface_t *surface = ss_overlay_rgb_surface (rgb, CROP_PIXELS, CROP_PIXELS);
   attach_jpeg (surface);
   return surface;
