@@ -46,6 +46,7 @@ struct _SsWindow
   GtkWidget            *title_button;
   AdwWindowTitle       *window_title;
   GtkWidget            *sidebar;
+  GtkWidget            *sidebar_button;  /* pressed while the case list shows */
   GtkPaned             *outer_paned;
   GtkSearchEntry       *case_search;
   GtkDropDown          *status_filter;

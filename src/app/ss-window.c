@@ -762,6 +762,7 @@ ss_window_class_init (SsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SsWindow, dim_label);
   gtk_widget_class_bind_template_child (widget_class, SsWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, SsWindow, sidebar);
+  gtk_widget_class_bind_template_child (widget_class, SsWindow, sidebar_button);
   gtk_widget_class_bind_template_child (widget_class, SsWindow, outer_paned);
   gtk_widget_class_bind_template_child (widget_class, SsWindow, case_search);
   gtk_widget_class_bind_template_child (widget_class, SsWindow, status_filter);
@@ -789,6 +790,10 @@ static void
 ss_window_init (SsWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* the button shows whether the case list does, whoever showed or hid it (the button,
+   * F9, or a window narrowed past SS_WINDOW_FOLD_WIDTH) */
+  g_object_bind_property (self->sidebar, "visible", self->sidebar_button, "active",
+                          G_BINDING_SYNC_CREATE | G_BINDING_BIDIRECTIONAL);
 
   self->state = ss_viewer_state_new ();
   self->cases = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) ss_case_free);

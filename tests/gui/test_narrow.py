@@ -5,7 +5,7 @@ tools, the counts and the review queue do not fit side by side. The case list fo
 away below 1100 px and the tools scroll, so that the counts and the queue are never cut
 off by the window's edge. Opens the README's sample fields at the window's first size,
 narrows the window to 683 px (xdotool, as a window manager would), checks that the case
-list is gone, that the count panel and the gallery lie wholly inside the window, and
+list is gone (and its header button no longer pressed), that the count panel and the gallery lie wholly inside the window, and
 that the keys still review (Space confirms the selected cell); widens it again and
 checks that the case list is back.
 """
@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 
-from ssgui import check, extents, log, run, run_app, screenshot, wait_until, TMP
+from ssgui import Atspi, TMP, check, extents, log, run, run_app, screenshot, wait_until
 from sswindow import ReviewWindow
 
 ACCESSION = "NARROW-1"
@@ -29,6 +29,12 @@ def resize(app, width, height):
 
 def case_list_showing(app):
     return bool(app.find_all("list", "Cases", visible=True))
+
+
+def case_list_button_pressed(app):
+    button = app.find(None, "Show the case list")
+    states = button.get_state_set()
+    return states.contains(Atspi.StateType.PRESSED) or states.contains(Atspi.StateType.CHECKED)
 
 
 def inside(app, node, what):
@@ -48,6 +54,7 @@ def main():
         n_cells = window.wait_analysed(len(fields))
         check(n_cells >= 2, f"the sample fields gave {n_cells} cells")
         wait_until(lambda: case_list_showing(app), 10, "the case list at the first size")
+        check(case_list_button_pressed(app), "the case list shows, its button is not pressed")
 
         resize(app, 683, 700)
         wait_until(lambda: extents(app.root)[2] <= 700, 10, "the window to narrow")
@@ -55,6 +62,8 @@ def main():
                    "the case list to fold away in a 683 px window")
         inside(app, app.find("panel", "Cell counts"), "the count panel")
         inside(app, app.find("table", "Cell gallery"), "the cell gallery")
+        wait_until(lambda: not case_list_button_pressed(app), 10,
+                   "the case list's button to show it folded away")
         screenshot("narrow-683")
         log("683 px: the case list folded, the counts and the gallery inside the window")
 
@@ -66,6 +75,7 @@ def main():
         wait_until(lambda: case_list_showing(app), 10,
                    "the case list to come back in a 1280 px window")
         inside(app, app.find("panel", "Cell counts"), "the count panel")
+        check(case_list_button_pressed(app), "the case list is back, its button is not pressed")
         log("1280 px: the case list is back")
 
     run_app(["--db", db, "--case", ACCESSION, *fields], {}, "narrow", body)
