@@ -41,6 +41,16 @@ json () {
   python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
 }
 
+# A decided "no flag" says whether it rests on cells the analysis doubts: TXT the
+# report's text, COUNTS counts --json, UNSURE the unreviewed unsure cells
+check_no_flag_words () {
+  if [ "$(json "$2" "d['flag']")" = False ] && [ "$(json "$2" "d['decided']")" = True ]; then
+    if [ "$3" = 0 ]; then words="No blast flag: at or below"
+    else words="No blast flag as the cells are called: at or below"; fi
+    grep -qF "$words" "$1" && ok "decided, no flag, $3 unsure: '$words'" || fail "no '$words'"
+  fi
+}
+
 pages_of () {
   pdfinfo "$1" | sed -n 's/^Pages: *//p'
 }
@@ -219,6 +229,7 @@ unsure=$(json "$work/show.json" "sum(1 for i in d['images'] for c in i['cells'] 
 if [ "$unsure" = 0 ]; then unsure_text="none"; else unsure_text="$unsure cell"; fi
 grep -qE "Unsure cells +$unsure_text" "$work/draft.txt" && ok "unsure cells: $unsure_text" \
   || fail "no 'Unsure cells $unsure_text'"
+check_no_flag_words "$work/draft.txt" "$work/counts.json" "$unsure"
 check_furniture "$work/draft.pdf"
 page=$(every_page "$work/draft.pdf" "DRAFT") && ok "DRAFT on every page of the unsigned case" \
   || fail "unsigned case: no DRAFT on page $page"
@@ -318,12 +329,14 @@ if [ -n "$gen_bench_case" ]; then
   # the JSON rounds confidences to 4 decimals: those it shows as 0.9 may lie either side
   low=$(json "$work/bench.json" "sum(1 for i in d['images'] for c in i['cells'] if not c['deleted'] and not c['reviewed'] and c['origin'] == 'model' and c['confidence'] < 0.9)")
   high=$(json "$work/bench.json" "sum(1 for i in d['images'] for c in i['cells'] if not c['deleted'] and not c['reviewed'] and c['origin'] == 'model' and c['confidence'] <= 0.9)")
-  unsure=$(sed -n 's/^ *Unsure cells *\([0-9][0-9]*\) cells\{0,1\} the model.*/\1/p' "$work/bench.txt")
+  unsure=$(sed -n 's/^ *Unsure cells *\([0-9][0-9]*\) cells\{0,1\} the analysis.*/\1/p' "$work/bench.txt")
   if [ -n "$unsure" ] && [ "$unsure" -ge "$low" ] && [ "$unsure" -le "$high" ]; then
     ok "unsure cells: $unsure of 10,000 (case show --json: $low to $high)"
   else
     fail "unsure cells: '$unsure', case show --json says $low to $high"
   fi
+  "$cli" counts --case BENCH-10K --db "$work/bench.db" --json >"$work/bench-counts.json"
+  check_no_flag_words "$work/bench.txt" "$work/bench-counts.json" "$unsure"
   check_margins "$work/bench.pdf"
   page=$(every_page "$work/bench.pdf" "DRAFT") && ok "DRAFT on every page of the long draft" \
     || fail "long draft: no DRAFT on page $page"

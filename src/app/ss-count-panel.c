@@ -289,6 +289,17 @@ ss_count_panel_update_counts (SsCountPanel *self)
                                        threshold_text);
           flag_class = "error";
         }
+      else if (counts.decided && ss_case_document_get_n_unsure (self->document) > 0)
+        {
+          /* no reassurance resting on calls the analysis itself doubts: a camera new to
+           * the model leaves every call unsure, and the interval says nothing of that */
+          guint n_unsure = ss_case_document_get_n_unsure (self->document);
+          flag_text = g_strdup_printf (ngettext ("Blasts at or below %s%% if the %u unsure cell is as called: review it",
+                                                 "Blasts at or below %s%% if the %u unsure cells are as called: review them",
+                                                 n_unsure),
+                                       threshold_text, n_unsure);
+          flag_class = "warning";
+        }
       else if (counts.decided)
         {
           flag_text = g_strdup_printf (_("Blasts at or below %s%%"), threshold_text);
@@ -383,6 +394,9 @@ ss_count_panel_review_changed (SsCountPanel   *self,
                                SsCaseDocument *document)
 {
   ss_count_panel_update_review (self);
+  /* the flag's words depend on the cells still unsure */
+  if (g_strcmp0 (g_param_spec_get_name (pspec), "n-unsure") == 0)
+    ss_count_panel_update_counts (self);
 }
 
 static void

@@ -586,8 +586,23 @@ section_header (Writer *w, const SsCase *c, const SsReportPdfOptions *options)
   writer_field (w, _("Notes"), c->notes);
 }
 
+/* What the workstation warns of at sign-off: cells no person has looked at that the
+ * analysis set aside as unsure (ss_cell_is_unsure). */
+static int
+count_unsure (GPtrArray *images)
+{
+  int unsure = 0;
+  for (guint i = 0; i < images->len; i++)
+    {
+      ReportImage *image = g_ptr_array_index (images, i);
+      for (guint j = 0; j < image->kept->len; j++)
+        unsure += ss_cell_is_unsure (g_ptr_array_index (image->kept, j), SS_UNSURE_BELOW_DEFAULT);
+    }
+  return unsure;
+}
+
 static void
-section_counts (Writer *w, const SsCounts *counts)
+section_counts (Writer *w, const SsCounts *counts, int n_unsure)
 {
   static const double widths[] = { 0.40, 0.12, 0.22, 0.26 };
   static const PangoAlignment align[] = { PANGO_ALIGN_LEFT, PANGO_ALIGN_CENTER,
@@ -650,6 +665,18 @@ section_counts (Writer *w, const SsCounts *counts)
                               counts->threshold);
       colour = red;
     }
+  else if (counts->decided && n_unsure > 0)
+    {
+      /* as the window says it: no reassurance resting on calls the analysis doubts */
+      flag = g_strdup_printf (ngettext ("No blast flag as the cells are called: at or below the "
+                                        "%g%% threshold, but %d cell the analysis marked unsure "
+                                        "was not reviewed.",
+                                        "No blast flag as the cells are called: at or below the "
+                                        "%g%% threshold, but %d cells the analysis marked unsure "
+                                        "were not reviewed.", n_unsure),
+                              counts->threshold, n_unsure);
+      colour = amber;
+    }
   else if (counts->decided)
     flag = g_strdup_printf (_("No blast flag: at or below the %g%% threshold."),
                             counts->threshold);
@@ -704,23 +731,16 @@ section_signoff (Writer *w, const SsCase *c, GPtrArray *events, GPtrArray *corre
   g_ptr_array_add (reviewers, NULL);
   g_autofree char *names = g_strjoinv (", ", (char **) reviewers->pdata);
   writer_field (w, _("Reviewed by"), names[0] != '\0' ? names : _("no corrections or confirmations"));
-  /* what the workstation warns of at sign-off: cells no person has looked at that the
-   * model was unsure of */
-  int unsure = 0;
-  for (guint i = 0; i < images->len; i++)
-    {
-      ReportImage *image = g_ptr_array_index (images, i);
-      for (guint j = 0; j < image->kept->len; j++)
-        unsure += ss_cell_is_unsure (g_ptr_array_index (image->kept, j), SS_UNSURE_BELOW_DEFAULT);
-    }
+  int unsure = count_unsure (images);
   g_autofree char *unsure_text = unsure == 0
     ? g_strdup (_("none"))
-    : g_strdup_printf (ngettext ("%d cell the model was unsure of (confidence under %.2f, "
-                                 "or called lymphocyte with a nucleus that is not round) "
-                                 "that no person reviewed",
-                                 "%d cells the model was unsure of (confidence under %.2f, "
-                                 "or called lymphocyte with a nucleus that is not round) "
-                                 "that no person reviewed", unsure),
+    : g_strdup_printf (ngettext ("%d cell the analysis marked unsure (confidence under %.2f, "
+                                 "or a doubt it names: a camera new to the model, a nucleus "
+                                 "or a size unlike the class called) that no person reviewed",
+                                 "%d cells the analysis marked unsure (confidence under %.2f, "
+                                 "or a doubt it names: a camera new to the model, a nucleus "
+                                 "or a size unlike the class called) that no person reviewed",
+                                 unsure),
                        unsure, SS_UNSURE_BELOW_DEFAULT);
   writer_field (w, _("Unsure cells"), unsure_text);
   if (c->status == SS_CASE_SIGNED)
@@ -1333,7 +1353,7 @@ ss_report_pdf_render (SsStore *store, const char *accession, const SsReportPdfOp
 
   writer_new_page (&w);
   section_header (&w, c, options);
-  section_counts (&w, &counts);
+  section_counts (&w, &counts, count_unsure (images));
   section_signoff (&w, c, events, corrections, images);
   section_images (&w, images);
   section_gallery (&w, &gallery);
