@@ -99,10 +99,11 @@ draw_cell (cairo_t *cr, const SsCell *cell, gboolean set_aside, double scale_tex
   else
     g_snprintf (label, sizeof label, "%s%s %.2f%s", ss_class_name (cls), unsure ? "?" : "",
                 cell->confidence,
+                /* the cell's own doubt before its camera's, as the window gives them */
                 !unsure ? ""
-                : (cell->doubt & SS_DOUBT_CAMERA_UNLIKE) ? " unsure: camera unlike training"
                 : (cell->doubt & SS_DOUBT_NUCLEUS_NOT_ROUND) ? " unsure: nucleus not round"
                 : (cell->doubt & SS_DOUBT_LARGE_FOR_LYMPHOCYTE) ? " unsure: large for a lymphocyte"
+                : (cell->doubt & SS_DOUBT_CAMERA_UNLIKE) ? " unsure: camera unlike training"
                 : " unsure");
   cairo_select_font_face (cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
   cairo_set_font_size (cr, 13.0 * scale_text);

@@ -340,9 +340,10 @@ ss_cell_gallery_tile_query_tooltip (GtkWidget  *widget,
                             ss_cell_item_get_nc_ratio (item),
                             ss_cell_item_get_image_index (item) + 1);
   /* a doubt the analysis raised says what to look at */
-  if (ss_cell_item_doubt_sentence (item) != NULL)
+  g_autofree char *doubt = ss_cell_item_dup_doubt_sentence (item);
+  if (doubt != NULL)
     {
-      char *with_doubt = g_strconcat (text, "\n", ss_cell_item_doubt_sentence (item), NULL);
+      char *with_doubt = g_strconcat (text, "\n", doubt, NULL);
       g_free (text);
       text = with_doubt;
     }

@@ -42,15 +42,25 @@ ss_cell_item_shown_doubt (SsCellItem *self)
 {
   if (!ss_cell_item_get_unsure (self))
     return SS_DOUBT_NONE;
+  /* what to look at in this cell first; a camera new to the model is every cell's doubt
+   * in the field (and a toast says so), so it comes last */
   if (self->cell->doubt & SS_DOUBT_TOO_SMALL)
     return SS_DOUBT_TOO_SMALL;
-  if (self->cell->doubt & SS_DOUBT_CAMERA_UNLIKE)
-    return SS_DOUBT_CAMERA_UNLIKE;
   if (self->cell->doubt & SS_DOUBT_NUCLEUS_NOT_ROUND)
     return SS_DOUBT_NUCLEUS_NOT_ROUND;
   if (self->cell->doubt & SS_DOUBT_LARGE_FOR_LYMPHOCYTE)
     return SS_DOUBT_LARGE_FOR_LYMPHOCYTE;
+  if (self->cell->doubt & SS_DOUBT_CAMERA_UNLIKE)
+    return SS_DOUBT_CAMERA_UNLIKE;
   return SS_DOUBT_NONE;
+}
+
+/* A doubt of the cell's own shown first, and its camera's too */
+static gboolean
+ss_cell_item_camera_doubt_too (SsCellItem *self)
+{
+  return ss_cell_item_shown_doubt (self) != SS_DOUBT_CAMERA_UNLIKE
+         && (self->cell->doubt & SS_DOUBT_CAMERA_UNLIKE) != 0;
 }
 
 const char *
@@ -65,10 +75,18 @@ ss_cell_item_get_state_text (SsCellItem *self)
        * the cell-type model learned */
       return _("unsure: its camera is new to the model");
     case SS_DOUBT_NUCLEUS_NOT_ROUND:
+      if (ss_cell_item_camera_doubt_too (self))
+        /* TRANSLATORS: the review state of a lymphocyte call whose nucleus is lobed, in a
+         * field whose camera the cell-type model never learned */
+        return _("unsure: its nucleus is not round, and its camera is new to the model");
       /* TRANSLATORS: the review state of a confident lymphocyte call whose nucleus is
        * lobed */
       return _("unsure: its nucleus is not round");
     case SS_DOUBT_LARGE_FOR_LYMPHOCYTE:
+      if (ss_cell_item_camera_doubt_too (self))
+        /* TRANSLATORS: the review state of a lymphocyte call larger than a lymphocyte
+         * is, in a field whose camera the cell-type model never learned */
+        return _("unsure: large for a lymphocyte, and its camera is new to the model");
       /* TRANSLATORS: the review state of a confident lymphocyte call that is larger than
        * a lymphocyte is, at its field's scale */
       return _("unsure: large for a lymphocyte");
@@ -276,18 +294,23 @@ ss_cell_item_doubt_phrase (SsCellItem *self)
     }
 }
 
-const char *
-ss_cell_item_doubt_sentence (SsCellItem *self)
+static const char *
+camera_sentence (void)
 {
-  g_return_val_if_fail (SS_IS_CELL_ITEM (self), NULL);
+  /* TRANSLATORS: why a call is unsure, in a gallery tile's tooltip */
+  return _("Unsure: the cells of this field look unlike those of every camera the "
+           "cell-type model learned, so its calls may be wrong whatever their "
+           "confidence. Check the type; the lab can teach the model its camera "
+           "(Improve the Model).");
+}
+
+static const char *
+doubt_sentence (SsCellItem *self)
+{
   switch (ss_cell_item_shown_doubt (self))
     {
     case SS_DOUBT_CAMERA_UNLIKE:
-      /* TRANSLATORS: why a call is unsure, in a gallery tile's tooltip */
-      return _("Unsure: the cells of this field look unlike those of every camera the "
-               "cell-type model learned, so its calls may be wrong whatever their "
-               "confidence. Check the type; the lab can teach the model its camera "
-               "(Improve the Model).");
+      return camera_sentence ();
     case SS_DOUBT_NUCLEUS_NOT_ROUND:
       /* TRANSLATORS: why a confident lymphocyte call is marked unsure, in a gallery
        * tile's tooltip */
@@ -305,6 +328,19 @@ ss_cell_item_doubt_sentence (SsCellItem *self)
     default:
       return NULL;
     }
+}
+
+char *
+ss_cell_item_dup_doubt_sentence (SsCellItem *self)
+{
+  g_return_val_if_fail (SS_IS_CELL_ITEM (self), NULL);
+  const char *sentence = doubt_sentence (self);
+  if (sentence == NULL)
+    return NULL;
+  if (ss_cell_item_camera_doubt_too (self))
+    /* the cell's own doubt, then its camera's, each its own sentence */
+    return g_strconcat (sentence, "\n", camera_sentence (), NULL);
+  return g_strdup (sentence);
 }
 
 gboolean

@@ -37,9 +37,11 @@ gboolean      ss_cell_item_get_unsure     (SsCellItem  *self);
 /* The review state in words: "reviewed", "unsure: nucleus not round", "as called"... */
 const char   *ss_cell_item_get_state_text (SsCellItem  *self);
 /* Why an unsure, unreviewed cell is unsure beyond its confidence (the analysis's doubt):
- * a short phrase for a gallery tile, a sentence for a tooltip; NULL when there is none. */
+ * a short phrase for a gallery tile (the cell's own doubt before its camera's), sentences
+ * for a tooltip (newly allocated; the camera's after the cell's own); NULL when there is
+ * none. */
 const char   *ss_cell_item_doubt_phrase   (SsCellItem  *self);
-const char   *ss_cell_item_doubt_sentence (SsCellItem  *self);
+char         *ss_cell_item_dup_doubt_sentence (SsCellItem *self);
 char         *ss_cell_item_dup_label      (SsCellItem  *self);
 /* The label drawn on the field: the same, with a "?" after the class while the cell is
  * unsure and not reviewed ("Lymphocyte? 100%") */

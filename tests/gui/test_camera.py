@@ -3,10 +3,12 @@
 The README's two sample fields are opened with a cell-type model whose camera check
 (MODEL-cameras.csv beside it) knows only a far camera (dark, flat crops): both fields
 look unlike it. The window says so in one toast (how many fields, that their calls are
-marked unsure, and what teaches the model the camera), every tile of the gallery says
-"camera new to the model" and its accessible name "unsure: its camera is new to the
-model", and the store keeps the doubt (the case's JSON: "camera-unlike-training"). With
-the shipped check the same fields raise no camera doubt (tests/test-camera-check.py).
+marked unsure, and what teaches the model the camera), every tile's accessible name
+says that it is unsure and that its camera is new to the model (after the cell's own
+doubt, where it has one: "unsure: its nucleus is not round, and its camera is new to
+the model"; the tile shows the cell's own doubt first), and the store keeps the doubt
+(the case's JSON: "camera-unlike-training"). With the shipped check the same fields
+raise no camera doubt (tests/test-camera-check.py).
 """
 
 import os
@@ -54,7 +56,9 @@ def main():
         log(f"{n_cells} cells; tiles: {tiles}")
         check(n_cells > 0 and len(tiles) == n_cells, f"{n_cells} cells, {len(tiles)} tiles")
         for name in tiles:
-            check("unsure: its camera is new to the model" in name,
+            # the cell's own doubt may come first ("unsure: its nucleus is not round, and
+            # its camera is new to the model"); the camera's is never left out
+            check("unsure: " in name and "its camera is new to the model" in name,
                   f"a tile of an unlike field does not say why it is unsure: {name!r}")
         screenshot("camera-new-to-the-model")
 
