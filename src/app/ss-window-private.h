@@ -51,6 +51,8 @@ struct _SsWindow
   GtkSearchEntry       *case_search;
   GtkDropDown          *status_filter;
   GtkListView          *case_list;
+  GtkStack             *case_list_stack;  /* the list, or case_list_empty when it is empty */
+  GtkLabel             *case_list_empty;
   GtkStack             *main_stack;
   AdwStatusPage        *empty_page;
   GtkRevealer          *server_revealer;

@@ -595,6 +595,26 @@ on_case_activate (SsWindow *self,
     ss_window_open_case (self, gtk_string_object_get_string (item));
 }
 
+/* An empty case list says why: no case yet, or none the search and the filter let
+ * through. */
+static void
+ss_window_update_case_list_empty (SsWindow *self)
+{
+  GListModel *shown = G_LIST_MODEL (gtk_list_view_get_model (self->case_list));
+  if (shown != NULL && g_list_model_get_n_items (shown) > 0)
+    {
+      gtk_stack_set_visible_child_name (self->case_list_stack, "list");
+      return;
+    }
+  if (g_list_model_get_n_items (G_LIST_MODEL (self->case_names)) == 0)
+    /* TRANSLATORS: in the case list of a store that holds no case */
+    gtk_label_set_label (self->case_list_empty, _("No cases yet. New Case… makes one."));
+  else
+    /* TRANSLATORS: in the case list when the search and the status filter hide every case */
+    gtk_label_set_label (self->case_list_empty, _("No case matches the search and the filter."));
+  gtk_stack_set_visible_child_name (self->case_list_stack, "empty");
+}
+
 static void
 on_case_filter_changed (SsWindow *self)
 {
@@ -767,6 +787,8 @@ ss_window_class_init (SsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SsWindow, case_search);
   gtk_widget_class_bind_template_child (widget_class, SsWindow, status_filter);
   gtk_widget_class_bind_template_child (widget_class, SsWindow, case_list);
+  gtk_widget_class_bind_template_child (widget_class, SsWindow, case_list_stack);
+  gtk_widget_class_bind_template_child (widget_class, SsWindow, case_list_empty);
   gtk_widget_class_bind_template_child (widget_class, SsWindow, main_stack);
   gtk_widget_class_bind_template_child (widget_class, SsWindow, empty_page);
   gtk_widget_class_bind_template_child (widget_class, SsWindow, server_revealer);
@@ -819,6 +841,9 @@ ss_window_init (SsWindow *self)
   gtk_list_view_set_factory (self->case_list, factory);
   g_object_unref (factory);
   gtk_list_view_set_model (self->case_list, GTK_SELECTION_MODEL (gtk_single_selection_new (G_LIST_MODEL (filtered))));
+  g_signal_connect_object (filtered, "items-changed",
+                           G_CALLBACK (ss_window_update_case_list_empty), self, G_CONNECT_SWAPPED);
+  ss_window_update_case_list_empty (self);
   g_signal_connect_swapped (self->case_list, "activate", G_CALLBACK (on_case_activate), self);
   g_signal_connect_swapped (self->case_search, "search-changed", G_CALLBACK (on_case_filter_changed), self);
   g_signal_connect_swapped (self->status_filter, "notify::selected", G_CALLBACK (on_case_filter_changed), self);
