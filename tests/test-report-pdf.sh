@@ -48,6 +48,8 @@ check_no_flag_words () {
     if [ "$3" = 0 ]; then words="No blast flag: at or below"
     else words="No blast flag as the cells are called: at or below"; fi
     grep -qF "$words" "$1" && ok "decided, no flag, $3 unsure: '$words'" || fail "no '$words'"
+  else
+    echo "note: $1: the flag is raised or not decided; its no-flag wording is not checked here"
   fi
 }
 
@@ -337,6 +339,16 @@ if [ -n "$gen_bench_case" ]; then
   fi
   "$cli" counts --case BENCH-10K --db "$work/bench.db" --json >"$work/bench-counts.json"
   check_no_flag_words "$work/bench.txt" "$work/bench-counts.json" "$unsure"
+  # the window's unsure-below setting, given: at 0 only the analysis's doubts set a cell
+  # aside
+  "$cli" report --case BENCH-10K --db "$work/bench.db" --out "$work/bench0.pdf" --unsure-below 0 \
+    >/dev/null
+  pdftotext -enc UTF-8 -layout -f 1 -l 1 "$work/bench0.pdf" "$work/bench0.txt"
+  doubted=$(json "$work/bench.json" "sum(1 for i in d['images'] for c in i['cells'] if not c['deleted'] and not c['reviewed'] and c['origin'] == 'model' and 'doubt' in c)")
+  if [ "$doubted" = 0 ]; then doubted_text="none"; else doubted_text="$doubted cell"; fi
+  grep -qE "Unsure cells +$doubted_text" "$work/bench0.txt" \
+    && ok "--unsure-below 0: unsure cells $doubted_text (at 0.9: $unsure)" \
+    || fail "--unsure-below 0: no 'Unsure cells $doubted_text'"
   check_margins "$work/bench.pdf"
   page=$(every_page "$work/bench.pdf" "DRAFT") && ok "DRAFT on every page of the long draft" \
     || fail "long draft: no DRAFT on page $page"

@@ -5,6 +5,7 @@
  * teacher and decoupled weight decay, EfficientNet with its stochastic depth, and
  * ResNet-18 on the tap kernels. The shift-and-zoom augmentation moves and scales what it
  * is given by no more than it was asked to. */
+#include "engine-private.h"
 #include "ss-dataset.h"
 #include "ss-image.h"
 #include "ss-training.h"
@@ -124,8 +125,9 @@ check_arch_repro (const char *data, SsArch arch, int width, int size, const char
 }
 
 /* A fine-tune of part of check_arch_repro's ResNet-18 (n1.ssm): the same file twice and
- * after a stop and resume, and not the file it started from, nor a fine-tune of the
- * whole; files named tag1 to 3. A part needs a model to start from. */
+ * after a stop and resume, not a fine-tune of the whole; in the file, what lies before
+ * the part as it was and the part moved; a checkpoint resumed as another part refused.
+ * Files named tag0 to 4. A part needs a model to start from. */
 static void
 check_part_repro (const char *data, SsTrainPart part, const char *tag)
 {
@@ -149,14 +151,60 @@ check_part_repro (const char *data, SsTrainPart part, const char *tag)
       all[i]->init_from = from;
       all[i]->part = i == 0 ? SS_TRAIN_ALL : part;
     }
-  g_autoptr (GBytes) start = read_file (from);
   g_autoptr (GBytes) bytes0 = trained (&c0, ds);
   g_autoptr (GBytes) bytes1 = trained (&c1, ds);
   g_autoptr (GBytes) bytes2 = trained (&c2, ds);
   g_assert_true (g_bytes_equal (bytes1, bytes2));
-  g_assert_false (g_bytes_equal (bytes1, start));
   g_assert_false (g_bytes_equal (bytes1, bytes0));
   assert_resumes_to (&c3, ds, bytes1);
+
+  /* in the file: every weight and statistic before the part as in the model it started
+   * from, bit for bit, and the part's weights moved */
+  SsError e;
+  SsModel *before = ss_model_load (from, &e), *after = ss_model_load (n1, &e);
+  g_assert_nonnull (before);
+  g_assert_nonnull (after);
+  SsOptimConfig optim;
+  ss_optim_config_default (&optim, SS_OPTIM_ADAM, 1e-3f);
+  SsTrainer *trainer = ss_trainer_new (before, &optim, 2, &e);
+  g_assert_nonnull (trainer);
+  g_assert_cmpint (ss_trainer_set_part (trainer, part, &e), ==, SS_OK);
+  const int first = before->train_from;
+  ss_trainer_free (trainer);
+  g_assert_cmpint (first, >, 0);
+  size_t first_param = before->n_params;
+  for (int i = first; i < before->n_nodes; i++)
+    if (before->nodes[i].w_len > 0 && before->nodes[i].w_off < first_param)
+      first_param = before->nodes[i].w_off;
+  g_assert_cmpuint (first_param, <, before->n_params);
+  g_assert_cmpint (memcmp (before->params, after->params, sizeof (float) * first_param), ==, 0);
+  g_assert_cmpint (memcmp (before->params + first_param, after->params + first_param,
+                           sizeof (float) * (before->n_params - first_param)), !=, 0);
+  for (int i = 0; i < first; i++)
+    if (before->nodes[i].kind == SS_OP_BN)
+      g_assert_cmpint (memcmp (before->buffers + before->nodes[i].buf_off,
+                               after->buffers + before->nodes[i].buf_off,
+                               sizeof (float) * 2 * before->nodes[i].c), ==, 0);
+  ss_model_free (before);
+  ss_model_free (after);
+
+  /* resumed as another part: refused, naming both */
+  g_autofree char *n4 = g_strdup_printf ("%s/%s4.ssm", tmp_dir, tag);
+  SsTrainConfig c4 = tiny_config (n4);
+  c4.arch = SS_ARCH_RESNET18;
+  c4.width = 16;
+  c4.input_size = 64;
+  c4.init_from = from;
+  c4.part = part;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_assert_false (ss_train (&c4, ds, NULL, stop_after_two, cancellable, cancellable, &error));
+  g_clear_error (&error);
+  c4.resume = TRUE;
+  c4.part = SS_TRAIN_ALL;
+  g_assert_false (ss_train (&c4, ds, NULL, NULL, NULL, NULL, &error));
+  g_assert_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_MODEL);
+  g_assert_nonnull (strstr (error->message, part == SS_TRAIN_HEAD ? "trained head" : "trained last-stage"));
+  g_clear_error (&error);
 }
 
 static void

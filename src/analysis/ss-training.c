@@ -10,6 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* How a part is named in a model's training record and on the command line */
+static const char *
+train_part_name (SsTrainPart part)
+{
+  switch (part)
+    {
+    case SS_TRAIN_LAST_STAGE: return "last-stage";
+    case SS_TRAIN_HEAD:       return "head";
+    default:                  return "all";
+    }
+}
+
 void
 ss_train_config_init (SsTrainConfig *config)
 {
@@ -255,6 +267,23 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
           ss_model_free (model);
           return FALSE;
         }
+      /* a run resumes the part it was training, not another (the checkpoint names it
+       * when it is not the whole network) */
+      const char *part_at = strstr (ss_model_training_info (model), "\"train_part\": \"");
+      SsTrainPart had_part = SS_TRAIN_ALL;
+      for (int p = SS_TRAIN_LAST_STAGE; part_at != NULL && p <= SS_TRAIN_HEAD; p++)
+        if (g_str_has_prefix (part_at + strlen ("\"train_part\": \""), train_part_name (p))
+            && part_at[strlen ("\"train_part\": \"") + strlen (train_part_name (p))] == '"')
+          had_part = p;
+      if (had_part != config->part)
+        {
+          g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_MODEL,
+                       "%s is a checkpoint of a run that trained %s, not %s; give the same "
+                       "part, or remove it and drop --resume", ckpt,
+                       train_part_name (had_part), train_part_name (config->part));
+          ss_model_free (model);
+          return FALSE;
+        }
       /* the checkpoint records how many epochs it holds */
       const char *done = strstr (ss_model_training_info (model), "\"epochs_done\": ");
       first_epoch = done != NULL ? atoi (done + strlen ("\"epochs_done\": ")) : 0;
@@ -285,8 +314,9 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
                        config->init_from, ss_resample_name (from->resample));
           return FALSE;
         }
-      /* fine-tuning: keep every layer but the classifier head, which is new; the
-       * backbone learned on its own normalisation, so that is kept too */
+      /* fine-tuning: keep every layer but the classifier head, which is new unless the
+       * classes are the model's own, in its order (the run then starts from the model
+       * as it was); the backbone learned on its own normalisation, so that is kept too */
       memcpy (spec.mean, from->mean, sizeof spec.mean);
       memcpy (spec.std, from->std, sizeof spec.std);
       SsModel *fresh = ss_model_new (&spec, config->seed, &e);
@@ -295,7 +325,11 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
           ss_model_free (model);
           return engine_fail (error, &e);
         }
-      if (ss_model_copy_backbone (fresh, model) != SS_OK)
+      gboolean same_classes = from->n_classes == spec.n_classes;
+      for (int c = 0; same_classes && c < spec.n_classes; c++)
+        same_classes = strcmp (from->class_names[c], spec.class_names[c]) == 0;
+      if (ss_model_copy_backbone (fresh, model) != SS_OK
+          || (same_classes && ss_model_copy_head (fresh, model) != SS_OK))
         {
           ss_model_free (fresh);
           ss_model_free (model);
@@ -459,10 +493,15 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
        * checkpoint holds the weights being trained (and the average, in its state) */
       ss_trainer_swap_ema (trainer);
       double val_accuracy = val != NULL ? accuracy_of (model, val) : -1.0;
+      /* the part trained, when not the whole network (a resumed run checks it; files
+       * trained whole keep the bytes they had before parts existed) */
+      g_autofree char *part = config->part == SS_TRAIN_ALL
+        ? g_strdup ("")
+        : g_strdup_printf ("\"train_part\": \"%s\", ", train_part_name (config->part));
       g_autofree char *info = g_strdup_printf (
-        "{\"epochs_done\": %d, \"train_loss\": %.5f, \"train_accuracy\": %.5f, "
+        "{\"epochs_done\": %d, %s\"train_loss\": %.5f, \"train_accuracy\": %.5f, "
         "\"val_accuracy\": %.5f, \"training\": %s}",
-        epoch + 1, loss_sum / seen, (double) right / seen, val_accuracy,
+        epoch + 1, part, loss_sum / seen, (double) right / seen, val_accuracy,
         config->info != NULL ? config->info : "null");
       ss_model_set_training_info (model, info);
       SsStatus saved = ss_model_save (model, config->out,

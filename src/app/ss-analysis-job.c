@@ -124,6 +124,13 @@ ss_analysis_job_init (SsAnalysisJob *self)
   self->cancellable = g_cancellable_new ();
 }
 
+SsCaseDocument *
+ss_analysis_job_get_document (SsAnalysisJob *self)
+{
+  g_return_val_if_fail (SS_IS_ANALYSIS_JOB (self), NULL);
+  return self->document;
+}
+
 SsAnalysisJob *
 ss_analysis_job_new (SsCaseDocument           *document,
                      const char *const        *paths,

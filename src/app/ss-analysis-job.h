@@ -23,6 +23,8 @@ SsAnalysisJob *ss_analysis_job_new        (SsCaseDocument           *document,
 double         ss_analysis_job_get_fraction (SsAnalysisJob *self);
 const char    *ss_analysis_job_get_message  (SsAnalysisJob *self);
 gboolean       ss_analysis_job_get_running  (SsAnalysisJob *self);
+/* The case whose fields it analyses */
+SsCaseDocument *ss_analysis_job_get_document (SsAnalysisJob *self);
 void           ss_analysis_job_cancel     (SsAnalysisJob            *self);
 /* Runs the batch; the result is a GPtrArray of error messages (transfer full; empty
  * when every field was analysed and stored), or FALSE with G_IO_ERROR_CANCELLED. */

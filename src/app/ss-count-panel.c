@@ -294,8 +294,8 @@ ss_count_panel_update_counts (SsCountPanel *self)
           /* no reassurance resting on calls the analysis itself doubts: a camera new to
            * the model leaves every call unsure, and the interval says nothing of that */
           guint n_unsure = ss_case_document_get_n_unsure (self->document);
-          flag_text = g_strdup_printf (ngettext ("Blasts at or below %s%% if the %u unsure cell is as called: review it",
-                                                 "Blasts at or below %s%% if the %u unsure cells are as called: review them",
+          flag_text = g_strdup_printf (ngettext ("Blasts at or below %s%% if the %u unsure call is right: review it",
+                                                 "Blasts at or below %s%% if the %u unsure calls are right: review them",
                                                  n_unsure),
                                        threshold_text, n_unsure);
           flag_class = "warning";

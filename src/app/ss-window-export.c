@@ -50,6 +50,8 @@ typedef struct
   char          *accession;
   char          *path;        /* the file chosen */
   double         threshold;   /* blast flag threshold, percent */
+  double         unsure_below; /* the review queue's setting: the report counts as unsure
+                                * what the window does */
   SsReportPaper  paper;
   char          *lab_name;
 } ExportJob;
@@ -93,6 +95,7 @@ ss_window_export_write (const ExportJob  *job,
       options.paper = job->paper;
       options.lab_name = job->lab_name;
       options.threshold = job->threshold;
+      options.unsure_below = job->unsure_below;
       return ss_report_pdf_write (store, job->accession, &options, job->path, error);
     }
 
@@ -253,6 +256,7 @@ ss_window_export_start (SsWindow   *self,
   job->accession = g_strdup (ss_case_document_get_accession (self->document));
   job->path = g_strdup (path);
   job->threshold = g_settings_get_double (self->settings, "blast-threshold");
+  job->unsure_below = g_settings_get_double (self->settings, "unsure-below");
   job->lab_name = g_settings_get_string (self->settings, "report-lab-name");
   if (!ss_report_paper_from_name (paper, &job->paper))
     job->paper = SS_REPORT_PAPER_A4;

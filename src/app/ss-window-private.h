@@ -39,6 +39,7 @@ struct _SsWindow
    * does it after an allocation); it comes back as it was when the window widens */
   guint                 fold_source;
   gboolean              folded;
+  gboolean              folding;         /* while the fold itself shows or hides it */
   gboolean              sidebar_before_fold;
 
   /* template children */

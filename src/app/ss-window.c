@@ -279,9 +279,10 @@ on_analysis_done (GObject      *source,
     {
       guint n_cells = ss_case_document_get_n_cells (self->document);
       /* the gallery appends cells as their fields come in, so that no tile moves under a
-       * reviewer; in a case nobody has reviewed yet nothing can, and the review queue
-       * takes its order now that every cell is in */
-      if (ss_case_document_get_n_unreviewed (self->document) == n_cells)
+       * reviewer at work; in the case analysed, when nobody has reviewed a cell of it
+       * yet, the review queue takes its order once, now that every cell is in */
+      if (ss_analysis_job_get_document (job) == self->document
+          && ss_case_document_get_n_unreviewed (self->document) == n_cells)
         ss_cell_gallery_refresh (self->cell_gallery);
       if (ss_viewer_state_get_current (self->state) == NULL)
         {
@@ -700,6 +701,7 @@ ss_window_fold (gpointer user_data)
   if (narrow == self->folded)
     return G_SOURCE_REMOVE;
   self->folded = narrow;
+  self->folding = TRUE;
   if (narrow)
     {
       self->sidebar_before_fold = gtk_widget_get_visible (self->sidebar);
@@ -707,7 +709,17 @@ ss_window_fold (gpointer user_data)
     }
   else
     gtk_widget_set_visible (self->sidebar, self->sidebar_before_fold);
+  self->folding = FALSE;
   return G_SOURCE_REMOVE;
+}
+
+/* A person who shows or hides the case list while it is folded (F9, the button) chooses
+ * how it is when the window widens again */
+static void
+on_sidebar_visible (SsWindow *self)
+{
+  if (self->folded && !self->folding)
+    self->sidebar_before_fold = gtk_widget_get_visible (self->sidebar);
 }
 
 static void
@@ -816,6 +828,8 @@ ss_window_init (SsWindow *self)
    * F9, or a window narrowed past SS_WINDOW_FOLD_WIDTH) */
   g_object_bind_property (self->sidebar, "visible", self->sidebar_button, "active",
                           G_BINDING_SYNC_CREATE | G_BINDING_BIDIRECTIONAL);
+  g_signal_connect_swapped (self->sidebar, "notify::visible", G_CALLBACK (on_sidebar_visible),
+                            self);
 
   self->state = ss_viewer_state_new ();
   self->cases = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) ss_case_free);

@@ -15,13 +15,14 @@ int
 ss_cli_report (int argc, char **argv)
 {
   g_autofree char *accession = NULL, *out = NULL, *paper_name = NULL, *lab = NULL;
-  double threshold = SS_BLAST_THRESHOLD_DEFAULT;
+  double threshold = SS_BLAST_THRESHOLD_DEFAULT, unsure_below = SS_UNSURE_BELOW_DEFAULT;
   const GOptionEntry entries[] = {
     { "case", 0, 0, G_OPTION_ARG_STRING, &accession, "Accession number of the case", "A" },
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, "The PDF file to write", "FILE.pdf" },
     { "paper", 0, 0, G_OPTION_ARG_STRING, &paper_name, "Paper size: a4 (default) or letter", "SIZE" },
     { "lab", 0, 0, G_OPTION_ARG_STRING, &lab, "Laboratory name printed at the top (default: none)", "NAME" },
     { "threshold", 0, 0, G_OPTION_ARG_DOUBLE, &threshold, "Blast flag threshold in percent (default 20)", "PCT" },
+    { "unsure-below", 0, 0, G_OPTION_ARG_DOUBLE, &unsure_below, "A model's call less sure than this is unsure, as the workstation's Preferences say (default 0.9)", "X" },
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("- write a case's report as PDF");
@@ -50,8 +51,14 @@ ss_cli_report (int argc, char **argv)
       ss_cli_error ("--threshold must be a percentage between 0 and 100");
       return EXIT_USAGE;
     }
+  if (!(unsure_below >= 0 && unsure_below <= 1))
+    {
+      ss_cli_error ("--unsure-below must be between 0 and 1, not %g", unsure_below);
+      return EXIT_USAGE;
+    }
   options.lab_name = lab;
   options.threshold = threshold;
+  options.unsure_below = unsure_below;
 
   g_autoptr (GError) error = NULL;
   g_autoptr (SsStore) store = ss_store_open (ss_cli_db_path (), SS_STORE_OPEN_READ_ONLY, &error);

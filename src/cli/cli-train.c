@@ -107,7 +107,7 @@ ss_cli_train (int argc, char **argv)
     { "cameras", 0, 0, G_OPTION_ARG_STRING, &cameras, "Bring the colours of each camera the data mixes to one: an image's camera is the longest of these file-name prefixes its name starts with; each camera's white cells are mapped, channel by channel, onto the mean of the cameras' colours, which the model records and the analysis maps every new camera onto (docs/models.md)", "PREFIX,..." },
     { "crop-stretch", 0, 0, G_OPTION_ARG_DOUBLE, &crop_stretch, "Stretch each crop's channels so that this fraction of it is darkest and as much lightest (e.g. 0.01), in training and wherever the model is used: the nucleus as dark whatever the stain's strength (0: off)", "X" },
     { "half", 0, 0, G_OPTION_ARG_NONE, &half, "Store weights as float16 (half the size)", NULL },
-    { "init", 0, 0, G_OPTION_ARG_FILENAME, &init, "Start from this model's weights (fine-tune)", "MODEL" },
+    { "init", 0, 0, G_OPTION_ARG_FILENAME, &init, "Start from this model's weights (fine-tune); its classifier head too when --classes are the model's own, in its order, else a new head", "MODEL" },
     { "train-part", 0, 0, G_OPTION_ARG_STRING, &part, "With --init: what the training changes: all (the default), last-stage (the layers at the network's last resolution and the dense layer; the earlier ones, their batch norms' statistics included, stay as they are) or head (the final dense layer alone)", "PART" },
     { "resume", 0, 0, G_OPTION_ARG_NONE, &resume, "Continue from MODEL.ckpt if present", NULL },
     { NULL }

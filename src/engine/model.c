@@ -258,6 +258,20 @@ ss_model_copy_backbone (SsModel *to, const SsModel *from)
 }
 
 SsStatus
+ss_model_copy_head (SsModel *to, const SsModel *from)
+{
+  if (to->n_members > 0 || from->n_members > 0 || to->n_nodes != from->n_nodes
+      || to->n_params != from->n_params)
+    return SS_ERR_ARG;
+  const size_t head = to->nodes[to->n_nodes - 1].w_off;
+  if (head != from->nodes[from->n_nodes - 1].w_off)
+    return SS_ERR_ARG;
+  memcpy (to->params + head, from->params + head, sizeof (float) * (to->n_params - head));
+  ss_run_params_changed (to);
+  return SS_OK;
+}
+
+SsStatus
 ss_model_predict (SsModel *model, const float *x, int n, float *probs, SsError *error)
 {
   if (model->n_members > 0 || ss_model_views (model) > 1)

@@ -160,6 +160,8 @@ const char *ss_model_training_info (const SsModel *model);
 /* Copy every parameter and buffer of `from` into `to` except the final dense layer's,
  * where both have the same graph up to it (fine-tuning with a new classifier head). */
 SsStatus ss_model_copy_backbone (SsModel *to, const SsModel *from);
+/* And the final dense layer's: `from`'s classes are `to`'s, in the same order. */
+SsStatus ss_model_copy_head (SsModel *to, const SsModel *from);
 
 /* Inference. x is (n, in_c, in_h, in_w) of raw [0,1] values; the model applies its own
  * normalisation. probs is (n, n_classes). Not thread-safe on one model. */
@@ -289,6 +291,7 @@ typedef struct SsTrainer SsTrainer;
 
 SsTrainer *ss_trainer_new (SsModel *model, const SsOptimConfig *config, int max_batch,
                            SsError *error);
+/* The model must outlive its trainer (freeing one resets what it set on the model). */
 void       ss_trainer_free (SsTrainer *trainer);
 /* One step: forward, softmax cross-entropy, backward, optimiser update. A label -1 - e
  * means "any class but e" (see loss.c).
@@ -309,9 +312,10 @@ float      ss_trainer_step_mixed (SsTrainer *trainer, const float *x, const int 
                                   const int *labels2, float lambda, int n, int *n_correct);
 void       ss_trainer_set_lr (SsTrainer *trainer, float lr);
 /* Which part of the network a training step changes. SS_TRAIN_ALL (the default): every
- * weight. SS_TRAIN_LAST_STAGE: the layers at the network's last resolution (a ResNet's
- * fourth stage, an EfficientNet's last two stages and head convolution) and the dense
- * layer after them. SS_TRAIN_HEAD: the final dense layer alone. The layers left out keep
+ * weight. SS_TRAIN_LAST_STAGE: the layers from the first whose output is at the
+ * network's last resolution (a ResNet's fourth stage; in an EfficientNet, from the
+ * depthwise convolution of the block that reaches it, its expansion before it left out)
+ * and the dense layer after them. SS_TRAIN_HEAD: the final dense layer alone. The layers left out keep
  * their weights bit for bit, and their batch norms normalise with the running statistics,
  * which stay as they are: the features they hand on are the model's own, however few the
  * images. Their gradients are not computed. Call before the first step; an error for a

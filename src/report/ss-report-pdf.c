@@ -589,14 +589,14 @@ section_header (Writer *w, const SsCase *c, const SsReportPdfOptions *options)
 /* What the workstation warns of at sign-off: cells no person has looked at that the
  * analysis set aside as unsure (ss_cell_is_unsure). */
 static int
-count_unsure (GPtrArray *images)
+count_unsure (GPtrArray *images, double unsure_below)
 {
   int unsure = 0;
   for (guint i = 0; i < images->len; i++)
     {
       ReportImage *image = g_ptr_array_index (images, i);
       for (guint j = 0; j < image->kept->len; j++)
-        unsure += ss_cell_is_unsure (g_ptr_array_index (image->kept, j), SS_UNSURE_BELOW_DEFAULT);
+        unsure += ss_cell_is_unsure (g_ptr_array_index (image->kept, j), unsure_below);
     }
   return unsure;
 }
@@ -714,7 +714,7 @@ event_display_name (SsCaseEventKind kind)
 
 static void
 section_signoff (Writer *w, const SsCase *c, GPtrArray *events, GPtrArray *corrections,
-                 GPtrArray *images)
+                 GPtrArray *images, double unsure_below)
 {
   double width = w->right - w->left;
   writer_heading (w, _("Review and sign-off"), 30);
@@ -731,7 +731,7 @@ section_signoff (Writer *w, const SsCase *c, GPtrArray *events, GPtrArray *corre
   g_ptr_array_add (reviewers, NULL);
   g_autofree char *names = g_strjoinv (", ", (char **) reviewers->pdata);
   writer_field (w, _("Reviewed by"), names[0] != '\0' ? names : _("no corrections or confirmations"));
-  int unsure = count_unsure (images);
+  int unsure = count_unsure (images, unsure_below);
   g_autofree char *unsure_text = unsure == 0
     ? g_strdup (_("none"))
     : g_strdup_printf (ngettext ("%d cell the analysis marked unsure (confidence under %.2f, "
@@ -741,7 +741,7 @@ section_signoff (Writer *w, const SsCase *c, GPtrArray *events, GPtrArray *corre
                                  "or a doubt it names: a camera new to the model, a nucleus "
                                  "or a size unlike the class called) that no person reviewed",
                                  unsure),
-                       unsure, SS_UNSURE_BELOW_DEFAULT);
+                       unsure, unsure_below);
   writer_field (w, _("Unsure cells"), unsure_text);
   if (c->status == SS_CASE_SIGNED)
     {
@@ -1146,6 +1146,7 @@ ss_report_pdf_options_init (SsReportPdfOptions *options)
   memset (options, 0, sizeof *options);
   options->paper = SS_REPORT_PAPER_A4;
   options->threshold = SS_BLAST_THRESHOLD_DEFAULT;
+  options->unsure_below = SS_UNSURE_BELOW_DEFAULT;
   options->gallery_per_class = SS_REPORT_PDF_GALLERY_PER_CLASS;
 }
 
@@ -1353,8 +1354,8 @@ ss_report_pdf_render (SsStore *store, const char *accession, const SsReportPdfOp
 
   writer_new_page (&w);
   section_header (&w, c, options);
-  section_counts (&w, &counts, count_unsure (images));
-  section_signoff (&w, c, events, corrections, images);
+  section_counts (&w, &counts, count_unsure (images, options->unsure_below));
+  section_signoff (&w, c, events, corrections, images, options->unsure_below);
   section_images (&w, images);
   section_gallery (&w, &gallery);
   section_morphometrics (&w, images);

@@ -22,6 +22,8 @@ typedef struct {
   SsReportPaper paper;
   const char   *lab_name;         /* printed at the top; NULL or "" prints none */
   double        threshold;        /* blast flag threshold, percent (SS_BLAST_THRESHOLD_DEFAULT) */
+  double        unsure_below;     /* a model's call less sure than this is unsure, as the
+                                   * window's setting (SS_UNSURE_BELOW_DEFAULT) */
   int           gallery_per_class; /* at most this many crops per class, the least certain
                                     * first; 0: SS_REPORT_PDF_GALLERY_PER_CLASS */
 } SsReportPdfOptions;

@@ -7,7 +7,8 @@ off by the window's edge. Opens the README's sample fields at the window's first
 narrows the window to 683 px (xdotool, as a window manager would), checks that the case
 list is gone (and its header button no longer pressed), that the count panel and the gallery lie wholly inside the window, and
 that the keys still review (Space confirms the selected cell); widens it again and
-checks that the case list is back.
+checks that the case list is back; and that a case list shown with F9 while folded
+stays shown when the window widens.
 """
 
 import os
@@ -77,6 +78,22 @@ def main():
         inside(app, app.find("panel", "Cell counts"), "the count panel")
         check(case_list_button_pressed(app), "the case list is back, its button is not pressed")
         log("1280 px: the case list is back")
+
+        # a choice made while folded holds: hidden (F9) at 1280 px, narrowed, shown
+        # again with F9 at 683 px, widened: it stays shown
+        app.focus_window(window.title)
+        app.key("F9")
+        wait_until(lambda: not case_list_showing(app), 10, "F9 to hide the case list")
+        resize(app, 683, 700)
+        wait_until(lambda: extents(app.root)[2] <= 700, 10, "the window to narrow again")
+        app.focus_window(window.title)
+        app.key("F9")
+        wait_until(lambda: case_list_showing(app), 10, "F9 to show the folded case list")
+        resize(app, 1280, 800)
+        wait_until(lambda: extents(app.root)[2] >= 1200, 10, "the window to widen again")
+        check(case_list_showing(app) and case_list_button_pressed(app),
+              "the case list shown with F9 while folded is hidden again once the window widens")
+        log("a case list shown while folded stays shown")
 
     run_app(["--db", db, "--case", ACCESSION, *fields], {}, "narrow", body)
 
