@@ -187,8 +187,22 @@ ss_cell_called_by_size (const SsCell *cell)
   return !cell->user_drawn && (cell->doubt & SS_DOUBT_TOO_SMALL);
 }
 
-/* Each doubt's word, in the order they are joined: the camera first, as the window
- * gives the broader doubt first */
+SsDoubt
+ss_cell_first_doubt (const SsCell *cell)
+{
+  g_return_val_if_fail (cell != NULL, SS_DOUBT_NONE);
+  /* what to look at in this cell first; a camera new to the model is every cell's doubt
+   * in its field, so it comes last */
+  static const SsDoubt order[] = { SS_DOUBT_TOO_SMALL, SS_DOUBT_NUCLEUS_NOT_ROUND,
+                                   SS_DOUBT_LARGE_FOR_LYMPHOCYTE, SS_DOUBT_CAMERA_UNLIKE };
+  for (guint k = 0; k < G_N_ELEMENTS (order); k++)
+    if (cell->doubt & order[k])
+      return order[k];
+  return SS_DOUBT_NONE;
+}
+
+/* Each doubt's word, in the order the JSON and CSV join them (the order they were added
+ * in, kept so that files written before read the same) */
 static const struct {
   SsDoubt     flag;
   const char *word;

@@ -118,6 +118,10 @@ gboolean ss_cell_is_unsure (const SsCell *cell, double unsure_below);
  * (0: the field's scale was not measured, and size says nothing). Needs the
  * morphometrics; clears the flags it owns first. */
 void     ss_cell_check_doubt (SsCell *cell, double cell_diameter);
+/* The doubt to give first as the reason for a cell's doubt (the window's tile and the
+ * overlay): its size (it made the call), its nucleus, its size for a lymphocyte, then its
+ * camera; SS_DOUBT_NONE for none. */
+SsDoubt  ss_cell_first_doubt (const SsCell *cell);
 /* The words the JSON and CSV use for a cell's doubts, ";" between two: "nucleus-not-round",
  * "camera-unlike-training;nucleus-not-round", or NULL for none. */
 const char *ss_doubt_to_string (guint doubt);

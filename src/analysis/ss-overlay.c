@@ -90,6 +90,7 @@ draw_cell (cairo_t *cr, const SsCell *cell, gboolean set_aside, double scale_tex
    * why when it is not the confidence: review it */
   char label[80];
   const gboolean unsure = !set_aside && ss_cell_is_unsure (cell, SS_UNSURE_BELOW_DEFAULT);
+  const SsDoubt doubt = unsure ? ss_cell_first_doubt (cell) : SS_DOUBT_NONE;
   if (cell->reviewed || cell->user_drawn)
     g_snprintf (label, sizeof label, "%s, reviewed", ss_class_name (cls));
   else if (unsure && ss_cell_called_by_size (cell))
@@ -99,11 +100,11 @@ draw_cell (cairo_t *cr, const SsCell *cell, gboolean set_aside, double scale_tex
   else
     g_snprintf (label, sizeof label, "%s%s %.2f%s", ss_class_name (cls), unsure ? "?" : "",
                 cell->confidence,
-                /* the cell's own doubt before its camera's, as the window gives them */
+                /* the first doubt, as the window gives it */
                 !unsure ? ""
-                : (cell->doubt & SS_DOUBT_NUCLEUS_NOT_ROUND) ? " unsure: nucleus not round"
-                : (cell->doubt & SS_DOUBT_LARGE_FOR_LYMPHOCYTE) ? " unsure: large for a lymphocyte"
-                : (cell->doubt & SS_DOUBT_CAMERA_UNLIKE) ? " unsure: camera unlike training"
+                : doubt == SS_DOUBT_NUCLEUS_NOT_ROUND ? " unsure: nucleus not round"
+                : doubt == SS_DOUBT_LARGE_FOR_LYMPHOCYTE ? " unsure: large for a lymphocyte"
+                : doubt == SS_DOUBT_CAMERA_UNLIKE ? " unsure: camera unlike training"
                 : " unsure");
   cairo_select_font_face (cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
   cairo_set_font_size (cr, 13.0 * scale_text);

@@ -10,16 +10,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* How a part is named in a model's training record and on the command line */
-static const char *
-train_part_name (SsTrainPart part)
+static const char *const part_names[] = { "all", "last-stage", "head" };
+G_STATIC_ASSERT (G_N_ELEMENTS (part_names) == SS_TRAIN_HEAD + 1);
+
+const char *
+ss_train_part_name (SsTrainPart part)
 {
-  switch (part)
-    {
-    case SS_TRAIN_LAST_STAGE: return "last-stage";
-    case SS_TRAIN_HEAD:       return "head";
-    default:                  return "all";
-    }
+  return part >= SS_TRAIN_ALL && part <= SS_TRAIN_HEAD ? part_names[part] : part_names[0];
+}
+
+gboolean
+ss_train_part_from_name (const char *name, SsTrainPart *part)
+{
+  for (guint p = 0; name != NULL && p < G_N_ELEMENTS (part_names); p++)
+    if (strcmp (name, part_names[p]) == 0)
+      {
+        *part = (SsTrainPart) p;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/* The same classes, in the same order */
+static gboolean
+same_classes (const SsModelSpec *a, const SsModelSpec *b)
+{
+  gboolean same = a->n_classes == b->n_classes;
+  for (int c = 0; same && c < a->n_classes; c++)
+    same = strcmp (a->class_names[c], b->class_names[c]) == 0;
+  return same;
 }
 
 void
@@ -255,9 +274,7 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
       gboolean same = had->arch == spec.arch && had->width == spec.width
                       && had->stem_k == spec.stem_k
                       && had->in_h == spec.in_h && had->in_w == spec.in_w
-                      && had->resample == spec.resample && had->n_classes == spec.n_classes;
-      for (int c = 0; same && c < spec.n_classes; c++)
-        same = strcmp (had->class_names[c], spec.class_names[c]) == 0;
+                      && had->resample == spec.resample && same_classes (had, &spec);
       if (!same)
         {
           g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_MODEL,
@@ -269,18 +286,19 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
         }
       /* a run resumes the part it was training, not another (the checkpoint names it
        * when it is not the whole network) */
-      const char *part_at = strstr (ss_model_training_info (model), "\"train_part\": \"");
+      const char *key = "\"train_part\": \"";
+      const char *part_at = strstr (ss_model_training_info (model), key);
+      const char *part_end = part_at != NULL ? strchr (part_at + strlen (key), '"') : NULL;
+      g_autofree char *had_name = part_end != NULL
+        ? g_strndup (part_at + strlen (key), part_end - part_at - strlen (key)) : NULL;
       SsTrainPart had_part = SS_TRAIN_ALL;
-      for (int p = SS_TRAIN_LAST_STAGE; part_at != NULL && p <= SS_TRAIN_HEAD; p++)
-        if (g_str_has_prefix (part_at + strlen ("\"train_part\": \""), train_part_name (p))
-            && part_at[strlen ("\"train_part\": \"") + strlen (train_part_name (p))] == '"')
-          had_part = p;
-      if (had_part != config->part)
+      if ((had_name != NULL && !ss_train_part_from_name (had_name, &had_part))
+          || had_part != config->part)
         {
           g_set_error (error, SS_ANALYSIS_ERROR, SS_ANALYSIS_ERROR_MODEL,
                        "%s is a checkpoint of a run that trained %s, not %s; give the same "
                        "part, or remove it and drop --resume", ckpt,
-                       train_part_name (had_part), train_part_name (config->part));
+                       had_name != NULL ? had_name : "all", ss_train_part_name (config->part));
           ss_model_free (model);
           return FALSE;
         }
@@ -325,11 +343,7 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
           ss_model_free (model);
           return engine_fail (error, &e);
         }
-      gboolean same_classes = from->n_classes == spec.n_classes;
-      for (int c = 0; same_classes && c < spec.n_classes; c++)
-        same_classes = strcmp (from->class_names[c], spec.class_names[c]) == 0;
-      if (ss_model_copy_backbone (fresh, model) != SS_OK
-          || (same_classes && ss_model_copy_head (fresh, model) != SS_OK))
+      if (ss_model_copy_backbone (fresh, model, same_classes (from, &spec)) != SS_OK)
         {
           ss_model_free (fresh);
           ss_model_free (model);
@@ -497,7 +511,7 @@ ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *
        * trained whole keep the bytes they had before parts existed) */
       g_autofree char *part = config->part == SS_TRAIN_ALL
         ? g_strdup ("")
-        : g_strdup_printf ("\"train_part\": \"%s\", ", train_part_name (config->part));
+        : g_strdup_printf ("\"train_part\": \"%s\", ", ss_train_part_name (config->part));
       g_autofree char *info = g_strdup_printf (
         "{\"epochs_done\": %d, %s\"train_loss\": %.5f, \"train_accuracy\": %.5f, "
         "\"val_accuracy\": %.5f, \"training\": %s}",

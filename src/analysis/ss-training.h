@@ -65,6 +65,10 @@ typedef struct {
 typedef void (*SsTrainProgressFn) (const SsTrainProgress *progress, gpointer user_data);
 
 void     ss_train_config_init (SsTrainConfig *config);
+/* A part's name ("all", "last-stage", "head") in the command line and a model's training
+ * record, and back: FALSE for a name that is none of them. */
+const char *ss_train_part_name   (SsTrainPart part);
+gboolean    ss_train_part_from_name (const char *name, SsTrainPart *part);
 /* Trains and writes config->out after every epoch (atomically), so a stop keeps the
  * last complete epoch. Returns FALSE with G_IO_ERROR_CANCELLED if cancelled. */
 gboolean ss_train (const SsTrainConfig *config, const SsDataset *train, const SsDataset *val,

@@ -34,25 +34,12 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-/* The doubt the window gives as the reason an unsure cell is unsure: its size first (it
- * made the call), then the broader (a camera new to the model makes every call of the
- * field doubtful); SS_DOUBT_NONE when it is not unsure or the analysis raised none. */
+/* The doubt the window gives as the reason an unsure cell is unsure (ss_cell_first_doubt);
+ * SS_DOUBT_NONE when it is not unsure or the analysis raised none. */
 static SsDoubt
 ss_cell_item_shown_doubt (SsCellItem *self)
 {
-  if (!ss_cell_item_get_unsure (self))
-    return SS_DOUBT_NONE;
-  /* what to look at in this cell first; a camera new to the model is every cell's doubt
-   * in the field (and a toast says so), so it comes last */
-  if (self->cell->doubt & SS_DOUBT_TOO_SMALL)
-    return SS_DOUBT_TOO_SMALL;
-  if (self->cell->doubt & SS_DOUBT_NUCLEUS_NOT_ROUND)
-    return SS_DOUBT_NUCLEUS_NOT_ROUND;
-  if (self->cell->doubt & SS_DOUBT_LARGE_FOR_LYMPHOCYTE)
-    return SS_DOUBT_LARGE_FOR_LYMPHOCYTE;
-  if (self->cell->doubt & SS_DOUBT_CAMERA_UNLIKE)
-    return SS_DOUBT_CAMERA_UNLIKE;
-  return SS_DOUBT_NONE;
+  return ss_cell_item_get_unsure (self) ? ss_cell_first_doubt (self->cell) : SS_DOUBT_NONE;
 }
 
 /* A doubt of the cell's own shown first, and its camera's too */

@@ -272,6 +272,7 @@ ss_count_panel_update_counts (SsCountPanel *self)
     }
   else
     {
+      const guint n_unsure = ss_case_document_get_n_unsure (self->document);
       blast_text = g_strdup_printf (_("Blasts %.1f%%"), counts.blast_pct);
       /* TRANSLATORS: the Wilson 95% confidence interval of the blast percentage, short,
        * on the line of "Blasts 12.5%": "(95% CI 10.3–15.1%, 340 cells)" */
@@ -289,11 +290,10 @@ ss_count_panel_update_counts (SsCountPanel *self)
                                        threshold_text);
           flag_class = "error";
         }
-      else if (counts.decided && ss_case_document_get_n_unsure (self->document) > 0)
+      else if (counts.decided && n_unsure > 0)
         {
           /* no reassurance resting on calls the analysis itself doubts: a camera new to
            * the model leaves every call unsure, and the interval says nothing of that */
-          guint n_unsure = ss_case_document_get_n_unsure (self->document);
           flag_text = g_strdup_printf (ngettext ("Blasts at or below %s%% if the %u unsure call is right: review it",
                                                  "Blasts at or below %s%% if the %u unsure calls are right: review them",
                                                  n_unsure),

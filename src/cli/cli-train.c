@@ -237,23 +237,16 @@ ss_cli_train (int argc, char **argv)
   config.balance = balance;
   config.half = half;
   config.init_from = init;
-  if (part != NULL && strcmp (part, "all") != 0)
+  if (part != NULL && !ss_train_part_from_name (part, &config.part))
     {
-      if (strcmp (part, "last-stage") == 0)
-        config.part = SS_TRAIN_LAST_STAGE;
-      else if (strcmp (part, "head") == 0)
-        config.part = SS_TRAIN_HEAD;
-      else
-        {
-          ss_cli_error ("unknown --train-part '%s' (all, last-stage, head)", part);
-          return 2;
-        }
-      if (init == NULL)
-        {
-          ss_cli_error ("--train-part %s needs --init MODEL: the rest of the network comes "
-                        "from it", part);
-          return 2;
-        }
+      ss_cli_error ("unknown --train-part '%s' (all, last-stage, head)", part);
+      return 2;
+    }
+  if (config.part != SS_TRAIN_ALL && init == NULL)
+    {
+      ss_cli_error ("--train-part %s needs --init MODEL: the rest of the network comes "
+                    "from it", part);
+      return 2;
     }
   config.resume = resume;
   config.out = out;

@@ -241,7 +241,7 @@ ss_model_training_info (const SsModel *model)
 }
 
 SsStatus
-ss_model_copy_backbone (SsModel *to, const SsModel *from)
+ss_model_copy_backbone (SsModel *to, const SsModel *from, int head)
 {
   if (to->n_members > 0 || from->n_members > 0)
     return SS_ERR_ARG;
@@ -250,23 +250,12 @@ ss_model_copy_backbone (SsModel *to, const SsModel *from)
   if (to->n_nodes != from->n_nodes || head_to->w_off != head_from->w_off
       || to->n_buffers != from->n_buffers)
     return SS_ERR_ARG;
+  if (head && to->n_params != from->n_params)
+    return SS_ERR_ARG;  /* another number of classes */
   /* the head is last in the blob: everything before its weights is the backbone */
-  memcpy (to->params, from->params, sizeof (float) * head_to->w_off);
+  memcpy (to->params, from->params,
+          sizeof (float) * (head ? to->n_params : head_to->w_off));
   memcpy (to->buffers, from->buffers, sizeof (float) * to->n_buffers);
-  ss_run_params_changed (to);
-  return SS_OK;
-}
-
-SsStatus
-ss_model_copy_head (SsModel *to, const SsModel *from)
-{
-  if (to->n_members > 0 || from->n_members > 0 || to->n_nodes != from->n_nodes
-      || to->n_params != from->n_params)
-    return SS_ERR_ARG;
-  const size_t head = to->nodes[to->n_nodes - 1].w_off;
-  if (head != from->nodes[from->n_nodes - 1].w_off)
-    return SS_ERR_ARG;
-  memcpy (to->params + head, from->params + head, sizeof (float) * (to->n_params - head));
   ss_run_params_changed (to);
   return SS_OK;
 }

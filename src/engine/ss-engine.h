@@ -158,10 +158,9 @@ void        ss_model_set_training_info (SsModel *model, const char *info);
 const char *ss_model_training_info (const SsModel *model);
 
 /* Copy every parameter and buffer of `from` into `to` except the final dense layer's,
- * where both have the same graph up to it (fine-tuning with a new classifier head). */
-SsStatus ss_model_copy_backbone (SsModel *to, const SsModel *from);
-/* And the final dense layer's: `from`'s classes are `to`'s, in the same order. */
-SsStatus ss_model_copy_head (SsModel *to, const SsModel *from);
+ * where both have the same graph up to it (fine-tuning with a new classifier head); with
+ * head, that layer's too (`from`'s classes are `to`'s, in the same order). */
+SsStatus ss_model_copy_backbone (SsModel *to, const SsModel *from, int head);
 
 /* Inference. x is (n, in_c, in_h, in_w) of raw [0,1] values; the model applies its own
  * normalisation. probs is (n, n_classes). Not thread-safe on one model. */

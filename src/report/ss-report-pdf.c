@@ -714,7 +714,7 @@ event_display_name (SsCaseEventKind kind)
 
 static void
 section_signoff (Writer *w, const SsCase *c, GPtrArray *events, GPtrArray *corrections,
-                 GPtrArray *images, double unsure_below)
+                 int unsure, double unsure_below)
 {
   double width = w->right - w->left;
   writer_heading (w, _("Review and sign-off"), 30);
@@ -731,7 +731,6 @@ section_signoff (Writer *w, const SsCase *c, GPtrArray *events, GPtrArray *corre
   g_ptr_array_add (reviewers, NULL);
   g_autofree char *names = g_strjoinv (", ", (char **) reviewers->pdata);
   writer_field (w, _("Reviewed by"), names[0] != '\0' ? names : _("no corrections or confirmations"));
-  int unsure = count_unsure (images, unsure_below);
   g_autofree char *unsure_text = unsure == 0
     ? g_strdup (_("none"))
     : g_strdup_printf (ngettext ("%d cell the analysis marked unsure (confidence under %.2f, "
@@ -1354,8 +1353,9 @@ ss_report_pdf_render (SsStore *store, const char *accession, const SsReportPdfOp
 
   writer_new_page (&w);
   section_header (&w, c, options);
-  section_counts (&w, &counts, count_unsure (images, options->unsure_below));
-  section_signoff (&w, c, events, corrections, images, options->unsure_below);
+  const int n_unsure = count_unsure (images, options->unsure_below);
+  section_counts (&w, &counts, n_unsure);
+  section_signoff (&w, c, events, corrections, n_unsure, options->unsure_below);
   section_images (&w, images);
   section_gallery (&w, &gallery);
   section_morphometrics (&w, images);
